@@ -1,0 +1,150 @@
+/* testutil.c - helpers for the test cases: temp folders, fixture files, running the CLI. */
+#include "test.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define T_MAX_PATHS 64
+
+static char tmp_root[PATH_MAX];
+static char paths[T_MAX_PATHS][PATH_MAX];
+static int npaths;
+
+void t_cleanup_case(void);
+void t_cleanup_case(void)
+{
+    if (tmp_root[0] && !getenv("VC_TEST_KEEP")) {
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+        if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", tmp_root);
+    }
+    tmp_root[0] = '\0';
+    npaths = 0;
+}
+
+const char *t_tmpdir(struct test_ctx *t_)
+{
+    (void)t_;
+    if (tmp_root[0]) return tmp_root;
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp_root, sizeof tmp_root, "%s/vctest-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tmp_root)) {
+        tmp_root[0] = '\0';
+        return NULL;
+    }
+    return tmp_root;
+}
+
+static int mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            *p = '/';
+            return -1;
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+const char *t_write(struct test_ctx *t_, const char *dir, const char *name, const char *data, size_t len)
+{
+    (void)t_;
+    if (npaths >= T_MAX_PATHS) return NULL;
+    char *p = paths[npaths];
+    snprintf(p, PATH_MAX, "%s/%s", dir, name);
+    if (mkdirs(p) != 0) return NULL;
+    FILE *f = fopen(p, "wb");
+    if (!f) return NULL;
+    size_t w = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || w != len) return NULL;
+    npaths++;
+    return p;
+}
+
+char *t_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *s = malloc(cap);
+    for (;;) {
+        if (!s) break;
+        if (n + 4096 + 1 > cap) {
+            char *q = realloc(s, cap * 2);
+            if (!q) {
+                free(s);
+                s = NULL;
+                break;
+            }
+            s = q;
+            cap *= 2;
+        }
+        size_t r = fread(s + n, 1, 4096, f);
+        n += r;
+        if (r == 0) break;
+    }
+    fclose(f);
+    if (!s) return NULL;
+    s[n] = '\0';
+    if (len) *len = n;
+    return s;
+}
+
+const char *t_shared(struct test_ctx *t_, const char *rel)
+{
+    (void)t_;
+    if (npaths >= T_MAX_PATHS) return NULL;
+    const char *root = getenv("VC_SHARED");
+    char *p = paths[npaths];
+    snprintf(p, PATH_MAX, "%s/data/%s", root && *root ? root : "../shared", rel);
+    if (access(p, R_OK) != 0) return NULL;
+    npaths++;
+    return p;
+}
+
+static char *slurp_fd_file(const char *path)
+{
+    char *s = t_read(path, NULL);
+    unlink(path);
+    return s;
+}
+
+int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
+{
+    const char *dir = t_tmpdir(t_);
+    if (!dir) return -1;
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    char ofile[PATH_MAX], efile[PATH_MAX];
+    snprintf(ofile, sizeof ofile, "%s/.run.out", dir);
+    snprintf(efile, sizeof efile, "%s/.run.err", dir);
+    size_t cmdlen = strlen(bin) + strlen(args) + 2 * PATH_MAX + 64;
+    char *cmd = malloc(cmdlen);
+    if (!cmd) return -1;
+    snprintf(cmd, cmdlen, "%s %s >'%s' 2>'%s' </dev/null", bin, args, ofile, efile);
+    int st = system(cmd);
+    free(cmd);
+    char *o = slurp_fd_file(ofile), *e = slurp_fd_file(efile);
+    if (out) *out = o; else free(o);
+    if (errout) *errout = e; else free(e);
+    if (st == -1 || !WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
+int t_contains(const char *hay, const char *needle)
+{
+    return hay && needle && strstr(hay, needle) != NULL;
+}
