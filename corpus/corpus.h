@@ -130,4 +130,15 @@ struct corpus_span {
 typedef int (*corpus_chunk_cb)(void *ctx, const struct corpus_span *span);
 int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, void *ctx);
 
+/* ---------------------------------------------------------------- query files */
+
+/* Called per query of a queries file; `id` and `text` are valid during the call only.
+ * Return nonzero to stop (corpus_queries_read then returns that value). */
+typedef int (*corpus_query_cb)(void *ctx, const char *id, const char *text, long line);
+
+/* Read a batch of queries: BEIR queries JSON Lines ({"_id" or "id", "text"}) or TSV
+ * (id<TAB>text, an optional header "query-id..." or "id<TAB>text"), told apart by the first
+ * non-blank character. Errors name the file and line: ERR_NOTFOUND, ERR_PARSE, ERR_UTF8, ERR_LIMIT. */
+int corpus_queries_read(const char *path, corpus_query_cb cb, void *ctx, struct err *err);
+
 #endif
