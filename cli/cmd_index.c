@@ -97,6 +97,7 @@ int cmd_index(int argc, char **argv)
     if ((rc = idx_begin(ix, &err))) goto fail;
     for (int i = optind; i < argc; i++) {
         if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
+        long docs_before = docs;
         for (;;) {
             struct corpus_doc d;
             int has = 0;
@@ -118,6 +119,10 @@ int cmd_index(int argc, char **argv)
             uint64_t done = 0, total = 0;
             corpus_progress(rd, &done, &total);
             cli_progress_update(&prog, "documents", docs, total ? (double)done / (double)total : 0);
+        }
+        if (docs == docs_before && corpus_skipped(rd, NULL) == 0) {
+            rc = err_set(&err, ERR_PARSE, "%s: no documents in this input (empty file or folder?)", argv[i]);
+            goto fail;
         }
         skipped += corpus_skipped(rd, NULL);
         const char *first = NULL;
