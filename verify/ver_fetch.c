@@ -376,12 +376,13 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
     return s < 0 ? CURL_SOCKET_BAD : s;
 }
 
-/* Make x's easy handle with the options that hold for every hop. Returns 0 or -1. */
+/* Make x's easy handle with the options that hold for every hop. Returns ERR_OK, ERR_NOMEM,
+ * or ERR_NET when this libcurl rejects an option (older than 7.85). */
 static int xfer_make_handle(struct xfer *x)
 {
     const struct fetch_cfg *c = x->cfg;
     CURL *h = curl_easy_init();
-    if (!h) return -1;
+    if (!h) return ERR_NOMEM;
     int bad = 0;
     bad |= curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
@@ -403,10 +404,10 @@ static int xfer_make_handle(struct xfer *x)
     bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK;
     if (bad) {
         curl_easy_cleanup(h);
-        return -1;
+        return ERR_NET;
     }
     x->h = h;
-    return 0;
+    return ERR_OK;
 }
 
 /* ---- the scheduler: per-host slots ---- */
@@ -458,7 +459,8 @@ static void pending_push(struct fetcher *f, struct xfer *x)
     f->pending_tail = &x->next;
 }
 
-/* Start one hop of x. Returns ERR_OK (x is active or done with an outcome) or ERR_NOMEM. */
+/* Start one hop of x. Returns ERR_OK (x is active or done with an outcome), ERR_NOMEM or
+ * ERR_NET (curl refused an option or the handle). */
 static int xfer_start(struct fetcher *f, struct xfer *x)
 {
     double left_ms = (double)f->cfg->total_ms - x->res->seconds * 1000.0;
@@ -467,14 +469,15 @@ static int xfer_start(struct fetcher *f, struct xfer *x)
                   f->cfg->total_ms);
         return ERR_OK;
     }
-    if (!x->h && xfer_make_handle(x) != 0) return ERR_NOMEM;
+    int rc;
+    if (!x->h && (rc = xfer_make_handle(x)) != ERR_OK) return rc;
     buf_reset(&x->body);
     x->too_big = x->refused = 0;
     x->errbuf[0] = '\0';
     if (curl_easy_setopt(x->h, CURLOPT_URL, x->res->final_url) != CURLE_OK ||
         curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)left_ms) != CURLE_OK)
-        return ERR_NOMEM;
-    if (curl_multi_add_handle(f->multi, x->h) != CURLM_OK) return ERR_NOMEM;
+        return ERR_NOMEM; /* string copy failed */
+    if (curl_multi_add_handle(f->multi, x->h) != CURLM_OK) return ERR_NET;
     x->state = X_ACTIVE;
     x->t_start = now_s();
     host_take(f, x->hostkey);
@@ -688,7 +691,8 @@ int ver_fetch_many(const char *const *urls, size_t n, const struct ver_fetch_opt
         }
     }
     if (rc == ERR_NOMEM) err_set(err, rc, "fetch: out of memory");
-    else if (rc != ERR_OK) err_set(err, rc, "fetch: scheduler stalled");
+    else if (rc == ERR_NET) err_set(err, rc, "fetch: libcurl rejected a handle or option");
+    else if (rc != ERR_OK) err_set(err, rc, "fetch: internal scheduler error");
     if (rc != ERR_OK) goto fail;
     curl_multi_cleanup(f.multi);
     free(f.xs);

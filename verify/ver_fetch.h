@@ -62,7 +62,8 @@ struct ver_fetch_result {
  * host:port). `opts` may be NULL (all defaults); it is read during the call only. `results`
  * points to `n` caller-allocated structs; their previous contents are ignored (not freed).
  * Redirects are followed by this function, each hop re-checked: only http and https, and
- * every connection's resolved address passes ver_addr_is_private() unless allow_private.
+ * every connection's resolved address passes ver_addr_is_private() unless allow_private (a
+ * host with any refused address ends REFUSED, even if another of its addresses worked).
  * No cookies are kept, no proxy is used, bodies are decoded (gzip, deflate, br if built in).
  * Per-URL failures go into results[i].outcome and return ERR_OK. Returns an error code only
  * when the fetcher itself could not run (ERR_NOMEM, ERR_NET for a curl setup failure); then
