@@ -157,6 +157,16 @@ static void route(struct tsrv *s, int fd, const char *path)
             if (send_all(fd, "s", 1) != 0) return;
             usleep(200 * 1000);
         }
+    } else if (strncmp(path, "/sr/", 4) == 0) {
+        /* a slow redirect chain: each hop takes 300 ms */
+        long k = strtol(path + 4, NULL, 10);
+        usleep(300 * 1000);
+        if (k <= 0) {
+            respond(fd, "200 OK", "text/plain", "", "slow end", 8);
+        } else {
+            snprintf(loc, sizeof loc, "/sr/%ld", k - 1);
+            redirect(fd, loc);
+        }
     } else if (strcmp(path, "/loop") == 0) {
         redirect(fd, "/loop");
     } else if (strncmp(path, "/r/", 3) == 0) {
@@ -577,6 +587,65 @@ TEST(ver_fetch_slow_drip_times_out)
     CHECK(r.body == NULL);
     ver_fetch_result_cleanup(&r);
     tsrv_stop(&s);
+}
+
+TEST(ver_fetch_timeout_spans_redirect_hops)
+{
+    struct tsrv s;
+    REQUIRE(tsrv_start(&s) == 0);
+    struct ver_fetch_opts o = {.allow_private = 1, .total_timeout_ms = 800};
+    struct ver_fetch_result r;
+    struct err e = {0};
+    REQUIRE_OK(fetch_path(&s, "/sr/1", &o, &r, &e), e); /* 2 hops x 300 ms: fits */
+    CHECK(r.outcome == VER_FETCH_OK);
+    CHECK(r.seconds >= 0.55 && r.seconds < 0.8);
+    ver_fetch_result_cleanup(&r);
+    REQUIRE_OK(fetch_path(&s, "/sr/3", &o, &r, &e), e); /* 4 hops: each fits, all do not */
+    CHECK(r.outcome == VER_FETCH_TIMEOUT);
+    CHECK(r.seconds >= 0.7 && r.seconds < 1.0);
+    CHECK(ends_with(r.final_url, "/sr/1"));
+    ver_fetch_result_cleanup(&r);
+    tsrv_stop(&s);
+}
+
+/* A listener on 127.0.0.1 that never accepts, with its one-slot queue already full: new
+ * connection attempts hang in SYN. */
+TEST(ver_fetch_connect_timeout)
+{
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fill[4] = {-1, -1, -1, -1};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    int ready = lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                listen(lfd, 0) == 0 && getsockname(lfd, (struct sockaddr *)&a, &al) == 0;
+    /* fill the accept queue (Linux keeps backlog + 1) with non-blocking connects */
+    for (int i = 0; ready && i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fill[i] >= 0) connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(50 * 1000);
+    if (ready) {
+        char url[128];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/x", ntohs(a.sin_port));
+        struct ver_fetch_opts o = {.allow_private = 1, .connect_timeout_ms = 300,
+                                   .total_timeout_ms = 3000};
+        struct ver_fetch_result r;
+        struct err e = {0};
+        int rc = ver_fetch_one(url, &o, &r, &e);
+        CHECK(rc == ERR_OK);
+        if (r.outcome != VER_FETCH_TIMEOUT)
+            fprintf(stderr, "  outcome %s: %s\n", ver_fetch_outcome_name(r.outcome), r.error);
+        CHECK(r.outcome == VER_FETCH_TIMEOUT);
+        CHECK(r.seconds >= 0.25 && r.seconds < 1.5);
+        ver_fetch_result_cleanup(&r);
+    }
+    for (int i = 0; i < 4; i++)
+        if (fill[i] >= 0) close(fill[i]);
+    if (lfd >= 0) close(lfd);
+    curl_global_cleanup();
+    CHECK(ready);
 }
 
 TEST(ver_fetch_content_types_and_gzip)
