@@ -130,6 +130,14 @@ struct corpus_span {
 typedef int (*corpus_chunk_cb)(void *ctx, const struct corpus_span *span);
 int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, void *ctx);
 
+/* ---------------------------------------------------------------- URLs */
+
+/* Normalise a URL for matching a citation to a corpus document: the scheme, user info, "www.",
+ * default ports, the fragment, trailing slashes and tracking parameters (utm_*, fbclid, gclid...)
+ * are dropped and the host lowercased: "https://WWW.Example.org/a/?utm_source=x#top" ->
+ * "example.org/a". Writes to `out` (reset first). Returns 0, or -1 when `url` has no host. */
+int corpus_url_normalize(const char *url, struct buf *out);
+
 /* ---------------------------------------------------------------- query files */
 
 /* Called per query of a queries file; `id` and `text` are valid during the call only.

@@ -22,9 +22,9 @@
 static const char *const schema_sql =
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE docs(row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
-    " url TEXT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL, passages INTEGER NOT NULL,"
-    " added TEXT NOT NULL);"
-    "CREATE INDEX docs_url ON docs(url) WHERE url <> '';"
+    " url TEXT NOT NULL, nurl TEXT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL,"
+    " passages INTEGER NOT NULL, added TEXT NOT NULL);"
+    "CREATE INDEX docs_nurl ON docs(nurl) WHERE nurl <> '';"
     "CREATE TABLE passages(pid INTEGER PRIMARY KEY AUTOINCREMENT, doc INTEGER NOT NULL,"
     " ord INTEGER NOT NULL, len INTEGER NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX passages_doc ON passages(doc, ord);"
@@ -33,7 +33,11 @@ static const char *const schema_sql =
     "CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='passages_v',"
     " content_rowid='pid', tokenize='vericite');"
     "CREATE TABLE postings(term TEXT NOT NULL, seg INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " last INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(term, seg)) WITHOUT ROWID;";
+    " last INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(term, seg)) WITHOUT ROWID;"
+    "CREATE TABLE vectors(pid INTEGER PRIMARY KEY, vec BLOB NOT NULL);"
+    "CREATE TABLE fetch_cache(url TEXT PRIMARY KEY, final_url TEXT NOT NULL, status INTEGER NOT NULL,"
+    " outcome TEXT NOT NULL, content_type TEXT NOT NULL, fetched_at TEXT NOT NULL, title TEXT NOT NULL,"
+    " text TEXT NOT NULL);";
 
 /* ---------------------------------------------------------------- the FTS5 tokenizer */
 
@@ -315,13 +319,16 @@ void idx_close(struct idx *ix)
                               &ix->st_post_read,   &ix->st_passage,     &ix->st_passage_doc,
                               &ix->st_fts_search,  &ix->st_doc_pas,     &ix->st_fts_del,
                               &ix->st_pas_del,     &ix->st_doc_del,     &ix->st_seg_all,
-                              &ix->st_seg_del};
+                              &ix->st_seg_del,     &ix->st_find_url,    &ix->st_doc_row,
+                              &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
     corpus_tok_free(ix->tok);
     buf_cleanup(&ix->it_data);
     free(ix->it_segs);
     buf_cleanup(&ix->pas_strings);
+    buf_cleanup(&ix->nurl);
+    buf_cleanup(&ix->doc_strings);
     free(ix->dir);
     free(ix->dbpath);
     free(ix);
@@ -496,15 +503,17 @@ int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct er
     }
 
     if ((rc = idx_prepare(ix, &ix->st_doc_ins,
-                          "INSERT INTO docs(id, title, url, source, hash, passages, added)"
-                          " VALUES(?,?,?,?,?,0,strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                          "INSERT INTO docs(id, title, url, nurl, source, hash, passages, added)"
+                          " VALUES(?,?,?,?,?,?,0,strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
                           err)))
         return rc;
     sqlite3_bind_text(ix->st_doc_ins, 1, doc->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(ix->st_doc_ins, 2, title, -1, SQLITE_STATIC);
     sqlite3_bind_text(ix->st_doc_ins, 3, url, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ix->st_doc_ins, 4, doc->source ? doc->source : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(ix->st_doc_ins, 5, hash, -1, SQLITE_STATIC);
+    if (url[0] && corpus_url_normalize(url, &ix->nurl) != 0) buf_reset(&ix->nurl);
+    sqlite3_bind_text(ix->st_doc_ins, 4, url[0] && ix->nurl.data ? ix->nurl.data : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ix->st_doc_ins, 5, doc->source ? doc->source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ix->st_doc_ins, 6, hash, -1, SQLITE_STATIC);
     if (sqlite3_step(ix->st_doc_ins) != SQLITE_DONE) return idx_sql_err(ix, err, "insert document");
     int64_t doc_row = sqlite3_last_insert_rowid(ix->db);
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "corpus/corpus.h"
 #include "err.h"
 
@@ -115,5 +116,40 @@ const char *idx_dir(const struct idx *ix);
  * NULL when the key is absent. */
 int idx_setting_get(struct idx *ix, const char *key, char **out, struct err *err);
 int idx_setting_set(struct idx *ix, const char *key, const char *value, struct err *err);
+
+/* ---------------------------------------------------------------- documents by URL, fetch cache */
+
+/* A stored document. Strings are owned by the handle, valid until the next idx_find_url() or
+ * idx_doc() call on it. */
+struct idx_doc {
+    int64_t row;
+    const char *id, *title, *url;
+    int passages;
+};
+
+/* Find the document whose normalised URL (corpus_url_normalize) equals that of `url`.
+ * *found is 1 with *out filled, or 0. Errors: ERR_SQLITE. */
+int idx_find_url(struct idx *ix, const char *url, struct idx_doc *out, int *found, struct err *err);
+
+/* The document with internal row `row` (ERR_NOTFOUND when missing). */
+int idx_doc(struct idx *ix, int64_t row, struct idx_doc *out, struct err *err);
+
+/* Append the document's whole text (its passages joined by spaces, in order) to `text`. */
+int idx_doc_text(struct idx *ix, int64_t row, struct buf *text, struct err *err);
+
+/* A cached fetch of a URL (what the audit fetched, so re-runs and --offline reuse it). */
+struct idx_fetch {
+    const char *url, *final_url;
+    long status;         /* HTTP status, 0 when none */
+    const char *outcome; /* the fetcher's outcome name: "ok", "http-error", "timeout", ... */
+    const char *content_type;
+    const char *fetched_at; /* ISO 8601 UTC; ignored by idx_cache_put (now is used) */
+    const char *title, *text; /* the readable text extracted from the body */
+};
+
+/* Look `url` up in the cache. *found 1 with *out filled (strings valid until the next call), or 0. */
+int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *found, struct err *err);
+/* Insert or replace the cache entry of f->url (inside or outside a transaction). */
+int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err);
 
 #endif

@@ -20,7 +20,8 @@ struct idx {
     sqlite3_stmt *st_get_setting, *st_set_setting, *st_doc_find, *st_doc_ins, *st_pas_ins,
         *st_fts_ins, *st_seg_last, *st_seg_ins, *st_seg_upd, *st_post_read, *st_passage,
         *st_passage_doc, *st_fts_search, *st_doc_pas, *st_fts_del, *st_pas_del, *st_doc_del,
-        *st_seg_all, *st_seg_del;
+        *st_seg_all, *st_seg_del, *st_find_url, *st_doc_row, *st_doc_text, *st_cache_get,
+        *st_cache_put;
 
     /* buffered postings of this transaction (idx_post.c) */
     struct idx_pterm **pb_slots; /* open-addressing table, pb_cap slots */
@@ -39,6 +40,8 @@ struct idx {
     int64_t it_last;
 
     struct buf pas_strings; /* strings of the last idx_passage() */
+    struct buf nurl;        /* scratch: a normalised URL */
+    struct buf doc_strings; /* strings of the last idx_find_url/idx_doc/idx_cache_get */
 };
 
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);

@@ -290,3 +290,43 @@ TEST(idx_open_errors)
     CHECK(idx_open(&ix, path, NULL, &e) == ERR_MISMATCH);
     CHECK(t_contains(e.msg, "schema version 99"));
 }
+
+TEST(idx_url_lookup_and_fetch_cache)
+{
+    struct err e = {0};
+    const char *dir = t_tmpdir(t_);
+    char path[512];
+    snprintf(path, sizeof path, "%s/ix", dir);
+    struct idx *ix = NULL;
+    struct idx_opts o = {.create = 1, .passage_words = 10};
+    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    REQUIRE_OK(idx_begin(ix, &e), e);
+    const char *text = "one two three four five six seven eight nine ten eleven twelve thirteen "
+                       "fourteen fifteen sixteen seventeen eighteen nineteen twenty twentyone";
+    struct corpus_doc d = {"w1", "WAL", "https://www.sqlite.org/wal.html", text, strlen(text), "f", 1};
+    REQUIRE_OK(idx_add(ix, &d, NULL, &e), e);
+    REQUIRE_OK(idx_commit(ix, &e), e);
+    struct idx_doc doc;
+    int found = 0;
+    REQUIRE_OK(idx_find_url(ix, "http://sqlite.org/wal.html?utm_source=feed#intro", &doc, &found, &e), e);
+    CHECK(found && !strcmp(doc.id, "w1") && !strcmp(doc.url, "https://www.sqlite.org/wal.html"));
+    CHECK(doc.passages == 2);
+    REQUIRE_OK(idx_find_url(ix, "https://sqlite.org/other.html", &doc, &found, &e), e);
+    CHECK(!found);
+    struct buf all = {0};
+    REQUIRE_OK(idx_find_url(ix, "https://sqlite.org/wal.html", &doc, &found, &e), e);
+    REQUIRE_OK(idx_doc_text(ix, doc.row, &all, &e), e);
+    CHECK(!strcmp(all.data, text)); /* passages joined back in order */
+    buf_cleanup(&all);
+    struct idx_fetch f = {.url = "https://example.org/a", .final_url = "https://example.org/b",
+                          .status = 200, .outcome = "ok", .content_type = "text/html",
+                          .title = "A", .text = "body text"};
+    REQUIRE_OK(idx_cache_put(ix, &f, &e), e);
+    struct idx_fetch g;
+    REQUIRE_OK(idx_cache_get(ix, "https://example.org/a", &g, &found, &e), e);
+    CHECK(found && g.status == 200 && !strcmp(g.final_url, "https://example.org/b") &&
+          !strcmp(g.text, "body text") && !strcmp(g.outcome, "ok") && g.fetched_at[0] == '2');
+    REQUIRE_OK(idx_cache_get(ix, "https://example.org/zzz", &g, &found, &e), e);
+    CHECK(!found);
+    idx_close(ix);
+}

@@ -125,3 +125,32 @@ TEST(tok_chunk_passages)
     corpus_chunk("one two", 7, 100, span_cb, &x);
     CHECK(x.n == 1 && x.s[0].words == 2);
 }
+
+TEST(tok_url_normalize)
+{
+    static const struct {
+        const char *in, *want; /* want NULL: rejected */
+    } cases[] = {
+        {"https://WWW.Example.org/a/?utm_source=x&id=3#top", "example.org/a?id=3"},
+        {"http://example.org:80/a", "example.org/a"},
+        {"https://example.org:8443/a", "example.org:8443/a"},
+        {"//example.org/", "example.org"},
+        {"https://user:pw@example.org/p?fbclid=1", "example.org/p"},
+        {"https://example.org/p?a=1&gclid=2&b=3", "example.org/p?a=1&b=3"},
+        {"  https://example.org/x  ", "example.org/x"},
+        {"https://www.sqlite.org/wal.html", "sqlite.org/wal.html"},
+        {"https://", NULL},
+        {"", NULL},
+    };
+    struct buf b = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = corpus_url_normalize(cases[i].in, &b);
+        int ok = cases[i].want ? (rc == 0 && !strcmp(b.data, cases[i].want)) : rc != 0;
+        if (!ok) {
+            fprintf(stderr, "  normalize \"%s\": got %d \"%s\", want \"%s\"\n", cases[i].in, rc,
+                    b.data ? b.data : "", cases[i].want ? cases[i].want : "(rejected)");
+            t_->failed = 1;
+        }
+    }
+    buf_cleanup(&b);
+}
