@@ -3,8 +3,10 @@
  * Five linear passes, each reading the previous one's output:
  *   1. strip    comments, <ref>/<gallery>/<math>/... with their content; <nowiki>/<pre> content
  *               is escaped as entities so later passes leave it alone
- *   2. blocks   {{templates}} (nested, {{{params}}}) and {| tables |} dropped, found by one
- *               bracket-matching scan with a stack (unbalanced openers stay as text)
+ *   2. blocks   {{templates}} (nested, {{{params}}}) and {| tables |} found by one
+ *               bracket-matching scan with a stack (unbalanced openers stay as text); tables and
+ *               most templates are dropped, a few inline ones rendered ({{convert|5|km}} -> 5 km,
+ *               {{lang|fr|mot}} -> mot, {{nowrap|x}} -> x, dates, {{ndash}})
  *   3. lines    "== X ==" headings on their own line, list markers and "----" removed
  *   4. inline   [[links]], [external links], remaining tags, ''quotes'', entities, __MAGIC__
  *   5. tidy     spaces collapsed, lines trimmed, at most one blank line in a row
@@ -12,6 +14,7 @@
 #include "corpus.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,9 +248,15 @@ struct wt_open {
     unsigned char table;
 };
 
+/* A matched block [start, end): a template, a {{{parameter}}} or a table. */
 struct wt_span {
     size_t start, end;
+    unsigned char open, close; /* widths of the opener and the closer */
+    unsigned char table;
 };
+
+#define WT_RENDER_DEPTH 32 /* templates nested deeper are dropped, not rendered */
+#define WT_MAX_PARAMS 8
 
 /* Nonzero when s[i] is at the start of a line, ignoring blanks and ':' indentation. */
 static int at_line_start(const char *s, size_t i)
@@ -268,15 +277,240 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-/* Record the matched block [start, end), swallowing blocks recorded inside it. */
-static int add_span(struct wt_span **sp, size_t *nsp, size_t *cap, size_t start, size_t end)
+static int cmp_span(const void *a, const void *b)
 {
-    while (*nsp > 0 && (*sp)[*nsp - 1].start >= start) (*nsp)--;
-    if (grow((void **)sp, cap, *nsp + 1, sizeof **sp) != 0) return -1;
-    (*sp)[*nsp].start = start;
-    (*sp)[*nsp].end = end;
-    (*nsp)++;
-    return 0;
+    const struct wt_span *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+struct wt_blocks {
+    const char *s;
+    struct wt_span *sp; /* sorted by start: a parent comes before the blocks inside it */
+    size_t nsp, k;      /* k: the next span not yet emitted or skipped */
+    struct wt_out *o;
+};
+
+/* Skip span k and every span inside it. */
+static void skip_span(struct wt_blocks *w)
+{
+    size_t end = w->sp[w->k].end;
+    w->k++;
+    while (w->k < w->nsp && w->sp[w->k].start < end) w->k++;
+}
+
+static void emit_range(struct wt_blocks *w, size_t a, size_t b, int depth);
+
+/* Emit a template parameter [a, b) trimmed, with the blocks inside it handled. */
+static void emit_param(struct wt_blocks *w, size_t a, size_t b, int depth)
+{
+    while (a < b && (is_blank((unsigned char)w->s[a]) || w->s[a] == '\n')) a++;
+    while (b > a && (is_blank((unsigned char)w->s[b - 1]) || w->s[b - 1] == '\n')) b--;
+    emit_range(w, a, b, depth);
+}
+
+struct wt_params {
+    size_t name_a, name_b;                           /* the template name */
+    size_t a[WT_MAX_PARAMS], b[WT_MAX_PARAMS];       /* positional parameters */
+    int n;
+};
+
+/* Split the template span k into its name and positional parameters (named ones, "x=y", are
+ * left out). Pipes inside nested blocks and [[links]] do not split. */
+static void split_params(struct wt_blocks *w, struct wt_params *p)
+{
+    const struct wt_span *t = &w->sp[w->k];
+    const char *s = w->s;
+    size_t i = t->start + t->open, end = t->end - t->close, c = w->k + 1;
+    size_t from = i;
+    int links = 0, named = 0, field = 0;
+    p->n = 0;
+    p->name_a = i;
+    p->name_b = end;
+    for (;;) {
+        if (i >= end || (s[i] == '|' && links == 0)) {
+            if (field == 0) p->name_b = i;
+            else if (!named && p->n < WT_MAX_PARAMS) {
+                p->a[p->n] = from;
+                p->b[p->n] = i;
+                p->n++;
+            }
+            if (i >= end) break;
+            field++;
+            named = 0;
+            from = ++i;
+            continue;
+        }
+        if (c < w->nsp && w->sp[c].start == i) { /* a nested block: jump over it */
+            size_t e = w->sp[c].end;
+            while (c < w->nsp && w->sp[c].start < e) c++;
+            i = e;
+            continue;
+        }
+        if (s[i] == '[' && i + 1 < end && s[i + 1] == '[') links++, i += 2;
+        else if (s[i] == ']' && i + 1 < end && s[i + 1] == ']' && links > 0) links--, i += 2;
+        else {
+            if (s[i] == '=' && links == 0 && field > 0) named = 1;
+            i++;
+        }
+    }
+}
+
+/* The template name, trimmed and lowercased with '_' as ' ', into out (NUL-terminated). */
+static void template_name(const char *s, size_t a, size_t b, char *out, size_t cap)
+{
+    while (a < b && (is_blank((unsigned char)s[a]) || s[a] == '\n')) a++;
+    while (b > a && (is_blank((unsigned char)s[b - 1]) || s[b - 1] == '\n')) b--;
+    if (b - a > 9 && ieq(s + a, 9, "template:")) a += 9;
+    size_t n = 0;
+    for (; a < b && n + 1 < cap; a++) out[n++] = s[a] == '_' ? ' ' : (char)lower((unsigned char)s[a]);
+    out[n] = '\0';
+    if (a < b) out[0] = '\0'; /* too long to be one we know */
+}
+
+static int param_is(const char *s, const struct wt_params *p, int k, const char *lit)
+{
+    size_t a = p->a[k], b = p->b[k];
+    while (a < b && is_blank((unsigned char)s[a])) a++;
+    while (b > a && is_blank((unsigned char)s[b - 1])) b--;
+    return ieq(s + a, b - a, lit);
+}
+
+/* Small integer value of a parameter, or -1. */
+static long param_num(const char *s, const struct wt_params *p, int k)
+{
+    size_t a = p->a[k], b = p->b[k];
+    long v = 0;
+    while (a < b && is_blank((unsigned char)s[a])) a++;
+    while (b > a && is_blank((unsigned char)s[b - 1])) b--;
+    if (a == b || b - a > 6) return -1;
+    for (; a < b; a++) {
+        if (!is_digit((unsigned char)s[a])) return -1;
+        v = v * 10 + (s[a] - '0');
+    }
+    return v;
+}
+
+/* A date template's first three parameters (year, month, day) as "2 January 1950". */
+static void render_date(struct wt_blocks *w, const struct wt_params *p, int depth)
+{
+    static const char *const months[] = {"January", "February", "March",     "April",
+                                         "May",     "June",     "July",      "August",
+                                         "September", "October", "November", "December"};
+    long m = p->n >= 2 ? param_num(w->s, p, 1) : -1, d = p->n >= 3 ? param_num(w->s, p, 2) : -1;
+    if (p->n < 1) return;
+    if (m >= 1 && m <= 12) {
+        if (d >= 1 && d <= 31) {
+            char num[8];
+            snprintf(num, sizeof num, "%ld ", d);
+            out_str(w->o, num);
+        }
+        out_str(w->o, months[m - 1]);
+        out_ch(w->o, ' ');
+    }
+    emit_param(w, p->a[0], p->b[0], depth);
+}
+
+/* Templates whose text is part of the sentence are rendered; every other one is dropped. */
+static void render_template(struct wt_blocks *w, int depth)
+{
+    static const char *const keep_last[] = {"nowrap", "nobr", "small", "smaller", "big", "larger",
+                                            "lang", "transl", "nobold", "noitalic", "mvar", "var",
+                                            "sic", "resize", "serif", "sans-serif", "not a typo",
+                                            "linktext", "wikt-lang", NULL};
+    static const char *const keep_first[] = {"ill", "interlanguage link", "abbr", "lang-en",
+                                             "keypress", "visible anchor", "vanchor", "formatdate",
+                                             "baseball year", "year", NULL};
+    static const char *const lists[] = {"ubl", "ublist", "unbulleted list", "hlist", "plainlist",
+                                        "flatlist", "bulleted list", "nowrap list", NULL};
+    static const char *const dates[] = {"birth date", "birth date and age", "death date",
+                                        "death date and age", "start date", "end date",
+                                        "start date and age", "dob", "date", "dts", NULL};
+    static const struct {
+        const char *name, *text;
+    } fixed[] = {{"nbsp", " "}, {"snd", " \xe2\x80\x93 "}, {"spaced ndash", " \xe2\x80\x93 "},
+                 {"ndash", "\xe2\x80\x93"}, {"mdash", "\xe2\x80\x94"}, {"mdashb", "\xe2\x80\x94"},
+                 {"'", "'"},
+                 {"`", "'"}, {"-", ""}, {"dash", "\xe2\x80\x93"}};
+    struct wt_params p;
+    char name[48];
+    const struct wt_span *t = &w->sp[w->k];
+    size_t end = t->end;
+    if (t->table || t->open != 2 || depth >= WT_RENDER_DEPTH) {
+        skip_span(w);
+        return;
+    }
+    split_params(w, &p);
+    template_name(w->s, p.name_a, p.name_b, name, sizeof name);
+    w->k++; /* the nested spans are emitted or skipped below */
+    for (size_t f = 0; f < sizeof fixed / sizeof fixed[0]; f++)
+        if (strcmp(name, fixed[f].name) == 0) out_str(w->o, fixed[f].text);
+    if (name[0] && p.n > 0) {
+        if (find_name(keep_last, name, strlen(name)) >= 0 ||
+            (strncmp(name, "lang-", 5) == 0 && strcmp(name, "lang-en") != 0))
+            emit_param(w, p.a[p.n - 1], p.b[p.n - 1], depth + 1);
+        else if (find_name(keep_first, name, strlen(name)) >= 0)
+            emit_param(w, p.a[0], p.b[0], depth + 1);
+        else if (find_name(lists, name, strlen(name)) >= 0 || strcmp(name, "sortname") == 0) {
+            int sortname = name[0] == 's';
+            for (int k = 0; k < p.n && (!sortname || k < 2); k++) {
+                if (k) out_str(w->o, sortname ? " " : ", ");
+                emit_param(w, p.a[k], p.b[k], depth + 1);
+            }
+        } else if (strcmp(name, "isbn") == 0) {
+            out_str(w->o, "ISBN ");
+            emit_param(w, p.a[0], p.b[0], depth + 1);
+        } else if (strcmp(name, "convert") == 0 || strcmp(name, "cvt") == 0) {
+            /* {{convert|120|km|mi}} -> "120 km"; {{convert|1|to|3|km}} -> "1 to 3 km" */
+            int upto = p.n >= 4 && (param_is(w->s, &p, 1, "to") || param_is(w->s, &p, 1, "-") ||
+                                    param_is(w->s, &p, 1, "and") || param_is(w->s, &p, 1, "or"))
+                           ? 4
+                           : (p.n >= 2 ? 2 : 1);
+            for (int k = 0; k < upto; k++) {
+                if (k) out_ch(w->o, ' ');
+                emit_param(w, p.a[k], p.b[k], depth + 1);
+            }
+        } else if (find_name(dates, name, strlen(name)) >= 0) {
+            render_date(w, &p, depth + 1);
+        } else if (strcmp(name, "as of") == 0) {
+            out_str(w->o, "As of ");
+            render_date(w, &p, depth + 1);
+        } else if (strcmp(name, "circa") == 0 || strcmp(name, "c.") == 0) {
+            out_str(w->o, "c. ");
+            emit_param(w, p.a[0], p.b[0], depth + 1);
+        } else if (strcmp(name, "frac") == 0 || strcmp(name, "sfrac") == 0) {
+            for (int k = 0; k < p.n && k < 3; k++) {
+                if (k) out_ch(w->o, k == p.n - 1 ? '/' : ' ');
+                emit_param(w, p.a[k], p.b[k], depth + 1);
+            }
+        } else if (strcmp(name, "us$") == 0 || strcmp(name, "usd") == 0) {
+            out_str(w->o, "US$");
+            emit_param(w, p.a[0], p.b[0], depth + 1);
+        } else if (strcmp(name, "gbp") == 0 || strcmp(name, "\xc2\xa3") == 0) {
+            out_str(w->o, "\xc2\xa3");
+            emit_param(w, p.a[0], p.b[0], depth + 1);
+        } else if (strcmp(name, "eur") == 0 || strcmp(name, "\xe2\x82\xac") == 0) {
+            out_str(w->o, "\xe2\x82\xac");
+            emit_param(w, p.a[0], p.b[0], depth + 1);
+        }
+    }
+    while (w->k < w->nsp && w->sp[w->k].start < end) w->k++; /* whatever was not emitted */
+}
+
+/* Emit s[a, b) with the blocks starting inside it rendered or dropped. Blocks starting before a
+ * (inside parts of a template that were not emitted) are skipped. */
+static void emit_range(struct wt_blocks *w, size_t a, size_t b, int depth)
+{
+    while (w->k < w->nsp && w->sp[w->k].start < a) skip_span(w);
+    size_t pos = a;
+    while (w->k < w->nsp && w->sp[w->k].start < b) {
+        const struct wt_span *t = &w->sp[w->k];
+        size_t end = t->end < b ? t->end : b;
+        out_mem(w->o, w->s + pos, t->start - pos);
+        if (t->end > b) skip_span(w); /* cannot happen with nested spans; be safe */
+        else render_template(w, depth);
+        pos = end;
+    }
+    out_mem(w->o, w->s + pos, b - pos);
 }
 
 static void pass_blocks(const char *s, size_t n, struct wt_out *o)
@@ -293,7 +527,8 @@ static void pass_blocks(const char *s, size_t n, struct wt_out *o)
             i += 2;
         } else if (c == '|' && i + 1 < n && s[i + 1] == '}' && nst > 0 && st[nst - 1].table &&
                    at_line_start(s, i)) {
-            if (add_span(&sp, &nsp, &spcap, st[nst - 1].pos, i + 2) != 0) goto oom;
+            if (grow((void **)&sp, &spcap, nsp + 1, sizeof *sp) != 0) goto oom;
+            sp[nsp++] = (struct wt_span){st[nst - 1].pos, i + 2, 2, 2, 1};
             nst--;
             i += 2;
         } else if (c == '{') {
@@ -318,7 +553,8 @@ static void pass_blocks(const char *s, size_t n, struct wt_out *o)
                 struct wt_open top = st[--nst];
                 nbrace--;
                 size_t use = (top.width == 3 && m >= 3) ? 3 : 2;
-                if (add_span(&sp, &nsp, &spcap, top.pos, q + use) != 0) goto oom;
+                if (grow((void **)&sp, &spcap, nsp + 1, sizeof *sp) != 0) goto oom;
+                sp[nsp++] = (struct wt_span){top.pos, q + use, top.width, (unsigned char)use, 0};
                 q += use;
                 m -= use;
             }
@@ -327,12 +563,9 @@ static void pass_blocks(const char *s, size_t n, struct wt_out *o)
             i++;
         }
     }
-    size_t from = 0;
-    for (size_t k = 0; k < nsp; k++) {
-        out_mem(o, s + from, sp[k].start - from);
-        from = sp[k].end;
-    }
-    out_mem(o, s + from, n - from);
+    if (nsp > 1) qsort(sp, nsp, sizeof *sp, cmp_span);
+    struct wt_blocks w = {s, sp, nsp, 0, o};
+    emit_range(&w, 0, n, 0);
     free(st);
     free(sp);
     return;
