@@ -184,7 +184,7 @@ struct idx_embedder;
 struct idx_embedder_ops {
     const char *name; /* "static", "http", ... */
     /* Embed `n` NUL-terminated texts into `out` (n, dim). Rows are L2-normalised, or all zero for
-     * a text with nothing to embed (empty, or only unknown words). Nonzero error code on failure. */
+     * a text with nothing to embed (empty, or only unknown words). Error code on failure. */
     int (*embed)(struct idx_embedder *e, const char *const *texts, size_t n, float *out,
                  struct err *err);
     /* A stable string naming everything that changes the vectors (kind, dim, weights, model hash);
@@ -218,8 +218,9 @@ int idx_vec_first_pc(const float *x, size_t n, int dim, float *pc, struct err *e
 
 /* Static word-vector embedder with SIF weighting (Arora et al. 2017):
  *   words: runs of letters/digits (any non-punctuation code point >= U+0080 counts as a letter)
- *          joined by inner ' - . ’ (and , between digits), folded with idx_word_fold; a joined word
- *          missing from the vectors is looked up part by part ("john's" -> john 's, "don't" -> do n't);
+ *          joined by inner ' - . ’ (and , between digits), folded with idx_word_fold; a joined
+ *          word missing from the vectors is looked up part by part ("john's" -> john 's,
+ *          "don't" -> do n't);
  *   weight a/(a + p(w)), a = 1e-3 by default; p(w) from corpus counts when given
  *          (idx_embed_static_set_freq / _set_counts), else a Zipf estimate from the word's row r
  *          (0-based) among N words: p = 1 / ((r + 1) ln(1.78 N)), valid for frequency-sorted files;
@@ -233,8 +234,8 @@ struct idx_static_opts {
 /* A static embedder over the vectors file `path` (opened and owned by the embedder). `opts` may be
  * NULL; it is copied. Errors: those of idx_vecfile_open, ERR_ARG (a < 0), ERR_NOMEM.
  * On success *out is a new embedder freed with idx_embedder_free(). */
-int idx_embed_static_new(struct idx_embedder **out, const char *path, const struct idx_static_opts *opts,
-                         struct err *err);
+int idx_embed_static_new(struct idx_embedder **out, const char *path,
+                         const struct idx_static_opts *opts, struct err *err);
 /* The vectors file of a static embedder (owned by it), NULL for other embedders. */
 const struct idx_vecfile *idx_embed_static_vectors(const struct idx_embedder *e);
 
@@ -242,11 +243,12 @@ const struct idx_vecfile *idx_embed_static_vectors(const struct idx_embedder *e)
  * p(w) = count / total, where total is the number of corpus tokens (0: the sum of counts).
  * In-vocabulary words with no count get p = 0 (weight 1). n == 0 returns to the Zipf estimate.
  * Errors: ERR_ARG (not a static embedder), ERR_NOMEM. */
-int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words, const uint64_t *counts,
-                              size_t n, uint64_t total, struct err *err);
+int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words,
+                              const uint64_t *counts, size_t n, uint64_t total, struct err *err);
 /* Tally the words of `text` as the embedder splits them: counts[row] += 1 for every known word and
  * *total += 1 for every word, known or not. `counts` has idx_vecfile_count() entries (zeroed by
- * the caller). For persisting counts per row; then idx_embed_static_set_counts(). Errors: ERR_ARG. */
+ * the caller), e.g. to persist per-row counts for idx_embed_static_set_counts().
+ * Errors: ERR_ARG (not a static embedder). */
 int idx_embed_static_count(struct idx_embedder *e, const char *text, size_t len, uint64_t *counts,
                            uint64_t *total, struct err *err);
 /* Use per-row counts (idx_vecfile_count() entries, copied) for p(w) = counts[row] / total;

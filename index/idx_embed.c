@@ -7,19 +7,23 @@
 #include <string.h>
 
 #define EMB_DEFAULT_A 1e-3
-#define EMB_MAX_PARTS 64   /* parts of one joined word looked up separately */
-#define EMB_PC_ITERS 300   /* power iteration cap */
+#define EMB_MAX_PARTS 64 /* parts of one joined word looked up separately */
+#define EMB_PC_ITERS 300 /* power iteration cap */
 
 /* ---------------------------------------------------------------- dispatch */
 
-int idx_embed(struct idx_embedder *e, const char *const *texts, size_t n, float *out, struct err *err)
+int idx_embed(struct idx_embedder *e, const char *const *texts, size_t n, float *out,
+              struct err *err)
 {
     if (!e || !e->ops || !e->ops->embed) return err_set(err, ERR_ARG, "idx_embed: no embedder");
     if (n == 0) return 0;
     return e->ops->embed(e, texts, n, out, err);
 }
 
-int idx_embedder_dim(const struct idx_embedder *e) { return e ? e->dim : 0; }
+int idx_embedder_dim(const struct idx_embedder *e)
+{
+    return e ? e->dim : 0;
+}
 
 const char *idx_embedder_name(const struct idx_embedder *e)
 {
@@ -54,12 +58,15 @@ int idx_vec_first_pc(const float *x, size_t n, int dim, float *pc, struct err *e
         goto fail;
     }
     for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < dim; j++) mean[j] += x[r * (size_t)dim + (size_t)j];
+        for (int j = 0; j < dim; j++)
+            mean[j] += x[r * (size_t)dim + (size_t)j];
     double norm = 0;
-    for (int j = 0; j < dim; j++) norm += mean[j] * mean[j];
+    for (int j = 0; j < dim; j++)
+        norm += mean[j] * mean[j];
     /* start from the mean direction (close to the answer for SIF vectors), else from e0 */
     if (norm > 0)
-        for (int j = 0; j < dim; j++) u[j] = mean[j] / sqrt(norm);
+        for (int j = 0; j < dim; j++)
+            u[j] = mean[j] / sqrt(norm);
     else
         u[0] = 1;
     double lambda = 0;
@@ -68,11 +75,14 @@ int idx_vec_first_pc(const float *x, size_t n, int dim, float *pc, struct err *e
         for (size_t r = 0; r < n; r++) { /* y = X^T (X u) */
             const float *row = x + r * (size_t)dim;
             double t = 0;
-            for (int j = 0; j < dim; j++) t += row[j] * u[j];
-            for (int j = 0; j < dim; j++) y[j] += t * row[j];
+            for (int j = 0; j < dim; j++)
+                t += row[j] * u[j];
+            for (int j = 0; j < dim; j++)
+                y[j] += t * row[j];
         }
         double yn = 0, diff = 0;
-        for (int j = 0; j < dim; j++) yn += y[j] * y[j];
+        for (int j = 0; j < dim; j++)
+            yn += y[j] * y[j];
         yn = sqrt(yn);
         if (yn == 0) break;
         for (int j = 0; j < dim; j++) {
@@ -88,8 +98,10 @@ int idx_vec_first_pc(const float *x, size_t n, int dim, float *pc, struct err *e
         goto fail;
     }
     double dot = 0;
-    for (int j = 0; j < dim; j++) dot += u[j] * mean[j];
-    for (int j = 0; j < dim; j++) pc[j] = (float)(dot < 0 ? -u[j] : u[j]);
+    for (int j = 0; j < dim; j++)
+        dot += u[j] * mean[j];
+    for (int j = 0; j < dim; j++)
+        pc[j] = (float)(dot < 0 ? -u[j] : u[j]);
 fail:
     free(mean);
     free(u);
@@ -106,13 +118,13 @@ struct emb_static {
     struct idx_vecfile *vf;
     double a;
     int64_t vocab;
-    float *weight;      /* (vocab) SIF weight per row */
-    int weights_kind;   /* W_ZIPF or W_COUNTS */
+    float *weight;    /* (vocab) SIF weight per row */
+    int weights_kind; /* W_ZIPF or W_COUNTS */
     uint64_t weights_hash;
     int has_pc;
-    float *pc;          /* (dim) unit common component */
-    float *acc;         /* (dim) scratch */
-    int known;          /* scratch: known words in the current text */
+    float *pc;  /* (dim) unit common component */
+    float *acc; /* (dim) scratch */
+    int known;  /* scratch: known words in the current text */
     char fold[IDX_VEC_MAX_WORD + 8];
     char sig[256];
 };
@@ -128,7 +140,8 @@ static uint64_t fnv64(const void *p, size_t n)
 {
     const unsigned char *s = p;
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -143,17 +156,22 @@ static int char_class(const unsigned char *s, size_t len, size_t i, size_t *k, u
     *k = 1;
     *cpo = c;
     if (c < 0x80) {
-        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return C_WORD;
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            return C_WORD;
         if (c == '\'' || c == '-' || c == '.' || c == ',') return C_JOIN;
         return C_SEP;
     }
     /* decode (invalid sequences are one separator byte) */
     size_t n;
     uint32_t cp, min;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07, min = 0x10000;
-    else return C_SEP;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return C_SEP;
     if (len - i < n) return C_SEP;
     for (size_t j = 1; j < n; j++) {
         if ((s[i + j] & 0xc0) != 0x80) return C_SEP;
@@ -194,8 +212,8 @@ static size_t fold_into(struct emb_static *s, const char *prefix, const char *ra
 }
 
 /* One joined word raw[0..n): whole, then part by part. */
-static void emit_token(struct emb_static *s, const char *raw, size_t n, int joined, int trailing_dot,
-                       word_cb cb, void *ctx)
+static void emit_token(struct emb_static *s, const char *raw, size_t n, int joined,
+                       int trailing_dot, word_cb cb, void *ctx)
 {
     size_t m = fold_into(s, "", raw, n);
     if (m) {
@@ -211,7 +229,10 @@ static void emit_token(struct emb_static *s, const char *raw, size_t n, int join
     }
     /* split at the join characters; an apostrophe goes with the part after it ('s, 're) and
      * "n't" is split off the part before it (don't -> do n't) */
-    struct { size_t a, b; int apos; } part[EMB_MAX_PARTS];
+    struct {
+        size_t a, b;
+        int apos;
+    } part[EMB_MAX_PARTS];
     size_t np = 0, i = 0;
     const unsigned char *u = (const unsigned char *)raw;
     int apos = 0;
@@ -225,7 +246,8 @@ static void emit_token(struct emb_static *s, const char *raw, size_t n, int join
             continue;
         }
         size_t a = i;
-        while (i < n && char_class(u, n, i, &k, &cp) == C_WORD) i += k;
+        while (i < n && char_class(u, n, i, &k, &cp) == C_WORD)
+            i += k;
         part[np].a = a;
         part[np].b = i;
         part[np].apos = apos;
@@ -239,8 +261,10 @@ static void emit_token(struct emb_static *s, const char *raw, size_t n, int join
                  (raw[b - 1] == 'n' || raw[b - 1] == 'N');
         if (nt) {
             size_t m1 = fold_into(s, "", raw + a, b - a - 1);
-            if (m1) lookup_emit(s, m1, cb, ctx, 1);
-            else cb(s, -1, ctx);
+            if (m1)
+                lookup_emit(s, m1, cb, ctx, 1);
+            else
+                cb(s, -1, ctx);
             memcpy(s->fold, "n't", 3);
             lookup_emit(s, 3, cb, ctx, 1);
             p++;
@@ -293,8 +317,8 @@ static void each_word(struct emb_static *s, const char *text, size_t len, word_c
             i += k + k2;
             end = i;
         }
-        emit_token(s, text + start, end - start, joined, has_dot && end < len && text[end] == '.', cb,
-                   ctx);
+        emit_token(s, text + start, end - start, joined, has_dot && end < len && text[end] == '.',
+                   cb, ctx);
     }
 }
 
@@ -336,8 +360,8 @@ int idx_embed_static_set_counts(struct idx_embedder *e, const uint64_t *counts, 
     return 0;
 }
 
-int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words, const uint64_t *counts,
-                              size_t n, uint64_t total, struct err *err)
+int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words,
+                              const uint64_t *counts, size_t n, uint64_t total, struct err *err)
 {
     struct emb_static *s = as_static(e);
     if (!s) return err_set(err, ERR_ARG, "set_freq: not a static embedder");
@@ -355,7 +379,8 @@ int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words, 
         if (row >= 0) rc[row] += counts[i];
     }
     if (total == 0) total = sum;
-    int r = total ? (set_from_counts(s, rc, total), 0) : err_set(err, ERR_ARG, "set_freq: all counts are 0");
+    int r = total ? (set_from_counts(s, rc, total), 0)
+                  : err_set(err, ERR_ARG, "set_freq: all counts are 0");
     free(rc);
     return r;
 }
@@ -390,7 +415,8 @@ static void acc_cb(struct emb_static *s, int64_t row, void *ctx)
     if (row < 0) return;
     const float *v = idx_vecfile_row(s->vf, row);
     float w = s->weight[row];
-    for (int j = 0; j < s->base.dim; j++) s->acc[j] += w * v[j];
+    for (int j = 0; j < s->base.dim; j++)
+        s->acc[j] += w * v[j];
     s->known++;
 }
 
@@ -401,7 +427,8 @@ static int weighted_avg(struct emb_static *s, const char *text, float *out)
     memset(s->acc, 0, (size_t)dim * sizeof *s->acc);
     s->known = 0;
     each_word(s, text, strlen(text), acc_cb, NULL);
-    for (int j = 0; j < dim; j++) out[j] = s->known ? s->acc[j] / (float)s->known : 0.0f;
+    for (int j = 0; j < dim; j++)
+        out[j] = s->known ? s->acc[j] / (float)s->known : 0.0f;
     return s->known;
 }
 
@@ -419,17 +446,21 @@ static int static_embed(struct idx_embedder *e, const char *const *texts, size_t
         }
         if (s->has_pc) {
             double t = 0;
-            for (int j = 0; j < dim; j++) t += (double)o[j] * s->pc[j];
-            for (int j = 0; j < dim; j++) o[j] -= (float)t * s->pc[j];
+            for (int j = 0; j < dim; j++)
+                t += (double)o[j] * s->pc[j];
+            for (int j = 0; j < dim; j++)
+                o[j] -= (float)t * s->pc[j];
         }
         double nn = 0;
-        for (int j = 0; j < dim; j++) nn += (double)o[j] * o[j];
+        for (int j = 0; j < dim; j++)
+            nn += (double)o[j] * o[j];
         if (nn < 1e-24) {
             memset(o, 0, (size_t)dim * sizeof *o);
             continue;
         }
         float inv = (float)(1.0 / sqrt(nn));
-        for (int j = 0; j < dim; j++) o[j] *= inv;
+        for (int j = 0; j < dim; j++)
+            o[j] *= inv;
     }
     return 0;
 }
@@ -439,10 +470,13 @@ static const char *static_signature(struct idx_embedder *e)
     struct emb_static *s = as_static(e);
     if (s->sig[0]) return s->sig;
     char w[40], p[40];
-    if (s->weights_kind == W_ZIPF) snprintf(w, sizeof w, "zipf");
-    else snprintf(w, sizeof w, "counts-%016llx", (unsigned long long)s->weights_hash);
+    if (s->weights_kind == W_ZIPF)
+        snprintf(w, sizeof w, "zipf");
+    else
+        snprintf(w, sizeof w, "counts-%016llx", (unsigned long long)s->weights_hash);
     if (s->has_pc)
-        snprintf(p, sizeof p, "%016llx", (unsigned long long)fnv64(s->pc, (size_t)e->dim * sizeof(float)));
+        snprintf(p, sizeof p, "%016llx",
+                 (unsigned long long)fnv64(s->pc, (size_t)e->dim * sizeof(float)));
     else
         snprintf(p, sizeof p, "none");
     snprintf(s->sig, sizeof s->sig, "static-sif/1 dim=%d vectors=%s a=%g weights=%s pc=%s", e->dim,
@@ -468,8 +502,8 @@ static const struct idx_embedder_ops static_ops = {
     .free = static_free,
 };
 
-int idx_embed_static_new(struct idx_embedder **out, const char *path, const struct idx_static_opts *opts,
-                         struct err *err)
+int idx_embed_static_new(struct idx_embedder **out, const char *path,
+                         const struct idx_static_opts *opts, struct err *err)
 {
     *out = NULL;
     int rc = 0;
@@ -518,8 +552,10 @@ int idx_embed_static_set_pc(struct idx_embedder *e, const float *pc, struct err 
         nn += (double)pc[j] * pc[j];
     }
     if (nn <= 0) return err_set(err, ERR_ARG, "set_pc: zero vector");
-    double inv = 1.0 / sqrt(nn);
-    for (int j = 0; j < e->dim; j++) s->pc[j] = (float)(pc[j] * inv);
+    /* a restored unit vector is kept bit for bit, so the signature survives a save and restore */
+    double inv = fabs(nn - 1.0) < 1e-6 ? 1.0 : 1.0 / sqrt(nn);
+    for (int j = 0; j < e->dim; j++)
+        s->pc[j] = (float)(pc[j] * inv);
     s->has_pc = 1;
     return 0;
 }
@@ -532,7 +568,8 @@ int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc)
     return 1;
 }
 
-int idx_embed_static_fit_pc(struct idx_embedder *e, const char *const *texts, size_t n, struct err *err)
+int idx_embed_static_fit_pc(struct idx_embedder *e, const char *const *texts, size_t n,
+                            struct err *err)
 {
     struct emb_static *s = as_static(e);
     if (!s) return err_set(err, ERR_ARG, "fit_pc: not a static embedder");

@@ -9,17 +9,14 @@
  *       12     4  u32 header size    128
  *       16     8  u64 count          words (= rows) 1 .. IDX_VEC_MAX_WORDS
  *       24     8  u64 vec_off        float32 (count, dim); row r is the r-th word kept from the
- *                                    source, so for frequency-sorted sources r is the frequency rank
- *       32     8  u64 woff_off       u64 (count + 1): word r is bytes[woff[r] .. woff[r+1])
- *       40     8  u64 bytes_off      the folded UTF-8 words, concatenated, no separators
- *       48     8  u64 bytes_len
- *       56     8  u64 slot_off       u32 (nslots) hash table: slot value row + 1, 0 = empty;
- *                                    start at fnv1a64(word) & (nslots - 1), linear probing
- *       64     8  u64 nslots         a power of two >= 2 * count
- *       72     8  u64 file_size      the whole file
- *       80     8  u64 hash           FNV-1a 64 of bytes [128, file_size)
- *       88     4  u32 source format  1 word2vec binary, 2 text with header, 3 GloVe text, 4 JSON
- *       92    36  zero
+ *                                    source, so for frequency-sorted sources r is the frequency
+ * rank 32     8  u64 woff_off       u64 (count + 1): word r is bytes[woff[r] .. woff[r+1]) 40     8
+ * u64 bytes_off      the folded UTF-8 words, concatenated, no separators 48     8  u64 bytes_len 56
+ * 8  u64 slot_off       u32 (nslots) hash table: slot value row + 1, 0 = empty; start at
+ * fnv1a64(word) & (nslots - 1), linear probing 64     8  u64 nslots         a power of two >= 2 *
+ * count 72     8  u64 file_size      the whole file 80     8  u64 hash           FNV-1a 64 of bytes
+ * [128, file_size) 88     4  u32 source format  1 word2vec binary, 2 text with header, 3 GloVe
+ * text, 4 JSON 92    36  zero
  *
  * Sections follow in the order vectors, word offsets, word bytes, slots (zero padding between).
  * The vectors come first so the import can stream them to disk as it reads; only the words are
@@ -40,10 +37,10 @@
 #define VF_MAGIC "VCVEC1\0\0"
 #define VF_HDR 128
 #define VF_ALIGN 64
-#define VF_RDBUF (4u << 20)      /* read buffer; also the longest text line accepted */
-#define VF_NUM_MAX 64            /* longest number token */
-#define VF_JSON_DEPTH 64         /* deepest JSON nesting skipped */
-#define VF_JSON_STR (1u << 20)   /* longest JSON string read (skipped strings are not stored) */
+#define VF_RDBUF (4u << 20)    /* read buffer; also the longest text line accepted */
+#define VF_NUM_MAX 64          /* longest number token */
+#define VF_JSON_DEPTH 64       /* deepest JSON nesting skipped */
+#define VF_JSON_STR (1u << 20) /* longest JSON string read (skipped strings are not stored) */
 
 enum vf_format { VF_W2V_BIN = 1, VF_TEXT_HDR = 2, VF_GLOVE = 3, VF_JSON = 4 };
 
@@ -52,7 +49,7 @@ struct idx_vecfile {
     size_t size;
     uint32_t dim;
     uint64_t count, nslots, bytes_len;
-    const float *vec;         /* (count, dim) */
+    const float *vec;          /* (count, dim) */
     const unsigned char *woff; /* u64 (count + 1), read with memcpy */
     const char *bytes;
     const unsigned char *slots; /* u32 (nslots) */
@@ -75,7 +72,8 @@ static uint64_t fnv1a64(uint64_t h, const void *data, size_t n)
 static uint64_t rd64(const unsigned char *p)
 {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
     return v;
 }
 static uint32_t rd32(const unsigned char *p)
@@ -84,11 +82,13 @@ static uint32_t rd32(const unsigned char *p)
 }
 static void wr64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static void wr32(unsigned char *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 /* Length of the UTF-8 sequence at s[0..n), or 0 when invalid. *cp gets the code point. */
@@ -101,10 +101,14 @@ static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
     }
     size_t k;
     uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) k = 2, v = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) k = 3, v = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) k = 4, v = c & 0x07, min = 0x10000;
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 2, v = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 3, v = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 4, v = c & 0x07, min = 0x10000;
+    else
+        return 0;
     if (n < k) return 0;
     for (size_t i = 1; i < k; i++) {
         if ((s[i] & 0xc0) != 0x80) return 0;
@@ -144,10 +148,10 @@ static uint32_t fold_cp(uint32_t c)
 {
     if (c >= 'A' && c <= 'Z') return c + 32;
     if (c < 0xc0) return c;
-    if (c <= 0xde) return c == 0xd7 ? c : c + 32;              /* Latin-1 À..Þ except × */
-    if (c >= 0x100 && c <= 0x17f) {                            /* Latin Extended-A */
+    if (c <= 0xde) return c == 0xd7 ? c : c + 32; /* Latin-1 À..Þ except × */
+    if (c >= 0x100 && c <= 0x17f) {               /* Latin Extended-A */
         if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17f) return c;
-        if (c == 0x178) return 0xff;                           /* Ÿ -> ÿ */
+        if (c == 0x178) return 0xff; /* Ÿ -> ÿ */
         if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c + 1 : c;
         return (c & 1) ? c : c + 1;
     }
@@ -177,7 +181,8 @@ size_t idx_word_fold(const char *s, size_t len, char *out)
         char tmp[4];
         size_t m = utf8_enc(fold_cp(cp), tmp);
         i += k;
-        for (size_t j = 0; j < m; j++) out[o++] = tmp[j]; /* m <= k, so o never passes i */
+        for (size_t j = 0; j < m; j++)
+            out[o++] = tmp[j]; /* m <= k, so o never passes i */
     }
     return o;
 }
@@ -203,7 +208,7 @@ struct vf_rd {
     size_t pos, len;
     uint64_t off; /* file offset of buf[0] */
     int eof;
-    long line;    /* text formats: current line number */
+    long line; /* text formats: current line number */
 };
 
 static int rd_fill(struct vf_rd *r, struct err *err)
@@ -235,10 +240,14 @@ static int rd_peek(struct vf_rd *r, struct err *err)
     return r->buf[r->pos];
 }
 
-static uint64_t rd_offset(const struct vf_rd *r) { return r->off + r->pos; }
+static uint64_t rd_offset(const struct vf_rd *r)
+{
+    return r->off + r->pos;
+}
 
 /* The next line without its '\n' (and '\r'); *line points into the buffer until the next read.
- * Returns 1 with a line, 0 at the end, or an error code < 0 via err (ERR_LIMIT for an overlong line). */
+ * Returns 1 with a line, 0 at the end, or an error code < 0 via err (ERR_LIMIT for an overlong
+ * line). */
 static int rd_line(struct vf_rd *r, char **line, size_t *len, struct err *err)
 {
     size_t scan = r->pos;
@@ -296,17 +305,17 @@ struct vf_word_set {
 
 struct vf_wr {
     FILE *f;
-    char *tmp;      /* temporary path */
+    char *tmp; /* temporary path */
     const char *dst;
-    uint64_t off;   /* bytes written so far */
-    uint64_t hash;  /* over bytes [VF_HDR, off) */
+    uint64_t off;  /* bytes written so far */
+    uint64_t hash; /* over bytes [VF_HDR, off) */
     uint32_t dim;
     uint64_t count;
     struct buf words; /* folded words concatenated */
     uint64_t *woff;   /* (count + 1) */
     size_t woff_cap;
     struct vf_word_set set;
-    char *fold;       /* IDX_VEC_MAX_WORD scratch */
+    char *fold; /* IDX_VEC_MAX_WORD scratch */
     uint64_t skipped;
 };
 
@@ -355,7 +364,8 @@ static int set_grow(struct vf_wr *w, struct err *err)
 {
     uint64_t ns = w->set.nslots ? w->set.nslots * 2 : 1024;
     uint32_t *s = calloc(ns, sizeof *s);
-    if (!s) return err_set(err, ERR_NOMEM, "vectors word table (%llu slots)", (unsigned long long)ns);
+    if (!s)
+        return err_set(err, ERR_NOMEM, "vectors word table (%llu slots)", (unsigned long long)ns);
     struct vf_word_set nw = {s, ns};
     for (uint64_t r = 0; r < w->count; r++) {
         int found;
@@ -371,8 +381,10 @@ static int set_grow(struct vf_wr *w, struct err *err)
 /* Add one word with its vector (dim floats). Skips (and counts) unusable and duplicate words. */
 static int wr_word(struct vf_wr *w, const char *word, size_t n, const float *vec, struct err *err)
 {
-    while (n && (word[n - 1] == ' ' || word[n - 1] == '\t')) n--;
-    while (n && (word[0] == ' ' || word[0] == '\t')) word++, n--;
+    while (n && (word[n - 1] == ' ' || word[n - 1] == '\t'))
+        n--;
+    while (n && (word[0] == ' ' || word[0] == '\t'))
+        word++, n--;
     if (n == 0 || n > IDX_VEC_MAX_WORD || !utf8_ok(word, n)) {
         w->skipped++;
         return 0;
@@ -458,7 +470,8 @@ static int wr_finish(struct vf_wr *w, int format, struct err *err)
     uint64_t slot_off = w->off;
     /* final table: the smallest power of two >= 2 * count */
     uint64_t ns = 1024;
-    while (ns < 2 * w->count) ns *= 2;
+    while (ns < 2 * w->count)
+        ns *= 2;
     if (ns != w->set.nslots) {
         free(w->set.slots);
         w->set.slots = NULL;
@@ -484,13 +497,14 @@ static int wr_finish(struct vf_wr *w, int format, struct err *err)
     wr64(h + 72, w->off);
     wr64(h + 80, w->hash);
     wr32(h + 88, (uint32_t)format);
-    if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, VF_HDR, w->f) != VF_HDR ||
-        fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
+    if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 ||
+        fwrite(h, 1, VF_HDR, w->f) != VF_HDR || fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
         return err_set(err, ERR_IO, "%s: write: %s", w->tmp, strerror(errno));
     int rc = fclose(w->f);
     w->f = NULL;
     if (rc != 0) return err_set(err, ERR_IO, "%s: close: %s", w->tmp, strerror(errno));
-    if (rename(w->tmp, w->dst) != 0) return err_set(err, ERR_IO, "%s: rename: %s", w->dst, strerror(errno));
+    if (rename(w->tmp, w->dst) != 0)
+        return err_set(err, ERR_IO, "%s: rename: %s", w->dst, strerror(errno));
     w->tmp[0] = '\0';
     return 0;
 }
@@ -529,12 +543,15 @@ static int parse_header(const char *s, size_t n, uint64_t *count, uint64_t *dim)
     uint64_t v[2] = {0, 0};
     size_t i = 0;
     for (int k = 0; k < 2; k++) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
         size_t st = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 12) v[k] = v[k] * 10 + (uint64_t)(s[i++] - '0');
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 12)
+            v[k] = v[k] * 10 + (uint64_t)(s[i++] - '0');
         if (i == st || (i < n && s[i] >= '0' && s[i] <= '9')) return 0;
     }
-    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
     if (i != n) return 0;
     *count = v[0];
     *dim = v[1];
@@ -550,10 +567,12 @@ static size_t split_line(const char *s, size_t n, struct tok *t, size_t cap)
 {
     size_t k = 0, i = 0;
     while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
         if (i >= n) break;
         size_t st = i;
-        while (i < n && s[i] != ' ' && s[i] != '\t') i++;
+        while (i < n && s[i] != ' ' && s[i] != '\t')
+            i++;
         if (k == cap) return cap + 1;
         t[k].start = st;
         t[k].len = i - st;
@@ -573,7 +592,8 @@ static int text_line(struct vf_wr *w, struct vf_rd *r, const char *s, size_t n, 
         return err_set(err, ERR_PARSE, "%s:%ld: expected a word and %u numbers", r->path, r->line,
                        w->dim);
     size_t first = nt - w->dim;
-    /* a word with spaces (GloVe 840B has a few) must not end in numbers: then a number is missing */
+    /* a word with spaces (GloVe 840B has a few) must not end in numbers: then a number is missing
+     */
     float dummy;
     if (first > 1 && parse_float(s + tk[first - 1].start, tk[first - 1].len, &dummy) == 0)
         return err_set(err, ERR_PARSE, "%s:%ld: expected a word and %u numbers, got %zu numbers",
@@ -581,7 +601,8 @@ static int text_line(struct vf_wr *w, struct vf_rd *r, const char *s, size_t n, 
     for (size_t i = 0; i < w->dim; i++)
         if (parse_float(s + tk[first + i].start, tk[first + i].len, &vec[i]) != 0)
             return err_set(err, ERR_PARSE, "%s:%ld: bad number \"%.*s\"", r->path, r->line,
-                           (int)(tk[first + i].len > 40 ? 40 : tk[first + i].len), s + tk[first + i].start);
+                           (int)(tk[first + i].len > 40 ? 40 : tk[first + i].len),
+                           s + tk[first + i].start);
     return wr_word(w, s, tk[first].start, vec, err);
 }
 
@@ -589,9 +610,11 @@ static int text_line(struct vf_wr *w, struct vf_rd *r, const char *s, size_t n, 
 static int looks_text(const char *s, size_t n, uint64_t dim)
 {
     size_t i = 0, k = 0;
-    while (i < n && s[i] != ' ') i++;
+    while (i < n && s[i] != ' ')
+        i++;
     while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
         if (i >= n) break;
         size_t st = i;
         while (i < n && s[i] != ' ' && s[i] != '\t') {
@@ -637,7 +660,8 @@ static int import_text(struct vf_wr *w, struct vf_rd *r, int has_header, struct 
                 goto fail;
             }
             if (nt < 2) {
-                rc = err_set(err, ERR_PARSE, "%s:%ld: expected a word and numbers", r->path, r->line);
+                rc = err_set(err, ERR_PARSE, "%s:%ld: expected a word and numbers", r->path,
+                             r->line);
                 goto fail;
             }
             w->dim = (uint32_t)(nt - 1);
@@ -664,7 +688,8 @@ static int import_w2v_bin(struct vf_wr *w, struct vf_rd *r, uint64_t count, stru
     }
     for (uint64_t k = 0; k < count; k++) {
         int c;
-        while ((c = rd_peek(r, err)) == '\n' || c == '\r' || c == ' ') r->pos++;
+        while ((c = rd_peek(r, err)) == '\n' || c == '\r' || c == ' ')
+            r->pos++;
         if (err->code) {
             rc = err->code;
             goto fail;
@@ -674,15 +699,17 @@ static int import_w2v_bin(struct vf_wr *w, struct vf_rd *r, uint64_t count, stru
         for (;;) {
             c = rd_peek(r, err);
             if (c < 0) {
-                rc = err->code ? err->code
-                               : err_set(err, ERR_PARSE, "%s: truncated at word %llu of %llu", r->path,
-                                         (unsigned long long)k + 1, (unsigned long long)count);
+                rc = err->code
+                         ? err->code
+                         : err_set(err, ERR_PARSE, "%s: truncated at word %llu of %llu", r->path,
+                                   (unsigned long long)k + 1, (unsigned long long)count);
                 goto fail;
             }
             r->pos++;
             if (c == ' ') break;
             if (len >= IDX_VEC_MAX_WORD * 4) {
-                rc = err_set(err, ERR_PARSE, "%s: byte %llu: word longer than %d bytes (not word2vec binary?)",
+                rc = err_set(err, ERR_PARSE,
+                             "%s: byte %llu: word longer than %d bytes (not word2vec binary?)",
                              r->path, (unsigned long long)at, IDX_VEC_MAX_WORD * 4);
                 goto fail;
             }
@@ -711,14 +738,16 @@ fail:
 static int js_ws(struct vf_rd *r, struct err *err)
 {
     int c;
-    while ((c = rd_peek(r, err)) == ' ' || c == '\n' || c == '\r' || c == '\t') r->pos++;
+    while ((c = rd_peek(r, err)) == ' ' || c == '\n' || c == '\r' || c == '\t')
+        r->pos++;
     return c;
 }
 
 static int js_fail(struct vf_rd *r, const char *what, struct err *err)
 {
     if (err->code) return err->code;
-    return err_set(err, ERR_PARSE, "%s: byte %llu: %s", r->path, (unsigned long long)rd_offset(r), what);
+    return err_set(err, ERR_PARSE, "%s: byte %llu: %s", r->path, (unsigned long long)rd_offset(r),
+                   what);
 }
 
 static int js_expect(struct vf_rd *r, int ch, struct err *err)
@@ -737,8 +766,10 @@ static int hex4(struct vf_rd *r, uint32_t *v, struct err *err)
     *v = 0;
     for (int i = 0; i < 4; i++) {
         int c = rd_peek(r, err);
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return js_fail(r, "bad \\u escape", err);
         r->pos++;
         *v = *v << 4 | (uint32_t)d;
@@ -764,12 +795,26 @@ static int js_string(struct vf_rd *r, struct buf *out, struct err *err)
             if (c < 0) return js_fail(r, "unterminated string", err);
             r->pos++;
             switch (c) {
-            case '"': case '\\': case '/': tmp[0] = (char)c; break;
-            case 'b': tmp[0] = '\b'; break;
-            case 'f': tmp[0] = '\f'; break;
-            case 'n': tmp[0] = '\n'; break;
-            case 'r': tmp[0] = '\r'; break;
-            case 't': tmp[0] = '\t'; break;
+            case '"':
+            case '\\':
+            case '/':
+                tmp[0] = (char)c;
+                break;
+            case 'b':
+                tmp[0] = '\b';
+                break;
+            case 'f':
+                tmp[0] = '\f';
+                break;
+            case 'n':
+                tmp[0] = '\n';
+                break;
+            case 'r':
+                tmp[0] = '\r';
+                break;
+            case 't':
+                tmp[0] = '\t';
+                break;
             case 'u': {
                 uint32_t v;
                 if (hex4(r, &v, err) != 0) return err->code;
@@ -788,7 +833,8 @@ static int js_string(struct vf_rd *r, struct buf *out, struct err *err)
                 m = utf8_enc(v, tmp);
                 break;
             }
-            default: return js_fail(r, "bad escape", err);
+            default:
+                return js_fail(r, "bad escape", err);
             }
         } else if (c < 0x20) {
             return js_fail(r, "control character in string", err);
@@ -854,13 +900,20 @@ static int js_skip(struct vf_rd *r, int depth, struct err *err)
     int c = js_ws(r, err);
     float f;
     switch (c) {
-    case '"': return js_string(r, NULL, err);
-    case 't': return js_literal(r, "true", err);
-    case 'f': return js_literal(r, "false", err);
-    case 'n': return js_literal(r, "null", err);
+    case '"':
+        return js_string(r, NULL, err);
+    case 't':
+        return js_literal(r, "true", err);
+    case 'f':
+        return js_literal(r, "false", err);
+    case 'n':
+        return js_literal(r, "null", err);
     case '[':
-    case '{': r->pos++; return js_skip_body(r, c == '[' ? ']' : '}', depth, err);
-    default: return js_number(r, &f, err);
+    case '{':
+        r->pos++;
+        return js_skip_body(r, c == '[' ? ']' : '}', depth, err);
+    default:
+        return js_number(r, &f, err);
     }
 }
 
@@ -903,8 +956,8 @@ static int js_word(struct vf_wr *w, struct vf_rd *r, const struct buf *key, floa
         w->dim = (uint32_t)n;
     }
     if (n < w->dim)
-        return err_set(err, ERR_PARSE, "%s: byte %llu: \"%.40s\" has %zu numbers, expected %u", r->path,
-                       (unsigned long long)at, key->data, n, w->dim);
+        return err_set(err, ERR_PARSE, "%s: byte %llu: \"%.40s\" has %zu numbers, expected %u",
+                       r->path, (unsigned long long)at, key->data, n, w->dim);
     return wr_word(w, key->data, key->len, vec, err);
 }
 
@@ -928,7 +981,8 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
             float f;
             if ((rc = js_number(r, &f, err)) != 0) goto fail;
             if (!(f >= 1 && f <= IDX_VEC_MAX_DIM) || f != (float)(int)f) {
-                rc = err_set(err, ERR_LIMIT, "%s: \"%s\" is %g (1..%d)", r->path, key.data, f, IDX_VEC_MAX_DIM);
+                rc = err_set(err, ERR_LIMIT, "%s: \"%s\" is %g (1..%d)", r->path, key.data, f,
+                             IDX_VEC_MAX_DIM);
                 goto fail;
             }
             if (w->count == 0) w->dim = (uint32_t)f;
@@ -939,7 +993,8 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
             } else {
                 for (;;) {
                     if ((rc = js_string(r, &key, err)) != 0 || (rc = js_expect(r, ':', err)) != 0 ||
-                        (rc = js_expect(r, '[', err)) != 0 || (rc = js_word(w, r, &key, vec, err)) != 0)
+                        (rc = js_expect(r, '[', err)) != 0 ||
+                        (rc = js_word(w, r, &key, vec, err)) != 0)
                         goto fail;
                     c = js_ws(r, err);
                     if (c != ',' && c != '}') {
@@ -954,8 +1009,10 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
             /* a plain {"word": [numbers]} map, or a non-numeric array to skip */
             r->pos++;
             int d = js_ws(r, err);
-            if (d == '-' || (d >= '0' && d <= '9')) rc = js_word(w, r, &key, vec, err);
-            else rc = js_skip_body(r, ']', 0, err);
+            if (d == '-' || (d >= '0' && d <= '9'))
+                rc = js_word(w, r, &key, vec, err);
+            else
+                rc = js_skip_body(r, ']', 0, err);
             if (rc != 0) goto fail;
         } else if ((rc = js_skip(r, 0, err)) != 0) {
             goto fail;
@@ -1000,7 +1057,8 @@ static int vecfile_import(const char *src, const char *dst, struct err *err)
     int rc = 0;
     r.f = fopen(src, "rb");
     if (!r.f)
-        return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", src, strerror(errno));
+        return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", src,
+                       strerror(errno));
     r.buf = malloc(VF_RDBUF + 1);
     if (!r.buf) {
         rc = err_set(err, ERR_NOMEM, "vectors import");
@@ -1020,11 +1078,11 @@ static int vecfile_import(const char *src, const char *dst, struct err *err)
         unsigned char *nl = memchr(r.buf + r.pos, '\n', r.len - r.pos);
         size_t n1 = nl ? (size_t)(nl - (r.buf + r.pos)) : r.len - r.pos;
         uint64_t count, dim;
-        if (parse_header((const char *)r.buf + r.pos, n1 && r.buf[r.pos + n1 - 1] == '\r' ? n1 - 1 : n1,
-                         &count, &dim)) {
+        if (parse_header((const char *)r.buf + r.pos,
+                         n1 && r.buf[r.pos + n1 - 1] == '\r' ? n1 - 1 : n1, &count, &dim)) {
             if (dim < 1 || dim > IDX_VEC_MAX_DIM || count > IDX_VEC_MAX_WORDS) {
-                rc = err_set(err, ERR_LIMIT, "%s:1: %llu words of %llu numbers (caps %llu, %d)", src,
-                             (unsigned long long)count, (unsigned long long)dim,
+                rc = err_set(err, ERR_LIMIT, "%s:1: %llu words of %llu numbers (caps %llu, %d)",
+                             src, (unsigned long long)count, (unsigned long long)dim,
                              (unsigned long long)IDX_VEC_MAX_WORDS, IDX_VEC_MAX_DIM);
                 goto fail;
             }
@@ -1121,10 +1179,10 @@ int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err
         goto fail;
     }
     /* count <= 5e7 and dim <= 4096: the products below cannot overflow 64 bits */
-    if (v->nslots < 2 * v->count || (v->nslots & (v->nslots - 1)) != 0 || v->nslots > (1ull << 40) ||
-        !sect_ok(vec_off, v->count * v->dim * 4, v->size) ||
-        !sect_ok(woff_off, (v->count + 1) * 8, v->size) || !sect_ok(bytes_off, v->bytes_len, v->size) ||
-        !sect_ok(slot_off, v->nslots * 4, v->size)) {
+    if (v->nslots < 2 * v->count || (v->nslots & (v->nslots - 1)) != 0 ||
+        v->nslots > (1ull << 40) || !sect_ok(vec_off, v->count * v->dim * 4, v->size) ||
+        !sect_ok(woff_off, (v->count + 1) * 8, v->size) ||
+        !sect_ok(bytes_off, v->bytes_len, v->size) || !sect_ok(slot_off, v->nslots * 4, v->size)) {
         rc = corrupt(path, "section outside the file", err);
         goto fail;
     }
@@ -1194,9 +1252,18 @@ const char *idx_vecfile_word(const struct idx_vecfile *v, int64_t row, size_t *l
     return v->bytes + a;
 }
 
-int idx_vecfile_dim(const struct idx_vecfile *v) { return (int)v->dim; }
-int64_t idx_vecfile_count(const struct idx_vecfile *v) { return (int64_t)v->count; }
-const char *idx_vecfile_hash(const struct idx_vecfile *v) { return v->hash; }
+int idx_vecfile_dim(const struct idx_vecfile *v)
+{
+    return (int)v->dim;
+}
+int64_t idx_vecfile_count(const struct idx_vecfile *v)
+{
+    return (int64_t)v->count;
+}
+const char *idx_vecfile_hash(const struct idx_vecfile *v)
+{
+    return v->hash;
+}
 
 int idx_vecfile_verify(const struct idx_vecfile *v, struct err *err)
 {
@@ -1204,7 +1271,8 @@ int idx_vecfile_verify(const struct idx_vecfile *v, struct err *err)
     char hex[17];
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
     if (strcmp(hex, v->hash) != 0)
-        return err_set(err, ERR_CORRUPT, "vectors file content hash %s, header says %s", hex, v->hash);
+        return err_set(err, ERR_CORRUPT, "vectors file content hash %s, header says %s", hex,
+                       v->hash);
     return 0;
 }
 
@@ -1212,7 +1280,8 @@ int idx_vecfile_default_path(struct buf *out, struct err *err)
 {
     const char *dir = getenv("VERICITE_MODEL_DIR");
     int rc;
-    if (dir && *dir) rc = buf_printf(out, "%s/%s", dir, IDX_VEC_DEFAULT_NAME);
+    if (dir && *dir)
+        rc = buf_printf(out, "%s/%s", dir, IDX_VEC_DEFAULT_NAME);
     else {
         const char *home = getenv("HOME");
         if (!home || !*home)

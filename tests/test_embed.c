@@ -1,4 +1,5 @@
-/* test_embed.c - word-vector files (import, mmap lookup, corruption) and the static SIF embedder. */
+/* test_embed.c - word-vector files (import, mmap lookup, corruption) and the static SIF embedder.
+ */
 #include "test.h"
 
 #include <math.h>
@@ -41,7 +42,8 @@ static const float fx_dup[FX_D] = {9, 9, 9, 9, 9, 9};
 
 static void put_text_vec(struct buf *b, const float *v)
 {
-    for (int j = 0; j < FX_D; j++) buf_printf(b, " %.9g", (double)v[j]);
+    for (int j = 0; j < FX_D; j++)
+        buf_printf(b, " %.9g", (double)v[j]);
 }
 
 static void fx_glove(struct buf *b)
@@ -82,10 +84,12 @@ static void fx_w2v(struct buf *b)
 
 static void fx_json(struct buf *b) /* wink layout: 100 values + norm + index, here FX_D + 2 */
 {
-    buf_printf(b, "{\"precision\":8,\"l2NormIndex\":%d,\"wordIndex\":%d,\"size\":%d,\"dimensions\":%d,"
-                  "\"words\":[",
+    buf_printf(b,
+               "{\"precision\":8,\"l2NormIndex\":%d,\"wordIndex\":%d,\"size\":%d,\"dimensions\":%d,"
+               "\"words\":[",
                FX_D, FX_D + 1, FX_N + 1, FX_D);
-    for (int i = 0; i < FX_N; i++) buf_printf(b, "%s\"%s\"", i ? "," : "", fx[i].w);
+    for (int i = 0; i < FX_N; i++)
+        buf_printf(b, "%s\"%s\"", i ? "," : "", fx[i].w);
     buf_puts(b, ",\"HEART\"],\n \"vectors\": {");
     for (int i = 0; i <= FX_N; i++) {
         const char *w = i < FX_N ? fx[i].w : "HEART";
@@ -150,8 +154,10 @@ TEST(emb_import_formats)
             CHECK(w && n == strlen(fx[i].w) && memcmp(w, fx[i].w, n) == 0);
         }
         /* same words and vectors: same content hash whatever the source format */
-        if (f == 0) memcpy(first_hash, idx_vecfile_hash(v), 17);
-        else CHECK(strcmp(first_hash, idx_vecfile_hash(v)) == 0);
+        if (f == 0)
+            memcpy(first_hash, idx_vecfile_hash(v), 17);
+        else
+            CHECK(strcmp(first_hash, idx_vecfile_hash(v)) == 0);
         CHECK(strlen(idx_vecfile_hash(v)) == 16);
         CHECK(idx_vecfile_verify(v, &e) == 0);
         idx_vecfile_close(v);
@@ -182,8 +188,10 @@ static int open_code(const char *path, struct err *e)
 {
     struct idx_vecfile *v = (struct idx_vecfile *)1;
     int rc = idx_vecfile_open(&v, path, e);
-    if (rc == 0) idx_vecfile_close(v);
-    else if (v != NULL) return -1; /* *out must be NULL on failure */
+    if (rc == 0)
+        idx_vecfile_close(v);
+    else if (v != NULL)
+        return -1; /* *out must be NULL on failure */
     return rc;
 }
 
@@ -209,7 +217,8 @@ TEST(emb_corrupt)
     CHECK(open_code(txt, &e) == ERR_CORRUPT && t_contains(e.msg, "foreign.vcvec"));
     char *junk = malloc(len);
     REQUIRE(junk);
-    for (size_t i = 0; i < len; i++) junk[i] = (char)(i * 7919 >> 3);
+    for (size_t i = 0; i < len; i++)
+        junk[i] = (char)(i * 7919 >> 3);
     const char *jp = t_write(t_, dir, "junk.vcvec", junk, len);
     CHECK(open_code(jp, &e) == ERR_CORRUPT);
     /* right magic, lying header fields */
@@ -221,7 +230,8 @@ TEST(emb_corrupt)
     CHECK(open_code(t_write(t_, dir, "off.vcvec", junk, len), &e) == ERR_CORRUPT);
     memcpy(junk, data, len);
     uint64_t woff_off = 0;
-    for (int i = 7; i >= 0; i--) woff_off = woff_off << 8 | (unsigned char)data[32 + i];
+    for (int i = 7; i >= 0; i--)
+        woff_off = woff_off << 8 | (unsigned char)data[32 + i];
     junk[woff_off + 8 * 3] = (char)0x7f; /* a word offset past the word bytes */
     CHECK(open_code(t_write(t_, dir, "woff.vcvec", junk, len), &e) == ERR_CORRUPT);
     /* one flipped bit in the vectors: opens, but verify catches it */
@@ -235,8 +245,10 @@ TEST(emb_corrupt)
     /* hash slots pointing past the rows are ignored, not followed */
     memcpy(junk, data, len);
     uint64_t slot_off = 0, nslots = 0;
-    for (int i = 7; i >= 0; i--) slot_off = slot_off << 8 | (unsigned char)data[56 + i];
-    for (int i = 7; i >= 0; i--) nslots = nslots << 8 | (unsigned char)data[64 + i];
+    for (int i = 7; i >= 0; i--)
+        slot_off = slot_off << 8 | (unsigned char)data[56 + i];
+    for (int i = 7; i >= 0; i--)
+        nslots = nslots << 8 | (unsigned char)data[64 + i];
     memset(junk + slot_off, 0xee, nslots * 4);
     REQUIRE_OK(idx_vecfile_open(&v, t_write(t_, dir, "slots.vcvec", junk, len), &e), e);
     CHECK(idx_vecfile_lookup(v, "heart", 5) == NULL);
@@ -263,10 +275,15 @@ TEST(emb_import_errors)
         {"short.txt", "the 1 2 3\nof 1 2\n", ERR_PARSE, "short.txt:2:"},
         {"nan.txt", "the 1 2 x3\n", ERR_PARSE, "nan.txt:1:"},
         {"hdr.vec", "2 3\nthe 1 2 3\nof 1 2 3 4 5\n", ERR_PARSE, "hdr.vec:3:"},
-        {"w2v.bin", "3 4\nthe \x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10of ab", ERR_PARSE, "truncated"},
-        {"bad.json", "{\"dimensions\":3,\"vectors\":{\"the\":[1,2,3],\"of\":[1,2 3]}}", ERR_PARSE, "bad.json: byte"},
-        {"short.json", "{\"dimensions\":3,\"vectors\":{\"the\":[1,2,3],\"of\":[1,2]}}", ERR_PARSE, "expected 3"},
-        {"cut.json", "{\"dimensions\":3,\"vectors\":{\"the\":[1,2,3],\"of\":[1,", ERR_PARSE, "cut.json"},
+        {"w2v.bin",
+         "3 4\nthe \x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10of ab",
+         ERR_PARSE, "truncated"},
+        {"bad.json", "{\"dimensions\":3,\"vectors\":{\"the\":[1,2,3],\"of\":[1,2 3]}}", ERR_PARSE,
+         "bad.json: byte"},
+        {"short.json", "{\"dimensions\":3,\"vectors\":{\"the\":[1,2,3],\"of\":[1,2]}}", ERR_PARSE,
+         "expected 3"},
+        {"cut.json", "{\"dimensions\":3,\"vectors\":{\"the\":[1,2,3],\"of\":[1,", ERR_PARSE,
+         "cut.json"},
         {"dim.json", "{\"dimensions\":99999,\"vectors\":{}}", ERR_LIMIT, "dimensions"},
         {"empty.txt", "", ERR_PARSE, "no usable"},
         {"bigdim.vec", "1 100000\n", ERR_LIMIT, "bigdim.vec:1:"},
@@ -323,14 +340,16 @@ static struct idx_embedder *fx_embedder(struct test_ctx *t_, struct err *e)
 static double cosf_(const float *a, const float *b, int d)
 {
     double ab = 0, aa = 0, bb = 0;
-    for (int i = 0; i < d; i++) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+    for (int i = 0; i < d; i++)
+        ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
     return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
 }
 
 static double norm_(const float *a, int d)
 {
     double s = 0;
-    for (int i = 0; i < d; i++) s += (double)a[i] * a[i];
+    for (int i = 0; i < d; i++)
+        s += (double)a[i] * a[i];
     return sqrt(s);
 }
 
@@ -341,13 +360,19 @@ TEST(emb_static_similar)
     REQUIRE_OK(em ? 0 : e.code ? e.code : -1, e);
     CHECK(idx_embedder_dim(em) == FX_D);
     CHECK(strcmp(idx_embedder_name(em), "static") == 0);
-    const char *texts[] = {"The heart attack.", "a CARDIAC arrest", "the tax law of the court",
-                           "zzz qqq", "", "!!! ...", "Heart"};
+    const char *texts[] = {"The heart attack.",
+                           "a CARDIAC arrest",
+                           "the tax law of the court",
+                           "zzz qqq",
+                           "",
+                           "!!! ...",
+                           "Heart"};
     float out[7][FX_D];
     memset(out, 0x55, sizeof out);
     REQUIRE_OK(idx_embed(em, texts, 7, &out[0][0], &e), e);
     CHECK(cosf_(out[0], out[1], FX_D) > cosf_(out[0], out[2], FX_D) + 0.2);
-    for (int i = 0; i < 3; i++) CHECK(fabs(norm_(out[i], FX_D) - 1.0) < 1e-5);
+    for (int i = 0; i < 3; i++)
+        CHECK(fabs(norm_(out[i], FX_D) - 1.0) < 1e-5);
     CHECK(idx_vec_is_zero(out[3], FX_D)); /* only unknown words */
     CHECK(idx_vec_is_zero(out[4], FX_D)); /* empty */
     CHECK(idx_vec_is_zero(out[5], FX_D)); /* no words */
@@ -416,7 +441,8 @@ TEST(emb_static_splitter)
     const struct idx_vecfile *v = idx_embed_static_vectors(em);
     uint64_t *c = calloc(FX_N, sizeof *c), total = 0;
     REQUIRE(c);
-    const char *s = "John's U.S. e-mail: don’t; state-of-the-art (Café) 1,000 tax/law\xff" "court";
+    const char *s = "John's U.S. e-mail: don’t; state-of-the-art (Café) 1,000 tax/law\xff"
+                    "court";
     REQUIRE_OK(idx_embed_static_count(em, s, strlen(s), c, &total, &e), e);
 #define ROW(w) idx_vecfile_find(v, w, strlen(w))
     CHECK(c[ROW("john")] == 1 && c[ROW("'s")] == 1);
@@ -450,7 +476,8 @@ TEST(emb_first_pc)
     }
     REQUIRE_OK(idx_vec_first_pc(x, 200, 4, pc, &e), e);
     double d = 0;
-    for (int j = 0; j < 4; j++) d += (double)pc[j] * dir[j];
+    for (int j = 0; j < 4; j++)
+        d += (double)pc[j] * dir[j];
     CHECK(d > 0.999); /* the direction, with the sign of the mean */
     CHECK(fabs(norm_(pc, 4) - 1) < 1e-5);
     float zero[8] = {0};
@@ -466,18 +493,27 @@ TEST(emb_static_pc)
     float pc[FX_D];
     CHECK(idx_embed_static_get_pc(em, pc) == 0);
     CHECK(t_contains(idx_embedder_signature(em), "pc=none"));
-    const char *sample[] = {"the heart attack", "cardiac arrest of a john", "the tax law", "court of law",
-                            "state art", "zzz", "e-mail the u.s. court", "do the art"};
+    const char *sample[] = {"the heart attack",
+                            "cardiac arrest of a john",
+                            "the tax law",
+                            "court of law",
+                            "state art",
+                            "zzz",
+                            "e-mail the u.s. court",
+                            "do the art"};
     const char *q[] = {"heart attack", "tax court"};
     float before[2][FX_D], after[2][FX_D];
     REQUIRE_OK(idx_embed(em, q, 2, &before[0][0], &e), e);
     REQUIRE_OK(idx_embed_static_fit_pc(em, sample, 8, &e), e);
     REQUIRE(idx_embed_static_get_pc(em, pc) == 1);
-    for (int j = 0; j < 5; j++) CHECK(pc[5] > pc[j] + 0.2); /* mostly the shared dimension */
-    CHECK(t_contains(idx_embedder_signature(em), "pc=") && !t_contains(idx_embedder_signature(em), "pc=none"));
+    for (int j = 0; j < 5; j++)
+        CHECK(pc[5] > pc[j] + 0.2); /* mostly the shared dimension */
+    CHECK(t_contains(idx_embedder_signature(em), "pc=") &&
+          !t_contains(idx_embedder_signature(em), "pc=none"));
     REQUIRE_OK(idx_embed(em, q, 2, &after[0][0], &e), e);
     double dot0 = 0, dot1 = 0;
-    for (int j = 0; j < FX_D; j++) dot0 += (double)before[0][j] * pc[j], dot1 += (double)after[0][j] * pc[j];
+    for (int j = 0; j < FX_D; j++)
+        dot0 += (double)before[0][j] * pc[j], dot1 += (double)after[0][j] * pc[j];
     CHECK(fabs(dot1) < 1e-5 && fabs(dot0) > 0.1); /* the component is gone */
     CHECK(fabs(norm_(after[0], FX_D) - 1) < 1e-5);
     /* removing it pulls unrelated texts apart */
@@ -490,6 +526,25 @@ TEST(emb_static_pc)
     REQUIRE_OK(idx_embed(em2, q, 2, &again[0][0], &e), e);
     CHECK(memcmp(again, after, sizeof again) == 0);
     CHECK(strcmp(idx_embedder_signature(em), idx_embedder_signature(em2)) == 0);
+    /* saved as text ("%.9g" each) and parsed back: the same signature */
+    char txt[FX_D * 20] = "";
+    for (int j = 0; j < FX_D; j++) {
+        size_t l = strlen(txt);
+        snprintf(txt + l, sizeof txt - l, "%.9g ", (double)pc[j]);
+    }
+    float back[FX_D];
+    char *p = txt;
+    for (int j = 0; j < FX_D; j++) back[j] = strtof(p, &p);
+    struct idx_embedder *em3 = fx_embedder(t_, &e);
+    REQUIRE(em3);
+    REQUIRE_OK(idx_embed_static_set_pc(em3, back, &e), e);
+    CHECK(strcmp(idx_embedder_signature(em), idx_embedder_signature(em3)) == 0);
+    /* a longer vector is normalised */
+    for (int j = 0; j < FX_D; j++) back[j] = 3 * pc[j];
+    REQUIRE_OK(idx_embed_static_set_pc(em3, back, &e), e);
+    REQUIRE(idx_embed_static_get_pc(em3, back) == 1);
+    for (int j = 0; j < FX_D; j++) CHECK(fabs(back[j] - pc[j]) < 1e-6);
+    idx_embedder_free(em3);
     float bad[FX_D] = {0};
     CHECK(idx_embed_static_set_pc(em2, bad, &e) == ERR_ARG);
     bad[0] = NAN;
@@ -516,7 +571,9 @@ TEST(emb_real_glove)
     buf_cleanup(&path);
     REQUIRE_OK(rc, e);
     CHECK(idx_embedder_dim(em) == 100);
-    const char *t[] = {"heart attack", "myocardial infarction", "tax law",
+    const char *t[] = {"heart attack",
+                       "myocardial infarction",
+                       "tax law",
                        "The patient had a heart attack last year.",
                        "She was treated for an acute myocardial infarction.",
                        "The court ruled on the new income tax law."};
