@@ -152,4 +152,156 @@ int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *f
 /* Insert or replace the cache entry of f->url (inside or outside a transaction). */
 int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err);
 
+/* ---- embedders ---- */
+
+/* Word vectors live in a compact binary file (".vcvec", format in index/idx_vecfile.c) that is
+ * memory-mapped read-only; words are stored folded (idx_word_fold) in the source's order, which
+ * for GloVe/word2vec/fastText files is frequency order, so a row number is a frequency rank. */
+
+#define IDX_VEC_MAX_DIM 4096          /* largest vector size accepted */
+#define IDX_VEC_MAX_WORD 256          /* longest word kept, in bytes (longer ones are skipped) */
+#define IDX_VEC_MAX_WORDS 50000000ull /* most words in one vectors file */
+#define IDX_VEC_DEFAULT_NAME "glove-100d.vcvec" /* in $VERICITE_MODEL_DIR or ~/.cache/vericite */
+
+struct idx_vecfile;
+
+/* Convert the word vectors in `src` to a vectors file at `dst`. The format is detected:
+ * word2vec binary ("count dim" line, then word, space, dim little-endian float32), text with a
+ * "count dim" header line (fastText .vec, word2vec text), GloVe text (no header; dim from the first
+ * line), or wink JSON ({"dimensions":D,...,"vectors":{"word":[v1..vD, extra...],...}}; the extra
+ * numbers after D are wink's bookkeeping and are dropped) or a plain JSON object {"word":[...]}.
+ * Words are folded with idx_word_fold(); on a collision the first occurrence wins; words that are
+ * empty, over IDX_VEC_MAX_WORD bytes or not valid UTF-8 are skipped. Vectors are stored as given.
+ * The input is streamed (memory grows with the number of words, not the vectors). `dst` is written
+ * atomically (a temporary file beside it, then rename); on failure it is left untouched.
+ * Errors: ERR_NOTFOUND/ERR_IO (src or dst), ERR_PARSE (malformed input, message names the file
+ * and line or byte offset), ERR_LIMIT (dim or word count over the caps), ERR_NOMEM. */
+int idx_vecfile_import(const char *src, const char *dst, struct err *err);
+
+/* Map the vectors file `path` read-only. The header and every section size are checked against
+ * the file size; the content hash is not recomputed (see idx_vecfile_verify).
+ * Errors: ERR_NOTFOUND, ERR_IO, ERR_CORRUPT (truncated or not a vectors file; names the file).
+ * On success *out is a new handle the caller owns and closes with idx_vecfile_close(). */
+int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err);
+/* Unmap and free. NULL is allowed. Pointers from lookups die with the handle. */
+void idx_vecfile_close(struct idx_vecfile *v);
+
+/* The vector (dim floats, inside the mapping) of `word` (len bytes, already folded as stored, e.g.
+ * by idx_word_fold), or NULL when the word is not in the file. */
+const float *idx_vecfile_lookup(const struct idx_vecfile *v, const char *word, size_t len);
+/* Row of `word` (0 = most frequent in a frequency-sorted source), or -1 when absent. */
+int64_t idx_vecfile_find(const struct idx_vecfile *v, const char *word, size_t len);
+/* The vector of row `row` (0 <= row < count; NULL when out of range). */
+const float *idx_vecfile_row(const struct idx_vecfile *v, int64_t row);
+/* The word of row `row` (not NUL-terminated; *len gets its length), NULL when out of range. */
+const char *idx_vecfile_word(const struct idx_vecfile *v, int64_t row, size_t *len);
+int idx_vecfile_dim(const struct idx_vecfile *v);
+int64_t idx_vecfile_count(const struct idx_vecfile *v);
+/* The content hash stored in the header as 16 lowercase hex digits (owned by the handle). */
+const char *idx_vecfile_hash(const struct idx_vecfile *v);
+/* Recompute the content hash over the whole file (reads every page). Errors: ERR_CORRUPT. */
+int idx_vecfile_verify(const struct idx_vecfile *v, struct err *err);
+
+/* The default vectors path: $VERICITE_MODEL_DIR/glove-100d.vcvec, else
+ * $HOME/.cache/vericite/glove-100d.vcvec. Appends to `out`. Errors: ERR_NOTFOUND (neither
+ * variable set), ERR_NOMEM. Does not check that the file exists. */
+int idx_vecfile_default_path(struct buf *out, struct err *err);
+
+/* Fold a word the way vectors files store it: ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
+ * capitals to lower case, and the typographic apostrophe U+2019 to "'". Writes at most `len` bytes
+ * to `out` (which may equal `s`) and returns the new length. Other bytes are copied unchanged. */
+size_t idx_word_fold(const char *s, size_t len, char *out);
+
+/* An embedder turns texts into vectors. Implementations (static word vectors here; an HTTP
+ * service or an in-process model later) put `struct idx_embedder` first in their own struct and
+ * fill in `ops` and `dim`; callers only use the idx_embed* functions below. A handle is not
+ * thread-safe (scratch memory lives in it): one per thread. */
+struct idx_embedder;
+struct idx_embedder_ops {
+    const char *name; /* "static", "http", ... */
+    /* Embed `n` NUL-terminated texts into `out` (n, dim). Rows are L2-normalised, or all zero for
+     * a text with nothing to embed (empty, or only unknown words). Error code on failure. */
+    int (*embed)(struct idx_embedder *e, const char *const *texts, size_t n, float *out,
+                 struct err *err);
+    /* A stable string naming everything that changes the vectors (kind, dim, weights, model hash);
+     * recorded in the index and compared on open (ERR_MISMATCH). Owned by the embedder. */
+    const char *(*signature)(struct idx_embedder *e);
+    void (*free)(struct idx_embedder *e);
+};
+struct idx_embedder {
+    const struct idx_embedder_ops *ops;
+    int dim;
+};
+
+/* Dispatchers over e->ops. All-zero output rows mean "no vector": callers leave such passages out
+ * of the dense index (they can only match through BM25) and answer a zero query vector with no
+ * dense hits (fall back to BM25) instead of searching with it. */
+int idx_embed(struct idx_embedder *e, const char *const *texts, size_t n, float *out /* (n, dim) */,
+              struct err *err);
+int idx_embedder_dim(const struct idx_embedder *e);
+const char *idx_embedder_name(const struct idx_embedder *e);
+const char *idx_embedder_signature(struct idx_embedder *e);
+/* Free any embedder. NULL is allowed. */
+void idx_embedder_free(struct idx_embedder *e);
+
+/* 1 when all `dim` values of `v` are zero (the "nothing to embed" row), else 0. */
+int idx_vec_is_zero(const float *v, int dim);
+
+/* First principal component (uncentred, as in SIF) of the rows of `x` (n, dim) by power iteration,
+ * written to `pc` (dim) as a unit vector whose dot product with the mean row is >= 0.
+ * Errors: ERR_ARG (n == 0 or all rows zero), ERR_NOMEM. */
+int idx_vec_first_pc(const float *x, size_t n, int dim, float *pc, struct err *err);
+
+/* Static word-vector embedder with SIF weighting (Arora et al. 2017):
+ *   words: runs of letters/digits (any non-punctuation code point >= U+0080 counts as a letter)
+ *          joined by inner ' - . ’ (and , between digits), folded with idx_word_fold; a joined
+ *          word missing from the vectors is looked up part by part ("john's" -> john 's,
+ *          "don't" -> do n't);
+ *   weight a/(a + p(w)), a = 1e-3 by default; p(w) from corpus counts when given
+ *          (idx_embed_static_set_freq / _set_counts), else a Zipf estimate from the word's row r
+ *          (0-based) among N words: p = 1 / ((r + 1) ln(1.78 N)), valid for frequency-sorted files;
+ *   v = (1/k) sum weight(w) vec(w) over the k known words; then v -= (v.u) u with the common
+ *          component u when one is set (idx_embed_static_fit_pc / _set_pc); then v /= |v|.
+ * Only unknown words (or none) -> zero row (see idx_embed). */
+struct idx_static_opts {
+    double a; /* SIF constant; 0 means 1e-3 */
+};
+
+/* A static embedder over the vectors file `path` (opened and owned by the embedder). `opts` may be
+ * NULL; it is copied. Errors: those of idx_vecfile_open, ERR_ARG (a < 0), ERR_NOMEM.
+ * On success *out is a new embedder freed with idx_embedder_free(). */
+int idx_embed_static_new(struct idx_embedder **out, const char *path,
+                         const struct idx_static_opts *opts, struct err *err);
+/* The vectors file of a static embedder (owned by it), NULL for other embedders. */
+const struct idx_vecfile *idx_embed_static_vectors(const struct idx_embedder *e);
+
+/* Use corpus counts for p(w): counts[i] of words[i] (folded here; words that fold alike add up);
+ * p(w) = count / total, where total is the number of corpus tokens (0: the sum of counts).
+ * In-vocabulary words with no count get p = 0 (weight 1). n == 0 returns to the Zipf estimate.
+ * Errors: ERR_ARG (not a static embedder), ERR_NOMEM. */
+int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words,
+                              const uint64_t *counts, size_t n, uint64_t total, struct err *err);
+/* Tally the words of `text` as the embedder splits them: counts[row] += 1 for every known word and
+ * *total += 1 for every word, known or not. `counts` has idx_vecfile_count() entries (zeroed by
+ * the caller), e.g. to persist per-row counts for idx_embed_static_set_counts().
+ * Errors: ERR_ARG (not a static embedder). */
+int idx_embed_static_count(struct idx_embedder *e, const char *text, size_t len, uint64_t *counts,
+                           uint64_t *total, struct err *err);
+/* Use per-row counts (idx_vecfile_count() entries, copied) for p(w) = counts[row] / total;
+ * counts == NULL returns to the Zipf estimate. Errors: ERR_ARG (total 0 with counts), ERR_NOMEM. */
+int idx_embed_static_set_counts(struct idx_embedder *e, const uint64_t *counts, uint64_t total,
+                                struct err *err);
+
+/* Compute the common component from a sample of texts (e.g. up to 10,000 passages of the corpus):
+ * their weighted averages before removal, then idx_vec_first_pc(). Texts with no known word are
+ * left out. Replaces any component set before. Errors: ERR_ARG (no text with a known word). */
+int idx_embed_static_fit_pc(struct idx_embedder *e, const char *const *texts, size_t n,
+                            struct err *err);
+/* Set the common component (dim floats, normalised here) to persist/restore it; NULL clears it.
+ * Errors: ERR_ARG (not static, zero or non-finite vector). */
+int idx_embed_static_set_pc(struct idx_embedder *e, const float *pc, struct err *err);
+/* Copy the common component to `pc` (dim floats). Returns 1 when one is set, 0 when none (pc
+ * untouched) or when `e` is not a static embedder. */
+int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc);
+
 #endif
