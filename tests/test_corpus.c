@@ -564,13 +564,14 @@ TEST(corpus_wikitext_cleanup)
     }
 }
 
-/* Pathological input stays linear: 4 MB of openers is processed quickly. */
+/* Pathological input stays linear: 1 MB of unbalanced openers takes well under a second (a
+ * quadratic scan would take minutes). */
 TEST(corpus_wikitext_linear)
 {
-    size_t n = 4u << 20;
+    size_t n = 1u << 20;
     char *s = malloc(n + 1);
     REQUIRE(s);
-    const char *pats[] = {"{{", "[[a|", "<ref>", "[http://x ", "{|\n"};
+    const char *pats[] = {"{{", "[[a|", "<ref>", "[http://x ", "{|\n", "<!-- -", "{{a|", "<span "};
     for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
         size_t l = strlen(pats[k]);
         for (size_t i = 0; i < n; i++) s[i] = pats[k][i % l];
@@ -588,6 +589,20 @@ TEST(corpus_wikitext_linear)
         }
         buf_cleanup(&out);
     }
+    /* deeply nested rendered templates: recursion is capped, the text inside is dropped */
+    size_t depth = n / 16, at = 0;
+    for (size_t i = 0; i < depth; i++, at += 9) memcpy(s + at, "{{nowrap|", 9);
+    s[at++] = 'x';
+    for (size_t i = 0; i < depth; i++, at += 2) memcpy(s + at, "}}", 2);
+    struct buf out = {0};
+    struct err e = {0};
+    CHECK(corpus_wikitext_text(s, at, &out, &e) == 0);
+    CHECK(out.len == 0);
+    buf_cleanup(&out);
+    memcpy(s, "{{nowrap|{{nowrap|deep}}}}", 27);
+    REQUIRE_OK(corpus_wikitext_text(s, 26, &out, &e), e);
+    CHECK(out.data && strcmp(out.data, "deep") == 0);
+    buf_cleanup(&out);
     free(s);
 }
 
