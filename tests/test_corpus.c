@@ -232,6 +232,21 @@ TEST(corpus_jsonl_binary_and_empty)
     docs_free(&d);
 }
 
+TEST(corpus_jsonl_stdin)
+{
+    const char *data = "{\"_id\":\"s1\",\"text\":\"from stdin\"}\n";
+    const char *p = t_write(t_, t_tmpdir(t_), "in.jsonl", data, strlen(data));
+    REQUIRE(p && freopen(p, "rb", stdin));
+    struct docs d;
+    REQUIRE(read_all("-", NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 1 && strcmp(d.id[0], "s1") == 0 && d.total == 0 && d.done == strlen(data));
+    docs_free(&d);
+    struct corpus_opts o = {.format = CORPUS_MWXML};
+    CHECK(read_all("-", &o, &d) == ERR_ARG);
+    CHECK(freopen("/dev/null", "rb", stdin) != NULL);
+}
+
 TEST(corpus_open_errors)
 {
     char p[512];
@@ -489,6 +504,8 @@ TEST(corpus_html_text_cleanup)
                        "<div>one</div><div>two<br>three</div><aside>ads</aside>"
                        "<ul><li>i1</li><li>i2</li></ul><footer>(c)</footer><form>f</form>"
                        "<noscript>ns</noscript><svg><text>svg</text></svg><template>tp</template>"
+                       "<div role=\"navigation\">rn</div><span aria-hidden=\"true\">ah</span>"
+                       "<p style=\"color: red; Display: None\">dn</p><p hidden>hd</p>"
                        "</body></html>";
     struct buf title = {0}, text = {0};
     struct err e = {0};
