@@ -475,6 +475,20 @@ TEST(corpus_mwxml_errors)
     CHECK(d.rc == ERR_PARSE && t_contains(d.err.msg, "not a MediaWiki export (root element <rss>)"));
     docs_free(&d);
 
+    /* a title over 1024 bytes is cut at a character boundary */
+    struct buf lt = {0};
+    buf_puts(&lt, "<mediawiki><page><title>a");
+    for (int i = 0; i < 600; i++) buf_puts(&lt, "\xc3\xa9");
+    buf_puts(&lt, "</title><ns>0</ns><revision><text>t</text></revision></page></mediawiki>");
+    REQUIRE(lt.data);
+    p = t_write(t_, t_tmpdir(t_), "title.xml", lt.data, lt.len);
+    buf_cleanup(&lt);
+    REQUIRE(read_all(p, NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 1);
+    if (d.n == 1) CHECK(strlen(d.id[0]) == 1023 && corpus_utf8_valid(d.id[0], 1023, NULL));
+    docs_free(&d);
+
     /* a page over the cap: a limit error, or skipped */
     const char *big = "<mediawiki><page><title>Big</title><ns>0</ns><revision><text>"
                       "0123456789012345678901234567890123456789</text></revision></page>"
