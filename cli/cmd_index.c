@@ -236,6 +236,7 @@ int cmd_remove(int argc, char **argv)
         if (!rc && !found) rc = err_set(&err, ERR_NOTFOUND, "%s: no document with id '%s' (nothing removed)", db, argv[i]);
     }
     if (!rc) rc = idx_commit(ix, &err);
+    if (!rc) rc = idx_vec_publish(ix, &err);
     idx_close(ix);
     if (rc) return cli_fail(&err);
     fprintf(stderr, "removed %d document(s) from %s\n", argc - optind, db);
