@@ -15,7 +15,7 @@
 struct qterm {
     char *term;
     size_t len;
-    int qtf;
+    double qtf; /* weight: the term's count in the query, or its RM3 weight after --prf */
 };
 
 struct ret {
@@ -95,6 +95,17 @@ static int qterm_cb(void *c, const char *term, size_t len, int pos, size_t s, si
     return 0;
 }
 
+struct tok_count {
+    size_t n;
+};
+
+static int count_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
+{
+    (void)term, (void)len, (void)pos, (void)s, (void)e;
+    ((struct tok_count *)c)->n++;
+    return 0;
+}
+
 static void clear_query(struct ret *r)
 {
     for (int i = 0; i < r->nq; i++) free(r->q[i].term);
@@ -169,6 +180,7 @@ static int accumulate(struct ret *r, const struct ret_opts *o, struct err *err)
         if ((rc = idx_post_open(r->ix, r->q[i].term, r->q[i].len, &df, err))) return rc;
         if (df <= 0) continue;
         double idf = log(1.0 + ((double)N - (double)df + 0.5) / ((double)df + 0.5));
+        if (r->q[i].qtf <= 0) continue;
         double w = idf * r->q[i].qtf * (k1 + 1);
         double c0 = k1 * (1 - b), c1 = k1 * b / avgdl;
         struct idx_post p;
@@ -228,6 +240,104 @@ static int by_doc(struct ret *r, int k, struct ret_hit *hits, int *n, struct err
         if (*n >= k || m == r->ntouched) return ERR_OK;
         want *= 4;
     }
+}
+
+/* ---------------------------------------------------------------- pseudo-relevance feedback */
+
+static int bm25_top(struct ret *r, size_t cap, size_t *nc, struct err *err);
+
+struct prf_ctx {
+    struct ret *r;
+    struct qterm *t; /* expansion candidates */
+    int n, cap;
+    double dw;       /* the feedback passage's weight divided by its length */
+};
+
+static int prf_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
+{
+    (void)pos, (void)s, (void)e;
+    struct prf_ctx *p = c;
+    for (int i = 0; i < p->n; i++)
+        if (p->t[i].len == len && memcmp(p->t[i].term, term, len) == 0) {
+            p->t[i].qtf += p->dw;
+            return 0;
+        }
+    if (p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 256;
+        struct qterm *t = realloc(p->t, (size_t)cap * sizeof *t);
+        if (!t) return -1;
+        p->t = t;
+        p->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, term, len);
+    copy[len] = '\0';
+    p->t[p->n++] = (struct qterm){copy, len, p->dw};
+    return 0;
+}
+
+static int cmp_qterm_desc(const void *a, const void *b)
+{
+    double x = ((const struct qterm *)a)->qtf, y = ((const struct qterm *)b)->qtf;
+    return (x < y) - (x > y);
+}
+
+/* RM3: P(t|R) from the top `docs` passages of the first pass (each weighted by its share of their
+ * BM25 score), the best `terms` of it mixed with the query (lambda = RET_PRF_LAMBDA), then BM25
+ * again with the weighted terms. */
+static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, struct err *err)
+{
+    size_t nc = 0;
+    int rc = bm25_top(r, (size_t)docs, &nc, err);
+    if (rc || nc == 0) return rc;
+    double total = 0;
+    for (size_t i = 0; i < nc; i++) total += r->cand[i].score;
+    if (total <= 0) return ERR_OK;
+    struct prf_ctx p = {r, NULL, 0, 0, 0};
+    for (size_t i = 0; i < nc && !rc; i++) {
+        struct idx_passage pas;
+        if ((rc = idx_passage(r->ix, r->cand[i].pid, &pas, err))) break;
+        size_t tl = strlen(pas.text), ntok = 0;
+        /* count the passage's tokens first, for P(t|D) */
+        struct tok_count cnt = {0};
+        corpus_tok_run(r->tok, pas.title, strlen(pas.title), count_cb, &cnt);
+        corpus_tok_run(r->tok, pas.text, tl, count_cb, &cnt);
+        ntok = cnt.n ? cnt.n : 1;
+        p.dw = r->cand[i].score / total / (double)ntok;
+        if (corpus_tok_run(r->tok, pas.title, strlen(pas.title), prf_cb, &p) ||
+            corpus_tok_run(r->tok, pas.text, tl, prf_cb, &p))
+            rc = err_set(err, ERR_NOMEM, "feedback");
+    }
+    if (!rc && p.n > 0) {
+        qsort(p.t, (size_t)p.n, sizeof *p.t, cmp_qterm_desc);
+        int keep = p.n < terms ? p.n : terms;
+        double esum = 0, qsum = 0;
+        for (int i = 0; i < keep; i++) esum += p.t[i].qtf;
+        for (int i = 0; i < r->nq; i++) qsum += r->q[i].qtf;
+        for (int i = 0; i < r->nq; i++) r->q[i].qtf = RET_PRF_LAMBDA * r->q[i].qtf / qsum;
+        for (int i = 0; i < keep && esum > 0; i++) {
+            double w = (1 - RET_PRF_LAMBDA) * p.t[i].qtf / esum;
+            int found = 0;
+            for (int j = 0; j < r->nq; j++)
+                if (r->q[j].len == p.t[i].len && !memcmp(r->q[j].term, p.t[i].term, p.t[i].len)) {
+                    r->q[j].qtf += w;
+                    found = 1;
+                    break;
+                }
+            if (!found && r->nq < RET_MAX_QUERY_TERMS) {
+                r->q[r->nq++] = (struct qterm){p.t[i].term, p.t[i].len, w};
+                p.t[i].term = NULL; /* now owned by the query */
+            }
+        }
+        /* the second pass */
+        for (size_t i = 0; i < r->ntouched; i++) r->acc[r->touched[i]] = 0;
+        r->ntouched = 0;
+        rc = accumulate(r, o, err);
+    }
+    for (int i = 0; i < p.n; i++) free(p.t[i].term);
+    free(p.t);
+    return rc;
 }
 
 const char *ret_mode_name(enum ret_mode m)
@@ -438,6 +548,7 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
         goto out;
     }
     if ((rc = accumulate(r, &o, err))) goto out;
+    if (o.prf_docs > 0 && (rc = prf(r, &o, o.prf_docs, o.prf_terms > 0 ? o.prf_terms : 10, err))) goto out;
     if (o.mode == RET_HYBRID && o.alpha > 0) {
         size_t depth = (size_t)(o.depth > o.k ? o.depth : o.k), nc = 0, nd = 0;
         if (o.by_doc && depth < (size_t)o.k * 4) depth = (size_t)o.k * 4;

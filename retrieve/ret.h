@@ -48,7 +48,11 @@ struct ret_opts {
     double alpha;   /* interp weight of the dense score; 0 means the default, <0 means 0 */
     int rrf_k;      /* 0 means RET_DEFAULT_RRF_K */
     int depth;      /* candidates taken from each side for fusion; 0 means RET_DEFAULT_DEPTH */
+    int prf_docs;   /* RM3 pseudo-relevance feedback from this many top passages (0: off) */
+    int prf_terms;  /* expansion terms kept (0: 10) */
 };
+
+#define RET_PRF_LAMBDA 0.5 /* RM3: weight of the original query against the feedback model */
 
 
 struct ret_hit {
