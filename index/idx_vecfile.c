@@ -1069,6 +1069,10 @@ static int vecfile_import(const char *src, const char *dst, struct err *err)
     if ((rc = wr_begin(&w, dst, err)) != 0) goto fail;
 
     int c = js_ws(&r, err);
+    if (err->code) {
+        rc = err->code;
+        goto fail;
+    }
     int format;
     if (c == '{') {
         format = VF_JSON;
