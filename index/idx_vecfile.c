@@ -1190,7 +1190,7 @@ int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err
         rc = corrupt(path, "section outside the file", err);
         goto fail;
     }
-    v->vec = (const float *)(v->map + vec_off);
+    v->vec = (const void *)(v->map + vec_off); /* 64-byte aligned float32 (count, dim) */
     v->woff = v->map + woff_off;
     v->bytes = (const char *)v->map + bytes_off;
     v->slots = v->map + slot_off;
