@@ -1,6 +1,8 @@
 /* cmd_model.c - `vericite model import`: convert word vectors into vericite's memory-mapped format. */
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -34,6 +36,24 @@ int cmd_model(int argc, char **argv)
     if (!dst) {
         if ((rc = idx_vecfile_default_path(&def, &err))) return cli_fail(&err);
         dst = def.data;
+    }
+    /* create DST's folder (one level, as for ~/.cache/vericite) */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", dst);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        char *parent = strrchr(dir, '/');
+        if (parent && parent != dir) {
+            *parent = '\0';
+            mkdir(dir, 0755);
+            *parent = '/';
+        }
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            err_set(&err, ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
+            buf_cleanup(&def);
+            return cli_fail(&err);
+        }
     }
     double t = cli_now();
     rc = idx_vecfile_import(argv[2], dst, &err);

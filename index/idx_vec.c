@@ -189,6 +189,7 @@ static int load_embedder(struct idx *ix, struct err *err)
         goto out;
     }
     if ((rc = make_embedder(ix, kind, vectors, url, model, &ix->emb, err))) goto out;
+    if (!strcmp(kind, "static") && (rc = load_static_state(ix, err))) goto out;
     const char *now = idx_embedder_signature(ix->emb);
     if (sig && *sig && strcmp(sig, now) != 0) {
         rc = err_set(err, ERR_MISMATCH,
@@ -200,7 +201,6 @@ static int load_embedder(struct idx *ix, struct err *err)
         goto out;
     }
     ix->vec_dim = ix->emb->dim;
-    if (!strcmp(kind, "static")) rc = load_static_state(ix, err);
 out:
     free(kind);
     free(vectors);
@@ -252,6 +252,12 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
                *m = o->model ? o->model : model;
     struct idx_embedder *e = NULL;
     rc = make_embedder(ix, kind, v, u, m, &e, err);
+    if (!rc && !o->reembed && !strcmp(kind, "static")) {
+        struct idx_embedder *keep = ix->emb;
+        ix->emb = e; /* load_static_state works on ix->emb */
+        rc = load_static_state(ix, err);
+        ix->emb = keep;
+    }
     if (!rc) {
         char *sig = setting(ix, "embedder");
         const char *now = idx_embedder_signature(e);
@@ -287,7 +293,6 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     idx_embedder_free(ix->emb);
     ix->emb = e;
     ix->vec_dim = e->dim;
-    if (!strcmp(kind, "static") && !o->reembed) rc = load_static_state(ix, err);
 out:
     free(cur);
     return rc;
@@ -485,6 +490,8 @@ int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *
     }
     rc = set_i64(ix, "vec_count",
                  setting_i64(ix, "vec_count") + (int64_t)(ix->n_vec_added - added_before), err);
+    /* the signature now includes the corpus word weights and common component */
+    if (!rc) rc = idx_setting_set(ix, "embedder", idx_embedder_signature(ix->emb), err);
 out:
     sqlite3_finalize(st);
     if (texts)
