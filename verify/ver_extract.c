@@ -501,8 +501,7 @@ static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
             te = sl.end[s];
             sec = blk->section;
             if (!blk->field && s > 0 && ver_word_count(v->pt.data + ts, te - ts) < VER_SHORT_WORDS) {
-                const struct vx_block *pb = &v->blocks[sl.block[s - 1]];
-                if (!pb->field && pb->section == blk->section) ts = sl.start[s - 1];
+                if (sl.block[s - 1] == sl.block[s]) ts = sl.start[s - 1]; /* same paragraph only */
             }
             c->offset = omap ? omap[v->map[ts]] : v->map[ts];
         }

@@ -523,6 +523,10 @@ static void parse_ref(struct vx *v, int ri, size_t a, size_t b)
     if (!R->cit.title && !R->sfn_last) {
         R->cit.title = plain(v, a, b);
         cap_title(R->cit.title);
+        if (R->cit.title && R->cit.url && !strcmp(R->cit.title, R->cit.url)) { /* a bare URL */
+            free(R->cit.title);
+            R->cit.title = NULL;
+        }
     }
     if (R->sfn_last && !R->cit.title) {
         struct buf t = {0};
@@ -855,7 +859,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
         emit_lit(v, name[0] == 'n' ? "\xe2\x80\x93" : " \xe2\x80\x93 ", open);
         return;
     }
-    if (!strcmp(name, "mdash")) {
+    if (!strcmp(name, "!")) {
+        emit_lit(v, "|", open);
+        return;
+    }
+    if (!strcmp(name, "mdash") || !strcmp(name, "mdashb") || !strcmp(name, "spaced mdash")) {
         emit_lit(v, "\xe2\x80\x94", open);
         return;
     }
@@ -949,7 +957,7 @@ static void handle_link(struct vx *v, size_t open, size_t close)
     }
     if (ta < tb && s[ta] == ':') ta++;
     if (ta < tb && s[ta] == '#') ta++;
-    ver_vx_emit(v, s + ta, tb - ta, ta, 1);
+    lin(v, ta, tb);
 }
 
 /* ---------------------------------------------------------------- entities */
@@ -1156,6 +1164,8 @@ static void cell(struct vx *v, struct row *r, size_t a, size_t b)
         }
         i++;
     }
+    trim(s, &a, &b);
+    if (b <= a) return;
     if (r->cells++) emit_lit(v, "; ", a);
     lin(v, a, b);
 }
@@ -1244,6 +1254,15 @@ static size_t line_start(struct vx *v, size_t i, size_t b)
                 char *h = plain(v, i + n, te - n);
                 ver_vx_section(v, h ? h : "", h ? strlen(h) : 0);
                 free(h);
+                /* a citation in a heading cites the heading */
+                if (contains(s, i + n, te - n, "<ref") || contains(s, i + n, te - n, "{{")) {
+                    struct vx_mark m;
+                    ver_vx_save(v, &m);
+                    ver_vx_break(v, 1);
+                    lin(v, i + n, te - n);
+                    ver_vx_break(v, 0);
+                    if (v->nanchors == m.nanchors) ver_vx_restore(v, &m);
+                }
             }
             return e;
         }
