@@ -1,0 +1,204 @@
+/* test_ver_score.c - the citation support scorer, its model file, and a held-out WiCE check. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "err.h"
+#include "test.h"
+#include "verify/ver_score.h"
+
+#define MODEL_FILE "verify/verifier-model.txt"
+
+static double score_of(struct test_ctx *t_, struct ver_scorer *s, const char *claim, const char *src)
+{
+    struct err e = {0};
+    struct ver_score_result r;
+    if (ver_score_source(s, claim, src, strlen(src), &r, &e) != 0) {
+        fprintf(stderr, "  ver_score_source: %s\n", e.msg);
+        t_->failed = 1;
+        return -1;
+    }
+    return r.score;
+}
+
+TEST(ver_score_numbers_disagree)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "Revenue grew 12% in 2019.";
+    double same = score_of(t_, s, claim, "The company said revenue grew 12% in 2019.");
+    double pct = score_of(t_, s, claim, "The company said revenue grew 3% in 2019.");
+    double year = score_of(t_, s, claim, "The company said revenue grew 12% in 2017.");
+    fprintf(stderr, "  same %.3f, other percent %.3f, other year %.3f\n", same, pct, year);
+    CHECK(pct >= 0 && pct < same - 0.05);
+    CHECK(year >= 0 && year < same - 0.05);
+
+    struct ver_score_result r;
+    const char *src = "Sales rose 3% in 2019.";
+    REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
+    CHECK(r.feat[VER_F_NUM_CONFLICT] == 1.0); /* 12% missing, 3% present */
+    CHECK(r.feat[VER_F_NUM_AGREE] == -1.0);
+    CHECK(r.feat[VER_F_DATE_AGREE] == 1.0);
+    /* 1.2 million = 1,200,000; "per cent" = % */
+    const char *c2 = "The city had 1.2 million residents, 40 per cent of them under 30.";
+    const char *s2 = "In total 1,200,000 residents lived there; 40% were younger than 30.";
+    REQUIRE_OK(ver_score_source(s, c2, s2, strlen(s2), &r, &e), e);
+    CHECK(r.feat[VER_F_NUM_AGREE] == 1.0);
+    CHECK(r.feat[VER_F_NUM_CONFLICT] == 0.0);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_support_beats_unrelated)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "Marie Curie was the first woman to win a Nobel Prize, in physics in 1903.";
+    const char *good =
+        "Marie Curie was a Polish-born physicist and chemist. In 1903 she shared the Nobel Prize in "
+        "Physics with Pierre Curie and Henri Becquerel. She was the first woman to win a Nobel Prize.";
+    const char *bad =
+        "The river flows north through the valley. Fishing is popular in the summer months. "
+        "The local council maintains three bridges and a ferry crossing.";
+    struct ver_score_result rg, rb;
+    REQUIRE_OK(ver_score_source(s, claim, good, strlen(good), &rg, &e), e);
+    REQUIRE_OK(ver_score_source(s, claim, bad, strlen(bad), &rb, &e), e);
+    fprintf(stderr, "  supporting %.3f (%s), unrelated %.3f (%s)\n", rg.score,
+            ver_verdict_name(rg.verdict), rb.score, ver_verdict_name(rb.verdict));
+    CHECK(rg.score > rb.score + 0.3);
+    CHECK(rg.verdict > rb.verdict);
+    CHECK(rb.verdict == VER_UNSUPPORTED);
+    CHECK(rg.score >= 0 && rg.score <= 1 && rb.score >= 0 && rb.score <= 1);
+    /* the best window is the part of the page about the prize */
+    CHECK(rg.win_end > rg.win_start);
+    const char *w = good + rg.win_start;
+    size_t wl = rg.win_end - rg.win_start;
+    CHECK(memmem(w, wl, "first woman", 11) != NULL || memmem(w, wl, "1903", 4) != NULL);
+    /* an empty or word-less source scores 0 */
+    REQUIRE_OK(ver_score_source(s, claim, " .. ", 4, &rb, &e), e);
+    CHECK(rb.nwindows == 0 && rb.score == 0 && rb.verdict == VER_UNSUPPORTED);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_match_spans)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "The bridges were painted red.";
+    const char *src = "Nothing here. Unrelated text about cats.\nThe old Bridge was painted RED in 1950.";
+    struct ver_score_result r;
+    REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
+    const char *w = src + r.win_start;
+    REQUIRE(r.win_end <= strlen(src));
+    CHECK(strncmp(w, "The old Bridge", 14) == 0);
+    REQUIRE(r.nmatch == 3);
+    const char *want[] = {"Bridge", "painted", "RED"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = r.match[i].end - r.match[i].start;
+        CHECK(n == strlen(want[i]) && memcmp(w + r.match[i].start, want[i], n) == 0);
+        CHECK(r.match[i].end <= r.win_end - r.win_start);
+    }
+    /* multi-byte text before the match: spans are bytes, not characters */
+    const char *src2 = "Ça coûte très cher. Die Brücke wurde painted red.";
+    REQUIRE_OK(ver_score_source(s, claim, src2, strlen(src2), &r, &e), e);
+    REQUIRE(r.nmatch == 2);
+    CHECK(memcmp(src2 + r.win_start + r.match[0].start, "painted", 7) == 0);
+    CHECK(memcmp(src2 + r.win_start + r.match[1].start, "red", 3) == 0);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_limits_and_args)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    struct ver_score_result r;
+    char *big = malloc(VER_SCORE_MAX_CLAIM + 2);
+    REQUIRE(big);
+    memset(big, 'a', VER_SCORE_MAX_CLAIM + 1);
+    big[VER_SCORE_MAX_CLAIM + 1] = '\0';
+    CHECK(ver_score_source(s, big, "text", 4, &r, &e) == ERR_LIMIT);
+    CHECK(ver_score_source(s, "claim", big, (size_t)VER_SCORE_MAX_SOURCE + 1, &r, &e) == ERR_LIMIT);
+    CHECK(ver_score_source(s, NULL, "x", 1, &r, &e) == ERR_ARG);
+    free(big);
+    /* a long source without sentence ends: windows stay within the word cap */
+    struct buf b = {0};
+    for (int i = 0; i < 2000; i++) buf_printf(&b, "word%d ", i);
+    buf_puts(&b, "the bridges were painted red ");
+    for (int i = 0; i < 2000; i++) buf_printf(&b, "other%d ", i);
+    REQUIRE(b.data);
+    REQUIRE_OK(ver_score_source(s, "The bridges were painted red.", b.data, b.len, &r, &e), e);
+    CHECK(r.nmatch == 3);
+    CHECK(r.win_end - r.win_start < 3 * 12 * VER_SCORE_WIN_WORDS);
+    buf_cleanup(&b);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_model_file)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, MODEL_FILE, NULL, &e), e);
+    ver_scorer_free(s);
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(dir);
+    size_t n = 0;
+    char *good = t_read(MODEL_FILE, &n);
+    REQUIRE(good);
+    static const struct {
+        const char *name, *data;
+        int code;
+    } bad[] = {
+        {"foreign.txt", "{\"weights\": [1, 2, 3]}\n", ERR_CORRUPT},
+        {"empty.txt", "", ERR_CORRUPT},
+        {"version.txt", "vericite-verifier-model 7\nend\n", ERR_MISMATCH},
+        {"nofeat.txt", "vericite-verifier-model 1\nbias 1\nthreshold 0.5 0.2\nend\n", ERR_CORRUPT},
+        {"badnum.txt", "vericite-verifier-model 1\nbias one\nend\n", ERR_CORRUPT},
+        {"otherfeat.txt", "vericite-verifier-model 1\nbias 1\nfeature tfidf 0 1 1\nend\n", ERR_MISMATCH},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *p = t_write(t_, dir, bad[i].name, bad[i].data, strlen(bad[i].data));
+        REQUIRE(p);
+        int rc = ver_scorer_new(&s, p, NULL, &e);
+        if (rc != bad[i].code || !strstr(e.msg, p) || s != NULL) {
+            fprintf(stderr, "  %s: got %d (%s), want %d naming the file\n", bad[i].name, rc, e.msg,
+                    bad[i].code);
+            t_->failed = 1;
+        }
+    }
+    /* the real file cut short is truncated; a zero scale is corrupt */
+    const char *p = t_write(t_, dir, "cut.txt", good, n / 2);
+    REQUIRE(p);
+    CHECK(ver_scorer_new(&s, p, NULL, &e) == ERR_CORRUPT && strstr(e.msg, "cut.txt"));
+    char *z = strstr(good, "feature bm25 ");
+    REQUIRE(z);
+    /* replace the bm25 line's values with a zero scale */
+    char *eol = strchr(z, '\n');
+    REQUIRE(eol);
+    struct buf b = {0};
+    buf_append(&b, good, (size_t)(z - good));
+    buf_puts(&b, "feature bm25 0 0 1");
+    buf_puts(&b, eol);
+    p = t_write(t_, dir, "zero.txt", b.data, b.len);
+    REQUIRE(p);
+    CHECK(ver_scorer_new(&s, p, NULL, &e) == ERR_CORRUPT && strstr(e.msg, "zero.txt:"));
+    CHECK(ver_scorer_new(&s, "/nonexistent/model.txt", NULL, &e) == ERR_NOTFOUND);
+    buf_cleanup(&b);
+    free(good);
+}
+
+TEST(ver_score_builtin_matches_file)
+{
+    size_t n = 0;
+    char *file = t_read(MODEL_FILE, &n);
+    REQUIRE(file);
+    const char *bi = ver_score_builtin_model();
+    CHECK(strlen(bi) == n && memcmp(bi, file, n) == 0);
+    if (t_->failed)
+        fprintf(stderr, "  the built-in model in verify/ver_score_model.c differs from %s: "
+                        "regenerate it (command in that file)\n", MODEL_FILE);
+    free(file);
+}
