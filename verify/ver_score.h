@@ -43,7 +43,7 @@ enum ver_verdict { VER_UNSUPPORTED = 0, VER_WEAK = 1, VER_SUPPORTED = 2 };
 const char *ver_verdict_name(int verdict);
 
 #define VER_SCORE_MAX_SOURCE (8u << 20) /* cap on one source text: 8 MiB (ERR_LIMIT beyond) */
-#define VER_SCORE_MAX_CLAIM 4096        /* cap on one claim, in bytes (ERR_LIMIT beyond) */
+#define VER_SCORE_MAX_CLAIM 16384       /* cap on one claim, in bytes (ERR_LIMIT beyond) */
 #define VER_SCORE_MAX_TERMS 128         /* distinct claim terms used; later ones are ignored */
 #define VER_SCORE_WIN_SENTS 3           /* windows are 1..3 consecutive sentences ... */
 #define VER_SCORE_WIN_WORDS 80          /* ... of at most 80 content words (stop words not counted;
@@ -134,6 +134,8 @@ struct ver_train_report {
                               * partially_supported -> weak, not_supported and wrong page ->
                               * unsupported */
     double wice_flag_acc;    /* held-out WiCE: true page (weak or better) vs wrong page (unsupported) */
+    double wice_swap_drop;   /* held-out WiCE supported/partly supported claims with one number
+                              * changed: share scoring below the unchanged claim on the same page */
     double ci_macro_f1;      /* Citation-Integrity dev, 3-class macro-F1: supported -> SUPPORT,
                               * weak -> REFUTE, unsupported -> NEI */
     double ci_support_f1;    /* Citation-Integrity dev, F1 of SUPPORT vs the rest */
