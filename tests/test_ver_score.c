@@ -356,3 +356,123 @@ TEST(ver_score_train_reproduces_model)
     free(a);
     free(b);
 }
+
+struct dense_ctx {
+    int calls;
+    const char *needle; /* windows containing it get cosine 1, others 0 */
+};
+
+static double fake_dense(void *ctx, const char *a, size_t alen, const char *b, size_t blen)
+{
+    struct dense_ctx *d = ctx;
+    (void)a;
+    (void)alen;
+    d->calls++;
+    return memmem(b, blen, d->needle, strlen(d->needle)) ? 1.0 : 0.0;
+}
+
+static double idf_zero_for_cat(void *ctx, const char *term, size_t len)
+{
+    (void)ctx;
+    if (len == 3 && !memcmp(term, "cat", 3)) return 0.0;
+    return -1; /* unknown: the source's own IDF */
+}
+
+TEST(ver_score_hooks)
+{
+    struct err e = {0};
+    const char *claim = "The cat sat on the warm mat.";
+    const char *src = "A cat sat on a mat. The weather was warm. Dogs bark loudly. Paraphrase here.";
+    /* the built-in model gives dense no weight: the callback is never called */
+    struct dense_ctx d = {0, "Paraphrase"};
+    struct ver_score_opts o = {0};
+    o.dense = fake_dense;
+    o.dense_ctx = &d;
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, &o, &e), e);
+    struct ver_score_result r0, r;
+    REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r0, &e), e);
+    CHECK(d.calls == 0 && r0.feat[VER_F_DENSE] == 0);
+    ver_scorer_free(s);
+    /* a model that weighs dense heavily: called for at most 8 windows, and it moves the best window */
+    struct buf m = {0};
+    const char *bi = ver_score_builtin_model();
+    const char *line = strstr(bi, "feature dense ");
+    REQUIRE(line);
+    buf_append(&m, bi, (size_t)(line - bi));
+    buf_puts(&m, "feature dense 0 1 20");
+    buf_puts(&m, strchr(line, '\n'));
+    const char *dir = t_tmpdir(t_);
+    const char *path = t_write(t_, dir, "dense.txt", m.data, m.len);
+    REQUIRE(path);
+    REQUIRE_OK(ver_scorer_new(&s, path, &o, &e), e);
+    REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
+    CHECK(d.calls > 0 && d.calls <= 8);
+    CHECK(r.feat[VER_F_DENSE] == 1.0);
+    CHECK(memmem(src + r.win_start, r.win_end - r.win_start, "Paraphrase", 10) != NULL);
+    ver_scorer_free(s);
+    buf_cleanup(&m);
+    /* an IDF hook that makes "cat" worthless lowers the IDF-weighted coverage of a window that
+     * has only "cat" */
+    struct ver_score_opts o2 = {0};
+    o2.idf = idf_zero_for_cat;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *src2 = "The cat ran off.";
+    REQUIRE_OK(ver_score_source(s, "The cat sat on the warm mat.", src2, strlen(src2), &r0, &e), e);
+    ver_scorer_free(s);
+    REQUIRE_OK(ver_scorer_new(&s, NULL, &o2, &e), e);
+    REQUIRE_OK(ver_score_source(s, "The cat sat on the warm mat.", src2, strlen(src2), &r, &e), e);
+    CHECK(r0.feat[VER_F_COV_IDF] > 0.0);
+    CHECK(r.feat[VER_F_COV_IDF] == 0.0);
+    CHECK(r.feat[VER_F_COV] == r0.feat[VER_F_COV]);
+    ver_scorer_free(s);
+}
+
+/* A splitter that makes every line one sentence (to check opts.split is used). */
+static int split_lines(const char *text, size_t len, ver_score_sent_cb cb, void *ctx)
+{
+    size_t a = 0;
+    for (size_t i = 0; i <= len; i++)
+        if (i == len || text[i] == '\n') {
+            if (i > a) {
+                int rc = cb(ctx, a, i);
+                if (rc) return rc;
+            }
+            a = i + 1;
+        }
+    return 0;
+}
+
+TEST(ver_score_splitter_and_garbage)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    struct ver_score_opts o = {0};
+    o.split = split_lines;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, &o, &e), e);
+    const char *claim = "Paris is the capital of France.";
+    const char *src = "Intro line. Paris is the capital of France. More.\nSecond line.";
+    struct ver_score_result r;
+    REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
+    /* one line is one sentence here, so the window is the whole first line */
+    CHECK(r.win_start == 0 && r.win_end == strlen("Intro line. Paris is the capital of France. More."));
+    ver_scorer_free(s);
+    /* the built-in splitter cuts at ". P" but not after initials or "Dr." */
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
+    CHECK(r.win_end - r.win_start == strlen("Paris is the capital of France."));
+    const char *src3 = "Unrelated words go here. Dr. J. Smith said Paris is the capital of France.";
+    REQUIRE_OK(ver_score_source(s, claim, src3, strlen(src3), &r, &e), e);
+    CHECK(strncmp(src3 + r.win_start, "Dr. J. Smith", 12) == 0);
+    /* invalid UTF-8, NUL bytes and control bytes do not upset the tokenizer or the regexes */
+    char junk[4096];
+    unsigned x = 12345;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x = x * 1103515245u + 12345u;
+        junk[i] = (char)(x >> 16);
+    }
+    memcpy(junk + 100, " Paris 12% 2019 France ", 23);
+    REQUIRE_OK(ver_score_source(s, "Paris had 12% growth in 2019.", junk, sizeof junk, &r, &e), e);
+    CHECK(r.score >= 0 && r.score <= 1 && r.win_end <= sizeof junk);
+    ver_scorer_free(s);
+}

@@ -489,7 +489,7 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
             at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
         }
     }
-    if (!claim) qsort(s->snum, s->nsnum, sizeof *s->snum, num_cmp);
+    if (!claim && s->nsnum > 1) qsort(s->snum, s->nsnum, sizeof *s->snum, num_cmp);
     return 0;
 }
 
@@ -852,13 +852,15 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
     return ERR_OK;
 }
 
-/* Call fn(ctx, a, b) for every window [a, b] of the prepared source. */
-#define FOR_WINDOWS(s, a, b)                                                                       \
-    for (size_t a = 0; a < (s)->nunits; a++)                                                       \
-        for (size_t b = a, words_ = 0; b < (s)->nunits && b < a + VER_SCORE_WIN_SENTS; b++)        \
-            if ((words_ += (s)->units[b].te - (s)->units[b].tb) > VER_SCORE_WIN_WORDS && b > a)    \
-                break;                                                                             \
-            else
+/* Windows are unit ranges [a, b]: a run of at most VER_SCORE_WIN_SENTS units with at most
+ * VER_SCORE_WIN_WORDS content words in all (a single unit is always a window). Both loops below
+ * visit them in the same order: by start, then by length. */
+static int window_fits(const struct ver_scorer *s, size_t a, size_t b, size_t *words)
+{
+    if (b >= s->nunits || b >= a + VER_SCORE_WIN_SENTS) return 0;
+    *words += s->units[b].te - s->units[b].tb;
+    return b == a || *words <= VER_SCORE_WIN_WORDS;
+}
 
 int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
                       ver_score_win_cb cb, void *ctx, struct err *err)
@@ -866,10 +868,12 @@ int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, 
     double doc_cov, doc_name, avg_unit, f[VER_SCORE_NFEAT];
     int rc = prepare(s, claim, src, len, &doc_cov, &doc_name, &avg_unit, err);
     if (rc) return rc;
-    FOR_WINDOWS(s, a, b)
-    {
-        window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
-        if ((rc = cb(ctx, f, s->units[a].bs, s->units[b].be))) return rc;
+    for (size_t a = 0; a < s->nunits; a++) {
+        size_t words = 0;
+        for (size_t b = a; window_fits(s, a, b, &words); b++) {
+            window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
+            if ((rc = cb(ctx, f, s->units[a].bs, s->units[b].be))) return rc;
+        }
     }
     return ERR_OK;
 }
@@ -912,11 +916,13 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
     memset(out, 0, sizeof *out);
     s->ntop = 0;
     int nwin = 0;
-    FOR_WINDOWS(s, a, b)
-    {
-        window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
-        top_push(s, a, b, ver_model_logit(&s->model, f), f);
-        nwin++;
+    for (size_t a = 0; a < s->nunits; a++) {
+        size_t words = 0;
+        for (size_t b = a; window_fits(s, a, b, &words); b++) {
+            window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
+            top_push(s, a, b, ver_model_logit(&s->model, f), f);
+            nwin++;
+        }
     }
     out->nwindows = nwin;
     if (nwin == 0) {

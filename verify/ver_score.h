@@ -134,6 +134,7 @@ struct ver_train_report {
                               * partially_supported -> weak, not_supported and wrong page ->
                               * unsupported */
     double wice_flag_acc;    /* held-out WiCE: true page (weak or better) vs wrong page (unsupported) */
+    double wice_supported_f1; /* held-out WiCE true pages: F1 of verdict supported vs label supported */
     double wice_swap_drop;   /* held-out WiCE supported/partly supported claims with one number
                               * changed: share scoring below the unchanged claim on the same page */
     double ci_macro_f1;      /* Citation-Integrity dev, 3-class macro-F1: supported -> SUPPORT,

@@ -188,7 +188,7 @@ static const char builtin_model[] =
     "# made: vericite train-verifier ../shared/data (ver_train: 4 rounds of best-window selection + Newton logistic regression, L2 0.01, classes weighted equally)\n"
     "# data: wice/dev.jsonl (30% of claims held out by id hash), citation-integrity/claims_train.jsonl + corpus.jsonl; negatives = each claim with another claim's page; pairs: 821 WiCE train, 423 WiCE held out, 5243 CI train, 835 CI dev\n"
     "# date: 2026-11-29\n"
-    "# metrics: held-out WiCE true vs wrong page AUC 0.9934, 3-way accuracy 0.8433, flag accuracy 0.9687, number-swap drop 0.7778; Citation-Integrity dev macro-F1 0.4668, SUPPORT F1 0.6388, wrong-source AUC 0.9577\n"
+    "# metrics: held-out WiCE true vs wrong page AUC 0.9934, 3-way accuracy 0.8433, flag accuracy 0.9687, supported-vs-rest F1 on true pages 0.6019, number-swap drop 0.7778; Citation-Integrity dev macro-F1 0.4668, SUPPORT F1 0.6388, wrong-source AUC 0.9577\n"
     "bias -1.82533214\n"
     "# feature name mean scale weight\n"
     "feature bm25 0.0136487729 0.0316962967 0\n"

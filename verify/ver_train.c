@@ -644,7 +644,7 @@ static int evaluate(struct tr *t, const struct ver_model *m, struct ver_train_re
     if (!v) return -1;
     score_pairs(t, m);
     /* WiCE held out */
-    int n = 0, acc = 0, flag = 0, swaps = 0, drops = 0;
+    int n = 0, acc = 0, flag = 0, swaps = 0, drops = 0, stp = 0, sfp = 0, sfn = 0;
     for (int i = 0; i < t->npairs; i++) {
         const struct tr_pair *p = &t->pairs[i];
         if (p->set != SET_WICE_HELD) continue;
@@ -659,7 +659,13 @@ static int evaluate(struct tr *t, const struct ver_model *m, struct ver_train_re
         int vd = verdict(m, p->score);
         acc += vd == p->cls;
         flag += (vd >= 1) == (p->kind == PK_TRUE);
+        if (p->kind == PK_TRUE) {
+            stp += vd == 2 && p->cls == 2;
+            sfp += vd == 2 && p->cls != 2;
+            sfn += vd != 2 && p->cls == 2;
+        }
     }
+    rep->wice_supported_f1 = stp ? 2.0 * stp / (2.0 * stp + sfp + sfn) : 0;
     rep->wice_swap_drop = swaps ? (double)drops / swaps : 0;
     rep->n_heldout = n;
     rep->wice_auc = auc(v, n);
@@ -855,11 +861,12 @@ int ver_train(const char *data_dir, const char *out_path, struct ver_train_repor
                          "%d CI train, %d CI dev\n"
                          "# date: %s\n"
                          "# metrics: held-out WiCE true vs wrong page AUC %.4f, 3-way accuracy %.4f, "
-                         "flag accuracy %.4f, number-swap drop %.4f; Citation-Integrity dev "
+                         "flag accuracy %.4f, supported-vs-rest F1 on true pages %.4f, number-swap "
+                         "drop %.4f; Citation-Integrity dev "
                          "macro-F1 %.4f, SUPPORT F1 %.4f, wrong-source AUC %.4f\n",
                          data_dir, TR_ROUNDS, TR_L2, TR_HELDOUT_PCT, counts[SET_WICE_TRAIN],
                          counts[SET_WICE_HELD], counts[SET_CI_TRAIN], counts[SET_CI_DEV], date,
-                         r.wice_auc, r.wice_acc, r.wice_flag_acc, r.wice_swap_drop, r.ci_macro_f1, r.ci_support_f1,
+                         r.wice_auc, r.wice_acc, r.wice_flag_acc, r.wice_supported_f1, r.wice_swap_drop, r.ci_macro_f1, r.ci_support_f1,
                          r.ci_wrong_auc);
     if (bad) goto oom;
     buf_reset(&text);
