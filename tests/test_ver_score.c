@@ -47,6 +47,16 @@ TEST(ver_score_numbers_disagree)
     REQUIRE_OK(ver_score_source(s, c2, s2, strlen(s2), &r, &e), e);
     CHECK(r.feat[VER_F_NUM_AGREE] == 1.0);
     CHECK(r.feat[VER_F_NUM_CONFLICT] == 0.0);
+    /* "the 2019 season" is a year; "1500 km" is a distance, not a year */
+    const char *c3 = "He scored 14 goals in the 2019 season and ran 1500 km.";
+    const char *s3 = "In the 2017 season he scored 14 goals. He ran 1500 km.";
+    REQUIRE_OK(ver_score_source(s, c3, s3, strlen(s3), &r, &e), e);
+    CHECK(r.feat[VER_F_DATE_CONFLICT] == 1.0 && r.feat[VER_F_DATE_AGREE] == -1.0);
+    CHECK(r.feat[VER_F_NUM_AGREE] == 1.0);
+    const char *s4 = "He scored 14 goals in the 2019 season. He ran 1200 km.";
+    REQUIRE_OK(ver_score_source(s, c3, s4, strlen(s4), &r, &e), e);
+    CHECK(r.feat[VER_F_DATE_AGREE] == 1.0);
+    CHECK(r.feat[VER_F_NUM_CONFLICT] == 0.5 && r.feat[VER_F_NUM_AGREE] == 0.0); /* km differs */
     ver_scorer_free(s);
 }
 

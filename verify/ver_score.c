@@ -212,6 +212,8 @@ static const struct unit_word unit_words[] = {
     {"gb", NK_UNIT, 41},
 };
 
+#define UNIT_FIRST_COUNTED 14 /* ids from here on count things or time spans, not measures */
+
 static const struct {
     const char *w;
     double mul;
@@ -439,9 +441,14 @@ static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, s
                     break;
                 }
     }
-    if (kind == NK_PLAIN && !has_dec && il == 4 && v >= 1000 && v <= 2100 &&
-        (!has_suf || (GL(4) == 1 && (GP(4)[0] == 's' || GP(4)[0] == 'S'))))
+    /* a lone 4-digit number from 1000 to 2100 is a year ("1990s" too), also before a counted
+     * noun ("the 2019 season", "2010 census"), but not before a measure ("1500 km") */
+    if ((kind == NK_PLAIN || (kind == NK_UNIT && unit >= UNIT_FIRST_COUNTED)) && !has_cur &&
+        !has_dec && il == 4 && v >= 1000 && v <= 2100 &&
+        (!has_suf || (GL(4) == 1 && (GP(4)[0] == 's' || GP(4)[0] == 'S')))) {
         kind = NK_YEAR;
+        unit = 0;
+    }
 #undef GRP
 #undef GP
 #undef GL
@@ -493,14 +500,20 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
     return 0;
 }
 
+static int is_date(int kind) { return kind == NK_YEAR || kind == NK_MONTH; }
+
+/* Same kind, unit and value. Years, months and whole numbers under a million must be equal;
+ * decimals and large (scaled) numbers may differ by SC_NUM_TOL ("1.2 million" vs 1,203,000). */
 static int num_eq(const struct num *a, const struct num *b)
 {
     if (a->kind != b->kind || a->unit != b->unit) return 0;
     double m = fabs(a->value) > fabs(b->value) ? fabs(a->value) : fabs(b->value);
-    return fabs(a->value - b->value) <= SC_NUM_TOL * m + 1e-9;
+    double d = fabs(a->value - b->value);
+    if (d <= 1e-9 * (m + 1)) return 1;
+    if (is_date(a->kind)) return 0;
+    int whole = a->value == floor(a->value) && b->value == floor(b->value);
+    return (!whole || m >= 1e6) && d <= SC_NUM_TOL * m;
 }
-
-static int is_date(int kind) { return kind == NK_YEAR || kind == NK_MONTH; }
 
 /* ---------------------------------------------------------------- claim names */
 

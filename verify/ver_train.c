@@ -464,7 +464,8 @@ static int solve(double *a, double *b, int n)
 
 #define NP (VER_SCORE_NFEAT + 1) /* parameters: weights + bias (last) */
 
-/* The sign a feature's weight must have: +1 (agreement, coverage), -1 (conflict), 0 (free). */
+/* The sign a feature's weight must have: +1 (agreement, coverage), -1 (conflict, window length),
+ * 0 (free). */
 static int feature_sign(int k)
 {
     switch (k) {
@@ -479,7 +480,8 @@ static int feature_sign(int k)
     case VER_F_DOC_NAME:
     case VER_F_DENSE: return 1;
     case VER_F_NUM_CONFLICT:
-    case VER_F_DATE_CONFLICT: return -1;
+    case VER_F_DATE_CONFLICT:
+    case VER_F_WIN_LEN: return -1; /* at equal coverage, the tighter window is the better evidence */
     default: return 0;
     }
 }
