@@ -22,12 +22,13 @@
  *                      the window / claim bigrams.
  *        num_agree     over the claim's numbers other than dates: (found - conflicting) / n, where
  *                      found = the window has a number of the same kind (percent, money, a unit
- *                      such as km or people, plain) and value (0.5% tolerance; "1.2 million" =
- *                      1200000), conflicting = not found while the window has another number of
- *                      that kind (plain numbers never conflict: they are too common).
+ *                      such as km or people, plain) and value (scale words applied: "1.2
+ *                      million" = 1200000; decimals and millions may differ by 0.5%, whole numbers
+ *                      and years must be equal), conflicting = not found while the window has
+ *                      another number of that kind (plain numbers never conflict: too common).
  *        num_conflict  conflicting / n.
- *        date_agree,   the same over the claim's years (1000..2100, alone) and month names.
- *        date_conflict
+ *        date_agree,   the same over the claim's years (a lone 4-digit 1000..2100, "1990s", "the
+ *        date_conflict 2019 season"; not "1500 km") and month names ("May" only next to a number).
  *        name_agree    (2 found - n) / n over the claim's proper names; a name is found when all
  *                      its content words are in the window.
  *        doc_cov       distinct claim terms present anywhere in the source / distinct claim terms.
@@ -38,7 +39,8 @@
  *      Agreement features are 0 when the claim has nothing of that kind, so they only move the
  *      score when there is evidence.
  *   4. score = logistic(model), the source's score is its best window's; the model file's weights
- *      decide how much each feature counts (ver_train fits them). */
+ *      decide how much each feature counts (ver_train fits them, and sets to 0 the weights whose
+ *      sign would say that agreement lowers the score or a conflict raises it). */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ver_score_int.h"
 
