@@ -319,8 +319,10 @@ int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc);
  *   - A batch is retried on timeouts, connection errors, HTTP 429 and 5xx, at most `retries`
  *     times, after 0.5 s, 1 s, 2 s, ... each plus a random up to half of it (the generator is
  *     seeded per handle), capped at IDX_HTTP_BACKOFF_MAX_MS; or after Retry-After seconds
- *     when the server sends them (capped at IDX_HTTP_RETRY_AFTER_MAX_S). Other 4xx, 3xx, malformed answers and
- *     dimension mismatches are never retried. One batch that finally fails fails the call.
+ *     when the server sends them (capped at IDX_HTTP_RETRY_AFTER_MAX_S). Other 4xx, 3xx,
+ *     malformed answers and dimension mismatches are never retried. While a batch waits for
+ *     its retry no new batch starts (a rate-limited server sees the whole client slow down).
+ *     One batch that finally fails fails the call.
  *   - Every transfer has a connect and a total timeout, so a call ends within about
  *     ceil(batches / parallel) * (retries + 1) * (timeout_ms + backoff) even if the server hangs.
  * Needs curl_global_init(CURL_GLOBAL_DEFAULT) to have run (main() does it). The usual proxy
@@ -334,17 +336,17 @@ int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc);
 #define IDX_HTTP_DEFAULT_RETRIES 3
 #define IDX_HTTP_DEFAULT_TIMEOUT_MS 60000L
 #define IDX_HTTP_DEFAULT_CONNECT_MS 10000L
-#define IDX_HTTP_MAX_URL 4096                         /* longest endpoint URL, in bytes */
-#define IDX_HTTP_MAX_BATCH 4096                       /* largest `batch` accepted */
-#define IDX_HTTP_MAX_PARALLEL 64                      /* largest `parallel` accepted */
-#define IDX_HTTP_MAX_RETRIES 20                       /* largest `retries` accepted */
-#define IDX_HTTP_MAX_DIM 65536                        /* largest vector size accepted */
-#define IDX_HTTP_MAX_REQUEST_TEXT (8u << 20)          /* bytes of text in one request */
-#define IDX_HTTP_MAX_RESPONSE ((size_t)256 << 20)     /* bytes of one response body */
-#define IDX_HTTP_BACKOFF_BASE_MS 500                  /* first retry delay */
-#define IDX_HTTP_BACKOFF_MAX_MS 30000                 /* longest retry delay */
-#define IDX_HTTP_RETRY_AFTER_MAX_S 60                 /* longest Retry-After honoured */
-#define IDX_HTTP_PROBE_TEXT "dim probe"               /* embedded at creation to learn dim */
+#define IDX_HTTP_MAX_URL 4096                     /* longest endpoint URL, in bytes */
+#define IDX_HTTP_MAX_BATCH 4096                   /* largest `batch` accepted */
+#define IDX_HTTP_MAX_PARALLEL 64                  /* largest `parallel` accepted */
+#define IDX_HTTP_MAX_RETRIES 20                   /* largest `retries` accepted */
+#define IDX_HTTP_MAX_DIM 65536                    /* largest vector size accepted */
+#define IDX_HTTP_MAX_REQUEST_TEXT (8u << 20)      /* bytes of text in one request */
+#define IDX_HTTP_MAX_RESPONSE ((size_t)256 << 20) /* bytes of one response body */
+#define IDX_HTTP_BACKOFF_BASE_MS 500              /* first retry delay */
+#define IDX_HTTP_BACKOFF_MAX_MS 30000             /* longest retry delay */
+#define IDX_HTTP_RETRY_AFTER_MAX_S 60             /* longest Retry-After honoured */
+#define IDX_HTTP_PROBE_TEXT "dim probe"           /* embedded at creation to learn dim */
 
 /* Zero-initialise; every field but url has a usable zero. */
 struct idx_http_opts {

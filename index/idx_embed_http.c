@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HTTP_POLL_MS 200                  /* longest single wait in the multi loop */
-#define HTTP_ERRMSG_MAX 200               /* bytes of a server's error message kept */
-#define HTTP_ERRBODY_JSON_MAX (1u << 20)  /* error bodies up to this size are tried as JSON */
+#define HTTP_POLL_MS 200                 /* longest single wait in the multi loop */
+#define HTTP_ERRMSG_MAX 200              /* bytes of a server's error message kept */
+#define HTTP_ERRBODY_JSON_MAX (1u << 20) /* error bodies up to this size are tried as JSON */
 #define HTTP_NOPROXY_LOOPBACK "localhost,127.0.0.1,::1"
 #define HTTP_USER_AGENT "vericite-embed/1"
 
@@ -41,7 +41,6 @@ struct http_job {
 
 struct http_slot {
     CURL *h;
-    struct emb_http *owner;
     struct http_job *job; /* NULL when the slot is free */
     char *req;            /* request body while active (json_dumps) */
     struct buf resp;      /* response body */
@@ -62,8 +61,7 @@ struct emb_http {
     /* scratch for one call, grown as needed */
     size_t *ids; /* (n) input positions of the texts sent */
     size_t ids_cap;
-    struct http_job *jobs;
-    size_t jobs_cap;
+    struct http_job *jobs;     /* (n) */
     struct http_job **waiting; /* (parallel) jobs waiting for a retry */
     int nwaiting;
     uint64_t rng; /* xorshift64* state for the backoff jitter */
@@ -237,8 +235,8 @@ static int slot_start(struct emb_http *h, struct http_slot *s, struct http_job *
     h->requests++;
     return 0;
 nomem:
-    rc = err_set(err, ERR_NOMEM, "embeddings endpoint %s: building a request of %zu texts",
-                 h->url, j->n);
+    rc = err_set(err, ERR_NOMEM, "embeddings endpoint %s: building a request of %zu texts", h->url,
+                 j->n);
 fail:
     json_decref(root);
     json_decref(input);
@@ -269,8 +267,8 @@ static int parse_answer(struct emb_http *h, struct http_slot *s, const struct ht
                        h->url, je.line, je.text);
     json_t *data = json_object_get(root, "data");
     if (!json_is_array(data)) {
-        rc = err_set(err, ERR_PARSE, "embeddings endpoint %s: answer has no \"data\" array",
-                     h->url);
+        rc =
+            err_set(err, ERR_PARSE, "embeddings endpoint %s: answer has no \"data\" array", h->url);
         goto fail;
     }
     size_t m = json_array_size(data);
@@ -294,8 +292,8 @@ static int parse_answer(struct emb_http *h, struct http_slot *s, const struct ht
             row = (size_t)v;
         }
         if (s->seen[row]) {
-            rc = err_set(err, ERR_PARSE, "embeddings endpoint %s: index %zu answered twice",
-                         h->url, row);
+            rc = err_set(err, ERR_PARSE, "embeddings endpoint %s: index %zu answered twice", h->url,
+                         row);
             goto fail;
         }
         s->seen[row] = 1;
@@ -460,18 +458,20 @@ static int plan_jobs(struct emb_http *h, const char *const *texts, size_t n, siz
         if (p) h->ids = p;
         if (q) h->jobs = q;
         if (!p || !q) return err_set(err, ERR_NOMEM, "embedding %zu texts", n);
-        h->ids_cap = h->jobs_cap = n;
+        h->ids_cap = n;
     }
     size_t m = 0, nj = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (!texts[i]) continue;
         size_t len = strlen(texts[i]), bad = 0;
         if (len > IDX_HTTP_MAX_REQUEST_TEXT)
-            return err_set(err, ERR_LIMIT, "embeddings endpoint %s: text %zu has %zu bytes (at most %u)",
-                           h->url, i, len, IDX_HTTP_MAX_REQUEST_TEXT);
+            return err_set(err, ERR_LIMIT,
+                           "embeddings endpoint %s: text %zu has %zu bytes (at most %u)", h->url, i,
+                           len, IDX_HTTP_MAX_REQUEST_TEXT);
         if (!corpus_utf8_valid(texts[i], len, &bad))
-            return err_set(err, ERR_UTF8, "embeddings endpoint %s: text %zu is not valid UTF-8 "
-                                          "(byte %zu)",
+            return err_set(err, ERR_UTF8,
+                           "embeddings endpoint %s: text %zu is not valid UTF-8 "
+                           "(byte %zu)",
                            h->url, i, bad);
         struct http_job *j = nj ? &h->jobs[nj - 1] : NULL;
         if (!j || j->n >= (size_t)h->batch || bytes + len > IDX_HTTP_MAX_REQUEST_TEXT) {
@@ -639,8 +639,8 @@ static int url_ok(const char *url, struct err *err)
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-        rc = err_set(err, ERR_ARG, "http embedder: %s: only http and https URLs are supported",
-                     url);
+        rc =
+            err_set(err, ERR_ARG, "http embedder: %s: only http and https URLs are supported", url);
         goto fail;
     }
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
@@ -681,8 +681,7 @@ static int take_opts(struct emb_http *h, const struct idx_http_opts *o, struct e
         return err_set(err, ERR_ARG, "http embedder: dim %d (0..%d)", o->dim, IDX_HTTP_MAX_DIM);
     h->base.dim = o->dim;
 
-    const char *env = o->api_key_env && *o->api_key_env ? o->api_key_env
-                                                        : IDX_HTTP_DEFAULT_KEY_ENV;
+    const char *env = o->api_key_env && *o->api_key_env ? o->api_key_env : IDX_HTTP_DEFAULT_KEY_ENV;
     const char *key = getenv(env);
     if (key && *key) {
         for (const char *p = key; *p; p++)
@@ -730,8 +729,7 @@ static int make_headers(struct emb_http *h)
     return rc;
 }
 
-int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *opts,
-                       struct err *err)
+int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *opts, struct err *err)
 {
     *out = NULL;
     if (!opts) return err_set(err, ERR_ARG, "http embedder: no options");
@@ -753,23 +751,23 @@ int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *op
         rc = err_set(err, ERR_NOMEM, "http embedder");
         goto fail;
     }
-    if (!h->multi ||
-        curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)h->parallel) !=
-            CURLM_OK) {
-        rc = err_set(err, ERR_NET, "http embedder: curl_multi_init failed "
-                                   "(curl_global_init not run?)");
+    if (!h->multi || curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                                       (long)h->parallel) != CURLM_OK) {
+        rc = err_set(err, ERR_NET,
+                     "http embedder: curl_multi_init failed "
+                     "(curl_global_init not run?)");
         goto fail;
     }
     for (int i = 0; i < h->parallel; i++) {
         struct http_slot *s = &h->slots[i];
-        s->owner = h;
         if (!(s->seen = malloc((size_t)h->batch))) {
             rc = err_set(err, ERR_NOMEM, "http embedder");
             goto fail;
         }
         if (!(s->h = curl_easy_init()) || slot_setup(h, s) != 0) {
-            rc = err_set(err, ERR_NET, "http embedder: libcurl refused an option (older than "
-                                       "7.85?)");
+            rc = err_set(err, ERR_NET,
+                         "http embedder: libcurl refused an option (older than "
+                         "7.85?)");
             goto fail;
         }
     }
@@ -778,8 +776,7 @@ int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *op
         if ((rc = http_run(h, probe, 1, NULL, err)) != 0) goto fail;
     }
     struct buf b = {0};
-    if (buf_printf(&b, "http:%s:%s:dim=%d", h->url, h->model ? h->model : "", h->base.dim) !=
-        0) {
+    if (buf_printf(&b, "http:%s:%s:dim=%d", h->url, h->model ? h->model : "", h->base.dim) != 0) {
         rc = err_set(err, ERR_NOMEM, "http embedder");
         goto fail;
     }

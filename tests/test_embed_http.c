@@ -32,8 +32,8 @@ enum {
 struct fake {
     pthread_mutex_t mu;
     int mode;
-    int dim;           /* length of the vectors answered */
-    int delay_ms;      /* before every answer */
+    int dim;      /* length of the vectors answered */
+    int delay_ms; /* before every answer */
     int fail_n, fail_status;
     const char *fail_body;    /* for F_FAIL_FIRST */
     const char *fail_ctype;   /* NULL: application/json */
@@ -55,8 +55,8 @@ static void fake_vec(const char *t, int dim, double *v)
         v[k] = 0;
     const char *p = t;
     while (*p) {
-        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                       (*p >= '0' && *p <= '9')))
+        while (*p &&
+               !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
             p++;
         if (!*p) break;
         uint64_t h = 0xcbf29ce484222325ull;
@@ -115,7 +115,8 @@ static void fake_handler(void *ud, const struct th_request *rq, struct th_respon
     if (n_seen < FAKE_MAX_REQ) f->sizes[n_seen] = (int)m;
     snprintf(f->model, sizeof f->model, "%s",
              json_is_string(model) ? json_string_value(model) : "(none)");
-    snprintf(f->encoding, sizeof f->encoding, "%s", json_is_string(enc) ? json_string_value(enc) : "");
+    snprintf(f->encoding, sizeof f->encoding, "%s",
+             json_is_string(enc) ? json_string_value(enc) : "");
     f->saw_empty |= empty;
     pthread_mutex_unlock(&f->mu);
     if (empty) { /* like OpenAI */
@@ -135,8 +136,8 @@ static void fake_handler(void *ud, const struct th_request *rq, struct th_respon
         int d = mode == F_RAGGED && r == rows - 1 ? dim - 1 : dim;
         size_t idx = mode == F_DUP_INDEX ? 0 : i;
         fake_vec(json_string_value(json_array_get(input, i)), dim, v);
-        buf_printf(b, "%s{\"object\": \"embedding\", \"index\": %zu, \"embedding\": ", r ? ", " : "",
-                   idx);
+        buf_printf(
+            b, "%s{\"object\": \"embedding\", \"index\": %zu, \"embedding\": ", r ? ", " : "", idx);
         if (mode == F_BASE64) {
             buf_puts(b, "\"AAAAAA==\"}");
             continue;
@@ -398,7 +399,8 @@ TEST(emb_http_retry_5xx)
     env_stop(&e);
 }
 
-/* 429 with Retry-After: 1: the retry waits the second asked for (backoff alone would be < 0.75 s). */
+/* 429 with Retry-After: 1: the retry waits the second asked for (backoff alone would be < 0.75 s).
+ */
 TEST(emb_http_retry_after)
 {
     struct env e;
@@ -730,9 +732,9 @@ TEST(emb_http_bad_opts)
     struct {
         int batch, parallel, retries, dim;
         long timeout;
-    } bad[] = {{-1, 0, 0, 8, 0},   {5000, 0, 0, 8, 0}, {0, -2, 0, 8, 0}, {0, 1000, 0, 8, 0},
-               {0, 0, -5, 8, 0},   {0, 0, 99, 8, 0},   {0, 0, 0, -3, 0}, {0, 0, 0, 70000, 0},
-               {0, 0, 0, 8, -100}};
+    } bad[] = {{-1, 0, 0, 8, 0},   {5000, 0, 0, 8, 0},  {0, -2, 0, 8, 0},
+               {0, 1000, 0, 8, 0}, {0, 0, -5, 8, 0},    {0, 0, 99, 8, 0},
+               {0, 0, 0, -3, 0},   {0, 0, 0, 70000, 0}, {0, 0, 0, 8, -100}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         base_opts(&o, "http://127.0.0.1:1/v1/embeddings");
         o.batch = bad[i].batch;

@@ -17,8 +17,8 @@
 
 #define TH_HEAD_MAX (64u << 10)
 #define TH_BODY_MAX (64u << 20)
-#define TH_TICK_MS 20         /* how often waiting threads look at the stop flag */
-#define TH_IDLE_MAX_MS 10000  /* a client silent this long mid-request is dropped */
+#define TH_TICK_MS 20        /* how often waiting threads look at the stop flag */
+#define TH_IDLE_MAX_MS 10000 /* a client silent this long mid-request is dropped */
 
 struct th_server {
     int lfd, port;
@@ -125,14 +125,22 @@ static void hold(struct th_server *s, int fd, int ms)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
     }
 }
 
@@ -176,8 +184,10 @@ static void serve(struct th_server *s, int fd)
     pthread_mutex_unlock(&s->mu);
     snprintf(rs.ctype, sizeof rs.ctype, "application/json");
     s->handler(s->ud, &rq, &rs);
-    if (rs.hang) hold(s, fd, -1);
-    else if (rs.delay_ms > 0) hold(s, fd, rs.delay_ms);
+    if (rs.hang)
+        hold(s, fd, -1);
+    else if (rs.delay_ms > 0)
+        hold(s, fd, rs.delay_ms);
     if (!rs.hang && !rs.drop && !stopping(s)) {
         if (buf_printf(&out,
                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"

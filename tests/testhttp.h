@@ -47,7 +47,8 @@ void th_url(const struct th_server *s, const char *path, char *out, size_t cap);
 int th_requests(struct th_server *s);
 /* Most requests being handled at the same moment so far. */
 int th_max_inflight(struct th_server *s);
-/* Copy the value of header `name` (case-insensitive) of rq into out. Returns 1, or 0 when absent. */
+/* Copy the value of header `name` (case-insensitive) of rq into out. Returns 1, or 0 when absent.
+ */
 int th_header(const struct th_request *rq, const char *name, char *out, size_t cap);
 /* A loopback port nothing listens on (bound, then closed), or -1. */
 int th_free_port(void);
