@@ -385,6 +385,7 @@ int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err
  * directly. The API key is read from the environment once, at creation, and never appears in
  * the signature or in error messages. */
 
+#define IDX_HAVE_HTTP_EMBEDDER 1 /* idx_vec.c builds "http" embedders when this is defined */
 #define IDX_HTTP_DEFAULT_KEY_ENV "VERICITE_EMBED_KEY"
 #define IDX_HTTP_DEFAULT_BATCH 64
 #define IDX_HTTP_DEFAULT_PARALLEL 4
