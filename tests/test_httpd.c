@@ -188,6 +188,11 @@ static void serve(struct th_server *s, int fd)
         hold(s, fd, -1);
     else if (rs.delay_ms > 0)
         hold(s, fd, rs.delay_ms);
+    /* no longer in flight before the answer leaves: the client may send its next request the
+     * moment it has the answer, and must not be counted twice */
+    pthread_mutex_lock(&s->mu);
+    s->inflight--;
+    pthread_mutex_unlock(&s->mu);
     if (!rs.hang && !rs.drop && !stopping(s)) {
         if (buf_printf(&out,
                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -196,9 +201,6 @@ static void serve(struct th_server *s, int fd)
             buf_append(&out, rs.body.data ? rs.body.data : "", rs.body.len) == 0)
             send_all(fd, out.data, out.len);
     }
-    pthread_mutex_lock(&s->mu);
-    s->inflight--;
-    pthread_mutex_unlock(&s->mu);
 done:
     free(head);
     buf_cleanup(&in);

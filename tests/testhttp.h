@@ -45,7 +45,8 @@ int th_port(const struct th_server *s);
 void th_url(const struct th_server *s, const char *path, char *out, size_t cap);
 /* Requests received so far (fully read, handler called or about to be). */
 int th_requests(struct th_server *s);
-/* Most requests being handled at the same moment so far. */
+/* Most requests being handled at the same moment so far (from fully read to answer ready, so a
+ * client's next request on the heels of an answer is not counted twice). */
 int th_max_inflight(struct th_server *s);
 /* Copy the value of header `name` (case-insensitive) of rq into out. Returns 1, or 0 when absent.
  */
