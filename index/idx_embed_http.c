@@ -104,25 +104,32 @@ static char *dup_str(const char *s)
 /* ---------------------------------------------------------------- messages */
 
 /* Copy a server's error text into out (cap bytes): control characters become spaces, runs of
- * spaces shrink to one, and text past HTTP_ERRMSG_MAX bytes is cut at a character boundary
- * with "..." after it. */
+ * spaces shrink to one, bytes that are not valid UTF-8 become '?', and text past
+ * HTTP_ERRMSG_MAX bytes is cut before a whole character with "..." after it. */
 static void clean_text(const char *s, size_t len, char *out, size_t cap)
 {
     size_t o = 0, limit = cap - 4 < HTTP_ERRMSG_MAX ? cap - 4 : HTTP_ERRMSG_MAX;
     int cut = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) c = ' ';
-        if (c == ' ' && (o == 0 || out[o - 1] == ' ')) continue;
-        if (o >= limit) {
+        size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2; /* sequence length */
+        const char *src = s + i;
+        if (c >= 0x80 && (k > len - i || !corpus_utf8_valid(src, k, NULL))) {
+            src = "?";
+            k = 1;
+            i++;
+        } else {
+            i += k;
+        }
+        if (k == 1 && ((unsigned char)*src < 0x20 || *src == 0x7f)) src = " ";
+        if (*src == ' ' && (o == 0 || out[o - 1] == ' ')) continue;
+        if (o + k > limit) {
             cut = 1;
             break;
         }
-        out[o++] = (char)c;
+        memcpy(out + o, src, k);
+        o += k;
     }
-    if (cut)
-        while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80 && o > limit - 4)
-            o--; /* out[o] was a continuation byte: drop the partial character */
     while (o > 0 && out[o - 1] == ' ')
         o--;
     if (cut) {

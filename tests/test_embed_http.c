@@ -467,6 +467,23 @@ TEST(emb_http_client_error)
     CHECK(t_contains(err.msg, "..."));
     CHECK(strlen(err.msg) < 400);
 
+    /* multi-byte characters are not cut in half; invalid bytes do not reach the message */
+    static char utf[1200];
+    size_t u = 0;
+    const char *head = "bad \xff\xfe byte ";
+    memcpy(utf, head, strlen(head));
+    u += strlen(head);
+    while (u + 2 < sizeof utf) {
+        memcpy(utf + u, "\xc3\xa9", 2); /* é */
+        u += 2;
+    }
+    utf[u] = '\0';
+    e.f.fail_body = utf;
+    CHECK(idx_embed(emb, texts, 1, out, &err) == ERR_NET);
+    CHECK(t_contains(err.msg, "bad ?? byte \xc3\xa9"));
+    CHECK(t_contains(err.msg, "\xc3\xa9..."));
+    CHECK(corpus_utf8_valid(err.msg, strlen(err.msg), NULL));
+
     e.f.fail_status = 401;
     e.f.fail_body = "{\"error\": \"invalid api key\"}";
     e.f.fail_ctype = NULL;
