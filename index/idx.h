@@ -359,4 +359,82 @@ int idx_vec_get(struct idx *ix, int64_t pid, float *v, int *found, struct err *e
 /* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes. */
 int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err *err);
 
+/* ---- http embedder ---- */
+
+/* An embedder that asks an OpenAI-compatible embeddings endpoint (OpenAI, Ollama's /v1, vLLM,
+ * llama.cpp server, text-embeddings-inference, LiteLLM...) over HTTP, in index/idx_embed_http.c.
+ * Requests are POST {"model": M, "input": [texts...], "encoding_format": "float"}; the answer is
+ * {"data": [{"index": i, "embedding": [...]}, ...]} in any order. Rows are L2-normalised here.
+ *   - A NULL text gets a zero row and is not sent. An empty text "" is sent as a single space,
+ *     because many servers reject empty strings (OpenAI answers 400); its row is whatever the
+ *     model makes of " ".
+ *   - Texts must be valid UTF-8 (ERR_UTF8 names the first bad one; nothing is sent).
+ *   - Batches hold at most `batch` texts and IDX_HTTP_MAX_REQUEST_TEXT bytes of text; a single
+ *     longer text is ERR_LIMIT. Up to `parallel` batches are in flight at once (curl multi).
+ *   - A batch is retried on timeouts, connection errors, HTTP 429 and 5xx, at most `retries`
+ *     times, after 0.5 s, 1 s, 2 s, ... each plus a random up to half of it (the generator is
+ *     seeded per handle), capped at IDX_HTTP_BACKOFF_MAX_MS; or after Retry-After seconds
+ *     when the server sends them (capped at IDX_HTTP_RETRY_AFTER_MAX_S). Other 4xx, 3xx,
+ *     malformed answers and dimension mismatches are never retried. While a batch waits for
+ *     its retry no new batch starts (a rate-limited server sees the whole client slow down).
+ *     One batch that finally fails fails the call.
+ *   - Every transfer has a connect and a total timeout, so a call ends within about
+ *     ceil(batches / parallel) * (retries + 1) * (timeout_ms + backoff) even if the server hangs.
+ * Needs curl_global_init(CURL_GLOBAL_DEFAULT) to have run (main() does it). The usual proxy
+ * variables apply, except for loopback hosts (localhost, 127.0.0.1, ::1), which are reached
+ * directly. The API key is read from the environment once, at creation, and never appears in
+ * the signature or in error messages. */
+
+#define IDX_HAVE_HTTP_EMBEDDER 1 /* idx_vec.c builds "http" embedders when this is defined */
+#define IDX_HTTP_DEFAULT_KEY_ENV "VERICITE_EMBED_KEY"
+#define IDX_HTTP_DEFAULT_BATCH 64
+#define IDX_HTTP_DEFAULT_PARALLEL 4
+#define IDX_HTTP_DEFAULT_RETRIES 3
+#define IDX_HTTP_DEFAULT_TIMEOUT_MS 60000L
+#define IDX_HTTP_DEFAULT_CONNECT_MS 10000L
+#define IDX_HTTP_MAX_URL 4096                     /* longest endpoint URL, in bytes */
+#define IDX_HTTP_MAX_BATCH 4096                   /* largest `batch` accepted */
+#define IDX_HTTP_MAX_PARALLEL 64                  /* largest `parallel` accepted */
+#define IDX_HTTP_MAX_RETRIES 20                   /* largest `retries` accepted */
+#define IDX_HTTP_MAX_DIM 65536                    /* largest vector size accepted */
+#define IDX_HTTP_MAX_REQUEST_TEXT (8u << 20)      /* bytes of text in one request */
+#define IDX_HTTP_MAX_RESPONSE ((size_t)256 << 20) /* bytes of one response body */
+#define IDX_HTTP_BACKOFF_BASE_MS 500              /* first retry delay */
+#define IDX_HTTP_BACKOFF_MAX_MS 30000             /* longest retry delay */
+#define IDX_HTTP_RETRY_AFTER_MAX_S 60             /* longest Retry-After honoured */
+#define IDX_HTTP_PROBE_TEXT "dim probe"           /* embedded at creation to learn dim */
+
+/* Zero-initialise; every field but url has a usable zero. */
+struct idx_http_opts {
+    const char *url;         /* full URL of the endpoint, http or https, e.g.
+                                http://127.0.0.1:11434/v1/embeddings; no user:password@ in it */
+    const char *model;       /* model name; NULL or "" leaves "model" out of the requests */
+    const char *api_key_env; /* name of the env var holding the key (NULL: "VERICITE_EMBED_KEY");
+                                sent as "Authorization: Bearer <key>" when set and not empty */
+    int batch;               /* texts per request (0: 64) */
+    int parallel;            /* concurrent requests (0: 4) */
+    int retries;             /* retries of a failed request (0: 3; -1: none) */
+    long timeout_ms;         /* whole request, per attempt (0: 60000) */
+    long connect_timeout_ms; /* connecting, per attempt (0: 10000) */
+    int dim;                 /* vector size; 0: learned from a probe request at creation */
+};
+
+/* A new HTTP embedder for the endpoint in `opts` (copied; the strings too).
+ * The dimension: when opts->dim is 0, the text IDX_HTTP_PROBE_TEXT is embedded right away and
+ * the length of its vector becomes dim. Creation thus checks the URL, key and model before any
+ * real work (and idx_embedder_dim() and the signature, which callers need before the first
+ * embed to size buffers and compare with an index, are known at once). With opts->dim set no
+ * request is made here; every answer is then checked against it (ERR_MISMATCH).
+ * Signature: "http:" url ":" model ":dim=" dim, e.g.
+ * "http:http://127.0.0.1:11434/v1/embeddings:nomic-embed-text:dim=768".
+ * Errors: ERR_ARG (no URL, not http/https, malformed, credentials in it, an option out of
+ * range, a key with control characters), ERR_NOMEM, and for the probe those of idx_embed()
+ * (ERR_NET, ERR_PARSE, ERR_MISMATCH, ERR_LIMIT).
+ * On success *out is a new embedder freed with idx_embedder_free(); on failure *out is NULL. */
+int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *opts,
+                       struct err *err);
+/* The number of HTTP requests this embedder has sent (attempts, the probe and retries
+ * included), 0 for other embedders. For logs and tests. */
+uint64_t idx_embed_http_requests(const struct idx_embedder *e);
+
 #endif
