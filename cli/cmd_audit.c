@@ -47,11 +47,15 @@ static void title_from_path(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
+    /* a leading "NNN-" ordering prefix is not part of the title */
+    const char *d = b;
+    while (*d >= '0' && *d <= '9') d++;
+    if (d > b && *d == '-' && d[1]) b = d + 1;
     snprintf(out, n, "%s", b);
     char *dot = strrchr(out, '.');
     if (dot && dot != out) *dot = '\0';
     for (char *p = out; *p; p++)
-        if (*p == '_' || *p == '-') *p = ' ';
+        if (*p == '_') *p = ' ';
 }
 
 /* ---------------------------------------------------------------- output */

@@ -248,6 +248,7 @@ TEST(audit_outputs_and_formats)
 
 struct wice {
     char **claim, **page_html, **page_text, **title;
+    char **article; /* the Wikipedia article the claim comes from (meta.claim_title) */
     int n;
 };
 
@@ -258,7 +259,9 @@ static void wice_free(struct wice *w)
         free(w->page_html[i]);
         free(w->page_text[i]);
         free(w->title[i]);
+        free(w->article[i]);
     }
+    free(w->article);
     free(w->claim);
     free(w->page_html);
     free(w->page_text);
@@ -287,6 +290,7 @@ static int wice_load(const char *path, struct wice *w)
     w->page_html = calloc((size_t)n, sizeof(char *));
     w->page_text = calloc((size_t)n, sizeof(char *));
     w->title = calloc((size_t)n, sizeof(char *));
+    w->article = calloc((size_t)n, sizeof(char *));
     for (int i = 0; i < n; i++) {
         json_t *o = json_array_get(arr, i), *ev = json_object_get(o, "evidence");
         struct buf h = {0}, t = {0};
@@ -316,6 +320,7 @@ static int wice_load(const char *path, struct wice *w)
         w->page_text[i] = buf_steal(&t);
         w->claim[i] = strdup(field(o, "claim"));
         w->title[i] = strdup(title);
+        w->article[i] = strdup(field(json_object_get(o, "meta"), "claim_title"));
         buf_cleanup(&h);
     }
     w->n = n;
@@ -458,29 +463,31 @@ TEST(audit_wice_suggests_true_page)
     char ix[600];
     snprintf(ix, sizeof ix, "%s/ix", dir);
     REQUIRE(t_run(t_, NULL, NULL, "index -q --db '%s' '%s'", ix, cf) == 0);
-    /* a third of the citations swapped to another claim's page */
-    struct buf a = {0};
-    int files = 0, swapped = 0;
+    /* a third of the citations swapped to another claim's page; the claims of one Wikipedia
+     * article go into one file named after it, so the audit has the article title as context */
+    char name[700];
+    snprintf(name, sizeof name, "%s/s", dir);
+    REQUIRE(mkdir(name, 0755) == 0);
+    int swapped = 0;
     for (int i = 0; i < w.n; i++) {
         int target = i % 3 == 0 ? (i + 7) % w.n : i;
         swapped += target != i;
+        char file[300];
+        snprintf(file, sizeof file, "%03d-%s", i, w.article[i]); /* keeps claim order across files */
+        for (char *q = file; *q; q++)
+            if (*q == '/' || *q == ' ') *q = '_';
+        snprintf(name, sizeof name, "%s/s/%s.wiki", dir, file);
+        FILE *f = fopen(name, "w");
+        REQUIRE(f);
+        struct buf a = {0};
         wiki_safe(&a, w.claim[i]);
-        buf_printf(&a, "<ref>{{cite web |url=https://wice.example/www/p%d.html}}</ref>\n\n", target);
-        if ((i + 1) % 10 == 0 || i == w.n - 1) {
-            char name[700];
-            snprintf(name, sizeof name, "%s/s", dir);
-            mkdir(name, 0755);
-            snprintf(name, sizeof name, "%s/s/a%03d.wiki", dir, files++);
-            FILE *f = fopen(name, "w");
-            REQUIRE(f);
-            fwrite(a.data, 1, a.len, f);
-            REQUIRE(fclose(f) == 0);
-            buf_reset(&a);
-        }
+        buf_printf(&a, "<ref>{{cite web |url=https://wice.example/www/p%d.html}}</ref>\n", target);
+        fwrite(a.data, 1, a.len, f);
+        buf_cleanup(&a);
+        REQUIRE(fclose(f) == 0);
     }
-    buf_cleanup(&a);
     char *out = NULL;
-    int rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s/s'/a*.wiki", ix, dir);
+    int rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s/s'/*.wiki", ix, dir);
     REQUIRE(rc == 0);
     json_t *arr = json_lines(out);
     free(out);
