@@ -242,21 +242,15 @@ static int compile_re(pcre2_code **out, const char *src, uint32_t flags, const c
 
 /* ---------------------------------------------------------------- handle */
 
-int ver_scorer_new(struct ver_scorer **out, const char *model_path, const struct ver_score_opts *opts,
-                   struct err *err)
+int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
+                         const struct ver_score_opts *opts, struct err *err)
 {
     int rc;
     *out = NULL;
     struct ver_scorer *s = calloc(1, sizeof *s);
     if (!s) return err_set(err, ERR_NOMEM, "ver_scorer_new");
     if (opts) s->opts = *opts;
-    if (model_path)
-        rc = ver_model_load(&s->model, model_path, err);
-    else {
-        const char *t = ver_score_builtin_model();
-        rc = ver_model_parse(&s->model, t, strlen(t), "built-in model", err);
-    }
-    if (rc) goto fail;
+    s->model = *m;
     if ((rc = corpus_tok_new(&s->tok, 0, err))) goto fail;
     if ((rc = compile_re(&s->re_num, re_num_src, PCRE2_CASELESS, "number", err))) goto fail;
     if ((rc = compile_re(&s->re_month, re_month_src, 0, "month", err))) goto fail;
@@ -271,6 +265,22 @@ int ver_scorer_new(struct ver_scorer **out, const char *model_path, const struct
 fail:
     ver_scorer_free(s);
     return rc;
+}
+
+int ver_scorer_new(struct ver_scorer **out, const char *model_path, const struct ver_score_opts *opts,
+                   struct err *err)
+{
+    struct ver_model m;
+    int rc;
+    *out = NULL;
+    if (model_path)
+        rc = ver_model_load(&m, model_path, err);
+    else {
+        const char *t = ver_score_builtin_model();
+        rc = ver_model_parse(&m, t, strlen(t), "built-in model", err);
+    }
+    if (rc) return rc;
+    return ver_scorer_new_model(out, &m, opts, err);
 }
 
 void ver_scorer_free(struct ver_scorer *s)

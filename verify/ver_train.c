@@ -755,7 +755,10 @@ int ver_train(const char *data_dir, const char *out_path, struct ver_train_repor
     if (make_pairs(&t)) goto oom;
 
     /* features of every window of every pair */
-    if ((rc = ver_scorer_new(&sc, NULL, NULL, err))) goto fail;
+    struct ver_model placeholder;
+    memset(&placeholder, 0, sizeof placeholder);
+    for (int k = 0; k < VER_SCORE_NFEAT; k++) placeholder.scale[k] = 1;
+    if ((rc = ver_scorer_new_model(&sc, &placeholder, NULL, err))) goto fail;
     for (int i = 0; i < t.npairs; i++) {
         struct tr_pair *pr = &t.pairs[i];
         pr->f0 = t.nfeat_rows;
