@@ -144,7 +144,17 @@ struct ver_train_report {
     double t_supported, t_weak; /* thresholds chosen on the training pairs */
 };
 
-/* Train the verifier on the shared data under `data_dir` (wice/dev.jsonl, citation-integrity/
+/* CLI usage text for the command that calls ver_train() (for cli/ to paste):
+ *
+ *   vericite train-verifier [DATA_DIR] [OUT]
+ *     Fit the citation verifier's logistic model on WiCE (wice/dev.jsonl) and Citation-Integrity
+ *     (citation-integrity/claims_train.jsonl, corpus.jsonl) under DATA_DIR (default
+ *     ../shared/data), with wrong-page and changed-number negatives, and write it to OUT (default
+ *     verify/verifier-model.txt). Prints held-out WiCE AUC (true vs wrong page), 3-way accuracy,
+ *     and Citation-Integrity dev macro-F1. Deterministic; takes a few seconds. After replacing
+ *     verify/verifier-model.txt, regenerate the built-in copy (command in ver_score_model.c).
+ *
+ * Train the verifier on the shared data under `data_dir` (wice/dev.jsonl, citation-integrity/
  * claims_train.jsonl, claims_dev.jsonl, corpus.jsonl), write the model to `out_path` (replaced
  * atomically) and fill `rep` (may be NULL). Deterministic: the same data gives the same weights.
  * Errors: ERR_NOTFOUND (a data file is missing, named), ERR_PARSE (malformed JSON, file:line),
