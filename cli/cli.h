@@ -15,6 +15,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 /* Print "vericite: <message>" to stderr and return CLI_FAIL (or CLI_USAGE for ERR_ARG). */
 int cli_fail(const struct err *err);

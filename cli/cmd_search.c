@@ -18,10 +18,18 @@
 struct rank_args {
     const char *db, *queries, *qrels;
     struct ret_opts ro;
-    int json, per_query;
+    int json, per_query, nprobe;
 };
 
-enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ };
+/* Apply search-time vector parameters once the index is open. */
+static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *err)
+{
+    if (!a->nprobe || a->ro.mode == RET_BM25 || a->ro.mode == RET_FTS5) return ERR_OK;
+    return idx_vec_set_param(ix, "nprobe", a->nprobe, err);
+}
+
+enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
+       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -29,6 +37,10 @@ static const struct option rank_longopts[] = {
     {"queries", required_argument, 0, OPT_QUERIES}, {"qrels", required_argument, 0, OPT_QRELS},
     {"k1", required_argument, 0, OPT_K1},         {"b", required_argument, 0, OPT_B},
     {"title-weight", required_argument, 0, OPT_TW}, {"per-query", no_argument, 0, OPT_PERQ},
+    {"fusion", required_argument, 0, OPT_FUSION}, {"alpha", required_argument, 0, OPT_ALPHA},
+    {"rrf-k", required_argument, 0, OPT_RRFK},    {"depth", required_argument, 0, OPT_DEPTH},
+    {"nprobe", required_argument, 0, OPT_NPROBE}, {"prf", optional_argument, 0, OPT_PRF},
+    {"prf-terms", required_argument, 0, OPT_PRF_TERMS},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* Returns -1 to continue, or an exit code (help printed, usage error). */
@@ -46,10 +58,35 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
         case OPT_MODE:
             if (!strcmp(optarg, "bm25")) a->ro.mode = RET_BM25;
             else if (!strcmp(optarg, "fts5")) a->ro.mode = RET_FTS5;
-            else if (!strcmp(optarg, "dense") || !strcmp(optarg, "hybrid"))
-                return cli_usage(cmd, "--mode %s needs vectors, which this index has not got yet; "
-                                      "use bm25 or fts5", optarg);
-            else return cli_usage(cmd, "unknown --mode '%s' (bm25, fts5)", optarg);
+            else if (!strcmp(optarg, "dense")) a->ro.mode = RET_DENSE;
+            else if (!strcmp(optarg, "hybrid")) a->ro.mode = RET_HYBRID;
+            else if (!strcmp(optarg, "auto")) a->ro.mode = RET_AUTO;
+            else return cli_usage(cmd, "unknown --mode '%s' (auto, bm25, dense, hybrid, fts5)", optarg);
+            break;
+        case OPT_FUSION:
+            if (!strcmp(optarg, "interp")) a->ro.fusion = RET_FUSION_INTERP;
+            else if (!strcmp(optarg, "rrf")) a->ro.fusion = RET_FUSION_RRF;
+            else return cli_usage(cmd, "unknown --fusion '%s' (interp, rrf)", optarg);
+            break;
+        case OPT_ALPHA:
+            if (cli_double(cmd, "--alpha", optarg, 0, 1, &a->ro.alpha)) return CLI_USAGE;
+            if (a->ro.alpha == 0) a->ro.alpha = -1; /* explicit zero: pure BM25 order */
+            break;
+        case OPT_RRFK:
+            if (cli_int(cmd, "--rrf-k", optarg, 1, 100000, &a->ro.rrf_k)) return CLI_USAGE;
+            break;
+        case OPT_DEPTH:
+            if (cli_int(cmd, "--depth", optarg, 1, SEARCH_MAX_K, &a->ro.depth)) return CLI_USAGE;
+            break;
+        case OPT_PRF:
+            a->ro.prf_docs = 10;
+            if (optarg && cli_int(cmd, "--prf", optarg, 1, 1000, &a->ro.prf_docs)) return CLI_USAGE;
+            break;
+        case OPT_PRF_TERMS:
+            if (cli_int(cmd, "--prf-terms", optarg, 1, 1000, &a->ro.prf_terms)) return CLI_USAGE;
+            break;
+        case OPT_NPROBE:
+            if (cli_int(cmd, "--nprobe", optarg, 1, 65536, &a->nprobe)) return CLI_USAGE;
             break;
         case OPT_BYDOC: a->ro.by_doc = 1; break;
         case OPT_JSON: a->json = 1; break;
@@ -87,8 +124,20 @@ static const char search_help[] =
     "options:\n"
     "  --db DIR          index folder (required)\n"
     "  -k N              number of hits (default 10)\n"
-    "  --mode M          bm25 (default): vericite's BM25 over its term postings, with title\n"
-    "                    weighting; fts5: SQLite FTS5's bm25() over the same tokens (a baseline)\n"
+    "  --mode M          auto (default): hybrid when the index's vectors come from a neural\n"
+    "                    (http) embedder, else bm25 (static vectors do not beat BM25: make bench);\n"
+    "                    bm25: vericite's BM25 over its term postings, with title weighting;\n"
+    "                    dense: nearest passage vectors (FAISS); hybrid: both fused;\n"
+    "                    fts5: SQLite FTS5's bm25() over the same tokens (a baseline)\n"
+    "  --fusion F        hybrid: interp (default; over the BM25 candidates) or rrf\n"
+    "  --alpha A         interp: weight of the dense score, 0..1 (default 0.2 with static\n"
+    "                    vectors, 0.5 with an http embedder)\n"
+    "  --rrf-k K         rrf: the rank constant (default 60)\n"
+    "  --depth N         hybrid: candidates from each side (default 200)\n"
+    "  --nprobe N        IVF vector indexes: lists searched per query (default 32)\n"
+    "  --prf[=N]         RM3 pseudo-relevance feedback from the top N passages (default 10;\n"
+    "                    --prf-terms T expansion terms, default 10). Off by default: it did\n"
+    "                    not help on the shared sets (make bench)\n"
     "  --by-doc          rank documents by their best passage (k counts documents)\n"
     "  --json            one JSON object per query: {\"id\",\"query\",\"hits\":[{\"rank\",\"doc_id\",\n"
     "                    \"passage_id\",\"title\",\"url\",\"score\",\"text\"}]}\n"
@@ -180,6 +229,7 @@ int cmd_search(int argc, char **argv)
     struct search_run s = {&a, NULL, NULL, NULL, &err, 0};
     if ((rc = idx_open(&ix, a.db, &io, &err))) goto out;
     if ((rc = ret_new(&r, ix, &err))) goto out;
+    if ((rc = ret_resolve(r, &a.ro, &err)) || (rc = apply_nprobe(ix, &a, &err))) goto out;
     s.ix = ix;
     s.r = r;
     s.hits = calloc((size_t)a.ro.k, sizeof *s.hits);
@@ -217,7 +267,8 @@ static const char eval_help[] =
     "options:\n"
     "  --queries FILE   BEIR queries JSONL or TSV id<TAB>text\n"
     "  --qrels FILE     BEIR qrels TSV: query-id<TAB>corpus-id<TAB>score, with a header line\n"
-    "  --mode M         bm25 (default) or fts5\n"
+    "  --mode M         auto (default), bm25, dense, hybrid or fts5 (and the fusion options of\n"
+    "                   search: --fusion --alpha --rrf-k --depth --nprobe)\n"
     "  --per-query      also print each query's figures\n"
     "  --json           print the figures as one JSON object\n"
     "  --k1 X --b Y --title-weight W   BM25 parameters, as for search\n"
@@ -234,7 +285,7 @@ struct eval_run {
     struct ret_hit *hits;
     char **ids;
     struct err *err;
-    double sum_ndcg, sum_recall, sum_mrr;
+    double sum_ndcg, sum_recall, sum_mrr, sum_r1, sum_r5;
     double *lat;
     long n, lat_cap;
 };
@@ -260,6 +311,8 @@ static int eval_query_cb(void *ctx, const char *id, const char *text, long line)
     e->sum_ndcg += m.ndcg10;
     e->sum_recall += m.recall100;
     e->sum_mrr += m.mrr10;
+    e->sum_r1 += m.recall1;
+    e->sum_r5 += m.recall5;
     if (e->n == e->lat_cap) {
         long cap = e->lat_cap ? e->lat_cap * 2 : 1024;
         double *l = realloc(e->lat, (size_t)cap * sizeof *l);
@@ -297,6 +350,7 @@ int cmd_eval(int argc, char **argv)
     if ((rc = ret_qrels_load(&e.qrels, a.qrels, &err))) goto out;
     if ((rc = idx_open(&e.ix, a.db, &io, &err))) goto out;
     if ((rc = ret_new(&e.r, e.ix, &err))) goto out;
+    if ((rc = ret_resolve(e.r, &a.ro, &err)) || (rc = apply_nprobe(e.ix, &a, &err))) goto out;
     if ((rc = corpus_queries_read(a.queries, eval_query_cb, &e, &err))) goto out;
     if (e.n == 0) {
         rc = err_set(&err, ERR_ARG, "%s: no query has judgements in %s (do the ids match?)", a.queries, a.qrels);
@@ -307,8 +361,11 @@ int cmd_eval(int argc, char **argv)
     double sum = 0;
     for (long i = 0; i < e.n; i++) sum += e.lat[i];
     if (a.json) {
-        json_t *o = json_pack("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:f}", "mode",
-                              a.ro.mode == RET_FTS5 ? "fts5" : "bm25", "queries", (int)e.n, "ndcg@10",
+        json_t *o = json_pack("{s:s, s:s, s:f, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "mode",
+                              ret_mode_name(a.ro.mode), "fusion",
+                              a.ro.fusion == RET_FUSION_RRF ? "rrf" : "interp", "alpha", a.ro.alpha,
+                              "queries", (int)e.n, "recall@1", e.sum_r1 / e.n, "recall@5", e.sum_r5 / e.n,
+                              "ndcg@10",
                               e.sum_ndcg / e.n, "recall@100", e.sum_recall / e.n, "mrr@10",
                               e.sum_mrr / e.n, "latency_p50_ms", p50, "latency_p99_ms", p99,
                               "latency_mean_ms", sum / e.n * 1e3);
@@ -316,11 +373,16 @@ int cmd_eval(int argc, char **argv)
         fputc('\n', stdout);
         json_decref(o);
     } else {
-        printf("mode        %s\n", a.ro.mode == RET_FTS5 ? "fts5" : "bm25");
+        printf("mode        %s", ret_mode_name(a.ro.mode));
+        if (a.ro.mode == RET_HYBRID)
+            printf(" (%s, alpha %.2f)", a.ro.fusion == RET_FUSION_RRF ? "rrf" : "interp", a.ro.alpha);
+        printf("\n");
         printf("queries     %ld\n", e.n);
         printf("nDCG@10     %.4f\n", e.sum_ndcg / e.n);
         printf("Recall@100  %.4f\n", e.sum_recall / e.n);
         printf("MRR@10      %.4f\n", e.sum_mrr / e.n);
+        printf("Recall@1    %.4f\n", e.sum_r1 / e.n);
+        printf("Recall@5    %.4f\n", e.sum_r5 / e.n);
         printf("latency     p50 %.3f ms, p99 %.3f ms, mean %.3f ms (top 100 documents)\n", p50, p99, sum / e.n * 1e3);
     }
 out:

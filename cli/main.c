@@ -17,6 +17,7 @@ static const char main_help[] =
     "  eval     nDCG@10 / Recall@100 / MRR@10 of the ranking against BEIR qrels\n"
     "  stats    counts, sizes and settings of an index\n"
     "  remove   delete documents from an index by id\n"
+    "  model    import word vectors for the static embedder\n"
     "\n"
     "quick start:\n"
     "  vericite index --db my-idx corpus.jsonl\n"
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"index", cmd_index},   {"search", cmd_search}, {"eval", cmd_eval},
-                {"stats", cmd_stats},   {"remove", cmd_remove}};
+                {"stats", cmd_stats},   {"remove", cmd_remove}, {"model", cmd_model}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[0], cmds[i].name)) return cmds[i].fn(argc, argv);
     fprintf(stderr, "vericite: unknown command '%s' (see: vericite --help)\n", argv[0]);

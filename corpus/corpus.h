@@ -43,7 +43,8 @@ struct corpus_doc {
 
 struct corpus_reader;
 
-/* Open `path` for reading. `opts` may be NULL; it is copied (url_prefix is copied too).
+/* Open `path` for reading ("-": JSON Lines on standard input, which is not closed).
+ * `opts` may be NULL; it is copied (url_prefix is copied too).
  * Errors: ERR_NOTFOUND (missing path, message names it), ERR_IO, ERR_ARG (unknown format).
  * On success *out is a new reader the caller owns and closes with corpus_close(). */
 int corpus_open(struct corpus_reader **out, const char *path, const struct corpus_opts *opts,

@@ -111,6 +111,35 @@ static int html_node_text(xmlNode *node, struct buf *b)
     return o.oom ? -1 : 0;
 }
 
+/* Nonzero for an element that is hidden or is page furniture by its attributes: hidden,
+ * aria-hidden="true", style="display:none", role="navigation" (and banner, contentinfo,
+ * complementary, search). */
+static int html_hidden(xmlNode *n)
+{
+    static const char *const roles[] = {"navigation", "banner", "contentinfo", "complementary",
+                                        "search", NULL};
+    int hide = 0;
+    if (!n->properties) return 0;
+    if (xmlHasProp(n, (const xmlChar *)"hidden")) return 1;
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)"aria-hidden");
+    if (v) hide = strcmp((const char *)v, "true") == 0;
+    xmlFree(v);
+    if (!hide && (v = xmlGetProp(n, (const xmlChar *)"role")) != NULL) {
+        hide = html_in(roles, (const char *)v);
+        xmlFree(v);
+    }
+    if (!hide && (v = xmlGetProp(n, (const xmlChar *)"style")) != NULL) {
+        char flat[64];
+        size_t k = 0;
+        for (const xmlChar *c = v; *c && k + 1 < sizeof flat; c++)
+            if (*c != ' ' && *c != '\t') flat[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        flat[k] = '\0';
+        hide = strstr(flat, "display:none") != NULL || strstr(flat, "visibility:hidden") != NULL;
+        xmlFree(v);
+    }
+    return hide;
+}
+
 int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf *text,
                      struct err *err)
 {
@@ -142,7 +171,7 @@ int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf
                 if (!title) have_title = 1;
             } else if (strcmp(name, "head") == 0) {
                 descend = 1; /* only for <title> */
-            } else if (html_in(html_skip, name)) {
+            } else if (html_in(html_skip, name) || html_hidden(cur)) {
                 html_sep(&o, 1);
             } else {
                 if (strcmp(name, "h1") == 0 && h1.len == 0 && html_node_text(cur, &h1) != 0)

@@ -167,6 +167,7 @@ static int mw_capture(struct corpus_reader *r, const char *s)
     if (b->len + n > cap) {
         if (m->capture == MW_TEXT) m->over = 1;
         n = cap - b->len;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* cut at a character */
     }
     if (m->capture == MW_TEXT && m->over) return 0;
     return buf_append(b, s, n);

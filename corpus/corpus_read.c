@@ -45,7 +45,13 @@ int corpus_open(struct corpus_reader **out, const char *path, const struct corpu
     *out = NULL;
     if (opts) o = *opts;
     if (!path || !*path) return err_set(err, ERR_ARG, "corpus: no path given");
-    if (stat(path, &st) != 0) {
+    if (strcmp(path, "-") == 0) { /* JSON Lines on standard input */
+        if (o.format != CORPUS_AUTO && o.format != CORPUS_JSONL)
+            return err_set(err, ERR_ARG, "-: only JSON Lines can be read from standard input");
+        memset(&st, 0, sizeof st);
+        st.st_mode = S_IFIFO;
+        o.format = CORPUS_JSONL;
+    } else if (stat(path, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return err_set(err, ERR_NOTFOUND, "%s: no such file or directory", path);
         return err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
@@ -81,7 +87,8 @@ int corpus_open(struct corpus_reader **out, const char *path, const struct corpu
             rc = err_set(err, ERR_NOMEM, "corpus_open");
             goto fail;
         }
-        r->f = fopen(path, "rb");
+        r->is_stdin = strcmp(path, "-") == 0;
+        r->f = r->is_stdin ? stdin : fopen(path, "rb");
         if (!r->f) {
             rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
             goto fail;
@@ -163,7 +170,7 @@ void corpus_progress(const struct corpus_reader *r, uint64_t *done, uint64_t *to
 void corpus_close(struct corpus_reader *r)
 {
     if (!r) return;
-    if (r->f) fclose(r->f);
+    if (r->f && !r->is_stdin) fclose(r->f);
     corpus_dir_close(r);
     corpus_mwxml_close(r);
     free(r->chunk);

@@ -30,6 +30,7 @@ struct corpus_reader {
 
     /* JSONL */
     FILE *f;
+    int is_stdin; /* path "-": f is stdin, not closed here */
     long line;
     char *chunk;              /* read-ahead buffer, CORPUS_CHUNK bytes */
     size_t chunk_pos, chunk_len;

@@ -35,6 +35,7 @@ static const char *const schema_sql =
     "CREATE TABLE postings(term TEXT NOT NULL, seg INTEGER NOT NULL, n INTEGER NOT NULL,"
     " last INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(term, seg)) WITHOUT ROWID;"
     "CREATE TABLE vectors(pid INTEGER PRIMARY KEY, vec BLOB NOT NULL);"
+    "CREATE TABLE embed_state(key TEXT PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE fetch_cache(url TEXT PRIMARY KEY, final_url TEXT NOT NULL, status INTEGER NOT NULL,"
     " outcome TEXT NOT NULL, content_type TEXT NOT NULL, fetched_at TEXT NOT NULL, title TEXT NOT NULL,"
     " text TEXT NOT NULL);";
@@ -199,6 +200,7 @@ static int create_schema(struct idx *ix, struct err *err)
     if (!rc) rc = idx_setting_set(ix, "passages", "0", err);
     if (!rc) rc = idx_setting_set(ix, "total_tokens", "0", err);
     if (!rc) rc = idx_setting_set(ix, "embedder", "", err);
+    if (!rc) rc = idx_setting_set(ix, "vec_count", "0", err);
     if (rc) {
         exec(ix, "ROLLBACK", NULL);
         return rc;
@@ -313,6 +315,7 @@ void idx_close(struct idx *ix)
     if (!ix) return;
     if (ix->in_tx) idx_rollback(ix);
     idx_pbuf_free(ix);
+    idx_vec_cleanup(ix);
     sqlite3_stmt **stmts[] = {&ix->st_get_setting, &ix->st_set_setting, &ix->st_doc_find,
                               &ix->st_doc_ins,     &ix->st_pas_ins,     &ix->st_fts_ins,
                               &ix->st_seg_last,    &ix->st_seg_ins,     &ix->st_seg_upd,
@@ -320,7 +323,8 @@ void idx_close(struct idx *ix)
                               &ix->st_fts_search,  &ix->st_doc_pas,     &ix->st_fts_del,
                               &ix->st_pas_del,     &ix->st_doc_del,     &ix->st_seg_all,
                               &ix->st_seg_del,     &ix->st_find_url,    &ix->st_doc_row,
-                              &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put};
+                              &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put,
+                              &ix->st_vec_get,     &ix->st_vec_ins,     &ix->st_vec_del};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
     corpus_tok_free(ix->tok);
@@ -371,6 +375,8 @@ void idx_rollback(struct idx *ix)
     exec(ix, "ROLLBACK", NULL);
     ix->in_tx = 0;
     idx_pbuf_free(ix);
+    idx_vec_reset_tx(ix);
+    ix->vec_rebuild = 0;
     load_totals(ix, NULL);
 }
 

@@ -304,4 +304,59 @@ int idx_embed_static_set_pc(struct idx_embedder *e, const float *pc, struct err 
  * untouched) or when `e` is not a static embedder. */
 int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc);
 
+/* ---------------------------------------------------------------- dense vectors of an index */
+
+/* Which embedder builds an index's vectors. Zero-initialise; NULL fields keep what the index
+ * already records (a new index gets "static" with the default vectors file). */
+struct idx_vec_opts {
+    const char *embedder; /* "static", "http" or "none" */
+    const char *vectors;  /* static: a vectors file (idx_vecfile_import); NULL: the default */
+    const char *url;      /* http: the /v1/embeddings endpoint */
+    const char *model;    /* http: the model name */
+    const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF above */
+    int reembed;          /* drop every vector and embed all passages again (switching embedder) */
+};
+
+#define IDX_VEC_FILE "vectors.faiss"
+#define IDX_VEC_IVF_MIN 200000 /* from this many vectors on, the automatic choice is IVF */
+
+/* Inside a write transaction: record (new index) or check the embedder. A different embedder
+ * than the index's is ERR_MISMATCH unless o->reembed. Errors: ERR_NOTFOUND (vectors file missing:
+ * the message says how to get it), ERR_ARG, ERR_MISMATCH, and the embedder's own. */
+int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *err);
+
+/* Progress of idx_vec_sync(): `done` of `total` passages embedded. */
+typedef void (*idx_vec_progress_cb)(void *ctx, long done, long total);
+
+/* Inside a write transaction, after documents were added: embed every passage that has no vector
+ * yet (title + text) and store the vectors (static: after updating the corpus word counts for SIF
+ * weights and, the first time, fitting the common component on a sample). No-op for "none". */
+int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *err);
+
+/* After a commit: bring vectors.faiss in step with the vectors table (incremental add/remove, or a
+ * full rebuild when it is missing, out of step, or a new FAISS type is due). Written to a
+ * temporary name and renamed. Errors: ERR_FAISS, ERR_IO, ERR_SQLITE. */
+int idx_vec_publish(struct idx *ix, struct err *err);
+
+/* For stats: vectors in the database and in vectors.faiss (-1 when missing or unreadable), the
+ * FAISS description (owned by the handle). */
+int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, const char **desc,
+                   struct err *err);
+
+/* Query side. Load the index's embedder (checking its signature) and vectors.faiss, once.
+ * Errors: ERR_ARG (the index has no vectors: built with --embedder none), ERR_MISMATCH (another
+ * embedder, or vectors.faiss out of step: the message says how to repair), ERR_NOTFOUND. */
+int idx_vec_open(struct idx *ix, struct err *err);
+/* Dimension of the index's vectors (after idx_vec_open), 0 when none. */
+int idx_vec_dim(const struct idx *ix);
+/* Embed a query into q (dim). *zero is 1 when nothing in it could be embedded (q all zero). */
+int idx_vec_embed(struct idx *ix, const char *text, float *q, int *zero, struct err *err);
+/* Nearest passages of q by inner product: up to k ids and scores, best first; *n the count. */
+int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *scores, int *n,
+                   struct err *err);
+/* The stored vector of passage pid into v (dim); *found 0 when it has none. */
+int idx_vec_get(struct idx *ix, int64_t pid, float *v, int *found, struct err *err);
+/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes. */
+int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err *err);
+
 #endif

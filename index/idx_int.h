@@ -39,6 +39,16 @@ struct idx {
     size_t it_nsegs, it_segcap, it_seg, it_pos;
     int64_t it_last;
 
+    /* dense vectors (idx_vec.c) */
+    struct idx_embedder *emb;  /* the index's embedder, loaded on demand */
+    struct idx_faiss *faiss;   /* vectors.faiss, loaded by idx_vec_open */
+    int vec_dim, vec_opened;
+    int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
+    size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
+    int vec_rebuild; /* vectors.faiss must be rebuilt from the table */
+    sqlite3_stmt *st_vec_get, *st_vec_ins, *st_vec_del;
+    char faiss_desc[160];
+
     struct buf pas_strings; /* strings of the last idx_passage() */
     struct buf nurl;        /* scratch: a normalised URL */
     struct buf doc_strings; /* strings of the last idx_find_url/idx_doc/idx_cache_get */
@@ -56,6 +66,11 @@ int idx_pbuf_replay_title(struct idx *ix, struct err *err);
 int idx_pbuf_body_term(struct idx *ix, const char *term, size_t len);
 int idx_pbuf_passage_end(struct idx *ix, int64_t pid, uint32_t len, struct err *err);
 int idx_pbuf_flush(struct idx *ix, struct err *err);
+
+/* dense vectors (idx_vec.c) */
+int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err); /* passage removed */
+void idx_vec_cleanup(struct idx *ix);                             /* free in idx_close */
+void idx_vec_reset_tx(struct idx *ix);                            /* after commit/rollback */
 void idx_pbuf_free(struct idx *ix);
 
 #endif

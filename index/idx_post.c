@@ -552,6 +552,7 @@ int idx_remove(struct idx *ix, const char *id, int *found, struct err *err)
             pids = p;
         }
         pids[npids++] = pid;
+        if ((rc = idx_vec_forget(ix, pid, err))) break;
         if (corpus_tok_run(ix->tok, text, (size_t)tl, term_list_cb, &terms)) {
             rc = err_set(err, ERR_NOMEM, "remove");
             break;

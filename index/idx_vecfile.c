@@ -1069,6 +1069,10 @@ static int vecfile_import(const char *src, const char *dst, struct err *err)
     if ((rc = wr_begin(&w, dst, err)) != 0) goto fail;
 
     int c = js_ws(&r, err);
+    if (err->code) {
+        rc = err->code;
+        goto fail;
+    }
     int format;
     if (c == '{') {
         format = VF_JSON;
@@ -1186,7 +1190,7 @@ int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err
         rc = corrupt(path, "section outside the file", err);
         goto fail;
     }
-    v->vec = (const float *)(v->map + vec_off);
+    v->vec = (const void *)(v->map + vec_off); /* 64-byte aligned float32 (count, dim) */
     v->woff = v->map + woff_off;
     v->bytes = (const char *)v->map + bytes_off;
     v->slots = v->map + slot_off;

@@ -162,11 +162,13 @@ void ret_eval_query(const struct ret_qrels *q, const char *qid, const char *cons
         }
     if (total_rel == 0) return;
     double dcg = 0, idcg = 0;
-    int found100 = 0;
+    int found100 = 0, found1 = 0, found5 = 0;
     for (int i = 0; i < n && i < 100; i++) {
         int rel = rel_of(q, lo, hi, doc_ids[i]);
         if (rel <= 0) continue;
         found100++;
+        found1 += i < 1;
+        found5 += i < 5;
         if (i < 10) {
             dcg += rel / log2(i + 2.0);
             if (m->mrr10 == 0) m->mrr10 = 1.0 / (i + 1);
@@ -176,4 +178,6 @@ void ret_eval_query(const struct ret_qrels *q, const char *qid, const char *cons
     for (int i = 0; i < nrel && i < 10; i++) idcg += rels[i] / log2(i + 2.0);
     m->ndcg10 = idcg > 0 ? dcg / idcg : 0;
     m->recall100 = (double)found100 / total_rel;
+    m->recall1 = (double)found1 / total_rel;
+    m->recall5 = (double)found5 / total_rel;
 }

@@ -232,6 +232,21 @@ TEST(corpus_jsonl_binary_and_empty)
     docs_free(&d);
 }
 
+TEST(corpus_jsonl_stdin)
+{
+    const char *data = "{\"_id\":\"s1\",\"text\":\"from stdin\"}\n";
+    const char *p = t_write(t_, t_tmpdir(t_), "in.jsonl", data, strlen(data));
+    REQUIRE(p && freopen(p, "rb", stdin));
+    struct docs d;
+    REQUIRE(read_all("-", NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 1 && strcmp(d.id[0], "s1") == 0 && d.total == 0 && d.done == strlen(data));
+    docs_free(&d);
+    struct corpus_opts o = {.format = CORPUS_MWXML};
+    CHECK(read_all("-", &o, &d) == ERR_ARG);
+    CHECK(freopen("/dev/null", "rb", stdin) != NULL);
+}
+
 TEST(corpus_open_errors)
 {
     char p[512];
@@ -460,6 +475,20 @@ TEST(corpus_mwxml_errors)
     CHECK(d.rc == ERR_PARSE && t_contains(d.err.msg, "not a MediaWiki export (root element <rss>)"));
     docs_free(&d);
 
+    /* a title over 1024 bytes is cut at a character boundary */
+    struct buf lt = {0};
+    buf_puts(&lt, "<mediawiki><page><title>a");
+    for (int i = 0; i < 600; i++) buf_puts(&lt, "\xc3\xa9");
+    buf_puts(&lt, "</title><ns>0</ns><revision><text>t</text></revision></page></mediawiki>");
+    REQUIRE(lt.data);
+    p = t_write(t_, t_tmpdir(t_), "title.xml", lt.data, lt.len);
+    buf_cleanup(&lt);
+    REQUIRE(read_all(p, NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 1);
+    if (d.n == 1) CHECK(strlen(d.id[0]) == 1023 && corpus_utf8_valid(d.id[0], 1023, NULL));
+    docs_free(&d);
+
     /* a page over the cap: a limit error, or skipped */
     const char *big = "<mediawiki><page><title>Big</title><ns>0</ns><revision><text>"
                       "0123456789012345678901234567890123456789</text></revision></page>"
@@ -489,6 +518,8 @@ TEST(corpus_html_text_cleanup)
                        "<div>one</div><div>two<br>three</div><aside>ads</aside>"
                        "<ul><li>i1</li><li>i2</li></ul><footer>(c)</footer><form>f</form>"
                        "<noscript>ns</noscript><svg><text>svg</text></svg><template>tp</template>"
+                       "<div role=\"navigation\">rn</div><span aria-hidden=\"true\">ah</span>"
+                       "<p style=\"color: red; Display: None\">dn</p><p hidden>hd</p>"
                        "</body></html>";
     struct buf title = {0}, text = {0};
     struct err e = {0};
@@ -564,13 +595,14 @@ TEST(corpus_wikitext_cleanup)
     }
 }
 
-/* Pathological input stays linear: 4 MB of openers is processed quickly. */
+/* Pathological input stays linear: 1 MB of unbalanced openers takes well under a second (a
+ * quadratic scan would take minutes). */
 TEST(corpus_wikitext_linear)
 {
-    size_t n = 4u << 20;
+    size_t n = 1u << 20;
     char *s = malloc(n + 1);
     REQUIRE(s);
-    const char *pats[] = {"{{", "[[a|", "<ref>", "[http://x ", "{|\n"};
+    const char *pats[] = {"{{", "[[a|", "<ref>", "[http://x ", "{|\n", "<!-- -", "{{a|", "<span "};
     for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
         size_t l = strlen(pats[k]);
         for (size_t i = 0; i < n; i++) s[i] = pats[k][i % l];
@@ -588,6 +620,20 @@ TEST(corpus_wikitext_linear)
         }
         buf_cleanup(&out);
     }
+    /* deeply nested rendered templates: recursion is capped, the text inside is dropped */
+    size_t depth = n / 16, at = 0;
+    for (size_t i = 0; i < depth; i++, at += 9) memcpy(s + at, "{{nowrap|", 9);
+    s[at++] = 'x';
+    for (size_t i = 0; i < depth; i++, at += 2) memcpy(s + at, "}}", 2);
+    struct buf out = {0};
+    struct err e = {0};
+    CHECK(corpus_wikitext_text(s, at, &out, &e) == 0);
+    CHECK(out.len == 0);
+    buf_cleanup(&out);
+    memcpy(s, "{{nowrap|{{nowrap|deep}}}}", 27);
+    REQUIRE_OK(corpus_wikitext_text(s, 26, &out, &e), e);
+    CHECK(out.data && strcmp(out.data, "deep") == 0);
+    buf_cleanup(&out);
     free(s);
 }
 

@@ -305,6 +305,17 @@ TEST(emb_import_errors)
     CHECK(idx_vecfile_import("/nonexistent/x.txt", dst, &e) == ERR_NOTFOUND);
     const char *ok = t_write(t_, dir, "ok.txt", "the 1 2 3\n", 10);
     CHECK(idx_vecfile_import(ok, "/nonexistent/dir/x.vcvec", &e) == ERR_NOTFOUND);
+    /* GloVe 840B has a few words with spaces: kept when the token before the numbers is no number
+     */
+    const char *sp = t_write(t_, dir, "sp.txt", "the 1 2 3\n. . . 4 5 6\n", 22);
+    char spd[600];
+    snprintf(spd, sizeof spd, "%s/sp.vcvec", dir);
+    REQUIRE_OK(idx_vecfile_import(sp, spd, &e), e);
+    struct idx_vecfile *sv = NULL;
+    REQUIRE_OK(idx_vecfile_open(&sv, spd, &e), e);
+    const float *dots = idx_vecfile_lookup(sv, ". . .", 5);
+    CHECK(idx_vecfile_count(sv) == 2 && dots && dots[0] == 4 && dots[2] == 6);
+    idx_vecfile_close(sv);
     /* an existing destination is replaced only on success */
     REQUIRE_OK(idx_vecfile_import(ok, dst, &e), e);
     const char *bad = t_write(t_, dir, "bad2.txt", "the 1 2 3\nof 1\n", 15);
@@ -534,16 +545,19 @@ TEST(emb_static_pc)
     }
     float back[FX_D];
     char *p = txt;
-    for (int j = 0; j < FX_D; j++) back[j] = strtof(p, &p);
+    for (int j = 0; j < FX_D; j++)
+        back[j] = strtof(p, &p);
     struct idx_embedder *em3 = fx_embedder(t_, &e);
     REQUIRE(em3);
     REQUIRE_OK(idx_embed_static_set_pc(em3, back, &e), e);
     CHECK(strcmp(idx_embedder_signature(em), idx_embedder_signature(em3)) == 0);
     /* a longer vector is normalised */
-    for (int j = 0; j < FX_D; j++) back[j] = 3 * pc[j];
+    for (int j = 0; j < FX_D; j++)
+        back[j] = 3 * pc[j];
     REQUIRE_OK(idx_embed_static_set_pc(em3, back, &e), e);
     REQUIRE(idx_embed_static_get_pc(em3, back) == 1);
-    for (int j = 0; j < FX_D; j++) CHECK(fabs(back[j] - pc[j]) < 1e-6);
+    for (int j = 0; j < FX_D; j++)
+        CHECK(fabs(back[j] - pc[j]) < 1e-6);
     idx_embedder_free(em3);
     float bad[FX_D] = {0};
     CHECK(idx_embed_static_set_pc(em2, bad, &e) == ERR_ARG);

@@ -154,3 +154,18 @@ TEST(tok_url_normalize)
     }
     buf_cleanup(&b);
 }
+
+TEST(tok_buf_basics)
+{
+    struct buf b = {0};
+    char *s = buf_steal(&b); /* an empty buffer hands over "" */
+    REQUIRE(s);
+    CHECK(s[0] == '\0');
+    free(s);
+    CHECK(buf_printf(&b, "%s-%d", "x", 42) == 0 && !strcmp(b.data, "x-42") && b.len == 4);
+    CHECK(buf_append(&b, "yz", 1) == 0 && !strcmp(b.data, "x-42y"));
+    buf_reset(&b);
+    CHECK(b.len == 0 && b.data[0] == '\0');
+    buf_cleanup(&b);
+    CHECK(b.data == NULL && b.cap == 0);
+}

@@ -23,6 +23,23 @@ end=$(date +%s.%N)
 for mode in bm25 fts5; do
   ./vericite eval --db "$tmp/sf" --queries "$Q" --qrels "$R" --mode "$mode" --json > "$tmp/eval-$mode.json"
 done
+# retrieval modes side by side on SciFact and on the WiCE page pool (each claim's cited page among
+# all dev pages)
+MODES=("auto" "bm25" "dense" "hybrid --alpha 0.2" "hybrid --alpha 0.5" "hybrid --fusion rrf")
+WICE=$SHARED/data/wice/dev.jsonl
+if [ -f "$WICE" ]; then
+  /usr/bin/python3 tests/bench/wice_pool.py "$WICE" "$tmp/wice" 2>/dev/null
+  ./vericite index -q --db "$tmp/wx" "$tmp/wice/corpus.jsonl"
+fi
+: > "$tmp/modes.jsonl"
+for m in "${MODES[@]}"; do
+  # shellcheck disable=SC2086
+  s=$(./vericite eval --db "$tmp/sf" --queries "$Q" --qrels "$R" --mode $m --json)
+  w='{}'
+  # shellcheck disable=SC2086
+  [ -f "$WICE" ] && w=$(./vericite eval --db "$tmp/wx" --queries "$tmp/wice/queries.jsonl" --qrels "$tmp/wice/qrels.tsv" --mode $m --json)
+  printf '{"mode": "%s", "scifact": %s, "wice": %s}\n' "$m" "$s" "$w" >> "$tmp/modes.jsonl"
+done
 /usr/bin/python3 tests/bench/peers.py "$DATA/corpus.jsonl" "$Q" "$R" > "$tmp/peers.json"
 
 /usr/bin/python3 - "$tmp" "$start" "$end" <<'PY'
@@ -54,4 +71,21 @@ for name, p in peers.items():
           f"nDCG@10 {v['ndcg@10'] - p['ndcg@10']:+.4f}")
 print("(latency: time to rank the top 100 documents for one claim, in process; "
       "published SciFact BM25 nDCG@10: 0.665 BEIR, 0.679 Anserini)")
+print()
+print("== retrieval modes (static GloVe 100d SIF vectors; WiCE: top-1/top-5 = the cited page ranked first/in the top 5)")
+print(f"{'mode':<22} {'resolves to':<22} {'SciFact nDCG@10':>15} {'R@100':>7} {'WiCE top-1':>10} {'top-5':>7} {'p50 ms':>7}")
+base = None
+for line in open(f"{tmp}/modes.jsonl"):
+    r = json.loads(line)
+    s, w = r["scifact"], r["wice"]
+    res = s["mode"] + (f" {s['fusion']} a={s['alpha']:.1f}" if s["mode"] == "hybrid" else "")
+    row = (s["ndcg@10"], s["recall@100"], w.get("recall@1", float("nan")), w.get("recall@5", float("nan")))
+    if r["mode"] == "bm25":
+        base = row
+    print(f"{r['mode']:<22} {res:<22} {row[0]:15.4f} {row[1]:7.4f} {row[2]:10.4f} {row[3]:7.4f} {s['latency_p50_ms']:7.2f}")
+if base:
+    auto = json.loads(open(f"{tmp}/modes.jsonl").readline())
+    a = (auto["scifact"]["ndcg@10"], auto["scifact"]["recall@100"], auto["wice"].get("recall@1", 0), auto["wice"].get("recall@5", 0))
+    ok = all(x >= y - 1e-9 for x, y in zip(a, base))
+    print(f"default (auto) at least as good as bm25 on all four figures: {'yes' if ok else 'NO'}")
 PY

@@ -1,0 +1,109 @@
+/* ver.h - citation verification: extracting claims and their citations from an article, fetching
+ * the cited sources, scoring and suggestions. The only module that reaches PCRE2 and libcurl. */
+#ifndef VC_VER_H
+#define VC_VER_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* ================================================================ claims and citations
+ * ver_extract.c, ver_wikitext.c, ver_markdown.c, ver_sent.c */
+
+#define VER_MAX_INPUT (16u << 20) /* cap on one article given to ver_extract: 16 MiB (ERR_LIMIT) */
+
+enum ver_format {
+    VER_FMT_AUTO = 0,  /* JSONL when the first non-space bytes are `{"` (or `{}`); Markdown when it has
+                          `[^` footnotes or `](http` links and no <ref; else wikitext */
+    VER_FMT_WIKITEXT,  /* MediaWiki wikitext (also HTML-escaped wikitext as found in XML dumps) */
+    VER_FMT_MARKDOWN,  /* footnotes [^n] with `[^n]: definition`, inline links [text](url) */
+    VER_FMT_CLAIMS     /* JSON Lines: {"claim": "...", "url": "...", "title": "..."} per line */
+};
+
+/* One citation attached to a claim. Every string is owned by the citation (freed by
+ * ver_article_free) and is NULL when absent. */
+struct ver_citation {
+    int ref;           /* number in the article's reference list (per group), 1-based; a reused named
+                          ref keeps its number; 0 for needs_source markers */
+    char *name;        /* <ref name=...>, {{r|name}}, Markdown footnote label */
+    char *group;       /* <ref group=...> */
+    char *url;         /* the cited URL (cite template url=, [url label], bare URL, Markdown link) */
+    char *archive_url; /* archive-url= or {{webarchive|url=}} */
+    char *url_status;  /* url-status= ("dead", "live", ...; deadurl=yes gives "dead") */
+    char *title;       /* title= or link label; for free-text refs their plain text (capped) */
+    char *work;        /* website= / work= / newspaper= / journal= / publisher= */
+    char *date;        /* date= (else year=) */
+    char *quote;       /* quote= */
+    char *doi;
+    char *isbn;
+    char *pmid;
+    char *raw;         /* the ref's wikitext (ref content, {{sfn}} or marker template) */
+    int needs_source;  /* {{citation needed}}/{{cn}}/{{fact}}/{{failed verification}}: no source */
+};
+
+/* One claim: a sentence closed by one or more citations. Strings owned by the claim. */
+struct ver_claim {
+    char *text;                /* plain text of the sentence (with the one before when short) */
+    char *section;             /* current == heading == ("" or the title before any heading) */
+    size_t offset;             /* byte offset in the input where the claim text starts */
+    int ncit;
+    struct ver_citation *cits; /* (ncit), owned */
+};
+
+/* An extracted article; free with ver_article_free(). */
+struct ver_article {
+    char *title;              /* the title given to ver_extract ("" when none), owned */
+    char *path;               /* NULL from ver_extract; a caller may set it to a malloc'ed string,
+                                 which ver_article_free then frees */
+    int nclaims;
+    struct ver_claim *claims; /* (nclaims), in input order, owned */
+    int nrefs;                /* distinct references cited in the text (named refs and identical
+                                 {{sfn}} counted once; needs_source markers not counted) */
+    int nneeds;               /* needs_source markers ({{cn}} etc.) */
+    int nbiblio;              /* full cite templates outside any ref (bibliography, {{sfn}} targets) */
+};
+
+/* A reusable extractor holding the compiled regular expressions and scratch match data. Not
+ * thread-safe: use one per thread. On success *out is a new handle the caller owns and frees with
+ * ver_extractor_free(); on failure *out is NULL and err says why (ERR_NOMEM, ERR_INTERNAL). */
+struct ver_extractor;
+int ver_extractor_new(struct ver_extractor **out, struct err *err);
+/* Free a handle from ver_extractor_new(). NULL is allowed. */
+void ver_extractor_free(struct ver_extractor *x);
+
+/* Extract the claims of `text` (len bytes, need not be NUL-terminated) in format `fmt`. `title`
+ * (may be NULL) is copied. On success *out is a new article owned by the caller (free with
+ * ver_article_free); on failure *out is NULL and err says why: ERR_LIMIT (input over
+ * VER_MAX_INPUT), ERR_PARSE (a malformed JSONL line, message names the line), ERR_NOMEM.
+ * Text with no citation gives an article with nclaims == 0, not an error. */
+int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const char *text, size_t len,
+                      enum ver_format fmt, const char *title, struct err *err);
+
+/* One-shot ver_extractor_run() with a temporary extractor (compiling the patterns costs ~0.1 ms). */
+int ver_extract(struct ver_article **out, const char *text, size_t len, enum ver_format fmt,
+                const char *title, struct err *err);
+
+/* Free an article from ver_extract(). NULL is allowed. */
+void ver_article_free(struct ver_article *a);
+
+/* The format VER_FMT_AUTO resolves to for `text` (never VER_FMT_AUTO). */
+enum ver_format ver_detect_format(const char *text, size_t len);
+
+/* Called once per sentence with its byte span [start, end) in the text (no leading or trailing
+ * white space; closing quotes and brackets after the final stop are included). Return nonzero to
+ * stop (ver_sentences then returns that value). */
+typedef int (*ver_sent_cb)(void *ctx, size_t start, size_t end);
+
+/* Split `len` bytes of plain text into sentences. A sentence ends at . ! ? or an ellipsis followed
+ * by white space and a word that does not start in lower case; not after abbreviations (Mr. Dr.
+ * St. Inc. No. Jan. ...), dotted abbreviations (U.S., e.g., i.e.), single letters (initials, c.),
+ * nor inside numbers (3.14). A blank line always ends a sentence. Returns 0 or the callback's
+ * nonzero value. */
+int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx);
+
+/* Number of white-space separated words in `len` bytes of `text`. */
+int ver_word_count(const char *text, size_t len);
+
+/* ================================================================ end of claims and citations */
+
+#endif
