@@ -6,7 +6,7 @@
  *      VER_SCORE_MAX_TERMS distinct terms, its content-word bigrams, its numbers and dates (PCRE2)
  *      and its proper names (capitalised word runs not at a sentence start).
  *   2. The source is tokenized once; each token is looked up among the claim terms. It is split
- *      into sentences (built-in splitter or opts.split); a sentence of more than
+ *      into sentences (each line by ver_sentences(), or opts.split); a sentence of more than
  *      VER_SCORE_WIN_WORDS content words is cut into pieces of that size. Numbers, years and
  *      month names of the source are found once with PCRE2.
  *   3. Every run of 1..VER_SCORE_WIN_SENTS consecutive sentences with at most VER_SCORE_WIN_WORDS
@@ -46,6 +46,7 @@
 
 #include "corpus/corpus.h"
 #include "err.h"
+#include "ver.h"
 
 #include <math.h>
 #include <pcre2.h>
@@ -631,61 +632,31 @@ static int sent_cb(void *ctx, size_t start, size_t end)
     return 0;
 }
 
-/* Words that take a period without ending a sentence (compared case-insensitively). */
-static const char *const split_abbrevs[] = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof",
-                                            "no", "vs", "inc", "ltd", "co", "gen", "fig", "al",
-                                            "approx", "est", "vol", "pp", "ca", "cf", "etc"};
+/* The default splitter: every line on its own (text from HTML has one block per line), each
+ * line split by ver_sentences() (verify/ver_sent.c), spans moved back to whole-text offsets. */
+struct line_ctx {
+    ver_score_sent_cb cb;
+    void *ctx;
+    size_t base;
+};
 
-/* The built-in splitter: see struct ver_score_opts. */
-static int split_builtin(const char *t, size_t len, ver_score_sent_cb cb, void *ctx)
+static int line_sent_cb(void *ctx, size_t start, size_t end)
 {
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        int cut = 0;
-        size_t end = i, next = i;
-        if (i == len || t[i] == '\n') {
-            cut = 1;
-            next = i + 1;
-        } else if (t[i] == '.' || t[i] == '!' || t[i] == '?') {
-            size_t j = i + 1;
-            while (j < len && (t[j] == '"' || t[j] == '\'' || t[j] == ')' || t[j] == ']')) j++;
-            if (j < len && (t[j] == ' ' || t[j] == '\t')) {
-                size_t k = j;
-                while (k < len && (t[k] == ' ' || t[k] == '\t')) k++;
-                unsigned char c = k < len ? (unsigned char)t[k] : 0;
-                int next_ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '"' ||
-                              c == '(' || c == '[' || c == '\'' || c >= 0xC0 || c == 0xE2;
-                int abbrev = 0;
-                if (t[i] == '.') {
-                    size_t b = i;
-                    while (b > start && !is_space_c((unsigned char)t[b - 1]) && t[b - 1] != '(')
-                        b--;
-                    size_t wl = i - b;
-                    if (wl == 1 && ((t[b] >= 'A' && t[b] <= 'Z') || (t[b] >= 'a' && t[b] <= 'z')))
-                        abbrev = 1; /* an initial */
-                    else if (wl > 0 && memchr(t + b, '.', wl))
-                        abbrev = 1; /* U.S. e.g. */
-                    else
-                        for (size_t a = 0; a < sizeof split_abbrevs / sizeof *split_abbrevs; a++)
-                            if (lower_eq(t + b, wl, split_abbrevs[a])) abbrev = 1;
-                }
-                if (next_ok && !abbrev) {
-                    cut = 1;
-                    end = j;
-                    next = k;
-                }
-            }
-        }
-        if (!cut) continue;
-        size_t a = start, b = end;
-        while (a < b && is_space_c((unsigned char)t[a])) a++;
-        while (b > a && is_space_c((unsigned char)t[b - 1])) b--;
-        if (b > a) {
-            int rc = cb(ctx, a, b);
-            if (rc) return rc;
-        }
-        start = next;
-        i = next - 1; /* the loop's i++ moves to `next` */
+    struct line_ctx *l = ctx;
+    return l->cb(l->ctx, l->base + start, l->base + end);
+}
+
+static int split_default(const char *t, size_t len, ver_score_sent_cb cb, void *ctx)
+{
+    struct line_ctx l = {cb, ctx, 0};
+    size_t a = 0;
+    while (a < len) {
+        const char *nl = memchr(t + a, '\n', len - a);
+        size_t b = nl ? (size_t)(nl - t) : len;
+        l.base = a;
+        int rc = ver_sentences(t + a, b - a, line_sent_cb, &l);
+        if (rc) return rc;
+        a = b + 1;
     }
     return 0;
 }
@@ -710,7 +681,7 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
     s->oom = 0;
     corpus_tok_run(s->tok, src, len, src_tok_cb, s);
     if (s->oom) return -1;
-    ver_score_split_fn split = s->opts.split ? s->opts.split : split_builtin;
+    ver_score_split_fn split = s->opts.split ? s->opts.split : split_default;
     split(src, len, sent_cb, s);
     if (s->oom) return -1;
     /* units: tokens of each sentence, cut into pieces of VER_SCORE_WIN_WORDS */

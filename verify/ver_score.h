@@ -69,14 +69,14 @@ struct ver_score_result {
 };
 
 /* Split `text` into sentences; call cb(ctx, start, end) per sentence in order. Same shape as
- * ver_sentences() from verify/ver_sent.c, so that one can be plugged in. */
+ * ver_sentences() from verify/ver_sent.c. */
 typedef int (*ver_score_sent_cb)(void *ctx, size_t start, size_t end);
 typedef int (*ver_score_split_fn)(const char *text, size_t len, ver_score_sent_cb cb, void *ctx);
 
 /* Optional hooks. Zero-initialise; every NULL means the built-in behaviour. */
 struct ver_score_opts {
-    /* Sentence splitter; NULL: a simple built-in one (ends at . ! ? before a capital, digit or
-     * quote, at line breaks; a few abbreviations and initials are skipped). */
+    /* Sentence splitter; NULL: every line break ends a sentence, and each line is split by
+     * ver_sentences() (abbreviation- and number-aware). The built-in model was trained with it. */
     ver_score_split_fn split;
     /* Dense similarity of two texts (claim, window) in [-1, 1], e.g. a sentence-embedding cosine.
      * NULL: feature VER_F_DENSE is 0. Called only for the 8 best windows by the other features,
