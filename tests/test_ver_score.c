@@ -77,6 +77,10 @@ TEST(ver_score_support_beats_unrelated)
     REQUIRE_OK(ver_score_source(s, claim, bad, strlen(bad), &rb, &e), e);
     fprintf(stderr, "  supporting %.3f (%s), unrelated %.3f (%s)\n", rg.score,
             ver_verdict_name(rg.verdict), rb.score, ver_verdict_name(rb.verdict));
+    double ts = 0, tw = 0;
+    ver_scorer_thresholds(s, &ts, &tw);
+    CHECK(tw > 0 && tw <= ts && ts < 1);
+    CHECK(rg.verdict == ver_scorer_verdict(s, rg.score) && (rg.score >= ts) == (rg.verdict == VER_SUPPORTED));
     CHECK(rg.score > rb.score + 0.3);
     CHECK(rg.verdict > rb.verdict);
     CHECK(rb.verdict == VER_UNSUPPORTED);

@@ -316,6 +316,12 @@ int ver_scorer_verdict(const struct ver_scorer *s, double score)
     return VER_UNSUPPORTED;
 }
 
+void ver_scorer_thresholds(const struct ver_scorer *s, double *t_supported, double *t_weak)
+{
+    if (t_supported) *t_supported = s->model.t_supported;
+    if (t_weak) *t_weak = s->model.t_weak;
+}
+
 /* Grow *arr (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or -1. */
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
 {

@@ -117,6 +117,9 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
 /* The verdict for a score under the scorer's thresholds (enum ver_verdict). */
 int ver_scorer_verdict(const struct ver_scorer *s, double score);
 
+/* The model's thresholds: a score >= *t_supported is supported, >= *t_weak weak (either may be NULL). */
+void ver_scorer_thresholds(const struct ver_scorer *s, double *t_supported, double *t_weak);
+
 /* The built-in model text (identical to verify/verifier-model.txt; a test checks). */
 const char *ver_score_builtin_model(void);
 
