@@ -24,7 +24,8 @@ struct ver_model {
 int ver_model_parse(struct ver_model *m, const char *text, size_t len, const char *name,
                     struct err *err);
 
-/* Read and parse the model file at `path`. Errors: those of ver_model_parse, ERR_NOTFOUND, ERR_IO. */
+/* Read and parse the model file at `path`. Errors: those of ver_model_parse, ERR_NOTFOUND, ERR_IO.
+ */
 int ver_model_load(struct ver_model *m, const char *path, struct err *err);
 
 /* Append the model body (bias, feature lines, thresholds, "end") to `out`, after the magic line
