@@ -10,7 +10,8 @@
 
 #define MODEL_FILE "verify/verifier-model.txt"
 
-static double score_of(struct test_ctx *t_, struct ver_scorer *s, const char *claim, const char *src)
+static double score_of(struct test_ctx *t_, struct ver_scorer *s, const char *claim,
+                       const char *src)
 {
     struct err e = {0};
     struct ver_score_result r;
@@ -66,9 +67,10 @@ TEST(ver_score_support_beats_unrelated)
     struct ver_scorer *s = NULL;
     REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
     const char *claim = "Marie Curie was the first woman to win a Nobel Prize, in physics in 1903.";
-    const char *good =
-        "Marie Curie was a Polish-born physicist and chemist. In 1903 she shared the Nobel Prize in "
-        "Physics with Pierre Curie and Henri Becquerel. She was the first woman to win a Nobel Prize.";
+    const char *good = "Marie Curie was a Polish-born physicist and chemist. In 1903 she shared "
+                       "the Nobel Prize in "
+                       "Physics with Pierre Curie and Henri Becquerel. She was the first woman to "
+                       "win a Nobel Prize.";
     const char *bad =
         "The river flows north through the valley. Fishing is popular in the summer months. "
         "The local council maintains three bridges and a ferry crossing.";
@@ -77,6 +79,11 @@ TEST(ver_score_support_beats_unrelated)
     REQUIRE_OK(ver_score_source(s, claim, bad, strlen(bad), &rb, &e), e);
     fprintf(stderr, "  supporting %.3f (%s), unrelated %.3f (%s)\n", rg.score,
             ver_verdict_name(rg.verdict), rb.score, ver_verdict_name(rb.verdict));
+    double ts = 0, tw = 0;
+    ver_scorer_thresholds(s, &ts, &tw);
+    CHECK(tw > 0 && tw <= ts && ts < 1);
+    CHECK(rg.verdict == ver_scorer_verdict(s, rg.score) &&
+          (rg.score >= ts) == (rg.verdict == VER_SUPPORTED));
     CHECK(rg.score > rb.score + 0.3);
     CHECK(rg.verdict > rb.verdict);
     CHECK(rb.verdict == VER_UNSUPPORTED);
@@ -98,7 +105,8 @@ TEST(ver_score_match_spans)
     struct ver_scorer *s = NULL;
     REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
     const char *claim = "The bridges were painted red.";
-    const char *src = "Nothing here. Unrelated text about cats.\nThe old Bridge was painted RED in 1950.";
+    const char *src =
+        "Nothing here. Unrelated text about cats.\nThe old Bridge was painted RED in 1950.";
     struct ver_score_result r;
     REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
     const char *w = src + r.win_start;
@@ -136,9 +144,11 @@ TEST(ver_score_limits_and_args)
     free(big);
     /* a long source without sentence ends: windows stay within the word cap */
     struct buf b = {0};
-    for (int i = 0; i < 2000; i++) buf_printf(&b, "word%d ", i);
+    for (int i = 0; i < 2000; i++)
+        buf_printf(&b, "word%d ", i);
     buf_puts(&b, "the bridges were painted red ");
-    for (int i = 0; i < 2000; i++) buf_printf(&b, "other%d ", i);
+    for (int i = 0; i < 2000; i++)
+        buf_printf(&b, "other%d ", i);
     REQUIRE(b.data);
     REQUIRE_OK(ver_score_source(s, "The bridges were painted red.", b.data, b.len, &r, &e), e);
     CHECK(r.nmatch == 3);
@@ -167,7 +177,8 @@ TEST(ver_score_model_file)
         {"version.txt", "vericite-verifier-model 7\nend\n", ERR_MISMATCH},
         {"nofeat.txt", "vericite-verifier-model 1\nbias 1\nthreshold 0.5 0.2\nend\n", ERR_CORRUPT},
         {"badnum.txt", "vericite-verifier-model 1\nbias one\nend\n", ERR_CORRUPT},
-        {"otherfeat.txt", "vericite-verifier-model 1\nbias 1\nfeature tfidf 0 1 1\nend\n", ERR_MISMATCH},
+        {"otherfeat.txt", "vericite-verifier-model 1\nbias 1\nfeature tfidf 0 1 1\nend\n",
+         ERR_MISMATCH},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *p = t_write(t_, dir, bad[i].name, bad[i].data, strlen(bad[i].data));
@@ -208,8 +219,10 @@ TEST(ver_score_builtin_matches_file)
     const char *bi = ver_score_builtin_model();
     CHECK(strlen(bi) == n && memcmp(bi, file, n) == 0);
     if (t_->failed)
-        fprintf(stderr, "  the built-in model in verify/ver_score_model.c differs from %s: "
-                        "regenerate it (command in that file)\n", MODEL_FILE);
+        fprintf(stderr,
+                "  the built-in model in verify/ver_score_model.c differs from %s: "
+                "regenerate it (command in that file)\n",
+                MODEL_FILE);
     free(file);
 }
 
@@ -306,7 +319,8 @@ TEST(ver_score_wice_heldout_auc)
         v[n++].pos = 0;
     }
     double auc = roc_auc(v, n);
-    fprintf(stderr, "  held-out WiCE: %d claims, AUC true page vs next claim's page = %.4f\n", m, auc);
+    fprintf(stderr, "  held-out WiCE: %d claims, AUC true page vs next claim's page = %.4f\n", m,
+            auc);
     CHECK(auc >= 0.90);
     free(v);
     ver_scorer_free(sc);
@@ -329,10 +343,35 @@ static char *model_lines(const char *text)
     return buf_steal(&b);
 }
 
+/* Same words, and numbers equal to 6 significant digits (other CPUs may round differently). */
+static int same_model(const char *a, const char *b)
+{
+    while (*a || *b) {
+        while (*a == ' ' || *a == '\n')
+            a++;
+        while (*b == ' ' || *b == '\n')
+            b++;
+        char *ea, *eb;
+        double x = strtod(a, &ea), y = strtod(b, &eb);
+        if (ea != a && eb != b) {
+            if (fabs(x - y) > 1e-6 * (fabs(x) + fabs(y)) + 1e-9) return 0;
+            a = ea;
+            b = eb;
+            continue;
+        }
+        size_t na = strcspn(a, " \n"), nb = strcspn(b, " \n");
+        if (na != nb || memcmp(a, b, na) != 0) return 0;
+        a += na;
+        b += nb;
+    }
+    return 1;
+}
+
 TEST(ver_score_train_reproduces_model)
 {
     const char *data = t_shared(t_, "");
-    if (!data || !t_shared(t_, "wice/dev.jsonl") || !t_shared(t_, "citation-integrity/corpus.jsonl"))
+    if (!data || !t_shared(t_, "wice/dev.jsonl") ||
+        !t_shared(t_, "citation-integrity/corpus.jsonl"))
         SKIP("../shared/data (wice, citation-integrity) not found");
     const char *dir = t_tmpdir(t_);
     REQUIRE(dir);
@@ -350,16 +389,18 @@ TEST(ver_score_train_reproduces_model)
     CHECK(rep.ci_wrong_auc >= 0.90);
     CHECK(rep.ci_macro_f1 > 0.34); /* above always-SUPPORT (0.25 here) */
     CHECK(rep.t_weak > 0 && rep.t_weak <= rep.t_supported && rep.t_supported < 1);
-    /* the new file loads, and has exactly the committed model's weights (training is deterministic) */
+    /* the new file loads, and has exactly the committed model's weights (training is deterministic)
+     */
     struct ver_scorer *sc = NULL;
     REQUIRE_OK(ver_scorer_new(&sc, out, NULL, &e), e);
     ver_scorer_free(sc);
     char *a = t_read(out, NULL), *b = t_read(MODEL_FILE, NULL);
     REQUIRE(a && b);
     char *la = model_lines(a), *lb = model_lines(b);
-    CHECK(la && lb && strcmp(la, lb) == 0);
-    if (la && lb && strcmp(la, lb) != 0)
-        fprintf(stderr, "  retrained weights differ from %s: retrain and regenerate the built-in copy\n",
+    CHECK(la && lb && same_model(la, lb));
+    if (la && lb && !same_model(la, lb))
+        fprintf(stderr,
+                "  retrained weights differ from %s: retrain and regenerate the built-in copy\n",
                 MODEL_FILE);
     free(la);
     free(lb);
@@ -392,7 +433,8 @@ TEST(ver_score_hooks)
 {
     struct err e = {0};
     const char *claim = "The cat sat on the warm mat.";
-    const char *src = "A cat sat on a mat. The weather was warm. Dogs bark loudly. Paraphrase here.";
+    const char *src =
+        "A cat sat on a mat. The weather was warm. Dogs bark loudly. Paraphrase here.";
     /* the built-in model gives dense no weight: the callback is never called */
     struct dense_ctx d = {0, "Paraphrase"};
     struct ver_score_opts o = {0};
@@ -404,7 +446,8 @@ TEST(ver_score_hooks)
     REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r0, &e), e);
     CHECK(d.calls == 0 && r0.feat[VER_F_DENSE] == 0);
     ver_scorer_free(s);
-    /* a model that weighs dense heavily: called for at most 8 windows, and it moves the best window */
+    /* a model that weighs dense heavily: called for at most 8 windows, and it moves the best window
+     */
     struct buf m = {0};
     const char *bi = ver_score_builtin_model();
     const char *line = strstr(bi, "feature dense ");
@@ -465,7 +508,8 @@ TEST(ver_score_splitter_and_garbage)
     struct ver_score_result r;
     REQUIRE_OK(ver_score_source(s, claim, src, strlen(src), &r, &e), e);
     /* one line is one sentence here, so the window is the whole first line */
-    CHECK(r.win_start == 0 && r.win_end == strlen("Intro line. Paris is the capital of France. More."));
+    CHECK(r.win_start == 0 &&
+          r.win_end == strlen("Intro line. Paris is the capital of France. More."));
     ver_scorer_free(s);
     /* the built-in splitter cuts at ". P" but not after initials or "Dr." */
     REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);

@@ -6,7 +6,7 @@
  *      VER_SCORE_MAX_TERMS distinct terms, its content-word bigrams, its numbers and dates (PCRE2)
  *      and its proper names (capitalised word runs not at a sentence start).
  *   2. The source is tokenized once; each token is looked up among the claim terms. It is split
- *      into sentences (built-in splitter or opts.split); a sentence of more than
+ *      into sentences (each line by ver_sentences(), or opts.split); a sentence of more than
  *      VER_SCORE_WIN_WORDS content words is cut into pieces of that size. Numbers, years and
  *      month names of the source are found once with PCRE2.
  *   3. Every run of 1..VER_SCORE_WIN_SENTS consecutive sentences with at most VER_SCORE_WIN_WORDS
@@ -46,6 +46,7 @@
 
 #include "corpus/corpus.h"
 #include "err.h"
+#include "ver.h"
 
 #include <math.h>
 #include <pcre2.h>
@@ -54,20 +55,20 @@
 #include <string.h>
 
 const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
-    "bm25",     "cov_idf",  "cov",     "bigram",    "num_agree", "num_conflict", "date_agree",
-    "date_conflict", "name_agree", "doc_cov", "doc_name", "claim_len", "win_len",  "dense",
+    "bm25",          "cov_idf",    "cov",     "bigram",   "num_agree", "num_conflict", "date_agree",
+    "date_conflict", "name_agree", "doc_cov", "doc_name", "claim_len", "win_len",      "dense",
 };
 
-#define SC_HASH 512           /* claim-term hash slots (power of two, > 2 * VER_SCORE_MAX_TERMS) */
-#define SC_MAX_CTOK 1024      /* claim tokens kept in order (bigrams, names) */
-#define SC_MAX_BIGRAMS 512    /* distinct claim bigrams */
-#define SC_MAX_CNUM 32        /* claim numbers and dates */
-#define SC_MAX_NAMES 16       /* claim proper names */
-#define SC_NAME_TERMS 8       /* content words kept per name */
-#define SC_DENSE_TOP 8        /* windows that get the dense feature */
+#define SC_HASH 512        /* claim-term hash slots (power of two, > 2 * VER_SCORE_MAX_TERMS) */
+#define SC_MAX_CTOK 1024   /* claim tokens kept in order (bigrams, names) */
+#define SC_MAX_BIGRAMS 512 /* distinct claim bigrams */
+#define SC_MAX_CNUM 32     /* claim numbers and dates */
+#define SC_MAX_NAMES 16    /* claim proper names */
+#define SC_NAME_TERMS 8    /* content words kept per name */
+#define SC_DENSE_TOP 8     /* windows that get the dense feature */
 #define SC_BM25_K1 1.2
 #define SC_BM25_B 0.75
-#define SC_NUM_TOL 0.005      /* relative tolerance when comparing numbers */
+#define SC_NUM_TOL 0.005 /* relative tolerance when comparing numbers */
 
 enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH };
 
@@ -78,15 +79,15 @@ struct num {
     size_t start; /* byte offset of the match */
 };
 
-struct stok {      /* one source token */
-    int cidx;      /* claim term index or -1 */
+struct stok { /* one source token */
+    int cidx; /* claim term index or -1 */
     uint32_t start, end;
 };
 
-struct unit {          /* a sentence or a piece of a long one */
-    size_t tb, te;     /* token range [tb, te) */
-    size_t bs, be;     /* byte span */
-    size_t nb, ne;     /* source-number range [nb, ne) */
+struct unit {      /* a sentence or a piece of a long one */
+    size_t tb, te; /* token range [tb, te) */
+    size_t bs, be; /* byte span */
+    size_t nb, ne; /* source-number range [nb, ne) */
 };
 
 struct sent {
@@ -98,8 +99,8 @@ struct name {
     int n;
 };
 
-struct top {           /* a window kept for the dense pass */
-    size_t a, b;       /* unit range [a, b] */
+struct top {     /* a window kept for the dense pass */
+    size_t a, b; /* unit range [a, b] */
     double logit;
     double feat[VER_SCORE_NFEAT];
 };
@@ -112,12 +113,12 @@ struct ver_scorer {
     pcre2_match_data *md;
 
     /* the claim */
-    struct buf terms;                      /* distinct claim terms, back to back */
+    struct buf terms; /* distinct claim terms, back to back */
     size_t term_off[VER_SCORE_MAX_TERMS];
     size_t term_len[VER_SCORE_MAX_TERMS];
     int nterms;
-    int hash[SC_HASH];                     /* claim term index + 1, 0 = empty */
-    int ctok[SC_MAX_CTOK];                 /* claim tokens in order: term index or -1 */
+    int hash[SC_HASH];     /* claim term index + 1, 0 = empty */
+    int ctok[SC_MAX_CTOK]; /* claim tokens in order: term index or -1 */
     size_t ctok_start[SC_MAX_CTOK], ctok_end[SC_MAX_CTOK];
     int nctok;
     int16_t big[VER_SCORE_MAX_TERMS * VER_SCORE_MAX_TERMS]; /* (a, b) -> bigram index or -1 */
@@ -155,11 +156,10 @@ struct ver_scorer {
 
 /* A number: optional currency, digits with thousands commas, decimals, an ordinal/decade suffix,
  * and the word right after it (a unit, a scale word or anything: told apart in code). */
-static const char re_num_src[] =
-    "(?<![\\p{L}\\p{N}.,])([$\\x{20AC}\\x{A3}\\x{A5}]|US\\$)?\\s?"
-    "(\\d{1,3}(?:,\\d{3})+|\\d+)(\\.\\d+)?"
-    "(?:(st|nd|rd|th|s)(?![\\p{L}\\p{N}]))?"
-    "(?:\\s?(%|per\\s?cent(?!\\p{L})|\\p{L}+))?";
+static const char re_num_src[] = "(?<![\\p{L}\\p{N}.,])([$\\x{20AC}\\x{A3}\\x{A5}]|US\\$)?\\s?"
+                                 "(\\d{1,3}(?:,\\d{3})+|\\d+)(\\.\\d+)?"
+                                 "(?:(st|nd|rd|th|s)(?![\\p{L}\\p{N}]))?"
+                                 "(?:\\s?(%|per\\s?cent(?!\\p{L})|\\p{L}+))?";
 
 static const char re_month_src[] =
     "(?<!\\p{L})(January|February|March|April|June|July|August|September|October|November|"
@@ -171,9 +171,9 @@ static const char re_name_src[] =
     "(?:\\s(?:(?:of|the|de|del|la|le|van|von|der|den|du|da|di|y|and|for)\\s)*"
     "\\p{Lu}[\\p{L}\\p{N}'\\x{2019}.&-]*)*";
 
-static const char *const month_names[12] = {"January", "February", "March",     "April",
-                                             "May",     "June",     "July",      "August",
-                                             "September", "October", "November", "December"};
+static const char *const month_names[12] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
 
 /* Unit words after a number. Words in one group share a canonical id (the first word's index). */
 struct unit_word {
@@ -182,35 +182,93 @@ struct unit_word {
     int id;   /* canonical id */
 };
 static const struct unit_word unit_words[] = {
-    {"%", NK_PERCENT, 0},        {"percent", NK_PERCENT, 0},   {"per cent", NK_PERCENT, 0},
-    {"percentage", NK_PERCENT, 0}, {"dollars", NK_MONEY, 0},   {"dollar", NK_MONEY, 0},
-    {"usd", NK_MONEY, 0},        {"euros", NK_MONEY, 0},       {"euro", NK_MONEY, 0},
-    {"eur", NK_MONEY, 0},        {"pounds", NK_MONEY, 0},      {"gbp", NK_MONEY, 0},
-    {"km", NK_UNIT, 1},          {"kilometres", NK_UNIT, 1},   {"kilometers", NK_UNIT, 1},
-    {"kilometre", NK_UNIT, 1},   {"kilometer", NK_UNIT, 1},    {"miles", NK_UNIT, 2},
-    {"mile", NK_UNIT, 2},        {"mi", NK_UNIT, 2},           {"m", NK_UNIT, 3},
-    {"metres", NK_UNIT, 3},      {"meters", NK_UNIT, 3},       {"metre", NK_UNIT, 3},
-    {"meter", NK_UNIT, 3},       {"ft", NK_UNIT, 4},           {"feet", NK_UNIT, 4},
-    {"foot", NK_UNIT, 4},        {"kg", NK_UNIT, 5},           {"kilograms", NK_UNIT, 5},
-    {"kilogram", NK_UNIT, 5},    {"tonnes", NK_UNIT, 6},       {"tons", NK_UNIT, 6},
-    {"tonne", NK_UNIT, 6},       {"ton", NK_UNIT, 6},          {"lb", NK_UNIT, 7},
-    {"lbs", NK_UNIT, 7},         {"cm", NK_UNIT, 8},           {"mm", NK_UNIT, 9},
-    {"acres", NK_UNIT, 10},      {"acre", NK_UNIT, 10},        {"hectares", NK_UNIT, 11},
-    {"hectare", NK_UNIT, 11},    {"ha", NK_UNIT, 11},          {"mph", NK_UNIT, 12},
-    {"degrees", NK_UNIT, 13},    {"years", NK_UNIT, 14},       {"year", NK_UNIT, 14},
-    {"months", NK_UNIT, 15},     {"month", NK_UNIT, 15},       {"weeks", NK_UNIT, 16},
-    {"week", NK_UNIT, 16},       {"days", NK_UNIT, 17},        {"day", NK_UNIT, 17},
-    {"hours", NK_UNIT, 18},      {"hour", NK_UNIT, 18},        {"minutes", NK_UNIT, 19},
-    {"minute", NK_UNIT, 19},     {"seconds", NK_UNIT, 20},     {"people", NK_UNIT, 21},
-    {"persons", NK_UNIT, 21},    {"votes", NK_UNIT, 22},       {"vote", NK_UNIT, 22},
-    {"goals", NK_UNIT, 23},      {"goal", NK_UNIT, 23},        {"points", NK_UNIT, 24},
-    {"games", NK_UNIT, 25},      {"matches", NK_UNIT, 25},     {"episodes", NK_UNIT, 26},
-    {"episode", NK_UNIT, 26},    {"seasons", NK_UNIT, 27},     {"season", NK_UNIT, 27},
-    {"times", NK_UNIT, 28},      {"copies", NK_UNIT, 29},      {"members", NK_UNIT, 30},
-    {"patients", NK_UNIT, 31},   {"participants", NK_UNIT, 31}, {"subjects", NK_UNIT, 31},
-    {"children", NK_UNIT, 32},   {"students", NK_UNIT, 33},    {"employees", NK_UNIT, 34},
-    {"cases", NK_UNIT, 35},      {"deaths", NK_UNIT, 36},      {"mg", NK_UNIT, 37},
-    {"ml", NK_UNIT, 38},         {"kb", NK_UNIT, 39},          {"mb", NK_UNIT, 40},
+    {"%", NK_PERCENT, 0},
+    {"percent", NK_PERCENT, 0},
+    {"per cent", NK_PERCENT, 0},
+    {"percentage", NK_PERCENT, 0},
+    {"dollars", NK_MONEY, 0},
+    {"dollar", NK_MONEY, 0},
+    {"usd", NK_MONEY, 0},
+    {"euros", NK_MONEY, 0},
+    {"euro", NK_MONEY, 0},
+    {"eur", NK_MONEY, 0},
+    {"pounds", NK_MONEY, 0},
+    {"gbp", NK_MONEY, 0},
+    {"km", NK_UNIT, 1},
+    {"kilometres", NK_UNIT, 1},
+    {"kilometers", NK_UNIT, 1},
+    {"kilometre", NK_UNIT, 1},
+    {"kilometer", NK_UNIT, 1},
+    {"miles", NK_UNIT, 2},
+    {"mile", NK_UNIT, 2},
+    {"mi", NK_UNIT, 2},
+    {"m", NK_UNIT, 3},
+    {"metres", NK_UNIT, 3},
+    {"meters", NK_UNIT, 3},
+    {"metre", NK_UNIT, 3},
+    {"meter", NK_UNIT, 3},
+    {"ft", NK_UNIT, 4},
+    {"feet", NK_UNIT, 4},
+    {"foot", NK_UNIT, 4},
+    {"kg", NK_UNIT, 5},
+    {"kilograms", NK_UNIT, 5},
+    {"kilogram", NK_UNIT, 5},
+    {"tonnes", NK_UNIT, 6},
+    {"tons", NK_UNIT, 6},
+    {"tonne", NK_UNIT, 6},
+    {"ton", NK_UNIT, 6},
+    {"lb", NK_UNIT, 7},
+    {"lbs", NK_UNIT, 7},
+    {"cm", NK_UNIT, 8},
+    {"mm", NK_UNIT, 9},
+    {"acres", NK_UNIT, 10},
+    {"acre", NK_UNIT, 10},
+    {"hectares", NK_UNIT, 11},
+    {"hectare", NK_UNIT, 11},
+    {"ha", NK_UNIT, 11},
+    {"mph", NK_UNIT, 12},
+    {"degrees", NK_UNIT, 13},
+    {"years", NK_UNIT, 14},
+    {"year", NK_UNIT, 14},
+    {"months", NK_UNIT, 15},
+    {"month", NK_UNIT, 15},
+    {"weeks", NK_UNIT, 16},
+    {"week", NK_UNIT, 16},
+    {"days", NK_UNIT, 17},
+    {"day", NK_UNIT, 17},
+    {"hours", NK_UNIT, 18},
+    {"hour", NK_UNIT, 18},
+    {"minutes", NK_UNIT, 19},
+    {"minute", NK_UNIT, 19},
+    {"seconds", NK_UNIT, 20},
+    {"people", NK_UNIT, 21},
+    {"persons", NK_UNIT, 21},
+    {"votes", NK_UNIT, 22},
+    {"vote", NK_UNIT, 22},
+    {"goals", NK_UNIT, 23},
+    {"goal", NK_UNIT, 23},
+    {"points", NK_UNIT, 24},
+    {"games", NK_UNIT, 25},
+    {"matches", NK_UNIT, 25},
+    {"episodes", NK_UNIT, 26},
+    {"episode", NK_UNIT, 26},
+    {"seasons", NK_UNIT, 27},
+    {"season", NK_UNIT, 27},
+    {"times", NK_UNIT, 28},
+    {"copies", NK_UNIT, 29},
+    {"members", NK_UNIT, 30},
+    {"patients", NK_UNIT, 31},
+    {"participants", NK_UNIT, 31},
+    {"subjects", NK_UNIT, 31},
+    {"children", NK_UNIT, 32},
+    {"students", NK_UNIT, 33},
+    {"employees", NK_UNIT, 34},
+    {"cases", NK_UNIT, 35},
+    {"deaths", NK_UNIT, 36},
+    {"mg", NK_UNIT, 37},
+    {"ml", NK_UNIT, 38},
+    {"kb", NK_UNIT, 39},
+    {"mb", NK_UNIT, 40},
     {"gb", NK_UNIT, 41},
 };
 
@@ -242,21 +300,15 @@ static int compile_re(pcre2_code **out, const char *src, uint32_t flags, const c
 
 /* ---------------------------------------------------------------- handle */
 
-int ver_scorer_new(struct ver_scorer **out, const char *model_path, const struct ver_score_opts *opts,
-                   struct err *err)
+int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
+                         const struct ver_score_opts *opts, struct err *err)
 {
     int rc;
     *out = NULL;
     struct ver_scorer *s = calloc(1, sizeof *s);
     if (!s) return err_set(err, ERR_NOMEM, "ver_scorer_new");
     if (opts) s->opts = *opts;
-    if (model_path)
-        rc = ver_model_load(&s->model, model_path, err);
-    else {
-        const char *t = ver_score_builtin_model();
-        rc = ver_model_parse(&s->model, t, strlen(t), "built-in model", err);
-    }
-    if (rc) goto fail;
+    s->model = *m;
     if ((rc = corpus_tok_new(&s->tok, 0, err))) goto fail;
     if ((rc = compile_re(&s->re_num, re_num_src, PCRE2_CASELESS, "number", err))) goto fail;
     if ((rc = compile_re(&s->re_month, re_month_src, 0, "month", err))) goto fail;
@@ -271,6 +323,22 @@ int ver_scorer_new(struct ver_scorer **out, const char *model_path, const struct
 fail:
     ver_scorer_free(s);
     return rc;
+}
+
+int ver_scorer_new(struct ver_scorer **out, const char *model_path,
+                   const struct ver_score_opts *opts, struct err *err)
+{
+    struct ver_model m;
+    int rc;
+    *out = NULL;
+    if (model_path)
+        rc = ver_model_load(&m, model_path, err);
+    else {
+        const char *t = ver_score_builtin_model();
+        rc = ver_model_parse(&m, t, strlen(t), "built-in model", err);
+    }
+    if (rc) return rc;
+    return ver_scorer_new_model(out, &m, opts, err);
 }
 
 void ver_scorer_free(struct ver_scorer *s)
@@ -292,9 +360,12 @@ void ver_scorer_free(struct ver_scorer *s)
 const char *ver_verdict_name(int verdict)
 {
     switch (verdict) {
-    case VER_SUPPORTED: return "supported";
-    case VER_WEAK: return "weak";
-    default: return "unsupported";
+    case VER_SUPPORTED:
+        return "supported";
+    case VER_WEAK:
+        return "weak";
+    default:
+        return "unsupported";
     }
 }
 
@@ -305,12 +376,19 @@ int ver_scorer_verdict(const struct ver_scorer *s, double score)
     return VER_UNSUPPORTED;
 }
 
+void ver_scorer_thresholds(const struct ver_scorer *s, double *t_supported, double *t_weak)
+{
+    if (t_supported) *t_supported = s->model.t_supported;
+    if (t_weak) *t_weak = s->model.t_weak;
+}
+
 /* Grow *arr (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or -1. */
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap) return 0;
     size_t n = *cap ? *cap : 256;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     void *p = realloc(*arr, n * size);
     if (!p) return -1;
     *arr = p;
@@ -333,7 +411,8 @@ static void next_stamp(struct ver_scorer *s)
 static uint32_t fnv(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h;
 }
 
@@ -363,7 +442,8 @@ static int claim_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t
         s->term_off[i] = s->terms.len - len;
         s->term_len[i] = len;
         uint32_t h = fnv(term, len) & (SC_HASH - 1);
-        while (s->hash[h]) h = (h + 1) & (SC_HASH - 1);
+        while (s->hash[h])
+            h = (h + 1) & (SC_HASH - 1);
         s->hash[h] = i + 1;
     }
     if (s->nctok < SC_MAX_CTOK) {
@@ -395,7 +475,8 @@ static double parse_number(const char *p, size_t n, const char *dec, size_t dn)
     for (size_t i = 0; i < n; i++)
         if (p[i] >= '0' && p[i] <= '9') v = v * 10 + (p[i] - '0');
     double f = 0.1;
-    for (size_t i = 1; i < dn; i++, f *= 0.1) v += (dec[i] - '0') * f;
+    for (size_t i = 1; i < dn; i++, f *= 0.1)
+        v += (dec[i] - '0') * f;
     return v;
 }
 
@@ -502,7 +583,10 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
     return 0;
 }
 
-static int is_date(int kind) { return kind == NK_YEAR || kind == NK_MONTH; }
+static int is_date(int kind)
+{
+    return kind == NK_YEAR || kind == NK_MONTH;
+}
 
 /* Same kind, unit and value. Years, months and whole numbers under a million must be equal;
  * decimals and large (scaled) numbers may differ by SC_NUM_TOL ("1.2 million" vs 1,203,000). */
@@ -519,7 +603,10 @@ static int num_eq(const struct num *a, const struct num *b)
 
 /* ---------------------------------------------------------------- claim names */
 
-static int is_space_c(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_space_c(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Is byte offset p the first word of a sentence of `text`? */
 static int at_sentence_start(const char *text, size_t p)
@@ -549,7 +636,8 @@ static void find_names(struct ver_scorer *s, const char *claim, size_t len)
         size_t ns = ov[0], ne = ov[1];
         at = ne > ns ? ne : ns + 1;
         if (at_sentence_start(claim, ns)) { /* drop the first word: it is capitalised anyway */
-            while (ns < ne && !is_space_c((unsigned char)claim[ns])) ns++;
+            while (ns < ne && !is_space_c((unsigned char)claim[ns]))
+                ns++;
             if (ns >= ne) continue;
         }
         struct name *nm = &s->names[s->nnames];
@@ -557,7 +645,8 @@ static void find_names(struct ver_scorer *s, const char *claim, size_t len)
         for (int i = 0; i < s->nctok && nm->n < SC_NAME_TERMS; i++)
             if (s->ctok[i] >= 0 && s->ctok_start[i] >= ns && s->ctok_end[i] <= ne) {
                 int dup = 0;
-                for (int k = 0; k < nm->n; k++) dup |= nm->term[k] == s->ctok[i];
+                for (int k = 0; k < nm->n; k++)
+                    dup |= nm->term[k] == s->ctok[i];
                 if (!dup) nm->term[nm->n++] = s->ctok[i];
             }
         if (nm->n > 0) s->nnames++;
@@ -621,61 +710,31 @@ static int sent_cb(void *ctx, size_t start, size_t end)
     return 0;
 }
 
-/* Words that take a period without ending a sentence (compared case-insensitively). */
-static const char *const split_abbrevs[] = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof",
-                                            "no", "vs", "inc", "ltd", "co", "gen", "fig", "al",
-                                            "approx", "est", "vol", "pp", "ca", "cf", "etc"};
+/* The default splitter: every line on its own (text from HTML has one block per line), each
+ * line split by ver_sentences() (verify/ver_sent.c), spans moved back to whole-text offsets. */
+struct line_ctx {
+    ver_score_sent_cb cb;
+    void *ctx;
+    size_t base;
+};
 
-/* The built-in splitter: see struct ver_score_opts. */
-static int split_builtin(const char *t, size_t len, ver_score_sent_cb cb, void *ctx)
+static int line_sent_cb(void *ctx, size_t start, size_t end)
 {
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        int cut = 0;
-        size_t end = i, next = i;
-        if (i == len || t[i] == '\n') {
-            cut = 1;
-            next = i + 1;
-        } else if (t[i] == '.' || t[i] == '!' || t[i] == '?') {
-            size_t j = i + 1;
-            while (j < len && (t[j] == '"' || t[j] == '\'' || t[j] == ')' || t[j] == ']')) j++;
-            if (j < len && (t[j] == ' ' || t[j] == '\t')) {
-                size_t k = j;
-                while (k < len && (t[k] == ' ' || t[k] == '\t')) k++;
-                unsigned char c = k < len ? (unsigned char)t[k] : 0;
-                int next_ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '"' ||
-                              c == '(' || c == '[' || c == '\'' || c >= 0xC0 || c == 0xE2;
-                int abbrev = 0;
-                if (t[i] == '.') {
-                    size_t b = i;
-                    while (b > start && !is_space_c((unsigned char)t[b - 1]) && t[b - 1] != '(')
-                        b--;
-                    size_t wl = i - b;
-                    if (wl == 1 && ((t[b] >= 'A' && t[b] <= 'Z') || (t[b] >= 'a' && t[b] <= 'z')))
-                        abbrev = 1; /* an initial */
-                    else if (wl > 0 && memchr(t + b, '.', wl))
-                        abbrev = 1; /* U.S. e.g. */
-                    else
-                        for (size_t a = 0; a < sizeof split_abbrevs / sizeof *split_abbrevs; a++)
-                            if (lower_eq(t + b, wl, split_abbrevs[a])) abbrev = 1;
-                }
-                if (next_ok && !abbrev) {
-                    cut = 1;
-                    end = j;
-                    next = k;
-                }
-            }
-        }
-        if (!cut) continue;
-        size_t a = start, b = end;
-        while (a < b && is_space_c((unsigned char)t[a])) a++;
-        while (b > a && is_space_c((unsigned char)t[b - 1])) b--;
-        if (b > a) {
-            int rc = cb(ctx, a, b);
-            if (rc) return rc;
-        }
-        start = next;
-        i = next - 1; /* the loop's i++ moves to `next` */
+    struct line_ctx *l = ctx;
+    return l->cb(l->ctx, l->base + start, l->base + end);
+}
+
+static int split_default(const char *t, size_t len, ver_score_sent_cb cb, void *ctx)
+{
+    struct line_ctx l = {cb, ctx, 0};
+    size_t a = 0;
+    while (a < len) {
+        const char *nl = memchr(t + a, '\n', len - a);
+        size_t b = nl ? (size_t)(nl - t) : len;
+        l.base = a;
+        int rc = ver_sentences(t + a, b - a, line_sent_cb, &l);
+        if (rc) return rc;
+        a = b + 1;
     }
     return 0;
 }
@@ -700,16 +759,18 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
     s->oom = 0;
     corpus_tok_run(s->tok, src, len, src_tok_cb, s);
     if (s->oom) return -1;
-    ver_score_split_fn split = s->opts.split ? s->opts.split : split_builtin;
+    ver_score_split_fn split = s->opts.split ? s->opts.split : split_default;
     split(src, len, sent_cb, s);
     if (s->oom) return -1;
     /* units: tokens of each sentence, cut into pieces of VER_SCORE_WIN_WORDS */
     size_t ti = 0;
     for (size_t k = 0; k < s->nsents; k++) {
         size_t ss = s->sents[k].start, se = s->sents[k].end;
-        while (ti < s->ntok && s->tok_arr[ti].start < ss) ti++; /* tokens outside sentences */
+        while (ti < s->ntok && s->tok_arr[ti].start < ss)
+            ti++; /* tokens outside sentences */
         size_t tb = ti;
-        while (ti < s->ntok && s->tok_arr[ti].end <= se) ti++;
+        while (ti < s->ntok && s->tok_arr[ti].end <= se)
+            ti++;
         size_t te = ti;
         if (te == tb) continue;
         for (size_t p = tb; p < te; p += VER_SCORE_WIN_WORDS) {
@@ -723,9 +784,11 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
     size_t ni = 0;
     for (size_t u = 0; u < s->nunits; u++) {
         struct unit *un = &s->units[u];
-        while (ni < s->nsnum && s->snum[ni].start < un->bs) ni++;
+        while (ni < s->nsnum && s->snum[ni].start < un->bs)
+            ni++;
         un->nb = ni;
-        while (ni < s->nsnum && s->snum[ni].start < un->be) ni++;
+        while (ni < s->nsnum && s->snum[ni].start < un->be)
+            ni++;
         un->ne = ni;
     }
     /* document frequencies over units, and IDF */
@@ -744,7 +807,8 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
     s->idf_sum = 0;
     for (int c = 0; c < s->nterms; c++) {
         double v = -1;
-        if (s->opts.idf) v = s->opts.idf(s->opts.idf_ctx, s->terms.data + s->term_off[c], s->term_len[c]);
+        if (s->opts.idf)
+            v = s->opts.idf(s->opts.idf_ctx, s->terms.data + s->term_off[c], s->term_len[c]);
         if (!(v >= 0)) v = log(1.0 + (n - s->df[c] + 0.5) / (s->df[c] + 0.5));
         s->idf[c] = v;
         s->idf_sum += v;
@@ -781,9 +845,10 @@ static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, d
     *conflict_out = n ? (double)conflict / n : 0;
 }
 
-/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT). doc_cov/doc_name are passed in. */
-static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc_cov, double doc_name,
-                            double avg_unit, double *f)
+/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT). doc_cov/doc_name are passed in.
+ */
+static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc_cov,
+                            double doc_name, double avg_unit, double *f)
 {
     next_stamp(s);
     size_t tb = s->units[a].tb, te = s->units[b].te;
@@ -829,7 +894,8 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc
     int nf = 0;
     for (int i = 0; i < s->nnames; i++) {
         int all = 1;
-        for (int k = 0; k < s->names[i].n; k++) all &= s->term_stamp[s->names[i].term[k]] == s->stamp;
+        for (int k = 0; k < s->names[i].n; k++)
+            all &= s->term_stamp[s->names[i].term[k]] == s->stamp;
         nf += all;
     }
     f[VER_F_NAME_AGREE] = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
@@ -844,7 +910,8 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc
 static int prepare(struct ver_scorer *s, const char *claim, const char *src, size_t len,
                    double *doc_cov, double *doc_name, double *avg_unit, struct err *err)
 {
-    if (!s || !claim || (!src && len)) return err_set(err, ERR_ARG, "ver_score_source: NULL argument");
+    if (!s || !claim || (!src && len))
+        return err_set(err, ERR_ARG, "ver_score_source: NULL argument");
     size_t cl = strlen(claim);
     if (cl > VER_SCORE_MAX_CLAIM)
         return err_set(err, ERR_LIMIT, "claim of %zu bytes (limit %u)", cl, VER_SCORE_MAX_CLAIM);
@@ -854,12 +921,14 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
     if (claim_prepare(s, claim, cl) || source_prepare(s, src ? src : "", len))
         return err_set(err, ERR_NOMEM, "scoring a source of %zu bytes", len);
     int inside = 0;
-    for (int c = 0; c < s->nterms; c++) inside += s->df[c] > 0;
+    for (int c = 0; c < s->nterms; c++)
+        inside += s->df[c] > 0;
     *doc_cov = s->nterms ? (double)inside / s->nterms : 0;
     int nf = 0;
     for (int i = 0; i < s->nnames; i++) {
         int all = 1;
-        for (int k = 0; k < s->names[i].n; k++) all &= s->df[s->names[i].term[k]] > 0;
+        for (int k = 0; k < s->names[i].n; k++)
+            all &= s->df[s->names[i].term[k]] > 0;
         nf += all;
     }
     *doc_name = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
@@ -966,7 +1035,8 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
     out->win_start = s->units[best->a].bs;
     out->win_end = s->units[best->b].be;
     memcpy(out->feat, best->feat, sizeof out->feat);
-    for (size_t t = s->units[best->a].tb; t < s->units[best->b].te && out->nmatch < VER_SCORE_MAX_MATCH; t++)
+    for (size_t t = s->units[best->a].tb;
+         t < s->units[best->b].te && out->nmatch < VER_SCORE_MAX_MATCH; t++)
         if (s->tok_arr[t].cidx >= 0) {
             out->match[out->nmatch].start = s->tok_arr[t].start - out->win_start;
             out->match[out->nmatch].end = s->tok_arr[t].end - out->win_start;

@@ -24,7 +24,8 @@ struct ver_model {
 int ver_model_parse(struct ver_model *m, const char *text, size_t len, const char *name,
                     struct err *err);
 
-/* Read and parse the model file at `path`. Errors: those of ver_model_parse, ERR_NOTFOUND, ERR_IO. */
+/* Read and parse the model file at `path`. Errors: those of ver_model_parse, ERR_NOTFOUND, ERR_IO.
+ */
 int ver_model_load(struct ver_model *m, const char *path, struct err *err);
 
 /* Append the model body (bias, feature lines, thresholds, "end") to `out`, after the magic line
@@ -34,6 +35,11 @@ int ver_model_format(const struct ver_model *m, const char *comments, struct buf
 
 /* The model's logit for raw features x (VER_SCORE_NFEAT). */
 double ver_model_logit(const struct ver_model *m, const double *x);
+
+/* ver_scorer_new() with a model already in memory (copied). The trainer uses it with a
+ * placeholder model, so that it never depends on the model file it is about to replace. */
+int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
+                         const struct ver_score_opts *opts, struct err *err);
 
 /* Called per window by ver_score_windows(): raw features and the window's byte span.
  * Return nonzero to stop. */

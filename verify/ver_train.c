@@ -51,11 +51,11 @@ enum tr_kind { PK_TRUE, PK_WRONG, PK_SWAP };
 
 struct tr_pair {
     int claim, doc;
-    int cls;      /* target class */
-    int kind;     /* enum tr_kind */
-    int orig;     /* PK_SWAP: the pair of the unchanged claim */
+    int cls;  /* target class */
+    int kind; /* enum tr_kind */
+    int orig; /* PK_SWAP: the pair of the unchanged claim */
     int set;
-    size_t f0;    /* first window's features in feats (floats) */
+    size_t f0; /* first window's features in feats (floats) */
     int nwin;
     double score; /* best window's probability under the final model */
 };
@@ -77,7 +77,8 @@ static int tr_grow(void **arr, int *cap, int need, size_t size)
 {
     if (need <= *cap) return 0;
     int n = *cap ? *cap * 2 : 256;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     void *p = realloc(*arr, (size_t)n * size);
     if (!p) return -1;
     *arr = p;
@@ -87,11 +88,13 @@ static int tr_grow(void **arr, int *cap, int need, size_t size)
 
 static void tr_free(struct tr *t)
 {
-    for (int i = 0; i < t->ndocs; i++) free(t->docs[i]);
+    for (int i = 0; i < t->ndocs; i++)
+        free(t->docs[i]);
     free(t->docs);
     free(t->doclen);
     free(t->ci_ids);
-    for (int i = 0; i < t->nclaims; i++) free(t->claims[i].text);
+    for (int i = 0; i < t->nclaims; i++)
+        free(t->claims[i].text);
     free(t->claims);
     free(t->pairs);
     free(t->feats);
@@ -106,7 +109,8 @@ static int add_doc(struct tr *t, json_t *arr, long ci_id)
     json_array_foreach(arr, i, v)
     {
         if (!json_is_string(v)) continue;
-        if ((b.len && buf_putc(&b, '\n')) || buf_append(&b, json_string_value(v), json_string_length(v)))
+        if ((b.len && buf_putc(&b, '\n')) ||
+            buf_append(&b, json_string_value(v), json_string_length(v)))
             goto oom;
     }
     if (!b.data && buf_puts(&b, "")) goto oom;
@@ -156,7 +160,8 @@ static char *strip_markers(const char *s)
     /* collapse the " ." left behind */
     size_t w = 0;
     for (size_t i = 0; i < o; i++) {
-        if (out[i] == ' ' && i + 1 < o && (out[i + 1] == '.' || out[i + 1] == ',' || out[i + 1] == ' '))
+        if (out[i] == ' ' && i + 1 < o &&
+            (out[i + 1] == '.' || out[i + 1] == ',' || out[i + 1] == ' '))
             continue;
         out[w++] = out[i];
     }
@@ -184,7 +189,9 @@ typedef int (*line_fn)(struct tr *t, json_t *obj, const char *path, long line, s
 static int each_line(struct tr *t, const char *path, line_fn fn, struct err *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
+    if (!f)
+        return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path,
+                       strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     long no = 0;
@@ -197,7 +204,8 @@ static int each_line(struct tr *t, const char *path, line_fn fn, struct err *err
             break;
         }
         size_t k = (size_t)n;
-        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
+        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
+            k--;
         if (!k) continue;
         json_error_t je;
         json_t *obj = json_loadb(line, k, 0, &je);
@@ -219,7 +227,8 @@ static int each_line(struct tr *t, const char *path, line_fn fn, struct err *err
 static uint32_t tr_hash(const char *s)
 {
     uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
     /* mix the low bits, which FNV leaves weak for short similar ids */
     h ^= h >> 15;
     h *= 0x2c1b3c6dU;
@@ -237,15 +246,18 @@ static int wice_line(struct tr *t, json_t *o, const char *path, long line, struc
     json_t *claim = json_object_get(o, "claim"), *label = json_object_get(o, "label");
     json_t *ev = json_object_get(o, "evidence"), *meta = json_object_get(o, "meta");
     json_t *id = meta ? json_object_get(meta, "id") : NULL;
-    if (!json_is_string(claim) || !json_is_string(label) || !json_is_array(ev) || !json_is_string(id))
-        return err_set(err, ERR_PARSE, "%s:%ld: want claim, label, evidence[], meta.id", path, line);
+    if (!json_is_string(claim) || !json_is_string(label) || !json_is_array(ev) ||
+        !json_is_string(id))
+        return err_set(err, ERR_PARSE, "%s:%ld: want claim, label, evidence[], meta.id", path,
+                       line);
     const char *l = json_string_value(label);
     int cls = !strcmp(l, "supported") ? 2 : !strcmp(l, "partially_supported") ? 1 : 0;
     if (cls == 0 && strcmp(l, "not_supported"))
         return err_set(err, ERR_PARSE, "%s:%ld: unknown label \"%s\"", path, line, l);
     int doc = add_doc(t, ev, -1);
-    if (doc < 0 || add_claim(t, json_string_value(claim), 0, doc, cls,
-                             ver_train_is_heldout(json_string_value(id)) ? SET_WICE_HELD : SET_WICE_TRAIN))
+    if (doc < 0 ||
+        add_claim(t, json_string_value(claim), 0, doc, cls,
+                  ver_train_is_heldout(json_string_value(id)) ? SET_WICE_HELD : SET_WICE_TRAIN))
         return err_set(err, ERR_NOMEM, "%s:%ld", path, line);
     return ERR_OK;
 }
@@ -274,10 +286,12 @@ static int ci_claim_line(struct tr *t, json_t *o, const char *path, long line, s
     json_t *cited = json_object_get(o, "cited_doc_ids");
     if (!json_is_string(claim) || !json_is_object(ev) || !json_is_array(cited) ||
         !json_is_integer(json_array_get(cited, 0)))
-        return err_set(err, ERR_PARSE, "%s:%ld: want claim, evidence{}, cited_doc_ids[]", path, line);
+        return err_set(err, ERR_PARSE, "%s:%ld: want claim, evidence{}, cited_doc_ids[]", path,
+                       line);
     long did = (long)json_integer_value(json_array_get(cited, 0));
     int doc = find_ci_doc(t, did);
-    if (doc < 0) return err_set(err, ERR_PARSE, "%s:%ld: doc_id %ld not in corpus.jsonl", path, line, did);
+    if (doc < 0)
+        return err_set(err, ERR_PARSE, "%s:%ld: doc_id %ld not in corpus.jsonl", path, line, did);
     int cls = 0; /* no evidence: NEI */
     char key[32];
     snprintf(key, sizeof key, "%ld", did);
@@ -323,13 +337,16 @@ static char *swap_number(const char *claim, uint32_t h)
     for (size_t i = 0; i < n; i++) {
         if (claim[i] < '0' || claim[i] > '9') continue;
         unsigned char pc = i ? (unsigned char)claim[i - 1] : ' ';
-        if ((pc >= 'A' && pc <= 'Z') || (pc >= 'a' && pc <= 'z') || pc == '.' || pc == ',' || pc >= 0x80)
+        if ((pc >= 'A' && pc <= 'Z') || (pc >= 'a' && pc <= 'z') || pc == '.' || pc == ',' ||
+            pc >= 0x80)
             continue;
         size_t j = i;
         long v = 0;
-        while (j < n && claim[j] >= '0' && claim[j] <= '9' && j - i < 9) v = v * 10 + (claim[j++] - '0');
+        while (j < n && claim[j] >= '0' && claim[j] <= '9' && j - i < 9)
+            v = v * 10 + (claim[j++] - '0');
         if (j < n && claim[j] >= '0' && claim[j] <= '9') return NULL; /* too long: leave it */
-        long nv = (j - i == 4 && v >= 1000 && v <= 2100) ? v + (long)(h % 4) + 1 : v * 2 + 1 + (long)(h % 3);
+        long nv = (j - i == 4 && v >= 1000 && v <= 2100) ? v + (long)(h % 4) + 1
+                                                         : v * 2 + 1 + (long)(h % 3);
         if (nv > 2100 && j - i == 4 && v <= 2100) nv = v - (long)(h % 4) - 1;
         struct buf b = {0};
         if (buf_append(&b, claim, i) || buf_printf(&b, "%ld", nv) || buf_puts(&b, claim + j)) {
@@ -397,7 +414,8 @@ static int feat_cb(void *ctx, const double *f, size_t start, size_t end)
         t->capfeat_rows = n;
     }
     float *row = t->feats + t->nfeat_rows * VER_SCORE_NFEAT;
-    for (int i = 0; i < VER_SCORE_NFEAT; i++) row[i] = (float)f[i];
+    for (int i = 0; i < VER_SCORE_NFEAT; i++)
+        row[i] = (float)f[i];
     t->nfeat_rows++;
     return 0;
 }
@@ -406,7 +424,8 @@ static int feat_cb(void *ctx, const double *f, size_t start, size_t end)
 static double row_logit(const struct ver_model *m, const float *row)
 {
     double x[VER_SCORE_NFEAT];
-    for (int i = 0; i < VER_SCORE_NFEAT; i++) x[i] = row[i];
+    for (int i = 0; i < VER_SCORE_NFEAT; i++)
+        x[i] = row[i];
     return ver_model_logit(m, x);
 }
 
@@ -427,7 +446,10 @@ static size_t best_window(const struct tr *t, const struct tr_pair *p, const str
     return best;
 }
 
-static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+static double sigmoid(double z)
+{
+    return 1.0 / (1.0 + exp(-z));
+}
 
 /* Solve A x = b in place (n x n, row-major) by Gaussian elimination with partial pivoting.
  * Returns 0, or -1 when A is singular. */
@@ -450,13 +472,15 @@ static int solve(double *a, double *b, int n)
         }
         for (int r = c + 1; r < n; r++) {
             double f = a[r * n + c] / a[c * n + c];
-            for (int k = c; k < n; k++) a[r * n + k] -= f * a[c * n + k];
+            for (int k = c; k < n; k++)
+                a[r * n + k] -= f * a[c * n + k];
             b[r] -= f * b[c];
         }
     }
     for (int c = n - 1; c >= 0; c--) {
         double s = b[c];
-        for (int k = c + 1; k < n; k++) s -= a[c * n + k] * b[k];
+        for (int k = c + 1; k < n; k++)
+            s -= a[c * n + k] * b[k];
         b[c] = s / a[c * n + c];
     }
     return 0;
@@ -478,11 +502,14 @@ static int feature_sign(int k)
     case VER_F_NAME_AGREE:
     case VER_F_DOC_COV:
     case VER_F_DOC_NAME:
-    case VER_F_DENSE: return 1;
+    case VER_F_DENSE:
+        return 1;
     case VER_F_NUM_CONFLICT:
     case VER_F_DATE_CONFLICT:
-    case VER_F_WIN_LEN: return -1; /* at equal coverage, the tighter window is the better evidence */
-    default: return 0;
+    case VER_F_WIN_LEN:
+        return -1; /* at equal coverage, the tighter window is the better evidence */
+    default:
+        return 0;
     }
 }
 
@@ -495,12 +522,14 @@ static double lr_loss(const double *theta, const double *x, const double *y, con
     for (int i = 0; i < n; i++) {
         const double *xi = x + (size_t)i * NP;
         double z = 0;
-        for (int k = 0; k < NP; k++) z += theta[k] * xi[k];
+        for (int k = 0; k < NP; k++)
+            z += theta[k] * xi[k];
         /* log(1 + e^z) - y z, computed without overflow */
         double sp = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
         l += c[i] / csum * (sp - y[i] * z);
     }
-    for (int k = 0; k < VER_SCORE_NFEAT; k++) l += 0.5 * TR_L2 * theta[k] * theta[k];
+    for (int k = 0; k < VER_SCORE_NFEAT; k++)
+        l += 0.5 * TR_L2 * theta[k] * theta[k];
     return l;
 }
 
@@ -512,10 +541,12 @@ static int newton(const double *x, const double *y, const double *c, int n, cons
                   struct ver_model *m, double *loss)
 {
     double theta[NP], g[NP], h[NP * NP], cand[NP];
-    for (int i = 0; i < VER_SCORE_NFEAT; i++) theta[i] = frozen[i] ? 0 : m->w[i];
+    for (int i = 0; i < VER_SCORE_NFEAT; i++)
+        theta[i] = frozen[i] ? 0 : m->w[i];
     theta[VER_SCORE_NFEAT] = m->bias;
     double csum = 0;
-    for (int i = 0; i < n; i++) csum += c[i];
+    for (int i = 0; i < n; i++)
+        csum += c[i];
     if (csum <= 0) csum = 1;
     double l = lr_loss(theta, x, y, c, n, csum);
     int it = 0;
@@ -525,16 +556,19 @@ static int newton(const double *x, const double *y, const double *c, int n, cons
         for (int i = 0; i < n; i++) {
             const double *xi = x + (size_t)i * NP;
             double z = 0;
-            for (int k = 0; k < NP; k++) z += theta[k] * xi[k];
+            for (int k = 0; k < NP; k++)
+                z += theta[k] * xi[k];
             double p = sigmoid(z), ci = c[i] / csum;
             double r = ci * (p - y[i]), wv = ci * p * (1 - p);
             for (int a = 0; a < NP; a++) {
                 g[a] += r * xi[a];
-                for (int b = a; b < NP; b++) h[a * NP + b] += wv * xi[a] * xi[b];
+                for (int b = a; b < NP; b++)
+                    h[a * NP + b] += wv * xi[a] * xi[b];
             }
         }
         for (int a = 0; a < NP; a++)
-            for (int b = 0; b < a; b++) h[a * NP + b] = h[b * NP + a];
+            for (int b = 0; b < a; b++)
+                h[a * NP + b] = h[b * NP + a];
         for (int k = 0; k < VER_SCORE_NFEAT; k++) {
             g[k] += TR_L2 * theta[k];
             h[k * NP + k] += TR_L2;
@@ -542,14 +576,16 @@ static int newton(const double *x, const double *y, const double *c, int n, cons
         h[NP * NP - 1] += 1e-9;
         for (int k = 0; k < VER_SCORE_NFEAT; k++) { /* frozen weights stay 0 */
             if (!frozen[k]) continue;
-            for (int j = 0; j < NP; j++) h[k * NP + j] = h[j * NP + k] = 0;
+            for (int j = 0; j < NP; j++)
+                h[k * NP + j] = h[j * NP + k] = 0;
             h[k * NP + k] = 1;
             g[k] = 0;
         }
         if (solve(h, g, NP)) break;
         double step = 1, nl = l;
         for (int tries = 0; tries < 30; tries++, step *= 0.5) {
-            for (int k = 0; k < NP; k++) cand[k] = theta[k] - step * g[k];
+            for (int k = 0; k < NP; k++)
+                cand[k] = theta[k] - step * g[k];
             nl = lr_loss(cand, x, y, c, n, csum);
             if (nl <= l) break;
         }
@@ -563,7 +599,8 @@ static int newton(const double *x, const double *y, const double *c, int n, cons
         }
     }
     *loss = l;
-    for (int i = 0; i < VER_SCORE_NFEAT; i++) m->w[i] = theta[i];
+    for (int i = 0; i < VER_SCORE_NFEAT; i++)
+        m->w[i] = theta[i];
     m->bias = theta[VER_SCORE_NFEAT];
     return it;
 }
@@ -584,7 +621,8 @@ static double auc(struct sl *v, int n)
     double pos = 0, neg = 0, rank_sum = 0;
     for (int i = 0; i < n;) {
         int j = i;
-        while (j < n && v[j].s == v[i].s) j++;
+        while (j < n && v[j].s == v[i].s)
+            j++;
         double avg = (i + 1 + j) / 2.0; /* ranks i+1 .. j */
         for (int k = i; k < j; k++)
             if (v[k].l) {
@@ -630,7 +668,8 @@ static void choose_thresholds(const struct tr *t, struct ver_model *m)
                 hit[p->cls] += v == p->cls;
             }
             double bal = 0;
-            for (int k = 0; k < 3; k++) bal += tot[k] ? hit[k] / tot[k] : 0;
+            for (int k = 0; k < 3; k++)
+                bal += tot[k] ? hit[k] / tot[k] : 0;
             if (bal > best + 1e-12) {
                 best = bal;
                 m->t_weak = tw;
@@ -740,8 +779,7 @@ int ver_train(const char *data_dir, const char *out_path, struct ver_train_repor
     int rc;
     if (!data_dir || !out_path) return err_set(err, ERR_ARG, "ver_train: NULL path");
 
-#define DATA(rel)                                                                                  \
-    (buf_reset(&path), buf_printf(&path, "%s/%s", data_dir, rel) ? NULL : path.data)
+#define DATA(rel) (buf_reset(&path), buf_printf(&path, "%s/%s", data_dir, rel) ? NULL : path.data)
     const char *p;
     if (!(p = DATA("wice/dev.jsonl"))) goto oom;
     if ((rc = each_line(&t, p, wice_line, err))) goto fail;
@@ -755,7 +793,11 @@ int ver_train(const char *data_dir, const char *out_path, struct ver_train_repor
     if (make_pairs(&t)) goto oom;
 
     /* features of every window of every pair */
-    if ((rc = ver_scorer_new(&sc, NULL, NULL, err))) goto fail;
+    struct ver_model placeholder;
+    memset(&placeholder, 0, sizeof placeholder);
+    for (int k = 0; k < VER_SCORE_NFEAT; k++)
+        placeholder.scale[k] = 1;
+    if ((rc = ver_scorer_new_model(&sc, &placeholder, NULL, err))) goto fail;
     for (int i = 0; i < t.npairs; i++) {
         struct tr_pair *pr = &t.pairs[i];
         pr->f0 = t.nfeat_rows;
@@ -812,7 +854,8 @@ int ver_train(const char *data_dir, const char *out_path, struct ver_train_repor
             double l;
             size_t row = best_window(&t, pr, &m, &l);
             const float *f = t.feats + row * VER_SCORE_NFEAT;
-            for (int k = 0; k < VER_SCORE_NFEAT; k++) x[(size_t)n * NP + k] = (f[k] - m.mean[k]) / m.scale[k];
+            for (int k = 0; k < VER_SCORE_NFEAT; k++)
+                x[(size_t)n * NP + k] = (f[k] - m.mean[k]) / m.scale[k];
             x[(size_t)n * NP + VER_SCORE_NFEAT] = 1;
             y[n] = pr->cls / 2.0;
             c[n] = ntr / (3.0 * per_class[pr->cls]) * (pr->kind == PK_SWAP ? 0.5 : 1);
@@ -849,27 +892,28 @@ int ver_train(const char *data_dir, const char *out_path, struct ver_train_repor
     r.t_weak = parsed.t_weak;
 
     int counts[4] = {0};
-    for (int i = 0; i < t.npairs; i++) counts[t.pairs[i].set]++;
+    for (int i = 0; i < t.npairs; i++)
+        counts[t.pairs[i].set]++;
     char date[32] = "unknown";
     time_t now = time(NULL);
     struct tm tmv;
     if (gmtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%d", &tmv);
-    int bad = buf_printf(&comments,
-                         "# made: vericite train-verifier %s (ver_train: %d rounds of best-window "
-                         "selection + Newton logistic regression, L2 %g, classes weighted equally)\n"
-                         "# data: wice/dev.jsonl (%d%% of claims held out by id hash), "
-                         "citation-integrity/claims_train.jsonl + corpus.jsonl; negatives = each "
-                         "claim with another claim's page; pairs: %d WiCE train, %d WiCE held out, "
-                         "%d CI train, %d CI dev\n"
-                         "# date: %s\n"
-                         "# metrics: held-out WiCE true vs wrong page AUC %.4f, 3-way accuracy %.4f, "
-                         "flag accuracy %.4f, supported-vs-rest F1 on true pages %.4f, number-swap "
-                         "drop %.4f; Citation-Integrity dev "
-                         "macro-F1 %.4f, SUPPORT F1 %.4f, wrong-source AUC %.4f\n",
-                         data_dir, TR_ROUNDS, TR_L2, TR_HELDOUT_PCT, counts[SET_WICE_TRAIN],
-                         counts[SET_WICE_HELD], counts[SET_CI_TRAIN], counts[SET_CI_DEV], date,
-                         r.wice_auc, r.wice_acc, r.wice_flag_acc, r.wice_supported_f1, r.wice_swap_drop, r.ci_macro_f1, r.ci_support_f1,
-                         r.ci_wrong_auc);
+    int bad = buf_printf(
+        &comments,
+        "# made: vericite train-verifier %s (ver_train: %d rounds of best-window "
+        "selection + Newton logistic regression, L2 %g, classes weighted equally)\n"
+        "# data: wice/dev.jsonl (%d%% of claims held out by id hash), "
+        "citation-integrity/claims_train.jsonl + corpus.jsonl; negatives = each "
+        "claim with another claim's page; pairs: %d WiCE train, %d WiCE held out, "
+        "%d CI train, %d CI dev\n"
+        "# date: %s\n"
+        "# metrics: held-out WiCE true vs wrong page AUC %.4f, 3-way accuracy %.4f, "
+        "flag accuracy %.4f, supported-vs-rest F1 on true pages %.4f, number-swap "
+        "drop %.4f; Citation-Integrity dev "
+        "macro-F1 %.4f, SUPPORT F1 %.4f, wrong-source AUC %.4f\n",
+        data_dir, TR_ROUNDS, TR_L2, TR_HELDOUT_PCT, counts[SET_WICE_TRAIN], counts[SET_WICE_HELD],
+        counts[SET_CI_TRAIN], counts[SET_CI_DEV], date, r.wice_auc, r.wice_acc, r.wice_flag_acc,
+        r.wice_supported_f1, r.wice_swap_drop, r.ci_macro_f1, r.ci_support_f1, r.ci_wrong_auc);
     if (bad) goto oom;
     buf_reset(&text);
     if ((rc = ver_model_format(&parsed, comments.data, &text, err))) goto fail;

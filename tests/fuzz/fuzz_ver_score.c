@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(r.score >= 0 && r.score <= 1)) abort();
         if (r.win_start > r.win_end || r.win_end > len) abort();
         for (int i = 0; i < r.nmatch; i++)
-            if (r.match[i].start >= r.match[i].end || r.match[i].end > r.win_end - r.win_start) abort();
+            if (r.match[i].start >= r.match[i].end || r.match[i].end > r.win_end - r.win_start)
+                abort();
     }
     free(claim);
     return 0;
