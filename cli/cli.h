@@ -7,6 +7,18 @@
 
 #include "err.h"
 
+struct idx;
+struct ret_hit;
+struct ver_result;
+struct json_t;
+
+/* The JSON of one query's hits: {"id", "query", "hits": [{"rank", "doc_id", "passage_id", "title",
+ * "url", "score", "text"}]} (id may be NULL: null). *out is owned by the caller (json_decref). */
+int cli_hits_json(struct idx *ix, const char *id, const char *query, const struct ret_hit *hits, int n,
+                  struct json_t **out, struct err *err);
+/* The JSON of one audited citation (see vericite audit --help); NULL when out of memory. */
+struct json_t *cli_result_json(const struct ver_result *r);
+
 /* Exit codes. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_BELOW = 3 };
 

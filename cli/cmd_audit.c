@@ -60,25 +60,6 @@ static void title_from_path(const char *path, char *out, size_t n)
 
 /* ---------------------------------------------------------------- output */
 
-static json_t *result_json(const struct ver_result *r)
-{
-    json_t *sugg = json_array();
-    for (int i = 0; i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
-                                              "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
-                                              r->sugg[i].score, "evidence", r->sugg[i].evidence, "cite",
-                                              r->sugg[i].cite));
-    json_t *matched = json_array();
-    for (int i = 0; i < r->nmatch; i++)
-        json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
-                                                    r->match[i].end - r->match[i].start));
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:s, s:o, s:s, s:s, s:o}", "article",
-                     r->article, "article_title", r->article_title, "section", r->section, "ref", r->ref,
-                     "claim", r->claim, "url", r->url, "title", r->title, "verdict",
-                     ver_status_name(r->status), "score", r->score, "evidence", r->evidence,
-                     "matched", matched, "source", r->source, "detail", r->detail, "suggestions", sugg);
-}
-
 static int cmp_worst(const void *x, const void *y)
 {
     const struct ver_result *a = *(const struct ver_result *const *)x, *b = *(const struct ver_result *const *)y;
@@ -349,7 +330,7 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
 {
     if (a->json) {
         for (size_t i = 0; i < n; i++) {
-            json_t *o = result_json(all[i]);
+            json_t *o = cli_result_json(all[i]);
             if (!o) return err_set(err, ERR_NOMEM, "json");
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);

@@ -165,21 +165,9 @@ static int print_hits(struct search_run *s, const char *id, const char *query)
     if ((rc = ret_search(s->r, query, &s->a->ro, s->hits, &n, s->err))) return rc;
     s->nq++;
     if (s->a->json) {
-        json_t *arr = json_array();
-        for (int i = 0; i < n; i++) {
-            struct idx_passage p;
-            if ((rc = idx_passage(s->ix, s->hits[i].pid, &p, s->err))) {
-                json_decref(arr);
-                return rc;
-            }
-            json_array_append_new(arr, json_pack("{s:i, s:s, s:I, s:s, s:s, s:f, s:s}", "rank", i + 1,
-                                                 "doc_id", p.doc_id, "passage_id", (json_int_t)p.pid,
-                                                 "title", p.title, "url", p.url, "score",
-                                                 s->hits[i].score, "text", p.text));
-        }
-        json_t *o = json_pack("{s:s?, s:s, s:o}", "id", id, "query", query, "hits", arr);
-        if (!o) return err_set(s->err, ERR_NOMEM, "json");
-        json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+        json_t *o = NULL;
+        if ((rc = cli_hits_json(s->ix, id, query, s->hits, n, &o, s->err))) return rc;
+        json_dumpf(o, stdout, JSON_COMPACT);
         fputc('\n', stdout);
         json_decref(o);
         return ERR_OK;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh - `make demo`: the main job on the embedded default, with no manual step. Indexes SQLite's
 # own documentation (Debian's sqlite3-doc: public-domain HTML) as a folder carrying its public URLs,
-# then asks it the questions a user would, showing the best documents with their evidence passages.
+# then audits an article about SQLite written for this demo (tests/demo/sqlite.wiki: cite-web refs
+# to sqlite.org pages, a few deliberately pointing at the wrong page), fully offline: the cited
+# pages are found in the corpus by URL. Flagged citations come with suggested replacements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCS=${VERICITE_DEMO_DOCS:-/usr/share/doc/sqlite3}
@@ -15,10 +17,9 @@ echo "== indexing SQLite's documentation ($DOCS) into $IDX/"
 ./vericite index --db "$IDX" --url-prefix https://www.sqlite.org/ "$DOCS"
 ./vericite stats --db "$IDX"
 echo
-for q in "Readers do not block writers and a writer does not block readers in WAL mode" \
-         "The maximum number of bytes in a string or BLOB is one billion by default" \
-         "Foreign key constraints are disabled by default and must be enabled with a PRAGMA" \
-         "FTS5 ranks documents with the bm25 auxiliary function"; do
-  ./vericite search --db "$IDX" --by-doc -k 3 "$q"
-done
-echo "The index is in $IDX/; try: ./vericite search --db $IDX \"your claim\""
+echo "== auditing tests/demo/sqlite.wiki against the corpus (offline)"
+./vericite audit --db "$IDX" --offline --html demo-report.html tests/demo/sqlite.wiki
+echo
+echo "The HTML report is demo-report.html. Try also:"
+echo "  ./vericite search --db $IDX \"readers do not block writers\""
+echo "  ./vericite verify --db $IDX --offline --claim \"FTS5 ranks results with bm25\" --source https://www.sqlite.org/fts5.html"
