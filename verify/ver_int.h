@@ -18,6 +18,9 @@
 #define VER_MAX_BIBLIO 2000    /* bibliography entries kept for {{sfn}} matching (more are ignored) */
 #define VER_MAX_DEPTH 40       /* nesting of templates/links/refs followed; deeper content is dropped */
 #define VER_TITLE_MAX 300      /* free-text ref titles are cut to this many bytes */
+#define VER_RAW_MAX 16384      /* a citation's raw wikitext is cut to this many bytes */
+#define VER_FIELD_MAX 4096     /* other citation fields are cut to this many bytes */
+#define VER_MAX_OUTPUT (256u << 20) /* bytes of claims and citations from one article (ERR_LIMIT) */
 
 struct ver_extractor {
     pcre2_code *re_cite;    /* {{cite xxx| / {{citation| : the head of a citation template */

@@ -606,6 +606,7 @@ static size_t handle_ref(struct vx *v, size_t i, size_t k, size_t gt, size_t b)
     trim(s, &ta, &tb);
     int has_content = tb > ta;
     if (!has_content && at.nb == at.na) return end; /* <ref /> or <ref></ref>: nothing */
+    if (v->defonly && at.nb == at.na) return end;   /* scratch text: an unnamed ref is never cited */
     int ri = ver_vx_ref(v, s + at.ga, at.gb - at.ga, s + at.na, at.nb - at.na);
     if (ri < 0) return b;
     if (has_content && !v->refs[ri].defined) {
@@ -705,6 +706,22 @@ static void field_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, 
     lin(v, va, vb);
     ver_vx_break(v, m.cur_field);
     if (v->nanchors == m.nanchors) ver_vx_restore(v, &m);
+}
+
+static const char *const list_names[] = {"hlist", "flatlist", "plainlist", "ubl", "unbulleted list",
+                                         "bulleted list", "ordered list", "collapsible list", "hlist-comma",
+                                         "enum", "bulleted", "plain list", "flat list", "ublist", "ulist",
+                                         "bulletedlist", "cslist", "startflatlist", NULL};
+
+/* {{hlist|a|b|c}}: the items inline, joined by ", ". */
+static void list_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
+{
+    (void)ka;
+    (void)kb;
+    int *n = ctx;
+    if (!pos || vb <= va) return;
+    if ((*n)++) emit_lit(v, ", ", va);
+    lin(v, va, vb);
 }
 
 static int contains(const char *s, size_t a, size_t b, const char *needle)
@@ -823,6 +840,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
         t.want[0] = 1;
         params(v, a, close, tparam, &t);
         if (t.found[0]) lin(v, t.va[0], t.vb[0]);
+        return;
+    }
+    if (name_in(name, list_names)) {
+        int n = 0;
+        params(v, a, close, list_param, &n);
         return;
     }
     if (!strcmp(name, "lang") || !strcmp(name, "langx")) {
@@ -1340,7 +1362,7 @@ static void lin(struct vx *v, size_t a, size_t b)
         }
         if (c == '[') { /* [http://url label] */
             size_t ua, ub;
-            size_t lim = b - i > 2000 ? i + 2000 : b;
+            size_t lim = b - i > 1000 ? i + 1000 : b;
             if ((starts_ci(s, i + 1, b, "http") || starts_ci(s, i + 1, b, "ftp") || starts_ci(s, i + 1, b, "//")) &&
                 ver_vx_find_url(v, s, i + 1, lim, &ua, &ub) && ua <= i + 3) {
                 size_t e = ub;
