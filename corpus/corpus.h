@@ -43,7 +43,8 @@ struct corpus_doc {
 
 struct corpus_reader;
 
-/* Open `path` for reading. `opts` may be NULL; it is copied (url_prefix is copied too).
+/* Open `path` for reading ("-": JSON Lines on standard input, which is not closed).
+ * `opts` may be NULL; it is copied (url_prefix is copied too).
  * Errors: ERR_NOTFOUND (missing path, message names it), ERR_IO, ERR_ARG (unknown format).
  * On success *out is a new reader the caller owns and closes with corpus_close(). */
 int corpus_open(struct corpus_reader **out, const char *path, const struct corpus_opts *opts,
@@ -52,14 +53,19 @@ int corpus_open(struct corpus_reader **out, const char *path, const struct corpu
 /* Read the next document into *doc. Sets *has to 1 when a document was produced, 0 at the end.
  * Errors name the file and line ("data.jsonl:17: missing \"text\""): ERR_PARSE (malformed JSON
  * or XML, missing fields), ERR_UTF8 (invalid UTF-8), ERR_LIMIT (a record over max_record),
- * ERR_IO (binary file in a folder, read failure). With skip_bad, ERR_PARSE/ERR_UTF8/ERR_LIMIT
- * records are skipped and counted (corpus_skipped) instead. Empty input is not an error here. */
+ * ERR_IO (binary file in a folder, NUL bytes in a JSONL file, read failure). With skip_bad,
+ * ERR_PARSE/ERR_UTF8/ERR_LIMIT records and binary files in a folder are skipped and counted
+ * (corpus_skipped) instead; malformed XML and binary JSONL still fail, since nothing after them
+ * can be trusted. Empty input is not an error here; empty files in a folder are skipped and
+ * counted. After an error without skip_bad the caller may call again to go on with the next
+ * record (JSONL, DIR, oversized MWXML pages); a malformed XML dump keeps returning its error. */
 int corpus_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, struct err *err);
 
 /* Records skipped because of skip_bad so far; the first skip's reason is kept in `first` (may be NULL). */
 long corpus_skipped(const struct corpus_reader *r, const char **first);
 
-/* Bytes consumed so far and the total input size in bytes (0 when unknown, e.g. stdin). */
+/* Bytes consumed so far and the total input size in bytes (0 when unknown, e.g. stdin). For a
+ * folder the total is the sum of the listed files' sizes; for .bz2 both count compressed bytes. */
 void corpus_progress(const struct corpus_reader *r, uint64_t *done, uint64_t *total);
 
 /* Close a reader from corpus_open(). NULL is allowed. */
@@ -69,13 +75,18 @@ void corpus_close(struct corpus_reader *r);
 
 /* Reduce an HTML page to readable text: drops script, style, noscript, nav, header, footer, aside,
  * form, svg and template; block elements become line breaks; entities decoded; whitespace collapsed.
- * Appends the text to `text` and the <title> (or first <h1>) to `title` (either may be NULL).
- * Errors: ERR_NOMEM, ERR_PARSE (nothing parseable). */
+ * Appends the text to `text` and the <title> (or first <h1>) to `title` (either may be NULL);
+ * both are valid UTF-8 (bytes of UTF-8 input are trusted over a declared charset; other input
+ * goes through libxml2's charset detection). Empty input appends nothing.
+ * Errors: ERR_NOMEM, ERR_PARSE (nothing parseable), ERR_LIMIT (over 2 GiB). */
 int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf *text,
                      struct err *err);
 
 /* Reduce MediaWiki wikitext to plain readable text (templates, tables, refs, comments, markup
- * removed; [[a|b]] -> b). Appends to `text`. Errors: ERR_NOMEM. */
+ * removed; [[a|b]] -> b; a few inline templates rendered: {{convert|5|km}} -> "5 km",
+ * {{lang|fr|mot}} -> "mot", date templates -> "2 January 1950"). Headings become their own
+ * paragraph; at most one blank line in a row. Unbalanced markup stays as text; time is linear
+ * in `len`. Appends to `text` (not touched when the result is empty). Errors: ERR_NOMEM. */
 int corpus_wikitext_text(const char *wt, size_t len, struct buf *text, struct err *err);
 
 /* Nonzero when `s` (len bytes) is valid UTF-8. On failure *bad_at (may be NULL) gets the byte offset. */
@@ -129,5 +140,24 @@ struct corpus_span {
  * a nonzero return stops and is returned. Empty or all-space text gives no passage. */
 typedef int (*corpus_chunk_cb)(void *ctx, const struct corpus_span *span);
 int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, void *ctx);
+
+/* ---------------------------------------------------------------- URLs */
+
+/* Normalise a URL for matching a citation to a corpus document: the scheme, user info, "www.",
+ * default ports, the fragment, trailing slashes and tracking parameters (utm_*, fbclid, gclid...)
+ * are dropped and the host lowercased: "https://WWW.Example.org/a/?utm_source=x#top" ->
+ * "example.org/a". Writes to `out` (reset first). Returns 0, or -1 when `url` has no host. */
+int corpus_url_normalize(const char *url, struct buf *out);
+
+/* ---------------------------------------------------------------- query files */
+
+/* Called per query of a queries file; `id` and `text` are valid during the call only.
+ * Return nonzero to stop (corpus_queries_read then returns that value). */
+typedef int (*corpus_query_cb)(void *ctx, const char *id, const char *text, long line);
+
+/* Read a batch of queries: BEIR queries JSON Lines ({"_id" or "id", "text"}) or TSV
+ * (id<TAB>text, an optional header "query-id..." or "id<TAB>text"), told apart by the first
+ * non-blank character. Errors name the file and line: ERR_NOTFOUND, ERR_PARSE, ERR_UTF8, ERR_LIMIT. */
+int corpus_queries_read(const char *path, corpus_query_cb cb, void *ctx, struct err *err);
 
 #endif

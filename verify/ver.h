@@ -106,4 +106,91 @@ int ver_word_count(const char *text, size_t len);
 
 /* ================================================================ end of claims and citations */
 
+
+/* ================================================================ the audit
+ * ver_audit.c: for each citation of an article, get the cited source (the corpus copy, the fetch
+ * cache, or the web), score how well it supports the claim, and suggest better corpus sources. */
+
+#include "index/idx.h"
+#include "verify/ver_fetch.h"
+#include "verify/ver_score.h"
+
+/* What became of one citation, worst first in this order. */
+enum ver_status {
+    VER_ST_DEAD = 0,     /* the URL answered 404 or 410 (and no archive copy helped) */
+    VER_ST_UNREACHABLE,  /* network error, timeout, refused address, other HTTP error, or --offline */
+    VER_ST_NO_TEXT,      /* the source has no readable text (empty, PDF, image, over the size cap) */
+    VER_ST_NO_URL,       /* no URL and no corpus document (also {{citation needed}} markers) */
+    VER_ST_UNSUPPORTED,  /* scored below the model's weak threshold */
+    VER_ST_WEAK,         /* between the thresholds */
+    VER_ST_SUPPORTED     /* at or above the supported threshold */
+};
+/* "dead", "unreachable", "no-text", "no-url", "unsupported", "weak", "supported". */
+const char *ver_status_name(int status);
+
+enum ver_suggest_mode { VER_SUGGEST_FAILING = 0, VER_SUGGEST_ALL, VER_SUGGEST_NONE };
+
+/* Zero-initialise; zeros are the defaults. */
+struct ver_audit_opts {
+    int offline;                     /* never fetch: corpus and cache only */
+    int allow_private;               /* allow loopback/private addresses (a local mirror, tests) */
+    const char *const *allow_hosts;  /* extra "IP:port" allowed with the guard on (tests) */
+    enum ver_suggest_mode suggest;
+    int max_suggestions;             /* 0: 3 */
+    int candidates;                  /* corpus documents re-scored per citation; 0: 10 */
+    const char *model_path;          /* verifier model; NULL: the built-in one */
+    long fetch_timeout_ms;           /* 0: 20000 */
+    size_t max_bytes;                /* 0: 10 MB */
+    int refresh;                     /* ignore the fetch cache (fetch again) */
+};
+
+#define VER_MAX_SUGGEST 5
+
+struct ver_suggestion {
+    char *doc_id, *url, *title;
+    char *evidence;            /* the best passage of the suggested document */
+    char *cite;                /* a ready-to-paste {{cite web ...}} */
+    double score;
+};
+
+/* One audited citation. Every string is owned by the result (ver_results_free). */
+struct ver_result {
+    char *article;             /* the input path as given ("-" for stdin) */
+    char *article_title, *section, *claim;
+    int ref;                   /* the reference's number (0: a needs-source marker) */
+    char *url;                 /* the cited URL ("" when none) */
+    char *title;               /* the cited work's title ("" when none) */
+    int status;                /* enum ver_status */
+    double score;              /* support score in [0, 1]; 0 when nothing could be scored */
+    char *evidence;            /* the best passage of the source ("" when none) */
+    struct ver_span match[VER_SCORE_MAX_MATCH]; /* claim words in evidence (byte spans) */
+    int nmatch;
+    char *source;              /* where the text came from: corpus, cache, web, archive, "" */
+    char *detail;              /* why, for dead/unreachable/no-text ("" otherwise) */
+    int nsugg;
+    struct ver_suggestion sugg[VER_MAX_SUGGEST];
+};
+
+struct ver_auditor;
+
+/* An auditor over index `ix` (borrowed; opened read-write so fetches are cached in it).
+ * Requires curl_global_init() in main(). `o` may be NULL; it is copied.
+ * On success *out is owned by the caller and freed with ver_auditor_free(). */
+int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
+                    struct err *err);
+void ver_auditor_free(struct ver_auditor *a);
+
+/* Audit every citation of `art` (from ver_extract). `path` is recorded in each result. On success
+ * *out is a new array of *n results in article order (free with ver_results_free). Per-citation
+ * problems become statuses, not errors; errors are ERR_NOMEM, ERR_SQLITE and the like. */
+int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *path,
+              struct ver_result **out, int *n, struct err *err);
+
+/* Check one claim against one source: `source` is an http(s) URL, or plain/HTML text when
+ * `is_text` (a file's contents). Fills *out (free with ver_results_free(out, 1)). */
+int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int is_text,
+               struct ver_result *out, struct err *err);
+
+void ver_results_free(struct ver_result *r, int n);
+
 #endif

@@ -1,0 +1,61 @@
+/* cli.h - the command line: each command's entry point and the shared printing helpers.
+ * The only place that prints or exits. */
+#ifndef VC_CLI_H
+#define VC_CLI_H
+
+#include <stdio.h>
+
+#include "err.h"
+
+struct idx;
+struct ret_hit;
+struct ver_result;
+struct json_t;
+
+/* The JSON of one query's hits: {"id", "query", "hits": [{"rank", "doc_id", "passage_id", "title",
+ * "url", "score", "text"}]} (id may be NULL: null). *out is owned by the caller (json_decref). */
+int cli_hits_json(struct idx *ix, const char *id, const char *query, const struct ret_hit *hits, int n,
+                  struct json_t **out, struct err *err);
+/* The JSON of one audited citation (see vericite audit --help); NULL when out of memory. */
+struct json_t *cli_result_json(const struct ver_result *r);
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_BELOW = 3 };
+
+int cmd_index(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+
+/* Print "vericite: <message>" to stderr and return CLI_FAIL (or CLI_USAGE for ERR_ARG). */
+int cli_fail(const struct err *err);
+/* Print "vericite: <printf message>" and a hint to run --help; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a positive int option value or print a usage error. Returns 0 on success. */
+int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi, int *out);
+int cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi, double *out);
+
+/* Write at most `width` display columns of UTF-8 `s` to f, with "…" when cut, padded with spaces
+ * to exactly `width` when pad is nonzero. Newlines and tabs print as spaces. */
+void cli_put_cell(FILE *f, const char *s, int width, int pad);
+
+/* Seconds from a monotonic clock. */
+double cli_now(void);
+
+/* Progress on stderr, only when stderr is a terminal; at most 4 updates a second. */
+struct cli_progress {
+    int tty;
+    double start, last;
+};
+void cli_progress_init(struct cli_progress *p);
+/* `done` items of `total` (0: unknown); bytes for the ETA when known. */
+void cli_progress_update(struct cli_progress *p, const char *what, long done, double frac);
+void cli_progress_end(struct cli_progress *p);
+
+#endif

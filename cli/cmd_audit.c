@@ -1,0 +1,522 @@
+/* cmd_audit.c - `vericite audit` (every citation of articles), `vericite verify` (one claim, one
+ * source) and `vericite train-verifier`; JSON Lines, a terminal table, and an HTML report. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "corpus/corpus.h"
+#include "index/idx.h"
+#include "verify/ver.h"
+
+#define AUDIT_MAX_FILE (16u << 20)
+
+/* ---------------------------------------------------------------- reading inputs */
+
+static int read_all(const char *path, struct buf *out, struct err *err)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t r;
+    int rc = ERR_OK;
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (out->len + r > AUDIT_MAX_FILE) {
+            rc = err_set(err, ERR_LIMIT, "%s: larger than %u MiB", path, AUDIT_MAX_FILE >> 20);
+            break;
+        }
+        if (buf_append(out, chunk, r)) {
+            rc = err_set(err, ERR_NOMEM, "%s", path);
+            break;
+        }
+    }
+    if (!rc && ferror(f)) rc = err_set(err, ERR_IO, "%s: read error", path);
+    if (f != stdin) fclose(f);
+    if (!rc && !out->data) buf_puts(out, "");
+    if (!rc && !corpus_utf8_valid(out->data, out->len, NULL))
+        rc = err_set(err, ERR_UTF8, "%s: not valid UTF-8 text", path);
+    return rc;
+}
+
+/* The article title from a file name: "Mozilla-Firefox.txt" -> "Mozilla Firefox". */
+static void title_from_path(const char *path, char *out, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    /* a leading "NNN-" ordering prefix is not part of the title */
+    const char *d = b;
+    while (*d >= '0' && *d <= '9') d++;
+    if (d > b && *d == '-' && d[1]) b = d + 1;
+    snprintf(out, n, "%s", b);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out) *dot = '\0';
+    for (char *p = out; *p; p++)
+        if (*p == '_') *p = ' ';
+}
+
+/* ---------------------------------------------------------------- output */
+
+static int cmp_worst(const void *x, const void *y)
+{
+    const struct ver_result *a = *(const struct ver_result *const *)x, *b = *(const struct ver_result *const *)y;
+    if (a->status != b->status) return a->status - b->status;
+    return (a->score > b->score) - (a->score < b->score);
+}
+
+static const char *status_color(int st)
+{
+    switch (st) {
+    case VER_ST_SUPPORTED: return "\033[32m";
+    case VER_ST_WEAK: return "\033[33m";
+    case VER_ST_UNSUPPORTED: return "\033[31m";
+    default: return "\033[35m";
+    }
+}
+
+static void print_table(struct ver_result **rs, size_t n, int color)
+{
+    printf("%-11s  %5s  %4s  %-44s  %s\n", "verdict", "score", "ref", "claim", "cited source");
+    for (size_t i = 0; i < n; i++) {
+        const struct ver_result *r = rs[i];
+        if (color) fputs(status_color(r->status), stdout);
+        printf("%-11s", ver_status_name(r->status));
+        if (color) fputs("\033[0m", stdout);
+        printf("  %5.2f  %4d  ", r->score, r->ref);
+        cli_put_cell(stdout, r->claim, 44, 1);
+        fputs("  ", stdout);
+        cli_put_cell(stdout, r->url[0] ? r->url : (r->title[0] ? r->title : "(no source)"), 50, 0);
+        fputc('\n', stdout);
+        if (r->detail[0]) printf("%-11s  %5s  %4s  why: %s\n", "", "", "", r->detail);
+        if (r->evidence[0] && r->status != VER_ST_SUPPORTED) {
+            printf("%-11s  %5s  %4s  evidence: ", "", "", "");
+            cli_put_cell(stdout, r->evidence, 90, 0);
+            fputc('\n', stdout);
+        }
+        for (int j = 0; j < r->nsugg; j++) {
+            printf("%-11s  %5s  %4s  suggest %.2f: ", "", "", "", r->sugg[j].score);
+            cli_put_cell(stdout, r->sugg[j].url[0] ? r->sugg[j].url : r->sugg[j].doc_id, 60, 0);
+            fputc('\n', stdout);
+            printf("%-11s  %5s  %4s    \"", "", "", "");
+            cli_put_cell(stdout, r->sugg[j].evidence, 86, 0);
+            fputs("\"\n", stdout);
+        }
+    }
+}
+
+static void html_esc(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && s[i]; i++) {
+        switch (s[i]) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(s[i], f);
+        }
+    }
+}
+
+/* The evidence with the matched claim words in <mark>. */
+static void html_evidence(FILE *f, const struct ver_result *r)
+{
+    size_t at = 0, len = strlen(r->evidence);
+    for (int i = 0; i < r->nmatch; i++) {
+        if (r->match[i].start < at || r->match[i].end > len) continue;
+        html_esc(f, r->evidence + at, r->match[i].start - at);
+        fputs("<mark>", f);
+        html_esc(f, r->evidence + r->match[i].start, r->match[i].end - r->match[i].start);
+        fputs("</mark>", f);
+        at = r->match[i].end;
+    }
+    html_esc(f, r->evidence + at, len - at);
+}
+
+static int write_html(const char *path, struct ver_result **rs, size_t n, struct err *err)
+{
+    struct buf tmp = {0};
+    buf_printf(&tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp.data, "w");
+    if (!f) {
+        int rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
+        buf_cleanup(&tmp);
+        return rc;
+    }
+    int counts[VER_ST_SUPPORTED + 1] = {0};
+    for (size_t i = 0; i < n; i++) counts[rs[i]->status]++;
+    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>vericite citation audit</title>\n<style>\n"
+          "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
+          "h1{font-size:1.4em} .sum span{display:inline-block;margin-right:1em}\n"
+          ".cite{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.6em 1em;margin:1em 0}\n"
+          ".supported{border-left-color:#2a9d3a} .weak{border-left-color:#d9a400}\n"
+          ".unsupported{border-left-color:#c62828} .dead,.unreachable,.no-text,.no-url{border-left-color:#7b1fa2}\n"
+          ".v{font-weight:600;text-transform:uppercase;font-size:.85em} .meta{color:#666;font-size:.9em}\n"
+          ".ev{background:#f7f7f7;padding:.4em .6em;border-radius:3px} mark{background:#ffe27a}\n"
+          ".sug{margin:.4em 0 .4em 1.5em} code{font-size:.85em;word-break:break-all;color:#444}\n"
+          "</style></head><body>\n<h1>Citation audit</h1>\n<p class=\"sum\">",
+          f);
+    fprintf(f, "<span>%zu citations</span>", n);
+    for (int s = 0; s <= VER_ST_SUPPORTED; s++)
+        if (counts[s]) fprintf(f, "<span class=\"%s\">%s: %d</span>", ver_status_name(s), ver_status_name(s), counts[s]);
+    fputs("</p>\n<p class=\"meta\">Worst first. Evidence is the best passage of the cited source; "
+          "highlighted words are the claim's.</p>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const struct ver_result *r = rs[i];
+        fprintf(f, "<div class=\"cite %s\"><div><span class=\"v\">%s</span> &middot; score %.2f &middot; ",
+                ver_status_name(r->status), ver_status_name(r->status), r->score);
+        html_esc(f, r->article_title[0] ? r->article_title : r->article, (size_t)-1);
+        if (r->section[0] && strcmp(r->section, r->article_title)) {
+            fputs(" &rsaquo; ", f);
+            html_esc(f, r->section, (size_t)-1);
+        }
+        fprintf(f, " &middot; ref %d</div>\n<p>", r->ref);
+        html_esc(f, r->claim, (size_t)-1);
+        fputs("</p>\n<div class=\"meta\">cited: ", f);
+        if (r->url[0]) {
+            fputs("<a href=\"", f);
+            html_esc(f, r->url, (size_t)-1);
+            fputs("\">", f);
+            html_esc(f, r->title[0] ? r->title : r->url, (size_t)-1);
+            fputs("</a>", f);
+        } else {
+            html_esc(f, r->title[0] ? r->title : "(no source)", (size_t)-1);
+        }
+        if (r->source[0]) fprintf(f, " (text from the %s)", r->source);
+        if (r->detail[0]) {
+            fputs(" &mdash; ", f);
+            html_esc(f, r->detail, (size_t)-1);
+        }
+        fputs("</div>\n", f);
+        if (r->evidence[0]) {
+            fputs("<p class=\"ev\">", f);
+            html_evidence(f, r);
+            fputs("</p>\n", f);
+        }
+        for (int j = 0; j < r->nsugg; j++) {
+            fprintf(f, "<div class=\"sug\">suggested (score %.2f): <a href=\"", r->sugg[j].score);
+            html_esc(f, r->sugg[j].url, (size_t)-1);
+            fputs("\">", f);
+            html_esc(f, r->sugg[j].title[0] ? r->sugg[j].title : r->sugg[j].doc_id, (size_t)-1);
+            fputs("</a><div class=\"ev\">", f);
+            html_esc(f, r->sugg[j].evidence, (size_t)-1);
+            fputs("</div><code>", f);
+            html_esc(f, r->sugg[j].cite, (size_t)-1);
+            fputs("</code></div>\n", f);
+        }
+        fputs("</div>\n", f);
+    }
+    fputs("<p class=\"meta\">Made by vericite.</p></body></html>\n", f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp.data, path) != 0) {
+        unlink(tmp.data);
+        buf_cleanup(&tmp);
+        return err_set(err, ERR_IO, "%s: cannot write the report", path);
+    }
+    buf_cleanup(&tmp);
+    return ERR_OK;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static const char audit_help[] =
+    "usage: vericite audit --db DIR [options] ARTICLE...\n"
+    "\n"
+    "Check every citation of each ARTICLE: get the cited source (the corpus document with the same\n"
+    "URL, else the fetch cache in DIR, else the web), score how well it supports the sentence, and\n"
+    "suggest better sources from the corpus for the ones that fail.\n"
+    "\n"
+    "ARTICLE is a wikitext file (<ref>, cite templates, {{sfn}}, {{citation needed}}), Markdown\n"
+    "(footnotes [^n], inline links), or claims JSON Lines {\"claim\",\"url\",\"title\"}; `-` reads\n"
+    "stdin. The format comes from the extension (.wiki .md .jsonl) or, for .txt and stdin, the content.\n"
+    "\n"
+    "verdicts: supported, weak, unsupported (by the verifier's score), dead (404/410),\n"
+    "unreachable (network error, timeout, refused address, --offline), no-text (empty, PDF,\n"
+    "image), no-url (no URL and no corpus match, or {{citation needed}}).\n"
+    "\n"
+    "options:\n"
+    "  --db DIR           the index (corpus for suggestions, and the fetch cache)\n"
+    "  --json             one JSON object per citation (JSON Lines)\n"
+    "  --html FILE        also write a self-contained HTML report\n"
+    "  --offline          never fetch: corpus and cached pages only\n"
+    "  --refresh          fetch again even when a page is cached\n"
+    "  --allow-private    allow URLs on loopback/private addresses (refused by default)\n"
+    "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
+    "  --suggest MODE     failing (default), all, none\n"
+    "  --fail-under S     exit 3 when any citation scores below S (0..1)\n"
+    "  --timeout MS       per-page fetch time limit (default 20000)\n"
+    "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "  --title T          the article title (default: from the file name)\n"
+    "\n"
+    "examples:\n"
+    "  vericite audit --db docs-idx article.wiki\n"
+    "  vericite audit --db docs-idx --offline --html report.html --fail-under 0.3 *.wiki\n"
+    "  vericite audit --db docs-idx --json article.md | jq 'select(.verdict != \"supported\")'\n";
+
+enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
+       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST };
+
+static const struct option audit_longopts[] = {
+    {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
+    {"html", required_argument, 0, A_HTML},      {"offline", no_argument, 0, A_OFFLINE},
+    {"refresh", no_argument, 0, A_REFRESH},      {"allow-private", no_argument, 0, A_PRIVATE},
+    {"suggest", required_argument, 0, A_SUGGEST}, {"fail-under", required_argument, 0, A_FAIL},
+    {"timeout", required_argument, 0, A_TIMEOUT}, {"model", required_argument, 0, A_MODEL},
+    {"title", required_argument, 0, A_TITLE},    {"claim", required_argument, 0, A_CLAIM},
+    {"source", required_argument, 0, A_SOURCE},  {"allow-host", required_argument, 0, A_HOST},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+#define AUDIT_MAX_HOSTS 16
+
+struct audit_args {
+    const char *db, *html, *title, *claim, *source;
+    const char *hosts[AUDIT_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
+    int nhosts;
+    struct ver_audit_opts vo;
+    int json;
+    double fail_under;
+};
+
+static int parse_audit(const char *cmd, const char *help, int argc, char **argv, struct audit_args *a)
+{
+    int c, ms = 0;
+    optind = 1;
+    a->fail_under = -1;
+    while ((c = getopt_long(argc, argv, "h", audit_longopts, NULL)) != -1) {
+        switch (c) {
+        case A_DB: a->db = optarg; break;
+        case A_JSON: a->json = 1; break;
+        case A_HTML: a->html = optarg; break;
+        case A_OFFLINE: a->vo.offline = 1; break;
+        case A_REFRESH: a->vo.refresh = 1; break;
+        case A_PRIVATE: a->vo.allow_private = 1; break;
+        case A_SUGGEST:
+            if (!strcmp(optarg, "failing")) a->vo.suggest = VER_SUGGEST_FAILING;
+            else if (!strcmp(optarg, "all")) a->vo.suggest = VER_SUGGEST_ALL;
+            else if (!strcmp(optarg, "none")) a->vo.suggest = VER_SUGGEST_NONE;
+            else return cli_usage(cmd, "unknown --suggest '%s' (failing, all, none)", optarg);
+            break;
+        case A_FAIL:
+            if (cli_double(cmd, "--fail-under", optarg, 0, 1, &a->fail_under)) return CLI_USAGE;
+            break;
+        case A_TIMEOUT:
+            if (cli_int(cmd, "--timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
+            a->vo.fetch_timeout_ms = ms;
+            break;
+        case A_MODEL: a->vo.model_path = optarg; break;
+        case A_TITLE: a->title = optarg; break;
+        case A_CLAIM: a->claim = optarg; break;
+        case A_SOURCE: a->source = optarg; break;
+        case A_HOST:
+            if (a->nhosts >= AUDIT_MAX_HOSTS) return cli_usage(cmd, "at most %d --allow-host", AUDIT_MAX_HOSTS);
+            a->hosts[a->nhosts++] = optarg;
+            a->vo.allow_hosts = a->hosts;
+            break;
+        case 'h': fputs(help, stdout); return CLI_OK;
+        default: return cli_usage(cmd, "unknown option");
+        }
+    }
+    if (!a->db) return cli_usage(cmd, "--db DIR is required");
+    return -1;
+}
+
+/* Print all results of a run and decide the exit code. */
+static int report(struct audit_args *a, struct ver_result **all, size_t n, struct err *err)
+{
+    if (a->json) {
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = cli_result_json(all[i]);
+            if (!o) return err_set(err, ERR_NOMEM, "json");
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(o);
+        }
+    }
+    qsort(all, n, sizeof *all, cmp_worst);
+    if (!a->json) {
+        if (n == 0) printf("no citations found\n");
+        else print_table(all, n, isatty(1) && !getenv("NO_COLOR"));
+    }
+    int rc = a->html ? write_html(a->html, all, n, err) : ERR_OK;
+    if (rc) return rc;
+    int counts[VER_ST_SUPPORTED + 1] = {0};
+    for (size_t i = 0; i < n; i++) counts[all[i]->status]++;
+    fprintf(stderr, "%zu citations:", n);
+    for (int s = VER_ST_SUPPORTED; s >= 0; s--)
+        if (counts[s]) fprintf(stderr, " %d %s", counts[s], ver_status_name(s));
+    fprintf(stderr, "%s%s\n", a->html ? "; report: " : "", a->html ? a->html : "");
+    return ERR_OK;
+}
+
+static int below(const struct audit_args *a, struct ver_result **all, size_t n)
+{
+    if (a->fail_under < 0) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i]->score < a->fail_under) return 1;
+    return 0;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    struct audit_args a = {0};
+    int rc = parse_audit("audit", audit_help, argc, argv, &a);
+    if (rc >= 0) return rc;
+    if (optind >= argc) return cli_usage("audit", "give at least one ARTICLE (a file, or - for stdin)");
+    struct err err = {0};
+    struct idx *ix = NULL;
+    struct ver_auditor *au = NULL;
+    struct ver_extractor *x = NULL;
+    struct ver_result **all = NULL;
+    struct ver_result **chunks = NULL;
+    int *chunk_n = NULL, nchunks = 0;
+    size_t n = 0, cap = 0;
+    struct buf text = {0};
+    if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
+    if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;
+    if ((rc = ver_extractor_new(&x, &err))) goto out;
+    chunks = calloc((size_t)(argc - optind), sizeof *chunks);
+    chunk_n = calloc((size_t)(argc - optind), sizeof *chunk_n);
+    if (!chunks || !chunk_n) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
+    for (int i = optind; i < argc; i++) {
+        const char *path = argv[i];
+        buf_reset(&text);
+        if ((rc = read_all(path, &text, &err))) goto out;
+        enum ver_format fmt = VER_FMT_AUTO;
+        const char *ext = strrchr(path, '.');
+        if (ext && (!strcmp(ext, ".wiki") || !strcmp(ext, ".wikitext"))) fmt = VER_FMT_WIKITEXT;
+        else if (ext && (!strcmp(ext, ".md") || !strcmp(ext, ".markdown"))) fmt = VER_FMT_MARKDOWN;
+        else if (ext && !strcmp(ext, ".jsonl")) fmt = VER_FMT_CLAIMS;
+        char title[512];
+        if (a.title) snprintf(title, sizeof title, "%s", a.title);
+        else if (!strcmp(path, "-")) title[0] = '\0';
+        else title_from_path(path, title, sizeof title);
+        struct ver_article *art = NULL;
+        if ((rc = ver_extractor_run(x, &art, text.data, text.len, fmt, title, &err))) {
+            err_prefix(&err, "%s", path);
+            goto out;
+        }
+        struct ver_result *res = NULL;
+        int nr = 0;
+        if (isatty(2) && !a.json)
+            fprintf(stderr, "auditing %s: %d claims...\n", path, art->nclaims);
+        rc = ver_audit(au, art, path, &res, &nr, &err);
+        ver_article_free(art);
+        if (rc) {
+            err_prefix(&err, "%s", path);
+            goto out;
+        }
+        chunks[nchunks] = res;
+        chunk_n[nchunks++] = nr;
+        if (n + (size_t)nr > cap) {
+            cap = (n + (size_t)nr) * 2 + 16;
+            struct ver_result **p = realloc(all, cap * sizeof *p);
+            if (!p) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
+            all = p;
+        }
+        for (int j = 0; j < nr; j++) all[n++] = &res[j];
+    }
+    if ((rc = report(&a, all, n, &err))) goto out;
+    if (below(&a, all, n)) rc = -1;
+out:
+    for (int i = 0; i < nchunks; i++) {
+        ver_results_free(chunks[i], chunk_n[i]);
+        free(chunks[i]);
+    }
+    free(chunks);
+    free(chunk_n);
+    free(all);
+    buf_cleanup(&text);
+    ver_extractor_free(x);
+    ver_auditor_free(au);
+    idx_close(ix);
+    if (rc == -1) return CLI_BELOW;
+    return rc ? cli_fail(&err) : CLI_OK;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+static const char verify_help[] =
+    "usage: vericite verify --db DIR --claim TEXT --source URL_OR_FILE [--json] [options]\n"
+    "\n"
+    "Score how well one source supports one claim, show the best evidence passage, and suggest\n"
+    "better sources from the corpus when it fails. SOURCE is an http(s) URL (the corpus copy or\n"
+    "the cache is used when there is one) or a local text/HTML file.\n"
+    "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under.\n"
+    "\n"
+    "example:\n"
+    "  vericite verify --db docs-idx --claim \"WAL mode lets readers and writers run concurrently\" \\\n"
+    "                  --source https://www.sqlite.org/wal.html\n";
+
+int cmd_verify(int argc, char **argv)
+{
+    struct audit_args a = {0};
+    int rc = parse_audit("verify", verify_help, argc, argv, &a);
+    if (rc >= 0) return rc;
+    if (!a.claim || !a.source) return cli_usage("verify", "--claim TEXT and --source URL_OR_FILE are required");
+    struct err err = {0};
+    struct idx *ix = NULL;
+    struct ver_auditor *au = NULL;
+    struct ver_result r = {0};
+    struct buf text = {0};
+    int have = 0;
+    int is_url = !strncmp(a.source, "http://", 7) || !strncmp(a.source, "https://", 8);
+    if (!is_url && (rc = read_all(a.source, &text, &err))) goto out;
+    if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
+    if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;
+    if ((rc = ver_verify(au, a.claim, is_url ? a.source : text.data, !is_url, &r, &err))) goto out;
+    have = 1;
+    if (!is_url) {
+        free(r.url);
+        r.url = strdup(a.source);
+    }
+    struct ver_result *one = &r;
+    if ((rc = report(&a, &one, 1, &err))) goto out;
+    if (below(&a, &one, 1)) rc = -1;
+out:
+    if (have) ver_results_free(&r, 1);
+    buf_cleanup(&text);
+    ver_auditor_free(au);
+    idx_close(ix);
+    if (rc == -1) return CLI_BELOW;
+    return rc ? cli_fail(&err) : CLI_OK;
+}
+
+/* ---------------------------------------------------------------- train-verifier */
+
+static const char train_help[] =
+    "usage: vericite train-verifier [DATA_DIR] [OUT]\n"
+    "\n"
+    "Fit the support model (logistic regression over lexical, number, date and name agreement\n"
+    "features of the best source window) on the labelled sets in DATA_DIR (default\n"
+    "../shared/data: WiCE dev with 30% of claims held out, Citation-Integrity train; wrong-page\n"
+    "negatives made by pairing claims with other claims' sources), print held-out metrics, and\n"
+    "write the model to OUT (default verify/verifier-model.txt, the file built into vericite).\n";
+
+int cmd_train(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(train_help, stdout);
+        return CLI_OK;
+    }
+    if (argc > 3) return cli_usage("train-verifier", "too many arguments");
+    const char *data = argc > 1 ? argv[1] : "../shared/data";
+    const char *out = argc > 2 ? argv[2] : "verify/verifier-model.txt";
+    struct err err = {0};
+    struct ver_train_report rep;
+    double t = cli_now();
+    int rc = ver_train(data, out, &rep, &err);
+    if (rc) return cli_fail(&err);
+    printf("trained on %d pairs in %.1f s; wrote %s\n", rep.n_train, cli_now() - t, out);
+    printf("held-out WiCE (%d pairs): AUC true vs wrong page %.4f, 3-way accuracy %.4f, "
+           "supported F1 %.4f, number-swap drop %.4f\n",
+           rep.n_heldout, rep.wice_auc, rep.wice_acc, rep.wice_supported_f1, rep.wice_swap_drop);
+    printf("Citation-Integrity dev: macro-F1 %.4f, SUPPORT F1 %.4f, wrong-source AUC %.4f\n",
+           rep.ci_macro_f1, rep.ci_support_f1, rep.ci_wrong_auc);
+    printf("thresholds: supported >= %.2f, weak >= %.2f\n", rep.t_supported, rep.t_weak);
+    return CLI_OK;
+}

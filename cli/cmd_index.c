@@ -1,0 +1,323 @@
+/* cmd_index.c - `vericite index`, `remove` and `stats`: build and inspect an index. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "corpus/corpus.h"
+#include "index/idx.h"
+
+static const char index_help[] =
+    "usage: vericite index --db DIR [options] INPUT...\n"
+    "\n"
+    "Read documents from each INPUT, split them into passages and add them to the index in DIR\n"
+    "(created when missing). Running it again adds new documents, replaces changed ones (same id,\n"
+    "different content) and skips unchanged ones, so re-running after an interruption resumes.\n"
+    "\n"
+    "INPUT is detected by its kind (or set with --format):\n"
+    "  FILE.jsonl        JSON Lines / BEIR corpus: {\"_id\" or \"id\", \"title\", \"text\" or \"contents\",\n"
+    "                    \"url\"}; SciFact-style \"abstract\" sentence arrays are joined\n"
+    "  FOLDER/           walked recursively: .txt .md .html .htm .wiki (HTML reduced to its text,\n"
+    "                    its <title> as title); the id is the path relative to FOLDER\n"
+    "  DUMP.xml[.bz2]    MediaWiki XML export or dump, streamed page by page (articles only)\n"
+    "\n"
+    "options:\n"
+    "  --db DIR              index folder (required)\n"
+    "  --format F            auto (default), jsonl, dir, mwxml\n"
+    "  --url-prefix URL      folders: each document's url is URL + its relative path\n"
+    "  --passage-words N     words per passage for a new index (default 100)\n"
+    "  --skip-bad            skip malformed records (counted in the summary) instead of stopping\n"
+    "  --commit-every N      commit every N documents (default: one transaction for the run, so a\n"
+    "                        bad record leaves the index unchanged; with N, work already committed\n"
+    "                        stays and a re-run resumes after it)\n"
+    "  -q, --quiet           no progress and no summary\n"
+    "\n"
+    "dense vectors (recorded in the index; queries always use the same embedder):\n"
+    "  --embedder E          static (default for a new index: GloVe word vectors with SIF\n"
+    "                        weights, offline), http (an OpenAI-compatible /v1/embeddings\n"
+    "                        service), none (BM25 only)\n"
+    "  --vectors FILE        static: a vectors file from `vericite model import` (default:\n"
+    "                        ~/.cache/vericite/glove-100d.vcvec, installed by `make model`)\n"
+    "  --embed-url URL       http: the endpoint, e.g. http://127.0.0.1:11434/v1/embeddings\n"
+    "  --embed-model NAME    http: the model name (API key from $VERICITE_EMBED_KEY)\n"
+    "  --faiss FACTORY       FAISS index type (default: exact below 200,000 vectors, IVF+SQ8 above)\n"
+    "  --reembed             embed every passage again (to switch embedder or vectors)\n"
+    "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
+    "\n"
+    "examples:\n"
+    "  vericite index --db scifact-idx ../shared/data/scifact/corpus.jsonl\n"
+    "  vericite index --db docs-idx --url-prefix https://www.sqlite.org/ /usr/share/doc/sqlite3/\n"
+    "  vericite index --db wiki-idx enwiki-latest-pages-articles1.xml.bz2 --commit-every 10000\n";
+
+static void embed_progress(void *ctx, long done, long total)
+{
+    cli_progress_update(ctx, "passages embedded", done, total > 0 ? (double)done / (double)total : 0);
+}
+
+int cmd_index(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, 0, 'd'},        {"format", required_argument, 0, 'f'},
+        {"url-prefix", required_argument, 0, 'u'}, {"passage-words", required_argument, 0, 'w'},
+        {"skip-bad", no_argument, 0, 's'},         {"commit-every", required_argument, 0, 'c'},
+        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"embedder", required_argument, 0, 'E'},   {"vectors", required_argument, 0, 'V'},
+        {"embed-url", required_argument, 0, 'U'},  {"embed-model", required_argument, 0, 'M'},
+        {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
+        {"sync-vectors", no_argument, 0, 'S'},     {0, 0, 0, 0}};
+    const char *db = NULL;
+    struct corpus_opts co = {0};
+    struct idx_opts io = {.create = 1};
+    struct idx_vec_opts vo = {0};
+    int commit_every = 0, quiet = 0, sync_only = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'f':
+            if (!strcmp(optarg, "auto")) co.format = CORPUS_AUTO;
+            else if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "beir")) co.format = CORPUS_JSONL;
+            else if (!strcmp(optarg, "dir")) co.format = CORPUS_DIR;
+            else if (!strcmp(optarg, "mwxml") || !strcmp(optarg, "xml")) co.format = CORPUS_MWXML;
+            else return cli_usage("index", "unknown --format '%s' (auto, jsonl, dir, mwxml)", optarg);
+            break;
+        case 'u': co.url_prefix = optarg; break;
+        case 'w':
+            if (cli_int("index", "--passage-words", optarg, 10, 10000, &io.passage_words)) return CLI_USAGE;
+            break;
+        case 's': co.skip_bad = 1; break;
+        case 'c':
+            if (cli_int("index", "--commit-every", optarg, 1, 100000000, &commit_every)) return CLI_USAGE;
+            break;
+        case 'q': quiet = 1; break;
+        case 'E':
+            if (strcmp(optarg, "static") && strcmp(optarg, "http") && strcmp(optarg, "none"))
+                return cli_usage("index", "unknown --embedder '%s' (static, http, none)", optarg);
+            vo.embedder = optarg;
+            break;
+        case 'V': vo.vectors = optarg; break;
+        case 'U': vo.url = optarg; break;
+        case 'M': vo.model = optarg; break;
+        case 'F': vo.faiss = optarg; break;
+        case 'R': vo.reembed = 1; break;
+        case 'S': sync_only = 1; break;
+        case 'h': fputs(index_help, stdout); return CLI_OK;
+        default: return cli_usage("index", "unknown option");
+        }
+    }
+    if (!db) return cli_usage("index", "--db DIR is required");
+    if (optind >= argc && !sync_only && !vo.reembed)
+        return cli_usage("index", "give at least one INPUT (file or folder)");
+
+    struct err err = {0};
+    struct idx *ix = NULL;
+    struct corpus_reader *rd = NULL;
+    long added = 0, replaced = 0, unchanged = 0, skipped = 0, since_commit = 0, docs = 0;
+    int rc, committed = 0;
+    double t0 = cli_now();
+    struct cli_progress prog;
+    cli_progress_init(&prog);
+    if (quiet) prog.tty = 0;
+
+    /* open every input first, so a missing path fails before any work */
+    for (int i = optind; i < argc; i++) {
+        if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
+        corpus_close(rd);
+        rd = NULL;
+    }
+    if ((rc = idx_open(&ix, db, &io, &err))) goto fail;
+    if ((rc = idx_begin(ix, &err))) goto fail;
+    if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
+    for (int i = optind; i < argc; i++) {
+        if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
+        long docs_before = docs;
+        for (;;) {
+            struct corpus_doc d;
+            int has = 0;
+            if ((rc = corpus_next(rd, &d, &has, &err))) goto fail;
+            if (!has) break;
+            int res = 0;
+            if ((rc = idx_add(ix, &d, &res, &err))) {
+                err_prefix(&err, "%s:%ld: document '%s'", d.source, d.line, d.id);
+                goto fail;
+            }
+            docs++;
+            added += res == IDX_ADDED;
+            replaced += res == IDX_REPLACED;
+            unchanged += res == IDX_UNCHANGED;
+            if (commit_every && ++since_commit >= commit_every) {
+                if ((rc = idx_vec_sync(ix, NULL, NULL, &err)) || (rc = idx_commit(ix, &err)) ||
+                    (rc = idx_begin(ix, &err)))
+                    goto fail;
+                since_commit = 0;
+            }
+            uint64_t done = 0, total = 0;
+            corpus_progress(rd, &done, &total);
+            cli_progress_update(&prog, "documents", docs, total ? (double)done / (double)total : 0);
+        }
+        if (docs == docs_before && corpus_skipped(rd, NULL) == 0) {
+            rc = err_set(&err, ERR_PARSE, "%s: no documents in this input (empty file or folder?)", argv[i]);
+            goto fail;
+        }
+        skipped += corpus_skipped(rd, NULL);
+        const char *first = NULL;
+        if (corpus_skipped(rd, &first) > 0 && first && !quiet)
+            fprintf(stderr, "vericite: skipped %ld bad record(s) in %s; first: %s\n",
+                    corpus_skipped(rd, NULL), argv[i], first);
+        corpus_close(rd);
+        rd = NULL;
+    }
+    cli_progress_end(&prog);
+    double tv = cli_now();
+    if ((rc = idx_vec_sync(ix, embed_progress, &prog, &err))) goto fail;
+    if ((rc = idx_commit(ix, &err))) goto fail;
+    cli_progress_end(&prog);
+    committed = 1;
+    if ((rc = idx_vec_publish(ix, &err))) goto fail;
+    tv = cli_now() - tv;
+    if (!quiet) {
+        struct idx_stats st;
+        double el = cli_now() - t0;
+        if (idx_stats(ix, &st, &err) == ERR_OK)
+            fprintf(stderr,
+                    "indexed %ld documents in %.2f s (%.0f docs/s; vectors %.2f s): %ld added, "
+                    "%ld replaced, %ld unchanged, %ld skipped; index %s now has %lld documents, "
+                    "%lld passages\n",
+                    docs, el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
+                    (long long)st.docs, (long long)st.passages);
+    }
+    idx_close(ix);
+    return CLI_OK;
+fail:
+    cli_progress_end(&prog);
+    corpus_close(rd);
+    idx_close(ix); /* rolls back the open transaction */
+    cli_fail(&err);
+    if (committed && !quiet)
+        fprintf(stderr, "vericite: the documents were committed; %s/%s is out of step: run "
+                        "vericite index --db %s --sync-vectors\n", db, IDX_VEC_FILE, db);
+    else if (ix && !quiet)
+        fprintf(stderr, "vericite: index %s left as it was before this run%s\n", db,
+                commit_every ? " (except batches already committed)" : "");
+    return CLI_FAIL;
+}
+
+static const char remove_help[] =
+    "usage: vericite remove --db DIR ID...\n"
+    "\n"
+    "Delete documents (their passages, FTS5 rows and postings) by the ids they were indexed with.\n"
+    "All in one transaction. Exits 1 when an id is not in the index (nothing is removed then).\n"
+    "\n"
+    "example:\n"
+    "  vericite remove --db scifact-idx 4983 5836\n";
+
+int cmd_remove(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *db = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'd') db = optarg;
+        else if (c == 'h') { fputs(remove_help, stdout); return CLI_OK; }
+        else return cli_usage("remove", "unknown option");
+    }
+    if (!db) return cli_usage("remove", "--db DIR is required");
+    if (optind >= argc) return cli_usage("remove", "give at least one document ID");
+    struct err err = {0};
+    struct idx *ix = NULL;
+    int rc = idx_open(&ix, db, NULL, &err);
+    if (!rc) rc = idx_begin(ix, &err);
+    for (int i = optind; i < argc && !rc; i++) {
+        int found = 0;
+        rc = idx_remove(ix, argv[i], &found, &err);
+        if (!rc && !found) rc = err_set(&err, ERR_NOTFOUND, "%s: no document with id '%s' (nothing removed)", db, argv[i]);
+    }
+    if (!rc) rc = idx_commit(ix, &err);
+    if (!rc) rc = idx_vec_publish(ix, &err);
+    idx_close(ix);
+    if (rc) return cli_fail(&err);
+    fprintf(stderr, "removed %d document(s) from %s\n", argc - optind, db);
+    return CLI_OK;
+}
+
+static const char stats_help[] =
+    "usage: vericite stats --db DIR [--json]\n"
+    "\n"
+    "Print the index's counts, sizes and settings.\n";
+
+static void human(char *out, size_t n, int64_t bytes)
+{
+    if (bytes >= (1 << 30)) snprintf(out, n, "%.1f GiB", bytes / 1073741824.0);
+    else if (bytes >= (1 << 20)) snprintf(out, n, "%.1f MiB", bytes / 1048576.0);
+    else if (bytes >= 1024) snprintf(out, n, "%.1f KiB", bytes / 1024.0);
+    else snprintf(out, n, "%lld B", (long long)bytes);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"db", required_argument, 0, 'd'},
+                                             {"json", no_argument, 0, 'j'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    const char *db = NULL;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'd') db = optarg;
+        else if (c == 'j') json = 1;
+        else if (c == 'h') { fputs(stats_help, stdout); return CLI_OK; }
+        else return cli_usage("stats", "unknown option");
+    }
+    if (!db) return cli_usage("stats", "--db DIR is required");
+    struct err err = {0};
+    struct idx *ix = NULL;
+    struct idx_opts io = {.readonly = 1};
+    struct idx_stats st;
+    int64_t vdb = 0, vfaiss = -1;
+    const char *vdesc = "";
+    char vdesc_copy[200] = "";
+    int rc = idx_open(&ix, db, &io, &err);
+    if (!rc) rc = idx_stats(ix, &st, &err);
+    if (!rc) rc = idx_vec_status(ix, &vdb, &vfaiss, &vdesc, &err);
+    if (!rc) snprintf(vdesc_copy, sizeof vdesc_copy, "%s", vdesc);
+    idx_close(ix);
+    if (rc) return cli_fail(&err);
+    int in_step = st.embedder[0] ? vfaiss == vdb : vfaiss <= 0;
+    if (json) {
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:s, s:I, s:I, s:b}", "db", db,
+                              "documents", (json_int_t)st.docs, "passages", (json_int_t)st.passages,
+                              "terms", (json_int_t)st.terms, "tokens", (json_int_t)st.total_tokens,
+                              "postings_bytes", (json_int_t)st.postings_bytes, "db_bytes",
+                              (json_int_t)st.db_bytes, "schema_version", st.schema_version,
+                              "passage_words", st.passage_words, "tokenizer", st.tokenizer,
+                              "embedder", st.embedder, "vectors", (json_int_t)vdb,
+                              "faiss_vectors", (json_int_t)vfaiss, "vectors_in_step", in_step);
+        if (o) {
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(o);
+        }
+        return CLI_OK;
+    }
+    char a[32], b[32];
+    human(a, sizeof a, st.db_bytes);
+    human(b, sizeof b, st.postings_bytes);
+    printf("index          %s\n", db);
+    printf("documents      %lld\n", (long long)st.docs);
+    printf("passages       %lld (about %d words each; %.1f tokens on average)\n", (long long)st.passages,
+           st.passage_words, st.passages ? (double)st.total_tokens / st.passages : 0.0);
+    printf("terms          %lld\n", (long long)st.terms);
+    printf("postings       %s\n", b);
+    printf("database       %s (index.db, WAL)\n", a);
+    printf("tokenizer      %s\n", st.tokenizer);
+    printf("embedder       %s\n", st.embedder[0] ? st.embedder : "none (BM25 only)");
+    if (st.embedder[0] || vfaiss >= 0)
+        printf("vectors        %lld in the database, %lld in %s%s\n", (long long)vdb, (long long)vfaiss,
+               vdesc_copy[0] ? vdesc_copy : IDX_VEC_FILE " (missing)",
+               in_step ? "" : "  OUT OF STEP: run vericite index --db DIR --sync-vectors");
+    printf("schema         version %d\n", st.schema_version);
+    return CLI_OK;
+}

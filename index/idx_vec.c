@@ -1,0 +1,769 @@
+/* idx_vec.c - the dense half of an index: which embedder built it, the passage vectors (stored in
+ * the vectors table, inside the same transactions as the passages), and vectors.faiss, a FAISS
+ * index derived from that table and kept in step after every commit.
+ *
+ * The table is the source of truth: vectors.faiss can always be rebuilt from it, so a crash
+ * between the SQLite commit and the FAISS rename loses nothing (the next write run, or
+ * `vericite index --sync-vectors`, rebuilds it; stats reports the disagreement meanwhile). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "idx_faiss.h"
+#include "idx_int.h"
+
+#define VEC_BATCH 256         /* passages embedded per call */
+#define VEC_PC_SAMPLE 10000   /* passages used to fit the common component */
+#define VEC_DEFAULT_NPROBE 32 /* IVF lists searched per query (recall@10 ~0.98 in make bench) */
+
+/* ---------------------------------------------------------------- small helpers */
+
+static int push_pid(int64_t **arr, size_t *n, size_t *cap, int64_t pid)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        int64_t *p = realloc(*arr, c * sizeof *p);
+        if (!p) return -1;
+        *arr = p;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = pid;
+    return 0;
+}
+
+void idx_vec_reset_tx(struct idx *ix)
+{
+    ix->n_vec_added = ix->n_vec_removed = 0;
+}
+
+void idx_vec_cleanup(struct idx *ix)
+{
+    idx_embedder_free(ix->emb);
+    ix->emb = NULL;
+    idx_faiss_free(ix->faiss);
+    ix->faiss = NULL;
+    free(ix->vec_added);
+    free(ix->vec_removed);
+    ix->vec_added = ix->vec_removed = NULL;
+}
+
+static char *setting(struct idx *ix, const char *key)
+{
+    char *v = NULL;
+    if (idx_setting_get(ix, key, &v, NULL) != ERR_OK) return NULL;
+    return v;
+}
+
+static int64_t setting_i64(struct idx *ix, const char *key)
+{
+    char *v = setting(ix, key);
+    int64_t n = v ? strtoll(v, NULL, 10) : 0;
+    free(v);
+    return n;
+}
+
+static int set_i64(struct idx *ix, const char *key, int64_t v, struct err *err)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%lld", (long long)v);
+    return idx_setting_set(ix, key, s, err);
+}
+
+static int state_get(struct idx *ix, const char *key, void **data, size_t *len, struct err *err)
+{
+    *data = NULL;
+    *len = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ix->db, "SELECT data FROM embed_state WHERE key=?", -1, &st, NULL) != SQLITE_OK)
+        return idx_sql_err(ix, err, "read embedder state");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = ERR_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(st, 0);
+        if (n > 0) {
+            *data = malloc((size_t)n);
+            if (!*data) rc = err_set(err, ERR_NOMEM, "embedder state");
+            else {
+                memcpy(*data, sqlite3_column_blob(st, 0), (size_t)n);
+                *len = (size_t)n;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int state_put(struct idx *ix, const char *key, const void *data, size_t len, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ix->db, "INSERT OR REPLACE INTO embed_state(key, data) VALUES(?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return idx_sql_err(ix, err, "write embedder state");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, data, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? ERR_OK : idx_sql_err(ix, err, "write embedder state");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int faiss_path(struct idx *ix, char *out, size_t n)
+{
+    return snprintf(out, n, "%s/%s", ix->dir, IDX_VEC_FILE) < (int)n ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- the embedder */
+
+/* Make the embedder described by kind/vectors/url/model (not yet checked against the index). */
+static int make_embedder(struct idx *ix, const char *kind, const char *vectors, const char *url,
+                         const char *model, struct idx_embedder **out, struct err *err)
+{
+    *out = NULL;
+    if (!strcmp(kind, "static")) {
+        struct buf def = {0};
+        int rc = ERR_OK;
+        if (!vectors || !*vectors) {
+            if ((rc = idx_vecfile_default_path(&def, err))) return rc;
+            vectors = def.data;
+            if (access(vectors, R_OK) != 0) {
+                rc = err_set(err, ERR_NOTFOUND,
+                             "%s: the default word vectors are not installed (run `make model`, or "
+                             "`vericite model import FILE` for your own, or index with --embedder none)",
+                             vectors);
+                buf_cleanup(&def);
+                return rc;
+            }
+        }
+        rc = idx_embed_static_new(out, vectors, NULL, err);
+        buf_cleanup(&def);
+        return rc;
+    }
+#ifdef IDX_HAVE_HTTP_EMBEDDER
+    if (!strcmp(kind, "http")) {
+        if (!url || !*url || !model || !*model)
+            return err_set(err, ERR_ARG, "the http embedder needs --embed-url URL and --embed-model NAME");
+        /* the dimension recorded in the index spares a probe request and checks every answer */
+        char *d = setting(ix, "embed_dim");
+        struct idx_http_opts ho = {.url = url, .model = model, .dim = d ? (int)strtol(d, NULL, 10) : 0};
+        free(d);
+        return idx_embed_http_new(out, &ho, err);
+    }
+#else
+    (void)url, (void)model;
+#endif
+    return err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, none)", kind);
+}
+
+/* Load the static embedder's corpus state (word counts, common component) into ix->emb. */
+static int load_static_state(struct idx *ix, struct err *err)
+{
+    void *counts = NULL, *total = NULL, *pc = NULL;
+    size_t nc = 0, nt = 0, np = 0;
+    int rc = state_get(ix, "sif_counts", &counts, &nc, err);
+    if (!rc) rc = state_get(ix, "sif_total", &total, &nt, err);
+    if (!rc) rc = state_get(ix, "sif_pc", &pc, &np, err);
+    const struct idx_vecfile *vf = idx_embed_static_vectors(ix->emb);
+    if (!rc && counts && total && nt == sizeof(uint64_t) &&
+        nc == (size_t)idx_vecfile_count(vf) * sizeof(uint64_t) && *(uint64_t *)total > 0)
+        rc = idx_embed_static_set_counts(ix->emb, counts, *(uint64_t *)total, err);
+    if (!rc && pc && np == (size_t)ix->emb->dim * sizeof(float))
+        rc = idx_embed_static_set_pc(ix->emb, pc, err);
+    free(counts);
+    free(total);
+    free(pc);
+    return rc;
+}
+
+/* Load the index's recorded embedder into ix->emb and check its signature. */
+static int load_embedder(struct idx *ix, struct err *err)
+{
+    if (ix->emb) return ERR_OK;
+    char *kind = setting(ix, "embedder_kind"), *vectors = setting(ix, "embedder_vectors"),
+         *url = setting(ix, "embed_url"), *model = setting(ix, "embed_model"),
+         *sig = setting(ix, "embedder");
+    int rc = ERR_OK;
+    if (!kind || !*kind || !strcmp(kind, "none")) {
+        rc = err_set(err, ERR_ARG, "%s: this index has no vectors (built with --embedder none); "
+                                   "add them with: vericite index --db %s --reembed --embedder static",
+                     ix->dir, ix->dir);
+        goto out;
+    }
+    if ((rc = make_embedder(ix, kind, vectors, url, model, &ix->emb, err))) goto out;
+    if (!strcmp(kind, "static") && (rc = load_static_state(ix, err))) goto out;
+    const char *now = idx_embedder_signature(ix->emb);
+    if (sig && *sig && strcmp(sig, now) != 0) {
+        rc = err_set(err, ERR_MISMATCH,
+                     "%s: vectors were built with embedder '%s' but it is now '%s'; rebuild them "
+                     "with: vericite index --db %s --reembed",
+                     ix->dir, sig, now, ix->dir);
+        idx_embedder_free(ix->emb);
+        ix->emb = NULL;
+        goto out;
+    }
+    ix->vec_dim = ix->emb->dim;
+out:
+    free(kind);
+    free(vectors);
+    free(url);
+    free(model);
+    free(sig);
+    return rc;
+}
+
+int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *err)
+{
+    struct idx_vec_opts z = {0};
+    if (!o) o = &z;
+    if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_vec_configure outside a transaction");
+    char *cur = setting(ix, "embedder_kind");
+    int fresh = !cur || !*cur;
+    const char *kind = o->embedder ? o->embedder : (fresh ? "static" : cur);
+    int rc = ERR_OK;
+    if (strcmp(kind, "static") && strcmp(kind, "http") && strcmp(kind, "none")) {
+        rc = err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, none)", kind);
+        goto out;
+    }
+    if (!fresh && strcmp(kind, cur) != 0 && !o->reembed) {
+        rc = err_set(err, ERR_MISMATCH,
+                     "%s: the index's vectors come from the '%s' embedder, not '%s'; to switch, "
+                     "add --reembed (every passage is embedded again)",
+                     ix->dir, cur, kind);
+        goto out;
+    }
+    if (o->faiss && (rc = idx_setting_set(ix, "faiss_factory", o->faiss, err))) goto out;
+    if (!strcmp(kind, "none")) {
+        if ((rc = idx_setting_set(ix, "embedder_kind", "none", err))) goto out;
+        if ((rc = idx_setting_set(ix, "embedder", "", err))) goto out;
+        if (!fresh && strcmp(cur, "none") != 0) {
+            if (sqlite3_exec(ix->db, "DELETE FROM vectors; DELETE FROM embed_state", NULL, NULL, NULL) != SQLITE_OK) {
+                rc = idx_sql_err(ix, err, "drop vectors");
+                goto out;
+            }
+            ix->vec_rebuild = 1;
+            rc = set_i64(ix, "vec_count", 0, err);
+        }
+        goto out;
+    }
+    /* the vectors file / endpoint: given now, else what the index recorded */
+    char *vec = o->vectors ? NULL : setting(ix, "embedder_vectors");
+    char *url = o->url ? NULL : setting(ix, "embed_url");
+    char *model = o->model ? NULL : setting(ix, "embed_model");
+    const char *v = o->vectors ? o->vectors : vec, *u = o->url ? o->url : url,
+               *m = o->model ? o->model : model;
+    struct idx_embedder *e = NULL;
+    rc = make_embedder(ix, kind, v, u, m, &e, err);
+    if (!rc && !o->reembed && !strcmp(kind, "static")) {
+        struct idx_embedder *keep = ix->emb;
+        ix->emb = e; /* load_static_state works on ix->emb */
+        rc = load_static_state(ix, err);
+        ix->emb = keep;
+    }
+    if (!rc) {
+        char *sig = setting(ix, "embedder");
+        const char *now = idx_embedder_signature(e);
+        int reembed = o->reembed;
+        if (sig && *sig && strcmp(sig, now) != 0 && !o->reembed)
+            rc = err_set(err, ERR_MISMATCH,
+                         "%s: vectors were built with embedder '%s', this one is '%s'; add --reembed "
+                         "to embed every passage again",
+                         ix->dir, sig, now);
+        if (!rc && reembed) {
+            if (sqlite3_exec(ix->db, "DELETE FROM vectors; DELETE FROM embed_state", NULL, NULL, NULL) != SQLITE_OK)
+                rc = idx_sql_err(ix, err, "drop vectors");
+            ix->vec_rebuild = 1;
+            if (!rc) rc = set_i64(ix, "vec_count", 0, err);
+        }
+        if (!rc) rc = idx_setting_set(ix, "embedder_kind", kind, err);
+        if (!rc) rc = idx_setting_set(ix, "embedder", now, err);
+        if (!rc && !strcmp(kind, "static"))
+            rc = idx_setting_set(ix, "embedder_vectors", v ? v : "", err);
+        if (!rc && !strcmp(kind, "http")) {
+            rc = idx_setting_set(ix, "embed_url", u ? u : "", err);
+            if (!rc) rc = idx_setting_set(ix, "embed_model", m ? m : "", err);
+            if (!rc) rc = set_i64(ix, "embed_dim", e->dim, err);
+        }
+        free(sig);
+    }
+    free(vec);
+    free(url);
+    free(model);
+    if (rc) {
+        idx_embedder_free(e);
+        goto out;
+    }
+    idx_embedder_free(ix->emb);
+    ix->emb = e;
+    ix->vec_dim = e->dim;
+out:
+    free(cur);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- embedding passages */
+
+/* Passages with no row in the vectors table, in pid order: their count. */
+static int64_t missing_count(struct idx *ix)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT count(*) FROM passages p WHERE NOT EXISTS"
+                           " (SELECT 1 FROM vectors v WHERE v.pid = p.pid)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static const char missing_sql[] =
+    "SELECT p.pid, d.title, p.text FROM passages p JOIN docs d ON d.row = p.doc"
+    " WHERE p.pid > ?1 AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.pid = p.pid)"
+    " ORDER BY p.pid LIMIT ?2";
+
+/* The text embedded for a passage: "Title. text". */
+static int passage_text(struct buf *b, const char *title, const char *text)
+{
+    buf_reset(b);
+    if (title && *title && (buf_puts(b, title) || buf_puts(b, ". "))) return -1;
+    return buf_puts(b, text ? text : "");
+}
+
+/* Static embedder: add the new passages' words to the corpus counts; fit the common component
+ * the first time (on up to VEC_PC_SAMPLE of them). */
+static int update_static_state(struct idx *ix, struct err *err)
+{
+    const struct idx_vecfile *vf = idx_embed_static_vectors(ix->emb);
+    size_t nv = (size_t)idx_vecfile_count(vf);
+    void *cdata = NULL, *tdata = NULL, *pdata = NULL;
+    size_t nc = 0, nt = 0, np = 0;
+    uint64_t *counts = NULL, total = 0;
+    char **sample = NULL;
+    size_t nsample = 0;
+    struct buf t = {0};
+    sqlite3_stmt *st = NULL;
+    int rc = state_get(ix, "sif_counts", &cdata, &nc, err);
+    if (!rc) rc = state_get(ix, "sif_total", &tdata, &nt, err);
+    if (!rc) rc = state_get(ix, "sif_pc", &pdata, &np, err);
+    if (rc) goto out;
+    if (cdata && nc == nv * sizeof *counts) {
+        counts = cdata;
+        cdata = NULL;
+    } else {
+        counts = calloc(nv ? nv : 1, sizeof *counts);
+        if (!counts) { rc = err_set(err, ERR_NOMEM, "word counts"); goto out; }
+    }
+    if (tdata && nt == sizeof total) memcpy(&total, tdata, sizeof total);
+    int need_pc = !pdata;
+    if (need_pc && !(sample = calloc(VEC_PC_SAMPLE, sizeof *sample))) {
+        rc = err_set(err, ERR_NOMEM, "sample");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(ix->db, missing_sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "read passages");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, -1);
+    sqlite3_bind_int64(st, 2, -1); /* no limit */
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (passage_text(&t, (const char *)sqlite3_column_text(st, 1),
+                         (const char *)sqlite3_column_text(st, 2))) {
+            rc = err_set(err, ERR_NOMEM, "passage text");
+            break;
+        }
+        if ((rc = idx_embed_static_count(ix->emb, t.data, t.len, counts, &total, err))) break;
+        if (need_pc && nsample < VEC_PC_SAMPLE && !(sample[nsample++] = strdup(t.data))) {
+            rc = err_set(err, ERR_NOMEM, "sample");
+            break;
+        }
+    }
+    if (!rc && s != SQLITE_DONE) rc = idx_sql_err(ix, err, "read passages");
+    sqlite3_finalize(st);
+    if (rc) goto out;
+    if (total > 0) {
+        if ((rc = idx_embed_static_set_counts(ix->emb, counts, total, err))) goto out;
+        if ((rc = state_put(ix, "sif_counts", counts, nv * sizeof *counts, err))) goto out;
+        if ((rc = state_put(ix, "sif_total", &total, sizeof total, err))) goto out;
+    }
+    if (need_pc && nsample > 0) {
+        rc = idx_embed_static_fit_pc(ix->emb, (const char *const *)sample, nsample, err);
+        if (rc == ERR_ARG) { /* no known word in the sample: no common component */
+            rc = ERR_OK;
+        } else if (!rc) {
+            float *pc = malloc((size_t)ix->emb->dim * sizeof *pc);
+            if (!pc) { rc = err_set(err, ERR_NOMEM, "pc"); goto out; }
+            if (idx_embed_static_get_pc(ix->emb, pc))
+                rc = state_put(ix, "sif_pc", pc, (size_t)ix->emb->dim * sizeof *pc, err);
+            free(pc);
+        }
+    }
+out:
+    if (sample)
+        for (size_t i = 0; i < nsample; i++) free(sample[i]);
+    free(sample);
+    free(cdata);
+    free(tdata);
+    free(pdata);
+    free(counts);
+    buf_cleanup(&t);
+    return rc;
+}
+
+static int store_vectors(struct idx *ix, const int64_t *pids, size_t n, const float *vecs, struct err *err)
+{
+    int dim = ix->emb->dim;
+    for (size_t i = 0; i < n; i++) {
+        const float *v = vecs + i * (size_t)dim;
+        int zero = idx_vec_is_zero(v, dim);
+        int rc = idx_prepare(ix, &ix->st_vec_ins, "INSERT OR REPLACE INTO vectors(pid, vec) VALUES(?, ?)", err);
+        if (rc) return rc;
+        sqlite3_bind_int64(ix->st_vec_ins, 1, pids[i]);
+        /* an empty blob marks "nothing to embed", so the passage is not tried again */
+        sqlite3_bind_blob(ix->st_vec_ins, 2, v, zero ? 0 : dim * (int)sizeof(float), SQLITE_STATIC);
+        if (sqlite3_step(ix->st_vec_ins) != SQLITE_DONE) return idx_sql_err(ix, err, "store vector");
+        if (!zero && push_pid(&ix->vec_added, &ix->n_vec_added, &ix->cap_vec_added, pids[i]))
+            return err_set(err, ERR_NOMEM, "vectors");
+    }
+    return ERR_OK;
+}
+
+int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *err)
+{
+    if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_vec_sync outside a transaction");
+    char *kind = setting(ix, "embedder_kind");
+    int none = !kind || !*kind || !strcmp(kind, "none"), is_static = kind && !strcmp(kind, "static");
+    free(kind);
+    if (none) return ERR_OK;
+    int rc = load_embedder(ix, err);
+    if (rc) return rc;
+    int64_t total = missing_count(ix);
+    if (total < 0) return idx_sql_err(ix, err, "count passages");
+    if (total == 0) return ERR_OK;
+    if (is_static && (rc = update_static_state(ix, err))) return rc;
+
+    int dim = ix->emb->dim;
+    char **texts = calloc(VEC_BATCH, sizeof *texts);
+    int64_t *pids = calloc(VEC_BATCH, sizeof *pids);
+    float *vecs = malloc((size_t)VEC_BATCH * (size_t)dim * sizeof *vecs);
+    struct buf t = {0};
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    long done = 0;
+    if (!texts || !pids || !vecs) {
+        rc = err_set(err, ERR_NOMEM, "embed");
+        goto out;
+    }
+    /* the passages are read into batches first: the embedder's results are written with
+     * another statement, which must not run while this one walks the same table */
+    if (sqlite3_prepare_v2(ix->db, missing_sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "read passages");
+        goto out;
+    }
+    int64_t last = -1;
+    size_t added_before = ix->n_vec_added;
+    for (;;) {
+        n = 0;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, last);
+        sqlite3_bind_int64(st, 2, VEC_BATCH);
+        while (n < VEC_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t pid = sqlite3_column_int64(st, 0);
+            if (passage_text(&t, (const char *)sqlite3_column_text(st, 1),
+                             (const char *)sqlite3_column_text(st, 2)) ||
+                !(texts[n] = strdup(t.data))) {
+                rc = err_set(err, ERR_NOMEM, "embed");
+                goto out;
+            }
+            pids[n++] = pid;
+        }
+        sqlite3_reset(st);
+        if (n == 0) break;
+        last = pids[n - 1];
+        if ((rc = idx_embed(ix->emb, (const char *const *)texts, n, vecs, err))) goto out;
+        if ((rc = store_vectors(ix, pids, n, vecs, err))) goto out;
+        for (size_t i = 0; i < n; i++) {
+            free(texts[i]);
+            texts[i] = NULL;
+        }
+        done += (long)n;
+        if (cb) cb(ctx, done, (long)total);
+    }
+    rc = set_i64(ix, "vec_count",
+                 setting_i64(ix, "vec_count") + (int64_t)(ix->n_vec_added - added_before), err);
+    /* the signature now includes the corpus word weights and common component */
+    if (!rc) rc = idx_setting_set(ix, "embedder", idx_embedder_signature(ix->emb), err);
+out:
+    sqlite3_finalize(st);
+    if (texts)
+        for (size_t i = 0; i < VEC_BATCH; i++) free(texts[i]);
+    free(texts);
+    free(pids);
+    free(vecs);
+    buf_cleanup(&t);
+    return rc;
+}
+
+int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err)
+{
+    int rc = idx_prepare(ix, &ix->st_vec_del, "DELETE FROM vectors WHERE pid=? RETURNING length(vec)", err);
+    if (rc) return rc;
+    sqlite3_bind_int64(ix->st_vec_del, 1, pid);
+    int s = sqlite3_step(ix->st_vec_del);
+    int had = s == SQLITE_ROW && sqlite3_column_int(ix->st_vec_del, 0) > 0;
+    while (s == SQLITE_ROW) s = sqlite3_step(ix->st_vec_del);
+    sqlite3_reset(ix->st_vec_del);
+    if (s != SQLITE_DONE) return idx_sql_err(ix, err, "delete vector");
+    if (!had) return ERR_OK;
+    if (push_pid(&ix->vec_removed, &ix->n_vec_removed, &ix->cap_vec_removed, pid))
+        return err_set(err, ERR_NOMEM, "vectors");
+    return set_i64(ix, "vec_count", setting_i64(ix, "vec_count") - 1, err);
+}
+
+/* ---------------------------------------------------------------- vectors.faiss */
+
+static void auto_factory(int64_t n, char *out, size_t len)
+{
+    if (n < IDX_VEC_IVF_MIN) {
+        snprintf(out, len, "IDMap2,Flat");
+        return;
+    }
+    long nlist = 1;
+    while ((double)nlist * nlist < 16.0 * (double)n) nlist *= 2; /* ~4 sqrt(n), a power of two */
+    snprintf(out, len, "IVF%ld,SQ8", nlist);
+}
+
+static int read_vec_row(sqlite3_stmt *st, int dim, float *out)
+{
+    int nb = sqlite3_column_bytes(st, 1);
+    if (nb != dim * (int)sizeof(float)) return 0;
+    memcpy(out, sqlite3_column_blob(st, 1), (size_t)nb);
+    return 1;
+}
+
+/* Build vectors.faiss from the whole vectors table. */
+static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
+{
+    char fac[IDX_FAISS_MAX_FACTORY], path[4096];
+    char *set = setting(ix, "faiss_factory");
+    if (set && *set) snprintf(fac, sizeof fac, "%s", set);
+    else auto_factory(count, fac, sizeof fac);
+    free(set);
+    if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
+    struct idx_faiss *f = NULL;
+    sqlite3_stmt *st = NULL;
+    const size_t batch = 4096;
+    float *vecs = malloc(batch * (size_t)dim * sizeof *vecs);
+    int64_t *ids = malloc(batch * sizeof *ids);
+    int rc = ERR_OK;
+    if (!vecs || !ids) { rc = err_set(err, ERR_NOMEM, "rebuild vectors"); goto out; }
+    if ((rc = idx_faiss_new(&f, dim, fac, err))) goto out;
+    if (!idx_faiss_is_trained(f)) {
+        /* train on an even sample of up to 100,000 vectors */
+        int64_t want = count < 100000 ? count : 100000, step = count / (want ? want : 1);
+        float *tr = malloc((size_t)want * (size_t)dim * sizeof *tr);
+        int64_t got = 0, i = 0;
+        if (!tr) { rc = err_set(err, ERR_NOMEM, "train vectors"); goto out; }
+        if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors ORDER BY pid", -1, &st, NULL) != SQLITE_OK) {
+            free(tr);
+            rc = idx_sql_err(ix, err, "read vectors");
+            goto out;
+        }
+        while (got < want && sqlite3_step(st) == SQLITE_ROW)
+            if (i++ % (step ? step : 1) == 0 && read_vec_row(st, dim, tr + (size_t)got * (size_t)dim)) got++;
+        sqlite3_finalize(st);
+        st = NULL;
+        rc = idx_faiss_train(f, got, tr, err);
+        free(tr);
+        if (rc) goto out;
+    }
+    if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors ORDER BY pid", -1, &st, NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "read vectors");
+        goto out;
+    }
+    size_t n = 0;
+    for (;;) {
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW && read_vec_row(st, dim, vecs + n * (size_t)dim)) ids[n++] = sqlite3_column_int64(st, 0);
+        if ((s != SQLITE_ROW && n > 0) || n == batch) {
+            if ((rc = idx_faiss_add(f, (int64_t)n, vecs, ids, err))) goto out;
+            n = 0;
+        }
+        if (s != SQLITE_ROW) {
+            if (s != SQLITE_DONE) { rc = idx_sql_err(ix, err, "read vectors"); goto out; }
+            break;
+        }
+    }
+    rc = idx_faiss_write(f, path, err);
+out:
+    sqlite3_finalize(st);
+    idx_faiss_free(f);
+    free(vecs);
+    free(ids);
+    return rc;
+}
+
+int idx_vec_publish(struct idx *ix, struct err *err)
+{
+    char path[4096];
+    if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
+    char *kind = setting(ix, "embedder_kind");
+    int none = !kind || !*kind || !strcmp(kind, "none");
+    free(kind);
+    int rc = ERR_OK;
+    if (none) {
+        if (unlink(path) != 0 && access(path, F_OK) == 0)
+            rc = err_set(err, ERR_IO, "%s: cannot remove the vectors of a BM25-only index", path);
+        goto out;
+    }
+    if ((rc = load_embedder(ix, err))) goto out;
+    int dim = ix->emb->dim;
+    int64_t count = setting_i64(ix, "vec_count");
+    struct idx_faiss *f = NULL;
+    int full = ix->vec_rebuild;
+    if (!full) {
+        struct err e2 = {0};
+        if (idx_faiss_read(&f, path, dim, &e2) != ERR_OK) full = 1; /* missing or unreadable */
+    }
+    if (!full && (ix->n_vec_added || ix->n_vec_removed)) {
+        char want[IDX_FAISS_MAX_FACTORY];
+        char *set = setting(ix, "faiss_factory");
+        auto_factory(count, want, sizeof want);
+        /* crossing the exact -> IVF threshold by automatic choice: rebuild as IVF */
+        if ((!set || !*set) && strncmp(want, "IVF", 3) == 0 && idx_faiss_is_trained(f) &&
+            count >= IDX_VEC_IVF_MIN && idx_faiss_ntotal(f) < IDX_VEC_IVF_MIN)
+            full = 1;
+        free(set);
+        if (!full && ix->n_vec_removed)
+            rc = idx_faiss_remove(f, (int64_t)ix->n_vec_removed, ix->vec_removed, NULL, err);
+        float *v = malloc((size_t)dim * sizeof *v);
+        if (!v && !rc) rc = err_set(err, ERR_NOMEM, "vectors");
+        for (size_t i = 0; !full && !rc && i < ix->n_vec_added; i++) {
+            int found = 0;
+            if ((rc = idx_vec_get(ix, ix->vec_added[i], v, &found, err))) break;
+            if (found) rc = idx_faiss_add(f, 1, v, &ix->vec_added[i], err);
+        }
+        free(v);
+        if (!rc && !full && idx_faiss_ntotal(f) == count) rc = idx_faiss_write(f, path, err);
+        else if (!rc) full = 1;
+    } else if (!full && idx_faiss_ntotal(f) != count) {
+        full = 1; /* out of step (a crash between commit and publish): rebuild */
+    }
+    idx_faiss_free(f);
+    if (!rc && full) rc = rebuild(ix, dim, count, err);
+    if (!rc) ix->vec_rebuild = 0;
+    /* the query side reloads the new file */
+    idx_faiss_free(ix->faiss);
+    ix->faiss = NULL;
+    ix->vec_opened = 0;
+out:
+    idx_vec_reset_tx(ix);
+    return rc;
+}
+
+int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, const char **desc,
+                   struct err *err)
+{
+    (void)err;
+    *db_vectors = setting_i64(ix, "vec_count");
+    *faiss_vectors = -1;
+    *desc = "";
+    char path[4096];
+    struct idx_faiss *f = NULL;
+    struct err e2 = {0};
+    if (!faiss_path(ix, path, sizeof path) && idx_faiss_read(&f, path, 0, &e2) == ERR_OK) {
+        *faiss_vectors = idx_faiss_ntotal(f);
+        snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "%s, %d dimensions, %s",
+                 IDX_VEC_FILE, idx_faiss_dim(f), idx_faiss_is_trained(f) ? "ready" : "untrained");
+        *desc = ix->faiss_desc;
+    } else if (access(path, F_OK) == 0) {
+        snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "unreadable: %.140s", e2.msg);
+        *desc = ix->faiss_desc;
+    }
+    idx_faiss_free(f);
+    return ERR_OK;
+}
+
+/* ---------------------------------------------------------------- query side */
+
+int idx_vec_open(struct idx *ix, struct err *err)
+{
+    if (ix->vec_opened) return ERR_OK;
+    int rc = load_embedder(ix, err);
+    if (rc) return rc;
+    char path[4096];
+    if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
+    if ((rc = idx_faiss_read(&ix->faiss, path, ix->emb->dim, err))) {
+        if (rc == ERR_NOTFOUND)
+            err_prefix(err, "the index has no vector file yet (run: vericite index --db %s --sync-vectors)", ix->dir);
+        return rc;
+    }
+    int64_t count = setting_i64(ix, "vec_count");
+    if (idx_faiss_ntotal(ix->faiss) != count) {
+        rc = err_set(err, ERR_MISMATCH,
+                     "%s: %s holds %lld vectors but the database %lld (an interrupted run?); "
+                     "bring them in step with: vericite index --db %s --sync-vectors",
+                     ix->dir, IDX_VEC_FILE, (long long)idx_faiss_ntotal(ix->faiss), (long long)count,
+                     ix->dir);
+        idx_faiss_free(ix->faiss);
+        ix->faiss = NULL;
+        return rc;
+    }
+    struct err e2 = {0};
+    idx_faiss_set_param(ix->faiss, "nprobe", VEC_DEFAULT_NPROBE, &e2); /* exact indexes have none */
+    ix->vec_dim = ix->emb->dim;
+    ix->vec_opened = 1;
+    return ERR_OK;
+}
+
+int idx_vec_dim(const struct idx *ix) { return ix->vec_opened ? ix->vec_dim : 0; }
+
+int idx_vec_embed(struct idx *ix, const char *text, float *q, int *zero, struct err *err)
+{
+    *zero = 1;
+    int rc = idx_vec_open(ix, err);
+    if (rc) return rc;
+    const char *texts[1] = {text};
+    if ((rc = idx_embed(ix->emb, texts, 1, q, err))) return rc;
+    *zero = idx_vec_is_zero(q, ix->vec_dim);
+    return ERR_OK;
+}
+
+int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *scores, int *n,
+                   struct err *err)
+{
+    *n = 0;
+    int rc = idx_vec_open(ix, err);
+    if (rc) return rc;
+    int64_t total = idx_faiss_ntotal(ix->faiss);
+    if (total == 0 || k <= 0) return ERR_OK;
+    if (k > total) k = (int)total;
+    if ((rc = idx_faiss_search(ix->faiss, 1, q, k, scores, pids, err))) return rc;
+    while (*n < k && pids[*n] >= 0) (*n)++;
+    return ERR_OK;
+}
+
+int idx_vec_get(struct idx *ix, int64_t pid, float *v, int *found, struct err *err)
+{
+    *found = 0;
+    int dim = ix->emb ? ix->emb->dim : ix->vec_dim;
+    int rc = idx_prepare(ix, &ix->st_vec_get, "SELECT pid, vec FROM vectors WHERE pid=?", err);
+    if (rc) return rc;
+    sqlite3_bind_int64(ix->st_vec_get, 1, pid);
+    int s = sqlite3_step(ix->st_vec_get);
+    if (s == SQLITE_ROW) *found = read_vec_row(ix->st_vec_get, dim, v);
+    else if (s != SQLITE_DONE) rc = idx_sql_err(ix, err, "read vector");
+    sqlite3_reset(ix->st_vec_get);
+    return rc;
+}
+
+int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err *err)
+{
+    int rc = idx_vec_open(ix, err);
+    if (rc) return rc;
+    struct err e2 = {0};
+    idx_faiss_set_param(ix->faiss, name, value, &e2); /* exact indexes have none: ignored */
+    return ERR_OK;
+}

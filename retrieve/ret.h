@@ -1,0 +1,108 @@
+/* ret.h - query -> ranked passages (or documents): BM25 over the index's postings, FTS5's own
+ * bm25() for comparison, and the evaluation metrics (nDCG@10, Recall@100, MRR@10). */
+#ifndef VC_RET_H
+#define VC_RET_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "index/idx.h"
+
+enum ret_mode {
+    RET_AUTO = 0, /* the measured default for this index's embedder (see ret_default_mode) */
+    RET_BM25,     /* vericite's BM25 over the term postings */
+    RET_FTS5,     /* SQLite FTS5 bm25() with the query's words OR-ed (a baseline) */
+    RET_DENSE,    /* nearest passage vectors (FAISS) */
+    RET_HYBRID    /* BM25 and dense fused (see enum ret_fusion) */
+};
+
+enum ret_fusion {
+    RET_FUSION_DEFAULT = 0,
+    RET_FUSION_INTERP, /* over the BM25 candidates: (1-alpha) bm25' + alpha cos', both min-max scaled */
+    RET_FUSION_RRF     /* reciprocal rank fusion of the BM25 and dense top lists: sum 1/(rrf_k + rank) */
+};
+
+/* Fusion defaults, chosen by `make bench` on the shared SciFact and WiCE sets. With static word
+ * vectors no interpolation weight was at least as good as BM25 alone on all four figures (SciFact
+ * nDCG@10 and Recall@100, WiCE top-1 and top-5; alpha 0.2 gains 0.002 nDCG and 0.003 top-1 but
+ * loses one claim each in Recall@100 and top-5), so RET_AUTO stays BM25 for them and 0.2 is the
+ * weight used when hybrid is asked for. A neural (http) embedder gets hybrid with a large weight. */
+#define RET_DEFAULT_ALPHA_STATIC 0.2
+#define RET_DEFAULT_ALPHA_NEURAL 0.5
+#define RET_DEFAULT_RRF_K 60
+#define RET_DEFAULT_DEPTH 200
+
+/* BM25 parameters chosen on the shared SciFact training claims (see `make bench`). */
+#define RET_DEFAULT_K1 0.9
+#define RET_DEFAULT_B 0.4
+#define RET_DEFAULT_TITLE_WEIGHT 1.0
+
+/* Zero-initialise, then ret_opts_default() or set fields; zeros mean the defaults. */
+struct ret_opts {
+    enum ret_mode mode;
+    int k;          /* hits wanted (passages, or documents with by_doc); 0 means 10 */
+    int by_doc;     /* rank documents by their best passage */
+    double k1, b;   /* BM25; 0 means the defaults */
+    double title_weight; /* a title occurrence counts this many body occurrences; <0 means 0 */
+    enum ret_fusion fusion;
+    double alpha;   /* interp weight of the dense score; 0 means the default, <0 means 0 */
+    int rrf_k;      /* 0 means RET_DEFAULT_RRF_K */
+    int depth;      /* candidates taken from each side for fusion; 0 means RET_DEFAULT_DEPTH */
+    int prf_docs;   /* RM3 pseudo-relevance feedback from this many top passages (0: off) */
+    int prf_terms;  /* expansion terms kept (0: 10) */
+};
+
+#define RET_PRF_LAMBDA 0.5 /* RM3: weight of the original query against the feedback model */
+
+
+struct ret_hit {
+    int64_t pid;     /* best passage (of the document, with by_doc) */
+    int64_t doc_row; /* the document's internal row */
+    double score;
+};
+
+struct ret;
+
+/* A retriever over `ix` (borrowed: it must outlive the retriever). Scratch memory (score
+ * accumulators sized by the largest passage id) is allocated here once.
+ * On success *out is owned by the caller and freed with ret_free(). */
+int ret_new(struct ret **out, struct idx *ix, struct err *err);
+void ret_free(struct ret *r);
+
+/* The mode, fusion and alpha that RET_AUTO / zero fields resolve to for this index: hybrid with
+ * a large weight when its vectors come from a neural (http) embedder, else bm25 (see above).
+ * `o` is updated in place. */
+int ret_resolve(struct ret *r, struct ret_opts *o, struct err *err);
+/* A short name for a mode ("bm25", "hybrid", ...). */
+const char *ret_mode_name(enum ret_mode m);
+
+/* Rank passages (or documents) for `query`, any natural-language text: it is tokenized like the
+ * corpus, so quotes, hyphens or operators in it mean nothing special. Writes up to opts->k hits
+ * best first to `hits` (room for opts->k) and the count to *n. A query with no indexed word gives
+ * *n = 0 and ERR_OK. Errors: ERR_SQLITE, ERR_CORRUPT, ERR_NOMEM. */
+int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, struct ret_hit *hits,
+               int *n, struct err *err);
+
+/* ---------------------------------------------------------------- evaluation */
+
+struct ret_qrels; /* query id -> {doc id -> relevance} */
+
+/* Read BEIR qrels TSV (header line "query-id corpus-id score", then one triple per line).
+ * Errors name the file and line: ERR_NOTFOUND, ERR_PARSE. Free with ret_qrels_free(). */
+int ret_qrels_load(struct ret_qrels **out, const char *path, struct err *err);
+void ret_qrels_free(struct ret_qrels *q);
+/* Number of queries with at least one relevant document. */
+int ret_qrels_count(const struct ret_qrels *q);
+/* Nonzero when the query has judgements. */
+int ret_qrels_has(const struct ret_qrels *q, const char *qid);
+
+struct ret_metrics {
+    double ndcg10, recall100, mrr10;
+    double recall1, recall5; /* share of the relevant documents in the top 1 / top 5 */
+};
+
+/* Score one ranked list of document ids (best first) against the judgements of `qid`. */
+void ret_eval_query(const struct ret_qrels *q, const char *qid, const char *const *doc_ids, int n,
+                    struct ret_metrics *m);
+
+#endif

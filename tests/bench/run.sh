@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# run.sh - `make bench`: indexes the shared SciFact corpus, evaluates BM25 on the shared training
+# claims, and times the peers (Xapian BM25, SQLite FTS5 bm25()) on the same corpus and claims in
+# the same run, printing the ratios. Numbers only; nothing here asserts a timing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SHARED=${VC_SHARED:-../shared}
+DATA=$SHARED/data/scifact
+if [ ! -f "$DATA/corpus.jsonl" ]; then
+  echo "bench: $DATA not found (the shared data sets live beside the repository); skipping"
+  exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+Q=$DATA/queries_train.jsonl
+R=$DATA/qrels_train.tsv
+
+echo "== SciFact: $(wc -l < "$DATA/corpus.jsonl") abstracts, $(tail -n +2 "$R" | cut -f1 | sort -u | wc -l) judged training claims"
+start=$(date +%s.%N)
+./vericite index -q --db "$tmp/sf" "$DATA/corpus.jsonl"
+end=$(date +%s.%N)
+./vericite stats --db "$tmp/sf" --json > "$tmp/stats.json"
+for mode in bm25 fts5; do
+  ./vericite eval --db "$tmp/sf" --queries "$Q" --qrels "$R" --mode "$mode" --json > "$tmp/eval-$mode.json"
+done
+# retrieval modes side by side on SciFact and on the WiCE page pool (each claim's cited page among
+# all dev pages)
+MODES=("auto" "bm25" "dense" "hybrid --alpha 0.2" "hybrid --alpha 0.5" "hybrid --fusion rrf")
+WICE=$SHARED/data/wice/dev.jsonl
+if [ -f "$WICE" ]; then
+  /usr/bin/python3 tests/bench/wice_pool.py "$WICE" "$tmp/wice" 2>/dev/null
+  ./vericite index -q --db "$tmp/wx" "$tmp/wice/corpus.jsonl"
+fi
+: > "$tmp/modes.jsonl"
+for m in "${MODES[@]}"; do
+  # shellcheck disable=SC2086
+  s=$(./vericite eval --db "$tmp/sf" --queries "$Q" --qrels "$R" --mode $m --json)
+  w='{}'
+  # shellcheck disable=SC2086
+  [ -f "$WICE" ] && w=$(./vericite eval --db "$tmp/wx" --queries "$tmp/wice/queries.jsonl" --qrels "$tmp/wice/qrels.tsv" --mode $m --json)
+  printf '{"mode": "%s", "scifact": %s, "wice": %s}\n' "$m" "$s" "$w" >> "$tmp/modes.jsonl"
+done
+/usr/bin/python3 tests/bench/peers.py "$DATA/corpus.jsonl" "$Q" "$R" > "$tmp/peers.json"
+
+/usr/bin/python3 - "$tmp" "$start" "$end" <<'PY'
+import json, sys
+tmp, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+st = json.load(open(f"{tmp}/stats.json"))
+idx_s = end - start
+ev = {m: json.load(open(f"{tmp}/eval-{m}.json")) for m in ("bm25", "fts5")}
+peers = {p["peer"]: p for p in map(json.loads, open(f"{tmp}/peers.json"))}
+print(f"vericite index: {st['documents']} documents, {st['passages']} passages in {idx_s:.2f} s "
+      f"({st['documents'] / idx_s:.0f} docs/s), index.db {st['db_bytes'] / 2**20:.1f} MiB")
+print()
+rows = [("vericite bm25 (default)", ev["bm25"]["ndcg@10"], ev["bm25"]["recall@100"],
+         ev["bm25"]["latency_p50_ms"], ev["bm25"]["latency_p99_ms"], idx_s),
+        ("vericite --mode fts5", ev["fts5"]["ndcg@10"], ev["fts5"]["recall@100"],
+         ev["fts5"]["latency_p50_ms"], ev["fts5"]["latency_p99_ms"], None)]
+for name, p in peers.items():
+    rows.append((f"peer: {name}", p["ndcg@10"], p["recall@100"], p["latency_p50_ms"],
+                 p["latency_p99_ms"], p["index_s"]))
+print(f"{'system':<28} {'nDCG@10':>8} {'R@100':>7} {'p50 ms':>8} {'p99 ms':>8} {'index s':>8}")
+for r in rows:
+    ix = f"{r[5]:8.2f}" if r[5] is not None else f"{'-':>8}"
+    print(f"{r[0]:<28} {r[1]:8.4f} {r[2]:7.4f} {r[3]:8.3f} {r[4]:8.3f} {ix}")
+print()
+v = ev["bm25"]
+for name, p in peers.items():
+    print(f"ratio vs {name}: latency p50 {v['latency_p50_ms'] / p['latency_p50_ms']:.2f}x, "
+          f"p99 {v['latency_p99_ms'] / p['latency_p99_ms']:.2f}x (below 1 = vericite faster); "
+          f"nDCG@10 {v['ndcg@10'] - p['ndcg@10']:+.4f}")
+print("(latency: time to rank the top 100 documents for one claim, in process; "
+      "published SciFact BM25 nDCG@10: 0.665 BEIR, 0.679 Anserini)")
+print()
+print("== retrieval modes (static GloVe 100d SIF vectors; WiCE: top-1/top-5 = the cited page ranked first/in the top 5)")
+print(f"{'mode':<22} {'resolves to':<22} {'SciFact nDCG@10':>15} {'R@100':>7} {'WiCE top-1':>10} {'top-5':>7} {'p50 ms':>7}")
+base = None
+for line in open(f"{tmp}/modes.jsonl"):
+    r = json.loads(line)
+    s, w = r["scifact"], r["wice"]
+    res = s["mode"] + (f" {s['fusion']} a={s['alpha']:.1f}" if s["mode"] == "hybrid" else "")
+    row = (s["ndcg@10"], s["recall@100"], w.get("recall@1", float("nan")), w.get("recall@5", float("nan")))
+    if r["mode"] == "bm25":
+        base = row
+    print(f"{r['mode']:<22} {res:<22} {row[0]:15.4f} {row[1]:7.4f} {row[2]:10.4f} {row[3]:7.4f} {s['latency_p50_ms']:7.2f}")
+if base:
+    auto = json.loads(open(f"{tmp}/modes.jsonl").readline())
+    a = (auto["scifact"]["ndcg@10"], auto["scifact"]["recall@100"], auto["wice"].get("recall@1", 0), auto["wice"].get("recall@5", 0))
+    ok = all(x >= y - 1e-9 for x, y in zip(a, base))
+    print(f"default (auto) at least as good as bm25 on all four figures: {'yes' if ok else 'NO'}")
+PY

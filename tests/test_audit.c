@@ -1,0 +1,510 @@
+/* test_audit.c - the citation audit end to end through the CLI, against the suite's own loopback
+ * web server (tests/httpd.py on 127.0.0.1): verdicts for misbehaving sites, the fetch cache,
+ * outputs, and the WiCE measurements (AUC of the support score, first suggestion). */
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "test.h"
+
+struct httpd {
+    pid_t pid;
+    int port;
+};
+
+/* Start tests/httpd.py serving `dir`; fills h. Returns 0 on success. */
+static int httpd_start(const char *dir, struct httpd *h)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("python3", "python3", "tests/httpd.py", dir, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[32] = "";
+    size_t n = 0;
+    while (n < sizeof line - 1) {
+        ssize_t r = read(fds[0], line + n, 1);
+        if (r <= 0 || line[n] == '\n') break;
+        n++;
+    }
+    line[n] = '\0';
+    close(fds[0]);
+    h->pid = pid;
+    h->port = (int)strtol(line, NULL, 10);
+    if (h->port <= 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void httpd_stop(struct httpd *h)
+{
+    if (h->pid > 0) {
+        kill(h->pid, SIGKILL);
+        waitpid(h->pid, NULL, 0);
+    }
+    h->pid = 0;
+}
+
+/* Parse JSON Lines into an array (caller decrefs). */
+static json_t *json_lines(const char *s)
+{
+    json_t *arr = json_array();
+    while (s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        if (len > 0) {
+            json_t *o = json_loadb(s, len, 0, NULL);
+            if (o) json_array_append_new(arr, o);
+        }
+        s = nl ? nl + 1 : s + len;
+    }
+    return arr;
+}
+
+static const char *field(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* The result whose cited URL ends with `suffix`. */
+static json_t *by_url(json_t *arr, const char *suffix)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        const char *u = field(o, "url");
+        size_t a = strlen(u), b = strlen(suffix);
+        if (a >= b && !strcmp(u + a - b, suffix)) return o;
+    }
+    return NULL;
+}
+
+static const char page_html[] =
+    "<html><head><title>Glacier report</title></head><body><nav>Home | About</nav>"
+    "<p>The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.</p>"
+    "<p>Scientists attribute the retreat to rising summer temperatures in the Alps.</p>"
+    "</body></html>";
+
+TEST(audit_misbehaving_sites)
+{
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(t_write(t_, dir, "www/ok.html", page_html, strlen(page_html)));
+    struct httpd h;
+    REQUIRE(httpd_start(dir, &h) == 0);
+    char art[8192];
+    int p = h.port;
+    const char *claim = "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.";
+    snprintf(art, sizeof art,
+             "%s<ref>{{cite web |url=http://127.0.0.1:%d/www/ok.html |title=Report}}</ref>\n\n"
+             "Claim two about glaciers.<ref>http://127.0.0.1:%d/endless</ref>\n\n"
+             "Claim three about glaciers.<ref>http://127.0.0.1:%d/loop</ref>\n\n"
+             "Claim four about glaciers.<ref>http://127.0.0.1:%d/drip</ref>\n\n"
+             "Claim five about glaciers.<ref>http://127.0.0.1:%d/gone</ref>\n\n"
+             "Claim six about glaciers.<ref>http://127.0.0.1:%d/paper.pdf</ref>\n\n"
+             "Claim seven about glaciers.<ref>http://127.0.0.1:%d/image.png</ref>\n\n"
+             "Claim eight about glaciers.<ref>http://127.0.0.1:%d/to-private</ref>\n\n"
+             "%s<ref>{{cite web |url=http://127.0.0.1:%d/moved-away |archive-url=http://127.0.0.1:%d/www/ok.html |title=R}}</ref>\n",
+             claim, p, p, p, p, p, p, p, p, claim, p, p);
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err, "audit --db '%s' --json --suggest none --timeout 2000 --allow-host 127.0.0.1:%d '%s'",
+                   ix, p, a);
+    httpd_stop(&h);
+    REQUIRE(rc == 0);
+    json_t *arr = json_lines(out);
+    CHECK(json_array_size(arr) == 9);
+    static const struct {
+        const char *url, *verdict, *detail;
+    } want[] = {
+        {"/www/ok.html", "supported", ""},   {"/endless", "no-text", ""},
+        {"/loop", "unreachable", "redirect"}, {"/drip", "unreachable", "timeout"},
+        {"/gone", "dead", "404"},            {"/paper.pdf", "no-text", ""},
+        {"/image.png", "no-text", ""},       {"/to-private", "unreachable", "refused"},
+        {"/moved-away", "supported", ""},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *o = by_url(arr, want[i].url);
+        if (!o || strcmp(field(o, "verdict"), want[i].verdict) != 0 ||
+            (want[i].detail[0] && !t_contains(field(o, "detail"), want[i].detail))) {
+            fprintf(stderr, "  %s: verdict %s, detail %s (want %s)\n", want[i].url, o ? field(o, "verdict") : "?",
+                    o ? field(o, "detail") : "?", want[i].verdict);
+            t_->failed = 1;
+        }
+    }
+    json_t *arch = by_url(arr, "/moved-away");
+    CHECK(arch && !strcmp(field(arch, "source"), "archive"));
+    json_t *ok = by_url(arr, "/www/ok.html");
+    CHECK(ok && t_contains(field(ok, "evidence"), "Aletsch") && !t_contains(field(ok, "evidence"), "Home | About"));
+    CHECK(ok && json_array_size(json_object_get(ok, "matched")) >= 3);
+    json_decref(arr);
+    free(out);
+    free(err);
+
+    /* the page is cached: --offline (server gone) still scores it; unreached pages stay unreached */
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none '%s'", ix, a);
+    REQUIRE(rc == 0);
+    arr = json_lines(out);
+    ok = by_url(arr, "/www/ok.html");
+    CHECK(ok && !strcmp(field(ok, "verdict"), "supported") && !strcmp(field(ok, "source"), "cache"));
+    json_t *gone = by_url(arr, "/gone");
+    CHECK(gone && !strcmp(field(gone, "verdict"), "dead")); /* a 404 is remembered */
+    json_t *drip = by_url(arr, "/drip");
+    CHECK(drip && !strcmp(field(drip, "verdict"), "unreachable") && t_contains(field(drip, "detail"), "offline"));
+    json_decref(arr);
+    free(out);
+
+    /* with the guard on and no --allow-host, loopback is refused before connecting */
+    REQUIRE(httpd_start(dir, &h) == 0);
+    snprintf(art, sizeof art, "%s<ref>http://127.0.0.1:%d/www/ok.html?fresh=1</ref>\n", claim, h.port);
+    const char *b = t_write(t_, dir, "b.wiki", art, strlen(art));
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --suggest none '%s'", ix, b);
+    httpd_stop(&h);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"unreachable\"") && t_contains(out, "refused"));
+    free(out);
+}
+
+TEST(audit_outputs_and_formats)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] =
+        "{\"_id\": \"g\", \"title\": \"Glaciers\", \"url\": \"https://example.org/glaciers\", \"text\": "
+        "\"The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020. Rising summer "
+        "temperatures drove the retreat.\"}\n"
+        "{\"_id\": \"b\", \"title\": \"Bees\", \"url\": \"https://example.org/bees\", \"text\": "
+        "\"Neonicotinoid pesticides impair the navigation of honey bees returning to the hive.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    char ix[600], html[700];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    /* Markdown: one right citation, one pointing at the wrong corpus page */
+    static const char md[] =
+        "# Glaciers\n\nThe Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.[^1]\n\n"
+        "Neonicotinoid pesticides impair the navigation of honey bees.[^2]\n\n"
+        "[^1]: [Glaciers](https://www.example.org/glaciers/)\n[^2]: [Wrong](https://example.org/glaciers)\n";
+    const char *m = t_write(t_, dir, "a.md", md, strlen(md));
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err, "audit --db '%s' --offline --json --html '%s' '%s'", ix, html, m);
+    REQUIRE(rc == 0);
+    json_t *arr = json_lines(out);
+    REQUIRE(json_array_size(arr) == 2);
+    json_t *a0 = json_array_get(arr, 0), *a1 = json_array_get(arr, 1);
+    CHECK(!strcmp(field(a0, "verdict"), "supported") && !strcmp(field(a0, "source"), "corpus"));
+    CHECK(!strcmp(field(a0, "article"), m) && json_integer_value(json_object_get(a0, "ref")) == 1);
+    CHECK(!strcmp(field(a1, "verdict"), "unsupported"));
+    json_t *s0 = json_array_get(json_object_get(a1, "suggestions"), 0);
+    CHECK(s0 && !strcmp(field(s0, "doc_id"), "b") && t_contains(field(s0, "cite"), "{{cite web |url=https://example.org/bees"));
+    CHECK(s0 && json_real_value(json_object_get(s0, "score")) > json_real_value(json_object_get(a1, "score")));
+    json_decref(arr);
+    free(out);
+    free(err);
+    char *page = t_read(html, NULL);
+    CHECK(page && t_contains(page, "<mark>") && t_contains(page, "unsupported") && t_contains(page, "example.org/bees"));
+    free(page);
+    /* --fail-under: exit 3 when a citation scores below it */
+    rc = t_run(t_, NULL, NULL, "audit --db '%s' --offline --fail-under 0.5 '%s'", ix, m);
+    CHECK(rc == 3);
+    /* claims JSONL, from stdin */
+    static const char cj[] = "{\"claim\": \"Pesticides impair bee navigation.\", \"url\": \"https://example.org/bees\"}\n";
+    const char *cf = t_write(t_, dir, "claims.jsonl", cj, strlen(cj));
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s'", ix, cf);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"supported\""));
+    free(out);
+    /* verify: one claim, one local file */
+    const char *src = t_write(t_, dir, "src.html", page_html, strlen(page_html));
+    rc = t_run(t_, &out, NULL, "verify --db '%s' --json --claim 'Rising summer temperatures in the Alps caused the retreat.' --source '%s'", ix, src);
+    CHECK(rc == 0 && t_contains(out, "summer temperatures"));
+    free(out);
+    /* bad input: a missing article and an unreadable model are clear errors */
+    rc = t_run(t_, NULL, &err, "audit --db '%s' '%s/none.wiki'", ix, dir);
+    CHECK(rc == 1 && t_contains(err, "none.wiki"));
+    free(err);
+    rc = t_run(t_, NULL, &err, "audit --db '%s' --model '%s' '%s'", ix, cf, m);
+    CHECK(rc == 1 && t_contains(err, "claims.jsonl"));
+    free(err);
+}
+
+/* ---------------------------------------------------------------- WiCE */
+
+struct wice {
+    char **claim, **page_html, **page_text, **title;
+    char **article; /* the Wikipedia article the claim comes from (meta.claim_title) */
+    int n;
+};
+
+static void wice_free(struct wice *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        free(w->claim[i]);
+        free(w->page_html[i]);
+        free(w->page_text[i]);
+        free(w->title[i]);
+        free(w->article[i]);
+    }
+    free(w->article);
+    free(w->claim);
+    free(w->page_html);
+    free(w->page_text);
+    free(w->title);
+}
+
+static void html_escape_into(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<') buf_puts(b, "&lt;");
+        else if (*s == '>') buf_puts(b, "&gt;");
+        else if (*s == '&') buf_puts(b, "&amp;");
+        else buf_putc(b, *s);
+    }
+}
+
+/* Claims with the pages they cite: HTML for serving, plain text for a corpus. */
+static int wice_load(const char *path, struct wice *w)
+{
+    char *all = t_read(path, NULL);
+    if (!all) return -1;
+    json_t *arr = json_lines(all);
+    free(all);
+    int n = (int)json_array_size(arr);
+    w->claim = calloc((size_t)n, sizeof(char *));
+    w->page_html = calloc((size_t)n, sizeof(char *));
+    w->page_text = calloc((size_t)n, sizeof(char *));
+    w->title = calloc((size_t)n, sizeof(char *));
+    w->article = calloc((size_t)n, sizeof(char *));
+    for (int i = 0; i < n; i++) {
+        json_t *o = json_array_get(arr, i), *ev = json_object_get(o, "evidence");
+        struct buf h = {0}, t = {0};
+        const char *title = "";
+        size_t k;
+        json_t *s;
+        json_array_foreach(ev, k, s) {
+            const char *sent = json_string_value(s);
+            if (!sent) continue;
+            if (k == 0 && !strncmp(sent, "(meta data) TITLE:", 18)) {
+                title = sent + 18;
+                continue;
+            }
+            buf_puts(&h, "<p>");
+            html_escape_into(&h, sent);
+            buf_puts(&h, "</p>\n");
+            buf_puts(&t, sent);
+            buf_putc(&t, ' ');
+        }
+        struct buf page = {0};
+        buf_puts(&page, "<html><head><title>");
+        html_escape_into(&page, title);
+        buf_puts(&page, "</title></head><body>\n");
+        buf_append(&page, h.data ? h.data : "", h.len);
+        buf_puts(&page, "</body></html>\n");
+        w->page_html[i] = buf_steal(&page);
+        w->page_text[i] = buf_steal(&t);
+        w->claim[i] = strdup(field(o, "claim"));
+        w->title[i] = strdup(title);
+        w->article[i] = strdup(field(json_object_get(o, "meta"), "claim_title"));
+        buf_cleanup(&h);
+    }
+    w->n = n;
+    json_decref(arr);
+    return 0;
+}
+
+/* A claim as safe wikitext: characters that would start markup are replaced. */
+static void wiki_safe(struct buf *b, const char *s)
+{
+    for (; *s; s++) buf_putc(b, strchr("[]{}<>|='", *s) ? ' ' : *s);
+}
+
+/* Articles of 10 claims each; claim i cites url_of(i, shift). */
+static int write_articles(const char *dir, const struct wice *w, const char *base,
+                          int shift, const char *sub)
+{
+    int files = 0;
+    for (int start = 0; start < w->n; start += 10, files++) {
+        struct buf a = {0};
+        buf_puts(&a, "Intro sentence without a citation.\n\n== Section ==\n");
+        for (int i = start; i < w->n && i < start + 10; i++) {
+            wiki_safe(&a, w->claim[i]);
+            int target = (i + shift) % w->n;
+            buf_printf(&a, "<ref>{{cite web |url=%s/p%d.html |title=Page %d}}</ref>\n\n", base, target, target);
+        }
+        char name[700];
+        snprintf(name, sizeof name, "%s/%s", dir, sub);
+        mkdir(name, 0755);
+        snprintf(name, sizeof name, "%s/%s/a%03d.wiki", dir, sub, files);
+        FILE *f = fopen(name, "w");
+        if (!f) return -1;
+        fwrite(a.data, 1, a.len, f);
+        if (fclose(f) != 0) return -1;
+        buf_cleanup(&a);
+    }
+    return files;
+}
+
+static double auc(const double *pos, int np, const double *neg, int nn)
+{
+    double s = 0;
+    for (int i = 0; i < np; i++)
+        for (int j = 0; j < nn; j++) s += pos[i] > neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0;
+    return np && nn ? s / ((double)np * nn) : 0;
+}
+
+/* Scores of every result, by claim order (articles are audited in file order). */
+static int audit_scores(struct test_ctx *t_, const char *ix, const char *dir, const char *sub, int port,
+                        double *scores, int n, int *fetched)
+{
+    char *out = NULL;
+    int rc = t_run(t_, &out, NULL, "audit --db '%s' --json --suggest none --allow-host 127.0.0.1:%d '%s/%s'/a*.wiki",
+                   ix, port, dir, sub);
+    if (rc != 0) {
+        free(out);
+        return -1;
+    }
+    json_t *arr = json_lines(out);
+    free(out);
+    int got = (int)json_array_size(arr);
+    *fetched = 0;
+    for (int i = 0; i < got && i < n; i++) {
+        json_t *o = json_array_get(arr, i);
+        scores[i] = json_real_value(json_object_get(o, "score"));
+        *fetched += !strcmp(field(o, "source"), "web") || !strcmp(field(o, "source"), "cache");
+    }
+    json_decref(arr);
+    return got;
+}
+
+TEST(audit_wice_support_auc)
+{
+    const char *dev = t_shared(t_, "wice/dev.jsonl");
+    if (!dev) SKIP("../shared/data/wice not present");
+    struct wice w = {0};
+    REQUIRE(wice_load(dev, &w) == 0 && w.n > 100);
+    const char *dir = t_tmpdir(t_);
+    char name[700];
+    snprintf(name, sizeof name, "%s/www", dir);
+    REQUIRE(mkdir(name, 0755) == 0);
+    for (int i = 0; i < w.n; i++) {
+        snprintf(name, sizeof name, "%s/www/p%d.html", dir, i);
+        FILE *f = fopen(name, "w");
+        REQUIRE(f);
+        fputs(w.page_html[i], f);
+        REQUIRE(fclose(f) == 0);
+    }
+    struct httpd h;
+    REQUIRE(httpd_start(dir, &h) == 0);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d/www", h.port);
+    REQUIRE(write_articles(dir, &w, base, 0, "true") > 0);
+    REQUIRE(write_articles(dir, &w, base, 1, "wrong") > 0); /* each claim cites the next claim's page */
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    double *pos = calloc((size_t)w.n, sizeof *pos), *neg = calloc((size_t)w.n, sizeof *neg);
+    int f1 = 0, f2 = 0;
+    int n1 = audit_scores(t_, ix, dir, "true", h.port, pos, w.n, &f1);
+    int n2 = audit_scores(t_, ix, dir, "wrong", h.port, neg, w.n, &f2);
+    httpd_stop(&h);
+    double a = auc(pos, n1, neg, n2);
+    fprintf(stderr, "  WiCE dev: %d/%d citations found, %d/%d fetched; AUC true vs wrong page %.4f\n", n1, w.n,
+            f1, w.n, a);
+    CHECK(n1 == w.n && n2 == w.n); /* every citation found */
+    CHECK(f1 == w.n);              /* and fetched */
+    CHECK(a >= 0.90);
+    free(pos);
+    free(neg);
+    wice_free(&w);
+}
+
+TEST(audit_wice_suggests_true_page)
+{
+    const char *dev = t_shared(t_, "wice/dev.jsonl");
+    if (!dev) SKIP("../shared/data/wice not present");
+    struct wice w = {0};
+    REQUIRE(wice_load(dev, &w) == 0 && w.n > 100);
+    const char *dir = t_tmpdir(t_);
+    /* the pages are the corpus, with their URLs */
+    struct buf c = {0};
+    for (int i = 0; i < w.n; i++) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "_id", "", "title", w.title[i], "text", w.page_text[i], "url", "");
+        char id[32], url[96];
+        snprintf(id, sizeof id, "p%d", i);
+        snprintf(url, sizeof url, "https://wice.example/www/p%d.html", i);
+        json_object_set_new(o, "_id", json_string(id));
+        json_object_set_new(o, "url", json_string(url));
+        char *line = json_dumps(o, JSON_COMPACT);
+        buf_puts(&c, line);
+        buf_putc(&c, '\n');
+        free(line);
+        json_decref(o);
+    }
+    const char *cf = t_write(t_, dir, "pages.jsonl", c.data, c.len);
+    buf_cleanup(&c);
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --db '%s' '%s'", ix, cf) == 0);
+    /* a third of the citations swapped to another claim's page; the claims of one Wikipedia
+     * article go into one file named after it, so the audit has the article title as context */
+    char name[700];
+    snprintf(name, sizeof name, "%s/s", dir);
+    REQUIRE(mkdir(name, 0755) == 0);
+    int swapped = 0;
+    for (int i = 0; i < w.n; i++) {
+        int target = i % 3 == 0 ? (i + 7) % w.n : i;
+        swapped += target != i;
+        char file[300];
+        snprintf(file, sizeof file, "%03d-%s", i, w.article[i]); /* keeps claim order across files */
+        for (char *q = file; *q; q++)
+            if (*q == '/' || *q == ' ') *q = '_';
+        snprintf(name, sizeof name, "%s/s/%s.wiki", dir, file);
+        FILE *f = fopen(name, "w");
+        REQUIRE(f);
+        struct buf a = {0};
+        wiki_safe(&a, w.claim[i]);
+        buf_printf(&a, "<ref>{{cite web |url=https://wice.example/www/p%d.html}}</ref>\n", target);
+        fwrite(a.data, 1, a.len, f);
+        buf_cleanup(&a);
+        REQUIRE(fclose(f) == 0);
+    }
+    char *out = NULL;
+    int rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s/s'/*.wiki", ix, dir);
+    REQUIRE(rc == 0);
+    json_t *arr = json_lines(out);
+    free(out);
+    REQUIRE((int)json_array_size(arr) == w.n);
+    int first = 0, flagged = 0;
+    for (int i = 0; i < w.n; i++) {
+        if (i % 3 != 0) continue;
+        json_t *o = json_array_get(arr, (size_t)i);
+        char want[96];
+        snprintf(want, sizeof want, "https://wice.example/www/p%d.html", i);
+        flagged += strcmp(field(o, "verdict"), "supported") != 0;
+        json_t *s0 = json_array_get(json_object_get(o, "suggestions"), 0);
+        first += s0 && !strcmp(field(s0, "url"), want);
+    }
+    fprintf(stderr, "  WiCE swapped citations: %d, flagged %d, true page first suggestion %d (%.1f%%)\n",
+            swapped, flagged, first, 100.0 * first / swapped);
+    CHECK(first >= 0.9 * swapped);
+    json_decref(arr);
+    wice_free(&w);
+}

@@ -1,0 +1,221 @@
+/* test_dense.c - dense retrieval end to end through the CLI: the static embedder over a small
+ * vectors file made here, vectors.faiss kept in step with SQLite on add/replace/remove, embedder
+ * mismatch, corrupt and out-of-step files, and the hybrid and dense modes. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "test.h"
+
+/* 6-dimensional GloVe-style text vectors: one topic per axis (medicine, law, money, water). */
+static const char glove_txt[] =
+    "the 0.1 0.1 0.1 0.1 0.05 0.0\n"
+    "of 0.1 0.1 0.1 0.1 0.0 0.05\n"
+    "heart 1.0 0.0 0.0 0.0 0.1 0.0\n"
+    "cardiac 0.95 0.05 0.0 0.0 0.0 0.1\n"
+    "attack 0.8 0.1 0.0 0.0 0.2 0.0\n"
+    "infarction 0.9 0.0 0.0 0.1 0.0 0.1\n"
+    "myocardial 0.9 0.0 0.1 0.0 0.1 0.0\n"
+    "patients 0.7 0.1 0.1 0.0 0.0 0.2\n"
+    "tax 0.0 0.9 0.3 0.0 0.1 0.0\n"
+    "law 0.0 1.0 0.0 0.0 0.0 0.1\n"
+    "court 0.0 0.9 0.0 0.1 0.1 0.0\n"
+    "statute 0.0 0.95 0.05 0.0 0.0 0.0\n"
+    "bank 0.0 0.1 1.0 0.2 0.0 0.0\n"
+    "money 0.0 0.1 0.9 0.0 0.1 0.0\n"
+    "river 0.0 0.0 0.1 1.0 0.0 0.1\n"
+    "water 0.1 0.0 0.0 0.9 0.1 0.0\n";
+
+static const char docs_jsonl[] =
+    "{\"_id\": \"med\", \"title\": \"Cardiology\", \"text\": \"Myocardial infarction in patients.\"}\n"
+    "{\"_id\": \"law\", \"title\": \"Courts\", \"text\": \"The court applied the statute.\"}\n"
+    "{\"_id\": \"fin\", \"title\": \"Banking\", \"text\": \"The bank lent money.\"}\n"
+    "{\"_id\": \"riv\", \"title\": \"Rivers\", \"text\": \"Water of the river.\"}\n";
+
+/* Make dir/v1.vcvec from glove_txt (scaled by `scale` in the last axis to make a different file). */
+static const char *make_vectors(struct test_ctx *t_, const char *dir, const char *name, int variant)
+{
+    static char out[2][600];
+    char src[600];
+    snprintf(src, sizeof src, "%s.txt", name);
+    const char *txt = t_write(t_, dir, src, glove_txt, strlen(glove_txt) - (variant ? 1 : 0));
+    if (!txt) return NULL;
+    if (variant) { /* append one more word: a different file, another hash */
+        FILE *f = fopen(txt, "a");
+        if (!f) return NULL;
+        fputs("\nextra 0.1 0.2 0.3 0.4 0.5 0.6\n", f);
+        fclose(f);
+    }
+    snprintf(out[variant], sizeof out[variant], "%s/%s.vcvec", dir, name);
+    char *err = NULL;
+    int rc = t_run(t_, NULL, &err, "model import '%s' '%s'", txt, out[variant]);
+    if (rc != 0) fprintf(stderr, "  model import: %s\n", err ? err : "");
+    free(err);
+    return rc == 0 ? out[variant] : NULL;
+}
+
+static json_t *stats(struct test_ctx *t_, const char *ix)
+{
+    char *out = NULL;
+    int rc = t_run(t_, &out, NULL, "stats --db '%s' --json", ix);
+    json_t *o = rc == 0 ? json_loads(out, 0, NULL) : NULL;
+    free(out);
+    return o;
+}
+
+static int in_step(struct test_ctx *t_, const char *ix, long long want)
+{
+    json_t *o = stats(t_, ix);
+    if (!o) return 0;
+    long long v = json_integer_value(json_object_get(o, "vectors"));
+    long long f = json_integer_value(json_object_get(o, "faiss_vectors"));
+    int ok = json_is_true(json_object_get(o, "vectors_in_step")) && v == f && (want < 0 || v == want);
+    if (!ok) fprintf(stderr, "  vectors %lld, faiss %lld, want %lld\n", v, f, want);
+    json_decref(o);
+    return ok;
+}
+
+static char *top_doc(struct test_ctx *t_, const char *ix, const char *mode, const char *q)
+{
+    char *out = NULL;
+    if (t_run(t_, &out, NULL, "search --db '%s' --mode %s --by-doc -k 1 --json '%s'", ix, mode, q) != 0) {
+        free(out);
+        return NULL;
+    }
+    json_t *o = json_loads(out, 0, NULL);
+    free(out);
+    const char *id = json_string_value(json_object_get(json_array_get(json_object_get(o, "hits"), 0), "doc_id"));
+    char *r = id ? strdup(id) : NULL;
+    json_decref(o);
+    return r;
+}
+
+TEST(dense_static_round_trip_and_in_step)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *vec = make_vectors(t_, dir, "v1", 0);
+    REQUIRE(vec);
+    const char *docs = t_write(t_, dir, "docs.jsonl", docs_jsonl, strlen(docs_jsonl));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    char *err = NULL;
+    int rc = t_run(t_, NULL, &err, "index --db '%s' --embedder static --vectors '%s' '%s'", ix, vec, docs);
+    CHECK(rc == 0);
+    free(err);
+    CHECK(in_step(t_, ix, 4));
+    /* no shared word with the document: only the vectors can find it */
+    char *top = top_doc(t_, ix, "dense", "heart attack");
+    CHECK(top && !strcmp(top, "med"));
+    free(top);
+    top = top_doc(t_, ix, "dense", "tax law");
+    CHECK(top && !strcmp(top, "law"));
+    free(top);
+    CHECK(top_doc(t_, ix, "bm25", "heart attack") == NULL); /* BM25 has no match at all */
+    top = top_doc(t_, ix, "hybrid", "bank statute");
+    CHECK(top != NULL);
+    free(top);
+    /* add, replace, remove: the FAISS file follows the database */
+    static const char more[] = "{\"_id\": \"new\", \"title\": \"Money\", \"text\": \"Money in the bank.\"}\n"
+                               "{\"_id\": \"riv\", \"title\": \"Rivers\", \"text\": \"Cardiac water.\"}\n";
+    const char *m = t_write(t_, dir, "more.jsonl", more, strlen(more));
+    rc = t_run(t_, NULL, &err, "index --db '%s' '%s'", ix, m);
+    CHECK(rc == 0 && t_contains(err, "1 added, 1 replaced"));
+    free(err);
+    CHECK(in_step(t_, ix, 5));
+    rc = t_run(t_, NULL, NULL, "remove --db '%s' med fin", ix);
+    CHECK(rc == 0);
+    /* remove does not publish by itself: the next search must not see removed passages */
+    top = top_doc(t_, ix, "dense", "heart attack");
+    CHECK(top && strcmp(top, "med") != 0);
+    free(top);
+}
+
+TEST(dense_mismatch_corrupt_and_repair)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *v1 = make_vectors(t_, dir, "v1", 0);
+    const char *v2 = make_vectors(t_, dir, "v2", 1);
+    REQUIRE(v1 && v2);
+    const char *docs = t_write(t_, dir, "docs.jsonl", docs_jsonl, strlen(docs_jsonl));
+    char ix[600], f[700];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(f, sizeof f, "%s/vectors.faiss", ix);
+    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' --vectors '%s' '%s'", ix, v1, docs) == 0);
+    /* other vectors without --reembed: refused, index unchanged */
+    char *err = NULL;
+    int rc = t_run(t_, NULL, &err, "index --db '%s' --vectors '%s' '%s'", ix, v2, docs);
+    CHECK(rc == 1 && t_contains(err, "--reembed"));
+    free(err);
+    rc = t_run(t_, NULL, &err, "index --db '%s' --embedder none '%s'", ix, docs);
+    CHECK(rc == 1 && t_contains(err, "--reembed"));
+    free(err);
+    CHECK(in_step(t_, ix, 4));
+    /* with --reembed every passage is embedded again */
+    rc = t_run(t_, NULL, &err, "index --db '%s' --vectors '%s' --reembed", ix, v2);
+    CHECK(rc == 0);
+    free(err);
+    CHECK(in_step(t_, ix, 4));
+    char *out = NULL;
+    rc = t_run(t_, &out, NULL, "stats --db '%s' --json", ix);
+    CHECK(rc == 0 && t_contains(out, "v2.vcvec") == 0); /* the signature names the hash, not the path */
+    free(out);
+    /* the vectors file itself corrupted (truncated): a clear error naming it */
+    size_t len = 0;
+    char *bytes = t_read(v2, &len);
+    REQUIRE(bytes && len > 100);
+    FILE *fp = fopen(v2, "wb");
+    REQUIRE(fp);
+    fwrite(bytes, 1, len / 2, fp);
+    fclose(fp);
+    free(bytes);
+    rc = t_run(t_, NULL, &err, "search --db '%s' --mode dense heart", ix);
+    CHECK(rc == 1 && t_contains(err, "v2.vcvec"));
+    free(err);
+    /* a vectors.faiss out of step (an older copy, as after a crash between commit and rename) */
+    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' --vectors '%s' --reembed", ix, v1) == 0);
+    char *old = t_read(f, &len);
+    REQUIRE(old);
+    static const char one[] = "{\"_id\": \"x1\", \"title\": \"Law\", \"text\": \"Court statute law.\"}\n";
+    const char *o1 = t_write(t_, dir, "one.jsonl", one, strlen(one));
+    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' '%s'", ix, o1) == 0);
+    fp = fopen(f, "wb");
+    REQUIRE(fp);
+    fwrite(old, 1, len, fp);
+    fclose(fp);
+    free(old);
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ix);
+    CHECK(rc == 0 && t_contains(out, "OUT OF STEP"));
+    free(out);
+    rc = t_run(t_, NULL, &err, "search --db '%s' --mode dense court", ix);
+    CHECK(rc == 1 && t_contains(err, "--sync-vectors"));
+    free(err);
+    CHECK(t_run(t_, NULL, NULL, "index --db '%s' --sync-vectors", ix) == 0);
+    CHECK(in_step(t_, ix, 5));
+    /* garbage in place of vectors.faiss: named, repaired the same way */
+    REQUIRE(t_write(t_, ix, "vectors.faiss", "not faiss at all", 16));
+    rc = t_run(t_, NULL, &err, "search --db '%s' --mode dense court", ix);
+    CHECK(rc == 1 && t_contains(err, "vectors.faiss"));
+    free(err);
+    CHECK(t_run(t_, NULL, NULL, "index --db '%s' --sync-vectors", ix) == 0);
+    CHECK(in_step(t_, ix, 5));
+}
+
+TEST(dense_none_embedder)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *docs = t_write(t_, dir, "docs.jsonl", docs_jsonl, strlen(docs_jsonl));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' --embedder none '%s'", ix, docs) == 0);
+    char *err = NULL;
+    int rc = t_run(t_, NULL, &err, "search --db '%s' --mode dense court", ix);
+    CHECK(rc == 2 && t_contains(err, "no vectors")); /* a usage error: exit 2 */
+    free(err);
+    char *top = top_doc(t_, ix, "auto", "court statute");
+    CHECK(top && !strcmp(top, "law"));
+    free(top);
+    CHECK(access(ix, F_OK) == 0);
+    char f[700];
+    snprintf(f, sizeof f, "%s/vectors.faiss", ix);
+    CHECK(access(f, F_OK) != 0); /* BM25-only: no vector file */
+}

@@ -1,0 +1,1046 @@
+/* ver_score.c - support scoring of a cited source against the claim citing it: sentence windows,
+ * lexical and agreement features, the logistic model, the best window and its matched words.
+ *
+ * How a source is scored:
+ *   1. The claim is tokenized (corpus tokenizer: folding, stop words, stemming) into at most
+ *      VER_SCORE_MAX_TERMS distinct terms, its content-word bigrams, its numbers and dates (PCRE2)
+ *      and its proper names (capitalised word runs not at a sentence start).
+ *   2. The source is tokenized once; each token is looked up among the claim terms. It is split
+ *      into sentences (each line by ver_sentences(), or opts.split); a sentence of more than
+ *      VER_SCORE_WIN_WORDS content words is cut into pieces of that size. Numbers, years and
+ *      month names of the source are found once with PCRE2.
+ *   3. Every run of 1..VER_SCORE_WIN_SENTS consecutive sentences with at most VER_SCORE_WIN_WORDS
+ *      content words (a single longer piece cannot happen) is a window. Its features:
+ *        bm25          sum over claim terms t in the window of idf(t) * tf (k1+1) / (tf + k1 (1 - b
+ *                      + b len/avglen)), divided by (k1+1) sum idf(t) over all claim terms; k1 1.2,
+ *                      b 0.75, avglen = mean sentence length times the window's sentence count.
+ *                      idf(t) = log(1 + (N - df + 0.5) / (df + 0.5)) with the source's N sentences
+ *                      as documents, or opts.idf when it knows the term.
+ *        cov_idf       sum of idf(t) over claim terms present / sum over all claim terms.
+ *        cov           distinct claim terms present / distinct claim terms.
+ *        bigram        claim bigrams (adjacent content words, either order) that are adjacent in
+ *                      the window / claim bigrams.
+ *        num_agree     over the claim's numbers other than dates: (found - conflicting) / n, where
+ *                      found = the window has a number of the same kind (percent, money, a unit
+ *                      such as km or people, plain) and value (scale words applied: "1.2
+ *                      million" = 1200000; decimals and millions may differ by 0.5%, whole numbers
+ *                      and years must be equal), conflicting = not found while the window has
+ *                      another number of that kind (plain numbers never conflict: too common).
+ *        num_conflict  conflicting / n.
+ *        date_agree,   the same over the claim's years (a lone 4-digit 1000..2100, "1990s", "the
+ *        date_conflict 2019 season"; not "1500 km") and month names ("May" only next to a number).
+ *        name_agree    (2 found - n) / n over the claim's proper names; a name is found when all
+ *                      its content words are in the window.
+ *        doc_cov       distinct claim terms present anywhere in the source / distinct claim terms.
+ *        doc_name      name_agree over the whole source.
+ *        claim_len     log(1 + distinct claim terms).
+ *        win_len       log(1 + content words in the window).
+ *        dense         opts.dense(claim, window) for the 8 best windows, else 0.
+ *      Agreement features are 0 when the claim has nothing of that kind, so they only move the
+ *      score when there is evidence.
+ *   4. score = logistic(model), the source's score is its best window's; the model file's weights
+ *      decide how much each feature counts (ver_train fits them, and sets to 0 the weights whose
+ *      sign would say that agreement lowers the score or a conflict raises it). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "ver_score_int.h"
+
+#include "corpus/corpus.h"
+#include "err.h"
+#include "ver.h"
+
+#include <math.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
+    "bm25",          "cov_idf",    "cov",     "bigram",   "num_agree", "num_conflict", "date_agree",
+    "date_conflict", "name_agree", "doc_cov", "doc_name", "claim_len", "win_len",      "dense",
+};
+
+#define SC_HASH 512        /* claim-term hash slots (power of two, > 2 * VER_SCORE_MAX_TERMS) */
+#define SC_MAX_CTOK 1024   /* claim tokens kept in order (bigrams, names) */
+#define SC_MAX_BIGRAMS 512 /* distinct claim bigrams */
+#define SC_MAX_CNUM 32     /* claim numbers and dates */
+#define SC_MAX_NAMES 16    /* claim proper names */
+#define SC_NAME_TERMS 8    /* content words kept per name */
+#define SC_DENSE_TOP 8     /* windows that get the dense feature */
+#define SC_BM25_K1 1.2
+#define SC_BM25_B 0.75
+#define SC_NUM_TOL 0.005 /* relative tolerance when comparing numbers */
+
+enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH };
+
+struct num {
+    int kind;     /* enum num_kind */
+    int unit;     /* NK_UNIT: index into unit_words' canonical ids; else 0 */
+    double value; /* NK_MONTH: 1..12 */
+    size_t start; /* byte offset of the match */
+};
+
+struct stok { /* one source token */
+    int cidx; /* claim term index or -1 */
+    uint32_t start, end;
+};
+
+struct unit {      /* a sentence or a piece of a long one */
+    size_t tb, te; /* token range [tb, te) */
+    size_t bs, be; /* byte span */
+    size_t nb, ne; /* source-number range [nb, ne) */
+};
+
+struct sent {
+    size_t start, end;
+};
+
+struct name {
+    int term[SC_NAME_TERMS];
+    int n;
+};
+
+struct top {     /* a window kept for the dense pass */
+    size_t a, b; /* unit range [a, b] */
+    double logit;
+    double feat[VER_SCORE_NFEAT];
+};
+
+struct ver_scorer {
+    struct ver_model model;
+    struct ver_score_opts opts;
+    struct corpus_tok *tok;
+    pcre2_code *re_num, *re_month, *re_name;
+    pcre2_match_data *md;
+
+    /* the claim */
+    struct buf terms; /* distinct claim terms, back to back */
+    size_t term_off[VER_SCORE_MAX_TERMS];
+    size_t term_len[VER_SCORE_MAX_TERMS];
+    int nterms;
+    int hash[SC_HASH];     /* claim term index + 1, 0 = empty */
+    int ctok[SC_MAX_CTOK]; /* claim tokens in order: term index or -1 */
+    size_t ctok_start[SC_MAX_CTOK], ctok_end[SC_MAX_CTOK];
+    int nctok;
+    int16_t big[VER_SCORE_MAX_TERMS * VER_SCORE_MAX_TERMS]; /* (a, b) -> bigram index or -1 */
+    int big_a[SC_MAX_BIGRAMS], big_b[SC_MAX_BIGRAMS];
+    int nbig;
+    struct num cnum[SC_MAX_CNUM];
+    int ncnum;
+    struct name names[SC_MAX_NAMES];
+    int nnames;
+    double idf[VER_SCORE_MAX_TERMS];
+    double idf_sum;
+    int df[VER_SCORE_MAX_TERMS];
+
+    /* the source (scratch, grown as needed, kept between calls) */
+    struct stok *tok_arr;
+    size_t ntok, captok;
+    struct sent *sents;
+    size_t nsents, capsents;
+    struct unit *units;
+    size_t nunits, capunits;
+    struct num *snum;
+    size_t nsnum, capsnum;
+
+    /* per window */
+    unsigned stamp;
+    unsigned term_stamp[VER_SCORE_MAX_TERMS];
+    int tf[VER_SCORE_MAX_TERMS];
+    unsigned big_stamp[SC_MAX_BIGRAMS];
+    struct top top[SC_DENSE_TOP];
+    int ntop;
+    int oom; /* set by callbacks when growing an array failed */
+};
+
+/* ---------------------------------------------------------------- regexes */
+
+/* A number: optional currency, digits with thousands commas, decimals, an ordinal/decade suffix,
+ * and the word right after it (a unit, a scale word or anything: told apart in code). */
+static const char re_num_src[] = "(?<![\\p{L}\\p{N}.,])([$\\x{20AC}\\x{A3}\\x{A5}]|US\\$)?\\s?"
+                                 "(\\d{1,3}(?:,\\d{3})+|\\d+)(\\.\\d+)?"
+                                 "(?:(st|nd|rd|th|s)(?![\\p{L}\\p{N}]))?"
+                                 "(?:\\s?(%|per\\s?cent(?!\\p{L})|\\p{L}+))?";
+
+static const char re_month_src[] =
+    "(?<!\\p{L})(January|February|March|April|June|July|August|September|October|November|"
+    "December|May(?=\\s+\\d)|(?<=\\d\\s)May)(?!\\p{L})";
+
+/* A run of capitalised words, joined by spaces and a few lower-case particles. */
+static const char re_name_src[] =
+    "(?<![\\p{L}\\p{N}])\\p{Lu}[\\p{L}\\p{N}'\\x{2019}.&-]*"
+    "(?:\\s(?:(?:of|the|de|del|la|le|van|von|der|den|du|da|di|y|and|for)\\s)*"
+    "\\p{Lu}[\\p{L}\\p{N}'\\x{2019}.&-]*)*";
+
+static const char *const month_names[12] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+
+/* Unit words after a number. Words in one group share a canonical id (the first word's index). */
+struct unit_word {
+    const char *w;
+    int kind; /* NK_PERCENT, NK_MONEY or NK_UNIT */
+    int id;   /* canonical id */
+};
+static const struct unit_word unit_words[] = {
+    {"%", NK_PERCENT, 0},
+    {"percent", NK_PERCENT, 0},
+    {"per cent", NK_PERCENT, 0},
+    {"percentage", NK_PERCENT, 0},
+    {"dollars", NK_MONEY, 0},
+    {"dollar", NK_MONEY, 0},
+    {"usd", NK_MONEY, 0},
+    {"euros", NK_MONEY, 0},
+    {"euro", NK_MONEY, 0},
+    {"eur", NK_MONEY, 0},
+    {"pounds", NK_MONEY, 0},
+    {"gbp", NK_MONEY, 0},
+    {"km", NK_UNIT, 1},
+    {"kilometres", NK_UNIT, 1},
+    {"kilometers", NK_UNIT, 1},
+    {"kilometre", NK_UNIT, 1},
+    {"kilometer", NK_UNIT, 1},
+    {"miles", NK_UNIT, 2},
+    {"mile", NK_UNIT, 2},
+    {"mi", NK_UNIT, 2},
+    {"m", NK_UNIT, 3},
+    {"metres", NK_UNIT, 3},
+    {"meters", NK_UNIT, 3},
+    {"metre", NK_UNIT, 3},
+    {"meter", NK_UNIT, 3},
+    {"ft", NK_UNIT, 4},
+    {"feet", NK_UNIT, 4},
+    {"foot", NK_UNIT, 4},
+    {"kg", NK_UNIT, 5},
+    {"kilograms", NK_UNIT, 5},
+    {"kilogram", NK_UNIT, 5},
+    {"tonnes", NK_UNIT, 6},
+    {"tons", NK_UNIT, 6},
+    {"tonne", NK_UNIT, 6},
+    {"ton", NK_UNIT, 6},
+    {"lb", NK_UNIT, 7},
+    {"lbs", NK_UNIT, 7},
+    {"cm", NK_UNIT, 8},
+    {"mm", NK_UNIT, 9},
+    {"acres", NK_UNIT, 10},
+    {"acre", NK_UNIT, 10},
+    {"hectares", NK_UNIT, 11},
+    {"hectare", NK_UNIT, 11},
+    {"ha", NK_UNIT, 11},
+    {"mph", NK_UNIT, 12},
+    {"degrees", NK_UNIT, 13},
+    {"years", NK_UNIT, 14},
+    {"year", NK_UNIT, 14},
+    {"months", NK_UNIT, 15},
+    {"month", NK_UNIT, 15},
+    {"weeks", NK_UNIT, 16},
+    {"week", NK_UNIT, 16},
+    {"days", NK_UNIT, 17},
+    {"day", NK_UNIT, 17},
+    {"hours", NK_UNIT, 18},
+    {"hour", NK_UNIT, 18},
+    {"minutes", NK_UNIT, 19},
+    {"minute", NK_UNIT, 19},
+    {"seconds", NK_UNIT, 20},
+    {"people", NK_UNIT, 21},
+    {"persons", NK_UNIT, 21},
+    {"votes", NK_UNIT, 22},
+    {"vote", NK_UNIT, 22},
+    {"goals", NK_UNIT, 23},
+    {"goal", NK_UNIT, 23},
+    {"points", NK_UNIT, 24},
+    {"games", NK_UNIT, 25},
+    {"matches", NK_UNIT, 25},
+    {"episodes", NK_UNIT, 26},
+    {"episode", NK_UNIT, 26},
+    {"seasons", NK_UNIT, 27},
+    {"season", NK_UNIT, 27},
+    {"times", NK_UNIT, 28},
+    {"copies", NK_UNIT, 29},
+    {"members", NK_UNIT, 30},
+    {"patients", NK_UNIT, 31},
+    {"participants", NK_UNIT, 31},
+    {"subjects", NK_UNIT, 31},
+    {"children", NK_UNIT, 32},
+    {"students", NK_UNIT, 33},
+    {"employees", NK_UNIT, 34},
+    {"cases", NK_UNIT, 35},
+    {"deaths", NK_UNIT, 36},
+    {"mg", NK_UNIT, 37},
+    {"ml", NK_UNIT, 38},
+    {"kb", NK_UNIT, 39},
+    {"mb", NK_UNIT, 40},
+    {"gb", NK_UNIT, 41},
+};
+
+#define UNIT_FIRST_COUNTED 14 /* ids from here on count things or time spans, not measures */
+
+static const struct {
+    const char *w;
+    double mul;
+} scale_words[] = {
+    {"thousand", 1e3}, {"million", 1e6}, {"billion", 1e9}, {"trillion", 1e12},
+    {"bn", 1e9},       {"mn", 1e6},      {"k", 1e3},
+};
+
+static int compile_re(pcre2_code **out, const char *src, uint32_t flags, const char *what,
+                      struct err *err)
+{
+    int ec = 0;
+    PCRE2_SIZE off = 0;
+    *out = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+                         flags | PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &ec, &off, NULL);
+    if (!*out) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        return err_set(err, ERR_INTERNAL, "%s regex at %zu: %s", what, (size_t)off, (char *)msg);
+    }
+    (void)pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE); /* optional: the interpreter works too */
+    return ERR_OK;
+}
+
+/* ---------------------------------------------------------------- handle */
+
+int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
+                         const struct ver_score_opts *opts, struct err *err)
+{
+    int rc;
+    *out = NULL;
+    struct ver_scorer *s = calloc(1, sizeof *s);
+    if (!s) return err_set(err, ERR_NOMEM, "ver_scorer_new");
+    if (opts) s->opts = *opts;
+    s->model = *m;
+    if ((rc = corpus_tok_new(&s->tok, 0, err))) goto fail;
+    if ((rc = compile_re(&s->re_num, re_num_src, PCRE2_CASELESS, "number", err))) goto fail;
+    if ((rc = compile_re(&s->re_month, re_month_src, 0, "month", err))) goto fail;
+    if ((rc = compile_re(&s->re_name, re_name_src, 0, "name", err))) goto fail;
+    s->md = pcre2_match_data_create(8, NULL);
+    if (!s->md) {
+        rc = err_set(err, ERR_NOMEM, "ver_scorer_new: match data");
+        goto fail;
+    }
+    *out = s;
+    return ERR_OK;
+fail:
+    ver_scorer_free(s);
+    return rc;
+}
+
+int ver_scorer_new(struct ver_scorer **out, const char *model_path,
+                   const struct ver_score_opts *opts, struct err *err)
+{
+    struct ver_model m;
+    int rc;
+    *out = NULL;
+    if (model_path)
+        rc = ver_model_load(&m, model_path, err);
+    else {
+        const char *t = ver_score_builtin_model();
+        rc = ver_model_parse(&m, t, strlen(t), "built-in model", err);
+    }
+    if (rc) return rc;
+    return ver_scorer_new_model(out, &m, opts, err);
+}
+
+void ver_scorer_free(struct ver_scorer *s)
+{
+    if (!s) return;
+    corpus_tok_free(s->tok);
+    pcre2_code_free(s->re_num);
+    pcre2_code_free(s->re_month);
+    pcre2_code_free(s->re_name);
+    pcre2_match_data_free(s->md);
+    buf_cleanup(&s->terms);
+    free(s->tok_arr);
+    free(s->sents);
+    free(s->units);
+    free(s->snum);
+    free(s);
+}
+
+const char *ver_verdict_name(int verdict)
+{
+    switch (verdict) {
+    case VER_SUPPORTED:
+        return "supported";
+    case VER_WEAK:
+        return "weak";
+    default:
+        return "unsupported";
+    }
+}
+
+int ver_scorer_verdict(const struct ver_scorer *s, double score)
+{
+    if (score >= s->model.t_supported) return VER_SUPPORTED;
+    if (score >= s->model.t_weak) return VER_WEAK;
+    return VER_UNSUPPORTED;
+}
+
+void ver_scorer_thresholds(const struct ver_scorer *s, double *t_supported, double *t_weak)
+{
+    if (t_supported) *t_supported = s->model.t_supported;
+    if (t_weak) *t_weak = s->model.t_weak;
+}
+
+/* Grow *arr (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or -1. */
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * size);
+    if (!p) return -1;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+/* A new window/unit mark for term_stamp and big_stamp (0 is never a live mark). */
+static void next_stamp(struct ver_scorer *s)
+{
+    if (++s->stamp == 0) {
+        memset(s->term_stamp, 0, sizeof s->term_stamp);
+        memset(s->big_stamp, 0, sizeof s->big_stamp);
+        s->stamp = 1;
+    }
+}
+
+/* ---------------------------------------------------------------- claim terms */
+
+static uint32_t fnv(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Index of the claim term `t`, or -1. */
+static int term_find(const struct ver_scorer *s, const char *t, size_t n)
+{
+    uint32_t h = fnv(t, n) & (SC_HASH - 1);
+    while (s->hash[h]) {
+        int i = s->hash[h] - 1;
+        if (s->term_len[i] == n && memcmp(s->terms.data + s->term_off[i], t, n) == 0) return i;
+        h = (h + 1) & (SC_HASH - 1);
+    }
+    return -1;
+}
+
+static int claim_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t start, size_t end)
+{
+    (void)pos;
+    struct ver_scorer *s = ctx;
+    int i = term_find(s, term, len);
+    if (i < 0 && s->nterms < VER_SCORE_MAX_TERMS) {
+        if (buf_append(&s->terms, term, len) != 0) {
+            s->oom = 1;
+            return 1;
+        }
+        i = s->nterms++;
+        s->term_off[i] = s->terms.len - len;
+        s->term_len[i] = len;
+        uint32_t h = fnv(term, len) & (SC_HASH - 1);
+        while (s->hash[h])
+            h = (h + 1) & (SC_HASH - 1);
+        s->hash[h] = i + 1;
+    }
+    if (s->nctok < SC_MAX_CTOK) {
+        s->ctok[s->nctok] = i;
+        s->ctok_start[s->nctok] = start;
+        s->ctok_end[s->nctok] = end;
+        s->nctok++;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+static int lower_eq(const char *a, size_t n, const char *w)
+{
+    size_t i = 0;
+    for (; i < n && w[i]; i++) {
+        char c = a[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != w[i]) return 0;
+    }
+    return i == n && !w[i];
+}
+
+/* Parse digits with thousands commas and an optional ".ddd" into a double (no locale). */
+static double parse_number(const char *p, size_t n, const char *dec, size_t dn)
+{
+    double v = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] >= '0' && p[i] <= '9') v = v * 10 + (p[i] - '0');
+    double f = 0.1;
+    for (size_t i = 1; i < dn; i++, f *= 0.1)
+        v += (dec[i] - '0') * f;
+    return v;
+}
+
+/* Turn one match of re_num into a struct num. */
+static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, struct num *out)
+{
+#define GRP(g) (nmatch > (g) && ov[2 * (g)] != PCRE2_UNSET && ov[2 * (g) + 1] > ov[2 * (g)])
+#define GP(g) (text + ov[2 * (g)])
+#define GL(g) ((size_t)(ov[2 * (g) + 1] - ov[2 * (g)]))
+    int has_cur = GRP(1), has_dec = GRP(3), has_suf = GRP(4), has_word = GRP(5);
+    const char *ip = GP(2);
+    size_t il = GL(2);
+    double v = parse_number(ip, il, has_dec ? GP(3) : NULL, has_dec ? GL(3) : 0);
+    int kind = has_cur ? NK_MONEY : NK_PLAIN, unit = 0;
+    if (has_word) {
+        const char *w = GP(5);
+        size_t wl = GL(5);
+        int hit = 0;
+        for (size_t i = 0; i < sizeof scale_words / sizeof scale_words[0]; i++)
+            if (lower_eq(w, wl, scale_words[i].w)) {
+                v *= scale_words[i].mul;
+                hit = 1;
+                break;
+            }
+        if (!hit) {
+            if (wl >= 7 && (w[0] == 'p' || w[0] == 'P')) {
+                /* "per cent" / "percent" spelled with a space: normalise by dropping spaces */
+                char tmp[16];
+                size_t k = 0;
+                for (size_t i = 0; i < wl && k < sizeof tmp - 1; i++)
+                    if (w[i] != ' ') tmp[k++] = w[i];
+                if (lower_eq(tmp, k, "percent")) {
+                    kind = NK_PERCENT;
+                    hit = 1;
+                }
+            }
+        }
+        if (!hit)
+            for (size_t i = 0; i < sizeof unit_words / sizeof unit_words[0]; i++)
+                if (lower_eq(w, wl, unit_words[i].w)) {
+                    if (kind != NK_MONEY || unit_words[i].kind == NK_MONEY) {
+                        kind = unit_words[i].kind;
+                        unit = unit_words[i].kind == NK_UNIT ? unit_words[i].id : 0;
+                    }
+                    break;
+                }
+    }
+    /* a lone 4-digit number from 1000 to 2100 is a year ("1990s" too), also before a counted
+     * noun ("the 2019 season", "2010 census"), but not before a measure ("1500 km") */
+    if ((kind == NK_PLAIN || (kind == NK_UNIT && unit >= UNIT_FIRST_COUNTED)) && !has_cur &&
+        !has_dec && il == 4 && v >= 1000 && v <= 2100 &&
+        (!has_suf || (GL(4) == 1 && (GP(4)[0] == 's' || GP(4)[0] == 'S')))) {
+        kind = NK_YEAR;
+        unit = 0;
+    }
+#undef GRP
+#undef GP
+#undef GL
+    out->kind = kind;
+    out->unit = unit;
+    out->value = v;
+    out->start = ov[0];
+}
+
+static int num_cmp(const void *a, const void *b)
+{
+    const struct num *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Find the numbers and month names of text[0, len): into s->cnum (claim, capped) or s->snum. */
+static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int claim)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        pcre2_code *re = pass == 0 ? s->re_num : s->re_month;
+        PCRE2_SIZE at = 0;
+        while (at < len) {
+            int n = pcre2_match(re, (PCRE2_SPTR)text, len, at, 0, s->md, NULL);
+            if (n < 0) break; /* no match (or a matching error, e.g. limits: treat as none) */
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+            struct num x;
+            if (pass == 0)
+                num_from_match(text, ov, n, &x);
+            else {
+                x.kind = NK_MONTH;
+                x.unit = 0;
+                x.value = 0;
+                x.start = ov[0];
+                for (int m = 0; m < 12; m++)
+                    if (ov[1] - ov[0] == strlen(month_names[m]) &&
+                        memcmp(text + ov[0], month_names[m], ov[1] - ov[0]) == 0)
+                        x.value = m + 1;
+            }
+            if (claim) {
+                if (s->ncnum < SC_MAX_CNUM) s->cnum[s->ncnum++] = x;
+            } else {
+                if (grow((void **)&s->snum, &s->capsnum, s->nsnum + 1, sizeof *s->snum)) return -1;
+                s->snum[s->nsnum++] = x;
+            }
+            at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        }
+    }
+    if (!claim && s->nsnum > 1) qsort(s->snum, s->nsnum, sizeof *s->snum, num_cmp);
+    return 0;
+}
+
+static int is_date(int kind)
+{
+    return kind == NK_YEAR || kind == NK_MONTH;
+}
+
+/* Same kind, unit and value. Years, months and whole numbers under a million must be equal;
+ * decimals and large (scaled) numbers may differ by SC_NUM_TOL ("1.2 million" vs 1,203,000). */
+static int num_eq(const struct num *a, const struct num *b)
+{
+    if (a->kind != b->kind || a->unit != b->unit) return 0;
+    double m = fabs(a->value) > fabs(b->value) ? fabs(a->value) : fabs(b->value);
+    double d = fabs(a->value - b->value);
+    if (d <= 1e-9 * (m + 1)) return 1;
+    if (is_date(a->kind)) return 0;
+    int whole = a->value == floor(a->value) && b->value == floor(b->value);
+    return (!whole || m >= 1e6) && d <= SC_NUM_TOL * m;
+}
+
+/* ---------------------------------------------------------------- claim names */
+
+static int is_space_c(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Is byte offset p the first word of a sentence of `text`? */
+static int at_sentence_start(const char *text, size_t p)
+{
+    while (p > 0) {
+        unsigned char c = (unsigned char)text[p - 1];
+        if (is_space_c(c) || c == '"' || c == '\'' || c == '(' || c == '[') {
+            p--;
+            continue;
+        }
+        if (c == 0x9C && p >= 3 && (unsigned char)text[p - 3] == 0xE2) { /* opening curly quote */
+            p -= 3;
+            continue;
+        }
+        return c == '.' || c == '!' || c == '?' || c == ':' || c == '\n';
+    }
+    return 1;
+}
+
+static void find_names(struct ver_scorer *s, const char *claim, size_t len)
+{
+    PCRE2_SIZE at = 0;
+    while (at < len && s->nnames < SC_MAX_NAMES) {
+        int n = pcre2_match(s->re_name, (PCRE2_SPTR)claim, len, at, 0, s->md, NULL);
+        if (n < 0) break;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        size_t ns = ov[0], ne = ov[1];
+        at = ne > ns ? ne : ns + 1;
+        if (at_sentence_start(claim, ns)) { /* drop the first word: it is capitalised anyway */
+            while (ns < ne && !is_space_c((unsigned char)claim[ns]))
+                ns++;
+            if (ns >= ne) continue;
+        }
+        struct name *nm = &s->names[s->nnames];
+        nm->n = 0;
+        for (int i = 0; i < s->nctok && nm->n < SC_NAME_TERMS; i++)
+            if (s->ctok[i] >= 0 && s->ctok_start[i] >= ns && s->ctok_end[i] <= ne) {
+                int dup = 0;
+                for (int k = 0; k < nm->n; k++)
+                    dup |= nm->term[k] == s->ctok[i];
+                if (!dup) nm->term[nm->n++] = s->ctok[i];
+            }
+        if (nm->n > 0) s->nnames++;
+    }
+}
+
+/* Prepare everything about the claim. Returns 0 or -1 when out of memory. */
+static int claim_prepare(struct ver_scorer *s, const char *claim, size_t len)
+{
+    buf_reset(&s->terms);
+    memset(s->hash, 0, sizeof s->hash);
+    s->nterms = s->nctok = s->nbig = s->ncnum = s->nnames = 0;
+    s->oom = 0;
+    corpus_tok_run(s->tok, claim, len, claim_tok_cb, s);
+    if (s->oom) return -1;
+    /* bigrams of adjacent claim content words, registered in both orders */
+    memset(s->big, 0xff, sizeof s->big);
+    for (int i = 0; i + 1 < s->nctok; i++) {
+        int a = s->ctok[i], b = s->ctok[i + 1];
+        if (a < 0 || b < 0 || a == b) continue;
+        if (s->big[a * VER_SCORE_MAX_TERMS + b] >= 0 || s->nbig >= SC_MAX_BIGRAMS) continue;
+        s->big[a * VER_SCORE_MAX_TERMS + b] = (int16_t)s->nbig;
+        s->big[b * VER_SCORE_MAX_TERMS + a] = (int16_t)s->nbig;
+        s->big_a[s->nbig] = a;
+        s->big_b[s->nbig] = b;
+        s->nbig++;
+    }
+    find_numbers(s, claim, len, 1);
+    find_names(s, claim, len);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- source */
+
+static int src_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t start, size_t end)
+{
+    (void)pos;
+    struct ver_scorer *s = ctx;
+    if (grow((void **)&s->tok_arr, &s->captok, s->ntok + 1, sizeof *s->tok_arr)) {
+        s->oom = 1;
+        return 1;
+    }
+    struct stok *t = &s->tok_arr[s->ntok++];
+    t->cidx = s->nterms ? term_find(s, term, len) : -1;
+    t->start = (uint32_t)start;
+    t->end = (uint32_t)end;
+    return 0;
+}
+
+static int sent_cb(void *ctx, size_t start, size_t end)
+{
+    struct ver_scorer *s = ctx;
+    if (end <= start) return 0;
+    if (grow((void **)&s->sents, &s->capsents, s->nsents + 1, sizeof *s->sents)) {
+        s->oom = 1;
+        return 1;
+    }
+    s->sents[s->nsents].start = start;
+    s->sents[s->nsents].end = end;
+    s->nsents++;
+    return 0;
+}
+
+/* The default splitter: every line on its own (text from HTML has one block per line), each
+ * line split by ver_sentences() (verify/ver_sent.c), spans moved back to whole-text offsets. */
+struct line_ctx {
+    ver_score_sent_cb cb;
+    void *ctx;
+    size_t base;
+};
+
+static int line_sent_cb(void *ctx, size_t start, size_t end)
+{
+    struct line_ctx *l = ctx;
+    return l->cb(l->ctx, l->base + start, l->base + end);
+}
+
+static int split_default(const char *t, size_t len, ver_score_sent_cb cb, void *ctx)
+{
+    struct line_ctx l = {cb, ctx, 0};
+    size_t a = 0;
+    while (a < len) {
+        const char *nl = memchr(t + a, '\n', len - a);
+        size_t b = nl ? (size_t)(nl - t) : len;
+        l.base = a;
+        int rc = ver_sentences(t + a, b - a, line_sent_cb, &l);
+        if (rc) return rc;
+        a = b + 1;
+    }
+    return 0;
+}
+
+static int add_unit(struct ver_scorer *s, size_t tb, size_t te, size_t bs, size_t be)
+{
+    if (grow((void **)&s->units, &s->capunits, s->nunits + 1, sizeof *s->units)) return -1;
+    struct unit *u = &s->units[s->nunits++];
+    u->tb = tb;
+    u->te = te;
+    u->bs = bs;
+    u->be = be;
+    u->nb = u->ne = 0;
+    return 0;
+}
+
+/* Tokenize and split the source into units; find its numbers; count claim-term document
+ * frequencies over the units and set the IDFs. Returns 0 or -1 when out of memory. */
+static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
+{
+    s->ntok = s->nsents = s->nunits = s->nsnum = 0;
+    s->oom = 0;
+    corpus_tok_run(s->tok, src, len, src_tok_cb, s);
+    if (s->oom) return -1;
+    ver_score_split_fn split = s->opts.split ? s->opts.split : split_default;
+    split(src, len, sent_cb, s);
+    if (s->oom) return -1;
+    /* units: tokens of each sentence, cut into pieces of VER_SCORE_WIN_WORDS */
+    size_t ti = 0;
+    for (size_t k = 0; k < s->nsents; k++) {
+        size_t ss = s->sents[k].start, se = s->sents[k].end;
+        while (ti < s->ntok && s->tok_arr[ti].start < ss)
+            ti++; /* tokens outside sentences */
+        size_t tb = ti;
+        while (ti < s->ntok && s->tok_arr[ti].end <= se)
+            ti++;
+        size_t te = ti;
+        if (te == tb) continue;
+        for (size_t p = tb; p < te; p += VER_SCORE_WIN_WORDS) {
+            size_t q = p + VER_SCORE_WIN_WORDS < te ? p + VER_SCORE_WIN_WORDS : te;
+            size_t bs = p == tb ? ss : s->tok_arr[p].start;
+            size_t be = q == te ? se : s->tok_arr[q - 1].end;
+            if (add_unit(s, p, q, bs, be)) return -1;
+        }
+    }
+    if (find_numbers(s, src, len, 0)) return -1;
+    size_t ni = 0;
+    for (size_t u = 0; u < s->nunits; u++) {
+        struct unit *un = &s->units[u];
+        while (ni < s->nsnum && s->snum[ni].start < un->bs)
+            ni++;
+        un->nb = ni;
+        while (ni < s->nsnum && s->snum[ni].start < un->be)
+            ni++;
+        un->ne = ni;
+    }
+    /* document frequencies over units, and IDF */
+    memset(s->df, 0, sizeof s->df);
+    for (size_t u = 0; u < s->nunits; u++) {
+        next_stamp(s);
+        for (size_t t = s->units[u].tb; t < s->units[u].te; t++) {
+            int c = s->tok_arr[t].cidx;
+            if (c >= 0 && s->term_stamp[c] != s->stamp) {
+                s->term_stamp[c] = s->stamp;
+                s->df[c]++;
+            }
+        }
+    }
+    double n = (double)s->nunits;
+    s->idf_sum = 0;
+    for (int c = 0; c < s->nterms; c++) {
+        double v = -1;
+        if (s->opts.idf)
+            v = s->opts.idf(s->opts.idf_ctx, s->terms.data + s->term_off[c], s->term_len[c]);
+        if (!(v >= 0)) v = log(1.0 + (n - s->df[c] + 0.5) / (s->df[c] + 0.5));
+        s->idf[c] = v;
+        s->idf_sum += v;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- window features */
+
+/* Agreement of the claim's numbers (dates = 0: other numbers, 1: years and months) with the
+ * source numbers [nb, ne). */
+static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, double *agree_out,
+                  double *conflict_out)
+{
+    int n = 0, found = 0, conflict = 0;
+    for (int i = 0; i < s->ncnum; i++) {
+        const struct num *c = &s->cnum[i];
+        if (is_date(c->kind) != dates) continue;
+        n++;
+        int hit = 0, other = 0;
+        for (size_t k = nb; k < ne && !hit; k++) {
+            const struct num *w = &s->snum[k];
+            if (num_eq(c, w))
+                hit = 1;
+            else if (w->kind == c->kind && w->unit == c->unit)
+                other = 1;
+        }
+        if (hit)
+            found++;
+        else if (other && c->kind != NK_PLAIN)
+            conflict++;
+    }
+    *agree_out = n ? (double)(found - conflict) / n : 0;
+    *conflict_out = n ? (double)conflict / n : 0;
+}
+
+/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT). doc_cov/doc_name are passed in.
+ */
+static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc_cov,
+                            double doc_name, double avg_unit, double *f)
+{
+    next_stamp(s);
+    size_t tb = s->units[a].tb, te = s->units[b].te;
+    int present = 0, bigrams = 0;
+    double cov_idf = 0;
+    int prev = -1;
+    for (size_t t = tb; t < te; t++) {
+        int c = s->tok_arr[t].cidx;
+        if (c >= 0) {
+            if (s->term_stamp[c] != s->stamp) {
+                s->term_stamp[c] = s->stamp;
+                s->tf[c] = 0;
+                present++;
+                cov_idf += s->idf[c];
+            }
+            s->tf[c]++;
+            if (prev >= 0) {
+                int g = s->big[prev * VER_SCORE_MAX_TERMS + c];
+                if (g >= 0 && s->big_stamp[g] != s->stamp) {
+                    s->big_stamp[g] = s->stamp;
+                    bigrams++;
+                }
+            }
+        }
+        prev = c;
+    }
+    double wl = (double)(te - tb), avgdl = avg_unit * (double)(b - a + 1), bm25 = 0;
+    if (avgdl <= 0) avgdl = 1;
+    for (int c = 0; c < s->nterms; c++) {
+        if (s->term_stamp[c] != s->stamp) continue;
+        double tf = s->tf[c];
+        bm25 += s->idf[c] * tf * (SC_BM25_K1 + 1) /
+                (tf + SC_BM25_K1 * (1 - SC_BM25_B + SC_BM25_B * wl / avgdl));
+    }
+    double idf_sum = s->idf_sum > 0 ? s->idf_sum : 1;
+    f[VER_F_BM25] = bm25 / ((SC_BM25_K1 + 1) * idf_sum);
+    f[VER_F_COV_IDF] = cov_idf / idf_sum;
+    f[VER_F_COV] = s->nterms ? (double)present / s->nterms : 0;
+    f[VER_F_BIGRAM] = s->nbig ? (double)bigrams / s->nbig : 0;
+    size_t nb = s->units[a].nb, ne = s->units[b].ne;
+    agree(s, nb, ne, 0, &f[VER_F_NUM_AGREE], &f[VER_F_NUM_CONFLICT]);
+    agree(s, nb, ne, 1, &f[VER_F_DATE_AGREE], &f[VER_F_DATE_CONFLICT]);
+    int nf = 0;
+    for (int i = 0; i < s->nnames; i++) {
+        int all = 1;
+        for (int k = 0; k < s->names[i].n; k++)
+            all &= s->term_stamp[s->names[i].term[k]] == s->stamp;
+        nf += all;
+    }
+    f[VER_F_NAME_AGREE] = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
+    f[VER_F_DOC_COV] = doc_cov;
+    f[VER_F_DOC_NAME] = doc_name;
+    f[VER_F_CLAIM_LEN] = log1p((double)s->nterms);
+    f[VER_F_WIN_LEN] = log1p(wl);
+    f[VER_F_DENSE] = 0;
+}
+
+/* Checks and preparation common to scoring and feature dumps. */
+static int prepare(struct ver_scorer *s, const char *claim, const char *src, size_t len,
+                   double *doc_cov, double *doc_name, double *avg_unit, struct err *err)
+{
+    if (!s || !claim || (!src && len))
+        return err_set(err, ERR_ARG, "ver_score_source: NULL argument");
+    size_t cl = strlen(claim);
+    if (cl > VER_SCORE_MAX_CLAIM)
+        return err_set(err, ERR_LIMIT, "claim of %zu bytes (limit %u)", cl, VER_SCORE_MAX_CLAIM);
+    if (len > VER_SCORE_MAX_SOURCE)
+        return err_set(err, ERR_LIMIT, "source text of %zu bytes (limit %u)", len,
+                       VER_SCORE_MAX_SOURCE);
+    if (claim_prepare(s, claim, cl) || source_prepare(s, src ? src : "", len))
+        return err_set(err, ERR_NOMEM, "scoring a source of %zu bytes", len);
+    int inside = 0;
+    for (int c = 0; c < s->nterms; c++)
+        inside += s->df[c] > 0;
+    *doc_cov = s->nterms ? (double)inside / s->nterms : 0;
+    int nf = 0;
+    for (int i = 0; i < s->nnames; i++) {
+        int all = 1;
+        for (int k = 0; k < s->names[i].n; k++)
+            all &= s->df[s->names[i].term[k]] > 0;
+        nf += all;
+    }
+    *doc_name = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
+    *avg_unit = s->nunits ? (double)s->ntok / (double)s->nunits : 1;
+    return ERR_OK;
+}
+
+/* Windows are unit ranges [a, b]: a run of at most VER_SCORE_WIN_SENTS units with at most
+ * VER_SCORE_WIN_WORDS content words in all (a single unit is always a window). Both loops below
+ * visit them in the same order: by start, then by length. */
+static int window_fits(const struct ver_scorer *s, size_t a, size_t b, size_t *words)
+{
+    if (b >= s->nunits || b >= a + VER_SCORE_WIN_SENTS) return 0;
+    *words += s->units[b].te - s->units[b].tb;
+    return b == a || *words <= VER_SCORE_WIN_WORDS;
+}
+
+int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
+                      ver_score_win_cb cb, void *ctx, struct err *err)
+{
+    double doc_cov, doc_name, avg_unit, f[VER_SCORE_NFEAT];
+    int rc = prepare(s, claim, src, len, &doc_cov, &doc_name, &avg_unit, err);
+    if (rc) return rc;
+    for (size_t a = 0; a < s->nunits; a++) {
+        size_t words = 0;
+        for (size_t b = a; window_fits(s, a, b, &words); b++) {
+            window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
+            if ((rc = cb(ctx, f, s->units[a].bs, s->units[b].be))) return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+/* Is window x better than y: a higher logit, or the same logit and fewer words (so that a
+ * sentence does not drag unrelated neighbours into the highlighted window)? */
+static int better(double lx, double wx, double ly, double wy)
+{
+    if (fabs(lx - ly) > 1e-9) return lx > ly;
+    return wx < wy;
+}
+
+/* Keep the SC_DENSE_TOP best windows in s->top (sorted, best first; earlier wins a full tie). */
+static void top_push(struct ver_scorer *s, size_t a, size_t b, double logit, const double *f)
+{
+    int i = s->ntop < SC_DENSE_TOP ? s->ntop++ : SC_DENSE_TOP;
+    if (i == SC_DENSE_TOP) {
+        const struct top *last = &s->top[SC_DENSE_TOP - 1];
+        if (!better(logit, f[VER_F_WIN_LEN], last->logit, last->feat[VER_F_WIN_LEN])) return;
+        i = SC_DENSE_TOP - 1;
+    }
+    while (i > 0 && better(logit, f[VER_F_WIN_LEN], s->top[i - 1].logit,
+                           s->top[i - 1].feat[VER_F_WIN_LEN])) {
+        s->top[i] = s->top[i - 1];
+        i--;
+    }
+    s->top[i].a = a;
+    s->top[i].b = b;
+    s->top[i].logit = logit;
+    memcpy(s->top[i].feat, f, sizeof s->top[i].feat);
+}
+
+int ver_score_source(struct ver_scorer *s, const char *claim, const char *source_text, size_t len,
+                     struct ver_score_result *out, struct err *err)
+{
+    if (!out) return err_set(err, ERR_ARG, "ver_score_source: NULL result");
+    double doc_cov, doc_name, avg_unit, f[VER_SCORE_NFEAT];
+    int rc = prepare(s, claim, source_text, len, &doc_cov, &doc_name, &avg_unit, err);
+    if (rc) return rc;
+    memset(out, 0, sizeof *out);
+    s->ntop = 0;
+    int nwin = 0;
+    for (size_t a = 0; a < s->nunits; a++) {
+        size_t words = 0;
+        for (size_t b = a; window_fits(s, a, b, &words); b++) {
+            window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
+            top_push(s, a, b, ver_model_logit(&s->model, f), f);
+            nwin++;
+        }
+    }
+    out->nwindows = nwin;
+    if (nwin == 0) {
+        out->verdict = ver_scorer_verdict(s, 0);
+        return ERR_OK;
+    }
+    if (s->opts.dense && s->model.w[VER_F_DENSE] != 0) {
+        for (int i = 0; i < s->ntop; i++) {
+            struct top *tp = &s->top[i];
+            size_t ws = s->units[tp->a].bs, we = s->units[tp->b].be;
+            tp->feat[VER_F_DENSE] =
+                s->opts.dense(s->opts.dense_ctx, claim, strlen(claim), source_text + ws, we - ws);
+            tp->logit = ver_model_logit(&s->model, tp->feat);
+        }
+        for (int i = 1; i < s->ntop; i++) /* best first again */
+            if (better(s->top[i].logit, s->top[i].feat[VER_F_WIN_LEN], s->top[0].logit,
+                       s->top[0].feat[VER_F_WIN_LEN])) {
+                struct top t = s->top[0];
+                s->top[0] = s->top[i];
+                s->top[i] = t;
+            }
+    }
+    const struct top *best = &s->top[0];
+    out->score = 1.0 / (1.0 + exp(-best->logit));
+    out->verdict = ver_scorer_verdict(s, out->score);
+    out->win_start = s->units[best->a].bs;
+    out->win_end = s->units[best->b].be;
+    memcpy(out->feat, best->feat, sizeof out->feat);
+    for (size_t t = s->units[best->a].tb;
+         t < s->units[best->b].te && out->nmatch < VER_SCORE_MAX_MATCH; t++)
+        if (s->tok_arr[t].cidx >= 0) {
+            out->match[out->nmatch].start = s->tok_arr[t].start - out->win_start;
+            out->match[out->nmatch].end = s->tok_arr[t].end - out->win_start;
+            out->nmatch++;
+        }
+    return ERR_OK;
+}

@@ -1,0 +1,53 @@
+/* ver_score_int.h - internals shared by the scorer (ver_score.c), the model file
+ * (ver_score_model.c) and the trainer (ver_train.c). Not a public header. */
+#ifndef VC_VER_SCORE_INT_H
+#define VC_VER_SCORE_INT_H
+
+#include "ver_score.h"
+
+#include "buf.h"
+
+#define VER_MODEL_MAGIC "vericite-verifier-model"
+#define VER_MODEL_VERSION 1
+#define VER_MODEL_MAX_BYTES (64u << 10) /* a model file is a few KB; more is not ours */
+
+/* The logistic model: score = 1 / (1 + exp(-(bias + sum_i w[i] * (x[i] - mean[i]) / scale[i]))). */
+struct ver_model {
+    double bias;
+    double mean[VER_SCORE_NFEAT], scale[VER_SCORE_NFEAT], w[VER_SCORE_NFEAT];
+    double t_supported, t_weak;
+};
+
+/* Parse model text (`len` bytes; `name` names it in messages: a path or "built-in model").
+ * Errors: ERR_CORRUPT (not ours, truncated, malformed: "name:line: why"), ERR_MISMATCH (another
+ * format version or feature set). *m is written on success only. */
+int ver_model_parse(struct ver_model *m, const char *text, size_t len, const char *name,
+                    struct err *err);
+
+/* Read and parse the model file at `path`. Errors: those of ver_model_parse, ERR_NOTFOUND, ERR_IO.
+ */
+int ver_model_load(struct ver_model *m, const char *path, struct err *err);
+
+/* Append the model body (bias, feature lines, thresholds, "end") to `out`, after the magic line
+ * and the `comments` (already '#'-prefixed lines, may be NULL). Returns 0 or ERR_NOMEM. */
+int ver_model_format(const struct ver_model *m, const char *comments, struct buf *out,
+                     struct err *err);
+
+/* The model's logit for raw features x (VER_SCORE_NFEAT). */
+double ver_model_logit(const struct ver_model *m, const double *x);
+
+/* ver_scorer_new() with a model already in memory (copied). The trainer uses it with a
+ * placeholder model, so that it never depends on the model file it is about to replace. */
+int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
+                         const struct ver_score_opts *opts, struct err *err);
+
+/* Called per window by ver_score_windows(): raw features and the window's byte span.
+ * Return nonzero to stop. */
+typedef int (*ver_score_win_cb)(void *ctx, const double *feat, size_t start, size_t end);
+
+/* Compute the features of every window of `src` against `claim` (the dense feature is 0),
+ * in source order; the trainer uses this to fit the model. Errors as ver_score_source(). */
+int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
+                      ver_score_win_cb cb, void *ctx, struct err *err);
+
+#endif
