@@ -6,7 +6,9 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "buf.h"
 #include "verify/ver.h"
 
 /* ---------------------------------------------------------------- sentences */
@@ -196,8 +198,11 @@ static const struct xcase xcases[] = {
      "{{Infobox person\n| name = Ann Example\n| born = 1961<ref>http://g.example/</ref>\n| occupation = writer\n}}\n"
      "Ann is a writer.",
      1, 1, 0, "Born: 1961", NULL, 1, 0, 1, "http://g.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"infobox list field", VER_FMT_WIKITEXT,
+     "{{Infobox writer\n| influences = {{hlist |[[Ann A]] |Bob B<ref>http://inf.example/</ref>}}\n}}", 1, 1, 0,
+     "Influences: Ann A, Bob B", NULL, 1, 0, 1, "http://inf.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"table row", VER_FMT_WIKITEXT,
-     "Intro.\n{| class=\"wikitable\"\n! Year !! Event\n|-\n| 2001 || Won the cup<ref>http://h.example/</ref>\n|-\n| "
+     "Intro.\n{| class=\"wikitable\"\n! Year !! Event\n|-\n| 2001 || {{flagicon|X}} || style=\"x\" | Won the cup<ref>http://h.example/</ref>\n|-\n| "
      "2002 || Lost\n|}\n",
      1, 1, 0, "2001; Won the cup", NULL, 1, 0, 1, "http://h.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"mid-sentence ref", VER_FMT_WIKITEXT,
@@ -373,6 +378,70 @@ TEST(ver_extract_extractor_reuse)
         ver_article_free(a);
     }
     ver_extractor_free(x);
+}
+
+/* Inputs built to make a careless parser quadratic (unclosed constructs, one huge sentence with
+ * many citations, many regex starts): each 1 MB input must finish well under a second. */
+TEST(ver_extract_linear_time)
+{
+    static const struct {
+        const char *unit;
+        enum ver_format fmt;
+    } pats[] = {
+        {"{{", VER_FMT_WIKITEXT},         {"[[", VER_FMT_WIKITEXT},          {"<ref>", VER_FMT_WIKITEXT},
+        {"<ref name=a/>x. ", VER_FMT_WIKITEXT}, {"[http://x ", VER_FMT_WIKITEXT}, {"<math>", VER_FMT_WIKITEXT},
+        {"{{Infobox|a=1<ref>x</ref>|", VER_FMT_WIKITEXT}, {"==a<ref>x</ref>==\n", VER_FMT_WIKITEXT},
+        {"[", VER_FMT_MARKDOWN},          {"a [t](http://x.example/) b. ", VER_FMT_MARKDOWN},
+        {"[^a]: http://x\n", VER_FMT_MARKDOWN}, {"a.[^x] b.[^", VER_FMT_MARKDOWN},
+    };
+    size_t cap = 1u << 20;
+    char *buf = malloc(cap + 64);
+    REQUIRE(buf != NULL);
+    for (size_t p = 0; p < sizeof pats / sizeof pats[0]; p++) {
+        size_t ul = strlen(pats[p].unit), n = 0;
+        while (n + ul <= cap) {
+            memcpy(buf + n, pats[p].unit, ul);
+            n += ul;
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct ver_article *a = NULL;
+        struct err e = {0};
+        int rc = ver_extract(&a, buf, n, pats[p].fmt, "T", &e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s > 1.5 || (rc && rc != ERR_LIMIT)) fprintf(stderr, "  pattern %zu: %.3f s rc %d %s\n", p, s, rc, e.msg);
+        CHECK(rc == 0 || rc == ERR_LIMIT);
+        CHECK(s < 1.5);
+        ver_article_free(a);
+    }
+    free(buf);
+}
+
+/* One named ref with a 4 MB title cited 60000 times: fields are capped per copy and the whole
+ * output is capped, so this ends in ERR_LIMIT instead of gigabytes. */
+TEST(ver_extract_output_cap)
+{
+    struct buf b = {0};
+    REQUIRE(buf_puts(&b, "Start one two three four five.<ref name=a>{{cite web|url=http://x.example/|title=") == 0);
+    while (b.len < (4u << 20)) REQUIRE(buf_puts(&b, "TTTTTTTTTTTTTTTT") == 0);
+    REQUIRE(buf_puts(&b, "}}</ref>\n") == 0);
+    for (int i = 0; i < 60000; i++) REQUIRE(buf_puts(&b, "Aa bb cc dd ee ff.<ref name=a/> ") == 0);
+    struct ver_article *a = NULL;
+    struct err e = {0};
+    CHECK(ver_extract(&a, b.data, b.len, VER_FMT_WIKITEXT, "T", &e) == ERR_LIMIT);
+    CHECK(a == NULL);
+    /* a few reuses are fine, with the title cut */
+    b.len = 0;
+    REQUIRE(buf_puts(&b, "Start one two three four five.<ref name=a>{{cite web|url=http://x.example/|title=") == 0);
+    while (b.len < (1u << 20)) REQUIRE(buf_puts(&b, "TTTTTTTTTTTTTTTT") == 0);
+    REQUIRE(buf_puts(&b, "}}</ref> Aa bb cc dd ee ff.<ref name=a/>") == 0);
+    REQUIRE_OK(ver_extract(&a, b.data, b.len, VER_FMT_WIKITEXT, "T", &e), e);
+    REQUIRE(a->nclaims == 2);
+    CHECK(a->claims[1].cits[0].title && strlen(a->claims[1].cits[0].title) <= 4096);
+    CHECK(a->claims[1].cits[0].ref == 1);
+    ver_article_free(a);
+    buf_cleanup(&b);
 }
 
 /* ---------------------------------------------------------------- real articles */

@@ -1188,8 +1188,16 @@ static void cell(struct vx *v, struct row *r, size_t a, size_t b)
     }
     trim(s, &a, &b);
     if (b <= a) return;
-    if (r->cells++) emit_lit(v, "; ", a);
+    struct vx_mark m;
+    ver_vx_save(v, &m);
+    if (r->cells) emit_lit(v, "; ", a);
+    size_t before = v->pt.len;
     lin(v, a, b);
+    if (v->pt.len == before && v->nanchors == m.nanchors && v->nblocks == m.nblocks) {
+        ver_vx_restore(v, &m); /* the cell renders to nothing: no separator either */
+        return;
+    }
+    r->cells++;
 }
 
 /* A table starting at `i` ("{|"); returns the offset after its "|}" line. */
