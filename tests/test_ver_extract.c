@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "corpus/corpus.h"
 #include "verify/ver.h"
 
 /* ---------------------------------------------------------------- sentences */
@@ -178,6 +179,11 @@ static const struct xcase xcases[] = {
      "[http://ext.example outside link] here &ndash; ok.<ref>http://c.example/</ref>",
      1, 1, 0, "Bold label and plains text with mot and outside link here \xe2\x80\x93 ok.", NULL, 1, 0, 1, NULL, NULL,
      NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"inline text templates", VER_FMT_WIKITEXT,
+     "The road is {{convert|5|mi|km}} long {{as of|lc=y|2016}}, {{nowrap|very old}}{{snd}}{{As of|2010|alt=in "
+     "2010}} it was paved.<ref>http://road.example/</ref>",
+     1, 1, 0, "The road is 5 mi long as of 2016, very old \xe2\x80\x93 in 2010 it was paved.", NULL, 1, 0, 1, NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"short sentence takes the one before", VER_FMT_WIKITEXT,
      "The company was founded in 1990 by two brothers. It grew fast.<ref>http://d.example/</ref>", 1, 1, 0,
      "The company was founded in 1990 by two brothers. It grew fast.", NULL, 1, 0, 1, NULL, NULL, NULL, NULL, NULL,
@@ -445,6 +451,52 @@ TEST(ver_extract_output_cap)
 }
 
 /* ---------------------------------------------------------------- real articles */
+
+/* Two independent wikitext strippers should agree on prose: most claims (20+ bytes) of the shared
+ * articles must appear verbatim in corpus_wikitext_text()'s text. The misses are by design: that
+ * function drops tables and infoboxes, whose cited rows and fields we keep as claims. */
+TEST(ver_extract_claims_vs_corpus_text)
+{
+    const char *dir = t_shared(t_, "wikitext/articles");
+    if (!dir) SKIP("../shared/data/wikitext not present");
+    static const char *const arts[] = {"United-Kingdom.txt", "anarchism.txt",    "Chemical-biology.txt",
+                                       "Bazooka.txt",        "toronto_star.txt", "julia_kristeva.txt",
+                                       "Elizabeth-Gilbert.txt", "Mark-Behr.txt"};
+    int total = 0, found = 0;
+    for (size_t i = 0; i < sizeof arts / sizeof arts[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, arts[i]);
+        size_t len;
+        char *text = t_read(path, &len);
+        REQUIRE(text != NULL);
+        struct ver_article *a = NULL;
+        struct err e = {0};
+        struct buf plain = {0};
+        REQUIRE_OK(ver_extract(&a, text, len, VER_FMT_AUTO, arts[i], &e), e);
+        REQUIRE_OK(corpus_wikitext_text(text, len, &plain, &e), e);
+        /* collapse white space in the reference text the way claims are */
+        size_t o = 0;
+        for (size_t k = 0; k < plain.len; k++) {
+            char c = plain.data[k];
+            if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+            if (c == ' ' && (o == 0 || plain.data[o - 1] == ' ')) continue;
+            plain.data[o++] = c;
+        }
+        plain.len = o;
+        if (plain.data) plain.data[o] = '\0';
+        for (int k = 0; k < a->nclaims; k++) {
+            if (strlen(a->claims[k].text) < 20) continue;
+            total++;
+            if (plain.data && strstr(plain.data, a->claims[k].text)) found++;
+        }
+        buf_cleanup(&plain);
+        ver_article_free(a);
+        free(text);
+    }
+    fprintf(stderr, "  %d/%d claims found verbatim in corpus_wikitext_text output\n", found, total);
+    CHECK(total > 800);
+    CHECK(found * 100 >= total * 85);
+}
 
 /* Bare-URL refs (<ref>http://...</ref>, nothing else inside), found by a scan independent of the
  * extractor; comments are skipped. Calls found(url) for each; returns how many there were. */

@@ -650,7 +650,8 @@ struct tctx {
     size_t ta, tb;      /* text= / 1= (refn, efn) */
     size_t na, nb;      /* name= */
     size_t refsa, refsb; /* refs= */
-    int has_text, has_refs;
+    size_t alta, altb;  /* alt= ({{as of}}) */
+    int has_text, has_refs, has_alt, lc;
 };
 
 static void tparam(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
@@ -672,6 +673,8 @@ static void tparam(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_
     if (!pos && key_is(v, ka, kb, "group")) t->ga = va, t->gb = vb;
     if (!pos && key_is(v, ka, kb, "name")) t->na = va, t->nb = vb;
     if (!pos && key_is(v, ka, kb, "refs")) t->refsa = va, t->refsb = vb, t->has_refs = 1;
+    if (!pos && key_is(v, ka, kb, "alt")) t->alta = va, t->altb = vb, t->has_alt = 1;
+    if (!pos && key_is(v, ka, kb, "lc") && vb > va) t->lc = 1;
 }
 
 /* {{r|a|b|group=g}}: cite named refs a and b. */
@@ -863,7 +866,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
         t.want[2] = 3;
         params(v, a, close, tparam, &t);
         const char *sep = " ";
-        if (!strcmp(name, "as of")) emit_lit(v, "As of ", open);
+        if (!strcmp(name, "as of") && t.has_alt) {
+            lin(v, t.alta, t.altb);
+            return;
+        }
+        if (!strcmp(name, "as of")) emit_lit(v, t.lc ? "as of " : "As of ", open);
         if (!strcmp(name, "circa") || !strcmp(name, "c.")) emit_lit(v, "c. ", open);
         if (!strcmp(name, "us$") || !strcmp(name, "usd")) emit_lit(v, "US$", open);
         if (!strcmp(name, "frac")) sep = "/";
