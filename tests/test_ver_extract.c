@@ -163,8 +163,13 @@ static const struct xcase xcases[] = {
      "|author=Ann Jones |date=May 1999 |title=Stones |url=http://book.example/jones}}",
      1, 1, 0, NULL, NULL, 1, 0, 1, "http://book.example/jones", "Stones", NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"unmatched sfn keeps author and year", VER_FMT_WIKITEXT,
-     "The castle was built in stone around then.{{sfn|Brown|1950}}", 1, 1, 0, NULL, NULL, 1, 0, 1, "", "brown 1950",
+     "The castle was built in stone around then.{{sfn|Brown|1950}}", 1, 1, 0, NULL, NULL, 1, 0, 1, "", "Brown 1950",
      NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"harvnb inside a ref, identical sfns are one footnote", VER_FMT_WIKITEXT,
+     "First claim with six words here.<ref>{{harvnb|Smith|2003|p=7}}</ref> Second claim with six words "
+     "here.{{sfn|Smith|2003|p=9}} Third claim with six words here.{{sfn|Smith|2003|p=9}}\n== Sources ==\n"
+     "* {{cite book |last=Smith |year=2003 |title=The Book |url=http://book.example/smith}}",
+     3, 2, 2, NULL, "Art", 1, 0, 2, "http://book.example/smith", "The Book", NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"citation needed", VER_FMT_WIKITEXT, "The moon is made of green cheese.{{citation needed|date=May 2020}}", 1, 0,
      0, "The moon is made of green cheese.", NULL, 1, 0, 0, "", "", NULL, NULL, NULL, NULL, NULL, NULL, 1},
     {"cn", VER_FMT_WIKITEXT, "The moon is made of green cheese.{{Cn}} Next.", 1, 0, 0, NULL, NULL, 1, 0, 0, "", NULL,

@@ -315,7 +315,7 @@ static void cite_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, s
     else if (key_is(v, ka, kb, "deadurl") || key_is(v, ka, kb, "dead-url")) {
         int yes = starts_ci(v->src, va, vb, "yes") || starts_ci(v->src, va, vb, "true") ||
                   starts_ci(v->src, va, vb, "y");
-        if (!c->url_status) c->url_status = ver_vx_strndup(v, yes ? "dead" : "live", yes ? 4 : 4);
+        if (!c->url_status) c->url_status = ver_vx_strndup(v, yes ? "dead" : "live", 4);
     } else if (key_is(v, ka, kb, "title"))
         set_plain(v, &c->title, va, vb);
     else if (key_is(v, ka, kb, "chapter") || key_is(v, ka, kb, "contribution"))
@@ -528,10 +528,9 @@ static void parse_ref(struct vx *v, int ri, size_t a, size_t b)
             R->cit.title = NULL;
         }
     }
-    if (R->sfn_last && !R->cit.title) {
-        struct buf t = {0};
-        if (buf_printf(&t, "%s %s", R->sfn_last, R->sfn_year ? R->sfn_year : "")) ver_vx_fail(v, ERR_NOMEM, "oom");
-        R->cit.title = buf_steal(&t);
+    if (R->sfn_last && !R->cit.title) { /* {{harvnb}} in a ref: keep its plain text as the title */
+        R->cit.title = plain(v, a, b);
+        cap_title(R->cit.title);
     }
 #undef R
 }
@@ -584,14 +583,16 @@ static void space_after(struct vx *v, size_t i, size_t b)
         emit_lit(v, " ", i);
 }
 
-/* <ref ...> at i; k is after "<ref", gt the '>' of the tag. Returns the offset after it. */
-static size_t handle_ref(struct vx *v, size_t i, size_t k, size_t gt, size_t b)
+/* A <ref ...> tag: k is the offset after "<ref", gt that of the tag's '>'. Returns the offset
+ * after the ref (its </ref> when it has content). */
+static size_t handle_ref(struct vx *v, size_t k, size_t gt, size_t b)
 {
     const char *s = v->src;
     int selfclose = s[gt - 1] == '/';
     struct attrs at;
     parse_attrs(s, k, gt, &at);
-    size_t ca = gt + 1, cb = gt + 1, end = gt + 1;
+    size_t ca = gt + 1;
+    size_t cb = ca, end = ca;
     if (!selfclose) {
         size_t c = find_cached(v, 0, gt + 1, "</ref");
         if (c != (size_t)-1 && c < b) {
@@ -613,7 +614,6 @@ static size_t handle_ref(struct vx *v, size_t i, size_t k, size_t gt, size_t b)
         v->refs[ri].defined = 1;
         parse_ref(v, ri, ta, tb);
     }
-    (void)i;
     ver_vx_anchor(v, ri, NULL, 0);
     space_after(v, end, b);
     return end;
@@ -779,10 +779,17 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
             free(v->refs[ri].cit.name); /* the key is no name */
             v->refs[ri].cit.name = NULL;
             parse_sfn(v, ri, open, close);
+            /* a title until the bibliography fills it: "Author Year" as written */
+            t.want[0] = 1;
+            params(v, a, close, tparam, &t);
+            char *au = t.found[0] ? plain(v, t.va[0], t.vb[0]) : NULL;
             struct buf tt = {0};
-            if (buf_printf(&tt, "%s %s", v->refs[ri].sfn_last ? v->refs[ri].sfn_last : "",
-                           v->refs[ri].sfn_year ? v->refs[ri].sfn_year : ""))
+            int bad = buf_printf(&tt, "%s %s", au ? au : "", v->refs[ri].sfn_year ? v->refs[ri].sfn_year : "");
+            free(au);
+            if (bad) {
+                buf_cleanup(&tt);
                 goto oom;
+            }
             v->refs[ri].cit.title = buf_steal(&tt);
         }
         ver_vx_anchor(v, ri, NULL, 0);
@@ -1099,7 +1106,7 @@ static size_t handle_tag(struct vx *v, size_t i, size_t b)
     int selfclose = s[gt - 1] == '/';
     if (!strcmp(name, "ref")) {
         if (closing) return gt + 1;
-        return handle_ref(v, i, j, gt, b);
+        return handle_ref(v, j, gt, b);
     }
     if (!strcmp(name, "references")) {
         if (closing || selfclose) return gt + 1;
