@@ -229,6 +229,11 @@ static const struct xcase xcases[] = {
     {"refn", VER_FMT_WIKITEXT,
      "Text one two three four five.{{refn|group=note|See [http://refn.example/ this].}}", 1, 1, 0, NULL, NULL, 1, 0, 1,
      "http://refn.example/", "this", NULL, NULL, NULL, "note", NULL, NULL, 0},
+    {"#tag:ref, and a ref nested in a note", VER_FMT_WIKITEXT,
+     "Anthem words vary a lot in practice.{{#tag:ref|No authorised version exists.<ref>http://nested.example/</ref>"
+     "|group=note}} Next.",
+     1, 2, 0, "Anthem words vary a lot in practice.", NULL, 2, 1, 1, "http://nested.example/", NULL, NULL, NULL, NULL,
+     "", NULL, NULL, 0},
     {"ref inside an image caption", VER_FMT_WIKITEXT,
      "[[File:X.jpg|thumb|left|The old mill in 1900.<ref>http://cap.example/</ref>]]\nText.", 1, 1, 0,
      "The old mill in 1900.", NULL, 1, 0, 1, "http://cap.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},

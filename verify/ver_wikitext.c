@@ -737,10 +737,10 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
 {
     const char *s = v->src;
     size_t a = open + 2;
-    if (a < close && (s[a] == '{' || s[a] == '#')) return; /* {{{param}}}, parser functions */
+    if (a < close && s[a] == '{') return; /* {{{param}}} */
     char name[64];
     tpl_name(v, a, close, name, sizeof name);
-    if (!name[0]) return;
+    if (!name[0] || (name[0] == '#' && strcmp(name, "#tag:ref") != 0)) return; /* parser functions */
     struct tctx t = {.ga = 0};
     if (name_in(name, needs_names)) {
         ver_vx_anchor(v, -1, s + open, close + 2 - open);
@@ -796,9 +796,10 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
         space_after(v, close + 2, b);
         return;
     }
-    if (!strcmp(name, "refn")) {
+    if (!strcmp(name, "refn") || !strcmp(name, "#tag:ref")) { /* a footnote made by a template */
         params(v, a, close, tparam, &t);
         if (!t.has_text && t.nb == t.na) return;
+        if (v->defonly && t.nb == t.na) return;
         int ri = ver_vx_ref(v, s + t.ga, t.gb - t.ga, s + t.na, t.nb - t.na);
         if (ri < 0) return;
         if (t.has_text && t.tb > t.ta && !v->refs[ri].defined) {
@@ -806,6 +807,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
             parse_ref(v, ri, t.ta, t.tb);
         }
         ver_vx_anchor(v, ri, NULL, 0);
+        if (t.has_text) { /* refs inside the note are footnotes of their own, cited here too */
+            v->mute++;
+            lin(v, t.ta, t.tb);
+            v->mute--;
+        }
         space_after(v, close + 2, b);
         return;
     }
