@@ -258,6 +258,16 @@ static const struct xcase xcases[] = {
      "Intro here.\n\nThe sky is **blue** according to [NASA](https://nasa.example/sky) research. Next thing.", 1, 1,
      0, "The sky is blue according to NASA research.", NULL, 1, 0, 1, "https://nasa.example/sky", "NASA", NULL, NULL,
      NULL, NULL, NULL, NULL, 0},
+    {"markdown reference links", VER_FMT_MARKDOWN,
+     "Rust is memory safe per [the Book][RB]. Go has a garbage collector, see [Go FAQ][].\n\n"
+     "[rb]: https://doc.example/book \"The Rust Book\"\n[go faq]: <https://go.example/faq>\n",
+     2, 2, 0, "Rust is memory safe per the Book.", NULL, 1, 0, 1, "https://doc.example/book", "The Rust Book", NULL,
+     NULL, NULL, "", NULL, NULL, 0},
+    {"markdown reference link without a title takes the link text", VER_FMT_MARKDOWN,
+     "Rust is memory safe per [the Book][RB]. Go has a garbage collector, see [Go FAQ][].\n\n"
+     "[rb]: https://doc.example/book \"The Rust Book\"\n[go faq]: <https://go.example/faq>\n",
+     2, 2, 1, "Go has a garbage collector, see Go FAQ.", NULL, 1, 0, 2, "https://go.example/faq", "Go FAQ", NULL,
+     NULL, NULL, "", NULL, NULL, 0},
     {"markdown image is no citation", VER_FMT_MARKDOWN, "A picture ![alt](https://img.example/x.png) here.", 0, 0, 0,
      NULL, NULL, -1, 0, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1},
     /* JSONL */
@@ -409,6 +419,7 @@ TEST(ver_extract_linear_time)
         {"{{Infobox|a=1<ref>x</ref>|", VER_FMT_WIKITEXT}, {"==a<ref>x</ref>==\n", VER_FMT_WIKITEXT},
         {"[", VER_FMT_MARKDOWN},          {"a [t](http://x.example/) b. ", VER_FMT_MARKDOWN},
         {"[^a]: http://x\n", VER_FMT_MARKDOWN}, {"a.[^x] b.[^", VER_FMT_MARKDOWN},
+        {"[a][b] [", VER_FMT_MARKDOWN},    {"[a]: http://x \"t\"\n[a][a]. ", VER_FMT_MARKDOWN},
     };
     size_t cap = 1u << 20;
     char *buf = malloc(cap + 64);

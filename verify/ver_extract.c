@@ -38,6 +38,12 @@ int ver_extractor_new(struct ver_extractor **out, struct err *err)
     if (!x->re_year) goto fail;
     x->re_md_def = compile("^[ ]{0,3}\\[\\^([^\\]\\s]{1,200})\\]:[ \\t]*", PCRE2_MULTILINE, err, &rc);
     if (!x->re_md_def) goto fail;
+    x->re_md_refdef = compile("^[ ]{0,3}\\[([^\\]\\^\\n][^\\]\\n]{0,200})\\]:[ \\t]*<?((?:https?|ftp)://[^\\s>]{1,2000})>?"
+                              "(?:[ \\t]+[\"'(]([^\\n]{0,500})[\"')])?[ \\t]*$",
+                              PCRE2_MULTILINE | PCRE2_CASELESS, err, &rc);
+    if (!x->re_md_refdef) goto fail;
+    x->re_md_reflink = compile("\\[([^\\[\\]\\n]{1,1000})\\]\\[([^\\[\\]\\n\\^]{0,200})\\]", PCRE2_NO_START_OPTIMIZE, err, &rc);
+    if (!x->re_md_reflink) goto fail;
     x->re_md_link = compile("(!?)\\[([^\\[\\]\\n]{0,1000})\\]\\(\\s*<?((?:https?|ftp)://[^\\s)>]{1,2000})>?"
                             "(?:\\s+\"[^\"\\n]{0,500}\")?\\s*\\)",
                             PCRE2_CASELESS | PCRE2_NO_START_OPTIMIZE, err, &rc); /* run anchored */
@@ -64,6 +70,8 @@ void ver_extractor_free(struct ver_extractor *x)
     pcre2_code_free(x->re_year);
     pcre2_code_free(x->re_md_def);
     pcre2_code_free(x->re_md_link);
+    pcre2_code_free(x->re_md_refdef);
+    pcre2_code_free(x->re_md_reflink);
     pcre2_code_free(x->re_jsonl);
     pcre2_match_data_free(x->md);
     free(x);
@@ -210,6 +218,27 @@ static int rehash(struct vx *v)
     v->slots = s;
     v->nslots = n;
     return 0;
+}
+
+int ver_vx_ref_find(const struct vx *v, const char *group, size_t glen, const char *name, size_t nlen)
+{
+    if (!nlen || !v->nslots) return -1;
+    for (size_t h = 0, i = 0; i <= v->nslots; i++) { /* hash without building the key */
+        if (i == 0) {
+            size_t x = 1469598103934665603u;
+            for (size_t k = 0; k < glen; k++) x = (x ^ (unsigned char)group[k]) * 1099511628211u;
+            x = (x ^ 0x1fu) * 1099511628211u;
+            for (size_t k = 0; k < nlen; k++) x = (x ^ (unsigned char)name[k]) * 1099511628211u;
+            h = x & (v->nslots - 1);
+        }
+        if (!v->slots[h]) return -1;
+        const char *key = v->refs[v->slots[h] - 1].key;
+        if (strlen(key) == glen + nlen + 1 && (!glen || memcmp(key, group, glen) == 0) && key[glen] == '\x1f' &&
+            memcmp(key + glen + 1, name, nlen) == 0)
+            return (int)(v->slots[h] - 1);
+        h = (h + 1) & (v->nslots - 1);
+    }
+    return -1;
 }
 
 int ver_vx_ref(struct vx *v, const char *group, size_t glen, const char *name, size_t nlen)
