@@ -386,6 +386,8 @@ TEST(ver_extract_detect)
         {"Text[^1]\n\n[^1]: x", VER_FMT_MARKDOWN},
         {"See [a](https://x.example).", VER_FMT_MARKDOWN},
         {"See [a](https://x.example).<ref>b</ref>", VER_FMT_WIKITEXT},
+        {"See [a][b].\n\n[b]: https://x.example/", VER_FMT_MARKDOWN},
+        {"See [a][b].\n\n[b]: not a link", VER_FMT_WIKITEXT},
         {"Plain text.", VER_FMT_WIKITEXT},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) CHECK(ver_detect_format(c[i].in, strlen(c[i].in)) == c[i].want);

@@ -617,6 +617,15 @@ enum ver_format ver_detect_format(const char *text, size_t len)
         if (text[k] == '[' && text[k + 1] == '^') md = 1;
         if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0)
             md = 1;
+        if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... at a line start */
+            size_t e = k + 1;
+            while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
+            if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
+                size_t u = e + 2;
+                while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
+                if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) md = 1;
+            }
+        }
     }
     return md ? VER_FMT_MARKDOWN : VER_FMT_WIKITEXT;
 }
