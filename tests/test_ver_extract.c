@@ -6,7 +6,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "buf.h"
+#include "corpus/corpus.h"
 #include "verify/ver.h"
 
 /* ---------------------------------------------------------------- sentences */
@@ -160,8 +163,13 @@ static const struct xcase xcases[] = {
      "|author=Ann Jones |date=May 1999 |title=Stones |url=http://book.example/jones}}",
      1, 1, 0, NULL, NULL, 1, 0, 1, "http://book.example/jones", "Stones", NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"unmatched sfn keeps author and year", VER_FMT_WIKITEXT,
-     "The castle was built in stone around then.{{sfn|Brown|1950}}", 1, 1, 0, NULL, NULL, 1, 0, 1, "", "brown 1950",
+     "The castle was built in stone around then.{{sfn|Brown|1950}}", 1, 1, 0, NULL, NULL, 1, 0, 1, "", "Brown 1950",
      NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"harvnb inside a ref, identical sfns are one footnote", VER_FMT_WIKITEXT,
+     "First claim with six words here.<ref>{{harvnb|Smith|2003|p=7}}</ref> Second claim with six words "
+     "here.{{sfn|Smith|2003|p=9}} Third claim with six words here.{{sfn|Smith|2003|p=9}}\n== Sources ==\n"
+     "* {{cite book |last=Smith |year=2003 |title=The Book |url=http://book.example/smith}}",
+     3, 2, 2, NULL, "Art", 1, 0, 2, "http://book.example/smith", "The Book", NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"citation needed", VER_FMT_WIKITEXT, "The moon is made of green cheese.{{citation needed|date=May 2020}}", 1, 0,
      0, "The moon is made of green cheese.", NULL, 1, 0, 0, "", "", NULL, NULL, NULL, NULL, NULL, NULL, 1},
     {"cn", VER_FMT_WIKITEXT, "The moon is made of green cheese.{{Cn}} Next.", 1, 0, 0, NULL, NULL, 1, 0, 0, "", NULL,
@@ -176,6 +184,11 @@ static const struct xcase xcases[] = {
      "[http://ext.example outside link] here &ndash; ok.<ref>http://c.example/</ref>",
      1, 1, 0, "Bold label and plains text with mot and outside link here \xe2\x80\x93 ok.", NULL, 1, 0, 1, NULL, NULL,
      NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"inline text templates", VER_FMT_WIKITEXT,
+     "The road is {{convert|5|mi|km}} long {{as of|lc=y|2016}}, {{nowrap|very old}}{{snd}}{{As of|2010|alt=in "
+     "2010}} it was paved.<ref>http://road.example/</ref>",
+     1, 1, 0, "The road is 5 mi long as of 2016, very old \xe2\x80\x93 in 2010 it was paved.", NULL, 1, 0, 1, NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"short sentence takes the one before", VER_FMT_WIKITEXT,
      "The company was founded in 1990 by two brothers. It grew fast.<ref>http://d.example/</ref>", 1, 1, 0,
      "The company was founded in 1990 by two brothers. It grew fast.", NULL, 1, 0, 1, NULL, NULL, NULL, NULL, NULL,
@@ -196,8 +209,11 @@ static const struct xcase xcases[] = {
      "{{Infobox person\n| name = Ann Example\n| born = 1961<ref>http://g.example/</ref>\n| occupation = writer\n}}\n"
      "Ann is a writer.",
      1, 1, 0, "Born: 1961", NULL, 1, 0, 1, "http://g.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"infobox list field", VER_FMT_WIKITEXT,
+     "{{Infobox writer\n| influences = {{hlist |[[Ann A]] |Bob B<ref>http://inf.example/</ref>}}\n}}", 1, 1, 0,
+     "Influences: Ann A, Bob B", NULL, 1, 0, 1, "http://inf.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"table row", VER_FMT_WIKITEXT,
-     "Intro.\n{| class=\"wikitable\"\n! Year !! Event\n|-\n| 2001 || Won the cup<ref>http://h.example/</ref>\n|-\n| "
+     "Intro.\n{| class=\"wikitable\"\n! Year !! Event\n|-\n| 2001 || {{flagicon|X}} || style=\"x\" | Won the cup<ref>http://h.example/</ref>\n|-\n| "
      "2002 || Lost\n|}\n",
      1, 1, 0, "2001; Won the cup", NULL, 1, 0, 1, "http://h.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"mid-sentence ref", VER_FMT_WIKITEXT,
@@ -213,6 +229,11 @@ static const struct xcase xcases[] = {
     {"refn", VER_FMT_WIKITEXT,
      "Text one two three four five.{{refn|group=note|See [http://refn.example/ this].}}", 1, 1, 0, NULL, NULL, 1, 0, 1,
      "http://refn.example/", "this", NULL, NULL, NULL, "note", NULL, NULL, 0},
+    {"#tag:ref, and a ref nested in a note", VER_FMT_WIKITEXT,
+     "Anthem words vary a lot in practice.{{#tag:ref|No authorised version exists.<ref>http://nested.example/</ref>"
+     "|group=note}} Next.",
+     1, 2, 0, "Anthem words vary a lot in practice.", NULL, 2, 1, 1, "http://nested.example/", NULL, NULL, NULL, NULL,
+     "", NULL, NULL, 0},
     {"ref inside an image caption", VER_FMT_WIKITEXT,
      "[[File:X.jpg|thumb|left|The old mill in 1900.<ref>http://cap.example/</ref>]]\nText.", 1, 1, 0,
      "The old mill in 1900.", NULL, 1, 0, 1, "http://cap.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
@@ -237,6 +258,16 @@ static const struct xcase xcases[] = {
      "Intro here.\n\nThe sky is **blue** according to [NASA](https://nasa.example/sky) research. Next thing.", 1, 1,
      0, "The sky is blue according to NASA research.", NULL, 1, 0, 1, "https://nasa.example/sky", "NASA", NULL, NULL,
      NULL, NULL, NULL, NULL, 0},
+    {"markdown reference links", VER_FMT_MARKDOWN,
+     "Rust is memory safe per [the Book][RB]. Go has a garbage collector, see [Go FAQ][].\n\n"
+     "[rb]: https://doc.example/book \"The Rust Book\"\n[go faq]: <https://go.example/faq>\n",
+     2, 2, 0, "Rust is memory safe per the Book.", NULL, 1, 0, 1, "https://doc.example/book", "The Rust Book", NULL,
+     NULL, NULL, "", NULL, NULL, 0},
+    {"markdown reference link without a title takes the link text", VER_FMT_MARKDOWN,
+     "Rust is memory safe per [the Book][RB]. Go has a garbage collector, see [Go FAQ][].\n\n"
+     "[rb]: https://doc.example/book \"The Rust Book\"\n[go faq]: <https://go.example/faq>\n",
+     2, 2, 1, "Go has a garbage collector, see Go FAQ.", NULL, 1, 0, 2, "https://go.example/faq", "Go FAQ", NULL,
+     NULL, NULL, "", NULL, NULL, 0},
     {"markdown image is no citation", VER_FMT_MARKDOWN, "A picture ![alt](https://img.example/x.png) here.", 0, 0, 0,
      NULL, NULL, -1, 0, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1},
     /* JSONL */
@@ -355,6 +386,8 @@ TEST(ver_extract_detect)
         {"Text[^1]\n\n[^1]: x", VER_FMT_MARKDOWN},
         {"See [a](https://x.example).", VER_FMT_MARKDOWN},
         {"See [a](https://x.example).<ref>b</ref>", VER_FMT_WIKITEXT},
+        {"See [a][b].\n\n[b]: https://x.example/", VER_FMT_MARKDOWN},
+        {"See [a][b].\n\n[b]: not a link", VER_FMT_WIKITEXT},
         {"Plain text.", VER_FMT_WIKITEXT},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) CHECK(ver_detect_format(c[i].in, strlen(c[i].in)) == c[i].want);
@@ -375,7 +408,118 @@ TEST(ver_extract_extractor_reuse)
     ver_extractor_free(x);
 }
 
+/* Inputs built to make a careless parser quadratic (unclosed constructs, one huge sentence with
+ * many citations, many regex starts): each 1 MB input must finish well under a second. */
+TEST(ver_extract_linear_time)
+{
+    static const struct {
+        const char *unit;
+        enum ver_format fmt;
+    } pats[] = {
+        {"{{", VER_FMT_WIKITEXT},         {"[[", VER_FMT_WIKITEXT},          {"<ref>", VER_FMT_WIKITEXT},
+        {"<ref name=a/>x. ", VER_FMT_WIKITEXT}, {"[http://x ", VER_FMT_WIKITEXT}, {"<math>", VER_FMT_WIKITEXT},
+        {"{{Infobox|a=1<ref>x</ref>|", VER_FMT_WIKITEXT}, {"==a<ref>x</ref>==\n", VER_FMT_WIKITEXT},
+        {"[", VER_FMT_MARKDOWN},          {"a [t](http://x.example/) b. ", VER_FMT_MARKDOWN},
+        {"[^a]: http://x\n", VER_FMT_MARKDOWN}, {"a.[^x] b.[^", VER_FMT_MARKDOWN},
+        {"[a][b] [", VER_FMT_MARKDOWN},    {"[a]: http://x \"t\"\n[a][a]. ", VER_FMT_MARKDOWN},
+    };
+    size_t cap = 1u << 20;
+    char *buf = malloc(cap + 64);
+    REQUIRE(buf != NULL);
+    for (size_t p = 0; p < sizeof pats / sizeof pats[0]; p++) {
+        size_t ul = strlen(pats[p].unit), n = 0;
+        while (n + ul <= cap) {
+            memcpy(buf + n, pats[p].unit, ul);
+            n += ul;
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct ver_article *a = NULL;
+        struct err e = {0};
+        int rc = ver_extract(&a, buf, n, pats[p].fmt, "T", &e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s > 1.5 || (rc && rc != ERR_LIMIT)) fprintf(stderr, "  pattern %zu: %.3f s rc %d %s\n", p, s, rc, e.msg);
+        CHECK(rc == 0 || rc == ERR_LIMIT);
+        CHECK(s < 1.5);
+        ver_article_free(a);
+    }
+    free(buf);
+}
+
+/* One named ref with a 4 MB title cited 60000 times: fields are capped per copy and the whole
+ * output is capped, so this ends in ERR_LIMIT instead of gigabytes. */
+TEST(ver_extract_output_cap)
+{
+    struct buf b = {0};
+    REQUIRE(buf_puts(&b, "Start one two three four five.<ref name=a>{{cite web|url=http://x.example/|title=") == 0);
+    while (b.len < (4u << 20)) REQUIRE(buf_puts(&b, "TTTTTTTTTTTTTTTT") == 0);
+    REQUIRE(buf_puts(&b, "}}</ref>\n") == 0);
+    for (int i = 0; i < 60000; i++) REQUIRE(buf_puts(&b, "Aa bb cc dd ee ff.<ref name=a/> ") == 0);
+    struct ver_article *a = NULL;
+    struct err e = {0};
+    CHECK(ver_extract(&a, b.data, b.len, VER_FMT_WIKITEXT, "T", &e) == ERR_LIMIT);
+    CHECK(a == NULL);
+    /* a few reuses are fine, with the title cut */
+    b.len = 0;
+    REQUIRE(buf_puts(&b, "Start one two three four five.<ref name=a>{{cite web|url=http://x.example/|title=") == 0);
+    while (b.len < (1u << 20)) REQUIRE(buf_puts(&b, "TTTTTTTTTTTTTTTT") == 0);
+    REQUIRE(buf_puts(&b, "}}</ref> Aa bb cc dd ee ff.<ref name=a/>") == 0);
+    REQUIRE_OK(ver_extract(&a, b.data, b.len, VER_FMT_WIKITEXT, "T", &e), e);
+    REQUIRE(a->nclaims == 2);
+    CHECK(a->claims[1].cits[0].title && strlen(a->claims[1].cits[0].title) <= 4096);
+    CHECK(a->claims[1].cits[0].ref == 1);
+    ver_article_free(a);
+    buf_cleanup(&b);
+}
+
 /* ---------------------------------------------------------------- real articles */
+
+/* Two independent wikitext strippers should agree on prose: most claims (20+ bytes) of the shared
+ * articles must appear verbatim in corpus_wikitext_text()'s text. The misses are by design: that
+ * function drops tables and infoboxes, whose cited rows and fields we keep as claims. */
+TEST(ver_extract_claims_vs_corpus_text)
+{
+    const char *dir = t_shared(t_, "wikitext/articles");
+    if (!dir) SKIP("../shared/data/wikitext not present");
+    static const char *const arts[] = {"United-Kingdom.txt", "anarchism.txt",    "Chemical-biology.txt",
+                                       "Bazooka.txt",        "toronto_star.txt", "julia_kristeva.txt",
+                                       "Elizabeth-Gilbert.txt", "Mark-Behr.txt"};
+    int total = 0, found = 0;
+    for (size_t i = 0; i < sizeof arts / sizeof arts[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, arts[i]);
+        size_t len;
+        char *text = t_read(path, &len);
+        REQUIRE(text != NULL);
+        struct ver_article *a = NULL;
+        struct err e = {0};
+        struct buf plain = {0};
+        REQUIRE_OK(ver_extract(&a, text, len, VER_FMT_AUTO, arts[i], &e), e);
+        REQUIRE_OK(corpus_wikitext_text(text, len, &plain, &e), e);
+        /* collapse white space in the reference text the way claims are */
+        size_t o = 0;
+        for (size_t k = 0; k < plain.len; k++) {
+            char c = plain.data[k];
+            if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+            if (c == ' ' && (o == 0 || plain.data[o - 1] == ' ')) continue;
+            plain.data[o++] = c;
+        }
+        plain.len = o;
+        if (plain.data) plain.data[o] = '\0';
+        for (int k = 0; k < a->nclaims; k++) {
+            if (strlen(a->claims[k].text) < 20) continue;
+            total++;
+            if (plain.data && strstr(plain.data, a->claims[k].text)) found++;
+        }
+        buf_cleanup(&plain);
+        ver_article_free(a);
+        free(text);
+    }
+    fprintf(stderr, "  %d/%d claims found verbatim in corpus_wikitext_text output\n", found, total);
+    CHECK(total > 800);
+    CHECK(found * 100 >= total * 85);
+}
 
 /* Bare-URL refs (<ref>http://...</ref>, nothing else inside), found by a scan independent of the
  * extractor; comments are skipped. Calls found(url) for each; returns how many there were. */

@@ -8,11 +8,13 @@
 
 /* ---------------------------------------------------------------- extractor */
 
+/* Compile one pattern. The patterns are ASCII and run in byte mode (no PCRE2_UTF): input need not
+ * be valid UTF-8, and no per-call validation of the whole subject is paid. */
 static pcre2_code *compile(const char *pat, uint32_t opts, struct err *err, int *rc)
 {
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts | PCRE2_UTF | PCRE2_NO_UTF_CHECK, &ec, &eo, NULL);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
@@ -27,8 +29,6 @@ int ver_extractor_new(struct ver_extractor **out, struct err *err)
     *out = NULL;
     struct ver_extractor *x = calloc(1, sizeof *x);
     if (!x) return err_set(err, ERR_NOMEM, "ver_extractor_new");
-    /* PCRE2_UTF with NO_UTF_CHECK is unsafe on invalid UTF-8, so the patterns run in byte mode:
-     * compile() adds PCRE2_UTF only where `opts` asks for none of it. */
     x->re_cite = compile("\\{\\{\\s*(?:cite(?:[ _][a-z0-9 _-]*)?|citation|vcite[ _][a-z _-]*)\\s*(?:\\||\\}\\})",
                          PCRE2_CASELESS, err, &rc);
     if (!x->re_cite) goto fail;
@@ -38,9 +38,15 @@ int ver_extractor_new(struct ver_extractor **out, struct err *err)
     if (!x->re_year) goto fail;
     x->re_md_def = compile("^[ ]{0,3}\\[\\^([^\\]\\s]{1,200})\\]:[ \\t]*", PCRE2_MULTILINE, err, &rc);
     if (!x->re_md_def) goto fail;
+    x->re_md_refdef = compile("^[ ]{0,3}\\[([^\\]\\^\\n][^\\]\\n]{0,200})\\]:[ \\t]*<?((?:https?|ftp)://[^\\s>]{1,2000})>?"
+                              "(?:[ \\t]+[\"'(]([^\\n]{0,500})[\"')])?[ \\t]*$",
+                              PCRE2_MULTILINE | PCRE2_CASELESS, err, &rc);
+    if (!x->re_md_refdef) goto fail;
+    x->re_md_reflink = compile("\\[([^\\[\\]\\n]{1,1000})\\]\\[([^\\[\\]\\n\\^]{0,200})\\]", PCRE2_NO_START_OPTIMIZE, err, &rc);
+    if (!x->re_md_reflink) goto fail;
     x->re_md_link = compile("(!?)\\[([^\\[\\]\\n]{0,1000})\\]\\(\\s*<?((?:https?|ftp)://[^\\s)>]{1,2000})>?"
                             "(?:\\s+\"[^\"\\n]{0,500}\")?\\s*\\)",
-                            PCRE2_CASELESS, err, &rc);
+                            PCRE2_CASELESS | PCRE2_NO_START_OPTIMIZE, err, &rc); /* run anchored */
     if (!x->re_md_link) goto fail;
     x->re_jsonl = compile("\\A\\s*\\{\\s*[\"}]", 0, err, &rc);
     if (!x->re_jsonl) goto fail;
@@ -64,6 +70,8 @@ void ver_extractor_free(struct ver_extractor *x)
     pcre2_code_free(x->re_year);
     pcre2_code_free(x->re_md_def);
     pcre2_code_free(x->re_md_link);
+    pcre2_code_free(x->re_md_refdef);
+    pcre2_code_free(x->re_md_reflink);
     pcre2_code_free(x->re_jsonl);
     pcre2_match_data_free(x->md);
     free(x);
@@ -126,6 +134,10 @@ void ver_vx_section(struct vx *v, const char *name, size_t n)
     ver_vx_break(v, 0);
     if (v->rc) return;
     if (grow(v, (void **)&v->sections, &v->cap_sections, v->nsections + 1, sizeof *v->sections)) return;
+    if (n > VER_FIELD_MAX) { /* section names are short; cut on a UTF-8 boundary */
+        n = VER_FIELD_MAX;
+        while (n && ((unsigned char)name[n] & 0xC0) == 0x80) n--;
+    }
     char *s = ver_vx_clean(v, name, n);
     if (!s) s = ver_vx_strndup(v, "", 0);
     if (!s) return;
@@ -206,6 +218,27 @@ static int rehash(struct vx *v)
     v->slots = s;
     v->nslots = n;
     return 0;
+}
+
+int ver_vx_ref_find(const struct vx *v, const char *group, size_t glen, const char *name, size_t nlen)
+{
+    if (!nlen || !v->nslots) return -1;
+    for (size_t h = 0, i = 0; i <= v->nslots; i++) { /* hash without building the key */
+        if (i == 0) {
+            size_t x = 1469598103934665603u;
+            for (size_t k = 0; k < glen; k++) x = (x ^ (unsigned char)group[k]) * 1099511628211u;
+            x = (x ^ 0x1fu) * 1099511628211u;
+            for (size_t k = 0; k < nlen; k++) x = (x ^ (unsigned char)name[k]) * 1099511628211u;
+            h = x & (v->nslots - 1);
+        }
+        if (!v->slots[h]) return -1;
+        const char *key = v->refs[v->slots[h] - 1].key;
+        if (strlen(key) == glen + nlen + 1 && (!glen || memcmp(key, group, glen) == 0) && key[glen] == '\x1f' &&
+            memcmp(key + glen + 1, name, nlen) == 0)
+            return (int)(v->slots[h] - 1);
+        h = (h + 1) & (v->nslots - 1);
+    }
+    return -1;
 }
 
 int ver_vx_ref(struct vx *v, const char *group, size_t glen, const char *name, size_t nlen)
@@ -343,32 +376,46 @@ static void vx_cleanup(struct vx *v)
 
 /* ---------------------------------------------------------------- claims */
 
-static char *dup0(const char *s, int *bad)
+/* Copy s (NULL stays NULL), cut to at most `cap` bytes on a UTF-8 boundary; counts bytes in *total. */
+static char *dup_cap(const char *s, size_t cap, int *bad, size_t *total)
 {
     if (!s) return NULL;
-    char *p = strdup(s);
-    if (!p) *bad = 1;
+    size_t n = strnlen(s, cap + 1);
+    if (n > cap) {
+        n = cap;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    }
+    char *p = malloc(n + 1);
+    if (!p) {
+        *bad = 1;
+        return NULL;
+    }
+    memcpy(p, s, n);
+    p[n] = '\0';
+    *total += n + 1;
     return p;
 }
 
-static int cit_copy(struct ver_citation *d, const struct ver_citation *s)
+/* Deep copy of a citation with every field capped (raw at VER_RAW_MAX, others VER_FIELD_MAX); adds
+ * the bytes copied to *total. Returns 0 or -1 when out of memory. */
+static int cit_copy(struct ver_citation *d, const struct ver_citation *s, size_t *total)
 {
     int bad = 0;
     d->ref = s->ref;
     d->needs_source = s->needs_source;
-    d->name = dup0(s->name, &bad);
-    d->group = dup0(s->group, &bad);
-    d->url = dup0(s->url, &bad);
-    d->archive_url = dup0(s->archive_url, &bad);
-    d->url_status = dup0(s->url_status, &bad);
-    d->title = dup0(s->title, &bad);
-    d->work = dup0(s->work, &bad);
-    d->date = dup0(s->date, &bad);
-    d->quote = dup0(s->quote, &bad);
-    d->doi = dup0(s->doi, &bad);
-    d->isbn = dup0(s->isbn, &bad);
-    d->pmid = dup0(s->pmid, &bad);
-    d->raw = dup0(s->raw, &bad);
+    d->name = dup_cap(s->name, VER_FIELD_MAX, &bad, total);
+    d->group = dup_cap(s->group, VER_FIELD_MAX, &bad, total);
+    d->url = dup_cap(s->url, VER_FIELD_MAX, &bad, total);
+    d->archive_url = dup_cap(s->archive_url, VER_FIELD_MAX, &bad, total);
+    d->url_status = dup_cap(s->url_status, VER_FIELD_MAX, &bad, total);
+    d->title = dup_cap(s->title, VER_FIELD_MAX, &bad, total);
+    d->work = dup_cap(s->work, VER_FIELD_MAX, &bad, total);
+    d->date = dup_cap(s->date, VER_FIELD_MAX, &bad, total);
+    d->quote = dup_cap(s->quote, VER_FIELD_MAX, &bad, total);
+    d->doi = dup_cap(s->doi, VER_FIELD_MAX, &bad, total);
+    d->isbn = dup_cap(s->isbn, VER_FIELD_MAX, &bad, total);
+    d->pmid = dup_cap(s->pmid, VER_FIELD_MAX, &bad, total);
+    d->raw = dup_cap(s->raw, VER_RAW_MAX, &bad, total);
     return bad ? -1 : 0;
 }
 
@@ -381,7 +428,8 @@ static int resolve_sfn(struct vx *v, struct vx_ref *r)
         if (!b->last || strcasecmp(b->last, r->sfn_last) != 0) continue;
         if (r->sfn_year && (!b->year || strncmp(b->year, r->sfn_year, 4) != 0)) continue;
         struct ver_citation c = {0};
-        if (cit_copy(&c, &b->cit)) {
+        size_t unused = 0;
+        if (cit_copy(&c, &b->cit, &unused)) {
             cit_cleanup(&c);
             return ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
         }
@@ -449,6 +497,8 @@ static size_t sentence_of(const struct sent_list *sl, size_t p)
 static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
 {
     struct sent_list sl = {.v = v};
+    int *seen = NULL; /* (nrefs) 1 + index of the last claim citing each ref */
+    size_t total = 0; /* bytes of output so far, against VER_MAX_OUTPUT */
     int rc = ERR_OK;
     ver_vx_break(v, 0);
     if (v->rc) return v->rc;
@@ -481,7 +531,8 @@ static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
     }
     if (v->nanchors) {
         a->claims = calloc(v->nanchors, sizeof *a->claims);
-        if (!a->claims) {
+        seen = calloc(v->nrefs + 1, sizeof *seen);
+        if (!a->claims || !seen) {
             rc = ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
             goto fail;
         }
@@ -515,10 +566,10 @@ static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
         }
         for (size_t k = i; k < j; k++) {
             const struct vx_anchor *an = &v->anchors[k];
-            int dup = 0;
-            for (size_t q = i; q < k && an->ref >= 0; q++)
-                if (v->anchors[q].ref == an->ref) dup = 1;
-            if (dup) continue;
+            if (an->ref >= 0) { /* the same ref twice after one sentence counts once */
+                if (seen[an->ref] == a->nclaims) continue;
+                seen[an->ref] = a->nclaims;
+            }
             struct ver_citation *ct = &c->cits[c->ncit++];
             if (an->ref < 0) {
                 ct->needs_source = 1;
@@ -528,14 +579,20 @@ static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
                     goto fail;
                 }
                 a->nneeds++;
-            } else if (cit_copy(ct, &v->refs[an->ref].cit)) {
+            } else if (cit_copy(ct, &v->refs[an->ref].cit, &total)) {
                 rc = ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
                 goto fail;
             }
         }
+        total += (te - ts) + strlen(c->section) + sizeof *c + (j - i) * sizeof *c->cits;
+        if (total > VER_MAX_OUTPUT) {
+            rc = ver_vx_fail(v, ERR_LIMIT, "extract: the claims would take more than 256 MiB");
+            goto fail;
+        }
         i = j;
     }
 fail:
+    free(seen);
     free(sl.start);
     free(sl.end);
     free(sl.block);
@@ -560,6 +617,15 @@ enum ver_format ver_detect_format(const char *text, size_t len)
         if (text[k] == '[' && text[k + 1] == '^') md = 1;
         if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0)
             md = 1;
+        if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... at a line start */
+            size_t e = k + 1;
+            while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
+            if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
+                size_t u = e + 2;
+                while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
+                if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) md = 1;
+            }
+        }
     }
     return md ? VER_FMT_MARKDOWN : VER_FMT_WIKITEXT;
 }

@@ -18,6 +18,9 @@
 #define VER_MAX_BIBLIO 2000    /* bibliography entries kept for {{sfn}} matching (more are ignored) */
 #define VER_MAX_DEPTH 40       /* nesting of templates/links/refs followed; deeper content is dropped */
 #define VER_TITLE_MAX 300      /* free-text ref titles are cut to this many bytes */
+#define VER_RAW_MAX 16384      /* a citation's raw wikitext is cut to this many bytes */
+#define VER_FIELD_MAX 4096     /* other citation fields are cut to this many bytes */
+#define VER_MAX_OUTPUT (256u << 20) /* bytes of claims and citations from one article (ERR_LIMIT) */
 
 struct ver_extractor {
     pcre2_code *re_cite;    /* {{cite xxx| / {{citation| : the head of a citation template */
@@ -25,6 +28,8 @@ struct ver_extractor {
     pcre2_code *re_year;    /* a year (1000-2099) with an optional letter suffix */
     pcre2_code *re_md_def;  /* ^[^label]: a Markdown footnote definition */
     pcre2_code *re_md_link; /* [text](http...) or ![alt](...) */
+    pcre2_code *re_md_refdef; /* ^[label]: http... "title" : a reference-style link definition */
+    pcre2_code *re_md_reflink; /* [text][label] (run anchored) */
     pcre2_code *re_jsonl;   /* `{` then `"` or `}`: a JSON Lines input */
     pcre2_match_data *md;   /* scratch match data, reused */
 };
@@ -112,6 +117,8 @@ void ver_vx_section(struct vx *v, const char *name, size_t n);
 /* Find or create the entry for (group, name); name NULL/empty makes a new unnamed entry.
  * Returns its index or -1 (v->rc set). */
 int ver_vx_ref(struct vx *v, const char *group, size_t glen, const char *name, size_t nlen);
+/* The entry for (group, name) when it exists, else -1 (nothing is created). */
+int ver_vx_ref_find(const struct vx *v, const char *group, size_t glen, const char *name, size_t nlen);
 /* Cite entry `ref` (-1: a needs-source marker with wikitext raw[0..rawn)) at the current position. */
 void ver_vx_anchor(struct vx *v, int ref, const char *raw, size_t rawn);
 /* strndup that records ERR_NOMEM in v. */

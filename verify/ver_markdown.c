@@ -1,5 +1,6 @@
-/* ver_markdown.c - the Markdown reader: footnotes [^n] with `[^n]: definition`, and inline links
- * [text](http...) which cite the sentence they sit in. Headings give sections; list items, block
+/* ver_markdown.c - the Markdown reader: footnotes [^n] with `[^n]: definition`, inline links
+ * [text](http...) and reference links [text][label] with `[label]: http...`, which cite the sentence
+ * they sit in (labels compared without case). Headings give sections; list items, block
  * quotes and paragraphs give blocks; a table row holding a citation becomes its own claim; fenced
  * code and images are dropped. */
 #include "ver_int.h"
@@ -36,6 +37,36 @@ static int match_at(struct vx *v, pcre2_code *re, size_t i, size_t b, PCRE2_SIZE
     if (m <= 0) return 0;
     *ov = pcre2_get_ovector_pointer(v->x->md);
     return 1;
+}
+
+/* Reference-style link definitions live in this private group (the citation's group stays NULL). */
+#define MD_LINK_GROUP "\x1c"
+
+/* Lower-case copy of the label s[a..b) into out (cap bytes); returns its length (0: too long). */
+static size_t lower_label(const char *s, size_t a, size_t b, char *out, size_t cap)
+{
+    if (b - a >= cap) return 0;
+    for (size_t i = a; i < b; i++) out[i - a] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    return b - a;
+}
+
+static int span_cmp(const void *x, const void *y)
+{
+    const struct span *p = x, *q = y;
+    return p->a < q->a ? -1 : p->a > q->a;
+}
+
+static int add_span(struct vx *v, struct defs *d, size_t a, size_t b)
+{
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 16;
+        struct span *q = realloc(d->s, nc * sizeof *q);
+        if (!q) return ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
+        d->s = q;
+        d->cap = nc;
+    }
+    d->s[d->n++] = (struct span){a, b};
+    return 0;
 }
 
 static void inline_text(struct vx *v, size_t a, size_t b, int depth);
@@ -78,6 +109,25 @@ static void inline_text(struct vx *v, size_t a, size_t b, int depth)
                 if (ri >= 0) ver_vx_anchor(v, ri, NULL, 0);
                 i = e + 1;
                 if (i < b && s[i] != ' ' && s[i] != '\n' && s[i] != '.' && s[i] != ',') ver_vx_emit(v, " ", 1, i, 0);
+                continue;
+            }
+        }
+        if (c == '[' && depth < 4 && match_at(v, v->x->re_md_reflink, i, b, &ov)) { /* [text][label] */
+            size_t end = ov[1], ta = ov[2], tb = ov[3], la = ov[4], lb = ov[5];
+            if (lb == la) { /* [text][]: the text is the label */
+                la = ta;
+                lb = tb;
+            }
+            char label[256];
+            size_t ll = lower_label(s, la, lb, label, sizeof label);
+            int ri = ll ? ver_vx_ref_find(v, MD_LINK_GROUP, 1, label, ll) : -1;
+            if (ri >= 0) {
+                inline_text(v, ta, tb, depth + 1);
+                if (!v->defonly) {
+                    if (!v->refs[ri].cit.title) v->refs[ri].cit.title = md_plain(v, ta, tb);
+                    ver_vx_anchor(v, ri, NULL, 0);
+                }
+                i = end;
                 continue;
             }
         }
@@ -134,17 +184,7 @@ static void read_defs(struct vx *v, struct defs *d)
             else
                 break;
         }
-        if (d->n == d->cap) {
-            size_t nc = d->cap ? d->cap * 2 : 16;
-            struct span *q = realloc(d->s, nc * sizeof *q);
-            if (!q) {
-                ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
-                return;
-            }
-            d->s = q;
-            d->cap = nc;
-        }
-        d->s[d->n++] = (struct span){start, e};
+        if (add_span(v, d, start, e)) return;
         int ri = ver_vx_ref(v, "", 0, s + la, lb - la);
         if (ri < 0) return;
         if (!v->refs[ri].defined) {
@@ -165,6 +205,30 @@ static void read_defs(struct vx *v, struct defs *d)
         }
         off = e > off ? e : off + 1;
     }
+    /* reference-style link definitions: [label]: http://url "title" */
+    off = 0;
+    while (off < v->len && !v->rc) {
+        int m = pcre2_match(v->x->re_md_refdef, (PCRE2_SPTR)s, v->len, off, 0, v->x->md, NULL);
+        if (m <= 0) break;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(v->x->md);
+        size_t start = ov[0], end = ov[1], la = ov[2], lb = ov[3], ua = ov[4], ub = ov[5];
+        size_t ta = m > 3 ? ov[6] : (size_t)-1, tb = m > 3 ? ov[7] : (size_t)-1;
+        if (add_span(v, d, start, end)) return;
+        char label[256];
+        size_t ll = lower_label(s, la, lb, label, sizeof label);
+        int ri = ll ? ver_vx_ref(v, MD_LINK_GROUP, 1, label, ll) : -1;
+        if (ri >= 0 && !v->refs[ri].defined) {
+            struct vx_ref *r = &v->refs[ri];
+            r->defined = 1;
+            free(r->cit.group);
+            r->cit.group = NULL;
+            r->cit.url = ver_vx_strndup(v, s + ua, ub - ua);
+            r->cit.raw = ver_vx_strndup(v, s + start, end - start);
+            if (ta != (size_t)-1 && tb > ta) r->cit.title = ver_vx_strndup(v, s + ta, tb - ta);
+        }
+        off = end > off ? end : off + 1;
+    }
+    if (d->n > 1) qsort(d->s, d->n, sizeof *d->s, span_cmp);
 }
 
 int ver_md_read(struct vx *v)

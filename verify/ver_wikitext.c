@@ -315,7 +315,7 @@ static void cite_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, s
     else if (key_is(v, ka, kb, "deadurl") || key_is(v, ka, kb, "dead-url")) {
         int yes = starts_ci(v->src, va, vb, "yes") || starts_ci(v->src, va, vb, "true") ||
                   starts_ci(v->src, va, vb, "y");
-        if (!c->url_status) c->url_status = ver_vx_strndup(v, yes ? "dead" : "live", yes ? 4 : 4);
+        if (!c->url_status) c->url_status = ver_vx_strndup(v, yes ? "dead" : "live", 4);
     } else if (key_is(v, ka, kb, "title"))
         set_plain(v, &c->title, va, vb);
     else if (key_is(v, ka, kb, "chapter") || key_is(v, ka, kb, "contribution"))
@@ -528,10 +528,9 @@ static void parse_ref(struct vx *v, int ri, size_t a, size_t b)
             R->cit.title = NULL;
         }
     }
-    if (R->sfn_last && !R->cit.title) {
-        struct buf t = {0};
-        if (buf_printf(&t, "%s %s", R->sfn_last, R->sfn_year ? R->sfn_year : "")) ver_vx_fail(v, ERR_NOMEM, "oom");
-        R->cit.title = buf_steal(&t);
+    if (R->sfn_last && !R->cit.title) { /* {{harvnb}} in a ref: keep its plain text as the title */
+        R->cit.title = plain(v, a, b);
+        cap_title(R->cit.title);
     }
 #undef R
 }
@@ -584,14 +583,16 @@ static void space_after(struct vx *v, size_t i, size_t b)
         emit_lit(v, " ", i);
 }
 
-/* <ref ...> at i; k is after "<ref", gt the '>' of the tag. Returns the offset after it. */
-static size_t handle_ref(struct vx *v, size_t i, size_t k, size_t gt, size_t b)
+/* A <ref ...> tag: k is the offset after "<ref", gt that of the tag's '>'. Returns the offset
+ * after the ref (its </ref> when it has content). */
+static size_t handle_ref(struct vx *v, size_t k, size_t gt, size_t b)
 {
     const char *s = v->src;
     int selfclose = s[gt - 1] == '/';
     struct attrs at;
     parse_attrs(s, k, gt, &at);
-    size_t ca = gt + 1, cb = gt + 1, end = gt + 1;
+    size_t ca = gt + 1;
+    size_t cb = ca, end = ca;
     if (!selfclose) {
         size_t c = find_cached(v, 0, gt + 1, "</ref");
         if (c != (size_t)-1 && c < b) {
@@ -606,13 +607,13 @@ static size_t handle_ref(struct vx *v, size_t i, size_t k, size_t gt, size_t b)
     trim(s, &ta, &tb);
     int has_content = tb > ta;
     if (!has_content && at.nb == at.na) return end; /* <ref /> or <ref></ref>: nothing */
+    if (v->defonly && at.nb == at.na) return end;   /* scratch text: an unnamed ref is never cited */
     int ri = ver_vx_ref(v, s + at.ga, at.gb - at.ga, s + at.na, at.nb - at.na);
     if (ri < 0) return b;
     if (has_content && !v->refs[ri].defined) {
         v->refs[ri].defined = 1;
         parse_ref(v, ri, ta, tb);
     }
-    (void)i;
     ver_vx_anchor(v, ri, NULL, 0);
     space_after(v, end, b);
     return end;
@@ -649,7 +650,8 @@ struct tctx {
     size_t ta, tb;      /* text= / 1= (refn, efn) */
     size_t na, nb;      /* name= */
     size_t refsa, refsb; /* refs= */
-    int has_text, has_refs;
+    size_t alta, altb;  /* alt= ({{as of}}) */
+    int has_text, has_refs, has_alt, lc;
 };
 
 static void tparam(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
@@ -671,6 +673,8 @@ static void tparam(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_
     if (!pos && key_is(v, ka, kb, "group")) t->ga = va, t->gb = vb;
     if (!pos && key_is(v, ka, kb, "name")) t->na = va, t->nb = vb;
     if (!pos && key_is(v, ka, kb, "refs")) t->refsa = va, t->refsb = vb, t->has_refs = 1;
+    if (!pos && key_is(v, ka, kb, "alt")) t->alta = va, t->altb = vb, t->has_alt = 1;
+    if (!pos && key_is(v, ka, kb, "lc") && vb > va) t->lc = 1;
 }
 
 /* {{r|a|b|group=g}}: cite named refs a and b. */
@@ -707,6 +711,22 @@ static void field_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, 
     if (v->nanchors == m.nanchors) ver_vx_restore(v, &m);
 }
 
+static const char *const list_names[] = {"hlist", "flatlist", "plainlist", "ubl", "unbulleted list",
+                                         "bulleted list", "ordered list", "collapsible list", "hlist-comma",
+                                         "enum", "bulleted", "plain list", "flat list", "ublist", "ulist",
+                                         "bulletedlist", "cslist", "startflatlist", NULL};
+
+/* {{hlist|a|b|c}}: the items inline, joined by ", ". */
+static void list_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
+{
+    (void)ka;
+    (void)kb;
+    int *n = ctx;
+    if (!pos || vb <= va) return;
+    if ((*n)++) emit_lit(v, ", ", va);
+    lin(v, va, vb);
+}
+
 static int contains(const char *s, size_t a, size_t b, const char *needle)
 {
     return b > a && find_ci(s, a, b, needle) != (size_t)-1;
@@ -717,10 +737,10 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
 {
     const char *s = v->src;
     size_t a = open + 2;
-    if (a < close && (s[a] == '{' || s[a] == '#')) return; /* {{{param}}}, parser functions */
+    if (a < close && s[a] == '{') return; /* {{{param}}} */
     char name[64];
     tpl_name(v, a, close, name, sizeof name);
-    if (!name[0]) return;
+    if (!name[0] || (name[0] == '#' && strcmp(name, "#tag:ref") != 0)) return; /* parser functions */
     struct tctx t = {.ga = 0};
     if (name_in(name, needs_names)) {
         ver_vx_anchor(v, -1, s + open, close + 2 - open);
@@ -759,19 +779,27 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
             free(v->refs[ri].cit.name); /* the key is no name */
             v->refs[ri].cit.name = NULL;
             parse_sfn(v, ri, open, close);
+            /* a title until the bibliography fills it: "Author Year" as written */
+            t.want[0] = 1;
+            params(v, a, close, tparam, &t);
+            char *au = t.found[0] ? plain(v, t.va[0], t.vb[0]) : NULL;
             struct buf tt = {0};
-            if (buf_printf(&tt, "%s %s", v->refs[ri].sfn_last ? v->refs[ri].sfn_last : "",
-                           v->refs[ri].sfn_year ? v->refs[ri].sfn_year : ""))
+            int bad = buf_printf(&tt, "%s %s", au ? au : "", v->refs[ri].sfn_year ? v->refs[ri].sfn_year : "");
+            free(au);
+            if (bad) {
+                buf_cleanup(&tt);
                 goto oom;
+            }
             v->refs[ri].cit.title = buf_steal(&tt);
         }
         ver_vx_anchor(v, ri, NULL, 0);
         space_after(v, close + 2, b);
         return;
     }
-    if (!strcmp(name, "refn")) {
+    if (!strcmp(name, "refn") || !strcmp(name, "#tag:ref")) { /* a footnote made by a template */
         params(v, a, close, tparam, &t);
         if (!t.has_text && t.nb == t.na) return;
+        if (v->defonly && t.nb == t.na) return;
         int ri = ver_vx_ref(v, s + t.ga, t.gb - t.ga, s + t.na, t.nb - t.na);
         if (ri < 0) return;
         if (t.has_text && t.tb > t.ta && !v->refs[ri].defined) {
@@ -779,6 +807,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
             parse_ref(v, ri, t.ta, t.tb);
         }
         ver_vx_anchor(v, ri, NULL, 0);
+        if (t.has_text) { /* refs inside the note are footnotes of their own, cited here too */
+            v->mute++;
+            lin(v, t.ta, t.tb);
+            v->mute--;
+        }
         space_after(v, close + 2, b);
         return;
     }
@@ -825,6 +858,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
         if (t.found[0]) lin(v, t.va[0], t.vb[0]);
         return;
     }
+    if (name_in(name, list_names)) {
+        int n = 0;
+        params(v, a, close, list_param, &n);
+        return;
+    }
     if (!strcmp(name, "lang") || !strcmp(name, "langx")) {
         t.want[0] = 2;
         params(v, a, close, tparam, &t);
@@ -841,7 +879,11 @@ static void handle_template(struct vx *v, size_t open, size_t close, size_t b)
         t.want[2] = 3;
         params(v, a, close, tparam, &t);
         const char *sep = " ";
-        if (!strcmp(name, "as of")) emit_lit(v, "As of ", open);
+        if (!strcmp(name, "as of") && t.has_alt) {
+            lin(v, t.alta, t.altb);
+            return;
+        }
+        if (!strcmp(name, "as of")) emit_lit(v, t.lc ? "as of " : "As of ", open);
         if (!strcmp(name, "circa") || !strcmp(name, "c.")) emit_lit(v, "c. ", open);
         if (!strcmp(name, "us$") || !strcmp(name, "usd")) emit_lit(v, "US$", open);
         if (!strcmp(name, "frac")) sep = "/";
@@ -1070,7 +1112,7 @@ static size_t handle_tag(struct vx *v, size_t i, size_t b)
     int selfclose = s[gt - 1] == '/';
     if (!strcmp(name, "ref")) {
         if (closing) return gt + 1;
-        return handle_ref(v, i, j, gt, b);
+        return handle_ref(v, j, gt, b);
     }
     if (!strcmp(name, "references")) {
         if (closing || selfclose) return gt + 1;
@@ -1166,8 +1208,16 @@ static void cell(struct vx *v, struct row *r, size_t a, size_t b)
     }
     trim(s, &a, &b);
     if (b <= a) return;
-    if (r->cells++) emit_lit(v, "; ", a);
+    struct vx_mark m;
+    ver_vx_save(v, &m);
+    if (r->cells) emit_lit(v, "; ", a);
+    size_t before = v->pt.len;
     lin(v, a, b);
+    if (v->pt.len == before && v->nanchors == m.nanchors && v->nblocks == m.nblocks) {
+        ver_vx_restore(v, &m); /* the cell renders to nothing: no separator either */
+        return;
+    }
+    r->cells++;
 }
 
 /* A table starting at `i` ("{|"); returns the offset after its "|}" line. */
@@ -1340,7 +1390,7 @@ static void lin(struct vx *v, size_t a, size_t b)
         }
         if (c == '[') { /* [http://url label] */
             size_t ua, ub;
-            size_t lim = b - i > 2000 ? i + 2000 : b;
+            size_t lim = b - i > 1000 ? i + 1000 : b;
             if ((starts_ci(s, i + 1, b, "http") || starts_ci(s, i + 1, b, "ftp") || starts_ci(s, i + 1, b, "//")) &&
                 ver_vx_find_url(v, s, i + 1, lim, &ua, &ub) && ua <= i + 3) {
                 size_t e = ub;
