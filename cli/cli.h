@@ -55,10 +55,12 @@ void cli_title_from_path(const char *path, char *out, size_t n);
 /* Batch audits (cmd_batch.c): every article of `inputs` (files, folders walked for .wiki
  * .wikitext .md .markdown .txt .jsonl, MediaWiki dumps .xml/.xml.bz2 page by page) audited by
  * `jobs` threads, each article's results stored in the index as it finishes (skipped when
- * already stored), progress on stderr. *out gets all stored results in input order (*n of them;
- * free with ver_results_free and free). Input problems are printed and counted in *bad_inputs;
- * errors (index, memory) end the batch. */
+ * already stored), progress on stderr. Then `cb` gets every stored result of the inputs in
+ * input order (articles as given, citations in article order); a nonzero return stops and is
+ * returned. Input problems are printed and counted in *bad_inputs; errors (index, memory) end
+ * the batch. */
 struct ver_audit_opts;
+struct idx_audit_row;
 struct cli_batch_opts {
     const char *db;
     const struct ver_audit_opts *vo;
@@ -66,7 +68,11 @@ struct cli_batch_opts {
     int jobs;
 };
 int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninputs,
-                  struct ver_result **out, size_t *n, int *bad_inputs, struct err *err);
+                  int (*cb)(void *ctx, const struct idx_audit_row *row), void *ctx, int *bad_inputs,
+                  struct err *err);
+/* Rebuild a result from the JSON of cli_result_json (the matched words found again in the
+ * evidence). *r is filled (free with ver_results_free(r, 1)) even on failure. */
+int cli_result_from_json(const char *json, struct ver_result *r, struct err *err);
 int cmd_report(int argc, char **argv);
 
 /* Seconds from a monotonic clock. */

@@ -386,23 +386,64 @@ static int batch_inputs(char *const *in, int n)
     return 0;
 }
 
+/* Where the stored results of a batch go: straight to stdout (--json without --html), or
+ * rebuilt into results for the table and the HTML report. */
+struct batch_out {
+    struct audit_args *a;
+    int stream;
+    struct ver_result *v;
+    size_t n, cap;
+    long counts[VER_ST_SUPPORTED + 1];
+    int below;
+    struct err *err;
+};
+
+static int batch_row(void *ctx, const struct idx_audit_row *row)
+{
+    struct batch_out *b = ctx;
+    if (b->stream) {
+        fputs(row->json, stdout);
+        fputc('\n', stdout);
+        if (row->status >= 0 && row->status <= VER_ST_SUPPORTED) b->counts[row->status]++;
+        if (b->a->fail_under >= 0 && row->score < b->a->fail_under) b->below = 1;
+        b->n++;
+        return ERR_OK;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        struct ver_result *p = realloc(b->v, cap * sizeof *p);
+        if (!p) return err_set(b->err, ERR_NOMEM, "audit results");
+        b->v = p;
+        b->cap = cap;
+    }
+    return cli_result_from_json(row->json, &b->v[b->n++], b->err); /* counted even if partial: freed */
+}
+
 /* `audit --jobs N`: cli_batch_run, then the same printing as a single run. */
 static int audit_batch(struct audit_args *a, char *const *in, int n)
 {
     struct err err = {0};
     struct cli_batch_opts bo = {.db = a->db, .vo = &a->vo, .title = a->title, .jobs = a->jobs ? a->jobs : 1};
-    struct ver_result *res = NULL, **all = NULL;
-    size_t nres = 0;
-    int bad = 0, rc = cli_batch_run(&bo, in, n, &res, &nres, &bad, &err);
+    struct batch_out b = {.a = a, .stream = a->json && !a->html, .err = &err};
+    struct ver_result **all = NULL;
+    int bad = 0, rc = cli_batch_run(&bo, in, n, batch_row, &b, &bad, &err);
     if (rc) goto out;
-    all = calloc(nres + 1, sizeof *all);
+    if (b.stream) {
+        fprintf(stderr, "%zu citations:", b.n);
+        for (int s = VER_ST_SUPPORTED; s >= 0; s--)
+            if (b.counts[s]) fprintf(stderr, " %ld %s", b.counts[s], ver_status_name(s));
+        fputc('\n', stderr);
+        if (b.below) rc = -1;
+        goto out;
+    }
+    all = calloc(b.n + 1, sizeof *all);
     if (!all) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
-    for (size_t i = 0; i < nres; i++) all[i] = &res[i];
-    if ((rc = report(a, all, nres, &err))) goto out;
-    if (below(a, all, nres)) rc = -1;
+    for (size_t i = 0; i < b.n; i++) all[i] = &b.v[i];
+    if ((rc = report(a, all, b.n, &err))) goto out;
+    if (below(a, all, b.n)) rc = -1;
 out:
-    ver_results_free(res, (int)nres);
-    free(res);
+    if (b.v) ver_results_free(b.v, (int)b.n);
+    free(b.v);
     free(all);
     if (rc > 0) return cli_fail(&err);
     if (bad) return CLI_FAIL; /* the inputs that could not be read were named above */

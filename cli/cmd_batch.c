@@ -518,12 +518,11 @@ static char *jstr(json_t *o, const char *k)
     return strdup(v ? v : "");
 }
 
-/* A result rebuilt from its stored JSON (the matched words found again in the evidence). */
-static int result_from_json(const char *text, struct ver_result *r, struct err *err)
+int cli_result_from_json(const char *text, struct ver_result *r, struct err *err)
 {
+    memset(r, 0, sizeof *r);
     json_t *o = json_loads(text, 0, NULL);
     if (!o) return err_set(err, ERR_CORRUPT, "a stored audit result is not JSON");
-    memset(r, 0, sizeof *r);
     r->article = jstr(o, "article");
     r->article_title = jstr(o, "article_title");
     r->section = jstr(o, "section");
@@ -567,43 +566,20 @@ static int result_from_json(const char *text, struct ver_result *r, struct err *
     return ok ? ERR_OK : err_set(err, ERR_NOMEM, "audit result");
 }
 
-struct collect {
-    struct ver_result *v;
-    size_t n, cap;
-    struct err *err;
-};
-
-static int collect_row(void *ctx, const struct idx_audit_row *row)
-{
-    struct collect *c = ctx;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        struct ver_result *p = realloc(c->v, cap * sizeof *p);
-        if (!p) return err_set(c->err, ERR_NOMEM, "audit results");
-        c->v = p;
-        c->cap = cap;
-    }
-    int rc = result_from_json(row->json, &c->v[c->n], c->err);
-    c->n++; /* even a partly filled one, so that it is freed */
-    return rc;
-}
-
 /* ---------------------------------------------------------------- the batch */
 
 int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninputs,
-                  struct ver_result **out, size_t *n, int *bad_inputs, struct err *err)
+                  int (*cb)(void *ctx, const struct idx_audit_row *row), void *ctx, int *bad_inputs,
+                  struct err *err)
 {
-    *out = NULL;
-    *n = 0;
     *bad_inputs = 0;
     struct batch b = {.o = o, .total = -1};
     struct sources src = {0};
     struct keys ks = {0};
-    struct collect col = {.err = err};
     struct worker *ws = NULL;
     struct idx *ix = NULL;
     int jobs = o->jobs < 1 ? 1 : o->jobs > BATCH_MAX_JOBS ? BATCH_MAX_JOBS : o->jobs;
-    int rc, nstarted = 0, sync_ok = 0;
+    int rc, sync_ok = 0;
     const struct ver_audit_opts *vo = o->vo;
     snprintf(b.options, sizeof b.options, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s",
              vo ? vo->offline : 0, vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0,
@@ -631,7 +607,6 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
             break;
         }
         ws[i].started = 1;
-        nstarted++;
     }
     for (size_t i = 0; !rc && i < src.n; i++) {
         if (src.v[i].dump) rc = produce_dump(&b, ix, &ks, src.v[i].path, bad_inputs, err);
@@ -664,19 +639,10 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
     fprintf(stderr, "batch: %ld articles audited, %ld already done, %ld failed, %d bad inputs; %ld citations, "
                     "%ld fetched; %d jobs, %.1f s\n",
             b.done, b.skipped, b.failed, *bad_inputs, b.cites, b.fetched, jobs, cli_now() - b.start);
+    *bad_inputs += (int)b.failed;
     for (size_t i = 0; i < ks.n; i++)
-        if ((rc = idx_audit_results(ix, ks.v[i].path, ks.v[i].hash, collect_row, &col, err))) goto out;
-    if (b.failed) *bad_inputs += (int)b.failed;
-    *out = col.v;
-    *n = col.n;
-    col.v = NULL;
-    col.n = 0;
+        if ((rc = idx_audit_results(ix, ks.v[i].path, ks.v[i].hash, cb, ctx, err))) goto out;
 out:
-    (void)nstarted;
-    if (col.v) {
-        ver_results_free(col.v, (int)col.n);
-        free(col.v);
-    }
     if (sync_ok) {
         pthread_mutex_destroy(&b.mu);
         pthread_cond_destroy(&b.can_pop);

@@ -273,6 +273,19 @@ TEST(batch_folder_jobs_equal)
     CHECK(!strcmp(jfield(json_array_get(arr, 1), "verdict"), "dead"));
     CHECK(!t_contains(o3, "notes.html") && !t_contains(o3, ".hidden"));
     json_decref(arr);
+    /* with --html the results are rebuilt from the stored JSON: the same JSON again (nothing is
+     * audited twice), and the page */
+    char *oh = NULL, page[700];
+    snprintf(page, sizeof page, "%s/batch.html", dir);
+    CHECK(t_run(t_, &oh, &e, "audit --db '%s' --offline --suggest all --json --html '%s' --jobs 3 '%s'", ix3, page,
+                arts) == 0);
+    CHECK(t_contains(e, "0 articles audited, 4 already done"));
+    CHECK(oh && strcmp(oh, o3) == 0);
+    char *html = t_read(page, NULL);
+    CHECK(t_contains(html, "<mark>") && t_contains(html, "dead.example.com/ice"));
+    free(html);
+    free(oh);
+    free(e);
     /* the table output of a batch works too */
     char *tab = NULL;
     CHECK(t_run(t_, &tab, NULL, "audit --db '%s' --offline --suggest all --jobs 2 '%s'", ix3, arts) == 0);
