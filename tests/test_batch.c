@@ -516,3 +516,71 @@ TEST(batch_bad_inputs)
     CHECK(t_run(t_, NULL, NULL, "audit --db '%s' --offline --jobs 2 '%s'", ix, goodp) == 0);
     CHECK(db_count(ix, "SELECT count(*) FROM audit_articles") == 1);
 }
+
+/* ---------------------------------------------------------------- the idx_audit API */
+
+struct rows_seen {
+    int n;
+    char order[16][64];
+};
+
+static int seen_row(void *ctx, const struct idx_audit_row *r)
+{
+    struct rows_seen *s = ctx;
+    if (s->n < 16) snprintf(s->order[s->n], sizeof s->order[0], "%s:%d:%s", r->path, r->ord, r->json);
+    s->n++;
+    return 0;
+}
+
+TEST(batch_idx_store_api)
+{
+    const char *dir = t_tmpdir(t_);
+    char ixd[600];
+    REQUIRE(make_index(t_, dir, "ix", ixd, sizeof ixd) == 0);
+    struct idx *ix = NULL;
+    struct err e = {0};
+    REQUIRE_OK(idx_open(&ix, ixd, NULL, &e), e);
+    int64_t run = 0;
+    REQUIRE_OK(idx_audit_begin_run(ix, "test", &run, &e), e);
+    CHECK(run > 0);
+    struct idx_audit_row rows[3] = {
+        {.ord = 0, .status = 6, .score = 0.9, .url = "https://a.example/x", .domain = "a.example", .json = "{\"n\":0}"},
+        {.ord = 1, .status = 0, .score = 0.0, .url = "https://b.example/y", .domain = "b.example", .json = "{\"n\":1}"},
+        {.ord = 2, .status = 4, .score = 0.1, .best = 0.8, .url = "https://a.example/z", .domain = "a.example",
+         .json = "{\"n\":2}"}};
+    int done = 1;
+    REQUIRE_OK(idx_audit_done(ix, "art.wiki", "h1", &done, &e), e);
+    CHECK(done == 0);
+    REQUIRE_OK(idx_audit_store(ix, "art.wiki", "h1", "Art", run, rows, 3, &e), e);
+    REQUIRE_OK(idx_audit_done(ix, "art.wiki", "h1", &done, &e), e);
+    CHECK(done == 1);
+    struct rows_seen s = {0};
+    REQUIRE_OK(idx_audit_results(ix, "art.wiki", "h1", seen_row, &s, &e), e);
+    CHECK(s.n == 3 && !strcmp(s.order[0], "art.wiki:0:{\"n\":0}") && !strcmp(s.order[2], "art.wiki:2:{\"n\":2}"));
+    /* one transaction per article: a failing row (a repeated position) stores nothing */
+    struct idx_audit_row dup[2] = {rows[0], rows[0]};
+    CHECK(idx_audit_store(ix, "other.wiki", "h9", "Other", run, dup, 2, &e) == ERR_SQLITE);
+    CHECK(t_contains(e.msg, "other.wiki"));
+    REQUIRE_OK(idx_audit_done(ix, "other.wiki", "h9", &done, &e), e);
+    CHECK(done == 0);
+    int64_t na = 0, nc = 0;
+    REQUIRE_OK(idx_audit_counts(ix, &na, &nc, &e), e);
+    CHECK(na == 1 && nc == 3);
+    /* views */
+    memset(&s, 0, sizeof s);
+    REQUIRE_OK(idx_audit_view(ix, IDX_AUDIT_QUEUE, 0, seen_row, &s, &e), e);
+    CHECK(s.n == 2 && t_contains(s.order[0], ":1:") && t_contains(s.order[1], ":2:"));
+    memset(&s, 0, sizeof s);
+    REQUIRE_OK(idx_audit_view(ix, IDX_AUDIT_BETTER, 0, seen_row, &s, &e), e);
+    CHECK(s.n == 1 && t_contains(s.order[0], ":2:"));
+    memset(&s, 0, sizeof s);
+    REQUIRE_OK(idx_audit_view(ix, IDX_AUDIT_DEAD, 0, seen_row, &s, &e), e);
+    CHECK(s.n == 1 && t_contains(s.order[0], ":1:"));
+    /* the same path with new content replaces the old results */
+    REQUIRE_OK(idx_audit_store(ix, "art.wiki", "h2", "Art", run, rows, 1, &e), e);
+    REQUIRE_OK(idx_audit_done(ix, "art.wiki", "h1", &done, &e), e);
+    CHECK(done == 0);
+    REQUIRE_OK(idx_audit_counts(ix, &na, &nc, &e), e);
+    CHECK(na == 1 && nc == 1);
+    idx_close(ix);
+}
