@@ -181,7 +181,8 @@ struct batch {
     /* progress (under mu) */
     int tty;
     double start, last;
-    long total;     /* articles, -1 while unknown */
+    long total;     /* articles, -1 while unknown (dumps) */
+    double frac;    /* share of the input read, for the ETA when total is unknown */
     long queued, done, skipped, failed;
     long cites, fetched, counts[VER_ST_SUPPORTED + 1];
 };
@@ -221,10 +222,13 @@ static void progress_draw(struct batch *b, int force)
     static const char *const abbr[] = {"dead", "unreach", "no-text", "no-url", "unsup", "weak", "ok"};
     for (int s = VER_ST_SUPPORTED; s >= 0; s--)
         if (b->counts[s]) fprintf(stderr, " %s %ld", abbr[s], b->counts[s]);
-    if (b->total > 0 && b->done > 0 && el > 0) {
-        double eta = (double)(b->total - finished) * el / (double)b->done;
-        fprintf(stderr, ", ETA %dm%02ds", (int)(eta / 60), (int)eta % 60);
+    double eta = -1;
+    if (b->total > 0 && b->done > 0 && el > 0) eta = (double)(b->total - finished) * el / (double)b->done;
+    else if (b->total < 0 && b->frac > 0.001 && b->frac <= 1) {
+        fprintf(stderr, ", %.0f%% read", 100 * b->frac);
+        eta = el / b->frac - el;
     }
+    if (eta >= 0) fprintf(stderr, ", ETA %dm%02ds", (int)(eta / 60), (int)eta % 60);
     fflush(stderr);
 }
 
@@ -463,8 +467,8 @@ static int produce_file(struct batch *b, struct idx *ix, struct keys *ks, const 
 }
 
 /* Queue every article page of a MediaWiki dump, with its wikitext. */
-static int produce_dump(struct batch *b, struct idx *ix, struct keys *ks, const char *path, int *bad_inputs,
-                        struct err *err)
+static int produce_dump(struct batch *b, struct idx *ix, struct keys *ks, const char *path, double at,
+                        double share, int *bad_inputs, struct err *err)
 {
     struct corpus_opts co = {.format = CORPUS_MWXML, .raw_wikitext = 1, .max_record = VER_MAX_INPUT};
     struct corpus_reader *r = NULL;
@@ -480,6 +484,11 @@ static int produce_dump(struct batch *b, struct idx *ix, struct keys *ks, const 
         rc = corpus_next(r, &d, &has, &e);
         if (rc) continue;
         if (!has) break;
+        uint64_t rd = 0, size = 0;
+        corpus_progress(r, &rd, &size);
+        pthread_mutex_lock(&b->mu);
+        b->frac = at + (size ? share * (double)rd / (double)size : 0);
+        pthread_mutex_unlock(&b->mu);
         struct job *j = calloc(1, sizeof *j);
         struct buf p = {0};
         if (!j || buf_printf(&p, "%s#%s", path, d.title) || !(j->title = strdup(d.title)) ||
@@ -609,8 +618,13 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
         ws[i].started = 1;
     }
     for (size_t i = 0; !rc && i < src.n; i++) {
-        if (src.v[i].dump) rc = produce_dump(&b, ix, &ks, src.v[i].path, bad_inputs, err);
+        if (src.v[i].dump)
+            rc = produce_dump(&b, ix, &ks, src.v[i].path, (double)i / (double)src.n, 1.0 / (double)src.n,
+                              bad_inputs, err);
         else rc = produce_file(&b, ix, &ks, src.v[i].path, src.n == 1, bad_inputs, err);
+        pthread_mutex_lock(&b.mu);
+        b.frac = (double)(i + 1) / (double)src.n;
+        pthread_mutex_unlock(&b.mu);
         pthread_mutex_lock(&b.mu);
         int stopping = b.stop;
         pthread_mutex_unlock(&b.mu);
