@@ -55,9 +55,10 @@ void cli_title_from_path(const char *path, char *out, size_t n);
 /* Batch audits (cmd_batch.c): every article of `inputs` (files, folders walked for .wiki
  * .wikitext .md .markdown .txt .jsonl, MediaWiki dumps .xml/.xml.bz2 page by page) audited by
  * `jobs` threads, each article's results stored in the index as it finishes (skipped when
- * already stored), progress on stderr. Then `cb` gets every stored result of the inputs in
- * input order (articles as given, citations in article order); a nonzero return stops and is
- * returned. Input problems are printed and counted in *bad_inputs; errors (index, memory) end
+ * already stored), progress on stderr. `cb` gets every stored result of the inputs in input
+ * order (articles as given, citations in article order), each article as soon as it and all
+ * before it are finished; calls are serialised but may come from any of the batch's threads.
+ * A nonzero return stops the batch and is returned. Input problems are printed and counted in *bad_inputs; errors (index, memory) end
  * the batch. */
 struct ver_audit_opts;
 struct idx_audit_row;

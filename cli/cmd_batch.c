@@ -148,6 +148,7 @@ struct job {
     size_t len;
     enum ver_format fmt;
     char hash[17];
+    size_t seq; /* its place among the batch's articles (struct batch.keys) */
 };
 
 static void job_free(struct job *j)
@@ -163,6 +164,7 @@ static void job_free(struct job *j)
 struct key {
     char *path;
     char hash[17];
+    int finished; /* stored (now or before), or failed */
 };
 
 struct batch {
@@ -185,7 +187,36 @@ struct batch {
     double frac;    /* share of the input read, for the ETA when total is unknown */
     long queued, done, skipped, failed;
     long cites, fetched, counts[VER_ST_SUPPORTED + 1];
+
+    /* every article in input order (under mu); results go to out_cb in that order as soon as an
+     * article and all before it are finished */
+    struct key *keys;
+    size_t nkeys, capkeys, next_out;
+    int (*out_cb)(void *ctx, const struct idx_audit_row *row);
+    void *out_ctx;
 };
+
+/* With b->mu held: hand the results of the finished articles at the head of the input order
+ * to out_cb, read through `ix` (the calling thread's own handle). */
+static int flush_out(struct batch *b, struct idx *ix, struct err *err)
+{
+    while (b->next_out < b->nkeys && b->keys[b->next_out].finished) {
+        if (b->tty) fputs("\r\033[K", stderr);
+        const struct key *k = &b->keys[b->next_out];
+        int rc = idx_audit_results(ix, k->path, k->hash, b->out_cb, b->out_ctx, err);
+        if (rc) return rc;
+        fflush(stdout); /* whole articles reach a pipe or file even if the batch is killed */
+        b->next_out++;
+    }
+    return ERR_OK;
+}
+
+/* With b->mu held: article `seq` is finished; pass on what can be passed on. */
+static int finish(struct batch *b, size_t seq, struct idx *ix, struct err *err)
+{
+    b->keys[seq].finished = 1;
+    return flush_out(b, ix, err);
+}
 
 /* FNV-1a 64 of the article text, its title and the options, as 16 hex digits. */
 static void article_hash(const struct batch *b, const struct job *j, char out[17])
@@ -312,8 +343,10 @@ static int audit_one(struct batch *b, struct idx *ix, struct ver_auditor *au, st
         if (b->tty) fputs("\r\033[K", stderr);
         fprintf(stderr, "vericite: %s\n", err->msg);
         b->failed++;
+        err_clear(err);
+        rc = finish(b, j->seq, ix, err);
         pthread_mutex_unlock(&b->mu);
-        return ERR_OK;
+        return rc;
     }
     if ((rc = ver_audit(au, art, j->path, &res, &nr, err))) {
         err_prefix(err, "%s", j->path);
@@ -345,6 +378,7 @@ static int audit_one(struct batch *b, struct idx *ix, struct ver_auditor *au, st
     b->fetched += fetched;
     for (int i = 0; i < nr; i++)
         if (res[i].status >= 0 && res[i].status <= VER_ST_SUPPORTED) b->counts[res[i].status]++;
+    rc = finish(b, j->seq, ix, err);
     progress_draw(b, 0);
     pthread_mutex_unlock(&b->mu);
 out:
@@ -385,37 +419,47 @@ static void *worker_main(void *arg)
 
 /* ---------------------------------------------------------------- the producer */
 
-struct keys {
-    struct key *v;
-    size_t n, cap;
-};
-
-/* Hash the article, remember its key in input order, and queue it unless it is already stored.
+/* Hash the article, add its key in input order, and queue it unless it is already stored.
  * Takes ownership of j. Returns 0, or an error that ends the batch. */
-static int submit(struct batch *b, struct idx *ix, struct keys *ks, struct job *j, struct err *err)
+static int submit(struct batch *b, struct idx *ix, struct job *j, struct err *err)
 {
     article_hash(b, j, j->hash);
-    if (ks->n == ks->cap) {
-        size_t cap = ks->cap ? ks->cap * 2 : 256;
-        struct key *p = realloc(ks->v, cap * sizeof *p);
-        if (!p) { job_free(j); return err_set(err, ERR_NOMEM, "batch"); }
-        ks->v = p;
-        ks->cap = cap;
-    }
-    if (!(ks->v[ks->n].path = strdup(j->path))) { job_free(j); return err_set(err, ERR_NOMEM, "batch"); }
-    memcpy(ks->v[ks->n++].hash, j->hash, 17);
     int done = 0, rc = idx_audit_done(ix, j->path, j->hash, &done, err);
-    if (rc) { job_free(j); return rc; }
+    if (rc) {
+        job_free(j);
+        return rc;
+    }
+    char *path = strdup(j->path);
     pthread_mutex_lock(&b->mu);
+    if (path && b->nkeys == b->capkeys) {
+        size_t cap = b->capkeys ? b->capkeys * 2 : 256;
+        struct key *p = realloc(b->keys, cap * sizeof *p);
+        if (p) {
+            b->keys = p;
+            b->capkeys = cap;
+        }
+    }
+    if (!path || b->nkeys == b->capkeys) {
+        pthread_mutex_unlock(&b->mu);
+        free(path);
+        job_free(j);
+        return err_set(err, ERR_NOMEM, "batch");
+    }
+    j->seq = b->nkeys;
+    struct key *k = &b->keys[b->nkeys++];
+    k->path = path;
+    memcpy(k->hash, j->hash, 17);
+    k->finished = 0;
     b->queued++;
     if (done) {
         b->skipped++;
+        rc = finish(b, j->seq, ix, err);
         progress_draw(b, 0);
     }
     pthread_mutex_unlock(&b->mu);
-    if (done) {
+    if (done || rc) {
         job_free(j);
-        return ERR_OK;
+        return rc;
     }
     push(b, j);
     return ERR_OK;
@@ -440,7 +484,7 @@ static void report_input_error(struct batch *b, const struct err *e, int *bad_in
 }
 
 /* Queue the articles of one file. Input problems are printed; only batch errors are returned. */
-static int produce_file(struct batch *b, struct idx *ix, struct keys *ks, const char *path, int single,
+static int produce_file(struct batch *b, struct idx *ix, const char *path, int single,
                         int *bad_inputs, struct err *err)
 {
     struct buf text = {0};
@@ -463,11 +507,11 @@ static int produce_file(struct batch *b, struct idx *ix, struct keys *ks, const 
     j->len = text.len;
     j->text = buf_steal(&text);
     j->fmt = format_of(path);
-    return submit(b, ix, ks, j, err);
+    return submit(b, ix, j, err);
 }
 
 /* Queue every article page of a MediaWiki dump, with its wikitext. */
-static int produce_dump(struct batch *b, struct idx *ix, struct keys *ks, const char *path, double at,
+static int produce_dump(struct batch *b, struct idx *ix, const char *path, double at,
                         double share, int *bad_inputs, struct err *err)
 {
     struct corpus_opts co = {.format = CORPUS_MWXML, .raw_wikitext = 1, .max_record = VER_MAX_INPUT};
@@ -503,7 +547,7 @@ static int produce_dump(struct batch *b, struct idx *ix, struct keys *ks, const 
         j->text[d.text_len] = '\0';
         j->len = d.text_len;
         j->fmt = VER_FMT_WIKITEXT;
-        if ((rc = submit(b, ix, ks, j, err))) {
+        if ((rc = submit(b, ix, j, err))) {
             corpus_close(r);
             return rc;
         }
@@ -582,9 +626,8 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
                   struct err *err)
 {
     *bad_inputs = 0;
-    struct batch b = {.o = o, .total = -1};
+    struct batch b = {.o = o, .total = -1, .out_cb = cb, .out_ctx = ctx};
     struct sources src = {0};
-    struct keys ks = {0};
     struct worker *ws = NULL;
     struct idx *ix = NULL;
     int jobs = o->jobs < 1 ? 1 : o->jobs > BATCH_MAX_JOBS ? BATCH_MAX_JOBS : o->jobs;
@@ -619,9 +662,9 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
     }
     for (size_t i = 0; !rc && i < src.n; i++) {
         if (src.v[i].dump)
-            rc = produce_dump(&b, ix, &ks, src.v[i].path, (double)i / (double)src.n, 1.0 / (double)src.n,
+            rc = produce_dump(&b, ix, src.v[i].path, (double)i / (double)src.n, 1.0 / (double)src.n,
                               bad_inputs, err);
-        else rc = produce_file(&b, ix, &ks, src.v[i].path, src.n == 1, bad_inputs, err);
+        else rc = produce_file(&b, ix, src.v[i].path, src.n == 1, bad_inputs, err);
         pthread_mutex_lock(&b.mu);
         b.frac = (double)(i + 1) / (double)src.n;
         pthread_mutex_unlock(&b.mu);
@@ -654,8 +697,8 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
                     "%ld fetched; %d jobs, %.1f s\n",
             b.done, b.skipped, b.failed, *bad_inputs, b.cites, b.fetched, jobs, cli_now() - b.start);
     *bad_inputs += (int)b.failed;
-    for (size_t i = 0; i < ks.n; i++)
-        if ((rc = idx_audit_results(ix, ks.v[i].path, ks.v[i].hash, cb, ctx, err))) goto out;
+    rc = flush_out(&b, ix, err); /* all finished by now: nothing is left unless it failed */
+    if (!rc && b.next_out != b.nkeys) rc = err_set(err, ERR_INTERNAL, "batch: %zu articles not written", b.nkeys - b.next_out);
 out:
     if (sync_ok) {
         pthread_mutex_destroy(&b.mu);
@@ -664,8 +707,8 @@ out:
     }
     free(b.q);
     free(ws);
-    for (size_t i = 0; i < ks.n; i++) free(ks.v[i].path);
-    free(ks.v);
+    for (size_t i = 0; i < b.nkeys; i++) free(b.keys[i].path);
+    free(b.keys);
     sources_free(&src);
     idx_close(ix);
     return rc;
