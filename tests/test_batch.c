@@ -595,3 +595,29 @@ TEST(batch_idx_store_api)
     CHECK(na == 1 && nc == 1);
     idx_close(ix);
 }
+
+/* The corpus reader's raw mode gives a page's wikitext (entities decoded), not plain text. */
+TEST(batch_corpus_raw_wikitext)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *xml = t_write(t_, dir, "w.xml", dump_xml, strlen(dump_xml));
+    REQUIRE(xml);
+    for (int raw = 0; raw <= 1; raw++) {
+        struct corpus_opts co = {.raw_wikitext = raw};
+        struct corpus_reader *r = NULL;
+        struct err e = {0};
+        REQUIRE_OK(corpus_open(&r, xml, &co, &e), e);
+        struct corpus_doc d;
+        int has = 0, n = 0;
+        while (corpus_next(r, &d, &has, &e) == 0 && has) {
+            if (n == 0) {
+                CHECK(!strcmp(d.title, "Aletsch Glacier"));
+                CHECK(raw ? t_contains(d.text, "<ref>{{cite web |url=https://example.org/glaciers") && t_contains(d.text, "{{cn}}")
+                          : !t_contains(d.text, "<ref>") && t_contains(d.text, "Aletsch Glacier lost"));
+            }
+            n++;
+        }
+        CHECK(e.code == 0 && n == 3);
+        corpus_close(r);
+    }
+}
