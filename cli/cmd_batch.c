@@ -181,11 +181,11 @@ struct batch {
     struct err fatal;
 
     /* progress (under mu) */
-    int tty;
+    int tty, stream_tty; /* stderr is a terminal; stdout is one too */
     double start, last;
     long total;     /* articles, -1 while unknown (dumps) */
     double frac;    /* share of the input read, for the ETA when total is unknown */
-    long queued, done, skipped, failed;
+    long queued, done, skipped, failed, unreadable;
     long cites, fetched, counts[VER_ST_SUPPORTED + 1];
 
     /* every article in input order (under mu); results go to out_cb in that order as soon as an
@@ -201,7 +201,7 @@ struct batch {
 static int flush_out(struct batch *b, struct idx *ix, struct err *err)
 {
     while (b->next_out < b->nkeys && b->keys[b->next_out].finished) {
-        if (b->tty) fputs("\r\033[K", stderr);
+        if (b->tty && b->stream_tty) fputs("\r\033[K", stderr); /* results and progress share a terminal */
         const struct key *k = &b->keys[b->next_out];
         int rc = idx_audit_results(ix, k->path, k->hash, b->out_cb, b->out_ctx, err);
         if (rc) return rc;
@@ -239,7 +239,7 @@ static void progress_draw(struct batch *b, int force)
     if (!force && now - b->last < 0.25) return;
     b->last = now;
     double el = now - b->start;
-    long finished = b->done + b->skipped + b->failed;
+    long finished = b->done + b->skipped + b->failed + b->unreadable;
     fprintf(stderr, "\r\033[K");
     if (b->total > 0) {
         int w = 20, fill = (int)(w * (double)finished / (double)b->total);
@@ -479,6 +479,7 @@ static void report_input_error(struct batch *b, const struct err *e, int *bad_in
     pthread_mutex_lock(&b->mu);
     if (b->tty) fputs("\r\033[K", stderr);
     fprintf(stderr, "vericite: %s\n", e->msg);
+    b->unreadable++;
     pthread_mutex_unlock(&b->mu);
     (*bad_inputs)++;
 }
@@ -650,6 +651,7 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
     pthread_cond_init(&b.can_push, NULL);
     sync_ok = 1;
     b.tty = isatty(2);
+    b.stream_tty = isatty(1);
     b.start = b.last = cli_now();
     b.total = has_dump ? -1 : (long)src.n;
     for (int i = 0; i < jobs; i++) {
