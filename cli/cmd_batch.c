@@ -652,7 +652,8 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
     sync_ok = 1;
     b.tty = isatty(2);
     b.stream_tty = isatty(1);
-    b.start = b.last = cli_now();
+    b.start = cli_now();
+    b.last = 0; /* the first article draws at once */
     b.total = has_dump ? -1 : (long)src.n;
     for (int i = 0; i < jobs; i++) {
         ws[i].b = &b;

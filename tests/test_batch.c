@@ -3,6 +3,7 @@
  * `vericite report` over them. Everything offline: no network. */
 #include <bzlib.h>
 #include <jansson.h>
+#include <pty.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -620,4 +621,46 @@ TEST(batch_corpus_raw_wikitext)
         CHECK(e.code == 0 && n == 3);
         corpus_close(r);
     }
+}
+
+/* On a terminal a batch draws a progress bar on stderr; elsewhere only the summary line. */
+TEST(batch_progress_terminal)
+{
+    const char *dir = t_tmpdir(t_);
+    write_folder(t_, dir);
+    char ix[600], arts[600], outp[700];
+    REQUIRE(prepare_folder_index(t_, dir, "ix", ix, sizeof ix) == 0);
+    snprintf(arts, sizeof arts, "%s/arts", dir);
+    snprintf(outp, sizeof outp, "%s/out.jsonl", dir);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    int master = -1;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        execl(bin, bin, "audit", "--db", ix, "--offline", "--json", "--jobs", "2", arts, (char *)NULL);
+        _exit(127);
+    }
+    struct buf tty = {0};
+    char chunk[4096];
+    ssize_t r;
+    while ((r = read(master, chunk, sizeof chunk)) > 0) buf_append(&tty, chunk, (size_t)r);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(master);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(tty.data && t_contains(tty.data, "\033[K") && t_contains(tty.data, "/4 articles") &&
+          t_contains(tty.data, "citations") && t_contains(tty.data, "ETA"));
+    CHECK(tty.data && t_contains(tty.data, "batch: 4 articles audited"));
+    buf_cleanup(&tty);
+    char *out = t_read(outp, NULL);
+    CHECK(count_lines(out) == 9);
+    free(out);
+    /* not a terminal: no control sequences, one summary line */
+    char *err = NULL;
+    CHECK(t_run(t_, NULL, &err, "audit --db '%s' --offline --json --jobs 2 '%s'", ix, arts) == 0);
+    CHECK(err && !t_contains(err, "\033[") && t_contains(err, "batch: 0 articles audited, 4 already done"));
+    free(err);
 }
