@@ -18,18 +18,20 @@
 struct rank_args {
     const char *db, *queries, *qrels;
     struct ret_opts ro;
-    int json, per_query, nprobe;
+    int json, per_query, nprobe, ef_search;
 };
 
 /* Apply search-time vector parameters once the index is open. */
 static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *err)
 {
-    if (!a->nprobe || a->ro.mode == RET_BM25 || a->ro.mode == RET_FTS5) return ERR_OK;
-    return idx_vec_set_param(ix, "nprobe", a->nprobe, err);
+    if (a->ro.mode == RET_BM25 || a->ro.mode == RET_FTS5) return ERR_OK;
+    int rc = a->nprobe ? idx_vec_set_param(ix, "nprobe", a->nprobe, err) : ERR_OK;
+    if (!rc && a->ef_search) rc = idx_vec_set_param(ix, "efSearch", a->ef_search, err);
+    return rc;
 }
 
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
-       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS };
+       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -40,7 +42,8 @@ static const struct option rank_longopts[] = {
     {"fusion", required_argument, 0, OPT_FUSION}, {"alpha", required_argument, 0, OPT_ALPHA},
     {"rrf-k", required_argument, 0, OPT_RRFK},    {"depth", required_argument, 0, OPT_DEPTH},
     {"nprobe", required_argument, 0, OPT_NPROBE}, {"prf", optional_argument, 0, OPT_PRF},
-    {"prf-terms", required_argument, 0, OPT_PRF_TERMS},
+    {"prf-terms", required_argument, 0, OPT_PRF_TERMS}, {"proximity", required_argument, 0, OPT_PROX},
+    {"ef-search", required_argument, 0, OPT_EF},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* Returns -1 to continue, or an exit code (help printed, usage error). */
@@ -84,6 +87,12 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             break;
         case OPT_PRF_TERMS:
             if (cli_int(cmd, "--prf-terms", optarg, 1, 1000, &a->ro.prf_terms)) return CLI_USAGE;
+            break;
+        case OPT_PROX:
+            if (cli_double(cmd, "--proximity", optarg, 0, 100, &a->ro.proximity)) return CLI_USAGE;
+            break;
+        case OPT_EF:
+            if (cli_int(cmd, "--ef-search", optarg, 1, 65536, &a->ef_search)) return CLI_USAGE;
             break;
         case OPT_NPROBE:
             if (cli_int(cmd, "--nprobe", optarg, 1, 65536, &a->nprobe)) return CLI_USAGE;
@@ -135,6 +144,9 @@ static const char search_help[] =
     "  --rrf-k K         rrf: the rank constant (default 60)\n"
     "  --depth N         hybrid: candidates from each side (default 200)\n"
     "  --nprobe N        IVF vector indexes: lists searched per query (default 32)\n"
+    "  --ef-search N     HNSW vector indexes (--faiss HNSW32): candidates per query\n"
+    "  --proximity W     add a term-proximity bonus (pairs of consecutive query words within 8\n"
+    "                    words) with weight W to the top 100 passages. Off by default (make bench)\n"
     "  --prf[=N]         RM3 pseudo-relevance feedback from the top N passages (default 10;\n"
     "                    --prf-terms T expansion terms, default 10). Off by default: it did\n"
     "                    not help on the shared sets (make bench)\n"

@@ -121,7 +121,6 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
                          const char *model, struct idx_embedder **out, struct err *err)
 {
     *out = NULL;
-    (void)ix;
     if (!strcmp(kind, "static")) {
         struct buf def = {0};
         int rc = ERR_OK;
@@ -145,7 +144,10 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
     if (!strcmp(kind, "http")) {
         if (!url || !*url || !model || !*model)
             return err_set(err, ERR_ARG, "the http embedder needs --embed-url URL and --embed-model NAME");
-        struct idx_http_opts ho = {.url = url, .model = model};
+        /* the dimension recorded in the index spares a probe request and checks every answer */
+        char *d = setting(ix, "embed_dim");
+        struct idx_http_opts ho = {.url = url, .model = model, .dim = d ? (int)strtol(d, NULL, 10) : 0};
+        free(d);
         return idx_embed_http_new(out, &ho, err);
     }
 #else
@@ -280,6 +282,7 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
         if (!rc && !strcmp(kind, "http")) {
             rc = idx_setting_set(ix, "embed_url", u ? u : "", err);
             if (!rc) rc = idx_setting_set(ix, "embed_model", m ? m : "", err);
+            if (!rc) rc = set_i64(ix, "embed_dim", e->dim, err);
         }
         free(sig);
     }

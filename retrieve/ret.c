@@ -16,7 +16,11 @@ struct qterm {
     char *term;
     size_t len;
     double qtf; /* weight: the term's count in the query, or its RM3 weight after --prf */
+    double idf; /* set by accumulate() */
 };
+
+#define RET_PROX_WINDOW 8   /* proximity: two query terms within this many tokens */
+#define RET_PROX_DEPTH 100  /* proximity: passages re-scored */
 
 struct ret {
     struct idx *ix;
@@ -27,6 +31,8 @@ struct ret {
     int64_t max_pid;
     struct qterm *q;   /* the query's distinct terms */
     int nq;
+    int qseq[RET_MAX_QUERY_TERMS]; /* the query's terms in order, as indexes into q */
+    int nseq;
     struct ret_hit *cand; /* candidate buffer for by_doc and fusion */
     size_t cand_cap;
     float *qv, *pv;       /* (dim) query vector and a passage vector, for dense modes */
@@ -84,14 +90,16 @@ static int qterm_cb(void *c, const char *term, size_t len, int pos, size_t s, si
     for (int i = 0; i < r->nq; i++)
         if (r->q[i].len == len && memcmp(r->q[i].term, term, len) == 0) {
             r->q[i].qtf++;
+            if (r->nseq < RET_MAX_QUERY_TERMS) r->qseq[r->nseq++] = i;
             return 0;
         }
     if (r->nq >= RET_MAX_QUERY_TERMS) return 0; /* a longer query keeps its first terms */
+    if (r->nseq < RET_MAX_QUERY_TERMS) r->qseq[r->nseq++] = r->nq;
     char *t = malloc(len + 1);
     if (!t) return -1;
     memcpy(t, term, len);
     t[len] = '\0';
-    r->q[r->nq++] = (struct qterm){t, len, 1};
+    r->q[r->nq++] = (struct qterm){t, len, 1, 0};
     return 0;
 }
 
@@ -110,6 +118,7 @@ static void clear_query(struct ret *r)
 {
     for (int i = 0; i < r->nq; i++) free(r->q[i].term);
     r->nq = 0;
+    r->nseq = 0;
     for (size_t i = 0; i < r->ntouched; i++) r->acc[r->touched[i]] = 0;
     r->ntouched = 0;
 }
@@ -180,6 +189,7 @@ static int accumulate(struct ret *r, const struct ret_opts *o, struct err *err)
         if ((rc = idx_post_open(r->ix, r->q[i].term, r->q[i].len, &df, err))) return rc;
         if (df <= 0) continue;
         double idf = log(1.0 + ((double)N - (double)df + 0.5) / ((double)df + 0.5));
+        r->q[i].idf = idf;
         if (r->q[i].qtf <= 0) continue;
         double w = idf * r->q[i].qtf * (k1 + 1);
         double c0 = k1 * (1 - b), c1 = k1 * b / avgdl;
@@ -273,7 +283,7 @@ static int prf_cb(void *c, const char *term, size_t len, int pos, size_t s, size
     if (!copy) return -1;
     memcpy(copy, term, len);
     copy[len] = '\0';
-    p->t[p->n++] = (struct qterm){copy, len, p->dw};
+    p->t[p->n++] = (struct qterm){copy, len, p->dw, 0};
     return 0;
 }
 
@@ -326,7 +336,7 @@ static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, str
                     break;
                 }
             if (!found && r->nq < RET_MAX_QUERY_TERMS) {
-                r->q[r->nq++] = (struct qterm){p.t[i].term, p.t[i].len, w};
+                r->q[r->nq++] = (struct qterm){p.t[i].term, p.t[i].len, w, 0};
                 p.t[i].term = NULL; /* now owned by the query */
             }
         }
@@ -337,6 +347,78 @@ static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, str
     }
     for (int i = 0; i < p.n; i++) free(p.t[i].term);
     free(p.t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- term proximity */
+
+struct prox_ctx {
+    struct ret *r;
+    int *qi;   /* query term index per recorded position */
+    int *pos;
+    int n, cap;
+    int base;  /* added to token positions: keeps the title's apart from the text's */
+};
+
+static int prox_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
+{
+    (void)s, (void)e;
+    struct prox_ctx *p = c;
+    for (int i = 0; i < p->r->nq; i++)
+        if (p->r->q[i].len == len && !memcmp(p->r->q[i].term, term, len)) {
+            if (p->n == p->cap) {
+                int cap = p->cap ? p->cap * 2 : 256;
+                int *a = realloc(p->qi, (size_t)cap * sizeof *a), *b = a ? realloc(p->pos, (size_t)cap * sizeof *b) : NULL;
+                if (a) p->qi = a;
+                if (!a || !b) return -1;
+                p->pos = b;
+                p->cap = cap;
+            }
+            p->qi[p->n] = i;
+            p->pos[p->n++] = p->base + pos;
+            break;
+        }
+    return 0;
+}
+
+/* A sequential-dependence style bonus: for each pair of consecutive query terms, the log count of
+ * their co-occurrences within RET_PROX_WINDOW tokens in the passage (title then text), weighted by
+ * the pair's mean IDF, added with weight `lambda` to the BM25 score of the top RET_PROX_DEPTH
+ * passages (in r->acc, so every later step sees it). */
+static int proximity(struct ret *r, double lambda, struct err *err)
+{
+    size_t nc = 0;
+    int rc = bm25_top(r, RET_PROX_DEPTH, &nc, err);
+    if (rc || nc == 0 || r->nseq < 2) return rc;
+    struct prox_ctx p = {r, NULL, NULL, 0, 0, 0};
+    for (size_t c = 0; c < nc && !rc; c++) {
+        struct idx_passage pas;
+        if ((rc = idx_passage(r->ix, r->cand[c].pid, &pas, err))) break;
+        p.n = 0;
+        p.base = 0;
+        /* title positions are kept apart from the text's by a gap wider than the window */
+        int bad = corpus_tok_run(r->tok, pas.title, strlen(pas.title), prox_cb, &p);
+        p.base = 1 << 20;
+        if (bad || corpus_tok_run(r->tok, pas.text, strlen(pas.text), prox_cb, &p)) {
+            rc = err_set(err, ERR_NOMEM, "proximity");
+            break;
+        }
+        double bonus = 0;
+        for (int k = 0; k + 1 < r->nseq; k++) {
+            int a = r->qseq[k], b = r->qseq[k + 1];
+            if (a == b) continue;
+            int count = 0;
+            for (int i = 0; i < p.n; i++) {
+                if (p.qi[i] != a) continue;
+                for (int j = 0; j < p.n; j++)
+                    if (p.qi[j] == b && abs(p.pos[j] - p.pos[i]) <= RET_PROX_WINDOW) count++;
+            }
+            if (count) bonus += 0.5 * (r->q[a].idf + r->q[b].idf) * log(1.0 + count);
+        }
+        r->acc[r->cand[c].pid] += (float)(lambda * bonus);
+    }
+    free(p.qi);
+    free(p.pos);
     return rc;
 }
 
@@ -549,6 +631,7 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
     }
     if ((rc = accumulate(r, &o, err))) goto out;
     if (o.prf_docs > 0 && (rc = prf(r, &o, o.prf_docs, o.prf_terms > 0 ? o.prf_terms : 10, err))) goto out;
+    if (o.proximity > 0 && (rc = proximity(r, o.proximity, err))) goto out;
     if (o.mode == RET_HYBRID && o.alpha > 0) {
         size_t depth = (size_t)(o.depth > o.k ? o.depth : o.k), nc = 0, nd = 0;
         if (o.by_doc && depth < (size_t)o.k * 4) depth = (size_t)o.k * 4;

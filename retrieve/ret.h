@@ -50,6 +50,7 @@ struct ret_opts {
     int depth;      /* candidates taken from each side for fusion; 0 means RET_DEFAULT_DEPTH */
     int prf_docs;   /* RM3 pseudo-relevance feedback from this many top passages (0: off) */
     int prf_terms;  /* expansion terms kept (0: 10) */
+    double proximity; /* weight of the term-proximity bonus (0: off) */
 };
 
 #define RET_PRF_LAMBDA 0.5 /* RM3: weight of the original query against the feedback model */

@@ -18,7 +18,7 @@ echo "== indexing SQLite's documentation ($DOCS) into $IDX/"
 ./vericite stats --db "$IDX"
 echo
 echo "== auditing tests/demo/sqlite.wiki against the corpus (offline)"
-./vericite audit --db "$IDX" --offline --html demo-report.html tests/demo/sqlite.wiki
+./vericite audit --db "$IDX" --offline --title SQLite --html demo-report.html tests/demo/sqlite.wiki
 echo
 echo "The HTML report is demo-report.html. Try also:"
 echo "  ./vericite search --db $IDX \"readers do not block writers\""

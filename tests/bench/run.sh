@@ -25,7 +25,7 @@ for mode in bm25 fts5; do
 done
 # retrieval modes side by side on SciFact and on the WiCE page pool (each claim's cited page among
 # all dev pages)
-MODES=("auto" "bm25" "dense" "hybrid --alpha 0.2" "hybrid --alpha 0.5" "hybrid --fusion rrf")
+MODES=("auto" "bm25" "dense" "hybrid --alpha 0.2" "hybrid --alpha 0.5" "hybrid --fusion rrf" "bm25 --prf" "bm25 --proximity 0.25")
 WICE=$SHARED/data/wice/dev.jsonl
 if [ -f "$WICE" ]; then
   /usr/bin/python3 tests/bench/wice_pool.py "$WICE" "$tmp/wice" 2>/dev/null
