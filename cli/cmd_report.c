@@ -29,7 +29,8 @@ static const char report_help[] =
     "options:\n"
     "  --db DIR      the index the audits were stored in\n"
     "  --json        one JSON object {\"articles\", \"citations\", \"queue\", \"dead\", \"better\",\n"
-    "                \"domains\"}; queue/dead/better hold the citations as `audit --json` prints them\n"
+    "                \"domains\"}; queue/dead/better hold the citations as `audit --json` prints them,\n"
+    "                plus \"domain\" and \"best_suggestion_score\"\n"
     "  --html FILE   write a self-contained HTML page\n"
     "  --limit N     at most N entries per list (default 50; 0: all)\n";
 
