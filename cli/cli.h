@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "buf.h"
 #include "err.h"
 
 struct idx;
@@ -44,6 +45,36 @@ int cli_double(const char *cmd, const char *opt, const char *val, double lo, dou
 /* Write at most `width` display columns of UTF-8 `s` to f, with "…" when cut, padded with spaces
  * to exactly `width` when pad is nonzero. Newlines and tabs print as spaces. */
 void cli_put_cell(FILE *f, const char *s, int width, int pad);
+
+/* Read a whole article file ("-": stdin) into `out`: at most 16 MiB of valid UTF-8.
+ * Errors name the file: ERR_NOTFOUND, ERR_IO, ERR_LIMIT, ERR_UTF8, ERR_NOMEM. */
+int cli_read_file(const char *path, struct buf *out, struct err *err);
+/* The article title from a file name: "012-Mozilla_Firefox.txt" -> "Mozilla Firefox". */
+void cli_title_from_path(const char *path, char *out, size_t n);
+
+/* Batch audits (cmd_batch.c): every article of `inputs` (files, folders walked for .wiki
+ * .wikitext .md .markdown .txt .jsonl, MediaWiki dumps .xml/.xml.bz2 page by page) audited by
+ * `jobs` threads, each article's results stored in the index as it finishes (skipped when
+ * already stored), progress on stderr. `cb` gets every stored result of the inputs in input
+ * order (articles as given, citations in article order), each article as soon as it and all
+ * before it are finished; calls are serialised but may come from any of the batch's threads.
+ * A nonzero return stops the batch and is returned. Input problems are printed and counted in *bad_inputs; errors (index, memory) end
+ * the batch. */
+struct ver_audit_opts;
+struct idx_audit_row;
+struct cli_batch_opts {
+    const char *db;
+    const struct ver_audit_opts *vo;
+    const char *title; /* --title, used when there is a single file input */
+    int jobs;
+};
+int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninputs,
+                  int (*cb)(void *ctx, const struct idx_audit_row *row), void *ctx, int *bad_inputs,
+                  struct err *err);
+/* Rebuild a result from the JSON of cli_result_json (the matched words found again in the
+ * evidence). *r is filled (free with ver_results_free(r, 1)) even on failure. */
+int cli_result_from_json(const char *json, struct ver_result *r, struct err *err);
+int cmd_report(int argc, char **argv);
 
 /* Seconds from a monotonic clock. */
 double cli_now(void);

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -17,7 +18,7 @@
 
 /* ---------------------------------------------------------------- reading inputs */
 
-static int read_all(const char *path, struct buf *out, struct err *err)
+int cli_read_file(const char *path, struct buf *out, struct err *err)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
@@ -42,8 +43,7 @@ static int read_all(const char *path, struct buf *out, struct err *err)
     return rc;
 }
 
-/* The article title from a file name: "Mozilla-Firefox.txt" -> "Mozilla Firefox". */
-static void title_from_path(const char *path, char *out, size_t n)
+void cli_title_from_path(const char *path, char *out, size_t n)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
@@ -251,14 +251,21 @@ static const char audit_help[] =
     "  --timeout MS       per-page fetch time limit (default 20000)\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
     "  --title T          the article title (default: from the file name)\n"
+    "  --jobs N           batch mode (also the default for folders and dumps): audit N articles\n"
+    "                     at a time; each article's results are stored in the index as it\n"
+    "                     finishes, so the same command run again skips finished articles.\n"
+    "                     ARTICLE may then be a folder (walked for .wiki .wikitext .md .markdown\n"
+    "                     .txt .jsonl) or a MediaWiki dump (.xml, .xml.bz2), audited page by page\n"
+    "                     as \"DUMP.xml#Title\". See also: vericite report\n"
     "\n"
     "examples:\n"
     "  vericite audit --db docs-idx article.wiki\n"
     "  vericite audit --db docs-idx --offline --html report.html --fail-under 0.3 *.wiki\n"
-    "  vericite audit --db docs-idx --json article.md | jq 'select(.verdict != \"supported\")'\n";
+    "  vericite audit --db docs-idx --json article.md | jq 'select(.verdict != \"supported\")'\n"
+    "  vericite audit --db docs-idx --jobs 8 articles/ enwiki-pages.xml.bz2\n";
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
-       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST };
+       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -268,6 +275,7 @@ static const struct option audit_longopts[] = {
     {"timeout", required_argument, 0, A_TIMEOUT}, {"model", required_argument, 0, A_MODEL},
     {"title", required_argument, 0, A_TITLE},    {"claim", required_argument, 0, A_CLAIM},
     {"source", required_argument, 0, A_SOURCE},  {"allow-host", required_argument, 0, A_HOST},
+    {"jobs", required_argument, 0, A_JOBS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -279,6 +287,7 @@ struct audit_args {
     int nhosts;
     struct ver_audit_opts vo;
     int json;
+    int jobs; /* --jobs: 0 when not given */
     double fail_under;
 };
 
@@ -316,6 +325,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             if (a->nhosts >= AUDIT_MAX_HOSTS) return cli_usage(cmd, "at most %d --allow-host", AUDIT_MAX_HOSTS);
             a->hosts[a->nhosts++] = optarg;
             a->vo.allow_hosts = a->hosts;
+            break;
+        case A_JOBS:
+            if (cli_int(cmd, "--jobs", optarg, 1, 64, &a->jobs)) return CLI_USAGE;
             break;
         case 'h': fputs(help, stdout); return CLI_OK;
         default: return cli_usage(cmd, "unknown option");
@@ -361,12 +373,90 @@ static int below(const struct audit_args *a, struct ver_result **all, size_t n)
     return 0;
 }
 
+/* Folders and dumps are batch inputs even without --jobs. */
+static int batch_inputs(char *const *in, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        size_t len = strlen(in[i]);
+        if ((len > 4 && !strcmp(in[i] + len - 4, ".xml")) || (len > 8 && !strcmp(in[i] + len - 8, ".xml.bz2")))
+            return 1;
+        if (strcmp(in[i], "-") && stat(in[i], &sb) == 0 && S_ISDIR(sb.st_mode)) return 1;
+    }
+    return 0;
+}
+
+/* Where the stored results of a batch go: straight to stdout (--json without --html), or
+ * rebuilt into results for the table and the HTML report. */
+struct batch_out {
+    struct audit_args *a;
+    int stream;
+    struct ver_result *v;
+    size_t n, cap;
+    long counts[VER_ST_SUPPORTED + 1];
+    int below;
+    struct err *err;
+};
+
+static int batch_row(void *ctx, const struct idx_audit_row *row)
+{
+    struct batch_out *b = ctx;
+    if (b->stream) {
+        fputs(row->json, stdout);
+        fputc('\n', stdout);
+        if (row->status >= 0 && row->status <= VER_ST_SUPPORTED) b->counts[row->status]++;
+        if (b->a->fail_under >= 0 && row->score < b->a->fail_under) b->below = 1;
+        b->n++;
+        return ERR_OK;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        struct ver_result *p = realloc(b->v, cap * sizeof *p);
+        if (!p) return err_set(b->err, ERR_NOMEM, "audit results");
+        b->v = p;
+        b->cap = cap;
+    }
+    return cli_result_from_json(row->json, &b->v[b->n++], b->err); /* counted even if partial: freed */
+}
+
+/* `audit --jobs N`: cli_batch_run, then the same printing as a single run. */
+static int audit_batch(struct audit_args *a, char *const *in, int n)
+{
+    struct err err = {0};
+    struct cli_batch_opts bo = {.db = a->db, .vo = &a->vo, .title = a->title, .jobs = a->jobs ? a->jobs : 1};
+    struct batch_out b = {.a = a, .stream = a->json && !a->html, .err = &err};
+    struct ver_result **all = NULL;
+    int bad = 0, rc = cli_batch_run(&bo, in, n, batch_row, &b, &bad, &err);
+    if (rc) goto out;
+    if (b.stream) {
+        fprintf(stderr, "%zu citations:", b.n);
+        for (int s = VER_ST_SUPPORTED; s >= 0; s--)
+            if (b.counts[s]) fprintf(stderr, " %ld %s", b.counts[s], ver_status_name(s));
+        fputc('\n', stderr);
+        if (b.below) rc = -1;
+        goto out;
+    }
+    all = calloc(b.n + 1, sizeof *all);
+    if (!all) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
+    for (size_t i = 0; i < b.n; i++) all[i] = &b.v[i];
+    if ((rc = report(a, all, b.n, &err))) goto out;
+    if (below(a, all, b.n)) rc = -1;
+out:
+    if (b.v) ver_results_free(b.v, (int)b.n);
+    free(b.v);
+    free(all);
+    if (rc > 0) return cli_fail(&err);
+    if (bad) return CLI_FAIL; /* the inputs that could not be read were named above */
+    return rc == -1 ? CLI_BELOW : CLI_OK;
+}
+
 int cmd_audit(int argc, char **argv)
 {
     struct audit_args a = {0};
     int rc = parse_audit("audit", audit_help, argc, argv, &a);
     if (rc >= 0) return rc;
     if (optind >= argc) return cli_usage("audit", "give at least one ARTICLE (a file, or - for stdin)");
+    if (a.jobs || batch_inputs(argv + optind, argc - optind)) return audit_batch(&a, argv + optind, argc - optind);
     struct err err = {0};
     struct idx *ix = NULL;
     struct ver_auditor *au = NULL;
@@ -385,7 +475,7 @@ int cmd_audit(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
         buf_reset(&text);
-        if ((rc = read_all(path, &text, &err))) goto out;
+        if ((rc = cli_read_file(path, &text, &err))) goto out;
         enum ver_format fmt = VER_FMT_AUTO;
         const char *ext = strrchr(path, '.');
         if (ext && (!strcmp(ext, ".wiki") || !strcmp(ext, ".wikitext"))) fmt = VER_FMT_WIKITEXT;
@@ -394,7 +484,7 @@ int cmd_audit(int argc, char **argv)
         char title[512];
         if (a.title) snprintf(title, sizeof title, "%s", a.title);
         else if (!strcmp(path, "-")) title[0] = '\0';
-        else title_from_path(path, title, sizeof title);
+        else cli_title_from_path(path, title, sizeof title);
         struct ver_article *art = NULL;
         if ((rc = ver_extractor_run(x, &art, text.data, text.len, fmt, title, &err))) {
             err_prefix(&err, "%s", path);
@@ -465,7 +555,7 @@ int cmd_verify(int argc, char **argv)
     struct buf text = {0};
     int have = 0;
     int is_url = !strncmp(a.source, "http://", 7) || !strncmp(a.source, "https://", 8);
-    if (!is_url && (rc = read_all(a.source, &text, &err))) goto out;
+    if (!is_url && (rc = cli_read_file(a.source, &text, &err))) goto out;
     if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
     if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;
     if ((rc = ver_verify(au, a.claim, is_url ? a.source : text.data, !is_url, &r, &err))) goto out;

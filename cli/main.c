@@ -16,6 +16,7 @@ static const char main_help[] =
     "commands:\n"
     "  audit    check every citation of articles (wikitext, Markdown, claims JSONL)\n"
     "  verify   check one claim against one source (URL or file)\n"
+    "  report   review queue, dead links, better sources, failing sites from stored batch audits\n"
     "  index    read a corpus (JSONL/BEIR, a folder, a MediaWiki dump) into an index folder\n"
     "  search   find the passages that best match a claim (BM25)\n"
     "  eval     nDCG@10 / Recall@100 / MRR@10 of the ranking against BEIR qrels\n"
@@ -58,7 +59,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"index", cmd_index},   {"search", cmd_search}, {"eval", cmd_eval},
                 {"stats", cmd_stats},   {"remove", cmd_remove}, {"model", cmd_model},
-                {"audit", cmd_audit},   {"verify", cmd_verify}, {"train-verifier", cmd_train}};
+                {"audit", cmd_audit},   {"verify", cmd_verify}, {"train-verifier", cmd_train},
+                {"report", cmd_report}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[0], cmds[i].name)) {
             if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -27,6 +27,8 @@ struct corpus_opts {
     const char *url_prefix; /* DIR: url = url_prefix + relative path ("" or NULL: no url) */
     int skip_bad;           /* nonzero: skip malformed records and count them instead of failing */
     size_t max_record;      /* 0 means CORPUS_MAX_RECORD */
+    int raw_wikitext;       /* MWXML: text is the page's wikitext as stored, not plain text
+                               (for auditing its citations); pages with empty text are skipped */
 };
 
 /* One document. Every pointer is owned by the reader and valid until the next corpus_next() or

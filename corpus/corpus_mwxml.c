@@ -201,6 +201,12 @@ static int mw_page(struct corpus_reader *r, int *is_doc, struct err *err)
     buf_reset(&r->text);
     if (buf_append(&r->id, t + a, b - a) != 0 || buf_append(&r->title, t + a, b - a) != 0)
         return err_set(err, ERR_NOMEM, "%s: out of memory", r->path);
+    if (r->raw_wikitext) {
+        if (m->text.len && buf_append(&r->text, m->text.data, m->text.len) != 0)
+            return err_set(err, ERR_NOMEM, "%s: out of memory", r->path);
+        *is_doc = r->text.len > 0;
+        return ERR_OK;
+    }
     int rc = corpus_wikitext_text(m->text.data, m->text.len, &r->text, err);
     if (rc != ERR_OK) return err_prefix(err, "%s: page %ld", r->path, m->pages);
     *is_doc = r->text.len > 0;

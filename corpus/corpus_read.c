@@ -73,6 +73,7 @@ int corpus_open(struct corpus_reader **out, const char *path, const struct corpu
     r->format = o.format;
     r->skip_bad = o.skip_bad;
     r->max_record = o.max_record ? o.max_record : CORPUS_MAX_RECORD;
+    r->raw_wikitext = o.raw_wikitext;
     r->path = strdup(path);
     r->url_prefix = strdup(o.url_prefix ? o.url_prefix : "");
     if (!r->path || !r->url_prefix) {

@@ -15,6 +15,7 @@ struct corpus_reader {
     char *url_prefix; /* DIR only; "" when none */
     int skip_bad;
     size_t max_record;
+    int raw_wikitext; /* MWXML: the page's wikitext instead of plain text */
 
     long skipped;      /* records skipped so far */
     char *first_skip;  /* the first skip's reason, or NULL */

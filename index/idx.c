@@ -40,6 +40,20 @@ static const char *const schema_sql =
     " outcome TEXT NOT NULL, content_type TEXT NOT NULL, fetched_at TEXT NOT NULL, title TEXT NOT NULL,"
     " text TEXT NOT NULL);";
 
+/* The stored results of batch audits (idx_audit.c). Also run on every read-write open, so indexes
+ * made before these tables existed get them. */
+static const char *const audit_schema_sql =
+    "CREATE TABLE IF NOT EXISTS audit_runs(id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
+    " options TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS audit_articles(path TEXT NOT NULL, hash TEXT NOT NULL,"
+    " title TEXT NOT NULL, run INTEGER NOT NULL, citations INTEGER NOT NULL, done_at TEXT NOT NULL,"
+    " PRIMARY KEY(path, hash)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS audit_results(path TEXT NOT NULL, hash TEXT NOT NULL,"
+    " ord INTEGER NOT NULL, status INTEGER NOT NULL, score REAL NOT NULL, best REAL NOT NULL,"
+    " url TEXT NOT NULL, domain TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY(path, hash, ord))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS audit_results_domain ON audit_results(domain);";
+
 /* ---------------------------------------------------------------- the FTS5 tokenizer */
 
 struct fts_tok_ctx {
@@ -192,6 +206,7 @@ static int create_schema(struct idx *ix, struct err *err)
     int rc = exec(ix, "BEGIN", err);
     if (rc) return rc;
     rc = exec(ix, schema_sql, err);
+    if (!rc) rc = exec(ix, audit_schema_sql, err);
     char v[16];
     snprintf(v, sizeof v, "%d", IDX_SCHEMA_VERSION);
     if (!rc) rc = idx_setting_set(ix, "schema_version", v, err);
@@ -301,6 +316,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     }
     if (!o.readonly) {
         if ((rc = exec(ix, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", err))) goto fail;
+        if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
     }
     exec(ix, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", NULL);
     *out = ix;
@@ -324,7 +340,9 @@ void idx_close(struct idx *ix)
                               &ix->st_pas_del,     &ix->st_doc_del,     &ix->st_seg_all,
                               &ix->st_seg_del,     &ix->st_find_url,    &ix->st_doc_row,
                               &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put,
-                              &ix->st_vec_get,     &ix->st_vec_ins,     &ix->st_vec_del};
+                              &ix->st_vec_get,     &ix->st_vec_ins,     &ix->st_vec_del,
+                              &ix->st_aud_done,    &ix->st_aud_ins_art, &ix->st_aud_ins_res,
+                              &ix->st_aud_res};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
     corpus_tok_free(ix->tok);

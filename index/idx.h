@@ -152,6 +152,71 @@ int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *f
 /* Insert or replace the cache entry of f->url (inside or outside a transaction). */
 int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err);
 
+/* ---------------------------------------------------------------- stored audit results */
+
+/* Batch audits (vericite audit --jobs) keep what each article gave here, so a batch that is
+ * stopped (even killed) and started again skips the finished articles, and `vericite report`
+ * reads the results. An article is keyed by its path (a file, or "DUMP.xml#Title") and a hash
+ * of its content and the audit options; storing an article replaces any earlier results of the
+ * same path. Tables: audit_runs, audit_articles, audit_results (see ARCHITECTURE.md). */
+
+/* One stored citation. Strings are owned by whoever fills the struct: by the caller for
+ * idx_audit_store; by the handle for the callbacks (valid during the call only). */
+struct idx_audit_row {
+    const char *path, *hash; /* the article (callbacks only; ignored by idx_audit_store) */
+    int ord;                 /* position in the article, from 0 */
+    int status;              /* enum ver_status */
+    double score;            /* the citation's support score */
+    double best;             /* the best suggestion's score, 0 when none */
+    const char *url;         /* the cited URL ("" when none) */
+    const char *domain;      /* its host without "www." ("" when none) */
+    const char *json;        /* the whole result as the JSON of `vericite audit --json` */
+};
+/* Return nonzero to stop (the query then returns that value). */
+typedef int (*idx_audit_cb)(void *ctx, const struct idx_audit_row *row);
+
+/* Record the start of a batch with its options text; *run gets its id. Errors: ERR_SQLITE,
+ * ERR_ARG (read-only handle). */
+int idx_audit_begin_run(struct idx *ix, const char *options, int64_t *run, struct err *err);
+
+/* *done is 1 when the article (path, hash) has been stored, else 0. Errors: ERR_SQLITE. */
+int idx_audit_done(struct idx *ix, const char *path, const char *hash, int *done, struct err *err);
+
+/* Store the `n` results of one article in one transaction (all or nothing), replacing earlier
+ * results of the same path. Must not be called inside idx_begin(). Errors: ERR_SQLITE (the
+ * transaction is rolled back), ERR_ARG (read-only handle). */
+int idx_audit_store(struct idx *ix, const char *path, const char *hash, const char *title,
+                    int64_t run, const struct idx_audit_row *rows, int n, struct err *err);
+
+/* Call `cb` for each stored result of the article (path, hash) in article order. */
+int idx_audit_results(struct idx *ix, const char *path, const char *hash, idx_audit_cb cb, void *ctx,
+                      struct err *err);
+
+enum idx_audit_view {
+    IDX_AUDIT_QUEUE = 1, /* citations not supported: worst status first, then lowest score */
+    IDX_AUDIT_DEAD,      /* dead links, by domain and URL */
+    IDX_AUDIT_BETTER     /* the best suggestion scores more than 0.3 above the cited source;
+                            largest gap first */
+};
+/* Call `cb` for up to `limit` (<= 0: all) stored results in the order of `view`; ties are broken
+ * by path and position, so the order is stable. Errors: ERR_NOTFOUND (no audit tables: an index
+ * opened read-only that never had a batch), ERR_SQLITE, ERR_ARG (unknown view). */
+int idx_audit_view(struct idx *ix, enum idx_audit_view view, int limit, idx_audit_cb cb, void *ctx,
+                   struct err *err);
+
+/* Figures per cited domain: citations, failing ones (status below weak), dead ones. */
+struct idx_audit_domain {
+    const char *domain; /* owned by the handle, valid during the callback */
+    int64_t citations, failing, dead;
+};
+typedef int (*idx_audit_domain_cb)(void *ctx, const struct idx_audit_domain *d);
+/* Domains with the most failing citations first (then most citations, then name), up to `limit`
+ * (<= 0: all). Errors as idx_audit_view. */
+int idx_audit_domains(struct idx *ix, int limit, idx_audit_domain_cb cb, void *ctx, struct err *err);
+
+/* Stored articles and citations (0 and 0 when there are no audit tables). */
+int idx_audit_counts(struct idx *ix, int64_t *articles, int64_t *citations, struct err *err);
+
 /* ---- embedders ---- */
 
 /* Word vectors live in a compact binary file (".vcvec", format in index/idx_vecfile.c) that is

@@ -52,6 +52,9 @@ struct idx {
     struct buf pas_strings; /* strings of the last idx_passage() */
     struct buf nurl;        /* scratch: a normalised URL */
     struct buf doc_strings; /* strings of the last idx_find_url/idx_doc/idx_cache_get */
+
+    /* stored audit results (idx_audit.c) */
+    sqlite3_stmt *st_aud_done, *st_aud_ins_art, *st_aud_ins_res, *st_aud_res;
 };
 
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);

@@ -1,0 +1,324 @@
+/* cmd_report.c - `vericite report`: what the stored batch audits found, for a team to act on:
+ * the review queue (the citations most likely unverifiable first), dead links, citations with a
+ * much better corpus source, and the cited sites that fail most. A terminal table, JSON, or a
+ * self-contained HTML page. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "index/idx.h"
+
+#define REPORT_DEFAULT_LIMIT 50
+
+static const char report_help[] =
+    "usage: vericite report --db DIR [--json | --html FILE] [--limit N]\n"
+    "\n"
+    "Summarise the audit results stored in the index by `vericite audit --jobs N`:\n"
+    "  queue    citations to review, most likely unverifiable first: dead, unreachable, no-text,\n"
+    "           no-url, unsupported, weak; lowest score first within each\n"
+    "  dead     dead links (404/410), by site\n"
+    "  better   citations whose best suggested corpus source scores more than 0.3 above the\n"
+    "           cited one, largest gap first\n"
+    "  domains  per cited site: citations, failing ones (below weak) and their share, dead ones;\n"
+    "           the sites with the most failing citations first\n"
+    "\n"
+    "options:\n"
+    "  --db DIR      the index the audits were stored in\n"
+    "  --json        one JSON object {\"articles\", \"citations\", \"queue\", \"dead\", \"better\",\n"
+    "                \"domains\"}; queue/dead/better hold the citations as `audit --json` prints them,\n"
+    "                plus \"domain\" and \"best_suggestion_score\"\n"
+    "  --html FILE   write a self-contained HTML page\n"
+    "  --limit N     at most N entries per list (default 50; 0: all)\n";
+
+enum { R_DB = 3000, R_JSON, R_HTML, R_LIMIT };
+
+static const struct option report_longopts[] = {
+    {"db", required_argument, 0, R_DB},       {"json", no_argument, 0, R_JSON},
+    {"html", required_argument, 0, R_HTML},   {"limit", required_argument, 0, R_LIMIT},
+    {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+
+/* The lists of a report, as JSON (the citations exactly as stored). */
+struct report {
+    int64_t articles, citations;
+    json_t *queue, *dead, *better, *domains;
+};
+
+static int add_row(void *ctx, const struct idx_audit_row *row)
+{
+    json_t *o = json_loads(row->json, 0, NULL);
+    if (!o) return ERR_CORRUPT;
+    json_object_set_new(o, "best_suggestion_score", json_real(row->best));
+    json_object_set_new(o, "domain", json_string(row->domain));
+    return json_array_append_new(ctx, o) ? ERR_NOMEM : ERR_OK;
+}
+
+static int add_domain(void *ctx, const struct idx_audit_domain *d)
+{
+    json_t *o = json_pack("{s:s, s:I, s:I, s:f, s:I}", "domain", d->domain, "citations", (json_int_t)d->citations,
+                          "failing", (json_int_t)d->failing, "failing_share",
+                          d->citations ? (double)d->failing / (double)d->citations : 0.0, "dead",
+                          (json_int_t)d->dead);
+    return o && !json_array_append_new(ctx, o) ? ERR_OK : ERR_NOMEM;
+}
+
+static int load(struct idx *ix, int limit, struct report *r, struct err *err)
+{
+    r->queue = json_array();
+    r->dead = json_array();
+    r->better = json_array();
+    r->domains = json_array();
+    if (!r->queue || !r->dead || !r->better || !r->domains) return err_set(err, ERR_NOMEM, "report");
+    int rc = idx_audit_counts(ix, &r->articles, &r->citations, err);
+    if (!rc) rc = idx_audit_view(ix, IDX_AUDIT_QUEUE, limit, add_row, r->queue, err);
+    if (!rc) rc = idx_audit_view(ix, IDX_AUDIT_DEAD, limit, add_row, r->dead, err);
+    if (!rc) rc = idx_audit_view(ix, IDX_AUDIT_BETTER, limit, add_row, r->better, err);
+    if (!rc) rc = idx_audit_domains(ix, limit, add_domain, r->domains, err);
+    if (rc == ERR_CORRUPT) return err_set(err, ERR_CORRUPT, "%s: a stored audit result is not JSON", idx_dir(ix));
+    if (rc == ERR_NOMEM) return err_set(err, ERR_NOMEM, "report");
+    return rc;
+}
+
+static const char *s_of(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+static double d_of(json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
+
+/* The article's title, else its path. */
+static const char *article_of(json_t *o)
+{
+    const char *t = s_of(o, "article_title");
+    return *t ? t : s_of(o, "article");
+}
+
+/* ---------------------------------------------------------------- terminal */
+
+static void print_text(const struct report *r)
+{
+    size_t i;
+    json_t *o;
+    printf("%lld articles, %lld citations stored\n\n", (long long)r->articles, (long long)r->citations);
+    printf("REVIEW QUEUE (most likely unverifiable first)\n");
+    printf("%-11s  %5s  %-24s  %4s  %-40s  %s\n", "verdict", "score", "article", "ref", "claim", "cited source");
+    json_array_foreach(r->queue, i, o) {
+        printf("%-11s  %5.2f  ", s_of(o, "verdict"), d_of(o, "score"));
+        cli_put_cell(stdout, article_of(o), 24, 1);
+        printf("  %4d  ", (int)json_integer_value(json_object_get(o, "ref")));
+        cli_put_cell(stdout, s_of(o, "claim"), 40, 1);
+        fputs("  ", stdout);
+        const char *u = s_of(o, "url");
+        cli_put_cell(stdout, *u ? u : (*s_of(o, "title") ? s_of(o, "title") : "(no source)"), 50, 0);
+        fputc('\n', stdout);
+    }
+    if (!json_array_size(r->queue)) printf("(none)\n");
+    printf("\nDEAD LINKS\n");
+    json_array_foreach(r->dead, i, o) {
+        cli_put_cell(stdout, article_of(o), 24, 1);
+        printf("  %4d  ", (int)json_integer_value(json_object_get(o, "ref")));
+        cli_put_cell(stdout, s_of(o, "url"), 60, 1);
+        fputs("  ", stdout);
+        cli_put_cell(stdout, s_of(o, "detail"), 30, 0);
+        fputc('\n', stdout);
+    }
+    if (!json_array_size(r->dead)) printf("(none)\n");
+    printf("\nBETTER SOURCES IN THE CORPUS (suggestion > cited + 0.3)\n");
+    json_array_foreach(r->better, i, o) {
+        json_t *s = json_array_get(json_object_get(o, "suggestions"), 0);
+        printf("%5.2f -> %5.2f  ", d_of(o, "score"), d_of(o, "best_suggestion_score"));
+        cli_put_cell(stdout, article_of(o), 24, 1);
+        printf("  %4d  ", (int)json_integer_value(json_object_get(o, "ref")));
+        cli_put_cell(stdout, s_of(o, "claim"), 40, 1);
+        fputs("  ", stdout);
+        cli_put_cell(stdout, s && *s_of(s, "url") ? s_of(s, "url") : s ? s_of(s, "doc_id") : "", 50, 0);
+        fputc('\n', stdout);
+    }
+    if (!json_array_size(r->better)) printf("(none)\n");
+    printf("\nSITES (most failing citations first)\n%-40s  %9s  %7s  %6s  %4s\n", "domain", "citations", "failing",
+           "share", "dead");
+    json_array_foreach(r->domains, i, o) {
+        cli_put_cell(stdout, s_of(o, "domain"), 40, 1);
+        printf("  %9lld  %7lld  %5.0f%%  %4lld\n", (long long)json_integer_value(json_object_get(o, "citations")),
+               (long long)json_integer_value(json_object_get(o, "failing")), 100 * d_of(o, "failing_share"),
+               (long long)json_integer_value(json_object_get(o, "dead")));
+    }
+    if (!json_array_size(r->domains)) printf("(none)\n");
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+static void esc(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void html_link(FILE *f, const char *url, const char *label)
+{
+    if (!*url) {
+        esc(f, *label ? label : "(no source)");
+        return;
+    }
+    fputs("<a href=\"", f);
+    esc(f, url);
+    fputs("\">", f);
+    esc(f, *label ? label : url);
+    fputs("</a>", f);
+}
+
+static void html_citations(FILE *f, json_t *arr, int better)
+{
+    size_t i;
+    json_t *o;
+    fprintf(f, "<table><tr><th>verdict</th><th>score</th>%s<th>article</th><th>ref</th><th>claim</th>"
+               "<th>cited source</th>%s</tr>\n",
+            better ? "<th>best suggestion</th>" : "", better ? "<th>suggested source</th>" : "");
+    json_array_foreach(arr, i, o) {
+        fprintf(f, "<tr class=\"%s\"><td>%s</td><td>%.2f</td>", s_of(o, "verdict"), s_of(o, "verdict"),
+                d_of(o, "score"));
+        if (better) fprintf(f, "<td>%.2f</td>", d_of(o, "best_suggestion_score"));
+        fputs("<td>", f);
+        esc(f, article_of(o));
+        fprintf(f, "</td><td>%d</td><td>", (int)json_integer_value(json_object_get(o, "ref")));
+        esc(f, s_of(o, "claim"));
+        fputs("</td><td>", f);
+        html_link(f, s_of(o, "url"), s_of(o, "title"));
+        if (*s_of(o, "detail")) {
+            fputs("<div class=\"d\">", f);
+            esc(f, s_of(o, "detail"));
+            fputs("</div>", f);
+        }
+        fputs("</td>", f);
+        if (better) {
+            json_t *s = json_array_get(json_object_get(o, "suggestions"), 0);
+            fputs("<td>", f);
+            if (s) {
+                html_link(f, s_of(s, "url"), s_of(s, "title"));
+                fputs("<code>", f);
+                esc(f, s_of(s, "cite"));
+                fputs("</code>", f);
+            }
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static int write_html(const char *path, const struct report *r, struct err *err)
+{
+    struct buf tmp = {0};
+    if (buf_printf(&tmp, "%s.tmp", path)) return err_set(err, ERR_NOMEM, "%s", path);
+    FILE *f = fopen(tmp.data, "w");
+    if (!f) {
+        int rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
+        buf_cleanup(&tmp);
+        return rc;
+    }
+    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>vericite audit report</title>\n<style>\n"
+          "body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}\n"
+          "table{border-collapse:collapse;width:100%;margin-bottom:2em} th,td{border-bottom:1px solid #ddd;"
+          "padding:.3em .5em;text-align:left;vertical-align:top} th{background:#f3f3f3}\n"
+          ".dead td:first-child,.unreachable td:first-child,.no-text td:first-child,.no-url td:first-child"
+          "{color:#7b1fa2} .unsupported td:first-child{color:#c62828} .weak td:first-child{color:#b58900}\n"
+          ".d{color:#666;font-size:.9em} code{display:block;font-size:.8em;color:#555;word-break:break-all}\n"
+          "</style></head><body>\n<h1>Citation audit report</h1>\n",
+          f);
+    fprintf(f, "<p>%lld articles, %lld citations stored.</p>\n", (long long)r->articles, (long long)r->citations);
+    fputs("<h2>Review queue</h2><p class=\"d\">Most likely unverifiable first.</p>\n", f);
+    html_citations(f, r->queue, 0);
+    fputs("<h2>Dead links</h2>\n", f);
+    html_citations(f, r->dead, 0);
+    fputs("<h2>Better sources in the corpus</h2><p class=\"d\">The best suggestion scores more than 0.3 "
+          "above the cited source.</p>\n",
+          f);
+    html_citations(f, r->better, 1);
+    fputs("<h2>Sites</h2>\n<table><tr><th>domain</th><th>citations</th><th>failing</th><th>share</th>"
+          "<th>dead</th></tr>\n",
+          f);
+    size_t i;
+    json_t *o;
+    json_array_foreach(r->domains, i, o) {
+        fputs("<tr><td>", f);
+        esc(f, s_of(o, "domain"));
+        fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%.0f%%</td><td>%lld</td></tr>\n",
+                (long long)json_integer_value(json_object_get(o, "citations")),
+                (long long)json_integer_value(json_object_get(o, "failing")), 100 * d_of(o, "failing_share"),
+                (long long)json_integer_value(json_object_get(o, "dead")));
+    }
+    fputs("</table>\n<p class=\"d\">Made by vericite.</p></body></html>\n", f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp.data, path) != 0) {
+        unlink(tmp.data);
+        buf_cleanup(&tmp);
+        return err_set(err, ERR_IO, "%s: cannot write the report", path);
+    }
+    buf_cleanup(&tmp);
+    return ERR_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    const char *db = NULL, *html = NULL;
+    int json = 0, limit = REPORT_DEFAULT_LIMIT, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", report_longopts, NULL)) != -1) {
+        switch (c) {
+        case R_DB: db = optarg; break;
+        case R_JSON: json = 1; break;
+        case R_HTML: html = optarg; break;
+        case R_LIMIT:
+            if (cli_int("report", "--limit", optarg, 0, 100000000, &limit)) return CLI_USAGE;
+            break;
+        case 'h': fputs(report_help, stdout); return CLI_OK;
+        default: return cli_usage("report", "unknown option");
+        }
+    }
+    if (!db) return cli_usage("report", "--db DIR is required");
+    if (optind < argc) return cli_usage("report", "unexpected argument '%s'", argv[optind]);
+    if (json && html) return cli_usage("report", "give --json or --html, not both");
+    struct err err = {0};
+    struct idx *ix = NULL;
+    struct report r = {0};
+    struct idx_opts io = {.readonly = 1};
+    int rc = idx_open(&ix, db, &io, &err);
+    if (!rc) rc = load(ix, limit, &r, &err);
+    if (!rc) {
+        if (json) {
+            json_t *o = json_pack("{s:I, s:I, s:O, s:O, s:O, s:O}", "articles", (json_int_t)r.articles, "citations",
+                                  (json_int_t)r.citations, "queue", r.queue, "dead", r.dead, "better", r.better,
+                                  "domains", r.domains);
+            if (!o) rc = err_set(&err, ERR_NOMEM, "report");
+            else {
+                json_dumpf(o, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                json_decref(o);
+            }
+        } else if (html) {
+            rc = write_html(html, &r, &err);
+            if (!rc) fprintf(stderr, "report: %s\n", html);
+        } else {
+            print_text(&r);
+        }
+    }
+    json_decref(r.queue);
+    json_decref(r.dead);
+    json_decref(r.better);
+    json_decref(r.domains);
+    idx_close(ix);
+    return rc ? cli_fail(&err) : CLI_OK;
+}
