@@ -8,7 +8,9 @@
  * Run:  OMP_NUM_THREADS=2 ./build/faiss_bench [-n N] [-d DIM] [-q NQ] [-k K] [-t NTRAIN]
  *          [-c CLUSTERS] [-p NPROBE,...] [-s SIZE,...] [FACTORY[:NTRAIN] ...]
  *   -c 0 (default): vectors uniform on the sphere (worst case for IVF: no structure);
- *   -c C: a mixture of C Gaussian clusters, closer to real text embeddings.
+ *   -c C: a mixture of C Gaussian clusters;
+ *   -l L: intrinsic dimension L (a random L-d Gaussian lifted to DIM, 10% noise), the closest of the
+ *         three to real text embeddings.
  *   -t NTRAIN: training points for IVF/PQ (default 160000); FACTORY:NTRAIN overrides it.
  *   -s sizes: instead of the factory table, Flat vs IVF latency at each corpus size (prefixes).
  * Latencies are per query (nq = 1, as the service asks), over NQ queries; recall@k is the share of
@@ -82,17 +84,33 @@ static void normalise(float *x, int dim)
     for (int j = 0; j < dim; j++) x[j] = (float)(x[j] / n);
 }
 
-/* n unit vectors (n, dim): isotropic Gaussian directions, or around `nc` random centres. */
-static float *gen(int64_t n, int dim, int nc, const float *centres, uint64_t seed)
+/* n unit vectors (n, dim), one of three kinds: isotropic Gaussian directions (mix = NULL);
+ * around `nc` random centres (mix = centres, (nc, dim)); or, with nc == 0 and mix = a (dim, lat)
+ * projection, a `lat`-dimensional Gaussian lifted to dim plus a little noise (low intrinsic
+ * dimension, like real text embeddings). */
+static float *gen(int64_t n, int dim, int nc, int lat, const float *mix, uint64_t seed)
 {
     float *v = malloc((size_t)n * (size_t)dim * sizeof *v);
+    float z[256];
     uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-    if (!v) return NULL;
+    if (!v || lat > 256) {
+        free(v);
+        return NULL;
+    }
     for (int64_t i = 0; i < n; i++) {
         float *x = v + i * dim;
-        const float *c = nc ? centres + (size_t)(rng_next(&s) % (uint64_t)nc) * dim : NULL;
-        for (int j = 0; j < dim; j++)
-            x[j] = (float)(c ? c[j] + 0.6 * rng_gauss(&s) / sqrt(dim) : rng_gauss(&s));
+        if (mix && lat) {
+            for (int l = 0; l < lat; l++) z[l] = (float)rng_gauss(&s);
+            for (int j = 0; j < dim; j++) {
+                double a = 0;
+                for (int l = 0; l < lat; l++) a += (double)mix[j * lat + l] * z[l];
+                x[j] = (float)(a / sqrt(lat) + 0.1 * rng_gauss(&s));
+            }
+        } else {
+            const float *c = mix ? mix + (size_t)(rng_next(&s) % (uint64_t)nc) * dim : NULL;
+            for (int j = 0; j < dim; j++)
+                x[j] = (float)(c ? c[j] + 0.6 * rng_gauss(&s) / sqrt(dim) : rng_gauss(&s));
+        }
         normalise(x, dim);
     }
     return v;
@@ -207,13 +225,13 @@ static int build(struct idx_faiss **out, const char *fac, int dim, const float *
 int main(int argc, char **argv)
 {
     int64_t n = 1000000, nq = 1000, k = 10, ntrain = 160000;
-    int dim = 100, nc = 0, opt;
+    int dim = 100, nc = 0, lat = 0, opt;
     long nprobes[MAX_LIST] = {16, 32, 64}, sizes[MAX_LIST];
     int nnp = 3, nsizes = 0;
     const char *facs[MAX_FACTORIES];
     int nf = 0;
     struct err e = {0};
-    while ((opt = getopt(argc, argv, "n:d:q:k:t:c:p:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:d:q:k:t:c:l:p:s:")) != -1) {
         switch (opt) {
         case 'n': n = strtoll(optarg, NULL, 10); break;
         case 'd': dim = (int)strtol(optarg, NULL, 10); break;
@@ -221,6 +239,7 @@ int main(int argc, char **argv)
         case 'k': k = strtoll(optarg, NULL, 10); break;
         case 't': ntrain = strtoll(optarg, NULL, 10); break;
         case 'c': nc = (int)strtol(optarg, NULL, 10); break;
+        case 'l': lat = (int)strtol(optarg, NULL, 10); break;
         case 'p': nnp = parse_list(optarg, nprobes); break;
         case 's': nsizes = parse_list(optarg, sizes); break;
         default: fprintf(stderr, "usage: see the comment at the top of faiss_bench.c\n"); return 2;
@@ -228,21 +247,29 @@ int main(int argc, char **argv)
     }
     for (int i = optind; i < argc && nf < MAX_FACTORIES; i++) facs[nf++] = argv[i];
     if (nf == 0) {
-        facs[nf++] = "IVF4096,SQ8";
-        facs[nf++] = "IVF1024,PQ50";
+        facs[nf++] = "IVF4096,SQ8:160000";
+        facs[nf++] = "IVF1024,PQ50np:40000"; /* np: no polysemous training (slow, unused) */
     }
     if (n < 1 || dim < 1 || nq < 1 || k < 1 || k > 1024) return 2;
 
     double t_start = now(), t0 = t_start;
-    float *centres = nc ? gen(nc, dim, 0, NULL, 7) : NULL;
-    float *v = gen(n, dim, nc, centres, 1), *q = gen(nq, dim, nc, centres, 2);
+    float *centres = NULL;
+    if (nc) {
+        centres = gen(nc, dim, 0, 0, NULL, 7);
+    } else if (lat) { /* a (dim, lat) Gaussian projection */
+        centres = malloc((size_t)dim * (size_t)lat * sizeof *centres);
+        uint64_t s = 99;
+        for (int64_t i = 0; centres && i < (int64_t)dim * lat; i++) centres[i] = (float)rng_gauss(&s);
+    }
+    float *v = gen(n, dim, nc, lat, centres, 1), *q = gen(nq, dim, nc, lat, centres, 2);
     int64_t *ids = malloc((size_t)n * sizeof *ids);
     int64_t *gt = malloc((size_t)(nq * k) * sizeof *gt), *ap = malloc((size_t)(nq * k) * sizeof *ap);
     float *gts = malloc((size_t)(nq * k) * sizeof *gts);
-    if (!v || !q || !ids || !gt || !ap || !gts || (nc && !centres)) return 1;
+    if (!v || !q || !ids || !gt || !ap || !gts || ((nc || lat) && !centres)) return 1;
     for (int64_t i = 0; i < n; i++) ids[i] = 10 + 3 * i; /* passage-like ids */
-    printf("n=%lld dim=%d nq=%lld k=%lld data=%s  (generated in %.1f s, RSS %.0f MB)\n",
-           (long long)n, dim, (long long)nq, (long long)k, nc ? "clustered" : "uniform", now() - t0,
+    printf("n=%lld dim=%d nq=%lld k=%lld data=%s (generated in %.1f s, RSS %.0f MB)\n",
+           (long long)n, dim, (long long)nq, (long long)k,
+           nc ? "clustered" : lat ? "low-rank" : "uniform", now() - t0,
            rss_mb());
 
     struct idx_faiss *flat = NULL, *ix = NULL;
