@@ -248,7 +248,7 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc && nf < MAX_FACTORIES; i++) facs[nf++] = argv[i];
     if (nf == 0) {
         facs[nf++] = "IVF4096,SQ8:160000";
-        facs[nf++] = "IVF1024,PQ50np:40000"; /* np: no polysemous training (slow, unused) */
+        facs[nf++] = "IVF1024,PQ50np:20000"; /* np: no polysemous training (slow, unused) */
     }
     if (n < 1 || dim < 1 || nq < 1 || k < 1 || k > 1024) return 2;
 
