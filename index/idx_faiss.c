@@ -232,21 +232,16 @@ static int check_header(const char *path, int *dim, struct err *err)
 {
     unsigned char h[HDR_SIZE];
     struct stat st;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    /* stat first: opening a FIFO or a device could block or have side effects. */
+    if (stat(path, &st) != 0) {
         if (errno == ENOENT) return err_set(err, ERR_NOTFOUND, "%s: no such vector index", path);
         return err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
     }
-    int rc = ERR_OK;
-    size_t got = 0;
-    if (fstat(fileno(fp), &st) != 0)
-        rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        rc = err_set(err, ERR_CORRUPT, "%s: not a regular file", path);
-    else
-        got = fread(h, 1, sizeof h, fp);
+    if (!S_ISREG(st.st_mode)) return err_set(err, ERR_CORRUPT, "%s: not a regular file", path);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
+    size_t got = fread(h, 1, sizeof h, fp);
     fclose(fp);
-    if (rc != ERR_OK) return rc;
 
     /* fourcc: 'I' then three letters/digits ("IxM2", "IwSq", "IHNf", ...). */
     int fourcc_ok = got < 1 || h[0] == 'I';

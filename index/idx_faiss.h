@@ -1,6 +1,8 @@
 /* idx_faiss.h - the dense vector index (internal to the index module): a FAISS index whose ids are
  * passage ids, inner-product metric, stored in one file written atomically.
- * idx_faiss.c is the only file that includes the FAISS C API headers. */
+ * idx_faiss.c is the only file that includes the FAISS C API headers.
+ * Threads: concurrent idx_faiss_search() calls on one handle are safe (FAISS CPU search only
+ * reads); every other call on a handle needs the caller's exclusive lock. */
 #ifndef VC_IDX_FAISS_H
 #define VC_IDX_FAISS_H
 

@@ -361,6 +361,19 @@ TEST(faiss_missing_and_mismatch)
     REQUIRE_OK(idx_faiss_read(&f, path, 0, &e), e); /* 0: any dimension */
     CHECK(idx_faiss_dim(f) == 16 && idx_faiss_ntotal(f) == 50);
     idx_faiss_free(f);
+    f = NULL;
+
+    /* An L2 index (metric 1 in the header) does not give inner products: refused. */
+    size_t len = 0;
+    char *data = t_read(path, &len);
+    REQUIRE(data && len > 40);
+    data[33] = 1;
+    const char *l2 = t_write(t_, dir, "l2.faiss", data, len);
+    free(data);
+    REQUIRE(l2);
+    CHECK(idx_faiss_read(&f, l2, 16, &e) == ERR_MISMATCH);
+    CHECK(f == NULL);
+    CHECK(t_contains(e.msg, "metric"));
 }
 
 TEST(faiss_truncated)
@@ -422,8 +435,12 @@ TEST(faiss_foreign)
         CHECK(t_contains(e.msg, files[i]));
         CHECK(t_contains(e.msg, "not a FAISS"));
     }
-    /* A folder is not an index either. */
+    /* A folder is not an index either, and a FIFO is refused without blocking on it. */
     CHECK(idx_faiss_read(&f, dir, 16, &e) == ERR_CORRUPT);
+    char fifo[4096];
+    snprintf(fifo, sizeof fifo, "%s/fifo.faiss", dir);
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    CHECK(idx_faiss_read(&f, fifo, 16, &e) == ERR_CORRUPT);
 
     /* A real header followed by noise: FAISS itself throws, and that comes back as ERR_CORRUPT. */
     char path[4096];

@@ -1,0 +1,368 @@
+/* faiss_bench.c - build time, memory, single-query latency and recall@k of FAISS index types
+ * through index/idx_faiss.c, against an exact Flat index, on seeded random unit vectors.
+ *
+ * Build (after `make build/vericite-tests`, which compiles the objects):
+ *   cc -std=c11 -O2 -I. -Icommon -D_GNU_SOURCE -o build/faiss_bench tests/bench/faiss_bench.c \
+ *      build/index/idx_faiss.o build/index/idx_faiss_capi.o build/common/err.o \
+ *      -lfaiss -fopenmp -llapack -lopenblas -lstdc++ -lm
+ * Run:  OMP_NUM_THREADS=2 ./build/faiss_bench [-n N] [-d DIM] [-q NQ] [-k K] [-t NTRAIN]
+ *          [-c CLUSTERS] [-p NPROBE,...] [-s SIZE,...] [FACTORY[:NTRAIN] ...]
+ *   -c 0 (default): vectors uniform on the sphere (worst case for IVF: no structure);
+ *   -c C: a mixture of C Gaussian clusters;
+ *   -l L: intrinsic dimension L (a random L-d Gaussian lifted to DIM, 10% noise), the closest of the
+ *         three to real text embeddings.
+ *   -t NTRAIN: training points for IVF/PQ (default 160000); FACTORY:NTRAIN overrides it.
+ *   -s sizes: instead of the factory table, Flat vs IVF latency at each corpus size (prefixes).
+ * Latencies are per query (nq = 1, as the service asks), over NQ queries; recall@k is the share of
+ * the exact top-k ids found. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "index/idx_faiss.h"
+
+#define MAX_FACTORIES 16
+#define MAX_LIST 16
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this thread: what a query costs when it does not have to wait for a core. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of the whole process (all threads). */
+static double proc_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double rss_mb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+    return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static double rng_gauss(uint64_t *s)
+{
+    double u = ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+    double v = ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static void normalise(float *x, int dim)
+{
+    double n = 0;
+    for (int j = 0; j < dim; j++) n += (double)x[j] * x[j];
+    n = sqrt(n);
+    for (int j = 0; j < dim; j++) x[j] = (float)(x[j] / n);
+}
+
+/* n unit vectors (n, dim), one of three kinds: isotropic Gaussian directions (mix = NULL);
+ * around `nc` random centres (mix = centres, (nc, dim)); or, with nc == 0 and mix = a (dim, lat)
+ * projection, a `lat`-dimensional Gaussian lifted to dim plus a little noise (low intrinsic
+ * dimension, like real text embeddings). */
+static float *gen(int64_t n, int dim, int nc, int lat, const float *mix, uint64_t seed)
+{
+    float *v = malloc((size_t)n * (size_t)dim * sizeof *v);
+    float z[256];
+    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+    if (!v || lat > 256) {
+        free(v);
+        return NULL;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        float *x = v + i * dim;
+        if (mix && lat) {
+            for (int l = 0; l < lat; l++) z[l] = (float)rng_gauss(&s);
+            for (int j = 0; j < dim; j++) {
+                double a = 0;
+                for (int l = 0; l < lat; l++) a += (double)mix[j * lat + l] * z[l];
+                x[j] = (float)(a / sqrt(lat) + 0.1 * rng_gauss(&s));
+            }
+        } else {
+            const float *c = mix ? mix + (size_t)(rng_next(&s) % (uint64_t)nc) * dim : NULL;
+            for (int j = 0; j < dim; j++)
+                x[j] = (float)(c ? c[j] + 0.6 * rng_gauss(&s) / sqrt(dim) : rng_gauss(&s));
+        }
+        normalise(x, dim);
+    }
+    return v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct lat {
+    double p50, p99;       /* wall clock, milliseconds */
+    double cpu50, cpu99;   /* CPU time of the calling thread, milliseconds */
+};
+
+static void percentiles(double *t, int64_t n, double *p50, double *p99)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    *p50 = t[n / 2];
+    *p99 = t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+}
+
+/* Search the nq queries one at a time; ids (nq, k). */
+static int run_queries(struct idx_faiss *f, const float *q, int64_t nq, int dim, int64_t k,
+                       int64_t *ids, struct lat *out, struct err *e)
+{
+    double *t = malloc((size_t)nq * sizeof *t), *c = malloc((size_t)nq * sizeof *c);
+    float sc[1024];
+    int rc = ERR_OK;
+    if (!t || !c || k > 1024) {
+        rc = err_set(e, ERR_NOMEM, "bench");
+        goto out;
+    }
+    for (int64_t i = 0; i < nq && rc == ERR_OK; i++) {
+        double t0 = now(), c0 = thread_cpu();
+        rc = idx_faiss_search(f, 1, q + i * dim, k, sc, ids + i * k, e);
+        c[i] = (thread_cpu() - c0) * 1e3;
+        t[i] = (now() - t0) * 1e3;
+    }
+    if (rc == ERR_OK) {
+        percentiles(t, nq, &out->p50, &out->p99);
+        percentiles(c, nq, &out->cpu50, &out->cpu99);
+    }
+out:
+    free(t);
+    free(c);
+    return rc;
+}
+
+static double recall(const int64_t *ex, const int64_t *ap, int64_t nq, int64_t k)
+{
+    int64_t hit = 0;
+    for (int64_t q = 0; q < nq; q++)
+        for (int64_t i = 0; i < k; i++)
+            for (int64_t j = 0; j < k; j++)
+                if (ex[q * k + i] == ap[q * k + j]) {
+                    hit++;
+                    break;
+                }
+    return (double)hit / (double)(nq * k);
+}
+
+static int parse_list(const char *s, long *out)
+{
+    int n = 0;
+    char *end;
+    while (*s && n < MAX_LIST) {
+        out[n++] = strtol(s, &end, 10);
+        if (*end != ',') break;
+        s = end + 1;
+    }
+    return n;
+}
+
+/* nlist from "IVF<n>,..." (also after a pre-transform), or 0. */
+static long factory_nlist(const char *fac)
+{
+    const char *p = strstr(fac, "IVF");
+    return p ? strtol(p + 3, NULL, 10) : 0;
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (f) fclose(f);
+    return n;
+}
+
+/* Build one index of the first n vectors; prints build figures. */
+static int build(struct idx_faiss **out, const char *fac, int dim, const float *v, int64_t n,
+                 const int64_t *ids, int64_t ntrain, int quiet, struct err *e)
+{
+    double r0 = rss_mb(), t0 = now(), t1, cpu0 = proc_cpu();
+    int rc = idx_faiss_new(out, dim, fac, e);
+    if (rc) return rc;
+    if (!idx_faiss_is_trained(*out)) {
+        int64_t nt = ntrain < n ? ntrain : n;
+        if ((rc = idx_faiss_train(*out, nt, v, e))) return rc;
+    }
+    t1 = now();
+    if ((rc = idx_faiss_add(*out, n, v, ids, e))) return rc;
+    double t2 = now();
+    if (!quiet)
+        printf("%-16s build %7.1f s (train %6.1f s, add %6.1f s; CPU %6.1f s)  RSS +%7.1f MB\n",
+               fac, t2 - t0, t1 - t0, t2 - t1, proc_cpu() - cpu0, rss_mb() - r0);
+    return ERR_OK;
+}
+
+int main(int argc, char **argv)
+{
+    int64_t n = 1000000, nq = 1000, k = 10, ntrain = 160000;
+    int dim = 100, nc = 0, lat = 0, opt;
+    long nprobes[MAX_LIST] = {16, 32, 64}, sizes[MAX_LIST];
+    int nnp = 3, nsizes = 0;
+    const char *facs[MAX_FACTORIES];
+    int nf = 0;
+    struct err e = {0};
+    while ((opt = getopt(argc, argv, "n:d:q:k:t:c:l:p:s:")) != -1) {
+        switch (opt) {
+        case 'n': n = strtoll(optarg, NULL, 10); break;
+        case 'd': dim = (int)strtol(optarg, NULL, 10); break;
+        case 'q': nq = strtoll(optarg, NULL, 10); break;
+        case 'k': k = strtoll(optarg, NULL, 10); break;
+        case 't': ntrain = strtoll(optarg, NULL, 10); break;
+        case 'c': nc = (int)strtol(optarg, NULL, 10); break;
+        case 'l': lat = (int)strtol(optarg, NULL, 10); break;
+        case 'p': nnp = parse_list(optarg, nprobes); break;
+        case 's': nsizes = parse_list(optarg, sizes); break;
+        default: fprintf(stderr, "usage: see the comment at the top of faiss_bench.c\n"); return 2;
+        }
+    }
+    for (int i = optind; i < argc && nf < MAX_FACTORIES; i++) facs[nf++] = argv[i];
+    if (nf == 0) {
+        facs[nf++] = "IVF4096,SQ8:160000";
+        facs[nf++] = "IVF1024,PQ50np:20000"; /* np: no polysemous training (slow, unused) */
+    }
+    if (n < 1 || dim < 1 || nq < 1 || k < 1 || k > 1024) return 2;
+
+    double t_start = now(), t0 = t_start;
+    float *centres = NULL;
+    if (nc) {
+        centres = gen(nc, dim, 0, 0, NULL, 7);
+    } else if (lat) { /* a (dim, lat) Gaussian projection */
+        centres = malloc((size_t)dim * (size_t)lat * sizeof *centres);
+        uint64_t s = 99;
+        for (int64_t i = 0; centres && i < (int64_t)dim * lat; i++) centres[i] = (float)rng_gauss(&s);
+    }
+    float *v = gen(n, dim, nc, lat, centres, 1), *q = gen(nq, dim, nc, lat, centres, 2);
+    int64_t *ids = malloc((size_t)n * sizeof *ids);
+    int64_t *gt = malloc((size_t)(nq * k) * sizeof *gt), *ap = malloc((size_t)(nq * k) * sizeof *ap);
+    float *gts = malloc((size_t)(nq * k) * sizeof *gts);
+    if (!v || !q || !ids || !gt || !ap || !gts || ((nc || lat) && !centres)) return 1;
+    for (int64_t i = 0; i < n; i++) ids[i] = 10 + 3 * i; /* passage-like ids */
+    printf("n=%lld dim=%d nq=%lld k=%lld data=%s (generated in %.1f s, RSS %.0f MB)\n",
+           (long long)n, dim, (long long)nq, (long long)k,
+           nc ? "clustered" : lat ? "low-rank" : "uniform", now() - t0,
+           rss_mb());
+
+    struct idx_faiss *flat = NULL, *ix = NULL;
+    struct lat l;
+    if (nsizes > 0) { /* Flat vs IVF latency by corpus size */
+        const char *fac = nf ? facs[0] : "IVF1024,SQ8";
+        printf("%9s %9s %9s | %-16s %6s %9s %9s %8s   (ms; CPU = thread CPU time)\n", "size",
+               "flat p50", "flat CPU", "ivf", "nprobe", "p50", "CPU p50", "recall");
+        for (int si = 0; si < nsizes; si++) {
+            int64_t m = sizes[si] < n ? sizes[si] : n;
+            struct lat lf;
+            if (build(&flat, "Flat", dim, v, m, ids, ntrain, 1, &e) ||
+                idx_faiss_search(flat, nq, q, k, gts, gt, &e) ||
+                run_queries(flat, q, nq, dim, k, ap, &lf, &e))
+                goto fail;
+            /* nlist: the power of two at or below 4 sqrt(m), at least 16 */
+            long nlist = 16;
+            while (4 * nlist * nlist <= 16 * m && nlist < 65536) nlist *= 2;
+            char ivf[64];
+            const char *tail = strchr(fac, ',');
+            snprintf(ivf, sizeof ivf, "IVF%ld%s", nlist, tail ? tail : ",SQ8");
+            if (build(&ix, ivf, dim, v, m, ids, 40 * nlist, 1, &e)) goto fail;
+            for (int pi = 0; pi < nnp; pi++) {
+                if (idx_faiss_set_param(ix, "nprobe", (double)nprobes[pi], &e) ||
+                    run_queries(ix, q, nq, dim, k, ap, &l, &e))
+                    goto fail;
+                printf("%9lld %9.3f %9.3f | %-16s %6ld %9.3f %9.3f %8.3f\n", (long long)m, lf.p50,
+                       lf.cpu50, ivf, nprobes[pi], l.p50, l.cpu50, recall(gt, ap, nq, k));
+            }
+            idx_faiss_free(flat);
+            idx_faiss_free(ix);
+            flat = ix = NULL;
+            fflush(stdout);
+        }
+        goto done;
+    }
+
+    if (build(&flat, "Flat", dim, v, n, ids, ntrain, 0, &e)) goto fail;
+    t0 = now();
+    if (idx_faiss_search(flat, nq, q, k, gts, gt, &e)) goto fail;
+    printf("%-16s batch of %lld queries: %.2f s (BLAS, all threads)\n", "Flat", (long long)nq,
+           now() - t0);
+    if (run_queries(flat, q, nq, dim, k, ap, &l, &e)) goto fail;
+    printf("%-16s            p50 %8.3f ms  p99 %8.3f ms  (CPU p50 %8.3f  p99 %8.3f)  recall@%lld "
+           "%.3f\n", "Flat", l.p50, l.p99, l.cpu50, l.cpu99, (long long)k, recall(gt, ap, nq, k));
+    idx_faiss_free(flat); /* keep only the ground truth */
+    flat = NULL;
+    fflush(stdout);
+
+    for (int fi = 0; fi < nf; fi++) {
+        /* "FACTORY:NTRAIN" trains that factory on its own number of points. */
+        char fac[128];
+        snprintf(fac, sizeof fac, "%s", facs[fi]);
+        char *colon = strchr(fac, ':');
+        int64_t nt = ntrain;
+        if (colon) {
+            *colon = '\0';
+            nt = strtoll(colon + 1, NULL, 10);
+        }
+        facs[fi] = fac;
+        long nlist = factory_nlist(facs[fi]);
+        if (build(&ix, facs[fi], dim, v, n, ids, nt, 0, &e)) goto fail;
+        char path[256];
+        const char *tmp = getenv("TMPDIR");
+        snprintf(path, sizeof path, "%s/faiss_bench_%d.faiss", tmp && *tmp ? tmp : "/tmp",
+                 (int)getpid());
+        if (idx_faiss_write(ix, path, &e)) goto fail;
+        printf("%-16s file %.1f MB\n", facs[fi], (double)file_size(path) / (1024.0 * 1024.0));
+        unlink(path);
+        for (int pi = 0; pi < (nlist ? nnp : 1); pi++) {
+            if (nlist && idx_faiss_set_param(ix, "nprobe", (double)nprobes[pi], &e)) goto fail;
+            if (run_queries(ix, q, nq, dim, k, ap, &l, &e)) goto fail;
+            printf("%-16s nprobe %3ld p50 %8.3f ms  p99 %8.3f ms  (CPU p50 %8.3f  p99 %8.3f)  "
+                   "recall@%lld %.3f\n", facs[fi], nlist ? nprobes[pi] : 0L, l.p50, l.p99, l.cpu50,
+                   l.cpu99, (long long)k, recall(gt, ap, nq, k));
+            fflush(stdout);
+        }
+        idx_faiss_free(ix);
+        ix = NULL;
+    }
+done:
+    printf("total %.1f s\n", now() - t_start);
+    free(v);
+    free(q);
+    free(ids);
+    free(gt);
+    free(ap);
+    free(gts);
+    free(centres);
+    return 0;
+fail:
+    fprintf(stderr, "faiss_bench: %s\n", e.msg);
+    idx_faiss_free(flat);
+    idx_faiss_free(ix);
+    return 1;
+}
