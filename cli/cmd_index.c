@@ -41,7 +41,7 @@ static const char index_help[] =
     "                        ~/.cache/vericite/glove-100d.vcvec, installed by `make model`)\n"
     "  --embed-url URL       http: the endpoint, e.g. http://127.0.0.1:11434/v1/embeddings\n"
     "  --embed-model NAME    http: the model name (API key from $VERICITE_EMBED_KEY)\n"
-    "  --faiss FACTORY       FAISS index type (default: exact below 200,000 vectors, IVF+SQ8 above)\n"
+    "  --faiss FACTORY       FAISS index type (default: exact below 100,000 vectors, IVF+SQ8 above)\n"
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
     "\n"

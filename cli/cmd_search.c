@@ -143,7 +143,7 @@ static const char search_help[] =
     "                    vectors, 0.5 with an http embedder)\n"
     "  --rrf-k K         rrf: the rank constant (default 60)\n"
     "  --depth N         hybrid: candidates from each side (default 200)\n"
-    "  --nprobe N        IVF vector indexes: lists searched per query (default 32)\n"
+    "  --nprobe N        IVF vector indexes: lists searched per query (default 64)\n"
     "  --ef-search N     HNSW vector indexes (--faiss HNSW32): candidates per query\n"
     "  --proximity W     add a term-proximity bonus (pairs of consecutive query words within 8\n"
     "                    words) with weight W to the top 100 passages. Off by default (make bench)\n"

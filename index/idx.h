@@ -378,12 +378,12 @@ struct idx_vec_opts {
     const char *vectors;  /* static: a vectors file (idx_vecfile_import); NULL: the default */
     const char *url;      /* http: the /v1/embeddings endpoint */
     const char *model;    /* http: the model name */
-    const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF above */
+    const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF+SQ8 above */
     int reembed;          /* drop every vector and embed all passages again (switching embedder) */
 };
 
 #define IDX_VEC_FILE "vectors.faiss"
-#define IDX_VEC_IVF_MIN 200000 /* from this many vectors on, the automatic choice is IVF */
+#define IDX_VEC_IVF_MIN 100000 /* from this many vectors on, the automatic choice is IVF (make bench) */
 
 /* Inside a write transaction: record (new index) or check the embedder. A different embedder
  * than the index's is ERR_MISMATCH unless o->reembed. Errors: ERR_NOTFOUND (vectors file missing:
