@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include <faiss/c_api/AutoTune_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <faiss/c_api/error_c.h>
@@ -106,6 +108,11 @@ int idx_faiss_add(struct idx_faiss *f, int64_t n, const float *vecs, const int64
     if (faiss_Index_add_with_ids(f->index, n, vecs, ids) != 0)
         return err_set(err, ERR_FAISS, "faiss: add n=%lld: %s", (long long)n, faiss_msg());
     return ERR_OK;
+}
+
+void idx_faiss_single_thread(void)
+{
+    omp_set_num_threads(1);
 }
 
 int idx_faiss_search(struct idx_faiss *f, int64_t nq, const float *q, int64_t k, float *scores,

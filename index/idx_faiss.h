@@ -70,6 +70,11 @@ int idx_faiss_write(struct idx_faiss *f, const char *path, struct err *err);
  * on failure *out is NULL. */
 int idx_faiss_read(struct idx_faiss **out, const char *path, int expect_dim, struct err *err);
 
+/* Make FAISS searches started from the calling thread use one OpenMP thread: for single queries
+ * (the CLI, the service) a thread team costs more than it saves and competes with the other
+ * requests' threads (tests/bench/faiss_bench_results.txt). Affects only the calling thread. */
+void idx_faiss_single_thread(void);
+
 /* Number of vectors stored. */
 int64_t idx_faiss_ntotal(const struct idx_faiss *f);
 

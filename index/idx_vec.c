@@ -742,6 +742,7 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
     int64_t total = idx_faiss_ntotal(ix->faiss);
     if (total == 0 || k <= 0) return ERR_OK;
     if (k > total) k = (int)total;
+    idx_faiss_single_thread();
     if ((rc = idx_faiss_search(ix->faiss, 1, q, k, scores, pids, err))) return rc;
     while (*n < k && pids[*n] >= 0) (*n)++;
     return ERR_OK;
