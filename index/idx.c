@@ -52,7 +52,8 @@ static const char *const audit_schema_sql =
     " ord INTEGER NOT NULL, status INTEGER NOT NULL, score REAL NOT NULL, best REAL NOT NULL,"
     " url TEXT NOT NULL, domain TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY(path, hash, ord))"
     " WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS audit_results_domain ON audit_results(domain);";
+    "CREATE INDEX IF NOT EXISTS audit_results_domain ON audit_results(domain);"
+    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';";
 
 /* ---------------------------------------------------------------- the FTS5 tokenizer */
 
@@ -339,7 +340,7 @@ void idx_close(struct idx *ix)
                               &ix->st_fts_search,  &ix->st_doc_pas,     &ix->st_fts_del,
                               &ix->st_pas_del,     &ix->st_doc_del,     &ix->st_seg_all,
                               &ix->st_seg_del,     &ix->st_find_url,    &ix->st_doc_row,
-                              &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put,
+                              &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put,   &ix->st_find_title,
                               &ix->st_vec_get,     &ix->st_vec_ins,     &ix->st_vec_del,
                               &ix->st_aud_done,    &ix->st_aud_ins_art, &ix->st_aud_ins_res,
                               &ix->st_aud_res};

@@ -131,6 +131,11 @@ struct idx_doc {
  * *found is 1 with *out filled, or 0. Errors: ERR_SQLITE. */
 int idx_find_url(struct idx *ix, const char *url, struct idx_doc *out, int *found, struct err *err);
 
+/* Find a document whose title equals `title` (case-insensitive, surrounding spaces ignored):
+ * how a citation without a URL ({{cite book |title=...}}) can still find its source in the
+ * corpus. *found is 1 with *out filled (the first such document), or 0. Errors: ERR_SQLITE. */
+int idx_find_title(struct idx *ix, const char *title, struct idx_doc *out, int *found, struct err *err);
+
 /* The document with internal row `row` (ERR_NOTFOUND when missing). */
 int idx_doc(struct idx *ix, int64_t row, struct idx_doc *out, struct err *err);
 

@@ -54,6 +54,30 @@ int idx_find_url(struct idx *ix, const char *url, struct idx_doc *out, int *foun
     return rc;
 }
 
+int idx_find_title(struct idx *ix, const char *title, struct idx_doc *out, int *found, struct err *err)
+{
+    *found = 0;
+    while (*title == ' ') title++;
+    size_t n = strlen(title);
+    while (n > 0 && title[n - 1] == ' ') n--;
+    if (n < 3) return ERR_OK; /* too short to identify a document */
+    int rc = idx_prepare(ix, &ix->st_find_title,
+                         "SELECT row, id, title, url, passages FROM docs"
+                         " WHERE title = ? COLLATE NOCASE AND title <> '' ORDER BY row LIMIT 1",
+                         err);
+    if (rc) return rc;
+    sqlite3_bind_text(ix->st_find_title, 1, title, (int)n, SQLITE_STATIC);
+    int s = sqlite3_step(ix->st_find_title);
+    if (s == SQLITE_ROW) {
+        rc = read_doc_row(ix, ix->st_find_title, out, err);
+        *found = rc == ERR_OK;
+    } else if (s != SQLITE_DONE) {
+        rc = idx_sql_err(ix, err, "find document by title");
+    }
+    sqlite3_reset(ix->st_find_title);
+    return rc;
+}
+
 int idx_doc(struct idx *ix, int64_t row, struct idx_doc *out, struct err *err)
 {
     int rc = idx_prepare(ix, &ix->st_doc_row,

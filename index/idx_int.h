@@ -21,7 +21,7 @@ struct idx {
         *st_fts_ins, *st_seg_last, *st_seg_ins, *st_seg_upd, *st_post_read, *st_passage,
         *st_passage_doc, *st_fts_search, *st_doc_pas, *st_fts_del, *st_pas_del, *st_doc_del,
         *st_seg_all, *st_seg_del, *st_find_url, *st_doc_row, *st_doc_text, *st_cache_get,
-        *st_cache_put;
+        *st_cache_put, *st_find_title;
 
     /* buffered postings of this transaction (idx_post.c) */
     struct idx_pterm **pb_slots; /* open-addressing table, pb_cap slots */

@@ -221,6 +221,21 @@ TEST(audit_outputs_and_formats)
     char *page = t_read(html, NULL);
     CHECK(page && t_contains(page, "<mark>") && t_contains(page, "unsupported") && t_contains(page, "example.org/bees"));
     free(page);
+    /* a citation without a URL finds its source by the cited work's title */
+    static const char book[] =
+        "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.<ref>{{cite book "
+        "|title=glaciers |publisher=Alpine Press}}</ref> Bees dance.<ref>{{cite book |title=Unknown Work}}</ref>\n";
+    const char *bk = t_write(t_, dir, "book.wiki", book, strlen(book));
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json --suggest none '%s'", ix, bk);
+    REQUIRE(rc == 0);
+    arr = json_lines(out);
+    free(out);
+    REQUIRE(json_array_size(arr) == 2);
+    a0 = json_array_get(arr, 0);
+    a1 = json_array_get(arr, 1);
+    CHECK(!strcmp(field(a0, "verdict"), "supported") && !strcmp(field(a0, "source"), "corpus"));
+    CHECK(!strcmp(field(a1, "verdict"), "no-url") && t_contains(field(a1, "detail"), "no URL"));
+    json_decref(arr);
     /* --fail-under: exit 3 when a citation scores below it */
     rc = t_run(t_, NULL, NULL, "audit --db '%s' --offline --fail-under 0.5 '%s'", ix, m);
     CHECK(rc == 3);

@@ -525,10 +525,29 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                     }
                 }
             }
-            if (!s) {
+            struct idx_doc td;
+            int tfound = 0;
+            if (!s && !c->needs_source && c->title && *c->title &&
+                (rc = idx_find_title(a->ix, c->title, &td, &tfound, err)))
+                goto out;
+            if (!s && tfound) {
+                /* no URL, but the corpus has a document with the cited work's title */
+                struct buf t = {0};
+                if ((rc = idx_doc_text(a->ix, td.row, &t, err))) {
+                    buf_cleanup(&t);
+                    goto out;
+                }
+                cited_row = td.row;
+                free(r->source);
+                r->source = dup0("corpus");
+                rc = score_into(a, a->claim.data, t.data ? t.data : "", r, err);
+                buf_cleanup(&t);
+                if (rc) goto out;
+            } else if (!s) {
                 r->status = VER_ST_NO_URL;
                 free(r->detail);
-                r->detail = dup0(c->needs_source ? "marked as needing a source" : "the citation has no URL");
+                r->detail = dup0(c->needs_source ? "marked as needing a source"
+                                                 : "the citation has no URL and no corpus document has its title");
             } else if (s->status != -1) {
                 r->status = s->status;
                 free(r->detail);
