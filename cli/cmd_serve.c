@@ -63,7 +63,7 @@ static const char serve_help[] =
     "Fetched pages are not cached (the index is read-only while served); run `vericite audit`\n"
     "once to fill the cache, which the server then reads. One access-log line per request goes to\n"
     "stderr: time, client, method, path, status, bytes, milliseconds. SIGTERM or Ctrl-C stops\n"
-    "accepting, lets the requests in flight finish, and exits 0.\n"
+    "accepting, lets the requests in flight finish, and exits 0; a second signal stops at once.\n"
     "\n"
     "examples:\n"
     "  vericite serve --db scifact-idx --listen 127.0.0.1:8080 &\n"
@@ -281,7 +281,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     buf_cleanup(&q->body);
     free(q);
     pthread_mutex_lock(&s->pool.mu);
-    if (--s->pool.active == 0) pthread_cond_broadcast(&s->pool.idle);
+    s->pool.active--;
     pthread_mutex_unlock(&s->pool.mu);
 }
 
@@ -442,18 +442,26 @@ int cmd_serve(int argc, char **argv)
     if (ls != MHD_INVALID_SOCKET) close(ls);
     fd = -1;
     fprintf(stderr, "%s: stopping (waiting for requests in flight)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout + (vo.fetch_timeout_ms ? vo.fetch_timeout_ms / 1000 : 20) + 5;
     pthread_mutex_lock(&s.pool.mu);
     s.pool.draining = 1;
-    while (s.pool.active > 0)
-        if (pthread_cond_timedwait(&s.pool.idle, &s.pool.mu, &until) == ETIMEDOUT) break;
-    int left = s.pool.active;
     pthread_mutex_unlock(&s.pool.mu);
+    double until = cli_now() + timeout + (vo.fetch_timeout_ms ? vo.fetch_timeout_ms / 1000.0 : 20) + 5;
+    const struct timespec tick = {0, 50 * 1000000L};
+    int left = 0, again = 0;
+    for (;;) {
+        pthread_mutex_lock(&s.pool.mu);
+        left = s.pool.active;
+        pthread_mutex_unlock(&s.pool.mu);
+        if (!left || cli_now() >= until) break;
+        if (sigtimedwait(&sigs, NULL, &tick) > 0) { /* a second signal: stop now */
+            again = 1;
+            break;
+        }
+    }
     MHD_stop_daemon(d);
     d = NULL;
-    fprintf(stderr, "stopped%s\n", left ? " (some requests did not finish in time)" : "");
+    fprintf(stderr, "stopped%s\n", !left ? "" : again ? " (second signal: requests in flight cut off)"
+                                                     : " (some requests did not finish in time)");
     rc = ERR_OK;
 out:
     if (d) MHD_stop_daemon(d);

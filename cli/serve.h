@@ -29,7 +29,6 @@ struct serve_ctx {
 struct serve_pool {
     pthread_mutex_t mu;
     pthread_cond_t freed;   /* a context came back */
-    pthread_cond_t idle;    /* active dropped to 0 */
     struct serve_ctx *ctxs; /* (n), owned */
     struct serve_ctx *free_list;
     char *db;     /* the index folder as given (owned), for /v1/stats */

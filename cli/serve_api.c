@@ -48,11 +48,6 @@ int serve_pool_init(struct serve_pool *p, const char *db, int n, const struct ve
         pthread_mutex_destroy(&p->mu);
         return err_set(err, ERR_INTERNAL, "serve: condition");
     }
-    if (pthread_cond_init(&p->idle, NULL) != 0) {
-        pthread_cond_destroy(&p->freed);
-        pthread_mutex_destroy(&p->mu);
-        return err_set(err, ERR_INTERNAL, "serve: condition");
-    }
     p->inited = 1;
     p->db = strdup(db);
     p->ctxs = calloc((size_t)n, sizeof *p->ctxs);
@@ -79,7 +74,6 @@ void serve_pool_cleanup(struct serve_pool *p)
     free(p->ctxs);
     free(p->db);
     if (p->inited) {
-        pthread_cond_destroy(&p->idle);
         pthread_cond_destroy(&p->freed);
         pthread_mutex_destroy(&p->mu);
     }

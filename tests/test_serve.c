@@ -686,6 +686,24 @@ TEST(serve_sigterm_drains)
     srv_kill(&s);
     curl_global_cleanup();
     th_stop(web);
+
+    /* a second signal does not wait for a stalled client */
+    REQUIRE(srv_start(t_, &s, "serve3", ix, NULL) == 0);
+    int fd = connect_port(s.port);
+    int sent = fd >= 0 && send_all(fd, "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                       "Content-Length: 100\r\n\r\n{\"query\"") == 0;
+    sleep_ms(300);
+    kill(s.pid, SIGTERM);
+    sleep_ms(300);
+    int waiting = srv_alive(&s);
+    kill(s.pid, SIGINT);
+    CHECK(sent && waiting);
+    CHECK(srv_wait(&s, 3000) == 0);
+    if (fd >= 0) close(fd);
+    srv_kill(&s);
+    log = t_read(s.log, NULL);
+    CHECK(t_contains(log, "second signal"));
+    free(log);
 }
 
 TEST(serve_idle_client_timeout)
