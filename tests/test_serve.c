@@ -389,9 +389,13 @@ TEST(serve_api_matches_cli)
     }
     api_checks(t_, &s, ix);
     int alive = srv_alive(&s);
+    /* a clean stop: exit 0 (under `make asan` also: no leak, no sanitizer report) */
+    if (alive) kill(s.pid, SIGTERM);
+    int st = srv_wait(&s, 10000);
     srv_kill(&s);
     curl_global_cleanup();
     CHECK(alive);
+    CHECK(st == 0);
     /* one access-log line per request: time, client, method, path, status, bytes, ms */
     char *log = t_read(s.log, NULL);
     CHECK(t_contains(log, " 127.0.0.1 GET /healthz 200 16 "));
@@ -500,8 +504,12 @@ TEST(serve_bad_requests)
         REQUIRE(!"the server did not start");
     }
     bad_checks(t_, &s);
-    CHECK(srv_alive(&s));
+    int alive = srv_alive(&s);
+    if (alive) kill(s.pid, SIGTERM);
+    int st = srv_wait(&s, 10000);
     srv_kill(&s);
+    CHECK(alive);
+    CHECK(st == 0);
     curl_global_cleanup();
     char *log = t_read(s.log, NULL);
     CHECK(t_contains(log, " POST /v1/search 413 "));
@@ -566,6 +574,11 @@ TEST(serve_fetch_guard)
     int up = srv_start(t_, &a, "guarded", ix, NULL) == 0 && srv_start(t_, &b, "open", ix, extra) == 0;
     if (up) guard_checks(t_, &a, &b, web);
     CHECK(up);
+    if (up) {
+        kill(a.pid, SIGTERM);
+        kill(b.pid, SIGTERM);
+        CHECK(srv_wait(&a, 10000) == 0 && srv_wait(&b, 10000) == 0);
+    }
     srv_kill(&a);
     srv_kill(&b);
     curl_global_cleanup();
