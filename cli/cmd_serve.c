@@ -287,28 +287,30 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---------------------------------------------------------------- listening socket */
 
-/* Bind and listen on "HOST:PORT" ("[v6]:PORT" too). Returns the socket, or -1 with err set. */
-static int listen_on(const char *spec, char *shown, size_t n, struct err *err)
+/* Bind and listen on "HOST:PORT" ("[v6]:PORT" too): *out gets the socket and `shown` (n bytes)
+ * the bound address with the real port. Errors: ERR_ARG (malformed spec), ERR_NET. */
+static int listen_on(const char *spec, int *out, char *shown, size_t n, struct err *err)
 {
+    *out = -1;
     char host[256];
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof host)
-        return -err_set(err, ERR_ARG, "--listen '%s': expected HOST:PORT, e.g. 127.0.0.1:8080", spec);
+        return err_set(err, ERR_ARG, "--listen '%s': expected HOST:PORT, e.g. 127.0.0.1:8080", spec);
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = '\0';
     if (host[0] == '[') {
         size_t l = strlen(host);
-        if (l < 3 || host[l - 1] != ']') return -err_set(err, ERR_ARG, "--listen '%s': unclosed [", spec);
+        if (l < 3 || host[l - 1] != ']') return err_set(err, ERR_ARG, "--listen '%s': unclosed [", spec);
         memmove(host, host + 1, l - 2);
         host[l - 2] = '\0';
     }
     char *end = NULL;
     long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535) return -err_set(err, ERR_ARG, "--listen '%s': bad port", spec);
+    if (*end || port < 0 || port > 65535) return err_set(err, ERR_ARG, "--listen '%s': bad port", spec);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int g = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (g != 0) return -err_set(err, ERR_NET, "--listen '%s': %s", spec, gai_strerror(g));
+    if (g != 0) return err_set(err, ERR_NET, "--listen '%s': %s", spec, gai_strerror(g));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
@@ -316,7 +318,7 @@ static int listen_on(const char *spec, char *shown, size_t n, struct err *err)
         int e = errno;
         if (fd >= 0) close(fd);
         freeaddrinfo(ai);
-        return -err_set(err, ERR_NET, "cannot listen on %s: %s", spec, strerror(e));
+        return err_set(err, ERR_NET, "cannot listen on %s: %s", spec, strerror(e));
     }
     freeaddrinfo(ai);
     struct sockaddr_storage ss;
@@ -326,10 +328,11 @@ static int listen_on(const char *spec, char *shown, size_t n, struct err *err)
         getnameinfo((struct sockaddr *)&ss, sl, addr, sizeof addr, portstr, sizeof portstr,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         close(fd);
-        return -err_set(err, ERR_NET, "%s: cannot read the bound address", spec);
+        return err_set(err, ERR_NET, "%s: cannot read the bound address", spec);
     }
     snprintf(shown, n, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, portstr);
-    return fd;
+    *out = fd;
+    return ERR_OK;
 }
 
 /* ---------------------------------------------------------------- the command */
@@ -420,11 +423,7 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((rc = serve_pool_init(&s.pool, db, threads, &vo, &err))) goto out;
-    fd = listen_on(listen_spec, shown, sizeof shown, &err);
-    if (fd < 0) {
-        rc = err.code;
-        goto out;
-    }
+    if ((rc = listen_on(listen_spec, &fd, shown, sizeof shown, &err))) goto out;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout, MHD_OPTION_NOTIFY_COMPLETED,
