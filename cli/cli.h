@@ -17,6 +17,9 @@ struct json_t;
  * "url", "score", "text"}]} (id may be NULL: null). *out is owned by the caller (json_decref). */
 int cli_hits_json(struct idx *ix, const char *id, const char *query, const struct ret_hit *hits, int n,
                   struct json_t **out, struct err *err);
+/* The JSON of `vericite stats --json` for the index `ix` opened from folder `db`: {"db",
+ * "documents", "passages", ...}. *out is owned by the caller (json_decref). */
+int cli_stats_json(struct idx *ix, const char *db, struct json_t **out, struct err *err);
 /* The JSON of one audited citation (see vericite audit --help); NULL when out of memory. */
 struct json_t *cli_result_json(const struct ver_result *r);
 
@@ -32,6 +35,7 @@ int cmd_model(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Print "vericite: <message>" to stderr and return CLI_FAIL (or CLI_USAGE for ERR_ARG). */
 int cli_fail(const struct err *err);

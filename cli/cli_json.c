@@ -28,6 +28,26 @@ int cli_hits_json(struct idx *ix, const char *id, const char *query, const struc
     return *out ? ERR_OK : err_set(err, ERR_NOMEM, "json");
 }
 
+int cli_stats_json(struct idx *ix, const char *db, json_t **out, struct err *err)
+{
+    *out = NULL;
+    struct idx_stats st;
+    int64_t vdb = 0, vfaiss = -1;
+    const char *vdesc = "";
+    int rc = idx_stats(ix, &st, err);
+    if (!rc) rc = idx_vec_status(ix, &vdb, &vfaiss, &vdesc, err);
+    if (rc) return rc;
+    int in_step = st.embedder[0] ? vfaiss == vdb : vfaiss <= 0;
+    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:s, s:I, s:I, s:b}", "db", db,
+                     "documents", (json_int_t)st.docs, "passages", (json_int_t)st.passages, "terms",
+                     (json_int_t)st.terms, "tokens", (json_int_t)st.total_tokens, "postings_bytes",
+                     (json_int_t)st.postings_bytes, "db_bytes", (json_int_t)st.db_bytes, "schema_version",
+                     st.schema_version, "passage_words", st.passage_words, "tokenizer", st.tokenizer,
+                     "embedder", st.embedder, "vectors", (json_int_t)vdb, "faiss_vectors",
+                     (json_int_t)vfaiss, "vectors_in_step", in_step);
+    return *out ? ERR_OK : err_set(err, ERR_NOMEM, "json");
+}
+
 json_t *cli_result_json(const struct ver_result *r)
 {
     json_t *sugg = json_array();

@@ -280,28 +280,22 @@ int cmd_stats(int argc, char **argv)
     const char *vdesc = "";
     char vdesc_copy[200] = "";
     int rc = idx_open(&ix, db, &io, &err);
+    if (!rc && json) {
+        json_t *o = NULL;
+        rc = cli_stats_json(ix, db, &o, &err);
+        idx_close(ix);
+        if (rc) return cli_fail(&err);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+        json_decref(o);
+        return CLI_OK;
+    }
     if (!rc) rc = idx_stats(ix, &st, &err);
     if (!rc) rc = idx_vec_status(ix, &vdb, &vfaiss, &vdesc, &err);
     if (!rc) snprintf(vdesc_copy, sizeof vdesc_copy, "%s", vdesc);
     idx_close(ix);
     if (rc) return cli_fail(&err);
     int in_step = st.embedder[0] ? vfaiss == vdb : vfaiss <= 0;
-    if (json) {
-        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:s, s:I, s:I, s:b}", "db", db,
-                              "documents", (json_int_t)st.docs, "passages", (json_int_t)st.passages,
-                              "terms", (json_int_t)st.terms, "tokens", (json_int_t)st.total_tokens,
-                              "postings_bytes", (json_int_t)st.postings_bytes, "db_bytes",
-                              (json_int_t)st.db_bytes, "schema_version", st.schema_version,
-                              "passage_words", st.passage_words, "tokenizer", st.tokenizer,
-                              "embedder", st.embedder, "vectors", (json_int_t)vdb,
-                              "faiss_vectors", (json_int_t)vfaiss, "vectors_in_step", in_step);
-        if (o) {
-            json_dumpf(o, stdout, JSON_COMPACT);
-            fputc('\n', stdout);
-            json_decref(o);
-        }
-        return CLI_OK;
-    }
     char a[32], b[32];
     human(a, sizeof a, st.db_bytes);
     human(b, sizeof b, st.postings_bytes);

@@ -22,6 +22,7 @@ static const char main_help[] =
     "  eval     nDCG@10 / Recall@100 / MRR@10 of the ranking against BEIR qrels\n"
     "  stats    counts, sizes and settings of an index\n"
     "  remove   delete documents from an index by id\n"
+    "  serve    an HTTP JSON API for search, verify and audit\n"
     "  model    import word vectors for the static embedder\n"
     "  train-verifier  fit the support model on the labelled data in ../shared/data\n"
     "\n"
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
     } cmds[] = {{"index", cmd_index},   {"search", cmd_search}, {"eval", cmd_eval},
                 {"stats", cmd_stats},   {"remove", cmd_remove}, {"model", cmd_model},
                 {"audit", cmd_audit},   {"verify", cmd_verify}, {"train-verifier", cmd_train},
-                {"report", cmd_report}};
+                {"report", cmd_report}, {"serve", cmd_serve}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[0], cmds[i].name)) {
             if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -1,0 +1,470 @@
+/* cmd_serve.c - `vericite serve`: the HTTP JSON API on libmicrohttpd (a thread pool of workers,
+ * each answering with its own context from serve_api.c), with body limits, an access log on
+ * stderr and a clean shutdown on SIGTERM/SIGINT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "serve.h"
+
+#define SERVE_MAX_THREADS 256
+#define SERVE_MAX_HOSTS 16
+#define SERVE_DEFAULT_BODY (1u << 20)
+#define SERVE_MAX_BODY (64u << 20)
+
+static const char serve_help[] =
+    "usage: vericite serve --db DIR [--listen HOST:PORT] [options]\n"
+    "\n"
+    "Answer search, verify and audit requests over HTTP with JSON, from one read-only view of the\n"
+    "index. Responses are the very objects the command line prints with --json.\n"
+    "\n"
+    "endpoints:\n"
+    "  GET  /healthz      {\"status\":\"ok\"}\n"
+    "  GET  /v1/stats     what `vericite stats --json` prints\n"
+    "  POST /v1/search    {\"query\": TEXT, \"k\": 1..1000 (10), \"mode\": auto|bm25|dense|hybrid|fts5}\n"
+    "                     -> {\"id\":null, \"query\", \"hits\":[{\"rank\",\"doc_id\",\"passage_id\",\"title\",\n"
+    "                        \"url\",\"score\",\"text\"}]}, as `vericite search --json`\n"
+    "  POST /v1/verify    {\"claim\": TEXT, \"source\": an http(s) URL, or the source's plain/HTML text}\n"
+    "                     -> one citation object, as `vericite verify --json`\n"
+    "  POST /v1/audit     {\"text\": ARTICLE, \"format\": auto|wikitext|markdown|claims, \"title\": T}\n"
+    "                     -> {\"results\": [citation objects as `vericite audit --json`, in order]}\n"
+    "POST bodies must be Content-Type: application/json. Errors are {\"error\": \"...\"} with 400 (bad\n"
+    "JSON, missing field, wrong type, k out of range), 404 (no such path), 405 (wrong method; see\n"
+    "the Allow header), 413 (body over --max-body) or 415 (not JSON); 500 when the index fails.\n"
+    "\n"
+    "options:\n"
+    "  --db DIR           the index (opened read-only; required)\n"
+    "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080; port 0 picks a free one;\n"
+    "                     [::1]:8080 for IPv6). The address is printed on stderr:\n"
+    "                     \"listening on http://HOST:PORT\"\n"
+    "  --threads N        worker threads, each with its own index handle (default 2 x cores)\n"
+    "  --timeout S        close connections idle for S seconds (default 30)\n"
+    "  --max-body N       largest request body in bytes, K or M suffix allowed (default 1M)\n"
+    "  --offline          never fetch cited URLs: corpus documents only\n"
+    "  --allow-private    allow fetching loopback/private addresses (refused by default)\n"
+    "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
+    "  --suggest MODE     failing (default), all, none: corpus suggestions in verify/audit\n"
+    "  --fetch-timeout MS per-page fetch time limit (default 20000)\n"
+    "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "\n"
+    "Fetched pages are not cached (the index is read-only while served); run `vericite audit`\n"
+    "once to fill the cache, which the server then reads. One access-log line per request goes to\n"
+    "stderr: time, client, method, path, status, bytes, milliseconds. SIGTERM or Ctrl-C stops\n"
+    "accepting, lets the requests in flight finish, and exits 0; a second signal stops at once.\n"
+    "\n"
+    "examples:\n"
+    "  vericite serve --db scifact-idx --listen 127.0.0.1:8080 &\n"
+    "  curl -s localhost:8080/healthz\n"
+    "  curl -s localhost:8080/v1/stats\n"
+    "  curl -s localhost:8080/v1/search -H 'Content-Type: application/json' \\\n"
+    "       -d '{\"query\": \"Vitamin D deficiency increases the risk of MS\", \"k\": 5}'\n"
+    "  curl -s localhost:8080/v1/verify -H 'Content-Type: application/json' \\\n"
+    "       -d '{\"claim\": \"WAL lets readers and writers run at once\", \"source\": \"https://www.sqlite.org/wal.html\"}'\n"
+    "  jq -Rs '{text: ., title: \"SQLite\"}' article.wiki | curl -s localhost:8080/v1/audit \\\n"
+    "       -H 'Content-Type: application/json' --data-binary @- | jq '.results[] | .verdict'\n";
+
+/* libmicrohttpd's closure: everything a request needs. */
+struct serve {
+    struct serve_pool pool;
+    size_t max_body;
+};
+
+typedef int (*serve_fn)(struct serve_pool *p, json_t *body, json_t **out);
+
+static const struct serve_route {
+    const char *path;
+    int post; /* 1: POST with a JSON body; 0: GET (and HEAD) */
+    serve_fn fn;
+} serve_routes[] = {{"/healthz", 0, serve_api_health},
+                    {"/v1/stats", 0, serve_api_stats},
+                    {"/v1/search", 1, serve_api_search},
+                    {"/v1/verify", 1, serve_api_verify},
+                    {"/v1/audit", 1, serve_api_audit}};
+
+/* One request, from its first callback to its completion. */
+struct serve_req {
+    double t0;
+    const struct serve_route *route;
+    char method[16], path[200], client[64];
+    struct buf body;
+    int too_big;   /* the body went over --max-body */
+    int responded; /* a response is queued */
+    int status;
+    size_t bytes;
+};
+
+/* Copy `s` for the log: at most n-1 bytes, controls, spaces and non-ASCII as '?'. */
+static void log_copy(char *out, size_t n, const char *s)
+{
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < n; i++)
+        out[i] = (unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+}
+
+static void client_name(struct MHD_Connection *conn, char *out, size_t n)
+{
+    snprintf(out, n, "-");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (getnameinfo(sa, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0) snprintf(out, n, "-");
+}
+
+static int dump_cb(const char *s, size_t n, void *ctx)
+{
+    return buf_append(ctx, s, n);
+}
+
+/* Queue `o` (consumed; NULL means out of memory) as the response with `status`. */
+static enum MHD_Result reply(struct serve *s, struct MHD_Connection *conn, struct serve_req *q, int status,
+                             json_t *o, const char *allow)
+{
+    static const char oom[] = "{\"error\":\"out of memory\"}\n";
+    struct buf b = {0};
+    struct MHD_Response *r = NULL;
+    if (o && json_dump_callback(o, dump_cb, &b, JSON_COMPACT) == 0 && buf_putc(&b, '\n') == 0) {
+        size_t len = b.len;
+        char *data = buf_steal(&b);
+        r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!r) free(data);
+        q->bytes = len;
+    } else {
+        status = 500;
+        r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        q->bytes = sizeof oom - 1;
+    }
+    buf_cleanup(&b);
+    json_decref(o);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    pthread_mutex_lock(&s->pool.mu);
+    int draining = s->pool.draining;
+    pthread_mutex_unlock(&s->pool.mu);
+    if (draining) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    if (ok == MHD_YES) {
+        q->status = status;
+        q->responded = 1;
+    }
+    return ok;
+}
+
+/* "application/json", with parameters (charset) allowed, any case. */
+static int is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    if (!ct || strncasecmp(ct, want, sizeof want - 1)) return 0;
+    char c = ct[sizeof want - 1];
+    return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}
+
+/* The first callback of a request: route, method, content type and declared length. */
+static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, struct serve_req *q,
+                                  const char *url, const char *method)
+{
+    for (size_t i = 0; i < sizeof serve_routes / sizeof serve_routes[0]; i++)
+        if (!strcmp(url, serve_routes[i].path)) q->route = &serve_routes[i];
+    if (!q->route) return reply(s, conn, q, 404, serve_error("no such endpoint: %s", q->path), NULL);
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
+    if (q->route->post ? !post : !get)
+        return reply(s, conn, q, 405, serve_error("%s takes %s, not %s", q->path, q->route->post ? "POST" : "GET", q->method),
+                     q->route->post ? "POST" : "GET, HEAD");
+    if (!q->route->post) return MHD_YES;
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_type(ct))
+        return reply(s, conn, q, 415, serve_error("the body must be Content-Type: application/json, not %s", ct ? ct : "none"),
+                     NULL);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (!errno && end != cl && n > s->max_body) {
+            q->too_big = 1;
+            return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu", n, s->max_body), NULL);
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct serve *s = cls;
+    struct serve_req *q = *con_cls;
+    if (!q) {
+        q = calloc(1, sizeof *q);
+        if (!q) return MHD_NO;
+        q->t0 = cli_now();
+        log_copy(q->method, sizeof q->method, method);
+        log_copy(q->path, sizeof q->path, url);
+        client_name(conn, q->client, sizeof q->client);
+        *con_cls = q;
+        pthread_mutex_lock(&s->pool.mu);
+        s->pool.active++;
+        pthread_mutex_unlock(&s->pool.mu);
+        return on_headers(s, conn, q, url, method);
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (q->responded || q->too_big) return MHD_YES; /* discard */
+        if (q->body.len + n > s->max_body) {
+            /* no (or a false) Content-Length: stop at the limit; answer now when MHD lets us,
+             * else after the rest is read and dropped */
+            q->too_big = 1;
+            buf_cleanup(&q->body);
+            reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes", s->max_body), NULL);
+            return MHD_YES;
+        }
+        if (buf_append(&q->body, upload_data, n)) return MHD_NO;
+        return MHD_YES;
+    }
+    if (q->responded) return MHD_YES;
+    if (q->too_big)
+        return reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes", s->max_body), NULL);
+    json_t *body = NULL;
+    if (q->route->post) {
+        json_error_t je;
+        body = json_loadb(q->body.data ? q->body.data : "", q->body.len, JSON_REJECT_DUPLICATES, &je);
+        buf_cleanup(&q->body);
+        if (!body)
+            return reply(s, conn, q, 400, serve_error("malformed JSON at line %d, column %d: %s", je.line, je.column, je.text),
+                         NULL);
+        if (!json_is_object(body)) {
+            json_decref(body);
+            return reply(s, conn, q, 400, serve_error("the body must be a JSON object"), NULL);
+        }
+    }
+    json_t *out = NULL;
+    int status = q->route->fn(&s->pool, body, &out);
+    json_decref(body);
+    return reply(s, conn, q, status, out, NULL);
+}
+
+/* The access log line, then the request's end. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct serve *s = cls;
+    struct serve_req *q = *con_cls;
+    if (!q) return;
+    *con_cls = NULL;
+    static const char *const why[] = {"", " (failed)", " (timed out)", " (server stopped)", " (read error)",
+                                      " (client closed)"};
+    char when[32] = "-";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(stderr, "%s %s %s %s %d %zu %.1fms%s\n", when, q->client, q->method, q->path, q->status,
+            q->status ? q->bytes : 0, (cli_now() - q->t0) * 1e3,
+            (unsigned)toe < sizeof why / sizeof why[0] ? why[toe] : " (aborted)");
+    buf_cleanup(&q->body);
+    free(q);
+    pthread_mutex_lock(&s->pool.mu);
+    s->pool.active--;
+    pthread_mutex_unlock(&s->pool.mu);
+}
+
+/* ---------------------------------------------------------------- listening socket */
+
+/* Bind and listen on "HOST:PORT" ("[v6]:PORT" too): *out gets the socket and `shown` (n bytes)
+ * the bound address with the real port. Errors: ERR_ARG (malformed spec), ERR_NET. */
+static int listen_on(const char *spec, int *out, char *shown, size_t n, struct err *err)
+{
+    *out = -1;
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof host)
+        return err_set(err, ERR_ARG, "--listen '%s': expected HOST:PORT, e.g. 127.0.0.1:8080", spec);
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    if (host[0] == '[') {
+        size_t l = strlen(host);
+        if (l < 3 || host[l - 1] != ']') return err_set(err, ERR_ARG, "--listen '%s': unclosed [", spec);
+        memmove(host, host + 1, l - 2);
+        host[l - 2] = '\0';
+    }
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) return err_set(err, ERR_ARG, "--listen '%s': bad port", spec);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int g = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (g != 0) return err_set(err, ERR_NET, "--listen '%s': %s", spec, gai_strerror(g));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 511) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        freeaddrinfo(ai);
+        return err_set(err, ERR_NET, "cannot listen on %s: %s", spec, strerror(e));
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char addr[INET6_ADDRSTRLEN + 2] = "", portstr[16] = "";
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, sl, addr, sizeof addr, portstr, sizeof portstr,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        close(fd);
+        return err_set(err, ERR_NET, "%s: cannot read the bound address", spec);
+    }
+    snprintf(shown, n, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, portstr);
+    *out = fd;
+    return ERR_OK;
+}
+
+/* ---------------------------------------------------------------- the command */
+
+static int parse_size(const char *val, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 10);
+    if (errno || end == val || val[0] == '-') return -1;
+    if (*end == 'k' || *end == 'K') v <<= 10, end++;
+    else if (*end == 'm' || *end == 'M') v <<= 20, end++;
+    if (*end || v < 1024 || v > SERVE_MAX_BODY) return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
+       S_FETCH_TIMEOUT, S_MODEL };
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, 0, S_DB},           {"listen", required_argument, 0, S_LISTEN},
+        {"threads", required_argument, 0, S_THREADS}, {"timeout", required_argument, 0, S_TIMEOUT},
+        {"max-body", required_argument, 0, S_MAXBODY}, {"offline", no_argument, 0, S_OFFLINE},
+        {"allow-private", no_argument, 0, S_PRIVATE}, {"allow-host", required_argument, 0, S_HOST},
+        {"suggest", required_argument, 0, S_SUGGEST}, {"fetch-timeout", required_argument, 0, S_FETCH_TIMEOUT},
+        {"model", required_argument, 0, S_MODEL},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *db = NULL, *listen_spec = "127.0.0.1:8080";
+    const char *hosts[SERVE_MAX_HOSTS + 1] = {0};
+    int nhosts = 0, threads = 0, timeout = 30, c, ms;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    struct ver_audit_opts vo = {0};
+    struct serve s = {.max_body = SERVE_DEFAULT_BODY};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case S_DB: db = optarg; break;
+        case S_LISTEN: listen_spec = optarg; break;
+        case S_THREADS:
+            if (cli_int("serve", "--threads", optarg, 1, SERVE_MAX_THREADS, &threads)) return CLI_USAGE;
+            break;
+        case S_TIMEOUT:
+            if (cli_int("serve", "--timeout", optarg, 1, 3600, &timeout)) return CLI_USAGE;
+            break;
+        case S_MAXBODY:
+            if (parse_size(optarg, &s.max_body))
+                return cli_usage("serve", "--max-body expects 1K to 64M bytes (e.g. 1048576, 512K, 4M), not '%s'", optarg);
+            break;
+        case S_OFFLINE: vo.offline = 1; break;
+        case S_PRIVATE: vo.allow_private = 1; break;
+        case S_HOST:
+            if (nhosts >= SERVE_MAX_HOSTS) return cli_usage("serve", "at most %d --allow-host", SERVE_MAX_HOSTS);
+            hosts[nhosts++] = optarg;
+            vo.allow_hosts = hosts;
+            break;
+        case S_SUGGEST:
+            if (!strcmp(optarg, "failing")) vo.suggest = VER_SUGGEST_FAILING;
+            else if (!strcmp(optarg, "all")) vo.suggest = VER_SUGGEST_ALL;
+            else if (!strcmp(optarg, "none")) vo.suggest = VER_SUGGEST_NONE;
+            else return cli_usage("serve", "unknown --suggest '%s' (failing, all, none)", optarg);
+            break;
+        case S_FETCH_TIMEOUT:
+            if (cli_int("serve", "--fetch-timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
+            vo.fetch_timeout_ms = ms;
+            break;
+        case S_MODEL: vo.model_path = optarg; break;
+        case 'h': fputs(serve_help, stdout); return CLI_OK;
+        default: return cli_usage("serve", "unknown option");
+        }
+    }
+    if (!db) return cli_usage("serve", "--db DIR is required");
+    if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    if (!threads) threads = cores > 0 ? (int)(cores * 2 > SERVE_MAX_THREADS ? SERVE_MAX_THREADS : cores * 2) : 2;
+
+    struct err err = {0};
+    struct MHD_Daemon *d = NULL;
+    int fd = -1, rc;
+    char shown[300];
+    /* SIGTERM/SIGINT are blocked in every thread (libmicrohttpd's inherit this mask) and taken
+     * with sigwait() below: no handler, no global flag. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = serve_pool_init(&s.pool, db, threads, &vo, &err))) goto out;
+    if ((rc = listen_on(listen_spec, &fd, shown, sizeof shown, &err))) goto out;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, &s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_END);
+    if (!d) {
+        rc = err_set(&err, ERR_INTERNAL, "serve: libmicrohttpd could not start (%s)", strerror(errno));
+        goto out;
+    }
+    fprintf(stderr, "listening on http://%s (%d threads, index %s)\n", shown, threads, db);
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {
+    }
+    /* stop accepting, let the requests in flight finish (bounded), then stop */
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    if (ls != MHD_INVALID_SOCKET) close(ls);
+    fd = -1;
+    fprintf(stderr, "%s: stopping (waiting for requests in flight)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pthread_mutex_lock(&s.pool.mu);
+    s.pool.draining = 1;
+    pthread_mutex_unlock(&s.pool.mu);
+    double until = cli_now() + timeout + (vo.fetch_timeout_ms ? vo.fetch_timeout_ms / 1000.0 : 20) + 5;
+    const struct timespec tick = {0, 50 * 1000000L};
+    int left = 0, again = 0;
+    for (;;) {
+        pthread_mutex_lock(&s.pool.mu);
+        left = s.pool.active;
+        pthread_mutex_unlock(&s.pool.mu);
+        if (!left || cli_now() >= until) break;
+        if (sigtimedwait(&sigs, NULL, &tick) > 0) { /* a second signal: stop now */
+            again = 1;
+            break;
+        }
+    }
+    MHD_stop_daemon(d);
+    d = NULL;
+    fprintf(stderr, "stopped%s\n", !left ? "" : again ? " (second signal: requests in flight cut off)"
+                                                     : " (some requests did not finish in time)");
+    rc = ERR_OK;
+out:
+    if (d) MHD_stop_daemon(d);
+    if (fd >= 0) close(fd);
+    serve_pool_cleanup(&s.pool);
+    return rc ? cli_fail(&err) : CLI_OK;
+}

@@ -1,0 +1,747 @@
+/* test_serve.c - `vericite serve` end to end: the server runs as a child process on 127.0.0.1
+ * (port 0) over a small index and is talked to with libcurl. It must answer with exactly the
+ * CLI's --json objects, turn every kind of bad request into a JSON 4xx and stay up, apply the
+ * fetch guard, drop idle clients, and on SIGTERM finish the requests in flight and exit 0. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "test.h"
+#include "testhttp.h"
+
+/* ---------------------------------------------------------------- the server child */
+
+struct srv {
+    pid_t pid;   /* 0 once reaped */
+    int port;
+    int status;  /* after reaping: exit status (0-255), or -1 when killed by a signal */
+    char log[600];
+};
+
+static void srv_reaped(struct srv *s, int st)
+{
+    s->pid = 0;
+    s->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Start `vericite serve --db ix --listen 127.0.0.1:0 EXTRA...` with stderr in DIR/NAME.log and wait
+ * (up to 15 s) for its "listening on" line. Returns 0, or -1 (the child is gone then). */
+static int srv_start(struct test_ctx *t_, struct srv *s, const char *name, const char *ix,
+                     const char *const *extra)
+{
+    const char *dir = t_tmpdir(t_);
+    memset(s, 0, sizeof *s);
+    snprintf(s->log, sizeof s->log, "%s/%s.log", dir, name);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    const char *argv[32] = {bin, "serve", "--db", ix, "--listen", "127.0.0.1:0"};
+    int n = 6;
+    for (int i = 0; extra && extra[i] && n < 31; i++) argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int lf = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int nul = open("/dev/null", O_RDWR);
+        if (lf < 0 || nul < 0) _exit(127);
+        dup2(nul, 0);
+        dup2(nul, 1);
+        dup2(lf, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    s->pid = pid;
+    for (int i = 0; i < 1500; i++) {
+        char *log = t_read(s->log, NULL);
+        const char *at = log ? strstr(log, "listening on http://127.0.0.1:") : NULL;
+        if (at) s->port = (int)strtol(at + strlen("listening on http://127.0.0.1:"), NULL, 10);
+        free(log);
+        if (s->port > 0) return 0;
+        int st = 0;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            srv_reaped(s, st);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    s->pid = 0;
+    return -1;
+}
+
+/* Wait up to `ms` for the child to end. Returns its exit status (0-255), -2 when it is still
+ * running (then it is killed), or -1 when it died from a signal. */
+static int srv_wait(struct srv *s, int ms)
+{
+    if (s->pid <= 0) return s->status;
+    int st = 0;
+    for (int i = 0; i <= ms / 10; i++) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            srv_reaped(s, st);
+            return s->status;
+        }
+        sleep_ms(10);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+    s->status = -1;
+    return -2;
+}
+
+/* End the child whatever its state (every test path calls this). */
+static void srv_kill(struct srv *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+    }
+    s->pid = 0;
+}
+
+static int srv_alive(struct srv *s)
+{
+    int st = 0;
+    if (s->pid <= 0) return 0;
+    if (waitpid(s->pid, &st, WNOHANG) != s->pid) return 1;
+    srv_reaped(s, st);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- HTTP with libcurl */
+
+struct resp {
+    long status;
+    struct buf body, head;
+};
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+{
+    return buf_append(ud, p, sz * n) ? 0 : sz * n;
+}
+
+struct upload {
+    const char *data;
+    size_t len, at;
+};
+
+static size_t on_read(char *p, size_t sz, size_t n, void *ud)
+{
+    struct upload *u = ud;
+    size_t k = sz * n < u->len - u->at ? sz * n : u->len - u->at;
+    memcpy(p, u->data + u->at, k);
+    u->at += k;
+    return k;
+}
+
+/* One request; ctype NULL sends no Content-Type; chunked sends the body without a length.
+ * Returns the status (0 when the request failed); r->body and r->head are filled (caller cleans). */
+static long http(int port, const char *method, const char *path, const char *ctype, const char *body,
+                 size_t len, int chunked, struct resp *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    if (!c) return 0;
+    char url[256], ct[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    struct curl_slist *h = NULL;
+    snprintf(ct, sizeof ct, "Content-Type:%s%s", ctype ? " " : "", ctype ? ctype : "");
+    h = curl_slist_append(h, ct);
+    if (chunked) h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    struct upload u = {body, len, 0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->head);
+    if (body && chunked) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &u);
+    } else if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    if (!strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, body ? "POST" : "GET")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+static void resp_cleanup(struct resp *r)
+{
+    buf_cleanup(&r->body);
+    buf_cleanup(&r->head);
+}
+
+/* POST a JSON body; returns the parsed response (NULL when not JSON) and the status in *status. */
+static json_t *post_json(int port, const char *path, json_t *req, long *status)
+{
+    char *s = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    struct resp r = {0};
+    *status = s ? http(port, "POST", path, "application/json", s, strlen(s), 0, &r) : 0;
+    free(s);
+    json_t *o = r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+    resp_cleanup(&r);
+    return o;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* ---------------------------------------------------------------- the fixture */
+
+static const char corpus_jsonl[] =
+    "{\"_id\": \"d1\", \"title\": \"Aletsch Glacier\", \"url\": \"https://example.org/aletsch\", \"text\": "
+    "\"The Aletsch Glacier is the largest glacier in the Alps. It lost about 1.3 kilometres of length "
+    "between 1980 and 2020 as summer temperatures rose.\"}\n"
+    "{\"_id\": \"d2\", \"title\": \"Write-ahead logging\", \"url\": \"https://example.org/wal\", \"text\": "
+    "\"Write-ahead logging lets readers and writers run concurrently in SQLite. Readers do not block "
+    "writers and a writer does not block readers.\"}\n"
+    "{\"_id\": \"d3\", \"title\": \"Vitamin D\", \"url\": \"https://example.org/vitd\", \"text\": "
+    "\"Vitamin D deficiency is associated with a higher risk of multiple sclerosis in several large "
+    "cohort studies of adults.\"}\n"
+    "{\"_id\": \"d4\", \"title\": \"Rhine\", \"url\": \"https://example.org/rhine\", \"text\": "
+    "\"The Rhine rises in the Swiss Alps and flows into the North Sea near Rotterdam.\"}\n";
+
+/* The article: ref 1 supported by its corpus source, ref 2 cites the wrong corpus page. */
+static const char article[] =
+    "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020."
+    "<ref>{{cite web |url=https://example.org/aletsch |title=Glacier report}}</ref>\n\n"
+    "Vitamin D deficiency is associated with a higher risk of multiple sclerosis."
+    "<ref>{{cite web |url=https://example.org/wal |title=WAL}}</ref>\n";
+
+/* Build the index in DIR/ix; returns its path (static per test case) or NULL. */
+static const char *make_index(struct test_ctx *t_, char *ix, size_t n)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *c = t_write(t_, dir, "c.jsonl", corpus_jsonl, strlen(corpus_jsonl));
+    if (!c) return NULL;
+    snprintf(ix, n, "%s/ix", dir);
+    if (t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) != 0) return NULL;
+    return ix;
+}
+
+/* ---------------------------------------------------------------- the API answers like the CLI */
+
+static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
+{
+    const char *dir = t_tmpdir(t_);
+    struct resp r;
+    REQUIRE(http(s->port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
+    json_t *o = json_loads(r.body.data, 0, NULL), *want = json_pack("{s:s}", "status", "ok");
+    CHECK(json_equal(o, want));
+    CHECK(t_contains(r.head.data, "Content-Type: application/json"));
+    json_decref(o);
+    json_decref(want);
+    resp_cleanup(&r);
+
+    /* stats: the object of `vericite stats --json` */
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "stats --db '%s' --json", ix) == 0);
+    want = json_loads(out, 0, NULL);
+    free(out);
+    REQUIRE(http(s->port, "GET", "/v1/stats", NULL, NULL, 0, 0, &r) == 200);
+    o = json_loads(r.body.data, 0, NULL);
+    resp_cleanup(&r);
+    CHECK(want && json_integer_value(json_object_get(want, "documents")) == 4);
+    CHECK(json_equal(o, want));
+    json_decref(o);
+    json_decref(want);
+
+    /* search: the hits of `vericite search --json`, for several k and modes */
+    static const struct {
+        const char *query, *mode;
+        int k;
+        int min_hits;
+    } qs[] = {{"glacier length in the Alps", "bm25", 2, 2},
+              {"readers and writers run concurrently", "fts5", 3, 1},
+              {"Vitamin D and multiple sclerosis", NULL, 0, 1}};
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        char opts[64] = "";
+        if (qs[i].k) snprintf(opts, sizeof opts, "-k %d ", qs[i].k);
+        if (qs[i].mode) snprintf(opts + strlen(opts), sizeof opts - strlen(opts), "--mode %s", qs[i].mode);
+        REQUIRE(t_run(t_, &out, NULL, "search --db '%s' --json %s '%s'", ix, opts, qs[i].query) == 0);
+        want = json_loads(out, 0, NULL);
+        free(out);
+        json_t *req = json_pack("{s:s}", "query", qs[i].query);
+        if (qs[i].k) json_object_set_new(req, "k", json_integer(qs[i].k));
+        if (qs[i].mode) json_object_set_new(req, "mode", json_string(qs[i].mode));
+        long st;
+        o = post_json(s->port, "/v1/search", req, &st);
+        CHECK(st == 200);
+        CHECK(want && json_array_size(json_object_get(want, "hits")) >= (size_t)qs[i].min_hits);
+        if (!json_equal(o, want)) {
+            fprintf(stderr, "  search '%s': the API and the CLI differ\n", qs[i].query);
+            t_->failed = 1;
+        }
+        json_decref(o);
+        json_decref(want);
+    }
+
+    /* verify with a text source: the CLI's object (the CLI puts the file name in "url") */
+    const char *claim = "Write-ahead logging lets readers and writers run concurrently.";
+    static const char src[] = "<p>In SQLite, write-ahead logging lets readers and writers run concurrently: "
+                              "readers do not block writers.</p>";
+    const char *sf = t_write(t_, dir, "src.html", src, strlen(src));
+    REQUIRE(t_run(t_, &out, NULL, "verify --db '%s' --json --claim '%s' --source '%s'", ix, claim, sf) == 0);
+    want = json_loads(out, 0, NULL);
+    free(out);
+    long st;
+    o = post_json(s->port, "/v1/verify", json_pack("{s:s, s:s}", "claim", claim, "source", src), &st);
+    CHECK(st == 200);
+    CHECK(!strcmp(jstr(o, "verdict"), "supported") && !strcmp(jstr(o, "source"), "file"));
+    CHECK(!strcmp(jstr(o, "url"), ""));
+    json_object_del(o, "url");
+    json_object_del(want, "url");
+    CHECK(json_equal(o, want));
+    json_decref(o);
+    json_decref(want);
+
+    /* a source that does not support the claim: unsupported, with the corpus page suggested */
+    o = post_json(s->port, "/v1/verify",
+                  json_pack("{s:s, s:s}", "claim",
+                            "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.",
+                            "source", "Bananas are yellow fruit grown in warm tropical countries."),
+                  &st);
+    CHECK(st == 200 && !strcmp(jstr(o, "verdict"), "unsupported"));
+    json_t *sugg = json_array_get(json_object_get(o, "suggestions"), 0);
+    CHECK(sugg && !strcmp(jstr(sugg, "doc_id"), "d1") && !strcmp(jstr(sugg, "url"), "https://example.org/aletsch"));
+    json_decref(o);
+
+    /* audit: refs pointing at corpus URLs are resolved offline; results as `vericite audit --json` */
+    const char *af = t_write(t_, dir, "Aletsch_Glacier.wiki", article, strlen(article));
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --json --offline '%s'", ix, af) == 0);
+    json_t *cli = json_array();
+    for (char *line = out; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        json_t *x = json_loads(line, 0, NULL);
+        if (x) json_array_append_new(cli, x);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(out);
+    o = post_json(s->port, "/v1/audit",
+                  json_pack("{s:s, s:s, s:s}", "text", article, "format", "wikitext", "title", "Aletsch Glacier"), &st);
+    CHECK(st == 200);
+    json_t *res = json_object_get(o, "results");
+    REQUIRE(json_array_size(res) == 2 && json_array_size(cli) == 2);
+    json_t *a0 = json_array_get(res, 0), *a1 = json_array_get(res, 1);
+    CHECK(!strcmp(jstr(a0, "verdict"), "supported") && !strcmp(jstr(a0, "source"), "corpus"));
+    CHECK(!strcmp(jstr(a1, "verdict"), "unsupported") && !strcmp(jstr(a1, "source"), "corpus"));
+    sugg = json_array_get(json_object_get(a1, "suggestions"), 0);
+    CHECK(sugg && !strcmp(jstr(sugg, "doc_id"), "d3"));
+    for (size_t i = 0; i < 2; i++) {
+        json_t *x = json_array_get(res, i), *y = json_array_get(cli, i);
+        CHECK(!strcmp(jstr(x, "article"), ""));
+        json_object_del(x, "article");
+        json_object_del(y, "article");
+        if (!json_equal(x, y)) {
+            fprintf(stderr, "  audit result %zu: the API and the CLI differ\n", i);
+            t_->failed = 1;
+        }
+    }
+    json_decref(o);
+    json_decref(cli);
+
+    /* the audit format is detected when not given; no citation is not an error */
+    o = post_json(s->port, "/v1/audit", json_pack("{s:s}", "text", "No citations here."), &st);
+    CHECK(st == 200 && json_array_size(json_object_get(o, "results")) == 0);
+    json_decref(o);
+}
+
+TEST(serve_api_matches_cli)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct srv s;
+    if (srv_start(t_, &s, "serve", ix, NULL) != 0) {
+        curl_global_cleanup();
+        REQUIRE(!"the server did not start");
+    }
+    api_checks(t_, &s, ix);
+    int alive = srv_alive(&s);
+    /* a clean stop: exit 0 (under `make asan` also: no leak, no sanitizer report) */
+    if (alive) kill(s.pid, SIGTERM);
+    int st = srv_wait(&s, 10000);
+    srv_kill(&s);
+    curl_global_cleanup();
+    CHECK(alive);
+    CHECK(st == 0);
+    /* one access-log line per request: time, client, method, path, status, bytes, ms */
+    char *log = t_read(s.log, NULL);
+    CHECK(t_contains(log, " 127.0.0.1 GET /healthz 200 16 "));
+    CHECK(t_contains(log, " 127.0.0.1 POST /v1/audit 200 "));
+    CHECK(t_contains(log, "ms\n"));
+    free(log);
+}
+
+/* ---------------------------------------------------------------- bad requests */
+
+static void bad_checks(struct test_ctx *t_, struct srv *s)
+{
+    static const struct {
+        const char *method, *path, *ctype, *body;
+        long want;
+        const char *allow; /* expected in the Allow header (405) */
+    } cases[] = {
+        {"GET", "/nope", NULL, NULL, 404, NULL},
+        {"GET", "/v1/searchx", NULL, NULL, 404, NULL},
+        {"POST", "/healthz", "application/json", "{}", 405, "Allow: GET"},
+        {"GET", "/v1/search", NULL, NULL, 405, "Allow: POST"},
+        {"DELETE", "/v1/stats", NULL, NULL, 405, "Allow: GET"},
+        {"PUT", "/v1/audit", "application/json", "{}", 405, "Allow: POST"},
+        {"POST", "/v1/search", "text/plain", "{\"query\": \"glacier\"}", 415, NULL},
+        {"POST", "/v1/search", NULL, "{\"query\": \"glacier\"}", 415, NULL},
+        {"POST", "/v1/search", "application/jsonx", "{\"query\": \"glacier\"}", 415, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": ", 400, NULL},
+        {"POST", "/v1/search", "application/json", "", 400, NULL},
+        {"POST", "/v1/search", "application/json", "[\"glacier\"]", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"a\", \"query\": \"b\"}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"caf\xc3\"}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": 7}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"\"}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"k\": 0}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"k\": 1001}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"k\": -5}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"k\": \"5\"}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"k\": 2.5}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"mode\": \"magic\"}", 400, NULL},
+        {"POST", "/v1/search", "application/json", "{\"query\": \"glacier\", \"mode\": \"dense\"}", 400, NULL},
+        {"POST", "/v1/verify", "application/json", "{\"claim\": \"x\"}", 400, NULL},
+        {"POST", "/v1/verify", "application/json", "{\"claim\": [], \"source\": \"y\"}", 400, NULL},
+        {"POST", "/v1/audit", "application/json", "{\"format\": \"wikitext\"}", 400, NULL},
+        {"POST", "/v1/audit", "application/json", "{\"text\": \"x\", \"format\": \"pdf\"}", 400, NULL},
+        {"POST", "/v1/audit", "application/json", "{\"text\": \"x\", \"title\": 3}", 400, NULL},
+        {"POST", "/v1/audit", "application/json", "{\"text\": \"{\\\"claim\\\": oops\", \"format\": \"claims\"}", 400, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct resp r;
+        long st = http(s->port, cases[i].method, cases[i].path, cases[i].ctype, cases[i].body,
+                       cases[i].body ? strlen(cases[i].body) : 0, 0, &r);
+        json_t *o = r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+        int ok = st == cases[i].want && o && json_object_size(o) == 1 && jstr(o, "error")[0] &&
+                 (!cases[i].allow || t_contains(r.head.data, cases[i].allow));
+        if (!ok) {
+            fprintf(stderr, "  case %zu (%s %s %s): status %ld (want %ld), body %s\n", i, cases[i].method,
+                    cases[i].path, cases[i].body ? cases[i].body : "", st, cases[i].want,
+                    r.body.data ? r.body.data : "(none)");
+            t_->failed = 1;
+        }
+        json_decref(o);
+        resp_cleanup(&r);
+    }
+
+    /* the body limit (--max-body 4K): declared length and chunked, and a body just under it */
+    struct buf big = {0};
+    buf_puts(&big, "{\"query\": \"");
+    while (big.len < 8000) buf_puts(&big, "glacier ");
+    buf_puts(&big, "\"}");
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct resp r;
+        long st = http(s->port, "POST", "/v1/search", "application/json", big.data, big.len, chunked, &r);
+        CHECK(st == 413);
+        CHECK(t_contains(r.body.data, "\"error\""));
+        resp_cleanup(&r);
+    }
+    buf_reset(&big);
+    buf_puts(&big, "{\"query\": \"");
+    while (big.len < 3900) buf_puts(&big, "glacier ");
+    buf_puts(&big, "\"}");
+    struct resp r;
+    CHECK(http(s->port, "POST", "/v1/search", "application/json", big.data, big.len, 1, &r) == 200);
+    CHECK(t_contains(r.body.data, "\"doc_id\":\"d1\""));
+    resp_cleanup(&r);
+    buf_cleanup(&big);
+
+    /* HEAD works where GET does; the server is still up */
+    CHECK(http(s->port, "HEAD", "/healthz", NULL, NULL, 0, 0, &r) == 200);
+    resp_cleanup(&r);
+    CHECK(http(s->port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
+    CHECK(t_contains(r.body.data, "\"ok\""));
+    resp_cleanup(&r);
+}
+
+TEST(serve_bad_requests)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct srv s;
+    const char *extra[] = {"--max-body", "4K", "--threads", "2", NULL};
+    if (srv_start(t_, &s, "serve", ix, extra) != 0) {
+        curl_global_cleanup();
+        REQUIRE(!"the server did not start");
+    }
+    bad_checks(t_, &s);
+    int alive = srv_alive(&s);
+    if (alive) kill(s.pid, SIGTERM);
+    int st = srv_wait(&s, 10000);
+    srv_kill(&s);
+    CHECK(alive);
+    CHECK(st == 0);
+    curl_global_cleanup();
+    char *log = t_read(s.log, NULL);
+    CHECK(t_contains(log, " POST /v1/search 413 "));
+    CHECK(t_contains(log, " DELETE /v1/stats 405 "));
+    free(log);
+
+    /* bad command lines fail before listening */
+    CHECK(t_run(t_, NULL, NULL, "serve --db '%s' --listen nowhere", ix) == 2);
+    CHECK(t_run(t_, NULL, NULL, "serve --db '%s' --max-body 10", ix) == 2);
+    CHECK(t_run(t_, NULL, NULL, "serve --db '%s/missing' --listen 127.0.0.1:0", ix) == 1);
+    char *help = NULL;
+    CHECK(t_run(t_, &help, NULL, "serve --help") == 0 && t_contains(help, "curl") && t_contains(help, "/v1/audit"));
+    free(help);
+}
+
+/* ---------------------------------------------------------------- the fetch guard, no cache writes */
+
+static const char page_html[] =
+    "<html><head><title>Glacier report</title></head><body>"
+    "<p>The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.</p>"
+    "<p>Scientists attribute the retreat to rising summer temperatures in the Alps.</p></body></html>";
+
+static void page_handler(void *ud, const struct th_request *rq, struct th_response *rs)
+{
+    (void)ud;
+    snprintf(rs->ctype, sizeof rs->ctype, "text/html");
+    buf_puts(&rs->body, page_html);
+    if (!strcmp(rq->target, "/slow")) rs->delay_ms = 1500;
+}
+
+static const char glacier_claim[] = "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.";
+
+static void guard_checks(struct test_ctx *t_, struct srv *guarded, struct srv *open_srv, struct th_server *web)
+{
+    char url[128];
+    th_url(web, "/page", url, sizeof url);
+    long st;
+    json_t *o = post_json(guarded->port, "/v1/verify", json_pack("{s:s, s:s}", "claim", glacier_claim, "source", url), &st);
+    CHECK(st == 200 && !strcmp(jstr(o, "verdict"), "unreachable") && t_contains(jstr(o, "detail"), "refused"));
+    json_decref(o);
+    CHECK(th_requests(web) == 0);
+    /* allowed: fetched from the web each time (a read-only index caches nothing, and that is fine) */
+    for (int i = 0; i < 2; i++) {
+        o = post_json(open_srv->port, "/v1/verify", json_pack("{s:s, s:s}", "claim", glacier_claim, "source", url), &st);
+        CHECK(st == 200 && !strcmp(jstr(o, "verdict"), "supported") && !strcmp(jstr(o, "source"), "web"));
+        CHECK(!strcmp(jstr(o, "url"), url));
+        json_decref(o);
+    }
+    CHECK(th_requests(web) == 2);
+}
+
+TEST(serve_fetch_guard)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct th_server *web = NULL;
+    REQUIRE(th_start(&web, page_handler, NULL) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct srv a = {0}, b = {0};
+    const char *extra[] = {"--allow-private", NULL};
+    int up = srv_start(t_, &a, "guarded", ix, NULL) == 0 && srv_start(t_, &b, "open", ix, extra) == 0;
+    if (up) guard_checks(t_, &a, &b, web);
+    CHECK(up);
+    if (up) {
+        kill(a.pid, SIGTERM);
+        kill(b.pid, SIGTERM);
+        CHECK(srv_wait(&a, 10000) == 0 && srv_wait(&b, 10000) == 0);
+    }
+    srv_kill(&a);
+    srv_kill(&b);
+    curl_global_cleanup();
+    th_stop(web);
+}
+
+/* ---------------------------------------------------------------- slow clients, SIGTERM */
+
+static int connect_port(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int send_all(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w <= 0) return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read until the peer closes (or 10 s pass) into out. */
+static void recv_all(int fd, struct buf *out)
+{
+    char chunk[4096];
+    ssize_t r;
+    while ((r = recv(fd, chunk, sizeof chunk, 0)) > 0) buf_append(out, chunk, (size_t)r);
+}
+
+static void drain_checks(struct test_ctx *t_, struct srv *s)
+{
+    /* a request whose body is still arriving when SIGTERM comes */
+    static const char body[] = "{\"query\": \"glacier length in the Alps\", \"k\": 1}";
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST /v1/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
+    int fd = connect_port(s->port);
+    REQUIRE(fd >= 0);
+    char first[32];
+    snprintf(first, sizeof first, "%.20s", body);
+    if (send_all(fd, head) || send_all(fd, first)) {
+        close(fd);
+        REQUIRE(!"send");
+    }
+    sleep_ms(300);
+    kill(s->pid, SIGTERM);
+    sleep_ms(300);
+    CHECK(srv_alive(s)); /* waiting for us */
+    int fd2 = connect_port(s->port);
+    CHECK(fd2 < 0); /* no longer accepting */
+    if (fd2 >= 0) close(fd2);
+    struct buf got = {0};
+    if (send_all(fd, body + 20) == 0) recv_all(fd, &got);
+    close(fd);
+    CHECK(got.data && !strncmp(got.data, "HTTP/1.1 200", 12));
+    CHECK(t_contains(got.data, "\"doc_id\":\"d1\""));
+    CHECK(t_contains(got.data, "Connection: close"));
+    buf_cleanup(&got);
+    CHECK(srv_wait(s, 10000) == 0);
+}
+
+TEST(serve_sigterm_drains)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct srv s;
+    REQUIRE(srv_start(t_, &s, "serve", ix, NULL) == 0);
+    drain_checks(t_, &s);
+    srv_kill(&s);
+    char *log = t_read(s.log, NULL);
+    CHECK(t_contains(log, " POST /v1/search 200 "));
+    CHECK(t_contains(log, "stopped\n") && !t_contains(log, "did not finish"));
+    free(log);
+
+    /* a request busy in its handler (a slow cited page) when SIGTERM comes */
+    struct th_server *web = NULL;
+    REQUIRE(th_start(&web, page_handler, NULL) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    const char *extra[] = {"--allow-private", NULL};
+    int up = srv_start(t_, &s, "serve2", ix, extra) == 0;
+    pid_t killer = -1;
+    if (up) {
+        killer = fork();
+        if (killer == 0) {
+            sleep_ms(400);
+            kill(s.pid, SIGTERM);
+            _exit(0);
+        }
+        char url[128];
+        th_url(web, "/slow", url, sizeof url);
+        long st;
+        double t0 = (double)time(NULL);
+        json_t *o = post_json(s.port, "/v1/verify", json_pack("{s:s, s:s}", "claim", glacier_claim, "source", url), &st);
+        CHECK(st == 200 && !strcmp(jstr(o, "verdict"), "supported") && !strcmp(jstr(o, "source"), "web"));
+        CHECK((double)time(NULL) - t0 >= 1);
+        json_decref(o);
+        CHECK(srv_wait(&s, 10000) == 0);
+    }
+    CHECK(up);
+    if (killer > 0) waitpid(killer, NULL, 0);
+    srv_kill(&s);
+    curl_global_cleanup();
+    th_stop(web);
+
+    /* a second signal does not wait for a stalled client */
+    REQUIRE(srv_start(t_, &s, "serve3", ix, NULL) == 0);
+    int fd = connect_port(s.port);
+    int sent = fd >= 0 && send_all(fd, "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                       "Content-Length: 100\r\n\r\n{\"query\"") == 0;
+    sleep_ms(300);
+    kill(s.pid, SIGTERM);
+    sleep_ms(300);
+    int waiting = srv_alive(&s);
+    kill(s.pid, SIGINT);
+    CHECK(sent && waiting);
+    CHECK(srv_wait(&s, 3000) == 0);
+    if (fd >= 0) close(fd);
+    srv_kill(&s);
+    log = t_read(s.log, NULL);
+    CHECK(t_contains(log, "second signal"));
+    free(log);
+}
+
+TEST(serve_idle_client_timeout)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct srv s;
+    const char *extra[] = {"--timeout", "1", NULL};
+    REQUIRE(srv_start(t_, &s, "serve", ix, extra) == 0);
+    int fd = connect_port(s.port);
+    int sent = fd >= 0 && send_all(fd, "POST /v1/search HTTP/1.1\r\nHost: x\r\n") == 0;
+    time_t t0 = time(NULL);
+    struct buf got = {0};
+    if (sent) recv_all(fd, &got); /* the server closes the half-sent request */
+    time_t el = time(NULL) - t0;
+    if (fd >= 0) close(fd);
+    CHECK(sent);
+    CHECK(el >= 1 && el <= 5);
+    buf_cleanup(&got);
+    struct resp r = {0};
+    /* and keeps serving others */
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    CHECK(http(s.port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
+    resp_cleanup(&r);
+    curl_global_cleanup();
+    srv_kill(&s);
+}
