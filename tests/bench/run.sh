@@ -96,3 +96,7 @@ echo
 echo "== FAISS: exact vs IVF over 1,000,000 vectors of 100 dimensions (single-query latency)"
 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n 1000000 -d 100 -q 500 -l 16 \
   -p 16,32,64 IVF4096,SQ8:160000
+
+# The HTTP service under load: wrk on loopback, 64 connections.
+echo
+./tests/bench/serve_bench.sh
