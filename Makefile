@@ -115,7 +115,7 @@ bench: vericite $(BUILD)/faiss_bench
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(FAISS_LIBS) -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm
 
 demo: vericite model
 	./tests/demo.sh
