@@ -343,10 +343,15 @@ static int wice_load(const char *path, struct wice *w)
     return 0;
 }
 
-/* A claim as safe wikitext: characters that would start markup are replaced. */
+/* A claim as safe wikitext: characters that would start markup (brackets, braces, tags, pipes,
+ * and '' bold/italic runs) are replaced; a single apostrophe (People's) is kept. */
 static void wiki_safe(struct buf *b, const char *s)
 {
-    for (; *s; s++) buf_putc(b, strchr("[]{}<>|='", *s) ? ' ' : *s);
+    char prev = '\0';
+    for (; *s; prev = *s++) {
+        int quote_run = *s == '\'' && (s[1] == '\'' || prev == '\'');
+        buf_putc(b, strchr("[]{}<>|", *s) || quote_run ? ' ' : *s);
+    }
 }
 
 /* Articles of 10 claims each; claim i cites url_of(i, shift). */
