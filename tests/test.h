@@ -71,6 +71,12 @@ const char *t_shared(struct test_ctx *t_, const char *rel);
  * Returns the exit status (0-255), or -1 when it could not run or died from a signal. */
 int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+struct json_t;
+/* Parse JSON Lines (one object per line; blank or unparsable lines are left out) into a new
+ * array the caller releases with json_decref(). */
+struct json_t *t_json_lines(const char *s);
+/* The string member `k` of object `o`, or "" when missing or not a string. */
+const char *t_json_str(struct json_t *o, const char *k);
 /* true when `hay` contains `needle` (NULL-safe). */
 int t_contains(const char *hay, const char *needle);
 

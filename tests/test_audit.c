@@ -59,27 +59,6 @@ static void httpd_stop(struct httpd *h)
     h->pid = 0;
 }
 
-/* Parse JSON Lines into an array (caller decrefs). */
-static json_t *json_lines(const char *s)
-{
-    json_t *arr = json_array();
-    while (s && *s) {
-        const char *nl = strchr(s, '\n');
-        size_t len = nl ? (size_t)(nl - s) : strlen(s);
-        if (len > 0) {
-            json_t *o = json_loadb(s, len, 0, NULL);
-            if (o) json_array_append_new(arr, o);
-        }
-        s = nl ? nl + 1 : s + len;
-    }
-    return arr;
-}
-
-static const char *field(json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "";
-}
 
 /* The result whose cited URL ends with `suffix`. */
 static json_t *by_url(json_t *arr, const char *suffix)
@@ -87,7 +66,7 @@ static json_t *by_url(json_t *arr, const char *suffix)
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o) {
-        const char *u = field(o, "url");
+        const char *u = t_json_str(o, "url");
         size_t a = strlen(u), b = strlen(suffix);
         if (a >= b && !strcmp(u + a - b, suffix)) return o;
     }
@@ -131,7 +110,7 @@ TEST(audit_misbehaving_sites)
                    ix, p, a);
     httpd_stop(&h);
     REQUIRE(rc == 0);
-    json_t *arr = json_lines(out);
+    json_t *arr = t_json_lines(out);
     CHECK(json_array_size(arr) == 9);
     static const struct {
         const char *url, *verdict, *detail;
@@ -144,17 +123,17 @@ TEST(audit_misbehaving_sites)
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         json_t *o = by_url(arr, want[i].url);
-        if (!o || strcmp(field(o, "verdict"), want[i].verdict) != 0 ||
-            (want[i].detail[0] && !t_contains(field(o, "detail"), want[i].detail))) {
-            fprintf(stderr, "  %s: verdict %s, detail %s (want %s)\n", want[i].url, o ? field(o, "verdict") : "?",
-                    o ? field(o, "detail") : "?", want[i].verdict);
+        if (!o || strcmp(t_json_str(o, "verdict"), want[i].verdict) != 0 ||
+            (want[i].detail[0] && !t_contains(t_json_str(o, "detail"), want[i].detail))) {
+            fprintf(stderr, "  %s: verdict %s, detail %s (want %s)\n", want[i].url, o ? t_json_str(o, "verdict") : "?",
+                    o ? t_json_str(o, "detail") : "?", want[i].verdict);
             t_->failed = 1;
         }
     }
     json_t *arch = by_url(arr, "/moved-away");
-    CHECK(arch && !strcmp(field(arch, "source"), "archive"));
+    CHECK(arch && !strcmp(t_json_str(arch, "source"), "archive"));
     json_t *ok = by_url(arr, "/www/ok.html");
-    CHECK(ok && t_contains(field(ok, "evidence"), "Aletsch") && !t_contains(field(ok, "evidence"), "Home | About"));
+    CHECK(ok && t_contains(t_json_str(ok, "evidence"), "Aletsch") && !t_contains(t_json_str(ok, "evidence"), "Home | About"));
     CHECK(ok && json_array_size(json_object_get(ok, "matched")) >= 3);
     json_decref(arr);
     free(out);
@@ -163,13 +142,13 @@ TEST(audit_misbehaving_sites)
     /* the page is cached: --offline (server gone) still scores it; unreached pages stay unreached */
     rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none '%s'", ix, a);
     REQUIRE(rc == 0);
-    arr = json_lines(out);
+    arr = t_json_lines(out);
     ok = by_url(arr, "/www/ok.html");
-    CHECK(ok && !strcmp(field(ok, "verdict"), "supported") && !strcmp(field(ok, "source"), "cache"));
+    CHECK(ok && !strcmp(t_json_str(ok, "verdict"), "supported") && !strcmp(t_json_str(ok, "source"), "cache"));
     json_t *gone = by_url(arr, "/gone");
-    CHECK(gone && !strcmp(field(gone, "verdict"), "dead")); /* a 404 is remembered */
+    CHECK(gone && !strcmp(t_json_str(gone, "verdict"), "dead")); /* a 404 is remembered */
     json_t *drip = by_url(arr, "/drip");
-    CHECK(drip && !strcmp(field(drip, "verdict"), "unreachable") && t_contains(field(drip, "detail"), "offline"));
+    CHECK(drip && !strcmp(t_json_str(drip, "verdict"), "unreachable") && t_contains(t_json_str(drip, "detail"), "offline"));
     json_decref(arr);
     free(out);
 
@@ -206,14 +185,14 @@ TEST(audit_outputs_and_formats)
     char *out = NULL, *err = NULL;
     int rc = t_run(t_, &out, &err, "audit --db '%s' --offline --json --html '%s' '%s'", ix, html, m);
     REQUIRE(rc == 0);
-    json_t *arr = json_lines(out);
+    json_t *arr = t_json_lines(out);
     REQUIRE(json_array_size(arr) == 2);
     json_t *a0 = json_array_get(arr, 0), *a1 = json_array_get(arr, 1);
-    CHECK(!strcmp(field(a0, "verdict"), "supported") && !strcmp(field(a0, "source"), "corpus"));
-    CHECK(!strcmp(field(a0, "article"), m) && json_integer_value(json_object_get(a0, "ref")) == 1);
-    CHECK(!strcmp(field(a1, "verdict"), "unsupported"));
+    CHECK(!strcmp(t_json_str(a0, "verdict"), "supported") && !strcmp(t_json_str(a0, "source"), "corpus"));
+    CHECK(!strcmp(t_json_str(a0, "article"), m) && json_integer_value(json_object_get(a0, "ref")) == 1);
+    CHECK(!strcmp(t_json_str(a1, "verdict"), "unsupported"));
     json_t *s0 = json_array_get(json_object_get(a1, "suggestions"), 0);
-    CHECK(s0 && !strcmp(field(s0, "doc_id"), "b") && t_contains(field(s0, "cite"), "{{cite web |url=https://example.org/bees"));
+    CHECK(s0 && !strcmp(t_json_str(s0, "doc_id"), "b") && t_contains(t_json_str(s0, "cite"), "{{cite web |url=https://example.org/bees"));
     CHECK(s0 && json_real_value(json_object_get(s0, "score")) > json_real_value(json_object_get(a1, "score")));
     json_decref(arr);
     free(out);
@@ -228,13 +207,13 @@ TEST(audit_outputs_and_formats)
     const char *bk = t_write(t_, dir, "book.wiki", book, strlen(book));
     rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json --suggest none '%s'", ix, bk);
     REQUIRE(rc == 0);
-    arr = json_lines(out);
+    arr = t_json_lines(out);
     free(out);
     REQUIRE(json_array_size(arr) == 2);
     a0 = json_array_get(arr, 0);
     a1 = json_array_get(arr, 1);
-    CHECK(!strcmp(field(a0, "verdict"), "supported") && !strcmp(field(a0, "source"), "corpus"));
-    CHECK(!strcmp(field(a1, "verdict"), "no-url") && t_contains(field(a1, "detail"), "no URL"));
+    CHECK(!strcmp(t_json_str(a0, "verdict"), "supported") && !strcmp(t_json_str(a0, "source"), "corpus"));
+    CHECK(!strcmp(t_json_str(a1, "verdict"), "no-url") && t_contains(t_json_str(a1, "detail"), "no URL"));
     json_decref(arr);
     /* --fail-under: exit 3 when a citation scores below it */
     rc = t_run(t_, NULL, NULL, "audit --db '%s' --offline --fail-under 0.5 '%s'", ix, m);
@@ -298,7 +277,7 @@ static int wice_load(const char *path, struct wice *w)
 {
     char *all = t_read(path, NULL);
     if (!all) return -1;
-    json_t *arr = json_lines(all);
+    json_t *arr = t_json_lines(all);
     free(all);
     int n = (int)json_array_size(arr);
     w->claim = calloc((size_t)n, sizeof(char *));
@@ -333,9 +312,9 @@ static int wice_load(const char *path, struct wice *w)
         buf_puts(&page, "</body></html>\n");
         w->page_html[i] = buf_steal(&page);
         w->page_text[i] = buf_steal(&t);
-        w->claim[i] = strdup(field(o, "claim"));
+        w->claim[i] = strdup(t_json_str(o, "claim"));
         w->title[i] = strdup(title);
-        w->article[i] = strdup(field(json_object_get(o, "meta"), "claim_title"));
+        w->article[i] = strdup(t_json_str(json_object_get(o, "meta"), "claim_title"));
         buf_cleanup(&h);
     }
     w->n = n;
@@ -399,14 +378,14 @@ static int audit_scores(struct test_ctx *t_, const char *ix, const char *dir, co
         free(out);
         return -1;
     }
-    json_t *arr = json_lines(out);
+    json_t *arr = t_json_lines(out);
     free(out);
     int got = (int)json_array_size(arr);
     *fetched = 0;
     for (int i = 0; i < got && i < n; i++) {
         json_t *o = json_array_get(arr, i);
         scores[i] = json_real_value(json_object_get(o, "score"));
-        *fetched += !strcmp(field(o, "source"), "web") || !strcmp(field(o, "source"), "cache");
+        *fetched += !strcmp(t_json_str(o, "source"), "web") || !strcmp(t_json_str(o, "source"), "cache");
     }
     json_decref(arr);
     return got;
@@ -509,7 +488,7 @@ TEST(audit_wice_suggests_true_page)
     char *out = NULL;
     int rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s/s'/*.wiki", ix, dir);
     REQUIRE(rc == 0);
-    json_t *arr = json_lines(out);
+    json_t *arr = t_json_lines(out);
     free(out);
     REQUIRE((int)json_array_size(arr) == w.n);
     int first = 0, flagged = 0;
@@ -518,9 +497,9 @@ TEST(audit_wice_suggests_true_page)
         json_t *o = json_array_get(arr, (size_t)i);
         char want[96];
         snprintf(want, sizeof want, "https://wice.example/www/p%d.html", i);
-        flagged += strcmp(field(o, "verdict"), "supported") != 0;
+        flagged += strcmp(t_json_str(o, "verdict"), "supported") != 0;
         json_t *s0 = json_array_get(json_object_get(o, "suggestions"), 0);
-        first += s0 && !strcmp(field(s0, "url"), want);
+        first += s0 && !strcmp(t_json_str(s0, "url"), want);
     }
     fprintf(stderr, "  WiCE swapped citations: %d, flagged %d, true page first suggestion %d (%.1f%%)\n",
             swapped, flagged, first, 100.0 * first / swapped);

@@ -17,27 +17,6 @@
 #include "index/idx.h"
 #include "test.h"
 
-/* Parse JSON Lines into an array (caller decrefs). */
-static json_t *jlines(const char *s)
-{
-    json_t *arr = json_array();
-    while (s && *s) {
-        const char *nl = strchr(s, '\n');
-        size_t len = nl ? (size_t)(nl - s) : strlen(s);
-        if (len > 0) {
-            json_t *o = json_loadb(s, len, 0, NULL);
-            if (o) json_array_append_new(arr, o);
-        }
-        s = nl ? nl + 1 : s + len;
-    }
-    return arr;
-}
-
-static const char *jfield(json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "";
-}
 
 static int count_lines(const char *s)
 {
@@ -290,16 +269,16 @@ TEST(batch_folder_jobs_equal)
     CHECK(t_run(t_, &os, NULL, "audit --db '%s' --offline --suggest all --json '%s/a-Etna.md' '%s/b-Aletsch.wiki' "
                               "'%s/sub/c-claims.jsonl' '%s/sub/d-Bees.txt'", ixs, arts, arts, arts, arts) == 0);
     CHECK(os && strcmp(o1, os) == 0);
-    json_t *arr = jlines(o3);
+    json_t *arr = t_json_lines(o3);
     CHECK(json_array_size(arr) == 9);
     /* input order: articles in walk order, citations in article order */
     static const char *const order[] = {"a-Etna.md", "a-Etna.md", "b-Aletsch.wiki", "b-Aletsch.wiki",
                                         "b-Aletsch.wiki", "b-Aletsch.wiki", "sub/c-claims.jsonl",
                                         "sub/c-claims.jsonl", "sub/d-Bees.txt"};
     for (size_t i = 0; i < json_array_size(arr) && i < 9; i++)
-        CHECK(t_contains(jfield(json_array_get(arr, i), "article"), order[i]));
-    CHECK(!strcmp(jfield(json_array_get(arr, 0), "verdict"), "supported"));
-    CHECK(!strcmp(jfield(json_array_get(arr, 1), "verdict"), "dead"));
+        CHECK(t_contains(t_json_str(json_array_get(arr, i), "article"), order[i]));
+    CHECK(!strcmp(t_json_str(json_array_get(arr, 0), "verdict"), "supported"));
+    CHECK(!strcmp(t_json_str(json_array_get(arr, 1), "verdict"), "dead"));
     CHECK(!t_contains(o3, "notes.html") && !t_contains(o3, ".hidden"));
     json_decref(arr);
     /* with --html the results are rebuilt from the stored JSON: the same JSON again (nothing is
@@ -368,7 +347,7 @@ TEST(batch_mediawiki_dump)
     CHECK(t_run(t_, &out, &err, "audit --db '%s' --offline --suggest none --json '%s'", ix, xmlpath) == 0);
     CHECK(t_contains(err, "3 articles audited"));
     free(err);
-    json_t *arr = jlines(out);
+    json_t *arr = t_json_lines(out);
     REQUIRE(json_array_size(arr) == 5);
     struct {
         const char *title, *verdict;
@@ -378,21 +357,21 @@ TEST(batch_mediawiki_dump)
         json_t *o = json_array_get(arr, (size_t)i);
         char path[700];
         snprintf(path, sizeof path, "%s#%s", xmlpath, want[i].title);
-        CHECK(!strcmp(jfield(o, "article"), path));
-        CHECK(!strcmp(jfield(o, "article_title"), want[i].title));
-        CHECK(!strcmp(jfield(o, "verdict"), want[i].verdict));
+        CHECK(!strcmp(t_json_str(o, "article"), path));
+        CHECK(!strcmp(t_json_str(o, "article_title"), want[i].title));
+        CHECK(!strcmp(t_json_str(o, "verdict"), want[i].verdict));
     }
     CHECK(!t_contains(out, "Talk:"));
     json_decref(arr);
     CHECK(db_count(ix, "SELECT count(*) FROM audit_articles WHERE path LIKE '%wiki.xml#%'") == 3);
     /* the .bz2 gives the same citations, named after the .bz2 */
     CHECK(t_run(t_, &outb, NULL, "audit --db '%s' --offline --suggest none --json --jobs 2 '%s'", ixb, bzpath) == 0);
-    json_t *ab = jlines(outb), *ax = jlines(out);
+    json_t *ab = t_json_lines(outb), *ax = t_json_lines(out);
     REQUIRE(json_array_size(ab) == 5);
     for (size_t i = 0; i < 5; i++) {
         json_t *p = json_array_get(ab, i), *q = json_array_get(ax, i);
-        CHECK(t_contains(jfield(p, "article"), "wiki.xml.bz2#"));
-        CHECK(!strcmp(jfield(p, "claim"), jfield(q, "claim")) && !strcmp(jfield(p, "verdict"), jfield(q, "verdict")));
+        CHECK(t_contains(t_json_str(p, "article"), "wiki.xml.bz2#"));
+        CHECK(!strcmp(t_json_str(p, "claim"), t_json_str(q, "claim")) && !strcmp(t_json_str(p, "verdict"), t_json_str(q, "verdict")));
     }
     json_decref(ab);
     json_decref(ax);
@@ -429,7 +408,7 @@ TEST(batch_report)
     double prev_score = -1;
     json_array_foreach(q, i, o) {
         int k = 0;
-        while (k < 7 && strcmp(rank[k], jfield(o, "verdict"))) k++;
+        while (k < 7 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
         double s = json_real_value(json_object_get(o, "score"));
         CHECK(k < 6);
         CHECK(k > prev_rank || (k == prev_rank && s >= prev_score));
@@ -438,13 +417,13 @@ TEST(batch_report)
         prev_score = s;
     }
     CHECK(json_array_size(q) >= 6);
-    CHECK(!strcmp(jfield(json_array_get(q, 0), "verdict"), "dead"));
+    CHECK(!strcmp(t_json_str(json_array_get(q, 0), "verdict"), "dead"));
     /* dead links: the three cached 404s, by domain and URL */
     json_t *d = json_object_get(r, "dead");
     REQUIRE(json_array_size(d) == 3);
-    CHECK(!strcmp(jfield(json_array_get(d, 0), "url"), "https://dead.example.com/bees"));
-    CHECK(!strcmp(jfield(json_array_get(d, 1), "url"), "https://dead.example.com/europe"));
-    CHECK(!strcmp(jfield(json_array_get(d, 2), "url"), "https://dead.example.com/ice"));
+    CHECK(!strcmp(t_json_str(json_array_get(d, 0), "url"), "https://dead.example.com/bees"));
+    CHECK(!strcmp(t_json_str(json_array_get(d, 1), "url"), "https://dead.example.com/europe"));
+    CHECK(!strcmp(t_json_str(json_array_get(d, 2), "url"), "https://dead.example.com/ice"));
     /* better: the bee claim cited to the glacier page; the suggestion is the bee page */
     json_t *b = json_object_get(r, "better");
     int found = 0;
@@ -452,22 +431,22 @@ TEST(batch_report)
         double s = json_real_value(json_object_get(o, "score"));
         double best = json_real_value(json_object_get(o, "best_suggestion_score"));
         CHECK(best > s + 0.3);
-        if (t_contains(jfield(o, "claim"), "Neonicotinoid")) {
+        if (t_contains(t_json_str(o, "claim"), "Neonicotinoid")) {
             found = 1;
-            CHECK(!strcmp(jfield(json_array_get(json_object_get(o, "suggestions"), 0), "doc_id"), "b"));
+            CHECK(!strcmp(t_json_str(json_array_get(json_object_get(o, "suggestions"), 0), "doc_id"), "b"));
         }
     }
     CHECK(found);
     /* domains: dead.example.com fails most (3 of 3, all dead), example.org has 3 citations (1 failing) */
     json_t *dm = json_object_get(r, "domains");
     json_t *d0 = json_array_get(dm, 0);
-    CHECK(d0 && !strcmp(jfield(d0, "domain"), "dead.example.com"));
+    CHECK(d0 && !strcmp(t_json_str(d0, "domain"), "dead.example.com"));
     CHECK(json_integer_value(json_object_get(d0, "citations")) == 3 &&
           json_integer_value(json_object_get(d0, "failing")) == 3 &&
           json_integer_value(json_object_get(d0, "dead")) == 3);
     int seen_org = 0;
     json_array_foreach(dm, i, o) {
-        if (!strcmp(jfield(o, "domain"), "example.org")) {
+        if (!strcmp(t_json_str(o, "domain"), "example.org")) {
             seen_org = 1;
             CHECK(json_integer_value(json_object_get(o, "citations")) == 3);
             CHECK(json_integer_value(json_object_get(o, "dead")) == 0);

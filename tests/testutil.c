@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -147,4 +148,25 @@ int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
 int t_contains(const char *hay, const char *needle)
 {
     return hay && needle && strstr(hay, needle) != NULL;
+}
+
+json_t *t_json_lines(const char *s)
+{
+    json_t *arr = json_array();
+    while (arr && s && *s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        if (len > 0) {
+            json_t *o = json_loadb(s, len, 0, NULL);
+            if (o) json_array_append_new(arr, o);
+        }
+        s = nl ? nl + 1 : s + len;
+    }
+    return arr;
+}
+
+const char *t_json_str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
 }
