@@ -388,7 +388,12 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
                                            make_cite(d.url, d.title, tmp.evidence), tmp.score};
         /* ranked by the verifier's score plus the retrieval score's share of the best one */
-        rank[nc] = tmp.score + AUDIT_RETRIEVAL_WEIGHT * (hits[0].score > 0 ? hits[i].score / hits[0].score : 0);
+        /* the retrieval score as a share of the best candidate's (the cited document left out) */
+        double top = 0;
+        for (int j = 0; j < n && top == 0; j++)
+            if (hits[j].doc_row != cited_row) top = hits[j].score;
+        double share = top > 0 ? hits[i].score / top : 0;
+        rank[nc] = tmp.score + AUDIT_RETRIEVAL_WEIGHT * share;
         nc++;
     }
     buf_cleanup(&text);
