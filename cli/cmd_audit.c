@@ -239,7 +239,9 @@ static const char audit_help[] =
     "image), no-url (no URL and no corpus match, or {{citation needed}}).\n"
     "\n"
     "options:\n"
-    "  --db DIR           the index (corpus for suggestions, and the fetch cache)\n"
+    "  --db DIR           the index: the corpus for suggestions, and the fetch cache (default:\n"
+    "                     $VERICITE_DB, else ~/.cache/vericite/index, created empty: fetch cache\n"
+    "                     only, no suggestions)\n"
     "  --json             one JSON object per citation (JSON Lines)\n"
     "  --html FILE        also write a self-contained HTML report\n"
     "  --offline          never fetch: corpus and cached pages only\n"
@@ -283,6 +285,7 @@ static const struct option audit_longopts[] = {
 
 struct audit_args {
     const char *db, *html, *title, *claim, *source;
+    char dbbuf[4096]; /* the default index's path when --db is not given */
     const char *hosts[AUDIT_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
     int nhosts;
     struct ver_audit_opts vo;
@@ -333,7 +336,27 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         default: return cli_usage(cmd, "unknown option");
         }
     }
-    if (!a->db) return cli_usage(cmd, "--db DIR is required");
+    if (!a->db) {
+        /* no corpus given: a personal index that only keeps the fetch cache (no suggestions) */
+        const char *env = getenv("VERICITE_DB"), *home = getenv("HOME");
+        if (env && *env) snprintf(a->dbbuf, sizeof a->dbbuf, "%s", env);
+        else if (home && *home) snprintf(a->dbbuf, sizeof a->dbbuf, "%s/.cache/vericite/index", home);
+        else return cli_usage(cmd, "--db DIR is required (neither VERICITE_DB nor HOME is set)");
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", a->dbbuf);
+        for (char *p = parent + 1; *p; p++) /* create the folders above it */
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(parent, 0755);
+                *p = '/';
+            }
+        struct err e = {0};
+        struct idx *ix = NULL;
+        struct idx_opts io = {.create = 1};
+        if (idx_open(&ix, a->dbbuf, &io, &e) != ERR_OK) return cli_fail(&e);
+        idx_close(ix);
+        a->db = a->dbbuf;
+    }
     return -1;
 }
 

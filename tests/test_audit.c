@@ -215,6 +215,16 @@ TEST(audit_outputs_and_formats)
     CHECK(!strcmp(t_json_str(a0, "verdict"), "supported") && !strcmp(t_json_str(a0, "source"), "corpus"));
     CHECK(!strcmp(t_json_str(a1, "verdict"), "no-url") && t_contains(t_json_str(a1, "detail"), "no URL"));
     json_decref(arr);
+    /* no --db: a personal index ($VERICITE_DB) is created and used as the fetch cache */
+    char defidx[700];
+    snprintf(defidx, sizeof defidx, "%s/personal/idx", dir);
+    setenv("VERICITE_DB", defidx, 1);
+    rc = t_run(t_, &out, NULL, "audit --offline --json '%s'", m);
+    unsetenv("VERICITE_DB");
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"unreachable\""));
+    free(out);
+    snprintf(defidx, sizeof defidx, "%s/personal/idx/index.db", dir);
+    CHECK(access(defidx, F_OK) == 0);
     /* --fail-under: exit 3 when a citation scores below it */
     rc = t_run(t_, NULL, NULL, "audit --db '%s' --offline --fail-under 0.5 '%s'", ix, m);
     CHECK(rc == 3);

@@ -174,7 +174,7 @@ static int fetch_status(const struct ver_fetch_result *f, char *detail, size_t n
         snprintf(detail, n, "%s", f->error[0] ? f->error : "over the size limit");
         return VER_ST_NO_TEXT;
     case VER_FETCH_REFUSED:
-        snprintf(detail, n, "refused: %s (--allow-private allows private addresses)", f->error);
+        snprintf(detail, n, "%s (--allow-private allows private addresses)", f->error);
         return VER_ST_UNREACHABLE;
     default:
         snprintf(detail, n, "%s: %s", ver_fetch_outcome_name(f->outcome), f->error);
