@@ -512,7 +512,7 @@ TEST(ver_fetch_endless_body_too_big)
     rc = fetch_path(&s, "/bigcl", &o, &r, &e);
     CHECK(rc == ERR_OK);
     CHECK(r.outcome == VER_FETCH_TOO_BIG);
-    CHECK(r.seconds < 0.5);
+    CHECK(r.seconds < 0.8); /* well before the 1000 ms timeout */
     ver_fetch_result_cleanup(&r);
     tsrv_stop(&s);
 }
@@ -602,7 +602,7 @@ TEST(ver_fetch_timeout_spans_redirect_hops)
     ver_fetch_result_cleanup(&r);
     REQUIRE_OK(fetch_path(&s, "/sr/3", &o, &r, &e), e); /* 4 hops: each fits, all do not */
     CHECK(r.outcome == VER_FETCH_TIMEOUT);
-    CHECK(r.seconds >= 0.7 && r.seconds < 1.0);
+    CHECK(r.seconds >= 0.7 && r.seconds < 1.4); /* ends at the 800 ms budget (slack for a loaded CI) */
     CHECK(ends_with(r.final_url, "/sr/1"));
     ver_fetch_result_cleanup(&r);
     tsrv_stop(&s);
