@@ -1,5 +1,6 @@
 /* idx_embed.c - the embedder interface and the static word-vector embedder with SIF weighting. */
 #include "index/idx.h"
+#include "index/idx_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -162,22 +163,9 @@ static int char_class(const unsigned char *s, size_t len, size_t i, size_t *k, u
         return C_SEP;
     }
     /* decode (invalid sequences are one separator byte) */
-    size_t n;
-    uint32_t cp, min;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return C_SEP;
-    if (len - i < n) return C_SEP;
-    for (size_t j = 1; j < n; j++) {
-        if ((s[i + j] & 0xc0) != 0x80) return C_SEP;
-        cp = (cp << 6) | (s[i + j] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return C_SEP;
+    uint32_t cp;
+    size_t n = idx_utf8_dec(s + i, len - i, &cp);
+    if (n == 0) return C_SEP;
     *k = n;
     *cpo = cp;
     if (cp == 0x2019 || cp == 0x2010 || cp == 0x2011) return C_JOIN;

@@ -70,6 +70,10 @@ int idx_pbuf_body_term(struct idx *ix, const char *term, size_t len);
 int idx_pbuf_passage_end(struct idx *ix, int64_t pid, uint32_t len, struct err *err);
 int idx_pbuf_flush(struct idx *ix, struct err *err);
 
+/* Length of the UTF-8 sequence at s[0..n) (n >= 1), or 0 when it is not valid (overlong,
+ * surrogate, beyond U+10FFFF, truncated). *cp gets the code point. (idx_vecfile.c) */
+size_t idx_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* dense vectors (idx_vec.c) */
 int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err); /* passage removed */
 void idx_vec_cleanup(struct idx *ix);                             /* free in idx_close */

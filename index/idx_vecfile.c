@@ -23,6 +23,7 @@
  * kept in memory. Opening checks the header and the word offsets against the file size, so a
  * truncated or foreign file is ERR_CORRUPT and lookups never read outside the mapping. */
 #include "index/idx.h"
+#include "index/idx_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,8 +92,7 @@ static void wr32(unsigned char *p, uint32_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* Length of the UTF-8 sequence at s[0..n), or 0 when invalid. *cp gets the code point. */
-static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
+size_t idx_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -173,7 +173,7 @@ size_t idx_word_fold(const char *s, size_t len, char *out)
             continue;
         }
         uint32_t cp;
-        size_t k = utf8_dec(u + i, len - i, &cp);
+        size_t k = idx_utf8_dec(u + i, len - i, &cp);
         if (k == 0) { /* invalid byte: copied as is */
             out[o++] = (char)u[i++];
             continue;
@@ -192,7 +192,7 @@ static int utf8_ok(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = utf8_dec(u + i, n - i, &cp);
+        size_t k = idx_utf8_dec(u + i, n - i, &cp);
         if (k == 0 || cp < 0x20 || cp == 0x7f) return 0;
         i += k;
     }

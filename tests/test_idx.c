@@ -18,6 +18,15 @@ static const struct {
     {"d5", "Statins", "Statins lower cholesterol and the risk of heart attacks."},
 };
 
+/* A new empty index in the case's temp folder: its path in `path`, the handle in *ix. */
+static int open_new(struct test_ctx *t_, char *path, size_t n, int passage_words, struct idx **ix,
+                    struct err *e)
+{
+    snprintf(path, n, "%s/ix", t_tmpdir(t_));
+    struct idx_opts o = {.create = 1, .passage_words = passage_words};
+    return idx_open(ix, path, &o, e);
+}
+
 static int add_fixture(struct idx *ix, struct err *e)
 {
     int rc = idx_begin(ix, e);
@@ -53,12 +62,9 @@ static int top_doc(struct idx *ix, const char *q, char *out, size_t n, double *s
 TEST(idx_add_search_reopen)
 {
     struct err e = {0};
-    const char *dir = t_tmpdir(t_);
     char path[512];
-    snprintf(path, sizeof path, "%s/ix", dir);
     struct idx *ix = NULL;
-    struct idx_opts o = {.create = 1};
-    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    REQUIRE_OK(open_new(t_, path, sizeof path, 0, &ix, &e), e);
     REQUIRE_OK(add_fixture(ix, &e), e);
     idx_close(ix);
     struct idx_opts ro = {.readonly = 1};
@@ -104,12 +110,9 @@ static int ref_count_cb(void *ctx, const char *term, size_t l, int pos, size_t s
 TEST(idx_bm25_matches_reference)
 {
     struct err e = {0};
-    const char *dir = t_tmpdir(t_);
     char path[512];
-    snprintf(path, sizeof path, "%s/ix", dir);
     struct idx *ix = NULL;
-    struct idx_opts o = {.create = 1};
-    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    REQUIRE_OK(open_new(t_, path, sizeof path, 0, &ix, &e), e);
     REQUIRE_OK(add_fixture(ix, &e), e);
     /* reference: tokens of title + text per document, one passage each */
     struct corpus_tok *tk = NULL;
@@ -162,12 +165,9 @@ TEST(idx_bm25_matches_reference)
 TEST(idx_replace_unchanged_remove_rollback)
 {
     struct err e = {0};
-    const char *dir = t_tmpdir(t_);
     char path[512];
-    snprintf(path, sizeof path, "%s/ix", dir);
     struct idx *ix = NULL;
-    struct idx_opts o = {.create = 1};
-    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    REQUIRE_OK(open_new(t_, path, sizeof path, 0, &ix, &e), e);
     REQUIRE_OK(add_fixture(ix, &e), e);
     /* same content: unchanged; new content under the same id: replaced */
     REQUIRE_OK(idx_begin(ix, &e), e);
@@ -220,12 +220,9 @@ TEST(idx_many_commits_segments)
 {
     /* 300 single-document commits: postings are appended to segments and stay in pid order */
     struct err e = {0};
-    const char *dir = t_tmpdir(t_);
     char path[512];
-    snprintf(path, sizeof path, "%s/ix", dir);
     struct idx *ix = NULL;
-    struct idx_opts o = {.create = 1, .passage_words = 20};
-    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    REQUIRE_OK(open_new(t_, path, sizeof path, 20, &ix, &e), e);
     char id[32], text[256];
     for (int i = 0; i < 300; i++) {
         snprintf(id, sizeof id, "doc%d", i);
@@ -294,12 +291,9 @@ TEST(idx_open_errors)
 TEST(idx_url_lookup_and_fetch_cache)
 {
     struct err e = {0};
-    const char *dir = t_tmpdir(t_);
     char path[512];
-    snprintf(path, sizeof path, "%s/ix", dir);
     struct idx *ix = NULL;
-    struct idx_opts o = {.create = 1, .passage_words = 10};
-    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    REQUIRE_OK(open_new(t_, path, sizeof path, 10, &ix, &e), e);
     REQUIRE_OK(idx_begin(ix, &e), e);
     const char *text = "one two three four five six seven eight nine ten eleven twelve thirteen "
                        "fourteen fifteen sixteen seventeen eighteen nineteen twenty twentyone";
