@@ -35,7 +35,7 @@ CXXFLAGS   := -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP
 LDLIBS     := $(PKG_LIBS) -lstemmer -lbz2 $(FAISS_LIBS) -lpthread -lm
 LDFLAGS    += $(SAN)
 
-LIB_SRCS  := $(wildcard common/*.c corpus/*.c index/*.c retrieve/*.c verify/*.c)
+LIB_SRCS  := $(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c) tests/testutil.c
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o)

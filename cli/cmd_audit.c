@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "buf.h"
 #include "cli.h"
 #include "corpus/corpus.h"
@@ -38,7 +39,7 @@ int cli_read_file(const char *path, struct buf *out, struct err *err)
     if (!rc && ferror(f)) rc = err_set(err, ERR_IO, "%s: read error", path);
     if (f != stdin) fclose(f);
     if (!rc && !out->data) buf_puts(out, "");
-    if (!rc && !corpus_utf8_valid(out->data, out->len, NULL))
+    if (!rc && !utf8_valid(out->data, out->len, NULL))
         rc = err_set(err, ERR_UTF8, "%s: not valid UTF-8 text", path);
     return rc;
 }

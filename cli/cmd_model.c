@@ -34,7 +34,7 @@ int cmd_model(int argc, char **argv)
     const char *dst = argc == 4 ? argv[3] : NULL;
     int rc = ERR_OK;
     if (!dst) {
-        if ((rc = idx_vecfile_default_path(&def, &err))) return cli_fail(&err);
+        if ((rc = emb_vecfile_default_path(&def, &err))) return cli_fail(&err);
         dst = def.data;
     }
     /* create DST's folder (one level, as for ~/.cache/vericite) */
@@ -56,14 +56,14 @@ int cmd_model(int argc, char **argv)
         }
     }
     double t = cli_now();
-    rc = idx_vecfile_import(argv[2], dst, &err);
+    rc = emb_vecfile_import(argv[2], dst, &err);
     if (!rc) {
-        struct idx_vecfile *v = NULL;
-        if ((rc = idx_vecfile_open(&v, dst, &err)) == ERR_OK) {
+        struct emb_vecfile *v = NULL;
+        if ((rc = emb_vecfile_open(&v, dst, &err)) == ERR_OK) {
             fprintf(stderr, "imported %lld words x %d dimensions from %s into %s in %.1f s (hash %s)\n",
-                    (long long)idx_vecfile_count(v), idx_vecfile_dim(v), argv[2], dst, cli_now() - t,
-                    idx_vecfile_hash(v));
-            idx_vecfile_close(v);
+                    (long long)emb_vecfile_count(v), emb_vecfile_dim(v), argv[2], dst, cli_now() - t,
+                    emb_vecfile_hash(v));
+            emb_vecfile_close(v);
         }
     }
     buf_cleanup(&def);

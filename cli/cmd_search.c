@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "buf.h"
 #include "cli.h"
 #include "corpus/corpus.h"
@@ -242,7 +243,7 @@ int cmd_search(int argc, char **argv)
                 rc = err_set(&err, ERR_NOMEM, "query");
                 goto out;
             }
-        if (!corpus_utf8_valid(q.data, q.len, NULL)) {
+        if (!utf8_valid(q.data, q.len, NULL)) {
             rc = err_set(&err, ERR_UTF8, "the query is not valid UTF-8");
             goto out;
         }

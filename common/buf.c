@@ -72,3 +72,22 @@ char *buf_steal(struct buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+int buf_put_html(struct buf *b, const char *s, size_t n)
+{
+    size_t start = 0, i = 0;
+    for (; i < n && s[i]; i++) {
+        const char *rep;
+        switch (s[i]) {
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '&': rep = "&amp;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        if (buf_append(b, s + start, i - start) || buf_puts(b, rep)) return -1;
+        start = i + 1;
+    }
+    return buf_append(b, s + start, i - start);
+}

@@ -21,6 +21,9 @@ int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 /* Append printf-style text. Returns 0 or -1. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s[0..n) with & < > " ' escaped for HTML text and attribute values (a NUL ends it early).
+ * Returns 0 or -1. */
+int buf_put_html(struct buf *b, const char *s, size_t n);
 /* Set the length to 0, keeping the memory. */
 void buf_reset(struct buf *b);
 /* Free the memory; b becomes {0}. NULL is allowed. */

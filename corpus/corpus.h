@@ -91,8 +91,6 @@ int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf
  * in `len`. Appends to `text` (not touched when the result is empty). Errors: ERR_NOMEM. */
 int corpus_wikitext_text(const char *wt, size_t len, struct buf *text, struct err *err);
 
-/* Nonzero when `s` (len bytes) is valid UTF-8. On failure *bad_at (may be NULL) gets the byte offset. */
-int corpus_utf8_valid(const char *s, size_t len, size_t *bad_at);
 
 /* ---------------------------------------------------------------- tokenizer */
 

@@ -1,5 +1,6 @@
 /* corpus_dir.c - a folder of .txt .md .html .htm .wiki files walked recursively in sorted order.
  * Symbolic links to folders are not followed (no loops); hidden entries (".name") are ignored. */
+#include "utf8.h"
 #include "corpus_read_int.h"
 
 #include <dirent.h>
@@ -240,7 +241,7 @@ int corpus_dir_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, s
         buf_reset(&r->url);
         buf_reset(&r->text);
         size_t bad;
-        if (kind != DK_HTML && !corpus_utf8_valid(s, n, &bad))
+        if (kind != DK_HTML && !utf8_valid(s, n, &bad))
             return err_set(err, ERR_UTF8, "%s: invalid UTF-8 at byte %zu", p, bad);
         if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
         if (kind == DK_HTML) {
@@ -252,7 +253,7 @@ int corpus_dir_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, s
             if (buf_append(&r->text, s, n) != 0) goto oom;
             if (kind == DK_MD && md_title(&r->title, s, n) != 0) goto oom;
         }
-        if (kind == DK_HTML && !corpus_utf8_valid(r->text.data, r->text.len, &bad))
+        if (kind == DK_HTML && !utf8_valid(r->text.data, r->text.len, &bad))
             return err_set(err, ERR_UTF8, "%s: text is not valid UTF-8 at byte %zu", p, bad);
         if (blank(r->text.data ? r->text.data : "", r->text.len)) {
             note_skip(r, "no text");
@@ -269,8 +270,8 @@ int corpus_dir_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, s
         if (r->url_prefix[0] && (buf_puts(&r->url, r->url_prefix) != 0 || buf_puts(&r->url, rel) != 0))
             goto oom;
         /* titles and paths come from outside too: keep the "valid UTF-8" promise */
-        if (!corpus_utf8_valid(r->title.data, r->title.len, NULL)) buf_reset(&r->title);
-        if (!corpus_utf8_valid(r->id.data, r->id.len, NULL))
+        if (!utf8_valid(r->title.data, r->title.len, NULL)) buf_reset(&r->title);
+        if (!utf8_valid(r->id.data, r->id.len, NULL))
             return err_set(err, ERR_UTF8, "%s: file name is not valid UTF-8", p);
         corpus_doc_fill(r, doc, 0);
         *has = 1;

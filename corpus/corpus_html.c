@@ -1,5 +1,6 @@
 /* corpus_html.c - HTML pages reduced to readable text with libxml2's forgiving HTML parser, and
  * the UTF-8 validator the readers share. */
+#include "utf8.h"
 #include "corpus.h"
 
 #include <limits.h>
@@ -56,7 +57,7 @@ struct html_out {
 static int append_utf8(struct buf *b, const char *s, size_t n)
 {
     size_t bad;
-    while (!corpus_utf8_valid(s, n, &bad)) {
+    while (!utf8_valid(s, n, &bad)) {
         if (buf_append(b, s, bad) != 0 || buf_append(b, "\xEF\xBF\xBD", 3) != 0) return -1;
         s += bad + 1;
         n -= bad + 1;
@@ -150,7 +151,7 @@ int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf
     if (!html || len == 0) return ERR_OK;
     if (len > INT_MAX) return err_set(err, ERR_LIMIT, "html: page of %zu bytes is too large", len);
     /* Declared charsets win only when the bytes are not UTF-8 already. */
-    const char *enc = corpus_utf8_valid(html, len, NULL) ? "UTF-8" : NULL;
+    const char *enc = utf8_valid(html, len, NULL) ? "UTF-8" : NULL;
     doc = htmlReadMemory(html, (int)len, NULL, enc,
                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                              HTML_PARSE_NONET | HTML_PARSE_COMPACT);
@@ -215,36 +216,4 @@ done:
     buf_cleanup(&h1);
     buf_cleanup(&dummy);
     return rc;
-}
-
-int corpus_utf8_valid(const char *s, size_t len, size_t *bad_at)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) need = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) need = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) need = 3, cp = c & 0x07;
-        else goto bad;
-        if (len - i <= need) goto bad;
-        for (size_t k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) goto bad;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            goto bad;
-        i += need + 1;
-    }
-    return 1;
-bad:
-    if (bad_at) *bad_at = i;
-    return 0;
 }

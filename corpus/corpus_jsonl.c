@@ -1,6 +1,7 @@
 /* corpus_jsonl.c - JSON Lines corpora: BEIR (_id, title, text), Pyserini (id, contents), SciFact
  * and Citation-Integrity (doc_id, abstract as an array of sentences). Lines are read with a cap;
  * a longer line is skipped over without being held in memory. */
+#include "utf8.h"
 #include "corpus_read_int.h"
 
 #include <errno.h>
@@ -143,7 +144,7 @@ int corpus_jsonl_next(struct corpus_reader *r, struct corpus_doc *doc, int *has,
         while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
         if (i == n) continue; /* blank line */
         size_t bad;
-        if (!corpus_utf8_valid(s, n, &bad))
+        if (!utf8_valid(s, n, &bad))
             return err_set(err, ERR_UTF8, "%s:%ld: invalid UTF-8 at column %zu", r->path, r->line,
                            bad + 1);
         json_error_t je;

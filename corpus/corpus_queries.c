@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "corpus.h"
 
 #define QUERY_MAX_LINE (1u << 20)
@@ -29,7 +30,7 @@ int corpus_queries_read(const char *path, corpus_query_cb cb, void *ctx, struct 
         size_t sp = strspn(line, " \t");
         if (line[sp] == '\0') continue;
         size_t bad;
-        if (!corpus_utf8_valid(line, (size_t)len, &bad)) {
+        if (!utf8_valid(line, (size_t)len, &bad)) {
             rc = err_set(err, ERR_UTF8, "%s:%ld: invalid UTF-8 at byte %zu", path, lineno, bad + 1);
             break;
         }

@@ -40,7 +40,7 @@ struct idx {
     int64_t it_last;
 
     /* dense vectors (idx_vec.c) */
-    struct idx_embedder *emb;  /* the index's embedder, loaded on demand */
+    struct emb *emb;  /* the index's embedder, loaded on demand */
     struct idx_faiss *faiss;   /* vectors.faiss, loaded by idx_vec_open */
     int vec_dim, vec_opened;
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
@@ -69,10 +69,6 @@ int idx_pbuf_replay_title(struct idx *ix, struct err *err);
 int idx_pbuf_body_term(struct idx *ix, const char *term, size_t len);
 int idx_pbuf_passage_end(struct idx *ix, int64_t pid, uint32_t len, struct err *err);
 int idx_pbuf_flush(struct idx *ix, struct err *err);
-
-/* Length of the UTF-8 sequence at s[0..n) (n >= 1), or 0 when it is not valid (overlong,
- * surrogate, beyond U+10FFFF, truncated). *cp gets the code point. (idx_vecfile.c) */
-size_t idx_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* dense vectors (idx_vec.c) */
 int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err); /* passage removed */

@@ -43,7 +43,7 @@ void idx_vec_reset_tx(struct idx *ix)
 
 void idx_vec_cleanup(struct idx *ix)
 {
-    idx_embedder_free(ix->emb);
+    emb_free(ix->emb);
     ix->emb = NULL;
     idx_faiss_free(ix->faiss);
     ix->faiss = NULL;
@@ -120,14 +120,14 @@ static int faiss_path(struct idx *ix, char *out, size_t n)
 
 /* Make the embedder described by kind/vectors/url/model (not yet checked against the index). */
 static int make_embedder(struct idx *ix, const char *kind, const char *vectors, const char *url,
-                         const char *model, struct idx_embedder **out, struct err *err)
+                         const char *model, struct emb **out, struct err *err)
 {
     *out = NULL;
     if (!strcmp(kind, "static")) {
         struct buf def = {0};
         int rc = ERR_OK;
         if (!vectors || !*vectors) {
-            if ((rc = idx_vecfile_default_path(&def, err))) return rc;
+            if ((rc = emb_vecfile_default_path(&def, err))) return rc;
             vectors = def.data;
             if (access(vectors, R_OK) != 0) {
                 rc = err_set(err, ERR_NOTFOUND,
@@ -138,19 +138,19 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
                 return rc;
             }
         }
-        rc = idx_embed_static_new(out, vectors, NULL, err);
+        rc = emb_static_new(out, vectors, NULL, err);
         buf_cleanup(&def);
         return rc;
     }
-#ifdef IDX_HAVE_HTTP_EMBEDDER
+#ifdef EMB_HAVE_HTTP
     if (!strcmp(kind, "http")) {
         if (!url || !*url || !model || !*model)
             return err_set(err, ERR_ARG, "the http embedder needs --embed-url URL and --embed-model NAME");
         /* the dimension recorded in the index spares a probe request and checks every answer */
         char *d = setting(ix, "embed_dim");
-        struct idx_http_opts ho = {.url = url, .model = model, .dim = d ? (int)strtol(d, NULL, 10) : 0};
+        struct emb_http_opts ho = {.url = url, .model = model, .dim = d ? (int)strtol(d, NULL, 10) : 0};
         free(d);
-        return idx_embed_http_new(out, &ho, err);
+        return emb_http_new(out, &ho, err);
     }
 #else
     (void)url, (void)model;
@@ -166,12 +166,12 @@ static int load_static_state(struct idx *ix, struct err *err)
     int rc = state_get(ix, "sif_counts", &counts, &nc, err);
     if (!rc) rc = state_get(ix, "sif_total", &total, &nt, err);
     if (!rc) rc = state_get(ix, "sif_pc", &pc, &np, err);
-    const struct idx_vecfile *vf = idx_embed_static_vectors(ix->emb);
+    const struct emb_vecfile *vf = emb_static_vectors(ix->emb);
     if (!rc && counts && total && nt == sizeof(uint64_t) &&
-        nc == (size_t)idx_vecfile_count(vf) * sizeof(uint64_t) && *(uint64_t *)total > 0)
-        rc = idx_embed_static_set_counts(ix->emb, counts, *(uint64_t *)total, err);
+        nc == (size_t)emb_vecfile_count(vf) * sizeof(uint64_t) && *(uint64_t *)total > 0)
+        rc = emb_static_set_counts(ix->emb, counts, *(uint64_t *)total, err);
     if (!rc && pc && np == (size_t)ix->emb->dim * sizeof(float))
-        rc = idx_embed_static_set_pc(ix->emb, pc, err);
+        rc = emb_static_set_pc(ix->emb, pc, err);
     free(counts);
     free(total);
     free(pc);
@@ -194,13 +194,13 @@ static int load_embedder(struct idx *ix, struct err *err)
     }
     if ((rc = make_embedder(ix, kind, vectors, url, model, &ix->emb, err))) goto out;
     if (!strcmp(kind, "static") && (rc = load_static_state(ix, err))) goto out;
-    const char *now = idx_embedder_signature(ix->emb);
+    const char *now = emb_signature(ix->emb);
     if (sig && *sig && strcmp(sig, now) != 0) {
         rc = err_set(err, ERR_MISMATCH,
                      "%s: vectors were built with embedder '%s' but it is now '%s'; rebuild them "
                      "with: vericite index --db %s --reembed",
                      ix->dir, sig, now, ix->dir);
-        idx_embedder_free(ix->emb);
+        emb_free(ix->emb);
         ix->emb = NULL;
         goto out;
     }
@@ -254,17 +254,17 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     char *model = o->model ? NULL : setting(ix, "embed_model");
     const char *v = o->vectors ? o->vectors : vec, *u = o->url ? o->url : url,
                *m = o->model ? o->model : model;
-    struct idx_embedder *e = NULL;
+    struct emb *e = NULL;
     rc = make_embedder(ix, kind, v, u, m, &e, err);
     if (!rc && !o->reembed && !strcmp(kind, "static")) {
-        struct idx_embedder *keep = ix->emb;
+        struct emb *keep = ix->emb;
         ix->emb = e; /* load_static_state works on ix->emb */
         rc = load_static_state(ix, err);
         ix->emb = keep;
     }
     if (!rc) {
         char *sig = setting(ix, "embedder");
-        const char *now = idx_embedder_signature(e);
+        const char *now = emb_signature(e);
         int reembed = o->reembed;
         if (sig && *sig && strcmp(sig, now) != 0 && !o->reembed)
             rc = err_set(err, ERR_MISMATCH,
@@ -292,10 +292,10 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     free(url);
     free(model);
     if (rc) {
-        idx_embedder_free(e);
+        emb_free(e);
         goto out;
     }
-    idx_embedder_free(ix->emb);
+    emb_free(ix->emb);
     ix->emb = e;
     ix->vec_dim = e->dim;
 out:
@@ -337,8 +337,8 @@ static int passage_text(struct buf *b, const char *title, const char *text)
  * the first time (on up to VEC_PC_SAMPLE of them). */
 static int update_static_state(struct idx *ix, struct err *err)
 {
-    const struct idx_vecfile *vf = idx_embed_static_vectors(ix->emb);
-    size_t nv = (size_t)idx_vecfile_count(vf);
+    const struct emb_vecfile *vf = emb_static_vectors(ix->emb);
+    size_t nv = (size_t)emb_vecfile_count(vf);
     void *cdata = NULL, *tdata = NULL, *pdata = NULL;
     size_t nc = 0, nt = 0, np = 0;
     uint64_t *counts = NULL, total = 0;
@@ -376,7 +376,7 @@ static int update_static_state(struct idx *ix, struct err *err)
             rc = err_set(err, ERR_NOMEM, "passage text");
             break;
         }
-        if ((rc = idx_embed_static_count(ix->emb, t.data, t.len, counts, &total, err))) break;
+        if ((rc = emb_static_count(ix->emb, t.data, t.len, counts, &total, err))) break;
         if (need_pc && nsample < VEC_PC_SAMPLE && !(sample[nsample++] = strdup(t.data))) {
             rc = err_set(err, ERR_NOMEM, "sample");
             break;
@@ -386,18 +386,18 @@ static int update_static_state(struct idx *ix, struct err *err)
     sqlite3_finalize(st);
     if (rc) goto out;
     if (total > 0) {
-        if ((rc = idx_embed_static_set_counts(ix->emb, counts, total, err))) goto out;
+        if ((rc = emb_static_set_counts(ix->emb, counts, total, err))) goto out;
         if ((rc = state_put(ix, "sif_counts", counts, nv * sizeof *counts, err))) goto out;
         if ((rc = state_put(ix, "sif_total", &total, sizeof total, err))) goto out;
     }
     if (need_pc && nsample > 0) {
-        rc = idx_embed_static_fit_pc(ix->emb, (const char *const *)sample, nsample, err);
+        rc = emb_static_fit_pc(ix->emb, (const char *const *)sample, nsample, err);
         if (rc == ERR_ARG) { /* no known word in the sample: no common component */
             rc = ERR_OK;
         } else if (!rc) {
             float *pc = malloc((size_t)ix->emb->dim * sizeof *pc);
             if (!pc) { rc = err_set(err, ERR_NOMEM, "pc"); goto out; }
-            if (idx_embed_static_get_pc(ix->emb, pc))
+            if (emb_static_get_pc(ix->emb, pc))
                 rc = state_put(ix, "sif_pc", pc, (size_t)ix->emb->dim * sizeof *pc, err);
             free(pc);
         }
@@ -419,7 +419,7 @@ static int store_vectors(struct idx *ix, const int64_t *pids, size_t n, const fl
     int dim = ix->emb->dim;
     for (size_t i = 0; i < n; i++) {
         const float *v = vecs + i * (size_t)dim;
-        int zero = idx_vec_is_zero(v, dim);
+        int zero = emb_is_zero(v, dim);
         int rc = idx_prepare(ix, &ix->st_vec_ins, "INSERT OR REPLACE INTO vectors(pid, vec) VALUES(?, ?)", err);
         if (rc) return rc;
         sqlite3_bind_int64(ix->st_vec_ins, 1, pids[i]);
@@ -484,7 +484,7 @@ int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *
         sqlite3_reset(st);
         if (n == 0) break;
         last = pids[n - 1];
-        if ((rc = idx_embed(ix->emb, (const char *const *)texts, n, vecs, err))) goto out;
+        if ((rc = emb_embed(ix->emb, (const char *const *)texts, n, vecs, err))) goto out;
         if ((rc = store_vectors(ix, pids, n, vecs, err))) goto out;
         for (size_t i = 0; i < n; i++) {
             free(texts[i]);
@@ -496,7 +496,7 @@ int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *
     rc = set_i64(ix, "vec_count",
                  setting_i64(ix, "vec_count") + (int64_t)(ix->n_vec_added - added_before), err);
     /* the signature now includes the corpus word weights and common component */
-    if (!rc) rc = idx_setting_set(ix, "embedder", idx_embedder_signature(ix->emb), err);
+    if (!rc) rc = idx_setting_set(ix, "embedder", emb_signature(ix->emb), err);
 out:
     sqlite3_finalize(st);
     if (texts)
@@ -728,8 +728,8 @@ int idx_vec_embed(struct idx *ix, const char *text, float *q, int *zero, struct 
     int rc = idx_vec_open(ix, err);
     if (rc) return rc;
     const char *texts[1] = {text};
-    if ((rc = idx_embed(ix->emb, texts, 1, q, err))) return rc;
-    *zero = idx_vec_is_zero(q, ix->vec_dim);
+    if ((rc = emb_embed(ix->emb, texts, 1, q, err))) return rc;
+    *zero = emb_is_zero(q, ix->vec_dim);
     return ERR_OK;
 }
 

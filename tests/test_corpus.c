@@ -1,4 +1,5 @@
 /* test_corpus.c - the corpus readers (JSON Lines, folders, MediaWiki XML) and text cleanup. */
+#include "utf8.h"
 #include "test.h"
 
 #include <bzlib.h>
@@ -486,7 +487,7 @@ TEST(corpus_mwxml_errors)
     REQUIRE(read_all(p, NULL, &d) == 0);
     REQUIRE_OK(d.rc, d.err);
     CHECK(d.n == 1);
-    if (d.n == 1) CHECK(strlen(d.id[0]) == 1023 && corpus_utf8_valid(d.id[0], 1023, NULL));
+    if (d.n == 1) CHECK(strlen(d.id[0]) == 1023 && utf8_valid(d.id[0], 1023, NULL));
     docs_free(&d);
 
     /* a page over the cap: a limit error, or skipped */
@@ -539,7 +540,7 @@ TEST(corpus_html_text_cleanup)
     static const char pi[] = "<html><head><meta charset=\"utf-8\"></head><body><p>a</p>\n"
                              "<?\x85\xab\x02\xc0`\x00\x00e=\"x\" <p>b</p></body></html>";
     REQUIRE_OK(corpus_html_text(pi, sizeof pi - 1, NULL, &text, &e), e);
-    CHECK(text.data && corpus_utf8_valid(text.data, text.len, NULL));
+    CHECK(text.data && utf8_valid(text.data, text.len, NULL));
     CHECK(t_contains(text.data, "\xef\xbf\xbd")); /* U+FFFD stands in for the bad byte */
     buf_cleanup(&text);
 }
@@ -640,14 +641,14 @@ TEST(corpus_wikitext_linear)
 TEST(corpus_utf8)
 {
     size_t at = 99;
-    CHECK(corpus_utf8_valid("plain", 5, &at));
-    CHECK(corpus_utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, NULL));
-    CHECK(!corpus_utf8_valid("ab\xc0\xaf", 4, &at) && at == 2);     /* overlong */
-    CHECK(!corpus_utf8_valid("\xed\xa0\x80", 3, &at) && at == 0);   /* surrogate */
-    CHECK(!corpus_utf8_valid("x\xe2\x82", 3, &at) && at == 1);      /* truncated */
-    CHECK(!corpus_utf8_valid("\xf4\x90\x80\x80", 4, &at) && at == 0); /* past U+10FFFF */
-    CHECK(!corpus_utf8_valid("a\x80", 2, &at) && at == 1);          /* lone continuation */
-    CHECK(corpus_utf8_valid("", 0, NULL));
+    CHECK(utf8_valid("plain", 5, &at));
+    CHECK(utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, NULL));
+    CHECK(!utf8_valid("ab\xc0\xaf", 4, &at) && at == 2);     /* overlong */
+    CHECK(!utf8_valid("\xed\xa0\x80", 3, &at) && at == 0);   /* surrogate */
+    CHECK(!utf8_valid("x\xe2\x82", 3, &at) && at == 1);      /* truncated */
+    CHECK(!utf8_valid("\xf4\x90\x80\x80", 4, &at) && at == 0); /* past U+10FFFF */
+    CHECK(!utf8_valid("a\x80", 2, &at) && at == 1);          /* lone continuation */
+    CHECK(utf8_valid("", 0, NULL));
 }
 
 /* ---------------------------------------------------------------- shared data */

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "utf8.h"
 #include "buf.h"
 #include "corpus/corpus.h"
 #include "retrieve/ret.h"
@@ -145,7 +146,7 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
             return VER_ST_NO_TEXT;
         }
     } else {
-        if (!corpus_utf8_valid(body, len, NULL)) {
+        if (!utf8_valid(body, len, NULL)) {
             *detail = "text is not valid UTF-8";
             return VER_ST_NO_TEXT;
         }

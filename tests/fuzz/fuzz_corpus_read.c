@@ -7,11 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "corpus/corpus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int valid(const char *s) { return s && corpus_utf8_valid(s, strlen(s), NULL); }
+static int valid(const char *s) { return s && utf8_valid(s, strlen(s), NULL); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

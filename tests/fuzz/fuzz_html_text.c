@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "utf8.h"
 #include "corpus/corpus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -12,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf title = {0}, text = {0};
     struct err e = {0};
     if (corpus_html_text((const char *)data, size, &title, &text, &e) == 0) {
-        if (!corpus_utf8_valid(text.data ? text.data : "", text.len, NULL)) abort();
-        if (!corpus_utf8_valid(title.data ? title.data : "", title.len, NULL)) abort();
+        if (!utf8_valid(text.data ? text.data : "", text.len, NULL)) abort();
+        if (!utf8_valid(title.data ? title.data : "", title.len, NULL)) abort();
     }
     buf_cleanup(&title);
     buf_cleanup(&text);

@@ -1,8 +1,8 @@
 /* fuzz_vecfile.c - libFuzzer target for the word-vectors importer and the vectors-file reader.
- * The first input byte picks the mode: even -> the rest is a source file for idx_vecfile_import()
+ * The first input byte picks the mode: even -> the rest is a source file for emb_vecfile_import()
  * (then the result is opened and queried); odd -> the rest is opened as a .vcvec file directly.
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Icommon \
- *          tests/fuzz/fuzz_vecfile.c index/idx_vecfile.c index/idx_embed.c common/[a-z]*.c -lm \
+ *          tests/fuzz/fuzz_vecfile.c index/embed/emb_vecfile.c index/embed/emb_static.c common/[a-z]*.c -lm \
  *          -o build-fuzz/fuzz_vecfile */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,26 +17,26 @@ static char dir[64];
 static void poke(const char *path)
 {
     struct err e = {0};
-    struct idx_vecfile *v = NULL;
-    if (idx_vecfile_open(&v, path, &e) != 0) return;
+    struct emb_vecfile *v = NULL;
+    if (emb_vecfile_open(&v, path, &e) != 0) return;
     static const char *const words[] = {"the", "a", "", "heart", "x"};
     volatile float sink = 0;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        const float *x = idx_vecfile_lookup(v, words[i], strlen(words[i]));
-        if (x) sink += x[idx_vecfile_dim(v) - 1];
+        const float *x = emb_vecfile_lookup(v, words[i], strlen(words[i]));
+        if (x) sink += x[emb_vecfile_dim(v) - 1];
     }
     size_t n;
-    const char *w = idx_vecfile_word(v, idx_vecfile_count(v) - 1, &n);
+    const char *w = emb_vecfile_word(v, emb_vecfile_count(v) - 1, &n);
     if (w && n) sink += (float)w[n - 1];
-    (void)idx_vecfile_verify(v, &e);
-    idx_vecfile_close(v);
-    struct idx_embedder *em = NULL;
-    if (idx_embed_static_new(&em, path, NULL, &e) != 0) return;
+    (void)emb_vecfile_verify(v, &e);
+    emb_vecfile_close(v);
+    struct emb *em = NULL;
+    if (emb_static_new(&em, path, NULL, &e) != 0) return;
     const char *t[] = {"The heart, a word; don't U.S. e-mail 1,000"};
-    float *out = malloc((size_t)idx_embedder_dim(em) * sizeof *out);
-    if (out) idx_embed(em, t, 1, out, &e);
+    float *out = malloc((size_t)emb_dim(em) * sizeof *out);
+    if (out) emb_embed(em, t, 1, out, &e);
     free(out);
-    idx_embedder_free(em);
+    emb_free(em);
     (void)sink;
 }
 
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] % 2 == 0) {
         struct err e = {0};
         unlink(dst);
-        if (idx_vecfile_import(src, dst, &e) == 0) poke(dst);
+        if (emb_vecfile_import(src, dst, &e) == 0) poke(dst);
     } else {
         poke(src);
     }

@@ -125,7 +125,7 @@ static const char *import_fx(struct test_ctx *t_, const char *dir, const char *n
     static int k;
     char *d = dst[k++ % 4];
     snprintf(d, 512, "%s/%s.vcvec", dir, name);
-    if (idx_vecfile_import(src, d, e) != 0) return NULL;
+    if (emb_vecfile_import(src, d, e) != 0) return NULL;
     return d;
 }
 
@@ -141,26 +141,26 @@ TEST(emb_import_formats)
         const char *p = import_fx(t_, dir, names[f], makers[f], &e);
         if (!p) fprintf(stderr, "  %s: %s\n", names[f], e.msg);
         REQUIRE(p);
-        struct idx_vecfile *v = NULL;
-        REQUIRE_OK(idx_vecfile_open(&v, p, &e), e);
-        CHECK(idx_vecfile_dim(v) == FX_D);
-        CHECK(idx_vecfile_count(v) == FX_N); /* the folded duplicate was dropped */
+        struct emb_vecfile *v = NULL;
+        REQUIRE_OK(emb_vecfile_open(&v, p, &e), e);
+        CHECK(emb_vecfile_dim(v) == FX_D);
+        CHECK(emb_vecfile_count(v) == FX_N); /* the folded duplicate was dropped */
         for (int i = 0; i < FX_N; i++) {
-            const float *x = idx_vecfile_lookup(v, fx[i].w, strlen(fx[i].w));
+            const float *x = emb_vecfile_lookup(v, fx[i].w, strlen(fx[i].w));
             CHECK(x && memcmp(x, fx[i].v, sizeof fx[i].v) == 0);
-            CHECK(idx_vecfile_find(v, fx[i].w, strlen(fx[i].w)) == i); /* source order kept */
+            CHECK(emb_vecfile_find(v, fx[i].w, strlen(fx[i].w)) == i); /* source order kept */
             size_t n = 0;
-            const char *w = idx_vecfile_word(v, i, &n);
+            const char *w = emb_vecfile_word(v, i, &n);
             CHECK(w && n == strlen(fx[i].w) && memcmp(w, fx[i].w, n) == 0);
         }
         /* same words and vectors: same content hash whatever the source format */
         if (f == 0)
-            memcpy(first_hash, idx_vecfile_hash(v), 17);
+            memcpy(first_hash, emb_vecfile_hash(v), 17);
         else
-            CHECK(strcmp(first_hash, idx_vecfile_hash(v)) == 0);
-        CHECK(strlen(idx_vecfile_hash(v)) == 16);
-        CHECK(idx_vecfile_verify(v, &e) == 0);
-        idx_vecfile_close(v);
+            CHECK(strcmp(first_hash, emb_vecfile_hash(v)) == 0);
+        CHECK(strlen(emb_vecfile_hash(v)) == 16);
+        CHECK(emb_vecfile_verify(v, &e) == 0);
+        emb_vecfile_close(v);
     }
 }
 
@@ -170,26 +170,26 @@ TEST(emb_lookup)
     struct err e = {0};
     const char *p = import_fx(t_, dir, "g.txt", fx_glove, &e);
     REQUIRE(p);
-    struct idx_vecfile *v = NULL;
-    REQUIRE_OK(idx_vecfile_open(&v, p, &e), e);
-    CHECK(idx_vecfile_lookup(v, "hearts", 6) == NULL);
-    CHECK(idx_vecfile_lookup(v, "hear", 4) == NULL);
-    CHECK(idx_vecfile_lookup(v, "", 0) == NULL);
-    CHECK(idx_vecfile_lookup(v, "Heart", 5) == NULL); /* lookup is exact: callers fold */
-    CHECK(idx_vecfile_lookup(v, "café", strlen("café")) != NULL);
-    CHECK(idx_vecfile_lookup(v, "heart attack", 5) != NULL); /* len counts, not the NUL */
-    CHECK(idx_vecfile_row(v, -1) == NULL && idx_vecfile_row(v, FX_N) == NULL);
-    CHECK(idx_vecfile_row(v, FX_N - 1) != NULL);
-    idx_vecfile_close(v);
-    idx_vecfile_close(NULL);
+    struct emb_vecfile *v = NULL;
+    REQUIRE_OK(emb_vecfile_open(&v, p, &e), e);
+    CHECK(emb_vecfile_lookup(v, "hearts", 6) == NULL);
+    CHECK(emb_vecfile_lookup(v, "hear", 4) == NULL);
+    CHECK(emb_vecfile_lookup(v, "", 0) == NULL);
+    CHECK(emb_vecfile_lookup(v, "Heart", 5) == NULL); /* lookup is exact: callers fold */
+    CHECK(emb_vecfile_lookup(v, "café", strlen("café")) != NULL);
+    CHECK(emb_vecfile_lookup(v, "heart attack", 5) != NULL); /* len counts, not the NUL */
+    CHECK(emb_vecfile_row(v, -1) == NULL && emb_vecfile_row(v, FX_N) == NULL);
+    CHECK(emb_vecfile_row(v, FX_N - 1) != NULL);
+    emb_vecfile_close(v);
+    emb_vecfile_close(NULL);
 }
 
 static int open_code(const char *path, struct err *e)
 {
-    struct idx_vecfile *v = (struct idx_vecfile *)1;
-    int rc = idx_vecfile_open(&v, path, e);
+    struct emb_vecfile *v = (struct emb_vecfile *)1;
+    int rc = emb_vecfile_open(&v, path, e);
     if (rc == 0)
-        idx_vecfile_close(v);
+        emb_vecfile_close(v);
     else if (v != NULL)
         return -1; /* *out must be NULL on failure */
     return rc;
@@ -238,10 +238,10 @@ TEST(emb_corrupt)
     memcpy(junk, data, len);
     junk[140] ^= 1;
     const char *fp = t_write(t_, dir, "flip.vcvec", junk, len);
-    struct idx_vecfile *v = NULL;
-    REQUIRE_OK(idx_vecfile_open(&v, fp, &e), e);
-    CHECK(idx_vecfile_verify(v, &e) == ERR_CORRUPT);
-    idx_vecfile_close(v);
+    struct emb_vecfile *v = NULL;
+    REQUIRE_OK(emb_vecfile_open(&v, fp, &e), e);
+    CHECK(emb_vecfile_verify(v, &e) == ERR_CORRUPT);
+    emb_vecfile_close(v);
     /* hash slots pointing past the rows are ignored, not followed */
     memcpy(junk, data, len);
     uint64_t slot_off = 0, nslots = 0;
@@ -250,9 +250,9 @@ TEST(emb_corrupt)
     for (int i = 7; i >= 0; i--)
         nslots = nslots << 8 | (unsigned char)data[64 + i];
     memset(junk + slot_off, 0xee, nslots * 4);
-    REQUIRE_OK(idx_vecfile_open(&v, t_write(t_, dir, "slots.vcvec", junk, len), &e), e);
-    CHECK(idx_vecfile_lookup(v, "heart", 5) == NULL);
-    idx_vecfile_close(v);
+    REQUIRE_OK(emb_vecfile_open(&v, t_write(t_, dir, "slots.vcvec", junk, len), &e), e);
+    CHECK(emb_vecfile_lookup(v, "heart", 5) == NULL);
+    emb_vecfile_close(v);
     CHECK(open_code(dir, &e) == ERR_CORRUPT); /* a folder */
     char missing[600];
     snprintf(missing, sizeof missing, "%s/nope.vcvec", dir);
@@ -292,7 +292,7 @@ TEST(emb_import_errors)
         size_t n = strlen(cases[i].data);
         const char *src = t_write(t_, dir, cases[i].name, cases[i].data, n);
         REQUIRE(src);
-        int rc = idx_vecfile_import(src, dst, &e);
+        int rc = emb_vecfile_import(src, dst, &e);
         if (rc != cases[i].code || !t_contains(e.msg, cases[i].msg))
             fprintf(stderr, "  case %s: rc %d msg %s\n", cases[i].name, rc, e.msg);
         CHECK(rc == cases[i].code);
@@ -302,28 +302,28 @@ TEST(emb_import_errors)
     char cmd[700];
     snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", dir);
     CHECK(system(cmd) != 0); /* no temporary files left behind */
-    CHECK(idx_vecfile_import("/nonexistent/x.txt", dst, &e) == ERR_NOTFOUND);
+    CHECK(emb_vecfile_import("/nonexistent/x.txt", dst, &e) == ERR_NOTFOUND);
     const char *ok = t_write(t_, dir, "ok.txt", "the 1 2 3\n", 10);
-    CHECK(idx_vecfile_import(ok, "/nonexistent/dir/x.vcvec", &e) == ERR_NOTFOUND);
+    CHECK(emb_vecfile_import(ok, "/nonexistent/dir/x.vcvec", &e) == ERR_NOTFOUND);
     /* GloVe 840B has a few words with spaces: kept when the token before the numbers is no number
      */
     const char *sp = t_write(t_, dir, "sp.txt", "the 1 2 3\n. . . 4 5 6\n", 22);
     char spd[600];
     snprintf(spd, sizeof spd, "%s/sp.vcvec", dir);
-    REQUIRE_OK(idx_vecfile_import(sp, spd, &e), e);
-    struct idx_vecfile *sv = NULL;
-    REQUIRE_OK(idx_vecfile_open(&sv, spd, &e), e);
-    const float *dots = idx_vecfile_lookup(sv, ". . .", 5);
-    CHECK(idx_vecfile_count(sv) == 2 && dots && dots[0] == 4 && dots[2] == 6);
-    idx_vecfile_close(sv);
+    REQUIRE_OK(emb_vecfile_import(sp, spd, &e), e);
+    struct emb_vecfile *sv = NULL;
+    REQUIRE_OK(emb_vecfile_open(&sv, spd, &e), e);
+    const float *dots = emb_vecfile_lookup(sv, ". . .", 5);
+    CHECK(emb_vecfile_count(sv) == 2 && dots && dots[0] == 4 && dots[2] == 6);
+    emb_vecfile_close(sv);
     /* an existing destination is replaced only on success */
-    REQUIRE_OK(idx_vecfile_import(ok, dst, &e), e);
+    REQUIRE_OK(emb_vecfile_import(ok, dst, &e), e);
     const char *bad = t_write(t_, dir, "bad2.txt", "the 1 2 3\nof 1\n", 15);
-    CHECK(idx_vecfile_import(bad, dst, &e) == ERR_PARSE);
-    struct idx_vecfile *v = NULL;
-    REQUIRE_OK(idx_vecfile_open(&v, dst, &e), e);
-    CHECK(idx_vecfile_count(v) == 1 && idx_vecfile_dim(v) == 3);
-    idx_vecfile_close(v);
+    CHECK(emb_vecfile_import(bad, dst, &e) == ERR_PARSE);
+    struct emb_vecfile *v = NULL;
+    REQUIRE_OK(emb_vecfile_open(&v, dst, &e), e);
+    CHECK(emb_vecfile_count(v) == 1 && emb_vecfile_dim(v) == 3);
+    emb_vecfile_close(v);
 }
 
 TEST(emb_fold)
@@ -331,20 +331,20 @@ TEST(emb_fold)
     const char *in = "ÀÉÎ Straße ΑΒΓ ДЖЁ Ÿ Ĳ Ł don’t ABC\xff";
     const char *want = "àéî straße αβγ джё ÿ ĳ ł don't abc\xff";
     char out[128];
-    size_t n = idx_word_fold(in, strlen(in), out);
+    size_t n = emb_word_fold(in, strlen(in), out);
     CHECK(n == strlen(want) && memcmp(out, want, n) == 0);
     char same[64] = "Hello World";
-    n = idx_word_fold(same, strlen(same), same); /* in place */
+    n = emb_word_fold(same, strlen(same), same); /* in place */
     CHECK(n == 11 && memcmp(same, "hello world", 11) == 0);
 }
 
-static struct idx_embedder *fx_embedder(struct test_ctx *t_, struct err *e)
+static struct emb *fx_embedder(struct test_ctx *t_, struct err *e)
 {
     const char *dir = t_tmpdir(t_);
     const char *p = import_fx(t_, dir, "fx.json", fx_json, e);
     if (!p) return NULL;
-    struct idx_embedder *em = NULL;
-    if (idx_embed_static_new(&em, p, NULL, e) != 0) return NULL;
+    struct emb *em = NULL;
+    if (emb_static_new(&em, p, NULL, e) != 0) return NULL;
     return em;
 }
 
@@ -367,10 +367,10 @@ static double norm_(const float *a, int d)
 TEST(emb_static_similar)
 {
     struct err e = {0};
-    struct idx_embedder *em = fx_embedder(t_, &e);
+    struct emb *em = fx_embedder(t_, &e);
     REQUIRE_OK(em ? 0 : e.code ? e.code : -1, e);
-    CHECK(idx_embedder_dim(em) == FX_D);
-    CHECK(strcmp(idx_embedder_name(em), "static") == 0);
+    CHECK(emb_dim(em) == FX_D);
+    CHECK(strcmp(emb_name(em), "static") == 0);
     const char *texts[] = {"The heart attack.",
                            "a CARDIAC arrest",
                            "the tax law of the court",
@@ -380,82 +380,82 @@ TEST(emb_static_similar)
                            "Heart"};
     float out[7][FX_D];
     memset(out, 0x55, sizeof out);
-    REQUIRE_OK(idx_embed(em, texts, 7, &out[0][0], &e), e);
+    REQUIRE_OK(emb_embed(em, texts, 7, &out[0][0], &e), e);
     CHECK(cosf_(out[0], out[1], FX_D) > cosf_(out[0], out[2], FX_D) + 0.2);
     for (int i = 0; i < 3; i++)
         CHECK(fabs(norm_(out[i], FX_D) - 1.0) < 1e-5);
-    CHECK(idx_vec_is_zero(out[3], FX_D)); /* only unknown words */
-    CHECK(idx_vec_is_zero(out[4], FX_D)); /* empty */
-    CHECK(idx_vec_is_zero(out[5], FX_D)); /* no words */
-    CHECK(!idx_vec_is_zero(out[6], FX_D));
+    CHECK(emb_is_zero(out[3], FX_D)); /* only unknown words */
+    CHECK(emb_is_zero(out[4], FX_D)); /* empty */
+    CHECK(emb_is_zero(out[5], FX_D)); /* no words */
+    CHECK(!emb_is_zero(out[6], FX_D));
     /* one word: the direction of its vector */
-    const struct idx_vecfile *v = idx_embed_static_vectors(em);
+    const struct emb_vecfile *v = emb_static_vectors(em);
     REQUIRE(v);
-    CHECK(cosf_(out[6], idx_vecfile_lookup(v, "heart", 5), FX_D) > 0.9999);
+    CHECK(cosf_(out[6], emb_vecfile_lookup(v, "heart", 5), FX_D) > 0.9999);
     /* batch == one by one */
     float one[FX_D];
-    REQUIRE_OK(idx_embed(em, &texts[1], 1, one, &e), e);
+    REQUIRE_OK(emb_embed(em, &texts[1], 1, one, &e), e);
     CHECK(memcmp(one, out[1], sizeof one) == 0);
-    idx_embedder_free(em);
-    idx_embedder_free(NULL);
+    emb_free(em);
+    emb_free(NULL);
 }
 
 TEST(emb_static_weights)
 {
     struct err e = {0};
-    struct idx_embedder *em = fx_embedder(t_, &e);
+    struct emb *em = fx_embedder(t_, &e);
     REQUIRE_OK(em ? 0 : e.code ? e.code : -1, e);
-    const struct idx_vecfile *v = idx_embed_static_vectors(em);
-    const float *the = idx_vecfile_lookup(v, "the", 3), *heart = idx_vecfile_lookup(v, "heart", 5);
+    const struct emb_vecfile *v = emb_static_vectors(em);
+    const float *the = emb_vecfile_lookup(v, "the", 3), *heart = emb_vecfile_lookup(v, "heart", 5);
     const char *txt[] = {"the heart"};
     float out[FX_D];
     /* Zipf weights: "the" (row 0) weighs less than "heart" (row 3), though its vector is longer */
-    REQUIRE_OK(idx_embed(em, txt, 1, out, &e), e);
+    REQUIRE_OK(emb_embed(em, txt, 1, out, &e), e);
     CHECK(cosf_(out, heart, FX_D) > cosf_(out, the, FX_D));
-    const char *sig_zipf_c = idx_embedder_signature(em);
+    const char *sig_zipf_c = emb_signature(em);
     char sig_zipf[256];
     snprintf(sig_zipf, sizeof sig_zipf, "%s", sig_zipf_c);
-    CHECK(t_contains(sig_zipf, "weights=zipf") && t_contains(sig_zipf, idx_vecfile_hash(v)));
+    CHECK(t_contains(sig_zipf, "weights=zipf") && t_contains(sig_zipf, emb_vecfile_hash(v)));
     /* corpus counts that make "heart" the common word flip it */
     const char *words[] = {"HEART", "the", "unknownword"};
     uint64_t counts[] = {1000000, 10, 5};
-    REQUIRE_OK(idx_embed_static_set_freq(em, words, counts, 3, 0, &e), e);
-    REQUIRE_OK(idx_embed(em, txt, 1, out, &e), e);
+    REQUIRE_OK(emb_static_set_freq(em, words, counts, 3, 0, &e), e);
+    REQUIRE_OK(emb_embed(em, txt, 1, out, &e), e);
     CHECK(cosf_(out, the, FX_D) > cosf_(out, heart, FX_D));
-    CHECK(t_contains(idx_embedder_signature(em), "weights=counts-"));
+    CHECK(t_contains(emb_signature(em), "weights=counts-"));
     /* the same through per-row counts */
     uint64_t *rows = calloc(FX_N, sizeof *rows), total = 0;
     REQUIRE(rows);
-    REQUIRE_OK(idx_embed_static_count(em, "Heart heart HEART the zzz", 25, rows, &total, &e), e);
+    REQUIRE_OK(emb_static_count(em, "Heart heart HEART the zzz", 25, rows, &total, &e), e);
     CHECK(rows[3] == 3 && rows[0] == 1 && total == 5);
     float out2[FX_D];
-    REQUIRE_OK(idx_embed_static_set_counts(em, rows, total, &e), e);
-    REQUIRE_OK(idx_embed(em, txt, 1, out2, &e), e);
+    REQUIRE_OK(emb_static_set_counts(em, rows, total, &e), e);
+    REQUIRE_OK(emb_embed(em, txt, 1, out2, &e), e);
     CHECK(cosf_(out2, the, FX_D) > cosf_(out2, heart, FX_D));
-    CHECK(idx_embed_static_set_counts(em, rows, 0, &e) == ERR_ARG);
+    CHECK(emb_static_set_counts(em, rows, 0, &e) == ERR_ARG);
     /* back to Zipf */
-    REQUIRE_OK(idx_embed_static_set_counts(em, NULL, 0, &e), e);
-    CHECK(strcmp(idx_embedder_signature(em), sig_zipf) == 0);
-    REQUIRE_OK(idx_embed(em, txt, 1, out2, &e), e);
+    REQUIRE_OK(emb_static_set_counts(em, NULL, 0, &e), e);
+    CHECK(strcmp(emb_signature(em), sig_zipf) == 0);
+    REQUIRE_OK(emb_embed(em, txt, 1, out2, &e), e);
     CHECK(cosf_(out2, heart, FX_D) > cosf_(out2, the, FX_D));
     free(rows);
-    idx_embedder_free(em);
-    struct idx_static_opts bad = {.a = -1};
-    CHECK(idx_embed_static_new(&em, "x", &bad, &e) == ERR_ARG && em == NULL);
+    emb_free(em);
+    struct emb_static_opts bad = {.a = -1};
+    CHECK(emb_static_new(&em, "x", &bad, &e) == ERR_ARG && em == NULL);
 }
 
 TEST(emb_static_splitter)
 {
     struct err e = {0};
-    struct idx_embedder *em = fx_embedder(t_, &e);
+    struct emb *em = fx_embedder(t_, &e);
     REQUIRE_OK(em ? 0 : e.code ? e.code : -1, e);
-    const struct idx_vecfile *v = idx_embed_static_vectors(em);
+    const struct emb_vecfile *v = emb_static_vectors(em);
     uint64_t *c = calloc(FX_N, sizeof *c), total = 0;
     REQUIRE(c);
     const char *s = "John's U.S. e-mail: don’t; state-of-the-art (Café) 1,000 tax/law\xff"
                     "court";
-    REQUIRE_OK(idx_embed_static_count(em, s, strlen(s), c, &total, &e), e);
-#define ROW(w) idx_vecfile_find(v, w, strlen(w))
+    REQUIRE_OK(emb_static_count(em, s, strlen(s), c, &total, &e), e);
+#define ROW(w) emb_vecfile_find(v, w, strlen(w))
     CHECK(c[ROW("john")] == 1 && c[ROW("'s")] == 1);
     CHECK(c[ROW("u.s.")] == 1);
     CHECK(c[ROW("e-mail")] == 1);
@@ -469,7 +469,7 @@ TEST(emb_static_splitter)
     CHECK(total == 16);
 #undef ROW
     free(c);
-    idx_embedder_free(em);
+    emb_free(em);
 }
 
 TEST(emb_first_pc)
@@ -485,25 +485,25 @@ TEST(emb_first_pc)
             x[r * 4 + j] = scale * dir[j] + 0.1f * ((float)(s >> 16 & 0x7fff) / 32768.0f - 0.5f);
         }
     }
-    REQUIRE_OK(idx_vec_first_pc(x, 200, 4, pc, &e), e);
+    REQUIRE_OK(emb_first_pc(x, 200, 4, pc, &e), e);
     double d = 0;
     for (int j = 0; j < 4; j++)
         d += (double)pc[j] * dir[j];
     CHECK(d > 0.999); /* the direction, with the sign of the mean */
     CHECK(fabs(norm_(pc, 4) - 1) < 1e-5);
     float zero[8] = {0};
-    CHECK(idx_vec_first_pc(zero, 2, 4, pc, &e) == ERR_ARG);
-    CHECK(idx_vec_first_pc(x, 0, 4, pc, &e) == ERR_ARG);
+    CHECK(emb_first_pc(zero, 2, 4, pc, &e) == ERR_ARG);
+    CHECK(emb_first_pc(x, 0, 4, pc, &e) == ERR_ARG);
 }
 
 TEST(emb_static_pc)
 {
     struct err e = {0};
-    struct idx_embedder *em = fx_embedder(t_, &e);
+    struct emb *em = fx_embedder(t_, &e);
     REQUIRE_OK(em ? 0 : e.code ? e.code : -1, e);
     float pc[FX_D];
-    CHECK(idx_embed_static_get_pc(em, pc) == 0);
-    CHECK(t_contains(idx_embedder_signature(em), "pc=none"));
+    CHECK(emb_static_get_pc(em, pc) == 0);
+    CHECK(t_contains(emb_signature(em), "pc=none"));
     const char *sample[] = {"the heart attack",
                             "cardiac arrest of a john",
                             "the tax law",
@@ -514,14 +514,14 @@ TEST(emb_static_pc)
                             "do the art"};
     const char *q[] = {"heart attack", "tax court"};
     float before[2][FX_D], after[2][FX_D];
-    REQUIRE_OK(idx_embed(em, q, 2, &before[0][0], &e), e);
-    REQUIRE_OK(idx_embed_static_fit_pc(em, sample, 8, &e), e);
-    REQUIRE(idx_embed_static_get_pc(em, pc) == 1);
+    REQUIRE_OK(emb_embed(em, q, 2, &before[0][0], &e), e);
+    REQUIRE_OK(emb_static_fit_pc(em, sample, 8, &e), e);
+    REQUIRE(emb_static_get_pc(em, pc) == 1);
     for (int j = 0; j < 5; j++)
         CHECK(pc[5] > pc[j] + 0.2); /* mostly the shared dimension */
-    CHECK(t_contains(idx_embedder_signature(em), "pc=") &&
-          !t_contains(idx_embedder_signature(em), "pc=none"));
-    REQUIRE_OK(idx_embed(em, q, 2, &after[0][0], &e), e);
+    CHECK(t_contains(emb_signature(em), "pc=") &&
+          !t_contains(emb_signature(em), "pc=none"));
+    REQUIRE_OK(emb_embed(em, q, 2, &after[0][0], &e), e);
     double dot0 = 0, dot1 = 0;
     for (int j = 0; j < FX_D; j++)
         dot0 += (double)before[0][j] * pc[j], dot1 += (double)after[0][j] * pc[j];
@@ -530,13 +530,13 @@ TEST(emb_static_pc)
     /* removing it pulls unrelated texts apart */
     CHECK(cosf_(after[0], after[1], FX_D) < cosf_(before[0], before[1], FX_D) - 0.1);
     /* persisted and restored on a fresh embedder: identical vectors and signature */
-    struct idx_embedder *em2 = fx_embedder(t_, &e);
+    struct emb *em2 = fx_embedder(t_, &e);
     REQUIRE(em2);
-    REQUIRE_OK(idx_embed_static_set_pc(em2, pc, &e), e);
+    REQUIRE_OK(emb_static_set_pc(em2, pc, &e), e);
     float again[2][FX_D];
-    REQUIRE_OK(idx_embed(em2, q, 2, &again[0][0], &e), e);
+    REQUIRE_OK(emb_embed(em2, q, 2, &again[0][0], &e), e);
     CHECK(memcmp(again, after, sizeof again) == 0);
-    CHECK(strcmp(idx_embedder_signature(em), idx_embedder_signature(em2)) == 0);
+    CHECK(strcmp(emb_signature(em), emb_signature(em2)) == 0);
     /* saved as text ("%.9g" each) and parsed back: the same signature */
     char txt[FX_D * 20] = "";
     for (int j = 0; j < FX_D; j++) {
@@ -547,28 +547,28 @@ TEST(emb_static_pc)
     char *p = txt;
     for (int j = 0; j < FX_D; j++)
         back[j] = strtof(p, &p);
-    struct idx_embedder *em3 = fx_embedder(t_, &e);
+    struct emb *em3 = fx_embedder(t_, &e);
     REQUIRE(em3);
-    REQUIRE_OK(idx_embed_static_set_pc(em3, back, &e), e);
-    CHECK(strcmp(idx_embedder_signature(em), idx_embedder_signature(em3)) == 0);
+    REQUIRE_OK(emb_static_set_pc(em3, back, &e), e);
+    CHECK(strcmp(emb_signature(em), emb_signature(em3)) == 0);
     /* a longer vector is normalised */
     for (int j = 0; j < FX_D; j++)
         back[j] = 3 * pc[j];
-    REQUIRE_OK(idx_embed_static_set_pc(em3, back, &e), e);
-    REQUIRE(idx_embed_static_get_pc(em3, back) == 1);
+    REQUIRE_OK(emb_static_set_pc(em3, back, &e), e);
+    REQUIRE(emb_static_get_pc(em3, back) == 1);
     for (int j = 0; j < FX_D; j++)
         CHECK(fabs(back[j] - pc[j]) < 1e-6);
-    idx_embedder_free(em3);
+    emb_free(em3);
     float bad[FX_D] = {0};
-    CHECK(idx_embed_static_set_pc(em2, bad, &e) == ERR_ARG);
+    CHECK(emb_static_set_pc(em2, bad, &e) == ERR_ARG);
     bad[0] = NAN;
-    CHECK(idx_embed_static_set_pc(em2, bad, &e) == ERR_ARG);
-    REQUIRE_OK(idx_embed_static_set_pc(em2, NULL, &e), e);
-    CHECK(idx_embed_static_get_pc(em2, pc) == 0);
+    CHECK(emb_static_set_pc(em2, bad, &e) == ERR_ARG);
+    REQUIRE_OK(emb_static_set_pc(em2, NULL, &e), e);
+    CHECK(emb_static_get_pc(em2, pc) == 0);
     const char *oov[] = {"zzz", "qqq"};
-    CHECK(idx_embed_static_fit_pc(em2, oov, 2, &e) == ERR_ARG);
-    idx_embedder_free(em);
-    idx_embedder_free(em2);
+    CHECK(emb_static_fit_pc(em2, oov, 2, &e) == ERR_ARG);
+    emb_free(em);
+    emb_free(em2);
 }
 
 /* The real default vectors (make model); skipped when they are not in the cache. */
@@ -576,15 +576,15 @@ TEST(emb_real_glove)
 {
     struct buf path = {0};
     struct err e = {0};
-    if (idx_vecfile_default_path(&path, &e) != 0 || access(path.data, R_OK) != 0) {
+    if (emb_vecfile_default_path(&path, &e) != 0 || access(path.data, R_OK) != 0) {
         buf_cleanup(&path);
         SKIP("no cached vectors (run make model)");
     }
-    struct idx_embedder *em = NULL;
-    int rc = idx_embed_static_new(&em, path.data, NULL, &e);
+    struct emb *em = NULL;
+    int rc = emb_static_new(&em, path.data, NULL, &e);
     buf_cleanup(&path);
     REQUIRE_OK(rc, e);
-    CHECK(idx_embedder_dim(em) == 100);
+    CHECK(emb_dim(em) == 100);
     const char *t[] = {"heart attack",
                        "myocardial infarction",
                        "tax law",
@@ -592,10 +592,10 @@ TEST(emb_real_glove)
                        "She was treated for an acute myocardial infarction.",
                        "The court ruled on the new income tax law."};
     float out[6][100];
-    REQUIRE_OK(idx_embed(em, t, 6, &out[0][0], &e), e);
+    REQUIRE_OK(emb_embed(em, t, 6, &out[0][0], &e), e);
     double near = cosf_(out[0], out[1], 100), far = cosf_(out[0], out[2], 100);
     if (!(near > far)) fprintf(stderr, "  near %.3f far %.3f\n", near, far);
     CHECK(near > far);
     CHECK(cosf_(out[3], out[4], 100) > cosf_(out[3], out[5], 100));
-    idx_embedder_free(em);
+    emb_free(em);
 }

@@ -1,29 +1,35 @@
-/* idx_vecfile.c - the binary word-vectors file: import from word2vec/GloVe/fastText/wink JSON,
+/* clang-format off */
+/* emb_vecfile.c - the binary word-vectors file: import from word2vec/GloVe/fastText/wink JSON,
  * memory-mapped read-only lookup.
  *
  * File format, version 1. All integers little-endian; every section starts at a multiple of 64.
  *
  *   offset  size  field
  *        0     8  magic "VCVEC1\0\0"
- *        8     4  u32 dim            1 .. IDX_VEC_MAX_DIM
+ *        8     4  u32 dim            1 .. EMB_MAX_DIM
  *       12     4  u32 header size    128
- *       16     8  u64 count          words (= rows) 1 .. IDX_VEC_MAX_WORDS
+ *       16     8  u64 count          words (= rows) 1 .. EMB_MAX_WORDS
  *       24     8  u64 vec_off        float32 (count, dim); row r is the r-th word kept from the
- *                                    source, so for frequency-sorted sources r is the frequency
- * rank 32     8  u64 woff_off       u64 (count + 1): word r is bytes[woff[r] .. woff[r+1]) 40     8
- * u64 bytes_off      the folded UTF-8 words, concatenated, no separators 48     8  u64 bytes_len 56
- * 8  u64 slot_off       u32 (nslots) hash table: slot value row + 1, 0 = empty; start at
- * fnv1a64(word) & (nslots - 1), linear probing 64     8  u64 nslots         a power of two >= 2 *
- * count 72     8  u64 file_size      the whole file 80     8  u64 hash           FNV-1a 64 of bytes
- * [128, file_size) 88     4  u32 source format  1 word2vec binary, 2 text with header, 3 GloVe
- * text, 4 JSON 92    36  zero
+ *                                    source, so for frequency-sorted sources r is the frequency rank
+ *       32     8  u64 woff_off       u64 (count + 1): word r is bytes[woff[r] .. woff[r+1])
+ *       40     8  u64 bytes_off      the folded UTF-8 words, concatenated, no separators
+ *       48     8  u64 bytes_len
+ *       56     8  u64 slot_off       u32 (nslots) hash table: slot value row + 1, 0 = empty;
+ *                                    start at fnv1a64(word) & (nslots - 1), linear probing
+ *       64     8  u64 nslots         a power of two >= 2 * count
+ *       72     8  u64 file_size      the whole file
+ *       80     8  u64 hash           FNV-1a 64 of bytes [128, file_size)
+ *       88     4  u32 source format  1 word2vec binary, 2 text with header, 3 GloVe text, 4 JSON
+ *       92    36  zero
  *
  * Sections follow in the order vectors, word offsets, word bytes, slots (zero padding between).
  * The vectors come first so the import can stream them to disk as it reads; only the words are
  * kept in memory. Opening checks the header and the word offsets against the file size, so a
  * truncated or foreign file is ERR_CORRUPT and lookups never read outside the mapping. */
-#include "index/idx.h"
-#include "index/idx_int.h"
+/* clang-format on */
+#include "index/embed/emb.h"
+#include "hash.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +51,7 @@
 
 enum vf_format { VF_W2V_BIN = 1, VF_TEXT_HDR = 2, VF_GLOVE = 3, VF_JSON = 4 };
 
-struct idx_vecfile {
+struct emb_vecfile {
     const unsigned char *map;
     size_t size;
     uint32_t dim;
@@ -59,16 +65,6 @@ struct idx_vecfile {
 
 /* ---------------------------------------------------------------- small helpers */
 
-static uint64_t fnv1a64(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-#define FNV_INIT 0xcbf29ce484222325ull
 
 static uint64_t rd64(const unsigned char *p)
 {
@@ -92,56 +88,6 @@ static void wr32(unsigned char *p, uint32_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-size_t idx_utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t k;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 2, v = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 3, v = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < k) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    *cp = v;
-    return k;
-}
-
-static size_t utf8_enc(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
 
 /* Simple lower-case mapping for the scripts GloVe-like vocabularies use; keeps the UTF-8 length. */
 static uint32_t fold_cp(uint32_t c)
@@ -162,7 +108,7 @@ static uint32_t fold_cp(uint32_t c)
     return c;
 }
 
-size_t idx_word_fold(const char *s, size_t len, char *out)
+size_t emb_word_fold(const char *s, size_t len, char *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, o = 0;
@@ -173,7 +119,7 @@ size_t idx_word_fold(const char *s, size_t len, char *out)
             continue;
         }
         uint32_t cp;
-        size_t k = idx_utf8_dec(u + i, len - i, &cp);
+        size_t k = utf8_dec(u + i, len - i, &cp);
         if (k == 0) { /* invalid byte: copied as is */
             out[o++] = (char)u[i++];
             continue;
@@ -192,7 +138,7 @@ static int utf8_ok(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = idx_utf8_dec(u + i, n - i, &cp);
+        size_t k = utf8_dec(u + i, n - i, &cp);
         if (k == 0 || cp < 0x20 || cp == 0x7f) return 0;
         i += k;
     }
@@ -315,7 +261,7 @@ struct vf_wr {
     uint64_t *woff;   /* (count + 1) */
     size_t woff_cap;
     struct vf_word_set set;
-    char *fold; /* IDX_VEC_MAX_WORD scratch */
+    char *fold; /* EMB_MAX_WORD scratch */
     uint64_t skipped;
 };
 
@@ -323,7 +269,7 @@ static int wr_raw(struct vf_wr *w, const void *p, size_t n, struct err *err)
 {
     if (n && fwrite(p, 1, n, w->f) != n)
         return err_set(err, ERR_IO, "%s: write: %s", w->tmp, strerror(errno));
-    if (w->off >= VF_HDR) w->hash = fnv1a64(w->hash, p, n);
+    if (w->off >= VF_HDR) w->hash = hash_fnv1a64_update(w->hash, p, n);
     w->off += n;
     return 0;
 }
@@ -337,7 +283,7 @@ static int wr_pad(struct vf_wr *w, struct err *err)
 
 static uint64_t word_slot(const char *s, size_t n, uint64_t nslots)
 {
-    return fnv1a64(FNV_INIT, s, n) & (nslots - 1);
+    return hash_fnv1a64(s, n) & (nslots - 1);
 }
 
 /* Find `s` in the set: returns the slot index holding it or the empty slot where it would go. */
@@ -385,7 +331,7 @@ static int wr_word(struct vf_wr *w, const char *word, size_t n, const float *vec
         n--;
     while (n && (word[0] == ' ' || word[0] == '\t'))
         word++, n--;
-    if (n == 0 || n > IDX_VEC_MAX_WORD || !utf8_ok(word, n)) {
+    if (n == 0 || n > EMB_MAX_WORD || !utf8_ok(word, n)) {
         w->skipped++;
         return 0;
     }
@@ -394,10 +340,10 @@ static int wr_word(struct vf_wr *w, const char *word, size_t n, const float *vec
             w->skipped++;
             return 0;
         }
-    n = idx_word_fold(word, n, w->fold);
-    if (w->count >= IDX_VEC_MAX_WORDS)
+    n = emb_word_fold(word, n, w->fold);
+    if (w->count >= EMB_MAX_WORDS)
         return err_set(err, ERR_LIMIT, "%s: more than %llu words", w->dst,
-                       (unsigned long long)IDX_VEC_MAX_WORDS);
+                       (unsigned long long)EMB_MAX_WORDS);
     if ((w->count + 1) * 2 > w->set.nslots && set_grow(w, err) != 0) return err->code;
     int found;
     uint64_t slot = set_probe(&w->set, w->words.data, w->woff, w->fold, n, &found);
@@ -425,7 +371,7 @@ static int wr_begin(struct vf_wr *w, const char *dst, struct err *err)
     size_t n = strlen(dst);
     w->dst = dst;
     w->tmp = malloc(n + 16);
-    w->fold = malloc(IDX_VEC_MAX_WORD + 1);
+    w->fold = malloc(EMB_MAX_WORD + 1);
     w->woff = malloc(4096 * sizeof *w->woff);
     if (!w->tmp || !w->fold || !w->woff) return err_set(err, ERR_NOMEM, "vectors import");
     w->woff_cap = 4096;
@@ -448,7 +394,7 @@ static int wr_begin(struct vf_wr *w, const char *dst, struct err *err)
         return err_set(err, ERR_IO, "%s: %s", w->tmp, strerror(errno));
     }
     static const unsigned char zero[VF_HDR];
-    w->hash = FNV_INIT;
+    w->hash = HASH_FNV_INIT;
     return wr_raw(w, zero, VF_HDR, err);
 }
 
@@ -637,9 +583,9 @@ static int import_text(struct vf_wr *w, struct vf_rd *r, int has_header, struct 
     if (has_header) {
         if (rd_line(r, &s, &n, err) != 1) return err->code ? err->code : ERR_PARSE;
     }
-    size_t cap = IDX_VEC_MAX_DIM + 64;
+    size_t cap = EMB_MAX_DIM + 64;
     tk = malloc(cap * sizeof *tk);
-    vec = malloc((IDX_VEC_MAX_DIM + 1) * sizeof *vec);
+    vec = malloc((EMB_MAX_DIM + 1) * sizeof *vec);
     if (!tk || !vec) {
         rc = err_set(err, ERR_NOMEM, "vectors import");
         goto fail;
@@ -654,9 +600,9 @@ static int import_text(struct vf_wr *w, struct vf_rd *r, int has_header, struct 
         if (w->dim == 0) { /* GloVe: the first line says the size */
             size_t nt = split_line(s, n, tk, cap);
             if (nt == 0) continue;
-            if (nt > cap || nt - 1 > IDX_VEC_MAX_DIM) {
+            if (nt > cap || nt - 1 > EMB_MAX_DIM) {
                 rc = err_set(err, ERR_LIMIT, "%s:%ld: more than %d numbers", r->path, r->line,
-                             IDX_VEC_MAX_DIM);
+                             EMB_MAX_DIM);
                 goto fail;
             }
             if (nt < 2) {
@@ -681,7 +627,7 @@ static int import_w2v_bin(struct vf_wr *w, struct vf_rd *r, uint64_t count, stru
     int rc = 0;
     if (rd_line(r, &s, &n, err) != 1) return err->code ? err->code : ERR_PARSE;
     float *vec = malloc((size_t)w->dim * sizeof *vec);
-    char *word = malloc(IDX_VEC_MAX_WORD * 4 + 1);
+    char *word = malloc(EMB_MAX_WORD * 4 + 1);
     if (!vec || !word) {
         rc = err_set(err, ERR_NOMEM, "vectors import");
         goto fail;
@@ -707,10 +653,10 @@ static int import_w2v_bin(struct vf_wr *w, struct vf_rd *r, uint64_t count, stru
             }
             r->pos++;
             if (c == ' ') break;
-            if (len >= IDX_VEC_MAX_WORD * 4) {
+            if (len >= EMB_MAX_WORD * 4) {
                 rc = err_set(err, ERR_PARSE,
                              "%s: byte %llu: word longer than %d bytes (not word2vec binary?)",
-                             r->path, (unsigned long long)at, IDX_VEC_MAX_WORD * 4);
+                             r->path, (unsigned long long)at, EMB_MAX_WORD * 4);
                 goto fail;
             }
             word[len++] = (char)c;
@@ -930,7 +876,7 @@ static int js_vector_body(struct vf_rd *r, float *vec, size_t keep, size_t *n, s
         float f;
         if (js_number(r, &f, err) != 0) return err->code;
         if (*n < keep) vec[*n] = f;
-        if (++*n > IDX_VEC_MAX_DIM + 16) return js_fail(r, "vector too long", err);
+        if (++*n > EMB_MAX_DIM + 16) return js_fail(r, "vector too long", err);
         int c = js_ws(r, err);
         if (c == ']') {
             r->pos++;
@@ -948,9 +894,9 @@ static int js_word(struct vf_wr *w, struct vf_rd *r, const struct buf *key, floa
 {
     size_t n;
     uint64_t at = rd_offset(r);
-    if (js_vector_body(r, vec, w->dim ? w->dim : IDX_VEC_MAX_DIM, &n, err) != 0) return err->code;
+    if (js_vector_body(r, vec, w->dim ? w->dim : EMB_MAX_DIM, &n, err) != 0) return err->code;
     if (w->dim == 0) {
-        if (n == 0 || n > IDX_VEC_MAX_DIM)
+        if (n == 0 || n > EMB_MAX_DIM)
             return err_set(err, ERR_PARSE, "%s: byte %llu: vector of %zu numbers", r->path,
                            (unsigned long long)at, n);
         w->dim = (uint32_t)n;
@@ -964,7 +910,7 @@ static int js_word(struct vf_wr *w, struct vf_rd *r, const struct buf *key, floa
 static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
 {
     struct buf key = {0};
-    float *vec = malloc((IDX_VEC_MAX_DIM + 1) * sizeof *vec);
+    float *vec = malloc((EMB_MAX_DIM + 1) * sizeof *vec);
     int rc = 0;
     if (!vec) return err_set(err, ERR_NOMEM, "vectors import");
     if ((rc = js_expect(r, '{', err)) != 0) goto fail;
@@ -980,9 +926,9 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
         if (meta_dim && c != '"' && c != '{' && c != '[') {
             float f;
             if ((rc = js_number(r, &f, err)) != 0) goto fail;
-            if (!(f >= 1 && f <= IDX_VEC_MAX_DIM) || f != (float)(int)f) {
+            if (!(f >= 1 && f <= EMB_MAX_DIM) || f != (float)(int)f) {
                 rc = err_set(err, ERR_LIMIT, "%s: \"%s\" is %g (1..%d)", r->path, key.data, f,
-                             IDX_VEC_MAX_DIM);
+                             EMB_MAX_DIM);
                 goto fail;
             }
             if (w->count == 0) w->dim = (uint32_t)f;
@@ -1037,7 +983,7 @@ fail:
 
 static int vecfile_import(const char *src, const char *dst, struct err *err);
 
-int idx_vecfile_import(const char *src, const char *dst, struct err *err)
+int emb_vecfile_import(const char *src, const char *dst, struct err *err)
 {
     /* internally err->code doubles as "a read failed" flag, so start from a clean record */
     struct err local = {0};
@@ -1084,10 +1030,10 @@ static int vecfile_import(const char *src, const char *dst, struct err *err)
         uint64_t count, dim;
         if (parse_header((const char *)r.buf + r.pos,
                          n1 && r.buf[r.pos + n1 - 1] == '\r' ? n1 - 1 : n1, &count, &dim)) {
-            if (dim < 1 || dim > IDX_VEC_MAX_DIM || count > IDX_VEC_MAX_WORDS) {
+            if (dim < 1 || dim > EMB_MAX_DIM || count > EMB_MAX_WORDS) {
                 rc = err_set(err, ERR_LIMIT, "%s:1: %llu words of %llu numbers (caps %llu, %d)",
                              src, (unsigned long long)count, (unsigned long long)dim,
-                             (unsigned long long)IDX_VEC_MAX_WORDS, IDX_VEC_MAX_DIM);
+                             (unsigned long long)EMB_MAX_WORDS, EMB_MAX_DIM);
                 goto fail;
             }
             w.dim = (uint32_t)dim;
@@ -1131,12 +1077,12 @@ static int sect_ok(uint64_t off, uint64_t len, uint64_t size)
     return off % VF_ALIGN == 0 && off >= VF_HDR && off <= size && len <= size - off;
 }
 
-int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err)
+int emb_vecfile_open(struct emb_vecfile **out, const char *path, struct err *err)
 {
     *out = NULL;
     int rc = 0;
-    struct idx_vecfile *v = calloc(1, sizeof *v);
-    if (!v) return err_set(err, ERR_NOMEM, "idx_vecfile_open");
+    struct emb_vecfile *v = calloc(1, sizeof *v);
+    if (!v) return err_set(err, ERR_NOMEM, "emb_vecfile_open");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
@@ -1173,8 +1119,8 @@ int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err
     uint64_t slot_off = rd64(h + 56), fsize = rd64(h + 72);
     v->bytes_len = rd64(h + 48);
     v->nslots = rd64(h + 64);
-    if (rd32(h + 12) != VF_HDR || v->dim < 1 || v->dim > IDX_VEC_MAX_DIM || v->count < 1 ||
-        v->count > IDX_VEC_MAX_WORDS) {
+    if (rd32(h + 12) != VF_HDR || v->dim < 1 || v->dim > EMB_MAX_DIM || v->count < 1 ||
+        v->count > EMB_MAX_WORDS) {
         rc = corrupt(path, "bad header", err);
         goto fail;
     }
@@ -1213,18 +1159,18 @@ int idx_vecfile_open(struct idx_vecfile **out, const char *path, struct err *err
     return 0;
 fail:
     if (fd >= 0) close(fd);
-    idx_vecfile_close(v);
+    emb_vecfile_close(v);
     return rc;
 }
 
-void idx_vecfile_close(struct idx_vecfile *v)
+void emb_vecfile_close(struct emb_vecfile *v)
 {
     if (!v) return;
     if (v->map) munmap((void *)v->map, v->size);
     free(v);
 }
 
-int64_t idx_vecfile_find(const struct idx_vecfile *v, const char *word, size_t len)
+int64_t emb_vecfile_find(const struct emb_vecfile *v, const char *word, size_t len)
 {
     uint64_t mask = v->nslots - 1, i = word_slot(word, len, v->nslots);
     for (uint64_t probes = 0; probes < v->nslots; probes++, i = (i + 1) & mask) {
@@ -1237,18 +1183,18 @@ int64_t idx_vecfile_find(const struct idx_vecfile *v, const char *word, size_t l
     return -1;
 }
 
-const float *idx_vecfile_lookup(const struct idx_vecfile *v, const char *word, size_t len)
+const float *emb_vecfile_lookup(const struct emb_vecfile *v, const char *word, size_t len)
 {
-    return idx_vecfile_row(v, idx_vecfile_find(v, word, len));
+    return emb_vecfile_row(v, emb_vecfile_find(v, word, len));
 }
 
-const float *idx_vecfile_row(const struct idx_vecfile *v, int64_t row)
+const float *emb_vecfile_row(const struct emb_vecfile *v, int64_t row)
 {
     if (row < 0 || (uint64_t)row >= v->count) return NULL;
     return v->vec + (size_t)row * v->dim;
 }
 
-const char *idx_vecfile_word(const struct idx_vecfile *v, int64_t row, size_t *len)
+const char *emb_vecfile_word(const struct emb_vecfile *v, int64_t row, size_t *len)
 {
     if (row < 0 || (uint64_t)row >= v->count) return NULL;
     uint64_t a = rd64(v->woff + 8 * (uint64_t)row), b = rd64(v->woff + 8 * ((uint64_t)row + 1));
@@ -1256,22 +1202,22 @@ const char *idx_vecfile_word(const struct idx_vecfile *v, int64_t row, size_t *l
     return v->bytes + a;
 }
 
-int idx_vecfile_dim(const struct idx_vecfile *v)
+int emb_vecfile_dim(const struct emb_vecfile *v)
 {
     return (int)v->dim;
 }
-int64_t idx_vecfile_count(const struct idx_vecfile *v)
+int64_t emb_vecfile_count(const struct emb_vecfile *v)
 {
     return (int64_t)v->count;
 }
-const char *idx_vecfile_hash(const struct idx_vecfile *v)
+const char *emb_vecfile_hash(const struct emb_vecfile *v)
 {
     return v->hash;
 }
 
-int idx_vecfile_verify(const struct idx_vecfile *v, struct err *err)
+int emb_vecfile_verify(const struct emb_vecfile *v, struct err *err)
 {
-    uint64_t h = fnv1a64(FNV_INIT, v->map + VF_HDR, v->size - VF_HDR);
+    uint64_t h = hash_fnv1a64(v->map + VF_HDR, v->size - VF_HDR);
     char hex[17];
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
     if (strcmp(hex, v->hash) != 0)
@@ -1280,17 +1226,17 @@ int idx_vecfile_verify(const struct idx_vecfile *v, struct err *err)
     return 0;
 }
 
-int idx_vecfile_default_path(struct buf *out, struct err *err)
+int emb_vecfile_default_path(struct buf *out, struct err *err)
 {
     const char *dir = getenv("VERICITE_MODEL_DIR");
     int rc;
     if (dir && *dir)
-        rc = buf_printf(out, "%s/%s", dir, IDX_VEC_DEFAULT_NAME);
+        rc = buf_printf(out, "%s/%s", dir, EMB_VEC_DEFAULT_NAME);
     else {
         const char *home = getenv("HOME");
         if (!home || !*home)
             return err_set(err, ERR_NOTFOUND, "neither VERICITE_MODEL_DIR nor HOME is set");
-        rc = buf_printf(out, "%s/.cache/vericite/%s", home, IDX_VEC_DEFAULT_NAME);
+        rc = buf_printf(out, "%s/.cache/vericite/%s", home, EMB_VEC_DEFAULT_NAME);
     }
-    return rc == 0 ? 0 : err_set(err, ERR_NOMEM, "idx_vecfile_default_path");
+    return rc == 0 ? 0 : err_set(err, ERR_NOMEM, "emb_vecfile_default_path");
 }

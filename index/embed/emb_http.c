@@ -1,4 +1,4 @@
-/* idx_embed_http.c - the HTTP embedder: an OpenAI-compatible embeddings endpoint over libcurl.
+/* emb_http.c - the HTTP embedder: an OpenAI-compatible embeddings endpoint over libcurl.
  *
  * This is the second file that includes curl; the first is verify/ver_fetch.c. That bends the
  * "one outside library, one module" rule on purpose. ver_fetch.c is built for untrusted URLs
@@ -8,11 +8,12 @@
  * it needs POST, a bearer key, batching and retries. Sharing one file would mean weakening the
  * fetcher's guard or stacking modes on it, so each keeps its own small curl setup.
  *
- * Flow of one idx_embed() call: NULL texts are dropped (zero rows), the rest are grouped into
+ * Flow of one emb_embed() call: NULL texts are dropped (zero rows), the rest are grouped into
  * jobs (one request each), and a curl multi loop keeps up to `parallel` jobs in flight. A job that
  * fails in a transient way waits (backoff or Retry-After) and is started again; while any job
  * waits no new job starts, so a rate-limited server sees the whole client slow down. */
-#include "index/idx.h"
+#include "utf8.h"
+#include "index/embed/emb.h"
 
 #include <curl/curl.h>
 #include <float.h>
@@ -44,13 +45,13 @@ struct http_slot {
     struct http_job *job; /* NULL when the slot is free */
     char *req;            /* request body while active (json_dumps) */
     struct buf resp;      /* response body */
-    int too_big;          /* the response went over IDX_HTTP_MAX_RESPONSE */
+    int too_big;          /* the response went over EMB_HTTP_MAX_RESPONSE */
     unsigned char *seen;  /* (batch) rows of the job answered so far */
     char errbuf[CURL_ERROR_SIZE];
 };
 
 struct emb_http {
-    struct idx_embedder base; /* first: the generic handle */
+    struct emb base; /* first: the generic handle */
     char *url, *model, *key, *noproxy;
     char *sig;
     int batch, parallel, retries;
@@ -68,9 +69,9 @@ struct emb_http {
     uint64_t requests;
 };
 
-static const struct idx_embedder_ops http_ops;
+static const struct emb_ops http_ops;
 
-static struct emb_http *as_http(const struct idx_embedder *e)
+static struct emb_http *as_http(const struct emb *e)
 {
     return e && e->ops == &http_ops ? (struct emb_http *)e : NULL;
 }
@@ -114,7 +115,7 @@ static void clean_text(const char *s, size_t len, char *out, size_t cap)
         unsigned char c = (unsigned char)s[i];
         size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2; /* sequence length */
         const char *src = s + i;
-        if (c >= 0x80 && (k > len - i || !corpus_utf8_valid(src, k, NULL))) {
+        if (c >= 0x80 && (k > len - i || !utf8_valid(src, k, NULL))) {
             src = "?";
             k = 1;
             i++;
@@ -173,7 +174,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct http_slot *s = ud;
     size_t n = size * nmemb;
-    if (n > IDX_HTTP_MAX_RESPONSE - s->resp.len) {
+    if (n > EMB_HTTP_MAX_RESPONSE - s->resp.len) {
         s->too_big = 1;
         return 0; /* ends the transfer with CURLE_WRITE_ERROR */
     }
@@ -196,7 +197,7 @@ static int slot_setup(struct emb_http *h, struct http_slot *s)
     bad |= curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms) != CURLE_OK;
-    bad |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)IDX_HTTP_MAX_RESPONSE) !=
+    bad |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)EMB_HTTP_MAX_RESPONSE) !=
            CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)s) != CURLE_OK;
@@ -313,10 +314,10 @@ static int parse_answer(struct emb_http *h, struct http_slot *s, const struct ht
         }
         size_t d = json_array_size(emb);
         if (h->base.dim == 0) { /* the probe */
-            if (d == 0 || d > IDX_HTTP_MAX_DIM) {
+            if (d == 0 || d > EMB_HTTP_MAX_DIM) {
                 rc = err_set(err, d ? ERR_LIMIT : ERR_PARSE,
                              "embeddings endpoint %s: vector of %zu values (1..%d accepted)",
-                             h->url, d, IDX_HTTP_MAX_DIM);
+                             h->url, d, EMB_HTTP_MAX_DIM);
                 goto fail;
             }
             h->base.dim = (int)d;
@@ -380,11 +381,11 @@ static int curl_transient(CURLcode cc)
  * of up to d/2 (so clients that failed together do not retry together), capped. */
 static long backoff_ms(struct emb_http *h, int attempts)
 {
-    double d = IDX_HTTP_BACKOFF_BASE_MS;
-    for (int i = 1; i < attempts && d < IDX_HTTP_BACKOFF_MAX_MS; i++)
+    double d = EMB_HTTP_BACKOFF_BASE_MS;
+    for (int i = 1; i < attempts && d < EMB_HTTP_BACKOFF_MAX_MS; i++)
         d *= 2;
     d += rng_unit(h) * d / 2;
-    return (long)(d < IDX_HTTP_BACKOFF_MAX_MS ? d : IDX_HTTP_BACKOFF_MAX_MS);
+    return (long)(d < EMB_HTTP_BACKOFF_MAX_MS ? d : EMB_HTTP_BACKOFF_MAX_MS);
 }
 
 /* The transfer of slot s ended with curl code cc. Returns 0 when the job is done or waits for a
@@ -403,7 +404,7 @@ static int slot_finish(struct emb_http *h, struct http_slot *s, CURLcode cc, flo
     int code = ERR_NET, transient = 0;
     if (s->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
         code = ERR_LIMIT;
-        snprintf(why, sizeof why, "answer over %zu bytes", (size_t)IDX_HTTP_MAX_RESPONSE);
+        snprintf(why, sizeof why, "answer over %zu bytes", (size_t)EMB_HTTP_MAX_RESPONSE);
     } else if (cc != CURLE_OK) {
         transient = curl_transient(cc);
         snprintf(why, sizeof why, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
@@ -425,9 +426,9 @@ static int slot_finish(struct emb_http *h, struct http_slot *s, CURLcode cc, flo
     if (transient && j->attempts <= h->retries) {
         long ms = backoff_ms(h, j->attempts);
         if (retry_after > 0)
-            ms = 1000L * (long)(retry_after < IDX_HTTP_RETRY_AFTER_MAX_S
+            ms = 1000L * (long)(retry_after < EMB_HTTP_RETRY_AFTER_MAX_S
                                     ? retry_after
-                                    : (curl_off_t)IDX_HTTP_RETRY_AFTER_MAX_S);
+                                    : (curl_off_t)EMB_HTTP_RETRY_AFTER_MAX_S);
         j->state = J_WAITING;
         j->not_before = now_s() + (double)ms / 1000.0;
         h->waiting[h->nwaiting++] = j;
@@ -471,17 +472,17 @@ static int plan_jobs(struct emb_http *h, const char *const *texts, size_t n, siz
     for (size_t i = 0; i < n; i++) {
         if (!texts[i]) continue;
         size_t len = strlen(texts[i]), bad = 0;
-        if (len > IDX_HTTP_MAX_REQUEST_TEXT)
+        if (len > EMB_HTTP_MAX_REQUEST_TEXT)
             return err_set(err, ERR_LIMIT,
                            "embeddings endpoint %s: text %zu has %zu bytes (at most %u)", h->url, i,
-                           len, IDX_HTTP_MAX_REQUEST_TEXT);
-        if (!corpus_utf8_valid(texts[i], len, &bad))
+                           len, EMB_HTTP_MAX_REQUEST_TEXT);
+        if (!utf8_valid(texts[i], len, &bad))
             return err_set(err, ERR_UTF8,
                            "embeddings endpoint %s: text %zu is not valid UTF-8 "
                            "(byte %zu)",
                            h->url, i, bad);
         struct http_job *j = nj ? &h->jobs[nj - 1] : NULL;
-        if (!j || j->n >= (size_t)h->batch || bytes + len > IDX_HTTP_MAX_REQUEST_TEXT) {
+        if (!j || j->n >= (size_t)h->batch || bytes + len > EMB_HTTP_MAX_REQUEST_TEXT) {
             j = &h->jobs[nj++];
             memset(j, 0, sizeof *j);
             j->first = m;
@@ -563,7 +564,7 @@ fail:
 
 /* ---------------------------------------------------------------- the embedder */
 
-static int http_embed(struct idx_embedder *e, const char *const *texts, size_t n, float *out,
+static int http_embed(struct emb *e, const char *const *texts, size_t n, float *out,
                       struct err *err)
 {
     struct emb_http *h = as_http(e);
@@ -571,13 +572,13 @@ static int http_embed(struct idx_embedder *e, const char *const *texts, size_t n
     return http_run(h, texts, n, out, err);
 }
 
-static const char *http_signature(struct idx_embedder *e)
+static const char *http_signature(struct emb *e)
 {
     struct emb_http *h = as_http(e);
     return h && h->sig ? h->sig : "";
 }
 
-static void http_free(struct idx_embedder *e)
+static void http_free(struct emb *e)
 {
     struct emb_http *h = as_http(e);
     if (!h) return;
@@ -605,7 +606,7 @@ static void http_free(struct idx_embedder *e)
     free(h);
 }
 
-static const struct idx_embedder_ops http_ops = {
+static const struct emb_ops http_ops = {
     .name = "http",
     .embed = http_embed,
     .signature = http_signature,
@@ -617,9 +618,9 @@ static int url_ok(const char *url, struct err *err)
 {
     if (!url || !*url) return err_set(err, ERR_ARG, "http embedder: no endpoint URL");
     size_t len = strlen(url);
-    if (len > IDX_HTTP_MAX_URL)
+    if (len > EMB_HTTP_MAX_URL)
         return err_set(err, ERR_ARG, "http embedder: endpoint URL of %zu bytes (at most %d)", len,
-                       IDX_HTTP_MAX_URL);
+                       EMB_HTTP_MAX_URL);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
             return err_set(err, ERR_ARG, "http embedder: %s: spaces or control characters in URL",
@@ -664,31 +665,31 @@ fail:
 }
 
 /* Copy and check the options into h. Errors: ERR_ARG, ERR_NOMEM. */
-static int take_opts(struct emb_http *h, const struct idx_http_opts *o, struct err *err)
+static int take_opts(struct emb_http *h, const struct emb_http_opts *o, struct err *err)
 {
     int rc = url_ok(o->url, err);
     if (rc != 0) return rc;
-    h->batch = o->batch ? o->batch : IDX_HTTP_DEFAULT_BATCH;
-    h->parallel = o->parallel ? o->parallel : IDX_HTTP_DEFAULT_PARALLEL;
-    h->retries = o->retries == 0 ? IDX_HTTP_DEFAULT_RETRIES : o->retries < 0 ? 0 : o->retries;
-    h->timeout_ms = o->timeout_ms ? o->timeout_ms : IDX_HTTP_DEFAULT_TIMEOUT_MS;
-    h->connect_ms = o->connect_timeout_ms ? o->connect_timeout_ms : IDX_HTTP_DEFAULT_CONNECT_MS;
-    if (h->batch < 1 || h->batch > IDX_HTTP_MAX_BATCH)
+    h->batch = o->batch ? o->batch : EMB_HTTP_DEFAULT_BATCH;
+    h->parallel = o->parallel ? o->parallel : EMB_HTTP_DEFAULT_PARALLEL;
+    h->retries = o->retries == 0 ? EMB_HTTP_DEFAULT_RETRIES : o->retries < 0 ? 0 : o->retries;
+    h->timeout_ms = o->timeout_ms ? o->timeout_ms : EMB_HTTP_DEFAULT_TIMEOUT_MS;
+    h->connect_ms = o->connect_timeout_ms ? o->connect_timeout_ms : EMB_HTTP_DEFAULT_CONNECT_MS;
+    if (h->batch < 1 || h->batch > EMB_HTTP_MAX_BATCH)
         return err_set(err, ERR_ARG, "http embedder: batch %d (1..%d)", h->batch,
-                       IDX_HTTP_MAX_BATCH);
-    if (h->parallel < 1 || h->parallel > IDX_HTTP_MAX_PARALLEL)
+                       EMB_HTTP_MAX_BATCH);
+    if (h->parallel < 1 || h->parallel > EMB_HTTP_MAX_PARALLEL)
         return err_set(err, ERR_ARG, "http embedder: parallel %d (1..%d)", h->parallel,
-                       IDX_HTTP_MAX_PARALLEL);
-    if (o->retries < -1 || o->retries > IDX_HTTP_MAX_RETRIES)
+                       EMB_HTTP_MAX_PARALLEL);
+    if (o->retries < -1 || o->retries > EMB_HTTP_MAX_RETRIES)
         return err_set(err, ERR_ARG, "http embedder: retries %d (-1..%d)", o->retries,
-                       IDX_HTTP_MAX_RETRIES);
+                       EMB_HTTP_MAX_RETRIES);
     if (h->timeout_ms < 1 || h->connect_ms < 1)
         return err_set(err, ERR_ARG, "http embedder: timeouts must be positive");
-    if (o->dim < 0 || o->dim > IDX_HTTP_MAX_DIM)
-        return err_set(err, ERR_ARG, "http embedder: dim %d (0..%d)", o->dim, IDX_HTTP_MAX_DIM);
+    if (o->dim < 0 || o->dim > EMB_HTTP_MAX_DIM)
+        return err_set(err, ERR_ARG, "http embedder: dim %d (0..%d)", o->dim, EMB_HTTP_MAX_DIM);
     h->base.dim = o->dim;
 
-    const char *env = o->api_key_env && *o->api_key_env ? o->api_key_env : IDX_HTTP_DEFAULT_KEY_ENV;
+    const char *env = o->api_key_env && *o->api_key_env ? o->api_key_env : EMB_HTTP_DEFAULT_KEY_ENV;
     const char *key = getenv(env);
     if (key && *key) {
         for (const char *p = key; *p; p++)
@@ -736,7 +737,7 @@ static int make_headers(struct emb_http *h)
     return rc;
 }
 
-int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *opts, struct err *err)
+int emb_http_new(struct emb **out, const struct emb_http_opts *opts, struct err *err)
 {
     *out = NULL;
     if (!opts) return err_set(err, ERR_ARG, "http embedder: no options");
@@ -779,7 +780,7 @@ int idx_embed_http_new(struct idx_embedder **out, const struct idx_http_opts *op
         }
     }
     if (h->base.dim == 0) {
-        const char *probe[1] = {IDX_HTTP_PROBE_TEXT};
+        const char *probe[1] = {EMB_HTTP_PROBE_TEXT};
         if ((rc = http_run(h, probe, 1, NULL, err)) != 0) goto fail;
     }
     struct buf b = {0};
@@ -795,7 +796,7 @@ fail:
     return rc;
 }
 
-uint64_t idx_embed_http_requests(const struct idx_embedder *e)
+uint64_t emb_http_requests(const struct emb *e)
 {
     struct emb_http *h = as_http(e);
     return h ? h->requests : 0;

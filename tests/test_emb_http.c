@@ -1,5 +1,6 @@
 /* test_embed_http.c - the HTTP embedder against a fake OpenAI-style embeddings endpoint that the
  * tests start on 127.0.0.1 (tests/testhttp.h). */
+#include "utf8.h"
 #include "test.h"
 #include "testhttp.h"
 
@@ -221,7 +222,7 @@ static float dot(const float *a, const float *b, int d)
     return s;
 }
 
-static void base_opts(struct idx_http_opts *o, const char *url)
+static void base_opts(struct emb_http_opts *o, const char *url)
 {
     memset(o, 0, sizeof *o);
     o->url = url;
@@ -237,22 +238,22 @@ TEST(emb_http_round_trip)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     enum { N = 150 };
     char store[N][96];
     const char *texts[N];
     float *out = malloc((size_t)N * FAKE_DIM * sizeof *out);
     REQUIRE(out);
-    int rc = idx_embed_http_new(&emb, &o, &err);
+    int rc = emb_http_new(&emb, &o, &err);
     if (rc != 0) fprintf(stderr, "  %s\n", err.msg);
     CHECK(rc == 0);
     if (rc != 0) goto done;
-    CHECK(idx_embedder_dim(emb) == FAKE_DIM);
+    CHECK(emb_dim(emb) == FAKE_DIM);
     CHECK(fake_nreq(&e.f) == 1 && e.f.sizes[0] == 1); /* the dim probe */
-    CHECK(strcmp(idx_embedder_name(emb), "http") == 0);
+    CHECK(strcmp(emb_name(emb), "http") == 0);
     for (int i = 0; i < N; i++) {
         snprintf(store[i], sizeof store[i], "passage %d about topic%d and word%d", i, i % 7,
                  i % 13);
@@ -263,7 +264,7 @@ TEST(emb_http_round_trip)
     texts[10] = "the cat sat on the mat";
     texts[11] = "the cat sat on a mat";
     texts[12] = "stock markets fell sharply today";
-    rc = idx_embed(emb, texts, N, out, &err);
+    rc = emb_embed(emb, texts, N, out, &err);
     if (rc != 0) fprintf(stderr, "  %s\n", err.msg);
     CHECK(rc == 0);
     if (rc != 0) goto done;
@@ -275,7 +276,7 @@ TEST(emb_http_round_trip)
         s21 += e.f.sizes[r] == 21;
     }
     CHECK(s64 == 2 && s21 == 1);
-    CHECK(idx_embed_http_requests(emb) == 4);
+    CHECK(emb_http_requests(emb) == 4);
     CHECK(strcmp(e.f.model, "fake-embed") == 0);
     CHECK(strcmp(e.f.encoding, "float") == 0);
     CHECK(!e.f.saw_empty); /* "" went out as " " */
@@ -283,18 +284,18 @@ TEST(emb_http_round_trip)
     for (int i = 0; i < N; i++)
         bad += !rows_match(texts[i], out + (size_t)i * FAKE_DIM);
     CHECK(bad == 0);
-    CHECK(idx_vec_is_zero(out + 9 * FAKE_DIM, FAKE_DIM)); /* NULL */
-    CHECK(idx_vec_is_zero(out + 5 * FAKE_DIM, FAKE_DIM)); /* " ": no words, zero from the fake */
+    CHECK(emb_is_zero(out + 9 * FAKE_DIM, FAKE_DIM)); /* NULL */
+    CHECK(emb_is_zero(out + 5 * FAKE_DIM, FAKE_DIM)); /* " ": no words, zero from the fake */
     float n0 = dot(out, out, FAKE_DIM);
     CHECK(fabsf(n0 - 1.0f) < 1e-5f);
     const float *cat1 = out + 10 * FAKE_DIM, *cat2 = out + 11 * FAKE_DIM,
                 *stock = out + 12 * FAKE_DIM;
     CHECK(dot(cat1, cat2, FAKE_DIM) > dot(cat1, stock, FAKE_DIM) + 0.3f);
     /* a second call on the same handle reuses it */
-    rc = idx_embed(emb, texts + 10, 3, out, &err);
+    rc = emb_embed(emb, texts + 10, 3, out, &err);
     CHECK(rc == 0 && fake_nreq(&e.f) == 5 && rows_match(texts[10], out));
 done:
-    idx_embedder_free(emb);
+    emb_free(emb);
     free(out);
     env_stop(&e);
 }
@@ -313,45 +314,45 @@ TEST(emb_http_bearer_key)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
-    const char *saved = getenv(IDX_HTTP_DEFAULT_KEY_ENV);
+    const char *saved = getenv(EMB_HTTP_DEFAULT_KEY_ENV);
     char saved_copy[512];
     if (saved) snprintf(saved_copy, sizeof saved_copy, "%s", saved);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[2] = {"hello world", "key test"};
     float out[2 * FAKE_DIM];
 
     setenv("VC_TEST_EMBED_KEY", "sk-test-42", 1);
     o.api_key_env = "VC_TEST_EMBED_KEY";
-    CHECK(idx_embed_http_new(&emb, &o, &err) == 0);
-    CHECK(emb && idx_embed(emb, texts, 2, out, &err) == 0);
+    CHECK(emb_http_new(&emb, &o, &err) == 0);
+    CHECK(emb && emb_embed(emb, texts, 2, out, &err) == 0);
     CHECK(strcmp(e.f.auth, "Bearer sk-test-42") == 0);
-    CHECK(!t_contains(idx_embedder_signature(emb), "sk-test"));
-    idx_embedder_free(emb);
+    CHECK(!t_contains(emb_signature(emb), "sk-test"));
+    emb_free(emb);
     emb = NULL;
     unsetenv("VC_TEST_EMBED_KEY");
 
     o.api_key_env = NULL; /* the default variable */
-    unsetenv(IDX_HTTP_DEFAULT_KEY_ENV);
-    CHECK(idx_embed_http_new(&emb, &o, &err) == 0);
-    CHECK(emb && idx_embed(emb, texts, 2, out, &err) == 0);
+    unsetenv(EMB_HTTP_DEFAULT_KEY_ENV);
+    CHECK(emb_http_new(&emb, &o, &err) == 0);
+    CHECK(emb && emb_embed(emb, texts, 2, out, &err) == 0);
     CHECK(e.f.auth[0] == '\0');
-    idx_embedder_free(emb);
+    emb_free(emb);
     emb = NULL;
 
-    setenv(IDX_HTTP_DEFAULT_KEY_ENV, "default-key", 1);
-    CHECK(idx_embed_http_new(&emb, &o, &err) == 0);
-    CHECK(emb && idx_embed(emb, texts, 2, out, &err) == 0);
+    setenv(EMB_HTTP_DEFAULT_KEY_ENV, "default-key", 1);
+    CHECK(emb_http_new(&emb, &o, &err) == 0);
+    CHECK(emb && emb_embed(emb, texts, 2, out, &err) == 0);
     CHECK(strcmp(e.f.auth, "Bearer default-key") == 0);
-    idx_embedder_free(emb);
+    emb_free(emb);
     emb = NULL;
 
-    setenv(IDX_HTTP_DEFAULT_KEY_ENV, "bad\r\nX-Injected: 1", 1); /* header injection */
-    CHECK(idx_embed_http_new(&emb, &o, &err) == ERR_ARG && emb == NULL);
-    restore_env(IDX_HTTP_DEFAULT_KEY_ENV, saved ? saved_copy : NULL);
+    setenv(EMB_HTTP_DEFAULT_KEY_ENV, "bad\r\nX-Injected: 1", 1); /* header injection */
+    CHECK(emb_http_new(&emb, &o, &err) == ERR_ARG && emb == NULL);
+    restore_env(EMB_HTTP_DEFAULT_KEY_ENV, saved ? saved_copy : NULL);
     env_stop(&e);
 }
 
@@ -366,36 +367,36 @@ TEST(emb_http_retry_5xx)
     e.f.fail_status = 500;
     e.f.fail_body = "upstream model crashed";
     e.f.fail_ctype = "text/plain";
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[3] = {"one fish", "two fish", "red fish"};
     float out[3 * FAKE_DIM];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     double t0 = now_s();
-    int rc = idx_embed(emb, texts, 3, out, &err);
+    int rc = emb_embed(emb, texts, 3, out, &err);
     double dt = now_s() - t0;
     if (rc != 0) fprintf(stderr, "  %s\n", err.msg);
     CHECK(rc == 0);
     CHECK(fake_nreq(&e.f) == 3);
     CHECK(dt >= 1.45 && dt < 3.0);
     CHECK(rows_match(texts[2], out + 2 * FAKE_DIM));
-    idx_embedder_free(emb);
+    emb_free(emb);
     emb = NULL;
 
     e.f.nreq = 0;
     o.retries = 1;
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
-    rc = idx_embed(emb, texts, 3, out, &err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
+    rc = emb_embed(emb, texts, 3, out, &err);
     CHECK(rc == ERR_NET);
     CHECK(fake_nreq(&e.f) == 2);
     CHECK(t_contains(err.msg, e.url));
     CHECK(t_contains(err.msg, "HTTP 500"));
     CHECK(t_contains(err.msg, "upstream model crashed"));
     CHECK(t_contains(err.msg, "after 2 attempts"));
-    idx_embedder_free(emb);
+    emb_free(emb);
     env_stop(&e);
 }
 
@@ -410,22 +411,22 @@ TEST(emb_http_retry_after)
     e.f.fail_status = 429;
     e.f.fail_body = "{\"error\": {\"message\": \"Rate limit reached\"}}";
     e.f.fail_headers = "Retry-After: 1\r\n";
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[1] = {"rate limited text"};
     float out[FAKE_DIM];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     double t0 = now_s();
-    int rc = idx_embed(emb, texts, 1, out, &err);
+    int rc = emb_embed(emb, texts, 1, out, &err);
     double dt = now_s() - t0;
     CHECK(rc == 0);
     CHECK(fake_nreq(&e.f) == 2);
     CHECK(dt >= 0.95 && dt < 2.0);
     CHECK(rows_match(texts[0], out));
-    idx_embedder_free(emb);
+    emb_free(emb);
     env_stop(&e);
 }
 
@@ -439,15 +440,15 @@ TEST(emb_http_client_error)
     e.f.fail_status = 400;
     e.f.fail_body = "{\"error\": {\"message\": \"This model's maximum context length is 8192 "
                     "tokens\", \"type\": \"invalid_request_error\", \"param\": null}}";
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[1] = {"too long"};
     float out[FAKE_DIM];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
-    CHECK(idx_embed(emb, texts, 1, out, &err) == ERR_NET);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
+    CHECK(emb_embed(emb, texts, 1, out, &err) == ERR_NET);
     CHECK(fake_nreq(&e.f) == 1);
     CHECK(t_contains(err.msg, e.url));
     CHECK(t_contains(err.msg, "HTTP 400"));
@@ -461,7 +462,7 @@ TEST(emb_http_client_error)
     e.f.fail_body = plain;
     e.f.fail_ctype = "text/plain";
     e.f.nreq = 0;
-    CHECK(idx_embed(emb, texts, 1, out, &err) == ERR_NET);
+    CHECK(emb_embed(emb, texts, 1, out, &err) == ERR_NET);
     CHECK(fake_nreq(&e.f) == 1);
     CHECK(t_contains(err.msg, "HTTP 404: no route here xxx"));
     CHECK(t_contains(err.msg, "..."));
@@ -479,18 +480,18 @@ TEST(emb_http_client_error)
     }
     utf[u] = '\0';
     e.f.fail_body = utf;
-    CHECK(idx_embed(emb, texts, 1, out, &err) == ERR_NET);
+    CHECK(emb_embed(emb, texts, 1, out, &err) == ERR_NET);
     CHECK(t_contains(err.msg, "bad ?? byte \xc3\xa9"));
     CHECK(t_contains(err.msg, "\xc3\xa9..."));
-    CHECK(corpus_utf8_valid(err.msg, strlen(err.msg), NULL));
+    CHECK(utf8_valid(err.msg, strlen(err.msg), NULL));
 
     e.f.fail_status = 401;
     e.f.fail_body = "{\"error\": \"invalid api key\"}";
     e.f.fail_ctype = NULL;
-    CHECK(idx_embed(emb, texts, 1, out, &err) == ERR_NET);
+    CHECK(emb_embed(emb, texts, 1, out, &err) == ERR_NET);
     CHECK(t_contains(err.msg, "HTTP 401: invalid api key"));
     CHECK(t_contains(err.msg, "API key"));
-    idx_embedder_free(emb);
+    emb_free(emb);
     env_stop(&e);
 }
 
@@ -500,38 +501,38 @@ TEST(emb_http_wrong_dim)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = 16;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[3] = {"a b", "c d", "e f"};
     float out[3 * FAKE_DIM];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     CHECK(fake_nreq(&e.f) == 0); /* dim given: no probe */
-    CHECK(idx_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
+    CHECK(emb_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
     CHECK(t_contains(err.msg, e.url));
     CHECK(t_contains(err.msg, "32 values, expected 16"));
     CHECK(fake_nreq(&e.f) == 1); /* not retried */
-    idx_embedder_free(emb);
+    emb_free(emb);
     emb = NULL;
 
     o.dim = 0; /* learned (32), then the model behind the endpoint changes */
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
-    CHECK(idx_embedder_dim(emb) == FAKE_DIM);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
+    CHECK(emb_dim(emb) == FAKE_DIM);
     e.f.dim = 24;
-    CHECK(idx_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
+    CHECK(emb_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
     CHECK(t_contains(err.msg, "24 values, expected 32"));
     e.f.dim = FAKE_DIM;
     e.f.mode = F_RAGGED;
-    CHECK(idx_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
+    CHECK(emb_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
     CHECK(t_contains(err.msg, "31 values, expected 32"));
     e.f.mode = F_SHORT;
-    CHECK(idx_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
+    CHECK(emb_embed(emb, texts, 3, out, &err) == ERR_MISMATCH);
     CHECK(t_contains(err.msg, "sent 3 texts, got 2 vectors"));
     e.f.mode = F_OK;
-    CHECK(idx_embed(emb, texts, 3, out, &err) == 0); /* the handle still works */
-    idx_embedder_free(emb);
+    CHECK(emb_embed(emb, texts, 3, out, &err) == 0); /* the handle still works */
+    emb_free(emb);
     env_stop(&e);
 }
 
@@ -540,14 +541,14 @@ TEST(emb_http_malformed)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[2] = {"x y", "z"};
     float out[2 * FAKE_DIM];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     static const struct {
         int mode;
         const char *want;
@@ -558,17 +559,17 @@ TEST(emb_http_malformed)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         e.f.mode = cases[i].mode;
         e.f.nreq = 0;
-        CHECK(idx_embed(emb, texts, 2, out, &err) == ERR_PARSE);
+        CHECK(emb_embed(emb, texts, 2, out, &err) == ERR_PARSE);
         CHECK(t_contains(err.msg, cases[i].want));
         CHECK(t_contains(err.msg, e.url));
         CHECK(fake_nreq(&e.f) == 1);
     }
     /* the probe fails the same way: no embedder */
-    idx_embedder_free(emb);
+    emb_free(emb);
     emb = NULL;
     e.f.mode = F_MALFORMED;
     o.dim = 0;
-    CHECK(idx_embed_http_new(&emb, &o, &err) == ERR_PARSE && emb == NULL);
+    CHECK(emb_http_new(&emb, &o, &err) == ERR_PARSE && emb == NULL);
     env_stop(&e);
 }
 
@@ -579,19 +580,19 @@ TEST(emb_http_hang_timeout)
     struct env e;
     REQUIRE(env_start(&e) == 0);
     e.f.mode = F_HANG;
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
     o.timeout_ms = 300;
     o.connect_timeout_ms = 300;
     o.retries = 1;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     const char *texts[1] = {"anyone there"};
     float out[FAKE_DIM];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     double t0 = now_s();
-    int rc = idx_embed(emb, texts, 1, out, &err);
+    int rc = emb_embed(emb, texts, 1, out, &err);
     double dt = now_s() - t0;
     CHECK(rc == ERR_NET);
     CHECK(dt >= 1.0 && dt < 3.0); /* 0.3 + 0.5..0.75 + 0.3 */
@@ -599,7 +600,7 @@ TEST(emb_http_hang_timeout)
     CHECK(t_contains(err.msg, "timed out"));
     CHECK(t_contains(err.msg, "after 2 attempts"));
     CHECK(t_contains(err.msg, e.url));
-    idx_embedder_free(emb);
+    emb_free(emb);
     env_stop(&e);
 }
 
@@ -611,29 +612,29 @@ TEST(emb_http_refused)
     REQUIRE(port > 0);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/embeddings", port);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, url);
     o.retries = -1;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     double t0 = now_s();
-    CHECK(idx_embed_http_new(&emb, &o, &err) == ERR_NET);
+    CHECK(emb_http_new(&emb, &o, &err) == ERR_NET);
     CHECK(emb == NULL);
     CHECK(now_s() - t0 < 1.0);
     CHECK(t_contains(err.msg, url));
 
     o.dim = FAKE_DIM;
     o.retries = 1;
-    CHECK(idx_embed_http_new(&emb, &o, &err) == 0);
+    CHECK(emb_http_new(&emb, &o, &err) == 0);
     const char *texts[1] = {"hello"};
     float out[FAKE_DIM];
     t0 = now_s();
-    CHECK(emb && idx_embed(emb, texts, 1, out, &err) == ERR_NET);
+    CHECK(emb && emb_embed(emb, texts, 1, out, &err) == ERR_NET);
     double dt = now_s() - t0;
     CHECK(dt >= 0.45 && dt < 2.0);
     CHECK(t_contains(err.msg, "after 2 attempts"));
-    CHECK(idx_embed_http_requests(emb) == 2);
-    idx_embedder_free(emb);
+    CHECK(emb_http_requests(emb) == 2);
+    emb_free(emb);
     curl_global_cleanup();
 }
 
@@ -644,12 +645,12 @@ TEST(emb_http_parallel)
     struct env e;
     REQUIRE(env_start(&e) == 0);
     e.f.delay_ms = 150;
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
     o.batch = 8;
     o.parallel = 4;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     enum { N = 64 };
     char store[N][48];
@@ -660,8 +661,8 @@ TEST(emb_http_parallel)
     }
     float *out = malloc((size_t)N * FAKE_DIM * sizeof *out);
     REQUIRE(out);
-    CHECK(idx_embed_http_new(&emb, &o, &err) == 0);
-    CHECK(emb && idx_embed(emb, texts, N, out, &err) == 0);
+    CHECK(emb_http_new(&emb, &o, &err) == 0);
+    CHECK(emb && emb_embed(emb, texts, N, out, &err) == 0);
     CHECK(fake_nreq(&e.f) == 8);
     int most = th_max_inflight(e.srv);
     if (most != 4) fprintf(stderr, "  note: at most %d requests in flight (4 expected)\n", most);
@@ -670,7 +671,7 @@ TEST(emb_http_parallel)
     for (int i = 0; i < N; i++)
         bad += !rows_match(texts[i], out + (size_t)i * FAKE_DIM);
     CHECK(bad == 0);
-    idx_embedder_free(emb);
+    emb_free(emb);
     emb = NULL;
     env_stop(&e);
 
@@ -678,11 +679,11 @@ TEST(emb_http_parallel)
     e.f.delay_ms = 100;
     o.url = e.url;
     o.parallel = 1;
-    CHECK(idx_embed_http_new(&emb, &o, &err) == 0);
-    CHECK(emb && idx_embed(emb, texts, 24, out, &err) == 0);
+    CHECK(emb_http_new(&emb, &o, &err) == 0);
+    CHECK(emb && emb_embed(emb, texts, 24, out, &err) == 0);
     CHECK(fake_nreq(&e.f) == 3);
     CHECK(th_max_inflight(e.srv) == 1);
-    idx_embedder_free(emb);
+    emb_free(emb);
     free(out);
     env_stop(&e);
 }
@@ -692,33 +693,33 @@ TEST(emb_http_signature)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     char want[256];
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     snprintf(want, sizeof want, "http:%s:fake-embed:dim=32", e.url);
-    CHECK(strcmp(idx_embedder_signature(emb), want) == 0);
-    idx_embedder_free(emb);
+    CHECK(strcmp(emb_signature(emb), want) == 0);
+    emb_free(emb);
     emb = NULL;
 
     o.model = NULL;
     o.dim = 16;
     int before = fake_nreq(&e.f);
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     snprintf(want, sizeof want, "http:%s::dim=16", e.url);
-    CHECK(strcmp(idx_embedder_signature(emb), want) == 0);
-    CHECK(idx_embedder_dim(emb) == 16);
+    CHECK(strcmp(emb_signature(emb), want) == 0);
+    CHECK(emb_dim(emb) == 16);
     CHECK(fake_nreq(&e.f) == before);
-    CHECK(idx_embed_http_requests(emb) == 0);
-    idx_embedder_free(emb);
+    CHECK(emb_http_requests(emb) == 0);
+    emb_free(emb);
     emb = NULL;
 
     o.dim = 0; /* no model: the request leaves "model" out */
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     CHECK(strcmp(e.f.model, "(none)") == 0);
-    idx_embedder_free(emb);
+    emb_free(emb);
     env_stop(&e);
 }
 
@@ -734,18 +735,18 @@ TEST(emb_http_bad_opts)
                                        "http://user:secret@127.0.0.1:1/v1/embeddings",
                                        "http://127.0.0.1:1/v1/embed dings",
                                        "http:///v1/embeddings"};
-    struct idx_http_opts o;
-    struct idx_embedder *emb = NULL;
+    struct emb_http_opts o;
+    struct emb *emb = NULL;
     struct err err = {0};
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         base_opts(&o, urls[i]);
         o.dim = 8;
-        int rc = idx_embed_http_new(&emb, &o, &err);
+        int rc = emb_http_new(&emb, &o, &err);
         if (rc != ERR_ARG) fprintf(stderr, "  url %zu: rc %d\n", i, rc);
         CHECK(rc == ERR_ARG && emb == NULL);
     }
     base_opts(&o, "http://user:secret@127.0.0.1:1/v1/embeddings");
-    CHECK(idx_embed_http_new(&emb, &o, &err) == ERR_ARG && !t_contains(err.msg, "secret"));
+    CHECK(emb_http_new(&emb, &o, &err) == ERR_ARG && !t_contains(err.msg, "secret"));
     struct {
         int batch, parallel, retries, dim;
         long timeout;
@@ -759,11 +760,11 @@ TEST(emb_http_bad_opts)
         o.retries = bad[i].retries;
         o.dim = bad[i].dim;
         o.timeout_ms = bad[i].timeout;
-        int rc = idx_embed_http_new(&emb, &o, &err);
+        int rc = emb_http_new(&emb, &o, &err);
         if (rc != ERR_ARG) fprintf(stderr, "  opts %zu: rc %d\n", i, rc);
         CHECK(rc == ERR_ARG && emb == NULL);
     }
-    CHECK(idx_embed_http_new(&emb, NULL, &err) == ERR_ARG);
+    CHECK(emb_http_new(&emb, NULL, &err) == ERR_ARG);
     curl_global_cleanup();
 }
 
@@ -773,23 +774,23 @@ TEST(emb_http_limits)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
-    struct idx_http_opts o;
+    struct emb_http_opts o;
     base_opts(&o, e.url);
     o.dim = FAKE_DIM;
-    struct idx_embedder *emb = NULL;
+    struct emb *emb = NULL;
     struct err err = {0};
     float out[3 * FAKE_DIM];
-    size_t big = (size_t)IDX_HTTP_MAX_REQUEST_TEXT + 1, third = IDX_HTTP_MAX_REQUEST_TEXT / 8 * 3;
+    size_t big = (size_t)EMB_HTTP_MAX_REQUEST_TEXT + 1, third = EMB_HTTP_MAX_REQUEST_TEXT / 8 * 3;
     char *huge = malloc(big + 1);
     REQUIRE(huge);
     memset(huge, 'a', big);
     huge[big] = '\0';
-    REQUIRE_OK(idx_embed_http_new(&emb, &o, &err), err);
+    REQUIRE_OK(emb_http_new(&emb, &o, &err), err);
     const char *t1[2] = {"fine", huge};
-    CHECK(idx_embed(emb, t1, 2, out, &err) == ERR_LIMIT);
+    CHECK(emb_embed(emb, t1, 2, out, &err) == ERR_LIMIT);
     CHECK(t_contains(err.msg, "text 1"));
     const char *t2[2] = {"fine", "bad \xff byte"};
-    CHECK(idx_embed(emb, t2, 2, out, &err) == ERR_UTF8);
+    CHECK(emb_embed(emb, t2, 2, out, &err) == ERR_UTF8);
     CHECK(t_contains(err.msg, "text 1"));
     CHECK(fake_nreq(&e.f) == 0);
     /* three texts of 3/8 of the cap: two fit in one request, the third goes in another */
@@ -800,7 +801,7 @@ TEST(emb_http_limits)
     memset(c, 'c', third);
     a[third] = b[third] = c[third] = '\0';
     const char *t3[3] = {a, b, c};
-    int rc = idx_embed(emb, t3, 3, out, &err);
+    int rc = emb_embed(emb, t3, 3, out, &err);
     if (rc != 0) fprintf(stderr, "  %s\n", err.msg);
     CHECK(rc == 0);
     CHECK(fake_nreq(&e.f) == 2);
@@ -810,6 +811,6 @@ TEST(emb_http_limits)
     free(b);
     free(c);
     free(huge);
-    idx_embedder_free(emb);
+    emb_free(emb);
     env_stop(&e);
 }

@@ -1,6 +1,7 @@
-/* idx_embed.c - the embedder interface and the static word-vector embedder with SIF weighting. */
-#include "index/idx.h"
-#include "index/idx_int.h"
+/* emb_static.c - the embedder interface and the static word-vector embedder with SIF weighting. */
+#include "index/embed/emb.h"
+#include "hash.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,42 +14,42 @@
 
 /* ---------------------------------------------------------------- dispatch */
 
-int idx_embed(struct idx_embedder *e, const char *const *texts, size_t n, float *out,
+int emb_embed(struct emb *e, const char *const *texts, size_t n, float *out,
               struct err *err)
 {
-    if (!e || !e->ops || !e->ops->embed) return err_set(err, ERR_ARG, "idx_embed: no embedder");
+    if (!e || !e->ops || !e->ops->embed) return err_set(err, ERR_ARG, "emb_embed: no embedder");
     if (n == 0) return 0;
     return e->ops->embed(e, texts, n, out, err);
 }
 
-int idx_embedder_dim(const struct idx_embedder *e)
+int emb_dim(const struct emb *e)
 {
     return e ? e->dim : 0;
 }
 
-const char *idx_embedder_name(const struct idx_embedder *e)
+const char *emb_name(const struct emb *e)
 {
     return e && e->ops && e->ops->name ? e->ops->name : "";
 }
 
-const char *idx_embedder_signature(struct idx_embedder *e)
+const char *emb_signature(struct emb *e)
 {
     return e && e->ops && e->ops->signature ? e->ops->signature(e) : "";
 }
 
-void idx_embedder_free(struct idx_embedder *e)
+void emb_free(struct emb *e)
 {
     if (e && e->ops && e->ops->free) e->ops->free(e);
 }
 
-int idx_vec_is_zero(const float *v, int dim)
+int emb_is_zero(const float *v, int dim)
 {
     for (int i = 0; i < dim; i++)
         if (v[i] != 0.0f) return 0;
     return 1;
 }
 
-int idx_vec_first_pc(const float *x, size_t n, int dim, float *pc, struct err *err)
+int emb_first_pc(const float *x, size_t n, int dim, float *pc, struct err *err)
 {
     if (n == 0 || dim <= 0) return err_set(err, ERR_ARG, "first principal component: no vectors");
     double *mean = calloc((size_t)dim, sizeof *mean), *u = calloc((size_t)dim, sizeof *u),
@@ -115,8 +116,8 @@ fail:
 enum { W_ZIPF = 0, W_COUNTS = 1 };
 
 struct emb_static {
-    struct idx_embedder base; /* first: the generic handle */
-    struct idx_vecfile *vf;
+    struct emb base; /* first: the generic handle */
+    struct emb_vecfile *vf;
     double a;
     int64_t vocab;
     float *weight;    /* (vocab) SIF weight per row */
@@ -126,25 +127,17 @@ struct emb_static {
     float *pc;  /* (dim) unit common component */
     float *acc; /* (dim) scratch */
     int known;  /* scratch: known words in the current text */
-    char fold[IDX_VEC_MAX_WORD + 8];
+    char fold[EMB_MAX_WORD + 8];
     char sig[256];
 };
 
-static const struct idx_embedder_ops static_ops;
+static const struct emb_ops static_ops;
 
-static struct emb_static *as_static(const struct idx_embedder *e)
+static struct emb_static *as_static(const struct emb *e)
 {
     return e && e->ops == &static_ops ? (struct emb_static *)e : NULL;
 }
 
-static uint64_t fnv64(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 0x100000001b3ull;
-    return h;
-}
 
 /* ---- the word splitter */
 
@@ -164,7 +157,7 @@ static int char_class(const unsigned char *s, size_t len, size_t i, size_t *k, u
     }
     /* decode (invalid sequences are one separator byte) */
     uint32_t cp;
-    size_t n = idx_utf8_dec(s + i, len - i, &cp);
+    size_t n = utf8_dec(s + i, len - i, &cp);
     if (n == 0) return C_SEP;
     *k = n;
     *cpo = cp;
@@ -185,7 +178,7 @@ typedef void (*word_cb)(struct emb_static *s, int64_t row, void *ctx);
 /* Look up s->fold[0..n) and report it; returns 1 when known. */
 static int lookup_emit(struct emb_static *s, size_t n, word_cb cb, void *ctx, int emit_unknown)
 {
-    int64_t row = idx_vecfile_find(s->vf, s->fold, n);
+    int64_t row = emb_vecfile_find(s->vf, s->fold, n);
     if (row >= 0 || emit_unknown) cb(s, row, ctx);
     return row >= 0;
 }
@@ -194,9 +187,9 @@ static int lookup_emit(struct emb_static *s, size_t n, word_cb cb, void *ctx, in
 static size_t fold_into(struct emb_static *s, const char *prefix, const char *raw, size_t n)
 {
     size_t p = strlen(prefix);
-    if (p + n > IDX_VEC_MAX_WORD) return 0;
+    if (p + n > EMB_MAX_WORD) return 0;
     memcpy(s->fold, prefix, p);
-    return p + idx_word_fold(raw, n, s->fold + p);
+    return p + emb_word_fold(raw, n, s->fold + p);
 }
 
 /* One joined word raw[0..n): whole, then part by part. */
@@ -205,7 +198,7 @@ static void emit_token(struct emb_static *s, const char *raw, size_t n, int join
 {
     size_t m = fold_into(s, "", raw, n);
     if (m) {
-        if (trailing_dot && m < IDX_VEC_MAX_WORD) { /* "u.s." */
+        if (trailing_dot && m < EMB_MAX_WORD) { /* "u.s." */
             s->fold[m] = '.';
             if (lookup_emit(s, m + 1, cb, ctx, 0)) return;
         }
@@ -330,11 +323,11 @@ static void set_from_counts(struct emb_static *s, const uint64_t *counts, uint64
         s->weight[r] = (float)(s->a / (s->a + p));
     }
     s->weights_kind = W_COUNTS;
-    s->weights_hash = fnv64(s->weight, (size_t)s->vocab * sizeof *s->weight);
+    s->weights_hash = hash_fnv1a64(s->weight, (size_t)s->vocab * sizeof *s->weight);
     s->sig[0] = '\0';
 }
 
-int idx_embed_static_set_counts(struct idx_embedder *e, const uint64_t *counts, uint64_t total,
+int emb_static_set_counts(struct emb *e, const uint64_t *counts, uint64_t total,
                                 struct err *err)
 {
     struct emb_static *s = as_static(e);
@@ -348,7 +341,7 @@ int idx_embed_static_set_counts(struct idx_embedder *e, const uint64_t *counts, 
     return 0;
 }
 
-int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words,
+int emb_static_set_freq(struct emb *e, const char *const *words,
                               const uint64_t *counts, size_t n, uint64_t total, struct err *err)
 {
     struct emb_static *s = as_static(e);
@@ -363,7 +356,7 @@ int idx_embed_static_set_freq(struct idx_embedder *e, const char *const *words,
     for (size_t i = 0; i < n; i++) {
         sum += counts[i];
         size_t m = fold_into(s, "", words[i], strlen(words[i]));
-        int64_t row = m ? idx_vecfile_find(s->vf, s->fold, m) : -1;
+        int64_t row = m ? emb_vecfile_find(s->vf, s->fold, m) : -1;
         if (row >= 0) rc[row] += counts[i];
     }
     if (total == 0) total = sum;
@@ -385,7 +378,7 @@ static void count_cb(struct emb_static *s, int64_t row, void *ctx)
     (*c->total)++;
 }
 
-int idx_embed_static_count(struct idx_embedder *e, const char *text, size_t len, uint64_t *counts,
+int emb_static_count(struct emb *e, const char *text, size_t len, uint64_t *counts,
                            uint64_t *total, struct err *err)
 {
     struct emb_static *s = as_static(e);
@@ -401,7 +394,7 @@ static void acc_cb(struct emb_static *s, int64_t row, void *ctx)
 {
     (void)ctx;
     if (row < 0) return;
-    const float *v = idx_vecfile_row(s->vf, row);
+    const float *v = emb_vecfile_row(s->vf, row);
     float w = s->weight[row];
     for (int j = 0; j < s->base.dim; j++)
         s->acc[j] += w * v[j];
@@ -420,7 +413,7 @@ static int weighted_avg(struct emb_static *s, const char *text, float *out)
     return s->known;
 }
 
-static int static_embed(struct idx_embedder *e, const char *const *texts, size_t n, float *out,
+static int static_embed(struct emb *e, const char *const *texts, size_t n, float *out,
                         struct err *err)
 {
     struct emb_static *s = as_static(e);
@@ -453,7 +446,7 @@ static int static_embed(struct idx_embedder *e, const char *const *texts, size_t
     return 0;
 }
 
-static const char *static_signature(struct idx_embedder *e)
+static const char *static_signature(struct emb *e)
 {
     struct emb_static *s = as_static(e);
     if (s->sig[0]) return s->sig;
@@ -464,51 +457,51 @@ static const char *static_signature(struct idx_embedder *e)
         snprintf(w, sizeof w, "counts-%016llx", (unsigned long long)s->weights_hash);
     if (s->has_pc)
         snprintf(p, sizeof p, "%016llx",
-                 (unsigned long long)fnv64(s->pc, (size_t)e->dim * sizeof(float)));
+                 (unsigned long long)hash_fnv1a64(s->pc, (size_t)e->dim * sizeof(float)));
     else
         snprintf(p, sizeof p, "none");
     snprintf(s->sig, sizeof s->sig, "static-sif/1 dim=%d vectors=%s a=%g weights=%s pc=%s", e->dim,
-             idx_vecfile_hash(s->vf), s->a, w, p);
+             emb_vecfile_hash(s->vf), s->a, w, p);
     return s->sig;
 }
 
-static void static_free(struct idx_embedder *e)
+static void static_free(struct emb *e)
 {
     struct emb_static *s = as_static(e);
     if (!s) return;
-    idx_vecfile_close(s->vf);
+    emb_vecfile_close(s->vf);
     free(s->weight);
     free(s->pc);
     free(s->acc);
     free(s);
 }
 
-static const struct idx_embedder_ops static_ops = {
+static const struct emb_ops static_ops = {
     .name = "static",
     .embed = static_embed,
     .signature = static_signature,
     .free = static_free,
 };
 
-int idx_embed_static_new(struct idx_embedder **out, const char *path,
-                         const struct idx_static_opts *opts, struct err *err)
+int emb_static_new(struct emb **out, const char *path,
+                         const struct emb_static_opts *opts, struct err *err)
 {
     *out = NULL;
     int rc = 0;
     double a = opts && opts->a != 0 ? opts->a : EMB_DEFAULT_A;
     if (!(a > 0) || !isfinite(a)) return err_set(err, ERR_ARG, "SIF constant a=%g must be > 0", a);
     struct emb_static *s = calloc(1, sizeof *s);
-    if (!s) return err_set(err, ERR_NOMEM, "idx_embed_static_new");
+    if (!s) return err_set(err, ERR_NOMEM, "emb_static_new");
     s->base.ops = &static_ops;
     s->a = a;
-    if ((rc = idx_vecfile_open(&s->vf, path, err)) != 0) goto fail;
-    s->base.dim = idx_vecfile_dim(s->vf);
-    s->vocab = idx_vecfile_count(s->vf);
+    if ((rc = emb_vecfile_open(&s->vf, path, err)) != 0) goto fail;
+    s->base.dim = emb_vecfile_dim(s->vf);
+    s->vocab = emb_vecfile_count(s->vf);
     s->weight = malloc((size_t)s->vocab * sizeof *s->weight);
     s->pc = calloc((size_t)s->base.dim, sizeof *s->pc);
     s->acc = calloc((size_t)s->base.dim, sizeof *s->acc);
     if (!s->weight || !s->pc || !s->acc) {
-        rc = err_set(err, ERR_NOMEM, "idx_embed_static_new");
+        rc = err_set(err, ERR_NOMEM, "emb_static_new");
         goto fail;
     }
     set_zipf(s);
@@ -519,13 +512,13 @@ fail:
     return rc;
 }
 
-const struct idx_vecfile *idx_embed_static_vectors(const struct idx_embedder *e)
+const struct emb_vecfile *emb_static_vectors(const struct emb *e)
 {
     struct emb_static *s = as_static(e);
     return s ? s->vf : NULL;
 }
 
-int idx_embed_static_set_pc(struct idx_embedder *e, const float *pc, struct err *err)
+int emb_static_set_pc(struct emb *e, const float *pc, struct err *err)
 {
     struct emb_static *s = as_static(e);
     if (!s) return err_set(err, ERR_ARG, "set_pc: not a static embedder");
@@ -548,7 +541,7 @@ int idx_embed_static_set_pc(struct idx_embedder *e, const float *pc, struct err 
     return 0;
 }
 
-int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc)
+int emb_static_get_pc(const struct emb *e, float *pc)
 {
     struct emb_static *s = as_static(e);
     if (!s || !s->has_pc) return 0;
@@ -556,7 +549,7 @@ int idx_embed_static_get_pc(const struct idx_embedder *e, float *pc)
     return 1;
 }
 
-int idx_embed_static_fit_pc(struct idx_embedder *e, const char *const *texts, size_t n,
+int emb_static_fit_pc(struct emb *e, const char *const *texts, size_t n,
                             struct err *err)
 {
     struct emb_static *s = as_static(e);
@@ -576,8 +569,8 @@ int idx_embed_static_fit_pc(struct idx_embedder *e, const char *const *texts, si
         rc = err_set(err, ERR_ARG, "fit_pc: none of the %zu texts has a known word", n);
         goto fail;
     }
-    if ((rc = idx_vec_first_pc(x, m, dim, pc, err)) != 0) goto fail;
-    rc = idx_embed_static_set_pc(e, pc, err);
+    if ((rc = emb_first_pc(x, m, dim, pc, err)) != 0) goto fail;
+    rc = emb_static_set_pc(e, pc, err);
 fail:
     free(x);
     free(pc);
