@@ -15,6 +15,12 @@ PyTorch's own modules (the independent reference for vericite's forward pass).
   hfmodel.py ref DIR IDS OUT [--batch 16]
                                       the reference outputs, one JSON line {"out": [...]} per input,
                                       run in padded batches of --batch with key padding masks
+  hfmodel.py case DIR [gen options] --sentences F [--pairs] [--extra]
+                                      gen, ids and ref in one process (DIR's parent gets
+                                      ids.jsonl and ref.jsonl)
+  hfmodel.py cases ROOT --sentences F... --case NAME "OPTIONS" ...
+                                      several cases in one process: ROOT/NAME/{hf,ids.jsonl,
+                                      ref.jsonl}, the sentences also giving the vocabulary
   hfmodel.py onnx DIR OUT.onnx        export the same reference graph to ONNX (benchmarks)
 
 The reference reads the folder back (its own safetensors reader), builds torch.nn.Embedding,
@@ -430,10 +436,32 @@ def onnx(a):
                                         "attention_mask": {0: "b", 1: "l"}, "out": {0: "b"}})
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    g = sub.add_parser("gen")
+def case(a):
+    """gen, ids and ref in one process: DIR, DIR/../ids.jsonl, DIR/../ref.jsonl."""
+    gen(a)
+    top = os.path.dirname(os.path.abspath(a.out))
+    a.dir, a.out = a.out, os.path.join(top, "ids.jsonl")
+    ids(a)
+    a.ids, a.out = a.out, os.path.join(top, "ref.jsonl")
+    ref(a)
+
+
+def cases(a):
+    """Several cases in one process (one torch start-up): ROOT/NAME/hf, ROOT/NAME/ids.jsonl,
+    ROOT/NAME/ref.jsonl for each --case NAME "OPTIONS" (gen and ids options)."""
+    import shlex
+    for name, opts in a.case:
+        p = argparse.ArgumentParser()
+        gen_args(p)
+        ids_args(p)
+        p.add_argument("--batch", type=int, default=16)
+        os.makedirs(os.path.join(a.root, name), exist_ok=True)
+        c = p.parse_args([os.path.join(a.root, name, "hf")] + shlex.split(opts) +
+                         ["--sentences"] + a.sentences + ["--vocab-from"] + a.sentences + ["--extra"])
+        case(c)
+
+
+def gen_args(g):
     g.add_argument("out")
     g.add_argument("--head", choices=["encoder", "classifier"], default="encoder")
     g.add_argument("--pool", choices=["mean", "cls", "max", "mean_sqrt_len", "none"], default="mean")
@@ -455,14 +483,32 @@ def main():
     g.add_argument("--eps", type=float, default=1e-12)
     g.add_argument("--gain", type=float, default=1.0)
     g.add_argument("--seed", type=int, default=1)
-    i = sub.add_parser("ids")
-    i.add_argument("dir")
-    i.add_argument("out")
+
+
+def ids_args(i):
     i.add_argument("--sentences", nargs="+", required=True)
     i.add_argument("--per-file", type=int, default=60)
     i.add_argument("--max-len", type=int, default=0)
     i.add_argument("--pairs", action="store_true")
     i.add_argument("--extra", action="store_true")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    gen_args(sub.add_parser("gen"))
+    i = sub.add_parser("ids")
+    i.add_argument("dir")
+    i.add_argument("out")
+    ids_args(i)
+    c = sub.add_parser("case")
+    gen_args(c)
+    ids_args(c)
+    c.add_argument("--batch", type=int, default=16)
+    cs = sub.add_parser("cases")
+    cs.add_argument("root")
+    cs.add_argument("--sentences", nargs="+", required=True)
+    cs.add_argument("--case", nargs=2, action="append", required=True, metavar=("NAME", "OPTIONS"))
     r = sub.add_parser("ref")
     r.add_argument("dir")
     r.add_argument("ids")
@@ -472,7 +518,7 @@ def main():
     o.add_argument("dir")
     o.add_argument("out")
     a = ap.parse_args()
-    {"gen": gen, "ids": ids, "ref": ref, "onnx": onnx}[a.cmd](a)
+    {"gen": gen, "ids": ids, "case": case, "cases": cases, "ref": ref, "onnx": onnx}[a.cmd](a)
 
 
 if __name__ == "__main__":
