@@ -33,3 +33,4 @@ else
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+"$(dirname "$0")/nn/deps.sh"            # python3-torch for tests/test_nn.c
