@@ -335,6 +335,7 @@ static int parse_ids(struct run *r, const char *s, int32_t *ids, int32_t *types,
     if (json_is_object(v)) {
         a = json_object_get(v, "ids");
         t = json_object_get(v, "types");
+        if (json_is_null(t)) t = NULL;
     }
     size_t len = json_array_size(a);
     if (!json_is_array(a) || len == 0 || len > (size_t)r->max_pos || (t && json_array_size(t) != len)) {

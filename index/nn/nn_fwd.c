@@ -52,6 +52,7 @@ struct nn {
     const struct nn_model *m;
     struct nn_opts o;
     struct nn_tok *tok;
+    struct nn_kern k;
     struct nn_threads pool;
     struct nn_worker *wk; /* (threads - 1) */
     int nth;
@@ -181,47 +182,10 @@ static void rows_add_bias(float *y, const float *x, int rows, int n, const float
     }
 }
 
-static void layer_norm(float *x, int rows, int n, const float *w, const float *b, float eps)
+static void layer_norm(const struct nn *h, float *x, int rows, int n, const float *w, const float *b,
+                       float eps)
 {
-    for (int r = 0; r < rows; r++) {
-        float *v = x + (size_t)r * n;
-        double s = 0, q = 0;
-        for (int j = 0; j < n; j++) s += v[j];
-        float mean = (float)(s / n);
-        for (int j = 0; j < n; j++) {
-            float d = v[j] - mean;
-            q += (double)d * d;
-        }
-        float inv = (float)(1.0 / sqrt(q / n + eps));
-        for (int j = 0; j < n; j++) v[j] = (v[j] - mean) * inv * w[j] + b[j];
-    }
-}
-
-static void activate(float *x, size_t n, int act)
-{
-    if (act == NN_ACT_GELU) {
-        for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
-    } else if (act == NN_ACT_GELU_TANH) {
-        const float c = 0.7978845608028654f; /* sqrt(2 / pi) */
-        for (size_t i = 0; i < n; i++) {
-            float v = x[i];
-            x[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-    }
-}
-
-static void softmax_row(float *s, int n)
-{
-    float mx = s[0], sum = 0.0f;
-    for (int j = 1; j < n; j++) mx = s[j] > mx ? s[j] : mx;
-    for (int j = 0; j < n; j++) {
-        s[j] = expf(s[j] - mx);
-        sum += s[j];
-    }
-    float inv = 1.0f / sum;
-    for (int j = 0; j < n; j++) s[j] *= inv;
+    for (int r = 0; r < rows; r++) h->k.layer_norm(x + (size_t)r * n, n, w, b, eps);
 }
 
 /* ---------------------------------------------------------------- tasks */
@@ -257,7 +221,7 @@ static void task_embed(struct nn *h, int tid, int nth)
         float *v = h->x + (size_t)r * hd;
         for (int j = 0; j < hd; j++) v[j] = we[j] + pe[j] + te[j];
     }
-    layer_norm(h->x + (size_t)r0 * hd, r1 - r0, hd, m->eln_w, m->eln_b, (float)m->info.layer_norm_eps);
+    layer_norm(h, h->x + (size_t)r0 * hd, r1 - r0, hd, m->eln_w, m->eln_b, (float)m->info.layer_norm_eps);
     qkv_rows(h, &m->layer[0], r0, r1);
 }
 
@@ -273,7 +237,7 @@ static void task_attn(struct nn *h, int tid, int nth)
         const float *q = h->qkv + (size_t)o * 3 * hd + (size_t)head * dh, *k = q + hd, *v = q + 2 * hd;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, len, len, dh, scale, q, 3 * hd, k,
                     3 * hd, 0.0f, sc, len);
-        for (int i = 0; i < len; i++) softmax_row(sc + (size_t)i * len, len);
+        for (int i = 0; i < len; i++) h->k.softmax(sc + (size_t)i * len, len);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, dh, len, 1.0f, sc, len, v,
                     3 * hd, 0.0f, h->ctx + (size_t)o * hd + (size_t)head * dh, hd);
     }
@@ -292,13 +256,13 @@ static void task_ffn(struct nn *h, int tid, int nth)
     float *x = h->x + (size_t)r0 * hd, *h1 = h->h1 + (size_t)r0 * hd, *ff = h->ff + (size_t)r0 * im;
     rows_add_bias(h1, x, rows, hd, L->ao_b);
     gemm_xwt(h->ctx + (size_t)r0 * hd, rows, hd, L->ao_w, hd, 1.0f, h1);
-    layer_norm(h1, rows, hd, L->ln1_w, L->ln1_b, eps);
+    layer_norm(h, h1, rows, hd, L->ln1_w, L->ln1_b, eps);
     rows_set_bias(ff, rows, im, L->ff1_b);
     gemm_xwt(h1, rows, hd, L->ff1_w, im, 1.0f, ff);
-    activate(ff, (size_t)rows * im, in->act);
+    h->k.act[in->act](ff, (size_t)rows * im);
     rows_add_bias(x, h1, rows, hd, L->ff2_b);
     gemm_xwt(ff, rows, im, L->ff2_w, hd, 1.0f, x);
-    layer_norm(x, rows, hd, L->ln2_w, L->ln2_b, eps);
+    layer_norm(h, x, rows, hd, L->ln2_w, L->ln2_b, eps);
     if (h->layer + 1 < in->layers) qkv_rows(h, &h->m->layer[h->layer + 1], r0, r1);
 }
 
@@ -465,6 +429,7 @@ int nn_new(struct nn **out, const struct nn_model *m, const struct nn_opts *opts
     h->m = m;
     h->o = o;
     h->nth = o.threads;
+    nn_kern_pick(&h->k);
     int rc;
     if (!(h->att = calloc((size_t)h->nth, sizeof *h->att))) {
         rc = err_set(err, ERR_NOMEM, "nn_new");

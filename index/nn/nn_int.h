@@ -90,6 +90,19 @@ struct nn_wtensor {
 int nn_file_write(const char *path, const struct nn_info *in, const struct nn_wtensor *t,
                   struct err *err);
 
+/* ---- element-wise kernels (nn_math.c) ---- */
+
+struct nn_kern {
+    void (*act[4])(float *x, size_t n);  /* by enum nn_act, in place */
+    void (*softmax)(float *s, int n);    /* one row, in place */
+    void (*layer_norm)(float *v, int n, const float *w, const float *b, float eps); /* one row */
+    const char *name;                    /* "portable", "avx2" */
+};
+/* The portable C kernels (libm's erff, expf, tanhf). */
+void nn_kern_portable(struct nn_kern *k);
+/* The fastest kernels this CPU runs: AVX2 + FMA when it has them, else the portable ones. */
+void nn_kern_pick(struct nn_kern *k);
+
 /* ---- the mapped model (nn_file.c) ---- */
 
 struct nn_layer {
