@@ -38,7 +38,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 PY="/usr/bin/python3 tests/nn/hfmodel.py"
 SHAPE="--layers 6 --hidden 384 --heads 12 --inter 1536 --max-pos 512 --max-seq 256 --vocab 30522 --vocab-from $DATA/corpus.jsonl"
-echo "== neural models: all-MiniLM-L6-v2's shape, random weights; $TH threads; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo; echo "== neural models: all-MiniLM-L6-v2's shape, random weights; $TH threads; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 $PY gen "$tmp/enc" $SHAPE --pool mean --normalize
 $PY gen "$tmp/ce" $SHAPE --head classifier --labels LABEL_0 --seed 2
 ./vericite model import "$tmp/enc" "$tmp/enc.vcnn" 2>/dev/null
