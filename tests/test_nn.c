@@ -236,6 +236,49 @@ TEST(nn_st_widen)
     CHECK(nn_st_elem(NN_BF16, b) == -2.5f);
 }
 
+/* The kernels this CPU picks (AVX2 when it has it) against the portable libm ones. */
+TEST(nn_kernels_agree)
+{
+    struct nn_kern fast, ref;
+    nn_kern_pick(&fast);
+    nn_kern_portable(&ref);
+    enum { N = 4099 };
+    static float a[N], b[N], w[N], bias[N];
+    double worst[4] = {0};
+    for (int i = 0; i < N; i++) {
+        a[i] = (float)(i - N / 2) / 200.0f; /* -10.2 .. 10.2, zero included */
+        w[i] = 1.0f + 0.001f * (float)(i % 7);
+        bias[i] = 0.01f * (float)(i % 5);
+    }
+    for (int act = NN_ACT_GELU; act <= NN_ACT_RELU; act++) {
+        memcpy(b, a, sizeof a);
+        float c[N];
+        memcpy(c, a, sizeof a);
+        fast.act[act](b, N);
+        ref.act[act](c, N);
+        for (int i = 0; i < N; i++) worst[0] = fmax(worst[0], fabs((double)b[i] - c[i]));
+    }
+    for (int n = 1; n <= 300; n += 37) { /* softmax rows of many lengths, one large spread */
+        float x[300], y[300];
+        for (int i = 0; i < n; i++) x[i] = y[i] = a[(i * 97) % N] * 3.0f;
+        fast.softmax(x, n);
+        ref.softmax(y, n);
+        for (int i = 0; i < n; i++) worst[1] = fmax(worst[1], fabs((double)x[i] - y[i]));
+    }
+    for (int n = 3; n <= 1030; n += 129) { /* rows as residual streams are: mean small beside spread */
+        float c[1030];
+        for (int i = 0; i < n; i++) b[i] = c[i] = a[(i * 97 + 7) % N] + 0.5f;
+        fast.layer_norm(b, n, w, bias, 1e-12f);
+        ref.layer_norm(c, n, w, bias, 1e-12f);
+        for (int i = 0; i < n; i++) worst[2] = fmax(worst[2], fabs((double)b[i] - c[i]));
+    }
+    fprintf(stderr, "  kernels %s vs portable: activations %.2g, softmax %.2g, LayerNorm %.2g\n", fast.name,
+            worst[0], worst[1], worst[2]);
+    CHECK(worst[0] < 2e-6); /* GELU at |x| = 10: 0.75e-7 * 10 plus rounding */
+    CHECK(worst[1] < 1e-6);
+    CHECK(worst[2] < 1e-5);
+}
+
 TEST(nn_import_and_open)
 {
     const char *root = t_tmpdir(t_);
