@@ -239,7 +239,7 @@ int serve_api_verify(struct serve_pool *p, json_t *body, json_t **out)
     int rc = ver_verify(c->au, claim, source, !is_url(source), &r, &err);
     serve_pool_put(p, c);
     if (!rc) {
-        *out = cli_result_json(&r);
+        *out = ver_result_json(&r);
         if (!*out) rc = err_set(&err, ERR_NOMEM, "verify");
     }
     ver_results_free(&r, 1);
@@ -283,7 +283,7 @@ int serve_api_audit(struct serve_pool *p, json_t *body, json_t **out)
     ver_article_free(art);
     if (!rc && !(arr = json_array())) rc = err_set(&err, ERR_NOMEM, "audit");
     for (int i = 0; !rc && i < nr; i++)
-        if (json_array_append_new(arr, cli_result_json(&res[i])) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
+        if (json_array_append_new(arr, ver_result_json(&res[i])) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
     if (res) {
         ver_results_free(res, nr);
         free(res);

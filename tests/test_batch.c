@@ -551,11 +551,14 @@ TEST(batch_idx_store_api)
     int64_t run = 0;
     REQUIRE_OK(idx_audit_begin_run(ix, "test", &run, &e), e);
     CHECK(run > 0);
+    /* the store is generic: verdicts are the caller's names, records the caller's text */
     struct idx_audit_row rows[3] = {
-        {.ord = 0, .status = 6, .score = 0.9, .url = "https://a.example/x", .domain = "a.example", .json = "{\"n\":0}"},
-        {.ord = 1, .status = 0, .score = 0.0, .url = "https://b.example/y", .domain = "b.example", .json = "{\"n\":1}"},
-        {.ord = 2, .status = 4, .score = 0.1, .best = 0.8, .url = "https://a.example/z", .domain = "a.example",
-         .json = "{\"n\":2}"}};
+        {.ord = 0, .status = 6, .verdict = "supported", .score = 0.9, .url = "https://a.example/x", .domain = "a.example",
+         .json = "{\"n\":0}"},
+        {.ord = 1, .status = 0, .verdict = "dead", .score = 0.0, .url = "https://b.example/y", .domain = "b.example",
+         .json = "{\"n\":1}"},
+        {.ord = 2, .status = 4, .verdict = "unsupported", .score = 0.1, .best = 0.8, .url = "https://a.example/z",
+         .domain = "a.example", .json = "{\"n\":2}"}};
     int done = 1;
     REQUIRE_OK(idx_audit_done(ix, "art.wiki", "h1", &done, &e), e);
     CHECK(done == 0);
@@ -574,15 +577,24 @@ TEST(batch_idx_store_api)
     int64_t na = 0, nc = 0;
     REQUIRE_OK(idx_audit_counts(ix, &na, &nc, &e), e);
     CHECK(na == 1 && nc == 3);
-    /* views */
+    /* listings: the caller says which verdicts and in what order */
+    static const char *const queue[] = {"dead", "unreachable", "no-text", "no-url", "unsupported", "weak", NULL};
+    static const char *const flipped[] = {"unsupported", "dead", NULL}, *const dead[] = {"dead", NULL};
     memset(&s, 0, sizeof s);
-    REQUIRE_OK(idx_audit_view(ix, IDX_AUDIT_QUEUE, 0, seen_row, &s, &e), e);
+    struct idx_audit_query q = {.verdicts = queue, .order = IDX_AUDIT_BY_VERDICT};
+    REQUIRE_OK(idx_audit_list(ix, &q, seen_row, &s, &e), e);
     CHECK(s.n == 2 && t_contains(s.order[0], ":1:") && t_contains(s.order[1], ":2:"));
     memset(&s, 0, sizeof s);
-    REQUIRE_OK(idx_audit_view(ix, IDX_AUDIT_BETTER, 0, seen_row, &s, &e), e);
+    q.verdicts = flipped;
+    REQUIRE_OK(idx_audit_list(ix, &q, seen_row, &s, &e), e);
+    CHECK(s.n == 2 && t_contains(s.order[0], ":2:") && t_contains(s.order[1], ":1:"));
+    memset(&s, 0, sizeof s);
+    q = (struct idx_audit_query){.gap = 1, .min_gap = 0.3, .order = IDX_AUDIT_BY_GAP};
+    REQUIRE_OK(idx_audit_list(ix, &q, seen_row, &s, &e), e);
     CHECK(s.n == 1 && t_contains(s.order[0], ":2:"));
     memset(&s, 0, sizeof s);
-    REQUIRE_OK(idx_audit_view(ix, IDX_AUDIT_DEAD, 0, seen_row, &s, &e), e);
+    q = (struct idx_audit_query){.verdicts = dead, .order = IDX_AUDIT_BY_DOMAIN};
+    REQUIRE_OK(idx_audit_list(ix, &q, seen_row, &s, &e), e);
     CHECK(s.n == 1 && t_contains(s.order[0], ":1:"));
     /* the same path with new content replaces the old results */
     REQUIRE_OK(idx_audit_store(ix, "art.wiki", "h2", "Art", run, rows, 1, &e), e);
