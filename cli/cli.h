@@ -71,7 +71,7 @@ struct cli_batch_opts {
     const char *title; /* --title, used when there is a single file input */
     int jobs;
 };
-typedef int (*cli_record_cb)(void *ctx, const struct ver_record *rec, struct err *err);
+typedef ver_record_cb cli_record_cb;
 int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninputs, cli_record_cb cb, void *ctx,
                   int *bad_inputs, struct err *err);
 /* The article format a file's extension gives: .wiki/.wikitext, .md/.markdown, .jsonl, else auto. */

@@ -49,8 +49,9 @@ struct report {
     json_t *queue, *dead, *better, *domains;
 };
 
-static int add_row(void *ctx, const struct ver_record *rec)
+static int add_row(void *ctx, const struct ver_record *rec, struct err *err)
 {
+    (void)err; /* load() names the error */
     json_t *o = json_loads(rec->json, 0, NULL);
     if (!o) return ERR_CORRUPT;
     json_object_set_new(o, "best_suggestion_score", json_real(rec->best));

@@ -75,15 +75,14 @@ static void job_free(struct job *j)
 
 struct deliver {
     struct ver_batch *b;
-    struct err *err;
     int n;
 };
 
-static int deliver_record(void *ctx, const struct ver_record *rec)
+static int deliver_record(void *ctx, const struct ver_record *rec, struct err *err)
 {
     struct deliver *d = ctx;
     d->n++;
-    return d->b->sink.record ? d->b->sink.record(d->b->sink.ctx, rec, d->err) : ERR_OK;
+    return d->b->sink.record ? d->b->sink.record(d->b->sink.ctx, rec, err) : ERR_OK;
 }
 
 /* With b->mu held: hand the records of the finished articles at the head of the input order to
@@ -92,7 +91,7 @@ static int flush_out(struct ver_batch *b, struct idx *ix, struct err *err)
 {
     while (b->next_out < b->nkeys && b->keys[b->next_out].finished) {
         const struct key *k = &b->keys[b->next_out];
-        struct deliver d = {b, err, 0};
+        struct deliver d = {b, 0};
         int rc = ver_store_results(ix, k->path, k->hash, deliver_record, &d, err);
         if (!rc && b->sink.article)
             rc = b->sink.article(b->sink.ctx, b->next_out, k->path, k->hash, d.n, k->outcome, err);

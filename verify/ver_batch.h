@@ -57,8 +57,9 @@ struct ver_record {
     const char *domain;      /* its host without "www." ("" when none) */
     const char *json;        /* the record (see above), exactly as stored */
 };
-/* Return nonzero to stop; the call that made the callback then returns that value. */
-typedef int (*ver_record_cb)(void *ctx, const struct ver_record *rec);
+/* Return nonzero (with `err`, the caller's, set) to stop; the call that made the callback then
+ * returns that value. */
+typedef int (*ver_record_cb)(void *ctx, const struct ver_record *rec, struct err *err);
 
 /* The text of the audit options that change results (hashed into every key) into `out` (n
  * bytes, at most VER_STORE_OPTIONS_MAX needed). `vo` may be NULL (the defaults). */
@@ -140,7 +141,7 @@ enum ver_batch_outcome { VER_BATCH_AUDITED = 0, VER_BATCH_SKIPPED, VER_BATCH_FAI
 struct ver_batch_sink {
     /* Each stored citation, in input order. A nonzero return (with `err` set) stops the batch,
      * and ver_batch_add/finish return it. */
-    int (*record)(void *ctx, const struct ver_record *rec, struct err *err);
+    ver_record_cb record;
     /* After the records of article `seq` (0-based, in the order added): its key, how many records
      * it has and what became of it. A nonzero return stops the batch as above. */
     int (*article)(void *ctx, size_t seq, const char *path, const char *hash, int nrecords,

@@ -95,6 +95,7 @@ int ver_store_put(struct idx *ix, const char *path, const char *hash, const char
 struct relay {
     ver_record_cb cb;
     void *ctx;
+    struct err *err;
 };
 
 static int relay_row(void *ctx, const struct idx_audit_row *row)
@@ -104,13 +105,13 @@ static int relay_row(void *ctx, const struct idx_audit_row *row)
                              .status = ver_status_from_name(row->verdict), .verdict = row->verdict,
                              .score = row->score, .best = row->best, .url = row->url,
                              .domain = row->domain, .json = row->json};
-    return r->cb(r->ctx, &rec);
+    return r->cb(r->ctx, &rec, r->err);
 }
 
 int ver_store_results(struct idx *ix, const char *path, const char *hash, ver_record_cb cb, void *ctx,
                       struct err *err)
 {
-    struct relay r = {cb, ctx};
+    struct relay r = {cb, ctx, err};
     return idx_audit_results(ix, path, hash, relay_row, &r, err);
 }
 
@@ -154,7 +155,7 @@ int ver_store_list(struct idx *ix, enum ver_store_list which, int limit, ver_rec
         break;
     default: return err_set(err, ERR_ARG, "unknown audit list %d", (int)which);
     }
-    struct relay r = {cb, ctx};
+    struct relay r = {cb, ctx, err};
     return idx_audit_list(ix, &q, relay_row, &r, err);
 }
 
