@@ -963,3 +963,123 @@ TEST(serve_jobs_same_as_cli)
     CHECK(t_contains(log, " POST /v1/jobs 202 "));
     free(log);
 }
+
+/* ---------------------------------------------------------------- batch jobs: limits and bad requests */
+
+static void jobs_bad_checks(struct test_ctx *t_, struct srv *s)
+{
+    static const struct {
+        const char *method, *path, *body;
+        long want;
+        const char *says;
+    } cases[] = {
+        {"POST", "/v1/jobs", "{}", 400, "articles"},
+        {"POST", "/v1/jobs", "{\"articles\": []}", 400, "non-empty"},
+        {"POST", "/v1/jobs", "{\"articles\": \"x\"}", 400, "articles"},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"title\": \"t\"}]}", 400, "articles[0]: missing field \\\"text\\\""},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"text\": \"x\"}, 3]}", 400, "articles[1]"},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"text\": \"x\", \"format\": \"pdf\"}]}", 400, "unknown format"},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"text\": \"x\", \"name\": \"\"}]}", 400, "\\\"name\\\" is empty"},
+        {"GET", "/v1/jobs", NULL, 405, "takes POST"},
+        {"GET", "/v1/jobs/999", NULL, 404, "no such job: 999"},
+        {"GET", "/v1/jobs/abc", NULL, 404, "no such job"},
+        {"GET", "/v1/jobs/1?offset=-1", NULL, 400, "offset"},
+        {"GET", "/v1/jobs/1?limit=9999999", NULL, 400, "limit"},
+        {"POST", "/v1/jobs/1", "{}", 405, "takes GET"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct resp r;
+        long st = http(s->port, cases[i].method, cases[i].path, cases[i].body ? "application/json" : NULL,
+                       cases[i].body, cases[i].body ? strlen(cases[i].body) : 0, 0, &r);
+        if (st != cases[i].want || !t_contains(r.body.data, cases[i].says)) {
+            fprintf(stderr, "  case %zu (%s %s): status %ld (want %ld), body %s\n", i, cases[i].method, cases[i].path,
+                    st, cases[i].want, r.body.data ? r.body.data : "(none)");
+            t_->failed = 1;
+        }
+        resp_cleanup(&r);
+    }
+    /* a body over --max-job-body (256K here), and a job over 10000 articles under it */
+    struct buf big = {0};
+    buf_puts(&big, "{\"articles\": [{\"text\": \"");
+    while (big.len < 300000) buf_puts(&big, "glacier ");
+    buf_puts(&big, "\"}]}");
+    struct resp r;
+    CHECK(http(s->port, "POST", "/v1/jobs", "application/json", big.data, big.len, 0, &r) == 413);
+    CHECK(t_contains(r.body.data, "the limit is 262144 (--max-job-body)"));
+    resp_cleanup(&r);
+    buf_reset(&big);
+    buf_puts(&big, "{\"articles\": [");
+    for (int i = 0; i < 10001; i++) buf_puts(&big, i ? ",{\"text\":\"\"}" : "{\"text\":\"\"}");
+    buf_puts(&big, "]}");
+    CHECK(http(s->port, "POST", "/v1/jobs", "application/json", big.data, big.len, 0, &r) == 413);
+    CHECK(t_contains(r.body.data, "10001 articles; the limit is 10000"));
+    resp_cleanup(&r);
+    buf_cleanup(&big);
+}
+
+/* One job busy on a slow cited page, SERVE_JOBS_MAX_QUEUED (16) behind it, the next refused. */
+static void jobs_queue_checks(struct test_ctx *t_, struct srv *s, struct th_server *web)
+{
+    char url[128], text[512], loc[128], first[128];
+    th_url(web, "/slow", url, sizeof url);
+    snprintf(text, sizeof text, "%s<ref>{{cite web |url=%s |title=Glacier report}}</ref>\n", glacier_claim, url);
+    long st;
+    json_decref(post_job_body(s->port, json_pack("{s:[{s:s}]}", "articles", "text", text), &st, first, sizeof first));
+    REQUIRE(st == 202);
+    json_t *o = NULL;
+    for (int i = 0; i < 200; i++) { /* until a runner has taken it */
+        struct resp r;
+        http(s->port, "GET", first, NULL, NULL, 0, 0, &r);
+        json_decref(o);
+        o = r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+        resp_cleanup(&r);
+        if (strcmp(jstr(o, "state"), "queued")) break;
+        sleep_ms(10);
+    }
+    CHECK(!strcmp(jstr(o, "state"), "running"));
+    json_decref(o);
+    for (int i = 0; i < 16; i++) {
+        json_decref(post_job_body(s->port, json_pack("{s:[{s:s}]}", "articles", "text", "No citations."), &st, loc,
+                                  sizeof loc));
+        CHECK(st == 202);
+    }
+    struct resp r;
+    CHECK(http(s->port, "GET", loc, NULL, NULL, 0, 0, &r) == 200 && t_contains(r.body.data, "\"state\":\"queued\""));
+    resp_cleanup(&r);
+    char *body = "{\"articles\": [{\"text\": \"No citations.\"}]}";
+    CHECK(http(s->port, "POST", "/v1/jobs", "application/json", body, strlen(body), 0, &r) == 503);
+    CHECK(t_contains(r.body.data, "16 queued") && t_contains(r.head.data, "Retry-After: 10"));
+    resp_cleanup(&r);
+}
+
+TEST(serve_jobs_limits)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct th_server *web = NULL;
+    REQUIRE(th_start(&web, page_handler, NULL) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct srv s = {0}, off = {0};
+    const char *extra[] = {"--allow-private", "--max-job-body", "256K", "--max-jobs", "1", NULL};
+    const char *none[] = {"--max-jobs", "0", NULL};
+    int up = srv_start(t_, &s, "serve", ix, extra) == 0 && srv_start(t_, &off, "off", ix, none) == 0;
+    CHECK(up);
+    if (up) {
+        jobs_bad_checks(t_, &s);
+        jobs_queue_checks(t_, &s, web);
+        /* with --max-jobs 0 the endpoints say jobs are off */
+        struct resp r;
+        CHECK(http(off.port, "POST", "/v1/jobs", "application/json", "{}", 2, 0, &r) == 404);
+        CHECK(t_contains(r.body.data, "--max-jobs 0"));
+        resp_cleanup(&r);
+        /* a stop with a job running and 16 queued: the running article is finished, exit 0 */
+        kill(s.pid, SIGTERM);
+        kill(off.pid, SIGTERM);
+        CHECK(srv_wait(&s, 10000) == 0 && srv_wait(&off, 10000) == 0);
+    }
+    srv_kill(&s);
+    srv_kill(&off);
+    curl_global_cleanup();
+    th_stop(web);
+}
