@@ -1073,7 +1073,8 @@ TEST(serve_jobs_limits)
         CHECK(http(off.port, "POST", "/v1/jobs", "application/json", "{}", 2, 0, &r) == 404);
         CHECK(t_contains(r.body.data, "--max-jobs 0"));
         resp_cleanup(&r);
-        /* a stop with a job running and 16 queued: the running article is finished, exit 0 */
+        /* a stop with a job running (cancelled: an article being audited is finished first) and 16
+         * queued: exit 0 */
         kill(s.pid, SIGTERM);
         kill(off.pid, SIGTERM);
         CHECK(srv_wait(&s, 10000) == 0 && srv_wait(&off, 10000) == 0);
