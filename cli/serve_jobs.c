@@ -364,8 +364,9 @@ static json_t *job_status(const struct serve_job *job)
                                  (json_int_t)p->audited, "already_stored", (json_int_t)p->skipped, "failed",
                                  (json_int_t)p->failed, "citations", (json_int_t)job->results, "fetched",
                                  (json_int_t)p->fetched, "verdicts", verdicts);
-    json_t *o = json_pack("{s:s, s:s, s:o, s:O}", "id", id, "state", job_state_names[job->state], "progress",
-                          progress, "problems", job->problems);
+    /* a copy: the runner may append to the job's list while this answer is written */
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "id", id, "state", job_state_names[job->state], "progress",
+                          progress, "problems", json_deep_copy(job->problems));
     if (o && job->state == JOB_FAILED) json_object_set_new(o, "error", json_string(job->error));
     return o;
 }
