@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "index/idx.h"
 #include "test.h"
+#include "verify/ver.h"
 
 
 static int count_lines(const char *s)
@@ -670,6 +671,48 @@ TEST(batch_idx_store_api)
     REQUIRE_OK(idx_audit_counts(ix, &na, &nc, &e), e);
     CHECK(na == 1 && nc == 1);
     idx_close(ix);
+}
+
+/* ---------------------------------------------------------------- the record and the key (verify/) */
+
+/* A result encoded, decoded and encoded again gives the same bytes; verdicts go by name. */
+TEST(batch_record_round_trip)
+{
+    struct ver_result r = {.article = "a.wiki", .article_title = "A", .section = "History", .ref = 2,
+                           .claim = "It rose \"fast\" in 1990.", .url = "https://example.org/x", .title = "X",
+                           .status = VER_ST_WEAK, .score = 0.4217, .evidence = "Prices rose fast in 1990 and 1991.",
+                           .nmatch = 2, .source = "corpus", .detail = "", .nsugg = 1};
+    r.match[0] = (struct ver_span){12, 16};
+    r.match[1] = (struct ver_span){20, 24};
+    r.sugg[0] = (struct ver_suggestion){.doc_id = "d7", .url = "https://example.org/y", .title = "Y",
+                                        .evidence = "It rose fast.", .cite = "{{cite web |url=https://example.org/y}}",
+                                        .score = 0.9};
+    struct buf one = {0}, two = {0};
+    struct err e = {0};
+    REQUIRE_OK(ver_result_encode(&r, &one, &e), e);
+    CHECK(t_contains(one.data, "\"verdict\":\"weak\"") && t_contains(one.data, "\"matched\":[\"fast\",\"1990\"]"));
+    struct ver_result back;
+    REQUIRE_OK(ver_result_decode(one.data, one.len, &back, &e), e);
+    CHECK(back.status == VER_ST_WEAK && back.nmatch == 2 && back.match[1].start == 20 && back.nsugg == 1);
+    REQUIRE_OK(ver_result_encode(&back, &two, &e), e);
+    CHECK(one.data && two.data && !strcmp(one.data, two.data));
+    ver_results_free(&back, 1);
+    /* every verdict's name gives it back; an unknown one is named in the error */
+    for (int st = 0; st < VER_ST_COUNT; st++) CHECK(ver_status_from_name(ver_status_name(st)) == st);
+    CHECK(ver_status_from_name("splendid") == -1);
+    CHECK(ver_result_decode("{\"verdict\": \"splendid\"}", 23, &back, &e) == ERR_CORRUPT && t_contains(e.msg, "splendid"));
+    ver_results_free(&back, 1);
+    CHECK(ver_result_decode("[1]", 3, &back, &e) == ERR_CORRUPT);
+    ver_results_free(&back, 1);
+    /* the key is FNV-1a 64 of text, title and options (with their NULs): stored keys stay valid */
+    char opts[VER_STORE_OPTIONS_MAX], key[17];
+    struct ver_audit_opts vo = {.offline = 1, .suggest = VER_SUGGEST_NONE};
+    ver_store_options(&vo, opts, sizeof opts);
+    CHECK(!strcmp(opts, "offline=1 suggest=2 max_suggestions=0 candidates=0 model="));
+    ver_store_key("Some text.", 10, "Title", opts, key);
+    CHECK(!strcmp(key, "f83bc3d36397fe3c"));
+    buf_cleanup(&one);
+    buf_cleanup(&two);
 }
 
 /* The corpus reader's raw mode gives a page's wikitext (entities decoded), not plain text. */

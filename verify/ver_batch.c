@@ -354,17 +354,16 @@ int ver_batch_add(struct ver_batch *b, const char *path, const char *title, char
     }
     ver_store_key(j->text, j->len, j->title, b->options, j->hash);
     int done = 0;
-    if ((rc = ver_store_done(b->ix, j->path, j->hash, &done, err))) {
-        job_free(j);
-        return rc;
+    if (!(rc = ver_store_done(b->ix, j->path, j->hash, &done, err))) {
+        pthread_mutex_lock(&b->mu);
+        if (add_key(b, j)) rc = err_set(err, ERR_NOMEM, "batch");
+        else if (done) {
+            b->p.skipped++;
+            rc = finish_one(b, j->seq, VER_BATCH_SKIPPED, b->ix, err);
+        }
+        pthread_mutex_unlock(&b->mu);
     }
-    pthread_mutex_lock(&b->mu);
-    if (add_key(b, j)) rc = err_set(err, ERR_NOMEM, "batch");
-    else if (done) {
-        b->p.skipped++;
-        rc = finish_one(b, j->seq, VER_BATCH_SKIPPED, b->ix, err);
-    }
-    pthread_mutex_unlock(&b->mu);
+    if (rc) stop_with(b, err); /* the batch ends as it would for a worker's error */
     if (done || rc) {
         job_free(j);
         return rc;
