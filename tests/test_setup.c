@@ -25,14 +25,16 @@ TEST(setup_model_registry_unreachable)
     REQUIRE(port > 0);
     char *out = NULL, *err = NULL;
     /* HOME moves too, so npm reads no ~/.npmrc and writes no ~/.npm */
-    int rc = t_sh(t_, &out, &err,
-                  "env HOME='%s' npm_config_registry=http://127.0.0.1:%d/ npm_config_cache='%s/npm' "
-                  "npm_config_fetch_retries=0 VERICITE_MODEL_DIR='%s/model' VERICITE_BIN='%s' "
-                  "cli/scripts/model.sh",
-                  dir, port, dir, dir, bin);
+    int rc =
+        t_sh(t_, &out, &err,
+             "env HOME='%s' npm_config_registry=http://127.0.0.1:%d/ npm_config_cache='%s/npm' "
+             "npm_config_fetch_retries=0 VERICITE_MODEL_DIR='%s/model' VERICITE_BIN='%s' "
+             "cli/scripts/model.sh",
+             dir, port, dir, dir, bin);
     CHECK(rc == 1);
     char want[160];
-    snprintf(want, sizeof want, "model: the npm registry (http://127.0.0.1:%d/) could not be reached: ", port);
+    snprintf(want, sizeof want,
+             "model: the npm registry (http://127.0.0.1:%d/) could not be reached: ", port);
     CHECK(t_contains(err, want));
     CHECK(t_contains(err, "ECONNREFUSED"));
     CHECK(t_contains(err, "npm error")); /* npm's own lines are passed on */
@@ -88,7 +90,8 @@ TEST(setup_deps_archive_unreachable)
                   dir, dir, dir, dir);
     CHECK(rc == 1);
     char want[160];
-    snprintf(want, sizeof want, "deps: the Debian archive (http://127.0.0.1:%d/debian) could not be reached: ", port);
+    snprintf(want, sizeof want,
+             "deps: the Debian archive (http://127.0.0.1:%d/debian) could not be reached: ", port);
     CHECK(t_contains(err, want));
     CHECK(t_contains(err, "Connection refused"));
     CHECK(t_contains(err, "W: Failed to fetch")); /* apt's own lines are passed on */
