@@ -33,3 +33,4 @@ else
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+"$(dirname "$0")/nn_tok/deps.sh"        # npm @huggingface/tokenizers for tests/test_nn_tok.c
