@@ -16,21 +16,31 @@
 
 /* ---------------------------------------------------------------- the small vocabulary */
 
+/* clang-format off */
 static const char *const small[] = {
-    "hello", "[SEP]", "world", "##s",  "un",   "##aff", "##able", "[CLS]", ",",     "!",  /* 0 */
-    "[PAD]", "cafe",  "café",  "中",   "文",   "[UNK]", "run",    "##ning", "[MASK]", "$", /* 10 */
-    "i",     "##\xcc\x87", "σ", ".",   "x",    "##x",   "[",      "]",      "mask",  "##ab", /* 20 */
-    "ab",    "Hello",                                                                      /* 30 */
+    "hello", "[SEP]", "world", "##s", "un",   "##aff", "##able", "[CLS]",  ",",      "!",    /* 0 */
+    "[PAD]", "cafe",  "café",  "中",  "文",   "[UNK]", "run",    "##ning", "[MASK]", "$",    /* 10 */
+    "i",     "##\xcc\x87", "σ", ".", "x",   "##x",   "[",      "]",      "mask",   "##ab", /* 20 */
+    "ab",    "Hello",                                                                         /* 30 */
 };
+/* clang-format on */
 #define SMALL_N ((int32_t)(sizeof small / sizeof small[0]))
 enum { HELLO = 0, SEP = 1, WORLD = 2, CLS = 7, UNK = 15, MASK = 18, X = 24, XX = 25 };
 
 static struct nn_tok_opts small_opts(int lowercase, int strip)
 {
-    struct nn_tok_opts o = {.lowercase = lowercase, .strip_accents = strip, .clean_text = 1,
-                            .chinese_chars = 1, .max_chars_per_word = 100, .cls_id = CLS,
-                            .sep_id = SEP, .pad_id = 10, .unk_id = UNK, .mask_id = MASK,
-                            .prefix = "##", .model_max_length = 64};
+    struct nn_tok_opts o = {.lowercase = lowercase,
+                            .strip_accents = strip,
+                            .clean_text = 1,
+                            .chinese_chars = 1,
+                            .max_chars_per_word = 100,
+                            .cls_id = CLS,
+                            .sep_id = SEP,
+                            .pad_id = 10,
+                            .unk_id = UNK,
+                            .mask_id = MASK,
+                            .prefix = "##",
+                            .model_max_length = 64};
     return o;
 }
 
@@ -46,10 +56,12 @@ static int enc_is(struct nn_tok *t, const char *a, size_t alen, const char *b, s
         return 0;
     }
     int ok = n == nwant;
-    for (int i = 0; ok && i < n; i++) ok = ids[i] == want[i] && (!wtypes || types[i] == wtypes[i]);
+    for (int i = 0; ok && i < n; i++)
+        ok = ids[i] == want[i] && (!wtypes || types[i] == wtypes[i]);
     if (!ok) {
         fprintf(stderr, "  \"%s\" -> ", a);
-        for (int i = 0; i < n; i++) fprintf(stderr, "%d/%d ", ids[i], types[i]);
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, "%d/%d ", ids[i], types[i]);
         fprintf(stderr, "\n");
     }
     return ok;
@@ -76,9 +88,9 @@ TEST(nn_tok_words_and_pieces)
     CHECK(ENC(t, "unaffable worlds running", CLS, 4, 5, 6, WORLD, 3, 16, 17, SEP));
     CHECK(ENC(t, "  hello\t\n world  ", CLS, HELLO, WORLD, SEP));
     CHECK(ENC(t, "", CLS, SEP));
-    CHECK(ENC(t, "xq", CLS, UNK, SEP));           /* ##q is missing: the whole word */
+    CHECK(ENC(t, "xq", CLS, UNK, SEP));                       /* ##q is missing: the whole word */
     CHECK(ENC(t, "hellox worldq", CLS, HELLO, XX, UNK, SEP)); /* no "##q" */
-    CHECK(ENC(t, "x$x", CLS, X, 19, X, SEP));     /* ASCII '$' (a currency symbol) splits */
+    CHECK(ENC(t, "x$x", CLS, X, 19, X, SEP));        /* ASCII '$' (a currency symbol) splits */
     CHECK(ENC(t, "x\xe3\x80\x80x", CLS, X, X, SEP)); /* U+3000 ideographic space */
     nn_tok_free(t);
 }
@@ -88,8 +100,8 @@ TEST(nn_tok_case_and_accents)
     struct nn_tok *t = small_tok(t_, small_opts(1, 1)); /* uncased BERT: strip follows lowercase */
     REQUIRE(t);
     CHECK(ENC(t, "CAFÉ", CLS, 11, SEP));
-    CHECK(ENC(t, "Cafe\xcc\x81", CLS, 11, SEP)); /* decomposed é */
-    CHECK(ENC(t, "\xc4\xb0", CLS, 20, SEP));     /* İ: I + dot, the dot stripped, then "i" */
+    CHECK(ENC(t, "Cafe\xcc\x81", CLS, 11, SEP));  /* decomposed é */
+    CHECK(ENC(t, "\xc4\xb0", CLS, 20, SEP));      /* İ: I + dot, the dot stripped, then "i" */
     CHECK(ENC(t, "\xce\xa3.", CLS, 22, 23, SEP)); /* Σ lowercases to σ, never final ς */
     nn_tok_free(t);
     t = small_tok(t_, small_opts(1, 0)); /* lowercase, keep accents */
@@ -112,9 +124,9 @@ TEST(nn_tok_cleaning_and_cjk)
     struct nn_tok_opts o = small_opts(1, 1);
     struct nn_tok *t = small_tok(t_, o);
     REQUIRE(t);
-    CHECK(ENC(t, "hel\x01lo", CLS, HELLO, SEP));             /* Cc dropped, no split */
-    CHECK(ENC(t, "hel\xe2\x80\x8blo", CLS, HELLO, SEP));     /* U+200B (Cf) dropped */
-    CHECK(ENC(t, "hel\xef\xbf\xbdlo", CLS, HELLO, SEP));     /* U+FFFD dropped */
+    CHECK(ENC(t, "hel\x01lo", CLS, HELLO, SEP));                 /* Cc dropped, no split */
+    CHECK(ENC(t, "hel\xe2\x80\x8blo", CLS, HELLO, SEP));         /* U+200B (Cf) dropped */
+    CHECK(ENC(t, "hel\xef\xbf\xbdlo", CLS, HELLO, SEP));         /* U+FFFD dropped */
     CHECK(ENC(t, "hello\xc2\xa0world", CLS, HELLO, WORLD, SEP)); /* NBSP is white space */
     CHECK(enc_is(t, "hel\0lo", 6, NULL, 0, 0, (const int32_t[]){CLS, HELLO, SEP}, 3, NULL));
     CHECK(ENC(t, "中文", CLS, 13, 14, SEP));
@@ -153,12 +165,15 @@ TEST(nn_tok_long_words)
     CHECK(enc_is(t, w, 101, NULL, 0, 200, (const int32_t[]){CLS, UNK, SEP}, 3, NULL));
     want[0] = CLS;
     want[1] = X;
-    for (int i = 2; i <= 100; i++) want[i] = XX;
+    for (int i = 2; i <= 100; i++)
+        want[i] = XX;
     want[101] = SEP;
     CHECK(enc_is(t, w, 100, NULL, 0, 200, want, 102, NULL)); /* 100 characters: pieced */
-    for (int i = 0; i < 100; i++) w[2 * i] = 'a', w[2 * i + 1] = 'b';
+    for (int i = 0; i < 100; i++)
+        w[2 * i] = 'a', w[2 * i + 1] = 'b';
     want[1] = 30;
-    for (int i = 2; i <= 50; i++) want[i] = 29;
+    for (int i = 2; i <= 50; i++)
+        want[i] = 29;
     want[51] = SEP;
     CHECK(enc_is(t, w, 100, NULL, 0, 200, want, 52, NULL));
     CHECK(enc_is(t, w, 102, NULL, 0, 200, (const int32_t[]){CLS, UNK, SEP}, 3, NULL));
@@ -171,7 +186,7 @@ TEST(nn_tok_special_tokens_in_text)
     REQUIRE(t);
     CHECK(ENC(t, "hello [MASK] world", CLS, HELLO, MASK, WORLD, SEP));
     CHECK(ENC(t, "hello[SEP]world[PAD]", CLS, HELLO, SEP, WORLD, 10, SEP));
-    CHECK(ENC(t, "[mask]", CLS, 26, 28, 27, SEP)); /* matched before lower-casing only */
+    CHECK(ENC(t, "[mask]", CLS, 26, 28, 27, SEP));     /* matched before lower-casing only */
     CHECK(ENC(t, "[MAS\x01K]", CLS, 26, 28, 27, SEP)); /* in the raw text, before cleaning */
     nn_tok_free(t);
 }
@@ -205,6 +220,46 @@ TEST(nn_tok_truncation)
     /* an empty b is still a pair; max_len 0 is model_max_length (64) */
     CHECK(enc_is(t, "hello", 5, "", 0, 0, (const int32_t[]){CLS, HELLO, SEP, SEP}, 4,
                  (const int32_t[]){0, 0, 0, 1}));
+    nn_tok_free(t);
+}
+
+/* The pair lengths of tokenizers' own test of truncate_encodings (max_length 7, LongestFirst) for
+ * texts of 0, 2, 4 and 8 tokens: a tie and a longer first text get the odd token differently. */
+TEST(nn_tok_truncation_table)
+{
+    static const int len[4] = {0, 2, 4, 8};
+    static const int want[4][4][2] = {
+        {{0, 0}, {0, 2}, {0, 4}, {0, 7}},
+        {{2, 0}, {2, 2}, {2, 4}, {2, 5}},
+        {{4, 0}, {4, 2}, {3, 4}, {3, 4}},
+        {{7, 0}, {5, 2}, {4, 3}, {3, 4}},
+    };
+    struct nn_tok *t = small_tok(t_, small_opts(1, 1));
+    REQUIRE(t);
+    struct buf a = {0}, b = {0};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            buf_reset(&a);
+            buf_reset(&b);
+            for (int k = 0; k < len[i]; k++)
+                buf_puts(&a, "hello ");
+            for (int k = 0; k < len[j]; k++)
+                buf_puts(&b, "world ");
+            int32_t ids[16], types[16];
+            int n = 0, na = 0, nb = 0;
+            struct err e = {0};
+            REQUIRE_OK(nn_tok_encode(t, a.data ? a.data : "", a.len, b.data ? b.data : "", b.len,
+                                     7 + 3, ids, types, &n, &e),
+                       e);
+            for (int k = 0; k < n; k++) {
+                na += ids[k] == HELLO;
+                nb += ids[k] == WORLD && types[k] == 1;
+            }
+            CHECK(na == want[i][j][0] && nb == want[i][j][1]);
+            CHECK(n == na + nb + 3 && ids[0] == CLS && ids[na + 1] == SEP && ids[n - 1] == SEP);
+        }
+    buf_cleanup(&a);
+    buf_cleanup(&b);
     nn_tok_free(t);
 }
 
@@ -258,18 +313,24 @@ static void tj(struct buf *b, const char *normalizer, const char *model_type, co
                added, normalizer, pre, post, model_type);
 }
 
-#define BERT_NORM "{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":false,\"strip_accents\":null,\"lowercase\":false}"
+#define BERT_NORM                                                                                  \
+    "{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":false,\"strip_"     \
+    "accents\":null,\"lowercase\":false}"
 #define BERT_PRE "{\"type\":\"BertPreTokenizer\"}"
 #define BERT_POST                                                                                  \
-    "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"  \
-    "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":0}}],"   \
-    "\"pair\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},{\"Sequence\":{\"id\":\"A\","        \
-    "\"type_id\":0}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":0}},{\"Sequence\":{\"id\":\"B\","   \
-    "\"type_id\":1}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":1}}],\"special_tokens\":{"         \
-    "\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[4],\"tokens\":[\"[CLS]\"]},\"[SEP]\":{\"id\":\"[SEP]\","       \
+    "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_"     \
+    "id\":0}},"                                                                                    \
+    "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":" \
+    "0}}],"                                                                                        \
+    "\"pair\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},{\"Sequence\":{\"id\":\"A\","   \
+    "\"type_id\":0}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":0}},{\"Sequence\":{\"id\":"   \
+    "\"B\","                                                                                       \
+    "\"type_id\":1}},{\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":1}}],\"special_tokens\":{"    \
+    "\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[4],\"tokens\":[\"[CLS]\"]},\"[SEP]\":{\"id\":\"[SEP]\"," \
     "\"ids\":[1],\"tokens\":[\"[SEP]\"]}}}"
 #define BERT_ADDED                                                                                 \
-    "[{\"id\":3,\"content\":\"[UNK]\",\"special\":true,\"normalized\":false},{\"id\":4,\"content\":" \
+    "[{\"id\":3,\"content\":\"[UNK]\",\"special\":true,\"normalized\":false},{\"id\":4,"           \
+    "\"content\":"                                                                                 \
     "\"[CLS]\",\"special\":true,\"normalized\":false}]"
 
 static int import_err(struct test_ctx *t_, const char *dir, const char *want_msg)
@@ -377,8 +438,9 @@ TEST(nn_tok_import_refusals)
     CHECK(import_err(t_, v, "RobertaTokenizer is not a BERT") == ERR_ARG);
     REQUIRE(put(t_, v, "tokenizer_config.json", "{\"additional_special_tokens\": [\"[E1]\"]}"));
     CHECK(import_err(t_, v, "additional_special_tokens") == ERR_ARG);
-    REQUIRE(put(t_, v, "tokenizer_config.json",
-                "{\"added_tokens_decoder\": {\"3\": {\"content\": \"hello\", \"special\": true}}}"));
+    REQUIRE(
+        put(t_, v, "tokenizer_config.json",
+            "{\"added_tokens_decoder\": {\"3\": {\"content\": \"hello\", \"special\": true}}}"));
     CHECK(import_err(t_, v, "added token 3") == ERR_ARG);
     buf_cleanup(&b);
 }
@@ -405,18 +467,34 @@ static const struct hand {
     {"ﬁne ﬂow ½ ² ｆｕｌｌ", NULL, 0, 0},
     {"中文字 日本語 한국어 ﾊﾝｶｸ ひらがな", NULL, 0, 0},
     {"混合text中文mixed人大学x", NULL, 0, 0},
-    {"Hello!!! What?! (yes) [no] {maybe} <tag> a/b a\\b a|b ~x ^y `z` $5 %6 +8 =9 @0 #1 &_'\"", NULL, 0, 0},
+    {"Hello!!! What?! (yes) [no] {maybe} <tag> a/b a\\b a|b ~x ^y `z` $5 %6 +8 =9 @0 #1 &_'\"",
+     NULL, 0, 0},
     {"em—dash en–dash „quotes“ «guillemets» ‘single’ “double” … • · § ¶ † ‡ ¿¡", NULL, 0, 0},
     {"math ± × ÷ ≥ ≤ ∞ ° € £ ¥ © ® ™ µg 10⁻³", NULL, 0, 0},
-    {"tab\there\nnew\rline\x0bvt\x0c" "ff\x1fus\x7f" "del\xc2\x85nel\xc2\x9f" "c1", NULL, 0, 1},
-    {"zero\xe2\x80\x8bwidth\xe2\x80\x8cjoin\xe2\x80\x8dzwj\xe2\x81\xa0wj\xef\xbb\xbf" "bom\xc2\xad" "shy", NULL, 0, 1},
-    {"odd\xc2\xa0nbsp\xe2\x80\x82" "en\xe2\x80\x83" "em\xe2\x80\x89thin\xe3\x80\x80ideo\xe2\x80\xaf"
-     "nnbsp\xe2\x81\x9fmmsp\xe1\x9a\x80ogham\xe2\x80\xa8ls\xe2\x80\xa9ps", NULL, 0, 0},
+    {"tab\there\nnew\rline\x0bvt\x0c"
+     "ff\x1fus\x7f"
+     "del\xc2\x85nel\xc2\x9f"
+     "c1",
+     NULL, 0, 1},
+    {"zero\xe2\x80\x8bwidth\xe2\x80\x8cjoin\xe2\x80\x8dzwj\xe2\x81\xa0wj\xef\xbb\xbf"
+     "bom\xc2\xad"
+     "shy",
+     NULL, 0, 1},
+    {"odd\xc2\xa0nbsp\xe2\x80\x82"
+     "en\xe2\x80\x83"
+     "em\xe2\x80\x89thin\xe3\x80\x80ideo\xe2\x80\xaf"
+     "nnbsp\xe2\x81\x9fmmsp\xe1\x9a\x80ogham\xe2\x80\xa8ls\xe2\x80\xa9ps",
+     NULL, 0, 0},
     {NUL_TEXT, NULL, sizeof NUL_TEXT - 1, 0},
-    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-     " short words", NULL, 0, 0}, /* 101 x */
-    {"abababababababababababababababababababababababababababababababababababababababababababababababababab"
-     " and ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé",
+    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxx"
+     " short words",
+     NULL, 0, 0}, /* 101 x */
+    {"ababababababababababababababababababababababababababababababababababababababababababababababa"
+     "bababab"
+     " and "
+     "ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé"
+     "éééééééé",
      NULL, 0, 0}, /* 100 and 101 characters */
     {"qqq quark quinine 777 7up IC7 Q-value", NULL, 0, 0},
     {"a [SEP] b [CLS] c [MASK][MASK] [UNK] [PAD] [sep] [Sep] x[SEP]y [SEP [MASK", NULL, 0, 0},
@@ -444,15 +522,15 @@ struct tcase {
 };
 
 struct ref {
-    const char *mod;    /* the @huggingface/tokenizers folder */
-    const char *dir;    /* fixture folder */
+    const char *mod; /* the @huggingface/tokenizers folder */
+    const char *dir; /* fixture folder */
     struct tcase *c;
     size_t n, cap;
     json_t *texts;
 };
 
-static int add_case(struct ref *r, const char *a, size_t alen, const char *b, size_t blen, int max_c,
-                    int max_hf, int js_ws)
+static int add_case(struct ref *r, const char *a, size_t alen, const char *b, size_t blen,
+                    int max_c, int max_hf, int js_ws)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 256;
@@ -494,8 +572,10 @@ static int make_cases(struct ref *r, int model_max)
         const char *cl_s = text_at(r->texts, "claims", i, &cl);
         const char *ev = text_at(r->texts, "evidence", i, &el);
         int m = lens[i % 4];
-        if (add_case(r, ab, al, NULL, 0, m, m, 0) || add_case(r, cl_s, cl, ab, al, 0, model_max, 0) ||
-            add_case(r, cl_s, cl, ab, al, m, m, 0) || add_case(r, ab, al, cl_s, cl, m + 1, m + 1, 0) ||
+        if (add_case(r, ab, al, NULL, 0, m, m, 0) ||
+            add_case(r, cl_s, cl, ab, al, 0, model_max, 0) ||
+            add_case(r, cl_s, cl, ab, al, m, m, 0) ||
+            add_case(r, ab, al, cl_s, cl, m + 1, m + 1, 0) ||
             add_case(r, cl_s, cl, ev, el, m, m, 0) || add_case(r, cl_s, cl, cl_s, cl, m, m, 0))
             return -1;
     }
@@ -520,10 +600,12 @@ static int write_cases(struct ref *r, const char *path)
     for (size_t i = 0; i < r->n && !rc; i++) {
         struct buf fa = {0}, fb = {0};
         const struct tcase *c = &r->c[i];
-        rc = utf8_repair(&fa, c->a, c->alen, NULL) || (c->b && utf8_repair(&fb, c->b, c->blen, NULL));
+        rc = utf8_repair(&fa, c->a, c->alen, NULL) ||
+             (c->b && utf8_repair(&fb, c->b, c->blen, NULL));
         json_t *o = json_object();
         json_object_set_new(o, "a", json_stringn(fa.data ? fa.data : "", fa.len));
-        json_object_set_new(o, "b", c->b ? json_stringn(fb.data ? fb.data : "", fb.len) : json_null());
+        json_object_set_new(o, "b",
+                            c->b ? json_stringn(fb.data ? fb.data : "", fb.len) : json_null());
         json_object_set_new(o, "max_len", json_integer(c->max_hf));
         char *s = json_dumps(o, JSON_COMPACT);
         if (!s || fprintf(f, "%s\n", s) < 0) rc = -1;
@@ -551,7 +633,8 @@ static int compare(struct test_ctx *t_, struct ref *r, const char *dir, json_t *
     struct nn_tok_opts o;
     struct err e = {0};
     struct nn_tok *t = NULL;
-    if (nn_tok_import_hf(dir, &tok, &n, &o, &e) || nn_tok_new(&t, (const char *const *)tok, n, &o, &e)) {
+    if (nn_tok_import_hf(dir, &tok, &n, &o, &e) ||
+        nn_tok_new(&t, (const char *const *)tok, n, &o, &e)) {
         fprintf(stderr, "  %s: %s\n", dir, e.msg);
         nn_tok_tokens_free(tok, n);
         return -1;
@@ -566,7 +649,8 @@ static int compare(struct test_ctx *t_, struct ref *r, const char *dir, json_t *
         json_t *wty = json_object_get(json_array_get(hf, i), "types");
         int got = 0, same;
         int rc = nn_tok_encode(t, c->a, c->alen, c->b, c->blen, c->max_c, ids, types, &got, &e);
-        same = rc == 0 && json_array_size(want) == (size_t)got && json_array_size(wty) == (size_t)got;
+        same =
+            rc == 0 && json_array_size(want) == (size_t)got && json_array_size(wty) == (size_t)got;
         for (int k = 0; same && k < got; k++)
             same = json_integer_value(json_array_get(want, k)) == ids[k] &&
                    json_integer_value(json_array_get(wty, k)) == types[k];
@@ -575,7 +659,8 @@ static int compare(struct test_ctx *t_, struct ref *r, const char *dir, json_t *
             char *w = json_dumps(want, JSON_COMPACT);
             fprintf(stderr, "  %s case %zu (max %d) \"%.80s\"%s: vericite", dir, i, c->max_c, c->a,
                     c->b ? " + b" : "");
-            for (int k = 0; k < got && k < 40; k++) fprintf(stderr, " %d", ids[k]);
+            for (int k = 0; k < got && k < 40; k++)
+                fprintf(stderr, " %d", ids[k]);
             fprintf(stderr, "\n    HF %.400s\n", w ? w : "?");
             free(w);
         }
@@ -613,7 +698,8 @@ TEST(nn_tok_hf_reference)
     if (!hf_module(mod, sizeof mod))
         SKIP("npm @huggingface/tokenizers not installed (make deps, or tests/nn_tok/deps.sh)");
     char data[PATH_MAX];
-    snprintf(data, sizeof data, "%.*s", (int)(strlen(q) - strlen("scifact/queries_train.jsonl")), q);
+    snprintf(data, sizeof data, "%.*s", (int)(strlen(q) - strlen("scifact/queries_train.jsonl")),
+             q);
     const char *d = t_tmpdir(t_);
     char cmd[6 * PATH_MAX], path[PATH_MAX + 64];
     snprintf(cmd, sizeof cmd, "node tests/nn_tok/fixture.mjs '%s' '%s' >/dev/null", d, data);
@@ -627,7 +713,8 @@ TEST(nn_tok_hf_reference)
     long ncase = 0, ntok = 0, nreal = 0;
     size_t i;
     json_t *v;
-    json_array_foreach(variants, i, v) {
+    json_array_foreach(variants, i, v)
+    {
         const char *name = json_string_value(json_object_get(v, "name"));
         int model_max = (int)json_integer_value(json_object_get(v, "max"));
         REQUIRE(name && make_cases(&r, model_max) == 0);
@@ -637,8 +724,8 @@ TEST(nn_tok_hf_reference)
         snprintf(jdir, sizeof jdir, "%s/%s/json", d, name);
         snprintf(tdir, sizeof tdir, "%s/%s/txt", d, name);
         REQUIRE(write_cases(&r, cases) == 0);
-        snprintf(cmd, sizeof cmd, "node tests/nn_tok/ref.mjs '%s' '%s' '%s' >'%s'", mod, jdir, cases,
-                 out);
+        snprintf(cmd, sizeof cmd, "node tests/nn_tok/ref.mjs '%s' '%s' '%s' >'%s'", mod, jdir,
+                 cases, out);
         REQUIRE(run(cmd) == 0);
         char *s = t_read(out, NULL);
         json_t *hf = t_json_lines(s);
@@ -651,8 +738,9 @@ TEST(nn_tok_hf_reference)
         }
         json_decref(hf);
     }
-    fprintf(stderr, "  nn_tok_hf_reference: %zu tokenizers, %ld comparisons (%ld real-text and %zu "
-                    "hand-made cases each), %ld token ids\n",
+    fprintf(stderr,
+            "  nn_tok_hf_reference: %zu tokenizers, %ld comparisons (%ld real-text and %zu "
+            "hand-made cases each), %ld token ids\n",
             json_array_size(variants), ncase, nreal, 2 * NHAND + 1, ntok);
     json_decref(variants);
     json_decref(r.texts);

@@ -11,8 +11,8 @@
 #include "utf8.h"
 #include "vec.h"
 
-#define NN_TOK_NSPEC 5       /* cls, sep, pad, unk, mask */
-#define NN_TOK_CHUNK 4096    /* raw bytes normalised at a time (cut at ASCII white space) */
+#define NN_TOK_NSPEC 5    /* cls, sep, pad, unk, mask */
+#define NN_TOK_CHUNK 4096 /* raw bytes normalised at a time (cut at ASCII white space) */
 
 struct nn_slot {
     uint32_t tag; /* high half of the token's FNV-1a hash */
@@ -27,12 +27,12 @@ struct nn_seq { /* token ids of one text */
 struct nn_tok {
     struct nn_tok_opts o;
     int32_t n;
-    char *blob;             /* every token, NUL-terminated, in id order */
-    uint32_t *off;          /* (n + 1): token i is blob[off[i] .. off[i+1]-1) */
-    struct nn_slot *tab;    /* open addressing, linear probing */
-    uint32_t mask;          /* table size - 1 (a power of two) */
-    size_t max_len;         /* longest token, in bytes */
-    size_t plen;            /* strlen(o.prefix) */
+    char *blob;          /* every token, NUL-terminated, in id order */
+    uint32_t *off;       /* (n + 1): token i is blob[off[i] .. off[i+1]-1) */
+    struct nn_slot *tab; /* open addressing, linear probing */
+    uint32_t mask;       /* table size - 1 (a power of two) */
+    size_t max_len;      /* longest token, in bytes */
+    size_t plen;         /* strlen(o.prefix) */
     struct {
         const char *s; /* inside blob */
         size_t len;
@@ -40,13 +40,13 @@ struct nn_tok {
     } spec[NN_TOK_NSPEC];
     int nspec;
     /* scratch, reused by every call */
-    struct buf fixed;            /* the repaired input when it was not UTF-8 */
-    struct buf utf;              /* UTF-8 of a chunk for utf8proc_decompose, then of a word */
-    utf8proc_int32_t *cp;        /* normalised code points of a chunk */
+    struct buf fixed;     /* the repaired input when it was not UTF-8 */
+    struct buf utf;       /* UTF-8 of a chunk for utf8proc_decompose, then of a word */
+    utf8proc_int32_t *cp; /* normalised code points of a chunk */
     size_t ncp, cpcap;
-    utf8proc_int32_t *dec;       /* utf8proc_decompose output */
+    utf8proc_int32_t *dec; /* utf8proc_decompose output */
     size_t deccap;
-    size_t *bnd;                 /* (word chars + 1) byte offsets of a word's characters */
+    size_t *bnd; /* (word chars + 1) byte offsets of a word's characters */
     size_t bndcap;
     struct nn_seq seq[2];
 };
@@ -139,7 +139,8 @@ int nn_tok_new(struct nn_tok **out, const char *const *tokens, int32_t n,
     t->n = n;
     t->plen = strlen(t->o.prefix);
     uint32_t size = 16;
-    while (size < (uint32_t)n * 2u) size <<= 1;
+    while (size < (uint32_t)n * 2u)
+        size <<= 1;
     t->mask = size - 1;
     t->blob = malloc(total);
     t->off = malloc(((size_t)n + 1) * sizeof *t->off);
@@ -148,7 +149,8 @@ int nn_tok_new(struct nn_tok **out, const char *const *tokens, int32_t n,
         nn_tok_free(t);
         return err_set(err, ERR_NOMEM, "tokenizer: %ld tokens", (long)n);
     }
-    for (uint32_t i = 0; i < size; i++) t->tab[i].id = -1;
+    for (uint32_t i = 0; i < size; i++)
+        t->tab[i].id = -1;
     size_t at = 0;
     for (int32_t i = 0; i < n; i++) {
         size_t len = strlen(tokens[i]);
@@ -158,7 +160,8 @@ int nn_tok_new(struct nn_tok **out, const char *const *tokens, int32_t n,
         if (len > t->max_len) t->max_len = len;
     }
     t->off[n] = (uint32_t)at;
-    for (int32_t i = 0; i < n; i++) insert(t, i);
+    for (int32_t i = 0; i < n; i++)
+        insert(t, i);
     const int32_t sp[NN_TOK_NSPEC] = {o->cls_id, o->sep_id, o->pad_id, o->unk_id, o->mask_id};
     for (int i = 0; i < NN_TOK_NSPEC; i++) {
         if (sp[i] < 0 || tok_len(t, sp[i]) == 0) continue;
@@ -167,7 +170,8 @@ int nn_tok_new(struct nn_tok **out, const char *const *tokens, int32_t n,
             return err_set(err, ERR_ARG, "tokenizer: special token %ld is not UTF-8", (long)sp[i]);
         }
         int dup = 0;
-        for (int j = 0; j < t->nspec; j++) dup |= t->spec[j].id == sp[i];
+        for (int j = 0; j < t->nspec; j++)
+            dup |= t->spec[j].id == sp[i];
         if (dup) continue;
         t->spec[t->nspec].s = t->blob + t->off[sp[i]];
         t->spec[t->nspec].len = tok_len(t, sp[i]);
@@ -189,7 +193,8 @@ void nn_tok_free(struct nn_tok *t)
     free(t->cp);
     free(t->dec);
     free(t->bnd);
-    for (int i = 0; i < 2; i++) free(t->seq[i].id);
+    for (int i = 0; i < 2; i++)
+        free(t->seq[i].id);
     free(t);
 }
 
@@ -214,8 +219,8 @@ const char *nn_tok_token(const struct nn_tok *t, int32_t id)
 static int is_space(utf8proc_int32_t c)
 {
     if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0d);
-    return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-           c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+    return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
 /* BertNormalizer's is_control: categories Cc, Cf, Co (surrogates cannot occur), less \t \n \r. */
@@ -225,8 +230,10 @@ static int is_control(utf8proc_int32_t c)
     switch (utf8proc_category(c)) {
     case UTF8PROC_CATEGORY_CC:
     case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_CO: return 1;
-    default: return 0;
+    case UTF8PROC_CATEGORY_CO:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -243,8 +250,10 @@ static int is_punct(utf8proc_int32_t c)
     case UTF8PROC_CATEGORY_PE:
     case UTF8PROC_CATEGORY_PI:
     case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO: return 1;
-    default: return 0;
+    case UTF8PROC_CATEGORY_PO:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -275,10 +284,10 @@ static int strip_accents(struct nn_tok *t, struct err *err)
     if (t->utf.len == 0) return 0;
     utf8proc_ssize_t got;
     for (;;) {
-        got = utf8proc_decompose((const utf8proc_uint8_t *)t->utf.data, (utf8proc_ssize_t)t->utf.len,
-                                 t->dec, (utf8proc_ssize_t)t->deccap, UTF8PROC_DECOMPOSE);
-        if (got < 0)
-            return err_set(err, ERR_INTERNAL, "tokenizer: NFD: %s", utf8proc_errmsg(got));
+        got =
+            utf8proc_decompose((const utf8proc_uint8_t *)t->utf.data, (utf8proc_ssize_t)t->utf.len,
+                               t->dec, (utf8proc_ssize_t)t->deccap, UTF8PROC_DECOMPOSE);
+        if (got < 0) return err_set(err, ERR_INTERNAL, "tokenizer: NFD: %s", utf8proc_errmsg(got));
         if ((size_t)got <= t->deccap) break;
         if (vec_grow((void **)&t->dec, &t->deccap, (size_t)got, sizeof *t->dec))
             return err_set(err, ERR_NOMEM, "tokenizer");
@@ -294,7 +303,8 @@ static int strip_accents(struct nn_tok *t, struct err *err)
 static int lowercase(struct nn_tok *t, struct err *err)
 {
     size_t n = t->ncp, extra = 0;
-    for (size_t i = 0; i < n; i++) extra += t->cp[i] == 0x130;
+    for (size_t i = 0; i < n; i++)
+        extra += t->cp[i] == 0x130;
     if (extra) {
         if (vec_grow((void **)&t->cp, &t->cpcap, n + extra, sizeof *t->cp))
             return err_set(err, ERR_NOMEM, "tokenizer");
@@ -373,7 +383,8 @@ static int wordpiece(struct nn_tok *t, const utf8proc_int32_t *w, size_t nc, str
         const char *p = start ? t->o.prefix : "";
         size_t pl = start ? t->plen : 0, end = nc;
         int32_t id = -1;
-        while (end > start && t->bnd[end] - t->bnd[start] + pl > t->max_len) end--;
+        while (end > start && t->bnd[end] - t->bnd[start] + pl > t->max_len)
+            end--;
         for (; end > start; end--) {
             id = lookup2(t, p, pl, s + t->bnd[start], t->bnd[end] - t->bnd[start]);
             if (id >= 0) break;
@@ -402,7 +413,8 @@ static int words(struct nn_tok *t, struct nn_seq *q, size_t cap, struct err *err
         }
         size_t j = i + 1;
         if (!is_punct(c))
-            while (j < n && !is_space(t->cp[j]) && !is_punct(t->cp[j])) j++;
+            while (j < n && !is_space(t->cp[j]) && !is_punct(t->cp[j]))
+                j++;
         int rc = wordpiece(t, t->cp + i, j - i, q, err);
         if (rc) return rc;
         i = j;
@@ -495,8 +507,9 @@ int nn_tok_encode(struct nn_tok *t, const char *a, size_t alen, const char *b, s
     if (max_len <= 0) max_len = t->o.model_max_length;
     int pair = b != NULL, nspecial = pair ? 3 : 2;
     if (max_len < nspecial)
-        return err_set(err, ERR_ARG, "tokenizer: max length %d leaves no room for %d special tokens",
-                       max_len, nspecial);
+        return err_set(err, ERR_ARG,
+                       "tokenizer: max length %d leaves no room for %d special tokens", max_len,
+                       nspecial);
     if ((!a && alen) || !ids) return err_set(err, ERR_ARG, "tokenizer: no text");
     size_t L = (size_t)(max_len - nspecial);
     struct nn_seq *qa = &t->seq[0], *qb = &t->seq[1];
@@ -520,7 +533,8 @@ int nn_tok_encode(struct nn_tok *t, const char *a, size_t alen, const char *b, s
         ids[k++] = t->o.sep_id;
     }
     if (types)
-        for (size_t i = 0; i < k; i++) types[i] = i < na + 2 ? 0 : 1;
+        for (size_t i = 0; i < k; i++)
+            types[i] = i < na + 2 ? 0 : 1;
     *n = (int)k;
     return 0;
 }

@@ -29,7 +29,7 @@
 
 #include "err.h"
 
-#define NN_TOK_MAX_VOCAB 4000000      /* most tokens in a vocabulary */
+#define NN_TOK_MAX_VOCAB 4000000     /* most tokens in a vocabulary */
 #define NN_TOK_MAX_FILE (512u << 20) /* largest tokenizer file read, in bytes */
 
 /* A tokenizer's settings. Zero-initialisable plain data (no pointers): the model file stores it
@@ -68,7 +68,7 @@ struct nn_tok;
 
 /* Build a tokenizer over n token strings (id order; copied, not kept) with settings *o (copied).
  * A string repeated in the list is found at its last id (as HF's vocabulary maps). Takes about
- * 2 ms and 1.2 MB for a 30,522-token vocabulary.
+ * 1 ms and 0.9 MB for a 30,522-token vocabulary.
  * On success *out is a new handle the caller owns and frees with nn_tok_free(); on failure *out
  * is NULL and err says why: ERR_ARG (n out of 1..NN_TOK_MAX_VOCAB, a NULL token, cls/sep/unk id
  * out of range, pad/mask neither -1 nor in range, prefix not NUL-terminated, max_chars_per_word

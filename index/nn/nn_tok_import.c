@@ -17,10 +17,10 @@
 /* What an import is building. */
 struct imp {
     const char *dir;
-    struct buf path;  /* scratch: dir/name */
-    char **tok;       /* (n) token strings in id order */
+    struct buf path; /* scratch: dir/name */
+    char **tok;      /* (n) token strings in id order */
     int32_t n;
-    json_t *cfg;      /* tokenizer_config.json, or NULL */
+    json_t *cfg; /* tokenizer_config.json, or NULL */
     struct nn_tok_opts *o;
 };
 
@@ -50,8 +50,7 @@ static int load_json(struct imp *im, const char *name, size_t flags, json_t **ou
     json_error_t je;
     *out = json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES | flags, &je);
     buf_cleanup(&b);
-    if (!*out)
-        return err_set(err, ERR_PARSE, "%s:%d:%d: %s", p, je.line, je.column, je.text);
+    if (!*out) return err_set(err, ERR_PARSE, "%s:%d:%d: %s", p, je.line, je.column, je.text);
     return 0;
 }
 
@@ -123,7 +122,8 @@ static int read_vocab_txt(struct imp *im, const char *p, struct err *err)
     }
     for (size_t i = 0; i < b.len;) {
         size_t j = i;
-        while (j < b.len && b.data[j] != '\n' && b.data[j] != '\r') j++;
+        while (j < b.len && b.data[j] != '\n' && b.data[j] != '\r')
+            j++;
         if (memchr(b.data + i, 0, j - i) || !utf8_valid(b.data + i, j - i, NULL)) {
             rc = err_set(err, ERR_PARSE, "%s:%ld: not UTF-8 text", p, (long)im->n + 1);
             goto done;
@@ -167,13 +167,15 @@ static int check_txt_config(struct imp *im, const char *cfgp, struct err *err)
     const int32_t sp[5] = {o->cls_id, o->sep_id, o->pad_id, o->unk_id, o->mask_id};
     const char *key;
     json_t *v;
-    json_object_foreach(json_object_get(im->cfg, "added_tokens_decoder"), key, v) {
+    json_object_foreach(json_object_get(im->cfg, "added_tokens_decoder"), key, v)
+    {
         char *end;
         errno = 0;
         long id = strtol(key, &end, 10);
         json_t *c = json_object_get(v, "content");
         int role = 0;
-        for (int i = 0; i < 5; i++) role |= sp[i] >= 0 && sp[i] == id;
+        for (int i = 0; i < 5; i++)
+            role |= sp[i] >= 0 && sp[i] == id;
         if (errno || *end || !json_is_string(c) || !role ||
             strcmp(im->tok[id], json_string_value(c)) != 0)
             return err_set(err, ERR_ARG,
@@ -243,11 +245,13 @@ static int json_vocab(struct imp *im, json_t *vocab, const char *p, struct err *
     im->n = (int32_t)n;
     const char *key;
     json_t *v;
-    json_object_foreach(vocab, key, v) {
+    json_object_foreach(vocab, key, v)
+    {
         json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
         if (id < 0 || (size_t)id >= n || im->tok[id])
-            return err_set(err, ERR_ARG, "%s: model.vocab ids are not 0..%zu once each (\"%s\": %s)",
-                           p, n - 1, key, json_is_integer(v) ? "repeated or out of range" : "not an integer");
+            return err_set(err, ERR_ARG,
+                           "%s: model.vocab ids are not 0..%zu once each (\"%s\": %s)", p, n - 1,
+                           key, json_is_integer(v) ? "repeated or out of range" : "not an integer");
         im->tok[id] = strdup(key);
         if (!im->tok[id]) return err_set(err, ERR_NOMEM, "%s", p);
     }
@@ -276,12 +280,14 @@ static int tpl_item(json_t *it, char *kind, const char **id, json_int_t *type)
 static int tpl_special(struct imp *im, json_t *pp, const char *name, int32_t *out, const char *p,
                        struct err *err)
 {
-    json_t *ids = json_object_get(json_object_get(json_object_get(pp, "special_tokens"), name), "ids");
+    json_t *ids =
+        json_object_get(json_object_get(json_object_get(pp, "special_tokens"), name), "ids");
     json_int_t id = json_array_size(ids) == 1 && json_is_integer(json_array_get(ids, 0))
-                        ? json_integer_value(json_array_get(ids, 0)) : -1;
+                        ? json_integer_value(json_array_get(ids, 0))
+                        : -1;
     if (id < 0 || id >= im->n || strcmp(im->tok[id], name) != 0)
-        return err_set(err, ERR_ARG, "%s: post_processor special token %s is not one vocabulary token",
-                       p, name);
+        return err_set(err, ERR_ARG,
+                       "%s: post_processor special token %s is not one vocabulary token", p, name);
     *out = (int32_t)id;
     return 0;
 }
@@ -307,13 +313,15 @@ static int template_bert(struct imp *im, json_t *pp, const char *p, struct err *
         else
             ids[k] = id;
     }
-    if (!bad && (strcmp(ids[1], "A") != 0 || strcmp(ids[3], "B") != 0 || strcmp(ids[2], ids[4]) != 0))
+    if (!bad &&
+        (strcmp(ids[1], "A") != 0 || strcmp(ids[3], "B") != 0 || strcmp(ids[2], ids[4]) != 0))
         bad = "sequences";
     if (bad)
-        return err_set(err, ERR_ARG,
-                       "%s: post_processor TemplateProcessing is not [CLS] $A [SEP] (pair: [CLS] $A "
-                       "[SEP] $B:1 [SEP]:1) (%s)",
-                       p, bad);
+        return err_set(
+            err, ERR_ARG,
+            "%s: post_processor TemplateProcessing is not [CLS] $A [SEP] (pair: [CLS] $A "
+            "[SEP] $B:1 [SEP]:1) (%s)",
+            p, bad);
     int rc = tpl_special(im, pp, ids[0], &im->o->cls_id, p, err);
     return rc ? rc : tpl_special(im, pp, ids[2], &im->o->sep_id, p, err);
 }
@@ -364,11 +372,13 @@ static int added_tokens(struct imp *im, json_t *arr, const char *p, struct err *
     const int32_t sp[5] = {o->cls_id, o->sep_id, o->pad_id, o->unk_id, o->mask_id};
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         json_t *id = json_object_get(v, "id"), *c = json_object_get(v, "content");
         json_int_t k = json_is_integer(id) ? json_integer_value(id) : -1;
         int role = 0;
-        for (int r = 0; r < 5; r++) role |= sp[r] >= 0 && sp[r] == k;
+        for (int r = 0; r < 5; r++)
+            role |= sp[r] >= 0 && sp[r] == k;
         if (!json_is_string(c) || k < 0 || k >= im->n || strcmp(im->tok[k], json_string_value(c)) ||
             !role || json_flag(v, "special", 0) != 1 || json_flag(v, "normalized", 0) == 1 ||
             json_flag(v, "single_word", 0) == 1)
@@ -392,8 +402,8 @@ static int from_tokenizer_json(struct imp *im, struct err *err)
     }
     struct nn_tok_opts *o = im->o;
     json_t *model = json_object_get(root, "model");
-    json_t *unk = json_object_get(model, "unk_token"), *pre = json_object_get(model,
-                                                                 "continuing_subword_prefix");
+    json_t *unk = json_object_get(model, "unk_token"),
+           *pre = json_object_get(model, "continuing_subword_prefix");
     json_t *mx = json_object_get(model, "max_input_chars_per_word");
     json_t *padding = json_object_get(root, "padding");
     json_t *padtok = json_object_get(padding, "pad_token");
@@ -414,8 +424,8 @@ static int from_tokenizer_json(struct imp *im, struct err *err)
         goto done;
     }
     set_prefix(o, prefix);
-    if (mx && !json_is_null(mx) && (!json_is_integer(mx) || json_integer_value(mx) < 1 ||
-                                    json_integer_value(mx) > 1000000)) {
+    if (mx && !json_is_null(mx) &&
+        (!json_is_integer(mx) || json_integer_value(mx) < 1 || json_integer_value(mx) > 1000000)) {
         rc = err_set(err, ERR_ARG, "%s: max_input_chars_per_word is not a positive integer", p);
         goto done;
     }
@@ -509,6 +519,7 @@ fail:
 void nn_tok_tokens_free(char **tokens, int32_t n)
 {
     if (!tokens) return;
-    for (int32_t i = 0; i < n; i++) free(tokens[i]);
+    for (int32_t i = 0; i < n; i++)
+        free(tokens[i]);
     free(tokens);
 }

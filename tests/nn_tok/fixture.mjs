@@ -47,12 +47,16 @@ for (const text of sample) {
     count(cased, w);
     const l = w.toLowerCase();
     count(lower, l);
-    for (const c of l.normalize("NFD").replace(/\p{Mn}/gu, "")) chars.add(c);
-    for (const c of w) chars.add(c);
-    const cs = [...l];
-    for (let k = 3; k <= 6 && k < cs.length; k++) count(starts, cs.slice(0, k).join(""));
-    for (let k = 2; k <= 5 && k < cs.length; k++) count(ends, cs.slice(cs.length - k).join(""));
   }
+}
+// word starts and ends, each distinct word counted once per occurrence
+const add_n = (map, k, n) => map.set(k, (map.get(k) ?? 0) + n);
+for (const [w, n] of cased) for (const c of w) chars.add(c);
+for (const [l, n] of lower) {
+  for (const c of l.normalize("NFD").replace(/\p{Mn}/gu, "")) chars.add(c);
+  const cs = [...l];
+  for (let k = 3; k <= 6 && k < cs.length; k++) add_n(starts, cs.slice(0, k).join(""), n);
+  for (let k = 2; k <= 5 && k < cs.length; k++) add_n(ends, cs.slice(cs.length - k).join(""), n);
 }
 const top = (map, n, min = 2) => [...map.entries()].filter(([, c]) => c >= min).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, n).map(([k]) => k);
 const banned = (s) => /[q7]/u.test(s);

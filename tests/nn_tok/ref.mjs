@@ -51,14 +51,21 @@ const truncatePair = (na, nb, L) => {
   return [Math.min(na, ka), Math.min(nb, kb)];
 };
 
+// texts recur across cases (alone, in pairs, at several lengths): each is encoded once
+const fulls = new Map(), alones = new Map();
+const alone = (text) => {
+  if (!alones.has(text)) alones.set(text, tok.encode(text, { add_special_tokens: false }).ids);
+  return alones.get(text);
+};
 const lines = fs.readFileSync(cases, "utf8").split("\n").filter((l) => l);
 const out = [];
 for (const line of lines) {
   const c = JSON.parse(line);
   const pair = c.b !== null && c.b !== undefined;
-  const full = tok.encode(c.a, { text_pair: pair ? c.b : null, return_token_type_ids: true });
-  const a = tok.encode(c.a, { add_special_tokens: false }).ids;
-  const b = pair ? tok.encode(c.b, { add_special_tokens: false }).ids : null;
+  const key = JSON.stringify([c.a, pair ? c.b : null]);
+  const full = fulls.get(key) ?? tok.encode(c.a, { text_pair: pair ? c.b : null, return_token_type_ids: true });
+  fulls.set(key, full);
+  const a = alone(c.a), b = pair ? alone(c.b) : null;
   const whole = assemble(a, b);
   const types = full.token_type_ids ?? full.ids.map(() => 0);
   // the package takes an empty second text for none (a JavaScript falsy test); HF's Python and
