@@ -371,6 +371,21 @@ TEST(nn_tok_import_tokenizer_json)
     CHECK(ENC(t, "Hello worlds", 4, 3, 2, 5, 1));
     nn_tok_free(t);
     nn_tok_tokens_free(tok, n);
+    /* tokenizer_config.json's settings win, as in transformers (do_lower_case defaults to true) */
+    REQUIRE(put(t_, d, "tokenizer_config.json", "{\"tokenizer_class\": \"BertTokenizer\"}"));
+    REQUIRE_OK(nn_tok_import_hf(d, &tok, &n, &o, &e), e);
+    CHECK(o.lowercase == 1 && o.strip_accents == 1 && o.chinese_chars == 1);
+    nn_tok_tokens_free(tok, n);
+    REQUIRE(put(t_, d, "tokenizer_config.json",
+                "{\"do_lower_case\": false, \"tokenize_chinese_chars\": false}"));
+    REQUIRE_OK(nn_tok_import_hf(d, &tok, &n, &o, &e), e);
+    CHECK(o.lowercase == 0 && o.strip_accents == 0 && o.chinese_chars == 0);
+    nn_tok_tokens_free(tok, n);
+    REQUIRE(
+        put(t_, d, "tokenizer_config.json", "{\"tokenizer_class\": \"PreTrainedTokenizerFast\"}"));
+    REQUIRE_OK(nn_tok_import_hf(d, &tok, &n, &o, &e), e);
+    CHECK(o.lowercase == 0 && o.chinese_chars == 0); /* tokenizer.json as written */
+    nn_tok_tokens_free(tok, n);
     buf_cleanup(&b);
 }
 

@@ -39,6 +39,7 @@ struct nn_tok {
         int32_t id;
     } spec[NN_TOK_NSPEC];
     int nspec;
+    unsigned char first[256]; /* 1 for a byte that starts a special token */
     /* scratch, reused by every call */
     struct buf fixed;     /* the repaired input when it was not UTF-8 */
     struct buf utf;       /* UTF-8 of a chunk for utf8proc_decompose, then of a word */
@@ -176,6 +177,7 @@ int nn_tok_new(struct nn_tok **out, const char *const *tokens, int32_t n,
         t->spec[t->nspec].s = t->blob + t->off[sp[i]];
         t->spec[t->nspec].len = tok_len(t, sp[i]);
         t->spec[t->nspec].id = sp[i];
+        t->first[(unsigned char)t->spec[t->nspec].s[0]] = 1;
         t->nspec++;
     }
     *out = t;
@@ -466,7 +468,7 @@ static int encode_text(struct nn_tok *t, const char *s, size_t len, struct nn_se
     }
     size_t from = 0;
     for (size_t i = 0; i < len && q->n < cap;) {
-        int k = t->nspec ? special_at(t, s + i, len - i) : -1;
+        int k = t->first[(unsigned char)s[i]] ? special_at(t, s + i, len - i) : -1;
         if (k < 0) {
             i++;
             continue;

@@ -50,7 +50,11 @@ struct nn_tok_opts {
 /* Read a Hugging Face folder's tokenizer: tokenizer.json (preferred: BertNormalizer +
  * BertPreTokenizer + WordPiece + TemplateProcessing or BertProcessing in the BERT shape) or
  * vocab.txt + tokenizer_config.json (BertTokenizer's settings: do_lower_case, strip_accents,
- * tokenize_chinese_chars, the special tokens' names). model_max_length comes from
+ * tokenize_chinese_chars, the special tokens' names). As transformers' BertTokenizerFast does,
+ * a tokenizer_config.json beside tokenizer.json (naming a BERT-family tokenizer_class, or none)
+ * overrides the normaliser's lowercase, strip_accents and handle_chinese_chars with its
+ * do_lower_case (default true), strip_accents and tokenize_chinese_chars (default true); without
+ * one, tokenizer.json is taken as written. model_max_length comes from
  * tokenizer_config.json, else config.json's max_position_embeddings, else 512.
  * On success *tokens gets a new array of *n NUL-terminated token strings in id order (the caller
  * frees it with nn_tok_tokens_free) and *opts is filled in.

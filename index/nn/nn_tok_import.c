@@ -142,22 +142,38 @@ done:
     return rc;
 }
 
-/* The tokenizer_config.json checks for a vocab.txt folder: a BERT-family tokenizer class, basic
- * tokenisation on, no added tokens beyond the five special ones. */
-static int check_txt_config(struct imp *im, const char *cfgp, struct err *err)
+/* 1 when tokenizer_config.json names no tokenizer_class or a BERT-family one (whose transformers
+ * classes read do_lower_case, strip_accents and tokenize_chinese_chars). */
+static int bert_class(json_t *cfg)
 {
     static const char *const ok[] = {"BertTokenizer",       "BertTokenizerFast",
                                      "DistilBertTokenizer", "DistilBertTokenizerFast",
                                      "ElectraTokenizer",    "ElectraTokenizerFast"};
+    json_t *cls = json_object_get(cfg, "tokenizer_class");
+    if (!json_is_string(cls)) return 1;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(json_string_value(cls), ok[i]) == 0) return 1;
+    return 0;
+}
+
+/* BertTokenizer's normalisation settings from tokenizer_config.json, with its defaults. */
+static void bert_settings(struct imp *im)
+{
+    struct nn_tok_opts *o = im->o;
+    o->lowercase = json_flag(im->cfg, "do_lower_case", 1) == 1;
+    int strip = json_flag(im->cfg, "strip_accents", -1);
+    o->strip_accents = strip < 0 ? o->lowercase : strip;
+    o->chinese_chars = json_flag(im->cfg, "tokenize_chinese_chars", 1) == 1;
+}
+
+/* The tokenizer_config.json checks for a vocab.txt folder: a BERT-family tokenizer class, basic
+ * tokenisation on, no added tokens beyond the five special ones. */
+static int check_txt_config(struct imp *im, const char *cfgp, struct err *err)
+{
     json_t *cls = json_object_get(im->cfg, "tokenizer_class");
-    if (json_is_string(cls)) {
-        int good = 0;
-        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-            good |= strcmp(json_string_value(cls), ok[i]) == 0;
-        if (!good)
-            return err_set(err, ERR_ARG, "%s: tokenizer_class %s is not a BERT WordPiece tokenizer",
-                           cfgp, json_string_value(cls));
-    }
+    if (!bert_class(im->cfg))
+        return err_set(err, ERR_ARG, "%s: tokenizer_class %s is not a BERT WordPiece tokenizer",
+                       cfgp, json_string_value(cls));
     if (json_flag(im->cfg, "do_basic_tokenize", 1) == 0)
         return err_set(err, ERR_ARG, "%s: do_basic_tokenize false is not supported", cfgp);
     json_t *extra = json_object_get(im->cfg, "additional_special_tokens");
@@ -199,10 +215,7 @@ static int from_vocab_txt(struct imp *im, struct err *err)
     }
     if ((rc = read_vocab_txt(im, vp, err))) goto done;
     struct nn_tok_opts *o = im->o;
-    o->lowercase = json_flag(im->cfg, "do_lower_case", 1) == 1;
-    int strip = json_flag(im->cfg, "strip_accents", -1);
-    o->strip_accents = strip < 0 ? o->lowercase : strip;
-    o->chinese_chars = json_flag(im->cfg, "tokenize_chinese_chars", 1) == 1;
+    bert_settings(im);
     o->clean_text = 1;
     o->max_chars_per_word = 100;
     set_prefix(o, "##");
@@ -430,7 +443,11 @@ static int from_tokenizer_json(struct imp *im, struct err *err)
         goto done;
     }
     o->max_chars_per_word = json_is_integer(mx) ? (int)json_integer_value(mx) : 100;
-    if ((rc = normalizer(im, json_object_get(root, "normalizer"), p, err))) goto done;
+    json_t *nz = json_object_get(root, "normalizer");
+    if ((rc = normalizer(im, nz, p, err))) goto done;
+    /* transformers' BertTokenizerFast (what AutoTokenizer loads) replaces the BertNormalizer's
+     * lowercase, strip_accents and handle_chinese_chars by tokenizer_config.json's values */
+    if (im->cfg && bert_class(im->cfg) && json_is_object(nz)) bert_settings(im);
     json_t *pt = json_object_get(root, "pre_tokenizer");
     if (strcmp(type_of(pt), "BertPreTokenizer") != 0) {
         rc = err_set(err, ERR_ARG, "%s: pre_tokenizer %s is not supported (BertPreTokenizer only)",
