@@ -20,7 +20,12 @@
  *      longest-match-first from the left, pieces after the first looked up with `prefix` in front;
  *      a word with a part that matches nothing is one [UNK];
  *   5. truncation (longest-first, as tokenizers' truncate_encodings) and [CLS] a [SEP] (b [SEP]).
- * Character tables: utf8proc's (Unicode 15 with Debian 12's libutf8proc 2.8). */
+ * Character tables: utf8proc's (Unicode 15 with Debian 12's libutf8proc 2.8); HF's Rust crates
+ * carry older tables, so characters assigned since then may be classed differently there.
+ * Python's slow BertTokenizer differs from this (and from BertTokenizerFast) in a few places: it
+ * lower-cases a word-final Σ to ς, also drops unassigned (Cn) characters, and when both texts
+ * of a pair are cut to an odd total and a is not the longer, gives the spare token to a where
+ * BertTokenizerFast gives it to b. */
 #ifndef VC_NN_TOK_H
 #define VC_NN_TOK_H
 
@@ -88,8 +93,10 @@ void nn_tok_free(struct nn_tok *t);
  * single text keeps its first max_len-2 tokens; for a pair, with L = max_len-3 and n1 <= n2 the
  * two lengths, the shorter is kept whole and the longer cut to L-n1 when that is at least n1, else
  * both are cut, the first to L/2 and the second to L/2 + L%2 (when the first is the longer one it
- * gets L/2 + L%2). ids (and types, which may be NULL) have room for max_len entries; *n gets the
- * count. Not thread-safe (scratch memory lives in the handle): one handle per thread.
+ * gets L/2 + L%2). A single text is only tokenised as far as it is kept; a pair is tokenised
+ * whole (the lengths decide the cut). ids (and types, which may be NULL) have room for max_len
+ * entries (model_max_length when max_len <= 0); *n gets the count. Not thread-safe (scratch memory
+ * lives in the handle): one handle per thread.
  * Errors (*n 0): ERR_ARG (max_len below 2 for one text or 3 for a pair, a NULL text with a
  * nonzero length), ERR_NOMEM. */
 int nn_tok_encode(struct nn_tok *t, const char *a, size_t alen, const char *b, size_t blen,

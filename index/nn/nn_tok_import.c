@@ -125,7 +125,8 @@ static int read_vocab_txt(struct imp *im, const char *p, struct err *err)
         while (j < b.len && b.data[j] != '\n' && b.data[j] != '\r')
             j++;
         if (memchr(b.data + i, 0, j - i) || !utf8_valid(b.data + i, j - i, NULL)) {
-            rc = err_set(err, ERR_PARSE, "%s:%ld: not UTF-8 text", p, (long)im->n + 1);
+            rc = err_set(err, ERR_PARSE, "%s:%ld: not UTF-8 text (or a NUL byte)", p,
+                         (long)im->n + 1);
             goto done;
         }
         im->tok[im->n] = strndup(b.data + i, j - i);
