@@ -19,7 +19,7 @@ struct nn_slot {
     int32_t id;   /* -1: empty */
 };
 
-struct nn_seq { /* token ids of one text */
+struct nn_tok_seq { /* token ids of one text */
     int32_t *id;
     size_t n, cap;
 };
@@ -49,7 +49,7 @@ struct nn_tok {
     size_t deccap;
     size_t *bnd; /* (word chars + 1) byte offsets of a word's characters */
     size_t bndcap;
-    struct nn_seq seq[2];
+    struct nn_tok_seq seq[2];
 };
 
 /* ---------------------------------------------------------------- vocabulary */
@@ -356,7 +356,7 @@ static int normalize(struct nn_tok *t, const char *s, size_t len, struct err *er
 
 /* ---------------------------------------------------------------- WordPiece */
 
-static int push_id(struct nn_seq *q, int32_t id)
+static int push_id(struct nn_tok_seq *q, int32_t id)
 {
     if (q->n == q->cap && vec_grow((void **)&q->id, &q->cap, q->n + 1, sizeof *q->id)) return -1;
     q->id[q->n++] = id;
@@ -364,7 +364,7 @@ static int push_id(struct nn_seq *q, int32_t id)
 }
 
 /* Split word w[0..nc) (normalised code points) into pieces appended to q. */
-static int wordpiece(struct nn_tok *t, const utf8proc_int32_t *w, size_t nc, struct nn_seq *q,
+static int wordpiece(struct nn_tok *t, const utf8proc_int32_t *w, size_t nc, struct nn_tok_seq *q,
                      struct err *err)
 {
     if (nc > (size_t)t->o.max_chars_per_word) {
@@ -404,7 +404,7 @@ static int wordpiece(struct nn_tok *t, const utf8proc_int32_t *w, size_t nc, str
 
 /* Pre-tokenise t->cp (white space dropped, punctuation isolated) and WordPiece each word into q,
  * stopping once q holds `cap` ids. */
-static int words(struct nn_tok *t, struct nn_seq *q, size_t cap, struct err *err)
+static int words(struct nn_tok *t, struct nn_tok_seq *q, size_t cap, struct err *err)
 {
     size_t i = 0, n = t->ncp;
     while (i < n && q->n < cap) {
@@ -426,7 +426,7 @@ static int words(struct nn_tok *t, struct nn_seq *q, size_t cap, struct err *err
 
 /* Text between special tokens: normalised and split in chunks cut after ASCII white space
  * (nothing in steps 2-4 looks across one), so a long text stops early once `cap` is reached. */
-static int section(struct nn_tok *t, const char *s, size_t len, struct nn_seq *q, size_t cap,
+static int section(struct nn_tok *t, const char *s, size_t len, struct nn_tok_seq *q, size_t cap,
                    struct err *err)
 {
     size_t at = 0;
@@ -456,8 +456,8 @@ static int special_at(const struct nn_tok *t, const char *s, size_t len)
 }
 
 /* All the token ids of text s[0..len) into q (emptied first), at most `cap` of them. */
-static int encode_text(struct nn_tok *t, const char *s, size_t len, struct nn_seq *q, size_t cap,
-                       struct err *err)
+static int encode_text(struct nn_tok *t, const char *s, size_t len, struct nn_tok_seq *q,
+                       size_t cap, struct err *err)
 {
     q->n = 0;
     if (!utf8_valid(s, len, NULL)) {
@@ -514,7 +514,7 @@ int nn_tok_encode(struct nn_tok *t, const char *a, size_t alen, const char *b, s
                        nspecial);
     if ((!a && alen) || !ids) return err_set(err, ERR_ARG, "tokenizer: no text");
     size_t L = (size_t)(max_len - nspecial);
-    struct nn_seq *qa = &t->seq[0], *qb = &t->seq[1];
+    struct nn_tok_seq *qa = &t->seq[0], *qb = &t->seq[1];
     /* one text stops at L tokens; a pair needs both full lengths (the longer one is cut) */
     int rc = encode_text(t, a ? a : "", alen, qa, pair ? SIZE_MAX : L, err);
     if (!rc && pair) rc = encode_text(t, b, blen, qb, SIZE_MAX, err);
