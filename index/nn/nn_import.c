@@ -175,11 +175,13 @@ static int read_pooling(struct imp *im, struct err *err)
     return rc;
 }
 
-/* sentence_bert_config.json: max_seq_length (the length sentence-transformers truncates to). */
+/* sentence_bert_config.json beside the transformer (or at the top): max_seq_length, the length
+ * sentence-transformers truncates to. */
 static int read_st_config(struct imp *im, struct err *err)
 {
     char path[4096];
-    pjoin(path, sizeof path, im->dir, "sentence_bert_config.json");
+    pjoin(path, sizeof path, im->mdir, "sentence_bert_config.json");
+    if (!exists(path)) pjoin(path, sizeof path, im->dir, "sentence_bert_config.json");
     if (!exists(path)) return ERR_OK;
     json_t *c = NULL;
     int rc = load_json(path, &c, err);
