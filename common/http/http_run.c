@@ -658,10 +658,13 @@ static int hop_done(struct run *r, struct xfer *x, CURLcode cc)
         fail = HTTP_FAIL_TOO_LARGE;
         snprintf(why, sizeof why, "response headers over the limit of %u bytes", HTTP_HEADERS_MAX);
     } else if (x->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+        size_t el = 0;
+        const char *enc = http_header(res, "Content-Encoding", &el);
+        int coded = enc && !(el == 8 && ascii_ncasecmp(enc, "identity", 8) == 0);
         fail = HTTP_FAIL_TOO_LARGE;
         snprintf(why, sizeof why, "%s over the limit of %zu bytes",
-                 cc == CURLE_FILESIZE_EXCEEDED ? "Content-Length"
-                 : x->too_big == 2              ? "body on the wire"
+                 cc == CURLE_FILESIZE_EXCEEDED  ? "Content-Length"
+                 : x->too_big == 2 && coded     ? "body on the wire"
                                                 : "body",
                  cap);
     } else if (cc != CURLE_OK) {
