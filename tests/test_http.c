@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -148,18 +149,10 @@ static void show(const struct http_result *r, int want)
 enum { RAW_DRIP, RAW_CLOSE, RAW_TRUNC, RAW_NOT_TLS, RAW_BIGHEAD, RAW_ENDLESS, RAW_EMPTY_GZIP };
 
 struct raw {
-    int lfd, port, mode, stop;
-    pthread_mutex_t mu;
+    int lfd, port, mode;
+    atomic_int stop;
     pthread_t th;
 };
-
-static int raw_stopping(struct raw *r)
-{
-    pthread_mutex_lock(&r->mu);
-    int v = r->stop;
-    pthread_mutex_unlock(&r->mu);
-    return v;
-}
 
 static int raw_send(int fd, const void *p, size_t n)
 {
@@ -195,7 +188,7 @@ static void raw_serve(struct raw *r, int fd)
     switch (r->mode) {
     case RAW_DRIP: /* 1 byte every 200 ms */
         if (raw_send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 40)) return;
-        for (int i = 0; i < 100 && !raw_stopping(r); i++) {
+        for (int i = 0; i < 100 && !atomic_load(&r->stop); i++) {
             if (raw_send(fd, "d", 1)) return;
             usleep(200 * 1000);
         }
@@ -225,7 +218,7 @@ static void raw_serve(struct raw *r, int fd)
             for (size_t i = 0; i + sizeof empty_block <= sizeof chunk; i += sizeof empty_block)
                 memcpy(chunk + i, empty_block, sizeof empty_block);
         }
-        while (!raw_stopping(r) &&
+        while (!atomic_load(&r->stop) &&
                raw_send(fd, chunk, sizeof chunk / sizeof empty_block * sizeof empty_block) == 0) {
         }
         break;
@@ -237,7 +230,7 @@ static void raw_serve(struct raw *r, int fd)
 static void *raw_main(void *arg)
 {
     struct raw *r = arg;
-    while (!raw_stopping(r)) {
+    while (!atomic_load(&r->stop)) {
         struct pollfd p = {.fd = r->lfd, .events = POLLIN};
         if (poll(&p, 1, 20) <= 0) continue;
         int fd = accept(r->lfd, NULL, NULL);
@@ -252,7 +245,7 @@ static int raw_start(struct raw *r, int mode)
 {
     memset(r, 0, sizeof *r);
     r->mode = mode;
-    pthread_mutex_init(&r->mu, NULL);
+    atomic_init(&r->stop, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t al = sizeof a;
@@ -269,12 +262,26 @@ static int raw_start(struct raw *r, int mode)
 
 static void raw_stop(struct raw *r)
 {
-    pthread_mutex_lock(&r->mu);
-    r->stop = 1;
-    pthread_mutex_unlock(&r->mu);
+    atomic_store(&r->stop, 1);
     pthread_join(r->th, NULL);
     close(r->lfd);
-    pthread_mutex_destroy(&r->mu);
+}
+
+/* One request (limits `lim`) to a raw server started for it in `mode`, over `scheme`; the result
+ * must be cleaned by the caller. Returns 0, or -1 when the server or the client did not start. */
+static int raw_fetch(int mode, const char *scheme, struct http_limits lim, struct http_result *r)
+{
+    struct raw s;
+    memset(r, 0, sizeof *r);
+    if (raw_start(&s, mode) != 0) return -1;
+    char url[64];
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d/x", scheme, s.port);
+    struct http_client *c = client(NULL);
+    struct http_request rq = {.url = url, .lim = lim};
+    int rc = c ? run1(c, &rq, r) : -1;
+    http_client_free(c);
+    raw_stop(&s);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- cases */
@@ -289,22 +296,25 @@ TEST(http_fail_names)
     CHECK(!strcmp(http_fail_name(-1), "unknown") && !strcmp(http_fail_name(HTTP_FAIL_COUNT), "unknown"));
 }
 
-/* GET and POST: status, headers, body, final URL, address, timings, the User-Agent policy. */
+/* GET, POST and a 404: status, headers, body, final URL, address, timings, the User-Agent
+ * policy. */
 TEST(http_get_and_post)
 {
     struct env e;
     REQUIRE(env_start(&e) == 0);
     struct http_client *c = client(NULL);
     REQUIRE(c);
-    char u0[128], u1[128];
+    char u0[128], u1[128], u2[128];
     th_url(e.srv, "/ok", u0, sizeof u0);
     th_url(e.srv, "/echo", u1, sizeof u1);
+    th_url(e.srv, "/404", u2, sizeof u2);
     const char *hdrs[] = {"Authorization: Bearer k1", "X-Mine: yes", NULL};
-    struct http_request rq[2] = {{.url = u0},
-                                 {.url = u1, .headers = hdrs, .body = "a\0b", .body_len = 3}};
-    struct http_result r[2];
+    struct http_request rq[3] = {{.url = u0},
+                                 {.url = u1, .headers = hdrs, .body = "a\0b", .body_len = 3},
+                                 {.url = u2}};
+    struct http_result r[3];
     struct err err = {0};
-    REQUIRE_OK(http_run(c, rq, 2, r, &err), err);
+    REQUIRE_OK(http_run(c, rq, 3, r, &err), err);
     CHECK(r[0].fail == HTTP_OK && r[0].status == 200 && r[0].why[0] == '\0');
     CHECK(r[0].body.len == 5 && !strcmp(r[0].body.data, "hello"));
     CHECK(r[0].content_type && !strcmp(r[0].content_type, "text/plain"));
@@ -321,10 +331,12 @@ TEST(http_get_and_post)
     CHECK(r[0].attempts == 1 && r[0].redirects == 0 && r[0].seconds > 0 && r[0].wait_seconds == 0);
     CHECK(r[1].fail == HTTP_OK && r[1].body.len == strlen("POST [") + 3 + strlen("] auth=Bearer k1"));
     CHECK(r[1].body.data && !memcmp(r[1].body.data, "POST [a\0b] auth=Bearer k1", r[1].body.len));
+    CHECK(r[2].fail == HTTP_FAIL_HTTP && r[2].status == 404 && !strcmp(r[2].why, "HTTP 404"));
+    CHECK(r[2].body.data && !strcmp(r[2].body.data, "missing")); /* kept: APIs put reasons there */
     pthread_mutex_lock(&e.s.mu);
     CHECK(!strcmp(e.s.ua, HTTP_USER_AGENT) && !strncmp(e.s.ua, "vericite/" VERICITE_VERSION " (", strlen("vericite/" VERICITE_VERSION " (")));
     pthread_mutex_unlock(&e.s.mu);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         http_result_cleanup(&r[i]);
     CHECK(r[0].body.data == NULL && r[0].final_url == NULL);
     http_client_free(c);
@@ -395,93 +407,40 @@ TEST(http_fail_refused)
 TEST(http_fail_timeouts)
 {
     REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
-    struct raw s;
-    REQUIRE(raw_start(&s, RAW_DRIP) == 0);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/drip", s.port);
-    struct http_client *c = client(NULL);
-    REQUIRE(c);
-    struct http_request rq = {.url = url, .lim = {.total_ms = 700}};
     struct http_result r;
-    REQUIRE(run1(c, &rq, &r) == ERR_OK);
+    REQUIRE(raw_fetch(RAW_DRIP, "http", (struct http_limits){.total_ms = 700}, &r) == 0);
     show(&r, HTTP_FAIL_TIMEOUT);
     CHECK(r.fail == HTTP_FAIL_TIMEOUT && !strcmp(r.why, "no answer in 0.7 s total"));
     CHECK(r.status == 200 && r.body.len == 0); /* the partial body is not kept */
     http_result_cleanup(&r);
-    rq.lim = (struct http_limits){.total_ms = 10000, .low_speed_bps = 100, .low_speed_s = 1};
-    REQUIRE(run1(c, &rq, &r) == ERR_OK);
+    struct http_limits slow = {.total_ms = 10000, .low_speed_bps = 100, .low_speed_s = 1};
+    REQUIRE(raw_fetch(RAW_DRIP, "http", slow, &r) == 0);
     show(&r, HTTP_FAIL_TIMEOUT);
     CHECK(r.fail == HTTP_FAIL_TIMEOUT && !strcmp(r.why, "slower than 100 bytes/s for 1 s"));
     CHECK(r.seconds < 9);
     http_result_cleanup(&r);
-    http_client_free(c);
-    raw_stop(&s);
     curl_global_cleanup();
 }
 
-/* A server that closes without answering, and one that cuts the body short. */
-TEST(http_fail_closed)
+/* Broken connections: closed without an answer, a body cut short; https:// to a server that
+ * speaks plain HTTP (the TLS handshake fails). */
+TEST(http_fail_closed_and_tls)
 {
     REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
     static const struct {
-        int mode;
-        const char *want;
-    } cases[] = {{RAW_CLOSE, "empty reply"}, {RAW_TRUNC, "before the whole body arrived"}};
+        int mode, fail;
+        const char *scheme, *want;
+    } cases[] = {{RAW_CLOSE, HTTP_FAIL_CLOSED, "http", "empty reply"},
+                 {RAW_TRUNC, HTTP_FAIL_CLOSED, "http", "before the whole body arrived"},
+                 {RAW_NOT_TLS, HTTP_FAIL_TLS, "https", "TLS with 127.0.0.1 failed"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct raw s;
-        REQUIRE(raw_start(&s, cases[i].mode) == 0);
-        char url[64];
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
-        struct http_client *c = client(NULL);
-        struct http_request rq = {.url = url};
         struct http_result r;
-        CHECK(c && run1(c, &rq, &r) == ERR_OK);
-        show(&r, HTTP_FAIL_CLOSED);
-        CHECK(r.fail == HTTP_FAIL_CLOSED && t_contains(r.why, cases[i].want));
+        CHECK(raw_fetch(cases[i].mode, cases[i].scheme, (struct http_limits){.total_ms = 5000}, &r) == 0);
+        show(&r, cases[i].fail);
+        CHECK(r.fail == cases[i].fail && t_contains(r.why, cases[i].want));
         http_result_cleanup(&r);
-        http_client_free(c);
-        raw_stop(&s);
     }
     curl_global_cleanup();
-}
-
-/* https:// to a server that speaks plain HTTP: the TLS handshake fails. */
-TEST(http_fail_tls)
-{
-    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
-    struct raw s;
-    REQUIRE(raw_start(&s, RAW_NOT_TLS) == 0);
-    char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d/x", s.port);
-    struct http_client *c = client(NULL);
-    REQUIRE(c);
-    struct http_request rq = {.url = url, .lim = {.total_ms = 5000}};
-    struct http_result r;
-    REQUIRE(run1(c, &rq, &r) == ERR_OK);
-    show(&r, HTTP_FAIL_TLS);
-    CHECK(r.fail == HTTP_FAIL_TLS && t_contains(r.why, "TLS with 127.0.0.1 failed"));
-    http_result_cleanup(&r);
-    http_client_free(c);
-    raw_stop(&s);
-    curl_global_cleanup();
-}
-
-TEST(http_fail_http_status)
-{
-    struct env e;
-    REQUIRE(env_start(&e) == 0);
-    struct http_client *c = client(NULL);
-    REQUIRE(c);
-    char url[128];
-    th_url(e.srv, "/404", url, sizeof url);
-    struct http_request rq = {.url = url};
-    struct http_result r;
-    REQUIRE(run1(c, &rq, &r) == ERR_OK);
-    CHECK(r.fail == HTTP_FAIL_HTTP && r.status == 404 && !strcmp(r.why, "HTTP 404"));
-    CHECK(r.body.data && !strcmp(r.body.data, "missing")); /* kept: APIs put their reason there */
-    http_result_cleanup(&r);
-    http_client_free(c);
-    env_stop(&e);
 }
 
 /* The body cap: announced (Content-Length), decoded (no length), on the wire (a gzip stream that
@@ -504,6 +463,7 @@ TEST(http_fail_too_large)
     REQUIRE(run1(c, &rq, &r) == ERR_OK);
     CHECK(r.fail == HTTP_OK && r.body.len == 4096);
     http_result_cleanup(&r);
+    http_client_free(c);
     env_stop(&e);
 
     static const struct {
@@ -514,19 +474,13 @@ TEST(http_fail_too_large)
                  {RAW_BIGHEAD, "response headers over the limit of 65536 bytes"}};
     REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct raw s;
-        REQUIRE(raw_start(&s, cases[i].mode) == 0);
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
-        rq = (struct http_request){.url = url, .lim = {.max_bytes = 65536, .total_ms = 10000}};
-        CHECK(run1(c, &rq, &r) == ERR_OK);
-        show(&r, HTTP_FAIL_TOO_LARGE);
+        struct http_limits lim = {.max_bytes = 65536, .total_ms = 10000};
+        CHECK(raw_fetch(cases[i].mode, "http", lim, &r) == 0);
         if (strcmp(r.why, cases[i].want)) fprintf(stderr, "  case %zu: %s\n", i, r.why);
         CHECK(r.fail == HTTP_FAIL_TOO_LARGE && !strcmp(r.why, cases[i].want));
         CHECK(r.body.len == 0);
         http_result_cleanup(&r);
-        raw_stop(&s);
     }
-    http_client_free(c);
     curl_global_cleanup();
 }
 
