@@ -803,3 +803,55 @@ TEST(http_bad_calls_and_progress)
     CHECK(http_client_new(&c, &bado, &err) == ERR_ARG && c == NULL);
     env_stop(&e);
 }
+
+struct worker {
+    const char *url;
+    int ok;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct http_client *c = client(NULL);
+    enum { N = 6 };
+    struct http_request rq[N];
+    struct http_result r[N];
+    struct err err = {0};
+    memset(rq, 0, sizeof rq);
+    for (int i = 0; i < N; i++)
+        rq[i].url = w->url;
+    for (int round = 0; c && round < 2; round++) { /* the second batch reuses the client */
+        if (http_run(c, rq, N, r, &err) != ERR_OK) break;
+        for (int i = 0; i < N; i++) {
+            w->ok += r[i].fail == HTTP_OK && r[i].body.data && !strcmp(r[i].body.data, "hello");
+            http_result_cleanup(&r[i]);
+        }
+    }
+    http_client_free(c);
+    return NULL;
+}
+
+/* One client per thread, several threads at once (what `make tsan` runs). */
+TEST(http_clients_in_threads)
+{
+    struct env e;
+    REQUIRE(env_start(&e) == 0);
+    char url[128];
+    th_url(e.srv, "/ok", url, sizeof url);
+    enum { T = 4 };
+    pthread_t th[T];
+    struct worker w[T];
+    int started = 0;
+    for (int i = 0; i < T; i++) {
+        w[i] = (struct worker){.url = url};
+        if (pthread_create(&th[i], NULL, worker_main, &w[i]) == 0) started++;
+        else break;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    CHECK(started == T);
+    for (int i = 0; i < started; i++)
+        CHECK(w[i].ok == 12);
+    CHECK(th_requests(e.srv) == 12 * started);
+    env_stop(&e);
+}

@@ -613,7 +613,7 @@ static void hop_info(struct xfer *x, CURLcode cc, struct http_hop_info *hi, char
     }
     *hi = (struct http_hop_info){.cc = (int)cc,
                                  .opened = x->opened,
-                                 .connected = ip && *ip,
+                                 .connected = conn_us > 0 || *status > 0,
                                  .hostkey = x->hostkey,
                                  .hop_ms = x->hop_ms,
                                  .total_ms = x->lim.total_ms,
