@@ -29,7 +29,7 @@ struct site {
     int seen[8];       /* per-route request counts: flaky, limited, maxlag, a0 */
     char order[ORDER_MAX][16]; /* targets of /aN requests, in arrival order */
     int norder;
-    char ua[160], auth[160];
+    char ua[160]; /* User-Agent of the last request */
 };
 
 static void site_handler(void *ud, const struct th_request *rq, struct th_response *rs)
@@ -37,9 +37,10 @@ static void site_handler(void *ud, const struct th_request *rq, struct th_respon
     struct site *s = ud;
     const char *t = rq->target;
     snprintf(rs->ctype, sizeof rs->ctype, "text/plain");
+    char auth[160] = "";
+    th_header(rq, "Authorization", auth, sizeof auth);
     pthread_mutex_lock(&s->mu);
     if (!th_header(rq, "User-Agent", s->ua, sizeof s->ua)) s->ua[0] = '\0';
-    if (!th_header(rq, "Authorization", s->auth, sizeof s->auth)) s->auth[0] = '\0';
     int n = 0;
     if (!strcmp(t, "/flaky")) n = s->seen[0]++;
     if (!strcmp(t, "/limited")) n = s->seen[1]++;
@@ -56,7 +57,7 @@ static void site_handler(void *ud, const struct th_request *rq, struct th_respon
     } else if (!strcmp(t, "/echo")) {
         buf_printf(&rs->body, "%s [", rq->method);
         buf_append(&rs->body, rq->body, rq->body_len);
-        buf_printf(&rs->body, "] auth=%s", s->auth);
+        buf_printf(&rs->body, "] auth=%s", auth);
     } else if (!strcmp(t, "/404")) {
         rs->status = 404;
         buf_puts(&rs->body, "missing");

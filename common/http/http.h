@@ -203,7 +203,8 @@ void http_client_free(struct http_client *c);
  * (n caller-allocated structs; their previous contents are ignored, not freed). Every request
  * gets a result: a per-request failure is res[i].fail, and the call returns ERR_OK.
  * Returns an error only when the batch itself could not run: ERR_ARG (reqs or res NULL with
- * n > 0, a header with CR/LF or without ':', a method that is not upper-case letters),
+ * n > 0, a header with CR/LF or without ':', a method that is not upper-case letters, a
+ * negative limit, a call from inside one of this client's callbacks),
  * ERR_NOMEM, ERR_NET (libcurl refused a handle or option: older than 7.85?); then every result
  * is cleaned (all zero) and err says why. n == 0 does nothing. */
 int http_run(struct http_client *c, const struct http_request *reqs, size_t n,
