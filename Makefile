@@ -128,9 +128,12 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 
 # deps: the Debian packages vericite needs to build, run and test, then the default word vectors
 # (needs the build, so it builds first). Tools only the benchmarks or the fuzzers use come with
-# bench-deps and fuzz-deps, which make bench and make fuzz run first.
+# bench-deps and fuzz-deps, which make bench and make fuzz run first. Each tests/*/deps.sh installs
+# what one group of tests compares vericite with (reference tokenizers and runtimes, from Debian's
+# packages or npm), idempotently.
 deps:
 	./$(SCRIPTS)/deps.sh
+	@for s in tests/*/deps.sh; do echo "== $$s"; ./$$s || exit 1; done
 	$(MAKE) model
 bench-deps:
 	./$(SCRIPTS)/deps.sh bench
