@@ -147,6 +147,19 @@ static int client_allow(struct http_client *c, const char *const *hosts, struct 
     return ERR_OK;
 }
 
+void http_client_free(struct http_client *c)
+{
+    if (!c) return;
+    for (int i = 0; i < c->nidle; i++)
+        curl_easy_cleanup(c->idle[i]);
+    curl_multi_cleanup(c->multi);
+    free(c->idle);
+    free(c->allow);
+    free(c->ua);
+    free(c->noproxy);
+    free(c);
+}
+
 int http_client_new(struct http_client **out, const struct http_opts *opts, struct err *err)
 {
     static const struct http_opts none = {0};
@@ -197,19 +210,6 @@ int http_client_new(struct http_client **out, const struct http_opts *opts, stru
 fail:
     http_client_free(c);
     return rc;
-}
-
-void http_client_free(struct http_client *c)
-{
-    if (!c) return;
-    for (int i = 0; i < c->nidle; i++)
-        curl_easy_cleanup(c->idle[i]);
-    curl_multi_cleanup(c->multi);
-    free(c->idle);
-    free(c->allow);
-    free(c->ua);
-    free(c->noproxy);
-    free(c);
 }
 
 /* A uniform double in [0, 1) from the client's generator. */
