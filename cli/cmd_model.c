@@ -13,9 +13,9 @@
 #include "buf.h"
 #include "cli.h"
 #include "file.h"
-#include "vec.h"
 #include "index/embed/emb.h"
 #include "index/nn/nn.h"
+#include "vec.h"
 
 #define MODEL_MAX_LINE (1u << 20) /* longest input line of `model run` */
 
@@ -43,12 +43,15 @@ static const char model_help[] =
     "        and checks its content hash.\n"
     "run     read one text per line from stdin (with --pairs: A<TAB>B; with --ids: a JSON array\n"
     "        of token ids, or {\"ids\": [...], \"types\": [...]}) and print one JSON object per\n"
-    "        line (the only output format; --json is accepted): {\"tokens\": [...], \"embedding\":\n"
+    "        line (the only output format; --json is accepted): {\"tokens\": [...], "
+    "\"embedding\":\n"
     "        [...]} for an encoder (pooled and normalised as the model says), {\"tokens\": [...],\n"
-    "        \"logits\": [...], \"labels\": [...]} for a classifier (labels: the names of the logits,\n"
+    "        \"logits\": [...], \"labels\": [...]} for a classifier (labels: the names of the "
+    "logits,\n"
     "        in order). --prefix is put before every text (e5's \"query: \", bge's instruction).\n"
     "        --threads (default 1) bounds the threads; --batch (default 32) texts per forward\n"
-    "        pass; --max-len (default the model's) truncates; --stats prints throughput, per-batch\n"
+    "        pass; --max-len (default the model's) truncates; --stats prints throughput, "
+    "per-batch\n"
     "        latency and peak memory to stderr.\n"
     "\n"
     "examples:\n"
@@ -74,7 +77,8 @@ static int import_vectors(const char *src, const char *dst_arg)
     if (!rc) {
         struct emb_vecfile *v = NULL;
         if ((rc = emb_vecfile_open(&v, dst, &err)) == ERR_OK) {
-            fprintf(stderr, "imported %lld words x %d dimensions from %s into %s in %.1f s (hash %s)\n",
+            fprintf(stderr,
+                    "imported %lld words x %d dimensions from %s into %s in %.1f s (hash %s)\n",
                     (long long)emb_vecfile_count(v), emb_vecfile_dim(v), src, dst, cli_now() - t,
                     emb_vecfile_hash(v));
             emb_vecfile_close(v);
@@ -91,20 +95,24 @@ static int import_hf(const char *src, const char *dst_arg, const char *name_arg)
     int rc = ERR_OK;
     if (!name_arg) { /* the folder's name */
         size_t n = strlen(src);
-        while (n > 1 && src[n - 1] == '/') n--;
+        while (n > 1 && src[n - 1] == '/')
+            n--;
         size_t b = n;
-        while (b > 0 && src[b - 1] != '/') b--;
+        while (b > 0 && src[b - 1] != '/')
+            b--;
         if (buf_append(&base, src + b, n - b)) return cli_fail(&(struct err){ERR_NOMEM, "name"});
         name_arg = base.data;
     }
     if (!nn_name_ok(name_arg)) {
         buf_cleanup(&base);
-        return cli_usage("model", "'%s' is not a model name (letters, digits, . _ -; give --name)", name_arg);
+        return cli_usage("model", "'%s' is not a model name (letters, digits, . _ -; give --name)",
+                         name_arg);
     }
     if (dst_arg) {
         rc = buf_puts(&dst, dst_arg) ? err_set(&err, ERR_NOMEM, "path") : ERR_OK;
     } else if (!(rc = nn_model_dir(&dst, &err))) {
-        rc = buf_printf(&dst, "/%s%s", name_arg, NN_FILE_EXT) ? err_set(&err, ERR_NOMEM, "path") : ERR_OK;
+        rc = buf_printf(&dst, "/%s%s", name_arg, NN_FILE_EXT) ? err_set(&err, ERR_NOMEM, "path")
+                                                              : ERR_OK;
     }
     double t = cli_now();
     struct nn_import_opts io = {.name = name_arg};
@@ -118,7 +126,8 @@ static int import_hf(const char *src, const char *dst_arg, const char *name_arg)
                 in->name, nn_arch_name(in->arch), nn_head_name(in->head), in->layers, in->hidden,
                 in->heads, in->ntokens,
                 in->head == NN_HEAD_ENCODER ? nn_pool_name(in->pool) : "labels",
-                in->head == NN_HEAD_ENCODER ? (in->normalize ? " pooling, normalised" : " pooling") : "",
+                in->head == NN_HEAD_ENCODER ? (in->normalize ? " pooling, normalised" : " pooling")
+                                            : "",
                 nn_dtype_name(in->source_dtype), dst.data, in->file_size / 1048576.0, cli_now() - t,
                 in->hash);
         nn_model_close(m);
@@ -130,16 +139,19 @@ static int import_hf(const char *src, const char *dst_arg, const char *name_arg)
 
 static int cmd_import(int argc, char **argv)
 {
-    static const struct option lo[] = {{"name", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"name", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *name = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        if (c == 'n') name = optarg;
+        if (c == 'n')
+            name = optarg;
         else if (c == 'h') {
             fputs(model_help, stdout);
             return CLI_OK;
-        } else return cli_usage("model", "usage: vericite model import SRC [DST] [--name NAME]");
+        } else
+            return cli_usage("model", "usage: vericite model import SRC [DST] [--name NAME]");
     }
     if (argc - optind < 1 || argc - optind > 2)
         return cli_usage("model", "usage: vericite model import SRC [DST] [--name NAME]");
@@ -159,7 +171,8 @@ static int cmd_import(int argc, char **argv)
 static json_t *info_json(const struct nn_info *in, const char *path)
 {
     json_t *o = json_object(), *labels = json_array();
-    for (int i = 0; i < in->num_labels; i++) json_array_append_new(labels, json_string(in->labels[i]));
+    for (int i = 0; i < in->num_labels; i++)
+        json_array_append_new(labels, json_string(in->labels[i]));
     json_object_set_new(o, "name", json_string(in->name));
     json_object_set_new(o, "path", json_string(path));
     json_object_set_new(o, "architecture", json_string(nn_arch_name(in->arch)));
@@ -173,7 +186,9 @@ static json_t *info_json(const struct nn_info *in, const char *path)
     json_object_set_new(o, "max_len", json_integer(in->max_len));
     json_object_set_new(o, "activation", json_string(nn_act_name(in->act)));
     json_object_set_new(o, "layer_norm_eps", json_real(in->layer_norm_eps));
-    json_object_set_new(o, "pooling", in->head == NN_HEAD_ENCODER ? json_string(nn_pool_name(in->pool)) : json_null());
+    json_object_set_new(o, "pooling",
+                        in->head == NN_HEAD_ENCODER ? json_string(nn_pool_name(in->pool))
+                                                    : json_null());
     json_object_set_new(o, "normalize", json_boolean(in->normalize));
     json_object_set_new(o, "labels", labels);
     json_object_set_new(o, "lowercase", json_boolean(in->tok.lowercase));
@@ -187,33 +202,40 @@ static void info_text(const struct nn_info *in, const char *path)
 {
     printf("name          %s\npath          %s\nkind          %s %s\n", in->name, path,
            nn_arch_name(in->arch), nn_head_name(in->head));
-    printf("sizes         %d layers, hidden %d, %d heads, intermediate %d\n", in->layers, in->hidden,
-           in->heads, in->intermediate);
+    printf("sizes         %d layers, hidden %d, %d heads, intermediate %d\n", in->layers,
+           in->hidden, in->heads, in->intermediate);
     printf("vocabulary    %d tokens (%s), max length %d of %d positions\n", in->ntokens,
            in->tok.lowercase ? "lower-cased" : "cased", in->max_len, in->max_positions);
     printf("activation    %s, LayerNorm eps %g\n", nn_act_name(in->act), in->layer_norm_eps);
     if (in->head == NN_HEAD_ENCODER)
-        printf("pooling       %s%s\n", nn_pool_name(in->pool), in->normalize ? ", L2-normalised" : "");
+        printf("pooling       %s%s\n", nn_pool_name(in->pool),
+               in->normalize ? ", L2-normalised" : "");
     else {
         printf("labels       ");
-        for (int i = 0; i < in->num_labels; i++) printf(" %d:%s", i, in->labels[i]);
+        for (int i = 0; i < in->num_labels; i++)
+            printf(" %d:%s", i, in->labels[i]);
         printf("\n");
     }
-    printf("weights       fp32 (from %s), %.1f MiB\nhash          %s\n", nn_dtype_name(in->source_dtype),
-           in->file_size / 1048576.0, in->hash);
+    printf("weights       fp32 (from %s), %.1f MiB\nhash          %s\n",
+           nn_dtype_name(in->source_dtype), in->file_size / 1048576.0, in->hash);
 }
 
 static int cmd_info(int argc, char **argv)
 {
-    static const struct option lo[] = {{"verify", no_argument, 0, 'v'}, {"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"verify", no_argument, 0, 'v'}, {"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
     int c, verify = 0, json = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (c == 'v') verify = 1;
-        else if (c == 'j') json = 1;
-        else return cli_usage("model", "usage: vericite model info NAME|PATH [--verify] [--json]");
+        if (c == 'v')
+            verify = 1;
+        else if (c == 'j')
+            json = 1;
+        else
+            return cli_usage("model", "usage: vericite model info NAME|PATH [--verify] [--json]");
     }
-    if (argc - optind != 1) return cli_usage("model", "usage: vericite model info NAME|PATH [--verify] [--json]");
+    if (argc - optind != 1)
+        return cli_usage("model", "usage: vericite model info NAME|PATH [--verify] [--json]");
     struct err err = {0};
     struct buf path = {0};
     struct nn_model *m = NULL;
@@ -284,17 +306,21 @@ static int cmd_list(void)
         } else {
             const struct nn_info *in = nn_model_info(m);
             char sizes[64], pool[128];
-            snprintf(sizes, sizeof sizes, "%s %d/%d/%d", nn_arch_name(in->arch), in->layers, in->hidden, in->heads);
+            snprintf(sizes, sizeof sizes, "%s %d/%d/%d", nn_arch_name(in->arch), in->layers,
+                     in->hidden, in->heads);
             if (in->head == NN_HEAD_ENCODER)
-                snprintf(pool, sizeof pool, "%s%s", nn_pool_name(in->pool), in->normalize ? " +norm" : "");
+                snprintf(pool, sizeof pool, "%s%s", nn_pool_name(in->pool),
+                         in->normalize ? " +norm" : "");
             else {
                 size_t o = 0;
                 pool[0] = '\0';
                 for (int k = 0; k < in->num_labels && o < sizeof pool; k++)
-                    o += (size_t)snprintf(pool + o, sizeof pool - o, "%s%s", k ? "," : "", in->labels[k]);
+                    o += (size_t)snprintf(pool + o, sizeof pool - o, "%s%s", k ? "," : "",
+                                          in->labels[k]);
             }
-            printf("%-28.*s %-10s %-24s %-7d %-22s %9.1f  %s\n", (int)(strlen(names[i]) - strlen(NN_FILE_EXT)),
-                   names[i], nn_head_name(in->head), sizes, in->ntokens, pool, in->file_size / 1048576.0, in->hash);
+            printf("%-28.*s %-10s %-24s %-7d %-22s %9.1f  %s\n",
+                   (int)(strlen(names[i]) - strlen(NN_FILE_EXT)), names[i], nn_head_name(in->head),
+                   sizes, in->ntokens, pool, in->file_size / 1048576.0, in->hash);
             n++;
             nn_model_close(m);
         }
@@ -315,18 +341,19 @@ struct run {
     int pairs, ids, stats, max_pos, dim;
     const char *prefix;
     size_t batch;
-    char **lines;        /* (batch) owned */
+    char **lines;         /* (batch) owned */
     int32_t *tid, *ttype; /* (batch, max_pos) */
     struct nn_seq *seq;   /* (batch) */
     float *out;           /* (batch, dim) */
     struct buf text, line;
-    double *lat;          /* per batch, seconds */
+    double *lat; /* per batch, seconds */
     size_t nlat, caplat, inputs, tokens;
     double fwd_s;
 };
 
 /* One --ids line: [ids...] or {"ids": [...], "types": [...]}. */
-static int parse_ids(struct run *r, const char *s, int32_t *ids, int32_t *types, int *n, struct err *err)
+static int parse_ids(struct run *r, const char *s, int32_t *ids, int32_t *types, int *n,
+                     struct err *err)
 {
     json_error_t je;
     json_t *v = json_loads(s, 0, &je), *a = v, *t = NULL;
@@ -338,7 +365,8 @@ static int parse_ids(struct run *r, const char *s, int32_t *ids, int32_t *types,
         if (json_is_null(t)) t = NULL;
     }
     size_t len = json_array_size(a);
-    if (!json_is_array(a) || len == 0 || len > (size_t)r->max_pos || (t && json_array_size(t) != len)) {
+    if (!json_is_array(a) || len == 0 || len > (size_t)r->max_pos ||
+        (t && json_array_size(t) != len)) {
         rc = err_set(err, ERR_PARSE, "expected 1 to %d token ids (and as many types)", r->max_pos);
         goto done;
     }
@@ -368,12 +396,16 @@ static int prepare(struct run *r, size_t k, long first_line, struct err *err)
             rc = parse_ids(r, a, ids, types, &n, err);
         } else {
             if (r->pairs) {
-                if (!(b = strchr(a, '\t'))) return err_set(err, ERR_PARSE, "stdin line %ld: no TAB between the pair's texts", first_line + (long)j);
+                if (!(b = strchr(a, '\t')))
+                    return err_set(err, ERR_PARSE,
+                                   "stdin line %ld: no TAB between the pair's texts",
+                                   first_line + (long)j);
                 *b++ = '\0';
             }
             if (r->prefix) {
                 buf_reset(&r->text);
-                if (buf_puts(&r->text, r->prefix) || buf_puts(&r->text, a)) return err_set(err, ERR_NOMEM, "text");
+                if (buf_puts(&r->text, r->prefix) || buf_puts(&r->text, a))
+                    return err_set(err, ERR_NOMEM, "text");
                 a = r->text.data;
             }
             rc = nn_tokenize(r->h, a, strlen(a), b, b ? strlen(b) : 0, ids, types, &n, err);
@@ -389,8 +421,10 @@ static void put_floats(struct buf *b, const float *v, int n)
     buf_putc(b, '[');
     for (int i = 0; i < n; i++) {
         if (i) buf_puts(b, ", ");
-        if (v[i] != v[i] || v[i] > 3.4e38f || v[i] < -3.4e38f) buf_puts(b, "null");
-        else buf_printf(b, "%.9g", (double)v[i]);
+        if (v[i] != v[i] || v[i] > 3.4e38f || v[i] < -3.4e38f)
+            buf_puts(b, "null");
+        else
+            buf_printf(b, "%.9g", (double)v[i]);
     }
     buf_putc(b, ']');
 }
@@ -400,18 +434,21 @@ static int run_batch(struct run *r, size_t k, long first_line, struct err *err)
     int rc = prepare(r, k, first_line, err);
     if (rc) return rc;
     double t = cli_now();
-    if ((rc = nn_forward(r->h, r->seq, k, r->out, err))) return err_prefix(err, "stdin lines %ld-%ld", first_line, first_line + (long)k - 1);
+    if ((rc = nn_forward(r->h, r->seq, k, r->out, err)))
+        return err_prefix(err, "stdin lines %ld-%ld", first_line, first_line + (long)k - 1);
     t = cli_now() - t;
     r->fwd_s += t;
     if (r->stats) {
-        if (vec_grow((void **)&r->lat, &r->caplat, r->nlat + 1, sizeof *r->lat)) return err_set(err, ERR_NOMEM, "stats");
+        if (vec_grow((void **)&r->lat, &r->caplat, r->nlat + 1, sizeof *r->lat))
+            return err_set(err, ERR_NOMEM, "stats");
         r->lat[r->nlat++] = t;
     }
     for (size_t j = 0; j < k; j++) {
         struct buf *b = &r->line;
         buf_reset(b);
         buf_puts(b, "{\"tokens\": [");
-        for (int i = 0; i < r->seq[j].len; i++) buf_printf(b, i ? ", %d" : "%d", (int)r->seq[j].ids[i]);
+        for (int i = 0; i < r->seq[j].len; i++)
+            buf_printf(b, i ? ", %d" : "%d", (int)r->seq[j].ids[i]);
         buf_puts(b, r->in->head == NN_HEAD_ENCODER ? "], \"embedding\": " : "], \"logits\": ");
         put_floats(b, r->out + j * (size_t)r->dim, r->dim);
         if (r->in->head == NN_HEAD_CLASSIFIER) {
@@ -450,11 +487,12 @@ static void print_stats(struct run *r)
         p50 = r->lat[(r->nlat - 1) / 2];
         p99 = r->lat[(size_t)((double)(r->nlat - 1) * 0.99 + 0.5)];
     }
-    fprintf(stderr,
-            "stats: %zu inputs, %zu tokens, forward %.3f s: %.1f inputs/s, %.0f tokens/s; per batch "
-            "p50 %.2f ms, p99 %.2f ms; peak RSS %.1f MiB\n",
-            r->inputs, r->tokens, r->fwd_s, r->fwd_s > 0 ? r->inputs / r->fwd_s : 0,
-            r->fwd_s > 0 ? r->tokens / r->fwd_s : 0, p50 * 1e3, p99 * 1e3, ru.ru_maxrss / 1024.0);
+    fprintf(
+        stderr,
+        "stats: %zu inputs, %zu tokens, forward %.3f s: %.1f inputs/s, %.0f tokens/s; per batch "
+        "p50 %.2f ms, p99 %.2f ms; peak RSS %.1f MiB\n",
+        r->inputs, r->tokens, r->fwd_s, r->fwd_s > 0 ? r->inputs / r->fwd_s : 0,
+        r->fwd_s > 0 ? r->tokens / r->fwd_s : 0, p50 * 1e3, p99 * 1e3, ru.ru_maxrss / 1024.0);
 }
 
 static int run_loop(struct run *r, struct err *err)
@@ -470,7 +508,8 @@ static int run_loop(struct run *r, struct err *err)
             rc = err_set(err, ERR_LIMIT, "stdin line %ld: over %u bytes", lineno, MODEL_MAX_LINE);
             break;
         }
-        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) line[--got] = '\0';
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = '\0';
         if (k == 0) first = lineno;
         free(r->lines[k]);
         if (!(r->lines[k++] = strdup(line))) {
@@ -491,37 +530,54 @@ static int run_loop(struct run *r, struct err *err)
 static int cmd_run(int argc, char **argv)
 {
     enum { O_PAIRS = 1000, O_IDS, O_JSON, O_THREADS, O_BATCH, O_MAXLEN, O_PREFIX, O_STATS };
-    static const struct option lo[] = {
-        {"pairs", no_argument, 0, O_PAIRS},         {"ids", no_argument, 0, O_IDS},
-        {"json", no_argument, 0, O_JSON},           {"threads", required_argument, 0, O_THREADS},
-        {"batch", required_argument, 0, O_BATCH},   {"max-len", required_argument, 0, O_MAXLEN},
-        {"prefix", required_argument, 0, O_PREFIX}, {"stats", no_argument, 0, O_STATS},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"pairs", no_argument, 0, O_PAIRS},
+                                       {"ids", no_argument, 0, O_IDS},
+                                       {"json", no_argument, 0, O_JSON},
+                                       {"threads", required_argument, 0, O_THREADS},
+                                       {"batch", required_argument, 0, O_BATCH},
+                                       {"max-len", required_argument, 0, O_MAXLEN},
+                                       {"prefix", required_argument, 0, O_PREFIX},
+                                       {"stats", no_argument, 0, O_STATS},
+                                       {0, 0, 0, 0}};
     struct run r = {0};
     struct nn_opts no = {0};
     int c, batch = NN_DEFAULT_BATCH;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_PAIRS: r.pairs = 1; break;
-        case O_IDS: r.ids = 1; break;
-        case O_JSON: break;
-        case O_STATS: r.stats = 1; break;
-        case O_PREFIX: r.prefix = optarg; break;
+        case O_PAIRS:
+            r.pairs = 1;
+            break;
+        case O_IDS:
+            r.ids = 1;
+            break;
+        case O_JSON:
+            break;
+        case O_STATS:
+            r.stats = 1;
+            break;
+        case O_PREFIX:
+            r.prefix = optarg;
+            break;
         case O_THREADS:
-            if (cli_int("model", "--threads", optarg, 1, NN_MAX_THREADS, &no.threads)) return CLI_USAGE;
+            if (cli_int("model", "--threads", optarg, 1, NN_MAX_THREADS, &no.threads))
+                return CLI_USAGE;
             break;
         case O_BATCH:
             if (cli_int("model", "--batch", optarg, 1, 4096, &batch)) return CLI_USAGE;
             break;
         case O_MAXLEN:
-            if (cli_int("model", "--max-len", optarg, 2, NN_MAX_POSITIONS, &no.max_len)) return CLI_USAGE;
+            if (cli_int("model", "--max-len", optarg, 2, NN_MAX_POSITIONS, &no.max_len))
+                return CLI_USAGE;
             break;
-        default: return cli_usage("model", "usage: vericite model run NAME|PATH [options]");
+        default:
+            return cli_usage("model", "usage: vericite model run NAME|PATH [options]");
         }
     }
-    if (argc - optind != 1) return cli_usage("model", "usage: vericite model run NAME|PATH [options]");
-    if (r.ids && (r.pairs || r.prefix)) return cli_usage("model", "--ids takes token ids: no --pairs or --prefix");
+    if (argc - optind != 1)
+        return cli_usage("model", "usage: vericite model run NAME|PATH [options]");
+    if (r.ids && (r.pairs || r.prefix))
+        return cli_usage("model", "--ids takes token ids: no --pairs or --prefix");
     struct err err = {0};
     struct buf path = {0};
     struct nn_model *m = NULL;
@@ -532,11 +588,14 @@ static int cmd_run(int argc, char **argv)
     if (!rc) {
         r.in = nn_model_info(m);
         if (no.max_len > r.in->max_positions) {
-            rc = err_set(&err, ERR_ARG, "--max-len %d: the model has %d positions", no.max_len, r.in->max_positions);
+            rc = err_set(&err, ERR_ARG, "--max-len %d: the model has %d positions", no.max_len,
+                         r.in->max_positions);
             goto done;
         }
         if (r.pairs && r.in->head != NN_HEAD_CLASSIFIER)
-            fprintf(stderr, "vericite: note: %s is an encoder; each pair is embedded as one input\n", r.in->name);
+            fprintf(stderr,
+                    "vericite: note: %s is an encoder; each pair is embedded as one input\n",
+                    r.in->name);
         rc = nn_new(&r.h, m, &no, &err);
     }
     if (rc) goto done;
@@ -554,7 +613,8 @@ static int cmd_run(int argc, char **argv)
     rc = run_loop(&r, &err);
     if (r.stats) print_stats(&r);
 done:
-    for (size_t i = 0; r.lines && i < r.batch; i++) free(r.lines[i]);
+    for (size_t i = 0; r.lines && i < r.batch; i++)
+        free(r.lines[i]);
     free(r.lines);
     free(r.tid);
     free(r.ttype);
@@ -576,7 +636,8 @@ int cmd_model(int argc, char **argv)
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     if (!strcmp(argv[1], "import")) return cmd_import(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "list")) return argc == 2 ? cmd_list() : cli_usage("model", "usage: vericite model list");
+    if (!strcmp(argv[1], "list"))
+        return argc == 2 ? cmd_list() : cli_usage("model", "usage: vericite model list");
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
     return cli_usage("model", "unknown subcommand '%s' (import, list, info, run)", argv[1]);

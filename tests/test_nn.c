@@ -21,18 +21,19 @@
 /* What to build and how to break it. Zero: a valid 1-layer encoder, F32, mean pooling. */
 struct fx {
     int classifier, layers, hidden, heads, inter, maxpos, vocab_extra;
-    const char *dtype;      /* "F32" (default), "F16", "BF16" */
-    const char *skip;       /* leave this tensor out */
-    const char *bad_shape;  /* give this tensor one extra row */
-    const char *bad_dtype;  /* store this tensor as I64 */
-    const char *cfg_set;    /* JSON object merged into config.json */
-    const char *prefix;     /* tensor name prefix ("bert.") */
+    const char *dtype;     /* "F32" (default), "F16", "BF16" */
+    const char *skip;      /* leave this tensor out */
+    const char *bad_shape; /* give this tensor one extra row */
+    const char *bad_dtype; /* store this tensor as I64 */
+    const char *cfg_set;   /* JSON object merged into config.json */
+    const char *prefix;    /* tensor name prefix ("bert.") */
     int no_vocab, no_weights, st_modules;
 };
 
-static const char *fx_words[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat",
-                                 "sat", "on", "mat", "a", "dog", "##s", "##ed", "run", ".", ",",
-                                 "aspirin", "reduces", "stroke", "risk", "of", "in", "and"};
+static const char *fx_words[] = {"[PAD]",   "[UNK]",  "[CLS]", "[SEP]", "[MASK]", "the",
+                                 "cat",     "sat",    "on",    "mat",   "a",      "dog",
+                                 "##s",     "##ed",   "run",   ".",     ",",      "aspirin",
+                                 "reduces", "stroke", "risk",  "of",    "in",     "and"};
 #define FX_NWORDS ((int)(sizeof fx_words / sizeof fx_words[0]))
 
 static uint32_t fx_rng = 12345;
@@ -55,7 +56,8 @@ static int fx_tensors(const struct fx *f, struct fx_t *t)
     do {                                                                                           \
         char nm_[100];                                                                             \
         snprintf(nm_, sizeof nm_, __VA_ARGS__);                                                    \
-        snprintf(t[n].name, sizeof t[n].name, "%s%s", strncmp(nm_, "classifier", 10) ? p : "", nm_); \
+        snprintf(t[n].name, sizeof t[n].name, "%s%s", strncmp(nm_, "classifier", 10) ? p : "",     \
+                 nm_);                                                                             \
         t[n].d0 = (uint64_t)(D0);                                                                  \
         t[n].d1 = (uint64_t)(D1);                                                                  \
         n++;                                                                                       \
@@ -93,7 +95,8 @@ static int fx_tensors(const struct fx *f, struct fx_t *t)
 
 static void put_le(struct buf *b, uint64_t v, int bytes)
 {
-    for (int i = 0; i < bytes; i++) buf_putc(b, (char)(v >> (8 * i)));
+    for (int i = 0; i < bytes; i++)
+        buf_putc(b, (char)(v >> (8 * i)));
 }
 
 /* The bytes of a safetensors file for the fixture. */
@@ -116,10 +119,14 @@ static void fx_safetensors(const struct fx *f, struct buf *out)
             float v = ln ? 1.0f + 0.2f * fx_rand() : fx_rand();
             uint32_t bits;
             memcpy(&bits, &v, 4);
-            if (es == 8) put_le(&data, (uint64_t)k, 8);
-            else if (es == 4) put_le(&data, bits, 4);
-            else if (!strcmp(tdt, "BF16")) put_le(&data, bits >> 16, 2);
-            else put_le(&data, 0x3c00, 2); /* F16 1.0: the reader's F16 path is checked elsewhere */
+            if (es == 8)
+                put_le(&data, (uint64_t)k, 8);
+            else if (es == 4)
+                put_le(&data, bits, 4);
+            else if (!strcmp(tdt, "BF16"))
+                put_le(&data, bits >> 16, 2);
+            else
+                put_le(&data, 0x3c00, 2); /* F16 1.0: the reader's F16 path is checked elsewhere */
         }
         buf_printf(&hdr, "%s\"%s\": {\"dtype\": \"%s\", \"shape\": [%llu", hdr.len > 1 ? ", " : "",
                    t[i].name, tdt, (unsigned long long)d0);
@@ -148,16 +155,17 @@ static const char *fx_write(struct test_ctx *t_, const char *root, const char *n
 {
     fx_defaults(f);
     char sub[512];
-    json_t *cfg = json_pack("{s:[s], s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:s}", "architectures",
-                            f->classifier ? "BertForSequenceClassification" : "BertModel",
-                            "model_type", "bert", "vocab_size", FX_NWORDS + f->vocab_extra,
-                            "hidden_size", f->hidden, "num_hidden_layers", f->layers,
-                            "num_attention_heads", f->heads, "intermediate_size", f->inter,
-                            "max_position_embeddings", f->maxpos, "type_vocab_size", 2,
-                            "layer_norm_eps", 1e-12, "hidden_act", "gelu");
+    json_t *cfg =
+        json_pack("{s:[s], s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:s}", "architectures",
+                  f->classifier ? "BertForSequenceClassification" : "BertModel", "model_type",
+                  "bert", "vocab_size", FX_NWORDS + f->vocab_extra, "hidden_size", f->hidden,
+                  "num_hidden_layers", f->layers, "num_attention_heads", f->heads,
+                  "intermediate_size", f->inter, "max_position_embeddings", f->maxpos,
+                  "type_vocab_size", 2, "layer_norm_eps", 1e-12, "hidden_act", "gelu");
     if (f->classifier)
-        json_object_set_new(cfg, "id2label", json_pack("{s:s, s:s, s:s}", "0", "entailment", "1",
-                                                       "neutral", "2", "contradiction"));
+        json_object_set_new(
+            cfg, "id2label",
+            json_pack("{s:s, s:s, s:s}", "0", "entailment", "1", "neutral", "2", "contradiction"));
     if (f->cfg_set) {
         json_t *o = json_loads(f->cfg_set, 0, NULL);
         json_object_update(cfg, o);
@@ -171,7 +179,8 @@ static const char *fx_write(struct test_ctx *t_, const char *root, const char *n
     if (!p) return NULL;
     if (!f->no_vocab) {
         struct buf v = {0};
-        for (int i = 0; i < FX_NWORDS; i++) buf_printf(&v, "%s\n", fx_words[i]);
+        for (int i = 0; i < FX_NWORDS; i++)
+            buf_printf(&v, "%s\n", fx_words[i]);
         snprintf(sub, sizeof sub, "%s/vocab.txt", name);
         t_write(t_, root, sub, v.data, v.len);
         buf_cleanup(&v);
@@ -205,7 +214,8 @@ static int empty_dir(const char *dir)
 }
 
 /* Import fixture f; expect failure with `code` and every needle in the message; nothing written. */
-static int expect_refused(struct test_ctx *t_, struct fx *f, int code, const char *n1, const char *n2)
+static int expect_refused(struct test_ctx *t_, struct fx *f, int code, const char *n1,
+                          const char *n2)
 {
     static int serial;
     const char *root = t_tmpdir(t_);
@@ -217,7 +227,8 @@ static int expect_refused(struct test_ctx *t_, struct fx *f, int code, const cha
     if (!dir) return 0;
     struct err err = {0};
     int rc = nn_import_hf(dir, out, NULL, &err);
-    int ok = rc == code && t_contains(err.msg, n1) && (!n2 || t_contains(err.msg, n2)) && empty_dir(outdir);
+    int ok = rc == code && t_contains(err.msg, n1) && (!n2 || t_contains(err.msg, n2)) &&
+             empty_dir(outdir);
     if (!ok) fprintf(stderr, "  refused with %d (want %d): %s\n", rc, code, err.msg);
     return ok;
 }
@@ -256,24 +267,30 @@ TEST(nn_kernels_agree)
         memcpy(c, a, sizeof a);
         fast.act[act](b, N);
         ref.act[act](c, N);
-        for (int i = 0; i < N; i++) worst[0] = fmax(worst[0], fabs((double)b[i] - c[i]));
+        for (int i = 0; i < N; i++)
+            worst[0] = fmax(worst[0], fabs((double)b[i] - c[i]));
     }
     for (int n = 1; n <= 300; n += 37) { /* softmax rows of many lengths, one large spread */
         float x[300], y[300];
-        for (int i = 0; i < n; i++) x[i] = y[i] = a[(i * 97) % N] * 3.0f;
+        for (int i = 0; i < n; i++)
+            x[i] = y[i] = a[(i * 97) % N] * 3.0f;
         fast.softmax(x, n);
         ref.softmax(y, n);
-        for (int i = 0; i < n; i++) worst[1] = fmax(worst[1], fabs((double)x[i] - y[i]));
+        for (int i = 0; i < n; i++)
+            worst[1] = fmax(worst[1], fabs((double)x[i] - y[i]));
     }
-    for (int n = 3; n <= 1030; n += 129) { /* rows as residual streams are: mean small beside spread */
+    for (int n = 3; n <= 1030;
+         n += 129) { /* rows as residual streams are: mean small beside spread */
         float c[1030];
-        for (int i = 0; i < n; i++) b[i] = c[i] = a[(i * 97 + 7) % N] + 0.5f;
+        for (int i = 0; i < n; i++)
+            b[i] = c[i] = a[(i * 97 + 7) % N] + 0.5f;
         fast.layer_norm(b, n, w, bias, 1e-12f);
         ref.layer_norm(c, n, w, bias, 1e-12f);
-        for (int i = 0; i < n; i++) worst[2] = fmax(worst[2], fabs((double)b[i] - c[i]));
+        for (int i = 0; i < n; i++)
+            worst[2] = fmax(worst[2], fabs((double)b[i] - c[i]));
     }
-    fprintf(stderr, "  kernels %s vs portable: activations %.2g, softmax %.2g, LayerNorm %.2g\n", fast.name,
-            worst[0], worst[1], worst[2]);
+    fprintf(stderr, "  kernels %s vs portable: activations %.2g, softmax %.2g, LayerNorm %.2g\n",
+            fast.name, worst[0], worst[1], worst[2]);
     CHECK(worst[0] < 2e-6); /* GELU at |x| = 10: 0.75e-7 * 10 plus rounding */
     CHECK(worst[1] < 1e-6);
     CHECK(worst[2] < 1e-5);
@@ -344,13 +361,15 @@ TEST(nn_forward_batch_independent)
     REQUIRE_OK(nn_forward(h, seq, 6, &all[0][0], &err), err);
     for (int s = 0; s < 6; s++) {
         REQUIRE_OK(nn_forward(h, &seq[s], 1, one, &err), err);
-        for (int k = 0; k < 3; k++) CHECK(fabsf(one[k] - all[s][k]) < 1e-5f && isfinite(one[k]));
+        for (int k = 0; k < 3; k++)
+            CHECK(fabsf(one[k] - all[s][k]) < 1e-5f && isfinite(one[k]));
     }
     struct nn_opts o = {.threads = 3, .batch = 4, .max_tokens = 20};
     REQUIRE_OK(nn_new(&h3, m, &o, &err), err);
     REQUIRE_OK(nn_forward(h3, seq, 6, &thr[0][0], &err), err);
     for (int s = 0; s < 6; s++)
-        for (int k = 0; k < 3; k++) CHECK(fabsf(thr[s][k] - all[s][k]) < 1e-5f);
+        for (int k = 0; k < 3; k++)
+            CHECK(fabsf(thr[s][k] - all[s][k]) < 1e-5f);
     /* out-of-range input is refused */
     ids[0][1] = FX_NWORDS;
     CHECK(nn_forward(h, seq, 1, one, &err) == ERR_ARG && t_contains(err.msg, "token id"));
@@ -393,7 +412,8 @@ TEST(nn_model_file_damaged)
     memcpy(bytes, "VCVEC1\0\0", 8);
     REQUIRE(t_write(t_, root, "foreign.vcnn", bytes, len));
     snprintf(cut, sizeof cut, "%s/foreign.vcnn", root);
-    CHECK(nn_model_open(&m, cut, &err) == ERR_CORRUPT && t_contains(err.msg, "not a vericite model"));
+    CHECK(nn_model_open(&m, cut, &err) == ERR_CORRUPT &&
+          t_contains(err.msg, "not a vericite model"));
     free(bytes);
 }
 
@@ -414,7 +434,8 @@ TEST(nn_bad_missing_config)
 
 TEST(nn_bad_architecture)
 {
-    struct fx f = {.cfg_set = "{\"model_type\": \"xlm-roberta\", \"architectures\": [\"XLMRobertaModel\"]}"};
+    struct fx f = {
+        .cfg_set = "{\"model_type\": \"xlm-roberta\", \"architectures\": [\"XLMRobertaModel\"]}"};
     CHECK(expect_refused(t_, &f, ERR_ARG, "config.json", "model_type 'xlm-roberta'"));
     struct fx g = {.cfg_set = "{\"architectures\": [\"BertForTokenClassification\"]}"};
     CHECK(expect_refused(t_, &g, ERR_ARG, "BertForTokenClassification", "BertModel"));
@@ -429,11 +450,15 @@ TEST(nn_bad_architecture)
 TEST(nn_bad_tensors)
 {
     struct fx f = {.skip = "encoder.layer.0.attention.self.key.weight"};
-    CHECK(expect_refused(t_, &f, ERR_MISMATCH, "model.safetensors: missing tensor encoder.layer.0.attention.self.key.weight", "[8, 8]"));
+    CHECK(expect_refused(
+        t_, &f, ERR_MISMATCH,
+        "model.safetensors: missing tensor encoder.layer.0.attention.self.key.weight", "[8, 8]"));
     struct fx g = {.bad_shape = "encoder.layer.0.intermediate.dense.weight"};
-    CHECK(expect_refused(t_, &g, ERR_MISMATCH, "intermediate.dense.weight has shape [17, 8]", "says [16, 8]"));
+    CHECK(expect_refused(t_, &g, ERR_MISMATCH, "intermediate.dense.weight has shape [17, 8]",
+                         "says [16, 8]"));
     struct fx h = {.bad_dtype = "embeddings.LayerNorm.bias"};
-    CHECK(expect_refused(t_, &h, ERR_ARG, "embeddings.LayerNorm.bias has dtype I64", "F32, F16, BF16"));
+    CHECK(expect_refused(t_, &h, ERR_ARG, "embeddings.LayerNorm.bias has dtype I64",
+                         "F32, F16, BF16"));
     struct fx c = {.classifier = 1, .skip = "classifier.bias"};
     CHECK(expect_refused(t_, &c, ERR_MISMATCH, "missing tensor classifier.bias", NULL));
     struct fx w = {.no_weights = 1};
@@ -441,18 +466,21 @@ TEST(nn_bad_tensors)
 }
 
 /* Overwrite the fixture's model.safetensors with `data` and expect a refusal naming it. */
-static int corrupt_case(struct test_ctx *t_, const char *data, size_t len, int code, const char *needle)
+static int corrupt_case(struct test_ctx *t_, const char *data, size_t len, int code,
+                        const char *needle)
 {
     const char *root = t_tmpdir(t_);
     struct fx f = {0};
-    if (!fx_write(t_, root, "hf", &f) || !t_write(t_, root, "hf/model.safetensors", data, len)) return 0;
+    if (!fx_write(t_, root, "hf", &f) || !t_write(t_, root, "hf/model.safetensors", data, len))
+        return 0;
     char dir[1024], out[1100], od[1024];
     snprintf(dir, sizeof dir, "%s/hf", root);
     snprintf(od, sizeof od, "%s/out", root);
     snprintf(out, sizeof out, "%s/m.vcnn", od);
     struct err err = {0};
     int rc = nn_import_hf(dir, out, NULL, &err);
-    int ok = rc == code && t_contains(err.msg, "model.safetensors") && t_contains(err.msg, needle) && empty_dir(od);
+    int ok = rc == code && t_contains(err.msg, "model.safetensors") &&
+             t_contains(err.msg, needle) && empty_dir(od);
     if (!ok) fprintf(stderr, "  got %d: %s\n", rc, err.msg);
     return ok;
 }
@@ -475,7 +503,8 @@ TEST(nn_bad_safetensors)
     CHECK(corrupt_case(t_, b.data, b.len, ERR_CORRUPT, "header JSON"));
     /* offsets that do not match the shape */
     buf_reset(&b);
-    const char *h = "{\"embeddings.word_embeddings.weight\": {\"dtype\": \"F32\", \"shape\": [2, 2], \"data_offsets\": [0, 12]}}";
+    const char *h = "{\"embeddings.word_embeddings.weight\": {\"dtype\": \"F32\", \"shape\": [2, "
+                    "2], \"data_offsets\": [0, 12]}}";
     put_le(&b, strlen(h), 8);
     buf_append(&b, h, strlen(h));
     buf_append(&b, "0123456789ab", 12);
@@ -501,7 +530,8 @@ TEST(nn_bad_tokenizer_and_modules)
     struct fx g = {0};
     const char *d2 = fx_write(t_, root, "bpe", &g);
     REQUIRE(d2);
-    const char *bpe = "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}";
+    const char *bpe = "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, "
+                      "\"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}";
     REQUIRE(t_write(t_, root, "bpe/tokenizer.json", bpe, strlen(bpe)));
     snprintf(out, sizeof out, "%s/out/m.vcnn", root);
     CHECK(nn_import_hf(d2, out, NULL, &err) == ERR_ARG && t_contains(err.msg, "tokenizer.json"));
@@ -509,19 +539,25 @@ TEST(nn_bad_tokenizer_and_modules)
     struct fx h = {0};
     const char *d3 = fx_write(t_, root, "dense", &h);
     REQUIRE(d3);
-    const char *mods = "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
-                       " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
-                       " {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]";
+    const char *mods = "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": "
+                       "\"sentence_transformers.models.Transformer\"},"
+                       " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": "
+                       "\"sentence_transformers.models.Pooling\"},"
+                       " {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": "
+                       "\"sentence_transformers.models.Dense\"}]";
     REQUIRE(t_write(t_, root, "dense/modules.json", mods, strlen(mods)));
-    const char *pool = "{\"word_embedding_dimension\": 8, \"pooling_mode_weightedmean_tokens\": true}";
+    const char *pool =
+        "{\"word_embedding_dimension\": 8, \"pooling_mode_weightedmean_tokens\": true}";
     REQUIRE(t_write(t_, root, "dense/1_Pooling/config.json", pool, strlen(pool)));
     CHECK(nn_import_hf(d3, out, NULL, &err) == ERR_ARG && t_contains(err.msg, "modules.json") &&
           t_contains(err.msg, "Dense"));
-    const char *mods2 = "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
-                        " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}]";
+    const char *mods2 = "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": "
+                        "\"sentence_transformers.models.Transformer\"},"
+                        " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": "
+                        "\"sentence_transformers.models.Pooling\"}]";
     REQUIRE(t_write(t_, root, "dense/modules.json", mods2, strlen(mods2)));
-    CHECK(nn_import_hf(d3, out, NULL, &err) == ERR_ARG && t_contains(err.msg, "1_Pooling/config.json") &&
-          t_contains(err.msg, "weightedmean"));
+    CHECK(nn_import_hf(d3, out, NULL, &err) == ERR_ARG &&
+          t_contains(err.msg, "1_Pooling/config.json") && t_contains(err.msg, "weightedmean"));
     CHECK(empty_dir(out) || access(out, F_OK) != 0);
 }
 
@@ -557,13 +593,15 @@ static double max_diff(const char *ours, const char *ref, const char *key, int *
     double worst = json_array_size(ja) == json_array_size(jb) && json_array_size(ja) > 0 ? 0 : -1;
     *n = (int)json_array_size(ja);
     for (size_t i = 0; worst >= 0 && i < json_array_size(ja); i++) {
-        json_t *x = json_object_get(json_array_get(ja, i), key), *y = json_object_get(json_array_get(jb, i), "out");
+        json_t *x = json_object_get(json_array_get(ja, i), key),
+               *y = json_object_get(json_array_get(jb, i), "out");
         if (json_array_size(x) != json_array_size(y) || json_array_size(x) == 0) {
             worst = -1;
             break;
         }
         for (size_t k = 0; k < json_array_size(x); k++) {
-            double d = fabs(json_number_value(json_array_get(x, k)) - json_number_value(json_array_get(y, k)));
+            double d = fabs(json_number_value(json_array_get(x, k)) -
+                            json_number_value(json_array_get(y, k)));
             if (!(d <= worst)) worst = d; /* NaN propagates as a failure */
         }
     }
@@ -580,11 +618,17 @@ static const struct {
     int pairs;
 } exact_cases[] = {
     {"encoder_mean_norm_f32", "--pool mean --normalize --dtype F32", 0},
-    {"encoder_cls_f16_gelu_tanh", "--pool cls --dtype F16 --act gelu_new --prefix bert. --gamma-beta", 0},
+    {"encoder_cls_f16_gelu_tanh",
+     "--pool cls --dtype F16 --act gelu_new --prefix bert. --gamma-beta", 0},
     {"encoder_max_bf16_relu", "--pool max --dtype BF16 --act relu --layers 3", 0},
-    {"encoder_mean_sqrt_len_f32", "--pool mean_sqrt_len --dtype F32 --hidden 64 --heads 2 --eps 1e-5", 0},
-    {"nli_classifier_bf16", "--head classifier --labels entailment,neutral,contradiction --prefix bert. --dtype BF16 --pairs", 1},
-    {"cross_encoder_f32", "--head classifier --labels LABEL_0 --dtype F32 --hidden 64 --heads 8 --inter 256 --pairs", 1},
+    {"encoder_mean_sqrt_len_f32",
+     "--pool mean_sqrt_len --dtype F32 --hidden 64 --heads 2 --eps 1e-5", 0},
+    {"nli_classifier_bf16",
+     "--head classifier --labels entailment,neutral,contradiction --prefix bert. --dtype BF16 "
+     "--pairs",
+     1},
+    {"cross_encoder_f32",
+     "--head classifier --labels LABEL_0 --dtype F32 --hidden 64 --heads 8 --inter 256 --pairs", 1},
 };
 
 /* Tiny random models in the Hugging Face layout, ids of at least 100 real sentences (SciFact and
@@ -597,19 +641,24 @@ TEST(nn_exact_models)
 {
     if (!have_torch()) SKIP("python3-torch not installed (make deps)");
     const char *root = t_tmpdir(t_);
-    const char *sf = t_shared(t_, "scifact/queries_train.jsonl"), *wi = t_shared(t_, "wice/dev.jsonl");
+    const char *sf = t_shared(t_, "scifact/queries_train.jsonl"),
+               *wi = t_shared(t_, "wice/dev.jsonl");
     if (!sf || !wi) SKIP("../shared/data (SciFact, WiCE) not found");
     int nc = (int)(sizeof exact_cases / sizeof exact_cases[0]);
     struct buf cmd = {0};
-    buf_printf(&cmd, "/usr/bin/python3 tests/nn/hfmodel.py cases %s --sentences %s %s", root, sf, wi);
-    for (int i = 0; i < nc; i++) buf_printf(&cmd, " --case %s '%s'", exact_cases[i].name, exact_cases[i].opts);
+    buf_printf(&cmd, "/usr/bin/python3 tests/nn/hfmodel.py cases %s --sentences %s %s", root, sf,
+               wi);
+    for (int i = 0; i < nc; i++)
+        buf_printf(&cmd, " --case %s '%s'", exact_cases[i].name, exact_cases[i].opts);
     int rc = sh(t_, "%s", cmd.data);
     buf_cleanup(&cmd);
     REQUIRE(rc == 0);
     for (int i = 0; i < nc; i++) {
         const char *n = exact_cases[i].name;
-        CHECK(sh(t_, "\"$VERICITE\" model import %s/%s/hf %s/%s/m.vcnn 2>/dev/null && \"$VERICITE\" model run"
-                     " %s/%s/m.vcnn --ids --threads 2 --batch 7 < %s/%s/ids.jsonl > %s/%s/out.jsonl",
+        CHECK(sh(t_,
+                 "\"$VERICITE\" model import %s/%s/hf %s/%s/m.vcnn 2>/dev/null && \"$VERICITE\" "
+                 "model run"
+                 " %s/%s/m.vcnn --ids --threads 2 --batch 7 < %s/%s/ids.jsonl > %s/%s/out.jsonl",
                  root, n, root, n, root, n, root, n, root, n) == 0);
         char ours[1024], ref[1024];
         snprintf(ours, sizeof ours, "%s/%s/out.jsonl", root, n);
@@ -630,14 +679,20 @@ TEST(nn_exact_text_path)
     const char *sf = t_shared(t_, "scifact/queries_train.jsonl");
     if (!sf) SKIP("../shared/data (SciFact) not found");
     const char *py = "/usr/bin/python3 tests/nn/hfmodel.py";
-    REQUIRE(sh(t_, "%s gen %s/hf --pool mean --normalize --max-seq 48 --vocab-from %s", py, root, sf) == 0);
-    REQUIRE(sh(t_, "\"$VERICITE\" model import %s/hf %s/m.vcnn 2>/dev/null && head -n 150 %s | "
-                   "/usr/bin/python3 -c 'import json,sys\nfor l in sys.stdin: print(json.loads(l)[\"text\"])' > %s/s.txt",
+    REQUIRE(sh(t_, "%s gen %s/hf --pool mean --normalize --max-seq 48 --vocab-from %s", py, root,
+               sf) == 0);
+    REQUIRE(sh(t_,
+               "\"$VERICITE\" model import %s/hf %s/m.vcnn 2>/dev/null && head -n 150 %s | "
+               "/usr/bin/python3 -c 'import json,sys\nfor l in sys.stdin: "
+               "print(json.loads(l)[\"text\"])' > %s/s.txt",
                root, root, sf, root) == 0);
-    REQUIRE(sh(t_, "\"$VERICITE\" model run %s/m.vcnn --batch 16 --threads 2 < %s/s.txt > %s/out.jsonl && "
-                   "/usr/bin/python3 -c 'import json,sys\nfor l in sys.stdin: print(json.dumps({\"ids\": json.loads(l)[\"tokens\"]}))' "
-                   "< %s/out.jsonl > %s/ids.jsonl && %s ref %s/hf %s/ids.jsonl %s/ref.jsonl",
-               root, root, root, root, root, py, root, root, root) == 0);
+    REQUIRE(
+        sh(t_,
+           "\"$VERICITE\" model run %s/m.vcnn --batch 16 --threads 2 < %s/s.txt > %s/out.jsonl && "
+           "/usr/bin/python3 -c 'import json,sys\nfor l in sys.stdin: print(json.dumps({\"ids\": "
+           "json.loads(l)[\"tokens\"]}))' "
+           "< %s/out.jsonl > %s/ids.jsonl && %s ref %s/hf %s/ids.jsonl %s/ref.jsonl",
+           root, root, root, root, root, py, root, root, root) == 0);
     char ours[1024], ref[1024];
     snprintf(ours, sizeof ours, "%s/out.jsonl", root);
     snprintf(ref, sizeof ref, "%s/ref.jsonl", root);
@@ -674,29 +729,37 @@ TEST(nn_cli_import_list_info_run)
     char *imp = t_read(p, NULL);
     CHECK(t_contains(imp, "imported nli-tiny: bert classifier"));
     free(imp);
-    REQUIRE(sh(t_, "%s \"$VERICITE\" model import %s/nli-tiny --name nli2 2>/dev/null", env, root) == 0);
+    REQUIRE(sh(t_, "%s \"$VERICITE\" model import %s/nli-tiny --name nli2 2>/dev/null", env,
+               root) == 0);
     snprintf(p, sizeof p, "%s/models/models/nli2.vcnn", root);
     CHECK(access(p, R_OK) == 0);
-    REQUIRE(sh(t_, "%s \"$VERICITE\" model list > %s/list.txt && %s \"$VERICITE\" model info nli2 --verify > %s/info.txt"
-                   " && %s \"$VERICITE\" model info nli2 --json > %s/info.json",
+    REQUIRE(sh(t_,
+               "%s \"$VERICITE\" model list > %s/list.txt && %s \"$VERICITE\" model info nli2 "
+               "--verify > %s/info.txt"
+               " && %s \"$VERICITE\" model info nli2 --json > %s/info.json",
                env, root, env, root, env, root) == 0);
     snprintf(p, sizeof p, "%s/list.txt", root);
     char *list = t_read(p, NULL);
-    CHECK(t_contains(list, "nli2") && t_contains(list, "classifier") && t_contains(list, "entailment,neutral,contradiction"));
+    CHECK(t_contains(list, "nli2") && t_contains(list, "classifier") &&
+          t_contains(list, "entailment,neutral,contradiction"));
     free(list);
     snprintf(p, sizeof p, "%s/info.txt", root);
     char *info = t_read(p, NULL);
-    CHECK(t_contains(info, "1 layers, hidden 8, 2 heads") && t_contains(info, "content hash matches"));
+    CHECK(t_contains(info, "1 layers, hidden 8, 2 heads") &&
+          t_contains(info, "content hash matches"));
     free(info);
     snprintf(p, sizeof p, "%s/info.json", root);
     char *ij = t_read(p, NULL);
     json_t *o = json_loads(ij ? ij : "", 0, NULL);
-    CHECK(o && !strcmp(t_json_str(o, "kind"), "classifier") && json_array_size(json_object_get(o, "labels")) == 3);
+    CHECK(o && !strcmp(t_json_str(o, "kind"), "classifier") &&
+          json_array_size(json_object_get(o, "labels")) == 3);
     json_decref(o);
     free(ij);
     /* run: pairs in, logits and labels out */
-    REQUIRE(sh(t_, "printf 'the cat sat\\ta dog runs\\naspirin reduces stroke risk\\tthe mat\\n' | %s \"$VERICITE\" model run nli2"
-                   " --pairs --json > %s/run.jsonl",
+    REQUIRE(sh(t_,
+               "printf 'the cat sat\\ta dog runs\\naspirin reduces stroke risk\\tthe mat\\n' | %s "
+               "\"$VERICITE\" model run nli2"
+               " --pairs --json > %s/run.jsonl",
                env, root) == 0);
     snprintf(p, sizeof p, "%s/run.jsonl", root);
     char *run = t_read(p, NULL);
@@ -704,9 +767,11 @@ TEST(nn_cli_import_list_info_run)
     CHECK(json_array_size(lines) == 2);
     json_t *l0 = json_array_get(lines, 0);
     CHECK(json_array_size(json_object_get(l0, "logits")) == 3);
-    CHECK(!strcmp(json_string_value(json_array_get(json_object_get(l0, "labels"), 0)), "entailment"));
+    CHECK(
+        !strcmp(json_string_value(json_array_get(json_object_get(l0, "labels"), 0)), "entailment"));
     json_t *tok = json_object_get(l0, "tokens");
-    CHECK(json_integer_value(json_array_get(tok, 0)) == 2 && json_integer_value(json_array_get(tok, 1)) == 5);
+    CHECK(json_integer_value(json_array_get(tok, 0)) == 2 &&
+          json_integer_value(json_array_get(tok, 1)) == 5);
     json_decref(lines);
     free(run);
     /* errors: a missing name, a line without TAB */
@@ -715,7 +780,9 @@ TEST(nn_cli_import_list_info_run)
     char *e = t_read(p, NULL);
     CHECK(t_contains(e, "no model 'nosuch'"));
     free(e);
-    CHECK(sh(t_, "echo 'no tab here' | %s \"$VERICITE\" model run nli2 --pairs >/dev/null 2>%s/e.txt", env, root) != 0);
+    CHECK(sh(t_,
+             "echo 'no tab here' | %s \"$VERICITE\" model run nli2 --pairs >/dev/null 2>%s/e.txt",
+             env, root) != 0);
     e = t_read(p, NULL);
     CHECK(t_contains(e, "stdin line 1: no TAB"));
     free(e);

@@ -37,8 +37,9 @@
 
 enum nn_arch { NN_ARCH_BERT = 1 };
 enum nn_head {
-    NN_HEAD_ENCODER = 1,   /* pooled (and maybe normalised) last hidden states */
-    NN_HEAD_CLASSIFIER = 2 /* BertForSequenceClassification: pooler (dense + tanh on [CLS]) + classifier */
+    NN_HEAD_ENCODER = 1, /* pooled (and maybe normalised) last hidden states */
+    NN_HEAD_CLASSIFIER =
+        2 /* BertForSequenceClassification: pooler (dense + tanh on [CLS]) + classifier */
 };
 enum nn_pool { NN_POOL_CLS = 1, NN_POOL_MEAN = 2, NN_POOL_MAX = 3, NN_POOL_MEAN_SQRT = 4 };
 enum nn_act {
@@ -53,18 +54,18 @@ enum nn_dtype { NN_F32 = 1, NN_F16 = 2, NN_BF16 = 3 };
 struct nn_info {
     int arch, head, act, pool, normalize;
     int vocab, hidden, layers, heads, intermediate, max_positions, type_vocab;
-    int ntokens;             /* tokenizer vocabulary (<= vocab, the embedding rows) */
-    int num_labels;          /* classifier outputs; 0 for an encoder */
-    int max_len;             /* default sequence length (sentence-transformers' max_seq_length, the
-                                tokenizer's model_max_length, max_position_embeddings: the least) */
-    int source_dtype;        /* enum nn_dtype of the safetensors weights (stored as fp32) */
+    int ntokens;      /* tokenizer vocabulary (<= vocab, the embedding rows) */
+    int num_labels;   /* classifier outputs; 0 for an encoder */
+    int max_len;      /* default sequence length (sentence-transformers' max_seq_length, the
+                         tokenizer's model_max_length, max_position_embeddings: the least) */
+    int source_dtype; /* enum nn_dtype of the safetensors weights (stored as fp32) */
     double layer_norm_eps;
-    const char *name;        /* the name given at import */
-    const char *const *labels;  /* num_labels names from id2label, in id order */
-    const char *const *tokens;  /* ntokens token strings, in id order */
-    struct nn_tok_opts tok;     /* tokenizer options */
+    const char *name;          /* the name given at import */
+    const char *const *labels; /* num_labels names from id2label, in id order */
+    const char *const *tokens; /* ntokens token strings, in id order */
+    struct nn_tok_opts tok;    /* tokenizer options */
     uint64_t file_size;
-    char hash[17];           /* content hash: FNV-1a 64 of the file, 16 hex digits */
+    char hash[17]; /* content hash: FNV-1a 64 of the file, 16 hex digits */
 };
 
 /* Short names for the enums ("bert", "encoder", "mean", "gelu", "F16"...); "?" when unknown. */
@@ -133,8 +134,8 @@ int nn_model_out_dim(const struct nn_model *m);
 
 /* Zero-initialise; every field has a usable zero. */
 struct nn_opts {
-    int threads;    /* threads one call uses, the caller's included (0: 1; at most NN_MAX_THREADS) */
-    int batch;      /* sequences per forward chunk (0: NN_DEFAULT_BATCH) */
+    int threads; /* threads one call uses, the caller's included (0: 1; at most NN_MAX_THREADS) */
+    int batch;   /* sequences per forward chunk (0: NN_DEFAULT_BATCH) */
     int max_tokens; /* tokens per forward chunk (0: NN_DEFAULT_MAX_TOKENS; at least max_len) */
     int max_len;    /* tokens per sequence after truncation (0: the model's max_len; at most
                        max_positions) */

@@ -57,7 +57,10 @@
 #define NF_TENT 128
 #define NF_HASH_OFF 24
 
-const char *nn_arch_name(int a) { return a == NN_ARCH_BERT ? "bert" : "?"; }
+const char *nn_arch_name(int a)
+{
+    return a == NN_ARCH_BERT ? "bert" : "?";
+}
 const char *nn_head_name(int h)
 {
     return h == NN_HEAD_ENCODER ? "encoder" : h == NN_HEAD_CLASSIFIER ? "classifier" : "?";
@@ -131,11 +134,13 @@ int nn_tensor_specs(const struct nn_info *in, struct nn_tspec *out, int cap)
 
 static void wr32(unsigned char *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static void wr64(unsigned char *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static uint32_t rd32(const unsigned char *p)
 {
@@ -144,15 +149,20 @@ static uint32_t rd32(const unsigned char *p)
 static uint64_t rd64(const unsigned char *p)
 {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
     return v;
 }
-static uint64_t align_up(uint64_t v) { return (v + NF_ALIGN - 1) / NF_ALIGN * NF_ALIGN; }
+static uint64_t align_up(uint64_t v)
+{
+    return (v + NF_ALIGN - 1) / NF_ALIGN * NF_ALIGN;
+}
 
 static size_t strs_bytes(const char *const *s, int n)
 {
     size_t b = 0;
-    for (int i = 0; i < n; i++) b += strlen(s[i]) + 1;
+    for (int i = 0; i < n; i++)
+        b += strlen(s[i]) + 1;
     return b;
 }
 
@@ -169,9 +179,10 @@ static void hdr_fill(unsigned char *h, const struct nn_info *in, uint32_t nt, ui
     wr32(h + 36, (uint32_t)in->head);
     wr32(h + 40, NN_F32);
     wr32(h + 44, (uint32_t)in->act);
-    int sizes[8] = {in->vocab,         in->hidden, in->layers, in->heads, in->intermediate,
-                    in->max_positions, in->type_vocab, in->num_labels};
-    for (int i = 0; i < 8; i++) wr32(h + 48 + 4 * i, (uint32_t)sizes[i]);
+    int sizes[8] = {in->vocab,        in->hidden,        in->layers,     in->heads,
+                    in->intermediate, in->max_positions, in->type_vocab, in->num_labels};
+    for (int i = 0; i < 8; i++)
+        wr32(h + 48 + 4 * i, (uint32_t)sizes[i]);
     wr32(h + 80, (uint32_t)in->pool);
     wr32(h + 84, (uint32_t)in->normalize);
     uint64_t eps;
@@ -180,10 +191,19 @@ static void hdr_fill(unsigned char *h, const struct nn_info *in, uint32_t nt, ui
     wr32(h + 96, (uint32_t)in->max_len);
     wr32(h + 100, (uint32_t)in->source_dtype);
     const struct nn_tok_opts *o = &in->tok;
-    int32_t tk[11] = {o->lowercase, o->strip_accents, o->clean_text, o->chinese_chars,
-                      o->max_chars_per_word, o->cls_id, o->sep_id, o->pad_id, o->unk_id,
-                      o->mask_id, o->model_max_length};
-    for (int i = 0; i < 11; i++) wr32(h + 104 + 4 * i, (uint32_t)tk[i]);
+    int32_t tk[11] = {o->lowercase,
+                      o->strip_accents,
+                      o->clean_text,
+                      o->chinese_chars,
+                      o->max_chars_per_word,
+                      o->cls_id,
+                      o->sep_id,
+                      o->pad_id,
+                      o->unk_id,
+                      o->mask_id,
+                      o->model_max_length};
+    for (int i = 0; i < 11; i++)
+        wr32(h + 104 + 4 * i, (uint32_t)tk[i]);
     memcpy(h + 148, o->prefix, strnlen(o->prefix, 7));
     wr32(h + 156, nt);
     wr64(h + 160, toff);
@@ -233,7 +253,8 @@ static int w_tensor(struct nf_w *w, const struct nn_wtensor *t, float *buf, size
         size_t es = nn_dtype_size(src->dtype);
         for (uint64_t i = 0; i < src->n;) {
             size_t m = src->n - i < cap ? (size_t)(src->n - i) : cap;
-            for (size_t j = 0; j < m; j++) buf[j] = nn_st_elem(src->dtype, src->p + (i + j) * es);
+            for (size_t j = 0; j < m; j++)
+                buf[j] = nn_st_elem(src->dtype, src->p + (i + j) * es);
             /* stored little-endian: x86-64 and every target vericite builds for */
             if (w_bytes(w, buf, m * 4)) return -1;
             i += m;
@@ -261,7 +282,8 @@ int nn_file_write(const char *path, const struct nn_info *in, const struct nn_wt
     uint64_t lbytes = strs_bytes(in->labels, in->num_labels), off = align_up(lof + lbytes);
     for (int i = 0; i < nt; i++) {
         uint64_t n = sp[i].d0 * (sp[i].d1 ? sp[i].d1 : 1), have = 0;
-        for (int s = 0; s < t[i].nsrc; s++) have += t[i].src[s].n;
+        for (int s = 0; s < t[i].nsrc; s++)
+            have += t[i].src[s].n;
         if (have != n) {
             rc = err_set(err, ERR_INTERNAL, "%s: tensor %s: %llu elements for %llu", path,
                          sp[i].name, (unsigned long long)have, (unsigned long long)n);
@@ -315,7 +337,10 @@ void nn_model_close(struct nn_model *m)
     free(m);
 }
 
-const struct nn_info *nn_model_info(const struct nn_model *m) { return &m->info; }
+const struct nn_info *nn_model_info(const struct nn_model *m)
+{
+    return &m->info;
+}
 
 int nn_model_out_dim(const struct nn_model *m)
 {
@@ -354,17 +379,18 @@ static int hdr_read(struct nn_model *m, struct err *err)
         return err_set(err, ERR_CORRUPT, "%s: not a vericite model file", m->path);
     if (rd32(h + 8) != NN_FILE_VERSION)
         return err_set(err, rd32(h + 8) > NN_FILE_VERSION ? ERR_ARG : ERR_CORRUPT,
-                       "%s: model file format version %u (this vericite reads version %d)",
-                       m->path, rd32(h + 8), NN_FILE_VERSION);
+                       "%s: model file format version %u (this vericite reads version %d)", m->path,
+                       rd32(h + 8), NN_FILE_VERSION);
     if (rd32(h + 12) != NF_HDR || rd64(h + 16) != m->size)
-        return err_set(err, ERR_CORRUPT, "%s: %zu bytes, the header says %llu (truncated?)", m->path,
-                       m->size, (unsigned long long)rd64(h + 16));
+        return err_set(err, ERR_CORRUPT, "%s: %zu bytes, the header says %llu (truncated?)",
+                       m->path, m->size, (unsigned long long)rd64(h + 16));
     in->arch = (int)rd32(h + 32);
     in->head = (int)rd32(h + 36);
     in->act = (int)rd32(h + 44);
-    int *sizes[8] = {&in->vocab,         &in->hidden,     &in->layers, &in->heads, &in->intermediate,
-                     &in->max_positions, &in->type_vocab, &in->num_labels};
-    for (int i = 0; i < 8; i++) *sizes[i] = (int)rd32(h + 48 + 4 * i);
+    int *sizes[8] = {&in->vocab,        &in->hidden,        &in->layers,     &in->heads,
+                     &in->intermediate, &in->max_positions, &in->type_vocab, &in->num_labels};
+    for (int i = 0; i < 8; i++)
+        *sizes[i] = (int)rd32(h + 48 + 4 * i);
     in->pool = (int)rd32(h + 80);
     in->normalize = (int)rd32(h + 84);
     uint64_t eps = rd64(h + 88);
@@ -372,10 +398,19 @@ static int hdr_read(struct nn_model *m, struct err *err)
     in->max_len = (int)rd32(h + 96);
     in->source_dtype = (int)rd32(h + 100);
     struct nn_tok_opts *o = &in->tok;
-    int *tk[11] = {&o->lowercase, &o->strip_accents, &o->clean_text, &o->chinese_chars,
-                   &o->max_chars_per_word, &o->cls_id, &o->sep_id, &o->pad_id, &o->unk_id,
-                   &o->mask_id, &o->model_max_length};
-    for (int i = 0; i < 11; i++) *tk[i] = (int32_t)rd32(h + 104 + 4 * i);
+    int *tk[11] = {&o->lowercase,
+                   &o->strip_accents,
+                   &o->clean_text,
+                   &o->chinese_chars,
+                   &o->max_chars_per_word,
+                   &o->cls_id,
+                   &o->sep_id,
+                   &o->pad_id,
+                   &o->unk_id,
+                   &o->mask_id,
+                   &o->model_max_length};
+    for (int i = 0; i < 11; i++)
+        *tk[i] = (int32_t)rd32(h + 104 + 4 * i);
     memcpy(o->prefix, h + 148, 7);
     o->prefix[7] = '\0';
     static char none[1];
@@ -384,18 +419,22 @@ static int hdr_read(struct nn_model *m, struct err *err)
     in->ntokens = (int)rd32(h + 264);
     in->file_size = m->size;
     hash_hex16(rd64(h + NF_HASH_OFF), in->hash);
-    int ok = in->arch == NN_ARCH_BERT && (in->head == NN_HEAD_ENCODER || in->head == NN_HEAD_CLASSIFIER) &&
-             rd32(h + 40) == NN_F32 && in->act >= 1 && in->act <= 3 && in->pool >= 1 && in->pool <= 4 &&
-             in->vocab >= 1 && in->vocab <= NN_MAX_VOCAB && in->hidden >= 1 && in->hidden <= NN_MAX_HIDDEN &&
-             in->layers >= 1 && in->layers <= NN_MAX_LAYERS && in->heads >= 1 && in->heads <= NN_MAX_HEADS &&
-             in->hidden % in->heads == 0 && in->intermediate >= 1 && in->intermediate <= NN_MAX_INTERMEDIATE &&
-             in->max_positions >= 2 && in->max_positions <= NN_MAX_POSITIONS && in->type_vocab >= 1 &&
-             in->type_vocab <= 1024 && in->num_labels >= 0 && in->num_labels <= NN_MAX_LABELS &&
+    int ok = in->arch == NN_ARCH_BERT &&
+             (in->head == NN_HEAD_ENCODER || in->head == NN_HEAD_CLASSIFIER) &&
+             rd32(h + 40) == NN_F32 && in->act >= 1 && in->act <= 3 && in->pool >= 1 &&
+             in->pool <= 4 && in->vocab >= 1 && in->vocab <= NN_MAX_VOCAB && in->hidden >= 1 &&
+             in->hidden <= NN_MAX_HIDDEN && in->layers >= 1 && in->layers <= NN_MAX_LAYERS &&
+             in->heads >= 1 && in->heads <= NN_MAX_HEADS && in->hidden % in->heads == 0 &&
+             in->intermediate >= 1 && in->intermediate <= NN_MAX_INTERMEDIATE &&
+             in->max_positions >= 2 && in->max_positions <= NN_MAX_POSITIONS &&
+             in->type_vocab >= 1 && in->type_vocab <= 1024 && in->num_labels >= 0 &&
+             in->num_labels <= NN_MAX_LABELS &&
              (in->head == NN_HEAD_ENCODER || in->num_labels >= 1) && in->max_len >= 2 &&
              in->max_len <= in->max_positions && in->layer_norm_eps > 0 && in->layer_norm_eps < 1;
     ok = ok && in->ntokens >= 1 && in->ntokens <= in->vocab;
     int32_t ids[5] = {o->cls_id, o->sep_id, o->pad_id, o->unk_id, o->mask_id};
-    for (int i = 0; i < 5; i++) ok = ok && ids[i] >= -1 && ids[i] < in->ntokens;
+    for (int i = 0; i < 5; i++)
+        ok = ok && ids[i] >= -1 && ids[i] < in->ntokens;
     ok = ok && o->cls_id >= 0 && o->sep_id >= 0;
     if (!ok) return err_set(err, ERR_CORRUPT, "%s: model header out of range", m->path);
     if (rd_strs(m, rd64(h + 168), rd64(h + 176), in->ntokens, &m->tokens) ||
@@ -541,8 +580,7 @@ int nn_model_resolve(const char *ref, struct buf *out, struct err *err)
     size_t n = strlen(ref), el = strlen(NN_FILE_EXT);
     struct stat st;
     if (strchr(ref, '/') || (n > el && !strcmp(ref + n - el, NN_FILE_EXT)) || stat(ref, &st) == 0) {
-        if (stat(ref, &st) != 0)
-            return err_set(err, ERR_NOTFOUND, "%s: no such model file", ref);
+        if (stat(ref, &st) != 0) return err_set(err, ERR_NOTFOUND, "%s: no such model file", ref);
         return buf_puts(out, ref) ? err_set(err, ERR_NOMEM, "%s", ref) : ERR_OK;
     }
     if (!nn_name_ok(ref))

@@ -63,8 +63,8 @@ struct nn {
     int *off;                       /* (S + 1) first row of each sequence of the chunk */
     float *cls_in, *cls_mid;        /* (S, h) classifier input and pooler output */
     /* tokenisation scratch for nn_embed / nn_classify */
-    int32_t *tids, *ttypes;  /* (batch, max_len) */
-    struct nn_seq *tseq;     /* (batch) */
+    int32_t *tids, *ttypes; /* (batch, max_len) */
+    struct nn_seq *tseq;    /* (batch) */
     struct buf text;
     /* the chunk being run */
     const struct nn_seq *seqs;
@@ -79,7 +79,8 @@ static void *worker_main(void *arg)
     uint64_t seen = 0;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
+        while (p->gen == seen && !p->stop)
+            pthread_cond_wait(&p->go, &p->mu);
         if (p->stop) {
             pthread_mutex_unlock(&p->mu);
             return NULL;
@@ -112,7 +113,8 @@ static void pool_run(struct nn *h, nn_task fn)
     pthread_mutex_unlock(&p->mu);
     fn(h, 0, p->n + 1);
     pthread_mutex_lock(&p->mu);
-    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (p->pending > 0)
+        pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -124,7 +126,8 @@ static void pool_stop(struct nn *h)
     p->stop = 1;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->started; i++) pthread_join(p->th[i], NULL);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->th[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);
     pthread_cond_destroy(&p->done);
@@ -169,7 +172,8 @@ static void gemm_xwt(const float *x, int rows, int k, const float *w, int n, flo
 
 static void rows_set_bias(float *y, int rows, int n, const float *b)
 {
-    for (int r = 0; r < rows; r++) memcpy(y + (size_t)r * n, b, (size_t)n * sizeof *y);
+    for (int r = 0; r < rows; r++)
+        memcpy(y + (size_t)r * n, b, (size_t)n * sizeof *y);
 }
 
 /* y = x + b, row by row. */
@@ -178,14 +182,16 @@ static void rows_add_bias(float *y, const float *x, int rows, int n, const float
     for (int r = 0; r < rows; r++) {
         float *yr = y + (size_t)r * n;
         const float *xr = x + (size_t)r * n;
-        for (int j = 0; j < n; j++) yr[j] = xr[j] + b[j];
+        for (int j = 0; j < n; j++)
+            yr[j] = xr[j] + b[j];
     }
 }
 
-static void layer_norm(const struct nn *h, float *x, int rows, int n, const float *w, const float *b,
-                       float eps)
+static void layer_norm(const struct nn *h, float *x, int rows, int n, const float *w,
+                       const float *b, float eps)
 {
-    for (int r = 0; r < rows; r++) h->k.layer_norm(x + (size_t)r * n, n, w, b, eps);
+    for (int r = 0; r < rows; r++)
+        h->k.layer_norm(x + (size_t)r * n, n, w, b, eps);
 }
 
 /* ---------------------------------------------------------------- tasks */
@@ -211,17 +217,21 @@ static void task_embed(struct nn *h, int tid, int nth)
     int hd = m->info.hidden, r0, r1;
     my_rows(h, tid, nth, &r0, &r1);
     int s = 0;
-    while (s < h->S && h->off[s + 1] <= r0) s++;
+    while (s < h->S && h->off[s + 1] <= r0)
+        s++;
     for (int r = r0; r < r1; r++) {
-        while (h->off[s + 1] <= r) s++;
+        while (h->off[s + 1] <= r)
+            s++;
         const struct nn_seq *q = &h->seqs[s];
         int p = r - h->off[s];
         const float *we = m->word + (size_t)q->ids[p] * hd, *pe = m->pos + (size_t)p * hd;
         const float *te = m->type + (size_t)(q->types ? q->types[p] : 0) * hd;
         float *v = h->x + (size_t)r * hd;
-        for (int j = 0; j < hd; j++) v[j] = we[j] + pe[j] + te[j];
+        for (int j = 0; j < hd; j++)
+            v[j] = we[j] + pe[j] + te[j];
     }
-    layer_norm(h, h->x + (size_t)r0 * hd, r1 - r0, hd, m->eln_w, m->eln_b, (float)m->info.layer_norm_eps);
+    layer_norm(h, h->x + (size_t)r0 * hd, r1 - r0, hd, m->eln_w, m->eln_b,
+               (float)m->info.layer_norm_eps);
     qkv_rows(h, &m->layer[0], r0, r1);
 }
 
@@ -234,10 +244,12 @@ static void task_attn(struct nn *h, int tid, int nth)
     float scale = 1.0f / sqrtf((float)dh), *sc = h->att[tid];
     for (int it; (it = atomic_fetch_add(&h->next, 1)) < items;) {
         int s = it / nh, head = it % nh, o = h->off[s], len = h->off[s + 1] - o;
-        const float *q = h->qkv + (size_t)o * 3 * hd + (size_t)head * dh, *k = q + hd, *v = q + 2 * hd;
+        const float *q = h->qkv + (size_t)o * 3 * hd + (size_t)head * dh, *k = q + hd,
+                    *v = q + 2 * hd;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, len, len, dh, scale, q, 3 * hd, k,
                     3 * hd, 0.0f, sc, len);
-        for (int i = 0; i < len; i++) h->k.softmax(sc + (size_t)i * len, len);
+        for (int i = 0; i < len; i++)
+            h->k.softmax(sc + (size_t)i * len, len);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, dh, len, 1.0f, sc, len, v,
                     3 * hd, 0.0f, h->ctx + (size_t)o * hd + (size_t)head * dh, hd);
     }
@@ -278,20 +290,24 @@ static void pool_seq(const struct nn *h, int s, float *out)
     } else if (in->pool == NN_POOL_MAX) {
         memcpy(out, x, (size_t)hd * sizeof *out);
         for (int t = 1; t < len; t++)
-            for (int j = 0; j < hd; j++) out[j] = x[(size_t)t * hd + j] > out[j] ? x[(size_t)t * hd + j] : out[j];
+            for (int j = 0; j < hd; j++)
+                out[j] = x[(size_t)t * hd + j] > out[j] ? x[(size_t)t * hd + j] : out[j];
     } else {
         for (int j = 0; j < hd; j++) {
             double sum = 0;
-            for (int t = 0; t < len; t++) sum += x[(size_t)t * hd + j];
+            for (int t = 0; t < len; t++)
+                sum += x[(size_t)t * hd + j];
             out[j] = (float)(in->pool == NN_POOL_MEAN ? sum / len : sum / sqrt((double)len));
         }
     }
     if (in->normalize) {
         double q = 0;
-        for (int j = 0; j < hd; j++) q += (double)out[j] * out[j];
+        for (int j = 0; j < hd; j++)
+            q += (double)out[j] * out[j];
         double nrm = sqrt(q);
         float inv = (float)(1.0 / (nrm > 1e-12 ? nrm : 1e-12));
-        for (int j = 0; j < hd; j++) out[j] *= inv;
+        for (int j = 0; j < hd; j++)
+            out[j] *= inv;
     }
 }
 
@@ -300,10 +316,12 @@ static void classify_chunk(struct nn *h, float *out)
     const struct nn_model *m = h->m;
     int hd = m->info.hidden, nl = m->info.num_labels, S = h->S;
     for (int s = 0; s < S; s++)
-        memcpy(h->cls_in + (size_t)s * hd, h->x + (size_t)h->off[s] * hd, (size_t)hd * sizeof(float));
+        memcpy(h->cls_in + (size_t)s * hd, h->x + (size_t)h->off[s] * hd,
+               (size_t)hd * sizeof(float));
     rows_set_bias(h->cls_mid, S, hd, m->pool_b);
     gemm_xwt(h->cls_in, S, hd, m->pool_w, hd, 1.0f, h->cls_mid);
-    for (size_t i = 0; i < (size_t)S * hd; i++) h->cls_mid[i] = tanhf(h->cls_mid[i]);
+    for (size_t i = 0; i < (size_t)S * hd; i++)
+        h->cls_mid[i] = tanhf(h->cls_mid[i]);
     rows_set_bias(out, S, nl, m->cls_b);
     gemm_xwt(h->cls_mid, S, hd, m->cls_w, nl, 1.0f, out);
 }
@@ -353,7 +371,8 @@ static int check_seq(const struct nn *h, const struct nn_seq *q, size_t i, struc
 {
     const struct nn_info *in = &h->m->info;
     if (q->len < 1 || q->len > in->max_positions)
-        return err_set(err, ERR_ARG, "input %zu: %d tokens (1 to %d)", i, q->len, in->max_positions);
+        return err_set(err, ERR_ARG, "input %zu: %d tokens (1 to %d)", i, q->len,
+                       in->max_positions);
     for (int t = 0; t < q->len; t++) {
         if (q->ids[t] < 0 || q->ids[t] >= in->vocab)
             return err_set(err, ERR_ARG, "input %zu: token id %d out of range [0, %d)", i,
@@ -378,7 +397,8 @@ static int run_chunk(struct nn *h, const struct nn_seq *seqs, int S, float *out,
     h->S = S;
     h->T = T;
     h->off[0] = 0;
-    for (int s = 0; s < S; s++) h->off[s + 1] = h->off[s] + seqs[s].len;
+    for (int s = 0; s < S; s++)
+        h->off[s + 1] = h->off[s] + seqs[s].len;
     pool_run(h, task_embed);
     for (h->layer = 0; h->layer < in->layers; h->layer++) {
         atomic_store(&h->next, 0);
@@ -388,7 +408,8 @@ static int run_chunk(struct nn *h, const struct nn_seq *seqs, int S, float *out,
     if (in->head == NN_HEAD_CLASSIFIER)
         classify_chunk(h, out);
     else
-        for (int s = 0; s < S; s++) pool_seq(h, s, out + (size_t)s * in->hidden);
+        for (int s = 0; s < S; s++)
+            pool_seq(h, s, out + (size_t)s * in->hidden);
     return ERR_OK;
 }
 
@@ -451,7 +472,8 @@ void nn_free(struct nn *h)
     pool_stop(h);
     free(h->wk);
     nn_tok_free(h->tok);
-    for (int t = 0; h->att && t < h->nth; t++) free(h->att[t]);
+    for (int t = 0; h->att && t < h->nth; t++)
+        free(h->att[t]);
     free(h->att);
     free(h->x);
     free(h->h1);
@@ -468,8 +490,14 @@ void nn_free(struct nn *h)
     free(h);
 }
 
-const struct nn_model *nn_model(const struct nn *h) { return h->m; }
-int nn_max_len(const struct nn *h) { return h->o.max_len; }
+const struct nn_model *nn_model(const struct nn *h)
+{
+    return h->m;
+}
+int nn_max_len(const struct nn *h)
+{
+    return h->o.max_len;
+}
 
 int nn_tokenize(struct nn *h, const char *a, size_t alen, const char *b, size_t blen, int32_t *ids,
                 int32_t *types, int *n, struct err *err)
@@ -495,7 +523,8 @@ static int run_texts(struct nn *h, const char *prefix, const char *const *a, con
             const char *t = a[i + j] ? a[i + j] : "";
             if (prefix && *prefix) {
                 buf_reset(&h->text);
-                if (buf_puts(&h->text, prefix) || buf_puts(&h->text, t)) return err_set(err, ERR_NOMEM, "nn text");
+                if (buf_puts(&h->text, prefix) || buf_puts(&h->text, t))
+                    return err_set(err, ERR_NOMEM, "nn text");
                 t = h->text.data;
             }
             const char *bt = b ? b[i + j] : NULL;

@@ -14,13 +14,13 @@
 /* What the folder says, gathered before the tensors are looked at. */
 struct imp {
     const char *dir;
-    char mdir[4096];  /* the transformer's folder (dir, or dir/<path> from modules.json) */
+    char mdir[4096];     /* the transformer's folder (dir, or dir/<path> from modules.json) */
     char pool_cfg[4096]; /* the Pooling module's config.json, "" when none */
     int pool_found, normalize, st_max_seq;
     struct nn_info in;
-    char **tokens;   /* (ntokens), owned */
+    char **tokens; /* (ntokens), owned */
     int32_t ntokens;
-    char **labels;   /* (num_labels), owned */
+    char **labels; /* (num_labels), owned */
     char name[NN_MAX_NAME + 1];
 };
 
@@ -62,7 +62,8 @@ static int load_json(const char *path, json_t **out, struct err *err)
     *out = NULL;
     if (!exists(path)) return err_set(err, ERR_NOTFOUND, "%s: no such file", path);
     if (!(*out = json_load_file(path, JSON_REJECT_DUPLICATES, &je)))
-        return err_set(err, ERR_PARSE, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
+        return err_set(err, ERR_PARSE, "%s: line %d column %d: %s", path, je.line, je.column,
+                       je.text);
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
@@ -78,7 +79,8 @@ static int read_modules(struct imp *im, struct err *err)
     char path[4096];
     snprintf(im->mdir, sizeof im->mdir, "%s", im->dir);
     pjoin(path, sizeof path, im->dir, "modules.json");
-    if (!exists(path)) { /* a plain Hugging Face folder; a 1_Pooling/ or 2_Normalize/ still counts */
+    if (!exists(
+            path)) { /* a plain Hugging Face folder; a 1_Pooling/ or 2_Normalize/ still counts */
         pjoin(path, sizeof path, im->dir, "1_Pooling/config.json");
         if (exists(path)) snprintf(im->pool_cfg, sizeof im->pool_cfg, "%s", path);
         pjoin(path, sizeof path, im->dir, "2_Normalize");
@@ -88,7 +90,8 @@ static int read_modules(struct imp *im, struct err *err)
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return err_set(err, ERR_PARSE, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
+        return err_set(err, ERR_PARSE, "%s: line %d column %d: %s", path, je.line, je.column,
+                       je.text);
     int rc = ERR_OK, have_tf = 0;
     if (!json_is_array(root)) {
         rc = err_set(err, ERR_PARSE, "%s: not a JSON array of modules", path);
@@ -111,7 +114,8 @@ static int read_modules(struct imp *im, struct err *err)
         if (!strcmp(type, "sentence_transformers.models.Transformer") && i == 0) {
             if (*mp) pjoin(im->mdir, sizeof im->mdir, im->dir, mp);
             have_tf = 1;
-        } else if (!strcmp(type, "sentence_transformers.models.Pooling") && have_tf && !im->pool_cfg[0]) {
+        } else if (!strcmp(type, "sentence_transformers.models.Pooling") && have_tf &&
+                   !im->pool_cfg[0]) {
             char sub[4096];
             pjoin(sub, sizeof sub, im->dir, mp);
             pjoin(im->pool_cfg, sizeof im->pool_cfg, sub, "config.json");
@@ -168,8 +172,9 @@ static int read_pooling(struct imp *im, struct err *err)
     else if (json_is_false(json_object_get(c, "include_prompt")))
         rc = err_set(err, ERR_ARG, "%s: include_prompt false is not supported", im->pool_cfg);
     else if (dim && json_integer_value(dim) != im->in.hidden)
-        rc = err_set(err, ERR_MISMATCH, "%s: word_embedding_dimension %lld, config.json hidden_size %d",
-                     im->pool_cfg, (long long)json_integer_value(dim), im->in.hidden);
+        rc = err_set(err, ERR_MISMATCH,
+                     "%s: word_embedding_dimension %lld, config.json hidden_size %d", im->pool_cfg,
+                     (long long)json_integer_value(dim), im->in.hidden);
     im->in.pool = pool;
     json_decref(c);
     return rc;
@@ -187,12 +192,14 @@ static int read_st_config(struct imp *im, struct err *err)
     int rc = load_json(path, &c, err);
     if (rc) return rc;
     json_t *m = json_object_get(c, "max_seq_length");
-    if (json_is_integer(m) && json_integer_value(m) >= 2) im->st_max_seq = (int)json_integer_value(m);
+    if (json_is_integer(m) && json_integer_value(m) >= 2)
+        im->st_max_seq = (int)json_integer_value(m);
     if (json_is_true(json_object_get(c, "do_lower_case")) && !im->in.tok.lowercase)
-        rc = err_set(err, ERR_ARG,
-                     "%s: do_lower_case over a cased tokenizer is not supported (Python's str.lower "
-                     "before WordPiece)",
-                     path);
+        rc =
+            err_set(err, ERR_ARG,
+                    "%s: do_lower_case over a cased tokenizer is not supported (Python's str.lower "
+                    "before WordPiece)",
+                    path);
     json_decref(c);
     return rc;
 }
@@ -208,7 +215,8 @@ static int cfg_int(json_t *c, const char *path, const char *key, int dflt, int l
         *out = dflt;
         return ERR_OK;
     }
-    if (!json_is_integer(v)) return err_set(err, ERR_PARSE, "%s: \"%s\" is not an integer", path, key);
+    if (!json_is_integer(v))
+        return err_set(err, ERR_PARSE, "%s: \"%s\" is not an integer", path, key);
     json_int_t x = json_integer_value(v);
     if (x < lo || x > hi)
         return err_set(err, ERR_LIMIT, "%s: \"%s\" %lld out of range [%d, %d]", path, key,
@@ -226,12 +234,14 @@ static int cfg_arch(struct imp *im, json_t *c, const char *path, struct err *err
     static const char support[] =
         "vericite runs BERT models: BertModel (encoders, sentence-transformers) and "
         "BertForSequenceClassification (cross-encoders, NLI)";
-    if (!mt && !arch) return err_set(err, ERR_ARG, "%s: no model_type or architectures: %s", path, support);
+    if (!mt && !arch)
+        return err_set(err, ERR_ARG, "%s: no model_type or architectures: %s", path, support);
     if (mt && strcmp(mt, "bert") != 0)
         return err_set(err, ERR_ARG, "%s: model_type '%s' (%s) is not supported: %s", path, mt,
                        arch ? arch : "no architectures", support);
     if (json_array_size(archs) > 1)
-        return err_set(err, ERR_ARG, "%s: %zu architectures: %s", path, json_array_size(archs), support);
+        return err_set(err, ERR_ARG, "%s: %zu architectures: %s", path, json_array_size(archs),
+                       support);
     im->in.arch = NN_ARCH_BERT;
     if (!arch || !strcmp(arch, "BertModel") || !strcmp(arch, "BertForMaskedLM") ||
         !strcmp(arch, "BertForPreTraining"))
@@ -239,7 +249,8 @@ static int cfg_arch(struct imp *im, json_t *c, const char *path, struct err *err
     else if (!strcmp(arch, "BertForSequenceClassification"))
         im->in.head = NN_HEAD_CLASSIFIER;
     else
-        return err_set(err, ERR_ARG, "%s: architecture '%s' is not supported: %s", path, arch, support);
+        return err_set(err, ERR_ARG, "%s: architecture '%s' is not supported: %s", path, arch,
+                       support);
     return ERR_OK;
 }
 
@@ -248,14 +259,16 @@ static int cfg_labels(struct imp *im, json_t *c, const char *path, struct err *e
 {
     json_t *id2 = json_object_get(c, "id2label");
     int n = 0, rc;
-    if (id2 && !json_is_object(id2)) return err_set(err, ERR_PARSE, "%s: id2label is not an object", path);
+    if (id2 && !json_is_object(id2))
+        return err_set(err, ERR_PARSE, "%s: id2label is not an object", path);
     if (id2 && json_object_size(id2) > 0) {
         n = (int)json_object_size(id2);
         if (n > NN_MAX_LABELS) return err_set(err, ERR_LIMIT, "%s: %d labels", path, n);
     } else if ((rc = cfg_int(c, path, "num_labels", 2, 1, NN_MAX_LABELS, &n, err))) {
         return rc;
     }
-    if (!(im->labels = calloc((size_t)n, sizeof *im->labels))) return err_set(err, ERR_NOMEM, "%s", path);
+    if (!(im->labels = calloc((size_t)n, sizeof *im->labels)))
+        return err_set(err, ERR_NOMEM, "%s", path);
     im->in.num_labels = n;
     for (int i = 0; i < n; i++) {
         char key[16];
@@ -265,8 +278,10 @@ static int cfg_labels(struct imp *im, json_t *c, const char *path, struct err *e
         if (id2 && json_object_size(id2) > 0 && !s)
             return err_set(err, ERR_PARSE, "%s: id2label has no string for id %d", path, i);
         if (s && strlen(s) > NN_MAX_LABEL)
-            return err_set(err, ERR_LIMIT, "%s: label %d longer than %d bytes", path, i, NN_MAX_LABEL);
-        if (s ? buf_puts(&b, s) : buf_printf(&b, "LABEL_%d", i)) return err_set(err, ERR_NOMEM, "%s", path);
+            return err_set(err, ERR_LIMIT, "%s: label %d longer than %d bytes", path, i,
+                           NN_MAX_LABEL);
+        if (s ? buf_puts(&b, s) : buf_printf(&b, "LABEL_%d", i))
+            return err_set(err, ERR_NOMEM, "%s", path);
         im->labels[i] = buf_steal(&b);
     }
     return ERR_OK;
@@ -285,8 +300,10 @@ static int read_config(struct imp *im, struct err *err)
         (rc = cfg_int(c, path, "hidden_size", -1, 1, NN_MAX_HIDDEN, &in->hidden, err)) ||
         (rc = cfg_int(c, path, "num_hidden_layers", -1, 1, NN_MAX_LAYERS, &in->layers, err)) ||
         (rc = cfg_int(c, path, "num_attention_heads", -1, 1, NN_MAX_HEADS, &in->heads, err)) ||
-        (rc = cfg_int(c, path, "intermediate_size", -1, 1, NN_MAX_INTERMEDIATE, &in->intermediate, err)) ||
-        (rc = cfg_int(c, path, "max_position_embeddings", -1, 2, NN_MAX_POSITIONS, &in->max_positions, err)) ||
+        (rc = cfg_int(c, path, "intermediate_size", -1, 1, NN_MAX_INTERMEDIATE, &in->intermediate,
+                      err)) ||
+        (rc = cfg_int(c, path, "max_position_embeddings", -1, 2, NN_MAX_POSITIONS,
+                      &in->max_positions, err)) ||
         (rc = cfg_int(c, path, "type_vocab_size", 2, 1, 1024, &in->type_vocab, err)))
         goto done;
     if (in->hidden % in->heads) {
@@ -296,19 +313,21 @@ static int read_config(struct imp *im, struct err *err)
     }
     const char *act = json_string_value(json_object_get(c, "hidden_act"));
     if (!act) act = "gelu";
-    in->act = !strcmp(act, "gelu") ? NN_ACT_GELU
-            : !strcmp(act, "gelu_new") || !strcmp(act, "gelu_pytorch_tanh") ? NN_ACT_GELU_TANH
-            : !strcmp(act, "relu") ? NN_ACT_RELU : 0;
+    in->act = !strcmp(act, "gelu")                                            ? NN_ACT_GELU
+              : !strcmp(act, "gelu_new") || !strcmp(act, "gelu_pytorch_tanh") ? NN_ACT_GELU_TANH
+              : !strcmp(act, "relu")                                          ? NN_ACT_RELU
+                                                                              : 0;
     if (!in->act) {
-        rc = err_set(err, ERR_ARG,
-                     "%s: hidden_act '%s' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu are)",
-                     path, act);
+        rc = err_set(
+            err, ERR_ARG,
+            "%s: hidden_act '%s' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu are)",
+            path, act);
         goto done;
     }
     const char *pe = json_string_value(json_object_get(c, "position_embedding_type"));
     if (pe && strcmp(pe, "absolute") != 0) {
-        rc = err_set(err, ERR_ARG, "%s: position_embedding_type '%s' is not supported (absolute is)",
-                     path, pe);
+        rc = err_set(err, ERR_ARG,
+                     "%s: position_embedding_type '%s' is not supported (absolute is)", path, pe);
         goto done;
     }
     if (json_is_true(json_object_get(c, "is_decoder")) ||
@@ -348,7 +367,8 @@ static int take(struct tmap *tm, const char *pre, const char *name, uint64_t d0,
     const char *ln = strstr(full, "LayerNorm.");
     if (!t && ln) { /* checkpoints converted from TensorFlow: LayerNorm.gamma / LayerNorm.beta */
         int stem = (int)(ln - full) + 10;
-        snprintf(alt, sizeof alt, "%.*s%s", stem, full, !strcmp(ln + 10, "weight") ? "gamma" : "beta");
+        snprintf(alt, sizeof alt, "%.*s%s", stem, full,
+                 !strcmp(ln + 10, "weight") ? "gamma" : "beta");
         t = nn_st_find(tm->st, alt);
     }
     char want[96], have[96];
@@ -372,14 +392,18 @@ static int take(struct tmap *tm, const char *pre, const char *name, uint64_t d0,
     return ERR_OK;
 }
 
-static int map_tensors(struct tmap *tm, const struct nn_info *in, struct nn_wtensor *wt, struct err *err)
+static int map_tensors(struct tmap *tm, const struct nn_info *in, struct nn_wtensor *wt,
+                       struct err *err)
 {
     uint64_t h = (uint64_t)in->hidden, im = (uint64_t)in->intermediate;
     const char *p = tm->prefix;
     int rc, k = 0;
-    if ((rc = take(tm, p, "embeddings.word_embeddings.weight", (uint64_t)in->vocab, h, &wt[k++], err)) ||
-        (rc = take(tm, p, "embeddings.position_embeddings.weight", (uint64_t)in->max_positions, h, &wt[k++], err)) ||
-        (rc = take(tm, p, "embeddings.token_type_embeddings.weight", (uint64_t)in->type_vocab, h, &wt[k++], err)) ||
+    if ((rc = take(tm, p, "embeddings.word_embeddings.weight", (uint64_t)in->vocab, h, &wt[k++],
+                   err)) ||
+        (rc = take(tm, p, "embeddings.position_embeddings.weight", (uint64_t)in->max_positions, h,
+                   &wt[k++], err)) ||
+        (rc = take(tm, p, "embeddings.token_type_embeddings.weight", (uint64_t)in->type_vocab, h,
+                   &wt[k++], err)) ||
         (rc = take(tm, p, "embeddings.LayerNorm.weight", h, 0, &wt[k++], err)) ||
         (rc = take(tm, p, "embeddings.LayerNorm.bias", h, 0, &wt[k++], err)))
         return rc;
@@ -388,21 +412,30 @@ static int map_tensors(struct tmap *tm, const struct nn_info *in, struct nn_wten
             const char *name;
             int kind; /* 0 (h,h) 1 (h) 2 (i,h) 3 (i) 4 (h,i) */
             int next; /* 1: starts a new output tensor */
-        } parts[] = {{"attention.self.query.weight", 0, 1}, {"attention.self.key.weight", 0, 0},
-                     {"attention.self.value.weight", 0, 0}, {"attention.self.query.bias", 1, 1},
-                     {"attention.self.key.bias", 1, 0},     {"attention.self.value.bias", 1, 0},
-                     {"attention.output.dense.weight", 0, 1}, {"attention.output.dense.bias", 1, 1},
-                     {"attention.output.LayerNorm.weight", 1, 1}, {"attention.output.LayerNorm.bias", 1, 1},
-                     {"intermediate.dense.weight", 2, 1},   {"intermediate.dense.bias", 3, 1},
-                     {"output.dense.weight", 4, 1},         {"output.dense.bias", 1, 1},
-                     {"output.LayerNorm.weight", 1, 1},     {"output.LayerNorm.bias", 1, 1}};
+        } parts[] = {{"attention.self.query.weight", 0, 1},
+                     {"attention.self.key.weight", 0, 0},
+                     {"attention.self.value.weight", 0, 0},
+                     {"attention.self.query.bias", 1, 1},
+                     {"attention.self.key.bias", 1, 0},
+                     {"attention.self.value.bias", 1, 0},
+                     {"attention.output.dense.weight", 0, 1},
+                     {"attention.output.dense.bias", 1, 1},
+                     {"attention.output.LayerNorm.weight", 1, 1},
+                     {"attention.output.LayerNorm.bias", 1, 1},
+                     {"intermediate.dense.weight", 2, 1},
+                     {"intermediate.dense.bias", 3, 1},
+                     {"output.dense.weight", 4, 1},
+                     {"output.dense.bias", 1, 1},
+                     {"output.LayerNorm.weight", 1, 1},
+                     {"output.LayerNorm.bias", 1, 1}};
         uint64_t d[5][2] = {{h, h}, {h, 0}, {im, h}, {im, 0}, {h, im}};
         k--;
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
             char name[128];
             snprintf(name, sizeof name, "encoder.layer.%d.%s", l, parts[i].name);
             k += parts[i].next;
-            if ((rc = take(tm, p, name, d[parts[i].kind][0], d[parts[i].kind][1], &wt[k], err))) return rc;
+            if ((rc = take(tm, p, name, d[parts[i].kind][0], d[parts[i].kind][1], &wt[k], err)))
+                return rc;
         }
         k++;
     }
@@ -425,7 +458,8 @@ static int open_weights(struct imp *im, struct nn_st **st, char *path, size_t n,
     char alt[4096];
     pjoin(alt, sizeof alt, im->mdir, "model.safetensors.index.json");
     if (exists(alt))
-        return err_set(err, ERR_ARG, "%s: sharded safetensors are not supported (one model.safetensors is)", alt);
+        return err_set(err, ERR_ARG,
+                       "%s: sharded safetensors are not supported (one model.safetensors is)", alt);
     pjoin(alt, sizeof alt, im->mdir, "pytorch_model.bin");
     if (exists(alt))
         return err_set(err, ERR_NOTFOUND,
@@ -452,11 +486,13 @@ static int read_tokenizer(struct imp *im, struct err *err)
 static void imp_free(struct imp *im)
 {
     if (im->tokens) nn_tok_tokens_free(im->tokens, im->ntokens);
-    for (int i = 0; im->labels && i < im->in.num_labels; i++) free(im->labels[i]);
+    for (int i = 0; im->labels && i < im->in.num_labels; i++)
+        free(im->labels[i]);
     free(im->labels);
 }
 
-int nn_import_hf(const char *dir, const char *out, const struct nn_import_opts *opts, struct err *err)
+int nn_import_hf(const char *dir, const char *out, const struct nn_import_opts *opts,
+                 struct err *err)
 {
     struct imp im = {.dir = dir};
     struct nn_st *st = NULL;
@@ -466,9 +502,11 @@ int nn_import_hf(const char *dir, const char *out, const struct nn_import_opts *
     const char *name = opts && opts->name ? opts->name : NULL;
     if (!name) { /* the folder's base name */
         size_t n = strlen(dir);
-        while (n > 1 && dir[n - 1] == '/') n--;
+        while (n > 1 && dir[n - 1] == '/')
+            n--;
         size_t b = n;
-        while (b > 0 && dir[b - 1] != '/') b--;
+        while (b > 0 && dir[b - 1] != '/')
+            b--;
         snprintf(im.name, sizeof im.name, "%.*s", (int)(n - b), dir + b);
     } else {
         snprintf(im.name, sizeof im.name, "%s", name);
@@ -495,7 +533,8 @@ int nn_import_hf(const char *dir, const char *out, const struct nn_import_opts *
     }
     im.in.normalize = im.normalize;
     int ml = im.in.max_positions;
-    if (im.in.tok.model_max_length >= 2 && im.in.tok.model_max_length < ml) ml = im.in.tok.model_max_length;
+    if (im.in.tok.model_max_length >= 2 && im.in.tok.model_max_length < ml)
+        ml = im.in.tok.model_max_length;
     if (im.st_max_seq >= 2 && im.st_max_seq < ml) ml = im.st_max_seq;
     im.in.max_len = ml;
     if ((rc = open_weights(&im, &st, wpath, sizeof wpath, err))) goto done;

@@ -14,9 +14,9 @@
 #define NN_ST_MAX_DIMS 8
 
 struct nn_st_tensor {
-    char *name;                /* owned */
-    char dtype_name[16];       /* as in the file ("F32", "I64"...) */
-    int dtype;                 /* enum nn_dtype, 0 for any other */
+    char *name;          /* owned */
+    char dtype_name[16]; /* as in the file ("F32", "I64"...) */
+    int dtype;           /* enum nn_dtype, 0 for any other */
     int ndim;
     uint64_t shape[NN_ST_MAX_DIMS];
     uint64_t numel;
@@ -27,7 +27,7 @@ struct nn_st_tensor {
 struct nn_st {
     const unsigned char *map;
     size_t size;
-    char *path; /* owned */
+    char *path;             /* owned */
     struct nn_st_tensor *t; /* (n), owned */
     size_t n;
 };
@@ -66,8 +66,19 @@ int nn_tensor_specs(const struct nn_info *in, struct nn_tspec *out, int cap);
 
 /* Per-layer tensor order within nn_tensor_specs (after the NN_T_EMB embedding tensors). */
 enum {
-    NN_T_QKV_W, NN_T_QKV_B, NN_T_AO_W, NN_T_AO_B, NN_T_LN1_W, NN_T_LN1_B,
-    NN_T_FF1_W, NN_T_FF1_B, NN_T_FF2_W, NN_T_FF2_B, NN_T_LN2_W, NN_T_LN2_B, NN_T_PER_LAYER
+    NN_T_QKV_W,
+    NN_T_QKV_B,
+    NN_T_AO_W,
+    NN_T_AO_B,
+    NN_T_LN1_W,
+    NN_T_LN1_B,
+    NN_T_FF1_W,
+    NN_T_FF1_B,
+    NN_T_FF2_W,
+    NN_T_FF2_B,
+    NN_T_LN2_W,
+    NN_T_LN2_B,
+    NN_T_PER_LAYER
 };
 #define NN_T_EMB 5
 
@@ -93,10 +104,10 @@ int nn_file_write(const char *path, const struct nn_info *in, const struct nn_wt
 /* ---- element-wise kernels (nn_math.c) ---- */
 
 struct nn_kern {
-    void (*act[4])(float *x, size_t n);  /* by enum nn_act, in place */
-    void (*softmax)(float *s, int n);    /* one row, in place */
+    void (*act[4])(float *x, size_t n); /* by enum nn_act, in place */
+    void (*softmax)(float *s, int n);   /* one row, in place */
     void (*layer_norm)(float *v, int n, const float *w, const float *b, float eps); /* one row */
-    const char *name;                    /* "portable", "avx2" */
+    const char *name; /* "portable", "avx2" */
 };
 /* The portable C kernels (libm's erff, expf, tanhf). */
 void nn_kern_portable(struct nn_kern *k);
@@ -117,15 +128,15 @@ struct nn_layer {
 struct nn_model {
     const unsigned char *map;
     size_t size;
-    char *path;            /* owned */
-    struct nn_info info;   /* strings point into the mapping or into tokens/labels below */
-    const char **tokens;   /* (vocab), owned array, strings in the mapping */
-    const char **labels;   /* (num_labels), owned array, strings in the mapping */
-    const float *word;     /* (vocab, h) */
-    const float *pos;      /* (max_positions, h) */
-    const float *type;     /* (type_vocab, h) */
+    char *path;          /* owned */
+    struct nn_info info; /* strings point into the mapping or into tokens/labels below */
+    const char **tokens; /* (vocab), owned array, strings in the mapping */
+    const char **labels; /* (num_labels), owned array, strings in the mapping */
+    const float *word;   /* (vocab, h) */
+    const float *pos;    /* (max_positions, h) */
+    const float *type;   /* (type_vocab, h) */
     const float *eln_w, *eln_b;
-    struct nn_layer *layer; /* (layers), owned */
+    struct nn_layer *layer;       /* (layers), owned */
     const float *pool_w, *pool_b; /* classifier: (h, h), (h) */
     const float *cls_w, *cls_b;   /* classifier: (labels, h), (labels) */
 };

@@ -85,14 +85,16 @@ void nn_st_shape_str(const struct nn_st_tensor *t, char *out, size_t n)
     size_t o = 0;
     o += (size_t)snprintf(out + o, n - o, "[");
     for (int i = 0; i < t->ndim && o < n; i++)
-        o += (size_t)snprintf(out + o, n - o, "%s%llu", i ? ", " : "", (unsigned long long)t->shape[i]);
+        o += (size_t)snprintf(out + o, n - o, "%s%llu", i ? ", " : "",
+                              (unsigned long long)t->shape[i]);
     if (o < n) snprintf(out + o, n - o, "]");
 }
 
 void nn_st_close(struct nn_st *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->n; i++) free(s->t[i].name);
+    for (size_t i = 0; i < s->n; i++)
+        free(s->t[i].name);
     free(s->t);
     if (s->map) munmap((void *)s->map, s->size);
     free(s->path);
@@ -122,14 +124,15 @@ static int st_entry(struct nn_st *s, const char *name, json_t *e, const unsigned
            *off = json_object_get(e, "data_offsets");
     if (!json_is_object(e) || !json_is_string(dt) || !json_is_array(sh) || !json_is_array(off) ||
         json_array_size(off) != 2)
-        return err_set(err, ERR_CORRUPT,
-                       "%s: tensor %s: header entry needs dtype, shape and data_offsets [begin, end]",
-                       s->path, name);
+        return err_set(
+            err, ERR_CORRUPT,
+            "%s: tensor %s: header entry needs dtype, shape and data_offsets [begin, end]", s->path,
+            name);
     snprintf(t->dtype_name, sizeof t->dtype_name, "%s", json_string_value(dt));
     size_t esize = st_elem_size(t->dtype_name, &t->dtype);
     if (json_array_size(sh) > NN_ST_MAX_DIMS)
-        return err_set(err, ERR_CORRUPT, "%s: tensor %s: %zu dimensions (at most %d)", s->path, name,
-                       json_array_size(sh), NN_ST_MAX_DIMS);
+        return err_set(err, ERR_CORRUPT, "%s: tensor %s: %zu dimensions (at most %d)", s->path,
+                       name, json_array_size(sh), NN_ST_MAX_DIMS);
     t->ndim = (int)json_array_size(sh);
     t->numel = 1;
     for (int i = 0; i < t->ndim; i++) {
@@ -164,7 +167,8 @@ static int st_parse(struct nn_st *s, struct err *err)
         return err_set(err, ERR_CORRUPT, "%s: %zu bytes: too short for a safetensors file", s->path,
                        s->size);
     uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | s->map[i];
+    for (int i = 7; i >= 0; i--)
+        hlen = (hlen << 8) | s->map[i];
     if (hlen > s->size - 8)
         return err_set(err, ERR_CORRUPT,
                        "%s: header length %llu is past the end of the file (%zu bytes; truncated "

@@ -26,8 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct nn_model *m = NULL;
         if (nn_model_open(&m, path, &e) == 0) {
             const struct nn_info *in = nn_model_info(m);
-            for (int i = 0; i < in->vocab * in->hidden; i++) sink += m->word[i];
-            for (int i = 0; i < in->ntokens; i++) sink += (float)in->tokens[i][0];
+            for (int i = 0; i < in->vocab * in->hidden; i++)
+                sink += m->word[i];
+            for (int i = 0; i < in->ntokens; i++)
+                sink += (float)in->tokens[i][0];
             (void)nn_model_verify(m, &e);
             nn_model_close(m);
         }
