@@ -640,3 +640,70 @@ TEST(ver_extract_articles_vs_wtf)
     json_decref(wtf);
     for (int i = 0; i < nn; i++) free(names[i]);
 }
+
+/* ---------------------------------------------------------------- one engine */
+
+/* s with every run of ASCII white space made one space, none at the ends (in place). */
+static void squash_ws(char *s)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i]; i++) {
+        char c = s[i];
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            if (o && s[o - 1] != ' ') s[o++] = ' ';
+            continue;
+        }
+        s[o++] = c;
+    }
+    while (o && s[o - 1] == ' ') o--;
+    s[o] = '\0';
+}
+
+/* Claims and corpus text come from one wikitext engine: on every shared article, the text of
+ * every claim appears (white space normalised) in corpus_wikitext_text() of the same article. */
+TEST(ver_extract_claims_in_corpus_text)
+{
+    const char *dir = t_shared(t_, "wikitext/articles");
+    if (!dir) SKIP("../shared/data/wikitext/articles not present");
+    DIR *d = opendir(dir);
+    REQUIRE(d != NULL);
+    struct ver_extractor *x = NULL;
+    struct err e = {0};
+    REQUIRE_OK(ver_extractor_new(&x, &e), e);
+    int articles = 0, total = 0, missing = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        size_t len;
+        char *text = t_read(path, &len);
+        CHECK(text != NULL);
+        if (!text) continue;
+        struct ver_article *a = NULL;
+        struct buf plain = {0};
+        CHECK(ver_extractor_run(x, &a, text, len, VER_FMT_WIKITEXT, de->d_name, &e) == 0);
+        CHECK(corpus_wikitext_text(text, len, &plain, &e) == 0);
+        if (a && plain.data) squash_ws(plain.data);
+        for (int k = 0; a && k < a->nclaims; k++) {
+            char *c = strdup(a->claims[k].text);
+            REQUIRE(c != NULL);
+            squash_ws(c);
+            total++;
+            if (!plain.data || !strstr(plain.data, c)) {
+                if (missing++ < 400) fprintf(stderr, "    %s: [%s]\n", de->d_name, c);
+            }
+            free(c);
+        }
+        articles++;
+        buf_cleanup(&plain);
+        ver_article_free(a);
+        free(text);
+    }
+    closedir(d);
+    ver_extractor_free(x);
+    fprintf(stderr, "  %d articles: %d of %d claims not in the corpus rendering\n", articles, missing, total);
+    CHECK(articles == 45);
+    CHECK(total > 1000);
+    CHECK(missing == 0);
+}

@@ -29,9 +29,6 @@ int ver_extractor_new(struct ver_extractor **out, struct err *err)
     *out = NULL;
     struct ver_extractor *x = calloc(1, sizeof *x);
     if (!x) return err_set(err, ERR_NOMEM, "ver_extractor_new");
-    x->re_cite = compile("\\{\\{\\s*(?:cite(?:[ _][a-z0-9 _-]*)?|citation|vcite[ _][a-z _-]*)\\s*(?:\\||\\}\\})",
-                         PCRE2_CASELESS, err, &rc);
-    if (!x->re_cite) goto fail;
     x->re_url = compile("(?:https?|ftp)://[^\\s<>\\[\\]{}|\"]+", PCRE2_CASELESS, err, &rc);
     if (!x->re_url) goto fail;
     x->re_year = compile("(?<![0-9])(1[0-9]{3}|20[0-9]{2})[a-z]?(?![0-9])", 0, err, &rc);
@@ -65,7 +62,6 @@ fail:
 void ver_extractor_free(struct ver_extractor *x)
 {
     if (!x) return;
-    pcre2_code_free(x->re_cite);
     pcre2_code_free(x->re_url);
     pcre2_code_free(x->re_year);
     pcre2_code_free(x->re_md_def);
@@ -132,6 +128,11 @@ void ver_vx_break(struct vx *v, int field)
 void ver_vx_section(struct vx *v, const char *name, size_t n)
 {
     ver_vx_break(v, 0);
+    ver_vx_section_name(v, name, n);
+}
+
+void ver_vx_section_name(struct vx *v, const char *name, size_t n)
+{
     if (v->rc) return;
     if (grow(v, (void **)&v->sections, &v->cap_sections, v->nsections + 1, sizeof *v->sections)) return;
     if (n > VER_FIELD_MAX) { /* section names are short; cut on a UTF-8 boundary */
@@ -371,7 +372,7 @@ static void vx_cleanup(struct vx *v)
         free(v->bib[i].year);
     }
     free(v->bib);
-    free(v->pairs);
+    corpus_wt_free(v->wt);
 }
 
 /* ---------------------------------------------------------------- claims */
@@ -494,7 +495,7 @@ static size_t sentence_of(const struct sent_list *sl, size_t p)
 
 #define VER_SHORT_WORDS 6
 
-static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
+static int build_claims(struct vx *v, struct ver_article *a)
 {
     struct sent_list sl = {.v = v};
     int *seen = NULL; /* (nrefs) 1 + index of the last claim citing each ref */
@@ -554,7 +555,7 @@ static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
             if (!blk->field && s > 0 && ver_word_count(v->pt.data + ts, te - ts) < VER_SHORT_WORDS) {
                 if (sl.block[s - 1] == sl.block[s]) ts = sl.start[s - 1]; /* same paragraph only */
             }
-            c->offset = omap ? omap[v->map[ts]] : v->map[ts];
+            c->offset = v->wt ? corpus_wt_input_offset(v->wt, v->map[ts]) : v->map[ts];
         }
         c->text = ver_vx_strndup(v, v->pt.data ? v->pt.data + ts : "", te - ts);
         const char *secname = sec >= 0 ? v->sections[sec] : a->title;
@@ -720,61 +721,11 @@ fail:
     return rc;
 }
 
-/* Decode &lt; &gt; &quot; &amp; of wikitext stored HTML-escaped (as in XML dumps) into *out with
- * *omap giving each output byte's input offset. */
-static int unescape(const char *s, size_t len, char **out, size_t **omap, size_t *olen)
-{
-    char *o = malloc(len + 1);
-    size_t *m = malloc((len + 1) * sizeof *m);
-    if (!o || !m) {
-        free(o);
-        free(m);
-        return -1;
-    }
-    static const struct {
-        const char *ent;
-        char c;
-    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&amp;", '&'}, {"&#039;", '\''}, {"&#39;", '\''}};
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = 0, el = 0;
-        if (s[i] == '&')
-            for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
-                el = strlen(ents[k].ent);
-                if (i + el <= len && memcmp(s + i, ents[k].ent, el) == 0) break;
-            }
-        if (s[i] == '&' && k < sizeof ents / sizeof ents[0]) {
-            m[n] = i;
-            o[n++] = ents[k].c;
-            i += el;
-        } else {
-            m[n] = i;
-            o[n++] = s[i++];
-        }
-    }
-    o[n] = '\0';
-    m[n] = len;
-    *out = o;
-    *omap = m;
-    *olen = n;
-    return 0;
-}
-
-static int has_ci(const char *s, size_t len, const char *needle)
-{
-    size_t nl = strlen(needle);
-    for (size_t i = 0; i + nl <= len; i++)
-        if ((s[i] | 0x20) == (needle[0] | 0x20) && strncasecmp(s + i, needle, nl) == 0) return 1;
-    return 0;
-}
-
 int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const char *text, size_t len,
                       enum ver_format fmt, const char *title, struct err *err)
 {
     int rc = ERR_OK;
     struct ver_article *a = NULL;
-    char *work = NULL;
-    size_t *omap = NULL;
     struct vx v = {0};
     *out = NULL;
     if (len > VER_MAX_INPUT)
@@ -803,30 +754,17 @@ int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const c
     v.cur_section = -1;
     v.src = text ? text : "";
     v.len = len;
-    if (fmt == VER_FMT_WIKITEXT && !has_ci(text, len, "<ref") && has_ci(text, len, "&lt;ref")) {
-        size_t wl;
-        if (unescape(text, len, &work, &omap, &wl)) {
-            rc = err_set(err, ERR_NOMEM, "ver_extract: unescape");
-            goto fail;
-        }
-        v.src = work;
-        v.len = wl;
-    }
     rc = fmt == VER_FMT_WIKITEXT ? ver_wt_read(&v) : ver_md_read(&v);
     if (!rc) rc = v.rc;
     if (rc) goto fail;
-    rc = build_claims(&v, a, omap);
+    rc = build_claims(&v, a);
     if (rc) goto fail;
     a->nbiblio = (int)v.nbib;
     vx_cleanup(&v);
-    free(work);
-    free(omap);
     *out = a;
     return ERR_OK;
 fail:
     vx_cleanup(&v);
-    free(work);
-    free(omap);
     ver_article_free(a);
     return rc;
 }
