@@ -602,6 +602,37 @@ fail:
 
 /* ---------------------------------------------------------------- formats */
 
+/* A "<ref" (or "&lt;ref") at s[k], before b. */
+static int ref_at(const char *s, size_t k, size_t b)
+{
+    return (s[k] == '<' && k + 4 <= b && strncasecmp(s + k, "<ref", 4) == 0) ||
+           (s[k] == '&' && k + 7 <= b && strncasecmp(s + k, "&lt;ref", 7) == 0);
+}
+
+static int has_ref_tag(const char *s, size_t a, size_t b)
+{
+    for (size_t k = a; k < b; k++)
+        if (ref_at(s, k, b)) return 1;
+    return 0;
+}
+
+/* Markdown signs: footnotes, inline links, reference-link definitions at a line start. */
+static int md_sign(const char *text, size_t len, size_t k)
+{
+    if (text[k] == '[' && text[k + 1] == '^') return 1;
+    if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0) return 1;
+    if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... */
+        size_t e = k + 1;
+        while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
+        if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
+            size_t u = e + 2;
+            while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
+            if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
 enum ver_format ver_detect_format(const char *text, size_t len)
 {
     size_t i = 0;
@@ -611,22 +642,28 @@ enum ver_format ver_detect_format(const char *text, size_t len)
         while (j < len && is_ws((unsigned char)text[j])) j++;
         if (j < len && (text[j] == '"' || text[j] == '}')) return VER_FMT_CLAIMS;
     }
-    int md = 0;
+    int md = 0, fence = 0;
     for (size_t k = 0; k + 1 < len; k++) {
-        if (text[k] == '<' && k + 4 <= len && strncasecmp(text + k, "<ref", 4) == 0) return VER_FMT_WIKITEXT;
-        if (text[k] == '&' && k + 7 <= len && strncasecmp(text + k, "&lt;ref", 7) == 0) return VER_FMT_WIKITEXT;
-        if (text[k] == '[' && text[k + 1] == '^') md = 1;
-        if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0)
-            md = 1;
-        if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... at a line start */
-            size_t e = k + 1;
-            while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
-            if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
-                size_t u = e + 2;
-                while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
-                if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) md = 1;
+        if (k == 0 || text[k - 1] == '\n') { /* fenced code: a <ref> there is an example */
+            const char *nl = memchr(text + k, '\n', len - k);
+            size_t e = nl ? (size_t)(nl - text) : len;
+            int f = ver_md_fence(text, k, e);
+            if (f || fence) {
+                fence ^= f;
+                md |= has_ref_tag(text, k, e);
+                k = e;
+                continue;
             }
         }
+        if (text[k] == '`') { /* inline code, the same */
+            size_t e = ver_md_code_end(text, k, len);
+            if (e) md |= has_ref_tag(text, k, e);
+            while (k + 1 < len && text[k + 1] == '`') k++;
+            if (e) k = e - 1;
+            continue;
+        }
+        if (ref_at(text, k, len)) return VER_FMT_WIKITEXT;
+        md |= md_sign(text, len, k);
     }
     return md ? VER_FMT_MARKDOWN : VER_FMT_WIKITEXT;
 }

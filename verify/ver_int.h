@@ -137,5 +137,11 @@ void ver_vx_restore(struct vx *v, const struct vx_mark *m);
 int ver_wt_read(struct vx *v);
 /* Markdown (ver_markdown.c). */
 int ver_md_read(struct vx *v);
+#define VER_MD_CODE_MAX 4096 /* an inline code span closes within this many bytes, on its line */
+/* The end (after the closing backticks) of the inline code span whose opening backticks are at
+ * s[i], or 0 when it does not close on the line. */
+size_t ver_md_code_end(const char *s, size_t i, size_t len);
+/* Nonzero when line s[a, e) opens or closes a fenced code block (``` or ~~~). */
+int ver_md_fence(const char *s, size_t a, size_t e);
 
 #endif
