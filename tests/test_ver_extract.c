@@ -475,9 +475,9 @@ TEST(ver_extract_output_cap)
 
 /* ---------------------------------------------------------------- real articles */
 
-/* Two independent wikitext strippers should agree on prose: most claims (20+ bytes) of the shared
- * articles must appear verbatim in corpus_wikitext_text()'s text. The misses are by design: that
- * function drops tables and infoboxes, whose cited rows and fields we keep as claims. */
+/* Claims (20+ bytes) of eight shared articles appear verbatim in corpus_wikitext_text()'s text
+ * (white space collapsed); ver_extract_claims_in_corpus_text below asks it of every claim of all
+ * 45 articles. */
 TEST(ver_extract_claims_vs_corpus_text)
 {
     const char *dir = t_shared(t_, "wikitext/articles");

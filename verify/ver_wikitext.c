@@ -596,12 +596,13 @@ static int on_break(void *ctx, enum corpus_wt_break kind)
     return v->rc;
 }
 
-/* Fields and headings open a block that is rolled back when it cites nothing. Returns the mark,
- * or NULL when none was kept (muted or scratch text, or too deep). */
+/* Fields and headings open a block that is rolled back when it cites nothing (its boundaries
+ * stay, as in the corpus text). Returns the mark, or NULL when too deep to keep one. */
 static struct vx_mark *mark_open(struct vx *v)
 {
     if (v->nmarks >= VX_MAX_MARKS) {
         v->marks_over++;
+        ver_vx_break(v, 1);
         return NULL;
     }
     struct vx_mark *m = &v->marks[v->nmarks++];
@@ -610,13 +611,19 @@ static struct vx_mark *mark_open(struct vx *v)
     return m;
 }
 
-static struct vx_mark *mark_close(struct vx *v)
+static void mark_close(struct vx *v)
 {
     if (v->marks_over) {
         v->marks_over--;
-        return NULL;
+        ver_vx_break(v, 1);
+        return;
     }
-    return v->nmarks ? &v->marks[--v->nmarks] : NULL;
+    if (!v->nmarks) return;
+    const struct vx_mark *m = &v->marks[--v->nmarks];
+    ver_vx_break(v, m->cur_field);
+    if (v->nanchors != m->nanchors) return;
+    ver_vx_restore(v, m);
+    ver_vx_break(v, m->cur_field);
 }
 
 static int on_field(void *ctx, enum corpus_wt_field kind, int end)
@@ -624,18 +631,9 @@ static int on_field(void *ctx, enum corpus_wt_field kind, int end)
     (void)kind;
     struct vx *v = ctx;
     if (v->mute) return v->rc;
-    if (v->plain) {
-        ver_vx_emit(v, " ", 1, v->len, 0);
-        return v->rc;
-    }
-    if (!end) {
-        mark_open(v);
-        return v->rc;
-    }
-    struct vx_mark *m = mark_close(v);
-    if (!m) return v->rc;
-    ver_vx_break(v, m->cur_field);
-    if (v->nanchors == m->nanchors) ver_vx_restore(v, m);
+    if (v->plain) ver_vx_emit(v, " ", 1, v->len, 0);
+    else if (!end) mark_open(v);
+    else mark_close(v);
     return v->rc;
 }
 
@@ -650,13 +648,12 @@ static int on_heading(void *ctx, int level, size_t a, size_t b, int end)
         mark_open(v);
         return v->rc;
     }
-    struct vx_mark *m = mark_close(v);
-    if (!m) return v->rc;
-    char *h = v->pt.len > m->ptlen ? ver_vx_clean(v, v->pt.data + m->ptlen, v->pt.len - m->ptlen) : NULL;
+    const struct vx_mark *m = v->marks_over || !v->nmarks ? NULL : &v->marks[v->nmarks - 1];
+    size_t from = m ? m->ptlen : v->pt.len;
+    char *h = v->pt.len > from ? ver_vx_clean(v, v->pt.data + from, v->pt.len - from) : NULL;
     ver_vx_section_name(v, h ? h : "", h ? strlen(h) : 0);
     free(h);
-    ver_vx_break(v, 0);
-    if (v->nanchors == m->nanchors) ver_vx_restore(v, m);
+    mark_close(v);
     return v->rc;
 }
 
