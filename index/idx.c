@@ -318,6 +318,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     if (!o.readonly) {
         if ((rc = exec(ix, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", err))) goto fail;
         if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
+        if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
     }
     exec(ix, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", NULL);
     *out = ix;

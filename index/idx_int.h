@@ -57,6 +57,9 @@ struct idx {
     sqlite3_stmt *st_aud_done, *st_aud_ins_art, *st_aud_ins_res, *st_aud_res;
 };
 
+/* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
+int idx_audit_upgrade(struct idx *ix, struct err *err);
+
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);
 int idx_prepare(struct idx *ix, sqlite3_stmt **st, const char *sql, struct err *err);
 sqlite3 *idx_sqlite(struct idx *ix);

@@ -129,6 +129,12 @@ enum ver_status {
 };
 /* "dead", "unreachable", "no-text", "no-url", "unsupported", "weak", "supported". */
 const char *ver_status_name(int status);
+/* The verdicts, 0 .. VER_ST_COUNT - 1; VER_ST_SUPPORTED is always the last. Code that counts or
+ * classifies verdicts goes by this order (worst first), never by their numbers: stored results
+ * keep the verdict's name (ver_status_name), which stays when verdicts are added. */
+#define VER_ST_COUNT (VER_ST_SUPPORTED + 1)
+/* The status named `name` (as ver_status_name gives it), or -1 when there is none. */
+int ver_status_from_name(const char *name);
 
 enum ver_suggest_mode { VER_SUGGEST_FAILING = 0, VER_SUGGEST_ALL, VER_SUGGEST_NONE };
 
@@ -194,5 +200,8 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
                struct ver_result *out, struct err *err);
 
 void ver_results_free(struct ver_result *r, int n);
+
+/* The stored record of a result, the store protocol and the batch runner. */
+#include "verify/ver_batch.h"
 
 #endif
