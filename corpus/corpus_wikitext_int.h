@@ -81,7 +81,7 @@ enum wt_region_kind {
 
 /* A comment or a tag, in source order (nested ones, inside <ref> and <references>, too). */
 struct wt_region {
-    uint32_t start, end;   /* the whole comment, tag or element */
+    uint32_t start, end;   /* the whole comment, tag or element (start first: lookups read it) */
     uint32_t in_a, in_b;   /* an element's content */
     uint32_t na, nb, ga, gb; /* <ref>: name= and group= values */
     int16_t tag;           /* wt_tag_find() index, -1 for comments */
@@ -93,7 +93,7 @@ enum wt_span_kind { WT_SP_TPL, WT_SP_PARAM, WT_SP_TABLE, WT_SP_LINK };
 
 /* A matched bracket pair: {{template}}, {{{parameter}}}, {| table |} or [[link]]. */
 struct wt_span {
-    uint32_t start, end; /* from the opener to after the closer */
+    uint32_t start, end; /* from the opener to after the closer (start first: lookups read it) */
     unsigned char kind;  /* enum wt_span_kind */
     unsigned char role;  /* templates: enum corpus_wt_role */
     int16_t entry;       /* templates: index in the template table, -1 when unknown */

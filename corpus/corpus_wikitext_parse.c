@@ -506,37 +506,36 @@ size_t corpus_wt_input_offset(const struct corpus_wt *w, size_t off)
 
 /* ---------------------------------------------------------------- lookups */
 
-const struct wt_region *wt_region_at(const struct corpus_wt *w, size_t i)
+/* The first of n elements of `size` bytes, sorted by a leading uint32_t, whose key is >= key. */
+static size_t lower_bound(const void *base, size_t n, size_t size, size_t key)
 {
-    size_t lo = 0, hi = w->nreg;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (w->reg[mid].start < i) lo = mid + 1;
+        uint32_t k;
+        memcpy(&k, (const char *)base + mid * size, sizeof k);
+        if (k < key) lo = mid + 1;
         else hi = mid;
     }
-    return lo < w->nreg && w->reg[lo].start == i ? &w->reg[lo] : NULL;
+    return lo;
+}
+
+const struct wt_region *wt_region_at(const struct corpus_wt *w, size_t i)
+{
+    size_t k = lower_bound(w->reg, w->nreg, sizeof *w->reg, i);
+    return k < w->nreg && w->reg[k].start == i ? &w->reg[k] : NULL;
 }
 
 const struct wt_span *wt_span_at(const struct corpus_wt *w, size_t i)
 {
-    size_t lo = 0, hi = w->nsp;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->sp[mid].start < i) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < w->nsp && w->sp[lo].start == i ? &w->sp[lo] : NULL;
+    size_t k = lower_bound(w->sp, w->nsp, sizeof *w->sp, i);
+    return k < w->nsp && w->sp[k].start == i ? &w->sp[k] : NULL;
 }
 
 int wt_has_cite(const struct corpus_wt *w, size_t a, size_t b)
 {
-    size_t lo = 0, hi = w->ncites;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->cites[mid] < a) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < w->ncites && w->cites[lo] < b;
+    size_t k = lower_bound(w->cites, w->ncites, sizeof *w->cites, a);
+    return k < w->ncites && w->cites[k] < b;
 }
 
 size_t wt_skip(const struct corpus_wt *w, size_t i, size_t b)

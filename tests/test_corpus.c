@@ -612,46 +612,31 @@ TEST(corpus_wikitext_tables)
     CHECK(wt_tables_check() == 0);
 }
 
-struct wt_events {
-    struct buf log;
-};
-
-static int ev_ref(void *ctx, struct corpus_wt *w, const struct corpus_wt_ref *r)
+/* Sink callbacks writing what they get into a struct buf (ctx) as "[kind ...]" marks. */
+static int ev_ref(void *b, struct corpus_wt *w, const struct corpus_wt_ref *r)
 {
     size_t n;
     const char *s = corpus_wt_src(w, &n);
-    return buf_printf(&((struct wt_events *)ctx)->log, "[ref %.*s/%.*s:%.*s]", (int)(r->group_b - r->group_a),
-                      s + r->group_a, (int)(r->name_b - r->name_a), s + r->name_a, (int)(r->in_b - r->in_a),
-                      s + r->in_a);
+    return buf_printf(b, "[ref %.*s/%.*s:%.*s]", (int)(r->group_b - r->group_a), s + r->group_a,
+                      (int)(r->name_b - r->name_a), s + r->name_a, (int)(r->in_b - r->in_a), s + r->in_a);
 }
-
-static int ev_tpl(void *ctx, struct corpus_wt *w, const struct corpus_wt_tpl *t)
+static int ev_tpl(void *b, struct corpus_wt *w, const struct corpus_wt_tpl *t)
 {
     (void)w;
-    return buf_printf(&((struct wt_events *)ctx)->log, "[tpl %s %d]", t->name, t->role);
+    return buf_printf(b, "[tpl %s %d]", t->name, t->role);
 }
-
-static int ev_text(void *ctx, const char *s, size_t n, size_t off, int verbatim)
+static int ev_text(void *b, const char *s, size_t n, size_t off, int verbatim)
 {
     (void)off, (void)verbatim;
-    return buf_append(&((struct wt_events *)ctx)->log, s, n);
+    return buf_append(b, s, n);
 }
-
-static int ev_heading(void *ctx, int level, size_t a, size_t b, int end)
+static int ev_heading(void *b, int level, size_t a, size_t z, int end)
 {
-    (void)a, (void)b;
-    return buf_printf(&((struct wt_events *)ctx)->log, "[h%d%s]", level, end ? "/" : "");
+    (void)a, (void)z;
+    return buf_printf(b, "[h%d%s]", level, end ? "/" : "");
 }
-
-static int ev_field(void *ctx, enum corpus_wt_field kind, int end)
-{
-    return buf_printf(&((struct wt_events *)ctx)->log, "[f%d%s]", (int)kind, end ? "/" : "");
-}
-
-static int ev_link(void *ctx, size_t a, size_t b, int external)
-{
-    return buf_printf(&((struct wt_events *)ctx)->log, "[link%d %zu]", external, b - a);
-}
+static int ev_field(void *b, enum corpus_wt_field kind, int end) { return buf_printf(b, "[f%d%s]", (int)kind, end ? "/" : ""); }
+static int ev_link(void *b, size_t a, size_t z, int external) { return buf_printf(b, "[link%d %zu]", external, z - a); }
 
 /* What a walk reports: text with offsets, refs with their attributes and content, templates it
  * does not render with their role, headings, fields, links; offsets map back through escaping. */
@@ -662,23 +647,23 @@ TEST(corpus_wikitext_sink)
     struct corpus_wt *w = NULL;
     struct err e = {0};
     REQUIRE_OK(corpus_wt_parse(&w, in, strlen(in), &e), e);
-    struct wt_events ev = {{0}};
-    struct corpus_wt_sink sink = {.ctx = &ev, .text = ev_text, .heading = ev_heading, .field = ev_field,
+    struct buf log = {0};
+    struct corpus_wt_sink sink = {.ctx = &log, .text = ev_text, .heading = ev_heading, .field = ev_field,
                                   .ref = ev_ref, .tpl = ev_tpl, .link = ev_link};
     CHECK(corpus_wt_walk(w, 0, strlen(in), &sink) == 0);
     char want[512];
     snprintf(want, sizeof want, "[h2]A[h2/]\nX[tpl cn %d] [link0 5]P[ref g/n:{{cite web|url=http://u}}]"
              "[tpl infobox %d][f%d]K: v[ref /:r][f%d/]", CORPUS_WT_NEEDED, CORPUS_WT_BOX, CORPUS_WT_PARAM,
              CORPUS_WT_PARAM);
-    if (!ev.log.data || strcmp(ev.log.data, want) != 0) {
-        fprintf(stderr, "  got  %s\n  want %s\n", ev.log.data ? ev.log.data : "", want);
+    if (!log.data || strcmp(log.data, want) != 0) {
+        fprintf(stderr, "  got  %s\n  want %s\n", log.data ? log.data : "", want);
         CHECK(!"events differ");
     }
     struct corpus_wt_tpl t;
     size_t at = (size_t)(strstr(in, "{{cite") - in);
     CHECK(corpus_wt_template(w, at, strlen(in), &t) && t.role == CORPUS_WT_CITE && strcmp(t.name, "cite web") == 0);
     CHECK(!corpus_wt_template(w, at, at + 5, &t)); /* it does not end by then */
-    buf_cleanup(&ev.log);
+    buf_cleanup(&log);
     corpus_wt_free(w);
     /* an escaped export: offsets in the source map back to the input */
     const char *esc = "A &quot;b&quot;&lt;ref&gt;x&lt;/ref&gt;";

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "corpus/corpus.h"
 #include "verify/ver.h"
@@ -497,16 +498,7 @@ TEST(ver_extract_claims_vs_corpus_text)
         struct buf plain = {0};
         REQUIRE_OK(ver_extract(&a, text, len, VER_FMT_AUTO, arts[i], &e), e);
         REQUIRE_OK(corpus_wikitext_text(text, len, &plain, &e), e);
-        /* collapse white space in the reference text the way claims are */
-        size_t o = 0;
-        for (size_t k = 0; k < plain.len; k++) {
-            char c = plain.data[k];
-            if (c == '\n' || c == '\t' || c == '\r') c = ' ';
-            if (c == ' ' && (o == 0 || plain.data[o - 1] == ' ')) continue;
-            plain.data[o++] = c;
-        }
-        plain.len = o;
-        if (plain.data) plain.data[o] = '\0';
+        if (plain.data) plain.len = ascii_squash(plain.data, plain.len); /* as claims are */
         for (int k = 0; k < a->nclaims; k++) {
             if (strlen(a->claims[k].text) < 20) continue;
             total++;
@@ -643,22 +635,6 @@ TEST(ver_extract_articles_vs_wtf)
 
 /* ---------------------------------------------------------------- one engine */
 
-/* s with every run of ASCII white space made one space, none at the ends (in place). */
-static void squash_ws(char *s)
-{
-    size_t o = 0;
-    for (size_t i = 0; s[i]; i++) {
-        char c = s[i];
-        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-            if (o && s[o - 1] != ' ') s[o++] = ' ';
-            continue;
-        }
-        s[o++] = c;
-    }
-    while (o && s[o - 1] == ' ') o--;
-    s[o] = '\0';
-}
-
 /* Claims and corpus text come from one wikitext engine: on every shared article, the text of
  * every claim appears (white space normalised) in corpus_wikitext_text() of the same article. */
 TEST(ver_extract_claims_in_corpus_text)
@@ -684,11 +660,11 @@ TEST(ver_extract_claims_in_corpus_text)
         struct buf plain = {0};
         CHECK(ver_extractor_run(x, &a, text, len, VER_FMT_WIKITEXT, de->d_name, &e) == 0);
         CHECK(corpus_wikitext_text(text, len, &plain, &e) == 0);
-        if (a && plain.data) squash_ws(plain.data);
+        if (a && plain.data) ascii_squash(plain.data, plain.len);
         for (int k = 0; a && k < a->nclaims; k++) {
             char *c = strdup(a->claims[k].text);
             REQUIRE(c != NULL);
-            squash_ws(c);
+            ascii_squash(c, strlen(c));
             total++;
             if (!plain.data || !strstr(plain.data, c)) {
                 if (missing++ < 20) fprintf(stderr, "    %s: [%s]\n", de->d_name, c);

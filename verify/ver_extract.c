@@ -311,6 +311,25 @@ void ver_vx_anchor(struct vx *v, int ref, const char *raw, size_t rawn)
     v->nanchors++;
 }
 
+char *ver_vx_scratch(struct vx *v, void (*fn)(struct vx *v, size_t a, size_t b), size_t a, size_t b)
+{
+    struct vx_mark m;
+    ver_vx_save(v, &m);
+    int mute = v->mute;
+    v->mute = 0;
+    v->defonly++;
+    v->plain++;
+    v->block_start = v->pt.len;
+    fn(v, a, b);
+    char *r = NULL;
+    if (!v->rc && v->pt.len > m.ptlen) r = ver_vx_clean(v, v->pt.data + m.ptlen, v->pt.len - m.ptlen);
+    ver_vx_restore(v, &m);
+    v->mute = mute;
+    v->defonly--;
+    v->plain--;
+    return r;
+}
+
 void ver_vx_save(const struct vx *v, struct vx_mark *m)
 {
     m->ptlen = v->pt.len;

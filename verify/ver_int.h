@@ -129,6 +129,10 @@ int ver_vx_find_url(struct vx *v, const char *s, size_t a, size_t b, size_t *ua,
 
 void ver_vx_save(const struct vx *v, struct vx_mark *m);
 void ver_vx_restore(struct vx *v, const struct vx_mark *m);
+/* The plain text fn(v, a, b) emits as scratch text (mute off, refs define but cite nothing, no
+ * fields or bibliography), white space collapsed; NULL when empty. Everything it emitted is
+ * rolled back. */
+char *ver_vx_scratch(struct vx *v, void (*fn)(struct vx *v, size_t a, size_t b), size_t a, size_t b);
 
 /* ---- readers ---- */
 /* Wikitext (ver_wikitext.c): parses v->src with corpus_wt_parse() (v->wt, and v->src/len become

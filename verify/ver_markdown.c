@@ -95,23 +95,10 @@ static int add_span(struct vx *v, struct defs *d, size_t a, size_t b)
 
 static void inline_text(struct vx *v, size_t a, size_t b, int depth);
 
+static void inline_scratch(struct vx *v, size_t a, size_t b) { inline_text(v, a, b, 1); }
+
 /* Plain text of inline Markdown [a,b) (NULL when empty). */
-static char *md_plain(struct vx *v, size_t a, size_t b)
-{
-    struct vx_mark m;
-    ver_vx_save(v, &m);
-    int mute = v->mute;
-    v->mute = 0;
-    v->defonly++;
-    v->block_start = v->pt.len;
-    inline_text(v, a, b, 1);
-    char *r = NULL;
-    if (!v->rc && v->pt.len > m.ptlen) r = ver_vx_clean(v, v->pt.data + m.ptlen, v->pt.len - m.ptlen);
-    ver_vx_restore(v, &m);
-    v->mute = mute;
-    v->defonly--;
-    return r;
-}
+static char *md_plain(struct vx *v, size_t a, size_t b) { return ver_vx_scratch(v, inline_scratch, a, b); }
 
 static void inline_text(struct vx *v, size_t a, size_t b, int depth)
 {

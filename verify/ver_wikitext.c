@@ -45,24 +45,7 @@ static void walk(struct vx *v, size_t a, size_t b)
 
 /* The plain text of src[a..b) (white space collapsed; NULL when empty). Leaves no trace: refs
  * inside define entries but cite nothing. */
-static char *plain(struct vx *v, size_t a, size_t b)
-{
-    struct vx_mark m;
-    ver_vx_save(v, &m);
-    int mute = v->mute;
-    v->mute = 0;
-    v->defonly++;
-    v->plain++;
-    v->block_start = v->pt.len;
-    walk(v, a, b);
-    char *r = NULL;
-    if (!v->rc && v->pt.len > m.ptlen) r = ver_vx_clean(v, v->pt.data + m.ptlen, v->pt.len - m.ptlen);
-    ver_vx_restore(v, &m);
-    v->mute = mute;
-    v->defonly--;
-    v->plain--;
-    return r;
-}
+static char *plain(struct vx *v, size_t a, size_t b) { return ver_vx_scratch(v, walk, a, b); }
 
 /* A walk that emits no text: refs inside still define entries and (unless defonly) cite. */
 static void walk_muted(struct vx *v, size_t a, size_t b, int defonly)

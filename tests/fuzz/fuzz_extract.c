@@ -6,26 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "corpus/corpus.h"
 #include "verify/ver.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* s[0..n) with runs of ASCII white space as one space and none at the ends, in place; the new length. */
-static size_t squash(char *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-            if (o && s[o - 1] != ' ') s[o++] = ' ';
-            continue;
-        }
-        s[o++] = c;
-    }
-    while (o && s[o - 1] == ' ') o--;
-    return o;
-}
 
 /* Every claim's text is in the corpus rendering (abort otherwise). */
 static void check_same_text(const struct ver_article *a, const char *text, size_t len)
@@ -33,11 +18,11 @@ static void check_same_text(const struct ver_article *a, const char *text, size_
     struct buf plain = {0};
     struct err e = {0};
     if (corpus_wikitext_text(text, len, &plain, &e) != 0) return;
-    size_t pl = plain.data ? squash(plain.data, plain.len) : 0;
+    size_t pl = plain.data ? ascii_squash(plain.data, plain.len) : 0;
     for (int i = 0; i < a->nclaims; i++) {
         char *c = strdup(a->claims[i].text);
         if (!c) break;
-        size_t cl = squash(c, strlen(c));
+        size_t cl = ascii_squash(c, strlen(c));
         if (cl && (!plain.data || !memmem(plain.data, pl, c, cl))) abort();
         free(c);
     }
