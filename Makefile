@@ -110,12 +110,18 @@ deps:
 model: vericite
 	./tests/model.sh
 
-bench: vericite $(BUILD)/faiss_bench
+bench: vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
 	./tests/bench/run.sh
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm
+
+# The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).
+$(BUILD)/ver_eval: tests/bench/ver_eval.c $(LIB_OBJS)
+	@mkdir -p $(BUILD)/tests/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $(BUILD)/tests/bench/ver_eval.o $<
+	$(CXX) $(LDFLAGS) -o $@ $(BUILD)/tests/bench/ver_eval.o $(LIB_OBJS) $(LDLIBS)
 
 demo: vericite model
 	./tests/demo.sh
