@@ -38,7 +38,7 @@ LDFLAGS    += $(SAN)
 LIB_SRCS  := $(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c) tests/testutil.c
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/verify/ver_lexicon_data.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 
@@ -61,6 +61,21 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+# The verifier's lexicon: WordNet (Debian wordnet-base) reduced to corpus terms by tools/ver_lexgen.c
+# and linked in as read-only data (verify/ver_lex.h says why).
+WORDNET_DIR ?= /usr/share/wordnet
+LEXGEN_OBJS := $(BUILD)/corpus/corpus_tok.o $(BUILD)/common/buf.o $(BUILD)/common/err.o $(BUILD)/common/hash.o $(BUILD)/common/utf8.o
+$(BUILD)/ver_lexgen: tools/ver_lexgen.c $(LEXGEN_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LEXGEN_OBJS) $(LDFLAGS) -lutf8proc -lstemmer -lm
+
+$(BUILD)/gen/ver_lexicon.bin: $(BUILD)/ver_lexgen
+	@mkdir -p $(dir $@)
+	$(BUILD)/ver_lexgen $(WORDNET_DIR) $@
+
+$(BUILD)/verify/ver_lexicon_data.o: verify/ver_lexicon_data.S $(BUILD)/gen/ver_lexicon.bin
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -DVER_LEXICON_FILE='"$(BUILD)/gen/ver_lexicon.bin"' -c -o $@ $<
 
 # The list of TEST() cases, regenerated when any test file changes.
 $(BUILD)/tests.def: $(TEST_SRCS)
@@ -91,14 +106,14 @@ FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 fuzz:
 	$(MAKE) $(FAISS_CXX_SRCS:%.cpp=build/%.o)
 	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
-	    $(LIB_SRCS:%.c=build-fuzz/%.o)
+	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o
 	$(MAKE) $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
 	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 	clang $(CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
-	    $(LIB_SRCS:%.c=build-fuzz/%.o) $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
+	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
 	    $(subst -fopenmp,-lgomp,$(LDLIBS)) -lstdc++
 
 # deps: Debian packages, then the default word vectors (needs the build, so it builds first).
