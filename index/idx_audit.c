@@ -2,7 +2,7 @@
  * hash), one row per citation with its verdict, score, URL and domain, and the views that
  * `vericite report` reads (review queue, dead links, better suggestions, per-domain figures).
  * Status numbers are those of enum ver_status (verify/ver.h): 0 dead, 1 unreachable, 2 no-text,
- * 3 no-url, 4 unsupported, 5 weak, 6 supported. */
+ * 3 no-url, 4 contradicted, 5 unsupported, 6 weak, 7 supported. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #include "idx_int.h"
 
 #define AUD_ST_DEAD 0
-#define AUD_ST_WEAK 5
+#define AUD_ST_WEAK 6
 #define AUD_BETTER_GAP 0.3 /* a suggestion this much above the cited source counts as better */
 
 static int aud_exec(struct idx *ix, const char *sql, struct err *err)
@@ -199,7 +199,7 @@ int idx_audit_view(struct idx *ix, enum idx_audit_view view, int limit, idx_audi
     const char *sql;
     switch (view) {
     case IDX_AUDIT_QUEUE:
-        sql = "SELECT " AUD_COLS " FROM audit_results WHERE status <> 6"
+        sql = "SELECT " AUD_COLS " FROM audit_results WHERE status <> 7"
               " ORDER BY status, score, path, ord LIMIT ?";
         break;
     case IDX_AUDIT_DEAD:
