@@ -55,7 +55,7 @@
 #define TR_L2 1e-2
 #define TR_HELDOUT_PCT 30     /* the previous trainer's held-out share (ver_train_is_heldout) */
 #define TR_CANDIDATES 6       /* pages retrieved per claim for the ranker (the audit takes 10) */
-#define TR_CONTRA_COVERAGE 0.6 /* least coverage of a clashing window for `contradicted` */
+#define TR_CONTRA_COVERAGE 0.8 /* least coverage of a clashing window for `contradicted` */
 #define TR_MIN_PREDICTED 10    /* the calibrated threshold calls at least this many supported */
 
 enum tr_set { SET_WICE, SET_WICE_EXTRA, SET_CI_TRAIN, SET_CI_DEV, SET_OUT, SET_N };
