@@ -14,6 +14,7 @@ PKGS=(
   libutf8proc-dev                       # Unicode case folding and normalisation
   libbz2-dev                            # .xml.bz2 dumps
   libmicrohttpd-dev                     # the HTTP service
+  wordnet-base                          # WordNet 3.0 data: the verifier's lexicon (tools/ver_lexgen.c, at build time)
   wrk curl                              # load generator and client for tests/bench/serve_bench.sh
   python3-xapian python3                # benchmark peer (make bench)
   sqlite3-doc                           # the demo corpus: SQLite's documentation

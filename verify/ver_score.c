@@ -1586,8 +1586,11 @@ double ver_scorer_term_overlap(struct ver_scorer *s, const char *a, const char *
 
 int ver_score_is_navigation(const char *text, size_t len)
 {
-    int lines = 0, shortl = 0;
-    long words = 0, sent_ends = 0;
+    /* prose: lines of at least 8 words that end a sentence; a page of 10 or more lines with
+     * under 5% of its words in prose is a list of links, a table of contents or a menu (on the
+     * WiCE dev pages, real cited pages, this flags 2 of 349) */
+    int lines = 0;
+    long words = 0, prose = 0;
     for (size_t a = 0; a < len;) {
         const char *nl = memchr(text + a, '\n', len - a);
         size_t b = nl ? (size_t)(nl - text) : len;
@@ -1598,21 +1601,18 @@ int ver_score_is_navigation(const char *text, size_t len)
             if (!sp && !inword) w++;
             inword = !sp;
             letters += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
-            if ((c == '.' || c == '!' || c == '?') && (i + 1 == b || text[i + 1] == ' '))
-                sent_ends++;
         }
         if (letters) {
             lines++;
             words += w;
             size_t e = b;
-            while (e > a && (text[e - 1] == ' ' || text[e - 1] == '\r'))
+            while (e > a && (text[e - 1] == ' ' || text[e - 1] == '\r' || text[e - 1] == '"' ||
+                             text[e - 1] == ')' || text[e - 1] == '\''))
                 e--;
             char last = e > a ? text[e - 1] : ' ';
-            shortl += w < 6 && last != '.' && last != '!' && last != '?' && last != ':';
+            if (w >= 8 && (last == '.' || last == '!' || last == '?')) prose += w;
         }
         a = b + 1;
     }
-    if (lines >= 8 && shortl >= 0.7 * lines) return 1;
-    /* one long line of link texts: many words and almost no sentence ends */
-    return words >= 150 && sent_ends * 60 < words;
+    return lines >= 10 && prose * 20 < words;
 }

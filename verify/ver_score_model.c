@@ -318,7 +318,7 @@ static const char builtin_model[] =
     "rank_feature dense 0 1 0\n"
     "rank_feature title 0.12827182 0.300454547 0.413234884\n"
     "rank_feature claim_title 0.0460942496 0.0827055664 0.187127696\n"
-    "suggest_floor 0.16\n"
+    "suggest_floor 0.08\n"
     "end\n";
 /* clang-format on */
 

@@ -1414,29 +1414,23 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
     for (int k = 0; k < VER_RANK_NFEAT; k++)
         m->rw[k] = ab[0] * theta[k];
     m->rank_bias = ab[1];
-    /* in-sample R@1/R@5 and the floor: the first-ranked own pages keep 99% above it */
+    /* in-sample R@1/R@5 and the floor: 99% of the own pages retrieved stay above it */
     int claims = 0, r1 = 0, r5 = 0, nfirst = 0;
     double *firsts = malloc((size_t)(n ? n : 1) * sizeof *firsts);
     if (firsts) {
         for (int i = 0; i < n; i++) {
             if (i > 0 && claim[i] == claim[i - 1]) continue;
             claims++;
-            int j = i, best = -1, rank_own = 0;
-            double bp = -1, po = -1;
-            for (; j < n && claim[j] == claim[i]; j++) {
-                double pj = sigmoid(ab[0] * z[2 * j] + ab[1]);
-                if (pj > bp) {
-                    bp = pj;
-                    best = j;
-                }
-                if (own[j]) po = pj;
-            }
+            int j = i, rank_own = 0;
+            double po = -1;
+            for (; j < n && claim[j] == claim[i]; j++)
+                if (own[j]) po = sigmoid(ab[0] * z[2 * j] + ab[1]);
             if (po >= 0)
                 for (int q = i; q < j; q++)
                     rank_own += !own[q] && sigmoid(ab[0] * z[2 * q] + ab[1]) >= po;
             r1 += po >= 0 && rank_own == 0;
             r5 += po >= 0 && rank_own < 5;
-            if (best >= 0 && own[best]) firsts[nfirst++] = bp;
+            if (po >= 0) firsts[nfirst++] = po;
         }
         qsort(firsts, (size_t)nfirst, sizeof *firsts, cmp_double);
         double floor_p = nfirst ? firsts[nfirst / 100] : 0.05;
