@@ -39,7 +39,8 @@
  *      SC_CONTRA_MARGIN above every window without a clash: the source talks about the same thing
  *      and says something else. The clash is described ("claim says 1950, source says 1952").
  *   6. Missing: the claim words matched neither in the best window nor in the sentence that adds
- *      most to it, as claim spans (adjacent missing words joined). */
+ *      most to it, as claim spans (adjacent missing words joined). When they weigh more than
+ *      SC_MISSING_WEAK of the claim (by rarity), a supported verdict becomes weak. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ver_score_int.h"
 
@@ -61,7 +62,10 @@ const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
     "cov_lex",    "lex_syn",    "lex_hypo",     "lex_hyper",     "part_min",
     "part_miss",  "num_agree",  "num_conflict", "date_agree",    "date_conflict",
     "name_agree", "neg_flip",   "ant_clash",    "doc_cov",       "doc_name",
-    "doc_union",  "claim_len",  "win_len",      "dense",
+    "doc_union",  "claim_len",  "win_len",      "dense",         "doc_len",
+    "doc_part_min", "doc_miss_max",
+    "s_cov",      "s_bm25",     "s_cov_w",      "s_cov_lex",     "s_claim_len",
+    "s_doc_cov",  "s_bigram",   "s_part_min",
 };
 
 const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
@@ -84,6 +88,7 @@ const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
 #define SC_NEG_SCOPE 4     /* words after a negation that it covers */
 #define SC_CONTRA_MARGIN 0.15
 #define SC_RARITY_K 0.35
+#define SC_MISSING_WEAK 0.25 /* uncovered share of the claim above which supported becomes weak */
 
 enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH };
 
@@ -1173,7 +1178,9 @@ static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, d
 }
 
 /* Features of the window of units [a, b] into f (VER_SCORE_NFEAT); doc-level ones are passed in
- * (doc[0] doc_cov, doc[1] doc_name, doc[2] doc_union). Its clash, if any, in s->win_clash. */
+ * (doc[0] doc_cov, doc[1] doc_name, doc[2] doc_union, doc[3] doc_len, doc[4] short source,
+ * doc[5] doc_part_min, doc[6] doc_miss_max). Its
+ * clash, if any, in s->win_clash. */
 static void window_features(struct ver_scorer *s, size_t a, size_t b, const double *doc,
                             double avg_unit, double *f)
 {
@@ -1307,6 +1314,18 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     f[VER_F_CLAIM_LEN] = log1p((double)s->nterms);
     f[VER_F_WIN_LEN] = log1p(wl);
     f[VER_F_DENSE] = 0;
+    f[VER_F_DOC_LEN] = doc[3];
+    f[VER_F_DOC_PART_MIN] = doc[5];
+    f[VER_F_DOC_MISS_MAX] = doc[6];
+    int sh = doc[4] > 0;
+    f[VER_F_S_COV] = sh ? f[VER_F_COV] : 0;
+    f[VER_F_S_BM25] = sh ? f[VER_F_BM25] : 0;
+    f[VER_F_S_COV_W] = sh ? f[VER_F_COV_W] : 0;
+    f[VER_F_S_COV_LEX] = sh ? f[VER_F_COV_LEX] : 0;
+    f[VER_F_S_CLAIM_LEN] = sh ? f[VER_F_CLAIM_LEN] : 0;
+    f[VER_F_S_DOC_COV] = sh ? f[VER_F_DOC_COV] : 0;
+    f[VER_F_S_BIGRAM] = sh ? f[VER_F_BIGRAM] : 0;
+    f[VER_F_S_PART_MIN] = sh ? f[VER_F_PART_MIN] : 0;
     s->win_clash = cl;
 }
 
@@ -1339,12 +1358,35 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
     unit_cover(s);
     uint64_t none[2] = {0, 0};
     double c1 = 0, c2 = 0;
+    uint64_t ub[2] = {0, 0}, all[2] = {0, 0};
     size_t u1 = best_complement(s, none, &c1);
     if (u1 != SIZE_MAX) {
-        uint64_t b[2] = {s->units[u1].cover[0], s->units[u1].cover[1]};
-        best_complement(s, b, &c2);
+        ub[0] = s->units[u1].cover[0];
+        ub[1] = s->units[u1].cover[1];
+        size_t u2 = best_complement(s, ub, &c2);
+        if (u2 != SIZE_MAX) {
+            ub[0] |= s->units[u2].cover[0];
+            ub[1] |= s->units[u2].cover[1];
+        }
     }
     doc[2] = c2 > c1 ? c2 : c1;
+    for (size_t u = 0; u < s->nunits; u++) {
+        all[0] |= s->units[u].cover[0];
+        all[1] |= s->units[u].cover[1];
+    }
+    double part_cov[SC_MAX_PARTS] = {0}, pmin = s->nparts ? 1 : 0, miss = 0;
+    for (int c = 0; c < s->nterms; c++) {
+        if (ub[c >> 6] >> (c & 63) & 1) part_cov[s->term_part[c]] += s->rar[c];
+        if (!(all[c >> 6] >> (c & 63) & 1) && s->rar[c] > miss) miss = s->rar[c];
+    }
+    for (int q = 0; q < s->nparts; q++) {
+        double v = s->part_rar[q] > 0 ? part_cov[q] / s->part_rar[q] : 1;
+        if (v < pmin) pmin = v;
+    }
+    doc[5] = pmin;
+    doc[6] = miss;
+    doc[3] = log1p((double)len);
+    doc[4] = len < VER_SCORE_SHORT;
     *avg_unit = s->nunits ? (double)s->ntok / (double)s->nunits : 1;
     return ERR_OK;
 }
@@ -1362,7 +1404,7 @@ static int window_fits(const struct ver_scorer *s, size_t a, size_t b, size_t *w
 int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
                       ver_score_win_cb cb, void *ctx, struct err *err)
 {
-    double doc[3], avg_unit, f[VER_SCORE_NFEAT];
+    double doc[7], avg_unit, f[VER_SCORE_NFEAT];
     int rc = prepare(s, claim, src, len, doc, &avg_unit, err);
     if (rc) return rc;
     for (size_t a = 0; a < s->nunits; a++) {
@@ -1420,8 +1462,9 @@ static void describe_clash(const struct ver_scorer *s, const struct clash *c, co
              s->claim_text + c->cs, (int)sl, src + c->ss, what);
 }
 
-/* The claim spans not covered by the units [a, b] and the unit that adds most to them. */
-static void find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_score_result *out)
+/* The claim spans not covered by the units [a, b] and the unit that adds most to them; returns
+ * the rarity-weighted share of the claim they leave uncovered. */
+static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_score_result *out)
 {
     uint64_t bits[2] = {0, 0};
     for (size_t u = a; u <= b; u++) {
@@ -1435,6 +1478,9 @@ static void find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_sc
         bits[1] |= s->units[extra].cover[1];
     }
     out->nmissing = 0;
+    double uncovered = 0;
+    for (int c = 0; c < s->nterms; c++)
+        if (!(bits[c >> 6] >> (c & 63) & 1)) uncovered += s->rar[c];
     int open = 0;
     for (int i = 0; i < s->nctok; i++) {
         int c = s->ctok[i];
@@ -1452,13 +1498,14 @@ static void find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_sc
             open = 1;
         }
     }
+    return s->rar_sum > 0 ? uncovered / s->rar_sum : 0;
 }
 
 int ver_score_source(struct ver_scorer *s, const char *claim, const char *source_text, size_t len,
                      struct ver_score_result *out, struct err *err)
 {
     if (!out) return err_set(err, ERR_ARG, "ver_score_source: NULL result");
-    double doc[3], avg_unit, f[VER_SCORE_NFEAT];
+    double doc[7], avg_unit, f[VER_SCORE_NFEAT];
     int rc = prepare(s, claim, source_text, len, doc, &avg_unit, err);
     if (rc) return rc;
     memset(out, 0, sizeof *out);
@@ -1517,7 +1564,9 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
     out->verdict = ver_scorer_verdict(s, out->score);
     size_t wa = best->a, wb = best->b;
     memcpy(out->feat, best->feat, sizeof out->feat);
-    find_missing(s, wa, wb, out);
+    /* a claim with a part the evidence leaves out is at best partly supported */
+    if (find_missing(s, wa, wb, out) > SC_MISSING_WEAK && out->verdict == VER_SUPPORTED)
+        out->verdict = VER_WEAK;
     if (best_clash.kind != CK_NONE && clash_cov >= s->model.t_contra &&
         clash_cov > free_cov + SC_CONTRA_MARGIN) {
         out->verdict = VER_CONTRADICTED;

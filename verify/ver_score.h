@@ -44,8 +44,24 @@ enum ver_feat {
     VER_F_CLAIM_LEN,     /* log(1 + distinct claim terms) */
     VER_F_WIN_LEN,       /* log(1 + content words in the window) */
     VER_F_DENSE,         /* cosine from the dense callback; 0 without one */
+    VER_F_DOC_LEN,       /* log(1 + bytes of the source) */
+    VER_F_DOC_PART_MIN,  /* the least-covered claim part over the two sentences of doc_union */
+    VER_F_DOC_MISS_MAX,  /* the rarest claim term found nowhere in the source (as such or through
+                          * the lexicon): its rarity weight; 0 when every term is found */
+    /* a short source (under VER_SCORE_SHORT bytes: an abstract, a snippet) gets its own weights
+     * for these; 0 for longer ones */
+    VER_F_S_COV,
+    VER_F_S_BM25,
+    VER_F_S_COV_W,
+    VER_F_S_COV_LEX,
+    VER_F_S_CLAIM_LEN,
+    VER_F_S_DOC_COV,
+    VER_F_S_BIGRAM,
+    VER_F_S_PART_MIN,
     VER_SCORE_NFEAT
 };
+
+#define VER_SCORE_SHORT 1500 /* bytes: sources shorter than this are "short" (see above) */
 
 /* Names of the features as written in the model file ("bm25", "cov_idf", ...). */
 extern const char *const ver_score_feature_names[VER_SCORE_NFEAT];

@@ -50,6 +50,7 @@
 
 #define TR_THREADS 2 /* feature extraction threads (the result does not depend on them) */
 #define TR_MAX_LINE (16u << 20) /* one JSON line */
+#define TR_GOLD 1 /* fit true pairs on a window holding gold evidence (0: on the aligned one) */
 #define TR_ROUNDS 1             /* window selection does not depend on the weights: one fit */
 #define TR_NEWTON_MAX 50
 #define TR_L2 1e-2
@@ -740,13 +741,25 @@ static int feature_sign(int k)
     case VER_F_DOC_COV:
     case VER_F_DOC_NAME:
     case VER_F_DOC_UNION:
+    case VER_F_DOC_PART_MIN:
     case VER_F_DENSE:
+    case VER_F_LEX_SYN: /* a match through the lexicon is evidence, never counter-evidence */
+    case VER_F_LEX_HYPO:
+    case VER_F_LEX_HYPER:
+    case VER_F_S_COV: /* nor is coverage of a short source */
+    case VER_F_S_BM25:
+    case VER_F_S_COV_W:
+    case VER_F_S_COV_LEX:
+    case VER_F_S_DOC_COV:
+    case VER_F_S_BIGRAM:
+    case VER_F_S_PART_MIN:
         return 1;
     case VER_F_NUM_CONFLICT:
     case VER_F_DATE_CONFLICT:
     case VER_F_NEG_FLIP:
     case VER_F_ANT_CLASH:
     case VER_F_PART_MISS:
+    case VER_F_DOC_MISS_MAX:
     case VER_F_WIN_LEN:
         return -1; /* at equal coverage, the tighter window is the better evidence */
     default:
@@ -903,7 +916,7 @@ static int fit(const struct tr *t, int out, struct ver_model *m, double *loss)
             const struct tr_pair *pr = &t->pairs[i];
             if (!in_training(pr, t, out)) continue;
             double l;
-            size_t row = best_window(t, pr, m, 1, &l);
+            size_t row = best_window(t, pr, m, TR_GOLD, &l);
             const float *f = t->feats + row * VER_SCORE_NFEAT;
             for (int k = 0; k < VER_SCORE_NFEAT; k++)
                 x[(size_t)n * NP + k] = (f[k] - m->mean[k]) / m->scale[k];
@@ -1571,7 +1584,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
             if (!pp->nwin) continue;
             double l;
             size_t row = best_window(&t, pp, &m, 0, &l);
-            fprintf(df, "%d\t%d\t%d\t%d\t%d\t%.5f", pp->set, pp->kind, pp->cls, pp->claim, t.claims[pp->claim].fold, pp->score);
+            fprintf(df, "%d\t%d\t%d\t%d\t%d\t%.5f\t%zu", pp->set, pp->kind, pp->cls, pp->claim, t.claims[pp->claim].fold, pp->score, t.doclen[pp->doc]);
             for (int k = 0; k < VER_SCORE_NFEAT; k++) fprintf(df, "\t%.5f", t.feats[row * VER_SCORE_NFEAT + k]);
             fputc('\n', df);
         }
