@@ -105,8 +105,11 @@ struct stok {     /* one source token */
     int16_t rc;   /* claim term it is related to through the lexicon, or -1 */
     uint8_t rel;  /* enum ver_lex_rel when rc >= 0 */
     uint8_t neg;  /* in the scope of a negation */
+    uint8_t cue;  /* a negation word itself */
     uint32_t start, end;
     uint32_t neg_from; /* neg: where the negation word starts */
+    int32_t lexid;     /* the term's lexicon id or -1 */
+    uint64_t h;        /* FNV-1a 64 of the term */
 };
 
 struct unit {      /* a sentence or a piece of a long one */
@@ -193,7 +196,12 @@ struct ver_scorer {
     int prev_n; /* the previous token ended in 'n' ("didn" before "t") */
     const char *tok_text;
 
-    /* the source (scratch, grown as needed, kept between calls) */
+    /* the source (scratch, grown as needed, kept between calls; the claim-independent part is
+     * reused when the next call scores the same text: the same length and FNV-1a 64) */
+    int src_valid;
+    size_t src_len;
+    uint64_t src_hash;
+    uint64_t term_hash[VER_SCORE_MAX_TERMS]; /* FNV-1a 64 of each claim term */
     struct stok *tok_arr;
     size_t ntok, captok;
     struct sent *sents;
@@ -589,6 +597,7 @@ static int claim_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t
         s->hash[h] = i + 1;
         s->term_neg[i] = (uint8_t)neg;
         s->term_ctok[i] = s->nctok < SC_MAX_CTOK ? s->nctok : -1;
+        s->term_hash[i] = hash_fnv1a64(term, len);
     }
     if (s->nctok < SC_MAX_CTOK) {
         s->ctok[s->nctok] = i;
@@ -942,22 +951,25 @@ static int src_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t s
     }
     int cue = 0, neg = negation_step(s, term, len, start, end, &cue);
     struct stok *t = &s->tok_arr[s->ntok++];
-    t->cidx = s->nterms && !cue ? term_find(s, term, len) : -1;
+    t->cidx = -1;
     t->rc = -1;
     t->rel = 0;
+    t->cue = (uint8_t)cue;
     t->neg = (uint8_t)neg;
     t->neg_from = s->neg_cue;
     t->start = (uint32_t)start;
     t->end = (uint32_t)end;
-    if (t->cidx < 0 && s->nrel && !cue) {
-        int id = ver_lex_find(&s->lex, term, len);
-        const struct relslot *r = id >= 0 ? rel_find(s, id) : NULL;
-        if (r) {
-            t->rc = r->c;
-            t->rel = r->rel;
-        }
-    }
+    t->h = hash_fnv1a64(term, len);
+    t->lexid = cue ? -1 : ver_lex_find(&s->lex, term, len);
     return 0;
+}
+
+/* The claim term with FNV-1a 64 `h`, or -1. */
+static int term_find_hash(const struct ver_scorer *s, uint64_t h)
+{
+    for (uint32_t i = (uint32_t)h & (SC_HASH - 1); s->hash[i]; i = (i + 1) & (SC_HASH - 1))
+        if (s->term_hash[s->hash[i] - 1] == h) return s->hash[i] - 1;
+    return -1;
 }
 
 static int sent_cb(void *ctx, size_t start, size_t end)
@@ -1016,9 +1028,9 @@ static int add_unit(struct ver_scorer *s, size_t tb, size_t te, size_t bs, size_
     return 0;
 }
 
-/* Tokenize and split the source into units; find its numbers; count claim-term document
- * frequencies over the units and set the IDFs. Returns 0 or -1 when out of memory. */
-static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
+/* The claim-independent part: tokenize (with negation marks, term hashes, lexicon ids), split
+ * into units, find the numbers. Returns 0 or -1 when out of memory. */
+static int source_tokens(struct ver_scorer *s, const char *src, size_t len)
 {
     s->ntok = s->nsents = s->nunits = s->nsnum = 0;
     s->oom = 0;
@@ -1059,6 +1071,36 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
         while (ni < s->nsnum && s->snum[ni].start < un->be)
             ni++;
         un->ne = ni;
+    }
+    return 0;
+}
+
+/* Tokenize and split the source into units and find its numbers (unless it is the text of the
+ * last call); look its tokens up among the claim terms and the lexicon relations; count claim-term
+ * document frequencies over the units and set the IDFs. Returns 0 or -1 when out of memory. */
+static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
+{
+    uint64_t h = hash_fnv1a64(src, len);
+    if (!s->src_valid || s->src_len != len || s->src_hash != h) {
+        s->src_valid = 0;
+        if (source_tokens(s, src, len)) return -1;
+        s->src_valid = 1;
+        s->src_len = len;
+        s->src_hash = h;
+    }
+    s->tok_text = src;
+    for (size_t i = 0; i < s->ntok; i++) {
+        struct stok *t = &s->tok_arr[i];
+        t->cidx = s->nterms && !t->cue ? term_find_hash(s, t->h) : -1;
+        t->rc = -1;
+        t->rel = 0;
+        if (t->cidx < 0 && s->nrel && t->lexid >= 0) {
+            const struct relslot *r = rel_find(s, t->lexid);
+            if (r) {
+                t->rc = r->c;
+                t->rel = r->rel;
+            }
+        }
     }
     /* document frequencies over units, and IDF */
     memset(s->df, 0, sizeof s->df);

@@ -562,7 +562,8 @@ static int pair_windows(const struct tr *t, struct featbuf *fb, struct ver_score
 
 struct extract_job {
     struct tr *t;
-    int from, to; /* pairs [from, to) */
+    const int *order; /* pair indices, by document */
+    int from, to;     /* order[from .. to) */
     const struct ver_model *m;
     struct featbuf fb;
     int rc;
@@ -574,16 +575,30 @@ static void *extract_run(void *arg)
     struct extract_job *j = arg;
     struct ver_scorer *sc = NULL;
     j->rc = ver_scorer_new_model(&sc, j->m, NULL, &j->err);
-    for (int i = j->from; !j->rc && i < j->to; i++)
-        j->rc = pair_windows(j->t, &j->fb, sc, &j->t->pairs[i], &j->err);
+    for (int i = j->from; !j->rc && i < j->to; i++) /* same document in a row: reused by the scorer */
+        j->rc = pair_windows(j->t, &j->fb, sc, &j->t->pairs[j->order[i]], &j->err);
     ver_scorer_free(sc);
     return NULL;
 }
 
-/* Window features of all pairs, in TR_THREADS threads (one scorer each); the rows end up in pair
- * order, so the result does not depend on the threads. */
+static int by_doc(const void *a, const void *b, void *ctx)
+{
+    const struct tr *t = ctx;
+    int x = *(const int *)a, y = *(const int *)b;
+    int dx = t->pairs[x].doc, dy = t->pairs[y].doc;
+    return dx != dy ? (dx < dy ? -1 : 1) : (x < y ? -1 : x > y);
+}
+
+/* Window features of all pairs, in TR_THREADS threads (one scorer each), pairs of one document
+ * in a row (the scorer reuses the document's tokens). Each pair's rows are located by its f0, so
+ * the result does not depend on the threads or the order. */
 static int extract_all(struct tr *t, const struct ver_model *m, struct err *err)
 {
+    int *order = malloc((size_t)(t->npairs ? t->npairs : 1) * sizeof *order);
+    if (!order) return err_set(err, ERR_NOMEM, "ver_train");
+    for (int i = 0; i < t->npairs; i++)
+        order[i] = i;
+    qsort_r(order, (size_t)t->npairs, sizeof *order, by_doc, t);
     struct extract_job jobs[TR_THREADS];
     pthread_t th[TR_THREADS];
     int started[TR_THREADS] = {0}, rc = ERR_OK;
@@ -591,6 +606,7 @@ static int extract_all(struct tr *t, const struct ver_model *m, struct err *err)
         memset(&jobs[k], 0, sizeof jobs[k]);
         jobs[k].t = t;
         jobs[k].m = m;
+        jobs[k].order = order;
         jobs[k].from = (int)((long)t->npairs * k / TR_THREADS);
         jobs[k].to = (int)((long)t->npairs * (k + 1) / TR_THREADS);
         started[k] = k > 0 && pthread_create(&th[k], NULL, extract_run, &jobs[k]) == 0;
@@ -619,7 +635,7 @@ static int extract_all(struct tr *t, const struct ver_model *m, struct err *err)
                    jobs[k].fb.n * VER_SCORE_NFEAT * sizeof *t->feats);
             memcpy(t->wlines + at * 2, jobs[k].fb.wlines, jobs[k].fb.n * 2 * sizeof *t->wlines);
             for (int i = jobs[k].from; i < jobs[k].to; i++)
-                t->pairs[i].f0 += at;
+                t->pairs[order[i]].f0 += at;
             at += jobs[k].fb.n;
         }
         free(jobs[k].fb.feats);
@@ -627,6 +643,7 @@ static int extract_all(struct tr *t, const struct ver_model *m, struct err *err)
         free(jobs[k].fb.line_start);
     }
     t->nfeat_rows = at;
+    free(order);
     return rc;
 }
 
