@@ -579,8 +579,8 @@ TEST(ver_score_changed_year)
     struct ver_scorer *s = NULL;
     REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
     const char *claim = "The stone bridge over the river was opened in 1950.";
-    struct ver_score_result r = score_r(
-        t_, s, claim, "The old stone bridge over the river was opened to traffic in 1952.");
+    struct ver_score_result r =
+        score_r(t_, s, claim, "The old stone bridge over the river was opened to traffic in 1952.");
     fprintf(stderr, "  year: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
     CHECK(r.verdict == VER_CONTRADICTED);
     CHECK(strstr(r.clash, "\"1950\"") != NULL && strstr(r.clash, "\"1952\"") != NULL);
@@ -654,7 +654,8 @@ TEST(ver_score_synonym_supports)
     /* the synonyms are highlighted as matches: doctor, bought, big, house */
     CHECK(syn.nmatch == 4);
     /* an irregular form ("mice") matches its lemma */
-    struct ver_score_result f = score_r(t_, s, "A mouse lived in the barn.", "Mice lived in the barn.");
+    struct ver_score_result f =
+        score_r(t_, s, "A mouse lived in the barn.", "Mice lived in the barn.");
     CHECK(f.feat[VER_F_COV_LEX] > 0.99);
     ver_scorer_free(s);
 }

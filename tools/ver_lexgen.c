@@ -28,9 +28,9 @@
 #include "hash.h"
 #include "verify/ver_lex.h"
 
-#define LG_SENSES 3     /* senses per lemma and part of speech whose relations are kept */
-#define LG_HYPO_MAX 24  /* hyponym words kept per lemma */
-#define LG_MAX_REL 96   /* relations kept per term */
+#define LG_SENSES 3    /* senses per lemma and part of speech whose relations are kept */
+#define LG_HYPO_MAX 24 /* hyponym words kept per lemma */
+#define LG_MAX_REL 96  /* relations kept per term */
 
 struct file {
     char *data;
@@ -202,12 +202,17 @@ static struct file data_files[4]; /* n v a r */
 static int pos_index(char pos)
 {
     switch (pos) {
-    case 'n': return 0;
-    case 'v': return 1;
+    case 'n':
+        return 0;
+    case 'v':
+        return 1;
     case 'a':
-    case 's': return 2;
-    case 'r': return 3;
-    default: return -1;
+    case 's':
+        return 2;
+    case 'r':
+        return 3;
+    default:
+        return -1;
     }
 }
 
@@ -447,7 +452,8 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
     static const char *const data_names[4] = {"data.noun", "data.verb", "data.adj", "data.adv"};
-    static const char *const index_names[4] = {"index.noun", "index.verb", "index.adj", "index.adv"};
+    static const char *const index_names[4] = {"index.noun", "index.verb", "index.adj",
+                                               "index.adv"};
     static const char *const exc_names[3] = {"noun.exc", "verb.exc", "adj.exc"};
     static const char poses[4] = {'n', 'v', 'a', 'r'};
     struct lex l;

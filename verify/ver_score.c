@@ -58,19 +58,17 @@
 #include <string.h>
 
 const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
-    "bm25",       "cov_idf",    "cov",          "bigram",        "cov_w",
-    "cov_lex",    "lex_syn",    "lex_hypo",     "lex_hyper",     "part_min",
-    "part_miss",  "num_agree",  "num_conflict", "date_agree",    "date_conflict",
-    "name_agree", "neg_flip",   "ant_clash",    "doc_cov",       "doc_name",
-    "doc_union",  "claim_len",  "win_len",      "dense",         "doc_len",
-    "doc_part_min", "doc_miss_max",
-    "s_cov",      "s_bm25",     "s_cov_w",      "s_cov_lex",     "s_claim_len",
-    "s_doc_cov",  "s_bigram",   "s_part_min",
+    "bm25",         "cov_idf",      "cov",           "bigram",     "cov_w",      "cov_lex",
+    "lex_syn",      "lex_hypo",     "lex_hyper",     "part_min",   "part_miss",  "num_agree",
+    "num_conflict", "date_agree",   "date_conflict", "name_agree", "neg_flip",   "ant_clash",
+    "doc_cov",      "doc_name",     "doc_union",     "claim_len",  "win_len",    "dense",
+    "doc_len",      "doc_part_min", "doc_miss_max",  "s_cov",      "s_bm25",     "s_cov_w",
+    "s_cov_lex",    "s_claim_len",  "s_doc_cov",     "s_bigram",   "s_part_min",
 };
 
 const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
-    "logit", "gain", "cov_lex", "doc_union", "name", "bm25", "rank", "dense", "title",
-    "claim_title",
+    "logit", "gain", "cov_lex", "doc_union", "name",
+    "bm25",  "rank", "dense",   "title",     "claim_title",
 };
 
 #define SC_HASH 512        /* claim-term hash slots (power of two, > 2 * VER_SCORE_MAX_TERMS) */
@@ -82,10 +80,10 @@ const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
 #define SC_DENSE_TOP 8     /* windows that get the dense feature */
 #define SC_BM25_K1 1.2
 #define SC_BM25_B 0.75
-#define SC_NUM_TOL 0.005   /* relative tolerance when comparing numbers */
-#define SC_REL_HASH 16384  /* related-term map slots (power of two) */
-#define SC_MAX_PARTS 16    /* claim parts */
-#define SC_NEG_SCOPE 4     /* words after a negation that it covers */
+#define SC_NUM_TOL 0.005  /* relative tolerance when comparing numbers */
+#define SC_REL_HASH 16384 /* related-term map slots (power of two) */
+#define SC_MAX_PARTS 16   /* claim parts */
+#define SC_NEG_SCOPE 4    /* words after a negation that it covers */
 #define SC_CONTRA_MARGIN 0.15
 #define SC_RARITY_K 0.35
 #define SC_MISSING_WEAK 0.25 /* uncovered share of the claim above which supported becomes weak */
@@ -93,29 +91,29 @@ const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
 enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH };
 
 struct num {
-    int kind;       /* enum num_kind */
-    int unit;       /* NK_UNIT: index into unit_words' canonical ids; else 0 */
-    double value;   /* NK_MONTH: 1..12 */
-    size_t start;   /* byte offset of the match */
-    size_t end;     /* end of the number and its unit */
+    int kind;     /* enum num_kind */
+    int unit;     /* NK_UNIT: index into unit_words' canonical ids; else 0 */
+    double value; /* NK_MONTH: 1..12 */
+    size_t start; /* byte offset of the match */
+    size_t end;   /* end of the number and its unit */
 };
 
-struct stok {     /* one source token */
-    int cidx;     /* claim term index or -1 */
-    int16_t rc;   /* claim term it is related to through the lexicon, or -1 */
-    uint8_t rel;  /* enum ver_lex_rel when rc >= 0 */
-    uint8_t neg;  /* in the scope of a negation */
-    uint8_t cue;  /* a negation word itself */
+struct stok {    /* one source token */
+    int cidx;    /* claim term index or -1 */
+    int16_t rc;  /* claim term it is related to through the lexicon, or -1 */
+    uint8_t rel; /* enum ver_lex_rel when rc >= 0 */
+    uint8_t neg; /* in the scope of a negation */
+    uint8_t cue; /* a negation word itself */
     uint32_t start, end;
     uint32_t neg_from; /* neg: where the negation word starts */
     int32_t lexid;     /* the term's lexicon id or -1 */
     uint64_t h;        /* FNV-1a 64 of the term */
 };
 
-struct unit {      /* a sentence or a piece of a long one */
-    size_t tb, te; /* token range [tb, te) */
-    size_t bs, be; /* byte span */
-    size_t nb, ne; /* source-number range [nb, ne) */
+struct unit {          /* a sentence or a piece of a long one */
+    size_t tb, te;     /* token range [tb, te) */
+    size_t bs, be;     /* byte span */
+    size_t nb, ne;     /* source-number range [nb, ne) */
     uint64_t cover[2]; /* claim terms matched in it (exact or lexicon, hypernyms excluded) */
 };
 
@@ -128,8 +126,8 @@ struct name {
     int n;
 };
 
-struct top {     /* a window kept for the dense pass */
-    size_t a, b; /* unit range [a, b] */
+struct top {      /* a window kept for the dense pass */
+    size_t a, b;  /* unit range [a, b] */
     double align; /* ver_score_align */
     double logit;
     double feat[VER_SCORE_NFEAT];
@@ -137,15 +135,15 @@ struct top {     /* a window kept for the dense pass */
 
 enum clash_kind { CK_NONE = 0, CK_NUMBER, CK_NEG_CLAIM, CK_NEG_SOURCE, CK_ANT };
 
-struct clash {   /* what clashed in a window */
-    int kind;    /* enum clash_kind */
+struct clash {     /* what clashed in a window */
+    int kind;      /* enum clash_kind */
     size_t cs, ce; /* claim span */
     size_t ss, se; /* source span */
 };
 
 struct relslot {
-    int32_t key;  /* lexicon id, -1 empty */
-    int16_t c;    /* claim term */
+    int32_t key; /* lexicon id, -1 empty */
+    int16_t c;   /* claim term */
     uint8_t rel;
 };
 
@@ -226,7 +224,7 @@ struct ver_scorer {
     int ntop;
     struct clash win_clash; /* the last window's clash */
     double win_clash_cov;   /* its coverage counting the clashing claim word as addressed */
-    int oom; /* set by callbacks when growing an array failed */
+    int oom;                /* set by callbacks when growing an array failed */
 };
 
 /* ---------------------------------------------------------------- regexes */
@@ -541,9 +539,9 @@ static int is_punct_gap(const char *text, size_t a, size_t b)
 /* Negation words (as the tokenizer makes them): "not", "never", ..., any word ending in "n't". */
 static int is_negation(const char *t, size_t n)
 {
-    static const char *const w[] = {"not",    "no",      "never",  "nor",  "neither", "none",
-                                    "noth",   "nobodi",  "nowher", "without", "cannot", "lack",
-                                    "fail",   "unabl",   "absenc", "absent"};
+    static const char *const w[] = {"not",  "no",     "never",  "nor",     "neither", "none",
+                                    "noth", "nobodi", "nowher", "without", "cannot",  "lack",
+                                    "fail", "unabl",  "absenc", "absent"};
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
         if (strlen(w[i]) == n && !memcmp(w[i], t, n)) return 1;
     /* the tokenizer keeps "didn't", "can't", "won't" as one word */
@@ -613,8 +611,8 @@ static int claim_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t
 /* Is one of the clause words in text[a, b) (between two claim content words)? */
 static int clause_gap(const char *text, size_t a, size_t b)
 {
-    static const char *const w[] = {"and", "but", "while", "which", "who", "whereas", "although",
-                                    "whose", "where", "when"};
+    static const char *const w[] = {"and",     "but",      "while", "which", "who",
+                                    "whereas", "although", "whose", "where", "when"};
     if (is_punct_gap(text, a, b)) return 1;
     for (size_t i = a; i < b; i++) {
         if (i > a && text[i - 1] != ' ') continue;
@@ -877,7 +875,6 @@ static int at_sentence_start(const char *text, size_t p)
     return 1;
 }
 
-
 static void find_names(struct ver_scorer *s, const char *claim, size_t len)
 {
     PCRE2_SIZE at = 0;
@@ -904,7 +901,6 @@ static void find_names(struct ver_scorer *s, const char *claim, size_t len)
         if (nm->n > 0) s->nnames++;
     }
 }
-
 
 /* Prepare everything about the claim. Returns 0 or -1 when out of memory. */
 static int claim_prepare(struct ver_scorer *s, const char *claim, size_t len)
@@ -1129,7 +1125,6 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
 
 /* ---------------------------------------------------------------- window features */
 
-
 /* Credit of a lexicon relation toward covering a claim term. */
 static double rel_credit(int rel)
 {
@@ -1144,9 +1139,9 @@ static void unit_cover(struct ver_scorer *s)
         un->cover[0] = un->cover[1] = 0;
         for (size_t t = un->tb; t < un->te; t++) {
             const struct stok *k = &s->tok_arr[t];
-            int c = k->cidx >= 0 ? k->cidx
+            int c = k->cidx >= 0                                                       ? k->cidx
                     : (k->rc >= 0 && k->rel != VER_LEX_HYPER && k->rel != VER_LEX_ANT) ? k->rc
-                                                                                        : -1;
+                                                                                       : -1;
             if (c >= 0) un->cover[c >> 6] |= 1ull << (c & 63);
         }
     }
@@ -1258,7 +1253,8 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
                 s->ant_stamp[r] = s->stamp;
                 s->ant_at[r] = t;
             } else if (s->rel_stamp[r] != s->stamp || k->rel < s->rel_best[r]) {
-                if (s->rel_stamp[r] != s->stamp) s->occ[r] &= (uint8_t)(s->term_stamp[r] == s->stamp ? 3 : 0);
+                if (s->rel_stamp[r] != s->stamp)
+                    s->occ[r] &= (uint8_t)(s->term_stamp[r] == s->stamp ? 3 : 0);
                 s->rel_stamp[r] = s->stamp;
                 s->rel_best[r] = k->rel;
                 if (s->term_stamp[r] != s->stamp) s->occ_at[r] = t;
@@ -1285,9 +1281,12 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
             cov_w += s->rar[c];
         } else if (related) {
             int r = s->rel_best[c];
-            if (r == VER_LEX_HYPO) lhypo += s->rar[c];
-            else if (r == VER_LEX_HYPER) lhyper += s->rar[c];
-            else lsyn += s->rar[c];
+            if (r == VER_LEX_HYPO)
+                lhypo += s->rar[c];
+            else if (r == VER_LEX_HYPER)
+                lhyper += s->rar[c];
+            else
+                lsyn += s->rar[c];
         }
         cov_lex += s->rar[c] * credit;
         part_cov[s->term_part[c]] += s->rar[c] * credit;
@@ -1297,9 +1296,10 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
             flip = 1;
             int ct = s->term_ctok[c];
             const struct stok *k = &s->tok_arr[s->occ_at[c]];
-            struct clash x = {s->term_neg[c] ? CK_NEG_CLAIM : CK_NEG_SOURCE,
-                              ct >= 0 ? (s->term_neg[c] ? s->ctok_neg_from[ct] : s->ctok_start[ct]) : 0,
-                              ct >= 0 ? s->ctok_end[ct] : 0, k->neg ? k->neg_from : k->start, k->end};
+            struct clash x = {
+                s->term_neg[c] ? CK_NEG_CLAIM : CK_NEG_SOURCE,
+                ct >= 0 ? (s->term_neg[c] ? s->ctok_neg_from[ct] : s->ctok_start[ct]) : 0,
+                ct >= 0 ? s->ctok_end[ct] : 0, k->neg ? k->neg_from : k->start, k->end};
             if (cl.kind == CK_NONE) cl = x;
         }
         if (!exact && !(related && credit >= 1) && s->ant_stamp[c] == s->stamp && !ant) {
@@ -1500,8 +1500,8 @@ static void describe_clash(const struct ver_scorer *s, const struct clash *c, co
     const char *what = c->kind == CK_NUMBER ? ""
                        : c->kind == CK_ANT  ? " (an antonym)"
                                             : " (negated on one side)";
-    snprintf(out, n, "claim says \"%.*s\", source says \"%.*s\"%s", (int)cl,
-             s->claim_text + c->cs, (int)sl, src + c->ss, what);
+    snprintf(out, n, "claim says \"%.*s\", source says \"%.*s\"%s", (int)cl, s->claim_text + c->cs,
+             (int)sl, src + c->ss, what);
 }
 
 /* The claim spans not covered by the units [a, b] and the unit that adds most to them; returns

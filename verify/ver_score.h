@@ -40,14 +40,14 @@ enum ver_feat {
     VER_F_ANT_CLASH,     /* cov_lex when the window has an antonym of a claim word, else 0 */
     VER_F_DOC_COV,       /* fraction of distinct claim terms present anywhere in the source */
     VER_F_DOC_NAME,      /* (2 found - n) / n over claim names, anywhere in the source */
-    VER_F_DOC_UNION,     /* weighted lexical coverage of the two sentences that cover most together */
-    VER_F_CLAIM_LEN,     /* log(1 + distinct claim terms) */
-    VER_F_WIN_LEN,       /* log(1 + content words in the window) */
-    VER_F_DENSE,         /* cosine from the dense callback; 0 without one */
-    VER_F_DOC_LEN,       /* log(1 + bytes of the source) */
-    VER_F_DOC_PART_MIN,  /* the least-covered claim part over the two sentences of doc_union */
-    VER_F_DOC_MISS_MAX,  /* the rarest claim term found nowhere in the source (as such or through
-                          * the lexicon): its rarity weight; 0 when every term is found */
+    VER_F_DOC_UNION, /* weighted lexical coverage of the two sentences that cover most together */
+    VER_F_CLAIM_LEN, /* log(1 + distinct claim terms) */
+    VER_F_WIN_LEN,   /* log(1 + content words in the window) */
+    VER_F_DENSE,     /* cosine from the dense callback; 0 without one */
+    VER_F_DOC_LEN,   /* log(1 + bytes of the source) */
+    VER_F_DOC_PART_MIN, /* the least-covered claim part over the two sentences of doc_union */
+    VER_F_DOC_MISS_MAX, /* the rarest claim term found nowhere in the source (as such or through
+                         * the lexicon): its rarity weight; 0 when every term is found */
     /* a short source (under VER_SCORE_SHORT bytes: an abstract, a snippet) gets its own weights
      * for these; 0 for longer ones */
     VER_F_S_COV,
@@ -79,10 +79,10 @@ const char *ver_verdict_name(int verdict);
 #define VER_SCORE_MAX_TERMS 128         /* distinct claim terms used; later ones are ignored */
 #define VER_SCORE_WIN_SENTS 3           /* windows are 1..3 consecutive sentences ... */
 #define VER_SCORE_WIN_WORDS                                                                        \
-    80                          /* ... of at most 80 content words (stop words not counted;        \
-                                 * about 120-140 running words); a longer sentence is cut          \
-                                 * into 80-word pieces */
-#define VER_SCORE_MAX_MATCH 128 /* matched-word spans kept in a result */
+    80                           /* ... of at most 80 content words (stop words not counted;       \
+                                  * about 120-140 running words); a longer sentence is cut         \
+                                  * into 80-word pieces */
+#define VER_SCORE_MAX_MATCH 128  /* matched-word spans kept in a result */
 #define VER_SCORE_MAX_MISSING 16 /* missing claim spans kept in a result */
 #define VER_SCORE_CLASH_MAX 200  /* bytes of the clash description */
 
@@ -175,15 +175,15 @@ void ver_scorer_calibration(const struct ver_scorer *s, double *target_precision
 
 /* What the suggestion ranker looks at for one candidate source, in model-file order. */
 enum ver_rank_feat {
-    VER_R_LOGIT = 0, /* the verifier's logit for the candidate */
-    VER_R_GAIN,      /* that logit minus the cited source's (0 when nothing was cited) */
-    VER_R_COV_LEX,   /* the candidate's best-window lexical coverage */
-    VER_R_DOC_UNION, /* its two-sentence coverage */
-    VER_R_NAME,      /* its name agreement over the whole source */
-    VER_R_BM25,      /* its retrieval score / the best candidate's */
-    VER_R_RANK,      /* log(1 + its retrieval rank), from 0 */
-    VER_R_DENSE,     /* dense cosine of claim and candidate (0 without vectors) */
-    VER_R_TITLE,     /* fraction of the article title's terms in the candidate's title */
+    VER_R_LOGIT = 0,   /* the verifier's logit for the candidate */
+    VER_R_GAIN,        /* that logit minus the cited source's (0 when nothing was cited) */
+    VER_R_COV_LEX,     /* the candidate's best-window lexical coverage */
+    VER_R_DOC_UNION,   /* its two-sentence coverage */
+    VER_R_NAME,        /* its name agreement over the whole source */
+    VER_R_BM25,        /* its retrieval score / the best candidate's */
+    VER_R_RANK,        /* log(1 + its retrieval rank), from 0 */
+    VER_R_DENSE,       /* dense cosine of claim and candidate (0 without vectors) */
+    VER_R_TITLE,       /* fraction of the article title's terms in the candidate's title */
     VER_R_CLAIM_TITLE, /* fraction of the claim's terms in the candidate's title */
     VER_RANK_NFEAT
 };
@@ -218,34 +218,34 @@ const char *ver_score_builtin_model(void);
  * VER_TRAIN_CV_FOLDS folds by article (ver_train_fold), and each fold is scored by a model fitted
  * without it. Citation-Integrity figures come from claims_dev.jsonl, which training never sees. */
 struct ver_train_report {
-    int n_train;       /* (claim, source) pairs fitted by the final model */
-    int n_heldout;     /* WiCE pairs scored out of fold (own pages and wrong pages) */
-    int n_excluded;    /* WiCE claims left out entirely (ver_train_opts.fold) */
-    int iterations;    /* Newton steps of the final fit */
-    double train_loss; /* final weighted cross-entropy on the training pairs */
-    double wice_auc;   /* WiCE out of fold: own page vs other claims' pages, ROC AUC */
-    double wice_acc;   /* WiCE out of fold 3-way verdict accuracy: supported -> supported,
-                        * partially_supported -> weak, not_supported and wrong page ->
-                        * unsupported */
+    int n_train;              /* (claim, source) pairs fitted by the final model */
+    int n_heldout;            /* WiCE pairs scored out of fold (own pages and wrong pages) */
+    int n_excluded;           /* WiCE claims left out entirely (ver_train_opts.fold) */
+    int iterations;           /* Newton steps of the final fit */
+    double train_loss;        /* final weighted cross-entropy on the training pairs */
+    double wice_auc;          /* WiCE out of fold: own page vs other claims' pages, ROC AUC */
+    double wice_acc;          /* WiCE out of fold 3-way verdict accuracy: supported -> supported,
+                               * partially_supported -> weak, not_supported and wrong page ->
+                               * unsupported */
     double wice_supported_f1; /* WiCE own pages out of fold: F1 of verdict supported vs label */
     double wice_precision, wice_recall; /* ... and its precision and recall (calibration) */
-    double wice_swap_drop;    /* WiCE supported/partly supported claims with one number changed:
-                               * share scoring below the unchanged claim on the same page */
-    double wice_swap_contra;  /* ... and share called contradicted */
-    double wice_true_contra;  /* WiCE own pages labelled supported called contradicted */
-    double ci_macro_f1;       /* Citation-Integrity dev, 3-class macro-F1: supported -> SUPPORT,
-                               * weak -> REFUTE, unsupported -> NEI */
-    double ci_support_f1;     /* Citation-Integrity dev, F1 of SUPPORT vs the rest */
-    double ci_refute_auc;     /* Citation-Integrity dev: SUPPORT vs REFUTE citations, ROC AUC */
+    double wice_swap_drop;   /* WiCE supported/partly supported claims with one number changed:
+                              * share scoring below the unchanged claim on the same page */
+    double wice_swap_contra; /* ... and share called contradicted */
+    double wice_true_contra; /* WiCE own pages labelled supported called contradicted */
+    double ci_macro_f1;      /* Citation-Integrity dev, 3-class macro-F1: supported -> SUPPORT,
+                              * weak -> REFUTE, unsupported -> NEI */
+    double ci_support_f1;    /* Citation-Integrity dev, F1 of SUPPORT vs the rest */
+    double ci_refute_auc;    /* Citation-Integrity dev: SUPPORT vs REFUTE citations, ROC AUC */
     double ci_wrong_auc; /* Citation-Integrity dev: cited abstract vs another claim's, ROC AUC */
-    double rank_r1, rank_r5; /* suggestion ranker on the training claims (in sample): own page
-                              * first / in the first five among the retrieved candidates */
+    double rank_r1, rank_r5;    /* suggestion ranker on the training claims (in sample): own page
+                                 * first / in the first five among the retrieved candidates */
     double t_supported, t_weak; /* thresholds chosen on the out-of-fold scores */
 };
 
-#define VER_TRAIN_CV_FOLDS 5     /* folds for the out-of-fold scores behind the thresholds */
-#define VER_TRAIN_PRECISION 0.8  /* the precision of `supported` the threshold is fitted for */
-#define VER_TRAIN_HAS_FOLDS 1    /* ver_train_ex and ver_train_fold exist (tests/bench/ver_eval.c) */
+#define VER_TRAIN_CV_FOLDS 5    /* folds for the out-of-fold scores behind the thresholds */
+#define VER_TRAIN_PRECISION 0.8 /* the precision of `supported` the threshold is fitted for */
+#define VER_TRAIN_HAS_FOLDS 1   /* ver_train_ex and ver_train_fold exist (tests/bench/ver_eval.c) */
 
 /* Options of ver_train_ex. Zero-initialise. */
 struct ver_train_opts {

@@ -17,7 +17,8 @@ struct ver_model {
     double bias;
     double mean[VER_SCORE_NFEAT], scale[VER_SCORE_NFEAT], w[VER_SCORE_NFEAT];
     double t_supported, t_weak;
-    double cal_target, cal_precision, cal_recall; /* calibration line (see ver_scorer_calibration) */
+    double cal_target, cal_precision,
+        cal_recall;  /* calibration line (see ver_scorer_calibration) */
     double t_contra; /* least lexical coverage of a clashing window for `contradicted` */
     double rank_bias;
     double rmean[VER_RANK_NFEAT], rscale[VER_RANK_NFEAT], rw[VER_RANK_NFEAT];
@@ -44,7 +45,8 @@ int ver_model_format(const struct ver_model *m, const char *comments, struct buf
  * coverage and shortness break ties), whatever the model's weights. */
 static inline double ver_score_align(const double *f)
 {
-    return f[VER_F_COV_LEX] + 0.1 * f[VER_F_BIGRAM] + 0.05 * f[VER_F_COV_W] - 0.001 * f[VER_F_WIN_LEN];
+    return f[VER_F_COV_LEX] + 0.1 * f[VER_F_BIGRAM] + 0.05 * f[VER_F_COV_W] -
+           0.001 * f[VER_F_WIN_LEN];
 }
 
 /* The model's logit for raw features x (VER_SCORE_NFEAT). */

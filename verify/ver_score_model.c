@@ -102,8 +102,9 @@ static int feature_line(const char **q, const char *le, const char *const *names
                        line, max);
     const char *want = names[*nfeat];
     if (nl2 != strlen(want) || memcmp(ns, want, nl2) != 0)
-        return err_set(err, ERR_MISMATCH, "%s:%d: feature %d is \"%.*s\", this build expects \"%s\"",
-                       name, line, *nfeat, (int)(nl2 > 40 ? 40 : nl2), ns, want);
+        return err_set(err, ERR_MISMATCH,
+                       "%s:%d: feature %d is \"%.*s\", this build expects \"%s\"", name, line,
+                       *nfeat, (int)(nl2 > 40 ? 40 : nl2), ns, want);
     if (num_at(q, le, &mean[*nfeat]) || num_at(q, le, &scale[*nfeat]) ||
         num_at(q, le, &w[*nfeat]) || !rest_blank(*q, le))
         return err_set(err, ERR_CORRUPT, "%s:%d: bad feature line (want: mean scale weight)", name,
@@ -160,8 +161,8 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
                                   tmp.mean, tmp.scale, tmp.w, name, line, err);
             if (rc) return rc;
         } else if (word_at(&q, le, "rank_feature")) {
-            int rc = feature_line(&q, le, ver_rank_feature_names, VER_RANK_NFEAT, &nrank,
-                                  tmp.rmean, tmp.rscale, tmp.rw, name, line, err);
+            int rc = feature_line(&q, le, ver_rank_feature_names, VER_RANK_NFEAT, &nrank, tmp.rmean,
+                                  tmp.rscale, tmp.rw, name, line, err);
             if (rc) return rc;
         } else if (word_at(&q, le, "rank_bias")) {
             if (num_at(&q, le, &tmp.rank_bias) || !rest_blank(q, le))
@@ -181,9 +182,10 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
             if (num_at(&q, le, &tmp.cal_target) || num_at(&q, le, &tmp.cal_precision) ||
                 num_at(&q, le, &tmp.cal_recall) || !rest_blank(q, le) || !in01(tmp.cal_target) ||
                 !in01(tmp.cal_precision) || !in01(tmp.cal_recall))
-                return err_set(err, ERR_CORRUPT,
-                               "%s:%d: bad calibration line (want: target precision recall in [0, 1])",
-                               name, line);
+                return err_set(
+                    err, ERR_CORRUPT,
+                    "%s:%d: bad calibration line (want: target precision recall in [0, 1])", name,
+                    line);
         } else if (word_at(&q, le, "contradiction")) {
             if (num_at(&q, le, &tmp.t_contra) || !rest_blank(q, le) || !in01(tmp.t_contra))
                 return err_set(err, ERR_CORRUPT, "%s:%d: bad contradiction line (want: coverage)",
@@ -253,8 +255,9 @@ int ver_model_format(const struct ver_model *m, const char *comments, struct buf
                       "# calibration target-precision cv-precision cv-recall (of supported)\n"
                       "calibration %.4g %.4g %.4g\n",
                       m->cal_target, m->cal_precision, m->cal_recall);
-    bad |= buf_printf(out, "# contradiction: least lexical coverage of a clashing window\n"
-                           "contradiction %.4g\n",
+    bad |= buf_printf(out,
+                      "# contradiction: least lexical coverage of a clashing window\n"
+                      "contradiction %.4g\n",
                       m->t_contra);
     bad |= buf_printf(out, "# the suggestion ranker\nrank_bias %.9g\n", m->rank_bias);
     for (int i = 0; i < VER_RANK_NFEAT; i++)

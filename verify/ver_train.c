@@ -41,21 +41,21 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #define TR_THREADS 2 /* feature extraction threads (the result does not depend on them) */
 #define TR_MAX_LINE (16u << 20) /* one JSON line */
-#define TR_GOLD 1 /* fit true pairs on a window holding gold evidence (0: on the aligned one) */
-#define TR_ROUNDS 1             /* window selection does not depend on the weights: one fit */
+#define TR_GOLD 1   /* fit true pairs on a window holding gold evidence (0: on the aligned one) */
+#define TR_ROUNDS 1 /* window selection does not depend on the weights: one fit */
 #define TR_NEWTON_MAX 50
 #define TR_L2 1e-2
-#define TR_HELDOUT_PCT 30     /* the previous trainer's held-out share (ver_train_is_heldout) */
-#define TR_CANDIDATES 6       /* pages retrieved per claim for the ranker (the audit takes 10) */
+#define TR_HELDOUT_PCT 30      /* the previous trainer's held-out share (ver_train_is_heldout) */
+#define TR_CANDIDATES 6        /* pages retrieved per claim for the ranker (the audit takes 10) */
 #define TR_CONTRA_COVERAGE 0.8 /* least coverage of a clashing window for `contradicted` */
 #define TR_MIN_PREDICTED 10    /* the calibrated threshold calls at least this many supported */
 
@@ -386,7 +386,8 @@ static int ci_claim_line(struct tr *t, json_t *o, const char *path, long line, s
     }
     if (add_claim(t, json_string_value(claim), 1, doc, cls, set, NULL))
         return err_set(err, ERR_NOMEM, "%s:%ld", path, line);
-    if (lst) add_gold(&t->claims[t->nclaims - 1], json_object_get(json_array_get(lst, 0), "sentences"));
+    if (lst)
+        add_gold(&t->claims[t->nclaims - 1], json_object_get(json_array_get(lst, 0), "sentences"));
     return ERR_OK;
 }
 
@@ -444,7 +445,8 @@ static char *swap_number(const char *claim, uint32_t h)
 
 static int same_doc(const struct tr *t, int a, int b)
 {
-    return a == b || (t->doclen[a] == t->doclen[b] && !memcmp(t->docs[a], t->docs[b], t->doclen[a]));
+    return a == b ||
+           (t->doclen[a] == t->doclen[b] && !memcmp(t->docs[a], t->docs[b], t->doclen[a]));
 }
 
 /* True pairs for every claim; wrong-source pairs inside each set; for supported and partly
@@ -575,7 +577,8 @@ static void *extract_run(void *arg)
     struct extract_job *j = arg;
     struct ver_scorer *sc = NULL;
     j->rc = ver_scorer_new_model(&sc, j->m, NULL, &j->err);
-    for (int i = j->from; !j->rc && i < j->to; i++) /* same document in a row: reused by the scorer */
+    for (int i = j->from; !j->rc && i < j->to;
+         i++) /* same document in a row: reused by the scorer */
         j->rc = pair_windows(j->t, &j->fb, sc, &j->t->pairs[j->order[i]], &j->err);
     ver_scorer_free(sc);
     return NULL;
@@ -970,8 +973,8 @@ static int fit(const struct tr *t, int out, struct ver_model *m, double *loss)
 }
 
 /* Scores of the pairs selected by `sel` under m (best window, as the scorer does). */
-static void score_pairs(struct tr *t, const struct ver_model *m, int (*sel)(const struct tr *,
-                        const struct tr_pair *, int), int arg)
+static void score_pairs(struct tr *t, const struct ver_model *m,
+                        int (*sel)(const struct tr *, const struct tr_pair *, int), int arg)
 {
     for (int i = 0; i < t->npairs; i++) {
         struct tr_pair *p = &t->pairs[i];
@@ -1244,8 +1247,13 @@ static int pool_open(struct tr *t, struct pool *p, struct err *err)
         size_t tl, at;
         const char *ti = page_title(t->docs[k->doc], &tl, &at);
         snprintf(title, sizeof title, "%.*s", (int)(tl < 500 ? tl : 500), ti);
-        struct corpus_doc d = {.id = id, .title = title, .url = "", .text = t->docs[k->doc] + at,
-                               .text_len = t->doclen[k->doc] - at, .source = "wice", .line = 0};
+        struct corpus_doc d = {.id = id,
+                               .title = title,
+                               .url = "",
+                               .text = t->docs[k->doc] + at,
+                               .text_len = t->doclen[k->doc] - at,
+                               .source = "wice",
+                               .line = 0};
         rc = idx_add(p->ix, &d, NULL, err);
     }
     free(done);
@@ -1404,8 +1412,9 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
             for (int s = 0; s < 2; s++) {
                 double *r = x + rows * RNP;
                 for (int k = 0; k < VER_RANK_NFEAT; k++) {
-                    double d = (fx[(size_t)i * VER_RANK_NFEAT + k] - fx[(size_t)j * VER_RANK_NFEAT + k]) /
-                               m->rscale[k];
+                    double d =
+                        (fx[(size_t)i * VER_RANK_NFEAT + k] - fx[(size_t)j * VER_RANK_NFEAT + k]) /
+                        m->rscale[k];
                     r[k] = s ? -d : d;
                 }
                 r[VER_RANK_NFEAT] = 0;
@@ -1420,7 +1429,8 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
     frozen[VER_R_DENSE] = 1;
     newton(x, y, c, (int)rows, RNP, frozen, theta, &loss);
     /* calibration: p(own) = logistic(a z + b) over the candidates, z the pairwise score */
-    double *z = malloc((size_t)(n ? n : 1) * 2 * sizeof *z), *zy = malloc((size_t)(n ? n : 1) * sizeof *zy);
+    double *z = malloc((size_t)(n ? n : 1) * 2 * sizeof *z),
+           *zy = malloc((size_t)(n ? n : 1) * sizeof *zy);
     double *zc = malloc((size_t)(n ? n : 1) * sizeof *zc);
     if (!z || !zy || !zc) {
         free(z);
@@ -1601,8 +1611,10 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
             if (!pp->nwin) continue;
             double l;
             size_t row = best_window(&t, pp, &m, 0, &l);
-            fprintf(df, "%d\t%d\t%d\t%d\t%d\t%.5f\t%zu", pp->set, pp->kind, pp->cls, pp->claim, t.claims[pp->claim].fold, pp->score, t.doclen[pp->doc]);
-            for (int k = 0; k < VER_SCORE_NFEAT; k++) fprintf(df, "\t%.5f", t.feats[row * VER_SCORE_NFEAT + k]);
+            fprintf(df, "%d\t%d\t%d\t%d\t%d\t%.5f\t%zu", pp->set, pp->kind, pp->cls, pp->claim,
+                    t.claims[pp->claim].fold, pp->score, t.doclen[pp->doc]);
+            for (int k = 0; k < VER_SCORE_NFEAT; k++)
+                fprintf(df, "\t%.5f", t.feats[row * VER_SCORE_NFEAT + k]);
             fputc('\n', df);
         }
         if (df) fclose(df);
@@ -1649,8 +1661,9 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         r.wice_precision, r.wice_recall, r.wice_swap_drop, r.wice_swap_contra, r.wice_true_contra,
         r.ci_refute_auc, r.ci_macro_f1, r.ci_wrong_auc, r.rank_r1, r.rank_r5);
     if (opts && opts->folds > 1)
-        bad |= buf_printf(&comments, "# fold %d of %d of the WiCE dev claims left out (%d claims)\n",
-                          opts->fold, opts->folds, r.n_excluded);
+        bad |=
+            buf_printf(&comments, "# fold %d of %d of the WiCE dev claims left out (%d claims)\n",
+                       opts->fold, opts->folds, r.n_excluded);
     if (bad) goto oom;
     buf_reset(&text);
     if ((rc = ver_model_format(&parsed, comments.data, &text, err))) goto fail;

@@ -43,9 +43,9 @@ struct claim {
     int cls;                                 /* 2 supported, 1 partially, 0 not */
     int fold;
     double s_own, s_wrong;
-    int v_own;   /* verdict (enum ver_status) on the own page */
+    int v_own; /* verdict (enum ver_status) on the own page */
     int has_wrong;
-    int r1, r5;  /* suggestion hits */
+    int r1, r5; /* suggestion hits */
 };
 
 struct page {
@@ -195,7 +195,8 @@ static int load(struct ev *e, const char *data, const char *pool, int limit)
             buf_puts(&b, json_string_value(s) ? json_string_value(s) : "");
         }
         char key[32];
-        snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(o, "doc_id")));
+        snprintf(key, sizeof key, "%lld",
+                 (long long)json_integer_value(json_object_get(o, "doc_id")));
         json_object_set_new(docs, key, json_string(b.data ? b.data : ""));
         buf_cleanup(&b);
     }
@@ -453,8 +454,8 @@ static void report(const struct ev *e, const char *name, int (*which)(const stru
                 r5 += c->r5;
             }
             double bf1 = best_f1(f, nf);
-            printf("%-34s %5d  %6.4f %6.4f %6.4f  %5.1f %5.1f %5.1f  %6.4f  %6.4f %6.4f\n", name, m, a,
-                   auc_lab[2], auc_lab[1], 100 * bf1,
+            printf("%-34s %5d  %6.4f %6.4f %6.4f  %5.1f %5.1f %5.1f  %6.4f  %6.4f %6.4f\n", name, m,
+                   a, auc_lab[2], auc_lab[1], 100 * bf1,
                    tp ? 100.0 * 2 * tp / (2.0 * tp + fp + fn) : 0.0,
                    tp + fp ? 100.0 * tp / (tp + fp) : 0.0, ci.auc, m ? (double)r1 / m : 0,
                    m ? (double)r5 / m : 0);
@@ -487,7 +488,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[ai], "--limit") && ai + 1 < argc)
             limit = (int)strtol(argv[++ai], NULL, 10);
         else {
-            fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] DATA_DIR POOL_DIR\n");
+            fprintf(stderr,
+                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] DATA_DIR POOL_DIR\n");
             return 2;
         }
     }
@@ -539,7 +541,8 @@ int main(int argc, char **argv)
         report(&e, name, NULL, ci);
         report(&e, "  claims held out by main's split", in_old_heldout, ci);
 #else
-        fprintf(stderr, "ver_eval: this tree's trainer has no folds (--cv needs VER_TRAIN_HAS_FOLDS)\n");
+        fprintf(stderr,
+                "ver_eval: this tree's trainer has no folds (--cv needs VER_TRAIN_HAS_FOLDS)\n");
         return 2;
 #endif
     }
