@@ -720,10 +720,11 @@ int cmd_train(int argc, char **argv)
     if (rc) return cli_fail(&err);
     printf("trained on %d pairs in %.1f s; wrote %s\n", rep.n_train, cli_now() - t, out);
     printf("WiCE dev, %d-fold cross-validated (%d pairs): AUC own vs other page %.4f, "
-           "3-way accuracy %.4f, supported F1 %.4f (precision %.4f, recall %.4f), "
-           "number-swap drop %.4f; contradicted: %.4f of number swaps, %.4f of supported pages\n",
+           "3-way accuracy %.4f, supported F1 %.4f (precision %.4f, recall %.4f; best-threshold "
+           "F1 %.4f), number-swap drop %.4f; contradicted: %.4f of number swaps, %.4f of "
+           "supported pages\n",
            VER_TRAIN_CV_FOLDS, rep.n_heldout, rep.wice_auc, rep.wice_acc, rep.wice_supported_f1,
-           rep.wice_precision, rep.wice_recall, rep.wice_swap_drop, rep.wice_swap_contra,
+           rep.wice_precision, rep.wice_recall, rep.wice_best_f1, rep.wice_swap_drop, rep.wice_swap_contra,
            rep.wice_true_contra);
     printf("Citation-Integrity dev: SUPPORT vs REFUTE AUC %.4f, macro-F1 %.4f, SUPPORT F1 %.4f, "
            "wrong-source AUC %.4f\n",

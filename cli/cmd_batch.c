@@ -601,6 +601,12 @@ int cli_result_from_json(const char *text, struct ver_result *r, struct err *err
         r->match[r->nmatch].end = r->match[r->nmatch].start + strlen(w);
         at = r->match[r->nmatch++].end;
     }
+    json_array_foreach(json_object_get(o, "missing"), i, it) {
+        if (r->nmissing >= VER_SCORE_MAX_MISSING) break;
+        r->missing[r->nmissing].start = (size_t)json_integer_value(json_object_get(it, "start"));
+        r->missing[r->nmissing].end = (size_t)json_integer_value(json_object_get(it, "end"));
+        r->nmissing++;
+    }
     json_array_foreach(json_object_get(o, "suggestions"), i, it) {
         if (r->nsugg >= VER_MAX_SUGGEST) break;
         struct ver_suggestion *s = &r->sugg[r->nsugg++];
@@ -608,6 +614,7 @@ int cli_result_from_json(const char *text, struct ver_result *r, struct err *err
         s->url = jstr(it, "url");
         s->title = jstr(it, "title");
         s->score = json_number_value(json_object_get(it, "score"));
+        s->support = json_number_value(json_object_get(it, "support"));
         s->evidence = jstr(it, "evidence");
         s->cite = jstr(it, "cite");
     }

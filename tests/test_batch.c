@@ -401,16 +401,16 @@ TEST(batch_report)
     CHECK(json_integer_value(json_object_get(r, "articles")) == 4);
     CHECK(json_integer_value(json_object_get(r, "citations")) == 9);
     /* the queue: not-supported citations, worst status first, lowest score first within one */
-    static const char *const rank[] = {"dead", "unreachable", "no-text", "no-url", "unsupported", "weak", "supported"};
+    static const char *const rank[] = {"dead", "unreachable", "no-text", "no-url", "contradicted", "unsupported", "weak", "supported"};
     json_t *q = json_object_get(r, "queue"), *o;
     size_t i;
     int prev_rank = -1;
     double prev_score = -1;
     json_array_foreach(q, i, o) {
         int k = 0;
-        while (k < 7 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
+        while (k < 8 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
         double s = json_real_value(json_object_get(o, "score"));
-        CHECK(k < 6);
+        CHECK(k < 7);
         CHECK(k > prev_rank || (k == prev_rank && s >= prev_score));
         if (k != prev_rank) prev_score = -1;
         prev_rank = k;
@@ -451,6 +451,14 @@ TEST(batch_report)
             CHECK(json_integer_value(json_object_get(o, "citations")) == 3);
             CHECK(json_integer_value(json_object_get(o, "dead")) == 0);
             CHECK(json_integer_value(json_object_get(o, "failing")) == 1);
+            if (json_integer_value(json_object_get(o, "failing")) != 1) {
+                size_t k;
+                json_t *x;
+                json_array_foreach(q, k, x)
+                    fprintf(stderr, "  queue: %s %.3f %s | %s\n", t_json_str(x, "verdict"),
+                            json_real_value(json_object_get(x, "score")), t_json_str(x, "url"),
+                            t_json_str(x, "claim"));
+            }
         }
     }
     CHECK(seen_org);
@@ -552,9 +560,9 @@ TEST(batch_idx_store_api)
     REQUIRE_OK(idx_audit_begin_run(ix, "test", &run, &e), e);
     CHECK(run > 0);
     struct idx_audit_row rows[3] = {
-        {.ord = 0, .status = 6, .score = 0.9, .url = "https://a.example/x", .domain = "a.example", .json = "{\"n\":0}"},
+        {.ord = 0, .status = 7, .score = 0.9, .url = "https://a.example/x", .domain = "a.example", .json = "{\"n\":0}"},
         {.ord = 1, .status = 0, .score = 0.0, .url = "https://b.example/y", .domain = "b.example", .json = "{\"n\":1}"},
-        {.ord = 2, .status = 4, .score = 0.1, .best = 0.8, .url = "https://a.example/z", .domain = "a.example",
+        {.ord = 2, .status = 5, .score = 0.1, .best = 0.8, .url = "https://a.example/z", .domain = "a.example",
          .json = "{\"n\":2}"}};
     int done = 1;
     REQUIRE_OK(idx_audit_done(ix, "art.wiki", "h1", &done, &e), e);

@@ -303,7 +303,9 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
                       struct ver_score_result *sr_out, struct err *err)
 {
     struct ver_score_result sr;
-    int rc = ver_score_source(a->scorer, claim, text, strlen(text), &sr, err);
+    size_t cl = strlen(claim), rl = r->claim ? strlen(r->claim) : cl;
+    size_t shift = cl >= rl ? cl - rl : 0; /* "context: " in front of r->claim */
+    int rc = ver_score_source_ctx(a->scorer, claim, shift, text, strlen(text), &sr, err);
     if (rc) return rc;
     if (sr_out) *sr_out = sr;
     r->score = sr.score;
@@ -315,9 +317,7 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
         free(r->detail);
         r->detail = dup0(sr.clash);
     }
-    /* missing parts as spans of r->claim: the scored claim is r->claim or "context: r->claim" */
-    size_t cl = strlen(claim), rl = r->claim ? strlen(r->claim) : cl;
-    size_t shift = cl >= rl ? cl - rl : 0;
+    /* missing parts as spans of r->claim */
     r->nmissing = 0;
     if (sr.verdict != VER_SUPPORTED)
         for (int i = 0; i < sr.nmissing; i++) {

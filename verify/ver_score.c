@@ -200,6 +200,7 @@ struct ver_scorer {
     size_t src_len;
     uint64_t src_hash;
     uint64_t term_hash[VER_SCORE_MAX_TERMS]; /* FNV-1a 64 of each claim term */
+    size_t context_len; /* the claim's first bytes that need not be covered (the call's) */
     struct stok *tok_arr;
     size_t ntok, captok;
     struct sent *sents;
@@ -1427,7 +1428,7 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
     }
     doc[5] = pmin;
     doc[6] = miss;
-    doc[3] = log1p((double)len);
+    doc[3] = log1p((double)(len > VER_SCORE_TINY ? len : VER_SCORE_TINY));
     doc[4] = len < VER_SCORE_SHORT;
     *avg_unit = s->nunits ? (double)s->ntok / (double)s->nunits : 1;
     return ERR_OK;
@@ -1520,13 +1521,17 @@ static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_
         bits[1] |= s->units[extra].cover[1];
     }
     out->nmissing = 0;
-    double uncovered = 0;
-    for (int c = 0; c < s->nterms; c++)
+    double uncovered = 0, total = 0;
+    for (int c = 0; c < s->nterms; c++) {
+        int ct = s->term_ctok[c];
+        if (ct >= 0 && s->ctok_start[ct] < s->context_len) continue; /* context */
+        total += s->rar[c];
         if (!(bits[c >> 6] >> (c & 63) & 1)) uncovered += s->rar[c];
+    }
     int open = 0;
     for (int i = 0; i < s->nctok; i++) {
         int c = s->ctok[i];
-        int covered = c < 0 || (bits[c >> 6] >> (c & 63) & 1);
+        int covered = c < 0 || (bits[c >> 6] >> (c & 63) & 1) || s->ctok_start[i] < s->context_len;
         if (covered) {
             open = 0;
             continue;
@@ -1540,13 +1545,21 @@ static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_
             open = 1;
         }
     }
-    return s->rar_sum > 0 ? uncovered / s->rar_sum : 0;
+    return total > 0 ? uncovered / total : 0;
 }
 
 int ver_score_source(struct ver_scorer *s, const char *claim, const char *source_text, size_t len,
                      struct ver_score_result *out, struct err *err)
 {
+    return ver_score_source_ctx(s, claim, 0, source_text, len, out, err);
+}
+
+int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context_len,
+                         const char *source_text, size_t len, struct ver_score_result *out,
+                         struct err *err)
+{
     if (!out) return err_set(err, ERR_ARG, "ver_score_source: NULL result");
+    if (s) s->context_len = context_len;
     double doc[7], avg_unit, f[VER_SCORE_NFEAT];
     int rc = prepare(s, claim, source_text, len, doc, &avg_unit, err);
     if (rc) return rc;
@@ -1578,8 +1591,11 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
     out->nwindows = nwin;
     if (nwin == 0) {
         out->verdict = ver_scorer_verdict(s, 0);
-        if (s->nctok > 0) { /* nothing of the claim is covered */
-            out->missing[0].start = s->ctok_start[0];
+        int first = 0; /* nothing of the claim (after its context) is covered */
+        while (first < s->nctok && s->ctok_start[first] < s->context_len)
+            first++;
+        if (first < s->nctok) {
+            out->missing[0].start = s->ctok_start[first];
             out->missing[0].end = s->ctok_end[s->nctok - 1];
             out->nmissing = 1;
         }

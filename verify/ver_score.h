@@ -62,6 +62,7 @@ enum ver_feat {
 };
 
 #define VER_SCORE_SHORT 1500 /* bytes: sources shorter than this are "short" (see above) */
+#define VER_SCORE_TINY 600   /* bytes: doc_len treats shorter sources as this long */
 
 /* Names of the features as written in the model file ("bm25", "cov_idf", ...). */
 extern const char *const ver_score_feature_names[VER_SCORE_NFEAT];
@@ -157,6 +158,13 @@ void ver_scorer_free(struct ver_scorer *s);
 int ver_score_source(struct ver_scorer *s, const char *claim, const char *source_text, size_t len,
                      struct ver_score_result *out, struct err *err);
 
+/* ver_score_source for a claim whose first `context_len` bytes are context (e.g. "Title: " in
+ * front of the sentence): they count for matching but the source need not cover them, so they are
+ * never reported missing nor turn supported into weak. */
+int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context_len,
+                         const char *source_text, size_t len, struct ver_score_result *out,
+                         struct err *err);
+
 /* The verdict for a score under the scorer's thresholds (enum ver_verdict; never contradicted:
  * that comes from the text, not the score). */
 int ver_scorer_verdict(const struct ver_scorer *s, double score);
@@ -229,6 +237,7 @@ struct ver_train_report {
                                * unsupported */
     double wice_supported_f1; /* WiCE own pages out of fold: F1 of verdict supported vs label */
     double wice_precision, wice_recall; /* ... and its precision and recall (calibration) */
+    double wice_best_f1;                /* ... and the best F1 over all thresholds */
     double wice_swap_drop;   /* WiCE supported/partly supported claims with one number changed:
                               * share scoring below the unchanged claim on the same page */
     double wice_swap_contra; /* ... and share called contradicted */

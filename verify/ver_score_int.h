@@ -23,6 +23,7 @@ struct ver_model {
     double rank_bias;
     double rmean[VER_RANK_NFEAT], rscale[VER_RANK_NFEAT], rw[VER_RANK_NFEAT];
     double suggest_floor;
+    double best_f1; /* the trainer's scratch: best out-of-fold F1 (not in the file) */
 };
 
 /* Parse model text (`len` bytes; `name` names it in messages: a path or "built-in model").

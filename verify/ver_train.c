@@ -1051,10 +1051,13 @@ static int calibrate(const struct tr *t, struct ver_model *m)
     qsort(v, (size_t)n, sizeof *v, by_score_desc);
     double best_t = 1, prec = 0, rec = 0;
     int tp = 0;
+    m->best_f1 = 0;
     for (int i = 0; i < n; i++) {
         tp += v[i].l;
         if (i + 1 < n && v[i + 1].s == v[i].s) continue;
         double p = (double)tp / (i + 1);
+        double f1 = pos ? 2.0 * tp / (i + 1 + pos) : 0;
+        if (f1 > m->best_f1) m->best_f1 = f1;
         if (i + 1 >= TR_MIN_PREDICTED && p >= VER_TRAIN_PRECISION) {
             best_t = v[i].s;
             prec = p;
@@ -1620,6 +1623,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         if (df) fclose(df);
     }
     if (calibrate(&t, &m)) goto oom;
+    r.wice_best_f1 = m.best_f1;
     m.t_contra = TR_CONTRA_COVERAGE;
     if (wice_metrics(&t, &m, &r)) goto oom;
     /* the final model on everything */
@@ -1653,12 +1657,12 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         "corpus.jsonl; negatives = each claim with another claim's page, and with a number "
         "changed; pairs: %d WiCE dev, %d WiCE train_tokens, %d CI train, %d CI dev (not fitted)\n"
         "# metrics (WiCE out of fold): own vs other page AUC %.4f, 3-way accuracy %.4f, "
-        "supported F1 %.4f (precision %.4f, recall %.4f), number-swap drop %.4f, contradicted: "
+        "supported F1 %.4f (precision %.4f, recall %.4f; best-threshold F1 %.4f), number-swap drop %.4f, contradicted: "
         "%.4f of number swaps, %.4f of supported pages; Citation-Integrity dev: SUPPORT vs REFUTE "
         "AUC %.4f, macro-F1 %.4f, wrong-source AUC %.4f; ranker (in sample) R@1 %.4f R@5 %.4f\n",
         data_dir, TR_ROUNDS, TR_L2, VER_TRAIN_CV_FOLDS, counts[SET_WICE], counts[SET_WICE_EXTRA],
         counts[SET_CI_TRAIN], counts[SET_CI_DEV], r.wice_auc, r.wice_acc, r.wice_supported_f1,
-        r.wice_precision, r.wice_recall, r.wice_swap_drop, r.wice_swap_contra, r.wice_true_contra,
+        r.wice_precision, r.wice_recall, r.wice_best_f1, r.wice_swap_drop, r.wice_swap_contra, r.wice_true_contra,
         r.ci_refute_auc, r.ci_macro_f1, r.ci_wrong_auc, r.rank_r1, r.rank_r5);
     if (opts && opts->folds > 1)
         bad |=
