@@ -390,7 +390,7 @@ static int write_out(struct lex *l, const char *path)
         nslots *= 2;
     uint32_t nrel = 0, nbytes = 0;
     for (int i = 0; i < l->n; i++) {
-        qsort(l->t[i].rel, (size_t)l->t[i].nrel, sizeof *l->t[i].rel, cmp_u32);
+        if (l->t[i].nrel) qsort(l->t[i].rel, (size_t)l->t[i].nrel, sizeof *l->t[i].rel, cmp_u32);
         nrel += (uint32_t)l->t[i].nrel;
         nbytes += (uint32_t)strlen(l->t[i].s);
     }

@@ -53,7 +53,7 @@
 #define TR_GOLD 1   /* fit true pairs on a window holding gold evidence (0: on the aligned one) */
 #define TR_ROUNDS 1 /* window selection does not depend on the weights: one fit */
 #define TR_NEWTON_MAX 50
-#define TR_L2 1e-2
+#define TR_L2 1e-1
 #define TR_HELDOUT_PCT 30      /* the previous trainer's held-out share (ver_train_is_heldout) */
 #define TR_CANDIDATES 6        /* pages retrieved per claim for the ranker (the audit takes 10) */
 #define TR_CONTRA_COVERAGE 0.8 /* least coverage of a clashing window for `contradicted` */
@@ -1660,7 +1660,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         "supported F1 %.4f (precision %.4f, recall %.4f; best-threshold F1 %.4f), number-swap drop %.4f, contradicted: "
         "%.4f of number swaps, %.4f of supported pages; Citation-Integrity dev: SUPPORT vs REFUTE "
         "AUC %.4f, macro-F1 %.4f, wrong-source AUC %.4f; ranker (in sample) R@1 %.4f R@5 %.4f\n",
-        data_dir, TR_ROUNDS, TR_L2, VER_TRAIN_CV_FOLDS, counts[SET_WICE], counts[SET_WICE_EXTRA],
+        data_dir, TR_ROUNDS, (double)TR_L2, VER_TRAIN_CV_FOLDS, counts[SET_WICE], counts[SET_WICE_EXTRA],
         counts[SET_CI_TRAIN], counts[SET_CI_DEV], r.wice_auc, r.wice_acc, r.wice_supported_f1,
         r.wice_precision, r.wice_recall, r.wice_best_f1, r.wice_swap_drop, r.wice_swap_contra, r.wice_true_contra,
         r.ci_refute_auc, r.ci_macro_f1, r.ci_wrong_auc, r.rank_r1, r.rank_r5);
