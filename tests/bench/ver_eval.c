@@ -413,6 +413,77 @@ static struct ci_fig eval_ci(struct ev *e, const char *model)
     return f;
 }
 
+#ifdef VER_SCORE_MAX_MISSING
+/* Token-level agreement of the missing parts with WiCE train_tokens' non_supported_spans: each
+ * claim against its page; a word is predicted unsupported when a missing span covers it. Also the
+ * figure of marking every word (the baseline). */
+static void eval_missing(const char *data, const char *model)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/wice/train_tokens.jsonl", data);
+    json_t *arr = read_json_lines(path);
+    struct err er = {0};
+    struct ver_scorer *s = NULL;
+    if (!arr || ver_scorer_new(&s, model, NULL, &er)) return;
+    long tp = 0, fp = 0, fn = 0, gold = 0, words = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        const char *claim = json_string_value(json_object_get(o, "claim"));
+        json_t *toks = json_object_get(o, "claim_tokens"),
+               *ns = json_object_get(o, "non_supported_spans");
+        if (!claim || !json_is_array(toks) || json_array_size(toks) != json_array_size(ns))
+            continue;
+        struct buf page = {0};
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(o, "evidence"), k, v)
+        {
+            const char *t = json_string_value(v);
+            if (!t || (k == 0 && !strncmp(t, "(meta data)", 11))) continue;
+            if (page.len) buf_putc(&page, '\n');
+            buf_puts(&page, t);
+        }
+        struct ver_score_result r;
+        if (ver_score_source(s, claim, page.data ? page.data : "", page.len, &r, &er)) {
+            buf_cleanup(&page);
+            continue;
+        }
+        size_t at = 0;
+        json_array_foreach(toks, k, v)
+        {
+            const char *t = json_string_value(v);
+            const char *hit = t && *t ? strstr(claim + at, t) : NULL;
+            if (!hit) continue;
+            size_t ts = (size_t)(hit - claim), te = ts + strlen(t);
+            at = te;
+            int word = 0;
+            for (const char *c = t; *c; c++)
+                word |= (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                        (*c >= '0' && *c <= '9');
+            if (!word) continue;
+            int g = json_is_true(json_array_get(ns, k)), p = 0;
+            for (int m = 0; m < r.nmissing; m++)
+                p |= r.missing[m].start < te && ts < r.missing[m].end;
+            words++;
+            gold += g;
+            tp += p && g;
+            fp += p && !g;
+            fn += !p && g;
+        }
+        buf_cleanup(&page);
+    }
+    printf("missing parts vs WiCE train_tokens non_supported_spans (%zu claims, %ld words, %ld "
+           "unsupported): precision %.3f recall %.3f F1 %.3f (marking every word: F1 %.3f)\n",
+           json_array_size(arr), words, gold, tp + fp ? (double)tp / (tp + fp) : 0,
+           tp + fn ? (double)tp / (tp + fn) : 0, tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0,
+           words ? 2.0 * gold / (gold + words) : 0);
+    ver_scorer_free(s);
+    json_decref(arr);
+}
+#endif
+
 /* Print the figures over the claims selected by `which` (NULL: all). */
 static void report(const struct ev *e, const char *name, int (*which)(const struct claim *),
                    struct ci_fig ci)
@@ -546,6 +617,9 @@ int main(int argc, char **argv)
         return 2;
 #endif
     }
+#ifdef VER_SCORE_MAX_MISSING
+    eval_missing(data, model);
+#endif
     printf("scorer: %.3f ms CPU per (claim, source) over %ld calls; whole evaluation %.1f s\n",
            e.score_calls ? e.score_ms / e.score_calls : 0, e.score_calls, now_s() - t0);
     return 0;
