@@ -250,7 +250,8 @@ static void progress_draw(struct batch *b, int force)
         fprintf(stderr, "%ld", finished);
     }
     fprintf(stderr, " articles, %ld citations, %.1f fetches/s", b->cites, el > 0 ? b->fetched / el : 0.0);
-    static const char *const abbr[] = {"dead", "unreach", "no-text", "no-url", "unsup", "weak", "ok"};
+    static const char *const abbr[VER_ST_SUPPORTED + 1] = {"dead", "unreach", "no-text", "no-url", "contra",
+                                                           "unsup", "weak", "ok"};
     for (int s = VER_ST_SUPPORTED; s >= 0; s--)
         if (b->counts[s]) fprintf(stderr, " %s %ld", abbr[s], b->counts[s]);
     double eta = -1;

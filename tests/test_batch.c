@@ -655,6 +655,8 @@ TEST(batch_progress_terminal)
     waitpid(pid, &st, 0);
     close(master);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        fprintf(stderr, "  terminal output: %.2000s\n", tty.data ? tty.data : "(none)");
     CHECK(tty.data && t_contains(tty.data, "\033[K") && t_contains(tty.data, "/4 articles") &&
           t_contains(tty.data, "citations") && t_contains(tty.data, "ETA"));
     CHECK(tty.data && t_contains(tty.data, "batch: 4 articles audited"));
