@@ -17,6 +17,7 @@
 
 #define AUDIT_MIN_TEXT 40        /* fewer readable bytes than this: no-text */
 #define AUDIT_QUOTE_MAX 300      /* longest quote= in a suggested citation */
+#define AUDIT_NO_SOURCE_SCORE 0.05 /* the cited source's score for the ranker when nothing was read */
 
 struct ver_auditor {
     struct idx *ix;
@@ -384,7 +385,9 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
     struct ver_suggestion cand[65];
     int nc = 0, rank = 0;
     double top = 0, floor_p = ver_scorer_suggest_floor(a->scorer);
-    double cited_logit = cited && cited->nwindows ? ver_score_logit(cited->score) : -30;
+    /* nothing cited (no URL, dead): compare with an unrelated page's typical score, as the ranker
+     * was trained on citations pointing at a wrong page */
+    double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
     struct buf text = {0};
     for (int i = 0; i < n && !rc && rank < a->o.candidates; i++) {
         if (hits[i].doc_row == cited_row) continue;
