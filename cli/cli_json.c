@@ -1,7 +1,7 @@
 /* cli_json.c - the JSON shapes shared by the command line (--json) and the HTTP service, so both
- * print exactly the same objects. */
+ * print exactly the same objects: search hits and index stats. (An audited citation's record is
+ * verify/'s: ver_result_json.) */
 #include <jansson.h>
-#include <string.h>
 
 #include "cli.h"
 #include "index/idx.h"
@@ -48,32 +48,3 @@ int cli_stats_json(struct idx *ix, const char *db, json_t **out, struct err *err
                      (json_int_t)vfaiss, "vectors_in_step", in_step);
     return *out ? ERR_OK : err_set(err, ERR_NOMEM, "json");
 }
-
-json_t *cli_result_json(const struct ver_result *r)
-{
-    json_t *sugg = json_array();
-    for (int i = 0; i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
-                                              "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
-                                              r->sugg[i].score, "support", r->sugg[i].support, "evidence",
-                                              r->sugg[i].evidence, "cite", r->sugg[i].cite));
-    json_t *matched = json_array();
-    for (int i = 0; i < r->nmatch; i++)
-        json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
-                                                    r->match[i].end - r->match[i].start));
-    json_t *missing = json_array(); /* the parts of the claim the source does not cover */
-    size_t cl = strlen(r->claim);
-    for (int i = 0; i < r->nmissing; i++)
-        if (r->missing[i].end <= cl && r->missing[i].start < r->missing[i].end)
-            json_array_append_new(missing, json_pack("{s:I, s:I, s:s%}", "start", (json_int_t)r->missing[i].start,
-                                                     "end", (json_int_t)r->missing[i].end, "text",
-                                                     r->claim + r->missing[i].start,
-                                                     r->missing[i].end - r->missing[i].start));
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:s, s:o, s:s, s:s, s:o, s:o}", "article",
-                     r->article, "article_title", r->article_title, "section", r->section, "ref", r->ref,
-                     "claim", r->claim, "url", r->url, "title", r->title, "verdict",
-                     ver_status_name(r->status), "score", r->score, "evidence", r->evidence,
-                     "matched", matched, "source", r->source, "detail", r->detail, "missing", missing,
-                     "suggestions", sugg);
-}
-

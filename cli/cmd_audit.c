@@ -8,8 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "utf8.h"
 #include "buf.h"
+#include "utf8.h"
+#include "vec.h"
 #include "cli.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
@@ -449,7 +450,7 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
 {
     if (a->json) {
         for (size_t i = 0; i < n; i++) {
-            json_t *o = cli_result_json(all[i]);
+            json_t *o = ver_result_json(all[i]);
             if (!o) return err_set(err, ERR_NOMEM, "json");
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);
@@ -500,30 +501,23 @@ struct batch_out {
     int stream;
     struct ver_result *v;
     size_t n, cap;
-    long counts[VER_ST_SUPPORTED + 1];
+    long counts[VER_ST_COUNT];
     int below;
-    struct err *err;
 };
 
-static int batch_row(void *ctx, const struct idx_audit_row *row)
+static int batch_row(void *ctx, const struct ver_record *rec, struct err *err)
 {
     struct batch_out *b = ctx;
     if (b->stream) {
-        fputs(row->json, stdout);
+        fputs(rec->json, stdout);
         fputc('\n', stdout);
-        if (row->status >= 0 && row->status <= VER_ST_SUPPORTED) b->counts[row->status]++;
-        if (b->a->fail_under >= 0 && row->score < b->a->fail_under) b->below = 1;
+        if (rec->status >= 0 && rec->status < VER_ST_COUNT) b->counts[rec->status]++;
+        if (b->a->fail_under >= 0 && rec->score < b->a->fail_under) b->below = 1;
         b->n++;
         return ERR_OK;
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        struct ver_result *p = realloc(b->v, cap * sizeof *p);
-        if (!p) return err_set(b->err, ERR_NOMEM, "audit results");
-        b->v = p;
-        b->cap = cap;
-    }
-    return cli_result_from_json(row->json, &b->v[b->n++], b->err); /* counted even if partial: freed */
+    if (vec_grow((void **)&b->v, &b->cap, b->n + 1, sizeof *b->v)) return err_set(err, ERR_NOMEM, "audit results");
+    return ver_result_decode(rec->json, strlen(rec->json), &b->v[b->n++], err); /* counted even if partial: freed */
 }
 
 /* `audit --jobs N`: cli_batch_run, then the same printing as a single run. */
@@ -531,7 +525,7 @@ static int audit_batch(struct audit_args *a, char *const *in, int n)
 {
     struct err err = {0};
     struct cli_batch_opts bo = {.db = a->db, .vo = &a->vo, .title = a->title, .jobs = a->jobs ? a->jobs : 1};
-    struct batch_out b = {.a = a, .stream = a->json && !a->html, .err = &err};
+    struct batch_out b = {.a = a, .stream = a->json && !a->html};
     struct ver_result **all = NULL;
     int bad = 0, rc = cli_batch_run(&bo, in, n, batch_row, &b, &bad, &err);
     if (rc) goto out;
@@ -583,11 +577,7 @@ int cmd_audit(int argc, char **argv)
         const char *path = argv[i];
         buf_reset(&text);
         if ((rc = cli_read_file(path, &text, &err))) goto out;
-        enum ver_format fmt = VER_FMT_AUTO;
-        const char *ext = strrchr(path, '.');
-        if (ext && (!strcmp(ext, ".wiki") || !strcmp(ext, ".wikitext"))) fmt = VER_FMT_WIKITEXT;
-        else if (ext && (!strcmp(ext, ".md") || !strcmp(ext, ".markdown"))) fmt = VER_FMT_MARKDOWN;
-        else if (ext && !strcmp(ext, ".jsonl")) fmt = VER_FMT_CLAIMS;
+        enum ver_format fmt = cli_format_of(path);
         char title[512];
         if (a.title) snprintf(title, sizeof title, "%s", a.title);
         else if (!strcmp(path, "-")) title[0] = '\0';

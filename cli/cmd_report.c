@@ -1,16 +1,18 @@
 /* cmd_report.c - `vericite report`: what the stored batch audits found, for a team to act on:
  * the review queue (the citations most likely unverifiable first), dead links, citations with a
  * much better corpus source, and the cited sites that fail most. A terminal table, JSON, or a
- * self-contained HTML page. */
-#include <errno.h>
+ * self-contained HTML page. The stored results are read through verify/'s store (ver_store_*),
+ * which decides which verdicts each list holds. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "file.h"
 #include "index/idx.h"
+#include "verify/ver.h"
 
 #define REPORT_DEFAULT_LIMIT 50
 
@@ -47,16 +49,17 @@ struct report {
     json_t *queue, *dead, *better, *domains;
 };
 
-static int add_row(void *ctx, const struct idx_audit_row *row)
+static int add_row(void *ctx, const struct ver_record *rec, struct err *err)
 {
-    json_t *o = json_loads(row->json, 0, NULL);
+    (void)err; /* load() names the error */
+    json_t *o = json_loads(rec->json, 0, NULL);
     if (!o) return ERR_CORRUPT;
-    json_object_set_new(o, "best_suggestion_score", json_real(row->best));
-    json_object_set_new(o, "domain", json_string(row->domain));
+    json_object_set_new(o, "best_suggestion_score", json_real(rec->best));
+    json_object_set_new(o, "domain", json_string(rec->domain));
     return json_array_append_new(ctx, o) ? ERR_NOMEM : ERR_OK;
 }
 
-static int add_domain(void *ctx, const struct idx_audit_domain *d)
+static int add_domain(void *ctx, const struct ver_store_domain *d)
 {
     json_t *o = json_pack("{s:s, s:I, s:I, s:f, s:I}", "domain", d->domain, "citations", (json_int_t)d->citations,
                           "failing", (json_int_t)d->failing, "failing_share",
@@ -72,11 +75,14 @@ static int load(struct idx *ix, int limit, struct report *r, struct err *err)
     r->better = json_array();
     r->domains = json_array();
     if (!r->queue || !r->dead || !r->better || !r->domains) return err_set(err, ERR_NOMEM, "report");
-    int rc = idx_audit_counts(ix, &r->articles, &r->citations, err);
-    if (!rc) rc = idx_audit_view(ix, IDX_AUDIT_QUEUE, limit, add_row, r->queue, err);
-    if (!rc) rc = idx_audit_view(ix, IDX_AUDIT_DEAD, limit, add_row, r->dead, err);
-    if (!rc) rc = idx_audit_view(ix, IDX_AUDIT_BETTER, limit, add_row, r->better, err);
-    if (!rc) rc = idx_audit_domains(ix, limit, add_domain, r->domains, err);
+    int rc = ver_store_counts(ix, &r->articles, &r->citations, err);
+    if (!rc && r->articles == 0)
+        return err_set(err, ERR_NOTFOUND, "%s: no stored audit results (run: vericite audit --db %s --jobs N ...)",
+                       idx_dir(ix), idx_dir(ix));
+    if (!rc) rc = ver_store_list(ix, VER_LIST_QUEUE, limit, add_row, r->queue, err);
+    if (!rc) rc = ver_store_list(ix, VER_LIST_DEAD, limit, add_row, r->dead, err);
+    if (!rc) rc = ver_store_list(ix, VER_LIST_BETTER, limit, add_row, r->better, err);
+    if (!rc) rc = ver_store_domains(ix, limit, add_domain, r->domains, err);
     if (rc == ERR_CORRUPT) return err_set(err, ERR_CORRUPT, "%s: a stored audit result is not JSON", idx_dir(ix));
     if (rc == ERR_NOMEM) return err_set(err, ERR_NOMEM, "report");
     return rc;
@@ -152,123 +158,95 @@ static void print_text(const struct report *r)
 
 /* ---------------------------------------------------------------- HTML */
 
-static void esc(FILE *f, const char *s)
+static int esc(struct buf *b, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
+    return buf_put_html(b, s, strlen(s));
 }
 
-static void html_link(FILE *f, const char *url, const char *label)
+static int html_link(struct buf *b, const char *url, const char *label)
 {
-    if (!*url) {
-        esc(f, *label ? label : "(no source)");
-        return;
-    }
-    fputs("<a href=\"", f);
-    esc(f, url);
-    fputs("\">", f);
-    esc(f, *label ? label : url);
-    fputs("</a>", f);
+    if (!*url) return esc(b, *label ? label : "(no source)");
+    return buf_puts(b, "<a href=\"") || esc(b, url) || buf_puts(b, "\">") || esc(b, *label ? label : url) ||
+           buf_puts(b, "</a>");
 }
 
-static void html_citations(FILE *f, json_t *arr, int better)
+/* The best suggestion's cell of the "better" table. */
+static int html_suggestion(struct buf *b, json_t *o)
+{
+    json_t *s = json_array_get(json_object_get(o, "suggestions"), 0);
+    int bad = buf_puts(b, "<td>");
+    if (s)
+        bad |= html_link(b, s_of(s, "url"), s_of(s, "title")) || buf_puts(b, "<code>") || esc(b, s_of(s, "cite")) ||
+               buf_puts(b, "</code>");
+    return bad || buf_puts(b, "</td>");
+}
+
+static int html_citation(struct buf *b, json_t *o, int better)
+{
+    int bad = buf_printf(b, "<tr class=\"%s\"><td>", s_of(o, "verdict")) || esc(b, s_of(o, "verdict")) ||
+              buf_printf(b, "</td><td>%.2f</td>", d_of(o, "score"));
+    if (better) bad |= buf_printf(b, "<td>%.2f</td>", d_of(o, "best_suggestion_score"));
+    bad |= buf_puts(b, "<td>") || esc(b, article_of(o)) ||
+           buf_printf(b, "</td><td>%d</td><td>", (int)json_integer_value(json_object_get(o, "ref"))) ||
+           esc(b, s_of(o, "claim")) || buf_puts(b, "</td><td>") || html_link(b, s_of(o, "url"), s_of(o, "title"));
+    if (*s_of(o, "detail")) bad |= buf_puts(b, "<div class=\"d\">") || esc(b, s_of(o, "detail")) || buf_puts(b, "</div>");
+    bad |= buf_puts(b, "</td>");
+    if (better) bad |= html_suggestion(b, o);
+    return bad || buf_puts(b, "</tr>\n");
+}
+
+static int html_citations(struct buf *b, json_t *arr, int better)
 {
     size_t i;
     json_t *o;
-    fprintf(f, "<table><tr><th>verdict</th><th>score</th>%s<th>article</th><th>ref</th><th>claim</th>"
-               "<th>cited source</th>%s</tr>\n",
-            better ? "<th>best suggestion</th>" : "", better ? "<th>suggested source</th>" : "");
+    int bad = buf_printf(b, "<table><tr><th>verdict</th><th>score</th>%s<th>article</th><th>ref</th><th>claim</th>"
+                            "<th>cited source</th>%s</tr>\n",
+                         better ? "<th>best suggestion</th>" : "", better ? "<th>suggested source</th>" : "");
+    json_array_foreach(arr, i, o) bad |= html_citation(b, o, better);
+    return bad || buf_puts(b, "</table>\n");
+}
+
+static int html_domains(struct buf *b, json_t *arr)
+{
+    int bad = buf_puts(b, "<h2>Sites</h2>\n<table><tr><th>domain</th><th>citations</th><th>failing</th><th>share</th>"
+                          "<th>dead</th></tr>\n");
+    size_t i;
+    json_t *o;
     json_array_foreach(arr, i, o) {
-        fprintf(f, "<tr class=\"%s\"><td>%s</td><td>%.2f</td>", s_of(o, "verdict"), s_of(o, "verdict"),
-                d_of(o, "score"));
-        if (better) fprintf(f, "<td>%.2f</td>", d_of(o, "best_suggestion_score"));
-        fputs("<td>", f);
-        esc(f, article_of(o));
-        fprintf(f, "</td><td>%d</td><td>", (int)json_integer_value(json_object_get(o, "ref")));
-        esc(f, s_of(o, "claim"));
-        fputs("</td><td>", f);
-        html_link(f, s_of(o, "url"), s_of(o, "title"));
-        if (*s_of(o, "detail")) {
-            fputs("<div class=\"d\">", f);
-            esc(f, s_of(o, "detail"));
-            fputs("</div>", f);
-        }
-        fputs("</td>", f);
-        if (better) {
-            json_t *s = json_array_get(json_object_get(o, "suggestions"), 0);
-            fputs("<td>", f);
-            if (s) {
-                html_link(f, s_of(s, "url"), s_of(s, "title"));
-                fputs("<code>", f);
-                esc(f, s_of(s, "cite"));
-                fputs("</code>", f);
-            }
-            fputs("</td>", f);
-        }
-        fputs("</tr>\n", f);
+        bad |= buf_puts(b, "<tr><td>") || esc(b, s_of(o, "domain")) ||
+               buf_printf(b, "</td><td>%lld</td><td>%lld</td><td>%.0f%%</td><td>%lld</td></tr>\n",
+                          (long long)json_integer_value(json_object_get(o, "citations")),
+                          (long long)json_integer_value(json_object_get(o, "failing")), 100 * d_of(o, "failing_share"),
+                          (long long)json_integer_value(json_object_get(o, "dead")));
     }
-    fputs("</table>\n", f);
+    return bad || buf_puts(b, "</table>\n");
 }
 
 static int write_html(const char *path, const struct report *r, struct err *err)
 {
-    struct buf tmp = {0};
-    if (buf_printf(&tmp, "%s.tmp", path)) return err_set(err, ERR_NOMEM, "%s", path);
-    FILE *f = fopen(tmp.data, "w");
-    if (!f) {
-        int rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-        buf_cleanup(&tmp);
-        return rc;
-    }
-    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-          "<title>vericite audit report</title>\n<style>\n"
-          "body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}\n"
-          "table{border-collapse:collapse;width:100%;margin-bottom:2em} th,td{border-bottom:1px solid #ddd;"
-          "padding:.3em .5em;text-align:left;vertical-align:top} th{background:#f3f3f3}\n"
-          ".dead td:first-child,.unreachable td:first-child,.no-text td:first-child,.no-url td:first-child"
-          "{color:#7b1fa2} .unsupported td:first-child{color:#c62828} .weak td:first-child{color:#b58900}\n"
-          ".d{color:#666;font-size:.9em} code{display:block;font-size:.8em;color:#555;word-break:break-all}\n"
-          "</style></head><body>\n<h1>Citation audit report</h1>\n",
-          f);
-    fprintf(f, "<p>%lld articles, %lld citations stored.</p>\n", (long long)r->articles, (long long)r->citations);
-    fputs("<h2>Review queue</h2><p class=\"d\">Most likely unverifiable first.</p>\n", f);
-    html_citations(f, r->queue, 0);
-    fputs("<h2>Dead links</h2>\n", f);
-    html_citations(f, r->dead, 0);
-    fputs("<h2>Better sources in the corpus</h2><p class=\"d\">The best suggestion scores more than 0.3 "
-          "above the cited source.</p>\n",
-          f);
-    html_citations(f, r->better, 1);
-    fputs("<h2>Sites</h2>\n<table><tr><th>domain</th><th>citations</th><th>failing</th><th>share</th>"
-          "<th>dead</th></tr>\n",
-          f);
-    size_t i;
-    json_t *o;
-    json_array_foreach(r->domains, i, o) {
-        fputs("<tr><td>", f);
-        esc(f, s_of(o, "domain"));
-        fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%.0f%%</td><td>%lld</td></tr>\n",
-                (long long)json_integer_value(json_object_get(o, "citations")),
-                (long long)json_integer_value(json_object_get(o, "failing")), 100 * d_of(o, "failing_share"),
-                (long long)json_integer_value(json_object_get(o, "dead")));
-    }
-    fputs("</table>\n<p class=\"d\">Made by vericite.</p></body></html>\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp.data, path) != 0) {
-        unlink(tmp.data);
-        buf_cleanup(&tmp);
-        return err_set(err, ERR_IO, "%s: cannot write the report", path);
-    }
-    buf_cleanup(&tmp);
-    return ERR_OK;
+    struct buf b = {0};
+    int bad = buf_puts(&b,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>vericite audit report</title>\n<style>\n"
+        "body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}\n"
+        "table{border-collapse:collapse;width:100%;margin-bottom:2em} th,td{border-bottom:1px solid #ddd;"
+        "padding:.3em .5em;text-align:left;vertical-align:top} th{background:#f3f3f3}\n"
+        ".dead td:first-child,.unreachable td:first-child,.no-text td:first-child,.no-url td:first-child"
+        "{color:#7b1fa2} .unsupported td:first-child{color:#c62828} .weak td:first-child{color:#b58900}\n"
+        ".d{color:#666;font-size:.9em} code{display:block;font-size:.8em;color:#555;word-break:break-all}\n"
+        "</style></head><body>\n<h1>Citation audit report</h1>\n");
+    bad |= buf_printf(&b, "<p>%lld articles, %lld citations stored.</p>\n", (long long)r->articles,
+                      (long long)r->citations);
+    bad |= buf_puts(&b, "<h2>Review queue</h2><p class=\"d\">Most likely unverifiable first.</p>\n") ||
+           html_citations(&b, r->queue, 0) || buf_puts(&b, "<h2>Dead links</h2>\n") || html_citations(&b, r->dead, 0);
+    bad |= buf_puts(&b, "<h2>Better sources in the corpus</h2><p class=\"d\">The best suggestion scores more than "
+                        "0.3 above the cited source.</p>\n") ||
+           html_citations(&b, r->better, 1) || html_domains(&b, r->domains);
+    bad |= buf_puts(&b, "<p class=\"d\">Made by vericite.</p></body></html>\n");
+    int rc = bad ? err_set(err, ERR_NOMEM, "%s", path) : file_write_atomic(path, b.data, b.len, err);
+    buf_cleanup(&b);
+    return rc;
 }
 
 int cmd_report(int argc, char **argv)

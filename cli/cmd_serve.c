@@ -24,6 +24,8 @@
 #define SERVE_MAX_HOSTS 16
 #define SERVE_DEFAULT_BODY (1u << 20)
 #define SERVE_MAX_BODY (64u << 20)
+#define SERVE_DEFAULT_JOB_BODY (16u << 20)
+#define SERVE_MAX_JOB_BODY (256u << 20)
 
 static const char serve_help[] =
     "usage: vericite serve --db DIR [--listen HOST:PORT] [options]\n"
@@ -41,9 +43,20 @@ static const char serve_help[] =
     "                     -> one citation object, as `vericite verify --json`\n"
     "  POST /v1/audit     {\"text\": ARTICLE, \"format\": auto|wikitext|markdown|claims, \"title\": T}\n"
     "                     -> {\"results\": [citation objects as `vericite audit --json`, in order]}\n"
+    "  POST /v1/jobs      {\"articles\": [{\"text\": ARTICLE, \"title\": T, \"format\": F, \"name\": N}, ...]}\n"
+    "                     a batch audit, as `vericite audit --jobs N`: 202 {\"id\", \"state\", \"location\"}\n"
+    "                     and a Location header; results are stored in the index under each NAME\n"
+    "                     (default job/ID/N), so posting the same named articles again skips them\n"
+    "  GET  /v1/jobs/ID[?offset=N&limit=M]\n"
+    "                     {\"id\", \"state\": queued|running|done|failed, \"progress\": {\"articles\",\n"
+    "                     \"done\", \"audited\", \"already_stored\", \"failed\", \"citations\", \"fetched\",\n"
+    "                     \"verdicts\"}, \"problems\": [{\"article\", \"error\"}], \"error\" (failed); when\n"
+    "                     done \"results\": the stored citation objects in input order, M (500,\n"
+    "                     at most 5000) from N, with \"offset\", \"limit\", \"total\", \"next\" (a URL or null)}\n"
     "POST bodies must be Content-Type: application/json. Errors are {\"error\": \"...\"} with 400 (bad\n"
-    "JSON, missing field, wrong type, k out of range), 404 (no such path), 405 (wrong method; see\n"
-    "the Allow header), 413 (body over --max-body) or 415 (not JSON); 500 when the index fails.\n"
+    "JSON, missing field, wrong type, k out of range), 404 (no such path or job), 405 (wrong method;\n"
+    "see the Allow header), 413 (body over --max-body or --max-job-body, a job over 10000 articles),\n"
+    "415 (not JSON), 503 (16 jobs already waiting; see Retry-After); 500 when the index fails.\n"
     "\n"
     "options:\n"
     "  --db DIR           the index (opened read-only; required)\n"
@@ -59,9 +72,16 @@ static const char serve_help[] =
     "  --suggest MODE     failing (default), all, none: corpus suggestions in verify/audit\n"
     "  --fetch-timeout MS per-page fetch time limit (default 20000)\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "  --max-jobs N       batch jobs running at once (default 1, at most 16; 0 turns /v1/jobs off)\n"
+    "  --job-workers N    audit threads per job (default 2, at most 64)\n"
+    "  --max-job-body N   largest POST /v1/jobs body, K or M suffix allowed (default 16M, at most 256M)\n"
     "\n"
-    "Fetched pages are not cached (the index is read-only while served); run `vericite audit`\n"
-    "once to fill the cache, which the server then reads. One access-log line per request goes to\n"
+    "Requests read the index through read-only handles, so their fetched pages are not cached; run\n"
+    "`vericite audit` once to fill the cache, which the server then reads. Batch jobs are the one\n"
+    "writer: each opens its own read-write connections to store its results (and cache its\n"
+    "fetches) beside the readers (SQLite WAL); the index folder must then be writable, else the job\n"
+    "fails with the reason. Jobs are kept in memory (the last 100 finished ones); a stopped server\n"
+    "cancels running jobs after the articles being audited are stored. One access-log line per request goes to\n"
     "stderr: time, client, method, path, status, bytes, milliseconds. SIGTERM or Ctrl-C stops\n"
     "accepting, lets the requests in flight finish, and exits 0; a second signal stops at once.\n"
     "\n"
@@ -79,20 +99,26 @@ static const char serve_help[] =
 /* libmicrohttpd's closure: everything a request needs. */
 struct serve {
     struct serve_pool pool;
-    size_t max_body;
+    struct serve_jobs jobs;
+    size_t max_body, max_job_body;
 };
 
 typedef int (*serve_fn)(struct serve_pool *p, json_t *body, json_t **out);
 
+enum route_kind { ROUTE_API = 0, ROUTE_JOB_NEW, ROUTE_JOB_GET };
+
 static const struct serve_route {
-    const char *path;
-    int post; /* 1: POST with a JSON body; 0: GET (and HEAD) */
-    serve_fn fn;
-} serve_routes[] = {{"/healthz", 0, serve_api_health},
-                    {"/v1/stats", 0, serve_api_stats},
-                    {"/v1/search", 1, serve_api_search},
-                    {"/v1/verify", 1, serve_api_verify},
-                    {"/v1/audit", 1, serve_api_audit}};
+    const char *path; /* exact, or a prefix followed by an id (ROUTE_JOB_GET) */
+    int post;         /* 1: POST with a JSON body; 0: GET (and HEAD) */
+    serve_fn fn;      /* ROUTE_API */
+    enum route_kind kind;
+} serve_routes[] = {{"/healthz", 0, serve_api_health, ROUTE_API},
+                    {"/v1/stats", 0, serve_api_stats, ROUTE_API},
+                    {"/v1/search", 1, serve_api_search, ROUTE_API},
+                    {"/v1/verify", 1, serve_api_verify, ROUTE_API},
+                    {"/v1/audit", 1, serve_api_audit, ROUTE_API},
+                    {"/v1/jobs", 1, NULL, ROUTE_JOB_NEW},
+                    {"/v1/jobs/", 0, NULL, ROUTE_JOB_GET}};
 
 /* One request, from its first callback to its completion. */
 struct serve_req {
@@ -100,7 +126,9 @@ struct serve_req {
     const struct serve_route *route;
     char method[16], path[200], client[64];
     struct buf body;
-    int too_big;   /* the body went over --max-body */
+    size_t limit;  /* the route's body limit */
+    const char *limit_flag; /* the option that sets it */
+    int too_big;   /* the body went over the limit */
     int responded; /* a response is queued */
     int status;
     size_t bytes;
@@ -130,9 +158,10 @@ static int dump_cb(const char *s, size_t n, void *ctx)
     return buf_append(ctx, s, n);
 }
 
-/* Queue `o` (consumed; NULL means out of memory) as the response with `status`. */
-static enum MHD_Result reply(struct serve *s, struct MHD_Connection *conn, struct serve_req *q, int status,
-                             json_t *o, const char *allow)
+/* Queue `o` (consumed; NULL means out of memory) as the response with `status`, and the header
+ * `hname: hval` when hname is not NULL. */
+static enum MHD_Result reply_with(struct serve *s, struct MHD_Connection *conn, struct serve_req *q, int status,
+                                  json_t *o, const char *hname, const char *hval)
 {
     static const char oom[] = "{\"error\":\"out of memory\"}\n";
     struct buf b = {0};
@@ -152,7 +181,7 @@ static enum MHD_Result reply(struct serve *s, struct MHD_Connection *conn, struc
     json_decref(o);
     if (!r) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (hname && hval) MHD_add_response_header(r, hname, hval);
     pthread_mutex_lock(&s->pool.mu);
     int draining = s->pool.draining;
     pthread_mutex_unlock(&s->pool.mu);
@@ -164,6 +193,12 @@ static enum MHD_Result reply(struct serve *s, struct MHD_Connection *conn, struc
         q->responded = 1;
     }
     return ok;
+}
+
+static enum MHD_Result reply(struct serve *s, struct MHD_Connection *conn, struct serve_req *q, int status,
+                             json_t *o, const char *allow)
+{
+    return reply_with(s, conn, q, status, o, allow ? MHD_HTTP_HEADER_ALLOW : NULL, allow);
 }
 
 /* "application/json", with parameters (charset) allowed, any case. */
@@ -179,8 +214,11 @@ static int is_json_type(const char *ct)
 static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, struct serve_req *q,
                                   const char *url, const char *method)
 {
-    for (size_t i = 0; i < sizeof serve_routes / sizeof serve_routes[0]; i++)
-        if (!strcmp(url, serve_routes[i].path)) q->route = &serve_routes[i];
+    for (size_t i = 0; i < sizeof serve_routes / sizeof serve_routes[0]; i++) {
+        const struct serve_route *rt = &serve_routes[i];
+        size_t n = strlen(rt->path);
+        if (rt->kind == ROUTE_JOB_GET ? !strncmp(url, rt->path, n) && url[n] : !strcmp(url, rt->path)) q->route = rt;
+    }
     if (!q->route) return reply(s, conn, q, 404, serve_error("no such endpoint: %s", q->path), NULL);
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
     if (q->route->post ? !post : !get)
@@ -191,17 +229,51 @@ static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, 
     if (!is_json_type(ct))
         return reply(s, conn, q, 415, serve_error("the body must be Content-Type: application/json, not %s", ct ? ct : "none"),
                      NULL);
+    int job = q->route->kind == ROUTE_JOB_NEW;
+    q->limit = job ? s->max_job_body : s->max_body;
+    q->limit_flag = job ? "--max-job-body" : "--max-body";
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end = NULL;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (!errno && end != cl && n > s->max_body) {
+        if (!errno && end != cl && n > q->limit) {
             q->too_big = 1;
-            return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu", n, s->max_body), NULL);
+            return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", n, q->limit,
+                                                      q->limit_flag), NULL);
         }
     }
     return MHD_YES;
+}
+
+/* Answer a request whose body (consumed; NULL for GET) has been read. */
+static enum MHD_Result dispatch(struct serve *s, struct MHD_Connection *conn, struct serve_req *q, const char *url,
+                                json_t *body)
+{
+    json_t *out = NULL;
+    int status;
+    if (q->route->kind == ROUTE_JOB_NEW) {
+        char location[64] = "";
+        int retry = 0;
+        status = serve_jobs_create(&s->jobs, body, &out, location, sizeof location, &retry);
+        json_decref(body);
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", retry);
+        return status == 202 ? reply_with(s, conn, q, status, out, MHD_HTTP_HEADER_LOCATION, location)
+               : retry       ? reply_with(s, conn, q, status, out, MHD_HTTP_HEADER_RETRY_AFTER, ra)
+                             : reply(s, conn, q, status, out, NULL);
+    }
+    if (q->route->kind == ROUTE_JOB_GET) {
+        const char *off = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "offset");
+        const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+        status = s->jobs.max_running
+                     ? serve_jobs_get(&s->jobs, &s->pool, url + strlen(q->route->path), off, lim, &out)
+                     : (out = serve_error("batch jobs are off (serve --max-jobs 0)"), 404);
+        return reply(s, conn, q, status, out, NULL);
+    }
+    status = q->route->fn(&s->pool, body, &out);
+    json_decref(body);
+    return reply(s, conn, q, status, out, NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -228,12 +300,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         if (q->responded || q->too_big) return MHD_YES; /* discard */
-        if (q->body.len + n > s->max_body) {
+        if (q->body.len + n > q->limit) {
             /* no (or a false) Content-Length: stop at the limit; answer now when MHD lets us,
              * else after the rest is read and dropped */
             q->too_big = 1;
             buf_cleanup(&q->body);
-            reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes", s->max_body), NULL);
+            reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag),
+                  NULL);
             return MHD_YES;
         }
         if (buf_append(&q->body, upload_data, n)) return MHD_NO;
@@ -241,7 +314,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (q->responded) return MHD_YES;
     if (q->too_big)
-        return reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes", s->max_body), NULL);
+        return reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag),
+                     NULL);
     json_t *body = NULL;
     if (q->route->post) {
         json_error_t je;
@@ -255,10 +329,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return reply(s, conn, q, 400, serve_error("the body must be a JSON object"), NULL);
         }
     }
-    json_t *out = NULL;
-    int status = q->route->fn(&s->pool, body, &out);
-    json_decref(body);
-    return reply(s, conn, q, status, out, NULL);
+    return dispatch(s, conn, q, url, body);
 }
 
 /* The access log line, then the request's end. */
@@ -337,7 +408,7 @@ static int listen_on(const char *spec, int *out, char *shown, size_t n, struct e
 
 /* ---------------------------------------------------------------- the command */
 
-static int parse_size(const char *val, size_t *out)
+static int parse_size(const char *val, size_t max, size_t *out)
 {
     char *end = NULL;
     errno = 0;
@@ -345,126 +416,158 @@ static int parse_size(const char *val, size_t *out)
     if (errno || end == val || val[0] == '-') return -1;
     if (*end == 'k' || *end == 'K') v <<= 10, end++;
     else if (*end == 'm' || *end == 'M') v <<= 20, end++;
-    if (*end || v < 1024 || v > SERVE_MAX_BODY) return -1;
+    if (*end || v < 1024 || v > max) return -1;
     *out = (size_t)v;
     return 0;
 }
 
 enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
-       S_FETCH_TIMEOUT, S_MODEL };
+       S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY };
+
+struct serve_args {
+    const char *db, *listen_spec;
+    const char *hosts[SERVE_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
+    int nhosts, threads, timeout, max_jobs, job_workers;
+    struct ver_audit_opts vo;
+};
+
+static const struct option serve_longopts[] = {
+    {"db", required_argument, 0, S_DB},           {"listen", required_argument, 0, S_LISTEN},
+    {"threads", required_argument, 0, S_THREADS}, {"timeout", required_argument, 0, S_TIMEOUT},
+    {"max-body", required_argument, 0, S_MAXBODY}, {"offline", no_argument, 0, S_OFFLINE},
+    {"allow-private", no_argument, 0, S_PRIVATE}, {"allow-host", required_argument, 0, S_HOST},
+    {"suggest", required_argument, 0, S_SUGGEST}, {"fetch-timeout", required_argument, 0, S_FETCH_TIMEOUT},
+    {"model", required_argument, 0, S_MODEL},     {"max-jobs", required_argument, 0, S_MAXJOBS},
+    {"job-workers", required_argument, 0, S_JOBWORKERS}, {"max-job-body", required_argument, 0, S_MAXJOBBODY},
+    {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+
+/* One option of `serve`. Returns -1 to go on, else the exit code. */
+static int serve_option(int c, struct serve_args *a, struct serve *s)
+{
+    int ms;
+    switch (c) {
+    case S_DB: a->db = optarg; break;
+    case S_LISTEN: a->listen_spec = optarg; break;
+    case S_THREADS: return cli_int("serve", "--threads", optarg, 1, SERVE_MAX_THREADS, &a->threads) ? CLI_USAGE : -1;
+    case S_TIMEOUT: return cli_int("serve", "--timeout", optarg, 1, 3600, &a->timeout) ? CLI_USAGE : -1;
+    case S_MAXBODY:
+        if (parse_size(optarg, SERVE_MAX_BODY, &s->max_body))
+            return cli_usage("serve", "--max-body expects 1K to 64M bytes (e.g. 1048576, 512K, 4M), not '%s'", optarg);
+        break;
+    case S_MAXJOBBODY:
+        if (parse_size(optarg, SERVE_MAX_JOB_BODY, &s->max_job_body))
+            return cli_usage("serve", "--max-job-body expects 1K to 256M bytes (e.g. 512K, 64M), not '%s'", optarg);
+        break;
+    case S_MAXJOBS: return cli_int("serve", "--max-jobs", optarg, 0, SERVE_JOBS_MAX_RUNNING, &a->max_jobs) ? CLI_USAGE : -1;
+    case S_JOBWORKERS:
+        return cli_int("serve", "--job-workers", optarg, 1, VER_BATCH_MAX_JOBS, &a->job_workers) ? CLI_USAGE : -1;
+    case S_OFFLINE: a->vo.offline = 1; break;
+    case S_PRIVATE: a->vo.allow_private = 1; break;
+    case S_HOST:
+        if (a->nhosts >= SERVE_MAX_HOSTS) return cli_usage("serve", "at most %d --allow-host", SERVE_MAX_HOSTS);
+        a->hosts[a->nhosts++] = optarg;
+        a->vo.allow_hosts = a->hosts;
+        break;
+    case S_SUGGEST:
+        if (!strcmp(optarg, "failing")) a->vo.suggest = VER_SUGGEST_FAILING;
+        else if (!strcmp(optarg, "all")) a->vo.suggest = VER_SUGGEST_ALL;
+        else if (!strcmp(optarg, "none")) a->vo.suggest = VER_SUGGEST_NONE;
+        else return cli_usage("serve", "unknown --suggest '%s' (failing, all, none)", optarg);
+        break;
+    case S_FETCH_TIMEOUT:
+        if (cli_int("serve", "--fetch-timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
+        a->vo.fetch_timeout_ms = ms;
+        break;
+    case S_MODEL: a->vo.model_path = optarg; break;
+    case 'h': fputs(serve_help, stdout); return CLI_OK;
+    default: return cli_usage("serve", "unknown option");
+    }
+    return -1;
+}
+
+static int serve_parse(int argc, char **argv, struct serve_args *a, struct serve *s)
+{
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", serve_longopts, NULL)) != -1)
+        if ((rc = serve_option(c, a, s)) >= 0) return rc;
+    if (!a->db) return cli_usage("serve", "--db DIR is required");
+    if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!a->threads) a->threads = cores > 0 ? (int)(cores * 2 > SERVE_MAX_THREADS ? SERVE_MAX_THREADS : cores * 2) : 2;
+    return -1;
+}
+
+/* After the first signal: stop accepting, let the requests in flight finish (bounded, or until a
+ * second signal), then stop the daemon. */
+static void serve_drain(struct serve *s, struct MHD_Daemon *d, const struct serve_args *a, const sigset_t *sigs,
+                        int sig)
+{
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    if (ls != MHD_INVALID_SOCKET) close(ls);
+    fprintf(stderr, "%s: stopping (waiting for requests in flight)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pthread_mutex_lock(&s->pool.mu);
+    s->pool.draining = 1;
+    pthread_mutex_unlock(&s->pool.mu);
+    double until = cli_now() + a->timeout + (a->vo.fetch_timeout_ms ? a->vo.fetch_timeout_ms / 1000.0 : 20) + 5;
+    const struct timespec tick = {0, 50 * 1000000L};
+    int left = 0, again = 0;
+    for (;;) {
+        pthread_mutex_lock(&s->pool.mu);
+        left = s->pool.active;
+        pthread_mutex_unlock(&s->pool.mu);
+        if (!left || cli_now() >= until) break;
+        if (sigtimedwait(sigs, NULL, &tick) > 0) { /* a second signal: stop now */
+            again = 1;
+            break;
+        }
+    }
+    MHD_stop_daemon(d);
+    fprintf(stderr, "stopped%s\n", !left ? "" : again ? " (second signal: requests in flight cut off)"
+                                                     : " (some requests did not finish in time)");
+}
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, 0, S_DB},           {"listen", required_argument, 0, S_LISTEN},
-        {"threads", required_argument, 0, S_THREADS}, {"timeout", required_argument, 0, S_TIMEOUT},
-        {"max-body", required_argument, 0, S_MAXBODY}, {"offline", no_argument, 0, S_OFFLINE},
-        {"allow-private", no_argument, 0, S_PRIVATE}, {"allow-host", required_argument, 0, S_HOST},
-        {"suggest", required_argument, 0, S_SUGGEST}, {"fetch-timeout", required_argument, 0, S_FETCH_TIMEOUT},
-        {"model", required_argument, 0, S_MODEL},     {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *db = NULL, *listen_spec = "127.0.0.1:8080";
-    const char *hosts[SERVE_MAX_HOSTS + 1] = {0};
-    int nhosts = 0, threads = 0, timeout = 30, c, ms;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    struct ver_audit_opts vo = {0};
-    struct serve s = {.max_body = SERVE_DEFAULT_BODY};
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case S_DB: db = optarg; break;
-        case S_LISTEN: listen_spec = optarg; break;
-        case S_THREADS:
-            if (cli_int("serve", "--threads", optarg, 1, SERVE_MAX_THREADS, &threads)) return CLI_USAGE;
-            break;
-        case S_TIMEOUT:
-            if (cli_int("serve", "--timeout", optarg, 1, 3600, &timeout)) return CLI_USAGE;
-            break;
-        case S_MAXBODY:
-            if (parse_size(optarg, &s.max_body))
-                return cli_usage("serve", "--max-body expects 1K to 64M bytes (e.g. 1048576, 512K, 4M), not '%s'", optarg);
-            break;
-        case S_OFFLINE: vo.offline = 1; break;
-        case S_PRIVATE: vo.allow_private = 1; break;
-        case S_HOST:
-            if (nhosts >= SERVE_MAX_HOSTS) return cli_usage("serve", "at most %d --allow-host", SERVE_MAX_HOSTS);
-            hosts[nhosts++] = optarg;
-            vo.allow_hosts = hosts;
-            break;
-        case S_SUGGEST:
-            if (!strcmp(optarg, "failing")) vo.suggest = VER_SUGGEST_FAILING;
-            else if (!strcmp(optarg, "all")) vo.suggest = VER_SUGGEST_ALL;
-            else if (!strcmp(optarg, "none")) vo.suggest = VER_SUGGEST_NONE;
-            else return cli_usage("serve", "unknown --suggest '%s' (failing, all, none)", optarg);
-            break;
-        case S_FETCH_TIMEOUT:
-            if (cli_int("serve", "--fetch-timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
-            vo.fetch_timeout_ms = ms;
-            break;
-        case S_MODEL: vo.model_path = optarg; break;
-        case 'h': fputs(serve_help, stdout); return CLI_OK;
-        default: return cli_usage("serve", "unknown option");
-        }
-    }
-    if (!db) return cli_usage("serve", "--db DIR is required");
-    if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
-    if (!threads) threads = cores > 0 ? (int)(cores * 2 > SERVE_MAX_THREADS ? SERVE_MAX_THREADS : cores * 2) : 2;
-
+    struct serve_args a = {.listen_spec = "127.0.0.1:8080", .timeout = 30, .max_jobs = 1, .job_workers = 2};
+    struct serve s = {.max_body = SERVE_DEFAULT_BODY, .max_job_body = SERVE_DEFAULT_JOB_BODY};
+    int rc = serve_parse(argc, argv, &a, &s);
+    if (rc >= 0) return rc;
     struct err err = {0};
     struct MHD_Daemon *d = NULL;
-    int fd = -1, rc;
+    int fd = -1;
     char shown[300];
-    /* SIGTERM/SIGINT are blocked in every thread (libmicrohttpd's inherit this mask) and taken
-     * with sigwait() below: no handler, no global flag. */
+    /* SIGTERM/SIGINT are blocked in every thread (libmicrohttpd's and the job runners inherit this
+     * mask) and taken with sigwait() below: no handler, no global flag. */
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if ((rc = serve_pool_init(&s.pool, db, threads, &vo, &err))) goto out;
-    if ((rc = listen_on(listen_spec, &fd, shown, sizeof shown, &err))) goto out;
+    if ((rc = serve_pool_init(&s.pool, a.db, a.threads, &a.vo, &err))) goto out;
+    if ((rc = serve_jobs_init(&s.jobs, a.db, a.max_jobs, a.job_workers, &a.vo, &err))) goto out;
+    if ((rc = listen_on(a.listen_spec, &fd, shown, sizeof shown, &err))) goto out;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, &s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a.timeout, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, &s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a.threads, MHD_OPTION_END);
     if (!d) {
         rc = err_set(&err, ERR_INTERNAL, "serve: libmicrohttpd could not start (%s)", strerror(errno));
         goto out;
     }
-    fprintf(stderr, "listening on http://%s (%d threads, index %s)\n", shown, threads, db);
+    fprintf(stderr, "listening on http://%s (%d threads, index %s)\n", shown, a.threads, a.db);
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
     }
-    /* stop accepting, let the requests in flight finish (bounded), then stop */
-    MHD_socket ls = MHD_quiesce_daemon(d);
-    if (ls != MHD_INVALID_SOCKET) close(ls);
-    fd = -1;
-    fprintf(stderr, "%s: stopping (waiting for requests in flight)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    pthread_mutex_lock(&s.pool.mu);
-    s.pool.draining = 1;
-    pthread_mutex_unlock(&s.pool.mu);
-    double until = cli_now() + timeout + (vo.fetch_timeout_ms ? vo.fetch_timeout_ms / 1000.0 : 20) + 5;
-    const struct timespec tick = {0, 50 * 1000000L};
-    int left = 0, again = 0;
-    for (;;) {
-        pthread_mutex_lock(&s.pool.mu);
-        left = s.pool.active;
-        pthread_mutex_unlock(&s.pool.mu);
-        if (!left || cli_now() >= until) break;
-        if (sigtimedwait(&sigs, NULL, &tick) > 0) { /* a second signal: stop now */
-            again = 1;
-            break;
-        }
-    }
-    MHD_stop_daemon(d);
+    serve_drain(&s, d, &a, &sigs, sig);
     d = NULL;
-    fprintf(stderr, "stopped%s\n", !left ? "" : again ? " (second signal: requests in flight cut off)"
-                                                     : " (some requests did not finish in time)");
+    fd = -1; /* closed by serve_drain */
     rc = ERR_OK;
 out:
     if (d) MHD_stop_daemon(d);
     if (fd >= 0) close(fd);
+    serve_jobs_cleanup(&s.jobs); /* running jobs are cancelled once their current articles are stored */
     serve_pool_cleanup(&s.pool);
     return rc ? cli_fail(&err) : CLI_OK;
 }

@@ -60,4 +60,65 @@ int serve_api_audit(struct serve_pool *p, struct json_t *body, struct json_t **o
 /* {"error": printf message} (NULL when out of memory). */
 struct json_t *serve_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Field `name` of `body` as a string into *val (NULL when absent and not required). Returns 0, or
+ * 400 with *out set to the error: a missing required field, another type, or (nonempty) "". */
+int serve_get_string(struct json_t *body, const char *name, int required, int nonempty, const char **val,
+                     struct json_t **out);
+/* The article format named `name` (auto, wikitext, markdown, claims) into *fmt. Returns 0, or 400
+ * with *out set to the error. */
+int serve_get_format(const char *name, enum ver_format *fmt, struct json_t **out);
+
+/* ---------------------------------------------------------------- batch jobs (serve_jobs.c)
+ * POST /v1/jobs queues a batch audit of inline articles; up to `max_running` jobs run at once,
+ * each through verify/'s batch runner (ver_batch_*) with `workers` threads. A running job writes
+ * its results into the served index through its own read-write connections (one per worker, and
+ * one for the job itself); the request workers keep their read-only handles, and SQLite's WAL
+ * lets those readers go on while one writer at a time stores an article. GET /v1/jobs/ID answers
+ * from memory (state, progress) and, when the job is done, reads its stored records back through
+ * a pool context. Jobs live in memory: a restarted server knows none, but their results are in
+ * the index, so posting the same articles again (with names) skips what was stored. */
+
+#define SERVE_JOBS_MAX_RUNNING 16   /* largest --max-jobs */
+#define SERVE_JOBS_MAX_QUEUED 16    /* jobs waiting to run (503 beyond) */
+#define SERVE_JOBS_KEEP 100         /* finished jobs remembered (the oldest are forgotten: 404) */
+#define SERVE_JOBS_MAX_ARTICLES 10000 /* articles in one job (413 beyond) */
+#define SERVE_JOBS_PAGE 500         /* results per GET by default ... */
+#define SERVE_JOBS_MAX_PAGE 5000    /* ... and at most */
+
+struct serve_job;
+
+struct serve_jobs {
+    pthread_mutex_t mu;
+    pthread_cond_t work;       /* a job was queued, or the service stops */
+    struct serve_job **v;      /* (n) every known job, oldest first; owned */
+    size_t n, cap;
+    unsigned long next_id;
+    pthread_t *runners;        /* (nrunners) threads that run queued jobs */
+    int nrunners, max_running, workers;
+    int stopping;
+    char *db;                  /* the index folder (owned) */
+    struct ver_audit_opts vo;  /* the service's audit options (pointers borrowed) */
+    int inited;
+};
+
+/* Start `max_running` job runner threads over index `db` (0: jobs are off and the endpoints
+ * answer 404). `vo` is copied (its pointers must outlive the jobs). On failure everything is
+ * released and err says why. */
+int serve_jobs_init(struct serve_jobs *j, const char *db, int max_running, int workers,
+                    const struct ver_audit_opts *vo, struct err *err);
+/* Stop: running jobs are cancelled (their articles being audited are finished and stored), the
+ * runners joined, every job freed. Safe on a zeroed or half-built struct. */
+void serve_jobs_cleanup(struct serve_jobs *j);
+/* POST /v1/jobs: {"articles": [{"text": ARTICLE, "title": T, "format": F, "name": N}, ...]}.
+ * 202 with *out = {"id", "state": "queued", "location"} and `location` (n bytes) set to
+ * "/v1/jobs/ID"; 400 (malformed), 413 (too many articles), 503 (too many jobs waiting; *retry_after
+ * set in seconds), 404 (jobs off). */
+int serve_jobs_create(struct serve_jobs *j, struct json_t *body, struct json_t **out, char *location, size_t n,
+                      int *retry_after);
+/* GET /v1/jobs/ID: `id` is the part after the prefix, `offset`/`limit` the query arguments (NULL
+ * when absent). 200 with the job's state, progress and, when done, a page of its results; 404
+ * (unknown id), 400 (bad offset/limit). Reads stored records through a context of `pool`. */
+int serve_jobs_get(struct serve_jobs *j, struct serve_pool *pool, const char *id, const char *offset,
+                   const char *limit, struct json_t **out);
+
 #endif

@@ -130,11 +130,9 @@ static int fail_err(const struct err *err, json_t **out)
     return status_of(err->code);
 }
 
-/* Field `name` of `body` as a string into *val. Returns 0, or a 400 with *out set: a missing
- * required field, another type, or (nonempty) an empty string. The body was parsed without
- * JSON_ALLOW_NUL, so strings hold no NUL. */
-static int get_string(json_t *body, const char *name, int required, int nonempty, const char **val,
-                      json_t **out)
+/* The body was parsed without JSON_ALLOW_NUL, so strings hold no NUL. */
+int serve_get_string(json_t *body, const char *name, int required, int nonempty, const char **val,
+                     json_t **out)
 {
     json_t *v = json_object_get(body, name);
     *val = NULL;
@@ -185,8 +183,8 @@ int serve_api_search(struct serve_pool *p, json_t *body, json_t **out)
 {
     const char *query = NULL, *mode = NULL;
     int st;
-    if ((st = get_string(body, "query", 1, 1, &query, out))) return st;
-    if ((st = get_string(body, "mode", 0, 0, &mode, out))) return st;
+    if ((st = serve_get_string(body, "query", 1, 1, &query, out))) return st;
+    if ((st = serve_get_string(body, "mode", 0, 0, &mode, out))) return st;
     struct ret_opts ro = {.k = 10, .title_weight = RET_DEFAULT_TITLE_WEIGHT};
     json_t *k = json_object_get(body, "k");
     if (k && !json_is_null(k)) {
@@ -231,15 +229,15 @@ int serve_api_verify(struct serve_pool *p, json_t *body, json_t **out)
 {
     const char *claim = NULL, *source = NULL;
     int st;
-    if ((st = get_string(body, "claim", 1, 1, &claim, out))) return st;
-    if ((st = get_string(body, "source", 1, 1, &source, out))) return st;
+    if ((st = serve_get_string(body, "claim", 1, 1, &claim, out))) return st;
+    if ((st = serve_get_string(body, "source", 1, 1, &source, out))) return st;
     struct err err = {0};
     struct ver_result r;
     struct serve_ctx *c = serve_pool_get(p);
     int rc = ver_verify(c->au, claim, source, !is_url(source), &r, &err);
     serve_pool_put(p, c);
     if (!rc) {
-        *out = cli_result_json(&r);
+        *out = ver_result_json(&r);
         if (!*out) rc = err_set(&err, ERR_NOMEM, "verify");
     }
     ver_results_free(&r, 1);
@@ -254,23 +252,27 @@ static const struct {
                      {"markdown", VER_FMT_MARKDOWN},
                      {"claims", VER_FMT_CLAIMS}};
 
+int serve_get_format(const char *name, enum ver_format *fmt, json_t **out)
+{
+    size_t i = 0, n = sizeof audit_formats / sizeof audit_formats[0];
+    while (i < n && strcmp(name, audit_formats[i].name)) i++;
+    if (i == n) {
+        *out = serve_error("unknown format \"%s\" (auto, wikitext, markdown, claims)", name);
+        return 400;
+    }
+    *fmt = audit_formats[i].fmt;
+    return 0;
+}
+
 int serve_api_audit(struct serve_pool *p, json_t *body, json_t **out)
 {
     const char *text = NULL, *format = NULL, *title = NULL;
     int st;
-    if ((st = get_string(body, "text", 1, 0, &text, out))) return st;
-    if ((st = get_string(body, "format", 0, 0, &format, out))) return st;
-    if ((st = get_string(body, "title", 0, 0, &title, out))) return st;
+    if ((st = serve_get_string(body, "text", 1, 0, &text, out))) return st;
+    if ((st = serve_get_string(body, "format", 0, 0, &format, out))) return st;
+    if ((st = serve_get_string(body, "title", 0, 0, &title, out))) return st;
     enum ver_format fmt = VER_FMT_AUTO;
-    if (format) {
-        size_t i = 0, n = sizeof audit_formats / sizeof audit_formats[0];
-        while (i < n && strcmp(format, audit_formats[i].name)) i++;
-        if (i == n) {
-            *out = serve_error("unknown format \"%s\" (auto, wikitext, markdown, claims)", format);
-            return 400;
-        }
-        fmt = audit_formats[i].fmt;
-    }
+    if (format && (st = serve_get_format(format, &fmt, out))) return st;
     struct err err = {0};
     struct ver_article *art = NULL;
     struct ver_result *res = NULL;
@@ -283,7 +285,7 @@ int serve_api_audit(struct serve_pool *p, json_t *body, json_t **out)
     ver_article_free(art);
     if (!rc && !(arr = json_array())) rc = err_set(&err, ERR_NOMEM, "audit");
     for (int i = 0; !rc && i < nr; i++)
-        if (json_array_append_new(arr, cli_result_json(&res[i])) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
+        if (json_array_append_new(arr, ver_result_json(&res[i])) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
     if (res) {
         ver_results_free(res, nr);
         free(res);

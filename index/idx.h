@@ -151,32 +151,41 @@ struct idx_fetch {
     const char *content_type;
     const char *fetched_at; /* ISO 8601 UTC; ignored by idx_cache_put (now is used) */
     const char *title, *text; /* the readable text extracted from the body */
+    /* What the address guard decided: the non-public "IP:port" addresses the answer came from
+     * (allowed then by --allow-private or --allow-host), joined by ","; "" when all were public
+     * (NULL is stored as ""); "*" for rows cached before this was recorded (unknown). Callers
+     * must not use an entry their own guard would have refused (ver_fetch_permits). */
+    const char *private_addrs;
 };
 
-/* Look `url` up in the cache. *found 1 with *out filled (strings valid until the next call), or 0. */
+/* Look `url` up in the cache. *found 1 with *out filled (strings valid until the next call), or 0.
+ * The entry comes whatever its private_addrs; checking them against the caller's guard is the
+ * caller's part (the index does not know who asks). */
 int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *found, struct err *err);
 /* Insert or replace the cache entry of f->url (inside or outside a transaction). */
 int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err);
 
 /* ---------------------------------------------------------------- stored audit results */
 
-/* Batch audits (vericite audit --jobs) keep what each article gave here, so a batch that is
- * stopped (even killed) and started again skips the finished articles, and `vericite report`
- * reads the results. An article is keyed by its path (a file, or "DUMP.xml#Title") and a hash
- * of its content and the audit options; storing an article replaces any earlier results of the
- * same path. Tables: audit_runs, audit_articles, audit_results (see ARCHITECTURE.md). */
+/* Generic storage for batch audits (idx_audit.c); verify/ver_store.c owns what goes in it. An
+ * article is keyed by its path and a hash (both the caller's), with one row per citation: the
+ * caller's record text, its verdict's name, score, best suggestion score, URL and domain. This
+ * module never interprets verdicts: listings select and order by verdict names the caller gives.
+ * Tables: audit_runs, audit_articles, audit_results (see ARCHITECTURE.md); created on every
+ * read-write open when missing, and columns added since are added then too. */
 
 /* One stored citation. Strings are owned by whoever fills the struct: by the caller for
  * idx_audit_store; by the handle for the callbacks (valid during the call only). */
 struct idx_audit_row {
     const char *path, *hash; /* the article (callbacks only; ignored by idx_audit_store) */
     int ord;                 /* position in the article, from 0 */
-    int status;              /* enum ver_status */
+    int status;              /* the writer's number for the verdict: stored, never used here */
+    const char *verdict;     /* the verdict's name: what listings select on */
     double score;            /* the citation's support score */
     double best;             /* the best suggestion's score, 0 when none */
     const char *url;         /* the cited URL ("" when none) */
     const char *domain;      /* its host without "www." ("" when none) */
-    const char *json;        /* the whole result as the JSON of `vericite audit --json` */
+    const char *json;        /* the caller's record, stored and given back byte for byte */
 };
 /* Return nonzero to stop (the query then returns that value). */
 typedef int (*idx_audit_cb)(void *ctx, const struct idx_audit_row *row);
@@ -198,27 +207,39 @@ int idx_audit_store(struct idx *ix, const char *path, const char *hash, const ch
 int idx_audit_results(struct idx *ix, const char *path, const char *hash, idx_audit_cb cb, void *ctx,
                       struct err *err);
 
-enum idx_audit_view {
-    IDX_AUDIT_QUEUE = 1, /* citations not supported: worst status first, then lowest score */
-    IDX_AUDIT_DEAD,      /* dead links, by domain and URL */
-    IDX_AUDIT_BETTER     /* the best suggestion scores more than 0.3 above the cited source;
-                            largest gap first */
+#define IDX_AUDIT_MAX_VERDICTS 32 /* names in one verdict list (ERR_ARG beyond) */
+
+enum idx_audit_order {
+    IDX_AUDIT_BY_VERDICT = 1, /* the row's verdict's position in q->verdicts, then lowest score */
+    IDX_AUDIT_BY_DOMAIN,      /* domain, then URL */
+    IDX_AUDIT_BY_GAP          /* best - score, largest first */
 };
-/* Call `cb` for up to `limit` (<= 0: all) stored results in the order of `view`; ties are broken
- * by path and position, so the order is stable. Errors: ERR_NOTFOUND (no audit tables: an index
- * opened read-only that never had a batch), ERR_SQLITE, ERR_ARG (unknown view). */
-int idx_audit_view(struct idx *ix, enum idx_audit_view view, int limit, idx_audit_cb cb, void *ctx,
+/* A listing of stored citations. Zero-initialise. */
+struct idx_audit_query {
+    const char *const *verdicts; /* NULL-terminated names: only rows with one of these; NULL: any */
+    int gap;                     /* nonzero: only rows whose best > score + min_gap */
+    double min_gap;
+    enum idx_audit_order order;
+    int limit;                   /* at most this many rows; <= 0: all */
+};
+/* Call `cb` for the rows of listing `q`; ties are broken by path and position, so the order is
+ * stable. Errors: ERR_NOTFOUND (no audit tables: an index opened read-only that never had a
+ * batch), ERR_SQLITE, ERR_ARG (unknown order, too many verdicts). */
+int idx_audit_list(struct idx *ix, const struct idx_audit_query *q, idx_audit_cb cb, void *ctx,
                    struct err *err);
 
-/* Figures per cited domain: citations, failing ones (status below weak), dead ones. */
+/* Figures per cited domain, in the caller's two verdict classes. */
 struct idx_audit_domain {
     const char *domain; /* owned by the handle, valid during the callback */
-    int64_t citations, failing, dead;
+    int64_t citations;
+    int64_t failing;    /* rows whose verdict is in the `failing` list */
+    int64_t dead;       /* rows whose verdict is in the `dead` list */
 };
 typedef int (*idx_audit_domain_cb)(void *ctx, const struct idx_audit_domain *d);
 /* Domains with the most failing citations first (then most citations, then name), up to `limit`
- * (<= 0: all). Errors as idx_audit_view. */
-int idx_audit_domains(struct idx *ix, int limit, idx_audit_domain_cb cb, void *ctx, struct err *err);
+ * (<= 0: all); `failing` and `dead` are NULL-terminated verdict names. Errors as idx_audit_list. */
+int idx_audit_domains(struct idx *ix, const char *const *failing, const char *const *dead, int limit,
+                      idx_audit_domain_cb cb, void *ctx, struct err *err);
 
 /* Stored articles and citations (0 and 0 when there are no audit tables). */
 int idx_audit_counts(struct idx *ix, int64_t *articles, int64_t *citations, struct err *err);

@@ -1,8 +1,7 @@
-/* idx_audit.c - stored results of batch audits: which articles are finished (path + content
- * hash), one row per citation with its verdict, score, URL and domain, and the views that
- * `vericite report` reads (review queue, dead links, better suggestions, per-domain figures).
- * Status numbers are those of enum ver_status (verify/ver.h): 0 dead, 1 unreachable, 2 no-text,
- * 3 no-url, 4 contradicted, 5 unsupported, 6 weak, 7 supported. */
+/* idx_audit.c - generic storage for batch audits: which articles are finished (path + hash, both
+ * the caller's), one row per citation with the caller's record, its verdict's name, score, URL and
+ * domain, and listings over them. Verdicts are names chosen by the caller (verify/ver_store.c):
+ * nothing here knows which verdicts exist, which are worse, or how a record is encoded. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +9,11 @@
 #include "idx.h"
 #include "idx_int.h"
 
-#define AUD_ST_DEAD 0
-#define AUD_ST_WEAK 6
-#define AUD_BETTER_GAP 0.3 /* a suggestion this much above the cited source counts as better */
+/* Rows written before the verdict column existed have their verdict only in the record. The
+ * upgrade (idx_audit_upgrade) copies it once from the record's "verdict" member, the one thing
+ * this module ever read from a record, and a read-only handle on an index not yet upgraded reads
+ * it from there on the fly. */
+#define AUD_LEGACY_VERDICT "coalesce(json_extract(json, '$.verdict'), '')"
 
 static int aud_exec(struct idx *ix, const char *sql, struct err *err)
 {
@@ -25,17 +26,51 @@ static int aud_exec(struct idx *ix, const char *sql, struct err *err)
     return ERR_OK;
 }
 
-/* 1 when the audit tables exist (a read-only handle on an index that never had them: 0). */
-static int aud_tables(struct idx *ix)
+/* 1 when `sql` (one count) gives 1. */
+static int aud_one(struct idx *ix, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     int ok = 0;
-    if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM sqlite_master WHERE name='audit_results'", -1,
-                           &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         ok = sqlite3_column_int(st, 0) == 1;
     sqlite3_finalize(st);
     return ok;
+}
+
+/* 1 when the audit tables exist (a read-only handle on an index that never had them: 0). */
+static int aud_tables(struct idx *ix)
+{
+    return aud_one(ix, "SELECT count(*) FROM sqlite_master WHERE name='audit_results'");
+}
+
+static int aud_has_verdict(struct idx *ix)
+{
+    return aud_one(ix, "SELECT count(*) FROM pragma_table_info('audit_results') WHERE name='verdict'");
+}
+
+/* What the queries read as a row's verdict. */
+static const char *aud_verdict(struct idx *ix)
+{
+    return aud_has_verdict(ix) ? "verdict" : AUD_LEGACY_VERDICT;
+}
+
+int idx_audit_upgrade(struct idx *ix, struct err *err)
+{
+    if (ix->readonly || !aud_tables(ix) || aud_has_verdict(ix)) return ERR_OK;
+    int rc = aud_exec(ix, "BEGIN IMMEDIATE", err);
+    if (rc) return rc;
+    if (!aud_has_verdict(ix)) /* another connection may have been first */
+        rc = aud_exec(ix,
+                      "ALTER TABLE audit_results ADD COLUMN verdict TEXT NOT NULL DEFAULT '';"
+                      "UPDATE audit_results SET verdict = " AUD_LEGACY_VERDICT ";"
+                      "CREATE INDEX IF NOT EXISTS audit_results_verdict ON audit_results(verdict);",
+                      err);
+    if (!rc) rc = aud_exec(ix, "COMMIT", err);
+    if (rc) {
+        aud_exec(ix, "ROLLBACK", NULL);
+        err_prefix(err, "upgrading the audit tables");
+    }
+    return rc;
 }
 
 int idx_audit_begin_run(struct idx *ix, const char *options, int64_t *run, struct err *err)
@@ -87,19 +122,14 @@ static int aud_delete_path(struct idx *ix, const char *path, struct err *err)
     return ERR_OK;
 }
 
-int idx_audit_store(struct idx *ix, const char *path, const char *hash, const char *title,
-                    int64_t run, const struct idx_audit_row *rows, int n, struct err *err)
+static int aud_insert_article(struct idx *ix, const char *path, const char *hash, const char *title,
+                              int64_t run, int n, struct err *err)
 {
-    if (ix->readonly) return err_set(err, ERR_ARG, "%s: index opened read-only", ix->dir);
-    if (ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_audit_store inside a transaction");
-    int rc = aud_exec(ix, "BEGIN IMMEDIATE", err);
+    int rc = idx_prepare(ix, &ix->st_aud_ins_art,
+                         "INSERT INTO audit_articles(path, hash, title, run, citations, done_at)"
+                         " VALUES(?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                         err);
     if (rc) return rc;
-    if ((rc = aud_delete_path(ix, path, err))) goto fail;
-    if ((rc = idx_prepare(ix, &ix->st_aud_ins_art,
-                          "INSERT INTO audit_articles(path, hash, title, run, citations, done_at)"
-                          " VALUES(?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                          err)))
-        goto fail;
     sqlite3_stmt *st = ix->st_aud_ins_art;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
@@ -108,16 +138,18 @@ int idx_audit_store(struct idx *ix, const char *path, const char *hash, const ch
     sqlite3_bind_int(st, 5, n);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
-    if (s != SQLITE_DONE) {
-        rc = idx_sql_err(ix, err, "store audit article");
-        goto fail;
-    }
-    if ((rc = idx_prepare(ix, &ix->st_aud_ins_res,
-                          "INSERT INTO audit_results(path, hash, ord, status, score, best, url, domain,"
-                          " json) VALUES(?,?,?,?,?,?,?,?,?)",
-                          err)))
-        goto fail;
-    st = ix->st_aud_ins_res;
+    return s == SQLITE_DONE ? ERR_OK : idx_sql_err(ix, err, "store audit article");
+}
+
+static int aud_insert_rows(struct idx *ix, const char *path, const char *hash,
+                           const struct idx_audit_row *rows, int n, struct err *err)
+{
+    int rc = idx_prepare(ix, &ix->st_aud_ins_res,
+                         "INSERT INTO audit_results(path, hash, ord, status, score, best, url, domain,"
+                         " json, verdict) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                         err);
+    if (rc) return rc;
+    sqlite3_stmt *st = ix->st_aud_ins_res;
     for (int i = 0; i < n; i++) {
         const struct idx_audit_row *r = &rows[i];
         sqlite3_reset(st);
@@ -130,21 +162,31 @@ int idx_audit_store(struct idx *ix, const char *path, const char *hash, const ch
         sqlite3_bind_text(st, 7, r->url ? r->url : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 8, r->domain ? r->domain : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 9, r->json ? r->json : "{}", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 10, r->verdict ? r->verdict : "", -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = idx_sql_err(ix, err, "store audit result");
-            sqlite3_reset(st);
-            goto fail;
+            break;
         }
     }
     sqlite3_reset(st);
-    if ((rc = aud_exec(ix, "COMMIT", err))) goto fail;
-    return ERR_OK;
-fail:
+    return rc;
+}
+
+int idx_audit_store(struct idx *ix, const char *path, const char *hash, const char *title,
+                    int64_t run, const struct idx_audit_row *rows, int n, struct err *err)
+{
+    if (ix->readonly) return err_set(err, ERR_ARG, "%s: index opened read-only", ix->dir);
+    if (ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_audit_store inside a transaction");
+    int rc = aud_exec(ix, "BEGIN IMMEDIATE", err);
+    if (rc) return rc;
+    if (!(rc = aud_delete_path(ix, path, err)) && !(rc = aud_insert_article(ix, path, hash, title, run, n, err)) &&
+        !(rc = aud_insert_rows(ix, path, hash, rows, n, err)) && !(rc = aud_exec(ix, "COMMIT", err)))
+        return ERR_OK;
     aud_exec(ix, "ROLLBACK", NULL);
     return err_prefix(err, "%s", path);
 }
 
-/* Run a prepared query whose columns are path, hash, ord, status, score, best, url, domain, json. */
+/* Run a prepared query whose columns are AUD_COLS. */
 static int aud_rows(struct idx *ix, sqlite3_stmt *st, idx_audit_cb cb, void *ctx, struct err *err)
 {
     int s, rc = ERR_OK;
@@ -159,8 +201,9 @@ static int aud_rows(struct idx *ix, sqlite3_stmt *st, idx_audit_cb cb, void *ctx
             .url = (const char *)sqlite3_column_text(st, 6),
             .domain = (const char *)sqlite3_column_text(st, 7),
             .json = (const char *)sqlite3_column_text(st, 8),
+            .verdict = (const char *)sqlite3_column_text(st, 9),
         };
-        if (!r.path || !r.hash || !r.url || !r.domain || !r.json) {
+        if (!r.path || !r.hash || !r.url || !r.domain || !r.json || !r.verdict) {
             rc = err_set(err, ERR_NOMEM, "read audit result");
             break;
         }
@@ -176,9 +219,17 @@ int idx_audit_results(struct idx *ix, const char *path, const char *hash, idx_au
                       struct err *err)
 {
     if (ix->readonly && !aud_tables(ix)) return ERR_OK;
-    int rc = idx_prepare(ix, &ix->st_aud_res,
-                         "SELECT " AUD_COLS " FROM audit_results WHERE path=? AND hash=? ORDER BY ord", err);
-    if (rc) return rc;
+    int rc = ERR_OK;
+    if (!ix->st_aud_res) {
+        struct buf sql = {0};
+        if (buf_printf(&sql, "SELECT " AUD_COLS ", %s FROM audit_results WHERE path=? AND hash=? ORDER BY ord",
+                       aud_verdict(ix)))
+            return err_set(err, ERR_NOMEM, "audit results");
+        rc = idx_prepare(ix, &ix->st_aud_res, sql.data, err);
+        buf_cleanup(&sql);
+        if (rc) return rc;
+    }
+    sqlite3_reset(ix->st_aud_res);
     sqlite3_bind_text(ix->st_aud_res, 1, path, -1, SQLITE_STATIC);
     sqlite3_bind_text(ix->st_aud_res, 2, hash, -1, SQLITE_STATIC);
     rc = aud_rows(ix, ix->st_aud_res, cb, ctx, err);
@@ -189,67 +240,117 @@ int idx_audit_results(struct idx *ix, const char *path, const char *hash, idx_au
 static int aud_need_tables(struct idx *ix, struct err *err)
 {
     if (aud_tables(ix)) return ERR_OK;
-    return err_set(err, ERR_NOTFOUND, "%s: no stored audit results (run: vericite audit --db %s --jobs N ...)",
-                   ix->dir, ix->dir);
+    return err_set(err, ERR_NOTFOUND, "%s: no stored audit results", ix->dir);
 }
 
-int idx_audit_view(struct idx *ix, enum idx_audit_view view, int limit, idx_audit_cb cb, void *ctx,
+/* Append "(?A,?B,...)" for the `n` verdicts bound from parameter `first` on. */
+static int aud_in_list(struct buf *sql, int first, int n)
+{
+    int bad = buf_putc(sql, '(');
+    for (int i = 0; i < n; i++) bad |= buf_printf(sql, "%s?%d", i ? "," : "", first + i);
+    return bad || buf_putc(sql, ')');
+}
+
+static int aud_count(const char *const *v, int *n, struct err *err)
+{
+    *n = 0;
+    while (v && v[*n]) {
+        if (++*n > IDX_AUDIT_MAX_VERDICTS) return err_set(err, ERR_ARG, "more than %d verdicts in one list", IDX_AUDIT_MAX_VERDICTS);
+    }
+    return ERR_OK;
+}
+
+/* The SQL of listing `q` over `nv` verdicts (parameters ?1..?nv; ?nv+1 the gap, ?nv+2 the limit). */
+static int aud_list_sql(struct idx *ix, const struct idx_audit_query *q, int nv, struct buf *sql, struct err *err)
+{
+    const char *v = aud_verdict(ix);
+    int bad = buf_printf(sql, "SELECT " AUD_COLS ", %s FROM audit_results WHERE 1", v);
+    if (q->verdicts) bad |= buf_printf(sql, " AND %s IN ", v) || aud_in_list(sql, 1, nv);
+    if (q->gap) bad |= buf_printf(sql, " AND best > score + ?%d", nv + 1);
+    switch (q->order) {
+    case IDX_AUDIT_BY_VERDICT:
+        bad |= buf_puts(sql, " ORDER BY ");
+        if (nv) {
+            bad |= buf_printf(sql, "CASE %s", v);
+            for (int i = 0; i < nv; i++) bad |= buf_printf(sql, " WHEN ?%d THEN %d", i + 1, i);
+            bad |= buf_printf(sql, " ELSE %d END, ", nv);
+        }
+        bad |= buf_puts(sql, "score");
+        break;
+    case IDX_AUDIT_BY_DOMAIN: bad |= buf_puts(sql, " ORDER BY domain, url"); break;
+    case IDX_AUDIT_BY_GAP: bad |= buf_puts(sql, " ORDER BY best - score DESC"); break;
+    default: return err_set(err, ERR_ARG, "unknown audit listing order %d", (int)q->order);
+    }
+    bad |= buf_printf(sql, ", path, ord LIMIT ?%d", nv + 2);
+    return bad ? err_set(err, ERR_NOMEM, "audit listing") : ERR_OK;
+}
+
+int idx_audit_list(struct idx *ix, const struct idx_audit_query *q, idx_audit_cb cb, void *ctx,
                    struct err *err)
 {
-    const char *sql;
-    switch (view) {
-    case IDX_AUDIT_QUEUE:
-        sql = "SELECT " AUD_COLS " FROM audit_results WHERE status <> 7"
-              " ORDER BY status, score, path, ord LIMIT ?";
-        break;
-    case IDX_AUDIT_DEAD:
-        sql = "SELECT " AUD_COLS " FROM audit_results WHERE status = 0 ORDER BY domain, url, path, ord LIMIT ?";
-        break;
-    case IDX_AUDIT_BETTER:
-        sql = "SELECT " AUD_COLS " FROM audit_results WHERE best > score + ?2"
-              " ORDER BY best - score DESC, path, ord LIMIT ?1";
-        break;
-    default: return err_set(err, ERR_ARG, "unknown audit view %d", (int)view);
-    }
-    int rc = aud_need_tables(ix, err);
+    int nv = 0, rc = aud_count(q->verdicts, &nv, err);
+    if (!rc) rc = aud_need_tables(ix, err);
     if (rc) return rc;
+    struct buf sql = {0};
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) return idx_sql_err(ix, err, "prepare audit view");
-    sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
-    if (view == IDX_AUDIT_BETTER) sqlite3_bind_double(st, 2, AUD_BETTER_GAP);
+    if ((rc = aud_list_sql(ix, q, nv, &sql, err))) goto out;
+    if (sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "prepare audit listing");
+        goto out;
+    }
+    for (int i = 0; i < nv; i++) sqlite3_bind_text(st, i + 1, q->verdicts[i], -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, nv + 1, q->min_gap);
+    sqlite3_bind_int64(st, nv + 2, q->limit > 0 ? q->limit : -1);
     rc = aud_rows(ix, st, cb, ctx, err);
+out:
     sqlite3_finalize(st);
+    buf_cleanup(&sql);
     return rc;
 }
 
-int idx_audit_domains(struct idx *ix, int limit, idx_audit_domain_cb cb, void *ctx, struct err *err)
+static int aud_domain_rows(struct idx *ix, sqlite3_stmt *st, idx_audit_domain_cb cb, void *ctx, struct err *err)
 {
-    int rc = aud_need_tables(ix, err);
-    if (rc) return rc;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT domain, count(*), sum(status < ?2), sum(status = ?3) FROM audit_results"
-                           " WHERE domain <> '' GROUP BY domain"
-                           " ORDER BY 3 DESC, 2 DESC, domain LIMIT ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return idx_sql_err(ix, err, "prepare audit domains");
-    sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
-    sqlite3_bind_int(st, 2, AUD_ST_WEAK);
-    sqlite3_bind_int(st, 3, AUD_ST_DEAD);
-    int s;
+    int s, rc = ERR_OK;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct idx_audit_domain d = {.domain = (const char *)sqlite3_column_text(st, 0),
                                      .citations = sqlite3_column_int64(st, 1),
                                      .failing = sqlite3_column_int64(st, 2),
                                      .dead = sqlite3_column_int64(st, 3)};
-        if (!d.domain) {
-            rc = err_set(err, ERR_NOMEM, "read audit domains");
-            break;
-        }
-        if ((rc = cb(ctx, &d))) break;
+        if (!d.domain) return err_set(err, ERR_NOMEM, "read audit domains");
+        if ((rc = cb(ctx, &d))) return rc;
     }
-    if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = idx_sql_err(ix, err, "read audit domains");
+    return s == SQLITE_DONE ? ERR_OK : idx_sql_err(ix, err, "read audit domains");
+}
+
+int idx_audit_domains(struct idx *ix, const char *const *failing, const char *const *dead, int limit,
+                      idx_audit_domain_cb cb, void *ctx, struct err *err)
+{
+    int nf = 0, nd = 0, rc = aud_count(failing, &nf, err);
+    if (!rc) rc = aud_count(dead, &nd, err);
+    if (!rc) rc = aud_need_tables(ix, err);
+    if (rc) return rc;
+    struct buf sql = {0};
+    sqlite3_stmt *st = NULL;
+    int bad = buf_printf(&sql, "SELECT domain, count(*), sum(%s IN ", aud_verdict(ix));
+    bad |= aud_in_list(&sql, 2, nf) || buf_printf(&sql, "), sum(%s IN ", aud_verdict(ix));
+    bad |= aud_in_list(&sql, 2 + nf, nd);
+    bad |= buf_puts(&sql, ") FROM audit_results WHERE domain <> '' GROUP BY domain"
+                          " ORDER BY 3 DESC, 2 DESC, domain LIMIT ?1");
+    if (bad) {
+        rc = err_set(err, ERR_NOMEM, "audit domains");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(ix->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "prepare audit domains");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+    for (int i = 0; i < nf; i++) sqlite3_bind_text(st, 2 + i, failing[i], -1, SQLITE_STATIC);
+    for (int i = 0; i < nd; i++) sqlite3_bind_text(st, 2 + nf + i, dead[i], -1, SQLITE_STATIC);
+    rc = aud_domain_rows(ix, st, cb, ctx, err);
+out:
     sqlite3_finalize(st);
+    buf_cleanup(&sql);
     return rc;
 }
 

@@ -13,6 +13,7 @@ struct idx {
     sqlite3 *db;
     char *dir, *dbpath;
     int readonly, in_tx, passage_words;
+    int cache_guard; /* fetch_cache has its private_addrs column */
     struct corpus_tok *tok;
     int64_t n_passages, total_tokens; /* live totals, written to settings at commit */
 
@@ -56,6 +57,9 @@ struct idx {
     /* stored audit results (idx_audit.c) */
     sqlite3_stmt *st_aud_done, *st_aud_ins_art, *st_aud_ins_res, *st_aud_res;
 };
+
+/* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
+int idx_audit_upgrade(struct idx *ix, struct err *err);
 
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);
 int idx_prepare(struct idx *ix, sqlite3_stmt **st, const char *sql, struct err *err);

@@ -1,5 +1,6 @@
-/* runner.c - runs every TEST() case (or those whose name starts with argv[1]) and ends with
- * "N passed, N failed". Exits 1 on any failure or when nothing ran. */
+/* runner.c - runs every TEST() case (or those whose name starts with one of the arguments, e.g.
+ * `vericite-tests serve_ batch_`) and ends with "N passed, N failed, N skipped". Exits 1 on any
+ * failure or when nothing ran. */
 #include "test.h"
 
 #include <stdlib.h>
@@ -22,12 +23,20 @@ static const struct test_entry all_tests[] = {
 
 void t_cleanup_case(void);
 
+/* 1 when `name` starts with one of the prefixes (or none was given). */
+static int selected(const char *name, int argc, char **argv)
+{
+    if (argc < 2) return 1;
+    for (int i = 1; i < argc; i++)
+        if (strncmp(name, argv[i], strlen(argv[i])) == 0) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *prefix = argc > 1 ? argv[1] : "";
     int passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < sizeof all_tests / sizeof all_tests[0]; i++) {
-        if (strncmp(all_tests[i].name, prefix, strlen(prefix)) != 0) continue;
+        if (!selected(all_tests[i].name, argc, argv)) continue;
         struct test_ctx ctx = {.name = all_tests[i].name};
         struct timespec a, b;
         clock_gettime(CLOCK_MONOTONIC, &a);

@@ -71,6 +71,11 @@ const char *t_shared(struct test_ctx *t_, const char *rel);
  * Returns the exit status (0-255), or -1 when it could not run or died from a signal. */
 int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Run a shell command line (printf-style, through /bin/sh -c) with stdin from /dev/null; stdout and
+ * stderr captured like t_run. Returns the exit status (0-255), or -1 when it could not run or died
+ * from a signal. */
+int t_sh(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 struct json_t;
 /* Parse JSON Lines (one object per line; blank or unparsable lines are left out) into a new
  * array the caller releases with json_decref(). */

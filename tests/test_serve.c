@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -744,4 +745,342 @@ TEST(serve_idle_client_timeout)
     resp_cleanup(&r);
     curl_global_cleanup();
     srv_kill(&s);
+}
+
+/* ---------------------------------------------------------------- batch jobs: the service == the CLI */
+
+/* The index of this case in DIR/NAME; its path into ix. */
+static int make_named_index(struct test_ctx *t_, const char *name, char *ix, size_t n)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *c = t_write(t_, dir, "c.jsonl", corpus_jsonl, strlen(corpus_jsonl));
+    if (!c) return -1;
+    snprintf(ix, n, "%s/%s", dir, name);
+    return t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c);
+}
+
+/* The articles of a batch, in the order `audit` walks their folder: 6 citations in all. */
+static const struct {
+    const char *file, *title, *format, *text;
+} job_arts[] = {
+    {"01-Aletsch_Glacier.wiki", "Aletsch Glacier", "wikitext",
+     "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020."
+     "<ref>{{cite web |url=https://example.org/aletsch |title=Glacier report}}</ref>\n\n"
+     "Vitamin D deficiency is associated with a higher risk of multiple sclerosis."
+     "<ref>{{cite web |url=https://example.org/wal |title=WAL}}</ref> It is the largest glacier.{{cn}}\n"},
+    {"02-Rhine.md", "Rhine", "markdown",
+     "# Rhine\n\nThe Rhine rises in the Swiss Alps and flows into the North Sea.[^1]\n\n"
+     "It is the longest river of Europe.[^2]\n\n[^1]: [Rhine](https://example.org/rhine)\n"
+     "[^2]: [Rivers](https://rivers.example.com/europe)\n"},
+    {"03-claims.jsonl", "claims", "claims",
+     "{\"claim\": \"Readers do not block writers in SQLite.\", \"url\": \"https://example.org/wal\"}\n"},
+    {"sub/04-bad.jsonl", "bad", "claims", "{\"claim\": \"x\", \"url\": 3\n"},
+};
+#define NJOB_ARTS (sizeof job_arts / sizeof job_arts[0])
+#define NJOB_CITES 6
+
+/* The stored results of an index, one line per citation (what a job and a CLI batch must agree
+ * on byte for byte: everything but the run id and the times). */
+static char *stored_rows(const char *ix)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/index.db", ix);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct buf b = {0};
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT a.path, a.hash, a.title, a.citations, r.ord, r.status, r.verdict, r.score, r.best,"
+                           " r.url, r.domain, r.json FROM audit_articles a JOIN audit_results r"
+                           " ON r.path = a.path AND r.hash = a.hash ORDER BY a.path, r.ord",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW)
+            for (int i = 0; i < 12; i++) {
+                const unsigned char *v = sqlite3_column_text(st, i);
+                buf_printf(&b, "%s%c", v ? (const char *)v : "NULL", i == 11 ? '\n' : '|');
+            }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return b.data;
+}
+
+/* GET `location` until the job is done or failed (60 s at most); the last answer, or NULL. */
+static json_t *job_wait(int port, const char *location)
+{
+    for (int i = 0; i < 1200; i++) {
+        struct resp r;
+        long st = http(port, "GET", location, NULL, NULL, 0, 0, &r);
+        json_t *o = st == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+        resp_cleanup(&r);
+        const char *state = jstr(o, "state");
+        if (!strcmp(state, "done") || !strcmp(state, "failed") || st != 200) return o;
+        json_decref(o);
+        sleep_ms(50);
+    }
+    return NULL;
+}
+
+/* POST a job (its body consumed); the answer, its status and its Location header. */
+static json_t *post_job_body(int port, json_t *req, long *status, char *location, size_t n)
+{
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    struct resp r;
+    *status = body ? http(port, "POST", "/v1/jobs", "application/json", body, strlen(body), 0, &r) : 0;
+    free(body);
+    json_t *o = r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+    const char *loc = r.head.data ? strstr(r.head.data, "Location: ") : NULL;
+    snprintf(location, n, "%.*s", loc ? (int)strcspn(loc + 10, "\r\n") : 0, loc ? loc + 10 : "");
+    resp_cleanup(&r);
+    return o;
+}
+
+/* POST the job of job_arts, named as the CLI names the files under `arts`. */
+static json_t *post_job(int port, const char *arts, long *status, char *location, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < NJOB_ARTS; i++) {
+        char name[700];
+        snprintf(name, sizeof name, "%s/%s", arts, job_arts[i].file);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "text", job_arts[i].text, "title",
+                                              job_arts[i].title, "format", job_arts[i].format, "name", name));
+    }
+    return post_job_body(port, json_pack("{s:o}", "articles", list), status, location, n);
+}
+
+/* Every page of a done job's results, `limit` at a time, following "next". */
+static json_t *job_pages(int port, const char *location, int limit)
+{
+    json_t *all = json_array();
+    char next[200];
+    snprintf(next, sizeof next, "%s?limit=%d", location, limit);
+    for (int pages = 0; next[0] && pages < 20; pages++) {
+        struct resp r;
+        long st = http(port, "GET", next, NULL, NULL, 0, 0, &r);
+        json_t *pg = st == 200 && r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+        resp_cleanup(&r);
+        json_array_extend(all, json_object_get(pg, "results"));
+        json_t *nx = json_object_get(pg, "next");
+        snprintf(next, sizeof next, "%s", json_is_string(nx) ? json_string_value(nx) : "");
+        json_decref(pg);
+    }
+    return all;
+}
+
+/* The job's results against the CLI's output lines: field by field and byte for byte. */
+static void same_records(struct test_ctx *t_, json_t *res, const char *out)
+{
+    json_t *cli = t_json_lines(out);
+    CHECK(json_array_size(cli) == NJOB_CITES && json_array_size(res) == NJOB_CITES);
+    const char *line = out;
+    for (size_t i = 0; i < json_array_size(res) && i < json_array_size(cli); i++) {
+        char *dumped = json_dumps(json_array_get(res, i), JSON_COMPACT);
+        size_t len = strcspn(line, "\n");
+        CHECK(json_equal(json_array_get(res, i), json_array_get(cli, i)));
+        CHECK(dumped && strlen(dumped) == len && !strncmp(dumped, line, len));
+        free(dumped);
+        line += len + (line[len] == '\n');
+    }
+    json_decref(cli);
+}
+
+static void jobs_checks(struct test_ctx *t_, struct srv *s, const char *ixc, const char *ixs, const char *arts)
+{
+    /* the CLI's batch over the folder (the malformed claims file makes it exit 1) */
+    char *out = NULL;
+    CHECK(t_run(t_, &out, NULL, "audit --db '%s' --offline --suggest all --json --jobs 2 '%s'", ixc, arts) == 1);
+    REQUIRE(out);
+    /* the same articles as a job of the service over its own index */
+    long st;
+    char loc[128], want[128];
+    json_t *o = post_job(s->port, arts, &st, loc, sizeof loc);
+    CHECK(st == 202 && !strcmp(jstr(o, "state"), "queued") && jstr(o, "id")[0]);
+    snprintf(want, sizeof want, "/v1/jobs/%s", jstr(o, "id"));
+    CHECK(!strcmp(loc, want) && !strcmp(jstr(o, "location"), want));
+    json_decref(o);
+    json_t *done = job_wait(s->port, loc);
+    REQUIRE(done && !strcmp(jstr(done, "state"), "done"));
+    json_t *p = json_object_get(done, "progress");
+    CHECK(json_integer_value(json_object_get(p, "articles")) == 4 && json_integer_value(json_object_get(p, "done")) == 4);
+    CHECK(json_integer_value(json_object_get(p, "audited")) == 3 && json_integer_value(json_object_get(p, "failed")) == 1);
+    CHECK(json_integer_value(json_object_get(p, "citations")) == NJOB_CITES);
+    CHECK(json_integer_value(json_object_get(done, "total")) == NJOB_CITES && json_is_null(json_object_get(done, "next")));
+    json_t *probs = json_object_get(done, "problems");
+    CHECK(json_array_size(probs) == 1 && t_contains(jstr(json_array_get(probs, 0), "article"), "sub/04-bad.jsonl"));
+    json_t *res = json_object_get(done, "results");
+    same_records(t_, res, out);
+    /* and the two indexes hold the same stored results */
+    char *rc_ = stored_rows(ixc), *rs = stored_rows(ixs);
+    CHECK(rc_ && t_contains(rc_, "|supported|") && t_contains(rc_, "|no-url|") && t_contains(rc_, "|unreachable|"));
+    CHECK(rc_ && rs && !strcmp(rc_, rs));
+    free(rc_);
+    free(rs);
+    /* pages of 4 following "next" give the same results */
+    json_t *all = job_pages(s->port, loc, 4);
+    CHECK(json_equal(all, res));
+    json_decref(all);
+    /* posted again: every article already stored, the same results */
+    json_decref(post_job(s->port, arts, &st, loc, sizeof loc));
+    CHECK(st == 202);
+    json_t *again = job_wait(s->port, loc);
+    p = json_object_get(again, "progress");
+    CHECK(json_integer_value(json_object_get(p, "already_stored")) == 3 &&
+          json_integer_value(json_object_get(p, "audited")) == 0);
+    CHECK(json_equal(json_object_get(again, "results"), res));
+    json_decref(again);
+    json_decref(done);
+    free(out);
+}
+
+TEST(serve_jobs_same_as_cli)
+{
+    char ixc[600], ixs[600], arts[700];
+    REQUIRE(make_named_index(t_, "ixc", ixc, sizeof ixc) == 0);
+    REQUIRE(make_named_index(t_, "ixs", ixs, sizeof ixs) == 0);
+    const char *dir = t_tmpdir(t_);
+    snprintf(arts, sizeof arts, "%s/arts", dir);
+    for (size_t i = 0; i < NJOB_ARTS; i++) {
+        char rel[200];
+        snprintf(rel, sizeof rel, "arts/%s", job_arts[i].file);
+        REQUIRE(t_write(t_, dir, rel, job_arts[i].text, strlen(job_arts[i].text)));
+    }
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct srv s;
+    const char *extra[] = {"--offline", "--suggest", "all", "--job-workers", "2", NULL};
+    if (srv_start(t_, &s, "serve", ixs, extra) != 0) {
+        curl_global_cleanup();
+        REQUIRE(!"the server did not start");
+    }
+    jobs_checks(t_, &s, ixc, ixs, arts);
+    int alive = srv_alive(&s);
+    if (alive) kill(s.pid, SIGTERM);
+    CHECK(alive);
+    CHECK(srv_wait(&s, 10000) == 0);
+    srv_kill(&s);
+    curl_global_cleanup();
+    char *log = t_read(s.log, NULL);
+    CHECK(t_contains(log, " POST /v1/jobs 202 "));
+    free(log);
+}
+
+/* ---------------------------------------------------------------- batch jobs: limits and bad requests */
+
+static void jobs_bad_checks(struct test_ctx *t_, struct srv *s)
+{
+    static const struct {
+        const char *method, *path, *body;
+        long want;
+        const char *says;
+    } cases[] = {
+        {"POST", "/v1/jobs", "{}", 400, "articles"},
+        {"POST", "/v1/jobs", "{\"articles\": []}", 400, "non-empty"},
+        {"POST", "/v1/jobs", "{\"articles\": \"x\"}", 400, "articles"},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"title\": \"t\"}]}", 400, "articles[0]: missing field \\\"text\\\""},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"text\": \"x\"}, 3]}", 400, "articles[1]"},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"text\": \"x\", \"format\": \"pdf\"}]}", 400, "unknown format"},
+        {"POST", "/v1/jobs", "{\"articles\": [{\"text\": \"x\", \"name\": \"\"}]}", 400, "\\\"name\\\" is empty"},
+        {"GET", "/v1/jobs", NULL, 405, "takes POST"},
+        {"GET", "/v1/jobs/999", NULL, 404, "no such job: 999"},
+        {"GET", "/v1/jobs/abc", NULL, 404, "no such job"},
+        {"GET", "/v1/jobs/1?offset=-1", NULL, 400, "offset"},
+        {"GET", "/v1/jobs/1?limit=9999999", NULL, 400, "limit"},
+        {"POST", "/v1/jobs/1", "{}", 405, "takes GET"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct resp r;
+        long st = http(s->port, cases[i].method, cases[i].path, cases[i].body ? "application/json" : NULL,
+                       cases[i].body, cases[i].body ? strlen(cases[i].body) : 0, 0, &r);
+        if (st != cases[i].want || !t_contains(r.body.data, cases[i].says)) {
+            fprintf(stderr, "  case %zu (%s %s): status %ld (want %ld), body %s\n", i, cases[i].method, cases[i].path,
+                    st, cases[i].want, r.body.data ? r.body.data : "(none)");
+            t_->failed = 1;
+        }
+        resp_cleanup(&r);
+    }
+    /* a body over --max-job-body (256K here), and a job over 10000 articles under it */
+    struct buf big = {0};
+    buf_puts(&big, "{\"articles\": [{\"text\": \"");
+    while (big.len < 300000) buf_puts(&big, "glacier ");
+    buf_puts(&big, "\"}]}");
+    struct resp r;
+    CHECK(http(s->port, "POST", "/v1/jobs", "application/json", big.data, big.len, 0, &r) == 413);
+    CHECK(t_contains(r.body.data, "the limit is 262144 (--max-job-body)"));
+    resp_cleanup(&r);
+    buf_reset(&big);
+    buf_puts(&big, "{\"articles\": [");
+    for (int i = 0; i < 10001; i++) buf_puts(&big, i ? ",{\"text\":\"\"}" : "{\"text\":\"\"}");
+    buf_puts(&big, "]}");
+    CHECK(http(s->port, "POST", "/v1/jobs", "application/json", big.data, big.len, 0, &r) == 413);
+    CHECK(t_contains(r.body.data, "10001 articles; the limit is 10000"));
+    resp_cleanup(&r);
+    buf_cleanup(&big);
+}
+
+/* One job busy on a slow cited page, SERVE_JOBS_MAX_QUEUED (16) behind it, the next refused. */
+static void jobs_queue_checks(struct test_ctx *t_, struct srv *s, struct th_server *web)
+{
+    char url[128], text[512], loc[128], first[128];
+    th_url(web, "/slow", url, sizeof url);
+    snprintf(text, sizeof text, "%s<ref>{{cite web |url=%s |title=Glacier report}}</ref>\n", glacier_claim, url);
+    long st;
+    json_decref(post_job_body(s->port, json_pack("{s:[{s:s}]}", "articles", "text", text), &st, first, sizeof first));
+    REQUIRE(st == 202);
+    json_t *o = NULL;
+    for (int i = 0; i < 200; i++) { /* until a runner has taken it */
+        struct resp r;
+        http(s->port, "GET", first, NULL, NULL, 0, 0, &r);
+        json_decref(o);
+        o = r.body.data ? json_loads(r.body.data, 0, NULL) : NULL;
+        resp_cleanup(&r);
+        if (strcmp(jstr(o, "state"), "queued")) break;
+        sleep_ms(10);
+    }
+    CHECK(!strcmp(jstr(o, "state"), "running"));
+    json_decref(o);
+    for (int i = 0; i < 16; i++) {
+        json_decref(post_job_body(s->port, json_pack("{s:[{s:s}]}", "articles", "text", "No citations."), &st, loc,
+                                  sizeof loc));
+        CHECK(st == 202);
+    }
+    struct resp r;
+    CHECK(http(s->port, "GET", loc, NULL, NULL, 0, 0, &r) == 200 && t_contains(r.body.data, "\"state\":\"queued\""));
+    resp_cleanup(&r);
+    char *body = "{\"articles\": [{\"text\": \"No citations.\"}]}";
+    CHECK(http(s->port, "POST", "/v1/jobs", "application/json", body, strlen(body), 0, &r) == 503);
+    CHECK(t_contains(r.body.data, "16 queued") && t_contains(r.head.data, "Retry-After: 10"));
+    resp_cleanup(&r);
+}
+
+TEST(serve_jobs_limits)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct th_server *web = NULL;
+    REQUIRE(th_start(&web, page_handler, NULL) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct srv s = {0}, off = {0};
+    const char *extra[] = {"--allow-private", "--max-job-body", "256K", "--max-jobs", "1", NULL};
+    const char *none[] = {"--max-jobs", "0", NULL};
+    int up = srv_start(t_, &s, "serve", ix, extra) == 0 && srv_start(t_, &off, "off", ix, none) == 0;
+    CHECK(up);
+    if (up) {
+        jobs_bad_checks(t_, &s);
+        jobs_queue_checks(t_, &s, web);
+        /* with --max-jobs 0 the endpoints say jobs are off */
+        struct resp r;
+        CHECK(http(off.port, "POST", "/v1/jobs", "application/json", "{}", 2, 0, &r) == 404);
+        CHECK(t_contains(r.body.data, "--max-jobs 0"));
+        resp_cleanup(&r);
+        /* a stop with a job running (cancelled: an article being audited is finished first) and 16
+         * queued: exit 0 */
+        kill(s.pid, SIGTERM);
+        kill(off.pid, SIGTERM);
+        CHECK(srv_wait(&s, 10000) == 0 && srv_wait(&off, 10000) == 0);
+    }
+    srv_kill(&s);
+    srv_kill(&off);
+    curl_global_cleanup();
+    th_stop(web);
 }

@@ -1,4 +1,4 @@
-/* testhttp.h - a tiny loopback HTTP/1.1 server for network tests (tests/test_httpd.c).
+/* testhttp.h - a tiny loopback HTTP/1.1 server for network tests (tests/testhttp.c).
  *
  * It listens on 127.0.0.1 at an ephemeral port, runs one thread per connection, reads one request
  * (head up to 64 KB, body by Content-Length up to 64 MB), calls the test's handler and answers

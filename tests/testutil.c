@@ -118,24 +118,20 @@ static char *slurp_fd_file(const char *path)
     return s;
 }
 
-int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
+/* Run `cmd` through the shell with output captured into *out / *errout (see t_sh). */
+static int run_captured(struct test_ctx *t_, char **out, char **errout, const char *cmdline)
 {
+    if (out) *out = NULL;
+    if (errout) *errout = NULL;
     const char *dir = t_tmpdir(t_);
     if (!dir) return -1;
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    const char *bin = getenv("VERICITE_BIN");
-    if (!bin || !*bin) bin = "./vericite";
     char ofile[PATH_MAX], efile[PATH_MAX];
     snprintf(ofile, sizeof ofile, "%s/.run.out", dir);
     snprintf(efile, sizeof efile, "%s/.run.err", dir);
-    size_t cmdlen = strlen(bin) + strlen(args) + 2 * PATH_MAX + 64;
+    size_t cmdlen = strlen(cmdline) + 2 * PATH_MAX + 64;
     char *cmd = malloc(cmdlen);
     if (!cmd) return -1;
-    snprintf(cmd, cmdlen, "%s %s >'%s' 2>'%s' </dev/null", bin, args, ofile, efile);
+    snprintf(cmd, cmdlen, "%s >'%s' 2>'%s' </dev/null", cmdline, ofile, efile);
     int st = system(cmd);
     free(cmd);
     char *o = slurp_fd_file(ofile), *e = slurp_fd_file(efile);
@@ -143,6 +139,37 @@ int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
     if (errout) *errout = e; else free(e);
     if (st == -1 || !WIFEXITED(st)) return -1;
     return WEXITSTATUS(st);
+}
+
+int t_run(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
+{
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    size_t n = strlen(bin) + strlen(args) + 2;
+    char *cmd = malloc(n);
+    if (!cmd) return -1;
+    snprintf(cmd, n, "%s %s", bin, args);
+    int rc = run_captured(t_, out, errout, cmd);
+    free(cmd);
+    return rc;
+}
+
+int t_sh(struct test_ctx *t_, char **out, char **errout, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    /* in a subshell, so that the redirections apply to the whole command line */
+    char wrapped[8192 + 8];
+    snprintf(wrapped, sizeof wrapped, "( %s )", cmd);
+    return run_captured(t_, out, errout, wrapped);
 }
 
 int t_contains(const char *hay, const char *needle)

@@ -14,8 +14,8 @@
 
 enum ver_format {
     VER_FMT_AUTO = 0,  /* JSONL when the first non-space bytes are `{"` (or `{}`); Markdown when it has
-                          `[^` footnotes, `](http` links or `[label]: http` lines and no <ref; else
-                          wikitext */
+                          `[^` footnotes, `](http` links, `[label]: http` lines or a <ref inside
+                          `code` or fenced code, and no <ref outside code; else wikitext */
     VER_FMT_WIKITEXT,  /* MediaWiki wikitext (also HTML-escaped wikitext as found in XML dumps) */
     VER_FMT_MARKDOWN,  /* footnotes [^n] with `[^n]: definition`, inline links [text](url), reference
                           links [text][label] with `[label]: url "title"` */
@@ -132,6 +132,12 @@ enum ver_status {
 /* "dead", "unreachable", "no-text", "no-url", "contradicted", "unsupported", "weak",
  * "supported". */
 const char *ver_status_name(int status);
+/* The verdicts, 0 .. VER_ST_COUNT - 1; VER_ST_SUPPORTED is always the last. Code that counts or
+ * classifies verdicts goes by this order (worst first), never by their numbers: stored results
+ * keep the verdict's name (ver_status_name), which stays when verdicts are added. */
+#define VER_ST_COUNT (VER_ST_SUPPORTED + 1)
+/* The status named `name` (as ver_status_name gives it), or -1 when there is none. */
+int ver_status_from_name(const char *name);
 
 enum ver_suggest_mode { VER_SUGGEST_FAILING = 0, VER_SUGGEST_ALL, VER_SUGGEST_NONE };
 
@@ -205,5 +211,8 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
                struct ver_result *out, struct err *err);
 
 void ver_results_free(struct ver_result *r, int n);
+
+/* The stored record of a result, the store protocol and the batch runner. */
+#include "verify/ver_batch.h"
 
 #endif

@@ -176,7 +176,7 @@ static int fetch_status(const struct ver_fetch_result *f, char *detail, size_t n
         snprintf(detail, n, "%s (--allow-private allows private addresses)", f->error);
         return VER_ST_UNREACHABLE;
     default:
-        snprintf(detail, n, "%s: %s", ver_fetch_outcome_name(f->outcome), f->error);
+        snprintf(detail, n, "%s: %s", f->reason ? f->reason : ver_fetch_outcome_name(f->outcome), f->error);
         return VER_ST_UNREACHABLE;
     }
 }
@@ -204,6 +204,8 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
     struct idx_fetch f;
     *rc = idx_cache_get(a->ix, s->url, &f, &found, err);
     if (*rc || !found) return 0;
+    /* an answer from a non-public address only for callers whose guard allows that address */
+    if (!ver_fetch_permits(a->o.allow_private, a->o.allow_hosts, f.private_addrs)) return 0;
     s->where = dup0("cache");
     if (!strcmp(f.outcome, "ok")) {
         s->status = strlen(f.text) >= AUDIT_MIN_TEXT ? -1 : VER_ST_NO_TEXT;
@@ -266,7 +268,7 @@ static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, 
         struct idx_fetch c = {.url = s->url, .final_url = f->final_url, .status = f->status,
                               .outcome = s->status == -1 ? "ok" : ver_status_name(s->status),
                               .content_type = f->content_type, .title = s->status == -1 ? title : detail,
-                              .text = text ? text : ""};
+                              .text = text ? text : "", .private_addrs = f->private_addrs};
         /* a network failure may be temporary: only answers from the server are cached */
         if (s->status == -1 || s->status == VER_ST_DEAD || s->status == VER_ST_NO_TEXT ||
             f->outcome == VER_FETCH_HTTP_ERROR)
@@ -351,13 +353,14 @@ static char *make_cite(const char *url, const char *title, const char *quote)
         if (!fields[f][1] || !*fields[f][1]) continue;
         buf_printf(&b, " |%s=", fields[f][0]);
         size_t max = f == 2 ? AUDIT_QUOTE_MAX : 2000, n = 0;
-        for (const char *p = fields[f][1]; *p && n < max; p++, n++) {
+        /* cut only before a character's first byte: a quote cut inside one is not UTF-8 */
+        for (const char *p = fields[f][1]; *p && (n < max || ((unsigned char)*p & 0xC0) == 0x80); p++, n++) {
             if (*p == '|') buf_puts(&b, "{{!}}");
             else if (*p == '\n' || *p == '\t') buf_putc(&b, ' ');
             else if ((*p == '}' && p[1] == '}') || (*p == '{' && p[1] == '{')) buf_putc(&b, ' ');
             else buf_putc(&b, *p);
         }
-        if (f == 2 && strlen(fields[f][1]) > max) buf_puts(&b, "...");
+        if (f == 2 && strlen(fields[f][1]) > n) buf_puts(&b, "...");
     }
     buf_printf(&b, " |access-date=%s}}", date);
     return buf_steal(&b);

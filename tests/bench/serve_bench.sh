@@ -17,7 +17,7 @@ if [ ! -f "$DATA/corpus.jsonl" ]; then
   exit 0
 fi
 if ! command -v wrk >/dev/null 2>&1; then
-  echo "serve bench: wrk is not installed (Debian package wrk; make deps); skipping"
+  echo "serve bench: wrk is not installed (Debian package wrk; make bench-deps); skipping"
   exit 0
 fi
 [ -x ./vericite ] || { echo "serve bench: build ./vericite first (make)"; exit 1; }

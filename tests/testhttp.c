@@ -1,5 +1,5 @@
-/* test_httpd.c - the loopback HTTP test server of testhttp.h (no TEST cases here; the file is
- * named test_*.c so that the Makefile links it into the test runner). */
+/* testhttp.c - the loopback HTTP test server of testhttp.h (a helper, no TEST cases: the Makefile
+ * links every C file of tests/ into the runner and collects cases from the test_ files only). */
 #include "testhttp.h"
 
 #include <arpa/inet.h>
