@@ -1215,15 +1215,12 @@ static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, d
     *conflict_out = n ? (double)conflict / n : 0;
 }
 
-/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT); doc-level ones are passed in
- * (doc[0] doc_cov, doc[1] doc_name, doc[2] doc_union, doc[3] doc_len, doc[4] short source,
- * doc[5] doc_part_min, doc[6] doc_miss_max). Its
- * clash, if any, in s->win_clash. */
-static void window_features(struct ver_scorer *s, size_t a, size_t b, const double *doc,
-                            double avg_unit, double *f)
+/* One pass over the window's tokens [tb, te): stamps the claim terms present (tf, negation marks,
+ * where they occur), those found through the lexicon (the closest relation) and antonyms; counts
+ * the terms present, the claim bigrams adjacent, and their IDF. */
+static void window_scan(struct ver_scorer *s, size_t tb, size_t te, int *present_out,
+                        int *bigrams_out, double *cov_idf_out)
 {
-    next_stamp(s);
-    size_t tb = s->units[a].tb, te = s->units[b].te;
     int present = 0, bigrams = 0;
     double cov_idf = 0;
     int prev = -1;
@@ -1265,6 +1262,23 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
         }
         prev = c;
     }
+    *present_out = present;
+    *bigrams_out = bigrams;
+    *cov_idf_out = cov_idf;
+}
+
+/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT); doc-level ones are passed in
+ * (doc[0] doc_cov, doc[1] doc_name, doc[2] doc_union, doc[3] doc_len, doc[4] short source,
+ * doc[5] doc_part_min, doc[6] doc_miss_max). Its
+ * clash, if any, in s->win_clash. */
+static void window_features(struct ver_scorer *s, size_t a, size_t b, const double *doc,
+                            double avg_unit, double *f)
+{
+    next_stamp(s);
+    size_t tb = s->units[a].tb, te = s->units[b].te;
+    int present = 0, bigrams = 0;
+    double cov_idf = 0;
+    window_scan(s, tb, te, &present, &bigrams, &cov_idf);
     double wl = (double)(te - tb), avgdl = avg_unit * (double)(b - a + 1), bm25 = 0;
     if (avgdl <= 0) avgdl = 1;
     double cov_w = 0, cov_lex = 0, lsyn = 0, lhypo = 0, lhyper = 0;
