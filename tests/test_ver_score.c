@@ -590,6 +590,12 @@ TEST(ver_score_changed_year)
                 "The old stone bridge over the river was opened to traffic in 1950. It was "
                 "repaired in 1952.");
     CHECK(r.verdict != VER_CONTRADICTED && r.score > bad);
+    /* a year inside a range of the source agrees with it; one outside clashes */
+    const char *museum = "The museum on the hill was open to visitors from 1990 to 2000.";
+    r = score_r(t_, s, "The museum on the hill was open to visitors in 1995.", museum);
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_DATE_AGREE] == 1.0);
+    r = score_r(t_, s, "The museum on the hill was open to visitors in 1985.", museum);
+    CHECK(r.verdict == VER_CONTRADICTED && r.feat[VER_F_DATE_CONFLICT] == 1.0);
     ver_scorer_free(s);
 }
 

@@ -96,6 +96,7 @@ struct num {
     double value; /* NK_MONTH: 1..12 */
     size_t start; /* byte offset of the match */
     size_t end;   /* end of the number and its unit */
+    int range;    /* source numbers: 1 when this one and the next form a range ("1990 to 2000") */
 };
 
 struct stok {    /* one source token */
@@ -796,6 +797,28 @@ static int num_cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Ranges among the source numbers: two of the same kind joined by a dash, "to", "and" ("between
+ * 1990 and 2000"), "until" or "through" (a claim number inside one agrees with it). */
+static void mark_ranges(struct ver_scorer *s, const char *text)
+{
+    static const char *const joins[] = {"-", "\xe2\x80\x93", "\xe2\x80\x94", "to", "and", "until", "through"};
+    for (size_t i = 0; i < s->nsnum; i++) {
+        struct num *x = &s->snum[i];
+        x->range = 0;
+        if (i + 1 >= s->nsnum) break;
+        const struct num *y = &s->snum[i + 1];
+        if (y->kind != x->kind || y->unit != x->unit || y->start < x->end || y->start - x->end > 10)
+            continue;
+        size_t a = x->end, b = y->start;
+        while (a < b && text[a] == ' ')
+            a++;
+        while (b > a && text[b - 1] == ' ')
+            b--;
+        for (size_t k = 0; k < sizeof joins / sizeof joins[0]; k++)
+            if (b - a == strlen(joins[k]) && !memcmp(text + a, joins[k], b - a)) x->range = 1;
+    }
+}
+
 /* Find the numbers and month names of text[0, len): into s->cnum (claim, capped) or s->snum. */
 static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int claim)
 {
@@ -830,6 +853,7 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
         }
     }
     if (!claim && s->nsnum > 1) qsort(s->snum, s->nsnum, sizeof *s->snum, num_cmp);
+    if (!claim) mark_ranges(s, text);
     return 0;
 }
 
@@ -1199,6 +1223,11 @@ static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, d
             const struct num *w = &s->snum[k];
             if (num_eq(c, w))
                 hit = 1;
+            else if (w->range && k + 1 < ne && w->kind == c->kind && w->unit == c->unit &&
+                     c->kind != NK_MONTH &&
+                     c->value >= fmin(w->value, s->snum[k + 1].value) &&
+                     c->value <= fmax(w->value, s->snum[k + 1].value))
+                hit = 1; /* inside a range of the source */
             else if (w->kind == c->kind && w->unit == c->unit && other == SIZE_MAX)
                 other = k;
         }
