@@ -75,6 +75,7 @@ static const char *status_color(int st)
     case VER_ST_SUPPORTED: return "\033[32m";
     case VER_ST_WEAK: return "\033[33m";
     case VER_ST_UNSUPPORTED: return "\033[31m";
+    case VER_ST_CONTRADICTED: return "\033[1;31m";
     default: return "\033[35m";
     }
 }
@@ -93,13 +94,21 @@ static void print_table(struct ver_result **rs, size_t n, int color)
         cli_put_cell(stdout, r->url[0] ? r->url : (r->title[0] ? r->title : "(no source)"), 50, 0);
         fputc('\n', stdout);
         if (r->detail[0]) printf("%-11s  %5s  %4s  why: %s\n", "", "", "", r->detail);
+        if (r->nmissing && r->status != VER_ST_SUPPORTED) {
+            printf("%-11s  %5s  %4s  missing: ", "", "", "");
+            for (int m = 0; m < r->nmissing; m++)
+                printf("%s\"%.*s\"", m ? ", " : "", (int)(r->missing[m].end - r->missing[m].start),
+                       r->claim + r->missing[m].start);
+            fputc('\n', stdout);
+        }
         if (r->evidence[0] && r->status != VER_ST_SUPPORTED) {
             printf("%-11s  %5s  %4s  evidence: ", "", "", "");
             cli_put_cell(stdout, r->evidence, 90, 0);
             fputc('\n', stdout);
         }
         for (int j = 0; j < r->nsugg; j++) {
-            printf("%-11s  %5s  %4s  suggest %.2f: ", "", "", "", r->sugg[j].score);
+            printf("%-11s  %5s  %4s  suggest %.2f (support %.2f): ", "", "", "", r->sugg[j].score,
+                   r->sugg[j].support);
             cli_put_cell(stdout, r->sugg[j].url[0] ? r->sugg[j].url : r->sugg[j].doc_id, 60, 0);
             fputc('\n', stdout);
             printf("%-11s  %5s  %4s    \"", "", "", "");
@@ -137,7 +146,72 @@ static void html_evidence(FILE *f, const struct ver_result *r)
     html_esc(f, r->evidence + at, len - at);
 }
 
-static int write_html(const char *path, struct ver_result **rs, size_t n, struct err *err)
+/* The claim with its missing parts marked. */
+static void html_claim(FILE *f, const struct ver_result *r)
+{
+    size_t at = 0, len = strlen(r->claim);
+    for (int i = 0; r->status != VER_ST_SUPPORTED && i < r->nmissing; i++) {
+        if (r->missing[i].start < at || r->missing[i].end > len) continue;
+        html_esc(f, r->claim + at, r->missing[i].start - at);
+        fputs("<span class=\"miss\" title=\"not in the source\">", f);
+        html_esc(f, r->claim + r->missing[i].start, r->missing[i].end - r->missing[i].start);
+        fputs("</span>", f);
+        at = r->missing[i].end;
+    }
+    html_esc(f, r->claim + at, len - at);
+}
+
+/* The model's thresholds and calibration (model_path NULL: the built-in model). 0 or -1. */
+static int model_calibration(const char *model_path, double *ts, double *tw, double *target,
+                             double *prec, double *rec, double *floor_p)
+{
+    struct err e = {0};
+    struct ver_scorer *sc = NULL;
+    if (ver_scorer_new(&sc, model_path, NULL, &e)) return -1;
+    ver_scorer_thresholds(sc, ts, tw);
+    ver_scorer_calibration(sc, target, prec, rec);
+    *floor_p = ver_scorer_suggest_floor(sc);
+    ver_scorer_free(sc);
+    return 0;
+}
+
+/* The verdicts' thresholds for --help (model_path NULL: the built-in model). */
+static void print_calibration(FILE *f, const char *model_path)
+{
+    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
+    if (model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p)) return;
+    fprintf(f,
+            "\nthe built-in model's thresholds: supported when the score is >= %.2f (fitted on the\n"
+            "shared dev data for a precision of supported of %.2f; cross-validated precision %.2f,\n"
+            "recall %.2f), weak >= %.2f, else unsupported; contradicted when the best-matching\n"
+            "passage clashes with the claim. Suggestions show the ranker's probability that they\n"
+            "are the right source, best first, none below %.2f.\n",
+            ts, target, prec, rec, tw, floor_p);
+}
+
+/* The legend: what the verdicts and numbers mean, with the model's calibration. */
+static void html_legend(FILE *f, const char *model_path)
+{
+    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
+    model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p);
+    fprintf(f,
+            "<details class=\"meta\"><summary>What the verdicts mean</summary><ul>"
+            "<li><b>supported</b>: support score &ge; %.2f, a threshold fitted on the shared dev data "
+            "for a precision of %.0f%% (cross-validated: %.0f%% of the pages called supported are "
+            "fully supporting; %.0f%% of those are found)</li>"
+            "<li><b>weak</b>: score &ge; %.2f: partly supported; the parts of the claim the source does not "
+            "cover are <span class=\"miss\">marked</span></li>"
+            "<li><b>unsupported</b>: below %.2f</li>"
+            "<li><b>contradicted</b>: the passage that matches the claim best says something else (another "
+            "number or date, the negation, an antonym)</li>"
+            "<li><b>dead</b>, <b>unreachable</b>, <b>no-text</b>, <b>no-url</b>: the source could not be read</li>"
+            "<li>the number beside a suggestion is the ranker's probability that it is the right source; "
+            "suggestions are ordered by it and none is below %.2f</li></ul></details>\n",
+            ts, 100 * target, 100 * prec, 100 * rec, tw, tw, floor_p);
+}
+
+static int write_html(const char *path, struct ver_result **rs, size_t n, const char *model_path,
+                      struct err *err)
 {
     struct buf tmp = {0};
     buf_printf(&tmp, "%s.tmp", path);
@@ -156,7 +230,8 @@ static int write_html(const char *path, struct ver_result **rs, size_t n, struct
           "h1{font-size:1.4em} .sum span{display:inline-block;margin-right:1em}\n"
           ".cite{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.6em 1em;margin:1em 0}\n"
           ".supported{border-left-color:#2a9d3a} .weak{border-left-color:#d9a400}\n"
-          ".unsupported{border-left-color:#c62828} .dead,.unreachable,.no-text,.no-url{border-left-color:#7b1fa2}\n"
+          ".unsupported{border-left-color:#c62828} .contradicted{border-left-color:#000;background:#fff3f3}\n"
+          ".dead,.unreachable,.no-text,.no-url{border-left-color:#7b1fa2} .miss{background:#fde2e2;text-decoration:underline dotted}\n"
           ".v{font-weight:600;text-transform:uppercase;font-size:.85em} .meta{color:#666;font-size:.9em}\n"
           ".ev{background:#f7f7f7;padding:.4em .6em;border-radius:3px} mark{background:#ffe27a}\n"
           ".sug{margin:.4em 0 .4em 1.5em} code{font-size:.85em;word-break:break-all;color:#444}\n"
@@ -167,6 +242,7 @@ static int write_html(const char *path, struct ver_result **rs, size_t n, struct
         if (counts[s]) fprintf(f, "<span class=\"%s\">%s: %d</span>", ver_status_name(s), ver_status_name(s), counts[s]);
     fputs("</p>\n<p class=\"meta\">Worst first. Evidence is the best passage of the cited source; "
           "highlighted words are the claim's.</p>\n", f);
+    html_legend(f, model_path);
     for (size_t i = 0; i < n; i++) {
         const struct ver_result *r = rs[i];
         fprintf(f, "<div class=\"cite %s\"><div><span class=\"v\">%s</span> &middot; score %.2f &middot; ",
@@ -177,7 +253,7 @@ static int write_html(const char *path, struct ver_result **rs, size_t n, struct
             html_esc(f, r->section, (size_t)-1);
         }
         fprintf(f, " &middot; ref %d</div>\n<p>", r->ref);
-        html_esc(f, r->claim, (size_t)-1);
+        html_claim(f, r);
         fputs("</p>\n<div class=\"meta\">cited: ", f);
         if (r->url[0]) {
             fputs("<a href=\"", f);
@@ -200,7 +276,8 @@ static int write_html(const char *path, struct ver_result **rs, size_t n, struct
             fputs("</p>\n", f);
         }
         for (int j = 0; j < r->nsugg; j++) {
-            fprintf(f, "<div class=\"sug\">suggested (score %.2f): <a href=\"", r->sugg[j].score);
+            fprintf(f, "<div class=\"sug\">suggested (%.2f; support %.2f): <a href=\"", r->sugg[j].score,
+                    r->sugg[j].support);
             html_esc(f, r->sugg[j].url, (size_t)-1);
             fputs("\">", f);
             html_esc(f, r->sugg[j].title[0] ? r->sugg[j].title : r->sugg[j].doc_id, (size_t)-1);
@@ -236,9 +313,12 @@ static const char audit_help[] =
     "(footnotes [^n], inline links), or claims JSON Lines {\"claim\",\"url\",\"title\"}; `-` reads\n"
     "stdin. The format comes from the extension (.wiki .md .jsonl) or, for .txt and stdin, the content.\n"
     "\n"
-    "verdicts: supported, weak, unsupported (by the verifier's score), dead (404/410),\n"
-    "unreachable (network error, timeout, refused address, --offline), no-text (empty, PDF,\n"
-    "image), no-url (no URL and no corpus match, or {{citation needed}}).\n"
+    "verdicts: supported, weak (partly supported: the output names the parts of the claim the\n"
+    "source does not cover), unsupported (by the verifier's score), contradicted (the passage\n"
+    "that matches the claim best says another number or date, the negation, or an antonym; the\n"
+    "detail says what), dead (404/410), unreachable (network error, timeout, refused address,\n"
+    "--offline), no-text (empty, PDF, image), no-url (no URL and no corpus match, or\n"
+    "{{citation needed}}). The thresholds are printed at the end of this help.\n"
     "\n"
     "options:\n"
     "  --db DIR           the index: the corpus for suggestions, and the fetch cache (default:\n"
@@ -334,7 +414,10 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_JOBS:
             if (cli_int(cmd, "--jobs", optarg, 1, 64, &a->jobs)) return CLI_USAGE;
             break;
-        case 'h': fputs(help, stdout); return CLI_OK;
+        case 'h':
+            fputs(help, stdout);
+            print_calibration(stdout, a->vo.model_path);
+            return CLI_OK;
         default: return cli_usage(cmd, "unknown option");
         }
     }
@@ -379,7 +462,7 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
         if (n == 0) printf("no citations found\n");
         else print_table(all, n, isatty(1) && !getenv("NO_COLOR"));
     }
-    int rc = a->html ? write_html(a->html, all, n, err) : ERR_OK;
+    int rc = a->html ? write_html(a->html, all, n, a->vo.model_path, err) : ERR_OK;
     if (rc) return rc;
     int counts[VER_ST_SUPPORTED + 1] = {0};
     for (size_t i = 0; i < n; i++) counts[all[i]->status]++;
@@ -551,6 +634,8 @@ static const char verify_help[] =
     "better sources from the corpus when it fails. SOURCE is an http(s) URL (the corpus copy or\n"
     "the cache is used when there is one) or a local text/HTML file.\n"
     "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under.\n"
+    "Verdicts as for audit: supported, weak (with the missing parts), unsupported, contradicted\n"
+    "(with what clashed), or why the source could not be read.\n"
     "\n"
     "example:\n"
     "  vericite verify --db docs-idx --claim \"WAL mode lets readers and writers run concurrently\" \\\n"
@@ -595,11 +680,19 @@ out:
 static const char train_help[] =
     "usage: vericite train-verifier [DATA_DIR] [OUT]\n"
     "\n"
-    "Fit the support model (logistic regression over lexical, number, date and name agreement\n"
-    "features of the best source window) on the labelled sets in DATA_DIR (default\n"
-    "../shared/data: WiCE dev with 30% of claims held out, Citation-Integrity train; wrong-page\n"
-    "negatives made by pairing claims with other claims' sources), print held-out metrics, and\n"
-    "write the model to OUT (default verify/verifier-model.txt, the file built into vericite).\n";
+    "Refit the citation verifier on the labelled sets in DATA_DIR (default ../shared/data): the\n"
+    "support model (logistic regression over lexical, WordNet, negation, number, date and name\n"
+    "features of the evidence window; WiCE dev and train_tokens, Citation-Integrity train, with\n"
+    "wrong-page and changed-number negatives), its thresholds (fitted on 5-fold out-of-fold\n"
+    "scores for a precision of supported of 0.8), and the suggestion ranker (pairwise, over a\n"
+    "BM25 pool of the WiCE pages). Prints the cross-validated WiCE figures and the\n"
+    "Citation-Integrity dev figures, and writes the model to OUT (default\n"
+    "verify/verifier-model.txt, the file built into vericite; regenerate the built-in copy with\n"
+    "the command in verify/ver_score_model.c). Deterministic; takes under a minute.\n"
+    "\n"
+    "examples:\n"
+    "  vericite train-verifier\n"
+    "  vericite train-verifier ../shared/data /tmp/model.txt && vericite audit --model /tmp/model.txt a.wiki\n";
 
 int cmd_train(int argc, char **argv)
 {
@@ -616,11 +709,19 @@ int cmd_train(int argc, char **argv)
     int rc = ver_train(data, out, &rep, &err);
     if (rc) return cli_fail(&err);
     printf("trained on %d pairs in %.1f s; wrote %s\n", rep.n_train, cli_now() - t, out);
-    printf("held-out WiCE (%d pairs): AUC true vs wrong page %.4f, 3-way accuracy %.4f, "
-           "supported F1 %.4f, number-swap drop %.4f\n",
-           rep.n_heldout, rep.wice_auc, rep.wice_acc, rep.wice_supported_f1, rep.wice_swap_drop);
-    printf("Citation-Integrity dev: macro-F1 %.4f, SUPPORT F1 %.4f, wrong-source AUC %.4f\n",
-           rep.ci_macro_f1, rep.ci_support_f1, rep.ci_wrong_auc);
-    printf("thresholds: supported >= %.2f, weak >= %.2f\n", rep.t_supported, rep.t_weak);
+    printf("WiCE dev, %d-fold cross-validated (%d pairs): AUC own vs other page %.4f, "
+           "3-way accuracy %.4f, supported F1 %.4f (precision %.4f, recall %.4f; best-threshold "
+           "F1 %.4f), number-swap drop %.4f; contradicted: %.4f of number swaps, %.4f of "
+           "supported pages\n",
+           VER_TRAIN_CV_FOLDS, rep.n_heldout, rep.wice_auc, rep.wice_acc, rep.wice_supported_f1,
+           rep.wice_precision, rep.wice_recall, rep.wice_best_f1, rep.wice_swap_drop, rep.wice_swap_contra,
+           rep.wice_true_contra);
+    printf("Citation-Integrity dev: SUPPORT vs REFUTE AUC %.4f, macro-F1 %.4f, SUPPORT F1 %.4f, "
+           "wrong-source AUC %.4f\n",
+           rep.ci_refute_auc, rep.ci_macro_f1, rep.ci_support_f1, rep.ci_wrong_auc);
+    printf("suggestion ranker (training claims, in sample): R@1 %.4f, R@5 %.4f\n", rep.rank_r1,
+           rep.rank_r5);
+    printf("thresholds: supported >= %.4f (for precision %.2f), weak >= %.2f\n", rep.t_supported,
+           VER_TRAIN_PRECISION, rep.t_weak);
     return CLI_OK;
 }

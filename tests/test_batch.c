@@ -429,16 +429,16 @@ TEST(batch_report)
     CHECK(json_integer_value(json_object_get(r, "articles")) == 4);
     CHECK(json_integer_value(json_object_get(r, "citations")) == 9);
     /* the queue: not-supported citations, worst status first, lowest score first within one */
-    static const char *const rank[] = {"dead", "unreachable", "no-text", "no-url", "unsupported", "weak", "supported"};
+    static const char *const rank[] = {"dead", "unreachable", "no-text", "no-url", "contradicted", "unsupported", "weak", "supported"};
     json_t *q = json_object_get(r, "queue"), *o;
     size_t i;
     int prev_rank = -1;
     double prev_score = -1;
     json_array_foreach(q, i, o) {
         int k = 0;
-        while (k < 7 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
+        while (k < 8 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
         double s = json_real_value(json_object_get(o, "score"));
-        CHECK(k < 6);
+        CHECK(k < 7);
         CHECK(k > prev_rank || (k == prev_rank && s >= prev_score));
         if (k != prev_rank) prev_score = -1;
         prev_rank = k;
