@@ -41,7 +41,8 @@ ALL_CXXFLAGS = -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP $(CXXFLA
 ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
 ALL_LDLIBS   = $(PKG_LIBS) -lstemmer -lbz2 $(FAISS_LIBS) -lpthread -lm $(LDLIBS)
 
-LIB_SRCS  := $(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c)
+# verify/gen/ holds build-time generators (programs with a main), not library code.
+LIB_SRCS  := $(filter-out verify/gen/%,$(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c))
 CLI_SRCS  := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_HELPERS := $(filter-out tests/runner.c $(TEST_SRCS),$(wildcard tests/*.c))
@@ -70,11 +71,11 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c -o $@ $<
 
-# The verifier's lexicon: WordNet (Debian wordnet-base) reduced to corpus terms by tools/ver_lexgen.c
+# The verifier's lexicon: WordNet (Debian wordnet-base) reduced to corpus terms by verify/gen/ver_lexgen.c
 # and linked in as read-only data (verify/ver_lex.h says why).
 WORDNET_DIR ?= /usr/share/wordnet
 LEXGEN_OBJS := $(BUILD)/corpus/corpus_tok.o $(BUILD)/common/buf.o $(BUILD)/common/err.o $(BUILD)/common/hash.o $(BUILD)/common/utf8.o
-$(BUILD)/ver_lexgen: tools/ver_lexgen.c $(LEXGEN_OBJS)
+$(BUILD)/ver_lexgen: verify/gen/ver_lexgen.c $(LEXGEN_OBJS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LEXGEN_OBJS) $(ALL_LDFLAGS) -lutf8proc -lstemmer -lm
 
 $(BUILD)/gen/ver_lexicon.bin: $(BUILD)/ver_lexgen

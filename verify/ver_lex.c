@@ -1,4 +1,4 @@
-/* ver_lex.c - reading the lexicon image made by tools/ver_lexgen.c.
+/* ver_lex.c - reading the lexicon image made by verify/gen/ver_lexgen.c.
  *
  * Format (all integers u32 little-endian):
  *   header (64 bytes)  magic "VCLEX1\0\0", n (terms), nslots (a power of two >= 2n), nrel, nbytes,

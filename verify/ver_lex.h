@@ -1,6 +1,6 @@
 /* ver_lex.h - the verifier's lexicon: WordNet relations between corpus terms (synonyms,
  * derivations, hyponyms, hypernyms, antonyms, irregular forms) and a general-English frequency
- * (SemCor tag counts), made at build time by tools/ver_lexgen.c from Debian's wordnet-base and
+ * (SemCor tag counts), made at build time by verify/gen/ver_lexgen.c from Debian's wordnet-base and
  * linked into the program (verify/ver_lexicon_data.S).
  *
  * Why built in: the WordNet C library (wordnet-dev) keeps its state in globals and is not
