@@ -11,11 +11,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-
-#include "hash.h"
 #include <unistd.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "index/idx.h"
 #include "test.h"
 #include "verify/ver.h"
