@@ -20,6 +20,7 @@ base=(
   libutf8proc-dev                       # Unicode case folding and normalisation
   libbz2-dev                            # .xml.bz2 dumps
   libmicrohttpd-dev                     # the HTTP service
+  libxapian-dev xapian-tools            # the distributed BM25 backend (xapian-tcpsrv shards)
   python3                               # the tests' loopback web server (tests/httpd.py)
   sqlite3-doc                           # the demo corpus: SQLite's documentation (make demo)
 )
