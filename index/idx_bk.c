@@ -24,7 +24,8 @@
 #define BK_META_SHARD "vericite.shard"
 
 static const char *const bk_schema_sql =
-    "CREATE TABLE IF NOT EXISTS backend_pending(seq INTEGER PRIMARY KEY, pid INTEGER NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS backend_pending(seq INTEGER PRIMARY KEY, pid INTEGER NOT NULL "
+    "UNIQUE);"
     "CREATE TRIGGER IF NOT EXISTS backend_pas_ins AFTER INSERT ON passages"
     " BEGIN INSERT OR REPLACE INTO backend_pending(pid) VALUES(new.pid); END;"
     "CREATE TRIGGER IF NOT EXISTS backend_pas_del AFTER DELETE ON passages"
@@ -37,19 +38,19 @@ static const char *const bk_drop_sql =
 
 /* A parsed spec: engine "xapian" and its shard addresses. */
 struct bk_spec {
-    char *text;   /* the whole spec (owned) */
-    char *buf;    /* the addresses, NUL-separated (owned) */
+    char *text; /* the whole spec (owned) */
+    char *buf;  /* the addresses, NUL-separated (owned) */
     const char **addrs;
     int n;
 };
 
 struct idx_bk_state {
-    int loaded;            /* the settings below were read */
-    int remote;            /* BM25 goes to the backend */
-    int forced_local;      /* idx_bk_use("local") */
-    char *override;        /* idx_bk_use(spec), owned */
-    struct bk_spec spec;   /* what is queried */
-    char *id;              /* the recorded backend id */
+    int loaded;          /* the settings below were read */
+    int remote;          /* BM25 goes to the backend */
+    int forced_local;    /* idx_bk_use("local") */
+    char *override;      /* idx_bk_use(spec), owned */
+    struct bk_spec spec; /* what is queried */
+    char *id;            /* the recorded backend id */
     int timeout_ms;
     struct idx_bk *engine; /* reading connection (opened by the first search) */
     int searched;          /* a search ran (shard health is known) */
@@ -68,13 +69,26 @@ static void spec_free(struct bk_spec *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Parse "xapian:HOST:PORT,HOST:PORT,...". The addresses themselves are checked by the engine. */
+/* "HOST:PORT" with a port 1..65535 and a host without spaces. */
+static int addr_ok(const char *a)
+{
+    const char *colon = strrchr(a, ':');
+    if (!colon || colon == a || !colon[1] || strchr(a, ' ')) return 0;
+    long port = 0;
+    for (const char *c = colon + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || (port = port * 10 + (*c - '0')) > 65535) return 0;
+    }
+    return port > 0;
+}
+
+/* Parse "xapian:HOST:PORT,HOST:PORT,..." into s (owned; spec_free). Errors: ERR_ARG. */
 static int spec_parse(const char *text, struct bk_spec *s, struct err *err)
 {
     memset(s, 0, sizeof *s);
     static const char prefix[] = "xapian:";
     if (strncmp(text, prefix, sizeof prefix - 1) != 0)
-        return err_set(err, ERR_ARG, "backend '%s': expected local or xapian:HOST:PORT[,HOST:PORT...]", text);
+        return err_set(err, ERR_ARG,
+                       "backend '%s': expected local or xapian:HOST:PORT[,HOST:PORT...]", text);
     const char *list = text + sizeof prefix - 1;
     s->text = strdup(text);
     s->buf = strdup(list);
@@ -86,14 +100,16 @@ static int spec_parse(const char *text, struct bk_spec *s, struct err *err)
     for (char *p = s->buf;;) {
         char *comma = strchr(p, ',');
         if (comma) *comma = '\0';
-        if (!*p || strchr(p, ' ') || !strchr(p, ':')) {
+        if (!addr_ok(p)) {
             int rc = err_set(err, ERR_ARG, "backend '%s': '%s' is not HOST:PORT", text, p);
             spec_free(s);
             return rc;
         }
-        if (s->n >= IDX_BK_MAX_SHARDS || vec_grow((void **)&s->addrs, &cap, (size_t)s->n + 1, sizeof *s->addrs)) {
+        if (s->n >= IDX_BK_MAX_SHARDS ||
+            vec_grow((void **)&s->addrs, &cap, (size_t)s->n + 1, sizeof *s->addrs)) {
             int rc = s->n >= IDX_BK_MAX_SHARDS
-                         ? err_set(err, ERR_ARG, "backend '%s': more than %d shards", text, IDX_BK_MAX_SHARDS)
+                         ? err_set(err, ERR_ARG, "backend '%s': more than %d shards", text,
+                                   IDX_BK_MAX_SHARDS)
                          : err_set(err, ERR_NOMEM, "backend");
             spec_free(s);
             return rc;
@@ -148,7 +164,8 @@ static int load(struct idx *ix, struct err *err)
     int rc = idx_setting_get(ix, BK_KEY_SPEC, &spec, err);
     if (!rc) rc = idx_setting_get(ix, BK_KEY_ID, &s->id, err);
     if (!rc) rc = idx_setting_get(ix, BK_KEY_TIMEOUT, &tmo, err);
-    s->timeout_ms = tmo && atoi(tmo) > 0 ? atoi(tmo) : IDX_BK_DEFAULT_TIMEOUT_MS;
+    long t = tmo ? strtol(tmo, NULL, 10) : 0;
+    s->timeout_ms = t > 0 && t <= 3600000 ? (int)t : IDX_BK_DEFAULT_TIMEOUT_MS;
     const char *use = s->override ? s->override : spec;
     if (!rc && use && *use && !s->forced_local) {
         rc = spec_parse(use, &s->spec, err);
@@ -197,7 +214,8 @@ int idx_bk_configure(struct idx *ix, const char *spec, int timeout_ms, struct er
         char *prev = NULL, *id = NULL;
         rc = idx_setting_get(ix, BK_KEY_SPEC, &prev, err);
         if (!rc) rc = idx_setting_get(ix, BK_KEY_ID, &id, err);
-        int keep = !rc && prev && id && *id && spec_parse(prev, &old, NULL) == ERR_OK && old.n == now.n;
+        int keep =
+            !rc && prev && id && *id && spec_parse(prev, &old, NULL) == ERR_OK && old.n == now.n;
         if (!rc) rc = exec_sql(ix, bk_schema_sql, err);
         if (!rc) rc = idx_setting_set(ix, BK_KEY_SPEC, spec, err);
         if (!rc && !keep) {
@@ -233,13 +251,15 @@ int idx_bk_use(struct idx *ix, const char *spec, struct err *err)
     if (rc) return rc;
     if ((rc = load(ix, err))) goto out;
     if (!s->remote || !s->id) {
-        rc = err_set(err, ERR_ARG, "%s: the index has no recorded backend: give it one with vericite index --db %s --backend %s",
+        rc = err_set(err, ERR_ARG,
+                     "%s: the index has no recorded backend: give it one with vericite index --db "
+                     "%s --backend %s",
                      ix->dir, ix->dir, spec);
         goto out;
     }
     if (s->spec.n != want.n) {
-        rc = err_set(err, ERR_ARG, "backend '%s': %d shards, the index has %d (%s)", spec, want.n, s->spec.n,
-                     s->spec.text);
+        rc = err_set(err, ERR_ARG, "backend '%s': %d shards, the index has %d (%s)", spec, want.n,
+                     s->spec.n, s->spec.text);
         goto out;
     }
     s->override = strdup(spec);
@@ -267,7 +287,8 @@ struct bk_tok {
 struct sync_batch {
     struct idx_bk_doc *docs;
     size_t ndocs, docs_cap;
-    struct idx_bk_term *terms; /* all documents' terms; .term holds an arena offset until batch_fix */
+    struct idx_bk_term
+        *terms; /* all documents' terms; .term holds an arena offset until batch_fix */
     size_t nterms, terms_cap;
     size_t *first; /* (ndocs) index of each document's first term */
     size_t first_cap;
@@ -283,7 +304,8 @@ static int collect_cb(void *c, const char *term, size_t len, int pos, size_t s, 
 {
     (void)pos, (void)s, (void)e;
     struct sync_batch *b = c;
-    if (vec_grow((void **)&b->tok, &b->tok_cap, b->ntok + 1, sizeof *b->tok) || buf_append(&b->bytes, term, len)) {
+    if (vec_grow((void **)&b->tok, &b->tok_cap, b->ntok + 1, sizeof *b->tok) ||
+        buf_append(&b->bytes, term, len)) {
         b->failed = 1;
         return -1;
     }
@@ -322,10 +344,12 @@ static int add_doc(struct sync_batch *b, struct corpus_tok *tok, int64_t seq, in
         qsort_r(b->tok, b->ntok, sizeof *b->tok, cmp_tok, b->bytes.data);
         for (size_t i = 0; i < b->ntok;) {
             size_t j = i + 1;
-            while (j < b->ntok && cmp_tok(&b->tok[i], &b->tok[j], b->bytes.data) == 0) j++;
-            if (vec_grow((void **)&b->terms, &b->terms_cap, b->nterms + 1, sizeof *b->terms)) return -1;
-            b->terms[b->nterms++] = (struct idx_bk_term){(const char *)(uintptr_t)b->tok[i].off, b->tok[i].len,
-                                                         (uint32_t)(j - i)};
+            while (j < b->ntok && cmp_tok(&b->tok[i], &b->tok[j], b->bytes.data) == 0)
+                j++;
+            if (vec_grow((void **)&b->terms, &b->terms_cap, b->nterms + 1, sizeof *b->terms))
+                return -1;
+            b->terms[b->nterms++] = (struct idx_bk_term){(const char *)(uintptr_t)b->tok[i].off,
+                                                         b->tok[i].len, (uint32_t)(j - i)};
             i = j;
         }
         b->docs[b->ndocs].nterms = b->nterms - b->first[b->ndocs];
@@ -353,8 +377,10 @@ static void batch_free(struct sync_batch *b)
 /* Turn term offsets into pointers once the arena stops growing. */
 static void batch_fix(struct sync_batch *b)
 {
-    for (size_t i = 0; i < b->nterms; i++) b->terms[i].term = b->bytes.data + (uintptr_t)b->terms[i].term;
-    for (size_t i = 0; i < b->ndocs; i++) b->docs[i].terms = b->terms + b->first[i];
+    for (size_t i = 0; i < b->nterms; i++)
+        b->terms[i].term = b->bytes.data + (uintptr_t)b->terms[i].term;
+    for (size_t i = 0; i < b->ndocs; i++)
+        b->docs[i].terms = b->terms + b->first[i];
 }
 
 struct sync_ctx {
@@ -374,7 +400,8 @@ static int64_t pending_count(struct idx *ix)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = 0;
-    if (sqlite3_prepare_v2(idx_sqlite(ix), "SELECT count(*) FROM backend_pending", -1, &st, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(idx_sqlite(ix), "SELECT count(*) FROM backend_pending", -1, &st, NULL) ==
+            SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -387,7 +414,8 @@ static int batch_done(struct sync_ctx *c, struct err *err)
     struct idx *ix = c->ix;
     int rc = exec_sql(ix, "BEGIN IMMEDIATE", err);
     if (rc) return rc;
-    if ((rc = idx_prepare(ix, &c->st_done, "DELETE FROM backend_pending WHERE seq=?", err))) goto fail;
+    if ((rc = idx_prepare(ix, &c->st_done, "DELETE FROM backend_pending WHERE seq=?", err)))
+        goto fail;
     for (size_t i = 0; i < c->b.ndocs; i++) {
         sqlite3_reset(c->st_done);
         sqlite3_bind_int64(c->st_done, 1, c->b.seqs[i]);
@@ -410,11 +438,12 @@ static int send_pending(struct sync_ctx *c, struct err *err)
     struct idx *ix = c->ix;
     long total = (long)pending_count(ix), done = 0;
     int64_t after = 0;
-    int rc = idx_prepare(ix, &c->st_batch,
-                         "SELECT b.seq, b.pid, p.pid IS NULL, p.len, d.title, p.text FROM backend_pending b"
-                         " LEFT JOIN passages p ON p.pid = b.pid LEFT JOIN docs d ON d.row = p.doc"
-                         " WHERE b.seq > ?1 ORDER BY b.seq LIMIT ?2",
-                         err);
+    int rc = idx_prepare(
+        ix, &c->st_batch,
+        "SELECT b.seq, b.pid, p.pid IS NULL, p.len, d.title, p.text FROM backend_pending b"
+        " LEFT JOIN passages p ON p.pid = b.pid LEFT JOIN docs d ON d.row = p.doc"
+        " WHERE b.seq > ?1 ORDER BY b.seq LIMIT ?2",
+        err);
     if (rc) return rc;
     for (;;) {
         batch_reset(&c->b);
@@ -423,18 +452,22 @@ static int send_pending(struct sync_ctx *c, struct err *err)
         sqlite3_bind_int(c->st_batch, 2, IDX_BK_BATCH);
         int s;
         while ((s = sqlite3_step(c->st_batch)) == SQLITE_ROW) {
-            int64_t seq = sqlite3_column_int64(c->st_batch, 0), pid = sqlite3_column_int64(c->st_batch, 1);
+            int64_t seq = sqlite3_column_int64(c->st_batch, 0),
+                    pid = sqlite3_column_int64(c->st_batch, 1);
             int del = sqlite3_column_int(c->st_batch, 2);
             const char *title = (const char *)sqlite3_column_text(c->st_batch, 4);
             const char *text = (const char *)sqlite3_column_text(c->st_batch, 5);
             after = seq;
             if (pid <= 0) continue;
-            if (add_doc(&c->b, c->tok, seq, pid, del, title, text ? text : "", sqlite3_column_int64(c->st_batch, 3))) {
+            if (add_doc(&c->b, c->tok, seq, pid, del, title, text ? text : "",
+                        sqlite3_column_int64(c->st_batch, 3))) {
                 sqlite3_reset(c->st_batch);
                 return err_set(err, ERR_NOMEM, "backend sync");
             }
-            if (del) c->st.removed++;
-            else c->st.sent++;
+            if (del)
+                c->st.removed++;
+            else
+                c->st.sent++;
         }
         sqlite3_reset(c->st_batch);
         if (s != SQLITE_DONE) return idx_sql_err(ix, err, "read pending passages");
@@ -449,7 +482,8 @@ static int send_pending(struct sync_ctx *c, struct err *err)
 
 static int requeue(struct sync_ctx *c, int64_t pid, struct err *err)
 {
-    int rc = idx_prepare(c->ix, &c->st_requeue, "INSERT OR IGNORE INTO backend_pending(pid) VALUES(?)", err);
+    int rc = idx_prepare(c->ix, &c->st_requeue,
+                         "INSERT OR IGNORE INTO backend_pending(pid) VALUES(?)", err);
     if (rc) return rc;
     sqlite3_bind_int64(c->st_requeue, 1, pid);
     int s = sqlite3_step(c->st_requeue);
@@ -459,45 +493,58 @@ static int requeue(struct sync_ctx *c, int64_t pid, struct err *err)
     return ERR_OK;
 }
 
-/* Check every shard's metadata; claim empty ones (queueing what they should hold). */
-static int check_shards(struct sync_ctx *c, struct err *err)
+/* Check shard i's metadata: this index's, this number; an empty shard is claimed (first every
+ * passage it should hold is queued, then it is marked: a crash in between claims it again). */
+static int check_shard(struct sync_ctx *c, int i, int *claimed, struct err *err)
 {
     struct idx_bk *bk = c->bk;
-    int n = c->spec->n, claimed = 0, rc = ERR_OK;
-    for (int i = 0; i < n && !rc; i++) {
-        char *id = NULL, *num = NULL, want[32];
-        snprintf(want, sizeof want, "%d/%d", i + 1, n);
-        int64_t count = 0;
-        rc = bk->ops->meta_get(bk, i, BK_META_INDEX, &id, err);
-        if (!rc) rc = bk->ops->meta_get(bk, i, BK_META_SHARD, &num, err);
-        if (!rc) rc = bk->ops->count(bk, i, &count, err);
-        if (rc) {
-        } else if (!*id && !*num) {
-            if (count > 0) {
-                rc = err_set(err, ERR_MISMATCH, "shard %d/%d (%s) holds %lld documents that vericite did not write: give each shard its own empty folder",
-                             i + 1, n, c->spec->addrs[i], (long long)count);
-            } else {
-                /* queue first, claim second: a crash in between claims it again next time */
-                char sql[160];
-                snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO backend_pending(pid) SELECT pid FROM passages WHERE (pid - 1) %% %d = %d",
-                         n, i);
-                rc = exec_sql(c->ix, sql, err);
-                if (!rc) c->st.requeued += sqlite3_changes(idx_sqlite(c->ix));
-                if (!rc) rc = bk->ops->meta_set(bk, i, BK_META_INDEX, c->id, err);
-                if (!rc) rc = bk->ops->meta_set(bk, i, BK_META_SHARD, want, err);
-                claimed = 1;
-            }
-        } else if (strcmp(id, c->id) != 0) {
-            rc = err_set(err, ERR_MISMATCH, "shard %d/%d (%s) holds another vericite index (id %s; this index is %s): give this index its own empty shard folders",
-                         i + 1, n, c->spec->addrs[i], id, c->id);
-        } else if (strcmp(num, want) != 0) {
-            rc = err_set(err, ERR_MISMATCH, "shard %d/%d (%s) is shard %s of this index: give the addresses in their original order",
-                         i + 1, n, c->spec->addrs[i], num);
-        }
-        free(id);
-        free(num);
+    int n = c->spec->n;
+    char *id = NULL, *num = NULL, want[32];
+    snprintf(want, sizeof want, "%d/%d", i + 1, n);
+    int64_t count = 0;
+    int rc = bk->ops->meta_get(bk, i, BK_META_INDEX, &id, err);
+    if (!rc) rc = bk->ops->meta_get(bk, i, BK_META_SHARD, &num, err);
+    if (!rc) rc = bk->ops->count(bk, i, &count, err);
+    if (rc) goto out;
+    if (!*id && !*num && count > 0) {
+        rc = err_set(err, ERR_MISMATCH,
+                     "shard %d/%d (%s) holds %lld documents that vericite did not write: "
+                     "give each shard its own empty folder",
+                     i + 1, n, c->spec->addrs[i], (long long)count);
+    } else if (!*id && !*num) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "INSERT OR IGNORE INTO backend_pending(pid) SELECT pid FROM passages "
+                 "WHERE (pid - 1) %% %d = %d",
+                 n, i);
+        rc = exec_sql(c->ix, sql, err);
+        if (!rc) c->st.requeued += sqlite3_changes(idx_sqlite(c->ix));
+        if (!rc) rc = bk->ops->meta_set(bk, i, BK_META_INDEX, c->id, err);
+        if (!rc) rc = bk->ops->meta_set(bk, i, BK_META_SHARD, want, err);
+        *claimed = 1;
+    } else if (strcmp(id, c->id) != 0) {
+        rc = err_set(err, ERR_MISMATCH,
+                     "shard %d/%d (%s) holds another vericite index (id %s; this index is %s): "
+                     "give this index its own empty shard folders",
+                     i + 1, n, c->spec->addrs[i], id, c->id);
+    } else if (strcmp(num, want) != 0) {
+        rc = err_set(err, ERR_MISMATCH,
+                     "shard %d/%d (%s) is shard %s of this index: give the addresses in their "
+                     "original order",
+                     i + 1, n, c->spec->addrs[i], num);
     }
-    if (!rc && claimed) rc = bk->ops->write(bk, NULL, 0, err);
+out:
+    free(id);
+    free(num);
+    return rc;
+}
+
+static int check_shards(struct sync_ctx *c, struct err *err)
+{
+    int claimed = 0, rc = ERR_OK;
+    for (int i = 0; i < c->spec->n && !rc; i++)
+        rc = check_shard(c, i, &claimed, err);
+    if (!rc && claimed) rc = c->bk->ops->write(c->bk, NULL, 0, err); /* commit the metadata */
     return rc;
 }
 
@@ -520,9 +567,10 @@ static int repair_shard(struct sync_ctx *c, int i, struct err *err)
 {
     struct list_ctx l = {c, NULL, 0, 0};
     int rc = c->bk->ops->list(c->bk, i, list_cb, &l, err);
-    if (rc == ERR_NOMEM) err_set(err, ERR_NOMEM, "backend repair");
+    if (rc == ERR_NOMEM) err_set(err, ERR_NOMEM, "backend repair"); /* list_cb's, message unset */
     sqlite3_stmt *st = NULL;
-    if (!rc && sqlite3_prepare_v2(idx_sqlite(c->ix), "SELECT pid FROM passages WHERE (pid - 1) % ?1 = ?2 ORDER BY pid",
+    if (!rc && sqlite3_prepare_v2(idx_sqlite(c->ix),
+                                  "SELECT pid FROM passages WHERE (pid - 1) % ?1 = ?2 ORDER BY pid",
                                   -1, &st, NULL) != SQLITE_OK)
         rc = idx_sql_err(c->ix, err, "backend repair");
     if (!rc) rc = exec_sql(c->ix, "BEGIN IMMEDIATE", err);
@@ -530,17 +578,24 @@ static int repair_shard(struct sync_ctx *c, int i, struct err *err)
         sqlite3_bind_int(st, 1, c->spec->n);
         sqlite3_bind_int(st, 2, i);
         size_t j = 0; /* l.pids ascending */
-        int s;
+        int s = SQLITE_DONE;
         while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_int64(st, 0);
-            while (!rc && j < l.n && l.pids[j] < pid) rc = requeue(c, l.pids[j++], err); /* only on the shard */
+            while (!rc && j < l.n && l.pids[j] < pid)
+                rc = requeue(c, l.pids[j++], err); /* only on the shard */
             if (rc) break;
-            if (j < l.n && l.pids[j] == pid) j++;
-            else rc = requeue(c, pid, err); /* only in the index */
+            if (j < l.n && l.pids[j] == pid)
+                j++;
+            else
+                rc = requeue(c, pid, err); /* only in the index */
         }
-        while (!rc && j < l.n) rc = requeue(c, l.pids[j++], err);
+        while (!rc && j < l.n)
+            rc = requeue(c, l.pids[j++], err);
         if (!rc && s != SQLITE_DONE) rc = idx_sql_err(c->ix, err, "backend repair");
-        rc = rc ? (exec_sql(c->ix, "ROLLBACK", NULL), rc) : exec_sql(c->ix, "COMMIT", err);
+        if (rc)
+            exec_sql(c->ix, "ROLLBACK", NULL);
+        else
+            rc = exec_sql(c->ix, "COMMIT", err);
     }
     sqlite3_finalize(st);
     free(l.pids);
@@ -555,7 +610,8 @@ static int verify_counts(struct sync_ctx *c, int *repaired, struct err *err)
     int64_t *local = calloc((size_t)n, sizeof *local);
     if (!local) return err_set(err, ERR_NOMEM, "backend");
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(idx_sqlite(c->ix), "SELECT (pid - 1) % ?1, count(*) FROM passages GROUP BY 1", -1, &st,
+    if (sqlite3_prepare_v2(idx_sqlite(c->ix),
+                           "SELECT (pid - 1) % ?1, count(*) FROM passages GROUP BY 1", -1, &st,
                            NULL) != SQLITE_OK) {
         free(local);
         return idx_sql_err(c->ix, err, "count passages");
@@ -580,7 +636,8 @@ static int verify_counts(struct sync_ctx *c, int *repaired, struct err *err)
     return rc;
 }
 
-int idx_bk_sync(struct idx *ix, idx_bk_progress_cb cb, void *ctx, struct idx_bk_sync_stats *st, struct err *err)
+int idx_bk_sync(struct idx *ix, idx_bk_progress_cb cb, void *ctx, struct idx_bk_sync_stats *st,
+                struct err *err)
 {
     if (st) memset(st, 0, sizeof *st);
     if (ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_bk_sync inside a transaction");
@@ -601,7 +658,8 @@ int idx_bk_sync(struct idx *ix, idx_bk_progress_cb cb, void *ctx, struct idx_bk_
         if ((rc = verify_counts(&c, &repaired, err))) goto out;
         if (!repaired) break;
         if (round == 1) {
-            rc = err_set(err, ERR_CORRUPT, "backend %s: shard counts still differ from the index after a repair",
+            rc = err_set(err, ERR_CORRUPT,
+                         "backend %s: shard counts still differ from the index after a repair",
                          s->spec.text);
             goto out;
         }
@@ -652,12 +710,14 @@ static void make_warning(struct idx *ix)
         struct idx_bk_shard sh;
         s->engine->ops->shard(s->engine, i, &sh);
         if (sh.live) continue;
-        buf_printf(&s->warning, "%sshard %d/%d %s (%s)", dead ? "; " : "", i + 1, n, sh.name, sh.why);
+        buf_printf(&s->warning, "%sshard %d/%d %s (%s)", dead ? "; " : "", i + 1, n, sh.name,
+                   sh.why);
         dead++;
     }
     if (dead) {
         char head[160];
-        snprintf(head, sizeof head, "degraded answer: %d of %d shards left out, results from the other %d only: ",
+        snprintf(head, sizeof head,
+                 "degraded answer: %d of %d shards left out, results from the other %d only: ",
                  dead, n, n - dead);
         struct buf w = {0};
         if (buf_puts(&w, head) == 0 && buf_append(&w, s->warning.data, s->warning.len) == 0) {
@@ -668,7 +728,9 @@ static void make_warning(struct idx *ix)
         }
     }
     if (s->lag > 0)
-        buf_printf(&s->warning, "%s%lld changed passages are not in the shards yet (vericite index --db %s --sync-backend)",
+        buf_printf(&s->warning,
+                   "%s%lld changed passages are not in the shards yet (vericite index --db %s "
+                   "--sync-backend)",
                    s->warning.len ? "; " : "", (long long)s->lag, ix->dir);
 }
 

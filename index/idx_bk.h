@@ -71,7 +71,8 @@ struct idx_bk_hit {
 struct idx_bk_shard {
     const char *name; /* "HOST:PORT", owned by the engine */
     int live;
-    const char *why;  /* when not live: the engine's reason ("Couldn't connect: Connection refused") */
+    const char
+        *why; /* when not live: the engine's reason ("Couldn't connect: Connection refused") */
 };
 
 struct idx_bk;
@@ -84,7 +85,8 @@ struct idx_bk_ops {
     /* Passages a shard holds. */
     int (*count)(struct idx_bk *b, int shard, int64_t *n, struct err *err);
     /* Every passage id a shard holds, ascending, to cb (nonzero stops and is returned). */
-    int (*list)(struct idx_bk *b, int shard, int (*cb)(void *ctx, int64_t pid), void *ctx, struct err *err);
+    int (*list)(struct idx_bk *b, int shard, int (*cb)(void *ctx, int64_t pid), void *ctx,
+                struct err *err);
     /* Apply `n` changes (each to the shard of its pid; a removal of a passage the shard lacks is
      * not an error) and commit every shard: durable on return. n == 0 commits metadata only. */
     int (*write)(struct idx_bk *b, const struct idx_bk_doc *docs, size_t n, struct err *err);
@@ -126,7 +128,8 @@ typedef void (*idx_bk_progress_cb)(void *ctx, long done, long total);
  * of this file). No-op (ERR_OK) when the index has no remote backend. Every shard must answer.
  * `cb` (may be NULL) gets progress; *st (may be NULL) the figures.
  * Errors: ERR_NET (a shard unreachable or failing: the message names it; what was not sent
- * stays pending), ERR_MISMATCH (a shard holding another index or another shard number), ERR_SQLITE. */
+ * stays pending), ERR_MISMATCH (a shard holding another index or another shard number), ERR_SQLITE.
+ */
 int idx_bk_sync(struct idx *ix, idx_bk_progress_cb cb, void *ctx, struct idx_bk_sync_stats *st,
                 struct err *err);
 
@@ -158,7 +161,8 @@ struct idx_bk_info {
 /* Fill *out; shard i (0 <= i < nshards) of the last search with idx_bk_shard_info after a search.
  * Errors: ERR_SQLITE. */
 int idx_bk_info(struct idx *ix, struct idx_bk_info *out, struct err *err);
-/* Shard i's health (name, live, why) after the last search; 0 when there is none yet (*out zeroed). */
+/* Shard i's health (name, live, why) after the last search; 0 when there is none yet (*out zeroed).
+ */
 int idx_bk_shard_info(struct idx *ix, int i, struct idx_bk_shard *out);
 
 /* Connect to every shard read-only now and report counts (stats): *counts (nshards) gets each

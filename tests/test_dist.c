@@ -67,16 +67,17 @@ static int shard_start(struct shards *s, int i)
         pid_t pid = fork();
         if (pid < 0) return -1;
         if (pid == 0) {
-            setpgid(0, 0);                   /* its connection children too go with kill(-pid) */
+            setpgid(0, 0);                    /* its connection children too go with kill(-pid) */
             prctl(PR_SET_PDEATHSIG, SIGKILL); /* and it goes with the test runner */
             freopen("/dev/null", "w", stdout);
             freopen("/dev/null", "w", stderr);
             if (s->idle_ms > 0)
-                execlp("xapian-tcpsrv", "xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1", "--port", portarg,
-                       "--idle-timeout", idle, "--writable", s->dir[i], (char *)NULL);
+                execlp("xapian-tcpsrv", "xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1",
+                       "--port", portarg, "--idle-timeout", idle, "--writable", s->dir[i],
+                       (char *)NULL);
             else
-                execlp("xapian-tcpsrv", "xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1", "--port", portarg,
-                       "--writable", s->dir[i], (char *)NULL);
+                execlp("xapian-tcpsrv", "xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1",
+                       "--port", portarg, "--writable", s->dir[i], (char *)NULL);
             _exit(127);
         }
         setpgid(pid, pid);
@@ -89,7 +90,7 @@ static int shard_start(struct shards *s, int i)
             int st;
             if (waitpid(pid, &st, WNOHANG) == pid) {
                 if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return -1; /* no xapian-tcpsrv */
-                break;                                                   /* port taken: another */
+                break;                                                  /* port taken: another */
             }
             usleep(10000);
         }
@@ -111,7 +112,8 @@ static void shard_kill(struct shards *s, int i)
 
 static void shards_stop(struct shards *s)
 {
-    for (int i = 0; i < s->n; i++) shard_kill(s, i);
+    for (int i = 0; i < s->n; i++)
+        shard_kill(s, i);
 }
 
 /* n shards over fresh folders under dir; s->spec = "xapian:127.0.0.1:P1,...". 0, or -1. */
@@ -128,7 +130,8 @@ static int shards_start(struct shards *s, const char *dir, int n, int idle_ms)
             shards_stop(s);
             return -1;
         }
-        off += (size_t)snprintf(s->spec + off, sizeof s->spec - off, "%s127.0.0.1:%d", i ? "," : "", s->port[i]);
+        off += (size_t)snprintf(s->spec + off, sizeof s->spec - off, "%s127.0.0.1:%d", i ? "," : "",
+                                s->port[i]);
     }
     return 0;
 }
@@ -177,7 +180,8 @@ static void gen_corpus(struct buf *out, int n, uint64_t seed, int tagged, const 
     uint64_t x = seed;
     char w[32];
     for (int d = 1; d <= n; d++) {
-        buf_printf(out, "{\"_id\": \"d%d\", \"url\": \"https://example.org/d%d\", \"title\": \"", d, d);
+        buf_printf(out, "{\"_id\": \"d%d\", \"url\": \"https://example.org/d%d\", \"title\": \"", d,
+                   d);
         int nt = 2 + (int)(rng_next(&x) % 3);
         for (int i = 0; i < nt; i++) {
             gen_word(gen_rank(&x), w, sizeof w);
@@ -235,7 +239,8 @@ static int ref_cb(void *c, const char *term, size_t len, int pos, size_t s, size
 static void ref_free(struct ref *r)
 {
     for (int p = 1; p <= r->n && r->terms; p++) {
-        for (int j = 0; j < r->nterms[p]; j++) free(r->terms[p][j]);
+        for (int j = 0; j < r->nterms[p]; j++)
+            free(r->terms[p][j]);
         free(r->terms[p]);
         free(r->tf[p]);
     }
@@ -302,7 +307,8 @@ static double ref_score(const struct ref *r, const struct ref_ctx *q, const int 
 
 static void ref_ctx_free(struct ref_ctx *c)
 {
-    for (int i = 0; i < c->n; i++) free(c->t[i]);
+    for (int i = 0; i < c->n; i++)
+        free(c->t[i]);
     free(c->t);
     free(c->tf);
 }
@@ -310,20 +316,23 @@ static void ref_ctx_free(struct ref_ctx *c)
 /* ---------------------------------------------------------------- helpers */
 
 /* Index `corpus` into dir/ix with the backend `spec` (NULL: as recorded). Returns the exit code. */
-static int run_index(struct test_ctx *t_, const char *ix, const char *file, const char *spec, char **err)
+static int run_index(struct test_ctx *t_, const char *ix, const char *file, const char *spec,
+                     char **err)
 {
     char specarg[700] = "";
     if (spec) snprintf(specarg, sizeof specarg, "--backend '%s'", spec);
-    return t_run(t_, NULL, err, "index --db '%s' --embedder none -q %s %s", ix, specarg, file ? file : "--sync-backend");
+    return t_run(t_, NULL, err, "index --db '%s' --embedder none -q %s %s", ix, specarg,
+                 file ? file : "--sync-backend");
 }
 
 /* The hits of `search --json` for one query (array of pids), its "backend" object (or NULL). */
-static int search_pids(struct test_ctx *t_, const char *ix, const char *extra, const char *query, int64_t *pids,
-                       double *scores, int cap, json_t **backend, char **errout)
+static int search_pids(struct test_ctx *t_, const char *ix, const char *extra, const char *query,
+                       int64_t *pids, double *scores, int cap, json_t **backend, char **errout)
 {
     char *out = NULL;
     if (backend) *backend = NULL;
-    int rc = t_run(t_, &out, errout, "search --db '%s' --json -k %d %s '%s'", ix, cap, extra ? extra : "", query);
+    int rc = t_run(t_, &out, errout, "search --db '%s' --json -k %d %s '%s'", ix, cap,
+                   extra ? extra : "", query);
     json_t *o = out ? json_loads(out, 0, NULL) : NULL;
     free(out);
     if (rc != 0 || !o) {
@@ -337,13 +346,14 @@ static int search_pids(struct test_ctx *t_, const char *ix, const char *extra, c
         pids[n] = json_integer_value(json_object_get(h, "passage_id"));
         if (scores) scores[n] = json_real_value(json_object_get(h, "score"));
     }
-    if (backend && json_object_get(o, "backend")) *backend = json_incref(json_object_get(o, "backend"));
+    if (backend && json_object_get(o, "backend"))
+        *backend = json_incref(json_object_get(o, "backend"));
     json_decref(o);
     return n;
 }
 
-static const char *write_corpus(struct test_ctx *t_, const char *dir, const char *name, int n, uint64_t seed,
-                                int tagged, const char *tag, struct buf *keep)
+static const char *write_corpus(struct test_ctx *t_, const char *dir, const char *name, int n,
+                                uint64_t seed, int tagged, const char *tag, struct buf *keep)
 {
     struct buf b = {0};
     gen_corpus(&b, n, seed, tagged, tag);
@@ -379,7 +389,8 @@ static void matches_reference(struct test_ctx *t_, struct shards *s, const char 
     struct buf corpus = {0};
     char ix[600];
     snprintf(ix, sizeof ix, "%s/ix", dir);
-    const char *f = write_corpus(t_, dir, "gen.jsonl", 300, 0x9e3779b97f4a7c15ull, 0, NULL, &corpus);
+    const char *f =
+        write_corpus(t_, dir, "gen.jsonl", 300, 0x9e3779b97f4a7c15ull, 0, NULL, &corpus);
     REQUIRE(f);
     char *err = NULL;
     int rc = run_index(t_, ix, f, s->spec, &err);
@@ -418,8 +429,8 @@ static void matches_reference(struct test_ctx *t_, struct shards *s, const char 
         for (int i = 0; i < n; i++) {
             double want = ref_score(&r, &q, df, (int)pids[i]);
             if (fabs(want - scores[i]) > 1e-4 * (1 + want)) {
-                fprintf(stderr, "  query '%s' hit %d pid %lld: score %.6f, reference %.6f\n", query, i + 1,
-                        (long long)pids[i], scores[i], want);
+                fprintf(stderr, "  query '%s' hit %d pid %lld: score %.6f, reference %.6f\n", query,
+                        i + 1, (long long)pids[i], scores[i], want);
                 bad++;
             }
         }
@@ -428,10 +439,12 @@ static void matches_reference(struct test_ctx *t_, struct shards *s, const char 
             for (int p = 1; p <= r.n; p++) {
                 double sc = ref_score(&r, &q, df, p);
                 int in = 0;
-                for (int i = 0; i < n; i++) in |= pids[i] == p;
+                for (int i = 0; i < n; i++)
+                    in |= pids[i] == p;
                 if (!in && sc > scores[9] * (1 + 1e-5) + 1e-9) {
-                    fprintf(stderr, "  query '%s': pid %d (%.6f) above the 10th hit (%.6f) is missing\n", query, p,
-                            sc, scores[9]);
+                    fprintf(stderr,
+                            "  query '%s': pid %d (%.6f) above the 10th hit (%.6f) is missing\n",
+                            query, p, sc, scores[9]);
                     bad++;
                 }
             }
@@ -450,7 +463,8 @@ static void matches_reference(struct test_ctx *t_, struct shards *s, const char 
     gen_word(3, w1, sizeof w1);
     gen_word(150, w2, sizeof w2);
     snprintf(qw, sizeof qw, "%s %s", w1, w2);
-    CHECK(search_pids(t_, ix, "--by-doc --prf --proximity 0.1", qw, pids, NULL, 5, NULL, NULL) == 5);
+    CHECK(search_pids(t_, ix, "--by-doc --prf --proximity 0.1", qw, pids, NULL, 5, NULL, NULL) ==
+          5);
     /* and the local postings are still there for comparison */
     CHECK(search_pids(t_, ix, "--backend local", qw, pids, NULL, 5, NULL, NULL) == 5);
     buf_cleanup(&corpus);
@@ -587,8 +601,8 @@ static void resume(struct test_ctx *t_, struct shards *s, const char *dir)
 
     /* the same shards in another order, or a second index on them: refused, naming the shard */
     char swapped[600];
-    snprintf(swapped, sizeof swapped, "xapian:127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", s->port[1], s->port[0],
-             s->port[2]);
+    snprintf(swapped, sizeof swapped, "xapian:127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", s->port[1],
+             s->port[0], s->port[2]);
     CHECK(run_index(t_, ix, NULL, swapped, &err) == 1);
     CHECK(t_contains(err, "original order"));
     free(err);
@@ -618,8 +632,9 @@ static void dead_shard(struct test_ctx *t_, struct shards *s, const char *dir)
     snprintf(ix, sizeof ix, "%s/ix", dir);
     const char *f = write_corpus(t_, dir, "gen.jsonl", 90, 5, 0, NULL, NULL);
     REQUIRE(f);
-    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' --embedder none -q --backend '%s' --backend-timeout 800 '%s'", ix,
-                  s->spec, f) == 0);
+    REQUIRE(t_run(t_, NULL, NULL,
+                  "index --db '%s' --embedder none -q --backend '%s' --backend-timeout 800 '%s'",
+                  ix, s->spec, f) == 0);
     char q[80], w1[32], w2[32], addr[64];
     gen_word(1, w1, sizeof w1);
     gen_word(2, w2, sizeof w2);
@@ -633,13 +648,15 @@ static void dead_shard(struct test_ctx *t_, struct shards *s, const char *dir)
     char *err = NULL;
     int n = search_pids(t_, ix, NULL, q, pids, NULL, 30, &bk, &err);
     CHECK(n > 0);
-    for (int i = 0; i < n; i++) CHECK((pids[i] - 1) % 3 != 1); /* none from shard 2 */
+    for (int i = 0; i < n; i++)
+        CHECK((pids[i] - 1) % 3 != 1); /* none from shard 2 */
     snprintf(addr, sizeof addr, "127.0.0.1:%d", s->port[1]);
     CHECK(t_contains(err, "warning: degraded answer") && t_contains(err, addr));
     REQUIRE(bk);
     CHECK(json_integer_value(json_object_get(bk, "live")) == 2);
     json_t *d0 = json_array_get(json_object_get(bk, "dead"), 0);
-    CHECK(!strcmp(t_json_str(d0, "address"), addr) && json_integer_value(json_object_get(d0, "shard")) == 2);
+    CHECK(!strcmp(t_json_str(d0, "address"), addr) &&
+          json_integer_value(json_object_get(d0, "shard")) == 2);
     json_decref(bk);
     free(err);
     err = NULL;
@@ -648,7 +665,8 @@ static void dead_shard(struct test_ctx *t_, struct shards *s, const char *dir)
     kill(-s->pid[2], SIGSTOP);
     n = search_pids(t_, ix, NULL, q, pids, NULL, 30, &bk, &err);
     CHECK(n > 0);
-    for (int i = 0; i < n; i++) CHECK((pids[i] - 1) % 3 == 0);
+    for (int i = 0; i < n; i++)
+        CHECK((pids[i] - 1) % 3 == 0);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", s->port[2]);
     CHECK(t_contains(err, addr) && t_contains(err, "Timeout"));
     json_decref(bk);
@@ -681,8 +699,9 @@ static void long_lived(struct test_ctx *t_, struct shards *s, const char *dir)
     snprintf(ix, sizeof ix, "%s/ix", dir);
     const char *f = write_corpus(t_, dir, "gen.jsonl", 90, 5, 0, NULL, NULL);
     REQUIRE(f);
-    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' --embedder none -q --backend '%s' --backend-timeout 500 '%s'", ix,
-                  s->spec, f) == 0);
+    REQUIRE(t_run(t_, NULL, NULL,
+                  "index --db '%s' --embedder none -q --backend '%s' --backend-timeout 500 '%s'",
+                  ix, s->spec, f) == 0);
     struct idx *x = NULL;
     struct ret *r = NULL;
     struct err e = {0};
@@ -778,7 +797,8 @@ static pid_t serve_start(struct test_ctx *t_, const char *ix, int *port)
         dup2(nul, 0);
         dup2(nul, 1);
         dup2(lf, 2);
-        execl(bin, bin, "serve", "--db", ix, "--listen", "127.0.0.1:0", "--threads", "1", (char *)NULL);
+        execl(bin, bin, "serve", "--db", ix, "--listen", "127.0.0.1:0", "--threads", "1",
+              (char *)NULL);
         _exit(127);
     }
     static const char at[] = "listening on http://127.0.0.1:";
@@ -811,14 +831,17 @@ static void serve_degraded(struct test_ctx *t_, struct shards *s, const char *di
     snprintf(q, sizeof q, "%s %s", w1, w2);
     long st = 0;
     json_t *o = serve_search(port, q, &st);
-    CHECK(st == 200 && o && json_array_size(json_object_get(o, "hits")) == 10 && !json_object_get(o, "backend"));
+    CHECK(st == 200 && o && json_array_size(json_object_get(o, "hits")) == 10 &&
+          !json_object_get(o, "backend"));
     json_decref(o);
     shard_kill(s, 1);
     o = serve_search(port, q, &st);
     CHECK(st == 200 && json_array_size(json_object_get(o, "hits")) == 10);
-    json_t *bk = json_object_get(o, "backend"), *d0 = json_array_get(json_object_get(bk, "dead"), 0);
+    json_t *bk = json_object_get(o, "backend"),
+           *d0 = json_array_get(json_object_get(bk, "dead"), 0);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", s->port[1]);
-    CHECK(json_integer_value(json_object_get(bk, "live")) == 2 && !strcmp(t_json_str(d0, "address"), addr));
+    CHECK(json_integer_value(json_object_get(bk, "live")) == 2 &&
+          !strcmp(t_json_str(d0, "address"), addr));
     CHECK(t_contains(t_json_str(bk, "warning"), addr));
     json_decref(o);
 }
@@ -840,21 +863,24 @@ TEST(dist_xapian_serve)
 }
 
 /* SciFact in 3 shards: the shared training claims within 0.02 nDCG@10 of the local index. */
-static double eval_ndcg(struct test_ctx *t_, const char *ix, const char *q, const char *qrels, const char *extra)
+static double eval_ndcg(struct test_ctx *t_, const char *ix, const char *q, const char *qrels,
+                        const char *extra)
 {
     char *out = NULL;
     double v = -1;
-    if (t_run(t_, &out, NULL, "eval --db '%s' --queries '%s' --qrels '%s' --json %s", ix, q, qrels, extra) == 0) {
+    if (t_run(t_, &out, NULL, "eval --db '%s' --queries '%s' --qrels '%s' --json %s", ix, q, qrels,
+              extra) == 0) {
         json_t *o = json_loads(out, 0, NULL);
-        if (o && !json_object_get(o, "degraded_queries")) v = json_real_value(json_object_get(o, "ndcg@10"));
+        if (o && !json_object_get(o, "degraded_queries"))
+            v = json_real_value(json_object_get(o, "ndcg@10"));
         json_decref(o);
     }
     free(out);
     return v;
 }
 
-static void scifact(struct test_ctx *t_, struct shards *s, const char *dir, const char *corpus, const char *q,
-                    const char *qrels)
+static void scifact(struct test_ctx *t_, struct shards *s, const char *dir, const char *corpus,
+                    const char *q, const char *qrels)
 {
     char ix[600], *err = NULL;
     snprintf(ix, sizeof ix, "%s/ix", dir);
@@ -862,7 +888,8 @@ static void scifact(struct test_ctx *t_, struct shards *s, const char *dir, cons
     if (rc) fprintf(stderr, "  index: %s\n", err ? err : "");
     free(err);
     REQUIRE(rc == 0);
-    double remote = eval_ndcg(t_, ix, q, qrels, ""), local = eval_ndcg(t_, ix, q, qrels, "--backend local");
+    double remote = eval_ndcg(t_, ix, q, qrels, ""),
+           local = eval_ndcg(t_, ix, q, qrels, "--backend local");
     fprintf(stderr, "  SciFact nDCG@10: 3 Xapian shards %.4f, local %.4f\n", remote, local);
     CHECK(local > 0.6 && remote > 0);
     CHECK(fabs(remote - local) <= 0.02);
@@ -870,7 +897,8 @@ static void scifact(struct test_ctx *t_, struct shards *s, const char *dir, cons
 
 TEST(dist_xapian_scifact)
 {
-    const char *corpus = t_shared(t_, "scifact/corpus.jsonl"), *q = t_shared(t_, "scifact/queries_train.jsonl"),
+    const char *corpus = t_shared(t_, "scifact/corpus.jsonl"),
+               *q = t_shared(t_, "scifact/queries_train.jsonl"),
                *qrels = t_shared(t_, "scifact/qrels_train.tsv");
     if (!corpus || !q || !qrels) SKIP("../shared/data/scifact not present");
     const char *dir = t_tmpdir(t_);

@@ -6,29 +6,30 @@
 #include <xapian.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cstdio>
 #include <new>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
 
-namespace {
+namespace
+{
 
 #define XAP_META_INDEX "vericite.index"
 #define XAP_META_SHARD "vericite.shard"
-#define XAP_REOPEN_S 1.0         /* a search sees shard commits at most this old */
+#define XAP_REOPEN_S 1.0            /* a search sees shard commits at most this old */
 #define XAP_WRITE_TIMEOUT_MIN 30000 /* ms: a batch commit may take a while on a big shard */
 
 struct shard {
     std::string host, name; /* name: "HOST:PORT" as given */
     unsigned port = 0;
-    Xapian::Database db;           /* reading */
-    Xapian::WritableDatabase wdb;  /* writing */
+    Xapian::Database db;          /* reading */
+    Xapian::WritableDatabase wdb; /* writing */
     bool live = false;
-    std::string why;               /* why it is not live */
+    std::string why; /* why it is not live */
     double retry_at = 0;
 };
 
@@ -45,11 +46,15 @@ struct xap {
     std::vector<struct idx_bk_hit> hits;
 };
 
-xap *of(struct idx_bk *b) { return reinterpret_cast<xap *>(b); }
+xap *of(struct idx_bk *b)
+{
+    return reinterpret_cast<xap *>(b);
+}
 
 double now_s()
 {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 std::string why_of(const Xapian::Error &e)
@@ -62,7 +67,8 @@ std::string why_of(const Xapian::Error &e)
 
 std::string shard_label(const xap *x, int i)
 {
-    return "shard " + std::to_string(i + 1) + "/" + std::to_string(x->sh.size()) + " (" + x->sh[i].name + ")";
+    return "shard " + std::to_string(i + 1) + "/" + std::to_string(x->sh.size()) + " (" +
+           x->sh[i].name + ")";
 }
 
 std::string shard_number(const xap *x, int i)
@@ -107,14 +113,17 @@ int connect_read(xap *x, int i, std::string *msg)
 {
     shard &s = x->sh[i];
     try {
-        s.db = Xapian::Remote::open(s.host, s.port, (useconds_t)x->timeout_ms, (useconds_t)x->timeout_ms);
+        s.db = Xapian::Remote::open(s.host, s.port, (useconds_t)x->timeout_ms,
+                                    (useconds_t)x->timeout_ms);
         if (!x->index_id.empty()) {
-            std::string id = s.db.get_metadata(XAP_META_INDEX), num = s.db.get_metadata(XAP_META_SHARD);
+            std::string id = s.db.get_metadata(XAP_META_INDEX),
+                        num = s.db.get_metadata(XAP_META_SHARD);
             std::string bad;
             if (id.empty() && num.empty())
                 bad = "holds no vericite passages yet (run vericite index --db DIR --sync-backend)";
             else if (id != x->index_id)
-                bad = "holds another vericite index (id " + id + ", this index is " + x->index_id + ")";
+                bad = "holds another vericite index (id " + id + ", this index is " + x->index_id +
+                      ")";
             else if (num != shard_number(x, i))
                 bad = "is shard " + num + " of this index, given as " + shard_number(x, i) +
                       " (give the addresses in their original order)";
@@ -189,7 +198,8 @@ std::string dead_list(const xap *x)
 {
     std::string s;
     for (size_t i = 0; i < x->sh.size(); i++)
-        if (!x->sh[i].live) s += (s.empty() ? "" : "; ") + x->sh[i].name + " (" + x->sh[i].why + ")";
+        if (!x->sh[i].live)
+            s += (s.empty() ? "" : "; ") + x->sh[i].name + " (" + x->sh[i].why + ")";
     return s;
 }
 
@@ -200,12 +210,14 @@ int op_meta_get(struct idx_bk *b, int i, const char *key, char **val, struct err
     xap *x = of(b);
     *val = nullptr;
     try {
-        std::string v = x->writable ? x->sh[i].wdb.get_metadata(key) : x->sh[i].db.get_metadata(key);
+        std::string v =
+            x->writable ? x->sh[i].wdb.get_metadata(key) : x->sh[i].db.get_metadata(key);
         *val = strdup(v.c_str());
         if (!*val) return err_set(err, ERR_NOMEM, "xapian metadata");
         return ERR_OK;
     } catch (const Xapian::Error &e) {
-        return err_set(err, ERR_NET, "%s: reading %s: %s", shard_label(x, i).c_str(), key, why_of(e).c_str());
+        return err_set(err, ERR_NET, "%s: reading %s: %s", shard_label(x, i).c_str(), key,
+                       why_of(e).c_str());
     } catch (const std::bad_alloc &) {
         return err_set(err, ERR_NOMEM, "xapian metadata");
     }
@@ -219,7 +231,8 @@ int op_meta_set(struct idx_bk *b, int i, const char *key, const char *val, struc
         x->sh[i].wdb.set_metadata(key, val);
         return ERR_OK;
     } catch (const Xapian::Error &e) {
-        return err_set(err, ERR_NET, "%s: writing %s: %s", shard_label(x, i).c_str(), key, why_of(e).c_str());
+        return err_set(err, ERR_NET, "%s: writing %s: %s", shard_label(x, i).c_str(), key,
+                       why_of(e).c_str());
     } catch (const std::bad_alloc &) {
         return err_set(err, ERR_NOMEM, "xapian metadata");
     }
@@ -230,9 +243,12 @@ int op_count(struct idx_bk *b, int i, int64_t *n, struct err *err)
     xap *x = of(b);
     *n = -1;
     try {
-        if (x->writable) *n = x->sh[i].wdb.get_doccount();
-        else if (x->sh[i].live) *n = x->sh[i].db.get_doccount();
-        else return err_set(err, ERR_NET, "%s: %s", shard_label(x, i).c_str(), x->sh[i].why.c_str());
+        if (x->writable)
+            *n = x->sh[i].wdb.get_doccount();
+        else if (x->sh[i].live)
+            *n = x->sh[i].db.get_doccount();
+        else
+            return err_set(err, ERR_NET, "%s: %s", shard_label(x, i).c_str(), x->sh[i].why.c_str());
         return ERR_OK;
     } catch (const Xapian::Error &e) {
         return err_set(err, ERR_NET, "%s: %s", shard_label(x, i).c_str(), why_of(e).c_str());
@@ -251,7 +267,8 @@ int op_list(struct idx_bk *b, int i, int (*cb)(void *ctx, int64_t pid), void *ct
         }
         return ERR_OK;
     } catch (const Xapian::Error &e) {
-        return err_set(err, ERR_NET, "%s: listing passages: %s", shard_label(x, i).c_str(), why_of(e).c_str());
+        return err_set(err, ERR_NET, "%s: listing passages: %s", shard_label(x, i).c_str(),
+                       why_of(e).c_str());
     } catch (const std::bad_alloc &) {
         return err_set(err, ERR_NOMEM, "xapian list");
     }
@@ -294,7 +311,8 @@ int op_write(struct idx_bk *b, const struct idx_bk_doc *docs, size_t n, struct e
     size_t ns = x->sh.size();
     try {
         std::vector<std::vector<const struct idx_bk_doc *>> per(ns);
-        for (size_t j = 0; j < n; j++) per[(size_t)((docs[j].pid - 1) % (int64_t)ns)].push_back(&docs[j]);
+        for (size_t j = 0; j < n; j++)
+            per[(size_t)((docs[j].pid - 1) % (int64_t)ns)].push_back(&docs[j]);
         std::vector<std::string> why(ns);
         /* one thread per shard: a remote write waits for the shard's answer */
         std::vector<std::thread> th;
@@ -306,10 +324,12 @@ int op_write(struct idx_bk *b, const struct idx_bk_doc *docs, size_t n, struct e
             }
         }
         why[0] = write_shard(x, 0, per[0]);
-        for (std::thread &t : th) t.join();
+        for (std::thread &t : th)
+            t.join();
         for (size_t i = 0; i < ns; i++)
             if (!why[i].empty())
-                return err_set(err, ERR_NET, "%s: %s", shard_label(x, (int)i).c_str(), why[i].c_str());
+                return err_set(err, ERR_NET, "%s: %s", shard_label(x, (int)i).c_str(),
+                               why[i].c_str());
         return ERR_OK;
     } catch (const std::bad_alloc &) {
         return err_set(err, ERR_NOMEM, "xapian write");
@@ -323,7 +343,8 @@ int op_search(struct idx_bk *b, struct idx_bk_qterm *q, int nq, double k1, doubl
     *hits = nullptr;
     *n = 0;
     *N = 0;
-    for (int j = 0; j < nq; j++) q[j].df = 0;
+    for (int j = 0; j < nq; j++)
+        q[j].df = 0;
     try {
         double t = now_s();
         std::string msg;
@@ -334,7 +355,8 @@ int op_search(struct idx_bk *b, struct idx_bk_qterm *q, int nq, double k1, doubl
         for (int j = 0; j < nq; j++) {
             terms[(size_t)j].assign(q[j].term, q[j].len);
             if (q[j].weight > 0 && q[j].len > 0)
-                sub.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(terms[(size_t)j]), q[j].weight);
+                sub.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(terms[(size_t)j]),
+                                 q[j].weight);
         }
         bool reopen = t - x->reopened >= XAP_REOPEN_S;
         std::vector<bool> redialled(x->sh.size());
@@ -357,7 +379,8 @@ int op_search(struct idx_bk *b, struct idx_bk_qterm *q, int nq, double k1, doubl
                 enq.set_weighting_scheme(Xapian::BM25PlusWeight(k1, 0, 0, bb, 0, 0));
                 enq.set_query(Xapian::Query(Xapian::Query::OP_OR, sub.begin(), sub.end()));
                 Xapian::MSet m = enq.get_mset(0, (Xapian::doccount)k);
-                for (int j = 0; j < nq; j++) q[j].df = (int64_t)m.get_termfreq(terms[(size_t)j]);
+                for (int j = 0; j < nq; j++)
+                    q[j].df = (int64_t)m.get_termfreq(terms[(size_t)j]);
                 int64_t nl = (int64_t)x->live.size(), ns = (int64_t)x->sh.size();
                 x->hits.clear();
                 for (Xapian::MSetIterator it = m.begin(); it != m.end(); ++it) {
@@ -371,9 +394,11 @@ int op_search(struct idx_bk *b, struct idx_bk_qterm *q, int nq, double k1, doubl
             } catch (const Xapian::DatabaseModifiedError &) {
                 reopen = true; /* a shard committed past our revision: read the new one */
             } catch (const Xapian::NetworkTimeoutError &e) {
-                if (!drop_failed(x, e, true, &redialled)) return err_set(err, ERR_NET, "search: %s", why_of(e).c_str());
+                if (!drop_failed(x, e, true, &redialled))
+                    return err_set(err, ERR_NET, "search: %s", why_of(e).c_str());
             } catch (const Xapian::NetworkError &e) {
-                if (!drop_failed(x, e, false, &redialled)) return err_set(err, ERR_NET, "search: %s", why_of(e).c_str());
+                if (!drop_failed(x, e, false, &redialled))
+                    return err_set(err, ERR_NET, "search: %s", why_of(e).c_str());
             }
         }
         return err_set(err, ERR_NET, "search: shards keep failing: %s", dead_list(x).c_str());
@@ -409,13 +434,13 @@ void op_close(struct idx_bk *b)
     delete x;
 }
 
-const struct idx_bk_ops xap_ops = {"xapian",  op_meta_get, op_meta_set, op_count, op_list,
-                                   op_write,  op_search,   op_shard,    op_close};
+const struct idx_bk_ops xap_ops = {"xapian", op_meta_get, op_meta_set, op_count, op_list,
+                                   op_write, op_search,   op_shard,    op_close};
 
 } // namespace
 
-extern "C" int xap_open(struct idx_bk **out, const char *const *addrs, int n, const struct xap_opts *o,
-                        struct err *err)
+extern "C" int xap_open(struct idx_bk **out, const char *const *addrs, int n,
+                        const struct xap_opts *o, struct err *err)
 {
     *out = nullptr;
     if (n < 1 || n > IDX_BK_MAX_SHARDS)
@@ -434,21 +459,26 @@ extern "C" int xap_open(struct idx_bk **out, const char *const *addrs, int n, co
             shard &s = x->sh[(size_t)i];
             if (!parse_addr(addrs[i], &s.host, &s.port)) {
                 op_close(&x->base);
-                return err_set(err, ERR_ARG, "xapian: shard address '%s' is not HOST:PORT", addrs[i]);
+                return err_set(err, ERR_ARG, "xapian: shard address '%s' is not HOST:PORT",
+                               addrs[i]);
             }
             s.name = addrs[i];
         }
         for (int i = 0; i < n; i++) {
             shard &s = x->sh[(size_t)i];
             if (x->writable) {
-                int wt = x->timeout_ms * 10 > XAP_WRITE_TIMEOUT_MIN ? x->timeout_ms * 10 : XAP_WRITE_TIMEOUT_MIN;
+                int wt = x->timeout_ms * 10 > XAP_WRITE_TIMEOUT_MIN ? x->timeout_ms * 10
+                                                                    : XAP_WRITE_TIMEOUT_MIN;
                 try {
-                    s.wdb = Xapian::Remote::open_writable(s.host, s.port, (useconds_t)wt, (useconds_t)x->timeout_ms);
+                    s.wdb = Xapian::Remote::open_writable(s.host, s.port, (useconds_t)wt,
+                                                          (useconds_t)x->timeout_ms);
                     s.live = true;
                 } catch (const Xapian::Error &e) {
                     std::string msg = shard_label(x, i) + ": " + why_of(e);
                     op_close(&x->base);
-                    return err_set(err, ERR_NET, "%s (is `xapian-tcpsrv --writable` running there?)", msg.c_str());
+                    return err_set(err, ERR_NET,
+                                   "%s (is `xapian-tcpsrv --writable` running there?)",
+                                   msg.c_str());
                 }
             } else {
                 std::string msg;

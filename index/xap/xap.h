@@ -28,10 +28,11 @@ extern "C" { /* err.h and idx_bk.h are C headers without their own guards */
 #include "index/idx_bk.h"
 
 struct xap_opts {
-    int writable;         /* open the shards for writing (every shard must answer) */
-    int timeout_ms;       /* per remote operation; 0: IDX_BK_DEFAULT_TIMEOUT_MS */
-    int retry_ms;         /* reading: retry a left-out shard at most this often; 0: 2 x timeout */
-    const char *index_id; /* reading: the id each shard's vericite.index must hold (NULL: unchecked) */
+    int writable;   /* open the shards for writing (every shard must answer) */
+    int timeout_ms; /* per remote operation; 0: IDX_BK_DEFAULT_TIMEOUT_MS */
+    int retry_ms;   /* reading: retry a left-out shard at most this often; 0: 2 x timeout */
+    const char
+        *index_id; /* reading: the id each shard's vericite.index must hold (NULL: unchecked) */
 };
 
 /* Connect to the `n` shards `addrs` ("HOST:PORT" each, in shard order). Writable: every shard
