@@ -47,10 +47,12 @@ int cli_backend_json(struct idx *ix, json_t **out, struct err *err)
     for (int i = 0; dead && i < bi.nshards; i++) {
         struct idx_bk_shard sh;
         if (idx_bk_shard_info(ix, i, &sh) && !sh.live)
-            json_array_append_new(dead, json_pack("{s:i, s:s, s:s}", "shard", i + 1, "address", sh.name, "error", sh.why));
+            json_array_append_new(dead, json_pack("{s:i, s:s, s:s}", "shard", i + 1, "address",
+                                                  sh.name, "error", sh.why));
     }
-    *out = json_pack("{s:s, s:i, s:i, s:o, s:I, s:s}", "spec", bi.spec, "shards", bi.nshards, "live", bi.live,
-                     "dead", dead, "pending", (json_int_t)bi.pending, "warning", w);
+    *out = json_pack("{s:s, s:i, s:i, s:o, s:I, s:s}", "spec", bi.spec, "shards", bi.nshards,
+                     "live", bi.live, "dead", dead, "pending", (json_int_t)bi.pending, "warning",
+                     w);
     return *out ? ERR_OK : err_set(err, ERR_NOMEM, "json");
 }
 
@@ -75,7 +77,8 @@ int cli_stats_json(struct idx *ix, const char *db, json_t **out, struct err *err
     struct idx_bk_info bi;
     if ((rc = idx_bk_info(ix, &bi, err))) return rc;
     if (bi.spec[0])
-        json_object_set_new(*out, "backend", json_pack("{s:s, s:i, s:I}", "spec", bi.spec, "shards", bi.nshards,
-                                                       "pending", (json_int_t)bi.pending));
+        json_object_set_new(*out, "backend",
+                            json_pack("{s:s, s:i, s:I}", "spec", bi.spec, "shards", bi.nshards,
+                                      "pending", (json_int_t)bi.pending));
     return ERR_OK;
 }

@@ -46,21 +46,21 @@ static const char index_help[] =
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
     "\n"
-    "BM25 on a distributed engine (recorded in the index; search, eval, audit and serve then query\n"
-    "it; documents, passages and vectors stay here):\n"
+    "BM25 on a distributed engine (recorded in the index; search, eval, audit and serve then\n"
+    "query it; documents, passages and vectors stay here):\n"
     "  --backend B           xapian:HOST:PORT,HOST:PORT,... : Xapian shards, one per address in\n"
-    "                        this order, each served by `xapian-tcpsrv --writable --port PORT DIR`;\n"
-    "                        every run (and remove) sends the passages it changed to their shard\n"
-    "                        after each commit. local: back to the index's own postings\n"
-    "  --backend-timeout MS  remote timeout per operation (default 5000): a search whose shard does\n"
-    "                        not answer in time answers from the other shards, with a warning\n"
-    "  --sync-backend        only send what the shards lack (after a failed or killed run; no INPUT)\n"
+    "                        this order, each `xapian-tcpsrv --writable --port PORT DIR`; every\n"
+    "                        run (and remove) sends the passages it changed to their shard after\n"
+    "                        each commit. local: back to the index's own postings only\n"
+    "  --backend-timeout MS  remote timeout per operation (default 5000): a search whose shard\n"
+    "                        does not answer in time answers from the others, with a warning\n"
+    "  --sync-backend        only send what the shards lack (after a failed run; no INPUT)\n"
     "\n"
     "examples:\n"
     "  vericite index --db scifact-idx ../shared/data/scifact/corpus.jsonl\n"
     "  vericite index --db docs-idx --url-prefix https://www.sqlite.org/ /usr/share/doc/sqlite3/\n"
     "  vericite index --db wiki-idx enwiki-latest-pages-articles1.xml.bz2 --commit-every 10000\n"
-    "  vericite index --db scifact-idx --backend xapian:127.0.0.1:7001,127.0.0.1:7002 corpus.jsonl\n";
+    "  vericite index --db sf-idx --backend xapian:127.0.0.1:7001,127.0.0.1:7002 corpus.jsonl\n";
 
 static void embed_progress(void *ctx, long done, long total)
 {
@@ -69,7 +69,8 @@ static void embed_progress(void *ctx, long done, long total)
 
 static void backend_progress(void *ctx, long done, long total)
 {
-    cli_progress_update(ctx, "passages sent to shards", done, total > 0 ? (double)done / (double)total : 0);
+    cli_progress_update(ctx, "passages sent to shards", done,
+                        total > 0 ? (double)done / (double)total : 0);
 }
 
 int cmd_index(int argc, char **argv)
@@ -124,7 +125,8 @@ int cmd_index(int argc, char **argv)
         case 'S': sync_only = 1; break;
         case 'B': backend = optarg; break;
         case 'T':
-            if (cli_int("index", "--backend-timeout", optarg, 1, 3600000, &backend_timeout)) return CLI_USAGE;
+            if (cli_int("index", "--backend-timeout", optarg, 1, 3600000, &backend_timeout))
+                return CLI_USAGE;
             break;
         case 'Y': sync_only = 1; break;
         case 'h': fputs(index_help, stdout); return CLI_OK;
@@ -154,7 +156,9 @@ int cmd_index(int argc, char **argv)
     if ((rc = idx_open(&ix, db, &io, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
     if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
-    if ((backend || backend_timeout) && (rc = idx_bk_configure(ix, backend, backend_timeout, &err))) goto fail;
+    if ((backend || backend_timeout) &&
+        (rc = idx_bk_configure(ix, backend, backend_timeout, &err)))
+        goto fail;
     for (int i = optind; i < argc; i++) {
         if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
         long docs_before = docs;
@@ -223,8 +227,10 @@ int cmd_index(int argc, char **argv)
                     docs, el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
                     (long long)st.docs, (long long)st.passages);
         if (idx_bk_enabled(ix))
-            fprintf(stderr, "backend: %lld passages sent, %lld removals, %lld found missing on a shard "
-                            "(%.2f s)\n", (long long)bs.sent, (long long)bs.removed, (long long)bs.requeued, tb);
+            fprintf(stderr,
+                    "backend: %lld passages sent, %lld removals, %lld found missing on a shard "
+                    "(%.2f s)\n",
+                    (long long)bs.sent, (long long)bs.removed, (long long)bs.requeued, tb);
     }
     idx_close(ix);
     return CLI_OK;
@@ -248,8 +254,8 @@ fail:
 static const char remove_help[] =
     "usage: vericite remove --db DIR ID...\n"
     "\n"
-    "Delete documents (their passages, FTS5 rows and postings, and their passages on the shards of\n"
-    "a recorded --backend) by the ids they were indexed with.\n"
+    "Delete documents (their passages, FTS5 rows and postings, and their passages on the shards\n"
+    "of a recorded --backend) by the ids they were indexed with.\n"
     "All in one transaction. Exits 1 when an id is not in the index (nothing is removed then).\n"
     "\n"
     "example:\n"
@@ -286,8 +292,10 @@ int cmd_remove(int argc, char **argv)
     if (rc) {
         cli_fail(&err);
         if (committed)
-            fprintf(stderr, "vericite: removed from %s; the shards still hold them: run vericite index --db %s "
-                            "--sync-backend once they answer\n", db, db);
+            fprintf(stderr,
+                    "vericite: removed from %s; the shards still hold them: run vericite index "
+                    "--db %s --sync-backend once they answer\n",
+                    db, db);
         return CLI_FAIL;
     }
     fprintf(stderr, "removed %d document(s) from %s\n", argc - optind, db);
@@ -316,14 +324,17 @@ static int backend_lines(struct idx *ix, struct buf *out, struct err *err)
     if (rc || !bi.spec[0]) return rc;
     int64_t counts[IDX_BK_MAX_SHARDS];
     if ((rc = idx_bk_probe(ix, counts, IDX_BK_MAX_SHARDS, err))) return rc;
-    int fail = buf_printf(out, "backend        %s (%d shards, %lld passages not yet sent)\n", bi.spec, bi.nshards,
-                          (long long)bi.pending);
+    int fail = buf_printf(out, "backend        %s (%d shards, %lld passages not yet sent)\n",
+                          bi.spec, bi.nshards, (long long)bi.pending);
     for (int i = 0; i < bi.nshards && !fail; i++) {
         struct idx_bk_shard sh;
         idx_bk_shard_info(ix, i, &sh);
-        if (counts[i] >= 0) fail = buf_printf(out, "  shard %d/%d    %s: %lld passages\n", i + 1, bi.nshards, sh.name,
-                                              (long long)counts[i]);
-        else fail = buf_printf(out, "  shard %d/%d    %s: NOT ANSWERING (%s)\n", i + 1, bi.nshards, sh.name, sh.why);
+        if (counts[i] >= 0)
+            fail = buf_printf(out, "  shard %d/%d    %s: %lld passages\n", i + 1, bi.nshards,
+                              sh.name, (long long)counts[i]);
+        else
+            fail = buf_printf(out, "  shard %d/%d    %s: NOT ANSWERING (%s)\n", i + 1,
+                              bi.nshards, sh.name, sh.why);
     }
     return fail ? err_set(err, ERR_NOMEM, "stats") : ERR_OK;
 }

@@ -38,8 +38,8 @@ static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *e
 }
 
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
-       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF,
-       OPT_BACKEND };
+       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX,
+       OPT_EF, OPT_BACKEND };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -167,7 +167,7 @@ static const char search_help[] =
     "  --title-weight W  a title word counts W body words (default 1; a remote backend counts\n"
     "                    title words once, whatever W)\n"
     "  --backend B       local: BM25 from the index's own postings even when it records a remote\n"
-    "                    backend; xapian:HOST:PORT,...: those shards instead of the recorded ones.\n"
+    "                    backend; xapian:HOST:PORT,...: those shards, not the recorded ones.\n"
     "                    When shards do not answer, the others answer: a warning on stderr and,\n"
     "                    with --json, \"backend\": {\"dead\": [...], \"warning\"} in the object\n"
     "\n"
@@ -395,7 +395,8 @@ int cmd_eval(int argc, char **argv)
         goto out;
     }
     if (e.degraded)
-        fprintf(stderr, "vericite: warning: %ld of %ld queries were answered by part of the shards only\n",
+        fprintf(stderr,
+                "vericite: warning: %ld of %ld queries were answered by part of the shards only\n",
                 e.degraded, e.n);
     qsort(e.lat, (size_t)e.n, sizeof *e.lat, cmp_double);
     double p50 = e.lat[e.n / 2] * 1e3, p99 = e.lat[(long)floor((e.n - 1) * 0.99)] * 1e3;
