@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
+#include "index/idx_bk.h"
 #include "retrieve/ret.h"
 
 #define SEARCH_MAX_K 10000
@@ -18,13 +19,18 @@
 /* Options shared by search and eval. */
 struct rank_args {
     const char *db, *queries, *qrels;
+    const char *backend; /* --backend: "local" or another spec for this run */
     struct ret_opts ro;
     int json, per_query, nprobe, ef_search;
 };
 
-/* Apply search-time vector parameters once the index is open. */
+/* Apply search-time parameters once the index is open: the backend, vector search parameters. */
 static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *err)
 {
+    if (a->backend) {
+        int rc = idx_bk_use(ix, a->backend, err);
+        if (rc) return rc;
+    }
     if (a->ro.mode == RET_BM25 || a->ro.mode == RET_FTS5) return ERR_OK;
     int rc = a->nprobe ? idx_vec_set_param(ix, "nprobe", a->nprobe, err) : ERR_OK;
     if (!rc && a->ef_search) rc = idx_vec_set_param(ix, "efSearch", a->ef_search, err);
@@ -32,7 +38,8 @@ static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *e
 }
 
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
-       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF };
+       OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX,
+       OPT_EF, OPT_BACKEND };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -44,7 +51,7 @@ static const struct option rank_longopts[] = {
     {"rrf-k", required_argument, 0, OPT_RRFK},    {"depth", required_argument, 0, OPT_DEPTH},
     {"nprobe", required_argument, 0, OPT_NPROBE}, {"prf", optional_argument, 0, OPT_PRF},
     {"prf-terms", required_argument, 0, OPT_PRF_TERMS}, {"proximity", required_argument, 0, OPT_PROX},
-    {"ef-search", required_argument, 0, OPT_EF},
+    {"ef-search", required_argument, 0, OPT_EF},  {"backend", required_argument, 0, OPT_BACKEND},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* Returns -1 to continue, or an exit code (help printed, usage error). */
@@ -113,6 +120,7 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             if (a->ro.title_weight == 0) a->ro.title_weight = -1; /* explicit zero */
             break;
         case OPT_PERQ: a->per_query = 1; break;
+        case OPT_BACKEND: a->backend = optarg; break;
         case 'h': fputs(help, stdout); return CLI_OK;
         default: return cli_usage(cmd, "unknown option");
         }
@@ -156,7 +164,12 @@ static const char search_help[] =
     "                    \"passage_id\",\"title\",\"url\",\"score\",\"text\"}]}\n"
     "  --queries FILE    a batch: BEIR queries JSONL {\"_id\",\"text\"} or TSV id<TAB>text\n"
     "  --k1 X --b Y      BM25 parameters (default 0.9 and 0.4)\n"
-    "  --title-weight W  a title word counts W body words (default 1)\n"
+    "  --title-weight W  a title word counts W body words (default 1; a remote backend counts\n"
+    "                    title words once, whatever W)\n"
+    "  --backend B       local: BM25 from the index's own postings even when it records a remote\n"
+    "                    backend; xapian:HOST:PORT,...: those shards, not the recorded ones.\n"
+    "                    When shards do not answer, the others answer: a warning on stderr and,\n"
+    "                    with --json, \"backend\": {\"dead\": [...], \"warning\"} in the object\n"
     "\n"
     "examples:\n"
     "  vericite search --db scifact-idx \"Vitamin D deficiency increases the risk of MS\"\n"
@@ -170,13 +183,29 @@ struct search_run {
     struct ret_hit *hits;
     struct err *err;
     long nq;
+    struct buf warned; /* the last backend warning printed */
 };
+
+/* A partial answer from the backend: said on stderr (once while it stays the same). */
+static void warn_backend(struct idx *ix, const char *id, struct buf *last)
+{
+    const char *w = idx_bk_warning(ix);
+    if (!w) {
+        buf_reset(last);
+        return;
+    }
+    if (last->len && !strcmp(last->data, w)) return;
+    fprintf(stderr, "vericite: warning: %s%s%s\n", id ? id : "", id ? ": " : "", w);
+    buf_reset(last);
+    buf_puts(last, w);
+}
 
 static int print_hits(struct search_run *s, const char *id, const char *query)
 {
     int n = 0, rc;
     if ((rc = ret_search(s->r, query, &s->a->ro, s->hits, &n, s->err))) return rc;
     s->nq++;
+    warn_backend(s->ix, id, &s->warned);
     if (s->a->json) {
         json_t *o = NULL;
         if ((rc = cli_hits_json(s->ix, id, query, s->hits, n, &o, s->err))) return rc;
@@ -227,7 +256,7 @@ int cmd_search(int argc, char **argv)
     struct ret *r = NULL;
     struct buf q = {0};
     struct idx_opts io = {.readonly = 1};
-    struct search_run s = {&a, NULL, NULL, NULL, &err, 0};
+    struct search_run s = {&a, NULL, NULL, NULL, &err, 0, {0}};
     if ((rc = idx_open(&ix, a.db, &io, &err))) goto out;
     if ((rc = ret_new(&r, ix, &err))) goto out;
     if ((rc = ret_resolve(r, &a.ro, &err)) || (rc = apply_nprobe(ix, &a, &err))) goto out;
@@ -251,6 +280,7 @@ int cmd_search(int argc, char **argv)
     }
 out:
     free(s.hits);
+    buf_cleanup(&s.warned);
     buf_cleanup(&q);
     ret_free(r);
     idx_close(ix);
@@ -273,6 +303,7 @@ static const char eval_help[] =
     "  --per-query      also print each query's figures\n"
     "  --json           print the figures as one JSON object\n"
     "  --k1 X --b Y --title-weight W   BM25 parameters, as for search\n"
+    "  --backend B      local, or shards other than the recorded ones, as for search\n"
     "\n"
     "example:\n"
     "  vericite eval --db scifact-idx --queries ../shared/data/scifact/queries_train.jsonl \\\n"
@@ -289,6 +320,8 @@ struct eval_run {
     double sum_ndcg, sum_recall, sum_mrr, sum_r1, sum_r5;
     double *lat;
     long n, lat_cap;
+    long degraded; /* queries answered by part of the backend's shards */
+    struct buf warned;
 };
 
 static int eval_query_cb(void *ctx, const char *id, const char *text, long line)
@@ -300,6 +333,10 @@ static int eval_query_cb(void *ctx, const char *id, const char *text, long line)
     double t = cli_now();
     if ((rc = ret_search(e->r, text, &e->a->ro, e->hits, &n, e->err))) return rc;
     double el = cli_now() - t;
+    if (idx_bk_warning(e->ix)) {
+        e->degraded++;
+        warn_backend(e->ix, id, &e->warned);
+    }
     for (int i = 0; i < n; i++) {
         struct idx_passage p;
         if ((rc = idx_passage(e->ix, e->hits[i].pid, &p, e->err))) return rc;
@@ -357,6 +394,10 @@ int cmd_eval(int argc, char **argv)
         rc = err_set(&err, ERR_ARG, "%s: no query has judgements in %s (do the ids match?)", a.queries, a.qrels);
         goto out;
     }
+    if (e.degraded)
+        fprintf(stderr,
+                "vericite: warning: %ld of %ld queries were answered by part of the shards only\n",
+                e.degraded, e.n);
     qsort(e.lat, (size_t)e.n, sizeof *e.lat, cmp_double);
     double p50 = e.lat[e.n / 2] * 1e3, p99 = e.lat[(long)floor((e.n - 1) * 0.99)] * 1e3;
     double sum = 0;
@@ -370,6 +411,7 @@ int cmd_eval(int argc, char **argv)
                               e.sum_ndcg / e.n, "recall@100", e.sum_recall / e.n, "mrr@10",
                               e.sum_mrr / e.n, "latency_p50_ms", p50, "latency_p99_ms", p99,
                               "latency_mean_ms", sum / e.n * 1e3);
+        if (o && e.degraded) json_object_set_new(o, "degraded_queries", json_integer(e.degraded));
         json_dumpf(o, stdout, JSON_COMPACT);
         fputc('\n', stdout);
         json_decref(o);
@@ -392,6 +434,7 @@ out:
     free(e.ids);
     free(e.hits);
     free(e.lat);
+    buf_cleanup(&e.warned);
     ret_free(e.r);
     idx_close(e.ix);
     ret_qrels_free(e.qrels);
