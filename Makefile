@@ -184,8 +184,10 @@ demo: vericite model
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(TEST_SRCS) $(TEST_HELPERS) $(wildcard */*.h)
 
+# lint: cppcheck, then tests/check_headers.sh (header comments naming functions that do not exist).
 lint:
 	cppcheck --quiet --enable=warning,portability --std=c11 -I. -Icommon $(LIB_SRCS) $(CLI_SRCS)
+	./tests/check_headers.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz vericite

@@ -37,7 +37,7 @@ enum ret_fusion {
 #define RET_DEFAULT_B 0.4
 #define RET_DEFAULT_TITLE_WEIGHT 1.0
 
-/* Zero-initialise, then ret_opts_default() or set fields; zeros mean the defaults. */
+/* Zero-initialise, then set the fields wanted; zeros mean the defaults (ret_resolve() says which). */
 struct ret_opts {
     enum ret_mode mode;
     int k;          /* hits wanted (passages, or documents with by_doc); 0 means 10 */
