@@ -53,10 +53,9 @@ size_t utf8_enc(uint32_t cp, char out[4])
     return 4;
 }
 
-int utf8_valid(const char *s, size_t n, size_t *bad)
+/* Offset of the first byte at or after u[i] that does not start a valid sequence, or n. */
+static size_t first_bad(const unsigned char *u, size_t i, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
     while (i < n) {
         if (u[i] < 0x80) {
             i++;
@@ -64,14 +63,17 @@ int utf8_valid(const char *s, size_t n, size_t *bad)
         }
         uint32_t cp;
         size_t k = utf8_dec(u + i, n - i, &cp);
-        if (!k) {
-            if (bad) *bad = i;
-            return 0;
-        }
+        if (!k) return i;
         i += k;
     }
-    if (bad) *bad = n;
-    return 1;
+    return n;
+}
+
+int utf8_valid(const char *s, size_t n, size_t *bad)
+{
+    size_t i = first_bad((const unsigned char *)s, 0, n);
+    if (bad) *bad = i;
+    return i == n;
 }
 
 /* Length of the maximal subpart of an ill-formed sequence at u[0..n) (at least 1): the lead byte
@@ -104,26 +106,21 @@ static size_t bad_subpart(const unsigned char *u, size_t n)
 int utf8_repair(struct buf *out, const char *s, size_t n, size_t *replaced)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, start = 0, count = 0;
-    while (i < n) {
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t k = utf8_dec(u + i, n - i, &cp);
-        if (k) {
-            i += k;
-            continue;
-        }
+    size_t start = 0, count = 0, i;
+    while ((i = first_bad(u, start, n)) < n) {
         if (buf_append(out, s + start, i - start) || utf8_put(out, UTF8_REPLACEMENT)) return -1;
-        i += bad_subpart(u + i, n - i);
-        start = i;
+        start = i + bad_subpart(u + i, n - i);
         count++;
     }
     if (buf_append(out, s + start, n - start)) return -1;
     if (replaced) *replaced = count;
     return 0;
+}
+
+size_t utf8_cut(const char *s, size_t n)
+{
+    while (n && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+    return n;
 }
 
 int utf8_put(struct buf *b, uint32_t cp)

@@ -26,6 +26,10 @@ int utf8_valid(const char *s, size_t n, size_t *bad);
  * Returns 0, or -1 when out of memory. */
 int utf8_repair(struct buf *out, const char *s, size_t n, size_t *replaced);
 
+/* Where s may be cut at or before byte n without splitting a character: n moved back over
+ * continuation bytes (s[n] is read when n > 0, so s holds more than n bytes or a NUL at n). */
+size_t utf8_cut(const char *s, size_t n);
+
 /* Append cp as UTF-8 to b. Returns 0 or -1 (out of memory). */
 int utf8_put(struct buf *b, uint32_t cp);
 

@@ -256,6 +256,10 @@ struct corpus_span {
 typedef int (*corpus_chunk_cb)(void *ctx, const struct corpus_span *span);
 int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, void *ctx);
 
+/* The number of words of text[0, len): runs of bytes that are not ASCII white space (the words
+ * corpus_chunk() counts; verify/ counts claims with it too). */
+int corpus_word_count(const char *text, size_t len);
+
 /* ---------------------------------------------------------------- URLs */
 
 /* Normalise a URL for matching a citation to a corpus document: the scheme, user info, "www.",

@@ -2,14 +2,13 @@
  * never inside a word, preferring sentence ends near the target length. */
 #include "corpus.h"
 
-static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+#include "ascii.h"
 
-/* Count whitespace-separated words in text[0, len). */
-static int count_words(const char *text, size_t len)
+int corpus_word_count(const char *text, size_t len)
 {
     int n = 0, in = 0;
     for (size_t i = 0; i < len; i++) {
-        int sp = is_space((unsigned char)text[i]);
+        int sp = ascii_isspace((unsigned char)text[i]);
         if (!sp && !in) n++;
         in = !sp;
     }
@@ -26,14 +25,14 @@ static int ends_sentence(const char *text, size_t s, size_t e)
     char c = text[e - 1];
     if (c != '.' && c != '!' && c != '?') return 0;
     /* a single capital letter plus period is an initial ("J."), not a sentence end */
-    if (c == '.' && e - s == 2 && text[s] >= 'A' && text[s] <= 'Z') return 0;
+    if (c == '.' && e - s == 2 && ascii_isupper((unsigned char)text[s])) return 0;
     return 1;
 }
 
 int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, void *ctx)
 {
     if (words < 1) words = 1;
-    int total = count_words(text, len);
+    int total = corpus_word_count(text, len);
     if (total == 0) return 0;
     int soft = words - words / 4; /* from here on, a sentence end closes the passage */
     int left = total;             /* words not yet placed in a passage */
@@ -42,11 +41,11 @@ int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, vo
         struct corpus_span sp = {0, 0, 0};
         /* the tail joins this passage when what would remain is short */
         int take_all = left <= words + words / 2;
-        while (i < len && is_space((unsigned char)text[i])) i++;
+        while (i < len && ascii_isspace((unsigned char)text[i])) i++;
         sp.start = i;
         while (i < len) {
             size_t ws = i;
-            while (i < len && !is_space((unsigned char)text[i])) i++;
+            while (i < len && !ascii_isspace((unsigned char)text[i])) i++;
             sp.end = i;
             sp.words++;
             left--;
@@ -55,7 +54,7 @@ int corpus_chunk(const char *text, size_t len, int words, corpus_chunk_cb cb, vo
                 if (sp.words >= words) break;
                 if (sp.words >= soft && ends_sentence(text, ws, i)) break;
             }
-            while (i < len && is_space((unsigned char)text[i])) i++;
+            while (i < len && ascii_isspace((unsigned char)text[i])) i++;
         }
         int rc = cb(ctx, &sp);
         if (rc) return rc;

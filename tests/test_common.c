@@ -22,6 +22,10 @@ TEST(common_hash_fnv1a)
     CHECK(hash_fnv1a64_update(h, "bar", 3) == 0x85944171f73967e8ull);
     char hex[17];
     CHECK(strcmp(hash_hex16(0xaf63dc4c8601ec8cull, hex), "af63dc4c8601ec8c") == 0);
+    /* FNV-1a 32, the same test vectors */
+    CHECK(hash_fnv1a32("", 0) == 0x811c9dc5u);
+    CHECK(hash_fnv1a32("a", 1) == 0xe40c292cu);
+    CHECK(hash_fnv1a32("foobar", 6) == 0xbf9cf968u);
 }
 
 TEST(common_utf8)
@@ -47,6 +51,12 @@ TEST(common_utf8)
     CHECK(strcmp(b.data, "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbdx") == 0);
     CHECK(utf8_valid(b.data, b.len, NULL));
     buf_cleanup(&b);
+    /* cutting: "a\u00e9\u20ac" is a, C3 A9, E2 82 AC */
+    const char *cut = "a\xc3\xa9\xe2\x82\xac";
+    CHECK(utf8_cut(cut, 0) == 0 && utf8_cut(cut, 1) == 1 && utf8_cut(cut, 2) == 1);
+    CHECK(utf8_cut(cut, 3) == 3 && utf8_cut(cut, 4) == 3 && utf8_cut(cut, 5) == 3);
+    CHECK(utf8_cut(cut, 6) == 6);
+    CHECK(utf8_cut("\x80\x80", 1) == 0); /* stray continuation bytes: back to the start */
 }
 
 TEST(common_ascii)

@@ -103,7 +103,8 @@ typedef int (*ver_sent_cb)(void *ctx, size_t start, size_t end);
  * nonzero value. */
 int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx);
 
-/* Number of white-space separated words in `len` bytes of `text`. */
+/* Number of white-space separated words in `len` bytes of `text` (corpus_word_count(): claims and
+ * passages count words the same way). */
 int ver_word_count(const char *text, size_t len);
 
 /* ================================================================ end of claims and citations */

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
+#include "hash.h"
+#include "utf8.h"
+#include "vec.h"
+
 /* ---------------------------------------------------------------- extractor */
 
 /* Compile one pattern. The patterns are ASCII and run in byte mode (no PCRE2_UTF): input need not
@@ -83,24 +88,15 @@ int ver_vx_fail(struct vx *v, int code, const char *what)
 
 static int grow(struct vx *v, void **p, size_t *cap, size_t need, size_t elsz)
 {
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need) nc *= 2;
-    void *q = realloc(*p, nc * elsz);
-    if (!q) return ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
-    *p = q;
-    *cap = nc;
-    return 0;
+    return vec_grow(p, cap, need, elsz) ? ver_vx_fail(v, ERR_NOMEM, "extract: out of memory") : 0;
 }
-
-static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 void ver_vx_emit(struct vx *v, const char *s, size_t n, size_t off, int verbatim)
 {
     if (v->mute || v->rc) return;
     for (size_t k = 0; k < n; k++) {
         char c = s[k];
-        if (is_ws((unsigned char)c)) {
+        if (ascii_isspace((unsigned char)c)) {
             if (v->pt.len == v->block_start || v->pt.data[v->pt.len - 1] == ' ') continue;
             c = ' ';
         }
@@ -135,10 +131,7 @@ void ver_vx_section_name(struct vx *v, const char *name, size_t n)
 {
     if (v->rc) return;
     if (grow(v, (void **)&v->sections, &v->cap_sections, v->nsections + 1, sizeof *v->sections)) return;
-    if (n > VER_FIELD_MAX) { /* section names are short; cut on a UTF-8 boundary */
-        n = VER_FIELD_MAX;
-        while (n && ((unsigned char)name[n] & 0xC0) == 0x80) n--;
-    }
+    if (n > VER_FIELD_MAX) n = utf8_cut(name, VER_FIELD_MAX); /* section names are short */
     char *s = ver_vx_clean(v, name, n);
     if (!s) s = ver_vx_strndup(v, "", 0);
     if (!s) return;
@@ -167,7 +160,7 @@ char *ver_vx_clean(struct vx *v, const char *s, size_t n)
     }
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_ws((unsigned char)s[i]) || s[i] == '\0') {
+        if (ascii_isspace((unsigned char)s[i]) || s[i] == '\0') {
             if (o && p[o - 1] != ' ') p[o++] = ' ';
         } else {
             p[o++] = s[i];
@@ -196,13 +189,7 @@ int ver_vx_find_url(struct vx *v, const char *s, size_t a, size_t b, size_t *ua,
     return 1;
 }
 
-/* FNV-1a */
-static size_t hash_key(const char *k)
-{
-    size_t h = 1469598103934665603u;
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211u;
-    return h;
-}
+static size_t hash_key(const char *k) { return (size_t)hash_fnv1a64_str(k); }
 
 static int rehash(struct vx *v)
 {
@@ -226,11 +213,9 @@ int ver_vx_ref_find(const struct vx *v, const char *group, size_t glen, const ch
     if (!nlen || !v->nslots) return -1;
     for (size_t h = 0, i = 0; i <= v->nslots; i++) { /* hash without building the key */
         if (i == 0) {
-            size_t x = 1469598103934665603u;
-            for (size_t k = 0; k < glen; k++) x = (x ^ (unsigned char)group[k]) * 1099511628211u;
-            x = (x ^ 0x1fu) * 1099511628211u;
-            for (size_t k = 0; k < nlen; k++) x = (x ^ (unsigned char)name[k]) * 1099511628211u;
-            h = x & (v->nslots - 1);
+            uint64_t x = hash_fnv1a64_update(HASH_FNV_INIT, group, glen);
+            x = hash_fnv1a64_update(hash_fnv1a64_update(x, "\x1f", 1), name, nlen);
+            h = (size_t)x & (v->nslots - 1);
         }
         if (!v->slots[h]) return -1;
         const char *key = v->refs[v->slots[h] - 1].key;
@@ -401,10 +386,7 @@ static char *dup_cap(const char *s, size_t cap, int *bad, size_t *total)
 {
     if (!s) return NULL;
     size_t n = strnlen(s, cap + 1);
-    if (n > cap) {
-        n = cap;
-        while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    }
+    if (n > cap) n = utf8_cut(s, cap);
     char *p = malloc(n + 1);
     if (!p) {
         *bad = 1;
@@ -445,7 +427,7 @@ static int resolve_sfn(struct vx *v, struct vx_ref *r)
     if (!r->sfn_last) return 0;
     for (size_t i = 0; i < v->nbib; i++) {
         struct vx_bib *b = &v->bib[i];
-        if (!b->last || strcasecmp(b->last, r->sfn_last) != 0) continue;
+        if (!b->last || ascii_casecmp(b->last, r->sfn_last) != 0) continue;
         if (r->sfn_year && (!b->year || strncmp(b->year, r->sfn_year, 4) != 0)) continue;
         struct ver_citation c = {0};
         size_t unused = 0;
@@ -571,7 +553,7 @@ static int build_claims(struct vx *v, struct ver_article *a)
             ts = sl.start[s];
             te = sl.end[s];
             sec = blk->section;
-            if (!blk->field && s > 0 && ver_word_count(v->pt.data + ts, te - ts) < VER_SHORT_WORDS) {
+            if (!blk->field && s > 0 && corpus_word_count(v->pt.data + ts, te - ts) < VER_SHORT_WORDS) {
                 if (sl.block[s - 1] == sl.block[s]) ts = sl.start[s - 1]; /* same paragraph only */
             }
             c->offset = v->wt ? corpus_wt_input_offset(v->wt, v->map[ts]) : v->map[ts];
@@ -624,8 +606,8 @@ fail:
 /* A "<ref" (or "&lt;ref") at s[k], before b. */
 static int ref_at(const char *s, size_t k, size_t b)
 {
-    return (s[k] == '<' && k + 4 <= b && strncasecmp(s + k, "<ref", 4) == 0) ||
-           (s[k] == '&' && k + 7 <= b && strncasecmp(s + k, "&lt;ref", 7) == 0);
+    return (s[k] == '<' && k + 4 <= b && ascii_ncasecmp(s + k, "<ref", 4) == 0) ||
+           (s[k] == '&' && k + 7 <= b && ascii_ncasecmp(s + k, "&lt;ref", 7) == 0);
 }
 
 static int has_ref_tag(const char *s, size_t a, size_t b)
@@ -639,14 +621,14 @@ static int has_ref_tag(const char *s, size_t a, size_t b)
 static int md_sign(const char *text, size_t len, size_t k)
 {
     if (text[k] == '[' && text[k + 1] == '^') return 1;
-    if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0) return 1;
+    if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && ascii_ncasecmp(text + k + 2, "http", 4) == 0) return 1;
     if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... */
         size_t e = k + 1;
         while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
         if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
             size_t u = e + 2;
             while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
-            if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) return 1;
+            if (u + 4 <= len && ascii_ncasecmp(text + u, "http", 4) == 0) return 1;
         }
     }
     return 0;
@@ -655,10 +637,10 @@ static int md_sign(const char *text, size_t len, size_t k)
 enum ver_format ver_detect_format(const char *text, size_t len)
 {
     size_t i = 0;
-    while (i < len && is_ws((unsigned char)text[i])) i++;
+    while (i < len && ascii_isspace((unsigned char)text[i])) i++;
     if (i < len && text[i] == '{') {
         size_t j = i + 1;
-        while (j < len && is_ws((unsigned char)text[j])) j++;
+        while (j < len && ascii_isspace((unsigned char)text[j])) j++;
         if (j < len && (text[j] == '"' || text[j] == '}')) return VER_FMT_CLAIMS;
     }
     int md = 0, fence = 0;
@@ -702,7 +684,7 @@ static int read_jsonl(struct ver_article *a, const char *text, size_t len, struc
         line++;
         size_t s = i;
         i = e + 1;
-        while (s < e && is_ws((unsigned char)text[s])) s++;
+        while (s < e && ascii_isspace((unsigned char)text[s])) s++;
         if (s == e) continue;
         if (e - s > VER_MAX_JSONL_LINE) {
             rc = err_set(err, ERR_LIMIT, "line %zu: longer than %u bytes", line, VER_MAX_JSONL_LINE);

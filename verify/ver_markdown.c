@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
+#include "vec.h"
+
 struct span {
     size_t a, b;
 };
@@ -70,7 +73,7 @@ static int match_at(struct vx *v, pcre2_code *re, size_t i, size_t b, PCRE2_SIZE
 static size_t lower_label(const char *s, size_t a, size_t b, char *out, size_t cap)
 {
     if (b - a >= cap) return 0;
-    for (size_t i = a; i < b; i++) out[i - a] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    for (size_t i = a; i < b; i++) out[i - a] = (char)ascii_tolower((unsigned char)s[i]);
     return b - a;
 }
 
@@ -82,13 +85,8 @@ static int span_cmp(const void *x, const void *y)
 
 static int add_span(struct vx *v, struct defs *d, size_t a, size_t b)
 {
-    if (d->n == d->cap) {
-        size_t nc = d->cap ? d->cap * 2 : 16;
-        struct span *q = realloc(d->s, nc * sizeof *q);
-        if (!q) return ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
-        d->s = q;
-        d->cap = nc;
-    }
+    if (vec_grow((void **)&d->s, &d->cap, d->n + 1, sizeof *d->s))
+        return ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
     d->s[d->n++] = (struct span){a, b};
     return 0;
 }
@@ -334,7 +332,7 @@ int ver_md_read(struct vx *v)
             item = 1;
         } else {
             size_t k = t;
-            while (k < e && k - t < 9 && s[k] >= '0' && s[k] <= '9') k++;
+            while (k < e && k - t < 9 && ascii_isdigit((unsigned char)s[k])) k++;
             if (k > t && k + 1 < e && (s[k] == '.' || s[k] == ')') && s[k + 1] == ' ') {
                 t = k + 2;
                 item = 1;

@@ -44,9 +44,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ver_score_int.h"
 
+#include "ascii.h"
 #include "corpus/corpus.h"
 #include "err.h"
 #include "hash.h"
+#include "vec.h"
 #include "ver.h"
 #include "ver_lex.h"
 
@@ -487,20 +489,6 @@ double ver_score_logit(double p)
     return log(p / (1 - p));
 }
 
-/* Grow *arr (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or -1. */
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * size);
-    if (!p) return -1;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 /* A new window/unit mark for the per-window stamps (0 is never a live mark). */
 static void next_stamp(struct ver_scorer *s)
 {
@@ -701,23 +689,12 @@ static const struct relslot *rel_find(const struct ver_scorer *s, int32_t key)
 
 /* ---------------------------------------------------------------- numbers */
 
-static int lower_eq(const char *a, size_t n, const char *w)
-{
-    size_t i = 0;
-    for (; i < n && w[i]; i++) {
-        char c = a[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != w[i]) return 0;
-    }
-    return i == n && !w[i];
-}
-
 /* Parse digits with thousands commas and an optional ".ddd" into a double (no locale). */
 static double parse_number(const char *p, size_t n, const char *dec, size_t dn)
 {
     double v = 0;
     for (size_t i = 0; i < n; i++)
-        if (p[i] >= '0' && p[i] <= '9') v = v * 10 + (p[i] - '0');
+        if (ascii_isdigit((unsigned char)p[i])) v = v * 10 + (p[i] - '0');
     double f = 0.1;
     for (size_t i = 1; i < dn; i++, f *= 0.1)
         v += (dec[i] - '0') * f;
@@ -740,7 +717,7 @@ static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, s
         size_t wl = GL(5);
         int hit = 0;
         for (size_t i = 0; i < sizeof scale_words / sizeof scale_words[0]; i++)
-            if (lower_eq(w, wl, scale_words[i].w)) {
+            if (ascii_eq_word(w, wl, scale_words[i].w)) {
                 v *= scale_words[i].mul;
                 hit = 1;
                 break;
@@ -752,7 +729,7 @@ static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, s
                 size_t k = 0;
                 for (size_t i = 0; i < wl && k < sizeof tmp - 1; i++)
                     if (w[i] != ' ') tmp[k++] = w[i];
-                if (lower_eq(tmp, k, "percent")) {
+                if (ascii_eq_word(tmp, k, "percent")) {
                     kind = NK_PERCENT;
                     hit = 1;
                 }
@@ -760,7 +737,7 @@ static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, s
         }
         if (!hit)
             for (size_t i = 0; i < sizeof unit_words / sizeof unit_words[0]; i++)
-                if (lower_eq(w, wl, unit_words[i].w)) {
+                if (ascii_eq_word(w, wl, unit_words[i].w)) {
                     if (kind != NK_MONEY || unit_words[i].kind == NK_MONEY) {
                         kind = unit_words[i].kind;
                         unit = unit_words[i].kind == NK_UNIT ? unit_words[i].id : 0;
@@ -846,7 +823,7 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
             if (claim) {
                 if (s->ncnum < SC_MAX_CNUM) s->cnum[s->ncnum++] = x;
             } else {
-                if (grow((void **)&s->snum, &s->capsnum, s->nsnum + 1, sizeof *s->snum)) return -1;
+                if (vec_grow((void **)&s->snum, &s->capsnum, s->nsnum + 1, sizeof *s->snum)) return -1;
                 s->snum[s->nsnum++] = x;
             }
             at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
@@ -966,7 +943,7 @@ static int src_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t s
 {
     (void)pos;
     struct ver_scorer *s = ctx;
-    if (grow((void **)&s->tok_arr, &s->captok, s->ntok + 1, sizeof *s->tok_arr)) {
+    if (vec_grow((void **)&s->tok_arr, &s->captok, s->ntok + 1, sizeof *s->tok_arr)) {
         s->oom = 1;
         return 1;
     }
@@ -997,7 +974,7 @@ static int sent_cb(void *ctx, size_t start, size_t end)
 {
     struct ver_scorer *s = ctx;
     if (end <= start) return 0;
-    if (grow((void **)&s->sents, &s->capsents, s->nsents + 1, sizeof *s->sents)) {
+    if (vec_grow((void **)&s->sents, &s->capsents, s->nsents + 1, sizeof *s->sents)) {
         s->oom = 1;
         return 1;
     }
@@ -1038,7 +1015,7 @@ static int split_default(const char *t, size_t len, ver_score_sent_cb cb, void *
 
 static int add_unit(struct ver_scorer *s, size_t tb, size_t te, size_t bs, size_t be)
 {
-    if (grow((void **)&s->units, &s->capunits, s->nunits + 1, sizeof *s->units)) return -1;
+    if (vec_grow((void **)&s->units, &s->capunits, s->nunits + 1, sizeof *s->units)) return -1;
     struct unit *u = &s->units[s->nunits++];
     u->tb = tb;
     u->te = te;
@@ -1750,7 +1727,7 @@ int ver_score_is_navigation(const char *text, size_t len)
             int sp = c == ' ' || c == '\t' || c == '|' || c == '\r';
             if (!sp && !inword) w++;
             inword = !sp;
-            letters += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
+            letters += ascii_isalpha(c) || c >= 0x80;
         }
         if (letters) {
             lines++;

@@ -2,7 +2,9 @@
 #include "ver.h"
 
 #include <string.h>
-#include <strings.h>
+
+#include "ascii.h"
+#include "corpus/corpus.h"
 
 /* Words that take a period but rarely end a sentence (compared without case, period excluded). */
 static const char *const ver_abbrevs[] = {
@@ -14,8 +16,6 @@ static const char *const ver_abbrevs[] = {
     "est",  "vs",   "op",   "ch",    "sec",  "art",  "univ", "assn", "ave",   "blvd", "mssrs",
     "messrs", "fl", "nr",   "viz",   "esp",  "incl", "govt", "rs",   "rt",    "cap",
 };
-
-static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 /* Length of a closing quote/bracket at s[i] (0 if none). */
 static size_t closer_len(const char *s, size_t len, size_t i)
@@ -44,7 +44,7 @@ static size_t stop_len(const char *s, size_t len, size_t i)
 static int is_abbrev(const char *s, size_t dot)
 {
     size_t b = dot;
-    while (b > 0 && !is_space((unsigned char)s[b - 1])) b--;
+    while (b > 0 && !ascii_isspace((unsigned char)s[b - 1])) b--;
     /* drop opening punctuation */
     while (b < dot && (s[b] == '(' || s[b] == '"' || s[b] == '\'' || s[b] == '[')) b++;
     size_t n = dot - b;
@@ -57,15 +57,15 @@ static int is_abbrev(const char *s, size_t dot)
         return letters > 0 && s[b] != '.';
     }
     unsigned char c0 = (unsigned char)s[b];
-    if (n == 1 && ((c0 >= 'A' && c0 <= 'Z') || (c0 >= 'a' && c0 <= 'z'))) return 1;
+    if (n == 1 && ascii_isalpha(c0)) return 1;
     if (n > 8) return 0;
     for (size_t i = 0; i < sizeof ver_abbrevs / sizeof ver_abbrevs[0]; i++)
-        if (strlen(ver_abbrevs[i]) == n && strncasecmp(ver_abbrevs[i], s + b, n) == 0) return 1;
+        if (ascii_eq_word(s + b, n, ver_abbrevs[i])) return 1;
     return 0;
 }
 
 /* Could the byte at s[i] start a new sentence? Lower-case ASCII letters cannot. */
-static int can_start(unsigned char c) { return !(c >= 'a' && c <= 'z'); }
+static int can_start(unsigned char c) { return !ascii_islower(c); }
 
 /* A blank line at s[i] (a newline, optional spaces, another newline)? */
 static int blank_line(const char *s, size_t len, size_t i)
@@ -82,7 +82,7 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
 {
     size_t i = 0;
     while (i < len) {
-        while (i < len && is_space((unsigned char)text[i])) i++;
+        while (i < len && ascii_isspace((unsigned char)text[i])) i++;
         if (i >= len) break;
         size_t start = i, end = len, next = len;
         while (i < len) {
@@ -109,12 +109,12 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
                 i = len;
                 break;
             }
-            if (!is_space((unsigned char)text[j])) { /* 3.14, U.S.A, example.com */
+            if (!ascii_isspace((unsigned char)text[j])) { /* 3.14, U.S.A, example.com */
                 i = j;
                 continue;
             }
             size_t w = j;
-            while (w < len && is_space((unsigned char)text[w]) && !blank_line(text, len, w)) w++;
+            while (w < len && ascii_isspace((unsigned char)text[w]) && !blank_line(text, len, w)) w++;
             if (w < len && blank_line(text, len, w)) {
                 end = j;
                 next = w;
@@ -136,7 +136,7 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
             i = j;
         }
         /* trim trailing white space */
-        while (end > start && is_space((unsigned char)text[end - 1])) end--;
+        while (end > start && ascii_isspace((unsigned char)text[end - 1])) end--;
         if (end > start) {
             int rc = cb(ctx, start, end);
             if (rc) return rc;
@@ -146,13 +146,4 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
     return 0;
 }
 
-int ver_word_count(const char *text, size_t len)
-{
-    int n = 0, in = 0;
-    for (size_t i = 0; i < len; i++) {
-        int sp = is_space((unsigned char)text[i]);
-        if (!sp && !in) n++;
-        in = !sp;
-    }
-    return n;
-}
+int ver_word_count(const char *text, size_t len) { return corpus_word_count(text, len); }

@@ -34,7 +34,10 @@
  * shown beside a suggestion. Deterministic: no randomness at all. */
 #include "ver_score_int.h"
 
+#include "ascii.h"
 #include "err.h"
+#include "file.h"
+#include "hash.h"
 #include "index/idx.h"
 #include "retrieve/ret.h"
 
@@ -288,9 +291,7 @@ static int each_line(struct tr *t, const char *path, line_fn fn, struct err *err
 
 static uint32_t tr_hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
+    uint32_t h = hash_fnv1a32(s, strlen(s));
     /* mix the low bits, which FNV leaves weak for short similar ids */
     h ^= h >> 15;
     h *= 0x2c1b3c6dU;
@@ -420,16 +421,14 @@ static char *swap_number(const char *claim, uint32_t h)
 {
     size_t n = strlen(claim);
     for (size_t i = 0; i < n; i++) {
-        if (claim[i] < '0' || claim[i] > '9') continue;
+        if (!ascii_isdigit((unsigned char)claim[i])) continue;
         unsigned char pc = i ? (unsigned char)claim[i - 1] : ' ';
-        if ((pc >= 'A' && pc <= 'Z') || (pc >= 'a' && pc <= 'z') || pc == '.' || pc == ',' ||
-            pc >= 0x80)
-            continue;
+        if (ascii_isalpha(pc) || pc == '.' || pc == ',' || pc >= 0x80) continue;
         size_t j = i;
         long v = 0;
-        while (j < n && claim[j] >= '0' && claim[j] <= '9' && j - i < 9)
+        while (j < n && ascii_isdigit((unsigned char)claim[j]) && j - i < 9)
             v = v * 10 + (claim[j++] - '0');
-        if (j < n && claim[j] >= '0' && claim[j] <= '9') return NULL; /* too long: leave it */
+        if (j < n && ascii_isdigit((unsigned char)claim[j])) return NULL; /* too long: leave it */
         long nv = (j - i == 4 && v >= 1000 && v <= 2100) ? v + (long)(h % 4) + 1
                                                          : v * 2 + 1 + (long)(h % 3);
         if (nv > 2100 && j - i == 4 && v <= 2100) nv = v - (long)(h % 4) - 1;
@@ -1366,6 +1365,83 @@ static void rank_features(const struct tr *t, const struct tr_pair *p, const str
 
 #define RNP (VER_RANK_NFEAT + 1)
 
+/* The mean and scale of each ranking feature over the candidates' features fx (n, VER_RANK_NFEAT). */
+static void rank_standardise(const double *fx, int n, struct ver_model *m)
+{
+    for (int k = 0; k < VER_RANK_NFEAT; k++) {
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            s1 += fx[(size_t)i * VER_RANK_NFEAT + k];
+            s2 += fx[(size_t)i * VER_RANK_NFEAT + k] * fx[(size_t)i * VER_RANK_NFEAT + k];
+        }
+        double mu = n ? s1 / n : 0, var = n ? s2 / n - mu * mu : 0;
+        m->rmean[k] = mu;
+        m->rscale[k] = var > 1e-12 ? sqrt(var) : 1;
+    }
+}
+
+/* The pairwise rows: each claim's own page minus each other candidate of the same claim, both
+ * ways, standardised, into x (maxrows, RNP), y and c (maxrows). Returns the number of rows. */
+static size_t pairwise_rows(const double *fx, const int *claim, const int *own, int n,
+                            const struct ver_model *m, size_t maxrows, double *x, double *y,
+                            double *c)
+{
+    size_t rows = 0;
+    for (int i = 0; i < n; i++) {
+        if (!own[i]) continue;
+        for (int j = 0; j < n; j++) {
+            if (claim[j] != claim[i] || own[j] || rows + 2 > maxrows) continue;
+            for (int s = 0; s < 2; s++) {
+                double *r = x + rows * RNP;
+                for (int k = 0; k < VER_RANK_NFEAT; k++) {
+                    double d =
+                        (fx[(size_t)i * VER_RANK_NFEAT + k] - fx[(size_t)j * VER_RANK_NFEAT + k]) /
+                        m->rscale[k];
+                    r[k] = s ? -d : d;
+                }
+                r[VER_RANK_NFEAT] = 0;
+                y[rows] = s ? 0 : 1;
+                c[rows] = 1;
+                rows++;
+            }
+        }
+    }
+    return rows;
+}
+
+/* In-sample R@1/R@5 of the calibrated ranker (p = logistic(ab[0] z + ab[1]), z (n, 2) the pairwise
+ * score of each candidate and a 1) into rep, and the suggestion floor into m: 99% of the own pages
+ * retrieved stay above it. */
+static void rank_recall_floor(const double *z, const int *claim, const int *own, int n,
+                              const double ab[2], struct ver_model *m,
+                              struct ver_train_report *rep)
+{
+    int claims = 0, r1 = 0, r5 = 0, nfirst = 0;
+    double *firsts = malloc((size_t)(n ? n : 1) * sizeof *firsts);
+    if (firsts) {
+        for (int i = 0; i < n; i++) {
+            if (i > 0 && claim[i] == claim[i - 1]) continue;
+            claims++;
+            int j = i, rank_own = 0;
+            double po = -1;
+            for (; j < n && claim[j] == claim[i]; j++)
+                if (own[j]) po = sigmoid(ab[0] * z[2 * j] + ab[1]);
+            if (po >= 0)
+                for (int q = i; q < j; q++)
+                    rank_own += !own[q] && sigmoid(ab[0] * z[2 * q] + ab[1]) >= po;
+            r1 += po >= 0 && rank_own == 0;
+            r5 += po >= 0 && rank_own < 5;
+            if (po >= 0) firsts[nfirst++] = po;
+        }
+        qsort(firsts, (size_t)nfirst, sizeof *firsts, cmp_double);
+        double floor_p = nfirst ? firsts[nfirst / 100] : 0.05;
+        m->suggest_floor = floor(fmin(floor_p, 0.2) * 100) / 100;
+        free(firsts);
+    }
+    rep->rank_r1 = claims ? (double)r1 / claims : 0;
+    rep->rank_r5 = claims ? (double)r5 / claims : 0;
+}
+
 /* Fit the ranker (pairwise, then calibrated to a probability) and the suggestion floor. */
 static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_report *rep)
 {
@@ -1395,38 +1471,8 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
         own[n] = p->own;
         n++;
     }
-    /* standardisation */
-    for (int k = 0; k < VER_RANK_NFEAT; k++) {
-        double s1 = 0, s2 = 0;
-        for (int i = 0; i < n; i++) {
-            s1 += fx[(size_t)i * VER_RANK_NFEAT + k];
-            s2 += fx[(size_t)i * VER_RANK_NFEAT + k] * fx[(size_t)i * VER_RANK_NFEAT + k];
-        }
-        double mu = n ? s1 / n : 0, var = n ? s2 / n - mu * mu : 0;
-        m->rmean[k] = mu;
-        m->rscale[k] = var > 1e-12 ? sqrt(var) : 1;
-    }
-    /* pairwise rows: own page minus each other candidate of the same claim, both ways */
-    size_t rows = 0;
-    for (int i = 0; i < n; i++) {
-        if (!own[i]) continue;
-        for (int j = 0; j < n; j++) {
-            if (claim[j] != claim[i] || own[j] || rows + 2 > maxrows) continue;
-            for (int s = 0; s < 2; s++) {
-                double *r = x + rows * RNP;
-                for (int k = 0; k < VER_RANK_NFEAT; k++) {
-                    double d =
-                        (fx[(size_t)i * VER_RANK_NFEAT + k] - fx[(size_t)j * VER_RANK_NFEAT + k]) /
-                        m->rscale[k];
-                    r[k] = s ? -d : d;
-                }
-                r[VER_RANK_NFEAT] = 0;
-                y[rows] = s ? 0 : 1;
-                c[rows] = 1;
-                rows++;
-            }
-        }
-    }
+    rank_standardise(fx, n, m);
+    size_t rows = pairwise_rows(fx, claim, own, n, m, maxrows, x, y, c);
     double theta[RNP] = {0}, loss = 0;
     int frozen[RNP] = {0};
     frozen[VER_R_DENSE] = 1;
@@ -1457,31 +1503,7 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
     for (int k = 0; k < VER_RANK_NFEAT; k++)
         m->rw[k] = ab[0] * theta[k];
     m->rank_bias = ab[1];
-    /* in-sample R@1/R@5 and the floor: 99% of the own pages retrieved stay above it */
-    int claims = 0, r1 = 0, r5 = 0, nfirst = 0;
-    double *firsts = malloc((size_t)(n ? n : 1) * sizeof *firsts);
-    if (firsts) {
-        for (int i = 0; i < n; i++) {
-            if (i > 0 && claim[i] == claim[i - 1]) continue;
-            claims++;
-            int j = i, rank_own = 0;
-            double po = -1;
-            for (; j < n && claim[j] == claim[i]; j++)
-                if (own[j]) po = sigmoid(ab[0] * z[2 * j] + ab[1]);
-            if (po >= 0)
-                for (int q = i; q < j; q++)
-                    rank_own += !own[q] && sigmoid(ab[0] * z[2 * q] + ab[1]) >= po;
-            r1 += po >= 0 && rank_own == 0;
-            r5 += po >= 0 && rank_own < 5;
-            if (po >= 0) firsts[nfirst++] = po;
-        }
-        qsort(firsts, (size_t)nfirst, sizeof *firsts, cmp_double);
-        double floor_p = nfirst ? firsts[nfirst / 100] : 0.05;
-        m->suggest_floor = floor(fmin(floor_p, 0.2) * 100) / 100;
-        free(firsts);
-    }
-    rep->rank_r1 = claims ? (double)r1 / claims : 0;
-    rep->rank_r5 = claims ? (double)r5 / claims : 0;
+    rank_recall_floor(z, claim, own, n, ab, m, rep);
     free(z);
     free(zy);
     free(zc);
@@ -1494,29 +1516,6 @@ out:
     free(y);
     free(c);
     return rc;
-}
-
-/* Write `text` to path atomically (path.tmp then rename). */
-static int write_file(const char *path, const char *text, size_t len, struct err *err)
-{
-    struct buf tmp = {0};
-    if (buf_printf(&tmp, "%s.tmp", path)) return err_set(err, ERR_NOMEM, "%s", path);
-    FILE *f = fopen(tmp.data, "wb");
-    if (!f) {
-        int rc = err_set(err, ERR_IO, "%s: %s", tmp.data, strerror(errno));
-        buf_cleanup(&tmp);
-        return rc;
-    }
-    size_t w = fwrite(text, 1, len, f);
-    int bad = fclose(f) != 0 || w != len;
-    if (bad || rename(tmp.data, path) != 0) {
-        int rc = err_set(err, ERR_IO, "%s: %s", bad ? tmp.data : path, strerror(errno));
-        remove(tmp.data);
-        buf_cleanup(&tmp);
-        return rc;
-    }
-    buf_cleanup(&tmp);
-    return ERR_OK;
 }
 
 int ver_train(const char *data_dir, const char *out_path, struct ver_train_report *rep,
@@ -1556,6 +1555,82 @@ static int contra_figures(struct tr *t, const struct ver_model *m, struct ver_tr
     return rc;
 }
 
+/* Read the five data files of `data_dir` into t. Errors name the file. */
+static int read_data(struct tr *t, const char *data_dir, struct err *err)
+{
+    static const struct {
+        const char *rel;
+        line_fn line;
+    } files[] = {
+        {"wice/dev.jsonl", wice_line},
+        {"wice/train_tokens.jsonl", wice_extra_line},
+        {"citation-integrity/corpus.jsonl", ci_doc_line},
+        {"citation-integrity/claims_train.jsonl", ci_train_line},
+        {"citation-integrity/claims_dev.jsonl", ci_dev_line},
+    };
+    struct buf path = {0};
+    int rc = ERR_OK;
+    for (size_t i = 0; i < sizeof files / sizeof files[0] && !rc; i++) {
+        buf_reset(&path);
+        if (buf_printf(&path, "%s/%s", data_dir, files[i].rel))
+            rc = err_set(err, ERR_NOMEM, "ver_train");
+        else
+            rc = each_line(t, path.data, files[i].line, err);
+    }
+    buf_cleanup(&path);
+    return rc;
+}
+
+/* VERICITE_TRAIN_DUMP=file: each pair's best window's features, one line a pair (for analysis). */
+static void dump_windows(const struct tr *t, const struct ver_model *m)
+{
+    const char *dump = getenv("VERICITE_TRAIN_DUMP");
+    FILE *df = dump ? fopen(dump, "w") : NULL;
+    if (!df) return;
+    for (int i = 0; i < t->npairs; i++) {
+        const struct tr_pair *pp = &t->pairs[i];
+        if (!pp->nwin) continue;
+        double l;
+        size_t row = best_window(t, pp, m, 0, &l);
+        fprintf(df, "%d\t%d\t%d\t%d\t%d\t%.5f\t%zu", pp->set, pp->kind, pp->cls, pp->claim,
+                t->claims[pp->claim].fold, pp->score, t->doclen[pp->doc]);
+        for (int k = 0; k < VER_SCORE_NFEAT; k++)
+            fprintf(df, "\t%.5f", t->feats[row * VER_SCORE_NFEAT + k]);
+        fputc('\n', df);
+    }
+    fclose(df);
+}
+
+/* The model file's comment lines: how it was made, from what, and its figures. 0 or -1 (memory). */
+static int model_comments(struct buf *comments, const char *data_dir, const struct tr *t,
+                          const struct ver_train_report *r, const struct ver_train_opts *opts)
+{
+    int counts[SET_N] = {0};
+    for (int i = 0; i < t->npairs; i++)
+        counts[t->pairs[i].set] += t->pairs[i].kind != PK_CAND;
+    int bad = buf_printf(
+        comments,
+        "# made: vericite train-verifier %s (ver_train: %d rounds of evidence-window selection "
+        "+ Newton logistic regression, L2 %g, classes weighted equally; thresholds on %d-fold "
+        "out-of-fold scores, WiCE claims grouped by article; pairwise logistic ranker)\n"
+        "# data: wice/dev.jsonl, wice/train_tokens.jsonl, citation-integrity/claims_train.jsonl + "
+        "corpus.jsonl; negatives = each claim with another claim's page, and with a number "
+        "changed; pairs: %d WiCE dev, %d WiCE train_tokens, %d CI train, %d CI dev (not fitted)\n"
+        "# metrics (WiCE out of fold): own vs other page AUC %.4f, 3-way accuracy %.4f, "
+        "supported F1 %.4f (precision %.4f, recall %.4f; best-threshold F1 %.4f), number-swap drop %.4f, contradicted: "
+        "%.4f of number swaps, %.4f of supported pages; Citation-Integrity dev: SUPPORT vs REFUTE "
+        "AUC %.4f, macro-F1 %.4f, wrong-source AUC %.4f; ranker (in sample) R@1 %.4f R@5 %.4f\n",
+        data_dir, TR_ROUNDS, (double)TR_L2, VER_TRAIN_CV_FOLDS, counts[SET_WICE], counts[SET_WICE_EXTRA],
+        counts[SET_CI_TRAIN], counts[SET_CI_DEV], r->wice_auc, r->wice_acc, r->wice_supported_f1,
+        r->wice_precision, r->wice_recall, r->wice_best_f1, r->wice_swap_drop, r->wice_swap_contra, r->wice_true_contra,
+        r->ci_refute_auc, r->ci_macro_f1, r->ci_wrong_auc, r->rank_r1, r->rank_r5);
+    if (opts && opts->folds > 1)
+        bad |=
+            buf_printf(comments, "# fold %d of %d of the WiCE dev claims left out (%d claims)\n",
+                       opts->fold, opts->folds, r->n_excluded);
+    return bad ? -1 : 0;
+}
+
 int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_train_opts *opts,
                  struct ver_train_report *rep, struct err *err)
 {
@@ -1565,25 +1640,13 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
     struct ver_train_report r;
     memset(&r, 0, sizeof r);
     struct ver_scorer *sc = NULL;
-    struct buf path = {0}, comments = {0}, text = {0};
+    struct buf comments = {0}, text = {0};
     struct pool pl;
     memset(&pl, 0, sizeof pl);
     int rc;
     if (!data_dir || !out_path) return err_set(err, ERR_ARG, "ver_train: NULL path");
 
-#define DATA(rel) (buf_reset(&path), buf_printf(&path, "%s/%s", data_dir, rel) ? NULL : path.data)
-    const char *p;
-    if (!(p = DATA("wice/dev.jsonl"))) goto oom;
-    if ((rc = each_line(&t, p, wice_line, err))) goto fail;
-    if (!(p = DATA("wice/train_tokens.jsonl"))) goto oom;
-    if ((rc = each_line(&t, p, wice_extra_line, err))) goto fail;
-    if (!(p = DATA("citation-integrity/corpus.jsonl"))) goto oom;
-    if ((rc = each_line(&t, p, ci_doc_line, err))) goto fail;
-    if (!(p = DATA("citation-integrity/claims_train.jsonl"))) goto oom;
-    if ((rc = each_line(&t, p, ci_train_line, err))) goto fail;
-    if (!(p = DATA("citation-integrity/claims_dev.jsonl"))) goto oom;
-    if ((rc = each_line(&t, p, ci_dev_line, err))) goto fail;
-#undef DATA
+    if ((rc = read_data(&t, data_dir, err))) goto fail;
     if (make_pairs(&t)) goto oom;
 
     /* features of every window of every pair; then the ranker's candidates */
@@ -1607,21 +1670,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         if (fit(&t, f, &mf, &loss) < 0) goto oom;
         score_pairs(&t, &mf, sel_fold, f);
     }
-    if (getenv("VERICITE_TRAIN_DUMP")) {
-        FILE *df = fopen(getenv("VERICITE_TRAIN_DUMP"), "w");
-        for (int i = 0; df && i < t.npairs; i++) {
-            const struct tr_pair *pp = &t.pairs[i];
-            if (!pp->nwin) continue;
-            double l;
-            size_t row = best_window(&t, pp, &m, 0, &l);
-            fprintf(df, "%d\t%d\t%d\t%d\t%d\t%.5f\t%zu", pp->set, pp->kind, pp->cls, pp->claim,
-                    t.claims[pp->claim].fold, pp->score, t.doclen[pp->doc]);
-            for (int k = 0; k < VER_SCORE_NFEAT; k++)
-                fprintf(df, "\t%.5f", t.feats[row * VER_SCORE_NFEAT + k]);
-            fputc('\n', df);
-        }
-        if (df) fclose(df);
-    }
+    dump_windows(&t, &m);
     if (calibrate(&t, &m)) goto oom;
     r.wice_best_f1 = m.best_f1;
     m.t_contra = TR_CONTRA_COVERAGE;
@@ -1645,33 +1694,10 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
     r.t_supported = parsed.t_supported;
     r.t_weak = parsed.t_weak;
 
-    int counts[SET_N] = {0};
-    for (int i = 0; i < t.npairs; i++)
-        counts[t.pairs[i].set] += t.pairs[i].kind != PK_CAND;
-    int bad = buf_printf(
-        &comments,
-        "# made: vericite train-verifier %s (ver_train: %d rounds of evidence-window selection "
-        "+ Newton logistic regression, L2 %g, classes weighted equally; thresholds on %d-fold "
-        "out-of-fold scores, WiCE claims grouped by article; pairwise logistic ranker)\n"
-        "# data: wice/dev.jsonl, wice/train_tokens.jsonl, citation-integrity/claims_train.jsonl + "
-        "corpus.jsonl; negatives = each claim with another claim's page, and with a number "
-        "changed; pairs: %d WiCE dev, %d WiCE train_tokens, %d CI train, %d CI dev (not fitted)\n"
-        "# metrics (WiCE out of fold): own vs other page AUC %.4f, 3-way accuracy %.4f, "
-        "supported F1 %.4f (precision %.4f, recall %.4f; best-threshold F1 %.4f), number-swap drop %.4f, contradicted: "
-        "%.4f of number swaps, %.4f of supported pages; Citation-Integrity dev: SUPPORT vs REFUTE "
-        "AUC %.4f, macro-F1 %.4f, wrong-source AUC %.4f; ranker (in sample) R@1 %.4f R@5 %.4f\n",
-        data_dir, TR_ROUNDS, (double)TR_L2, VER_TRAIN_CV_FOLDS, counts[SET_WICE], counts[SET_WICE_EXTRA],
-        counts[SET_CI_TRAIN], counts[SET_CI_DEV], r.wice_auc, r.wice_acc, r.wice_supported_f1,
-        r.wice_precision, r.wice_recall, r.wice_best_f1, r.wice_swap_drop, r.wice_swap_contra, r.wice_true_contra,
-        r.ci_refute_auc, r.ci_macro_f1, r.ci_wrong_auc, r.rank_r1, r.rank_r5);
-    if (opts && opts->folds > 1)
-        bad |=
-            buf_printf(&comments, "# fold %d of %d of the WiCE dev claims left out (%d claims)\n",
-                       opts->fold, opts->folds, r.n_excluded);
-    if (bad) goto oom;
+    if (model_comments(&comments, data_dir, &t, &r, opts)) goto oom;
     buf_reset(&text);
     if ((rc = ver_model_format(&parsed, comments.data, &text, err))) goto fail;
-    if ((rc = write_file(out_path, text.data, text.len, err))) goto fail;
+    if ((rc = file_write_atomic(out_path, text.data, text.len, err))) goto fail;
     if (rep) *rep = r;
     rc = ERR_OK;
     goto done;
@@ -1681,7 +1707,6 @@ fail:
 done:
     pool_close(&pl);
     ver_scorer_free(sc);
-    buf_cleanup(&path);
     buf_cleanup(&comments);
     buf_cleanup(&text);
     tr_free(&t);

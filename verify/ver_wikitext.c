@@ -20,14 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ascii.h"
+#include "utf8.h"
+#include "vec.h"
 
 static int starts_ci(const char *s, size_t i, size_t b, const char *p)
 {
     size_t n = strlen(p);
-    return i + n <= b && strncasecmp(s + i, p, n) == 0;
+    return i + n <= b && ascii_ncasecmp(s + i, p, n) == 0;
 }
 
 static void trim(const char *s, size_t *a, size_t *b)
@@ -282,9 +283,7 @@ static void parse_sfn(struct vx *v, int ri, const struct corpus_wt_tpl *t)
 static void cap_title(char *t)
 {
     if (!t || strlen(t) <= VER_TITLE_MAX) return;
-    size_t n = VER_TITLE_MAX;
-    while (n && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
-    t[n] = '\0';
+    t[utf8_cut(t, VER_TITLE_MAX)] = '\0';
 }
 
 static void webarchive_param(struct vx *v, void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
@@ -528,15 +527,9 @@ static void on_reflist(struct vx *v, const struct corpus_wt_tpl *t)
 static void on_cite(struct vx *v, const struct corpus_wt_tpl *t)
 {
     if (v->plain || v->defonly || v->nbib >= VER_MAX_BIBLIO) return;
-    if (v->nbib == v->cap_bib) {
-        size_t nc = v->cap_bib ? v->cap_bib * 2 : 16;
-        struct vx_bib *q = realloc(v->bib, nc * sizeof *q);
-        if (!q) {
-            ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
-            return;
-        }
-        v->bib = q;
-        v->cap_bib = nc;
+    if (vec_grow((void **)&v->bib, &v->cap_bib, v->nbib + 1, sizeof *v->bib)) {
+        ver_vx_fail(v, ERR_NOMEM, "extract: out of memory");
+        return;
     }
     struct vx_bib *e = &v->bib[v->nbib++];
     memset(e, 0, sizeof *e);
