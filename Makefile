@@ -79,7 +79,7 @@ $(BUILD)/%.o: %.cpp
 # The verifier's lexicon: WordNet (Debian wordnet-base) reduced to corpus terms by verify/gen/ver_lexgen.c
 # and linked in as read-only data (verify/ver_lex.h says why).
 WORDNET_DIR ?= /usr/share/wordnet
-LEXGEN_OBJS := $(BUILD)/corpus/corpus_tok.o $(BUILD)/common/buf.o $(BUILD)/common/err.o $(BUILD)/common/hash.o $(BUILD)/common/utf8.o
+LEXGEN_OBJS := $(BUILD)/corpus/corpus_tok.o $(BUILD)/common/buf.o $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/hash.o $(BUILD)/common/utf8.o
 $(BUILD)/ver_lexgen: verify/gen/ver_lexgen.c $(LEXGEN_OBJS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LEXGEN_OBJS) $(ALL_LDFLAGS) -lutf8proc -lstemmer -lm
 

@@ -279,17 +279,17 @@ static int cmd_list(void)
     }
     struct dirent *e;
     char **names = NULL;
-    size_t nn = 0;
+    size_t nn = 0, cap = 0;
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name), el = strlen(NN_FILE_EXT);
         if (l <= el || strcmp(e->d_name + l - el, NN_FILE_EXT) != 0) continue;
-        char **g = realloc(names, (nn + 1) * sizeof *names);
-        if (!g || !(g[nn] = strdup(e->d_name))) {
-            free(g ? g : names);
+        if (vec_grow((void **)&names, &cap, nn + 1, sizeof *names) ||
+            !(names[nn] = strdup(e->d_name))) {
+            for (size_t i = 0; i < nn; i++) free(names[i]);
+            free(names);
             closedir(d);
             return cli_fail(&(struct err){ERR_NOMEM, "list"});
         }
-        names = g;
         nn++;
     }
     closedir(d);

@@ -2,21 +2,18 @@
  * by the JSON Lines, folder and MediaWiki XML readers. */
 #include "corpus_read_int.h"
 
+#include "ascii.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+/* Does s end with the lower-case `suffix`, ignoring ASCII case? */
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
-    if (m > n) return 0;
-    for (size_t i = 0; i < m; i++) {
-        char c = s[n - m + i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        if (c != suffix[i]) return 0;
-    }
-    return 1;
+    return m <= n && ascii_casecmp(s + n - m, suffix) == 0;
 }
 
 /* A file whose first bytes are bzip2 magic, an XML declaration or a <mediawiki> root. */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "ascii.h"
+
 struct corpus_tok {
     struct sb_stemmer *stem; /* NULL with CORPUS_TOK_NO_STEM */
     int flags;
@@ -72,7 +74,7 @@ void corpus_tok_free(struct corpus_tok *t)
 static int is_word_cp(utf8proc_int32_t cp)
 {
     if (cp < 128)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+        return ascii_isalnum(cp);
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
@@ -92,7 +94,7 @@ static void fold_append(struct corpus_tok *t, utf8proc_int32_t cp, size_t *wlen)
     utf8proc_int32_t dec[16];
     utf8proc_ssize_t nd;
     if (cp < 128) {
-        dec[0] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+        dec[0] = ascii_tolower(cp);
         nd = 1;
     } else {
         int last = 0;

@@ -1,8 +1,8 @@
 /* corpus_url.c - URL normalisation, so a cited URL finds the corpus document that carries it:
  * scheme, "www.", default ports, fragments, trailing slashes and tracking parameters are ignored. */
 #include <string.h>
-#include <strings.h>
 
+#include "ascii.h"
 #include "corpus.h"
 
 /* Query parameters that only track the visitor. */
@@ -15,8 +15,6 @@ static int is_tracking(const char *k, size_t n)
         if (strlen(names[i]) == n && !strncmp(names[i], k, n)) return 1;
     return 0;
 }
-
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
 int corpus_url_normalize(const char *url, struct buf *out)
 {
@@ -31,7 +29,7 @@ int corpus_url_normalize(const char *url, struct buf *out)
     const char *colon = strstr(p, "://");
     if (colon && colon < end) {
         for (const char *s = p; s < colon; s++)
-            if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '+' || *s == '-' || *s == '.'))
+            if (!(ascii_isalpha((unsigned char)*s) || *s == '+' || *s == '-' || *s == '.'))
                 return -1;
         p = colon + 3;
     } else if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
@@ -43,16 +41,16 @@ int corpus_url_normalize(const char *url, struct buf *out)
     const char *hend = p;
     const char *at = memchr(h, '@', (size_t)(hend - h));
     if (at) h = at + 1; /* drop user:password@ */
-    if (hend - h > 4 && !strncasecmp(h, "www.", 4)) h += 4;
+    if (hend - h > 4 && !ascii_ncasecmp(h, "www.", 4)) h += 4;
     const char *port = NULL;
     for (const char *s = hend; s > h; s--)
-        if (s[-1] == ':') { port = s - 1; break; } else if (s[-1] < '0' || s[-1] > '9') break;
+        if (s[-1] == ':') { port = s - 1; break; } else if (!ascii_isdigit((unsigned char)s[-1])) break;
     const char *hstop = hend;
     if (port && ((hend - port == 3 && !strncmp(port, ":80", 3)) || (hend - port == 4 && !strncmp(port, ":443", 4))))
         hstop = port;
     if (hstop == h) return -1;
     for (const char *s = h; s < hstop; s++)
-        if (buf_putc(out, lower(*s))) return -1;
+        if (buf_putc(out, (char)ascii_tolower((unsigned char)*s))) return -1;
     while (hstop > h && out->len > 0 && out->data[out->len - 1] == '.') out->data[--out->len] = '\0';
     /* path, without trailing slashes */
     const char *path = p;

@@ -1,8 +1,10 @@
 /* test_embed_http.c - the HTTP embedder against a fake OpenAI-style embeddings endpoint that the
  * tests start on 127.0.0.1 (tests/testhttp.h). */
-#include "utf8.h"
+#include "ascii.h"
+#include "hash.h"
 #include "test.h"
 #include "testhttp.h"
+#include "utf8.h"
 
 #include "index/idx.h"
 
@@ -54,17 +56,14 @@ static void fake_vec(const char *t, int dim, double *v)
 {
     for (int k = 0; k < dim; k++)
         v[k] = 0;
-    const char *p = t;
+    const unsigned char *p = (const unsigned char *)t;
     while (*p) {
-        while (*p &&
-               !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            p++;
+        while (*p && !ascii_isalnum(*p)) p++;
         if (!*p) break;
-        uint64_t h = 0xcbf29ce484222325ull;
-        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) {
-            char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-            h = (h ^ (unsigned char)c) * 0x100000001b3ull;
-            p++;
+        uint64_t h = HASH_FNV_INIT;
+        for (; ascii_isalnum(*p); p++) {
+            unsigned char c = (unsigned char)ascii_tolower(*p);
+            h = hash_fnv1a64_update(h, &c, 1);
         }
         v[h % (uint64_t)dim] += (h >> 63) ? -3.0 : 3.0;
     }

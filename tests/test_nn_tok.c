@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "index/nn/nn_tok.h"
 #include "utf8.h"
+#include "vec.h"
 
 /* ---------------------------------------------------------------- the small vocabulary */
 
@@ -547,13 +548,7 @@ struct ref {
 static int add_case(struct ref *r, const char *a, size_t alen, const char *b, size_t blen,
                     int max_c, int max_hf, int js_ws)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 256;
-        struct tcase *c = realloc(r->c, cap * sizeof *c);
-        if (!c) return -1;
-        r->c = c;
-        r->cap = cap;
-    }
+    if (vec_grow((void **)&r->c, &r->cap, r->n + 1, sizeof *r->c)) return -1;
     r->c[r->n++] = (struct tcase){a, b, alen, blen, max_c, max_hf, js_ws};
     return 0;
 }

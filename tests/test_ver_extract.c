@@ -525,7 +525,7 @@ static int scan_bare_urls(const char *s, size_t len, const struct ver_article *a
             i = (size_t)(e - s) + 2;
             continue;
         }
-        if (strncasecmp(s + i, "<ref", 4) != 0) continue;
+        if (ascii_ncasecmp(s + i, "<ref", 4) != 0) continue;
         const char *gt = strchr(s + i, '>');
         if (!gt || gt[-1] == '/') continue;
         const char *p = gt + 1;
@@ -535,7 +535,7 @@ static int scan_bare_urls(const char *s, size_t len, const struct ver_article *a
         while (*q && *q != ' ' && *q != '\n' && *q != '<') q++;
         const char *r = q;
         while (*r == ' ' || *r == '\n') r++;
-        if (strncasecmp(r, "</ref", 5) != 0) continue;
+        if (ascii_ncasecmp(r, "</ref", 5) != 0) continue;
         size_t ul = (size_t)(q - p);
         while (ul && strchr(".,;:", p[ul - 1])) ul--;
         n++;

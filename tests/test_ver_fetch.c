@@ -1,6 +1,7 @@
 /* test_ver_fetch.c - the URL fetcher against a tiny HTTP server the test runs on 127.0.0.1. */
 #include "test.h"
 
+#include "ascii.h"
 #include "err.h"
 #include "verify/ver_fetch.h"
 
@@ -11,7 +12,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -90,7 +90,7 @@ static int header_value(const char *req, const char *name, char *out, size_t cap
     size_t nl = strlen(name);
     for (const char *p = strstr(req, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
         const char *line = p + 2;
-        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+        if (ascii_ncasecmp(line, name, nl) == 0 && line[nl] == ':') {
             const char *v = line + nl + 1;
             while (*v == ' ') v++;
             const char *e = strstr(v, "\r\n");

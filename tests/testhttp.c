@@ -2,6 +2,8 @@
  * links every C file of tests/ into the runner and collects cases from the test_ files only). */
 #include "testhttp.h"
 
+#include "ascii.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,7 +93,7 @@ int th_header(const struct th_request *rq, const char *name, char *out, size_t c
     while (p && p[2]) {
         const char *line = p + 2, *end = strstr(line, "\r\n");
         if (!end) break;
-        if ((size_t)(end - line) > nl && line[nl] == ':' && strncasecmp(line, name, nl) == 0) {
+        if ((size_t)(end - line) > nl && line[nl] == ':' && ascii_ncasecmp(line, name, nl) == 0) {
             const char *v = line + nl + 1;
             while (*v == ' ' || *v == '\t')
                 v++;
@@ -171,7 +172,7 @@ static void serve(struct th_server *s, int fd)
         if (end == cl || v > TH_BODY_MAX) goto done;
         body_len = (size_t)v;
     }
-    if (th_header(&rq, "Expect", expect, sizeof expect) && strcasecmp(expect, "100-continue") == 0)
+    if (th_header(&rq, "Expect", expect, sizeof expect) && ascii_casecmp(expect, "100-continue") == 0)
         if (send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) goto done;
     while (in.len < head_len + body_len)
         if (read_more(s, fd, &in, head_len + body_len) <= 0) goto done;

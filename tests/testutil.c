@@ -1,7 +1,6 @@
 /* testutil.c - helpers for the test cases: temp folders, fixture files, running the CLI. */
 #include "test.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -9,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "file.h"
 
 #define T_MAX_PATHS 64
 
@@ -41,27 +42,13 @@ const char *t_tmpdir(struct test_ctx *t_)
     return tmp_root;
 }
 
-static int mkdirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            *p = '/';
-            return -1;
-        }
-        *p = '/';
-    }
-    return 0;
-}
-
 const char *t_write(struct test_ctx *t_, const char *dir, const char *name, const char *data, size_t len)
 {
     (void)t_;
     if (npaths >= T_MAX_PATHS) return NULL;
     char *p = paths[npaths];
     snprintf(p, PATH_MAX, "%s/%s", dir, name);
-    if (mkdirs(p) != 0) return NULL;
+    if (file_mkparents(p, NULL) != ERR_OK) return NULL;
     FILE *f = fopen(p, "wb");
     if (!f) return NULL;
     size_t w = fwrite(data, 1, len, f);
@@ -72,31 +59,13 @@ const char *t_write(struct test_ctx *t_, const char *dir, const char *name, cons
 
 char *t_read(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
-    for (;;) {
-        if (!s) break;
-        if (n + 4096 + 1 > cap) {
-            char *q = realloc(s, cap * 2);
-            if (!q) {
-                free(s);
-                s = NULL;
-                break;
-            }
-            s = q;
-            cap *= 2;
-        }
-        size_t r = fread(s + n, 1, 4096, f);
-        n += r;
-        if (r == 0) break;
+    struct buf b = {0};
+    if (file_read_all(path, 0, &b, NULL) != ERR_OK) {
+        buf_cleanup(&b);
+        return NULL;
     }
-    fclose(f);
-    if (!s) return NULL;
-    s[n] = '\0';
-    if (len) *len = n;
-    return s;
+    if (len) *len = b.len;
+    return buf_steal(&b);
 }
 
 const char *t_shared(struct test_ctx *t_, const char *rel)

@@ -1,5 +1,6 @@
 /* emb_static.c - the embedder interface and the static word-vector embedder with SIF weighting. */
 #include "index/embed/emb.h"
+#include "ascii.h"
 #include "hash.h"
 #include "utf8.h"
 
@@ -150,8 +151,7 @@ static int char_class(const unsigned char *s, size_t len, size_t i, size_t *k, u
     *k = 1;
     *cpo = c;
     if (c < 0x80) {
-        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-            return C_WORD;
+        if (ascii_isalnum((int)c)) return C_WORD;
         if (c == '\'' || c == '-' || c == '.' || c == ',') return C_JOIN;
         return C_SEP;
     }
@@ -291,7 +291,7 @@ static void each_word(struct emb_static *s, const char *text, size_t len, word_c
             size_t k2;
             uint32_t cp2;
             if (char_class(u, len, i + k, &k2, &cp2) != C_WORD) break;
-            if (cp == ',' && !(u[end - 1] >= '0' && u[end - 1] <= '9' && cp2 >= '0' && cp2 <= '9'))
+            if (cp == ',' && !(ascii_isdigit(u[end - 1]) && ascii_isdigit((int)cp2)))
                 break;
             joined = 1;
             has_dot |= cp == '.';

@@ -28,8 +28,11 @@
  * truncated or foreign file is ERR_CORRUPT and lookups never read outside the mapping. */
 /* clang-format on */
 #include "index/embed/emb.h"
+#include "ascii.h"
+#include "file.h"
 #include "hash.h"
 #include "utf8.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +95,7 @@ static void wr32(unsigned char *p, uint32_t v)
 /* Simple lower-case mapping for the scripts GloVe-like vocabularies use; keeps the UTF-8 length. */
 static uint32_t fold_cp(uint32_t c)
 {
-    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c < 0x80) return (uint32_t)ascii_tolower((int)c);
     if (c < 0xc0) return c;
     if (c <= 0xde) return c == 0xd7 ? c : c + 32; /* Latin-1 À..Þ except × */
     if (c >= 0x100 && c <= 0x17f) {               /* Latin Extended-A */
@@ -115,7 +118,7 @@ size_t emb_word_fold(const char *s, size_t len, char *out)
     while (i < len) {
         if (u[i] < 0x80) {
             unsigned char c = u[i++];
-            out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            out[o++] = (char)ascii_tolower(c);
             continue;
         }
         uint32_t cp;
@@ -250,8 +253,7 @@ struct vf_word_set {
 };
 
 struct vf_wr {
-    FILE *f;
-    char *tmp; /* temporary path */
+    struct file_atomic fa; /* the new file, written beside dst and renamed over it */
     const char *dst;
     uint64_t off;  /* bytes written so far */
     uint64_t hash; /* over bytes [VF_HDR, off) */
@@ -267,8 +269,8 @@ struct vf_wr {
 
 static int wr_raw(struct vf_wr *w, const void *p, size_t n, struct err *err)
 {
-    if (n && fwrite(p, 1, n, w->f) != n)
-        return err_set(err, ERR_IO, "%s: write: %s", w->tmp, strerror(errno));
+    if (n && fwrite(p, 1, n, w->fa.f) != n)
+        return err_set(err, ERR_IO, "%s: write: %s", w->fa.tmp, strerror(errno));
     if (w->off >= VF_HDR) w->hash = hash_fnv1a64_update(w->hash, p, n);
     w->off += n;
     return 0;
@@ -351,13 +353,8 @@ static int wr_word(struct vf_wr *w, const char *word, size_t n, const float *vec
         w->skipped++;
         return 0;
     }
-    if (w->count + 2 > w->woff_cap) {
-        size_t cap = w->woff_cap ? w->woff_cap * 2 : 4096;
-        uint64_t *p = realloc(w->woff, cap * sizeof *p);
-        if (!p) return err_set(err, ERR_NOMEM, "vectors word offsets");
-        w->woff = p;
-        w->woff_cap = cap;
-    }
+    if (vec_grow((void **)&w->woff, &w->woff_cap, w->count + 2, sizeof *w->woff))
+        return err_set(err, ERR_NOMEM, "vectors word offsets");
     if (buf_append(&w->words, w->fold, n) != 0) return err_set(err, ERR_NOMEM, "vectors words");
     if (wr_raw(w, vec, (size_t)w->dim * sizeof(float), err) != 0) return err->code;
     w->count++;
@@ -366,39 +363,37 @@ static int wr_word(struct vf_wr *w, const char *word, size_t n, const float *vec
     return 0;
 }
 
+/* Is the folder that would hold `path` missing? */
+static int folder_missing(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    struct buf dir = {0};
+    struct stat st;
+    int missing = buf_append(&dir, path, (size_t)(slash - path)) == 0 && stat(dir.data, &st) != 0 &&
+                  (errno == ENOENT || errno == ENOTDIR);
+    buf_cleanup(&dir);
+    return missing;
+}
+
 static int wr_begin(struct vf_wr *w, const char *dst, struct err *err)
 {
-    size_t n = strlen(dst);
     w->dst = dst;
-    w->tmp = malloc(n + 16);
     w->fold = malloc(EMB_MAX_WORD + 1);
     w->woff = malloc(4096 * sizeof *w->woff);
-    if (!w->tmp || !w->fold || !w->woff) return err_set(err, ERR_NOMEM, "vectors import");
+    if (!w->fold || !w->woff) return err_set(err, ERR_NOMEM, "vectors import");
     w->woff_cap = 4096;
     w->woff[0] = 0;
-    memcpy(w->tmp, dst, n);
-    memcpy(w->tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(w->tmp);
-    if (fd < 0) {
-        int e = errno;
-        w->tmp[0] = '\0';
-        return err_set(err, e == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", dst, strerror(e));
-    }
-    if (fchmod(fd, 0644) != 0) {
-        close(fd);
-        return err_set(err, ERR_IO, "%s: %s", w->tmp, strerror(errno));
-    }
-    w->f = fdopen(fd, "wb");
-    if (!w->f) {
-        close(fd);
-        return err_set(err, ERR_IO, "%s: %s", w->tmp, strerror(errno));
-    }
+    int rc = file_atomic_open(&w->fa, dst, err);
+    if (rc == ERR_IO && folder_missing(dst)) /* as a missing source is */
+        return err_set(err, ERR_NOTFOUND, "%s: %s", dst, strerror(ENOENT));
+    if (rc) return rc;
     static const unsigned char zero[VF_HDR];
     w->hash = HASH_FNV_INIT;
     return wr_raw(w, zero, VF_HDR, err);
 }
 
-/* Write the word sections and the header, then rename over dst. */
+/* Write the word sections and the header, then rename over dst (with fsync, file.h). */
 static int wr_finish(struct vf_wr *w, int format, struct err *err)
 {
     if (w->count == 0) return err_set(err, ERR_PARSE, "%s: no usable word vectors", w->dst);
@@ -443,23 +438,15 @@ static int wr_finish(struct vf_wr *w, int format, struct err *err)
     wr64(h + 72, w->off);
     wr64(h + 80, w->hash);
     wr32(h + 88, (uint32_t)format);
-    if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 ||
-        fwrite(h, 1, VF_HDR, w->f) != VF_HDR || fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
-        return err_set(err, ERR_IO, "%s: write: %s", w->tmp, strerror(errno));
-    int rc = fclose(w->f);
-    w->f = NULL;
-    if (rc != 0) return err_set(err, ERR_IO, "%s: close: %s", w->tmp, strerror(errno));
-    if (rename(w->tmp, w->dst) != 0)
-        return err_set(err, ERR_IO, "%s: rename: %s", w->dst, strerror(errno));
-    w->tmp[0] = '\0';
-    return 0;
+    if (fflush(w->fa.f) != 0 || fseek(w->fa.f, 0, SEEK_SET) != 0 ||
+        fwrite(h, 1, VF_HDR, w->fa.f) != VF_HDR)
+        return err_set(err, ERR_IO, "%s: write: %s", w->fa.tmp, strerror(errno));
+    return file_atomic_commit(&w->fa, err);
 }
 
 static void wr_cleanup(struct vf_wr *w)
 {
-    if (w->f) fclose(w->f);
-    if (w->tmp && w->tmp[0]) unlink(w->tmp);
-    free(w->tmp);
+    file_atomic_abort(&w->fa);
     free(w->fold);
     free(w->woff);
     free(w->set.slots);
@@ -492,9 +479,9 @@ static int parse_header(const char *s, size_t n, uint64_t *count, uint64_t *dim)
         while (i < n && (s[i] == ' ' || s[i] == '\t'))
             i++;
         size_t st = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 12)
+        while (i < n && ascii_isdigit((unsigned char)s[i]) && i - st < 12)
             v[k] = v[k] * 10 + (uint64_t)(s[i++] - '0');
-        if (i == st || (i < n && s[i] >= '0' && s[i] <= '9')) return 0;
+        if (i == st || (i < n && ascii_isdigit((unsigned char)s[i]))) return 0;
     }
     while (i < n && (s[i] == ' ' || s[i] == '\t'))
         i++;
@@ -712,10 +699,7 @@ static int hex4(struct vf_rd *r, uint32_t *v, struct err *err)
     *v = 0;
     for (int i = 0; i < 4; i++) {
         int c = rd_peek(r, err);
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
+        int d = ascii_hexval(c);
         if (d < 0) return js_fail(r, "bad \\u escape", err);
         r->pos++;
         *v = *v << 4 | (uint32_t)d;
@@ -955,7 +939,7 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
             /* a plain {"word": [numbers]} map, or a non-numeric array to skip */
             r->pos++;
             int d = js_ws(r, err);
-            if (d == '-' || (d >= '0' && d <= '9'))
+            if (d == '-' || ascii_isdigit(d))
                 rc = js_word(w, r, &key, vec, err);
             else
                 rc = js_skip_body(r, ']', 0, err);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "hash.h"
 #include "utf8.h"
@@ -220,7 +221,7 @@ const char *nn_tok_token(const struct nn_tok *t, int32_t id)
 /* Rust's char::is_whitespace: the Unicode White_Space property. */
 static int is_space(utf8proc_int32_t c)
 {
-    if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0d);
+    if (c < 0x80) return ascii_isspace(c);
     return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
            c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
 }
@@ -242,9 +243,7 @@ static int is_control(utf8proc_int32_t c)
 /* BertPreTokenizer's is_bert_punc: ASCII punctuation (symbols included) or Unicode P*. */
 static int is_punct(utf8proc_int32_t c)
 {
-    if (c < 0x80)
-        return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-               (c >= 123 && c <= 126);
+    if (c < 0x80) return ascii_ispunct(c);
     switch (utf8proc_category(c)) {
     case UTF8PROC_CATEGORY_PC:
     case UTF8PROC_CATEGORY_PD:
@@ -322,9 +321,9 @@ static int lowercase(struct nn_tok *t, struct err *err)
     }
     for (size_t i = 0; i < n; i++) {
         utf8proc_int32_t c = t->cp[i];
-        if (c >= 'A' && c <= 'Z')
-            t->cp[i] = c + ('a' - 'A');
-        else if (c >= 0x80)
+        if (c < 0x80)
+            t->cp[i] = ascii_tolower(c);
+        else
             t->cp[i] = utf8proc_tolower(c);
     }
     return 0;

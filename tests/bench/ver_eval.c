@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "index/idx.h"
 #include "retrieve/ret.h"
@@ -460,8 +461,7 @@ static void eval_missing(const char *data, const char *model)
             at = te;
             int word = 0;
             for (const char *c = t; *c; c++)
-                word |= (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-                        (*c >= '0' && *c <= '9');
+                word |= ascii_isalnum((unsigned char)*c);
             if (!word) continue;
             int g = json_is_true(json_array_get(ns, k)), p = 0;
             for (int m = 0; m < r.nmissing; m++)

@@ -22,9 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "corpus/corpus.h"
 #include "err.h"
+#include "file.h"
 #include "hash.h"
 #include "verify/ver_lex.h"
 
@@ -146,7 +148,7 @@ static int term_of(struct lex *l, const char *w, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = w[i];
         if (c == '(') break; /* adjective markers: "galore(ip)" */
-        if (c == '_' || c == '-' || c == '.' || c == '\'' || (c >= '0' && c <= '9')) return -1;
+        if (c == '_' || c == '-' || c == '.' || c == '\'' || ascii_isdigit((unsigned char)c)) return -1;
         tmp[k++] = c;
     }
     if (k < 2) return -1;
@@ -354,7 +356,7 @@ static void index_line(struct lex *l, const char *line, const char *end, char po
             char w[96];
             size_t n = 0;
             for (const char *c = s.w[k]; *c && *c != '(' && n < sizeof w - 1; c++)
-                w[n++] = (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c;
+                w[n++] = (char)ascii_tolower((unsigned char)*c);
             w[n] = '\0';
             if (!strcmp(w, lemma)) wn = k + 1;
         }
@@ -375,16 +377,16 @@ static void put_u32(FILE *f, uint32_t v)
     fwrite(b, 1, 4, f);
 }
 
-/* Write the lexicon (format in verify/ver_lex.c). */
+/* Write the lexicon (format in verify/ver_lex.c), atomically (file.h). */
 static int write_out(struct lex *l, const char *path)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "ver_lexgen: %s: %s\n", tmp, strerror(errno));
+    struct file_atomic fa;
+    struct err e = {0};
+    if (file_atomic_open(&fa, path, &e)) {
+        fprintf(stderr, "ver_lexgen: %s\n", e.msg);
         return -1;
     }
+    FILE *f = fa.f;
     size_t nslots = 1;
     while (nslots < (size_t)l->n * 2)
         nslots *= 2;
@@ -420,7 +422,10 @@ static int write_out(struct lex *l, const char *path)
         ro += (uint32_t)l->t[i].nrel;
     }
     uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots) return -1;
+    if (!slots) {
+        file_atomic_abort(&fa);
+        return -1;
+    }
     for (int i = 0; i < l->n; i++) {
         size_t h = hash_fnv1a64(l->t[i].s, strlen(l->t[i].s)) & (nslots - 1);
         while (slots[h])
@@ -435,8 +440,8 @@ static int write_out(struct lex *l, const char *path)
             put_u32(f, l->t[i].rel[k]);
     for (int i = 0; i < l->n; i++)
         fputs(l->t[i].s, f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "ver_lexgen: %s: %s\n", path, strerror(errno));
+    if (file_atomic_commit(&fa, &e)) {
+        fprintf(stderr, "ver_lexgen: %s\n", e.msg);
         return -1;
     }
     fprintf(stderr, "ver_lexgen: %d terms, %u relations, %u bytes -> %s\n", l->n, nrel,
