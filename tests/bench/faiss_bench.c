@@ -222,6 +222,123 @@ static int build(struct idx_faiss **out, const char *fac, int dim, const float *
     return ERR_OK;
 }
 
+/* What every run shares: the vectors, the queries, their exact top k and scratch for the answers. */
+struct bench {
+    int dim;
+    int64_t n, nq, k, ntrain;
+    const float *v;   /* (n, dim) */
+    const float *q;   /* (nq, dim) */
+    const int64_t *ids; /* (n) */
+    int64_t *gt;      /* (nq, k) exact ids */
+    float *gts;       /* (nq, k) exact distances */
+    int64_t *ap;      /* (nq, k) the index's answers */
+    const long *nprobes;
+    int nnp;
+};
+
+/* Flat vs IVF latency at each corpus size (prefixes of the vectors), with factory fac's tail. */
+static int by_size(const struct bench *b, const char *fac, const long *sizes, int nsizes,
+                   struct err *e)
+{
+    struct idx_faiss *flat = NULL, *ix = NULL;
+    struct lat l;
+    printf("%9s %9s %9s | %-16s %6s %9s %9s %8s   (ms; CPU = thread CPU time)\n", "size",
+           "flat p50", "flat CPU", "ivf", "nprobe", "p50", "CPU p50", "recall");
+    for (int si = 0; si < nsizes; si++) {
+        int64_t m = sizes[si] < b->n ? sizes[si] : b->n;
+        struct lat lf;
+        if (build(&flat, "Flat", b->dim, b->v, m, b->ids, b->ntrain, 1, e) ||
+            idx_faiss_search(flat, b->nq, b->q, b->k, b->gts, b->gt, e) ||
+            run_queries(flat, b->q, b->nq, b->dim, b->k, b->ap, &lf, e))
+            goto fail;
+        /* nlist: the power of two at or below 4 sqrt(m), at least 16 */
+        long nlist = 16;
+        while (4 * nlist * nlist <= 16 * m && nlist < 65536) nlist *= 2;
+        char ivf[64];
+        const char *tail = strchr(fac, ',');
+        if (!tail) tail = ",SQ8";
+        /* the factory's own training size (":NTRAIN") does not apply here */
+        snprintf(ivf, sizeof ivf, "IVF%ld%.*s", nlist, (int)strcspn(tail, ":"), tail);
+        if (build(&ix, ivf, b->dim, b->v, m, b->ids, 40 * nlist, 1, e)) goto fail;
+        for (int pi = 0; pi < b->nnp; pi++) {
+            if (idx_faiss_set_param(ix, "nprobe", (double)b->nprobes[pi], e) ||
+                run_queries(ix, b->q, b->nq, b->dim, b->k, b->ap, &l, e))
+                goto fail;
+            printf("%9lld %9.3f %9.3f | %-16s %6ld %9.3f %9.3f %8.3f\n", (long long)m, lf.p50,
+                   lf.cpu50, ivf, b->nprobes[pi], l.p50, l.cpu50, recall(b->gt, b->ap, b->nq, b->k));
+        }
+        idx_faiss_free(flat);
+        idx_faiss_free(ix);
+        flat = ix = NULL;
+        fflush(stdout);
+    }
+    return 0;
+fail:
+    idx_faiss_free(flat);
+    idx_faiss_free(ix);
+    return -1;
+}
+
+/* The exact top k of every query (b->gt) from a Flat index, and Flat's own figures. */
+static int flat_truth(const struct bench *b, struct err *e)
+{
+    struct idx_faiss *flat = NULL;
+    struct lat l;
+    if (build(&flat, "Flat", b->dim, b->v, b->n, b->ids, b->ntrain, 0, e)) return -1;
+    double t0 = now();
+    if (idx_faiss_search(flat, b->nq, b->q, b->k, b->gts, b->gt, e)) goto fail;
+    printf("%-16s batch of %lld queries: %.2f s (BLAS, all threads)\n", "Flat", (long long)b->nq,
+           now() - t0);
+    if (run_queries(flat, b->q, b->nq, b->dim, b->k, b->ap, &l, e)) goto fail;
+    printf("%-16s            p50 %8.3f ms  p99 %8.3f ms  (CPU p50 %8.3f  p99 %8.3f)  recall@%lld "
+           "%.3f\n", "Flat", l.p50, l.p99, l.cpu50, l.cpu99, (long long)b->k,
+           recall(b->gt, b->ap, b->nq, b->k));
+    idx_faiss_free(flat); /* keep only the ground truth */
+    fflush(stdout);
+    return 0;
+fail:
+    idx_faiss_free(flat);
+    return -1;
+}
+
+/* One factory ("FACTORY:NTRAIN" trains it on its own number of points): file size, then latency
+ * and recall at each nprobe (once when it has no lists). */
+static int factory(const struct bench *b, const char *spec, struct err *e)
+{
+    char fac[128];
+    snprintf(fac, sizeof fac, "%s", spec);
+    char *colon = strchr(fac, ':');
+    int64_t nt = b->ntrain;
+    if (colon) {
+        *colon = '\0';
+        nt = strtoll(colon + 1, NULL, 10);
+    }
+    long nlist = factory_nlist(fac);
+    struct idx_faiss *ix = NULL;
+    struct lat l;
+    if (build(&ix, fac, b->dim, b->v, b->n, b->ids, nt, 0, e)) return -1;
+    char path[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/faiss_bench_%d.faiss", tmp && *tmp ? tmp : "/tmp",
+             (int)getpid());
+    if (idx_faiss_write(ix, path, e)) goto fail;
+    printf("%-16s file %.1f MB\n", fac, (double)file_size(path) / (1024.0 * 1024.0));
+    unlink(path);
+    for (int pi = 0; pi < (nlist ? b->nnp : 1); pi++) {
+        if (nlist && idx_faiss_set_param(ix, "nprobe", (double)b->nprobes[pi], e)) goto fail;
+        if (run_queries(ix, b->q, b->nq, b->dim, b->k, b->ap, &l, e)) goto fail;
+        printf("%-16s nprobe %3ld p50 %8.3f ms  p99 %8.3f ms  (CPU p50 %8.3f  p99 %8.3f)  "
+               "recall@%lld %.3f\n", fac, nlist ? b->nprobes[pi] : 0L, l.p50, l.p99, l.cpu50,
+               l.cpu99, (long long)b->k, recall(b->gt, b->ap, b->nq, b->k));
+        fflush(stdout);
+    }
+    idx_faiss_free(ix);
+    return 0;
+fail:
+    idx_faiss_free(ix);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     int64_t n = 1000000, nq = 1000, k = 10, ntrain = 160000;
@@ -272,85 +389,14 @@ int main(int argc, char **argv)
            nc ? "clustered" : lat ? "low-rank" : "uniform", now() - t0,
            rss_mb());
 
-    struct idx_faiss *flat = NULL, *ix = NULL;
-    struct lat l;
-    if (nsizes > 0) { /* Flat vs IVF latency by corpus size */
-        const char *fac = nf ? facs[0] : "IVF1024,SQ8";
-        printf("%9s %9s %9s | %-16s %6s %9s %9s %8s   (ms; CPU = thread CPU time)\n", "size",
-               "flat p50", "flat CPU", "ivf", "nprobe", "p50", "CPU p50", "recall");
-        for (int si = 0; si < nsizes; si++) {
-            int64_t m = sizes[si] < n ? sizes[si] : n;
-            struct lat lf;
-            if (build(&flat, "Flat", dim, v, m, ids, ntrain, 1, &e) ||
-                idx_faiss_search(flat, nq, q, k, gts, gt, &e) ||
-                run_queries(flat, q, nq, dim, k, ap, &lf, &e))
-                goto fail;
-            /* nlist: the power of two at or below 4 sqrt(m), at least 16 */
-            long nlist = 16;
-            while (4 * nlist * nlist <= 16 * m && nlist < 65536) nlist *= 2;
-            char ivf[64];
-            const char *tail = strchr(fac, ',');
-            snprintf(ivf, sizeof ivf, "IVF%ld%s", nlist, tail ? tail : ",SQ8");
-            if (build(&ix, ivf, dim, v, m, ids, 40 * nlist, 1, &e)) goto fail;
-            for (int pi = 0; pi < nnp; pi++) {
-                if (idx_faiss_set_param(ix, "nprobe", (double)nprobes[pi], &e) ||
-                    run_queries(ix, q, nq, dim, k, ap, &l, &e))
-                    goto fail;
-                printf("%9lld %9.3f %9.3f | %-16s %6ld %9.3f %9.3f %8.3f\n", (long long)m, lf.p50,
-                       lf.cpu50, ivf, nprobes[pi], l.p50, l.cpu50, recall(gt, ap, nq, k));
-            }
-            idx_faiss_free(flat);
-            idx_faiss_free(ix);
-            flat = ix = NULL;
-            fflush(stdout);
-        }
-        goto done;
+    struct bench b = {dim, n, nq, k, ntrain, v, q, ids, gt, gts, ap, nprobes, nnp};
+    if (nsizes > 0) {
+        if (by_size(&b, nf ? facs[0] : "IVF1024,SQ8", sizes, nsizes, &e)) goto fail;
+    } else {
+        if (flat_truth(&b, &e)) goto fail;
+        for (int fi = 0; fi < nf; fi++)
+            if (factory(&b, facs[fi], &e)) goto fail;
     }
-
-    if (build(&flat, "Flat", dim, v, n, ids, ntrain, 0, &e)) goto fail;
-    t0 = now();
-    if (idx_faiss_search(flat, nq, q, k, gts, gt, &e)) goto fail;
-    printf("%-16s batch of %lld queries: %.2f s (BLAS, all threads)\n", "Flat", (long long)nq,
-           now() - t0);
-    if (run_queries(flat, q, nq, dim, k, ap, &l, &e)) goto fail;
-    printf("%-16s            p50 %8.3f ms  p99 %8.3f ms  (CPU p50 %8.3f  p99 %8.3f)  recall@%lld "
-           "%.3f\n", "Flat", l.p50, l.p99, l.cpu50, l.cpu99, (long long)k, recall(gt, ap, nq, k));
-    idx_faiss_free(flat); /* keep only the ground truth */
-    flat = NULL;
-    fflush(stdout);
-
-    for (int fi = 0; fi < nf; fi++) {
-        /* "FACTORY:NTRAIN" trains that factory on its own number of points. */
-        char fac[128];
-        snprintf(fac, sizeof fac, "%s", facs[fi]);
-        char *colon = strchr(fac, ':');
-        int64_t nt = ntrain;
-        if (colon) {
-            *colon = '\0';
-            nt = strtoll(colon + 1, NULL, 10);
-        }
-        facs[fi] = fac;
-        long nlist = factory_nlist(facs[fi]);
-        if (build(&ix, facs[fi], dim, v, n, ids, nt, 0, &e)) goto fail;
-        char path[256];
-        const char *tmp = getenv("TMPDIR");
-        snprintf(path, sizeof path, "%s/faiss_bench_%d.faiss", tmp && *tmp ? tmp : "/tmp",
-                 (int)getpid());
-        if (idx_faiss_write(ix, path, &e)) goto fail;
-        printf("%-16s file %.1f MB\n", facs[fi], (double)file_size(path) / (1024.0 * 1024.0));
-        unlink(path);
-        for (int pi = 0; pi < (nlist ? nnp : 1); pi++) {
-            if (nlist && idx_faiss_set_param(ix, "nprobe", (double)nprobes[pi], &e)) goto fail;
-            if (run_queries(ix, q, nq, dim, k, ap, &l, &e)) goto fail;
-            printf("%-16s nprobe %3ld p50 %8.3f ms  p99 %8.3f ms  (CPU p50 %8.3f  p99 %8.3f)  "
-                   "recall@%lld %.3f\n", facs[fi], nlist ? nprobes[pi] : 0L, l.p50, l.p99, l.cpu50,
-                   l.cpu99, (long long)k, recall(gt, ap, nq, k));
-            fflush(stdout);
-        }
-        idx_faiss_free(ix);
-        ix = NULL;
-    }
-done:
     printf("total %.1f s\n", now() - t_start);
     free(v);
     free(q);
@@ -362,7 +408,5 @@ done:
     return 0;
 fail:
     fprintf(stderr, "faiss_bench: %s\n", e.msg);
-    idx_faiss_free(flat);
-    idx_faiss_free(ix);
     return 1;
 }
