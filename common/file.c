@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -180,6 +181,33 @@ int file_mkparents(const char *path, struct err *err)
     int rc = file_mkdirs(dir, 0777, err);
     free(dir);
     return rc;
+}
+
+int file_map(const char *path, const void **map, size_t *size, struct err *err)
+{
+    *map = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    int rc = ERR_OK;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        rc = err_set(err, ERR_IO, "%s: not a regular file", path);
+    else if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+            rc = err_set(err, ERR_IO, "%s: mmap: %s", path, strerror(errno));
+        else
+            *map = p, *size = (size_t)st.st_size;
+    }
+    close(fd);
+    return rc;
+}
+
+void file_unmap(const void *map, size_t size)
+{
+    if (map) munmap((void *)map, size);
 }
 
 int file_read_all(const char *path, size_t max, struct buf *out, struct err *err)

@@ -1,5 +1,5 @@
 /* file.h - files written whole or not at all, folders made with their parents, files read whole
- * with a cap. The one place vericite does tmp + fsync + rename + directory fsync. */
+ * with a cap or mapped read-only. The one place vericite does tmp + fsync + rename + directory fsync. */
 #ifndef VC_FILE_H
 #define VC_FILE_H
 
@@ -42,6 +42,13 @@ int file_mkparents(const char *path, struct err *err);
 
 /* fsync the folder holding `path` (after a rename or create in it). Errors: ERR_IO. */
 int file_sync_dir(const char *path, struct err *err);
+
+/* Map the regular file `path` read-only: *map (NULL for an empty file) and *size, released with
+ * file_unmap(). Errors name the file: ERR_NOTFOUND (no such file), ERR_IO (not a regular file,
+ * open or mmap failing); then *map is NULL and *size 0. */
+int file_map(const char *path, const void **map, size_t *size, struct err *err);
+/* Unmap `size` bytes at `map` from file_map(); NULL is allowed. */
+void file_unmap(const void *map, size_t size);
 
 /* Append the whole content of `path` to `out`. Errors: ERR_NOTFOUND (no such file), ERR_IO,
  * ERR_LIMIT (larger than `max` bytes; 0 means no cap), ERR_NOMEM. The message names the file. */

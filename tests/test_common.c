@@ -125,6 +125,29 @@ TEST(common_file_atomic)
     buf_cleanup(&b);
 }
 
+TEST(common_file_map)
+{
+    struct err e = {0};
+    const char *dir = t_tmpdir(t_);
+    const char *p = t_write(t_, dir, "m.bin", "abc\0def", 7);
+    REQUIRE(p);
+    const void *map = NULL;
+    size_t size = 0;
+    REQUIRE_OK(file_map(p, &map, &size, &e), e);
+    CHECK(size == 7 && map && memcmp(map, "abc\0def", 7) == 0);
+    file_unmap(map, size);
+    /* an empty file maps to nothing, successfully */
+    const char *empty = t_write(t_, dir, "empty", "", 0);
+    REQUIRE_OK(file_map(empty, &map, &size, &e), e);
+    CHECK(map == NULL && size == 0);
+    file_unmap(map, size);
+    char missing[512];
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    CHECK(file_map(missing, &map, &size, &e) == ERR_NOTFOUND && t_contains(e.msg, "missing"));
+    CHECK(file_map(dir, &map, &size, &e) == ERR_IO && t_contains(e.msg, "not a regular file"));
+    CHECK(map == NULL && size == 0);
+}
+
 TEST(common_vec_and_html)
 {
     int *a = NULL;

@@ -294,4 +294,9 @@ int ver_train_fold(const char *article, int folds);
  * reports those claims separately to compare with it). */
 int ver_train_is_heldout(const char *claim_id);
 
+/* A copy of Citation-Integrity claim `s` without its citation markers, as the trainer reads it: a
+ * bracket group holding a "<|...|>" marker goes entirely ("[<|multi_cit|>,7]"), a bare marker goes
+ * alone, and the " ." left behind is closed up. The caller frees it; NULL when out of memory. */
+char *ver_train_strip_markers(const char *s);
+
 #endif

@@ -169,9 +169,7 @@ oom:
     return -1;
 }
 
-/* Copy a Citation-Integrity claim without its citation markers: a bracket group holding a
- * "<|...|>" marker goes entirely ("[<|multi_cit|>,7]"), a bare marker goes alone. */
-static char *strip_markers(const char *s)
+char *ver_train_strip_markers(const char *s)
 {
     size_t n = strlen(s);
     char *out = malloc(n + 1);
@@ -211,7 +209,7 @@ static int add_claim(struct tr *t, const char *text, int strip, int doc, int cls
                      const char *article)
 {
     if (tr_grow((void **)&t->claims, &t->capclaims, t->nclaims + 1, sizeof *t->claims)) return -1;
-    char *c = strip ? strip_markers(text) : strdup(text);
+    char *c = strip ? ver_train_strip_markers(text) : strdup(text);
     char *a = strdup(article ? article : "");
     if (!c || !a) {
         free(c);

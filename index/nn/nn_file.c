@@ -40,12 +40,9 @@
 #include "index/nn/nn_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "ascii.h"
 #include "file.h"
@@ -329,7 +326,7 @@ done:
 void nn_model_close(struct nn_model *m)
 {
     if (!m) return;
-    if (m->map) munmap((void *)m->map, m->size);
+    file_unmap(m->map, m->size);
     free(m->tokens);
     free(m->labels);
     free(m->layer);
@@ -504,38 +501,22 @@ int nn_model_open(struct nn_model **out, const char *path, struct err *err)
 {
     *out = NULL;
     struct nn_model *m = calloc(1, sizeof *m);
-    int rc = ERR_OK, fd = -1;
+    int rc = ERR_OK;
     if (!m || !(m->path = strdup(path))) {
         rc = err_set(err, ERR_NOMEM, "%s", path);
         goto fail;
     }
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        rc = err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = err_set(err, ERR_IO, "%s: not a regular file", path);
-        goto fail;
-    }
-    m->size = (size_t)st.st_size;
+    const void *map;
+    if ((rc = file_map(path, &map, &m->size, err))) goto fail;
+    m->map = map;
     if (m->size < NF_HDR) {
         rc = err_set(err, ERR_CORRUPT, "%s: %zu bytes: not a vericite model file", path, m->size);
         goto fail;
     }
-    void *p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-        rc = err_set(err, ERR_IO, "%s: mmap: %s", path, strerror(errno));
-        goto fail;
-    }
-    m->map = p;
-    close(fd);
-    fd = -1;
     if ((rc = hdr_read(m, err)) || (rc = tensors_read(m, err))) goto fail;
     *out = m;
     return ERR_OK;
 fail:
-    if (fd >= 0) close(fd);
     nn_model_close(m);
     return rc;
 }

@@ -4,14 +4,11 @@
  * is mapped read-only; every entry is checked before anything reads its bytes. */
 #include "index/nn/nn_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "file.h"
 
 size_t nn_dtype_size(int dtype)
 {
@@ -96,7 +93,7 @@ void nn_st_close(struct nn_st *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->t[i].name);
     free(s->t);
-    if (s->map) munmap((void *)s->map, s->size);
+    file_unmap(s->map, s->size);
     free(s->path);
     free(s);
 }
@@ -214,36 +211,18 @@ int nn_st_open(struct nn_st **out, const char *path, struct err *err)
 {
     *out = NULL;
     struct nn_st *s = calloc(1, sizeof *s);
-    int rc = ERR_OK, fd = -1;
+    int rc = ERR_OK;
     if (!s || !(s->path = strdup(path))) {
         rc = err_set(err, ERR_NOMEM, "%s", path);
         goto fail;
     }
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        rc = err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = err_set(err, ERR_IO, "%s: not a regular file", path);
-        goto fail;
-    }
-    s->size = (size_t)st.st_size;
-    if (s->size > 0) {
-        void *p = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            rc = err_set(err, ERR_IO, "%s: mmap: %s", path, strerror(errno));
-            goto fail;
-        }
-        s->map = p;
-    }
-    close(fd);
-    fd = -1;
+    const void *map;
+    if ((rc = file_map(path, &map, &s->size, err))) goto fail;
+    s->map = map;
     if ((rc = st_parse(s, err))) goto fail;
     *out = s;
     return ERR_OK;
 fail:
-    if (fd >= 0) close(fd);
     nn_st_close(s);
     return rc;
 }

@@ -97,39 +97,6 @@ static char *jdup(json_t *o, const char *k)
     return strdup(s ? s : "");
 }
 
-/* Citation-Integrity claims without their "[<|cit|>]" markers (as ver_train reads them). */
-static char *strip_markers(const char *s)
-{
-    size_t n = strlen(s), o = 0;
-    char *out = malloc(n + 1);
-    for (size_t i = 0; i < n;) {
-        if (s[i] == '[') {
-            const char *close = memchr(s + i, ']', n - i), *mark = strstr(s + i, "<|");
-            if (close && mark && mark < close) {
-                i = (size_t)(close - s) + 1;
-                continue;
-            }
-        }
-        if (s[i] == '<' && s[i + 1] == '|') {
-            const char *e = strstr(s + i + 2, "|>");
-            if (e) {
-                i = (size_t)(e - s) + 2;
-                continue;
-            }
-        }
-        out[o++] = s[i++];
-    }
-    size_t w = 0;
-    for (size_t i = 0; i < o; i++) {
-        if (out[i] == ' ' && i + 1 < o &&
-            (out[i + 1] == '.' || out[i + 1] == ',' || out[i + 1] == ' '))
-            continue;
-        out[w++] = out[i];
-    }
-    out[w] = '\0';
-    return out;
-}
-
 static int load(struct ev *e, const char *data, const char *pool, int limit)
 {
     char path[4096];
@@ -215,7 +182,7 @@ static int load(struct ev *e, const char *data, const char *pool, int limit)
         json_t *lst = json_object_get(json_object_get(o, "evidence"), key);
         const char *lab = json_string_value(json_object_get(json_array_get(lst, 0), "label"));
         e->ci_cls[e->nci] = !lab ? 0 : !strcmp(lab, "SUPPORT") ? 2 : !strcmp(lab, "REFUTE") ? 1 : 0;
-        e->ci_claim[e->nci] = strip_markers(json_string_value(json_object_get(o, "claim")));
+        e->ci_claim[e->nci] = ver_train_strip_markers(json_string_value(json_object_get(o, "claim")));
         e->ci_doc[e->nci] = strdup(doc);
         e->nci++;
     }
