@@ -905,17 +905,23 @@ static void find_names(struct ver_scorer *s, const char *claim, size_t len)
 }
 
 /* Prepare everything about the claim. Returns 0 or -1 when out of memory. */
+/* Reset the state the token callbacks keep, before a corpus_tok_run() over `text`. */
+static void tok_start(struct ver_scorer *s, const char *text)
+{
+    s->oom = 0;
+    s->tok_text = text;
+    s->neg_left = 0;
+    s->prev_end = 0;
+    s->prev_n = 0;
+}
+
 static int claim_prepare(struct ver_scorer *s, const char *claim, size_t len)
 {
     buf_reset(&s->terms);
     memset(s->hash, 0, sizeof s->hash);
     s->nterms = s->nctok = s->nbig = s->ncnum = s->nnames = 0;
-    s->oom = 0;
     s->claim_text = claim;
-    s->tok_text = claim;
-    s->neg_left = 0;
-    s->prev_end = 0;
-    s->prev_n = 0;
+    tok_start(s, claim);
     corpus_tok_run(s->tok, claim, len, claim_tok_cb, s);
     if (s->oom) return -1;
     /* bigrams of adjacent claim content words, registered in both orders */
@@ -1031,11 +1037,7 @@ static int add_unit(struct ver_scorer *s, size_t tb, size_t te, size_t bs, size_
 static int source_tokens(struct ver_scorer *s, const char *src, size_t len)
 {
     s->ntok = s->nsents = s->nunits = s->nsnum = 0;
-    s->oom = 0;
-    s->tok_text = src;
-    s->neg_left = 0;
-    s->prev_end = 0;
-    s->prev_n = 0;
+    tok_start(s, src);
     corpus_tok_run(s->tok, src, len, src_tok_cb, s);
     if (s->oom) return -1;
     ver_score_split_fn split = s->opts.split ? s->opts.split : split_default;

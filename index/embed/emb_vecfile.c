@@ -724,28 +724,11 @@ static int js_string(struct vf_rd *r, struct buf *out, struct err *err)
             c = rd_peek(r, err);
             if (c < 0) return js_fail(r, "unterminated string", err);
             r->pos++;
-            switch (c) {
-            case '"':
-            case '\\':
-            case '/':
-                tmp[0] = (char)c;
-                break;
-            case 'b':
-                tmp[0] = '\b';
-                break;
-            case 'f':
-                tmp[0] = '\f';
-                break;
-            case 'n':
-                tmp[0] = '\n';
-                break;
-            case 'r':
-                tmp[0] = '\r';
-                break;
-            case 't':
-                tmp[0] = '\t';
-                break;
-            case 'u': {
+            static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+            const char *e = c > 0 ? strchr(esc_in, c) : NULL;
+            if (e) {
+                tmp[0] = esc_out[e - esc_in];
+            } else if (c == 'u') {
                 uint32_t v;
                 if (hex4(r, &v, err) != 0) return err->code;
                 if (v >= 0xd800 && v <= 0xdbff) {
@@ -761,9 +744,7 @@ static int js_string(struct vf_rd *r, struct buf *out, struct err *err)
                     return js_fail(r, "lone surrogate", err);
                 }
                 m = utf8_enc(v, tmp);
-                break;
-            }
-            default:
+            } else {
                 return js_fail(r, "bad escape", err);
             }
         } else if (c < 0x20) {
@@ -891,6 +872,18 @@ static int js_word(struct vf_wr *w, struct vf_rd *r, const struct buf *key, floa
     return wr_word(w, key->data, key->len, vec, err);
 }
 
+/* After an object member: consume ',' (0) or the closing '}' (1); anything else fails (-1). */
+static int js_member_end(struct vf_rd *r, struct err *err)
+{
+    int c = js_ws(r, err);
+    if (c != ',' && c != '}') {
+        js_fail(r, "expected ',' or '}'", err);
+        return -1;
+    }
+    r->pos++;
+    return c == '}';
+}
+
 static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
 {
     struct buf key = {0};
@@ -926,13 +919,12 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
                         (rc = js_expect(r, '[', err)) != 0 ||
                         (rc = js_word(w, r, &key, vec, err)) != 0)
                         goto fail;
-                    c = js_ws(r, err);
-                    if (c != ',' && c != '}') {
-                        rc = js_fail(r, "expected ',' or '}'", err);
+                    int end = js_member_end(r, err);
+                    if (end < 0) {
+                        rc = err->code;
                         goto fail;
                     }
-                    r->pos++;
-                    if (c == '}') break;
+                    if (end) break;
                 }
             }
         } else if (c == '[' && key.data && strcmp(key.data, "unkVector") != 0) {
@@ -947,13 +939,12 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
         } else if ((rc = js_skip(r, 0, err)) != 0) {
             goto fail;
         }
-        c = js_ws(r, err);
-        if (c != ',' && c != '}') {
-            rc = js_fail(r, "expected ',' or '}'", err);
+        int end = js_member_end(r, err);
+        if (end < 0) {
+            rc = err->code;
             goto fail;
         }
-        r->pos++;
-        if (c == '}') break;
+        if (end) break;
     }
 done:
     if (js_ws(r, err) >= 0) rc = js_fail(r, "data after the JSON object", err);
