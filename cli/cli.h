@@ -41,6 +41,39 @@ int cli_fail(const struct err *err);
 /* Print "vericite: <printf message>" and a hint to run --help; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* An option getopt_long() did not accept (it returned '?' or ':'; main() sets opterr = 0, so
+ * getopt printed nothing): prints "vericite CMD: unknown option '--ofline' (did you mean
+ * --offline?)", or that the option needs a value, with the --help hint; returns CLI_USAGE.
+ * `argv`, `shortopts` and `longopts` are the ones given to getopt_long. */
+struct option;
+int cli_bad_option(const char *cmd, char **argv, const char *shortopts, const struct option *longopts);
+/* The option name of `longopts` closest to `name` (without dashes) by edit distance (insertions,
+ * deletions, substitutions, swaps of neighbours), when close enough to be a typo; else NULL. */
+const char *cli_closest_option(const char *name, const struct option *longopts);
+
+/* Parse a duration: a number with a unit (500ms, 20s, 2m, 1.5s) or without one (seconds), from
+ * lo_s to hi_s seconds, into *ms. With `legacy_ms` (an option that used to take milliseconds),
+ * a number without unit above 1000 is read as milliseconds and a note on stderr says to write
+ * the unit. Prints a usage error and returns -1 when it does not parse or is out of range. */
+int cli_duration(const char *cmd, const char *opt, const char *val, double lo_s, double hi_s, int legacy_ms,
+                 long *ms);
+
+/* The address `serve --listen` binds: "8080" and ":8080" mean "127.0.0.1:8080"; "HOST:PORT" and
+ * "[v6]:PORT" stay as they are. Writes the result to out (n bytes). Returns 0, or -1 when it is
+ * none of these forms (or too long). */
+int cli_listen_spec(const char *spec, char *out, size_t n);
+
+/* Before a long run: the file `path` can be written (its folder exists and is writable, it is not
+ * a folder). Errors: ERR_IO naming the file and why. */
+int cli_check_writable(const char *path, struct err *err);
+
+/* Columns of the terminal stdout is on (TIOCGWINSZ, else $COLUMNS), or 0 when stdout is not a
+ * terminal and $COLUMNS is unset (piped: print full text). */
+int cli_term_width(void);
+
+/* "s" when n is not 1: printf("%d citation%s", n, cli_s(n)). */
+const char *cli_s(long n);
+
 /* Parse a positive int option value or print a usage error. Returns 0 on success. */
 int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi, int *out);
 int cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi, double *out);

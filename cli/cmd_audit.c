@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "utf8.h"
 #include "vec.h"
 #include "cli.h"
@@ -162,7 +163,7 @@ static int write_html(const char *path, struct ver_result **rs, size_t n, struct
           ".sug{margin:.4em 0 .4em 1.5em} code{font-size:.85em;word-break:break-all;color:#444}\n"
           "</style></head><body>\n<h1>Citation audit</h1>\n<p class=\"sum\">",
           f);
-    fprintf(f, "<span>%zu citations</span>", n);
+    fprintf(f, "<span>%zu citation%s</span>", n, cli_s((long)n));
     for (int s = 0; s <= VER_ST_SUPPORTED; s++)
         if (counts[s]) fprintf(f, "<span class=\"%s\">%s: %d</span>", ver_status_name(s), ver_status_name(s), counts[s]);
     fputs("</p>\n<p class=\"meta\">Worst first. Evidence is the best passage of the cited source; "
@@ -252,7 +253,9 @@ static const char audit_help[] =
     "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
     "  --suggest MODE     failing (default), all, none\n"
     "  --fail-under S     exit 3 when any citation scores below S (0..1)\n"
-    "  --timeout MS       per-page fetch time limit (default 20000)\n"
+    "  --timeout S        per-page fetch time limit in seconds (default 20; a unit may be given:\n"
+    "                     500ms, 20s, 2m). It used to be milliseconds: a number above 1000\n"
+    "                     without unit is still read so, with a note\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
     "  --title T          the article title (default: from the file name)\n"
     "  --jobs N           batch mode (also the default for folders and dumps): audit N articles\n"
@@ -298,7 +301,8 @@ struct audit_args {
 
 static int parse_audit(const char *cmd, const char *help, int argc, char **argv, struct audit_args *a)
 {
-    int c, ms = 0;
+    int c;
+    long ms = 0;
     optind = 1;
     a->fail_under = -1;
     while ((c = getopt_long(argc, argv, "h", audit_longopts, NULL)) != -1) {
@@ -319,7 +323,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             if (cli_double(cmd, "--fail-under", optarg, 0, 1, &a->fail_under)) return CLI_USAGE;
             break;
         case A_TIMEOUT:
-            if (cli_int(cmd, "--timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
+            if (cli_duration(cmd, "--timeout", optarg, 0.1, 600, 1, &ms)) return CLI_USAGE;
             a->vo.fetch_timeout_ms = ms;
             break;
         case A_MODEL: a->vo.model_path = optarg; break;
@@ -335,7 +339,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             if (cli_int(cmd, "--jobs", optarg, 1, 64, &a->jobs)) return CLI_USAGE;
             break;
         case 'h': fputs(help, stdout); return CLI_OK;
-        default: return cli_usage(cmd, "unknown option");
+        default: return cli_bad_option(cmd, argv, "h", audit_longopts);
         }
     }
     if (!a->db) {
@@ -344,21 +348,15 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         if (env && *env) snprintf(a->dbbuf, sizeof a->dbbuf, "%s", env);
         else if (home && *home) snprintf(a->dbbuf, sizeof a->dbbuf, "%s/.cache/vericite/index", home);
         else return cli_usage(cmd, "--db DIR is required (neither VERICITE_DB nor HOME is set)");
-        char parent[4096];
-        snprintf(parent, sizeof parent, "%s", a->dbbuf);
-        for (char *p = parent + 1; *p; p++) /* create the folders above it */
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(parent, 0755);
-                *p = '/';
-            }
         struct err e = {0};
         struct idx *ix = NULL;
         struct idx_opts io = {.create = 1};
-        if (idx_open(&ix, a->dbbuf, &io, &e) != ERR_OK) return cli_fail(&e);
+        if (file_mkparents(a->dbbuf, &e) != ERR_OK || idx_open(&ix, a->dbbuf, &io, &e) != ERR_OK) return cli_fail(&e);
         idx_close(ix);
         a->db = a->dbbuf;
     }
+    struct err e = {0};
+    if (a->html && cli_check_writable(a->html, &e)) return cli_fail(&e); /* before the audit, not after */
     return -1;
 }
 
@@ -383,7 +381,7 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
     if (rc) return rc;
     int counts[VER_ST_SUPPORTED + 1] = {0};
     for (size_t i = 0; i < n; i++) counts[all[i]->status]++;
-    fprintf(stderr, "%zu citations:", n);
+    fprintf(stderr, "%zu citation%s:", n, cli_s((long)n));
     for (int s = VER_ST_SUPPORTED; s >= 0; s--)
         if (counts[s]) fprintf(stderr, " %d %s", counts[s], ver_status_name(s));
     fprintf(stderr, "%s%s\n", a->html ? "; report: " : "", a->html ? a->html : "");
@@ -447,7 +445,7 @@ static int audit_batch(struct audit_args *a, char *const *in, int n)
     int bad = 0, rc = cli_batch_run(&bo, in, n, batch_row, &b, &bad, &err);
     if (rc) goto out;
     if (b.stream) {
-        fprintf(stderr, "%zu citations:", b.n);
+        fprintf(stderr, "%zu citation%s:", b.n, cli_s((long)b.n));
         for (int s = VER_ST_SUPPORTED; s >= 0; s--)
             if (b.counts[s]) fprintf(stderr, " %ld %s", b.counts[s], ver_status_name(s));
         fputc('\n', stderr);
@@ -507,7 +505,7 @@ int cmd_audit(int argc, char **argv)
         struct ver_result *res = NULL;
         int nr = 0;
         if (isatty(2) && !a.json)
-            fprintf(stderr, "auditing %s: %d claims...\n", path, art->nclaims);
+            fprintf(stderr, "auditing %s: %d claim%s...\n", path, art->nclaims, cli_s(art->nclaims));
         rc = ver_audit(au, art, path, &res, &nr, &err);
         ver_article_free(art);
         if (rc) {
@@ -599,7 +597,11 @@ static const char train_help[] =
     "features of the best source window) on the labelled sets in DATA_DIR (default\n"
     "../shared/data: WiCE dev with 30% of claims held out, Citation-Integrity train; wrong-page\n"
     "negatives made by pairing claims with other claims' sources), print held-out metrics, and\n"
-    "write the model to OUT (default verify/verifier-model.txt, the file built into vericite).\n";
+    "write the model to OUT (default verify/verifier-model.txt, the file built into vericite).\n"
+    "\n"
+    "examples:\n"
+    "  vericite train-verifier\n"
+    "  vericite train-verifier ../shared/data /tmp/model.txt && vericite audit --model /tmp/model.txt a.wiki\n";
 
 int cmd_train(int argc, char **argv)
 {

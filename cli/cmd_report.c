@@ -34,7 +34,12 @@ static const char report_help[] =
     "                \"domains\"}; queue/dead/better hold the citations as `audit --json` prints them,\n"
     "                plus \"domain\" and \"best_suggestion_score\"\n"
     "  --html FILE   write a self-contained HTML page\n"
-    "  --limit N     at most N entries per list (default 50; 0: all)\n";
+    "  --limit N     at most N entries per list (default 50; 0: all)\n"
+    "\n"
+    "examples:\n"
+    "  vericite audit --db docs-idx --jobs 4 articles/ && vericite report --db docs-idx\n"
+    "  vericite report --db docs-idx --html report.html\n"
+    "  vericite report --db docs-idx --json --limit 0 | jq '.dead[] | .url'\n";
 
 enum { R_DB = 3000, R_JSON, R_HTML, R_LIMIT };
 
@@ -109,7 +114,8 @@ static void print_text(const struct report *r)
 {
     size_t i;
     json_t *o;
-    printf("%lld articles, %lld citations stored\n\n", (long long)r->articles, (long long)r->citations);
+    printf("%lld article%s, %lld citation%s stored\n\n", (long long)r->articles, cli_s(r->articles),
+           (long long)r->citations, cli_s(r->citations));
     printf("REVIEW QUEUE (most likely unverifiable first)\n");
     printf("%-11s  %5s  %-24s  %4s  %-40s  %s\n", "verdict", "score", "article", "ref", "claim", "cited source");
     json_array_foreach(r->queue, i, o) {
@@ -236,8 +242,8 @@ static int write_html(const char *path, const struct report *r, struct err *err)
         "{color:#7b1fa2} .unsupported td:first-child{color:#c62828} .weak td:first-child{color:#b58900}\n"
         ".d{color:#666;font-size:.9em} code{display:block;font-size:.8em;color:#555;word-break:break-all}\n"
         "</style></head><body>\n<h1>Citation audit report</h1>\n");
-    bad |= buf_printf(&b, "<p>%lld articles, %lld citations stored.</p>\n", (long long)r->articles,
-                      (long long)r->citations);
+    bad |= buf_printf(&b, "<p>%lld article%s, %lld citation%s stored.</p>\n", (long long)r->articles,
+                      cli_s(r->articles), (long long)r->citations, cli_s(r->citations));
     bad |= buf_puts(&b, "<h2>Review queue</h2><p class=\"d\">Most likely unverifiable first.</p>\n") ||
            html_citations(&b, r->queue, 0) || buf_puts(&b, "<h2>Dead links</h2>\n") || html_citations(&b, r->dead, 0);
     bad |= buf_puts(&b, "<h2>Better sources in the corpus</h2><p class=\"d\">The best suggestion scores more than "
@@ -263,13 +269,14 @@ int cmd_report(int argc, char **argv)
             if (cli_int("report", "--limit", optarg, 0, 100000000, &limit)) return CLI_USAGE;
             break;
         case 'h': fputs(report_help, stdout); return CLI_OK;
-        default: return cli_usage("report", "unknown option");
+        default: return cli_bad_option("report", argv, "h", report_longopts);
         }
     }
     if (!db) return cli_usage("report", "--db DIR is required");
     if (optind < argc) return cli_usage("report", "unexpected argument '%s'", argv[optind]);
     if (json && html) return cli_usage("report", "give --json or --html, not both");
     struct err err = {0};
+    if (html && cli_check_writable(html, &err)) return cli_fail(&err);
     struct idx *ix = NULL;
     struct report r = {0};
     struct idx_opts io = {.readonly = 1};

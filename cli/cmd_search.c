@@ -114,7 +114,7 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             break;
         case OPT_PERQ: a->per_query = 1; break;
         case 'h': fputs(help, stdout); return CLI_OK;
-        default: return cli_usage(cmd, "unknown option");
+        default: return cli_bad_option(cmd, argv, "k:h", rank_longopts);
         }
     }
     if (a->ro.title_weight == 0) a->ro.title_weight = RET_DEFAULT_TITLE_WEIGHT;
