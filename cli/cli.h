@@ -82,6 +82,34 @@ int cli_double(const char *cmd, const char *opt, const char *val, double lo, dou
  * to exactly `width` when pad is nonzero. Newlines and tabs print as spaces. */
 void cli_put_cell(FILE *f, const char *s, int width, int pad);
 
+/* ---- highlighting (cli_hl.c) ---- */
+
+/* The words of a claim or query to find in texts: its terms as the index tokenizes them (folded,
+ * stemmed, no stop words). Not thread-safe: one per thread. */
+struct cli_hl;
+int cli_hl_new(struct cli_hl **out, struct err *err);
+void cli_hl_free(struct cli_hl *h);
+/* Find the terms of `query` from now on. With `ix` (may be NULL), a term found in more than a
+ * fifth of the index's passages is a common word there and is not marked (judged only on indexes
+ * of 200 passages or more); "not" and "no" are never marked. Errors: none yet (ERR_OK). */
+int cli_hl_set(struct cli_hl *h, const char *query, struct idx *ix, struct err *err);
+/* The byte spans of the words of text (len bytes) that are terms of the query, in text order:
+ * at most max; returns how many. 0 for a NULL handle. */
+int cli_hl_find(struct cli_hl *h, const char *text, size_t len, struct ver_span *spans, int max);
+/* The sentence of text holding the most of the n spans (the first such): [*start, *end); the
+ * whole text when n is 0. */
+void cli_hl_sentence(const char *text, size_t len, const struct ver_span *sp, int n, size_t *start, size_t *end);
+/* A part of text of at most `cols` characters centred on its densest group of spans (the whole
+ * text when it fits or cols <= 0): [*start, *end), on character boundaries. */
+void cli_hl_window(const char *text, size_t len, const struct ver_span *sp, int n, int cols, size_t *start,
+                   size_t *end);
+/* Print text[start, end) (of len bytes) to f, "…" where it is cut, newlines and tabs as spaces,
+ * the spans inside in bold when `bold` (ANSI). */
+void cli_hl_print(FILE *f, const char *text, size_t len, size_t start, size_t end, const struct ver_span *sp, int n,
+                  int bold);
+/* Append text[start, end) HTML-escaped to b, the spans inside in <mark>. ERR_NOMEM or 0. */
+int cli_hl_html(struct buf *b, const char *text, size_t start, size_t end, const struct ver_span *sp, int n);
+
 /* Read a whole article file ("-": stdin) into `out`: at most 16 MiB of valid UTF-8.
  * Errors name the file: ERR_NOTFOUND, ERR_IO, ERR_LIMIT, ERR_UTF8, ERR_NOMEM. */
 int cli_read_file(const char *path, struct buf *out, struct err *err);

@@ -57,6 +57,12 @@ struct ver_article {
     char *title;              /* the title given to ver_extract ("" when none), owned */
     char *path;               /* NULL from ver_extract; a caller may set it to a malloc'ed string,
                                  which ver_article_free then frees */
+    /* Where the text came from when it is a wiki page (ver_wiki_fetch): NULL from ver_extract; a
+     * caller may point them at strings that outlive the article (not freed with it). The audit
+     * copies them into every result. */
+    const char *url;           /* the article's URL ("https://en.wikipedia.org/wiki/SQLite") */
+    const char *revision_time; /* the revision's timestamp, ISO 8601 UTC */
+    long long revision;        /* the revision id; 0 when none */
     int nclaims;
     struct ver_claim *claims; /* (nclaims), in input order, owned */
     int nrefs;                /* distinct references cited in the text (named refs and identical
@@ -174,6 +180,14 @@ struct ver_result {
     struct ver_span match[VER_SCORE_MAX_MATCH]; /* claim words in evidence (byte spans) */
     int nmatch;
     char *source;              /* where the text came from: corpus, cache, web, archive, "" */
+    char *source_title;        /* the title of the page that was read (the corpus document's, the
+                                  fetched page's <title>), "" when none or unreadable */
+    int title_mismatch;        /* 1 when the citation's title= and source_title both exist and name
+                                  different things (ver_title_mismatch): the ref may point at the
+                                  wrong page */
+    char *article_url;         /* the article's URL ("" for a file) */
+    char *revision_time;       /* the article revision's timestamp ("" when none) */
+    long long revision;        /* the article's revision id (0 when none) */
     char *detail;              /* why, for dead/unreachable/no-text ("" otherwise) */
     int nsugg;
     struct ver_suggestion sugg[VER_MAX_SUGGEST];
@@ -200,6 +214,13 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
                struct ver_result *out, struct err *err);
 
 void ver_results_free(struct ver_result *r, int n);
+
+/* 1 when a citation's stated title and the title of the page it points at name different things:
+ * both have words (as the index tokenizes them) and fewer than half of the stated title's words
+ * are in the page's ("Write-Ahead Logging" vs "VACUUM": 1; "Write-Ahead Logging" vs "Write-Ahead
+ * Logging - SQLite": 0). 0 when either is empty or NULL, for generic titles ("Official website")
+ * and when out of memory. (ver_title.c) */
+int ver_title_mismatch(const char *stated, const char *real);
 
 /* The stored record of a result, the store protocol and the batch runner. */
 #include "verify/ver_batch.h"

@@ -38,6 +38,7 @@ struct source {
     char *text;        /* readable text when status == -1 */
     char *where;       /* corpus, cache, web */
     char *detail;
+    char *title;       /* the page's own title when status == -1 (NULL: none) */
     int64_t doc_row;   /* the corpus document, or -1 */
 };
 
@@ -88,6 +89,7 @@ static void source_cleanup(struct source *s)
     free(s->text);
     free(s->where);
     free(s->detail);
+    free(s->title);
 }
 
 void ver_results_free(struct ver_result *r, int n)
@@ -104,6 +106,9 @@ void ver_results_free(struct ver_result *r, int n)
         free(x->evidence);
         free(x->source);
         free(x->detail);
+        free(x->source_title);
+        free(x->article_url);
+        free(x->revision_time);
         for (int j = 0; j < x->nsugg; j++) {
             free(x->sugg[j].doc_id);
             free(x->sugg[j].url);
@@ -197,6 +202,7 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
             return 0;
         }
         s->doc_row = d.row;
+        s->title = dup0(d.title);
         s->text = t.data ? buf_steal(&t) : dup0("");
         s->where = dup0("corpus");
         s->status = -1;
@@ -210,6 +216,7 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
     if (!strcmp(f.outcome, "ok")) {
         s->status = strlen(f.text) >= AUDIT_MIN_TEXT ? -1 : VER_ST_NO_TEXT;
         s->text = dup0(f.text);
+        s->title = dup0(f.title);
         s->detail = dup0(s->status == -1 ? "" : "no readable text");
     } else {
         /* the cached failure: outcome "dead", "unreachable" or "no-text", detail in title */
@@ -273,7 +280,7 @@ static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, 
         if (s->status == -1 || s->status == VER_ST_DEAD || s->status == VER_ST_NO_TEXT ||
             f->outcome == VER_FETCH_HTTP_ERROR)
             idx_cache_put(a->ix, &c, NULL);
-        free(title);
+        s->title = title; /* owned by the source now */
     }
     if (in_tx && idx_commit(a->ix, err) != ERR_OK) rc = ERR_OK; /* the cache is best effort */
 out:
@@ -510,7 +517,11 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             r->source = dup0("");
             r->detail = dup0("");
             r->evidence = dup0("");
-            if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail) {
+            r->article_url = dup0(art->url);
+            r->revision_time = dup0(art->revision_time);
+            r->revision = art->revision;
+            if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail || !r->article_url ||
+                !r->revision_time) {
                 rc = err_set(err, ERR_NOMEM, "audit");
                 goto out;
             }
@@ -546,6 +557,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                 cited_row = td.row;
                 free(r->source);
                 r->source = dup0("corpus");
+                r->source_title = dup0(td.title);
                 rc = score_into(a, a->claim.data, t.data ? t.data : "", r, err);
                 buf_cleanup(&t);
                 if (rc) goto out;
@@ -568,8 +580,11 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                     free(r->source);
                     r->source = dup0(s->where);
                 }
+                r->source_title = dup0(s->title);
                 if ((rc = score_into(a, a->claim.data, s->text, r, err))) goto out;
             }
+            if (!r->source_title) r->source_title = dup0("");
+            r->title_mismatch = ver_title_mismatch(r->title, r->source_title);
             if (wants_suggestions(a, r->status) &&
                 (rc = suggest(a, art->title, a->claim.data, r, cited_row, err)))
                 goto out;
@@ -601,14 +616,17 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     out->detail = dup0("");
     out->evidence = dup0("");
     out->source = dup0(is_text ? "file" : "");
-    if (!out->claim || !out->url || !out->source) return err_set(err, ERR_NOMEM, "verify");
+    out->article_url = dup0("");
+    out->revision_time = dup0("");
+    if (!out->claim || !out->url || !out->source || !out->article_url || !out->revision_time)
+        return err_set(err, ERR_NOMEM, "verify");
     int rc = ERR_OK;
     int64_t cited_row = -1;
     if (is_text) {
         char *text = NULL, *title = NULL;
         const char *why = "";
         int st = body_text(a, "", source, strlen(source), &text, &title, &why);
-        free(title);
+        out->source_title = title;
         if (st != -1) {
             out->status = st;
             free(out->detail);
@@ -623,6 +641,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         rc = resolve_sources(a, &s, 1, err);
         if (!rc && s.status == -1) {
             cited_row = s.doc_row;
+            out->source_title = dup0(s.title);
             rc = score_into(a, claim, s.text, out, err);
         } else if (!rc) {
             out->status = s.status;
@@ -633,6 +652,8 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         out->source = dup0(s.where);
         source_cleanup(&s);
     }
+    if (!out->source_title) out->source_title = dup0("");
+    if (!rc && !out->source_title) rc = err_set(err, ERR_NOMEM, "verify");
     if (!rc && wants_suggestions(a, out->status)) rc = suggest(a, NULL, claim, out, cited_row, err);
     return rc;
 }
