@@ -110,6 +110,34 @@ void cli_hl_print(FILE *f, const char *text, size_t len, size_t start, size_t en
 /* Append text[start, end) HTML-escaped to b, the spans inside in <mark>. ERR_NOMEM or 0. */
 int cli_hl_html(struct buf *b, const char *text, size_t start, size_t end, const struct ver_span *sp, int n);
 
+/* ---- HTML pages (cli_html.c): self-contained (inline style and script, a CSP that loads
+ * nothing), shared by `audit --html` and `report --html`. Each returns 0 or ERR_NOMEM. ---- */
+
+/* The page head (doctype, style, <body>) and its end (the script: verdict filters over elements
+ * with data-verdict, copy buttons beside <code>). */
+int cli_html_begin(struct buf *b, const char *title);
+int cli_html_end(struct buf *b);
+/* A link to url labelled `label` (url when NULL or empty); a URL that is not http(s) is shown
+ * as text, never as a link. The one place report pages make links. */
+int cli_html_link(struct buf *b, const char *url, const char *label);
+/* The cited source: its host in bold, the URL as a link, the ref's stated title and the page's
+ * real title, and a warning when `mismatch`. stated and real may be NULL. */
+int cli_html_source(struct buf *b, const char *url, const char *stated, const char *real, int mismatch);
+/* A {{cite web}} in <code> with a copy button. */
+int cli_html_cite(struct buf *b, const char *cite);
+/* The verdict filter buttons: all, not supported, then each verdict with a count (counts has
+ * VER_ST_COUNT entries). */
+int cli_html_filters(struct buf *b, const long *counts, long total);
+/* The host of an http(s) URL, lower-cased, without "www." or user info ("" when none). */
+void cli_url_host(const char *url, char *out, size_t n);
+/* Write the audit report of `n` results (in the order given) to `path`, atomically: a header
+ * with each article (its URL and revision when it came from a wiki), the date and the counts;
+ * verdict filters; one card per citation (supported ones folded) with the cited host, both
+ * titles, the evidence sentence with the claim's words marked (`ix`, may be NULL, decides which
+ * words are too common to mark), suggestions with their {{cite web}} and a copy button.
+ * Errors: ERR_IO naming the file, ERR_NOMEM. */
+int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct idx *ix, struct err *err);
+
 /* Read a whole article file ("-": stdin) into `out`: at most 16 MiB of valid UTF-8.
  * Errors name the file: ERR_NOTFOUND, ERR_IO, ERR_LIMIT, ERR_UTF8, ERR_NOMEM. */
 int cli_read_file(const char *path, struct buf *out, struct err *err);

@@ -64,8 +64,9 @@ static int hl_add(void *ctx, const char *term, size_t len, int pos, size_t start
     struct hl_set *s = ctx;
     struct cli_hl *h = s->h;
     if (h->nterms >= HL_MAX_TERMS || len > CORPUS_TOK_MAX || hl_has(h, term, len)) return 0;
-    /* negations are scored, but marking every "not" shows nothing */
+    /* negations are scored, but marking every "not" shows nothing; nor do initials ("D.") */
     if ((len == 3 && !memcmp(term, "not", 3)) || (len == 2 && !memcmp(term, "no", 2))) return 0;
+    if (len == 1 && !(term[0] >= '0' && term[0] <= '9')) return 0;
     if (s->ix && s->passages >= HL_MIN_PASSAGES) {
         int64_t df = 0;
         if (idx_term_df(s->ix, term, len, &df, NULL) == ERR_OK && df > HL_COMMON_SHARE * (double)s->passages)
@@ -153,6 +154,19 @@ static size_t char_start(const char *text, size_t i)
     return i;
 }
 
+/* Move a forward to the start of a word when one begins within 12 characters (and before
+ * `limit`), so that a cut part does not begin inside a word. */
+static size_t word_start(const char *text, size_t len, size_t a, size_t limit)
+{
+    size_t b = a;
+    for (size_t k = 0; b > 0 && k < 12 && b < limit && b < len; k++) {
+        if (text[b - 1] == ' ') return b;
+        b++;
+        while (b < len && ((unsigned char)text[b] & 0xC0) == 0x80) b++;
+    }
+    return b > 0 && b <= len && text[b - 1] == ' ' ? b : a;
+}
+
 void cli_hl_window(const char *text, size_t len, const struct ver_span *sp, int n, int cols, size_t *start,
                    size_t *end)
 {
@@ -178,12 +192,7 @@ void cli_hl_window(const char *text, size_t len, const struct ver_span *sp, int 
             a = char_start(text, a - 1);
             c++;
         }
-        /* start at a word when one begins near */
-        for (size_t k = 0; a > 0 && k < 12 && a < sp[bi].start; k++) {
-            if (text[a - 1] == ' ') break;
-            a++;
-            while (a < len && ((unsigned char)text[a] & 0xC0) == 0x80) a++;
-        }
+        a = word_start(text, len, a, sp[bi].start);
     }
     size_t b = a, c = 0;
     while (b < len && c < (size_t)cols) {
@@ -198,6 +207,7 @@ void cli_hl_window(const char *text, size_t len, const struct ver_span *sp, int 
             a = char_start(text, a - 1);
             c++;
         }
+        a = word_start(text, len, a, n > 0 ? sp[0].start : len);
     }
     *start = a;
     *end = b;

@@ -80,148 +80,105 @@ static const char *status_color(int st)
     }
 }
 
-static void print_table(struct ver_result **rs, size_t n, int color)
+/* How the table is printed. */
+struct table {
+    int width;           /* the terminal's columns; 0: piped or --wide, every cell in full */
+    int color;           /* verdict colours and bold matched words */
+    int always_evidence; /* verify: the evidence also when supported */
+    struct cli_hl *hl;   /* the claim's words (NULL: none marked) */
+    struct idx *ix;      /* decides which words are too common to mark (may be NULL) */
+};
+
+#define TABLE_INDENT 26 /* "verdict      score   ref  " */
+
+/* A line under a result: the indent, a label, then text cut to what is left of the width. */
+static void table_line(const struct table *t, const char *label, const char *text)
 {
-    printf("%-11s  %5s  %4s  %-44s  %s\n", "verdict", "score", "ref", "claim", "cited source");
-    for (size_t i = 0; i < n; i++) {
-        const struct ver_result *r = rs[i];
-        if (color) fputs(status_color(r->status), stdout);
-        printf("%-11s", ver_status_name(r->status));
-        if (color) fputs("\033[0m", stdout);
-        printf("  %5.2f  %4d  ", r->score, r->ref);
-        cli_put_cell(stdout, r->claim, 44, 1);
+    printf("%*s%s", TABLE_INDENT, "", label);
+    int room = t->width ? t->width - TABLE_INDENT - (int)strlen(label) : 0;
+    if (room > 0 && room < 20) room = 20;
+    if (room > 0) cli_put_cell(stdout, text, room, 0);
+    else for (const char *p = text; *p; p++) fputc(*p == '\n' || *p == '\t' ? ' ' : *p, stdout);
+    fputc('\n', stdout);
+}
+
+/* The sentence of `text` that matches the claim best, its matched words bold on a terminal. */
+static void table_quote(const struct table *t, const char *label, const char *text, const char *close)
+{
+    struct ver_span sp[VER_SCORE_MAX_MATCH];
+    size_t len = strlen(text), a = 0, e = len;
+    int n = cli_hl_find(t->hl, text, len, sp, VER_SCORE_MAX_MATCH);
+    cli_hl_sentence(text, len, sp, n, &a, &e);
+    printf("%*s%s", TABLE_INDENT, "", label);
+    int room = t->width ? t->width - TABLE_INDENT - (int)strlen(label) - (int)strlen(close) : 0;
+    if (room > 0 && room < 20) room = 20;
+    size_t wa = a, we = e;
+    if (room > 0) {
+        /* the window of the sentence around its matches (spans shifted into the sentence) */
+        struct ver_span in[VER_SCORE_MAX_MATCH];
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (sp[i].start >= a && sp[i].end <= e) in[k++] = (struct ver_span){sp[i].start - a, sp[i].end - a};
+        size_t x = 0, y = e - a;
+        cli_hl_window(text + a, e - a, in, k, room - 2, &x, &y);
+        wa = a + x;
+        we = a + y;
+    }
+    cli_hl_print(stdout, text, len, wa, we, sp, n, t->color);
+    printf("%s\n", close);
+}
+
+static void print_result(const struct table *t, const struct ver_result *r)
+{
+    /* the first line: verdict, score, ref, then the claim and the cited source side by side,
+     * sized to the terminal (whole when piped) */
+    int room = t->width ? t->width - TABLE_INDENT - 2 : 0;
+    int cw = room > 0 ? room * 11 / 20 : 0, sw = room > 0 ? room - cw : 0;
+    if (room > 0 && cw < 20) cw = 20, sw = 20;
+    if (t->color) fputs(status_color(r->status), stdout);
+    printf("%-11s", ver_status_name(r->status));
+    if (t->color) fputs("\033[0m", stdout);
+    printf("  %5.2f  %4d  ", r->score, r->ref);
+    const char *src = r->url[0] ? r->url : (r->title[0] ? r->title : "(no source)");
+    if (cw) {
+        cli_put_cell(stdout, r->claim, cw, 1);
         fputs("  ", stdout);
-        cli_put_cell(stdout, r->url[0] ? r->url : (r->title[0] ? r->title : "(no source)"), 50, 0);
-        fputc('\n', stdout);
-        if (r->detail[0]) printf("%-11s  %5s  %4s  why: %s\n", "", "", "", r->detail);
-        if (r->evidence[0] && r->status != VER_ST_SUPPORTED) {
-            printf("%-11s  %5s  %4s  evidence: ", "", "", "");
-            cli_put_cell(stdout, r->evidence, 90, 0);
-            fputc('\n', stdout);
-        }
-        for (int j = 0; j < r->nsugg; j++) {
-            printf("%-11s  %5s  %4s  suggest %.2f: ", "", "", "", r->sugg[j].score);
-            cli_put_cell(stdout, r->sugg[j].url[0] ? r->sugg[j].url : r->sugg[j].doc_id, 60, 0);
-            fputc('\n', stdout);
-            printf("%-11s  %5s  %4s    \"", "", "", "");
-            cli_put_cell(stdout, r->sugg[j].evidence, 86, 0);
-            fputs("\"\n", stdout);
-        }
+        cli_put_cell(stdout, src, sw, 0);
+    } else {
+        for (const char *p = r->claim; *p; p++) fputc(*p == '\n' || *p == '\t' ? ' ' : *p, stdout);
+        printf("  %s", src);
+    }
+    fputc('\n', stdout);
+    if (r->title_mismatch) {
+        struct buf w = {0};
+        buf_printf(&w, "the page is titled \"%s\", the ref says \"%s\"", r->source_title, r->title);
+        table_line(t, "title: ", w.data ? w.data : "");
+        buf_cleanup(&w);
+    }
+    if (r->detail[0]) table_line(t, "why: ", r->detail);
+    cli_hl_set(t->hl, r->claim, t->ix, NULL);
+    if (r->evidence[0] && (r->status != VER_ST_SUPPORTED || t->always_evidence))
+        table_quote(t, "evidence: ", r->evidence, "");
+    for (int j = 0; j < r->nsugg; j++) {
+        const struct ver_suggestion *s = &r->sugg[j];
+        char label[48];
+        snprintf(label, sizeof label, "suggest %.2f: ", s->score);
+        struct buf w = {0};
+        buf_printf(&w, "%s%s%s", s->url[0] ? s->url : s->doc_id, s->title[0] ? "  " : "", s->title);
+        table_line(t, label, w.data ? w.data : "");
+        buf_cleanup(&w);
+        table_quote(t, "  \"", s->evidence, "\"");
     }
 }
 
-static void html_esc(FILE *f, const char *s, size_t n)
+static void print_table(const struct table *t, struct ver_result **rs, size_t n)
 {
-    for (size_t i = 0; i < n && s[i]; i++) {
-        switch (s[i]) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(s[i], f);
-        }
-    }
-}
-
-/* The evidence with the matched claim words in <mark>. */
-static void html_evidence(FILE *f, const struct ver_result *r)
-{
-    size_t at = 0, len = strlen(r->evidence);
-    for (int i = 0; i < r->nmatch; i++) {
-        if (r->match[i].start < at || r->match[i].end > len) continue;
-        html_esc(f, r->evidence + at, r->match[i].start - at);
-        fputs("<mark>", f);
-        html_esc(f, r->evidence + r->match[i].start, r->match[i].end - r->match[i].start);
-        fputs("</mark>", f);
-        at = r->match[i].end;
-    }
-    html_esc(f, r->evidence + at, len - at);
-}
-
-static int write_html(const char *path, struct ver_result **rs, size_t n, struct err *err)
-{
-    struct buf tmp = {0};
-    buf_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.data, "w");
-    if (!f) {
-        int rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-        buf_cleanup(&tmp);
-        return rc;
-    }
-    int counts[VER_ST_SUPPORTED + 1] = {0};
-    for (size_t i = 0; i < n; i++) counts[rs[i]->status]++;
-    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-          "<title>vericite citation audit</title>\n<style>\n"
-          "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
-          "h1{font-size:1.4em} .sum span{display:inline-block;margin-right:1em}\n"
-          ".cite{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.6em 1em;margin:1em 0}\n"
-          ".supported{border-left-color:#2a9d3a} .weak{border-left-color:#d9a400}\n"
-          ".unsupported{border-left-color:#c62828} .dead,.unreachable,.no-text,.no-url{border-left-color:#7b1fa2}\n"
-          ".v{font-weight:600;text-transform:uppercase;font-size:.85em} .meta{color:#666;font-size:.9em}\n"
-          ".ev{background:#f7f7f7;padding:.4em .6em;border-radius:3px} mark{background:#ffe27a}\n"
-          ".sug{margin:.4em 0 .4em 1.5em} code{font-size:.85em;word-break:break-all;color:#444}\n"
-          "</style></head><body>\n<h1>Citation audit</h1>\n<p class=\"sum\">",
-          f);
-    fprintf(f, "<span>%zu citation%s</span>", n, cli_s((long)n));
-    for (int s = 0; s <= VER_ST_SUPPORTED; s++)
-        if (counts[s]) fprintf(f, "<span class=\"%s\">%s: %d</span>", ver_status_name(s), ver_status_name(s), counts[s]);
-    fputs("</p>\n<p class=\"meta\">Worst first. Evidence is the best passage of the cited source; "
-          "highlighted words are the claim's.</p>\n", f);
-    for (size_t i = 0; i < n; i++) {
-        const struct ver_result *r = rs[i];
-        fprintf(f, "<div class=\"cite %s\"><div><span class=\"v\">%s</span> &middot; score %.2f &middot; ",
-                ver_status_name(r->status), ver_status_name(r->status), r->score);
-        html_esc(f, r->article_title[0] ? r->article_title : r->article, (size_t)-1);
-        if (r->section[0] && strcmp(r->section, r->article_title)) {
-            fputs(" &rsaquo; ", f);
-            html_esc(f, r->section, (size_t)-1);
-        }
-        fprintf(f, " &middot; ref %d</div>\n<p>", r->ref);
-        html_esc(f, r->claim, (size_t)-1);
-        fputs("</p>\n<div class=\"meta\">cited: ", f);
-        if (r->url[0]) {
-            fputs("<a href=\"", f);
-            html_esc(f, r->url, (size_t)-1);
-            fputs("\">", f);
-            html_esc(f, r->title[0] ? r->title : r->url, (size_t)-1);
-            fputs("</a>", f);
-        } else {
-            html_esc(f, r->title[0] ? r->title : "(no source)", (size_t)-1);
-        }
-        if (r->source[0]) fprintf(f, " (text from the %s)", r->source);
-        if (r->detail[0]) {
-            fputs(" &mdash; ", f);
-            html_esc(f, r->detail, (size_t)-1);
-        }
-        fputs("</div>\n", f);
-        if (r->evidence[0]) {
-            fputs("<p class=\"ev\">", f);
-            html_evidence(f, r);
-            fputs("</p>\n", f);
-        }
-        for (int j = 0; j < r->nsugg; j++) {
-            fprintf(f, "<div class=\"sug\">suggested (score %.2f): <a href=\"", r->sugg[j].score);
-            html_esc(f, r->sugg[j].url, (size_t)-1);
-            fputs("\">", f);
-            html_esc(f, r->sugg[j].title[0] ? r->sugg[j].title : r->sugg[j].doc_id, (size_t)-1);
-            fputs("</a><div class=\"ev\">", f);
-            html_esc(f, r->sugg[j].evidence, (size_t)-1);
-            fputs("</div><code>", f);
-            html_esc(f, r->sugg[j].cite, (size_t)-1);
-            fputs("</code></div>\n", f);
-        }
-        fputs("</div>\n", f);
-    }
-    fputs("<p class=\"meta\">Made by vericite.</p></body></html>\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp.data, path) != 0) {
-        unlink(tmp.data);
-        buf_cleanup(&tmp);
-        return err_set(err, ERR_IO, "%s: cannot write the report", path);
-    }
-    buf_cleanup(&tmp);
-    return ERR_OK;
+    int room = t->width ? t->width - TABLE_INDENT - 2 : 0, cw = room > 0 ? room * 11 / 20 : 0;
+    if (room > 0 && cw < 20) cw = 20;
+    printf("%-11s  %5s  %4s  ", "verdict", "score", "ref");
+    if (cw) printf("%-*s  %s\n", cw, "claim", "cited source");
+    else printf("claim  cited source\n");
+    for (size_t i = 0; i < n; i++) print_result(t, rs[i]);
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -246,7 +203,9 @@ static const char audit_help[] =
     "                     $VERICITE_DB, else ~/.cache/vericite/index, created empty: fetch cache\n"
     "                     only, no suggestions)\n"
     "  --json             one JSON object per citation (JSON Lines)\n"
-    "  --html FILE        also write a self-contained HTML report\n"
+    "  --html FILE        also write a self-contained HTML report (filters by verdict, the cited\n"
+    "                     host and page title beside the ref's, copy buttons for suggestions)\n"
+    "  --wide             do not cut the table to the terminal's width (piped output is never cut)\n"
     "  --offline          never fetch: corpus and cached pages only\n"
     "  --refresh          fetch again even when a page is cached\n"
     "  --allow-private    allow URLs on loopback/private addresses (refused by default)\n"
@@ -272,7 +231,7 @@ static const char audit_help[] =
     "  vericite audit --db docs-idx --jobs 8 articles/ enwiki-pages.xml.bz2\n";
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
-       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS };
+       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -282,7 +241,7 @@ static const struct option audit_longopts[] = {
     {"timeout", required_argument, 0, A_TIMEOUT}, {"model", required_argument, 0, A_MODEL},
     {"title", required_argument, 0, A_TITLE},    {"claim", required_argument, 0, A_CLAIM},
     {"source", required_argument, 0, A_SOURCE},  {"allow-host", required_argument, 0, A_HOST},
-    {"jobs", required_argument, 0, A_JOBS},
+    {"jobs", required_argument, 0, A_JOBS},      {"wide", no_argument, 0, A_WIDE},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -294,8 +253,9 @@ struct audit_args {
     const char *hosts[AUDIT_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
     int nhosts;
     struct ver_audit_opts vo;
-    int json;
-    int jobs; /* --jobs: 0 when not given */
+    int json, wide;
+    int verify; /* the verify command: evidence shown also when supported */
+    int jobs;   /* --jobs: 0 when not given */
     double fail_under;
 };
 
@@ -309,6 +269,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         switch (c) {
         case A_DB: a->db = optarg; break;
         case A_JSON: a->json = 1; break;
+        case A_WIDE: a->wide = 1; break;
         case A_HTML: a->html = optarg; break;
         case A_OFFLINE: a->vo.offline = 1; break;
         case A_REFRESH: a->vo.refresh = 1; break;
@@ -360,8 +321,8 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
     return -1;
 }
 
-/* Print all results of a run and decide the exit code. */
-static int report(struct audit_args *a, struct ver_result **all, size_t n, struct err *err)
+/* Print all results of a run (`ix`, may be NULL: which words are too common to mark). */
+static int report(struct audit_args *a, struct ver_result **all, size_t n, struct idx *ix, struct err *err)
 {
     if (a->json) {
         for (size_t i = 0; i < n; i++) {
@@ -373,11 +334,16 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
         }
     }
     qsort(all, n, sizeof *all, cmp_worst);
-    if (!a->json) {
-        if (n == 0) printf("no citations found\n");
-        else print_table(all, n, isatty(1) && !getenv("NO_COLOR"));
+    if (!a->json && n == 0) printf("no citations found\n");
+    if (!a->json && n > 0) {
+        struct table t = {.width = a->wide ? 0 : cli_term_width(), .color = isatty(1) && !getenv("NO_COLOR"),
+                          .always_evidence = a->verify, .ix = ix};
+        int rc = cli_hl_new(&t.hl, err);
+        if (rc) return rc;
+        print_table(&t, all, n);
+        cli_hl_free(t.hl);
     }
-    int rc = a->html ? write_html(a->html, all, n, err) : ERR_OK;
+    int rc = a->html ? cli_html_audit(a->html, all, n, ix, err) : ERR_OK;
     if (rc) return rc;
     int counts[VER_ST_SUPPORTED + 1] = {0};
     for (size_t i = 0; i < n; i++) counts[all[i]->status]++;
@@ -442,6 +408,7 @@ static int audit_batch(struct audit_args *a, char *const *in, int n)
     struct cli_batch_opts bo = {.db = a->db, .vo = &a->vo, .title = a->title, .jobs = a->jobs ? a->jobs : 1};
     struct batch_out b = {.a = a, .stream = a->json && !a->html};
     struct ver_result **all = NULL;
+    struct idx *ix = NULL;
     int bad = 0, rc = cli_batch_run(&bo, in, n, batch_row, &b, &bad, &err);
     if (rc) goto out;
     if (b.stream) {
@@ -455,12 +422,17 @@ static int audit_batch(struct audit_args *a, char *const *in, int n)
     all = calloc(b.n + 1, sizeof *all);
     if (!all) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
     for (size_t i = 0; i < b.n; i++) all[i] = &b.v[i];
-    if ((rc = report(a, all, b.n, &err))) goto out;
+    if (a->html) { /* which words are too common to mark */
+        struct idx_opts io = {.readonly = 1};
+        if (idx_open(&ix, a->db, &io, &err)) ix = NULL;
+    }
+    if ((rc = report(a, all, b.n, ix, &err))) goto out;
     if (below(a, all, b.n)) rc = -1;
 out:
     if (b.v) ver_results_free(b.v, (int)b.n);
     free(b.v);
     free(all);
+    idx_close(ix);
     if (rc > 0) return cli_fail(&err);
     if (bad) return CLI_FAIL; /* the inputs that could not be read were named above */
     return rc == -1 ? CLI_BELOW : CLI_OK;
@@ -522,7 +494,7 @@ int cmd_audit(int argc, char **argv)
         }
         for (int j = 0; j < nr; j++) all[n++] = &res[j];
     }
-    if ((rc = report(&a, all, n, &err))) goto out;
+    if ((rc = report(&a, all, n, ix, &err))) goto out;
     if (below(&a, all, n)) rc = -1;
 out:
     for (int i = 0; i < nchunks; i++) {
@@ -577,7 +549,8 @@ int cmd_verify(int argc, char **argv)
         r.url = strdup(a.source);
     }
     struct ver_result *one = &r;
-    if ((rc = report(&a, &one, 1, &err))) goto out;
+    a.verify = 1;
+    if ((rc = report(&a, &one, 1, ix, &err))) goto out;
     if (below(&a, &one, 1)) rc = -1;
 out:
     if (have) ver_results_free(&r, 1);
