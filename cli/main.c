@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-#define VERICITE_VERSION "0.1.0"
+#include "version.h"
 
 static const char main_help[] =
     "vericite " VERICITE_VERSION " - retrieval and citation verification on your own corpus\n"

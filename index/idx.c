@@ -38,7 +38,7 @@ static const char *const schema_sql =
     "CREATE TABLE embed_state(key TEXT PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE fetch_cache(url TEXT PRIMARY KEY, final_url TEXT NOT NULL, status INTEGER NOT NULL,"
     " outcome TEXT NOT NULL, content_type TEXT NOT NULL, fetched_at TEXT NOT NULL, title TEXT NOT NULL,"
-    " text TEXT NOT NULL);";
+    " text TEXT NOT NULL, private_addrs TEXT NOT NULL DEFAULT '*');";
 
 /* The stored results of batch audits (idx_audit.c). Also run on every read-write open, so indexes
  * made before these tables existed get them. */
@@ -224,6 +224,30 @@ static int create_schema(struct idx *ix, struct err *err)
     return exec(ix, "COMMIT", err);
 }
 
+/* 1 when fetch_cache has the private_addrs column (indexes made before it have not). */
+static int cache_has_guard(struct idx *ix)
+{
+    sqlite3_stmt *st = NULL;
+    int has = 0;
+    if (sqlite3_prepare_v2(ix->db, "SELECT 1 FROM pragma_table_info('fetch_cache') WHERE name='private_addrs'",
+                           -1, &st, NULL) == SQLITE_OK)
+        has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has;
+}
+
+/* Give an older index's fetch cache the guard column; its rows get '*' (unknown: served only with
+ * --allow-private). A read-only handle reads them as '*' without the column. */
+static int cache_guard_column(struct idx *ix, struct err *err)
+{
+    ix->cache_guard = cache_has_guard(ix);
+    if (ix->cache_guard || ix->readonly) return ERR_OK;
+    int rc = exec(ix, "ALTER TABLE fetch_cache ADD COLUMN private_addrs TEXT NOT NULL DEFAULT '*'", err);
+    ix->cache_guard = cache_has_guard(ix); /* another writer may have added it first */
+    if (ix->cache_guard) err_clear(err);
+    return ix->cache_guard ? ERR_OK : rc;
+}
+
 static int check_schema(struct idx *ix, struct err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -320,6 +344,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
         if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
         if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
     }
+    if ((rc = cache_guard_column(ix, err))) goto fail;
     exec(ix, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", NULL);
     *out = ix;
     return ERR_OK;

@@ -151,9 +151,16 @@ struct idx_fetch {
     const char *content_type;
     const char *fetched_at; /* ISO 8601 UTC; ignored by idx_cache_put (now is used) */
     const char *title, *text; /* the readable text extracted from the body */
+    /* What the address guard decided: the non-public "IP:port" addresses the answer came from
+     * (allowed then by --allow-private or --allow-host), joined by ","; "" when all were public
+     * (NULL is stored as ""); "*" for rows cached before this was recorded (unknown). Callers
+     * must not use an entry their own guard would have refused (ver_fetch_permits). */
+    const char *private_addrs;
 };
 
-/* Look `url` up in the cache. *found 1 with *out filled (strings valid until the next call), or 0. */
+/* Look `url` up in the cache. *found 1 with *out filled (strings valid until the next call), or 0.
+ * The entry comes whatever its private_addrs; checking them against the caller's guard is the
+ * caller's part (the index does not know who asks). */
 int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *found, struct err *err);
 /* Insert or replace the cache entry of f->url (inside or outside a transaction). */
 int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err);

@@ -114,15 +114,17 @@ int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *f
 {
     *found = 0;
     int rc = idx_prepare(ix, &ix->st_cache_get,
-                         "SELECT status, url, final_url, outcome, content_type, fetched_at, title, text"
-                         " FROM fetch_cache WHERE url=?",
+                         ix->cache_guard ? "SELECT status, url, final_url, outcome, content_type, fetched_at, title,"
+                                           " text, private_addrs FROM fetch_cache WHERE url=?"
+                                         : "SELECT status, url, final_url, outcome, content_type, fetched_at, title,"
+                                           " text, '*' FROM fetch_cache WHERE url=?",
                          err);
     if (rc) return rc;
     sqlite3_bind_text(ix->st_cache_get, 1, url, -1, SQLITE_STATIC);
     int s = sqlite3_step(ix->st_cache_get);
     if (s == SQLITE_ROW) {
-        const char *v[7];
-        rc = copy_strings(ix, ix->st_cache_get, 1, 7, v, err);
+        const char *v[8];
+        rc = copy_strings(ix, ix->st_cache_get, 1, 8, v, err);
         if (!rc) {
             out->status = (long)sqlite3_column_int64(ix->st_cache_get, 0);
             out->url = v[0];
@@ -132,6 +134,7 @@ int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *f
             out->fetched_at = v[4];
             out->title = v[5];
             out->text = v[6];
+            out->private_addrs = v[7];
             *found = 1;
         }
     } else if (s != SQLITE_DONE) {
@@ -146,8 +149,8 @@ int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err)
     if (ix->readonly) return err_set(err, ERR_ARG, "%s: index opened read-only", ix->dir);
     int rc = idx_prepare(ix, &ix->st_cache_put,
                          "INSERT OR REPLACE INTO fetch_cache(url, final_url, status, outcome,"
-                         " content_type, fetched_at, title, text)"
-                         " VALUES(?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?,?)",
+                         " content_type, fetched_at, title, text, private_addrs)"
+                         " VALUES(?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?,?,?)",
                          err);
     if (rc) return rc;
     sqlite3_stmt *st = ix->st_cache_put;
@@ -158,6 +161,7 @@ int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err)
     sqlite3_bind_text(st, 5, f->content_type ? f->content_type : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, f->title ? f->title : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, f->text ? f->text : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, f->private_addrs ? f->private_addrs : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = idx_sql_err(ix, err, "write fetch cache");
     sqlite3_reset(st);
     return rc;

@@ -13,6 +13,7 @@ struct idx {
     sqlite3 *db;
     char *dir, *dbpath;
     int readonly, in_tx, passage_words;
+    int cache_guard; /* fetch_cache has its private_addrs column */
     struct corpus_tok *tok;
     int64_t n_passages, total_tokens; /* live totals, written to settings at commit */
 

@@ -139,8 +139,11 @@ TEST(audit_misbehaving_sites)
     free(out);
     free(err);
 
-    /* the page is cached: --offline (server gone) still scores it; unreached pages stay unreached */
-    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none '%s'", ix, a);
+    /* the page is cached: --offline (server gone) still scores it; unreached pages stay unreached
+     * (with the same --allow-host: the page came from a loopback address; see
+     * audit_cache_keeps_guard_decision) */
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none --allow-host 127.0.0.1:%d '%s'", ix,
+               p, a);
     REQUIRE(rc == 0);
     arr = t_json_lines(out);
     ok = by_url(arr, "/www/ok.html");
@@ -159,6 +162,54 @@ TEST(audit_misbehaving_sites)
     rc = t_run(t_, &out, NULL, "audit --db '%s' --json --suggest none '%s'", ix, b);
     httpd_stop(&h);
     CHECK(rc == 0 && t_contains(out, "\"verdict\":\"unreachable\"") && t_contains(out, "refused"));
+    free(out);
+}
+
+/* A page fetched from a non-public address (allowed by --allow-private or --allow-host) is cached
+ * with that guard decision: later runs whose guard would refuse the address do not get it from the
+ * cache (they fetch, and are refused); runs that allow it do. */
+TEST(audit_cache_keeps_guard_decision)
+{
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(t_write(t_, dir, "www/ok.html", page_html, strlen(page_html)));
+    struct httpd h;
+    REQUIRE(httpd_start(dir, &h) == 0);
+    char art[1024], ix[600];
+    snprintf(art, sizeof art,
+             "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020."
+             "<ref>http://127.0.0.1:%d/www/ok.html</ref>\n",
+             h.port);
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    char *out = NULL;
+    int rc = t_run(t_, &out, NULL, "audit --db '%s' --json --suggest none --allow-private '%s'", ix, a);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"supported\"") && t_contains(out, "\"source\":\"web\""));
+    free(out);
+    /* the same index without the flag: not from the cache; fetched, and the guard refuses it */
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --suggest none '%s'", ix, a);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"unreachable\"") && t_contains(out, "refused") &&
+          !t_contains(out, "\"source\":\"cache\""));
+    free(out);
+    /* offline without the flag: nothing usable in the cache */
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none '%s'", ix, a);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"unreachable\"") && t_contains(out, "offline"));
+    free(out);
+    /* an --allow-host for another port does not cover it either */
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none --allow-host 127.0.0.1:%d '%s'", ix,
+               h.port == 1 ? 2 : 1, a);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"unreachable\""));
+    free(out);
+    httpd_stop(&h);
+    /* with the permission again (the server gone): the cached page is used */
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none --allow-private '%s'", ix, a);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"supported\"") && t_contains(out, "\"source\":\"cache\""));
+    free(out);
+    rc = t_run(t_, &out, NULL, "audit --db '%s' --json --offline --suggest none --allow-host 127.0.0.1:%d '%s'", ix,
+               h.port, a);
+    CHECK(rc == 0 && t_contains(out, "\"source\":\"cache\""));
     free(out);
 }
 

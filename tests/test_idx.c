@@ -324,3 +324,51 @@ TEST(idx_url_lookup_and_fetch_cache)
     CHECK(!found);
     idx_close(ix);
 }
+
+/* The fetch cache keeps the guard decision (private_addrs) with each entry; an index made before
+ * the column existed still opens: read-only it reads its rows as "*" (unknown), and the first
+ * read-write open adds the column with "*" for the old rows. */
+TEST(idx_fetch_cache_guard_column)
+{
+    struct err e = {0};
+    char path[512], sql[1200];
+    struct idx *ix = NULL;
+    int found = 0;
+    struct idx_fetch g;
+    REQUIRE_OK(open_new(t_, path, sizeof path, 10, &ix, &e), e);
+    struct idx_fetch f = {.url = "http://127.0.0.1:8080/p", .status = 200, .outcome = "ok",
+                          .title = "P", .text = "private page", .private_addrs = "127.0.0.1:8080"};
+    REQUIRE_OK(idx_cache_put(ix, &f, &e), e);
+    struct idx_fetch pub = {.url = "https://example.org/a", .status = 200, .outcome = "ok",
+                            .title = "A", .text = "public page"}; /* private_addrs NULL: public */
+    REQUIRE_OK(idx_cache_put(ix, &pub, &e), e);
+    REQUIRE_OK(idx_cache_get(ix, "http://127.0.0.1:8080/p", &g, &found, &e), e);
+    CHECK(found && !strcmp(g.private_addrs, "127.0.0.1:8080") && !strcmp(g.text, "private page"));
+    REQUIRE_OK(idx_cache_get(ix, "https://example.org/a", &g, &found, &e), e);
+    CHECK(found && !strcmp(g.private_addrs, ""));
+    idx_close(ix);
+    ix = NULL;
+
+    /* make it an older index: no column, one row */
+    snprintf(sql, sizeof sql,
+             "sqlite3 '%s/index.db' \"ALTER TABLE fetch_cache DROP COLUMN private_addrs; "
+             "INSERT INTO fetch_cache VALUES('http://old/x','http://old/x',200,'ok','text/html',"
+             "'2024-01-01T00:00:00Z','Old','old page')\"",
+             path);
+    REQUIRE(system(sql) == 0);
+    struct idx_opts ro = {.readonly = 1};
+    REQUIRE_OK(idx_open(&ix, path, &ro, &e), e);
+    REQUIRE_OK(idx_cache_get(ix, "http://old/x", &g, &found, &e), e);
+    CHECK(found && !strcmp(g.private_addrs, "*") && !strcmp(g.text, "old page"));
+    REQUIRE_OK(idx_cache_get(ix, "http://127.0.0.1:8080/p", &g, &found, &e), e);
+    CHECK(found && !strcmp(g.private_addrs, "*")); /* its decision was dropped with the column */
+    idx_close(ix);
+    ix = NULL;
+    REQUIRE_OK(idx_open(&ix, path, NULL, &e), e); /* read-write: the column comes back */
+    REQUIRE_OK(idx_cache_get(ix, "http://old/x", &g, &found, &e), e);
+    CHECK(found && !strcmp(g.private_addrs, "*"));
+    REQUIRE_OK(idx_cache_put(ix, &f, &e), e);
+    REQUIRE_OK(idx_cache_get(ix, "http://127.0.0.1:8080/p", &g, &found, &e), e);
+    CHECK(found && !strcmp(g.private_addrs, "127.0.0.1:8080"));
+    idx_close(ix);
+}

@@ -583,6 +583,7 @@ TEST(ver_fetch_slow_drip_times_out)
     struct err e = {0};
     REQUIRE_OK(fetch_path(&s, "/slow", &o, &r, &e), e);
     CHECK(r.outcome == VER_FETCH_TIMEOUT);
+    CHECK(!strcmp(r.reason, "timeout") && !strcmp(r.error, "no answer in 1.5 s total")); /* no low-speed limit */
     CHECK(r.seconds >= 1.3 && r.seconds < 2.5);
     CHECK(r.body == NULL);
     ver_fetch_result_cleanup(&r);
@@ -638,6 +639,7 @@ TEST(ver_fetch_connect_timeout)
         if (r.outcome != VER_FETCH_TIMEOUT)
             fprintf(stderr, "  outcome %s: %s\n", ver_fetch_outcome_name(r.outcome), r.error);
         CHECK(r.outcome == VER_FETCH_TIMEOUT);
+        CHECK(!strcmp(r.error, "connect timeout after 0.3 s"));
         CHECK(r.seconds >= 0.25 && r.seconds < 1.5);
         ver_fetch_result_cleanup(&r);
     }
@@ -837,5 +839,57 @@ TEST(ver_fetch_parallel_limits)
     CHECK(ok == 20);
     CHECK(m == 1);
     CHECK(tsrv_get(&s, &s.requests) == 80);
+    tsrv_stop(&s);
+}
+
+/* Failures carry the classified reason and a message naming the host, address or limit; a fetch
+ * from an allowed non-public address says so in private_addrs (what a cache must keep). */
+TEST(ver_fetch_reasons)
+{
+    struct tsrv s;
+    REQUIRE(tsrv_start(&s) == 0);
+    int free_port = -1;
+    {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t al = sizeof a;
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+            free_port = ntohs(a.sin_port);
+        if (fd >= 0) close(fd);
+    }
+    REQUIRE(free_port > 0);
+    char u[4][128], want_refused[96], origin[64];
+    snprintf(u[0], sizeof u[0], "http://nonexistent.invalid/page");
+    snprintf(u[1], sizeof u[1], "http://127.0.0.1:%d/x", free_port);
+    url_of(u[2], sizeof u[2], &s, "/404");
+    url_of(u[3], sizeof u[3], &s, "/ok");
+    snprintf(want_refused, sizeof want_refused, "connection refused by 127.0.0.1:%d", free_port);
+    snprintf(origin, sizeof origin, "127.0.0.1:%d", s.port);
+    const char *urls[] = {u[0], u[1], u[2], u[3]};
+    struct ver_fetch_result r[4];
+    struct err e = {0};
+    struct ver_fetch_opts o = {.allow_private = 1};
+    REQUIRE_OK(ver_fetch_many(urls, 4, &o, r, &e), e);
+    CHECK(r[0].outcome == VER_FETCH_NET && !strcmp(r[0].reason, "dns") &&
+          t_contains(r[0].error, "nonexistent.invalid"));
+    CHECK(r[1].outcome == VER_FETCH_NET && !strcmp(r[1].reason, "refused") &&
+          !strcmp(r[1].error, want_refused));
+    CHECK(r[2].outcome == VER_FETCH_HTTP_ERROR && !strcmp(r[2].reason, "http") &&
+          !strcmp(r[2].error, "HTTP 404") && !strcmp(r[2].private_addrs, origin));
+    CHECK(r[3].outcome == VER_FETCH_OK && !strcmp(r[3].reason, "ok") &&
+          !strcmp(r[3].private_addrs, origin));
+    CHECK(ver_fetch_permits(0, NULL, r[3].private_addrs) == 0);
+    CHECK(ver_fetch_permits(1, NULL, r[3].private_addrs) == 1);
+    const char *allow[] = {origin, NULL};
+    CHECK(ver_fetch_permits(0, allow, r[3].private_addrs) == 1);
+    CHECK(ver_fetch_permits(0, NULL, "") == 1);
+    for (int i = 0; i < 4; i++) ver_fetch_result_cleanup(&r[i]);
+    o.allow_private = 0; /* the guard on: the loopback page is blocked, by name */
+    REQUIRE_OK(ver_fetch_one(u[3], &o, &r[0], &e), e);
+    CHECK(r[0].outcome == VER_FETCH_REFUSED && !strcmp(r[0].reason, "blocked") &&
+          r[0].private_addrs[0] == '\0');
+    ver_fetch_result_cleanup(&r[0]);
     tsrv_stop(&s);
 }

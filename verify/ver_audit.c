@@ -183,7 +183,7 @@ static int fetch_status(const struct ver_fetch_result *f, char *detail, size_t n
         snprintf(detail, n, "%s (--allow-private allows private addresses)", f->error);
         return VER_ST_UNREACHABLE;
     default:
-        snprintf(detail, n, "%s: %s", ver_fetch_outcome_name(f->outcome), f->error);
+        snprintf(detail, n, "%s: %s", f->reason ? f->reason : ver_fetch_outcome_name(f->outcome), f->error);
         return VER_ST_UNREACHABLE;
     }
 }
@@ -212,6 +212,8 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
     struct idx_fetch f;
     *rc = idx_cache_get(a->ix, s->url, &f, &found, err);
     if (*rc || !found) return 0;
+    /* an answer from a non-public address only for callers whose guard allows that address */
+    if (!ver_fetch_permits(a->o.allow_private, a->o.allow_hosts, f.private_addrs)) return 0;
     s->where = dup0("cache");
     if (!strcmp(f.outcome, "ok")) {
         s->status = strlen(f.text) >= AUDIT_MIN_TEXT ? -1 : VER_ST_NO_TEXT;
@@ -275,7 +277,7 @@ static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, 
         struct idx_fetch c = {.url = s->url, .final_url = f->final_url, .status = f->status,
                               .outcome = s->status == -1 ? "ok" : ver_status_name(s->status),
                               .content_type = f->content_type, .title = s->status == -1 ? title : detail,
-                              .text = text ? text : ""};
+                              .text = text ? text : "", .private_addrs = f->private_addrs};
         /* a network failure may be temporary: only answers from the server are cached */
         if (s->status == -1 || s->status == VER_ST_DEAD || s->status == VER_ST_NO_TEXT ||
             f->outcome == VER_FETCH_HTTP_ERROR)

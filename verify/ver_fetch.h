@@ -1,13 +1,15 @@
 /* ver_fetch.h - fetching cited URLs over http(s): parallel, capped, with an SSRF guard.
  *
- * Self-contained for now; the lead folds it into verify/ver.h. libcurl is reached only from
- * verify/ver_fetch.c. All functions here need curl_global_init(CURL_GLOBAL_DEFAULT) to have
- * run once (main() does it; tests do it in their setup) and are safe to call from several
- * threads at once (each call has its own curl handles). */
+ * The policy for untrusted URLs (taken from documents) over the HTTP client (common/http/http.h,
+ * which does the work: redirects, guard, limits, classified failures). All functions here need
+ * curl_global_init(CURL_GLOBAL_DEFAULT) to have run once (main() does it; tests do it in their
+ * setup) and are safe to call from several threads at once (each call has its own client). */
 #ifndef VC_VER_FETCH_H
 #define VC_VER_FETCH_H
 
 #include <stddef.h>
+
+#include "common/http/http.h"
 
 struct err;
 struct sockaddr;
@@ -28,17 +30,17 @@ struct ver_fetch_opts {
     const char *const *allow_hosts;
 };
 
-#define VER_FETCH_USER_AGENT "vericite/0.1 (+citation checker)"
+#define VER_FETCH_USER_AGENT HTTP_USER_AGENT
 #define VER_FETCH_MAX_BYTES ((size_t)10 * 1024 * 1024)
 
 /* What happened to one URL. */
 enum ver_fetch_outcome {
     VER_FETCH_OK = 0,               /* a final non-redirect response with status < 400 */
     VER_FETCH_HTTP_ERROR,           /* status >= 400, or a 3xx without a usable Location */
-    VER_FETCH_TIMEOUT,              /* total timeout, connect timeout or the low-speed limit */
-    VER_FETCH_TOO_BIG,              /* decoded body over max_bytes (or Content-Length over it) */
+    VER_FETCH_TIMEOUT,              /* total timeout or connect timeout (there is no low-speed limit) */
+    VER_FETCH_TOO_BIG,              /* body over max_bytes on the wire or decoded (or Content-Length) */
     VER_FETCH_REFUSED,              /* the guard refused an address, or a redirect left http(s) */
-    VER_FETCH_NET,                  /* DNS, connect, TLS, reset, bad encoding */
+    VER_FETCH_NET,                  /* DNS, connect, TLS, reset, bad encoding (see reason) */
     VER_FETCH_BAD_URL,              /* not an absolute http:// or https:// URL */
     VER_FETCH_TOO_MANY_REDIRECTS    /* more than max_redirects hops */
 };
@@ -54,8 +56,16 @@ struct ver_fetch_result {
                          * OK and HTTP_ERROR, else NULL */
     size_t body_len;
     int outcome;        /* enum ver_fetch_outcome */
-    char error[256];    /* why, when outcome != OK; "" otherwise */
+    const char *reason; /* the classified failure, a static string: http_fail_name() ("ok",
+                         * "dns", "refused", "closed", "timeout", "tls", "http", "redirects",
+                         * "too-large", "blocked", "bad-url", "other") */
+    char error[256];    /* why, when outcome != OK ("connect timeout after 5 s", "no answer in
+                         * 20 s total", "could not resolve host x.invalid", "HTTP 404", ...);
+                         * "" otherwise */
     double seconds;     /* time spent in transfers (waiting for a free slot not counted) */
+    /* The non-public addresses the answer came from (allowed by allow_private or allow_hosts):
+     * "" when all were public; see http_result.private_addrs and ver_fetch_permits(). */
+    char private_addrs[HTTP_ADDRS_MAX];
 };
 
 /* Fetch `n` URLs in parallel (at most opts->max_parallel at once, opts->max_per_host per
@@ -64,7 +74,9 @@ struct ver_fetch_result {
  * Redirects are followed by this function, each hop re-checked: only http and https, and
  * every connection's resolved address passes ver_addr_is_private() unless allow_private (a
  * host with any refused address ends REFUSED, even if another of its addresses worked).
- * No cookies are kept, no proxy is used, bodies are decoded (gzip, deflate, br if built in).
+ * No cookies are kept, no proxy is ever used (the guard must see the address connected to),
+ * bodies are decoded (gzip, deflate, br, zstd as built in), there is no low-speed limit (the
+ * total timeout bounds a slow server).
  * Per-URL failures go into results[i].outcome and return ERR_OK. Returns an error code only
  * when the fetcher itself could not run (ERR_NOMEM, ERR_NET for a curl setup failure); then
  * every result is cleaned (all zero) and err says why. Needs curl_global_init(). */
@@ -81,11 +93,14 @@ void ver_fetch_result_cleanup(struct ver_fetch_result *res);
 /* A short name for an outcome ("ok", "http-error", "timeout", ...). Never NULL. */
 const char *ver_fetch_outcome_name(int outcome);
 
-/* 1 when a connection to `sa` must be refused by the guard: loopback, private (10/8, 172.16/12,
- * 192.168/16, fc00::/7), link-local, CGNAT 100.64/10, multicast, unspecified, broadcast,
- * reserved and documentation ranges, and IPv6 forms that embed such an IPv4 address
- * (::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::/96, 2002::/16) or hide one (Teredo 2001::/32).
- * Non-IP families and NULL count as private (1). 0 for a public unicast address. */
+/* 1 when a connection to `sa` must be refused by the guard: http_addr_is_private(). */
 int ver_addr_is_private(const struct sockaddr *sa);
+
+/* 1 when an answer that came from `private_addrs` (a result's private_addrs, or what a cache
+ * kept of it: "" public, "*" unknown) may be used by a caller with these guard settings (the
+ * fields of struct ver_fetch_opts): http_guard_permits(). A cache lookup without the permission
+ * the fetch needed must act as a miss, so that a page fetched once with --allow-private is not
+ * handed to callers whose guard would refuse it. */
+int ver_fetch_permits(int allow_private, const char *const *allow_hosts, const char *private_addrs);
 
 #endif

@@ -163,7 +163,7 @@ int emb_static_get_pc(const struct emb *e, float *pc);
 /* ---- http embedder ---- */
 
 /* An embedder that asks an OpenAI-compatible embeddings endpoint (OpenAI, Ollama's /v1, vLLM,
- * llama.cpp server, text-embeddings-inference, LiteLLM...) over HTTP, in index/idx_embed_http.c.
+ * llama.cpp server, text-embeddings-inference, LiteLLM...) over HTTP, in index/embed/emb_http.c.
  * Requests are POST {"model": M, "input": [texts...], "encoding_format": "float"}; the answer is
  * {"data": [{"index": i, "embedding": [...]}, ...]} in any order. Rows are L2-normalised here.
  *   - A NULL text gets a zero row and is not sent. An empty text "" is sent as a single space,
@@ -171,20 +171,24 @@ int emb_static_get_pc(const struct emb *e, float *pc);
  *     model makes of " ".
  *   - Texts must be valid UTF-8 (ERR_UTF8 names the first bad one; nothing is sent).
  *   - Batches hold at most `batch` texts and EMB_HTTP_MAX_REQUEST_TEXT bytes of text; a single
- *     longer text is ERR_LIMIT. Up to `parallel` batches are in flight at once (curl multi).
+ *     longer text is ERR_LIMIT. Up to `parallel` batches are in flight at once (the HTTP
+ *     client of common/http/http.h, which does the transfers, retries and timeouts).
  *   - A batch is retried on timeouts, connection errors, HTTP 429 and 5xx, at most `retries`
  *     times, after 0.5 s, 1 s, 2 s, ... each plus a random up to half of it (the generator is
  *     seeded per handle), capped at EMB_HTTP_BACKOFF_MAX_MS; or after Retry-After seconds
  *     when the server sends them (capped at EMB_HTTP_RETRY_AFTER_MAX_S). Other 4xx, 3xx,
  *     malformed answers and dimension mismatches are never retried. While a batch waits for
  *     its retry no new batch starts (a rate-limited server sees the whole client slow down).
- *     One batch that finally fails fails the call.
+ *     One batch that finally fails fails the call (the first such batch in input order is the
+ *     one named; the others still run to their end).
  *   - Every transfer has a connect and a total timeout, so a call ends within about
  *     ceil(batches / parallel) * (retries + 1) * (timeout_ms + backoff) even if the server hangs.
  * Needs curl_global_init(CURL_GLOBAL_DEFAULT) to have run (main() does it). The usual proxy
  * variables apply, except for loopback hosts (localhost, 127.0.0.1, ::1), which are reached
  * directly. The API key is read from the environment once, at creation, and never appears in
- * the signature or in error messages. */
+ * the signature or in error messages. Failures name the endpoint and the classified reason
+ * ("timed out: no answer in 60 s total", "refused: connection refused by 127.0.0.1:11434",
+ * "HTTP 500: <the server's message>"), with "(after N attempts)" when retried. */
 
 #define EMB_HAVE_HTTP 1 /* idx_vec.c builds "http" embedders when this is defined */
 #define EMB_HTTP_DEFAULT_KEY_ENV "VERICITE_EMBED_KEY"
