@@ -138,6 +138,19 @@ void cli_url_host(const char *url, char *out, size_t n);
  * Errors: ERR_IO naming the file, ERR_NOMEM. */
 int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct idx *ix, struct err *err);
 
+/* ---- fetch progress of one audit (cli_fetch.c) ---- */
+
+/* What an audit shows while fetching: with `tty`, a redrawn line "fetching sources n/N, T s;
+ * waiting for HOST, ..." (hosts named after 2 s) and a summary of each batch by failure reason;
+ * always, once, a line saying the network looks down (naming --offline) after 3 fetches in a row
+ * on at least 2 hosts could not connect (DNS, refused, connect timeout). Returns ERR_OK or
+ * ERR_NOMEM; free with cli_fetch_free (stops the redrawing thread). */
+struct cli_fetch;
+int cli_fetch_new(struct cli_fetch **out, int tty);
+void cli_fetch_free(struct cli_fetch *f);
+/* The ver_audit_opts.on_fetch callback (ud: the struct cli_fetch). */
+void cli_fetch_event(void *ud, const char *const *urls, size_t n, size_t i, const struct ver_fetch_done *d);
+
 /* Read a whole article file ("-": stdin) into `out`: at most 16 MiB of valid UTF-8.
  * Errors name the file: ERR_NOTFOUND, ERR_IO, ERR_LIMIT, ERR_UTF8, ERR_NOMEM. */
 int cli_read_file(const char *path, struct buf *out, struct err *err);

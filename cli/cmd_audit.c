@@ -451,9 +451,16 @@ int cmd_audit(int argc, char **argv)
     struct ver_extractor *x = NULL;
     struct ver_result **all = NULL;
     struct ver_result **chunks = NULL;
+    struct cli_fetch *prog = NULL;
     int *chunk_n = NULL, nchunks = 0;
     size_t n = 0, cap = 0;
     struct buf text = {0};
+    if ((rc = cli_fetch_new(&prog, isatty(2)))) {
+        err_set(&err, rc, "audit");
+        goto out;
+    }
+    a.vo.on_fetch = cli_fetch_event;
+    a.vo.on_fetch_ud = prog;
     if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
     if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;
     if ((rc = ver_extractor_new(&x, &err))) goto out;
@@ -508,6 +515,7 @@ out:
     ver_extractor_free(x);
     ver_auditor_free(au);
     idx_close(ix);
+    cli_fetch_free(prog);
     if (rc == -1) return CLI_BELOW;
     return rc ? cli_fail(&err) : CLI_OK;
 }

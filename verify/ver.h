@@ -156,6 +156,11 @@ struct ver_audit_opts {
     long fetch_timeout_ms;           /* 0: 20000 */
     size_t max_bytes;                /* 0: 10 MB */
     int refresh;                     /* ignore the fetch cache (fetch again) */
+    /* NULL, or the progress of the audit's fetches, called on the auditing thread: with
+     * (urls, n, n, NULL) when n fetches start, (urls, n, i, d) each time urls[i] has ended, and
+     * (NULL, 0, 0, NULL) when they are over. The strings are valid until that last call. */
+    void (*on_fetch)(void *ud, const char *const *urls, size_t n, size_t i, const struct ver_fetch_done *d);
+    void *on_fetch_ud;
 };
 
 #define VER_MAX_SUGGEST 5

@@ -229,6 +229,19 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
     return 1;
 }
 
+/* The fetcher's progress, passed on to the audit's caller with the batch's URLs. */
+struct fetch_progress {
+    const struct ver_audit_opts *o;
+    const char *const *urls;
+    size_t n;
+};
+
+static void fetch_done(void *ud, size_t i, const struct ver_fetch_done *d)
+{
+    struct fetch_progress *p = ud;
+    p->o->on_fetch(p->o->on_fetch_ud, p->urls, p->n, i, d);
+}
+
 /* Resolve every source in `src` (n): corpus, cache, then one parallel fetch for the rest. */
 static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, struct err *err)
 {
@@ -256,7 +269,15 @@ static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, 
     if (!res) { rc = err_set(err, ERR_NOMEM, "audit"); goto out; }
     struct ver_fetch_opts fo = {.allow_private = a->o.allow_private, .allow_hosts = a->o.allow_hosts,
                                 .total_timeout_ms = a->o.fetch_timeout_ms, .max_bytes = a->o.max_bytes};
-    if ((rc = ver_fetch_many(urls, nf, &fo, res, err))) goto out;
+    struct fetch_progress fp = {&a->o, urls, nf};
+    if (a->o.on_fetch) {
+        fo.on_done = fetch_done;
+        fo.on_done_ud = &fp;
+        a->o.on_fetch(a->o.on_fetch_ud, urls, nf, nf, NULL);
+    }
+    rc = ver_fetch_many(urls, nf, &fo, res, err);
+    if (a->o.on_fetch) a->o.on_fetch(a->o.on_fetch_ud, NULL, 0, 0, NULL);
+    if (rc) goto out;
     int in_tx = idx_begin(a->ix, NULL) == ERR_OK; /* cache writes of this batch land together */
     for (size_t k = 0; k < nf; k++) {
         struct source *s = &src[which[k]];
