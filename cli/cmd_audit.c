@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "file.h"
 #include "utf8.h"
@@ -171,8 +172,24 @@ static void print_result(const struct table *t, const struct ver_result *r)
     }
 }
 
+/* The wiki articles among the results, each once: title, URL, revision. */
+static void print_articles(struct ver_result **rs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ver_result *r = rs[i];
+        if (!r->article_url || !r->article_url[0]) continue;
+        size_t k = 0;
+        while (k < i && strcmp(rs[k]->article_url, r->article_url)) k++;
+        if (k < i) continue;
+        printf("article: %s  %s", r->article_title, r->article_url);
+        if (r->revision > 0) printf("  revision %lld%s%s", r->revision, r->revision_time[0] ? " of " : "", r->revision_time);
+        fputc('\n', stdout);
+    }
+}
+
 static void print_table(const struct table *t, struct ver_result **rs, size_t n)
 {
+    print_articles(rs, n);
     int room = t->width ? t->width - TABLE_INDENT - 2 : 0, cw = room > 0 ? room * 11 / 20 : 0;
     if (room > 0 && cw < 20) cw = 20;
     printf("%-11s  %5s  %4s  ", "verdict", "score", "ref");
@@ -184,7 +201,8 @@ static void print_table(const struct table *t, struct ver_result **rs, size_t n)
 /* ---------------------------------------------------------------- audit */
 
 static const char audit_help[] =
-    "usage: vericite audit --db DIR [options] ARTICLE...\n"
+    "usage: vericite audit [--db DIR] [options] ARTICLE...\n"
+    "       vericite audit [options] https://en.wikipedia.org/wiki/Title | --wiki en:Title | --wiki-list FILE\n"
     "\n"
     "Check every citation of each ARTICLE: get the cited source (the corpus document with the same\n"
     "URL, else the fetch cache in DIR, else the web), score how well it supports the sentence, and\n"
@@ -193,6 +211,9 @@ static const char audit_help[] =
     "ARTICLE is a wikitext file (<ref>, cite templates, {{sfn}}, {{citation needed}}), Markdown\n"
     "(footnotes [^n], inline links), or claims JSON Lines {\"claim\",\"url\",\"title\"}; `-` reads\n"
     "stdin. The format comes from the extension (.wiki .md .jsonl) or, for .txt and stdin, the content.\n"
+    "An ARTICLE that is a wiki page's URL (.../wiki/Title, .../index.php?title=Title) is read from\n"
+    "that wiki's MediaWiki Action API (its current revision; redirects followed and reported); the\n"
+    "revision id and the page's URL are in every output.\n"
     "\n"
     "verdicts: supported, weak, unsupported (by the verifier's score), dead (404/410),\n"
     "unreachable (network error, timeout, refused address, --offline), no-text (empty, PDF,\n"
@@ -223,15 +244,24 @@ static const char audit_help[] =
     "                     ARTICLE may then be a folder (walked for .wiki .wikitext .md .markdown\n"
     "                     .txt .jsonl) or a MediaWiki dump (.xml, .xml.bz2), audited page by page\n"
     "                     as \"DUMP.xml#Title\". See also: vericite report\n"
+    "  --wiki PAGE        audit a wiki page: en:Title (that language's Wikipedia), a page URL, or a\n"
+    "                     title (on --wiki-api, else English Wikipedia); may be repeated\n"
+    "  --wiki-list FILE   audit the pages named in FILE, one per line as for --wiki (# comments)\n"
+    "  --wiki-api URL     the MediaWiki API for titles (default https://en.wikipedia.org/w/api.php;\n"
+    "                     e.g. https://de.wikipedia.org/w/api.php, https://wiki.example.org/api.php).\n"
+    "                     Requests name vericite in their User-Agent ($VERICITE_CONTACT adds your\n"
+    "                     address, as Wikimedia asks), send maxlag=5, and wait and retry on 429/503\n"
     "\n"
     "examples:\n"
+    "  vericite audit https://en.wikipedia.org/wiki/SQLite\n"
+    "  vericite audit --wiki de:SQLite --html report.html\n"
     "  vericite audit --db docs-idx article.wiki\n"
     "  vericite audit --db docs-idx --offline --html report.html --fail-under 0.3 *.wiki\n"
     "  vericite audit --db docs-idx --json article.md | jq 'select(.verdict != \"supported\")'\n"
     "  vericite audit --db docs-idx --jobs 8 articles/ enwiki-pages.xml.bz2\n";
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
-       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE };
+       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -242,16 +272,22 @@ static const struct option audit_longopts[] = {
     {"title", required_argument, 0, A_TITLE},    {"claim", required_argument, 0, A_CLAIM},
     {"source", required_argument, 0, A_SOURCE},  {"allow-host", required_argument, 0, A_HOST},
     {"jobs", required_argument, 0, A_JOBS},      {"wide", no_argument, 0, A_WIDE},
+    {"wiki", required_argument, 0, A_WIKI},      {"wiki-list", required_argument, 0, A_WIKI_LIST},
+    {"wiki-api", required_argument, 0, A_WIKI_API},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
 #define AUDIT_MAX_HOSTS 16
+#define AUDIT_MAX_WIKI 64 /* --wiki options; more pages: --wiki-list FILE */
 
 struct audit_args {
     const char *db, *html, *title, *claim, *source;
     char dbbuf[4096]; /* the default index's path when --db is not given */
     const char *hosts[AUDIT_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
     int nhosts;
+    const char *wiki[AUDIT_MAX_WIKI]; /* --wiki PAGE */
+    int nwiki;
+    const char *wiki_list, *wiki_api;
     struct ver_audit_opts vo;
     int json, wide;
     int verify; /* the verify command: evidence shown also when supported */
@@ -270,6 +306,12 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_DB: a->db = optarg; break;
         case A_JSON: a->json = 1; break;
         case A_WIDE: a->wide = 1; break;
+        case A_WIKI:
+            if (a->nwiki >= AUDIT_MAX_WIKI) return cli_usage(cmd, "at most %d --wiki (use --wiki-list FILE)", AUDIT_MAX_WIKI);
+            a->wiki[a->nwiki++] = optarg;
+            break;
+        case A_WIKI_LIST: a->wiki_list = optarg; break;
+        case A_WIKI_API: a->wiki_api = optarg; break;
         case A_HTML: a->html = optarg; break;
         case A_OFFLINE: a->vo.offline = 1; break;
         case A_REFRESH: a->vo.refresh = 1; break;
@@ -438,86 +480,208 @@ out:
     return rc == -1 ? CLI_BELOW : CLI_OK;
 }
 
+/* One input of an audit that is not a batch: a file (or "-"), or a wiki page. */
+struct input {
+    const char *path;          /* the file; NULL for a page */
+    const char *spec;          /* the page as given (URL, en:Title, a title) */
+    struct ver_wiki_target wt; /* the page's API and title */
+};
+
+/* Everything a single (not batch) audit holds. */
+struct single {
+    struct audit_args *a;
+    struct idx *ix;
+    struct ver_auditor *au;
+    struct ver_extractor *x;
+    struct ver_wiki *wiki;
+    struct ver_result **all;      /* (n): every result, pointing into the chunks */
+    struct chunk {
+        struct ver_result *res; /* one article's results, owned */
+        int n;
+    } *chunks;
+    size_t n, cap, nchunks, chunk_cap;
+    struct buf text;
+    int page_errors; /* pages that could not be fetched (named on stderr) */
+};
+
+/* Audit one article's text: extract, audit, keep the results. */
+static int audit_text(struct single *s, const char *path, const char *text, size_t len, enum ver_format fmt,
+                      const char *title, const struct ver_wiki_page *page, struct err *err)
+{
+    struct ver_article *art = NULL;
+    int rc = ver_extractor_run(s->x, &art, text, len, fmt, title, err);
+    if (rc) {
+        err_prefix(err, "%s", path);
+        return rc;
+    }
+    if (page) {
+        art->url = page->url;
+        art->revision = page->revision;
+        art->revision_time = page->revision_time;
+    }
+    struct ver_result *res = NULL;
+    int nr = 0;
+    if (isatty(2) && !s->a->json)
+        fprintf(stderr, "auditing %s: %d claim%s...\n", path, art->nclaims, cli_s(art->nclaims));
+    rc = ver_audit(s->au, art, path, &res, &nr, err);
+    ver_article_free(art);
+    if (rc) {
+        err_prefix(err, "%s", path);
+        return rc;
+    }
+    if (vec_grow((void **)&s->chunks, &s->chunk_cap, s->nchunks + 1, sizeof *s->chunks)) {
+        ver_results_free(res, nr);
+        free(res);
+        return err_set(err, ERR_NOMEM, "audit");
+    }
+    s->chunks[s->nchunks++] = (struct chunk){res, nr};
+    if (vec_grow((void **)&s->all, &s->cap, s->n + (size_t)nr + 1, sizeof *s->all)) return err_set(err, ERR_NOMEM, "audit");
+    for (int j = 0; j < nr; j++) s->all[s->n++] = &res[j];
+    return ERR_OK;
+}
+
+/* A wiki page: its current revision from the API, then its audit. A page that cannot be had is
+ * named on stderr and counted; other errors end the audit. */
+static int audit_page(struct single *s, const struct input *in, struct err *err)
+{
+    struct ver_wiki_page page;
+    if (!s->wiki) {
+        struct ver_wiki_opts wo = {.timeout_ms = s->a->vo.fetch_timeout_ms ? s->a->vo.fetch_timeout_ms * 3 : 0};
+        int rc = ver_wiki_new(&s->wiki, &wo, err);
+        if (rc) return rc;
+    }
+    if (isatty(2) && !s->a->json) fprintf(stderr, "fetching \"%s\" from %s...\n", in->wt.title, in->wt.api);
+    struct err e = {0};
+    int rc = ver_wiki_fetch(s->wiki, &in->wt, &page, &e);
+    if (rc == ERR_NOMEM) return err_set(err, rc, "%s", e.msg);
+    if (rc) {
+        fprintf(stderr, "vericite: %s: %s\n", in->spec, e.msg);
+        s->page_errors++;
+        return ERR_OK;
+    }
+    if (page.redirected_from)
+        fprintf(stderr, "vericite: %s: \"%s\" redirects to \"%s\"; auditing \"%s\" (%s)\n", in->spec, page.redirected_from,
+                page.title, page.title, page.url);
+    rc = audit_text(s, page.url, page.wikitext, page.wikitext_len, VER_FMT_WIKITEXT, s->a->title ? s->a->title : page.title,
+                    &page, err);
+    ver_wiki_page_cleanup(&page);
+    return rc;
+}
+
+static int audit_file(struct single *s, const char *path, struct err *err)
+{
+    buf_reset(&s->text);
+    int rc = cli_read_file(path, &s->text, err);
+    if (rc) return rc;
+    char title[512];
+    if (s->a->title) snprintf(title, sizeof title, "%s", s->a->title);
+    else if (!strcmp(path, "-")) title[0] = '\0';
+    else cli_title_from_path(path, title, sizeof title);
+    return audit_text(s, path, s->text.data, s->text.len, cli_format_of(path), title, NULL, err);
+}
+
+static int is_url(const char *s) { return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8); }
+
+/* The inputs: files and page URLs as given, then --wiki, then --wiki-list's lines (kept in
+ * `list`, which the specs point into). Every page is checked before any is fetched. */
+static int collect_inputs(struct audit_args *a, char **args, int nargs, struct buf *list, struct input **out,
+                          size_t *n, struct err *err)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (a->wiki_list) {
+        int rc = cli_read_file(a->wiki_list, list, err);
+        if (rc) return rc;
+    }
+    size_t nlist = 0;
+    for (size_t i = 0; list->data && i < list->len; i++) nlist += list->data[i] == '\n';
+    size_t total = (size_t)nargs + (size_t)a->nwiki + nlist + 1;
+    if (vec_grow((void **)out, &cap, total, sizeof **out)) return err_set(err, ERR_NOMEM, "audit");
+    for (int i = 0; i < nargs; i++) (*out)[(*n)++] = (struct input){.path = is_url(args[i]) ? NULL : args[i],
+                                                                     .spec = is_url(args[i]) ? args[i] : NULL};
+    for (int i = 0; i < a->nwiki; i++) (*out)[(*n)++] = (struct input){.spec = a->wiki[i]};
+    for (char *p = list->data, *nl; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+        nl = strchr(p, '\n');
+        if (nl) *nl = '\0';
+        size_t tn = strlen(p);
+        char *t = (char *)ascii_trim(p, &tn);
+        t[tn] = '\0';
+        if (!*t || *t == '#') continue;
+        (*out)[(*n)++] = (struct input){.spec = t};
+    }
+    for (size_t i = 0; i < *n; i++) {
+        struct input *in = &(*out)[i];
+        if (in->spec && ver_wiki_target(in->spec, a->wiki_api, &in->wt, err)) {
+            if (in >= *out + nargs + a->nwiki) err_prefix(err, "%s", a->wiki_list);
+            return ERR_ARG;
+        }
+    }
+    return ERR_OK;
+}
+
 int cmd_audit(int argc, char **argv)
 {
     struct audit_args a = {0};
     int rc = parse_audit("audit", audit_help, argc, argv, &a);
     if (rc >= 0) return rc;
-    if (optind >= argc) return cli_usage("audit", "give at least one ARTICLE (a file, or - for stdin)");
-    if (a.jobs || batch_inputs(argv + optind, argc - optind)) return audit_batch(&a, argv + optind, argc - optind);
+    if (optind >= argc && !a.nwiki && !a.wiki_list)
+        return cli_usage("audit", "give at least one ARTICLE (a file, - for stdin, or a wiki page URL), --wiki PAGE "
+                                  "or --wiki-list FILE");
     struct err err = {0};
-    struct idx *ix = NULL;
-    struct ver_auditor *au = NULL;
-    struct ver_extractor *x = NULL;
-    struct ver_result **all = NULL;
-    struct ver_result **chunks = NULL;
+    struct buf list = {0};
+    struct input *in = NULL;
+    size_t nin = 0;
+    struct single s = {.a = &a};
     struct cli_fetch *prog = NULL;
-    int *chunk_n = NULL, nchunks = 0;
-    size_t n = 0, cap = 0;
-    struct buf text = {0};
+    if ((rc = collect_inputs(&a, argv + optind, argc - optind, &list, &in, &nin, &err))) goto out;
+    int pages = 0;
+    for (size_t i = 0; i < nin; i++) pages += in[i].spec != NULL;
+    if (a.jobs || batch_inputs(argv + optind, argc - optind)) {
+        if (pages) {
+            rc = err_set(&err, ERR_ARG, "wiki pages are audited one after another: give them without --jobs, folders "
+                                        "or dumps");
+            goto out;
+        }
+        free(in);
+        buf_cleanup(&list);
+        return audit_batch(&a, argv + optind, argc - optind);
+    }
     if ((rc = cli_fetch_new(&prog, isatty(2)))) {
         err_set(&err, rc, "audit");
         goto out;
     }
     a.vo.on_fetch = cli_fetch_event;
     a.vo.on_fetch_ud = prog;
-    if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
-    if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;
-    if ((rc = ver_extractor_new(&x, &err))) goto out;
-    chunks = calloc((size_t)(argc - optind), sizeof *chunks);
-    chunk_n = calloc((size_t)(argc - optind), sizeof *chunk_n);
-    if (!chunks || !chunk_n) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
-    for (int i = optind; i < argc; i++) {
-        const char *path = argv[i];
-        buf_reset(&text);
-        if ((rc = cli_read_file(path, &text, &err))) goto out;
-        enum ver_format fmt = cli_format_of(path);
-        char title[512];
-        if (a.title) snprintf(title, sizeof title, "%s", a.title);
-        else if (!strcmp(path, "-")) title[0] = '\0';
-        else cli_title_from_path(path, title, sizeof title);
-        struct ver_article *art = NULL;
-        if ((rc = ver_extractor_run(x, &art, text.data, text.len, fmt, title, &err))) {
-            err_prefix(&err, "%s", path);
-            goto out;
-        }
-        struct ver_result *res = NULL;
-        int nr = 0;
-        if (isatty(2) && !a.json)
-            fprintf(stderr, "auditing %s: %d claim%s...\n", path, art->nclaims, cli_s(art->nclaims));
-        rc = ver_audit(au, art, path, &res, &nr, &err);
-        ver_article_free(art);
-        if (rc) {
-            err_prefix(&err, "%s", path);
-            goto out;
-        }
-        chunks[nchunks] = res;
-        chunk_n[nchunks++] = nr;
-        if (n + (size_t)nr > cap) {
-            cap = (n + (size_t)nr) * 2 + 16;
-            struct ver_result **p = realloc(all, cap * sizeof *p);
-            if (!p) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
-            all = p;
-        }
-        for (int j = 0; j < nr; j++) all[n++] = &res[j];
+    if ((rc = idx_open(&s.ix, a.db, NULL, &err))) goto out;
+    if ((rc = ver_auditor_new(&s.au, s.ix, &a.vo, &err))) goto out;
+    if ((rc = ver_extractor_new(&s.x, &err))) goto out;
+    for (size_t i = 0; i < nin && !rc; i++) rc = in[i].spec ? audit_page(&s, &in[i], &err) : audit_file(&s, in[i].path, &err);
+    if (rc) goto out;
+    if (s.page_errors && s.n == 0) {
+        rc = err_set(&err, ERR_NOTFOUND, "no page could be audited (named above)");
+        goto out;
     }
-    if ((rc = report(&a, all, n, ix, &err))) goto out;
-    if (below(&a, all, n)) rc = -1;
+    if ((rc = report(&a, s.all, s.n, s.ix, &err))) goto out;
+    if (below(&a, s.all, s.n)) rc = -1;
 out:
-    for (int i = 0; i < nchunks; i++) {
-        ver_results_free(chunks[i], chunk_n[i]);
-        free(chunks[i]);
+    for (size_t i = 0; i < s.nchunks; i++) {
+        ver_results_free(s.chunks[i].res, s.chunks[i].n);
+        free(s.chunks[i].res);
     }
-    free(chunks);
-    free(chunk_n);
-    free(all);
-    buf_cleanup(&text);
-    ver_extractor_free(x);
-    ver_auditor_free(au);
-    idx_close(ix);
+    free(s.chunks);
+    free(s.all);
+    buf_cleanup(&s.text);
+    ver_extractor_free(s.x);
+    ver_auditor_free(s.au);
+    ver_wiki_free(s.wiki);
+    idx_close(s.ix);
     cli_fetch_free(prog);
+    free(in);
+    buf_cleanup(&list);
     if (rc == -1) return CLI_BELOW;
-    return rc ? cli_fail(&err) : CLI_OK;
+    if (rc) return cli_fail(&err);
+    return s.page_errors ? CLI_FAIL : CLI_OK;
 }
 
 /* ---------------------------------------------------------------- verify */

@@ -230,4 +230,7 @@ int ver_title_mismatch(const char *stated, const char *real);
 /* The stored record of a result, the store protocol and the batch runner. */
 #include "verify/ver_batch.h"
 
+/* The wiki API and web search clients. */
+#include "verify/ver_web.h"
+
 #endif
