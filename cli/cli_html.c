@@ -183,7 +183,8 @@ static int html_card(struct buf *b, const struct ver_result *r, struct cli_hl *h
     if (r->evidence[0]) bad |= html_quote(b, hl, r->evidence);
     for (int j = 0; j < r->nsugg && !bad; j++) {
         const struct ver_suggestion *s = &r->sugg[j];
-        bad |= buf_printf(b, "<div class=\"sug\">suggested <b>%.2f</b>: ", s->score) ||
+        bad |= buf_printf(b, "<div class=\"sug\">suggested%s <b>%.2f</b>: ",
+                          s->from && !strcmp(s->from, "web") ? " from the web" : "", s->score) ||
                cli_html_source(b, s->url, NULL, s->title[0] ? s->title : s->doc_id, 0) || buf_puts(b, "\n") ||
                html_quote(b, hl, s->evidence) || cli_html_cite(b, s->cite) || buf_puts(b, "</div>\n");
     }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,7 +164,7 @@ static void print_result(const struct table *t, const struct ver_result *r)
     for (int j = 0; j < r->nsugg; j++) {
         const struct ver_suggestion *s = &r->sugg[j];
         char label[48];
-        snprintf(label, sizeof label, "suggest %.2f: ", s->score);
+        snprintf(label, sizeof label, "suggest %.2f%s: ", s->score, s->from && !strcmp(s->from, "web") ? " (web)" : "");
         struct buf w = {0};
         buf_printf(&w, "%s%s%s", s->url[0] ? s->url : s->doc_id, s->title[0] ? "  " : "", s->title);
         table_line(t, label, w.data ? w.data : "");
@@ -232,6 +233,13 @@ static const char audit_help[] =
     "  --allow-private    allow URLs on loopback/private addresses (refused by default)\n"
     "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
     "  --suggest MODE     failing (default), all, none\n"
+    "  --search-url URL   also suggest sources from the web: a SearxNG-compatible JSON search API\n"
+    "                     (GET URL/search?q=...&format=json, e.g. http://127.0.0.1:8888) is asked\n"
+    "                     with the claim and the article title; its top results are fetched like\n"
+    "                     cited pages (the address guard applies), scored, and the better ones\n"
+    "                     suggested (\"from\": \"web\"). Answers and pages are cached in DIR;\n"
+    "                     --offline uses the caches. Off unless given\n"
+    "  --search-results N results fetched and scored per failing citation (default 3, at most 10)\n"
     "  --fail-under S     exit 3 when any citation scores below S (0..1)\n"
     "  --timeout S        per-page fetch time limit in seconds (default 20; a unit may be given:\n"
     "                     500ms, 20s, 2m). It used to be milliseconds: a number above 1000\n"
@@ -261,7 +269,8 @@ static const char audit_help[] =
     "  vericite audit --db docs-idx --jobs 8 articles/ enwiki-pages.xml.bz2\n";
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
-       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API };
+       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API, A_SEARCH,
+       A_SEARCH_N };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -273,7 +282,8 @@ static const struct option audit_longopts[] = {
     {"source", required_argument, 0, A_SOURCE},  {"allow-host", required_argument, 0, A_HOST},
     {"jobs", required_argument, 0, A_JOBS},      {"wide", no_argument, 0, A_WIDE},
     {"wiki", required_argument, 0, A_WIKI},      {"wiki-list", required_argument, 0, A_WIKI_LIST},
-    {"wiki-api", required_argument, 0, A_WIKI_API},
+    {"wiki-api", required_argument, 0, A_WIKI_API}, {"search-url", required_argument, 0, A_SEARCH},
+    {"search-results", required_argument, 0, A_SEARCH_N},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -312,6 +322,14 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             break;
         case A_WIKI_LIST: a->wiki_list = optarg; break;
         case A_WIKI_API: a->wiki_api = optarg; break;
+        case A_SEARCH:
+            if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+                return cli_usage(cmd, "--search-url expects an http(s) URL, not '%s'", optarg);
+            a->vo.search_url = optarg;
+            break;
+        case A_SEARCH_N:
+            if (cli_int(cmd, "--search-results", optarg, 1, 10, &a->vo.search_results)) return CLI_USAGE;
+            break;
         case A_HTML: a->html = optarg; break;
         case A_OFFLINE: a->vo.offline = 1; break;
         case A_REFRESH: a->vo.refresh = 1; break;
@@ -658,6 +676,7 @@ int cmd_audit(int argc, char **argv)
     if ((rc = ver_extractor_new(&s.x, &err))) goto out;
     for (size_t i = 0; i < nin && !rc; i++) rc = in[i].spec ? audit_page(&s, &in[i], &err) : audit_file(&s, in[i].path, &err);
     if (rc) goto out;
+    if (*ver_auditor_note(s.au)) fprintf(stderr, "vericite: %s\n", ver_auditor_note(s.au));
     if (s.page_errors && s.n == 0) {
         rc = err_set(&err, ERR_NOTFOUND, "no page could be audited (named above)");
         goto out;
@@ -692,7 +711,8 @@ static const char verify_help[] =
     "Score how well one source supports one claim, show the best evidence passage, and suggest\n"
     "better sources from the corpus when it fails. SOURCE is an http(s) URL (the corpus copy or\n"
     "the cache is used when there is one) or a local text/HTML file.\n"
-    "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under.\n"
+    "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under\n"
+    "--search-url --wide. The evidence passage is printed whatever the verdict.\n"
     "\n"
     "example:\n"
     "  vericite verify --db docs-idx --claim \"WAL mode lets readers and writers run concurrently\" \\\n"
@@ -723,6 +743,7 @@ int cmd_verify(int argc, char **argv)
     struct ver_result *one = &r;
     a.verify = 1;
     if ((rc = report(&a, &one, 1, ix, &err))) goto out;
+    if (*ver_auditor_note(au)) fprintf(stderr, "vericite: %s\n", ver_auditor_note(au));
     if (below(&a, &one, 1)) rc = -1;
 out:
     if (have) ver_results_free(&r, 1);

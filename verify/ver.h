@@ -161,6 +161,13 @@ struct ver_audit_opts {
      * (NULL, 0, 0, NULL) when they are over. The strings are valid until that last call. */
     void (*on_fetch)(void *ud, const char *const *urls, size_t n, size_t i, const struct ver_fetch_done *d);
     void *on_fetch_ud;
+    /* NULL (off), or a SearxNG-compatible JSON search API (ver_search_url): failing citations
+     * also get suggestions from the web: the claim (with the article title) is searched, the
+     * top `search_results` pages (0: VER_SEARCH_RESULTS) are read as cited pages are (the
+     * corpus, the fetch cache, the fetcher with its guard) and scored like corpus documents.
+     * Answers and pages are cached in the index; --offline uses the caches only. */
+    const char *search_url;
+    int search_results;
 };
 
 #define VER_MAX_SUGGEST 5
@@ -170,6 +177,8 @@ struct ver_suggestion {
     char *evidence;            /* the best passage of the suggested document */
     char *cite;                /* a ready-to-paste {{cite web ...}} */
     double score;
+    char *from;                /* where it was found: "corpus", or "web" (a web search result);
+                                  NULL counts as "corpus" */
 };
 
 /* One audited citation. Every string is owned by the result (ver_results_free). */
@@ -206,6 +215,9 @@ struct ver_auditor;
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err);
 void ver_auditor_free(struct ver_auditor *a);
+/* The last problem the auditor met that is no citation's (the web search engine could not be
+ * reached, answered an error...): "" when none. Valid until the next ver_audit/ver_verify. */
+const char *ver_auditor_note(const struct ver_auditor *a);
 
 /* Audit every citation of `art` (from ver_extract). `path` is recorded in each result. On success
  * *out is a new array of *n results in article order (free with ver_results_free). Per-citation

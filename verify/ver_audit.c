@@ -29,6 +29,7 @@ struct ver_auditor {
     struct ret *ret;
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
+    char note[300];         /* ver_auditor_note */
 };
 
 /* A distinct URL of the article being audited, and what we got for it. */
@@ -71,6 +72,8 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
     *out = a;
     return ERR_OK;
 }
+
+const char *ver_auditor_note(const struct ver_auditor *a) { return a->note; }
 
 void ver_auditor_free(struct ver_auditor *a)
 {
@@ -115,6 +118,7 @@ void ver_results_free(struct ver_result *r, int n)
             free(x->sugg[j].title);
             free(x->sugg[j].evidence);
             free(x->sugg[j].cite);
+            free(x->sugg[j].from);
         }
     }
 }
@@ -417,7 +421,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             break;
         }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence), tmp.score};
+                                           make_cite(d.url, d.title, tmp.evidence), tmp.score, NULL};
         /* ranked by the verifier's score plus the retrieval score's share of the best one */
         /* the retrieval score as a share of the best candidate's (the cited document left out) */
         double top = 0;
@@ -449,6 +453,96 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         free(cand[i].evidence);
         free(cand[i].cite);
     }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- suggestions from the web */
+
+/* Put `c` among r's suggestions, best first by score, at most max; what does not fit is freed. */
+static void add_suggestion(struct ver_result *r, struct ver_suggestion c, int max)
+{
+    int at = r->nsugg;
+    while (at > 0 && r->sugg[at - 1].score < c.score) at--;
+    if (at >= max) {
+        free(c.doc_id), free(c.url), free(c.title), free(c.evidence), free(c.cite), free(c.from);
+        return;
+    }
+    if (r->nsugg == max) { /* the last one goes */
+        struct ver_suggestion *l = &r->sugg[max - 1];
+        free(l->doc_id), free(l->url), free(l->title), free(l->evidence), free(l->cite), free(l->from);
+        r->nsugg--;
+    }
+    memmove(&r->sugg[at + 1], &r->sugg[at], (size_t)(r->nsugg - at) * sizeof *r->sugg);
+    r->sugg[at] = c;
+    r->nsugg++;
+}
+
+/* 1 when `url` is the cited one or already suggested. */
+static int already_named(const struct ver_result *r, const char *url)
+{
+    if (r->url && !strcmp(r->url, url)) return 1;
+    for (int i = 0; i < r->nsugg; i++)
+        if (r->sugg[i].url && !strcmp(r->sugg[i].url, url)) return 1;
+    return 0;
+}
+
+/* Suggestions from a web search for a failing citation: the claim (with the article title) is
+ * searched; the results' pages are read like cited pages (corpus, cache, the guarded fetcher)
+ * and scored like corpus documents. A search that fails is noted (ver_auditor_note), not an
+ * error. */
+static int web_suggest(struct ver_auditor *a, const char *title, const char *scored_claim, struct ver_result *r,
+                       struct err *err)
+{
+    struct buf q = {0};
+    if (buf_puts(&q, r->claim) ||
+        (title && *title && !strcasestr(r->claim, title) && (buf_putc(&q, ' ') || buf_puts(&q, title))))
+        return err_set(err, ERR_NOMEM, "web search");
+    struct ver_search_opts so = {.base = a->o.search_url, .max = a->o.search_results,
+                                 .timeout_ms = a->o.fetch_timeout_ms, .offline = a->o.offline,
+                                 .refresh = a->o.refresh};
+    struct ver_search_answer ans;
+    struct err e = {0};
+    int rc = ver_search(a->ix, &so, q.data, &ans, &e);
+    buf_cleanup(&q);
+    if (rc == ERR_NOMEM) return err_set(err, rc, "%s", e.msg);
+    if (rc) {
+        snprintf(a->note, sizeof a->note, "%.*s", (int)sizeof a->note - 1, e.msg);
+        return ERR_OK;
+    }
+    struct source *src = calloc(ans.n ? (size_t)ans.n : 1, sizeof *src);
+    int *hit = calloc(ans.n ? (size_t)ans.n : 1, sizeof *hit);
+    size_t ns = 0;
+    if (!src || !hit) rc = err_set(err, ERR_NOMEM, "web search");
+    for (int i = 0; !rc && i < ans.n; i++) {
+        if (already_named(r, ans.hits[i].url)) continue;
+        src[ns] = (struct source){.url = strdup(ans.hits[i].url), .status = VER_ST_UNREACHABLE, .doc_row = -1};
+        if (!src[ns].url) rc = err_set(err, ERR_NOMEM, "web search");
+        else hit[ns++] = i;
+    }
+    if (!rc && ns) rc = resolve_sources(a, src, ns, err);
+    for (size_t k = 0; !rc && k < ns; k++) {
+        const struct source *s = &src[k];
+        if (s->status != -1) continue;
+        struct ver_result tmp = {0};
+        if ((rc = score_into(a, scored_claim, s->text, &tmp, err))) {
+            free(tmp.evidence);
+            break;
+        }
+        if (tmp.score <= r->score) {
+            free(tmp.evidence);
+            continue;
+        }
+        const char *t = s->title && *s->title ? s->title : ans.hits[hit[k]].title;
+        struct ver_suggestion c = {.doc_id = dup0(""), .url = dup0(s->url), .title = dup0(t),
+                                   .evidence = tmp.evidence, .cite = make_cite(s->url, t, tmp.evidence),
+                                   .from = dup0("web"), .score = tmp.score};
+        if (!c.doc_id || !c.url || !c.title || !c.cite || !c.from) rc = err_set(err, ERR_NOMEM, "web search");
+        add_suggestion(r, c, a->o.max_suggestions);
+    }
+    for (size_t k = 0; src && k < ns; k++) source_cleanup(&src[k]);
+    free(src);
+    free(hit);
+    ver_search_answer_cleanup(&ans);
     return rc;
 }
 
@@ -487,6 +581,7 @@ static int add_source(struct source **src, size_t *n, size_t *cap, const char *u
 int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *path,
               struct ver_result **out, int *n, struct err *err)
 {
+    a->note[0] = '\0';
     *out = NULL;
     *n = 0;
     int total = 0, rc = ERR_OK;
@@ -611,6 +706,9 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             if (wants_suggestions(a, r->status) &&
                 (rc = suggest(a, art->title, a->claim.data, r, cited_row, err)))
                 goto out;
+            if (a->o.search_url && wants_suggestions(a, r->status) &&
+                (rc = web_suggest(a, art->title, a->claim.data, r, err)))
+                goto out;
         }
     }
     *out = res;
@@ -629,6 +727,7 @@ out:
 int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int is_text,
                struct ver_result *out, struct err *err)
 {
+    a->note[0] = '\0';
     memset(out, 0, sizeof *out);
     out->claim = dup0(claim);
     out->url = dup0(is_text ? "" : source);
@@ -678,5 +777,6 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     if (!out->source_title) out->source_title = dup0("");
     if (!rc && !out->source_title) rc = err_set(err, ERR_NOMEM, "verify");
     if (!rc && wants_suggestions(a, out->status)) rc = suggest(a, NULL, claim, out, cited_row, err);
+    if (!rc && a->o.search_url && wants_suggestions(a, out->status)) rc = web_suggest(a, NULL, claim, out, err);
     return rc;
 }

@@ -20,7 +20,7 @@ struct json_t;
  *   {"article", "article_title", "article_url", "revision", "revision_time", "section", "ref",
  *    "claim", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
  *    "matched": [claim words found in the evidence], "source", "detail",
- *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite"}]}
+ *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite", "from"}]}
  * "article_url" and "revision" (an integer, null when none) say which revision of a wiki page was
  * audited ("" and null for files); "source_title" is the title of the page read.
  * "verdict" is ver_status_name(status). It is what `vericite audit --json` prints (one per line),

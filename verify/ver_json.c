@@ -18,10 +18,11 @@ json_t *ver_result_json(const struct ver_result *r)
 {
     json_t *sugg = json_array(), *matched = json_array();
     for (int i = 0; sugg && i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
+        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
                                               "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
                                               r->sugg[i].score, "evidence", r->sugg[i].evidence, "cite",
-                                              r->sugg[i].cite));
+                                              r->sugg[i].cite, "from",
+                                              r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus"));
     for (int i = 0; matched && i < r->nmatch; i++)
         json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
                                                     r->match[i].end - r->match[i].start));
@@ -128,6 +129,7 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
         s->score = json_number_value(json_object_get(it, "score"));
         s->evidence = member(it, "evidence");
         s->cite = member(it, "cite");
+        s->from = member(it, "from");
     }
     if (!complete(r)) return err_set(err, ERR_NOMEM, "decoding an audit record");
     if (r->status < 0) {

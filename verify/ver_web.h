@@ -96,4 +96,23 @@ int ver_search_url(const char *base, const char *query, struct buf *out, struct 
  * http(s) URL. Errors: ERR_PARSE (not JSON, no results array), ERR_NOMEM. */
 int ver_search_parse(const char *json, size_t len, int max, struct ver_search_answer *out, struct err *err);
 
+/* One search. Zero-initialise. */
+struct ver_search_opts {
+    const char *base; /* the engine (--search-url), see ver_search_url */
+    int max;          /* results kept; 0: VER_SEARCH_RESULTS */
+    long timeout_ms;  /* 0: 20000 */
+    int offline;      /* the index's search cache only */
+    int refresh;      /* ask the engine even when the answer is cached */
+};
+
+struct idx;
+/* Search `query`: the answer cached in `ix` for this request URL, else the engine's (its own
+ * HTTP client, guard off: the engine is the user's; retried on 429/5xx), which is then cached.
+ * Errors: ERR_ARG (a bad base URL), ERR_NET (the engine could not be reached or answered an
+ * error: the classified reason), ERR_PARSE (not a SearxNG JSON answer), ERR_SQLITE, ERR_NOMEM.
+ * *out is filled on success (release with ver_search_answer_cleanup); offline without a cached
+ * answer gives no hits and ERR_OK. */
+int ver_search(struct idx *ix, const struct ver_search_opts *o, const char *query, struct ver_search_answer *out,
+               struct err *err);
+
 #endif

@@ -1,7 +1,9 @@
-/* test_ver_wiki.c - auditing a wiki page by name: how pages are named (URLs, en:Title, titles,
- * the titles MediaWiki refuses), and `vericite audit` against a loopback fake MediaWiki Action API
- * (the page by title and by URL, a redirect, a missing page, 429 and maxlag answers retried after
- * Retry-After, a file of titles), with the revision and the page's URL in every output. */
+/* test_ver_web.c - the audit's outside APIs, each against a loopback fake the test starts:
+ * auditing a wiki page by name (how pages are named, the titles MediaWiki refuses, the page by
+ * title and by URL, a redirect, a missing page, 429 and maxlag answers retried after Retry-After,
+ * a file of titles; the revision and the page's URL in every output), and suggestions from a
+ * SearxNG-compatible web search (the request, the answer, the pages fetched under the guard,
+ * both cached). */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -225,4 +227,162 @@ TEST(wiki_audit_fake_api)
     CHECK(f.bad_ua == 0 && f.bad_params == 0);
     pthread_mutex_unlock(&f.mu);
     th_stop(srv);
+}
+
+/* ---------------------------------------------------------------- web search */
+
+TEST(web_search_url_and_answer)
+{
+    struct buf b = {0};
+    struct err e = {0};
+    REQUIRE_OK(ver_search_url("http://127.0.0.1:8888", "Aletsch glacier 1.3 km & more", &b, &e), e);
+    CHECK(!strcmp(b.data, "http://127.0.0.1:8888/search?q=Aletsch+glacier+1.3+km+%26+more&format=json"));
+    buf_reset(&b);
+    REQUIRE_OK(ver_search_url("https://searx.example.org/searx/search/", "x", &b, &e), e);
+    CHECK(!strcmp(b.data, "https://searx.example.org/searx/search?q=x&format=json"));
+    buf_reset(&b);
+    REQUIRE_OK(ver_search_url("http://h:1/?language=en", "x", &b, &e), e);
+    CHECK(!strcmp(b.data, "http://h:1/search?language=en&q=x&format=json"));
+    CHECK(ver_search_url("ftp://h", "x", &b, &e) == ERR_ARG);
+    buf_cleanup(&b);
+    static const char ans[] = "{\"query\": \"x\", \"results\": [{\"url\": \"javascript:alert(1)\", \"title\": \"no\"},"
+                              "{\"url\": \"https://a.example/1\", \"title\": \"One\", \"content\": \"first\"},"
+                              "{\"url\": \"http://b.example/2\"}, {\"url\": \"https://c.example/3\"}]}";
+    struct ver_search_answer a;
+    REQUIRE_OK(ver_search_parse(ans, strlen(ans), 2, &a, &e), e);
+    CHECK(a.n == 2 && !strcmp(a.hits[0].url, "https://a.example/1") && !strcmp(a.hits[0].title, "One") &&
+          !strcmp(a.hits[0].snippet, "first") && !strcmp(a.hits[1].url, "http://b.example/2") &&
+          !strcmp(a.hits[1].title, ""));
+    ver_search_answer_cleanup(&a);
+    CHECK(ver_search_parse("{\"answers\": []}", 15, 3, &a, &e) == ERR_PARSE && t_contains(e.msg, "results"));
+    CHECK(ver_search_parse("<html>", 6, 3, &a, &e) == ERR_PARSE);
+}
+
+struct fake_search {
+    pthread_mutex_t mu;
+    int port, searches, pages;
+    char last_q[512];
+};
+
+static const char good_page[] =
+    "<html><head><title>Glacier retreat in the Alps</title></head><body><p>The Aletsch Glacier lost about 1.3 "
+    "kilometres of length between 1980 and 2020, the survey found.</p><p>Warmer summers drove it.</p></body></html>";
+static const char other_page[] =
+    "<html><head><title>Bees</title></head><body><p>Honey bees dance to tell the hive where flowers "
+    "are.</p></body></html>";
+static const char wrong_page[] =
+    "<html><head><title>Rivers</title></head><body><p>The Rhone river starts at the Rhone glacier and flows "
+    "into Lake Geneva, a large lake of the Alps.</p></body></html>";
+
+static void search_handler(void *ud, const struct th_request *rq, struct th_response *rs)
+{
+    struct fake_search *f = ud;
+    const char *t = rq->target;
+    snprintf(rs->ctype, sizeof rs->ctype, "text/html");
+    if (!strncmp(t, "/search?", 8)) {
+        pthread_mutex_lock(&f->mu);
+        f->searches++;
+        const char *q = strstr(t, "q=");
+        snprintf(f->last_q, sizeof f->last_q, "%s", q ? q + 2 : "");
+        f->last_q[strcspn(f->last_q, "&")] = '\0';
+        pthread_mutex_unlock(&f->mu);
+        snprintf(rs->ctype, sizeof rs->ctype, "application/json");
+        buf_printf(&rs->body,
+                   "{\"query\": \"x\", \"number_of_results\": 3, \"results\": ["
+                   "{\"url\": \"http://127.0.0.1:%d/other.html\", \"title\": \"Bees\", \"content\": \"bees\", "
+                   "\"engine\": \"fake\"},"
+                   "{\"url\": \"http://127.0.0.1:%d/good.html\", \"title\": \"Glacier study\", \"content\": "
+                   "\"Aletsch...\", \"engine\": \"fake\"},"
+                   "{\"url\": \"http://127.0.0.1:%d/wrong.html\", \"title\": \"Rivers\"}]}",
+                   f->port, f->port, f->port);
+        return;
+    }
+    pthread_mutex_lock(&f->mu);
+    f->pages++;
+    pthread_mutex_unlock(&f->mu);
+    if (!strcmp(t, "/good.html")) buf_puts(&rs->body, good_page);
+    else if (!strcmp(t, "/other.html")) buf_puts(&rs->body, other_page);
+    else if (!strcmp(t, "/wrong.html")) buf_puts(&rs->body, wrong_page);
+    else rs->status = 404;
+}
+
+/* The web suggestion of the only result of an audit's JSON output, or NULL. */
+static json_t *web_suggestion(json_t *arr)
+{
+    json_t *s = NULL, *o = json_array_get(arr, 0);
+    size_t i;
+    json_array_foreach(json_object_get(o, "suggestions"), i, s) {
+        if (!strcmp(t_json_str(s, "from"), "web")) return s;
+    }
+    return NULL;
+}
+
+TEST(web_search_suggestions)
+{
+    struct fake_search f = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    struct th_server *srv = NULL;
+    REQUIRE(th_start(&srv, search_handler, &f) == 0);
+    f.port = th_port(srv);
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text about trains.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    char ix[600], art[1024];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    snprintf(art, sizeof art,
+             "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020."
+             "<ref>{{cite web |url=http://127.0.0.1:%d/wrong.html |title=Glacier survey}}</ref>\n",
+             f.port);
+    const char *a = t_write(t_, dir, "Aletsch_Glacier.wiki", art, strlen(art));
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err,
+                   "audit --db '%s' --json --timeout 5s --allow-host 127.0.0.1:%d --search-url http://127.0.0.1:%d '%s'",
+                   ix, f.port, f.port, a);
+    CHECK(rc == 0);
+    json_t *arr = t_json_lines(out);
+    json_t *o = json_array_get(arr, 0), *s = web_suggestion(arr);
+    CHECK(o && strcmp(t_json_str(o, "verdict"), "supported") != 0);
+    char good[128];
+    snprintf(good, sizeof good, "http://127.0.0.1:%d/good.html", f.port);
+    CHECK(s && !strcmp(t_json_str(s, "url"), good) && !strcmp(t_json_str(s, "title"), "Glacier retreat in the Alps"));
+    CHECK(s && t_contains(t_json_str(s, "evidence"), "Aletsch Glacier lost about 1.3"));
+    char cite[200];
+    snprintf(cite, sizeof cite, "{{cite web |url=%s |title=Glacier retreat in the Alps", good);
+    CHECK(s && t_contains(t_json_str(s, "cite"), cite));
+    CHECK(s && json_real_value(json_object_get(s, "score")) > json_real_value(json_object_get(o, "score")));
+    /* the cited page is not suggested again; the unrelated one scores no better */
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(o, "suggestions"), i, x) {
+        CHECK(!t_contains(t_json_str(x, "url"), "wrong.html") && !t_contains(t_json_str(x, "url"), "other.html"));
+    }
+    json_decref(arr);
+    free(out);
+    free(err);
+    pthread_mutex_lock(&f.mu);
+    CHECK(f.searches == 1);
+    CHECK(t_contains(f.last_q, "Aletsch+Glacier") && t_contains(f.last_q, "1980")); /* the claim, asked as words */
+    pthread_mutex_unlock(&f.mu);
+    th_stop(srv);
+
+    /* the answer and the pages are cached: the same suggestion with the server gone, --offline */
+    /* (cached pages from a loopback address are served to a guard that allows it only) */
+    rc = t_run(t_, &out, &err, "audit --db '%s' --json --offline --allow-host 127.0.0.1:%d --search-url http://127.0.0.1:%d '%s'",
+               ix, f.port, f.port, a);
+    arr = t_json_lines(out);
+    s = web_suggestion(arr);
+    CHECK(rc == 0 && s && !strcmp(t_json_str(s, "url"), good));
+    json_decref(arr);
+    free(out);
+    free(err);
+
+    /* an engine that cannot be reached is named once, and the audit goes on */
+    int closed = th_free_port();
+    rc = t_run(t_, &out, &err, "audit --db '%s' --json --timeout 2s --allow-host 127.0.0.1:%d "
+                               "--search-url http://127.0.0.1:%d '%s'",
+               ix, f.port, closed, a);
+    if (!t_contains(err, "refused")) fprintf(stderr, "  stderr: %s\n", err ? err : "");
+    CHECK(rc == 0 && t_contains(out, "\"verdict\"") && t_contains(err, "web search") && t_contains(err, "refused"));
+    free(out);
+    free(err);
 }
