@@ -236,7 +236,7 @@ static void put_passage(struct searcher *s, const char *text, int cols)
     struct ver_span sp[64];
     size_t len = strlen(text), a = 0, b = len;
     int n = cli_hl_find(s->hl, text, len, sp, 64);
-    if (cols > 0) cli_hl_window(text, len, sp, n, cols, &a, &b);
+    if (cols > 0) cli_hl_window(text, len, sp, n, cols - 2, &a, &b); /* room for the two "…" */
     cli_hl_print(stdout, text, len, a, b, sp, n, s->color);
 }
 
