@@ -256,7 +256,8 @@ static const char audit_help[] =
     "                     title (on --wiki-api, else English Wikipedia); may be repeated\n"
     "  --wiki-list FILE   audit the pages named in FILE, one per line as for --wiki (# comments)\n"
     "  --wiki-api URL     the MediaWiki API for titles (default https://en.wikipedia.org/w/api.php;\n"
-    "                     e.g. https://de.wikipedia.org/w/api.php, https://wiki.example.org/api.php).\n"
+    "                     e.g. https://de.wikipedia.org/w/api.php, https://wiki.example.org/api.php;\n"
+    "                     also for page URLs, whose API is otherwise HOST/w/api.php).\n"
     "                     Requests name vericite in their User-Agent ($VERICITE_CONTACT adds your\n"
     "                     address, as Wikimedia asks), send maxlag=5, and wait and retry on 429/503\n"
     "\n"
@@ -564,7 +565,8 @@ static int audit_page(struct single *s, const struct input *in, struct err *err)
 {
     struct ver_wiki_page page;
     if (!s->wiki) {
-        struct ver_wiki_opts wo = {.timeout_ms = s->a->vo.fetch_timeout_ms ? s->a->vo.fetch_timeout_ms * 3 : 0};
+        /* a long article takes a while: the API gets a minute, or --timeout when that is longer */
+        struct ver_wiki_opts wo = {.timeout_ms = s->a->vo.fetch_timeout_ms > 60000 ? s->a->vo.fetch_timeout_ms : 0};
         int rc = ver_wiki_new(&s->wiki, &wo, err);
         if (rc) return rc;
     }

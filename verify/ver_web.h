@@ -27,7 +27,8 @@ struct ver_wiki_target {
  * "…/w/index.php?title=SQLite", mobile hosts too; the API is then …/w/api.php on that host),
  * "LANG:Title" (LANG a Wikipedia language code such as en, de, simple, zh-yue: that Wikipedia),
  * or a bare title (on `api`, else English Wikipedia). With `api` (a --wiki-api URL, may be NULL)
- * every form that is not a URL is a title on that wiki. The title is checked as MediaWiki would
+ * every form that is not a URL is a title on that wiki, and a URL's page is asked of `api` too
+ * (for wikis whose API is not at /w/api.php). The title is checked as MediaWiki would
  * before any request: not empty, at most 255 bytes of UTF-8, none of # < > [ ] | { } or control
  * characters, no %XX left, no "~~~", not "." or ".." or a path with /./ or /../. Errors: ERR_ARG
  * naming the title or URL and what is wrong. */

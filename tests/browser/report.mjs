@@ -68,6 +68,9 @@ try {
   if (out.copy_buttons > 0) {
     out.cite_text = await copy.locator('xpath=..').locator('code').textContent();
     await copy.click();
+    // the label changes once the clipboard has the text (asynchronous with navigator.clipboard)
+    await page.waitForFunction((b) => b.textContent === 'copied', await copy.elementHandle(), { timeout: 5000 })
+      .catch(() => {});
     out.copy_label_after = await copy.textContent();
   }
   await page.screenshot({ path: path.join(shots, 'report-opened.png'), fullPage: true });
