@@ -23,7 +23,7 @@ static const char main_help[] =
     "  stats    counts, sizes and settings of an index\n"
     "  remove   delete documents from an index by id\n"
     "  serve    an HTTP JSON API for search, verify and audit\n"
-    "  model    import word vectors for the static embedder\n"
+    "  model    import, list, inspect and run models (word vectors, BERT-family networks)\n"
     "  train-verifier  fit the support model on the labelled data in ../shared/data\n"
     "\n"
     "quick start:\n"

@@ -1,4 +1,4 @@
-/* ascii.c - ASCII comparisons. */
+/* ascii.c - ASCII comparisons and white space. */
 #include "ascii.h"
 
 #include <string.h>
@@ -32,4 +32,16 @@ const char *ascii_trim(const char *s, size_t *n)
     while (len && ascii_isspace((unsigned char)s[len - 1])) len--;
     *n = len;
     return s;
+}
+
+size_t ascii_squash(char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ascii_isspace((unsigned char)s[i])) s[o++] = s[i];
+        else if (o && s[o - 1] != ' ') s[o++] = ' ';
+    }
+    if (o && s[o - 1] == ' ') o--;
+    if (o < n) s[o] = '\0';
+    return o;
 }

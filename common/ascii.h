@@ -43,5 +43,8 @@ int ascii_ncasecmp(const char *a, const char *b, size_t n);
 int ascii_eq_word(const char *s, size_t n, const char *word);
 /* Pointer past leading ASCII space of s[0..*n), with *n reduced; trailing space is cut from *n. */
 const char *ascii_trim(const char *s, size_t *n);
+/* Rewrite s[0..n) in place with each run of ASCII space as one ' ' and none at either end; returns
+ * the new length (a NUL is written there when it is below n). */
+size_t ascii_squash(char *s, size_t n);
 
 #endif

@@ -84,11 +84,126 @@ void corpus_close(struct corpus_reader *r);
 int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf *text,
                      struct err *err);
 
-/* Reduce MediaWiki wikitext to plain readable text (templates, tables, refs, comments, markup
- * removed; [[a|b]] -> b; a few inline templates rendered: {{convert|5|km}} -> "5 km",
- * {{lang|fr|mot}} -> "mot", date templates -> "2 January 1950"). Headings become their own
- * paragraph; at most one blank line in a row. Unbalanced markup stays as text; time is linear
- * in `len`. Appends to `text` (not touched when the result is empty). Errors: ERR_NOMEM. */
+/* ---------------------------------------------------------------- wikitext
+ * One engine (corpus_wikitext*.c) reads MediaWiki wikitext for both indexing and the citation
+ * audit: corpus_wt_parse() scans the article once (tags, comments, bracket pairs, citation
+ * points), corpus_wt_walk() renders a stretch of it to a caller's sink. Offsets are byte
+ * offsets into corpus_wt_src() (the input, or its unescaped copy for HTML-escaped exports;
+ * corpus_wt_input_offset() maps back). Inline templates (dates, convert, circa, lang, nowrap,
+ * dashes, ...), HTML entities and tags are rendered from one table each; templates the engine
+ * does not render are reported to the sink, with a role for the footnote-like ones; infobox
+ * parameters, table rows and image captions are rendered as fields only when they hold a
+ * citation point (a <ref> or a citing footnote template). */
+
+struct corpus_wt; /* a parsed article; not thread-safe (a walk keeps its state in the handle) */
+
+/* Block boundaries reported to corpus_wt_sink.brk. */
+enum corpus_wt_break {
+    CORPUS_WT_LINE, /* a block tag (<div>, <p>, <li>, ...) */
+    CORPUS_WT_ITEM, /* a list item ("*", "#", ":", ";" at a line start) */
+    CORPUS_WT_PARA, /* a blank line, a rule, a table, a <pre> block */
+    CORPUS_WT_CELL  /* a table cell starts (its "; " separator comes as text when it has text) */
+};
+
+/* Fields reported to corpus_wt_sink.field: each holds a citation point. */
+enum corpus_wt_field {
+    CORPUS_WT_PARAM,  /* a template parameter: "Key: value" (or the value when positional) */
+    CORPUS_WT_ROW,    /* a table row: its cells joined by "; " */
+    CORPUS_WT_CAPTION /* a table caption or an image caption */
+};
+
+/* What a template the engine does not render is, for the caller to interpret. */
+enum corpus_wt_role {
+    CORPUS_WT_BOX = 0,      /* anything else (infoboxes, quotes, navboxes): cited fields render */
+    CORPUS_WT_NEEDED,       /* {{citation needed}}, {{cn}}, {{fact}}, {{failed verification}} */
+    CORPUS_WT_NEEDED_SPAN,  /* {{citation needed span|text}}: the text renders, then the marker */
+    CORPUS_WT_R,            /* {{r|name|name}}: footnote markers of named refs */
+    CORPUS_WT_SFN,          /* {{sfn|Author|Year}}: a short footnote */
+    CORPUS_WT_HARV,         /* {{harvnb|Author|Year}}: a short citation (no text here) */
+    CORPUS_WT_REFN,         /* {{refn|text}}, {{#tag:ref|text}}: a footnote made by a template */
+    CORPUS_WT_EFN,          /* {{efn|text}}: an explanatory note */
+    CORPUS_WT_REFLIST,      /* {{reflist|refs=...}}, <references>...</references> */
+    CORPUS_WT_CITE,         /* {{cite web}}, {{citation}}, {{vcite ...}} */
+    CORPUS_WT_ARCHIVE,      /* {{webarchive}}, {{wayback}} */
+    CORPUS_WT_SILENT,       /* parser functions ({{#if:}}), {{{parameters}}}: nothing at all */
+    CORPUS_WT_NROLES
+};
+
+/* A <ref>: [start, end) is the whole element; the other spans are empty (a == b) when absent. */
+struct corpus_wt_ref {
+    size_t start, end;
+    size_t name_a, name_b;   /* the name= value */
+    size_t group_a, group_b; /* the group= value */
+    size_t in_a, in_b;       /* the content between <ref ...> and </ref> */
+    int selfclose;           /* <ref ... /> */
+};
+
+/* A template (or a <references> element, role CORPUS_WT_REFLIST, name "references"). */
+struct corpus_wt_tpl {
+    char name[64];       /* lower case, '_' and runs of space as one ' ', no "template:"; "" when
+                            longer than that */
+    int role;            /* enum corpus_wt_role */
+    size_t start, end;   /* "{{" up to after "}}" */
+    size_t in_a, in_b;   /* between "{{" and "}}" (the element's content for <references>) */
+};
+
+/* Where a walk reports what it finds. Every callback may be NULL; each returns 0 to go on or a
+ * nonzero code that ends the walk (corpus_wt_walk returns it). A callback may call
+ * corpus_wt_walk() on the same handle (any sink) for a stretch of the source. */
+struct corpus_wt_sink {
+    void *ctx;
+    /* n bytes of text. verbatim: byte k stands at source offset off + k; else every byte
+     * stands for off (rendered text: entities, template output, separators). May hold white
+     * space, including '\n' for source line breaks and <br>. */
+    int (*text)(void *ctx, const char *s, size_t n, size_t off, int verbatim);
+    int (*brk)(void *ctx, enum corpus_wt_break kind);
+    /* A heading of `level` (2 for "== x =="): its text [a, b) comes as text between end 0 and 1. */
+    int (*heading)(void *ctx, int level, size_t a, size_t b, int end);
+    /* A field begins (end 0) and ends (end 1); its text comes in between. */
+    int (*field)(void *ctx, enum corpus_wt_field kind, int end);
+    /* A <ref> (renders as nothing; a space follows when a word does). */
+    int (*ref)(void *ctx, struct corpus_wt *w, const struct corpus_wt_ref *r);
+    /* A template the engine does not render (and <references>). */
+    int (*tpl)(void *ctx, struct corpus_wt *w, const struct corpus_wt_tpl *t);
+    /* A link: internal [[target|...]] (external 0) or [url label] (external 1); target [a, b). */
+    int (*link)(void *ctx, size_t a, size_t b, int external);
+};
+
+/* Scan `len` bytes of wikitext (need not be NUL-terminated; copied when it has to be unescaped,
+ * else borrowed: keep `wt` alive while the handle lives). On success *out is a new handle the
+ * caller frees with corpus_wt_free(); on failure *out is NULL and err says why: ERR_NOMEM,
+ * ERR_LIMIT (4 GiB or more). Time and memory are linear in len. */
+int corpus_wt_parse(struct corpus_wt **out, const char *wt, size_t len, struct err *err);
+/* Free a handle from corpus_wt_parse(). NULL is allowed. */
+void corpus_wt_free(struct corpus_wt *w);
+/* The text offsets refer to (owned by the handle or borrowed from the caller) and its length. */
+const char *corpus_wt_src(const struct corpus_wt *w, size_t *len);
+/* The offset in the input given to corpus_wt_parse() of source offset `off`. */
+size_t corpus_wt_input_offset(const struct corpus_wt *w, size_t off);
+/* Render source [a, b) to `sink` (b is cut to the source length). Returns 0, or the first
+ * nonzero code a callback returned. Markup nested deeper than 40 levels renders as nothing. */
+int corpus_wt_walk(struct corpus_wt *w, size_t a, size_t b, const struct corpus_wt_sink *sink);
+/* When a template ("{{" ... "}}") starts at `open` and ends at or before `b`, fill *t and return
+ * 1; else return 0. */
+int corpus_wt_template(const struct corpus_wt *w, size_t open, size_t b, struct corpus_wt_tpl *t);
+/* The end (after "]]") of the internal link opened at `open` when it ends at or before `b`, else 0. */
+size_t corpus_wt_link_end(const struct corpus_wt *w, size_t open, size_t b);
+
+/* One template parameter: pos is 1-based for positional ones, 0 for named ones (key [ka, kb));
+ * the value is [va, vb); all trimmed. Return nonzero to stop. */
+typedef int (*corpus_wt_param_fn)(void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb);
+/* Call fn for each parameter of template t (pipes inside nested templates, links, tags and
+ * comments do not split). Returns 0 or fn's nonzero value. */
+int corpus_wt_params(const struct corpus_wt *w, const struct corpus_wt_tpl *t, corpus_wt_param_fn fn,
+                     void *ctx);
+
+/* Reduce MediaWiki wikitext to plain readable text: corpus_wt_walk() over the whole article with
+ * white space collapsed, a line break for list items and block tags, a blank line around
+ * headings, fields and paragraphs (at most one in a row). [[a|b]] -> b; inline templates
+ * rendered ({{convert|5|km}} -> "5 km", {{lang|fr|mot}} -> "mot", date templates -> "2 January
+ * 1950"); other templates, tables and refs leave only their cited fields. Unbalanced markup
+ * stays as text; time is linear in `len`. Appends to `text` (not touched when the result is
+ * empty). Errors: ERR_NOMEM, ERR_LIMIT. */
 int corpus_wikitext_text(const char *wt, size_t len, struct buf *text, struct err *err);
 
 

@@ -61,6 +61,10 @@ TEST(common_ascii)
     size_t n = 8;
     const char *s = ascii_trim("  ab c \t", &n);
     CHECK(n == 4 && memcmp(s, "ab c", 4) == 0);
+    char sq[] = " \t a \n\n b\vc  ";
+    CHECK(ascii_squash(sq, strlen(sq)) == 5 && strcmp(sq, "a b c") == 0);
+    char none[] = " \n ";
+    CHECK(ascii_squash(none, 3) == 0 && none[0] == '\0');
 }
 
 TEST(common_file_atomic)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "corpus/corpus.h"
+#include "corpus/corpus_wikitext_int.h" /* wt_tables_check */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -578,6 +579,15 @@ TEST(corpus_wikitext_cleanup)
         {"x{{cite web|title={{lang|de|y}}}}{{{param|d}}}{{efn|n {{convert|9|kg}}}} z", "x z"},
         {"{{hlist|a|[[b]]|c}}; {{sortname|Ann|Lee}}, {{ISBN|978-0}}, x{{mdashb}}y", "a, b, c; Ann Lee, ISBN 978-0, x\xe2\x80\x94y"},
         {"&lt;ref&gt;hidden&lt;/ref&gt;escaped export", "escaped export"},
+        /* fields holding a citation render (the same text the claims have), others do not */
+        {"{{Infobox person\n| name = Ann\n| birth_place = Lyon<ref>http://g.example/</ref>\n| job = writer\n}}\n"
+         "Ann writes.",
+         "Birth place: Lyon\n\nAnn writes."},
+        {"x\n{|\n|-\n| 2001 || {{flagicon|X}} || style=\"a\" | Won<ref>http://h.example/</ref>\n|-\n| 2002 || Lost\n|}\ny",
+         "x\n\n2001; Won\n\ny"},
+        {"[[File:X.jpg|thumb|left|The mill.<ref>http://c.example/</ref>]] {{quote|1=Said so.{{cn}}}}",
+         "The mill.\n\nSaid so."},
+        {"== H ==<!-- note -->\ntext{{cn}}word<ref>x</ref>, {{circa}}", "H\n\ntext word, c."},
         /* unbalanced markup stays text, never crashes */
         {"{{a {{b}} c", "{{a c"},
         {"[[a|b", "[[a|b"},
@@ -594,6 +604,75 @@ TEST(corpus_wikitext_cleanup)
         }
         free(got);
     }
+}
+
+/* The engine's tables are sorted (each entry is found by its own lookup). */
+TEST(corpus_wikitext_tables)
+{
+    CHECK(wt_tables_check() == 0);
+}
+
+/* Sink callbacks writing what they get into a struct buf (ctx) as "[kind ...]" marks. */
+static int ev_ref(void *b, struct corpus_wt *w, const struct corpus_wt_ref *r)
+{
+    size_t n;
+    const char *s = corpus_wt_src(w, &n);
+    return buf_printf(b, "[ref %.*s/%.*s:%.*s]", (int)(r->group_b - r->group_a), s + r->group_a,
+                      (int)(r->name_b - r->name_a), s + r->name_a, (int)(r->in_b - r->in_a), s + r->in_a);
+}
+static int ev_tpl(void *b, struct corpus_wt *w, const struct corpus_wt_tpl *t)
+{
+    (void)w;
+    return buf_printf(b, "[tpl %s %d]", t->name, t->role);
+}
+static int ev_text(void *b, const char *s, size_t n, size_t off, int verbatim)
+{
+    (void)off, (void)verbatim;
+    return buf_append(b, s, n);
+}
+static int ev_heading(void *b, int level, size_t a, size_t z, int end)
+{
+    (void)a, (void)z;
+    return buf_printf(b, "[h%d%s]", level, end ? "/" : "");
+}
+static int ev_field(void *b, enum corpus_wt_field kind, int end) { return buf_printf(b, "[f%d%s]", (int)kind, end ? "/" : ""); }
+static int ev_link(void *b, size_t a, size_t z, int external) { return buf_printf(b, "[link%d %zu]", external, z - a); }
+
+/* What a walk reports: text with offsets, refs with their attributes and content, templates it
+ * does not render with their role, headings, fields, links; offsets map back through escaping. */
+TEST(corpus_wikitext_sink)
+{
+    const char *in = "== A ==\nX{{cn}} [[Paris|P]]<ref name=\"n\" group=g>{{cite web|url=http://u}}</ref>"
+                     "{{Infobox|k=v<ref>r</ref>}}";
+    struct corpus_wt *w = NULL;
+    struct err e = {0};
+    REQUIRE_OK(corpus_wt_parse(&w, in, strlen(in), &e), e);
+    struct buf log = {0};
+    struct corpus_wt_sink sink = {.ctx = &log, .text = ev_text, .heading = ev_heading, .field = ev_field,
+                                  .ref = ev_ref, .tpl = ev_tpl, .link = ev_link};
+    CHECK(corpus_wt_walk(w, 0, strlen(in), &sink) == 0);
+    char want[512];
+    snprintf(want, sizeof want, "[h2]A[h2/]\nX[tpl cn %d] [link0 5]P[ref g/n:{{cite web|url=http://u}}]"
+             "[tpl infobox %d][f%d]K: v[ref /:r][f%d/]", CORPUS_WT_NEEDED, CORPUS_WT_BOX, CORPUS_WT_PARAM,
+             CORPUS_WT_PARAM);
+    if (!log.data || strcmp(log.data, want) != 0) {
+        fprintf(stderr, "  got  %s\n  want %s\n", log.data ? log.data : "", want);
+        CHECK(!"events differ");
+    }
+    struct corpus_wt_tpl t;
+    size_t at = (size_t)(strstr(in, "{{cite") - in);
+    CHECK(corpus_wt_template(w, at, strlen(in), &t) && t.role == CORPUS_WT_CITE && strcmp(t.name, "cite web") == 0);
+    CHECK(!corpus_wt_template(w, at, at + 5, &t)); /* it does not end by then */
+    buf_cleanup(&log);
+    corpus_wt_free(w);
+    /* an escaped export: offsets in the source map back to the input */
+    const char *esc = "A &quot;b&quot;&lt;ref&gt;x&lt;/ref&gt;";
+    REQUIRE_OK(corpus_wt_parse(&w, esc, strlen(esc), &e), e);
+    size_t n;
+    const char *src = corpus_wt_src(w, &n);
+    CHECK(n == strlen("A \"b\"<ref>x</ref>") && memcmp(src, "A \"b\"<ref>", 9) == 0);
+    CHECK(corpus_wt_input_offset(w, 3) == 8 && corpus_wt_input_offset(w, n) == strlen(esc));
+    corpus_wt_free(w);
 }
 
 /* Pathological input stays linear: 1 MB of unbalanced openers takes well under a second (a

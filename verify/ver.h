@@ -14,8 +14,8 @@
 
 enum ver_format {
     VER_FMT_AUTO = 0,  /* JSONL when the first non-space bytes are `{"` (or `{}`); Markdown when it has
-                          `[^` footnotes, `](http` links or `[label]: http` lines and no <ref; else
-                          wikitext */
+                          `[^` footnotes, `](http` links, `[label]: http` lines or a <ref inside
+                          `code` or fenced code, and no <ref outside code; else wikitext */
     VER_FMT_WIKITEXT,  /* MediaWiki wikitext (also HTML-escaped wikitext as found in XML dumps) */
     VER_FMT_MARKDOWN,  /* footnotes [^n] with `[^n]: definition`, inline links [text](url), reference
                           links [text][label] with `[label]: url "title"` */

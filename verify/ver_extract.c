@@ -29,9 +29,6 @@ int ver_extractor_new(struct ver_extractor **out, struct err *err)
     *out = NULL;
     struct ver_extractor *x = calloc(1, sizeof *x);
     if (!x) return err_set(err, ERR_NOMEM, "ver_extractor_new");
-    x->re_cite = compile("\\{\\{\\s*(?:cite(?:[ _][a-z0-9 _-]*)?|citation|vcite[ _][a-z _-]*)\\s*(?:\\||\\}\\})",
-                         PCRE2_CASELESS, err, &rc);
-    if (!x->re_cite) goto fail;
     x->re_url = compile("(?:https?|ftp)://[^\\s<>\\[\\]{}|\"]+", PCRE2_CASELESS, err, &rc);
     if (!x->re_url) goto fail;
     x->re_year = compile("(?<![0-9])(1[0-9]{3}|20[0-9]{2})[a-z]?(?![0-9])", 0, err, &rc);
@@ -65,7 +62,6 @@ fail:
 void ver_extractor_free(struct ver_extractor *x)
 {
     if (!x) return;
-    pcre2_code_free(x->re_cite);
     pcre2_code_free(x->re_url);
     pcre2_code_free(x->re_year);
     pcre2_code_free(x->re_md_def);
@@ -132,6 +128,11 @@ void ver_vx_break(struct vx *v, int field)
 void ver_vx_section(struct vx *v, const char *name, size_t n)
 {
     ver_vx_break(v, 0);
+    ver_vx_section_name(v, name, n);
+}
+
+void ver_vx_section_name(struct vx *v, const char *name, size_t n)
+{
     if (v->rc) return;
     if (grow(v, (void **)&v->sections, &v->cap_sections, v->nsections + 1, sizeof *v->sections)) return;
     if (n > VER_FIELD_MAX) { /* section names are short; cut on a UTF-8 boundary */
@@ -310,6 +311,25 @@ void ver_vx_anchor(struct vx *v, int ref, const char *raw, size_t rawn)
     v->nanchors++;
 }
 
+char *ver_vx_scratch(struct vx *v, void (*fn)(struct vx *v, size_t a, size_t b), size_t a, size_t b)
+{
+    struct vx_mark m;
+    ver_vx_save(v, &m);
+    int mute = v->mute;
+    v->mute = 0;
+    v->defonly++;
+    v->plain++;
+    v->block_start = v->pt.len;
+    fn(v, a, b);
+    char *r = NULL;
+    if (!v->rc && v->pt.len > m.ptlen) r = ver_vx_clean(v, v->pt.data + m.ptlen, v->pt.len - m.ptlen);
+    ver_vx_restore(v, &m);
+    v->mute = mute;
+    v->defonly--;
+    v->plain--;
+    return r;
+}
+
 void ver_vx_save(const struct vx *v, struct vx_mark *m)
 {
     m->ptlen = v->pt.len;
@@ -371,7 +391,7 @@ static void vx_cleanup(struct vx *v)
         free(v->bib[i].year);
     }
     free(v->bib);
-    free(v->pairs);
+    corpus_wt_free(v->wt);
 }
 
 /* ---------------------------------------------------------------- claims */
@@ -494,7 +514,7 @@ static size_t sentence_of(const struct sent_list *sl, size_t p)
 
 #define VER_SHORT_WORDS 6
 
-static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
+static int build_claims(struct vx *v, struct ver_article *a)
 {
     struct sent_list sl = {.v = v};
     int *seen = NULL; /* (nrefs) 1 + index of the last claim citing each ref */
@@ -554,7 +574,7 @@ static int build_claims(struct vx *v, struct ver_article *a, const size_t *omap)
             if (!blk->field && s > 0 && ver_word_count(v->pt.data + ts, te - ts) < VER_SHORT_WORDS) {
                 if (sl.block[s - 1] == sl.block[s]) ts = sl.start[s - 1]; /* same paragraph only */
             }
-            c->offset = omap ? omap[v->map[ts]] : v->map[ts];
+            c->offset = v->wt ? corpus_wt_input_offset(v->wt, v->map[ts]) : v->map[ts];
         }
         c->text = ver_vx_strndup(v, v->pt.data ? v->pt.data + ts : "", te - ts);
         const char *secname = sec >= 0 ? v->sections[sec] : a->title;
@@ -601,6 +621,37 @@ fail:
 
 /* ---------------------------------------------------------------- formats */
 
+/* A "<ref" (or "&lt;ref") at s[k], before b. */
+static int ref_at(const char *s, size_t k, size_t b)
+{
+    return (s[k] == '<' && k + 4 <= b && strncasecmp(s + k, "<ref", 4) == 0) ||
+           (s[k] == '&' && k + 7 <= b && strncasecmp(s + k, "&lt;ref", 7) == 0);
+}
+
+static int has_ref_tag(const char *s, size_t a, size_t b)
+{
+    for (size_t k = a; k < b; k++)
+        if (ref_at(s, k, b)) return 1;
+    return 0;
+}
+
+/* Markdown signs: footnotes, inline links, reference-link definitions at a line start. */
+static int md_sign(const char *text, size_t len, size_t k)
+{
+    if (text[k] == '[' && text[k + 1] == '^') return 1;
+    if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0) return 1;
+    if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... */
+        size_t e = k + 1;
+        while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
+        if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
+            size_t u = e + 2;
+            while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
+            if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
 enum ver_format ver_detect_format(const char *text, size_t len)
 {
     size_t i = 0;
@@ -610,22 +661,28 @@ enum ver_format ver_detect_format(const char *text, size_t len)
         while (j < len && is_ws((unsigned char)text[j])) j++;
         if (j < len && (text[j] == '"' || text[j] == '}')) return VER_FMT_CLAIMS;
     }
-    int md = 0;
+    int md = 0, fence = 0;
     for (size_t k = 0; k + 1 < len; k++) {
-        if (text[k] == '<' && k + 4 <= len && strncasecmp(text + k, "<ref", 4) == 0) return VER_FMT_WIKITEXT;
-        if (text[k] == '&' && k + 7 <= len && strncasecmp(text + k, "&lt;ref", 7) == 0) return VER_FMT_WIKITEXT;
-        if (text[k] == '[' && text[k + 1] == '^') md = 1;
-        if (text[k] == ']' && text[k + 1] == '(' && k + 6 <= len && strncasecmp(text + k + 2, "http", 4) == 0)
-            md = 1;
-        if (text[k] == '[' && (k == 0 || text[k - 1] == '\n')) { /* [label]: http... at a line start */
-            size_t e = k + 1;
-            while (e < len && e - k < 200 && text[e] != ']' && text[e] != '\n') e++;
-            if (e + 3 < len && text[e] == ']' && text[e + 1] == ':') {
-                size_t u = e + 2;
-                while (u < len && (text[u] == ' ' || text[u] == '\t' || text[u] == '<')) u++;
-                if (u + 4 <= len && strncasecmp(text + u, "http", 4) == 0) md = 1;
+        if (k == 0 || text[k - 1] == '\n') { /* fenced code: a <ref> there is an example */
+            const char *nl = memchr(text + k, '\n', len - k);
+            size_t e = nl ? (size_t)(nl - text) : len;
+            int f = ver_md_fence(text, k, e);
+            if (f || fence) {
+                fence ^= f;
+                md |= has_ref_tag(text, k, e);
+                k = e;
+                continue;
             }
         }
+        if (text[k] == '`') { /* inline code, the same */
+            size_t e = ver_md_code_end(text, k, len);
+            if (e) md |= has_ref_tag(text, k, e);
+            while (k + 1 < len && text[k + 1] == '`') k++;
+            if (e) k = e - 1;
+            continue;
+        }
+        if (ref_at(text, k, len)) return VER_FMT_WIKITEXT;
+        md |= md_sign(text, len, k);
     }
     return md ? VER_FMT_MARKDOWN : VER_FMT_WIKITEXT;
 }
@@ -720,61 +777,11 @@ fail:
     return rc;
 }
 
-/* Decode &lt; &gt; &quot; &amp; of wikitext stored HTML-escaped (as in XML dumps) into *out with
- * *omap giving each output byte's input offset. */
-static int unescape(const char *s, size_t len, char **out, size_t **omap, size_t *olen)
-{
-    char *o = malloc(len + 1);
-    size_t *m = malloc((len + 1) * sizeof *m);
-    if (!o || !m) {
-        free(o);
-        free(m);
-        return -1;
-    }
-    static const struct {
-        const char *ent;
-        char c;
-    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&amp;", '&'}, {"&#039;", '\''}, {"&#39;", '\''}};
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = 0, el = 0;
-        if (s[i] == '&')
-            for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
-                el = strlen(ents[k].ent);
-                if (i + el <= len && memcmp(s + i, ents[k].ent, el) == 0) break;
-            }
-        if (s[i] == '&' && k < sizeof ents / sizeof ents[0]) {
-            m[n] = i;
-            o[n++] = ents[k].c;
-            i += el;
-        } else {
-            m[n] = i;
-            o[n++] = s[i++];
-        }
-    }
-    o[n] = '\0';
-    m[n] = len;
-    *out = o;
-    *omap = m;
-    *olen = n;
-    return 0;
-}
-
-static int has_ci(const char *s, size_t len, const char *needle)
-{
-    size_t nl = strlen(needle);
-    for (size_t i = 0; i + nl <= len; i++)
-        if ((s[i] | 0x20) == (needle[0] | 0x20) && strncasecmp(s + i, needle, nl) == 0) return 1;
-    return 0;
-}
-
 int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const char *text, size_t len,
                       enum ver_format fmt, const char *title, struct err *err)
 {
     int rc = ERR_OK;
     struct ver_article *a = NULL;
-    char *work = NULL;
-    size_t *omap = NULL;
     struct vx v = {0};
     *out = NULL;
     if (len > VER_MAX_INPUT)
@@ -803,30 +810,17 @@ int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const c
     v.cur_section = -1;
     v.src = text ? text : "";
     v.len = len;
-    if (fmt == VER_FMT_WIKITEXT && !has_ci(text, len, "<ref") && has_ci(text, len, "&lt;ref")) {
-        size_t wl;
-        if (unescape(text, len, &work, &omap, &wl)) {
-            rc = err_set(err, ERR_NOMEM, "ver_extract: unescape");
-            goto fail;
-        }
-        v.src = work;
-        v.len = wl;
-    }
     rc = fmt == VER_FMT_WIKITEXT ? ver_wt_read(&v) : ver_md_read(&v);
     if (!rc) rc = v.rc;
     if (rc) goto fail;
-    rc = build_claims(&v, a, omap);
+    rc = build_claims(&v, a);
     if (rc) goto fail;
     a->nbiblio = (int)v.nbib;
     vx_cleanup(&v);
-    free(work);
-    free(omap);
     *out = a;
     return ERR_OK;
 fail:
     vx_cleanup(&v);
-    free(work);
-    free(omap);
     ver_article_free(a);
     return rc;
 }

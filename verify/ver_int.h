@@ -3,7 +3,8 @@
  * A reader (wikitext, Markdown) turns the input into plain text `pt` (a byte map gives each plain
  * byte's input offset), split into blocks (paragraphs, list items, infobox fields, table rows),
  * plus anchors: positions in `pt` where a reference is cited. ver_extract.c then splits blocks into
- * sentences and attaches each anchor to the sentence it closes. */
+ * sentences and attaches each anchor to the sentence it closes. The wikitext reader takes its text
+ * from corpus/'s wikitext engine (the same rendering as indexing) and adds citation meaning. */
 #ifndef VC_VER_INT_H
 #define VC_VER_INT_H
 
@@ -12,18 +13,17 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "corpus/corpus.h"
 #include "ver.h"
 
 #define VER_MAX_ANCHORS 100000 /* citations in one article (ERR_LIMIT beyond) */
 #define VER_MAX_BIBLIO 2000    /* bibliography entries kept for {{sfn}} matching (more are ignored) */
-#define VER_MAX_DEPTH 40       /* nesting of templates/links/refs followed; deeper content is dropped */
 #define VER_TITLE_MAX 300      /* free-text ref titles are cut to this many bytes */
 #define VER_RAW_MAX 16384      /* a citation's raw wikitext is cut to this many bytes */
 #define VER_FIELD_MAX 4096     /* other citation fields are cut to this many bytes */
 #define VER_MAX_OUTPUT (256u << 20) /* bytes of claims and citations from one article (ERR_LIMIT) */
 
 struct ver_extractor {
-    pcre2_code *re_cite;    /* {{cite xxx| / {{citation| : the head of a citation template */
     pcre2_code *re_url;     /* a bare http(s)/ftp URL */
     pcre2_code *re_year;    /* a year (1000-2099) with an optional letter suffix */
     pcre2_code *re_md_def;  /* ^[^label]: a Markdown footnote definition */
@@ -61,16 +61,13 @@ struct vx_bib {
     char *year; /* four digits, owned */
 };
 
-struct vx_pair {
-    uint32_t open, close; /* offsets of "{{" and its "}}" (or "[[" and "]]") */
+/* State saved before emitting text that may be rolled back. */
+struct vx_mark {
+    size_t ptlen, nblocks, block_start, nanchors;
+    int cur_field;
 };
 
-struct vx_find { /* cached case-insensitive search for a closing tag (keeps scanning linear) */
-    size_t from, at;
-    int valid;
-};
-
-#define VX_NFIND 24
+#define VX_MAX_MARKS 64 /* fields and headings open at once (the engine nests 40 deep at most) */
 
 struct vx {
     struct ver_extractor *x;
@@ -94,13 +91,13 @@ struct vx {
     size_t nslots;
     struct vx_bib *bib;
     size_t nbib, cap_bib;
-    struct vx_pair *pairs; /* (npairs) matched {{ }} and [[ ]], sorted by open */
-    size_t npairs;
-    struct vx_find finds[VX_NFIND];
+    struct corpus_wt *wt;                /* wikitext: the parsed article (owned), else NULL */
+    const struct corpus_wt_sink *sink;   /* wikitext: the reader's sink over it */
+    struct vx_mark marks[VX_MAX_MARKS];  /* open fields and headings */
+    int nmarks, marks_over;              /* marks_over: opened past VX_MAX_MARKS, not recorded */
     int mute;    /* >0: emit no text (anchors still recorded) */
     int defonly; /* >0: refs define entries but are not cited (list-defined refs, scratch text) */
-    int plain;   /* >0: scratch text: no bibliography or field side effects */
-    int depth;
+    int plain;   /* >0: scratch text: no bibliography, fields or sections */
     int rc;      /* sticky error code */
     struct err *err;
 };
@@ -112,8 +109,10 @@ int ver_vx_fail(struct vx *v, int code, const char *what);
 void ver_vx_emit(struct vx *v, const char *s, size_t n, size_t off, int verbatim);
 /* End the current block (if it holds text) and start a new one whose field flag is `field`. */
 void ver_vx_break(struct vx *v, int field);
-/* Start a new section named `name` (copied). */
+/* End the current block and start a new section named `name` (copied). */
 void ver_vx_section(struct vx *v, const char *name, size_t n);
+/* The same without ending the block (the block open now belongs to the new section). */
+void ver_vx_section_name(struct vx *v, const char *name, size_t n);
 /* Find or create the entry for (group, name); name NULL/empty makes a new unnamed entry.
  * Returns its index or -1 (v->rc set). */
 int ver_vx_ref(struct vx *v, const char *group, size_t glen, const char *name, size_t nlen);
@@ -128,18 +127,25 @@ char *ver_vx_clean(struct vx *v, const char *s, size_t n);
 /* The first URL in s[a..b) via re_url: sets *ua,*ub; returns 1 when found. */
 int ver_vx_find_url(struct vx *v, const char *s, size_t a, size_t b, size_t *ua, size_t *ub);
 
-/* State saved before emitting text that may be rolled back. */
-struct vx_mark {
-    size_t ptlen, nblocks, block_start, nanchors;
-    int cur_field;
-};
 void ver_vx_save(const struct vx *v, struct vx_mark *m);
 void ver_vx_restore(struct vx *v, const struct vx_mark *m);
+/* The plain text fn(v, a, b) emits as scratch text (mute off, refs define but cite nothing, no
+ * fields or bibliography), white space collapsed; NULL when empty. Everything it emitted is
+ * rolled back. */
+char *ver_vx_scratch(struct vx *v, void (*fn)(struct vx *v, size_t a, size_t b), size_t a, size_t b);
 
 /* ---- readers ---- */
-/* Wikitext (ver_wikitext.c): fills pt, blocks, anchors, refs and bibliography. */
+/* Wikitext (ver_wikitext.c): parses v->src with corpus_wt_parse() (v->wt, and v->src/len become
+ * its source, unescaped when the input was HTML-escaped), fills pt, blocks, anchors, refs and
+ * bibliography. */
 int ver_wt_read(struct vx *v);
 /* Markdown (ver_markdown.c). */
 int ver_md_read(struct vx *v);
+#define VER_MD_CODE_MAX 4096 /* an inline code span closes within this many bytes, on its line */
+/* The end (after the closing backticks) of the inline code span whose opening backticks are at
+ * s[i], or 0 when it does not close on the line. */
+size_t ver_md_code_end(const char *s, size_t i, size_t len);
+/* Nonzero when line s[a, e) opens or closes a fenced code block (``` or ~~~). */
+int ver_md_fence(const char *s, size_t a, size_t e);
 
 #endif

@@ -2,7 +2,7 @@
  * [text](http...) and reference links [text][label] with `[label]: http...`, which cite the sentence
  * they sit in (labels compared without case). Headings give sections; list items, block
  * quotes and paragraphs give blocks; a table row holding a citation becomes its own claim; fenced
- * code and images are dropped. */
+ * code and images are dropped; `inline code` is text, never a citation. */
 #include "ver_int.h"
 
 #include <stdlib.h>
@@ -21,6 +21,30 @@ static size_t line_end(const char *s, size_t i, size_t len)
 {
     const char *e = memchr(s + i, '\n', len - i);
     return e ? (size_t)(e - s) : len;
+}
+
+size_t ver_md_code_end(const char *s, size_t i, size_t len)
+{
+    size_t k = 0;
+    while (i + k < len && s[i + k] == '`') k++;
+    size_t lim = len - (i + k) > VER_MD_CODE_MAX ? i + k + VER_MD_CODE_MAX : len;
+    for (size_t j = i + k; j < lim && s[j] != '\n';) {
+        if (s[j] != '`') {
+            j++;
+            continue;
+        }
+        size_t m = 0;
+        while (j + m < len && s[j + m] == '`') m++;
+        if (m == k) return j + m;
+        j += m;
+    }
+    return 0;
+}
+
+int ver_md_fence(const char *s, size_t a, size_t e)
+{
+    while (a < e && (s[a] == ' ' || s[a] == '\t')) a++;
+    return e - a >= 3 && (memcmp(s + a, "```", 3) == 0 || memcmp(s + a, "~~~", 3) == 0);
 }
 
 static int is_blank(const char *s, size_t a, size_t b)
@@ -71,23 +95,10 @@ static int add_span(struct vx *v, struct defs *d, size_t a, size_t b)
 
 static void inline_text(struct vx *v, size_t a, size_t b, int depth);
 
+static void inline_scratch(struct vx *v, size_t a, size_t b) { inline_text(v, a, b, 1); }
+
 /* Plain text of inline Markdown [a,b) (NULL when empty). */
-static char *md_plain(struct vx *v, size_t a, size_t b)
-{
-    struct vx_mark m;
-    ver_vx_save(v, &m);
-    int mute = v->mute;
-    v->mute = 0;
-    v->defonly++;
-    v->block_start = v->pt.len;
-    inline_text(v, a, b, 1);
-    char *r = NULL;
-    if (!v->rc && v->pt.len > m.ptlen) r = ver_vx_clean(v, v->pt.data + m.ptlen, v->pt.len - m.ptlen);
-    ver_vx_restore(v, &m);
-    v->mute = mute;
-    v->defonly--;
-    return r;
-}
+static char *md_plain(struct vx *v, size_t a, size_t b) { return ver_vx_scratch(v, inline_scratch, a, b); }
 
 static void inline_text(struct vx *v, size_t a, size_t b, int depth)
 {
@@ -155,7 +166,18 @@ static void inline_text(struct vx *v, size_t a, size_t b, int depth)
             i = e ? (size_t)(e - s) + 3 : b;
             continue;
         }
-        if (c == '*' || c == '`' || (c == '_' && i + 1 < b && s[i + 1] == '_')) {
+        if (c == '`') { /* inline code: its text as written, nothing in it cites */
+            size_t e = ver_md_code_end(s, i, b), k = 0;
+            while (i + k < b && s[i + k] == '`') k++;
+            if (e) {
+                size_t ca = i + k, cb = e - k;
+                if (cb - ca >= 2 && s[ca] == ' ' && s[cb - 1] == ' ') ca++, cb--;
+                ver_vx_emit(v, s + ca, cb - ca, ca, 1);
+            }
+            i = e ? e : i + k;
+            continue;
+        }
+        if (c == '*' || (c == '_' && i + 1 < b && s[i + 1] == '_')) {
             i += c == '_' ? 2 : 1;
             continue;
         }
@@ -247,7 +269,7 @@ int ver_md_read(struct vx *v)
         }
         size_t a = i;
         while (a < e && (s[a] == ' ' || s[a] == '\t')) a++;
-        if (e - a >= 3 && (memcmp(s + a, "```", 3) == 0 || memcmp(s + a, "~~~", 3) == 0)) {
+        if (ver_md_fence(s, a, e)) {
             fence = !fence;
             ver_vx_break(v, 0);
             i = next;

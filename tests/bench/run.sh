@@ -100,3 +100,4 @@ OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n 1000000 -d 100 -
 # The HTTP service under load: wrk on loopback, 64 connections.
 echo
 ./tests/bench/serve_bench.sh
+./tests/bench/nn_bench.sh              # the in-process transformer runtime vs onnxruntime

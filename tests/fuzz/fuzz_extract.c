@@ -1,12 +1,33 @@
 /* fuzz_extract.c - libFuzzer target over ver_extract(): the first byte picks the format (auto,
  * wikitext, Markdown, JSONL), the rest is the article. Every claim and citation is walked so that
- * ASan sees any bad pointer. */
+ * ASan sees any bad pointer. For wikitext, claims and indexing read through one engine: the text
+ * of every claim must appear (white space collapsed) in corpus_wikitext_text() of the article. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
+#include "corpus/corpus.h"
 #include "verify/ver.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every claim's text is in the corpus rendering (abort otherwise). */
+static void check_same_text(const struct ver_article *a, const char *text, size_t len)
+{
+    struct buf plain = {0};
+    struct err e = {0};
+    if (corpus_wikitext_text(text, len, &plain, &e) != 0) return;
+    size_t pl = plain.data ? ascii_squash(plain.data, plain.len) : 0;
+    for (int i = 0; i < a->nclaims; i++) {
+        char *c = strdup(a->claims[i].text);
+        if (!c) break;
+        size_t cl = ascii_squash(c, strlen(c));
+        if (cl && (!plain.data || !memmem(plain.data, pl, c, cl))) abort();
+        free(c);
+    }
+    buf_cleanup(&plain);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         (void)sum;
+        if (fmt == VER_FMT_WIKITEXT) check_same_text(a, (const char *)data + 1, size - 1);
         ver_article_free(a);
     } else if (a) {
         __builtin_trap();
