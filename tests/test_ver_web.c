@@ -349,6 +349,9 @@ TEST(web_search_suggestions)
     char cite[200];
     snprintf(cite, sizeof cite, "{{cite web |url=%s |title=Glacier retreat in the Alps", good);
     CHECK(s && t_contains(t_json_str(s, "cite"), cite));
+    /* quote= is the sentence that matches, not the whole evidence window */
+    CHECK(s && t_contains(t_json_str(s, "cite"), "|quote=The Aletsch Glacier lost about 1.3 kilometres of length "
+                                                 "between 1980 and 2020, the survey found. |access-date="));
     CHECK(s && json_real_value(json_object_get(s, "score")) > json_real_value(json_object_get(o, "score")));
     /* the cited page is not suggested again; the unrelated one scores no better */
     size_t i;

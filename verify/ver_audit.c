@@ -353,9 +353,83 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
 }
 
 
-/* {{cite web |url= |title= |quote= |access-date= }} with | and }} in values made safe. */
-static char *make_cite(const char *url, const char *title, const char *quote)
+/* The sentence of `evidence` with the most of the claim's terms (the first such): what quote=
+ * should hold, rather than the whole window. [*start, *end) in evidence. */
+struct quote_pick {
+    struct corpus_tok *tok;
+    const char *text;
+    char terms[VER_SCORE_MAX_TERMS][CORPUS_TOK_MAX + 1];
+    int nterms, count;
+    size_t start, end;
+    int best;
+};
+
+static int quote_has(const struct quote_pick *q, const char *t, size_t n)
 {
+    for (int i = 0; i < q->nterms; i++)
+        if (strlen(q->terms[i]) == n && !memcmp(q->terms[i], t, n)) return 1;
+    return 0;
+}
+
+static int quote_term(void *ctx, const char *t, size_t n, int pos, size_t s, size_t e)
+{
+    (void)pos, (void)s, (void)e;
+    struct quote_pick *q = ctx;
+    if (q->nterms < VER_SCORE_MAX_TERMS && n <= CORPUS_TOK_MAX && !quote_has(q, t, n)) {
+        memcpy(q->terms[q->nterms], t, n);
+        q->terms[q->nterms++][n] = '\0';
+    }
+    return 0;
+}
+
+static int quote_count(void *ctx, const char *t, size_t n, int pos, size_t s, size_t e)
+{
+    (void)pos, (void)s, (void)e;
+    struct quote_pick *q = ctx;
+    q->count += quote_has(q, t, n);
+    return 0;
+}
+
+static int quote_sentence(void *ctx, size_t start, size_t end)
+{
+    struct quote_pick *q = ctx;
+    q->count = 0;
+    corpus_tok_run(q->tok, q->text + start, end - start, quote_count, q);
+    if (q->count > q->best) {
+        q->best = q->count;
+        q->start = start;
+        q->end = end;
+    }
+    return 0;
+}
+
+static void quote_span(const char *claim, const char *evidence, size_t *start, size_t *end)
+{
+    struct quote_pick *q = calloc(1, sizeof *q);
+    *start = 0;
+    *end = strlen(evidence);
+    if (!q || !claim || corpus_tok_new(&q->tok, 0, NULL) != ERR_OK) {
+        free(q);
+        return;
+    }
+    q->text = evidence;
+    corpus_tok_run(q->tok, claim, strlen(claim), quote_term, q);
+    ver_sentences(evidence, *end, quote_sentence, q);
+    if (q->best > 0) {
+        *start = q->start;
+        *end = q->end;
+    }
+    corpus_tok_free(q->tok);
+    free(q);
+}
+
+/* {{cite web |url= |title= |quote= |access-date= }} with | and }} in values made safe; quote= is
+ * the sentence of `evidence` that matches `claim` best. */
+static char *make_cite(const char *url, const char *title, const char *evidence, const char *claim)
+{
+    size_t qa = 0, qe = 0;
+    quote_span(claim, evidence ? evidence : "", &qa, &qe);
+    char *quote = strndup(evidence ? evidence + qa : "", qe - qa);
     struct buf b = {0};
     char date[16];
     time_t now = time(NULL);
@@ -368,7 +442,8 @@ static char *make_cite(const char *url, const char *title, const char *quote)
         if (!fields[f][1] || !*fields[f][1]) continue;
         buf_printf(&b, " |%s=", fields[f][0]);
         size_t max = f == 2 ? AUDIT_QUOTE_MAX : 2000, n = 0;
-        for (const char *p = fields[f][1]; *p && n < max; p++, n++) {
+        /* a cut quote ends on a character boundary */
+        for (const char *p = fields[f][1]; *p && (n < max || ((unsigned char)*p & 0xC0) == 0x80); p++, n++) {
             if (*p == '|') buf_puts(&b, "{{!}}");
             else if (*p == '\n' || *p == '\t') buf_putc(&b, ' ');
             else if ((*p == '}' && p[1] == '}') || (*p == '{' && p[1] == '{')) buf_putc(&b, ' ');
@@ -377,6 +452,7 @@ static char *make_cite(const char *url, const char *title, const char *quote)
         if (f == 2 && strlen(fields[f][1]) > max) buf_puts(&b, "...");
     }
     buf_printf(&b, " |access-date=%s}}", date);
+    free(quote);
     return buf_steal(&b);
 }
 
@@ -421,7 +497,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             break;
         }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence), tmp.score, NULL};
+                                           make_cite(d.url, d.title, tmp.evidence, r->claim), tmp.score, NULL};
         /* ranked by the verifier's score plus the retrieval score's share of the best one */
         /* the retrieval score as a share of the best candidate's (the cited document left out) */
         double top = 0;
@@ -534,7 +610,7 @@ static int web_suggest(struct ver_auditor *a, const char *title, const char *sco
         }
         const char *t = s->title && *s->title ? s->title : ans.hits[hit[k]].title;
         struct ver_suggestion c = {.doc_id = dup0(""), .url = dup0(s->url), .title = dup0(t),
-                                   .evidence = tmp.evidence, .cite = make_cite(s->url, t, tmp.evidence),
+                                   .evidence = tmp.evidence, .cite = make_cite(s->url, t, tmp.evidence, r->claim),
                                    .from = dup0("web"), .score = tmp.score};
         if (!c.doc_id || !c.url || !c.title || !c.cite || !c.from) rc = err_set(err, ERR_NOMEM, "web search");
         add_suggestion(r, c, a->o.max_suggestions);
