@@ -205,6 +205,11 @@ TEST(wiki_audit_fake_api)
     free(out);
     free(err);
 
+    /* pages are audited one after another, not in batch mode */
+    rc = t_run(t_, NULL, &err, "audit --db '%s' --offline --jobs 2 --wiki SQLite --wiki-api '%s'", ix, api);
+    CHECK(rc == 2 && t_contains(err, "one after another"));
+    free(err);
+
     /* a file of titles; an invalid one is refused before any request */
     static const char list[] = "# pages to check\nSQLite\n\nSqlite\n";
     const char *lf = t_write(t_, dir, "pages.txt", list, strlen(list));
