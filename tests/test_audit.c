@@ -2,8 +2,10 @@
  * web server (tests/httpd.py on 127.0.0.1): verdicts for misbehaving sites, the fetch cache,
  * outputs, and the WiCE measurements (AUC of the support score, first suggestion). */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -643,4 +645,64 @@ TEST(audit_network_down_hint)
                closed, a);
     CHECK(rc == 0 && !t_contains(err, "network looks down"));
     free(err);
+}
+
+/* ---------------------------------------------------------------- progress on a terminal */
+
+static void slow_handler(void *ud, const struct th_request *rq, struct th_response *rs)
+{
+    (void)ud;
+    snprintf(rs->ctype, sizeof rs->ctype, "text/html");
+    if (!strcmp(rq->target, "/slow")) rs->delay_ms = 3000;
+    buf_puts(&rs->body, page_html);
+}
+
+TEST(audit_fetch_progress_terminal)
+{
+    const char *dir = t_tmpdir(t_);
+    struct th_server *srv = NULL;
+    REQUIRE(th_start(&srv, slow_handler, NULL) == 0);
+    int p = th_port(srv);
+    char art[1024], ix[600], outp[700], host[64];
+    snprintf(art, sizeof art, "Glaciers retreat.<ref>http://127.0.0.1:%d/fast</ref>\n\n"
+                              "Glaciers melt.<ref>http://127.0.0.1:%d/slow</ref>\n", p, p);
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(outp, sizeof outp, "%s/out.jsonl", dir);
+    snprintf(host, sizeof host, "127.0.0.1:%d", p);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    int master = -1;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        execl(bin, bin, "audit", "--db", ix, "--json", "--suggest", "none", "--timeout", "20s", "--allow-host", host, a,
+              (char *)NULL);
+        _exit(127);
+    }
+    struct buf tty = {0};
+    char chunk[4096];
+    ssize_t r;
+    while ((r = read(master, chunk, sizeof chunk)) > 0) buf_append(&tty, chunk, (size_t)r);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(master);
+    th_stop(srv);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* the sources so far, the host still waited for (after 2 s), the summary */
+    CHECK(tty.data && t_contains(tty.data, "fetching sources 1/2"));
+    char waiting[96];
+    snprintf(waiting, sizeof waiting, "waiting for %s", host);
+    CHECK(tty.data && t_contains(tty.data, waiting));
+    CHECK(tty.data && t_contains(tty.data, "fetched 2 sources"));
+    if (t_->failed) fprintf(stderr, "  terminal: %s\n", tty.data ? tty.data : "");
+    buf_cleanup(&tty);
+    char *out = t_read(outp, NULL);
+    CHECK(out && t_contains(out, "\"verdict\":\"supported\""));
+    free(out);
 }
