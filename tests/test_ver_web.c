@@ -108,6 +108,7 @@ static void wiki_handler(void *ud, const struct th_request *rq, struct th_respon
         f->bad_params++;
     int busy = strstr(t, "titles=Busy") && f->busy_seen++ == 0;
     int lag = strstr(t, "titles=Lagged") && f->lag_seen++ == 0;
+    int port = f->port;
     pthread_mutex_unlock(&f->mu);
     if (busy) {
         rs->status = 429;
@@ -117,9 +118,9 @@ static void wiki_handler(void *ud, const struct th_request *rq, struct th_respon
         snprintf(rs->headers, sizeof rs->headers, "Retry-After: 1\r\n");
         buf_puts(&rs->body, "{\"error\": {\"code\": \"maxlag\", \"info\": \"Waiting for a replica: 6 seconds lagged.\"}}");
     } else if (strstr(t, "titles=Sqlite")) {
-        page_answer(&rs->body, f->port, "SQLite", "Sqlite");
+        page_answer(&rs->body, port, "SQLite", "Sqlite");
     } else if (strstr(t, "titles=SQLite") || strstr(t, "titles=Busy") || strstr(t, "titles=Lagged")) {
-        page_answer(&rs->body, f->port, "SQLite", NULL);
+        page_answer(&rs->body, port, "SQLite", NULL);
     } else {
         const char *n = strstr(t, "titles=");
         char title[128];
@@ -148,7 +149,9 @@ TEST(wiki_audit_fake_api)
     struct fake_wiki f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     struct th_server *srv = NULL;
     REQUIRE(th_start(&srv, wiki_handler, &f) == 0);
+    pthread_mutex_lock(&f.mu); /* the handler reads it */
     f.port = th_port(srv);
+    pthread_mutex_unlock(&f.mu);
     const char *dir = t_tmpdir(t_);
     const char *c = t_write(t_, dir, "c.jsonl", wiki_corpus, strlen(wiki_corpus));
     char ix[600], api[128], html[700];
@@ -290,6 +293,7 @@ static void search_handler(void *ud, const struct th_request *rq, struct th_resp
         const char *q = strstr(t, "q=");
         snprintf(f->last_q, sizeof f->last_q, "%s", q ? q + 2 : "");
         f->last_q[strcspn(f->last_q, "&")] = '\0';
+        int port = f->port;
         pthread_mutex_unlock(&f->mu);
         snprintf(rs->ctype, sizeof rs->ctype, "application/json");
         buf_printf(&rs->body,
@@ -299,7 +303,7 @@ static void search_handler(void *ud, const struct th_request *rq, struct th_resp
                    "{\"url\": \"http://127.0.0.1:%d/good.html\", \"title\": \"Glacier study\", \"content\": "
                    "\"Aletsch...\", \"engine\": \"fake\"},"
                    "{\"url\": \"http://127.0.0.1:%d/wrong.html\", \"title\": \"Rivers\"}]}",
-                   f->port, f->port, f->port);
+                   port, port, port);
         return;
     }
     pthread_mutex_lock(&f->mu);
@@ -327,7 +331,9 @@ TEST(web_search_suggestions)
     struct fake_search f = {.mu = PTHREAD_MUTEX_INITIALIZER};
     struct th_server *srv = NULL;
     REQUIRE(th_start(&srv, search_handler, &f) == 0);
+    pthread_mutex_lock(&f.mu); /* the handler reads it */
     f.port = th_port(srv);
+    pthread_mutex_unlock(&f.mu);
     const char *dir = t_tmpdir(t_);
     static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text about trains.\"}\n";
     const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
