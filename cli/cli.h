@@ -117,8 +117,11 @@ int cli_hl_html(struct buf *b, const char *text, size_t start, size_t end, const
  * with data-verdict, copy buttons beside <code>). */
 int cli_html_begin(struct buf *b, const char *title);
 int cli_html_end(struct buf *b);
-/* A link to url labelled `label` (url when NULL or empty); a URL that is not http(s) is shown
- * as text, never as a link. The one place report pages make links. */
+/* Append an HTML link to `url` showing `label` (the URL when "") to `b`, both escaped; only
+ * http:// and https:// URLs (any case, nothing before the scheme) become links: any other
+ * (javascript:, data:, vbscript:, relative, with leading white space) is shown as escaped text,
+ * so an article's citations cannot put script into a report. "" shows "(no source)". The one
+ * link writer of the HTML reports (audit --html, report --html). Returns 0 or -1 (out of memory). */
 int cli_html_link(struct buf *b, const char *url, const char *label);
 /* The cited source: its host in bold, the URL as a link, the ref's stated title and the page's
  * real title, and a warning when `mismatch`. stated and real may be NULL. */

@@ -79,12 +79,19 @@ static int esc(struct buf *b, const char *s) { return buf_put_html(b, s, strlen(
 
 int cli_html_link(struct buf *b, const char *url, const char *label)
 {
-    const char *text = label && *label ? label : url;
+    url = url ? url : "";
+    label = label && *label ? label : *url ? url : "(no source)";
     /* only http(s) URLs become links: a javascript: or data: URL from an article stays text */
-    if (!url || (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)))
-        return esc(b, text && *text ? text : "(no source)");
-    return buf_puts(b, "<a href=\"") || esc(b, url) || buf_puts(b, "\" rel=\"noreferrer\">") || esc(b, text) ||
-           buf_puts(b, "</a>");
+    int web = !ascii_ncasecmp(url, "http://", 7) || !ascii_ncasecmp(url, "https://", 8);
+    if (!web) { /* as text: the label, and the address when it is not the label */
+        if (esc(b, label)) return -1;
+        if (!*url || !strcmp(url, label)) return 0;
+        return buf_puts(b, " (") || esc(b, url) || buf_putc(b, ')') ? -1 : 0;
+    }
+    return buf_puts(b, "<a href=\"") || esc(b, url) || buf_puts(b, "\" rel=\"noreferrer\">") || esc(b, label) ||
+                   buf_puts(b, "</a>")
+               ? -1
+               : 0;
 }
 
 void cli_url_host(const char *url, char *out, size_t n)

@@ -706,3 +706,23 @@ TEST(audit_fetch_progress_terminal)
     CHECK(out && t_contains(out, "\"verdict\":\"supported\""));
     free(out);
 }
+
+TEST(audit_html_links_are_web_only)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    static const char art[] = "Glaciers retreat.<ref>{{cite web |url=javascript:alert(1) |title=Evil}}</ref>\n\n"
+                              "Bees dance.<ref>{{cite web |url=data:text/html,<script>x</script> |title=Data}}</ref>\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    char ix[600], html[700];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    REQUIRE(t_run(t_, NULL, NULL, "audit --db '%s' --offline --html '%s' '%s'", ix, html, a) == 0);
+    char *page = t_read(html, NULL);
+    REQUIRE(page);
+    CHECK(t_contains(page, "javascript:alert(1)")); /* shown, as text */
+    CHECK(!t_contains(page, "href=\"javascript") && !t_contains(page, "href=\"data") && !t_contains(page, "<script>x"));
+    free(page);
+}
