@@ -41,11 +41,12 @@ ALL_CXXFLAGS = -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP $(CXXFLA
 ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
 ALL_LDLIBS   = $(PKG_LIBS) -lstemmer -lbz2 $(FAISS_LIBS) -lpthread -lm $(LDLIBS)
 
-LIB_SRCS  := $(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c)
+# verify/gen/ holds build-time generators (programs with a main), not library code.
+LIB_SRCS  := $(filter-out verify/gen/%,$(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c))
 CLI_SRCS  := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_HELPERS := $(filter-out tests/runner.c $(TEST_SRCS),$(wildcard tests/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/verify/ver_lexicon_data.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 SCRIPTS   := cli/scripts
@@ -69,6 +70,21 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c -o $@ $<
+
+# The verifier's lexicon: WordNet (Debian wordnet-base) reduced to corpus terms by verify/gen/ver_lexgen.c
+# and linked in as read-only data (verify/ver_lex.h says why).
+WORDNET_DIR ?= /usr/share/wordnet
+LEXGEN_OBJS := $(BUILD)/corpus/corpus_tok.o $(BUILD)/common/buf.o $(BUILD)/common/err.o $(BUILD)/common/hash.o $(BUILD)/common/utf8.o
+$(BUILD)/ver_lexgen: verify/gen/ver_lexgen.c $(LEXGEN_OBJS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LEXGEN_OBJS) $(ALL_LDFLAGS) -lutf8proc -lstemmer -lm
+
+$(BUILD)/gen/ver_lexicon.bin: $(BUILD)/ver_lexgen
+	@mkdir -p $(dir $@)
+	$(BUILD)/ver_lexgen $(WORDNET_DIR) $@
+
+$(BUILD)/verify/ver_lexicon_data.o: verify/ver_lexicon_data.S $(BUILD)/gen/ver_lexicon.bin
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -DVER_LEXICON_FILE='"$(BUILD)/gen/ver_lexicon.bin"' -c -o $@ $<
 
 # The list of TEST() cases, regenerated when any test file changes.
 $(BUILD)/tests.def: $(TEST_SRCS)
@@ -117,14 +133,14 @@ FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 fuzz: fuzz-deps
 	$(MAKE) $(FAISS_CXX_SRCS:%.cpp=build/%.o)
 	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
-	    $(LIB_SRCS:%.c=build-fuzz/%.o)
+	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o
 	$(MAKE) $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
 	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 	clang $(ALL_CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
-	    $(LIB_SRCS:%.c=build-fuzz/%.o) $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
+	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
 	    $(subst -fopenmp,-lgomp,$(ALL_LDLIBS)) -lstdc++
 
 # deps: the Debian packages vericite needs to build, run and test, then the default word vectors
@@ -145,12 +161,18 @@ fuzz-deps:
 model: vericite
 	./$(SCRIPTS)/model.sh
 
-bench: bench-deps vericite $(BUILD)/faiss_bench
+bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
 	./tests/bench/run.sh
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm $(LDLIBS)
+
+# The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).
+$(BUILD)/ver_eval: tests/bench/ver_eval.c $(LIB_OBJS)
+	@mkdir -p $(BUILD)/tests/bench
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $(BUILD)/tests/bench/ver_eval.o $<
+	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/tests/bench/ver_eval.o $(LIB_OBJS) $(ALL_LDLIBS)
 
 demo: vericite model
 	./$(SCRIPTS)/demo.sh

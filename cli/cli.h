@@ -139,7 +139,13 @@ void cli_url_host(const char *url, char *out, size_t n);
  * titles, the evidence sentence with the claim's words marked (`ix`, may be NULL, decides which
  * words are too common to mark), suggestions with their {{cite web}} and a copy button.
  * Errors: ERR_IO naming the file, ERR_NOMEM. */
-int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct idx *ix, struct err *err);
+int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct idx *ix, const char *model_path,
+                   struct err *err);
+/* The verifier model's thresholds, the precision they were fitted for and what cross-validation
+ * measured, and the suggestions' floor (model_path NULL: the built-in model). 0, or -1 when the
+ * model cannot be read. */
+int cli_model_calibration(const char *model_path, double *ts, double *tw, double *target, double *prec,
+                          double *rec, double *floor_p);
 
 /* ---- fetch progress of one audit (cli_fetch.c) ---- */
 

@@ -22,7 +22,8 @@ static const char html_style[] =
     ".cite{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.4em 1em;margin:.7em 0}\n"
     ".cite>summary{cursor:pointer} .cite[open]>summary{margin-bottom:.4em}\n"
     ".supported{border-left-color:#2a9d3a} .weak{border-left-color:#d9a400}\n"
-    ".unsupported{border-left-color:#c62828} .contradicted{border-left-color:#000}\n"
+    ".unsupported{border-left-color:#c62828} .contradicted{border-left-color:#000;background:#fff3f3}\n"
+    ".miss{background:#fde2e2;text-decoration:underline dotted}\n"
     ".dead,.unreachable,.no-text,.no-url{border-left-color:#7b1fa2}\n"
     ".v{font-weight:600;text-transform:uppercase;font-size:.8em;letter-spacing:.03em}\n"
     ".claim{display:block;margin-top:.15em} .host{font-weight:600}\n"
@@ -170,6 +171,58 @@ static int html_quote(struct buf *b, struct cli_hl *hl, const char *text)
     return bad || buf_puts(b, "</blockquote>\n");
 }
 
+/* The claim with the parts the source does not cover marked. */
+static int html_claim(struct buf *b, const struct ver_result *r)
+{
+    size_t at = 0, len = strlen(r->claim);
+    int bad = 0;
+    for (int i = 0; r->status != VER_ST_SUPPORTED && i < r->nmissing && !bad; i++) {
+        if (r->missing[i].start < at || r->missing[i].end > len) continue;
+        bad |= buf_put_html(b, r->claim + at, r->missing[i].start - at) ||
+               buf_puts(b, "<span class=\"miss\" title=\"not in the source\">") ||
+               buf_put_html(b, r->claim + r->missing[i].start, r->missing[i].end - r->missing[i].start) ||
+               buf_puts(b, "</span>");
+        at = r->missing[i].end;
+    }
+    return bad || buf_put_html(b, r->claim + at, len - at);
+}
+
+int cli_model_calibration(const char *model_path, double *ts, double *tw, double *target, double *prec,
+                          double *rec, double *floor_p)
+{
+    struct err e = {0};
+    struct ver_scorer *sc = NULL;
+    if (ver_scorer_new(&sc, model_path, NULL, &e)) return -1;
+    ver_scorer_thresholds(sc, ts, tw);
+    ver_scorer_calibration(sc, target, prec, rec);
+    *floor_p = ver_scorer_suggest_floor(sc);
+    ver_scorer_free(sc);
+    return 0;
+}
+
+/* The legend: what the verdicts and numbers mean, with the model's calibration. */
+static int html_legend(struct buf *b, const char *model_path)
+{
+    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
+    cli_model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p);
+    return buf_printf(
+        b,
+        "<details class=\"meta\"><summary>What the verdicts mean</summary><ul>"
+        "<li><b>supported</b>: support score &ge; %.2f, a threshold fitted on the shared dev data "
+        "for a precision of %.0f%% (cross-validated: %.0f%% of the pages called supported are "
+        "fully supporting; %.0f%% of those are found)</li>"
+        "<li><b>weak</b>: score &ge; %.2f: partly supported; the parts of the claim the source does not "
+        "cover are <span class=\"miss\">marked</span></li>"
+        "<li><b>unsupported</b>: below %.2f</li>"
+        "<li><b>contradicted</b>: the passage that matches the claim best says something else (another "
+        "number or date, the negation, an antonym)</li>"
+        "<li><b>dead</b>, <b>unreachable</b>, <b>no-text</b>, <b>no-url</b>: the source could not be read</li>"
+        "<li>the number beside a suggestion is the ranker's probability that it is the right source; "
+        "suggestions are ordered by it and none is below %.2f; &ldquo;support&rdquo; is the verifier's score "
+        "of the claim by it</li></ul></details>\n",
+        ts, 100 * target, 100 * prec, 100 * rec, tw, tw, floor_p);
+}
+
 static int html_card(struct buf *b, const struct ver_result *r, struct cli_hl *hl, struct idx *ix)
 {
     const char *v = ver_status_name(r->status);
@@ -181,7 +234,7 @@ static int html_card(struct buf *b, const struct ver_result *r, struct cli_hl *h
     bad |= esc(b, r->article_title[0] ? r->article_title : r->article);
     if (r->section[0] && strcmp(r->section, r->article_title))
         bad |= buf_puts(b, " &rsaquo; ") || esc(b, r->section);
-    bad |= buf_puts(b, "<span class=\"claim\">") || esc(b, r->claim) || buf_puts(b, "</span></summary>\n");
+    bad |= buf_puts(b, "<span class=\"claim\">") || html_claim(b, r) || buf_puts(b, "</span></summary>\n");
     bad |= buf_puts(b, "<div class=\"src\">cited: ") || cli_html_source(b, r->url, r->title, r->source_title,
                                                                          r->title_mismatch);
     if (r->source[0]) bad |= buf_printf(b, " <span class=\"d\">(text from the %s)</span>", r->source);
@@ -190,8 +243,8 @@ static int html_card(struct buf *b, const struct ver_result *r, struct cli_hl *h
     if (r->evidence[0]) bad |= html_quote(b, hl, r->evidence);
     for (int j = 0; j < r->nsugg && !bad; j++) {
         const struct ver_suggestion *s = &r->sugg[j];
-        bad |= buf_printf(b, "<div class=\"sug\">suggested%s <b>%.2f</b>: ",
-                          s->from && !strcmp(s->from, "web") ? " from the web" : "", s->score) ||
+        bad |= buf_printf(b, "<div class=\"sug\">suggested%s <b>%.2f</b> <span class=\"d\">(support %.2f)</span>: ",
+                          s->from && !strcmp(s->from, "web") ? " from the web" : "", s->score, s->support) ||
                cli_html_source(b, s->url, NULL, s->title[0] ? s->title : s->doc_id, 0) || buf_puts(b, "\n") ||
                html_quote(b, hl, s->evidence) || cli_html_cite(b, s->cite) || buf_puts(b, "</div>\n");
     }
@@ -255,13 +308,15 @@ static int html_header(struct buf *b, struct ver_result **rs, size_t n)
     return bad || cli_html_filters(b, counts, (long)n);
 }
 
-int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct idx *ix, struct err *err)
+int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct idx *ix, const char *model_path,
+                   struct err *err)
 {
     struct buf b = {0};
     struct cli_hl *hl = NULL;
     int rc = cli_hl_new(&hl, err);
     if (rc) return rc;
-    int bad = cli_html_begin(&b, "vericite citation audit") || html_header(&b, rs, n) || buf_puts(&b, "<main>\n");
+    int bad = cli_html_begin(&b, "vericite citation audit") || html_header(&b, rs, n) ||
+              html_legend(&b, model_path) || buf_puts(&b, "<main>\n");
     for (size_t i = 0; i < n && !bad; i++) bad |= html_card(&b, rs[i], hl, ix);
     bad |= buf_puts(&b, "</main>\n") || cli_html_end(&b);
     rc = bad ? err_set(err, ERR_NOMEM, "%s", path) : file_write_atomic(path, b.data, b.len, err);

@@ -78,6 +78,7 @@ static const char *status_color(int st)
     case VER_ST_SUPPORTED: return "\033[32m";
     case VER_ST_WEAK: return "\033[33m";
     case VER_ST_UNSUPPORTED: return "\033[31m";
+    case VER_ST_CONTRADICTED: return "\033[1;31m";
     default: return "\033[35m";
     }
 }
@@ -158,13 +159,22 @@ static void print_result(const struct table *t, const struct ver_result *r)
         buf_cleanup(&w);
     }
     if (r->detail[0]) table_line(t, "why: ", r->detail);
+    if (r->nmissing && r->status != VER_ST_SUPPORTED) { /* the parts of the claim the source lacks */
+        struct buf w = {0};
+        for (int m = 0; m < r->nmissing; m++)
+            buf_printf(&w, "%s\"%.*s\"", m ? ", " : "", (int)(r->missing[m].end - r->missing[m].start),
+                       r->claim + r->missing[m].start);
+        table_line(t, "missing: ", w.data ? w.data : "");
+        buf_cleanup(&w);
+    }
     cli_hl_set(t->hl, r->claim, t->ix, NULL);
     if (r->evidence[0] && (r->status != VER_ST_SUPPORTED || t->always_evidence))
         table_quote(t, "evidence: ", r->evidence, "");
     for (int j = 0; j < r->nsugg; j++) {
         const struct ver_suggestion *s = &r->sugg[j];
-        char label[48];
-        snprintf(label, sizeof label, "suggest %.2f%s: ", s->score, s->from && !strcmp(s->from, "web") ? " (web)" : "");
+        char label[64];
+        snprintf(label, sizeof label, "suggest %.2f (support %.2f)%s: ", s->score, s->support,
+                 s->from && !strcmp(s->from, "web") ? " (web)" : "");
         struct buf w = {0};
         buf_printf(&w, "%s%s%s", s->url[0] ? s->url : s->doc_id, s->title[0] ? "  " : "", s->title);
         table_line(t, label, w.data ? w.data : "");
@@ -216,9 +226,12 @@ static const char audit_help[] =
     "that wiki's MediaWiki Action API (its current revision; redirects followed and reported); the\n"
     "revision id and the page's URL are in every output.\n"
     "\n"
-    "verdicts: supported, weak, unsupported (by the verifier's score), dead (404/410),\n"
-    "unreachable (network error, timeout, refused address, --offline), no-text (empty, PDF,\n"
-    "image), no-url (no URL and no corpus match, or {{citation needed}}).\n"
+    "verdicts: supported, weak (partly supported: the output names the parts of the claim the\n"
+    "source does not cover), unsupported (by the verifier's score), contradicted (the passage\n"
+    "that matches the claim best says another number or date, the negation, or an antonym; the\n"
+    "detail says what), dead (404/410), unreachable (network error, timeout, refused address,\n"
+    "--offline), no-text (empty, PDF, image), no-url (no URL and no corpus match, or\n"
+    "{{citation needed}}). The thresholds are printed at the end of this help.\n"
     "\n"
     "options:\n"
     "  --db DIR           the index: the corpus for suggestions, and the fetch cache (default:\n"
@@ -307,6 +320,20 @@ struct audit_args {
     double fail_under;
 };
 
+/* The verdicts' thresholds for --help (model_path NULL: the built-in model). */
+static void print_calibration(FILE *f, const char *model_path)
+{
+    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
+    if (cli_model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p)) return;
+    fprintf(f,
+            "\nthe built-in model's thresholds: supported when the score is >= %.2f (fitted on the\n"
+            "shared dev data for a precision of supported of %.2f; cross-validated precision %.2f,\n"
+            "recall %.2f), weak >= %.2f, else unsupported; contradicted when the best-matching\n"
+            "passage clashes with the claim. Suggestions show the ranker's probability that they\n"
+            "are the right source, best first, none below %.2f.\n",
+            ts, target, prec, rec, tw, floor_p);
+}
+
 static int parse_audit(const char *cmd, const char *help, int argc, char **argv, struct audit_args *a)
 {
     int c;
@@ -361,7 +388,10 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_JOBS:
             if (cli_int(cmd, "--jobs", optarg, 1, 64, &a->jobs)) return CLI_USAGE;
             break;
-        case 'h': fputs(help, stdout); return CLI_OK;
+        case 'h':
+            fputs(help, stdout);
+            print_calibration(stdout, a->vo.model_path);
+            return CLI_OK;
         default: return cli_bad_option(cmd, argv, "h", audit_longopts);
         }
     }
@@ -405,7 +435,7 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
         print_table(&t, all, n);
         cli_hl_free(t.hl);
     }
-    int rc = a->html ? cli_html_audit(a->html, all, n, ix, err) : ERR_OK;
+    int rc = a->html ? cli_html_audit(a->html, all, n, ix, a->vo.model_path, err) : ERR_OK;
     if (rc) return rc;
     int counts[VER_ST_SUPPORTED + 1] = {0};
     for (size_t i = 0; i < n; i++) counts[all[i]->status]++;
@@ -716,6 +746,8 @@ static const char verify_help[] =
     "the cache is used when there is one) or a local text/HTML file.\n"
     "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under\n"
     "--search-url --wide. The evidence passage is printed whatever the verdict.\n"
+    "Verdicts as for audit: supported, weak (with the missing parts), unsupported, contradicted\n"
+    "(with what clashed), or why the source could not be read.\n"
     "\n"
     "example:\n"
     "  vericite verify --db docs-idx --claim \"WAL mode lets readers and writers run concurrently\" \\\n"
@@ -762,11 +794,15 @@ out:
 static const char train_help[] =
     "usage: vericite train-verifier [DATA_DIR] [OUT]\n"
     "\n"
-    "Fit the support model (logistic regression over lexical, number, date and name agreement\n"
-    "features of the best source window) on the labelled sets in DATA_DIR (default\n"
-    "../shared/data: WiCE dev with 30% of claims held out, Citation-Integrity train; wrong-page\n"
-    "negatives made by pairing claims with other claims' sources), print held-out metrics, and\n"
-    "write the model to OUT (default verify/verifier-model.txt, the file built into vericite).\n"
+    "Refit the citation verifier on the labelled sets in DATA_DIR (default ../shared/data): the\n"
+    "support model (logistic regression over lexical, WordNet, negation, number, date and name\n"
+    "features of the evidence window; WiCE dev and train_tokens, Citation-Integrity train, with\n"
+    "wrong-page and changed-number negatives), its thresholds (fitted on 5-fold out-of-fold\n"
+    "scores for a precision of supported of 0.8), and the suggestion ranker (pairwise, over a\n"
+    "BM25 pool of the WiCE pages). Prints the cross-validated WiCE figures and the\n"
+    "Citation-Integrity dev figures, and writes the model to OUT (default\n"
+    "verify/verifier-model.txt, the file built into vericite; regenerate the built-in copy with\n"
+    "the command in verify/ver_score_model.c). Deterministic; takes under a minute.\n"
     "\n"
     "examples:\n"
     "  vericite train-verifier\n"
@@ -787,11 +823,19 @@ int cmd_train(int argc, char **argv)
     int rc = ver_train(data, out, &rep, &err);
     if (rc) return cli_fail(&err);
     printf("trained on %d pairs in %.1f s; wrote %s\n", rep.n_train, cli_now() - t, out);
-    printf("held-out WiCE (%d pairs): AUC true vs wrong page %.4f, 3-way accuracy %.4f, "
-           "supported F1 %.4f, number-swap drop %.4f\n",
-           rep.n_heldout, rep.wice_auc, rep.wice_acc, rep.wice_supported_f1, rep.wice_swap_drop);
-    printf("Citation-Integrity dev: macro-F1 %.4f, SUPPORT F1 %.4f, wrong-source AUC %.4f\n",
-           rep.ci_macro_f1, rep.ci_support_f1, rep.ci_wrong_auc);
-    printf("thresholds: supported >= %.2f, weak >= %.2f\n", rep.t_supported, rep.t_weak);
+    printf("WiCE dev, %d-fold cross-validated (%d pairs): AUC own vs other page %.4f, "
+           "3-way accuracy %.4f, supported F1 %.4f (precision %.4f, recall %.4f; best-threshold "
+           "F1 %.4f), number-swap drop %.4f; contradicted: %.4f of number swaps, %.4f of "
+           "supported pages\n",
+           VER_TRAIN_CV_FOLDS, rep.n_heldout, rep.wice_auc, rep.wice_acc, rep.wice_supported_f1,
+           rep.wice_precision, rep.wice_recall, rep.wice_best_f1, rep.wice_swap_drop, rep.wice_swap_contra,
+           rep.wice_true_contra);
+    printf("Citation-Integrity dev: SUPPORT vs REFUTE AUC %.4f, macro-F1 %.4f, SUPPORT F1 %.4f, "
+           "wrong-source AUC %.4f\n",
+           rep.ci_refute_auc, rep.ci_macro_f1, rep.ci_support_f1, rep.ci_wrong_auc);
+    printf("suggestion ranker (training claims, in sample): R@1 %.4f, R@5 %.4f\n", rep.rank_r1,
+           rep.rank_r5);
+    printf("thresholds: supported >= %.4f (for precision %.2f), weak >= %.2f\n", rep.t_supported,
+           VER_TRAIN_PRECISION, rep.t_weak);
     return CLI_OK;
 }

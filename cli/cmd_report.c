@@ -22,7 +22,7 @@ static const char report_help[] =
     "\n"
     "Summarise the audit results stored in the index by `vericite audit --jobs N`:\n"
     "  queue    citations to review, most likely unverifiable first: dead, unreachable, no-text,\n"
-    "           no-url, unsupported, weak; lowest score first within each\n"
+    "           no-url, contradicted, unsupported, weak; lowest score first within each\n"
     "  dead     dead links (404/410), by site\n"
     "  better   citations whose best suggested corpus source scores more than 0.3 above the\n"
     "           cited one, largest gap first\n"

@@ -553,7 +553,10 @@ TEST(audit_wice_suggests_true_page)
         REQUIRE(fclose(f) == 0);
     }
     char *out = NULL;
-    int rc = t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s/s'/*.wiki", ix, dir);
+    char *errs = NULL;
+    int rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --json '%s/s'/*.wiki", ix, dir);
+    if (rc) fprintf(stderr, "  audit: rc %d: %.3000s\n", rc, errs ? errs : "");
+    free(errs);
     REQUIRE(rc == 0);
     json_t *arr = t_json_lines(out);
     free(out);
@@ -573,6 +576,150 @@ TEST(audit_wice_suggests_true_page)
     CHECK(first >= 0.9 * swapped);
     json_decref(arr);
     wice_free(&w);
+}
+
+/* ---------------------------------------------------------------- verdicts and suggestions */
+
+TEST(audit_contradicted_in_every_format)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] =
+        "{\"_id\": \"br\", \"title\": \"Stone bridge\", \"url\": \"https://example.org/bridge\", \"text\": "
+        "\"The old stone bridge over the river Aare was opened to traffic in 1952. It has three arches.\"}\n"
+        "{\"_id\": \"cu\", \"title\": \"Curie\", \"url\": \"https://example.org/curie\", \"text\": "
+        "\"Marie Curie won the Nobel Prize in Physics in 1903 together with her husband.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    char ix[600], html[700];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    static const char md[] =
+        "The stone bridge over the river Aare was opened in 1950.[^1]\n\n"
+        "Marie Curie won the Nobel Prize in Physics, and later founded a hospital in Warsaw.[^2]\n\n"
+        "[^1]: [Bridge](https://example.org/bridge)\n[^2]: [Curie](https://example.org/curie)\n";
+    const char *m = t_write(t_, dir, "a.md", md, strlen(md));
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --json --suggest none --html '%s' '%s'", ix, html, m) == 0);
+    json_t *arr = t_json_lines(out);
+    free(out);
+    REQUIRE(json_array_size(arr) == 2);
+    json_t *a0 = json_array_get(arr, 0), *a1 = json_array_get(arr, 1);
+    CHECK(!strcmp(t_json_str(a0, "verdict"), "contradicted"));
+    CHECK(t_contains(t_json_str(a0, "detail"), "1950") && t_contains(t_json_str(a0, "detail"), "1952"));
+    /* the partly supported one says what is missing, as spans of the claim */
+    CHECK(strcmp(t_json_str(a1, "verdict"), "supported") != 0);
+    json_t *miss = json_object_get(a1, "missing");
+    REQUIRE(json_array_size(miss) >= 1);
+    int warsaw = 0;
+    size_t i;
+    json_t *it;
+    const char *claim = t_json_str(a1, "claim");
+    json_array_foreach(miss, i, it) {
+        size_t st = (size_t)json_integer_value(json_object_get(it, "start"));
+        size_t en = (size_t)json_integer_value(json_object_get(it, "end"));
+        const char *tx = t_json_str(it, "text");
+        CHECK(en <= strlen(claim) && strlen(tx) == en - st && !strncmp(claim + st, tx, en - st));
+        warsaw |= t_contains(tx, "Warsaw");
+    }
+    CHECK(warsaw);
+    json_decref(arr);
+    /* the table and the HTML report say so too, with the legend */
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --suggest none '%s'", ix, m) == 0);
+    CHECK(t_contains(out, "contradicted") && t_contains(out, "why: claim says \"1950\"") &&
+          t_contains(out, "missing: "));
+    free(out);
+    char *page = t_read(html, NULL);
+    CHECK(page && t_contains(page, "class=\"cite contradicted\"") && t_contains(page, "class=\"miss\"") &&
+          t_contains(page, "What the verdicts mean") && t_contains(page, "precision of 80%"));
+    free(page);
+    /* verify prints it too; --help states the thresholds */
+    const char *src = t_write(t_, dir, "s.txt", "The old stone bridge over the river Aare was opened in 1952.\n", 61);
+    REQUIRE(t_run(t_, &out, NULL, "verify --db '%s' --json --suggest none --claim 'The stone bridge over the river Aare was opened in 1950.' --source '%s'", ix, src) == 0);
+    CHECK(t_contains(out, "\"verdict\":\"contradicted\""));
+    free(out);
+    REQUIRE(t_run(t_, &out, NULL, "verify --help") == 0);
+    CHECK(t_contains(out, "for a precision of supported of 0.80") && t_contains(out, "contradicted"));
+    free(out);
+}
+
+TEST(audit_suggestions_ranked_and_filtered)
+{
+    const char *dir = t_tmpdir(t_);
+    struct buf c = {0};
+    /* a navigation page full of the claim's words, three real pages, unrelated filler */
+    buf_puts(&c, "{\"_id\": \"nav\", \"title\": \"Index of glacier pages\", \"url\": \"https://example.org/nav\", \"text\": \"");
+    for (int k = 0; k < 40; k++)
+        buf_printf(&c, "Aletsch Glacier length %d\\n", k);
+    buf_puts(&c, "\"}\n");
+    buf_puts(&c, "{\"_id\": \"g1\", \"title\": \"Aletsch Glacier\", \"url\": \"https://example.org/g1\", \"text\": "
+                 "\"The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020. Warm summers drove it.\"}\n"
+                 "{\"_id\": \"g2\", \"title\": \"Alpine glaciers\", \"url\": \"https://example.org/g2\", \"text\": "
+                 "\"Alpine glaciers, the Aletsch among them, retreated after 1980.\"}\n"
+                 "{\"_id\": \"g3\", \"title\": \"Glacier length\", \"url\": \"https://example.org/g3\", \"text\": "
+                 "\"Glacier length is measured every year. The Aletsch Glacier lost length.\"}\n"
+                 "{\"_id\": \"x\", \"title\": \"Bees\", \"url\": \"https://example.org/bees\", \"text\": "
+                 "\"Neonicotinoid pesticides impair the navigation of honey bees.\"}\n");
+    const char *cf = t_write(t_, dir, "c.jsonl", c.data, c.len);
+    buf_cleanup(&c);
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, cf) == 0);
+    static const char md[] =
+        "The Aletsch Glacier lost about 1.3 kilometres of length between 1980 and 2020.[^1]\n\n"
+        "[^1]: [Bees](https://example.org/bees)\n";
+    const char *m = t_write(t_, dir, "a.md", md, strlen(md));
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s'", ix, m) == 0);
+    json_t *arr = t_json_lines(out);
+    free(out);
+    REQUIRE(json_array_size(arr) == 1);
+    json_t *sg = json_object_get(json_array_get(arr, 0), "suggestions");
+    REQUIRE(json_array_size(sg) >= 1);
+    CHECK(!strcmp(t_json_str(json_array_get(sg, 0), "doc_id"), "g1"));
+    double prev = 2;
+    size_t i;
+    json_t *s;
+    json_array_foreach(sg, i, s) {
+        double v = json_real_value(json_object_get(s, "score"));
+        CHECK(v <= prev);  /* ordered by the number shown */
+        CHECK(v >= 0.0 && v <= 1.0);
+        CHECK(strcmp(t_json_str(s, "doc_id"), "nav") != 0); /* navigation pages are not suggested */
+        prev = v;
+    }
+    json_decref(arr);
+}
+
+TEST(audit_cite_quote_cut_at_a_character)
+{
+    /* a suggested source whose evidence is over 300 bytes of two-byte characters: the {{cite web}}
+     * quote is cut, and must stay UTF-8 (before the fix the cut fell inside a character and the
+     * whole JSON record failed) */
+    const char *dir = t_tmpdir(t_);
+    struct buf text = {0};
+    buf_puts(&text, "The Aletsch Glacier lost length between 1980 and 2020 in the ");
+    if ((300 - text.len) % 2 == 0) buf_putc(&text, 'x');
+    for (int i = 0; i < 200; i++)
+        buf_puts(&text, "\xc3\xa9");
+    buf_puts(&text, " glacier.");
+    struct buf c = {0};
+    buf_printf(&c, "{\"_id\": \"g\", \"title\": \"Glacier\", \"url\": \"https://example.org/g\", \"text\": \"%s\"}\n"
+                   "{\"_id\": \"b\", \"title\": \"Bees\", \"url\": \"https://example.org/bees\", \"text\": "
+                   "\"Neonicotinoid pesticides impair the navigation of honey bees.\"}\n", text.data);
+    const char *cf = t_write(t_, dir, "c.jsonl", c.data, c.len);
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, cf) == 0);
+    static const char md[] = "The Aletsch Glacier lost length between 1980 and 2020.[^1]\n\n[^1]: [B](https://example.org/bees)\n";
+    const char *m = t_write(t_, dir, "a.md", md, strlen(md));
+    char *out = NULL;
+    CHECK(t_run(t_, &out, NULL, "audit --db '%s' --offline --json '%s'", ix, m) == 0);
+    json_t *arr = t_json_lines(out);
+    json_t *s0 = json_array_get(json_object_get(json_array_get(arr, 0), "suggestions"), 0);
+    CHECK(s0 && t_contains(t_json_str(s0, "cite"), "|quote=The Aletsch") && t_contains(t_json_str(s0, "cite"), "..."));
+    json_decref(arr);
+    free(out);
+    buf_cleanup(&text);
+    buf_cleanup(&c);
 }
 
 /* ---------------------------------------------------------------- the network looks down */

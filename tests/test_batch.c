@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "index/idx.h"
 #include "test.h"
 #include "verify/ver.h"
@@ -429,16 +430,16 @@ TEST(batch_report)
     CHECK(json_integer_value(json_object_get(r, "articles")) == 4);
     CHECK(json_integer_value(json_object_get(r, "citations")) == 9);
     /* the queue: not-supported citations, worst status first, lowest score first within one */
-    static const char *const rank[] = {"dead", "unreachable", "no-text", "no-url", "unsupported", "weak", "supported"};
+    static const char *const rank[] = {"dead", "unreachable", "no-text", "no-url", "contradicted", "unsupported", "weak", "supported"};
     json_t *q = json_object_get(r, "queue"), *o;
     size_t i;
     int prev_rank = -1;
     double prev_score = -1;
     json_array_foreach(q, i, o) {
         int k = 0;
-        while (k < 7 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
+        while (k < 8 && strcmp(rank[k], t_json_str(o, "verdict"))) k++;
         double s = json_real_value(json_object_get(o, "score"));
-        CHECK(k < 6);
+        CHECK(k < 7);
         CHECK(k > prev_rank || (k == prev_rank && s >= prev_score));
         if (k != prev_rank) prev_score = -1;
         prev_rank = k;
@@ -708,8 +709,20 @@ TEST(batch_record_round_trip)
     char opts[VER_STORE_OPTIONS_MAX], key[17];
     struct ver_audit_opts vo = {.offline = 1, .suggest = VER_SUGGEST_NONE};
     ver_store_options(&vo, opts, sizeof opts);
-    CHECK(!strcmp(opts, "offline=1 suggest=2 max_suggestions=0 candidates=0 model="));
-    ver_store_key("Some text.", 10, "Title", opts, key);
+    char want[VER_STORE_OPTIONS_MAX], mh[17];
+    hash_hex16(hash_fnv1a64_str(ver_score_builtin_model()), mh);
+    snprintf(want, sizeof want, "offline=1 suggest=2 max_suggestions=0 candidates=0 model= verifier=%s", mh);
+    CHECK(!strcmp(opts, want));
+    /* another model file gives other options, so other keys */
+    const char *mf = t_write(t_, t_tmpdir(t_), "m.txt", "x", 1);
+    struct ver_audit_opts vm = vo;
+    vm.model_path = mf;
+    char opts2[VER_STORE_OPTIONS_MAX];
+    ver_store_options(&vm, opts2, sizeof opts2);
+    char xh[17], wantx[64];
+    snprintf(wantx, sizeof wantx, "verifier=%s", hash_hex16(hash_fnv1a64("x", 1), xh));
+    CHECK(strcmp(opts2, opts) != 0 && t_contains(opts2, wantx));
+    ver_store_key("Some text.", 10, "Title", "offline=1 suggest=2 max_suggestions=0 candidates=0 model=", key);
     CHECK(!strcmp(key, "f83bc3d36397fe3c"));
     buf_cleanup(&one);
     buf_cleanup(&two);

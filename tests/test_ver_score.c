@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "err.h"
 #include "test.h"
+#include "verify/ver_lex.h"
 #include "verify/ver_score.h"
 
 #define MODEL_FILE "verify/verifier-model.txt"
@@ -175,10 +176,12 @@ TEST(ver_score_model_file)
         {"foreign.txt", "{\"weights\": [1, 2, 3]}\n", ERR_CORRUPT},
         {"empty.txt", "", ERR_CORRUPT},
         {"version.txt", "vericite-verifier-model 7\nend\n", ERR_MISMATCH},
-        {"nofeat.txt", "vericite-verifier-model 1\nbias 1\nthreshold 0.5 0.2\nend\n", ERR_CORRUPT},
-        {"badnum.txt", "vericite-verifier-model 1\nbias one\nend\n", ERR_CORRUPT},
-        {"otherfeat.txt", "vericite-verifier-model 1\nbias 1\nfeature tfidf 0 1 1\nend\n",
+        {"oldversion.txt", "vericite-verifier-model 1\nbias 1\nend\n", ERR_MISMATCH},
+        {"nofeat.txt", "vericite-verifier-model 2\nbias 1\nthreshold 0.5 0.2\nend\n", ERR_CORRUPT},
+        {"badnum.txt", "vericite-verifier-model 2\nbias one\nend\n", ERR_CORRUPT},
+        {"otherfeat.txt", "vericite-verifier-model 2\nbias 1\nfeature tfidf 0 1 1\nend\n",
          ERR_MISMATCH},
+        {"badcal.txt", "vericite-verifier-model 2\ncalibration 2 0 0\nend\n", ERR_CORRUPT},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *p = t_write(t_, dir, bad[i].name, bad[i].data, strlen(bad[i].data));
@@ -190,8 +193,10 @@ TEST(ver_score_model_file)
             t_->failed = 1;
         }
     }
-    /* the real file cut short is truncated; a zero scale is corrupt */
-    const char *p = t_write(t_, dir, "cut.txt", good, n / 2);
+    /* the real file cut short (at a line) is truncated; a zero scale is corrupt */
+    const char *cut = strstr(good, "\nthreshold ");
+    REQUIRE(cut);
+    const char *p = t_write(t_, dir, "cut.txt", good, (size_t)(cut - good) + 1);
     REQUIRE(p);
     CHECK(ver_scorer_new(&s, p, NULL, &e) == ERR_CORRUPT && strstr(e.msg, "cut.txt"));
     char *z = strstr(good, "feature bm25 ");
@@ -529,4 +534,168 @@ TEST(ver_score_splitter_and_garbage)
     REQUIRE_OK(ver_score_source(s, "Paris had 12% growth in 2019.", junk, sizeof junk, &r, &e), e);
     CHECK(r.score >= 0 && r.score <= 1 && r.win_end <= sizeof junk);
     ver_scorer_free(s);
+}
+
+/* ---- meaning, not overlap: hand-made cases for each feature ---- */
+
+static struct ver_score_result score_r(struct test_ctx *t_, struct ver_scorer *s, const char *claim,
+                                       const char *src)
+{
+    struct err e = {0};
+    struct ver_score_result r;
+    memset(&r, 0, sizeof r);
+    if (ver_score_source(s, claim, src, strlen(src), &r, &e) != 0) {
+        fprintf(stderr, "  ver_score_source: %s\n", e.msg);
+        t_->failed = 1;
+    }
+    return r;
+}
+
+TEST(ver_score_negation_flip)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "The company did not win the contract for the new hospital.";
+    struct ver_score_result r =
+        score_r(t_, s, claim, "The company won the contract for the new hospital in the city.");
+    fprintf(stderr, "  flip: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.feat[VER_F_NEG_FLIP] > 0);
+    CHECK(r.verdict == VER_CONTRADICTED);
+    CHECK(strstr(r.clash, "won") != NULL && strstr(r.clash, "not win") != NULL);
+    /* the same negation on both sides is no clash; "n't" counts as a negation */
+    r = score_r(t_, s, claim, "The company didn't win the contract for the new hospital.");
+    CHECK(r.feat[VER_F_NEG_FLIP] == 0 && r.verdict != VER_CONTRADICTED);
+    /* and a positive claim against a negated source clashes the other way */
+    r = score_r(t_, s, "The company won the contract for the new hospital.",
+                "The company never won the contract for the new hospital.");
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "never won") != NULL);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_changed_year)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "The stone bridge over the river was opened in 1950.";
+    struct ver_score_result r =
+        score_r(t_, s, claim, "The old stone bridge over the river was opened to traffic in 1952.");
+    fprintf(stderr, "  year: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED);
+    CHECK(strstr(r.clash, "\"1950\"") != NULL && strstr(r.clash, "\"1952\"") != NULL);
+    double bad = r.score;
+    /* the right year somewhere else on the page: no contradiction */
+    r = score_r(t_, s, claim,
+                "The old stone bridge over the river was opened to traffic in 1950. It was "
+                "repaired in 1952.");
+    CHECK(r.verdict != VER_CONTRADICTED && r.score > bad);
+    /* a year inside a range of the source agrees with it; one outside clashes */
+    const char *museum = "The museum on the hill was open to visitors from 1990 to 2000.";
+    r = score_r(t_, s, "The museum on the hill was open to visitors in 1995.", museum);
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_DATE_AGREE] == 1.0);
+    r = score_r(t_, s, "The museum on the hill was open to visitors in 1985.", museum);
+    CHECK(r.verdict == VER_CONTRADICTED && r.feat[VER_F_DATE_CONFLICT] == 1.0);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_antonym)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "Sales of the new car increased in the first year.";
+    struct ver_score_result r =
+        score_r(t_, s, claim, "Sales of the new car decreased in the first year, the maker said.");
+    fprintf(stderr, "  antonym: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.feat[VER_F_ANT_CLASH] > 0);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "decreased") != NULL);
+    r = score_r(t_, s, claim, "Sales of the new car increased in the first year, the maker said.");
+    CHECK(r.feat[VER_F_ANT_CLASH] == 0 && r.verdict != VER_CONTRADICTED);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_missing_part)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim =
+        "Marie Curie won the Nobel Prize in Physics, and later founded a hospital in Warsaw.";
+    struct ver_score_result r = score_r(
+        t_, s, claim, "Marie Curie won the Nobel Prize in Physics in 1903 with her husband.");
+    REQUIRE(r.nmissing >= 1);
+    struct buf m = {0};
+    for (int i = 0; i < r.nmissing; i++) {
+        buf_append(&m, claim + r.missing[i].start, r.missing[i].end - r.missing[i].start);
+        buf_putc(&m, '|');
+    }
+    fprintf(stderr, "  missing: %s (%s %.3f)\n", m.data, ver_verdict_name(r.verdict), r.score);
+    CHECK(strstr(m.data, "hospital") && strstr(m.data, "Warsaw"));
+    CHECK(!strstr(m.data, "Nobel") && !strstr(m.data, "Curie"));
+    CHECK(r.verdict != VER_SUPPORTED);
+    CHECK(r.feat[VER_F_PART_MIN] < 0.5 && r.feat[VER_F_PART_MISS] > 0);
+    /* the part found in another sentence of the page counts as covered */
+    r = score_r(t_, s, claim,
+                "Marie Curie won the Nobel Prize in Physics in 1903. Many years later she founded "
+                "a hospital in Warsaw.");
+    CHECK(r.nmissing == 0);
+    buf_cleanup(&m);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_synonym_supports)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "The physician bought a large house.";
+    struct ver_score_result syn = score_r(t_, s, claim, "The doctor bought a big house.");
+    struct ver_score_result other = score_r(t_, s, claim, "The lawyer bought a yellow house.");
+    fprintf(stderr, "  synonyms %.3f (cov_lex %.2f), other words %.3f\n", syn.score,
+            syn.feat[VER_F_COV_LEX], other.score);
+    CHECK(syn.feat[VER_F_LEX_SYN] > 0 && syn.feat[VER_F_COV_LEX] > 0.99);
+    CHECK(syn.feat[VER_F_COV_LEX] > other.feat[VER_F_COV_LEX] + 0.3);
+    CHECK(syn.score > other.score);
+    /* the synonyms are highlighted as matches: doctor, bought, big, house */
+    CHECK(syn.nmatch == 4);
+    /* an irregular form ("mice") matches its lemma */
+    struct ver_score_result f =
+        score_r(t_, s, "A mouse lived in the barn.", "Mice lived in the barn.");
+    CHECK(f.feat[VER_F_COV_LEX] > 0.99);
+    ver_scorer_free(s);
+}
+
+TEST(ver_score_lexicon_image)
+{
+    struct err e = {0};
+    struct ver_lex l;
+    REQUIRE_OK(ver_lex_builtin(&l, &e), e);
+    CHECK(l.n > 20000 && l.nrel > 100000);
+    int inc = ver_lex_find(&l, "increas", 7), dec = ver_lex_find(&l, "decreas", 7);
+    REQUIRE(inc >= 0 && dec >= 0);
+    const uint32_t *rels;
+    int n = ver_lex_rels(&l, inc, &rels), ant = 0;
+    for (int i = 0; i < n; i++)
+        ant |= (int)(rels[i] >> 3) == dec && (rels[i] & 7) == VER_LEX_ANT;
+    CHECK(ant);
+    CHECK(ver_lex_find(&l, "zzqx", 4) < 0);
+    CHECK(ver_lex_semcor(&l, ver_lex_find(&l, "year", 4)) > ver_lex_semcor(&l, dec));
+    /* a damaged image is refused */
+    unsigned char junk[128] = {0};
+    memcpy(junk, VER_LEX_MAGIC, 8);
+    CHECK(ver_lex_init(&l, junk, sizeof junk, &e) == ERR_CORRUPT);
+    CHECK(ver_lex_init(&l, "nope", 4, &e) == ERR_CORRUPT);
+}
+
+TEST(ver_score_navigation_pages)
+{
+    struct buf nav = {0};
+    for (int i = 0; i < 30; i++)
+        buf_printf(&nav, "Bridge page %d\n", i);
+    CHECK(ver_score_is_navigation(nav.data, nav.len));
+    const char *prose = "The stone bridge was opened in 1950.\nIt carries a road over the river. "
+                        "It was repaired in 1990 and again in 2005.\nThe town paid for it.\n";
+    CHECK(!ver_score_is_navigation(prose, strlen(prose)));
+    buf_cleanup(&nav);
 }

@@ -129,11 +129,14 @@ enum ver_status {
     VER_ST_UNREACHABLE,  /* network error, timeout, refused address, other HTTP error, or --offline */
     VER_ST_NO_TEXT,      /* the source has no readable text (empty, PDF, image, over the size cap) */
     VER_ST_NO_URL,       /* no URL and no corpus document (also {{citation needed}} markers) */
+    VER_ST_CONTRADICTED, /* the passage that matches the claim best says something else: another
+                            number or date, the negation, an antonym (detail says what) */
     VER_ST_UNSUPPORTED,  /* scored below the model's weak threshold */
     VER_ST_WEAK,         /* between the thresholds */
     VER_ST_SUPPORTED     /* at or above the supported threshold */
 };
-/* "dead", "unreachable", "no-text", "no-url", "unsupported", "weak", "supported". */
+/* "dead", "unreachable", "no-text", "no-url", "contradicted", "unsupported", "weak",
+ * "supported". */
 const char *ver_status_name(int status);
 /* The verdicts, 0 .. VER_ST_COUNT - 1; VER_ST_SUPPORTED is always the last. Code that counts or
  * classifies verdicts goes by this order (worst first), never by their numbers: stored results
@@ -176,7 +179,10 @@ struct ver_suggestion {
     char *doc_id, *url, *title;
     char *evidence;            /* the best passage of the suggested document */
     char *cite;                /* a ready-to-paste {{cite web ...}} */
-    double score;
+    double score;              /* the ranker's probability that this is the right source: the
+                                  suggestions are ordered by it, and none is below the model's
+                                  floor (ver_scorer_suggest_floor) */
+    double support;            /* the verifier's support score of the claim by it */
     char *from;                /* where it was found: "corpus", or "web" (a web search result);
                                   NULL counts as "corpus" */
 };
@@ -202,7 +208,12 @@ struct ver_result {
     char *article_url;         /* the article's URL ("" for a file) */
     char *revision_time;       /* the article revision's timestamp ("" when none) */
     long long revision;        /* the article's revision id (0 when none) */
-    char *detail;              /* why, for dead/unreachable/no-text ("" otherwise) */
+    char *detail;              /* why, for dead/unreachable/no-text; what clashed for
+                                  contradicted ("claim says \"1950\", source says \"1952\"");
+                                  "" otherwise */
+    struct ver_span missing[VER_SCORE_MAX_MISSING]; /* weak/unsupported: the parts of the claim
+                                  the evidence does not cover (byte spans of `claim`) */
+    int nmissing;
     int nsugg;
     struct ver_suggestion sugg[VER_MAX_SUGGEST];
 };

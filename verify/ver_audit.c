@@ -2,6 +2,7 @@
  * corpus document with the same normalised URL, else the fetch cache, else the web, with the
  * archive copy tried when the live URL is dead), score how well it supports the claim, and for
  * failing citations suggest better documents from the corpus. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,7 @@
 
 #define AUDIT_MIN_TEXT 40        /* fewer readable bytes than this: no-text */
 #define AUDIT_QUOTE_MAX 300      /* longest quote= in a suggested citation */
-/* Suggestions are ranked by the verifier's score plus this weight times the retrieval score's
- * share of the best candidate's. Measured on the WiCE swap test (true page first among 117
- * swapped citations, before the article-title context was added): weight 0: 82%, 0.5: 85.5%,
- * 1: 88%, 2: 88.9%, 5: 88.9%; with the title context and 2: 90.6%. */
-#define AUDIT_RETRIEVAL_WEIGHT 2.0
+#define AUDIT_NO_SOURCE_SCORE 0.05 /* the cited source's score for the ranker when nothing was read */
 
 struct ver_auditor {
     struct idx *ix;
@@ -29,6 +26,7 @@ struct ver_auditor {
     struct ret *ret;
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
+    struct ver_score_result cited; /* the cited source's result for the citation at hand */
     char note[300];         /* ver_auditor_note */
 };
 
@@ -46,7 +44,7 @@ struct source {
 const char *ver_status_name(int status)
 {
     static const char *const names[] = {"dead",        "unreachable", "no-text", "no-url",
-                                        "unsupported", "weak",        "supported"};
+                                        "contradicted", "unsupported", "weak",   "supported"};
     return status >= 0 && status <= VER_ST_SUPPORTED ? names[status] : "unknown";
 }
 
@@ -333,17 +331,36 @@ static int claim_in_context(const char *claim, const char *title, struct buf *ou
     return buf_puts(out, claim);
 }
 
-/* Score `text` for `claim`; fills score, evidence and matches of r. */
+/* Score `text` for `claim` (r->claim, maybe with context in front: its spans are moved back to
+ * r->claim); fills score, status, evidence, matches, missing parts and the clash of r. `sr` may
+ * be NULL; else it gets the scorer's result. */
 static int score_into(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
-                      struct err *err)
+                      struct ver_score_result *sr_out, struct err *err)
 {
     struct ver_score_result sr;
-    int rc = ver_score_source(a->scorer, claim, text, strlen(text), &sr, err);
+    size_t cl = strlen(claim), rl = r->claim ? strlen(r->claim) : cl;
+    size_t shift = cl >= rl ? cl - rl : 0; /* "context: " in front of r->claim */
+    int rc = ver_score_source_ctx(a->scorer, claim, shift, text, strlen(text), &sr, err);
     if (rc) return rc;
+    if (sr_out) *sr_out = sr;
     r->score = sr.score;
-    r->status = sr.verdict == VER_SUPPORTED ? VER_ST_SUPPORTED
-                : sr.verdict == VER_WEAK    ? VER_ST_WEAK
-                                            : VER_ST_UNSUPPORTED;
+    r->status = sr.verdict == VER_CONTRADICTED ? VER_ST_CONTRADICTED
+                : sr.verdict == VER_SUPPORTED  ? VER_ST_SUPPORTED
+                : sr.verdict == VER_WEAK       ? VER_ST_WEAK
+                                               : VER_ST_UNSUPPORTED;
+    if (sr.verdict == VER_CONTRADICTED && r->detail) {
+        free(r->detail);
+        r->detail = dup0(sr.clash);
+    }
+    /* missing parts as spans of r->claim */
+    r->nmissing = 0;
+    if (sr.verdict != VER_SUPPORTED)
+        for (int i = 0; i < sr.nmissing; i++) {
+            if (sr.missing[i].start < shift) continue;
+            r->missing[r->nmissing].start = sr.missing[i].start - shift;
+            r->missing[r->nmissing].end = sr.missing[i].end - shift;
+            r->nmissing++;
+        }
     free(r->evidence);
     r->evidence = strndup(text + sr.win_start, sr.win_end - sr.win_start);
     if (!r->evidence) return err_set(err, ERR_NOMEM, "evidence");
@@ -442,48 +459,57 @@ static char *make_cite(const char *url, const char *title, const char *evidence,
         if (!fields[f][1] || !*fields[f][1]) continue;
         buf_printf(&b, " |%s=", fields[f][0]);
         size_t max = f == 2 ? AUDIT_QUOTE_MAX : 2000, n = 0;
-        /* a cut quote ends on a character boundary */
+        /* cut only before a character's first byte: a quote cut inside one is not UTF-8 */
         for (const char *p = fields[f][1]; *p && (n < max || ((unsigned char)*p & 0xC0) == 0x80); p++, n++) {
             if (*p == '|') buf_puts(&b, "{{!}}");
             else if (*p == '\n' || *p == '\t') buf_putc(&b, ' ');
             else if ((*p == '}' && p[1] == '}') || (*p == '{' && p[1] == '{')) buf_putc(&b, ' ');
             else buf_putc(&b, *p);
         }
-        if (f == 2 && strlen(fields[f][1]) > max) buf_puts(&b, "...");
+        if (f == 2 && strlen(fields[f][1]) > n) buf_puts(&b, "...");
     }
     buf_printf(&b, " |access-date=%s}}", date);
     free(quote);
     return buf_steal(&b);
 }
 
+/* Suggestions for r: the corpus documents BM25 retrieves for the claim (with its context), each
+ * scored by the verifier and then by the ranker (ver_scorer_rank: the verifier's logit and its
+ * gain over the cited source, coverage, names, the retrieval score and rank, title matches); only
+ * those that score higher than the cited source, are not navigation pages and rank at or above
+ * the model's floor, best first by the number shown. `cited` is the cited source's result (NULL
+ * when nothing was scored). */
 static int suggest(struct ver_auditor *a, const char *context, const char *scored_claim,
-                   struct ver_result *r, int64_t cited_row, struct err *err)
+                   struct ver_result *r, int64_t cited_row, const struct ver_score_result *cited,
+                   struct err *err)
 {
-    struct ret_opts o = {.k = a->o.candidates, .by_doc = 1};
-    /* hybrid when the index has vectors (with the embedder's measured weight), else BM25 */
-    char *kind = NULL;
-    idx_setting_get(a->ix, "embedder_kind", &kind, NULL);
-    o.mode = kind && *kind && strcmp(kind, "none") != 0 ? RET_HYBRID : RET_BM25;
-    free(kind);
-    struct ret_hit hits[64];
-    if (o.k > 64) o.k = 64;
+    struct ret_opts o = {.mode = RET_BM25, .k = a->o.candidates + 1, .by_doc = 1};
+    struct ret_hit hits[65];
+    if (o.k > 65) o.k = 65;
     struct buf q = {0};
     if (buf_puts(&q, r->claim) || (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context))))
         return err_set(err, ERR_NOMEM, "suggest");
     int n = 0, rc = ret_search(a->ret, q.data, &o, hits, &n, err);
     buf_cleanup(&q);
     if (rc) return rc;
-    struct ver_suggestion cand[64];
-    double rank[64];
-    int nc = 0;
+    struct ver_suggestion cand[65];
+    int nc = 0, rank = 0;
+    double top = 0, floor_p = ver_scorer_suggest_floor(a->scorer);
+    /* nothing cited (no URL, dead): compare with an unrelated page's typical score, as the ranker
+     * was trained on citations pointing at a wrong page */
+    double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
     struct buf text = {0};
-    for (int i = 0; i < n && !rc; i++) {
+    for (int i = 0; i < n && !rc && rank < a->o.candidates; i++) {
         if (hits[i].doc_row == cited_row) continue;
+        if (top == 0) top = hits[i].score;
+        int my_rank = rank++;
         buf_reset(&text);
         if ((rc = idx_doc_text(a->ix, hits[i].doc_row, &text, err))) break;
-        if (!text.data) continue;
+        if (!text.data || ver_score_is_navigation(text.data, text.len)) continue;
         struct ver_result tmp = {0};
-        if ((rc = score_into(a, scored_claim, text.data, &tmp, err))) {
+        struct ver_score_result sr;
+        tmp.claim = r->claim;
+        if ((rc = score_into(a, scored_claim, text.data, &tmp, &sr, err))) {
             free(tmp.evidence);
             break;
         }
@@ -496,24 +522,30 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             free(tmp.evidence);
             break;
         }
+        double x[VER_RANK_NFEAT];
+        x[VER_R_LOGIT] = ver_score_logit(sr.score);
+        x[VER_R_GAIN] = x[VER_R_LOGIT] - cited_logit;
+        x[VER_R_COV_LEX] = sr.feat[VER_F_COV_LEX];
+        x[VER_R_DOC_UNION] = sr.feat[VER_F_DOC_UNION];
+        x[VER_R_NAME] = sr.feat[VER_F_DOC_NAME];
+        x[VER_R_BM25] = top > 0 ? hits[i].score / top : 0;
+        x[VER_R_RANK] = log1p((double)my_rank);
+        x[VER_R_DENSE] = 0; /* the ranker is trained without vectors (its weight is 0) */
+        x[VER_R_TITLE] = context ? ver_scorer_term_overlap(a->scorer, context, d.title) : 0;
+        x[VER_R_CLAIM_TITLE] = ver_scorer_term_overlap(a->scorer, r->claim, d.title);
+        double p = ver_scorer_rank(a->scorer, x);
+        if (p < floor_p) {
+            free(tmp.evidence);
+            continue;
+        }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence, r->claim), tmp.score, NULL};
-        /* ranked by the verifier's score plus the retrieval score's share of the best one */
-        /* the retrieval score as a share of the best candidate's (the cited document left out) */
-        double top = 0;
-        for (int j = 0; j < n && top == 0; j++)
-            if (hits[j].doc_row != cited_row) top = hits[j].score;
-        double share = top > 0 ? hits[i].score / top : 0;
-        rank[nc] = tmp.score + AUDIT_RETRIEVAL_WEIGHT * share;
+                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL};
         nc++;
     }
     buf_cleanup(&text);
-    /* sort by rank (insertion sort: at most 64) */
+    /* best first by the number shown (insertion sort: at most 64; stable) */
     for (int i = 1; i < nc; i++)
-        for (int j = i; j > 0 && rank[j] > rank[j - 1]; j--) {
-            double tr = rank[j];
-            rank[j] = rank[j - 1];
-            rank[j - 1] = tr;
+        for (int j = i; j > 0 && cand[j].score > cand[j - 1].score; j--) {
             struct ver_suggestion ts = cand[j];
             cand[j] = cand[j - 1];
             cand[j - 1] = ts;
@@ -564,10 +596,12 @@ static int already_named(const struct ver_result *r, const char *url)
 
 /* Suggestions from a web search for a failing citation: the claim (with the article title) is
  * searched; the results' pages are read like cited pages (corpus, cache, the guarded fetcher)
- * and scored like corpus documents. A search that fails is noted (ver_auditor_note), not an
- * error. */
+ * and ranked like corpus documents (the verifier's score, then the suggestion ranker, whose
+ * retrieval features come from the engine's order: share 1/(1 + rank), rank); navigation pages
+ * and those under the ranker's floor are left out. A search that fails is noted
+ * (ver_auditor_note), not an error. */
 static int web_suggest(struct ver_auditor *a, const char *title, const char *scored_claim, struct ver_result *r,
-                       struct err *err)
+                       const struct ver_score_result *cited, struct err *err)
 {
     struct buf q = {0};
     if (buf_puts(&q, r->claim) ||
@@ -596,22 +630,38 @@ static int web_suggest(struct ver_auditor *a, const char *title, const char *sco
         else hit[ns++] = i;
     }
     if (!rc && ns) rc = resolve_sources(a, src, ns, err);
+    double floor_p = ver_scorer_suggest_floor(a->scorer);
+    double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
     for (size_t k = 0; !rc && k < ns; k++) {
         const struct source *s = &src[k];
-        if (s->status != -1) continue;
+        if (s->status != -1 || ver_score_is_navigation(s->text, strlen(s->text))) continue;
         struct ver_result tmp = {0};
-        if ((rc = score_into(a, scored_claim, s->text, &tmp, err))) {
+        struct ver_score_result sr;
+        tmp.claim = r->claim;
+        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, err))) {
             free(tmp.evidence);
             break;
         }
-        if (tmp.score <= r->score) {
+        const char *t = s->title && *s->title ? s->title : ans.hits[hit[k]].title;
+        double x[VER_RANK_NFEAT];
+        x[VER_R_LOGIT] = ver_score_logit(sr.score);
+        x[VER_R_GAIN] = x[VER_R_LOGIT] - cited_logit;
+        x[VER_R_COV_LEX] = sr.feat[VER_F_COV_LEX];
+        x[VER_R_DOC_UNION] = sr.feat[VER_F_DOC_UNION];
+        x[VER_R_NAME] = sr.feat[VER_F_DOC_NAME];
+        x[VER_R_BM25] = 1.0 / (1.0 + hit[k]); /* the engine's order in place of a BM25 share */
+        x[VER_R_RANK] = log1p((double)hit[k]);
+        x[VER_R_DENSE] = 0;
+        x[VER_R_TITLE] = title ? ver_scorer_term_overlap(a->scorer, title, t) : 0;
+        x[VER_R_CLAIM_TITLE] = ver_scorer_term_overlap(a->scorer, r->claim, t);
+        double p = ver_scorer_rank(a->scorer, x);
+        if (tmp.score <= r->score || p < floor_p) {
             free(tmp.evidence);
             continue;
         }
-        const char *t = s->title && *s->title ? s->title : ans.hits[hit[k]].title;
         struct ver_suggestion c = {.doc_id = dup0(""), .url = dup0(s->url), .title = dup0(t),
                                    .evidence = tmp.evidence, .cite = make_cite(s->url, t, tmp.evidence, r->claim),
-                                   .from = dup0("web"), .score = tmp.score};
+                                   .from = dup0("web"), .score = p, .support = tmp.score};
         if (!c.doc_id || !c.url || !c.title || !c.cite || !c.from) rc = err_set(err, ERR_NOMEM, "web search");
         add_suggestion(r, c, a->o.max_suggestions);
     }
@@ -721,6 +771,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             }
             int64_t cited_row = -1;
             const struct source *s = NULL;
+            memset(&a->cited, 0, sizeof a->cited);
             if (claim_in_context(r->claim, art->title, &a->claim)) {
                 rc = err_set(err, ERR_NOMEM, "audit");
                 goto out;
@@ -752,7 +803,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                 free(r->source);
                 r->source = dup0("corpus");
                 r->source_title = dup0(td.title);
-                rc = score_into(a, a->claim.data, t.data ? t.data : "", r, err);
+                rc = score_into(a, a->claim.data, t.data ? t.data : "", r, &a->cited, err);
                 buf_cleanup(&t);
                 if (rc) goto out;
             } else if (!s) {
@@ -775,15 +826,15 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                     r->source = dup0(s->where);
                 }
                 r->source_title = dup0(s->title);
-                if ((rc = score_into(a, a->claim.data, s->text, r, err))) goto out;
+                if ((rc = score_into(a, a->claim.data, s->text, r, &a->cited, err))) goto out;
             }
             if (!r->source_title) r->source_title = dup0("");
             r->title_mismatch = ver_title_mismatch(r->title, r->source_title);
             if (wants_suggestions(a, r->status) &&
-                (rc = suggest(a, art->title, a->claim.data, r, cited_row, err)))
+                (rc = suggest(a, art->title, a->claim.data, r, cited_row, &a->cited, err)))
                 goto out;
             if (a->o.search_url && wants_suggestions(a, r->status) &&
-                (rc = web_suggest(a, art->title, a->claim.data, r, err)))
+                (rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err)))
                 goto out;
         }
     }
@@ -820,6 +871,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         return err_set(err, ERR_NOMEM, "verify");
     int rc = ERR_OK;
     int64_t cited_row = -1;
+    memset(&a->cited, 0, sizeof a->cited);
     if (is_text) {
         char *text = NULL, *title = NULL;
         const char *why = "";
@@ -830,7 +882,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
             free(out->detail);
             out->detail = dup0(why);
         } else {
-            rc = score_into(a, claim, text, out, err);
+            rc = score_into(a, claim, text, out, &a->cited, err);
         }
         free(text);
     } else {
@@ -840,7 +892,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         if (!rc && s.status == -1) {
             cited_row = s.doc_row;
             out->source_title = dup0(s.title);
-            rc = score_into(a, claim, s.text, out, err);
+            rc = score_into(a, claim, s.text, out, &a->cited, err);
         } else if (!rc) {
             out->status = s.status;
             free(out->detail);
@@ -852,7 +904,9 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     }
     if (!out->source_title) out->source_title = dup0("");
     if (!rc && !out->source_title) rc = err_set(err, ERR_NOMEM, "verify");
-    if (!rc && wants_suggestions(a, out->status)) rc = suggest(a, NULL, claim, out, cited_row, err);
-    if (!rc && a->o.search_url && wants_suggestions(a, out->status)) rc = web_suggest(a, NULL, claim, out, err);
+    if (!rc && wants_suggestions(a, out->status))
+        rc = suggest(a, NULL, claim, out, cited_row, &a->cited, err);
+    if (!rc && a->o.search_url && wants_suggestions(a, out->status))
+        rc = web_suggest(a, NULL, claim, out, &a->cited, err);
     return rc;
 }

@@ -65,7 +65,8 @@ struct ver_record {
 typedef int (*ver_record_cb)(void *ctx, const struct ver_record *rec, struct err *err);
 
 /* The text of the audit options that change results (hashed into every key) into `out` (n
- * bytes, at most VER_STORE_OPTIONS_MAX needed). `vo` may be NULL (the defaults). */
+ * bytes, at most VER_STORE_OPTIONS_MAX needed), the verifier model's content hash included (a
+ * new model re-audits stored articles). `vo` may be NULL (the defaults). */
 void ver_store_options(const struct ver_audit_opts *vo, char *out, size_t n);
 /* The key hash of an article: FNV-1a 64 of `len` bytes of text, the title and the options text
  * (each with its NUL), as 16 hex digits and a NUL. `title` and `options` may be NULL (""). */

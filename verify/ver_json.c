@@ -16,33 +16,45 @@ int ver_status_from_name(const char *name)
 
 json_t *ver_result_json(const struct ver_result *r)
 {
-    json_t *sugg = json_array(), *matched = json_array();
+    json_t *sugg = json_array(), *matched = json_array(), *missing = json_array();
     for (int i = 0; sugg && i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
+        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
                                               "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
-                                              r->sugg[i].score, "evidence", r->sugg[i].evidence, "cite",
-                                              r->sugg[i].cite, "from",
+                                              r->sugg[i].score, "support", r->sugg[i].support, "evidence",
+                                              r->sugg[i].evidence, "cite", r->sugg[i].cite, "from",
                                               r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus"));
     for (int i = 0; matched && i < r->nmatch; i++)
         json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
                                                     r->match[i].end - r->match[i].start));
-    if (!sugg || !matched || json_array_size(sugg) != (size_t)r->nsugg ||
-        json_array_size(matched) != (size_t)r->nmatch) {
+    /* the parts of the claim the source does not cover, as spans of the claim */
+    size_t cl = r->claim ? strlen(r->claim) : 0;
+    int nmiss = 0;
+    for (int i = 0; missing && i < r->nmissing; i++)
+        if (r->missing[i].end <= cl && r->missing[i].start < r->missing[i].end) {
+            nmiss++;
+            json_array_append_new(missing, json_pack("{s:I, s:I, s:s%}", "start", (json_int_t)r->missing[i].start,
+                                                     "end", (json_int_t)r->missing[i].end, "text",
+                                                     r->claim + r->missing[i].start,
+                                                     r->missing[i].end - r->missing[i].start));
+        }
+    if (!sugg || !matched || !missing || json_array_size(sugg) != (size_t)r->nsugg ||
+        json_array_size(matched) != (size_t)r->nmatch || json_array_size(missing) != (size_t)nmiss) {
         json_decref(sugg);
         json_decref(matched);
+        json_decref(missing);
         return NULL;
     }
     json_t *rev = r->revision > 0 ? json_integer((json_int_t)r->revision) : json_null();
     /* "o" steals the arrays, also when the pack fails */
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:f, s:s, s:o, s:s, s:s, "
-                     "s:o}",
+                     "s:o, s:o}",
                      "article", r->article, "article_title", r->article_title, "article_url",
                      r->article_url ? r->article_url : "", "revision", rev, "revision_time",
                      r->revision_time ? r->revision_time : "", "section", r->section, "ref", r->ref, "claim",
                      r->claim, "url", r->url, "title", r->title, "source_title",
                      r->source_title ? r->source_title : "", "title_mismatch", r->title_mismatch, "verdict",
                      ver_status_name(r->status), "score", r->score, "evidence", r->evidence, "matched", matched,
-                     "source", r->source, "detail", r->detail, "suggestions", sugg);
+                     "source", r->source, "detail", r->detail, "missing", missing, "suggestions", sugg);
 }
 
 static int dump_cb(const char *s, size_t n, void *ctx)
@@ -120,6 +132,16 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
     find_matches(o, r);
     size_t i;
     json_t *it;
+    size_t cl = strlen(r->claim);
+    json_array_foreach(json_object_get(o, "missing"), i, it) {
+        if (r->nmissing >= VER_SCORE_MAX_MISSING) break;
+        size_t st = (size_t)json_integer_value(json_object_get(it, "start"));
+        size_t en = (size_t)json_integer_value(json_object_get(it, "end"));
+        if (st >= en || en > cl) continue; /* a span outside the claim: not ours */
+        r->missing[r->nmissing].start = st;
+        r->missing[r->nmissing].end = en;
+        r->nmissing++;
+    }
     json_array_foreach(json_object_get(o, "suggestions"), i, it) {
         if (r->nsugg >= VER_MAX_SUGGEST) break;
         struct ver_suggestion *s = &r->sugg[r->nsugg++];
@@ -127,6 +149,7 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
         s->url = member(it, "url");
         s->title = member(it, "title");
         s->score = json_number_value(json_object_get(it, "score"));
+        s->support = json_number_value(json_object_get(it, "support"));
         s->evidence = member(it, "evidence");
         s->cite = member(it, "cite");
         s->from = member(it, "from");

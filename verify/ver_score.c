@@ -1,62 +1,74 @@
 /* ver_score.c - support scoring of a cited source against the claim citing it: sentence windows,
- * lexical and agreement features, the logistic model, the best window and its matched words.
+ * lexical, lexicon and agreement features, the logistic model, the best window, the parts of the
+ * claim it leaves uncovered, and contradictions.
  *
  * How a source is scored:
  *   1. The claim is tokenized (corpus tokenizer: folding, stop words, stemming) into at most
  *      VER_SCORE_MAX_TERMS distinct terms, its content-word bigrams, its numbers and dates (PCRE2)
- *      and its proper names (capitalised word runs not at a sentence start).
- *   2. The source is tokenized once; each token is looked up among the claim terms. It is split
- *      into sentences (each line by ver_sentences(), or opts.split); a sentence of more than
- *      VER_SCORE_WIN_WORDS content words is cut into pieces of that size. Numbers, years and
- *      month names of the source are found once with PCRE2.
+ *      and its proper names (capitalised word runs not at a sentence start). Each term gets a
+ *      rarity weight from the lexicon's general-English frequency (SemCor counts; a word WordNet
+ *      does not know, such as a name, counts as rare): r = 1 / (1 + 0.35 ln(1 + count)). Terms in
+ *      the scope of a negation ("not", "no", "never", "n't", "without", ...: the next
+ *      SC_NEG_SCOPE words up to a comma or stop) are marked negated. The claim is cut into parts
+ *      (clauses) at commas, semicolons, brackets and the words and/but/while/which/who/whereas/
+ *      although; parts of one word join their neighbour. Every lexicon relation of a claim term
+ *      (ver_lex.h) goes into a map from related term to claim term.
+ *   2. The source is tokenized once; each token is looked up among the claim terms, else in the
+ *      lexicon and the relation map, and gets its own negation mark. It is split into sentences
+ *      (each line by ver_sentences(), or opts.split); a sentence of more than VER_SCORE_WIN_WORDS
+ *      content words is cut into pieces of that size. Numbers, years and month names of the
+ *      source are found once with PCRE2.
  *   3. Every run of 1..VER_SCORE_WIN_SENTS consecutive sentences with at most VER_SCORE_WIN_WORDS
- *      content words (a single longer piece cannot happen) is a window. Its features:
- *        bm25          sum over claim terms t in the window of idf(t) * tf (k1+1) / (tf + k1 (1 - b
- *                      + b len/avglen)), divided by (k1+1) sum idf(t) over all claim terms; k1 1.2,
- *                      b 0.75, avglen = mean sentence length times the window's sentence count.
- *                      idf(t) = log(1 + (N - df + 0.5) / (df + 0.5)) with the source's N sentences
- *                      as documents, or opts.idf when it knows the term.
- *        cov_idf       sum of idf(t) over claim terms present / sum over all claim terms.
- *        cov           distinct claim terms present / distinct claim terms.
- *        bigram        claim bigrams (adjacent content words, either order) that are adjacent in
- *                      the window / claim bigrams.
- *        num_agree     over the claim's numbers other than dates: (found - conflicting) / n, where
- *                      found = the window has a number of the same kind (percent, money, a unit
- *                      such as km or people, plain) and value (scale words applied: "1.2
- *                      million" = 1200000; decimals and millions may differ by 0.5%, whole numbers
- *                      and years must be equal), conflicting = not found while the window has
- *                      another number of that kind (plain numbers never conflict: too common).
- *        num_conflict  conflicting / n.
- *        date_agree,   the same over the claim's years (a lone 4-digit 1000..2100, "1990s", "the
- *        date_conflict 2019 season"; not "1500 km") and month names ("May" only next to a number).
- *        name_agree    (2 found - n) / n over the claim's proper names; a name is found when all
- *                      its content words are in the window.
- *        doc_cov       distinct claim terms present anywhere in the source / distinct claim terms.
- *        doc_name      name_agree over the whole source.
- *        claim_len     log(1 + distinct claim terms).
- *        win_len       log(1 + content words in the window).
- *        dense         opts.dense(claim, window) for the 8 best windows, else 0.
- *      Agreement features are 0 when the claim has nothing of that kind, so they only move the
- *      score when there is evidence.
- *   4. score = logistic(model), the source's score is its best window's; the model file's weights
- *      decide how much each feature counts (ver_train fits them, and sets to 0 the weights whose
- *      sign would say that agreement lowers the score or a conflict raises it). */
+ *      content words (a single longer piece cannot happen) is a window. Its features (enum
+ *      ver_feat in ver_score.h): BM25 and IDF coverage (IDF from the source's sentences, or
+ *      opts.idf), plain and weighted coverage, coverage through the lexicon (synonyms,
+ *      derivations and irregular forms count fully, hyponyms fully, hypernyms half) and the share
+ *      found only that way, per part coverage (the least covered part, the share of parts under
+ *      half), bigrams, numbers and dates (agree: the same kind and value, scale words applied, "1.2
+ *      million" = 1200000, decimals and millions within 0.5%; conflict: missing while the window
+ *      has another number of that kind; plain numbers never conflict), names, a negation flip (a
+ *      matched claim word negated on one side only), an antonym of a claim word, and the source's
+ *      coverage as a whole and by its two best sentences together.
+ *   4. The source is judged by its best-aligned window (ver_score_align: lexical coverage first):
+ *      score = logistic(model) of that window. (Taking the window the model likes best instead
+ *      lets a wrong page win through its luckiest window: measured on WiCE, AUC own vs wrong
+ *      page 0.92 that way, 0.95 this way.) The dense callback, when the model weighs it, rescores
+ *      the SC_DENSE_TOP best-aligned windows and the best of them by the model is taken.
+ *   5. Contradicted: the best clashing window (a conflicting number or date, a negation flip or an
+ *      antonym) has lexical coverage >= the model's contradiction threshold and more than
+ *      SC_CONTRA_MARGIN above every window without a clash: the source talks about the same thing
+ *      and says something else. The clash is described ("claim says 1950, source says 1952").
+ *   6. Missing: the claim words matched neither in the best window nor in the sentence that adds
+ *      most to it, as claim spans (adjacent missing words joined). When they weigh more than
+ *      SC_MISSING_WEAK of the claim (by rarity), a supported verdict becomes weak. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ver_score_int.h"
 
 #include "corpus/corpus.h"
 #include "err.h"
+#include "hash.h"
 #include "ver.h"
+#include "ver_lex.h"
 
 #include <math.h>
 #include <pcre2.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
-    "bm25",          "cov_idf",    "cov",     "bigram",   "num_agree", "num_conflict", "date_agree",
-    "date_conflict", "name_agree", "doc_cov", "doc_name", "claim_len", "win_len",      "dense",
+    "bm25",         "cov_idf",      "cov",           "bigram",     "cov_w",      "cov_lex",
+    "lex_syn",      "lex_hypo",     "lex_hyper",     "part_min",   "part_miss",  "num_agree",
+    "num_conflict", "date_agree",   "date_conflict", "name_agree", "neg_flip",   "ant_clash",
+    "doc_cov",      "doc_name",     "doc_union",     "claim_len",  "win_len",    "dense",
+    "doc_len",      "doc_part_min", "doc_miss_max",  "s_cov",      "s_bm25",     "s_cov_w",
+    "s_cov_lex",    "s_claim_len",  "s_doc_cov",     "s_bigram",   "s_part_min",
+};
+
+const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
+    "logit", "gain", "cov_lex", "doc_union", "name",
+    "bm25",  "rank", "dense",   "title",     "claim_title",
 };
 
 #define SC_HASH 512        /* claim-term hash slots (power of two, > 2 * VER_SCORE_MAX_TERMS) */
@@ -68,7 +80,13 @@ const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
 #define SC_DENSE_TOP 8     /* windows that get the dense feature */
 #define SC_BM25_K1 1.2
 #define SC_BM25_B 0.75
-#define SC_NUM_TOL 0.005 /* relative tolerance when comparing numbers */
+#define SC_NUM_TOL 0.005  /* relative tolerance when comparing numbers */
+#define SC_REL_HASH 16384 /* related-term map slots (power of two) */
+#define SC_MAX_PARTS 16   /* claim parts */
+#define SC_NEG_SCOPE 4    /* words after a negation that it covers */
+#define SC_CONTRA_MARGIN 0.15
+#define SC_RARITY_K 0.35
+#define SC_MISSING_WEAK 0.25 /* uncovered share of the claim above which supported becomes weak */
 
 enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH };
 
@@ -77,17 +95,27 @@ struct num {
     int unit;     /* NK_UNIT: index into unit_words' canonical ids; else 0 */
     double value; /* NK_MONTH: 1..12 */
     size_t start; /* byte offset of the match */
+    size_t end;   /* end of the number and its unit */
+    int range;    /* source numbers: 1 when this one and the next form a range ("1990 to 2000") */
 };
 
-struct stok { /* one source token */
-    int cidx; /* claim term index or -1 */
+struct stok {    /* one source token */
+    int cidx;    /* claim term index or -1 */
+    int16_t rc;  /* claim term it is related to through the lexicon, or -1 */
+    uint8_t rel; /* enum ver_lex_rel when rc >= 0 */
+    uint8_t neg; /* in the scope of a negation */
+    uint8_t cue; /* a negation word itself */
     uint32_t start, end;
+    uint32_t neg_from; /* neg: where the negation word starts */
+    int32_t lexid;     /* the term's lexicon id or -1 */
+    uint64_t h;        /* FNV-1a 64 of the term */
 };
 
-struct unit {      /* a sentence or a piece of a long one */
-    size_t tb, te; /* token range [tb, te) */
-    size_t bs, be; /* byte span */
-    size_t nb, ne; /* source-number range [nb, ne) */
+struct unit {          /* a sentence or a piece of a long one */
+    size_t tb, te;     /* token range [tb, te) */
+    size_t bs, be;     /* byte span */
+    size_t nb, ne;     /* source-number range [nb, ne) */
+    uint64_t cover[2]; /* claim terms matched in it (exact or lexicon, hypernyms excluded) */
 };
 
 struct sent {
@@ -99,20 +127,37 @@ struct name {
     int n;
 };
 
-struct top {     /* a window kept for the dense pass */
-    size_t a, b; /* unit range [a, b] */
+struct top {      /* a window kept for the dense pass */
+    size_t a, b;  /* unit range [a, b] */
+    double align; /* ver_score_align */
     double logit;
     double feat[VER_SCORE_NFEAT];
+};
+
+enum clash_kind { CK_NONE = 0, CK_NUMBER, CK_NEG_CLAIM, CK_NEG_SOURCE, CK_ANT };
+
+struct clash {     /* what clashed in a window */
+    int kind;      /* enum clash_kind */
+    size_t cs, ce; /* claim span */
+    size_t ss, se; /* source span */
+};
+
+struct relslot {
+    int32_t key; /* lexicon id, -1 empty */
+    int16_t c;   /* claim term */
+    uint8_t rel;
 };
 
 struct ver_scorer {
     struct ver_model model;
     struct ver_score_opts opts;
     struct corpus_tok *tok;
+    struct ver_lex lex;
     pcre2_code *re_num, *re_month, *re_name;
     pcre2_match_data *md;
 
     /* the claim */
+    const char *claim_text;
     struct buf terms; /* distinct claim terms, back to back */
     size_t term_off[VER_SCORE_MAX_TERMS];
     size_t term_len[VER_SCORE_MAX_TERMS];
@@ -120,6 +165,9 @@ struct ver_scorer {
     int hash[SC_HASH];     /* claim term index + 1, 0 = empty */
     int ctok[SC_MAX_CTOK]; /* claim tokens in order: term index or -1 */
     size_t ctok_start[SC_MAX_CTOK], ctok_end[SC_MAX_CTOK];
+    uint8_t ctok_neg[SC_MAX_CTOK];
+    size_t ctok_neg_from[SC_MAX_CTOK];
+    int ctok_part[SC_MAX_CTOK];
     int nctok;
     int16_t big[VER_SCORE_MAX_TERMS * VER_SCORE_MAX_TERMS]; /* (a, b) -> bigram index or -1 */
     int big_a[SC_MAX_BIGRAMS], big_b[SC_MAX_BIGRAMS];
@@ -131,8 +179,29 @@ struct ver_scorer {
     double idf[VER_SCORE_MAX_TERMS];
     double idf_sum;
     int df[VER_SCORE_MAX_TERMS];
+    double rar[VER_SCORE_MAX_TERMS]; /* rarity weight */
+    double rar_sum;
+    int term_part[VER_SCORE_MAX_TERMS];
+    uint8_t term_neg[VER_SCORE_MAX_TERMS];
+    int term_ctok[VER_SCORE_MAX_TERMS]; /* first claim token of the term */
+    int nparts;
+    double part_rar[SC_MAX_PARTS];
+    struct relslot rel[SC_REL_HASH];
+    int nrel;
+    /* negation state while tokenizing */
+    int neg_left;
+    uint32_t neg_cue;
+    uint32_t prev_end, prev_start;
+    int prev_n; /* the previous token ended in 'n' ("didn" before "t") */
+    const char *tok_text;
 
-    /* the source (scratch, grown as needed, kept between calls) */
+    /* the source (scratch, grown as needed, kept between calls; the claim-independent part is
+     * reused when the next call scores the same text: the same length and FNV-1a 64) */
+    int src_valid;
+    size_t src_len;
+    uint64_t src_hash;
+    uint64_t term_hash[VER_SCORE_MAX_TERMS]; /* FNV-1a 64 of each claim term */
+    size_t context_len; /* the claim's first bytes that need not be covered (the call's) */
     struct stok *tok_arr;
     size_t ntok, captok;
     struct sent *sents;
@@ -146,16 +215,22 @@ struct ver_scorer {
     unsigned stamp;
     unsigned term_stamp[VER_SCORE_MAX_TERMS];
     int tf[VER_SCORE_MAX_TERMS];
+    unsigned rel_stamp[VER_SCORE_MAX_TERMS];
+    uint8_t rel_best[VER_SCORE_MAX_TERMS]; /* best relation seen for the term in the window */
+    uint8_t occ[VER_SCORE_MAX_TERMS];      /* bit 0: a plain occurrence, 1: a negated one */
+    size_t occ_at[VER_SCORE_MAX_TERMS];    /* a token index of the term (for clash spans) */
+    size_t ant_at[VER_SCORE_MAX_TERMS];    /* token index of an antonym */
+    unsigned ant_stamp[VER_SCORE_MAX_TERMS];
     unsigned big_stamp[SC_MAX_BIGRAMS];
     struct top top[SC_DENSE_TOP];
     int ntop;
-    int oom; /* set by callbacks when growing an array failed */
+    struct clash win_clash; /* the last window's clash */
+    double win_clash_cov;   /* its coverage counting the clashing claim word as addressed */
+    int oom;                /* set by callbacks when growing an array failed */
 };
 
 /* ---------------------------------------------------------------- regexes */
 
-/* A number: optional currency, digits with thousands commas, decimals, an ordinal/decade suffix,
- * and the word right after it (a unit, a scale word or anything: told apart in code). */
 static const char re_num_src[] = "(?<![\\p{L}\\p{N}.,])([$\\x{20AC}\\x{A3}\\x{A5}]|US\\$)?\\s?"
                                  "(\\d{1,3}(?:,\\d{3})+|\\d+)(\\.\\d+)?"
                                  "(?:(st|nd|rd|th|s)(?![\\p{L}\\p{N}]))?"
@@ -300,6 +375,8 @@ static int compile_re(pcre2_code **out, const char *src, uint32_t flags, const c
 
 /* ---------------------------------------------------------------- handle */
 
+/* ---------------------------------------------------------------- handle */
+
 int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
                          const struct ver_score_opts *opts, struct err *err)
 {
@@ -309,6 +386,7 @@ int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
     if (!s) return err_set(err, ERR_NOMEM, "ver_scorer_new");
     if (opts) s->opts = *opts;
     s->model = *m;
+    if ((rc = ver_lex_builtin(&s->lex, err))) goto fail;
     if ((rc = corpus_tok_new(&s->tok, 0, err))) goto fail;
     if ((rc = compile_re(&s->re_num, re_num_src, PCRE2_CASELESS, "number", err))) goto fail;
     if ((rc = compile_re(&s->re_month, re_month_src, 0, "month", err))) goto fail;
@@ -364,6 +442,8 @@ const char *ver_verdict_name(int verdict)
         return "supported";
     case VER_WEAK:
         return "weak";
+    case VER_CONTRADICTED:
+        return "contradicted";
     default:
         return "unsupported";
     }
@@ -382,6 +462,31 @@ void ver_scorer_thresholds(const struct ver_scorer *s, double *t_supported, doub
     if (t_weak) *t_weak = s->model.t_weak;
 }
 
+void ver_scorer_calibration(const struct ver_scorer *s, double *target_precision,
+                            double *cv_precision, double *cv_recall)
+{
+    if (target_precision) *target_precision = s->model.cal_target;
+    if (cv_precision) *cv_precision = s->model.cal_precision;
+    if (cv_recall) *cv_recall = s->model.cal_recall;
+}
+
+double ver_scorer_rank(const struct ver_scorer *s, const double *x)
+{
+    return 1.0 / (1.0 + exp(-ver_model_rank_logit(&s->model, x)));
+}
+
+double ver_scorer_suggest_floor(const struct ver_scorer *s)
+{
+    return s->model.suggest_floor;
+}
+
+double ver_score_logit(double p)
+{
+    if (p < 1e-6) p = 1e-6;
+    if (p > 1 - 1e-6) p = 1 - 1e-6;
+    return log(p / (1 - p));
+}
+
 /* Grow *arr (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or -1. */
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
 {
@@ -396,11 +501,13 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-/* A new window/unit mark for term_stamp and big_stamp (0 is never a live mark). */
+/* A new window/unit mark for the per-window stamps (0 is never a live mark). */
 static void next_stamp(struct ver_scorer *s)
 {
     if (++s->stamp == 0) {
         memset(s->term_stamp, 0, sizeof s->term_stamp);
+        memset(s->rel_stamp, 0, sizeof s->rel_stamp);
+        memset(s->ant_stamp, 0, sizeof s->ant_stamp);
         memset(s->big_stamp, 0, sizeof s->big_stamp);
         s->stamp = 1;
     }
@@ -408,18 +515,10 @@ static void next_stamp(struct ver_scorer *s)
 
 /* ---------------------------------------------------------------- claim terms */
 
-static uint32_t fnv(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 /* Index of the claim term `t`, or -1. */
 static int term_find(const struct ver_scorer *s, const char *t, size_t n)
 {
-    uint32_t h = fnv(t, n) & (SC_HASH - 1);
+    uint32_t h = (uint32_t)hash_fnv1a64(t, n) & (SC_HASH - 1);
     while (s->hash[h]) {
         int i = s->hash[h] - 1;
         if (s->term_len[i] == n && memcmp(s->terms.data + s->term_off[i], t, n) == 0) return i;
@@ -428,10 +527,61 @@ static int term_find(const struct ver_scorer *s, const char *t, size_t n)
     return -1;
 }
 
+static int is_punct_gap(const char *text, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        char c = text[i];
+        if (c == ',' || c == ';' || c == ':' || c == '.' || c == '!' || c == '?' || c == '(' ||
+            c == ')' || c == '\n')
+            return 1;
+    }
+    return 0;
+}
+
+/* Negation words (as the tokenizer makes them): "not", "never", ..., any word ending in "n't". */
+static int is_negation(const char *t, size_t n)
+{
+    static const char *const w[] = {"not",  "no",     "never",  "nor",     "neither", "none",
+                                    "noth", "nobodi", "nowher", "without", "cannot",  "lack",
+                                    "fail", "unabl",  "absenc", "absent"};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (strlen(w[i]) == n && !memcmp(w[i], t, n)) return 1;
+    /* the tokenizer keeps "didn't", "can't", "won't" as one word */
+    if (n >= 3 && !memcmp(t + n - 3, "n't", 3)) return 1;
+    if (n >= 5 && !memcmp(t + n - 5, "n\xe2\x80\x99t", 5)) return 1;
+    return 0;
+}
+
+/* Negation marking for the token [start, end) with term t: returns the token's mark and updates
+ * the scorer's scope state; *cue says whether the token itself is a negation word. */
+static int negation_step(struct ver_scorer *s, const char *t, size_t n, size_t start, size_t end,
+                         int *cue)
+{
+    if (s->prev_end && is_punct_gap(s->tok_text, s->prev_end, start)) s->neg_left = 0;
+    int c = is_negation(t, n) ||
+            (n == 1 && t[0] == 't' && s->prev_n && start > 0 && s->prev_end + 1 == start &&
+             (s->tok_text[start - 1] == '\'' || (unsigned char)s->tok_text[start - 1] == 0x99));
+    int mark = 0;
+    if (c) {
+        s->neg_left = SC_NEG_SCOPE;
+        s->neg_cue = (uint32_t)(n == 1 && t[0] == 't' ? s->prev_start : start);
+    } else if (s->neg_left > 0) {
+        mark = 1;
+        s->neg_left--;
+    }
+    s->prev_end = (uint32_t)end;
+    s->prev_start = (uint32_t)start;
+    s->prev_n = n > 0 && t[n - 1] == 'n';
+    *cue = c;
+    return mark;
+}
+
 static int claim_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t start, size_t end)
 {
     (void)pos;
     struct ver_scorer *s = ctx;
+    int cue = 0, neg = negation_step(s, term, len, start, end, &cue);
+    if (cue) return 0; /* negation words are not terms to find */
     int i = term_find(s, term, len);
     if (i < 0 && s->nterms < VER_SCORE_MAX_TERMS) {
         if (buf_append(&s->terms, term, len) != 0) {
@@ -441,18 +591,112 @@ static int claim_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t
         i = s->nterms++;
         s->term_off[i] = s->terms.len - len;
         s->term_len[i] = len;
-        uint32_t h = fnv(term, len) & (SC_HASH - 1);
+        uint32_t h = (uint32_t)hash_fnv1a64(term, len) & (SC_HASH - 1);
         while (s->hash[h])
             h = (h + 1) & (SC_HASH - 1);
         s->hash[h] = i + 1;
+        s->term_neg[i] = (uint8_t)neg;
+        s->term_ctok[i] = s->nctok < SC_MAX_CTOK ? s->nctok : -1;
+        s->term_hash[i] = hash_fnv1a64(term, len);
     }
     if (s->nctok < SC_MAX_CTOK) {
         s->ctok[s->nctok] = i;
         s->ctok_start[s->nctok] = start;
         s->ctok_end[s->nctok] = end;
+        s->ctok_neg[s->nctok] = (uint8_t)neg;
+        s->ctok_neg_from[s->nctok] = s->neg_cue;
         s->nctok++;
     }
     return 0;
+}
+
+/* Is one of the clause words in text[a, b) (between two claim content words)? */
+static int clause_gap(const char *text, size_t a, size_t b)
+{
+    static const char *const w[] = {"and",     "but",      "while", "which", "who",
+                                    "whereas", "although", "whose", "where", "when"};
+    if (is_punct_gap(text, a, b)) return 1;
+    for (size_t i = a; i < b; i++) {
+        if (i > a && text[i - 1] != ' ') continue;
+        for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+            size_t n = strlen(w[k]);
+            if (i + n <= b && !memcmp(text + i, w[k], n) && (i + n == b || text[i + n] == ' '))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Parts of the claim: clause boundaries between content words; a part of one term joins the one
+ * before (or after, at the start). */
+static void claim_parts(struct ver_scorer *s, const char *claim)
+{
+    int part = 0, terms_in_part = 0;
+    for (int i = 0; i < s->nctok; i++) {
+        if (i > 0 && terms_in_part >= 2 && part + 1 < SC_MAX_PARTS &&
+            clause_gap(claim, s->ctok_end[i - 1], s->ctok_start[i])) {
+            part++;
+            terms_in_part = 0;
+        }
+        s->ctok_part[i] = part;
+        terms_in_part++;
+    }
+    if (part > 0 && terms_in_part < 2) /* a short last part joins the one before */
+        for (int i = s->nctok - 1; i >= 0 && s->ctok_part[i] == part; i--)
+            s->ctok_part[i] = part - 1;
+    s->nparts = s->nctok ? (terms_in_part < 2 && part > 0 ? part : part + 1) : 0;
+    for (int c = 0; c < s->nterms; c++)
+        s->term_part[c] = s->term_ctok[c] >= 0 ? s->ctok_part[s->term_ctok[c]] : 0;
+    memset(s->part_rar, 0, sizeof s->part_rar);
+    for (int c = 0; c < s->nterms; c++)
+        s->part_rar[s->term_part[c]] += s->rar[c];
+}
+
+/* Rarity of each claim term and the related-term map from the lexicon. */
+static void claim_lexicon(struct ver_scorer *s)
+{
+    for (int i = 0; i < SC_REL_HASH; i++)
+        s->rel[i].key = -1;
+    s->nrel = 0;
+    s->rar_sum = 0;
+    for (int c = 0; c < s->nterms; c++) {
+        const char *t = s->terms.data + s->term_off[c];
+        int id = ver_lex_find(&s->lex, t, s->term_len[c]);
+        double cnt = id >= 0 ? ver_lex_semcor(&s->lex, id) : 0;
+        s->rar[c] = 1.0 / (1.0 + SC_RARITY_K * log1p(cnt));
+        s->rar_sum += s->rar[c];
+        if (id < 0) continue;
+        const uint32_t *rels;
+        int n = ver_lex_rels(&s->lex, id, &rels);
+        for (int k = 0; k < n && s->nrel < SC_REL_HASH * 3 / 4; k++) {
+            int32_t key = (int32_t)(rels[k] >> 3);
+            int rel = (int)(rels[k] & 7);
+            uint32_t h = (uint32_t)((uint64_t)key * 2654435761u) & (SC_REL_HASH - 1);
+            while (s->rel[h].key >= 0 && s->rel[h].key != key)
+                h = (h + 1) & (SC_REL_HASH - 1);
+            if (s->rel[h].key == key) { /* keep the closer relation (antonyms last) */
+                if (s->rel[h].rel == VER_LEX_ANT && rel != VER_LEX_ANT) {
+                    s->rel[h].c = (int16_t)c;
+                    s->rel[h].rel = (uint8_t)rel;
+                }
+                continue;
+            }
+            s->rel[h].key = key;
+            s->rel[h].c = (int16_t)c;
+            s->rel[h].rel = (uint8_t)rel;
+            s->nrel++;
+        }
+    }
+}
+
+static const struct relslot *rel_find(const struct ver_scorer *s, int32_t key)
+{
+    uint32_t h = (uint32_t)((uint64_t)key * 2654435761u) & (SC_REL_HASH - 1);
+    while (s->rel[h].key >= 0) {
+        if (s->rel[h].key == key) return &s->rel[h];
+        h = (h + 1) & (SC_REL_HASH - 1);
+    }
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- numbers */
@@ -539,12 +783,40 @@ static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, s
     out->unit = unit;
     out->value = v;
     out->start = ov[0];
+    /* the end: with the unit word when it is one, else after the digits and suffix */
+    out->end = unit || kind == NK_PERCENT || (kind == NK_MONEY && has_word && !has_cur)
+                   ? ov[1]
+                   : (size_t)(ov[2 * 2 + 1]);
+    if (has_dec && ov[2 * 3 + 1] > out->end) out->end = ov[2 * 3 + 1];
+    if (has_suf && ov[2 * 4 + 1] > out->end) out->end = ov[2 * 4 + 1];
 }
 
 static int num_cmp(const void *a, const void *b)
 {
     const struct num *x = a, *y = b;
     return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Ranges among the source numbers: two of the same kind joined by a dash, "to", "and" ("between
+ * 1990 and 2000"), "until" or "through" (a claim number inside one agrees with it). */
+static void mark_ranges(struct ver_scorer *s, const char *text)
+{
+    static const char *const joins[] = {"-", "\xe2\x80\x93", "\xe2\x80\x94", "to", "and", "until", "through"};
+    for (size_t i = 0; i < s->nsnum; i++) {
+        struct num *x = &s->snum[i];
+        x->range = 0;
+        if (i + 1 >= s->nsnum) break;
+        const struct num *y = &s->snum[i + 1];
+        if (y->kind != x->kind || y->unit != x->unit || y->start < x->end || y->start - x->end > 10)
+            continue;
+        size_t a = x->end, b = y->start;
+        while (a < b && text[a] == ' ')
+            a++;
+        while (b > a && text[b - 1] == ' ')
+            b--;
+        for (size_t k = 0; k < sizeof joins / sizeof joins[0]; k++)
+            if (b - a == strlen(joins[k]) && !memcmp(text + a, joins[k], b - a)) x->range = 1;
+    }
 }
 
 /* Find the numbers and month names of text[0, len): into s->cnum (claim, capped) or s->snum. */
@@ -565,6 +837,7 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
                 x.unit = 0;
                 x.value = 0;
                 x.start = ov[0];
+                x.end = ov[1];
                 for (int m = 0; m < 12; m++)
                     if (ov[1] - ov[0] == strlen(month_names[m]) &&
                         memcmp(text + ov[0], month_names[m], ov[1] - ov[0]) == 0)
@@ -580,6 +853,7 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
         }
     }
     if (!claim && s->nsnum > 1) qsort(s->snum, s->nsnum, sizeof *s->snum, num_cmp);
+    if (!claim) mark_ranges(s, text);
     return 0;
 }
 
@@ -660,6 +934,11 @@ static int claim_prepare(struct ver_scorer *s, const char *claim, size_t len)
     memset(s->hash, 0, sizeof s->hash);
     s->nterms = s->nctok = s->nbig = s->ncnum = s->nnames = 0;
     s->oom = 0;
+    s->claim_text = claim;
+    s->tok_text = claim;
+    s->neg_left = 0;
+    s->prev_end = 0;
+    s->prev_n = 0;
     corpus_tok_run(s->tok, claim, len, claim_tok_cb, s);
     if (s->oom) return -1;
     /* bigrams of adjacent claim content words, registered in both orders */
@@ -676,6 +955,8 @@ static int claim_prepare(struct ver_scorer *s, const char *claim, size_t len)
     }
     find_numbers(s, claim, len, 1);
     find_names(s, claim, len);
+    claim_lexicon(s);
+    claim_parts(s, claim);
     return 0;
 }
 
@@ -689,11 +970,27 @@ static int src_tok_cb(void *ctx, const char *term, size_t len, int pos, size_t s
         s->oom = 1;
         return 1;
     }
+    int cue = 0, neg = negation_step(s, term, len, start, end, &cue);
     struct stok *t = &s->tok_arr[s->ntok++];
-    t->cidx = s->nterms ? term_find(s, term, len) : -1;
+    t->cidx = -1;
+    t->rc = -1;
+    t->rel = 0;
+    t->cue = (uint8_t)cue;
+    t->neg = (uint8_t)neg;
+    t->neg_from = s->neg_cue;
     t->start = (uint32_t)start;
     t->end = (uint32_t)end;
+    t->h = hash_fnv1a64(term, len);
+    t->lexid = cue ? -1 : ver_lex_find(&s->lex, term, len);
     return 0;
+}
+
+/* The claim term with FNV-1a 64 `h`, or -1. */
+static int term_find_hash(const struct ver_scorer *s, uint64_t h)
+{
+    for (uint32_t i = (uint32_t)h & (SC_HASH - 1); s->hash[i]; i = (i + 1) & (SC_HASH - 1))
+        if (s->term_hash[s->hash[i] - 1] == h) return s->hash[i] - 1;
+    return -1;
 }
 
 static int sent_cb(void *ctx, size_t start, size_t end)
@@ -748,15 +1045,20 @@ static int add_unit(struct ver_scorer *s, size_t tb, size_t te, size_t bs, size_
     u->bs = bs;
     u->be = be;
     u->nb = u->ne = 0;
+    u->cover[0] = u->cover[1] = 0;
     return 0;
 }
 
-/* Tokenize and split the source into units; find its numbers; count claim-term document
- * frequencies over the units and set the IDFs. Returns 0 or -1 when out of memory. */
-static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
+/* The claim-independent part: tokenize (with negation marks, term hashes, lexicon ids), split
+ * into units, find the numbers. Returns 0 or -1 when out of memory. */
+static int source_tokens(struct ver_scorer *s, const char *src, size_t len)
 {
     s->ntok = s->nsents = s->nunits = s->nsnum = 0;
     s->oom = 0;
+    s->tok_text = src;
+    s->neg_left = 0;
+    s->prev_end = 0;
+    s->prev_n = 0;
     corpus_tok_run(s->tok, src, len, src_tok_cb, s);
     if (s->oom) return -1;
     ver_score_split_fn split = s->opts.split ? s->opts.split : split_default;
@@ -791,6 +1093,36 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
             ni++;
         un->ne = ni;
     }
+    return 0;
+}
+
+/* Tokenize and split the source into units and find its numbers (unless it is the text of the
+ * last call); look its tokens up among the claim terms and the lexicon relations; count claim-term
+ * document frequencies over the units and set the IDFs. Returns 0 or -1 when out of memory. */
+static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
+{
+    uint64_t h = hash_fnv1a64(src, len);
+    if (!s->src_valid || s->src_len != len || s->src_hash != h) {
+        s->src_valid = 0;
+        if (source_tokens(s, src, len)) return -1;
+        s->src_valid = 1;
+        s->src_len = len;
+        s->src_hash = h;
+    }
+    s->tok_text = src;
+    for (size_t i = 0; i < s->ntok; i++) {
+        struct stok *t = &s->tok_arr[i];
+        t->cidx = s->nterms && !t->cue ? term_find_hash(s, t->h) : -1;
+        t->rc = -1;
+        t->rel = 0;
+        if (t->cidx < 0 && s->nrel && t->lexid >= 0) {
+            const struct relslot *r = rel_find(s, t->lexid);
+            if (r) {
+                t->rc = r->c;
+                t->rel = r->rel;
+            }
+        }
+    }
     /* document frequencies over units, and IDF */
     memset(s->df, 0, sizeof s->df);
     for (size_t u = 0; u < s->nunits; u++) {
@@ -818,53 +1150,123 @@ static int source_prepare(struct ver_scorer *s, const char *src, size_t len)
 
 /* ---------------------------------------------------------------- window features */
 
+/* Credit of a lexicon relation toward covering a claim term. */
+static double rel_credit(int rel)
+{
+    return rel == VER_LEX_HYPER ? 0.5 : rel == VER_LEX_ANT ? 0 : 1;
+}
+
+/* Claim terms covered by units (exact or lexicon, hypernyms and antonyms excluded), as bits. */
+static void unit_cover(struct ver_scorer *s)
+{
+    for (size_t u = 0; u < s->nunits; u++) {
+        struct unit *un = &s->units[u];
+        un->cover[0] = un->cover[1] = 0;
+        for (size_t t = un->tb; t < un->te; t++) {
+            const struct stok *k = &s->tok_arr[t];
+            int c = k->cidx >= 0                                                       ? k->cidx
+                    : (k->rc >= 0 && k->rel != VER_LEX_HYPER && k->rel != VER_LEX_ANT) ? k->rc
+                                                                                       : -1;
+            if (c >= 0) un->cover[c >> 6] |= 1ull << (c & 63);
+        }
+    }
+}
+
+static double cover_weight(const struct ver_scorer *s, const uint64_t *bits)
+{
+    double w = 0;
+    for (int c = 0; c < s->nterms; c++)
+        if (bits[c >> 6] >> (c & 63) & 1) w += s->rar[c];
+    return s->rar_sum > 0 ? w / s->rar_sum : 0;
+}
+
+/* The unit that adds most coverage to `bits` (SIZE_MAX when none adds anything). */
+static size_t best_complement(const struct ver_scorer *s, const uint64_t *bits, double *cov)
+{
+    size_t best = SIZE_MAX;
+    double bw = cover_weight(s, bits);
+    *cov = bw;
+    for (size_t u = 0; u < s->nunits; u++) {
+        uint64_t b[2] = {bits[0] | s->units[u].cover[0], bits[1] | s->units[u].cover[1]};
+        if (b[0] == bits[0] && b[1] == bits[1]) continue;
+        double w = cover_weight(s, b);
+        if (w > bw + 1e-12) {
+            bw = w;
+            best = u;
+        }
+    }
+    *cov = bw;
+    return best;
+}
+
+/* The claim term whose token starts at byte `at` of the claim, or -1. */
+static int term_at(const struct ver_scorer *s, size_t at)
+{
+    for (int i = 0; i < s->nctok; i++)
+        if (s->ctok_start[i] == at) return s->ctok[i];
+    return -1;
+}
+
 /* Agreement of the claim's numbers (dates = 0: other numbers, 1: years and months) with the
- * source numbers [nb, ne). */
+ * source numbers [nb, ne); the first conflict goes into *cl when it is still empty. */
 static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, double *agree_out,
-                  double *conflict_out)
+                  double *conflict_out, struct clash *cl)
 {
     int n = 0, found = 0, conflict = 0;
     for (int i = 0; i < s->ncnum; i++) {
         const struct num *c = &s->cnum[i];
         if (is_date(c->kind) != dates) continue;
         n++;
-        int hit = 0, other = 0;
+        int hit = 0;
+        size_t other = SIZE_MAX;
         for (size_t k = nb; k < ne && !hit; k++) {
             const struct num *w = &s->snum[k];
             if (num_eq(c, w))
                 hit = 1;
-            else if (w->kind == c->kind && w->unit == c->unit)
-                other = 1;
+            else if (w->range && k + 1 < ne && w->kind == c->kind && w->unit == c->unit &&
+                     c->kind != NK_MONTH &&
+                     c->value >= fmin(w->value, s->snum[k + 1].value) &&
+                     c->value <= fmax(w->value, s->snum[k + 1].value))
+                hit = 1; /* inside a range of the source */
+            else if (w->kind == c->kind && w->unit == c->unit && other == SIZE_MAX)
+                other = k;
         }
         if (hit)
             found++;
-        else if (other && c->kind != NK_PLAIN)
+        else if (other != SIZE_MAX && c->kind != NK_PLAIN) {
             conflict++;
+            if (cl->kind == CK_NONE)
+                *cl = (struct clash){CK_NUMBER, c->start, c->end, s->snum[other].start,
+                                     s->snum[other].end};
+        }
     }
     *agree_out = n ? (double)(found - conflict) / n : 0;
     *conflict_out = n ? (double)conflict / n : 0;
 }
 
-/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT). doc_cov/doc_name are passed in.
- */
-static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc_cov,
-                            double doc_name, double avg_unit, double *f)
+/* One pass over the window's tokens [tb, te): stamps the claim terms present (tf, negation marks,
+ * where they occur), those found through the lexicon (the closest relation) and antonyms; counts
+ * the terms present, the claim bigrams adjacent, and their IDF. */
+static void window_scan(struct ver_scorer *s, size_t tb, size_t te, int *present_out,
+                        int *bigrams_out, double *cov_idf_out)
 {
-    next_stamp(s);
-    size_t tb = s->units[a].tb, te = s->units[b].te;
     int present = 0, bigrams = 0;
     double cov_idf = 0;
     int prev = -1;
     for (size_t t = tb; t < te; t++) {
-        int c = s->tok_arr[t].cidx;
+        const struct stok *k = &s->tok_arr[t];
+        int c = k->cidx;
         if (c >= 0) {
             if (s->term_stamp[c] != s->stamp) {
                 s->term_stamp[c] = s->stamp;
                 s->tf[c] = 0;
+                s->occ[c] = 0;
                 present++;
                 cov_idf += s->idf[c];
             }
             s->tf[c]++;
+            s->occ[c] |= (uint8_t)(k->neg ? 2 : 1);
+            s->occ_at[c] = t;
             if (prev >= 0) {
                 int g = s->big[prev * VER_SCORE_MAX_TERMS + c];
                 if (g >= 0 && s->big_stamp[g] != s->stamp) {
@@ -872,25 +1274,116 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc
                     bigrams++;
                 }
             }
+        } else if (k->rc >= 0) {
+            int r = k->rc;
+            if (k->rel == VER_LEX_ANT) {
+                s->ant_stamp[r] = s->stamp;
+                s->ant_at[r] = t;
+            } else if (s->rel_stamp[r] != s->stamp || k->rel < s->rel_best[r]) {
+                if (s->rel_stamp[r] != s->stamp)
+                    s->occ[r] &= (uint8_t)(s->term_stamp[r] == s->stamp ? 3 : 0);
+                s->rel_stamp[r] = s->stamp;
+                s->rel_best[r] = k->rel;
+                if (s->term_stamp[r] != s->stamp) s->occ_at[r] = t;
+            }
+            if (k->rel != VER_LEX_ANT && k->rel != VER_LEX_HYPER && s->term_stamp[r] != s->stamp)
+                s->occ[r] |= (uint8_t)(k->neg ? 2 : 1);
         }
         prev = c;
     }
+    *present_out = present;
+    *bigrams_out = bigrams;
+    *cov_idf_out = cov_idf;
+}
+
+/* Features of the window of units [a, b] into f (VER_SCORE_NFEAT); doc-level ones are passed in
+ * (doc[0] doc_cov, doc[1] doc_name, doc[2] doc_union, doc[3] doc_len, doc[4] short source,
+ * doc[5] doc_part_min, doc[6] doc_miss_max). Its
+ * clash, if any, in s->win_clash. */
+static void window_features(struct ver_scorer *s, size_t a, size_t b, const double *doc,
+                            double avg_unit, double *f)
+{
+    next_stamp(s);
+    size_t tb = s->units[a].tb, te = s->units[b].te;
+    int present = 0, bigrams = 0;
+    double cov_idf = 0;
+    window_scan(s, tb, te, &present, &bigrams, &cov_idf);
     double wl = (double)(te - tb), avgdl = avg_unit * (double)(b - a + 1), bm25 = 0;
     if (avgdl <= 0) avgdl = 1;
+    double cov_w = 0, cov_lex = 0, lsyn = 0, lhypo = 0, lhyper = 0;
+    double part_cov[SC_MAX_PARTS] = {0};
+    struct clash cl = {CK_NONE, 0, 0, 0, 0};
+    int flip = 0, ant = 0;
     for (int c = 0; c < s->nterms; c++) {
-        if (s->term_stamp[c] != s->stamp) continue;
-        double tf = s->tf[c];
-        bm25 += s->idf[c] * tf * (SC_BM25_K1 + 1) /
-                (tf + SC_BM25_K1 * (1 - SC_BM25_B + SC_BM25_B * wl / avgdl));
+        int exact = s->term_stamp[c] == s->stamp;
+        int related = !exact && s->rel_stamp[c] == s->stamp;
+        double credit = exact ? 1 : related ? rel_credit(s->rel_best[c]) : 0;
+        if (exact) {
+            double tf = s->tf[c];
+            bm25 += s->idf[c] * tf * (SC_BM25_K1 + 1) /
+                    (tf + SC_BM25_K1 * (1 - SC_BM25_B + SC_BM25_B * wl / avgdl));
+            cov_w += s->rar[c];
+        } else if (related) {
+            int r = s->rel_best[c];
+            if (r == VER_LEX_HYPO)
+                lhypo += s->rar[c];
+            else if (r == VER_LEX_HYPER)
+                lhyper += s->rar[c];
+            else
+                lsyn += s->rar[c];
+        }
+        cov_lex += s->rar[c] * credit;
+        part_cov[s->term_part[c]] += s->rar[c] * credit;
+        /* a negation on one side only: every occurrence in the window disagrees with the claim */
+        uint8_t occ = (exact || (related && s->rel_best[c] != VER_LEX_HYPER)) ? s->occ[c] : 0;
+        if (occ && !flip && ((s->term_neg[c] && occ == 1) || (!s->term_neg[c] && occ == 2))) {
+            flip = 1;
+            int ct = s->term_ctok[c];
+            const struct stok *k = &s->tok_arr[s->occ_at[c]];
+            struct clash x = {
+                s->term_neg[c] ? CK_NEG_CLAIM : CK_NEG_SOURCE,
+                ct >= 0 ? (s->term_neg[c] ? s->ctok_neg_from[ct] : s->ctok_start[ct]) : 0,
+                ct >= 0 ? s->ctok_end[ct] : 0, k->neg ? k->neg_from : k->start, k->end};
+            if (cl.kind == CK_NONE) cl = x;
+        }
+        if (!exact && !(related && credit >= 1) && s->ant_stamp[c] == s->stamp && !ant) {
+            ant = 1;
+            int ct = s->term_ctok[c];
+            const struct stok *k = &s->tok_arr[s->ant_at[c]];
+            if (cl.kind == CK_NONE && ct >= 0)
+                cl = (struct clash){CK_ANT, s->ctok_start[ct], s->ctok_end[ct], k->start, k->end};
+        }
     }
+    double rs = s->rar_sum > 0 ? s->rar_sum : 1;
     double idf_sum = s->idf_sum > 0 ? s->idf_sum : 1;
     f[VER_F_BM25] = bm25 / ((SC_BM25_K1 + 1) * idf_sum);
     f[VER_F_COV_IDF] = cov_idf / idf_sum;
     f[VER_F_COV] = s->nterms ? (double)present / s->nterms : 0;
     f[VER_F_BIGRAM] = s->nbig ? (double)bigrams / s->nbig : 0;
+    f[VER_F_COV_W] = cov_w / rs;
+    f[VER_F_COV_LEX] = cov_lex / rs;
+    f[VER_F_LEX_SYN] = lsyn / rs;
+    f[VER_F_LEX_HYPO] = lhypo / rs;
+    f[VER_F_LEX_HYPER] = lhyper / rs;
+    double pmin = s->nparts ? 1 : 0, pmiss = 0;
+    for (int p = 0; p < s->nparts; p++) {
+        double v = s->part_rar[p] > 0 ? part_cov[p] / s->part_rar[p] : 1;
+        if (v < pmin) pmin = v;
+        pmiss += v < 0.5;
+    }
+    f[VER_F_PART_MIN] = pmin;
+    f[VER_F_PART_MISS] = s->nparts ? pmiss / s->nparts : 0;
     size_t nb = s->units[a].nb, ne = s->units[b].ne;
-    agree(s, nb, ne, 0, &f[VER_F_NUM_AGREE], &f[VER_F_NUM_CONFLICT]);
-    agree(s, nb, ne, 1, &f[VER_F_DATE_AGREE], &f[VER_F_DATE_CONFLICT]);
+    struct clash ncl = {CK_NONE, 0, 0, 0, 0};
+    agree(s, nb, ne, 0, &f[VER_F_NUM_AGREE], &f[VER_F_NUM_CONFLICT], &ncl);
+    agree(s, nb, ne, 1, &f[VER_F_DATE_AGREE], &f[VER_F_DATE_CONFLICT], &ncl);
+    if (ncl.kind != CK_NONE) cl = ncl; /* a number is the clearest clash to report */
+    /* the clash window's coverage, with the clashing claim word counted as addressed */
+    s->win_clash_cov = f[VER_F_COV_LEX];
+    if (cl.kind == CK_NUMBER || cl.kind == CK_ANT) {
+        int c = term_at(s, cl.cs);
+        if (c >= 0 && s->term_stamp[c] != s->stamp) s->win_clash_cov += s->rar[c] / rs;
+    }
     int nf = 0;
     for (int i = 0; i < s->nnames; i++) {
         int all = 1;
@@ -899,16 +1392,32 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, double doc
         nf += all;
     }
     f[VER_F_NAME_AGREE] = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
-    f[VER_F_DOC_COV] = doc_cov;
-    f[VER_F_DOC_NAME] = doc_name;
+    f[VER_F_NEG_FLIP] = flip ? f[VER_F_COV_LEX] : 0;
+    f[VER_F_ANT_CLASH] = ant ? f[VER_F_COV_LEX] : 0;
+    f[VER_F_DOC_COV] = doc[0];
+    f[VER_F_DOC_NAME] = doc[1];
+    f[VER_F_DOC_UNION] = doc[2];
     f[VER_F_CLAIM_LEN] = log1p((double)s->nterms);
     f[VER_F_WIN_LEN] = log1p(wl);
     f[VER_F_DENSE] = 0;
+    f[VER_F_DOC_LEN] = doc[3];
+    f[VER_F_DOC_PART_MIN] = doc[5];
+    f[VER_F_DOC_MISS_MAX] = doc[6];
+    int sh = doc[4] > 0;
+    f[VER_F_S_COV] = sh ? f[VER_F_COV] : 0;
+    f[VER_F_S_BM25] = sh ? f[VER_F_BM25] : 0;
+    f[VER_F_S_COV_W] = sh ? f[VER_F_COV_W] : 0;
+    f[VER_F_S_COV_LEX] = sh ? f[VER_F_COV_LEX] : 0;
+    f[VER_F_S_CLAIM_LEN] = sh ? f[VER_F_CLAIM_LEN] : 0;
+    f[VER_F_S_DOC_COV] = sh ? f[VER_F_DOC_COV] : 0;
+    f[VER_F_S_BIGRAM] = sh ? f[VER_F_BIGRAM] : 0;
+    f[VER_F_S_PART_MIN] = sh ? f[VER_F_PART_MIN] : 0;
+    s->win_clash = cl;
 }
 
-/* Checks and preparation common to scoring and feature dumps. */
+/* Checks and preparation common to scoring and feature dumps; doc gets the doc-level features. */
 static int prepare(struct ver_scorer *s, const char *claim, const char *src, size_t len,
-                   double *doc_cov, double *doc_name, double *avg_unit, struct err *err)
+                   double *doc, double *avg_unit, struct err *err)
 {
     if (!s || !claim || (!src && len))
         return err_set(err, ERR_ARG, "ver_score_source: NULL argument");
@@ -923,7 +1432,7 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
     int inside = 0;
     for (int c = 0; c < s->nterms; c++)
         inside += s->df[c] > 0;
-    *doc_cov = s->nterms ? (double)inside / s->nterms : 0;
+    doc[0] = s->nterms ? (double)inside / s->nterms : 0;
     int nf = 0;
     for (int i = 0; i < s->nnames; i++) {
         int all = 1;
@@ -931,7 +1440,39 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
             all &= s->df[s->names[i].term[k]] > 0;
         nf += all;
     }
-    *doc_name = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
+    doc[1] = s->nnames ? (2.0 * nf - s->nnames) / s->nnames : 0;
+    unit_cover(s);
+    uint64_t none[2] = {0, 0};
+    double c1 = 0, c2 = 0;
+    uint64_t ub[2] = {0, 0}, all[2] = {0, 0};
+    size_t u1 = best_complement(s, none, &c1);
+    if (u1 != SIZE_MAX) {
+        ub[0] = s->units[u1].cover[0];
+        ub[1] = s->units[u1].cover[1];
+        size_t u2 = best_complement(s, ub, &c2);
+        if (u2 != SIZE_MAX) {
+            ub[0] |= s->units[u2].cover[0];
+            ub[1] |= s->units[u2].cover[1];
+        }
+    }
+    doc[2] = c2 > c1 ? c2 : c1;
+    for (size_t u = 0; u < s->nunits; u++) {
+        all[0] |= s->units[u].cover[0];
+        all[1] |= s->units[u].cover[1];
+    }
+    double part_cov[SC_MAX_PARTS] = {0}, pmin = s->nparts ? 1 : 0, miss = 0;
+    for (int c = 0; c < s->nterms; c++) {
+        if (ub[c >> 6] >> (c & 63) & 1) part_cov[s->term_part[c]] += s->rar[c];
+        if (!(all[c >> 6] >> (c & 63) & 1) && s->rar[c] > miss) miss = s->rar[c];
+    }
+    for (int q = 0; q < s->nparts; q++) {
+        double v = s->part_rar[q] > 0 ? part_cov[q] / s->part_rar[q] : 1;
+        if (v < pmin) pmin = v;
+    }
+    doc[5] = pmin;
+    doc[6] = miss;
+    doc[3] = log1p((double)(len > VER_SCORE_TINY ? len : VER_SCORE_TINY));
+    doc[4] = len < VER_SCORE_SHORT;
     *avg_unit = s->nunits ? (double)s->ntok / (double)s->nunits : 1;
     return ERR_OK;
 }
@@ -949,13 +1490,13 @@ static int window_fits(const struct ver_scorer *s, size_t a, size_t b, size_t *w
 int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
                       ver_score_win_cb cb, void *ctx, struct err *err)
 {
-    double doc_cov, doc_name, avg_unit, f[VER_SCORE_NFEAT];
-    int rc = prepare(s, claim, src, len, &doc_cov, &doc_name, &avg_unit, err);
+    double doc[7], avg_unit, f[VER_SCORE_NFEAT];
+    int rc = prepare(s, claim, src, len, doc, &avg_unit, err);
     if (rc) return rc;
     for (size_t a = 0; a < s->nunits; a++) {
         size_t words = 0;
         for (size_t b = a; window_fits(s, a, b, &words); b++) {
-            window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
+            window_features(s, a, b, doc, avg_unit, f);
             if ((rc = cb(ctx, f, s->units[a].bs, s->units[b].be))) return rc;
         }
     }
@@ -970,47 +1511,137 @@ static int better(double lx, double wx, double ly, double wy)
     return wx < wy;
 }
 
-/* Keep the SC_DENSE_TOP best windows in s->top (sorted, best first; earlier wins a full tie). */
-static void top_push(struct ver_scorer *s, size_t a, size_t b, double logit, const double *f)
+/* Keep the SC_DENSE_TOP best-aligned windows in s->top (sorted, best first; earlier wins a full
+ * tie). */
+static void top_push(struct ver_scorer *s, size_t a, size_t b, double align, double logit,
+                     const double *f)
 {
     int i = s->ntop < SC_DENSE_TOP ? s->ntop++ : SC_DENSE_TOP;
     if (i == SC_DENSE_TOP) {
         const struct top *last = &s->top[SC_DENSE_TOP - 1];
-        if (!better(logit, f[VER_F_WIN_LEN], last->logit, last->feat[VER_F_WIN_LEN])) return;
+        if (!better(align, f[VER_F_WIN_LEN], last->align, last->feat[VER_F_WIN_LEN])) return;
         i = SC_DENSE_TOP - 1;
     }
-    while (i > 0 && better(logit, f[VER_F_WIN_LEN], s->top[i - 1].logit,
+    while (i > 0 && better(align, f[VER_F_WIN_LEN], s->top[i - 1].align,
                            s->top[i - 1].feat[VER_F_WIN_LEN])) {
         s->top[i] = s->top[i - 1];
         i--;
     }
     s->top[i].a = a;
     s->top[i].b = b;
+    s->top[i].align = align;
     s->top[i].logit = logit;
     memcpy(s->top[i].feat, f, sizeof s->top[i].feat);
+}
+
+/* "claim says X, source says Y" for a clash, into out (n bytes). */
+static void describe_clash(const struct ver_scorer *s, const struct clash *c, const char *src,
+                           char *out, size_t n)
+{
+    size_t cl = c->ce > c->cs ? c->ce - c->cs : 0, sl = c->se > c->ss ? c->se - c->ss : 0;
+    if (cl > 60) cl = 60;
+    if (sl > 60) sl = 60;
+    const char *what = c->kind == CK_NUMBER ? ""
+                       : c->kind == CK_ANT  ? " (an antonym)"
+                                            : " (negated on one side)";
+    snprintf(out, n, "claim says \"%.*s\", source says \"%.*s\"%s", (int)cl, s->claim_text + c->cs,
+             (int)sl, src + c->ss, what);
+}
+
+/* The claim spans not covered by the units [a, b] and the unit that adds most to them; returns
+ * the rarity-weighted share of the claim they leave uncovered. */
+static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_score_result *out)
+{
+    uint64_t bits[2] = {0, 0};
+    for (size_t u = a; u <= b; u++) {
+        bits[0] |= s->units[u].cover[0];
+        bits[1] |= s->units[u].cover[1];
+    }
+    double cov;
+    size_t extra = best_complement(s, bits, &cov);
+    if (extra != SIZE_MAX) {
+        bits[0] |= s->units[extra].cover[0];
+        bits[1] |= s->units[extra].cover[1];
+    }
+    out->nmissing = 0;
+    double uncovered = 0, total = 0;
+    for (int c = 0; c < s->nterms; c++) {
+        int ct = s->term_ctok[c];
+        if (ct >= 0 && s->ctok_start[ct] < s->context_len) continue; /* context */
+        total += s->rar[c];
+        if (!(bits[c >> 6] >> (c & 63) & 1)) uncovered += s->rar[c];
+    }
+    int open = 0;
+    for (int i = 0; i < s->nctok; i++) {
+        int c = s->ctok[i];
+        int covered = c < 0 || (bits[c >> 6] >> (c & 63) & 1) || s->ctok_start[i] < s->context_len;
+        if (covered) {
+            open = 0;
+            continue;
+        }
+        if (open) {
+            out->missing[out->nmissing - 1].end = s->ctok_end[i];
+        } else if (out->nmissing < VER_SCORE_MAX_MISSING) {
+            out->missing[out->nmissing].start = s->ctok_start[i];
+            out->missing[out->nmissing].end = s->ctok_end[i];
+            out->nmissing++;
+            open = 1;
+        }
+    }
+    return total > 0 ? uncovered / total : 0;
 }
 
 int ver_score_source(struct ver_scorer *s, const char *claim, const char *source_text, size_t len,
                      struct ver_score_result *out, struct err *err)
 {
+    return ver_score_source_ctx(s, claim, 0, source_text, len, out, err);
+}
+
+int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context_len,
+                         const char *source_text, size_t len, struct ver_score_result *out,
+                         struct err *err)
+{
     if (!out) return err_set(err, ERR_ARG, "ver_score_source: NULL result");
-    double doc_cov, doc_name, avg_unit, f[VER_SCORE_NFEAT];
-    int rc = prepare(s, claim, source_text, len, &doc_cov, &doc_name, &avg_unit, err);
+    if (s) s->context_len = context_len;
+    double doc[7], avg_unit, f[VER_SCORE_NFEAT];
+    int rc = prepare(s, claim, source_text, len, doc, &avg_unit, err);
     if (rc) return rc;
     memset(out, 0, sizeof *out);
     s->ntop = 0;
     int nwin = 0;
+    /* the best window with a clash and the best lexical coverage without one */
+    double clash_cov = -1, free_cov = 0;
+    struct clash best_clash = {CK_NONE, 0, 0, 0, 0};
+    size_t ca = 0, cb = 0;
     for (size_t a = 0; a < s->nunits; a++) {
         size_t words = 0;
         for (size_t b = a; window_fits(s, a, b, &words); b++) {
-            window_features(s, a, b, doc_cov, doc_name, avg_unit, f);
-            top_push(s, a, b, ver_model_logit(&s->model, f), f);
+            window_features(s, a, b, doc, avg_unit, f);
+            top_push(s, a, b, ver_score_align(f), ver_model_logit(&s->model, f), f);
+            if (s->win_clash.kind != CK_NONE) {
+                if (s->win_clash_cov > clash_cov) {
+                    clash_cov = s->win_clash_cov;
+                    best_clash = s->win_clash;
+                    ca = a;
+                    cb = b;
+                }
+            } else if (f[VER_F_COV_LEX] > free_cov) {
+                free_cov = f[VER_F_COV_LEX];
+            }
             nwin++;
         }
     }
     out->nwindows = nwin;
     if (nwin == 0) {
         out->verdict = ver_scorer_verdict(s, 0);
+        int first = 0; /* nothing of the claim (after its context) is covered */
+        while (first < s->nctok && s->ctok_start[first] < s->context_len)
+            first++;
+        if (first < s->nctok) {
+            out->missing[0].start = s->ctok_start[first];
+            out->missing[0].end = s->ctok_end[s->nctok - 1];
+            out->nmissing = 1;
+        }
         return ERR_OK;
     }
     if (s->opts.dense && s->model.w[VER_F_DENSE] != 0) {
@@ -1021,7 +1652,7 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
                 s->opts.dense(s->opts.dense_ctx, claim, strlen(claim), source_text + ws, we - ws);
             tp->logit = ver_model_logit(&s->model, tp->feat);
         }
-        for (int i = 1; i < s->ntop; i++) /* best first again */
+        for (int i = 1; i < s->ntop; i++) /* the best of them by the model with dense first */
             if (better(s->top[i].logit, s->top[i].feat[VER_F_WIN_LEN], s->top[0].logit,
                        s->top[0].feat[VER_F_WIN_LEN])) {
                 struct top t = s->top[0];
@@ -1032,15 +1663,106 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
     const struct top *best = &s->top[0];
     out->score = 1.0 / (1.0 + exp(-best->logit));
     out->verdict = ver_scorer_verdict(s, out->score);
-    out->win_start = s->units[best->a].bs;
-    out->win_end = s->units[best->b].be;
+    size_t wa = best->a, wb = best->b;
     memcpy(out->feat, best->feat, sizeof out->feat);
-    for (size_t t = s->units[best->a].tb;
-         t < s->units[best->b].te && out->nmatch < VER_SCORE_MAX_MATCH; t++)
-        if (s->tok_arr[t].cidx >= 0) {
+    /* a claim with a part the evidence leaves out is at best partly supported */
+    if (find_missing(s, wa, wb, out) > SC_MISSING_WEAK && out->verdict == VER_SUPPORTED)
+        out->verdict = VER_WEAK;
+    if (best_clash.kind != CK_NONE && clash_cov >= s->model.t_contra &&
+        clash_cov > free_cov + SC_CONTRA_MARGIN) {
+        out->verdict = VER_CONTRADICTED;
+        describe_clash(s, &best_clash, source_text, out->clash, sizeof out->clash);
+        wa = ca;
+        wb = cb;
+    }
+    out->win_start = s->units[wa].bs;
+    out->win_end = s->units[wb].be;
+    for (size_t t = s->units[wa].tb; t < s->units[wb].te && out->nmatch < VER_SCORE_MAX_MATCH; t++)
+        if (s->tok_arr[t].cidx >= 0 ||
+            (s->tok_arr[t].rc >= 0 && s->tok_arr[t].rel != VER_LEX_ANT)) {
             out->match[out->nmatch].start = s->tok_arr[t].start - out->win_start;
             out->match[out->nmatch].end = s->tok_arr[t].end - out->win_start;
             out->nmatch++;
         }
     return ERR_OK;
+}
+
+/* ---------------------------------------------------------------- helpers for suggestions */
+
+struct overlap_ctx {
+    struct ver_scorer *s;
+    int collect; /* 1: collect terms of a, 0: mark those found in b */
+    uint64_t h[64];
+    uint8_t seen[64];
+    int n;
+};
+
+static int overlap_cb(void *ctx, const char *term, size_t len, int pos, size_t start, size_t end)
+{
+    (void)pos;
+    (void)start;
+    (void)end;
+    struct overlap_ctx *o = ctx;
+    uint64_t h = hash_fnv1a64(term, len);
+    for (int i = 0; i < o->n; i++)
+        if (o->h[i] == h) {
+            if (!o->collect) o->seen[i] = 1;
+            return 0;
+        }
+    if (o->collect && o->n < 64) {
+        o->h[o->n] = h;
+        o->seen[o->n] = 0;
+        o->n++;
+    }
+    return 0;
+}
+
+double ver_scorer_term_overlap(struct ver_scorer *s, const char *a, const char *b)
+{
+    if (!s || !a || !b) return 0;
+    struct overlap_ctx o;
+    memset(&o, 0, sizeof o);
+    o.s = s;
+    o.collect = 1;
+    corpus_tok_run(s->tok, a, strlen(a), overlap_cb, &o);
+    if (!o.n) return 0;
+    o.collect = 0;
+    corpus_tok_run(s->tok, b, strlen(b), overlap_cb, &o);
+    int hit = 0;
+    for (int i = 0; i < o.n; i++)
+        hit += o.seen[i];
+    return (double)hit / o.n;
+}
+
+int ver_score_is_navigation(const char *text, size_t len)
+{
+    /* prose: lines of at least 8 words that end a sentence; a page of 10 or more lines with
+     * under 5% of its words in prose is a list of links, a table of contents or a menu (on the
+     * WiCE dev pages, real cited pages, this flags 2 of 349) */
+    int lines = 0;
+    long words = 0, prose = 0;
+    for (size_t a = 0; a < len;) {
+        const char *nl = memchr(text + a, '\n', len - a);
+        size_t b = nl ? (size_t)(nl - text) : len;
+        int w = 0, inword = 0, letters = 0;
+        for (size_t i = a; i < b; i++) {
+            unsigned char c = (unsigned char)text[i];
+            int sp = c == ' ' || c == '\t' || c == '|' || c == '\r';
+            if (!sp && !inword) w++;
+            inword = !sp;
+            letters += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
+        }
+        if (letters) {
+            lines++;
+            words += w;
+            size_t e = b;
+            while (e > a && (text[e - 1] == ' ' || text[e - 1] == '\r' || text[e - 1] == '"' ||
+                             text[e - 1] == ')' || text[e - 1] == '\''))
+                e--;
+            char last = e > a ? text[e - 1] : ' ';
+            if (w >= 8 && (last == '.' || last == '!' || last == '?')) prose += w;
+        }
+        a = b + 1;
+    }
+    return lines >= 10 && prose * 20 < words;
 }

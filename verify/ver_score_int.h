@@ -8,14 +8,22 @@
 #include "buf.h"
 
 #define VER_MODEL_MAGIC "vericite-verifier-model"
-#define VER_MODEL_VERSION 1
+#define VER_MODEL_VERSION 2
 #define VER_MODEL_MAX_BYTES (64u << 10) /* a model file is a few KB; more is not ours */
 
-/* The logistic model: score = 1 / (1 + exp(-(bias + sum_i w[i] * (x[i] - mean[i]) / scale[i]))). */
+/* The logistic model: score = 1 / (1 + exp(-(bias + sum_i w[i] * (x[i] - mean[i]) / scale[i]))),
+ * and the suggestion ranker, the same form over enum ver_rank_feat. */
 struct ver_model {
     double bias;
     double mean[VER_SCORE_NFEAT], scale[VER_SCORE_NFEAT], w[VER_SCORE_NFEAT];
     double t_supported, t_weak;
+    double cal_target, cal_precision,
+        cal_recall;  /* calibration line (see ver_scorer_calibration) */
+    double t_contra; /* least lexical coverage of a clashing window for `contradicted` */
+    double rank_bias;
+    double rmean[VER_RANK_NFEAT], rscale[VER_RANK_NFEAT], rw[VER_RANK_NFEAT];
+    double suggest_floor;
+    double best_f1; /* the trainer's scratch: best out-of-fold F1 (not in the file) */
 };
 
 /* Parse model text (`len` bytes; `name` names it in messages: a path or "built-in model").
@@ -33,8 +41,20 @@ int ver_model_load(struct ver_model *m, const char *path, struct err *err);
 int ver_model_format(const struct ver_model *m, const char *comments, struct buf *out,
                      struct err *err);
 
+/* How well a window lines up with the claim, from its raw features: the window a source is
+ * judged by is the one with the highest alignment (lexical coverage first; bigrams, plain
+ * coverage and shortness break ties), whatever the model's weights. */
+static inline double ver_score_align(const double *f)
+{
+    return f[VER_F_COV_LEX] + 0.1 * f[VER_F_BIGRAM] + 0.05 * f[VER_F_COV_W] -
+           0.001 * f[VER_F_WIN_LEN];
+}
+
 /* The model's logit for raw features x (VER_SCORE_NFEAT). */
 double ver_model_logit(const struct ver_model *m, const double *x);
+
+/* The ranker's logit for raw ranking features x (VER_RANK_NFEAT). */
+double ver_model_rank_logit(const struct ver_model *m, const double *x);
 
 /* ver_scorer_new() with a model already in memory (copied). The trainer uses it with a
  * placeholder model, so that it never depends on the model file it is about to replace. */

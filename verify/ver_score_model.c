@@ -1,13 +1,20 @@
 /* ver_score_model.c - the verifier model file: parsing, writing, the logit, and the built-in copy.
  *
  * Format (text, one item a line; blank lines and lines starting with '#' are ignored):
- *   vericite-verifier-model 1              magic and format version (first line)
- *   # made: ... / # data: ... / # date: ... / # metrics: ...   how it was made (comments)
+ *   vericite-verifier-model 2              magic and format version (first line)
+ *   # made: ... / # data: ... / # metrics: ...   how it was made (comments)
  *   bias <b>
  *   feature <name> <mean> <scale> <weight> one line per feature, in enum ver_feat order
  *   threshold <supported> <weak>           0 <= weak <= supported <= 1
+ *   calibration <target> <precision> <recall>  the precision of `supported` the threshold was
+ *                                          fitted for, and the cross-validated precision and
+ *                                          recall measured at it (each in [0, 1])
+ *   contradiction <coverage>               a clashing window needs this lexical coverage
+ *   rank_bias <b>
+ *   rank_feature <name> <mean> <scale> <weight>  the suggestion ranker, enum ver_rank_feat order
+ *   suggest_floor <p>                      no suggestion ranked below this probability
  *   end                                    anything missing before it means truncated
- * score = logistic(b + sum weight * (x - mean) / scale). */
+ * score = logistic(b + sum weight * (x - mean) / scale); the ranker likewise. */
 #include "ver_score_int.h"
 
 #include "err.h"
@@ -23,6 +30,14 @@ double ver_model_logit(const struct ver_model *m, const double *x)
     double z = m->bias;
     for (int i = 0; i < VER_SCORE_NFEAT; i++)
         z += m->w[i] * (x[i] - m->mean[i]) / m->scale[i];
+    return z;
+}
+
+double ver_model_rank_logit(const struct ver_model *m, const double *x)
+{
+    double z = m->rank_bias;
+    for (int i = 0; i < VER_RANK_NFEAT; i++)
+        z += m->rw[i] * (x[i] - m->rmean[i]) / m->rscale[i];
     return z;
 }
 
@@ -59,11 +74,45 @@ static int word_at(const char **p, const char *end, const char *w)
     return 1;
 }
 
+static int in01(double v)
+{
+    return v >= 0 && v <= 1;
+}
+
 static int rest_blank(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
         p++;
     return p == end;
+}
+
+/* Parse "<name> <mean> <scale> <weight>" of feature number *nfeat (expected `names[*nfeat]`). */
+static int feature_line(const char **q, const char *le, const char *const *names, int max,
+                        int *nfeat, double *mean, double *scale, double *w, const char *name,
+                        int line, struct err *err)
+{
+    while (*q < le && (**q == ' ' || **q == '\t'))
+        (*q)++;
+    const char *ns = *q;
+    while (*q < le && **q != ' ' && **q != '\t')
+        (*q)++;
+    size_t nl2 = (size_t)(*q - ns);
+    if (*nfeat >= max)
+        return err_set(err, ERR_MISMATCH, "%s:%d: more features than the %d this build has", name,
+                       line, max);
+    const char *want = names[*nfeat];
+    if (nl2 != strlen(want) || memcmp(ns, want, nl2) != 0)
+        return err_set(err, ERR_MISMATCH,
+                       "%s:%d: feature %d is \"%.*s\", this build expects \"%s\"", name, line,
+                       *nfeat, (int)(nl2 > 40 ? 40 : nl2), ns, want);
+    if (num_at(q, le, &mean[*nfeat]) || num_at(q, le, &scale[*nfeat]) ||
+        num_at(q, le, &w[*nfeat]) || !rest_blank(*q, le))
+        return err_set(err, ERR_CORRUPT, "%s:%d: bad feature line (want: mean scale weight)", name,
+                       line);
+    if (!(scale[*nfeat] > 0))
+        return err_set(err, ERR_CORRUPT, "%s:%d: scale must be positive", name, line);
+    (*nfeat)++;
+    return ERR_OK;
 }
 
 int ver_model_parse(struct ver_model *m, const char *text, size_t len, const char *name,
@@ -77,7 +126,8 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
     if (memchr(text, '\0', len))
         return err_set(err, ERR_CORRUPT, "%s: binary data, not a verifier model", name);
     const char *p = text, *end = text + len;
-    int line = 0, nfeat = 0, have_bias = 0, have_thr = 0, done = 0;
+    int line = 0, nfeat = 0, nrank = 0, have_bias = 0, have_thr = 0, done = 0;
+    int have_rbias = 0, have_contra = 0, have_floor = 0;
     while (p < end && !done) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -107,27 +157,17 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
                 return err_set(err, ERR_CORRUPT, "%s:%d: bad bias line", name, line);
             have_bias = 1;
         } else if (word_at(&q, le, "feature")) {
-            while (q < le && (*q == ' ' || *q == '\t'))
-                q++;
-            const char *ns = q;
-            while (q < le && *q != ' ' && *q != '\t')
-                q++;
-            size_t nl2 = (size_t)(q - ns);
-            if (nfeat >= VER_SCORE_NFEAT)
-                return err_set(err, ERR_MISMATCH, "%s:%d: more features than the %d this build has",
-                               name, line, VER_SCORE_NFEAT);
-            const char *want = ver_score_feature_names[nfeat];
-            if (nl2 != strlen(want) || memcmp(ns, want, nl2) != 0)
-                return err_set(err, ERR_MISMATCH,
-                               "%s:%d: feature %d is \"%.*s\", this build expects \"%s\"", name,
-                               line, nfeat, (int)(nl2 > 40 ? 40 : nl2), ns, want);
-            if (num_at(&q, le, &tmp.mean[nfeat]) || num_at(&q, le, &tmp.scale[nfeat]) ||
-                num_at(&q, le, &tmp.w[nfeat]) || !rest_blank(q, le))
-                return err_set(err, ERR_CORRUPT,
-                               "%s:%d: bad feature line (want: mean scale weight)", name, line);
-            if (!(tmp.scale[nfeat] > 0))
-                return err_set(err, ERR_CORRUPT, "%s:%d: scale must be positive", name, line);
-            nfeat++;
+            int rc = feature_line(&q, le, ver_score_feature_names, VER_SCORE_NFEAT, &nfeat,
+                                  tmp.mean, tmp.scale, tmp.w, name, line, err);
+            if (rc) return rc;
+        } else if (word_at(&q, le, "rank_feature")) {
+            int rc = feature_line(&q, le, ver_rank_feature_names, VER_RANK_NFEAT, &nrank, tmp.rmean,
+                                  tmp.rscale, tmp.rw, name, line, err);
+            if (rc) return rc;
+        } else if (word_at(&q, le, "rank_bias")) {
+            if (num_at(&q, le, &tmp.rank_bias) || !rest_blank(q, le))
+                return err_set(err, ERR_CORRUPT, "%s:%d: bad rank_bias line", name, line);
+            have_rbias = 1;
         } else if (word_at(&q, le, "threshold")) {
             if (num_at(&q, le, &tmp.t_supported) || num_at(&q, le, &tmp.t_weak) ||
                 !rest_blank(q, le))
@@ -138,6 +178,24 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
                                "%s:%d: thresholds must satisfy 0 <= weak <= supported <= 1", name,
                                line);
             have_thr = 1;
+        } else if (word_at(&q, le, "calibration")) {
+            if (num_at(&q, le, &tmp.cal_target) || num_at(&q, le, &tmp.cal_precision) ||
+                num_at(&q, le, &tmp.cal_recall) || !rest_blank(q, le) || !in01(tmp.cal_target) ||
+                !in01(tmp.cal_precision) || !in01(tmp.cal_recall))
+                return err_set(
+                    err, ERR_CORRUPT,
+                    "%s:%d: bad calibration line (want: target precision recall in [0, 1])", name,
+                    line);
+        } else if (word_at(&q, le, "contradiction")) {
+            if (num_at(&q, le, &tmp.t_contra) || !rest_blank(q, le) || !in01(tmp.t_contra))
+                return err_set(err, ERR_CORRUPT, "%s:%d: bad contradiction line (want: coverage)",
+                               name, line);
+            have_contra = 1;
+        } else if (word_at(&q, le, "suggest_floor")) {
+            if (num_at(&q, le, &tmp.suggest_floor) || !rest_blank(q, le) ||
+                !in01(tmp.suggest_floor))
+                return err_set(err, ERR_CORRUPT, "%s:%d: bad suggest_floor line", name, line);
+            have_floor = 1;
         } else if (word_at(&q, le, "end")) {
             done = 1;
         } else {
@@ -147,10 +205,14 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
     }
     if (line == 0) return err_set(err, ERR_CORRUPT, "%s: empty, not a verifier model", name);
     if (!done) return err_set(err, ERR_CORRUPT, "%s: truncated (no \"end\" line)", name);
-    if (!have_bias || !have_thr || nfeat != VER_SCORE_NFEAT)
+    if (!have_bias || !have_thr || nfeat != VER_SCORE_NFEAT || !have_rbias ||
+        nrank != VER_RANK_NFEAT || !have_contra || !have_floor)
         return err_set(err, ERR_CORRUPT,
-                       "%s: incomplete model (bias %s, %d of %d features, thresholds %s)", name,
-                       have_bias ? "yes" : "no", nfeat, VER_SCORE_NFEAT, have_thr ? "yes" : "no");
+                       "%s: incomplete model (bias %s, %d of %d features, thresholds %s, "
+                       "contradiction %s, rank_bias %s, %d of %d rank features, suggest_floor %s)",
+                       name, have_bias ? "yes" : "no", nfeat, VER_SCORE_NFEAT,
+                       have_thr ? "yes" : "no", have_contra ? "yes" : "no",
+                       have_rbias ? "yes" : "no", nrank, VER_RANK_NFEAT, have_floor ? "yes" : "no");
     *m = tmp;
     return ERR_OK;
 }
@@ -187,8 +249,21 @@ int ver_model_format(const struct ver_model *m, const char *comments, struct buf
     for (int i = 0; i < VER_SCORE_NFEAT; i++)
         bad |= buf_printf(out, "feature %s %.9g %.9g %.9g\n", ver_score_feature_names[i],
                           m->mean[i], m->scale[i], m->w[i]);
-    bad |= buf_printf(out, "# threshold supported weak\nthreshold %.6g %.6g\nend\n", m->t_supported,
+    bad |= buf_printf(out, "# threshold supported weak\nthreshold %.6g %.6g\n", m->t_supported,
                       m->t_weak);
+    bad |= buf_printf(out,
+                      "# calibration target-precision cv-precision cv-recall (of supported)\n"
+                      "calibration %.4g %.4g %.4g\n",
+                      m->cal_target, m->cal_precision, m->cal_recall);
+    bad |= buf_printf(out,
+                      "# contradiction: least lexical coverage of a clashing window\n"
+                      "contradiction %.4g\n",
+                      m->t_contra);
+    bad |= buf_printf(out, "# the suggestion ranker\nrank_bias %.9g\n", m->rank_bias);
+    for (int i = 0; i < VER_RANK_NFEAT; i++)
+        bad |= buf_printf(out, "rank_feature %s %.9g %.9g %.9g\n", ver_rank_feature_names[i],
+                          m->rmean[i], m->rscale[i], m->rw[i]);
+    bad |= buf_printf(out, "suggest_floor %.4g\nend\n", m->suggest_floor);
     return bad ? err_set(err, ERR_NOMEM, "formatting the model") : ERR_OK;
 }
 
@@ -198,29 +273,66 @@ int ver_model_format(const struct ver_model *m, const char *comments, struct buf
  *   sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$/\\n"/' verify/verifier-model.txt */
 /* clang-format off */
 static const char builtin_model[] =
-    "vericite-verifier-model 1\n"
-    "# made: vericite train-verifier ../shared/data (ver_train: 4 rounds of best-window selection + Newton logistic regression, L2 0.01, classes weighted equally)\n"
-    "# data: wice/dev.jsonl (30% of claims held out by id hash), citation-integrity/claims_train.jsonl + corpus.jsonl; negatives = each claim with another claim's page; pairs: 821 WiCE train, 423 WiCE held out, 5243 CI train, 835 CI dev\n"
-    "# date: 2026-11-29\n"
-    "# metrics: held-out WiCE true vs wrong page AUC 0.9937, 3-way accuracy 0.8405, flag accuracy 0.9715, supported-vs-rest F1 on true pages 0.6019, number-swap drop 0.7917; Citation-Integrity dev macro-F1 0.4552, SUPPORT F1 0.6409, wrong-source AUC 0.9577\n"
-    "bias -1.83858471\n"
+    "vericite-verifier-model 2\n"
+    "# made: vericite train-verifier ../shared/data (ver_train: 1 rounds of evidence-window selection + Newton logistic regression, L2 0.1, classes weighted equally; thresholds on 5-fold out-of-fold scores, WiCE claims grouped by article; pairwise logistic ranker)\n"
+    "# data: wice/dev.jsonl, wice/train_tokens.jsonl, citation-integrity/claims_train.jsonl + corpus.jsonl; negatives = each claim with another claim's page, and with a number changed; pairs: 1244 WiCE dev, 934 WiCE train_tokens, 5243 CI train, 835 CI dev (not fitted)\n"
+    "# metrics (WiCE out of fold): own vs other page AUC 0.9455, 3-way accuracy 0.8348, supported F1 0.4691 (precision 0.8085, recall 0.3304; best-threshold F1 0.6535), number-swap drop 0.7157, contradicted: 0.1218 of number swaps, 0.0348 of supported pages; Citation-Integrity dev: SUPPORT vs REFUTE AUC 0.6205, macro-F1 0.4012, wrong-source AUC 0.9569; ranker (in sample) R@1 0.9570 R@5 0.9914\n"
+    "bias -1.45153467\n"
     "# feature name mean scale weight\n"
-    "feature bm25 0.0137357194 0.0318215355 0\n"
-    "feature cov_idf 0.0295745349 0.068569262 0\n"
-    "feature cov 0.0583121425 0.118257528 0.664228083\n"
-    "feature bigram 0.0131205414 0.0495421979 0\n"
-    "feature num_agree 0.0195254676 0.154864615 0\n"
-    "feature num_conflict 0.00547780214 0.0648589338 -0.0333219476\n"
-    "feature date_agree -0.0816563085 0.290267805 0\n"
-    "feature date_conflict 0.0946147958 0.276089126 -0.18508536\n"
-    "feature name_agree -0.76328321 0.469295966 0.116306291\n"
-    "feature doc_cov 0.405723864 0.30271189 0.048266956\n"
-    "feature doc_name -0.226353917 0.796775522 0\n"
-    "feature claim_len 2.71457426 0.437763539 0.328047355\n"
-    "feature win_len 2.63093721 0.886150534 0\n"
+    "feature bm25 0.0110825393 0.0291316656 0\n"
+    "feature cov_idf 0.0247329724 0.0658326202 0\n"
+    "feature cov 0.0425899731 0.100349036 0.0818172782\n"
+    "feature bigram 0.00802237557 0.0405658897 0\n"
+    "feature cov_w 0.0424937886 0.104452689 0.0987570222\n"
+    "feature cov_lex 0.0641945972 0.118189302 0.0232552512\n"
+    "feature lex_syn 0.00961159027 0.0301750213 0\n"
+    "feature lex_hypo 0.00579138174 0.0216864463 0\n"
+    "feature lex_hyper 0.0125956732 0.0366212776 0\n"
+    "feature part_min 0.0280567594 0.0891893433 0\n"
+    "feature part_miss 0.970109168 0.127026827 -0.0101854816\n"
+    "feature num_agree 0.011685971 0.121433266 0\n"
+    "feature num_conflict 0.0031288214 0.0501110694 -0.013261748\n"
+    "feature date_agree -0.0851858159 0.295116222 0.013663133\n"
+    "feature date_conflict 0.0968833261 0.28238658 -0.0415350254\n"
+    "feature name_agree -0.788900103 0.441142972 0.0500492256\n"
+    "feature neg_flip 0.00387826998 0.034514278 0\n"
+    "feature ant_clash 0.00229823367 0.024944815 0\n"
+    "feature doc_cov 0.489185658 0.290399893 0.157981655\n"
+    "feature doc_name -0.101428548 0.791116289 0.0846692437\n"
+    "feature doc_union 0.446576563 0.242738833 0.172850669\n"
+    "feature claim_len 2.43401224 0.480298098 0.159756371\n"
+    "feature win_len 2.44311685 0.865171286 -0.0084148554\n"
     "feature dense 0 1 0\n"
+    "feature doc_len 9.13594152 1.04034371 -0.084608255\n"
+    "feature doc_part_min 0.291499678 0.290943848 0\n"
+    "feature doc_miss_max 0.841614297 0.314198313 -0.0274405617\n"
+    "feature s_cov 0.0120301162 0.0635634413 0.00906265455\n"
+    "feature s_bm25 0.00235763466 0.0147808728 0\n"
+    "feature s_cov_w 0.0126855101 0.0681083827 0.00822411173\n"
+    "feature s_cov_lex 0.0156689719 0.0774547106 0\n"
+    "feature s_claim_len 0.198446538 0.755629276 0.0327542392\n"
+    "feature s_doc_cov 0.0196244478 0.0950131445 0.210984089\n"
+    "feature s_bigram 0.00328084967 0.0251403046 0\n"
+    "feature s_part_min 0.00530907465 0.0472623718 0\n"
     "# threshold supported weak\n"
-    "threshold 0.7 0.34\n"
+    "threshold 0.6762 0.35\n"
+    "# calibration target-precision cv-precision cv-recall (of supported)\n"
+    "calibration 0.8 0.8085 0.3304\n"
+    "# contradiction: least lexical coverage of a clashing window\n"
+    "contradiction 0.8\n"
+    "# the suggestion ranker\n"
+    "rank_bias -2.57236482\n"
+    "rank_feature logit -1.13301308 0.696075199 0.258601603\n"
+    "rank_feature gain 0.680659033 0.718018047 0.25069866\n"
+    "rank_feature cov_lex 0.308480651 0.169253052 0.235375375\n"
+    "rank_feature doc_union 0.337659992 0.17771754 0.271655269\n"
+    "rank_feature name -0.369554359 0.696981513 0.241554333\n"
+    "rank_feature bm25 0.492080322 0.273962651 0.383816406\n"
+    "rank_feature rank 1.09654187 0.604907982 -0.429315999\n"
+    "rank_feature dense 0 1 0\n"
+    "rank_feature title 0.12827182 0.300454547 0.170707493\n"
+    "rank_feature claim_title 0.0460942496 0.0827055664 0.140111379\n"
+    "suggest_floor 0.14\n"
     "end\n";
 /* clang-format on */
 

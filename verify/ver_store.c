@@ -6,16 +6,37 @@
 #include <string.h>
 
 #include "corpus/corpus.h"
+#include "file.h"
 #include "hash.h"
 #include "index/idx.h"
 #include "ver.h"
 
+/* FNV-1a 64 of the verifier model's text: the built-in one, or the file's bytes ("unreadable" when
+ * the file cannot be read: the auditor then fails to start anyway). */
+static void model_hash(const char *path, char out[17])
+{
+    if (!path) {
+        hash_hex16(hash_fnv1a64_str(ver_score_builtin_model()), out);
+        return;
+    }
+    struct buf b = {0};
+    struct err e = {0};
+    if (file_read_all(path, 0, &b, &e) == ERR_OK)
+        hash_hex16(hash_fnv1a64(b.data ? b.data : "", b.len), out);
+    else
+        snprintf(out, 17, "unreadable");
+    buf_cleanup(&b);
+}
+
 void ver_store_options(const struct ver_audit_opts *vo, char *out, size_t n)
 {
-    /* unchanged since the first stored batch: keys of earlier runs stay valid */
-    snprintf(out, n, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s", vo ? vo->offline : 0,
-             vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0, vo ? vo->candidates : 0,
-             vo && vo->model_path ? vo->model_path : "");
+    /* The verifier's hash is part of it: a changed model re-audits stored articles, instead of
+     * keeping verdicts another model gave. */
+    char mh[17];
+    model_hash(vo ? vo->model_path : NULL, mh);
+    snprintf(out, n, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s verifier=%s",
+             vo ? vo->offline : 0, vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0,
+             vo ? vo->candidates : 0, vo && vo->model_path ? vo->model_path : "", mh);
 }
 
 void ver_store_key(const char *text, size_t len, const char *title, const char *options, char out[17])

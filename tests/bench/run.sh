@@ -30,6 +30,7 @@ WICE=$SHARED/data/wice/dev.jsonl
 if [ -f "$WICE" ]; then
   /usr/bin/python3 tests/bench/wice_pool.py "$WICE" "$tmp/wice" 2>/dev/null
   ./vericite index -q --db "$tmp/wx" "$tmp/wice/corpus.jsonl"
+  ln -s "$tmp/wx" "$tmp/wice/ix"
 fi
 : > "$tmp/modes.jsonl"
 for m in "${MODES[@]}"; do
@@ -89,6 +90,21 @@ if base:
     ok = all(x >= y - 1e-9 for x, y in zip(a, base))
     print(f"default (auto) at least as good as bm25 on all four figures: {'yes' if ok else 'NO'}")
 PY
+
+# The verifier on the shared dev data: today's figures (main before issue 10, measured by the same
+# evaluator: tests/bench/ver_eval_today.txt) beside this build's, cross-validated (5 folds by
+# article: each claim is measured by a model fitted without it).
+if [ -f "$WICE" ]; then
+  echo
+  echo "== verifier: WiCE dev (own page vs best-matching wrong page; supported vs rest), Citation-Integrity dev (SUPPORT vs REFUTE), suggestions for wrong citations"
+  echo "-- today (tests/bench/ver_eval_today.txt):"
+  grep -v '^#' tests/bench/ver_eval_today.txt
+  echo "-- this build (build/ver_eval --cv 5 $SHARED/data POOL):"
+  ./build/ver_eval --cv 5 "$SHARED/data" "$tmp/wice" 2>/dev/null
+  echo "(AUC: own vs best-matching wrong page, all / own pages labelled supported / partially supported;"
+  echo " bF1: best-threshold F1 of supported vs rest; sF1, Prec: at the shipped threshold;"
+  echo " R@1/R@5: the own page first / in the first five suggestions when the citation points elsewhere)"
+fi
 
 # FAISS at one million vectors of the default dimension (100): exact against IVF4096,SQ8, on
 # low-rank data (a 16-d signal lifted to 100-d, the closest proxy for text embeddings here).

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# ver_eval_today.sh - the verifier's figures of another revision ("today": main before issue 10),
+# measured by this tree's tests/bench/ver_eval.c built against that revision's library.
+# usage: tests/bench/ver_eval_today.sh REV POOL_DIR [DATA_DIR]
+#   POOL_DIR as for ver_eval (tests/bench/wice_pool.py output with the index in POOL_DIR/ix).
+# The numbers it printed for main at bbccb65 are in tests/bench/ver_eval_today.txt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rev=$1 pool=$2 data=${3:-../shared/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+git archive "$rev" | tar -x -C "$tmp"
+cp tests/bench/ver_eval.c "$tmp/tests/bench/ver_eval.c"
+make -s -C "$tmp" -j2 vericite >/dev/null
+objs=$(cd "$tmp" && find build -name '*.o' ! -path 'build/cli/*' ! -path 'build/tests/*' | sort)
+(cd "$tmp" && cc -std=c11 -O2 -I. -Icommon -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0) \
+   -c -o ver_eval.o tests/bench/ver_eval.c && \
+   c++ -o ver_eval ver_eval.o $objs $(pkg-config --libs sqlite3 libcurl libpcre2-8 jansson libxml-2.0 libutf8proc libmicrohttpd) \
+     -lstemmer -lbz2 -lfaiss -fopenmp -llapack -lopenblas -lstdc++ -lpthread -lm)
+"$tmp/ver_eval" "$data" "$pool"
