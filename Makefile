@@ -31,22 +31,27 @@ FAISS_LIBS   ?= -lfaiss -fopenmp -llapack -lopenblas -lstdc++
 FAISS_CXX_SRCS := $(wildcard index/*.cpp)
 endif
 
+# Xapian (the remote BM25 backend, index/xap/*.cpp): C++, linked into vericite and its tests.
+XAPIAN_CFLAGS ?= $(shell pkg-config --cflags xapian-core 2>/dev/null)
+XAPIAN_LIBS   ?= $(shell pkg-config --libs xapian-core 2>/dev/null || echo -lxapian)
+CXX_SRCS      := $(FAISS_CXX_SRCS) $(wildcard index/xap/*.cpp)
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Ours first, the user's after (the user's CFLAGS etc. are never overwritten, so a sub-make run
 # for asan/tsan/fuzz gets them unchanged too).
 ALL_CPPFLAGS = -I. -Icommon -D_GNU_SOURCE $(PKG_CFLAGS) $(FAISS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP $(CFLAGS)
-ALL_CXXFLAGS = -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP $(CXXFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(OPT) -Wall -Wextra $(SAN) -fopenmp -MMD -MP $(XAPIAN_CFLAGS) $(CXXFLAGS)
 ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
-ALL_LDLIBS   = $(PKG_LIBS) -lstemmer -lbz2 $(FAISS_LIBS) -lpthread -lm $(LDLIBS)
+ALL_LDLIBS   = $(PKG_LIBS) -lstemmer -lbz2 $(XAPIAN_LIBS) $(FAISS_LIBS) -lpthread -lm $(LDLIBS)
 
 # verify/gen/ holds build-time generators (programs with a main), not library code.
 LIB_SRCS  := $(filter-out verify/gen/%,$(wildcard common/*.c common/*/*.c corpus/*.c corpus/*/*.c index/*.c index/*/*.c retrieve/*.c retrieve/*/*.c verify/*.c verify/*/*.c))
 CLI_SRCS  := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_HELPERS := $(filter-out tests/runner.c $(TEST_SRCS),$(wildcard tests/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/verify/ver_lexicon_data.o
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/verify/ver_lexicon_data.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 SCRIPTS   := cli/scripts
@@ -131,7 +136,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 fuzz: fuzz-deps
-	$(MAKE) $(FAISS_CXX_SRCS:%.cpp=build/%.o)
+	$(MAKE) $(CXX_SRCS:%.cpp=build/%.o)
 	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o
 	$(MAKE) $(FUZZ_BINS)
@@ -140,7 +145,7 @@ fuzz: fuzz-deps
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 	clang $(ALL_CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
-	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o $(FAISS_CXX_SRCS:%.cpp=build/%.o) \
+	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o $(CXX_SRCS:%.cpp=build/%.o) \
 	    $(subst -fopenmp,-lgomp,$(ALL_LDLIBS)) -lstdc++
 
 # deps: the Debian packages vericite needs to build, run and test, then the default word vectors

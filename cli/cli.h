@@ -18,6 +18,10 @@ struct json_t;
  * "url", "score", "text"}]} (id may be NULL: null). *out is owned by the caller (json_decref). */
 int cli_hits_json(struct idx *ix, const char *id, const char *query, const struct ret_hit *hits, int n,
                   struct json_t **out, struct err *err);
+/* After a search on ix: {"spec", "shards", "live", "dead": [{"shard", "address", "error"}],
+ * "pending", "warning"} when its remote backend answered from part of its shards or lags behind
+ * the index (idx_bk_warning), else *out = NULL. cli_hits_json adds it to the hits as "backend". */
+int cli_backend_json(struct idx *ix, struct json_t **out, struct err *err);
 /* The JSON of `vericite stats --json` for the index `ix` opened from folder `db`: {"db",
  * "documents", "passages", ...}. *out is owned by the caller (json_decref). */
 int cli_stats_json(struct idx *ix, const char *db, struct json_t **out, struct err *err);

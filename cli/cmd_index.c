@@ -8,6 +8,7 @@
 #include "file.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
+#include "index/idx_bk.h"
 
 static const char index_help[] =
     "usage: vericite index --db DIR [options] INPUT...\n"
@@ -46,14 +47,31 @@ static const char index_help[] =
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
     "\n"
+    "BM25 on a distributed engine (recorded in the index; search, eval, audit and serve then\n"
+    "query it; documents, passages and vectors stay here):\n"
+    "  --backend B           xapian:HOST:PORT,HOST:PORT,... : Xapian shards, one per address in\n"
+    "                        this order, each `xapian-tcpsrv --writable --port PORT DIR`; every\n"
+    "                        run (and remove) sends the passages it changed to their shard after\n"
+    "                        each commit. local: back to the index's own postings only\n"
+    "  --backend-timeout MS  remote timeout per operation (default 5000): a search whose shard\n"
+    "                        does not answer in time answers from the others, with a warning\n"
+    "  --sync-backend        only send what the shards lack (after a failed run; no INPUT)\n"
+    "\n"
     "examples:\n"
     "  vericite index --db scifact-idx ../shared/data/scifact/corpus.jsonl\n"
     "  vericite index --db docs-idx --url-prefix https://www.sqlite.org/ /usr/share/doc/sqlite3/\n"
-    "  vericite index --db wiki-idx enwiki-latest-pages-articles1.xml.bz2 --commit-every 10000\n";
+    "  vericite index --db wiki-idx enwiki-latest-pages-articles1.xml.bz2 --commit-every 10000\n"
+    "  vericite index --db sf-idx --backend xapian:127.0.0.1:7001,127.0.0.1:7002 corpus.jsonl\n";
 
 static void embed_progress(void *ctx, long done, long total)
 {
     cli_progress_update(ctx, "passages embedded", done, total > 0 ? (double)done / (double)total : 0);
+}
+
+static void backend_progress(void *ctx, long done, long total)
+{
+    cli_progress_update(ctx, "passages sent to shards", done,
+                        total > 0 ? (double)done / (double)total : 0);
 }
 
 int cmd_index(int argc, char **argv)
@@ -66,12 +84,15 @@ int cmd_index(int argc, char **argv)
         {"embedder", required_argument, 0, 'E'},   {"vectors", required_argument, 0, 'V'},
         {"embed-url", required_argument, 0, 'U'},  {"embed-model", required_argument, 0, 'M'},
         {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
-        {"sync-vectors", no_argument, 0, 'S'},     {0, 0, 0, 0}};
+        {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
+        {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
+        {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
-    int commit_every = 0, quiet = 0, sync_only = 0, c;
+    const char *backend = NULL;
+    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -103,19 +124,25 @@ int cmd_index(int argc, char **argv)
         case 'F': vo.faiss = optarg; break;
         case 'R': vo.reembed = 1; break;
         case 'S': sync_only = 1; break;
+        case 'B': backend = optarg; break;
+        case 'T':
+            if (cli_int("index", "--backend-timeout", optarg, 1, 3600000, &backend_timeout))
+                return CLI_USAGE;
+            break;
+        case 'Y': sync_only = 1; break;
         case 'h': fputs(index_help, stdout); return CLI_OK;
         default: return cli_bad_option("index", argv, "qh", longopts);
         }
     }
     if (!db) return cli_usage("index", "--db DIR is required");
-    if (optind >= argc && !sync_only && !vo.reembed)
+    if (optind >= argc && !sync_only && !vo.reembed && !backend && !backend_timeout)
         return cli_usage("index", "give at least one INPUT (file or folder)");
 
     struct err err = {0};
     struct idx *ix = NULL;
     struct corpus_reader *rd = NULL;
     long added = 0, replaced = 0, unchanged = 0, skipped = 0, since_commit = 0, docs = 0;
-    int rc, committed = 0;
+    int rc, committed = 0, shards_behind = 0;
     double t0 = cli_now();
     struct cli_progress prog;
     cli_progress_init(&prog);
@@ -131,6 +158,9 @@ int cmd_index(int argc, char **argv)
     if ((rc = idx_open(&ix, db, &io, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
     if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
+    if ((backend || backend_timeout) &&
+        (rc = idx_bk_configure(ix, backend, backend_timeout, &err)))
+        goto fail;
     for (int i = optind; i < argc; i++) {
         if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
         long docs_before = docs;
@@ -149,9 +179,12 @@ int cmd_index(int argc, char **argv)
             replaced += res == IDX_REPLACED;
             unchanged += res == IDX_UNCHANGED;
             if (commit_every && ++since_commit >= commit_every) {
-                if ((rc = idx_vec_sync(ix, NULL, NULL, &err)) || (rc = idx_commit(ix, &err)) ||
-                    (rc = idx_begin(ix, &err)))
+                if ((rc = idx_vec_sync(ix, NULL, NULL, &err)) || (rc = idx_commit(ix, &err)))
                     goto fail;
+                shards_behind = 1; /* the batch is committed; its passages go to the shards now */
+                if ((rc = idx_bk_sync(ix, NULL, NULL, NULL, &err))) goto fail;
+                shards_behind = 0;
+                if ((rc = idx_begin(ix, &err))) goto fail;
                 since_commit = 0;
             }
             uint64_t done = 0, total = 0;
@@ -178,6 +211,13 @@ int cmd_index(int argc, char **argv)
     committed = 1;
     if ((rc = idx_vec_publish(ix, &err))) goto fail;
     tv = cli_now() - tv;
+    double tb = cli_now();
+    struct idx_bk_sync_stats bs;
+    shards_behind = 1;
+    if ((rc = idx_bk_sync(ix, backend_progress, &prog, &bs, &err))) goto fail;
+    shards_behind = 0;
+    cli_progress_end(&prog);
+    tb = cli_now() - tb;
     if (!quiet) {
         struct idx_stats st;
         double el = cli_now() - t0;
@@ -187,8 +227,12 @@ int cmd_index(int argc, char **argv)
                     "%ld replaced, %ld unchanged, %ld skipped; index %s now has %lld document%s, "
                     "%lld passage%s\n",
                     docs, cli_s(docs), el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
-                    (long long)st.docs, cli_s(st.docs),
-                    (long long)st.passages, cli_s(st.passages));
+                    (long long)st.docs, cli_s(st.docs), (long long)st.passages, cli_s(st.passages));
+        if (idx_bk_enabled(ix))
+            fprintf(stderr,
+                    "backend: %lld passages sent, %lld removals, %lld found missing on a shard "
+                    "(%.2f s)\n",
+                    (long long)bs.sent, (long long)bs.removed, (long long)bs.requeued, tb);
     }
     idx_close(ix);
     return CLI_OK;
@@ -197,7 +241,10 @@ fail:
     corpus_close(rd);
     idx_close(ix); /* rolls back the open transaction */
     cli_fail(&err);
-    if (committed && !quiet)
+    if (shards_behind && !quiet)
+        fprintf(stderr, "vericite: the documents were committed; the shards lack some of them: run "
+                        "vericite index --db %s --sync-backend once they answer\n", db);
+    else if (committed && !quiet)
         fprintf(stderr, "vericite: the documents were committed; %s/%s is out of step: run "
                         "vericite index --db %s --sync-vectors\n", db, IDX_VEC_FILE, db);
     else if (ix && !quiet)
@@ -209,7 +256,8 @@ fail:
 static const char remove_help[] =
     "usage: vericite remove --db DIR ID...\n"
     "\n"
-    "Delete documents (their passages, FTS5 rows and postings) by the ids they were indexed with.\n"
+    "Delete documents (their passages, FTS5 rows and postings, and their passages on the shards\n"
+    "of a recorded --backend) by the ids they were indexed with.\n"
     "All in one transaction. Exits 1 when an id is not in the index (nothing is removed then).\n"
     "\n"
     "example:\n"
@@ -240,8 +288,18 @@ int cmd_remove(int argc, char **argv)
     }
     if (!rc) rc = idx_commit(ix, &err);
     if (!rc) rc = idx_vec_publish(ix, &err);
+    int committed = !rc;
+    if (!rc) rc = idx_bk_sync(ix, NULL, NULL, NULL, &err);
     idx_close(ix);
-    if (rc) return cli_fail(&err);
+    if (rc) {
+        cli_fail(&err);
+        if (committed)
+            fprintf(stderr,
+                    "vericite: removed from %s; the shards still hold them: run vericite index "
+                    "--db %s --sync-backend once they answer\n",
+                    db, db);
+        return CLI_FAIL;
+    }
     fprintf(stderr, "removed %d document%s from %s\n", argc - optind, cli_s(argc - optind), db);
     return CLI_OK;
 }
@@ -263,6 +321,30 @@ static void human(char *out, size_t n, int64_t bytes)
     else if (bytes >= (1 << 20)) snprintf(out, n, "%.1f MiB", bytes / 1048576.0);
     else if (bytes >= 1024) snprintf(out, n, "%.1f KiB", bytes / 1024.0);
     else snprintf(out, n, "%lld B", (long long)bytes);
+}
+
+/* The backend's lines of `stats`: the spec, each shard's passages (connecting to it now), what is
+ * pending. Nothing for a local index. */
+static int backend_lines(struct idx *ix, struct buf *out, struct err *err)
+{
+    struct idx_bk_info bi;
+    int rc = idx_bk_info(ix, &bi, err);
+    if (rc || !bi.spec[0]) return rc;
+    int64_t counts[IDX_BK_MAX_SHARDS];
+    if ((rc = idx_bk_probe(ix, counts, IDX_BK_MAX_SHARDS, err))) return rc;
+    int fail = buf_printf(out, "backend        %s (%d shards, %lld passages not yet sent)\n",
+                          bi.spec, bi.nshards, (long long)bi.pending);
+    for (int i = 0; i < bi.nshards && !fail; i++) {
+        struct idx_bk_shard sh;
+        idx_bk_shard_info(ix, i, &sh);
+        if (counts[i] >= 0)
+            fail = buf_printf(out, "  shard %d/%d    %s: %lld passages\n", i + 1, bi.nshards,
+                              sh.name, (long long)counts[i]);
+        else
+            fail = buf_printf(out, "  shard %d/%d    %s: NOT ANSWERING (%s)\n", i + 1,
+                              bi.nshards, sh.name, sh.why);
+    }
+    return fail ? err_set(err, ERR_NOMEM, "stats") : ERR_OK;
 }
 
 int cmd_stats(int argc, char **argv)
@@ -302,8 +384,13 @@ int cmd_stats(int argc, char **argv)
     if (!rc) rc = idx_stats(ix, &st, &err);
     if (!rc) rc = idx_vec_status(ix, &vdb, &vfaiss, &vdesc, &err);
     if (!rc) snprintf(vdesc_copy, sizeof vdesc_copy, "%s", vdesc);
+    struct buf bk = {0};
+    if (!rc) rc = backend_lines(ix, &bk, &err);
     idx_close(ix);
-    if (rc) return cli_fail(&err);
+    if (rc) {
+        buf_cleanup(&bk);
+        return cli_fail(&err);
+    }
     int in_step = st.embedder[0] ? vfaiss == vdb : vfaiss <= 0;
     char a[32], b[32];
     human(a, sizeof a, st.db_bytes);
@@ -321,6 +408,8 @@ int cmd_stats(int argc, char **argv)
         printf("vectors        %lld in the database, %lld in %s%s\n", (long long)vdb, (long long)vfaiss,
                vdesc_copy[0] ? vdesc_copy : IDX_VEC_FILE " (missing)",
                in_step ? "" : "  OUT OF STEP: run vericite index --db DIR --sync-vectors");
+    if (bk.len) fputs(bk.data, stdout);
+    buf_cleanup(&bk);
     printf("schema         version %d\n", st.schema_version);
     return CLI_OK;
 }

@@ -16,6 +16,7 @@
 #include "file.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
+#include "index/idx_bk.h"
 #include "retrieve/ret.h"
 
 #define SEARCH_MAX_K 10000
@@ -28,14 +29,19 @@ struct rank_args {
     const char *db, *queries, *qrels;
     const char *trec, *tag; /* search --trec FILE, --run-tag TAG */
     const char *run;        /* eval --run FILE */
+    const char *backend;    /* --backend: "local" or another spec for this run */
     struct ret_opts ro;
     int json, per_query, nprobe, ef_search;
     int threads, wide, k_given;
 };
 
-/* Apply search-time vector parameters once the index is open. */
+/* Apply search-time parameters once the index is open: the backend, vector search parameters. */
 static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *err)
 {
+    if (a->backend) {
+        int rc = idx_bk_use(ix, a->backend, err);
+        if (rc) return rc;
+    }
     if (a->ro.mode == RET_BM25 || a->ro.mode == RET_FTS5) return ERR_OK;
     int rc = a->nprobe ? idx_vec_set_param(ix, "nprobe", a->nprobe, err) : ERR_OK;
     if (!rc && a->ef_search) rc = idx_vec_set_param(ix, "efSearch", a->ef_search, err);
@@ -44,7 +50,7 @@ static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *e
 
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
        OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF,
-       OPT_TREC, OPT_TAG, OPT_THREADS, OPT_RUN, OPT_WIDE };
+       OPT_TREC, OPT_TAG, OPT_THREADS, OPT_RUN, OPT_WIDE, OPT_BACKEND };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -59,6 +65,7 @@ static const struct option rank_longopts[] = {
     {"ef-search", required_argument, 0, OPT_EF},  {"trec", required_argument, 0, OPT_TREC},
     {"run-tag", required_argument, 0, OPT_TAG},   {"threads", required_argument, 0, OPT_THREADS},
     {"run", required_argument, 0, OPT_RUN},       {"wide", no_argument, 0, OPT_WIDE},
+    {"backend", required_argument, 0, OPT_BACKEND},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* Returns -1 to continue, or an exit code (help printed, usage error). */
@@ -135,6 +142,7 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             if (a->ro.title_weight == 0) a->ro.title_weight = -1; /* explicit zero */
             break;
         case OPT_PERQ: a->per_query = 1; break;
+        case OPT_BACKEND: a->backend = optarg; break;
         case 'h': fputs(help, stdout); return CLI_OK;
         default: return cli_bad_option(cmd, argv, "k:h", rank_longopts);
         }
@@ -188,7 +196,12 @@ static const char search_help[] =
     "  --run-tag TAG     the run's tag (default vericite-MODE, e.g. vericite-bm25)\n"
     "  --wide            do not cut table cells to the terminal's width\n"
     "  --k1 X --b Y      BM25 parameters (default 0.9 and 0.4)\n"
-    "  --title-weight W  a title word counts W body words (default 1)\n"
+    "  --title-weight W  a title word counts W body words (default 1; a remote backend counts\n"
+    "                    title words once, whatever W)\n"
+    "  --backend B       local: BM25 from the index's own postings even when it records a remote\n"
+    "                    backend; xapian:HOST:PORT,...: those shards, not the recorded ones.\n"
+    "                    When shards do not answer, the others answer: a warning on stderr and,\n"
+    "                    with --json, \"backend\": {\"dead\": [...], \"warning\"} in the object\n"
     "\n"
     "examples:\n"
     "  vericite search --db scifact-idx \"Vitamin D deficiency increases the risk of MS\"\n"
@@ -207,11 +220,27 @@ struct searcher {
     const char *tag;
     int color, width; /* bold matches; the terminal's columns (0: piped, whole passages) */
     double seconds;   /* time in ret_search */
+    struct buf warned; /* the last backend warning printed */
 };
+
+/* A partial answer from the backend: said on stderr (once while it stays the same). */
+static void warn_backend(struct idx *ix, const char *id, struct buf *last)
+{
+    const char *w = idx_bk_warning(ix);
+    if (!w) {
+        buf_reset(last);
+        return;
+    }
+    if (last->len && !strcmp(last->data, w)) return;
+    fprintf(stderr, "vericite: warning: %s%s%s\n", id ? id : "", id ? ": " : "", w);
+    buf_reset(last);
+    buf_puts(last, w);
+}
 
 static void searcher_close(struct searcher *s)
 {
     free(s->hits);
+    buf_cleanup(&s->warned);
     cli_hl_free(s->hl);
     ret_free(s->r);
     idx_close(s->ix);
@@ -279,6 +308,7 @@ static int answer(struct searcher *s, const char *id, const char *query, struct 
     double t = cli_now();
     if ((rc = ret_search(s->r, query, &s->a->ro, s->hits, &n, err))) return rc;
     s->seconds += cli_now() - t;
+    warn_backend(s->ix, id, &s->warned);
     if (s->a->trec) {
         for (int i = 0; i < n; i++) {
             struct idx_passage p;
@@ -514,6 +544,7 @@ static const char eval_help[] =
     "  --per-query      also print each query's figures\n"
     "  --json           print the figures as one JSON object\n"
     "  --k1 X --b Y --title-weight W   BM25 parameters, as for search\n"
+    "  --backend B      local, or shards other than the recorded ones, as for search\n"
     "\n"
     "A warning names how many of the judged documents the index lacks (all of them: the ids of\n"
     "the qrels and of the corpus do not match, and every figure is 0).\n"
@@ -535,6 +566,8 @@ struct eval_run {
     double *lat;
     long n, lat_cap;
     long judged, missing; /* documents judged relevant; of them, not in the index */
+    long degraded;        /* queries answered by part of the backend's shards */
+    struct buf warned;
 };
 
 /* Add one query's figures (and its latency, < 0 when none). */
@@ -571,6 +604,10 @@ static int eval_query_cb(void *ctx, const char *id, const char *text, long line)
     double t = cli_now();
     if ((rc = ret_search(e->r, text, &e->a->ro, e->hits, &n, e->err))) return rc;
     double el = cli_now() - t;
+    if (idx_bk_warning(e->ix)) {
+        e->degraded++;
+        warn_backend(e->ix, id, &e->warned);
+    }
     for (int i = 0; i < n; i++) {
         struct idx_passage p;
         if ((rc = idx_passage(e->ix, e->hits[i].pid, &p, e->err))) return rc;
@@ -664,6 +701,7 @@ static void eval_print(struct eval_run *e)
             json_object_set_new(o, "latency_p50_ms", json_real(p50));
             json_object_set_new(o, "latency_p99_ms", json_real(p99));
             json_object_set_new(o, "latency_mean_ms", json_real(sum / e->n * 1e3));
+            if (e->degraded) json_object_set_new(o, "degraded_queries", json_integer(e->degraded));
         } else if (o) {
             json_object_set_new(o, "run", json_string(a->run));
         }
@@ -723,6 +761,9 @@ int cmd_eval(int argc, char **argv)
             rc = err_set(&err, ERR_ARG, "%s: no query has judgements in %s (do the ids match?)", a.queries, a.qrels);
             goto out;
         }
+        if (e.degraded)
+            fprintf(stderr, "vericite: warning: %ld of %ld queries were answered by part of the shards only\n",
+                    e.degraded, e.n);
     }
     eval_print(&e);
 out:
@@ -731,6 +772,7 @@ out:
     free(e.ids);
     free(e.hits);
     free(e.lat);
+    buf_cleanup(&e.warned);
     ret_free(e.r);
     idx_close(e.ix);
     ret_qrels_free(e.qrels);

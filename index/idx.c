@@ -357,6 +357,7 @@ void idx_close(struct idx *ix)
 {
     if (!ix) return;
     if (ix->in_tx) idx_rollback(ix);
+    idx_bk_cleanup(ix);
     idx_pbuf_free(ix);
     idx_vec_cleanup(ix);
     sqlite3_stmt **stmts[] = {&ix->st_get_setting, &ix->st_set_setting, &ix->st_doc_find,

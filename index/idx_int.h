@@ -8,6 +8,7 @@
 #include "idx.h"
 
 struct idx_pterm; /* one buffered term (idx_post.c) */
+struct idx_bk_state; /* the retrieval backend (idx_bk.c) */
 
 struct idx {
     sqlite3 *db;
@@ -56,6 +57,8 @@ struct idx {
 
     /* stored audit results (idx_audit.c) */
     sqlite3_stmt *st_aud_done, *st_aud_ins_art, *st_aud_ins_res, *st_aud_res;
+
+    struct idx_bk_state *bk; /* the retrieval backend (idx_bk.c), made on first use */
 };
 
 /* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
@@ -79,5 +82,8 @@ int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err); /* passage rem
 void idx_vec_cleanup(struct idx *ix);                             /* free in idx_close */
 void idx_vec_reset_tx(struct idx *ix);                            /* after commit/rollback */
 void idx_pbuf_free(struct idx *ix);
+
+/* retrieval backend (idx_bk.c): its connections and statements, freed in idx_close */
+void idx_bk_cleanup(struct idx *ix);
 
 #endif

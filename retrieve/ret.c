@@ -9,6 +9,8 @@
 
 #include "buf.h"
 #include "corpus/corpus.h"
+#include "index/idx_bk.h"
+#include "vec.h"
 
 #define RET_MAX_QUERY_TERMS 1024
 
@@ -41,6 +43,7 @@ struct ret {
     float *dscores;
     struct ret_hit *dcand;
     size_t dcap;
+    struct idx_bk_qterm *bq; /* (RET_MAX_QUERY_TERMS) the query for a remote backend */
 };
 
 int ret_new(struct ret **out, struct idx *ix, struct err *err)
@@ -80,6 +83,7 @@ void ret_free(struct ret *r)
     free(r->dids);
     free(r->dscores);
     free(r->dcand);
+    free(r->bq);
     free(r);
 }
 
@@ -170,9 +174,49 @@ static int cmp_hit_desc(const void *a, const void *b)
     return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/* BM25 from the index's remote backend (idx_bk.h: shards holding the same terms, ranking them
+ * with the same formula over global statistics) instead of the postings: its best passages, as
+ * many as the later steps of this search use, go into the accumulator. */
+static int accumulate_backend(struct ret *r, const struct ret_opts *o, struct err *err)
+{
+    if (!r->bq && !(r->bq = calloc(RET_MAX_QUERY_TERMS, sizeof *r->bq)))
+        return err_set(err, ERR_NOMEM, "search");
+    int k = o->k > 0 ? o->k : 10, want = o->by_doc ? k * 8 + 32 : k;
+    if (o->mode == RET_HYBRID) {
+        int depth = o->depth > k ? o->depth : k;
+        if (o->by_doc && depth < k * 4) depth = k * 4;
+        if (want < depth) want = depth;
+    }
+    if (want < o->prf_docs) want = o->prf_docs;
+    if (o->proximity > 0 && want < RET_PROX_DEPTH) want = RET_PROX_DEPTH;
+    for (int i = 0; i < r->nq; i++)
+        r->bq[i] = (struct idx_bk_qterm){r->q[i].term, r->q[i].len, r->q[i].qtf, 0};
+    const struct idx_bk_hit *h = NULL;
+    int nh = 0;
+    int64_t N = 0;
+    double k1 = o->k1 > 0 ? o->k1 : RET_DEFAULT_K1;
+    double b = o->b > 0 ? (o->b > 1 ? 1 : o->b) : RET_DEFAULT_B;
+    int rc = idx_bk_search(r->ix, r->bq, r->nq, k1, b, want, &h, &nh, &N, err);
+    if (rc) return rc;
+    for (int i = 0; i < r->nq; i++) {
+        double df = (double)r->bq[i].df;
+        if (df > 0) r->q[i].idf = log(1.0 + ((double)N - df + 0.5) / (df + 0.5));
+    }
+    for (int i = 0; i < nh; i++) {
+        int64_t pid = h[i].pid;
+        if (pid <= 0 || pid > r->max_pid || h[i].score <= 0 || r->acc[pid] != 0) continue;
+        if (vec_grow((void **)&r->touched, &r->touched_cap, r->ntouched + 1, sizeof *r->touched))
+            return err_set(err, ERR_NOMEM, "search");
+        r->touched[r->ntouched++] = pid;
+        r->acc[pid] = (float)h[i].score;
+    }
+    return ERR_OK;
+}
+
 /* Accumulate BM25 for the parsed query into r->acc. */
 static int accumulate(struct ret *r, const struct ret_opts *o, struct err *err)
 {
+    if (idx_bk_enabled(r->ix)) return accumulate_backend(r, o, err);
     int64_t N = 0, total = 0;
     int rc = idx_corpus_totals(r->ix, &N, &total, err);
     if (rc) return rc;

@@ -23,6 +23,7 @@ base=(
   libbz2-dev                            # .xml.bz2 dumps
   libmicrohttpd-dev                     # the HTTP service
   wordnet-base                          # WordNet 3.0 data: the verifier's lexicon (verify/gen/ver_lexgen.c, at build time)
+  libxapian-dev xapian-tools            # the distributed BM25 backend (xapian-tcpsrv shards)
   python3                               # the tests' loopback web server (tests/httpd.py)
   sqlite3-doc                           # the demo corpus: SQLite's documentation (make demo)
 )
