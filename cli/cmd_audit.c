@@ -5,10 +5,13 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ascii.h"
 #include "buf.h"
+#include "file.h"
 #include "utf8.h"
 #include "vec.h"
 #include "cli.h"
@@ -80,230 +83,137 @@ static const char *status_color(int st)
     }
 }
 
-static void print_table(struct ver_result **rs, size_t n, int color)
+/* How the table is printed. */
+struct table {
+    int width;           /* the terminal's columns; 0: piped or --wide, every cell in full */
+    int color;           /* verdict colours and bold matched words */
+    int always_evidence; /* verify: the evidence also when supported */
+    struct cli_hl *hl;   /* the claim's words (NULL: none marked) */
+    struct idx *ix;      /* decides which words are too common to mark (may be NULL) */
+};
+
+#define TABLE_INDENT 26 /* "verdict      score   ref  " */
+
+/* A line under a result: the indent, a label, then text cut to what is left of the width. */
+static void table_line(const struct table *t, const char *label, const char *text)
 {
-    printf("%-11s  %5s  %4s  %-44s  %s\n", "verdict", "score", "ref", "claim", "cited source");
-    for (size_t i = 0; i < n; i++) {
-        const struct ver_result *r = rs[i];
-        if (color) fputs(status_color(r->status), stdout);
-        printf("%-11s", ver_status_name(r->status));
-        if (color) fputs("\033[0m", stdout);
-        printf("  %5.2f  %4d  ", r->score, r->ref);
-        cli_put_cell(stdout, r->claim, 44, 1);
+    printf("%*s%s", TABLE_INDENT, "", label);
+    int room = t->width ? t->width - TABLE_INDENT - (int)strlen(label) : 0;
+    if (room > 0 && room < 20) room = 20;
+    if (room > 0) cli_put_cell(stdout, text, room, 0);
+    else for (const char *p = text; *p; p++) fputc(*p == '\n' || *p == '\t' ? ' ' : *p, stdout);
+    fputc('\n', stdout);
+}
+
+/* The sentence of `text` that matches the claim best, its matched words bold on a terminal. */
+static void table_quote(const struct table *t, const char *label, const char *text, const char *close)
+{
+    struct ver_span sp[VER_SCORE_MAX_MATCH];
+    size_t len = strlen(text), a = 0, e = len;
+    int n = cli_hl_find(t->hl, text, len, sp, VER_SCORE_MAX_MATCH);
+    cli_hl_sentence(text, len, sp, n, &a, &e);
+    printf("%*s%s", TABLE_INDENT, "", label);
+    int room = t->width ? t->width - TABLE_INDENT - (int)strlen(label) - (int)strlen(close) : 0;
+    if (room > 0 && room < 20) room = 20;
+    size_t wa = a, we = e;
+    if (room > 0) {
+        /* the window of the sentence around its matches (spans shifted into the sentence) */
+        struct ver_span in[VER_SCORE_MAX_MATCH];
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (sp[i].start >= a && sp[i].end <= e) in[k++] = (struct ver_span){sp[i].start - a, sp[i].end - a};
+        size_t x = 0, y = e - a;
+        cli_hl_window(text + a, e - a, in, k, room - 2, &x, &y);
+        wa = a + x;
+        we = a + y;
+    }
+    cli_hl_print(stdout, text, len, wa, we, sp, n, t->color);
+    printf("%s\n", close);
+}
+
+static void print_result(const struct table *t, const struct ver_result *r)
+{
+    /* the first line: verdict, score, ref, then the claim and the cited source side by side,
+     * sized to the terminal (whole when piped) */
+    int room = t->width ? t->width - TABLE_INDENT - 2 : 0;
+    int cw = room > 0 ? room * 11 / 20 : 0, sw = room > 0 ? room - cw : 0;
+    if (room > 0 && cw < 20) cw = 20, sw = 20;
+    if (t->color) fputs(status_color(r->status), stdout);
+    printf("%-11s", ver_status_name(r->status));
+    if (t->color) fputs("\033[0m", stdout);
+    printf("  %5.2f  %4d  ", r->score, r->ref);
+    const char *src = r->url[0] ? r->url : (r->title[0] ? r->title : "(no source)");
+    if (cw) {
+        cli_put_cell(stdout, r->claim, cw, 1);
         fputs("  ", stdout);
-        cli_put_cell(stdout, r->url[0] ? r->url : (r->title[0] ? r->title : "(no source)"), 50, 0);
-        fputc('\n', stdout);
-        if (r->detail[0]) printf("%-11s  %5s  %4s  why: %s\n", "", "", "", r->detail);
-        if (r->nmissing && r->status != VER_ST_SUPPORTED) {
-            printf("%-11s  %5s  %4s  missing: ", "", "", "");
-            for (int m = 0; m < r->nmissing; m++)
-                printf("%s\"%.*s\"", m ? ", " : "", (int)(r->missing[m].end - r->missing[m].start),
+        cli_put_cell(stdout, src, sw, 0);
+    } else {
+        for (const char *p = r->claim; *p; p++) fputc(*p == '\n' || *p == '\t' ? ' ' : *p, stdout);
+        printf("  %s", src);
+    }
+    fputc('\n', stdout);
+    if (r->title_mismatch) {
+        struct buf w = {0};
+        buf_printf(&w, "the page is titled \"%s\", the ref says \"%s\"", r->source_title, r->title);
+        table_line(t, "title: ", w.data ? w.data : "");
+        buf_cleanup(&w);
+    }
+    if (r->detail[0]) table_line(t, "why: ", r->detail);
+    if (r->nmissing && r->status != VER_ST_SUPPORTED) { /* the parts of the claim the source lacks */
+        struct buf w = {0};
+        for (int m = 0; m < r->nmissing; m++)
+            buf_printf(&w, "%s\"%.*s\"", m ? ", " : "", (int)(r->missing[m].end - r->missing[m].start),
                        r->claim + r->missing[m].start);
-            fputc('\n', stdout);
-        }
-        if (r->evidence[0] && r->status != VER_ST_SUPPORTED) {
-            printf("%-11s  %5s  %4s  evidence: ", "", "", "");
-            cli_put_cell(stdout, r->evidence, 90, 0);
-            fputc('\n', stdout);
-        }
-        for (int j = 0; j < r->nsugg; j++) {
-            printf("%-11s  %5s  %4s  suggest %.2f (support %.2f): ", "", "", "", r->sugg[j].score,
-                   r->sugg[j].support);
-            cli_put_cell(stdout, r->sugg[j].url[0] ? r->sugg[j].url : r->sugg[j].doc_id, 60, 0);
-            fputc('\n', stdout);
-            printf("%-11s  %5s  %4s    \"", "", "", "");
-            cli_put_cell(stdout, r->sugg[j].evidence, 86, 0);
-            fputs("\"\n", stdout);
-        }
+        table_line(t, "missing: ", w.data ? w.data : "");
+        buf_cleanup(&w);
+    }
+    cli_hl_set(t->hl, r->claim, t->ix, NULL);
+    if (r->evidence[0] && (r->status != VER_ST_SUPPORTED || t->always_evidence))
+        table_quote(t, "evidence: ", r->evidence, "");
+    for (int j = 0; j < r->nsugg; j++) {
+        const struct ver_suggestion *s = &r->sugg[j];
+        char label[64];
+        snprintf(label, sizeof label, "suggest %.2f (support %.2f)%s: ", s->score, s->support,
+                 s->from && !strcmp(s->from, "web") ? " (web)" : "");
+        struct buf w = {0};
+        buf_printf(&w, "%s%s%s", s->url[0] ? s->url : s->doc_id, s->title[0] ? "  " : "", s->title);
+        table_line(t, label, w.data ? w.data : "");
+        buf_cleanup(&w);
+        table_quote(t, "  \"", s->evidence, "\"");
     }
 }
 
-static void html_esc(FILE *f, const char *s, size_t n)
+/* The wiki articles among the results, each once: title, URL, revision. */
+static void print_articles(struct ver_result **rs, size_t n)
 {
-    for (size_t i = 0; i < n && s[i]; i++) {
-        switch (s[i]) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(s[i], f);
-        }
-    }
-}
-
-/* The evidence with the matched claim words in <mark>. */
-static void html_evidence(FILE *f, const struct ver_result *r)
-{
-    size_t at = 0, len = strlen(r->evidence);
-    for (int i = 0; i < r->nmatch; i++) {
-        if (r->match[i].start < at || r->match[i].end > len) continue;
-        html_esc(f, r->evidence + at, r->match[i].start - at);
-        fputs("<mark>", f);
-        html_esc(f, r->evidence + r->match[i].start, r->match[i].end - r->match[i].start);
-        fputs("</mark>", f);
-        at = r->match[i].end;
-    }
-    html_esc(f, r->evidence + at, len - at);
-}
-
-/* The claim with its missing parts marked. */
-static void html_claim(FILE *f, const struct ver_result *r)
-{
-    size_t at = 0, len = strlen(r->claim);
-    for (int i = 0; r->status != VER_ST_SUPPORTED && i < r->nmissing; i++) {
-        if (r->missing[i].start < at || r->missing[i].end > len) continue;
-        html_esc(f, r->claim + at, r->missing[i].start - at);
-        fputs("<span class=\"miss\" title=\"not in the source\">", f);
-        html_esc(f, r->claim + r->missing[i].start, r->missing[i].end - r->missing[i].start);
-        fputs("</span>", f);
-        at = r->missing[i].end;
-    }
-    html_esc(f, r->claim + at, len - at);
-}
-
-/* The model's thresholds and calibration (model_path NULL: the built-in model). 0 or -1. */
-static int model_calibration(const char *model_path, double *ts, double *tw, double *target,
-                             double *prec, double *rec, double *floor_p)
-{
-    struct err e = {0};
-    struct ver_scorer *sc = NULL;
-    if (ver_scorer_new(&sc, model_path, NULL, &e)) return -1;
-    ver_scorer_thresholds(sc, ts, tw);
-    ver_scorer_calibration(sc, target, prec, rec);
-    *floor_p = ver_scorer_suggest_floor(sc);
-    ver_scorer_free(sc);
-    return 0;
-}
-
-/* The verdicts' thresholds for --help (model_path NULL: the built-in model). */
-static void print_calibration(FILE *f, const char *model_path)
-{
-    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
-    if (model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p)) return;
-    fprintf(f,
-            "\nthe built-in model's thresholds: supported when the score is >= %.2f (fitted on the\n"
-            "shared dev data for a precision of supported of %.2f; cross-validated precision %.2f,\n"
-            "recall %.2f), weak >= %.2f, else unsupported; contradicted when the best-matching\n"
-            "passage clashes with the claim. Suggestions show the ranker's probability that they\n"
-            "are the right source, best first, none below %.2f.\n",
-            ts, target, prec, rec, tw, floor_p);
-}
-
-/* The legend: what the verdicts and numbers mean, with the model's calibration. */
-static void html_legend(FILE *f, const char *model_path)
-{
-    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
-    model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p);
-    fprintf(f,
-            "<details class=\"meta\"><summary>What the verdicts mean</summary><ul>"
-            "<li><b>supported</b>: support score &ge; %.2f, a threshold fitted on the shared dev data "
-            "for a precision of %.0f%% (cross-validated: %.0f%% of the pages called supported are "
-            "fully supporting; %.0f%% of those are found)</li>"
-            "<li><b>weak</b>: score &ge; %.2f: partly supported; the parts of the claim the source does not "
-            "cover are <span class=\"miss\">marked</span></li>"
-            "<li><b>unsupported</b>: below %.2f</li>"
-            "<li><b>contradicted</b>: the passage that matches the claim best says something else (another "
-            "number or date, the negation, an antonym)</li>"
-            "<li><b>dead</b>, <b>unreachable</b>, <b>no-text</b>, <b>no-url</b>: the source could not be read</li>"
-            "<li>the number beside a suggestion is the ranker's probability that it is the right source; "
-            "suggestions are ordered by it and none is below %.2f</li></ul></details>\n",
-            ts, 100 * target, 100 * prec, 100 * rec, tw, tw, floor_p);
-}
-
-static int write_html(const char *path, struct ver_result **rs, size_t n, const char *model_path,
-                      struct err *err)
-{
-    struct buf tmp = {0};
-    buf_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.data, "w");
-    if (!f) {
-        int rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-        buf_cleanup(&tmp);
-        return rc;
-    }
-    int counts[VER_ST_SUPPORTED + 1] = {0};
-    for (size_t i = 0; i < n; i++) counts[rs[i]->status]++;
-    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-          "<title>vericite citation audit</title>\n<style>\n"
-          "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
-          "h1{font-size:1.4em} .sum span{display:inline-block;margin-right:1em}\n"
-          ".cite{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.6em 1em;margin:1em 0}\n"
-          ".supported{border-left-color:#2a9d3a} .weak{border-left-color:#d9a400}\n"
-          ".unsupported{border-left-color:#c62828} .contradicted{border-left-color:#000;background:#fff3f3}\n"
-          ".dead,.unreachable,.no-text,.no-url{border-left-color:#7b1fa2} .miss{background:#fde2e2;text-decoration:underline dotted}\n"
-          ".v{font-weight:600;text-transform:uppercase;font-size:.85em} .meta{color:#666;font-size:.9em}\n"
-          ".ev{background:#f7f7f7;padding:.4em .6em;border-radius:3px} mark{background:#ffe27a}\n"
-          ".sug{margin:.4em 0 .4em 1.5em} code{font-size:.85em;word-break:break-all;color:#444}\n"
-          "</style></head><body>\n<h1>Citation audit</h1>\n<p class=\"sum\">",
-          f);
-    fprintf(f, "<span>%zu citations</span>", n);
-    for (int s = 0; s <= VER_ST_SUPPORTED; s++)
-        if (counts[s]) fprintf(f, "<span class=\"%s\">%s: %d</span>", ver_status_name(s), ver_status_name(s), counts[s]);
-    fputs("</p>\n<p class=\"meta\">Worst first. Evidence is the best passage of the cited source; "
-          "highlighted words are the claim's.</p>\n", f);
-    html_legend(f, model_path);
     for (size_t i = 0; i < n; i++) {
         const struct ver_result *r = rs[i];
-        fprintf(f, "<div class=\"cite %s\"><div><span class=\"v\">%s</span> &middot; score %.2f &middot; ",
-                ver_status_name(r->status), ver_status_name(r->status), r->score);
-        html_esc(f, r->article_title[0] ? r->article_title : r->article, (size_t)-1);
-        if (r->section[0] && strcmp(r->section, r->article_title)) {
-            fputs(" &rsaquo; ", f);
-            html_esc(f, r->section, (size_t)-1);
-        }
-        fprintf(f, " &middot; ref %d</div>\n<p>", r->ref);
-        html_claim(f, r);
-        fputs("</p>\n<div class=\"meta\">cited: ", f);
-        if (r->url[0]) {
-            fputs("<a href=\"", f);
-            html_esc(f, r->url, (size_t)-1);
-            fputs("\">", f);
-            html_esc(f, r->title[0] ? r->title : r->url, (size_t)-1);
-            fputs("</a>", f);
-        } else {
-            html_esc(f, r->title[0] ? r->title : "(no source)", (size_t)-1);
-        }
-        if (r->source[0]) fprintf(f, " (text from the %s)", r->source);
-        if (r->detail[0]) {
-            fputs(" &mdash; ", f);
-            html_esc(f, r->detail, (size_t)-1);
-        }
-        fputs("</div>\n", f);
-        if (r->evidence[0]) {
-            fputs("<p class=\"ev\">", f);
-            html_evidence(f, r);
-            fputs("</p>\n", f);
-        }
-        for (int j = 0; j < r->nsugg; j++) {
-            fprintf(f, "<div class=\"sug\">suggested (%.2f; support %.2f): <a href=\"", r->sugg[j].score,
-                    r->sugg[j].support);
-            html_esc(f, r->sugg[j].url, (size_t)-1);
-            fputs("\">", f);
-            html_esc(f, r->sugg[j].title[0] ? r->sugg[j].title : r->sugg[j].doc_id, (size_t)-1);
-            fputs("</a><div class=\"ev\">", f);
-            html_esc(f, r->sugg[j].evidence, (size_t)-1);
-            fputs("</div><code>", f);
-            html_esc(f, r->sugg[j].cite, (size_t)-1);
-            fputs("</code></div>\n", f);
-        }
-        fputs("</div>\n", f);
+        if (!r->article_url || !r->article_url[0]) continue;
+        size_t k = 0;
+        while (k < i && strcmp(rs[k]->article_url, r->article_url)) k++;
+        if (k < i) continue;
+        printf("article: %s  %s", r->article_title, r->article_url);
+        if (r->revision > 0) printf("  revision %lld%s%s", r->revision, r->revision_time[0] ? " of " : "", r->revision_time);
+        fputc('\n', stdout);
     }
-    fputs("<p class=\"meta\">Made by vericite.</p></body></html>\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp.data, path) != 0) {
-        unlink(tmp.data);
-        buf_cleanup(&tmp);
-        return err_set(err, ERR_IO, "%s: cannot write the report", path);
-    }
-    buf_cleanup(&tmp);
-    return ERR_OK;
+}
+
+static void print_table(const struct table *t, struct ver_result **rs, size_t n)
+{
+    print_articles(rs, n);
+    int room = t->width ? t->width - TABLE_INDENT - 2 : 0, cw = room > 0 ? room * 11 / 20 : 0;
+    if (room > 0 && cw < 20) cw = 20;
+    printf("%-11s  %5s  %4s  ", "verdict", "score", "ref");
+    if (cw) printf("%-*s  %s\n", cw, "claim", "cited source");
+    else printf("claim  cited source\n");
+    for (size_t i = 0; i < n; i++) print_result(t, rs[i]);
 }
 
 /* ---------------------------------------------------------------- audit */
 
 static const char audit_help[] =
-    "usage: vericite audit --db DIR [options] ARTICLE...\n"
+    "usage: vericite audit [--db DIR] [options] ARTICLE...\n"
+    "       vericite audit [options] https://en.wikipedia.org/wiki/Title | --wiki en:Title | --wiki-list FILE\n"
     "\n"
     "Check every citation of each ARTICLE: get the cited source (the corpus document with the same\n"
     "URL, else the fetch cache in DIR, else the web), score how well it supports the sentence, and\n"
@@ -312,6 +222,9 @@ static const char audit_help[] =
     "ARTICLE is a wikitext file (<ref>, cite templates, {{sfn}}, {{citation needed}}), Markdown\n"
     "(footnotes [^n], inline links), or claims JSON Lines {\"claim\",\"url\",\"title\"}; `-` reads\n"
     "stdin. The format comes from the extension (.wiki .md .jsonl) or, for .txt and stdin, the content.\n"
+    "An ARTICLE that is a wiki page's URL (.../wiki/Title, .../index.php?title=Title) is read from\n"
+    "that wiki's MediaWiki Action API (its current revision; redirects followed and reported); the\n"
+    "revision id and the page's URL are in every output.\n"
     "\n"
     "verdicts: supported, weak (partly supported: the output names the parts of the claim the\n"
     "source does not cover), unsupported (by the verifier's score), contradicted (the passage\n"
@@ -325,14 +238,26 @@ static const char audit_help[] =
     "                     $VERICITE_DB, else ~/.cache/vericite/index, created empty: fetch cache\n"
     "                     only, no suggestions)\n"
     "  --json             one JSON object per citation (JSON Lines)\n"
-    "  --html FILE        also write a self-contained HTML report\n"
-    "  --offline          never fetch: corpus and cached pages only\n"
+    "  --html FILE        also write a self-contained HTML report (filters by verdict, the cited\n"
+    "                     host and page title beside the ref's, copy buttons for suggestions)\n"
+    "  --wide             do not cut the table to the terminal's width (piped output is never cut)\n"
+    "  --offline          never fetch cited pages: corpus and cached pages only (a wiki page given\n"
+    "                     to audit is still read from its API)\n"
     "  --refresh          fetch again even when a page is cached\n"
     "  --allow-private    allow URLs on loopback/private addresses (refused by default)\n"
     "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
     "  --suggest MODE     failing (default), all, none\n"
+    "  --search-url URL   also suggest sources from the web: a SearxNG-compatible JSON search API\n"
+    "                     (GET URL/search?q=...&format=json, e.g. http://127.0.0.1:8888) is asked\n"
+    "                     with the claim and the article title; its top results are fetched like\n"
+    "                     cited pages (the address guard applies), scored, and the better ones\n"
+    "                     suggested (\"from\": \"web\"). Answers and pages are cached in DIR;\n"
+    "                     --offline uses the caches. Off unless given\n"
+    "  --search-results N results fetched and scored per failing citation (default 3, at most 10)\n"
     "  --fail-under S     exit 3 when any citation scores below S (0..1)\n"
-    "  --timeout MS       per-page fetch time limit (default 20000)\n"
+    "  --timeout S        per-page fetch time limit in seconds (default 20; a unit may be given:\n"
+    "                     500ms, 20s, 2m). It used to be milliseconds: a number above 1000\n"
+    "                     without unit is still read so, with a note\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
     "  --title T          the article title (default: from the file name)\n"
     "  --jobs N           batch mode (also the default for folders and dumps): audit N articles\n"
@@ -341,15 +266,26 @@ static const char audit_help[] =
     "                     ARTICLE may then be a folder (walked for .wiki .wikitext .md .markdown\n"
     "                     .txt .jsonl) or a MediaWiki dump (.xml, .xml.bz2), audited page by page\n"
     "                     as \"DUMP.xml#Title\". See also: vericite report\n"
+    "  --wiki PAGE        audit a wiki page: en:Title (that language's Wikipedia), a page URL, or a\n"
+    "                     title (on --wiki-api, else English Wikipedia); may be repeated\n"
+    "  --wiki-list FILE   audit the pages named in FILE, one per line as for --wiki (# comments)\n"
+    "  --wiki-api URL     the MediaWiki API for titles (default https://en.wikipedia.org/w/api.php;\n"
+    "                     e.g. https://de.wikipedia.org/w/api.php, https://wiki.example.org/api.php;\n"
+    "                     also for page URLs, whose API is otherwise HOST/w/api.php).\n"
+    "                     Requests name vericite in their User-Agent ($VERICITE_CONTACT adds your\n"
+    "                     address, as Wikimedia asks), send maxlag=5, and wait and retry on 429/503\n"
     "\n"
     "examples:\n"
+    "  vericite audit https://en.wikipedia.org/wiki/SQLite\n"
+    "  vericite audit --wiki de:SQLite --html report.html\n"
     "  vericite audit --db docs-idx article.wiki\n"
     "  vericite audit --db docs-idx --offline --html report.html --fail-under 0.3 *.wiki\n"
     "  vericite audit --db docs-idx --json article.md | jq 'select(.verdict != \"supported\")'\n"
     "  vericite audit --db docs-idx --jobs 8 articles/ enwiki-pages.xml.bz2\n";
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
-       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS };
+       A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API, A_SEARCH,
+       A_SEARCH_N };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -359,32 +295,70 @@ static const struct option audit_longopts[] = {
     {"timeout", required_argument, 0, A_TIMEOUT}, {"model", required_argument, 0, A_MODEL},
     {"title", required_argument, 0, A_TITLE},    {"claim", required_argument, 0, A_CLAIM},
     {"source", required_argument, 0, A_SOURCE},  {"allow-host", required_argument, 0, A_HOST},
-    {"jobs", required_argument, 0, A_JOBS},
+    {"jobs", required_argument, 0, A_JOBS},      {"wide", no_argument, 0, A_WIDE},
+    {"wiki", required_argument, 0, A_WIKI},      {"wiki-list", required_argument, 0, A_WIKI_LIST},
+    {"wiki-api", required_argument, 0, A_WIKI_API}, {"search-url", required_argument, 0, A_SEARCH},
+    {"search-results", required_argument, 0, A_SEARCH_N},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
 #define AUDIT_MAX_HOSTS 16
+#define AUDIT_MAX_WIKI 64 /* --wiki options; more pages: --wiki-list FILE */
 
 struct audit_args {
     const char *db, *html, *title, *claim, *source;
     char dbbuf[4096]; /* the default index's path when --db is not given */
     const char *hosts[AUDIT_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
     int nhosts;
+    const char *wiki[AUDIT_MAX_WIKI]; /* --wiki PAGE */
+    int nwiki;
+    const char *wiki_list, *wiki_api;
     struct ver_audit_opts vo;
-    int json;
-    int jobs; /* --jobs: 0 when not given */
+    int json, wide;
+    int verify; /* the verify command: evidence shown also when supported */
+    int jobs;   /* --jobs: 0 when not given */
     double fail_under;
 };
 
+/* The verdicts' thresholds for --help (model_path NULL: the built-in model). */
+static void print_calibration(FILE *f, const char *model_path)
+{
+    double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
+    if (cli_model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p)) return;
+    fprintf(f,
+            "\nthe built-in model's thresholds: supported when the score is >= %.2f (fitted on the\n"
+            "shared dev data for a precision of supported of %.2f; cross-validated precision %.2f,\n"
+            "recall %.2f), weak >= %.2f, else unsupported; contradicted when the best-matching\n"
+            "passage clashes with the claim. Suggestions show the ranker's probability that they\n"
+            "are the right source, best first, none below %.2f.\n",
+            ts, target, prec, rec, tw, floor_p);
+}
+
 static int parse_audit(const char *cmd, const char *help, int argc, char **argv, struct audit_args *a)
 {
-    int c, ms = 0;
+    int c;
+    long ms = 0;
     optind = 1;
     a->fail_under = -1;
     while ((c = getopt_long(argc, argv, "h", audit_longopts, NULL)) != -1) {
         switch (c) {
         case A_DB: a->db = optarg; break;
         case A_JSON: a->json = 1; break;
+        case A_WIDE: a->wide = 1; break;
+        case A_WIKI:
+            if (a->nwiki >= AUDIT_MAX_WIKI) return cli_usage(cmd, "at most %d --wiki (use --wiki-list FILE)", AUDIT_MAX_WIKI);
+            a->wiki[a->nwiki++] = optarg;
+            break;
+        case A_WIKI_LIST: a->wiki_list = optarg; break;
+        case A_WIKI_API: a->wiki_api = optarg; break;
+        case A_SEARCH:
+            if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+                return cli_usage(cmd, "--search-url expects an http(s) URL, not '%s'", optarg);
+            a->vo.search_url = optarg;
+            break;
+        case A_SEARCH_N:
+            if (cli_int(cmd, "--search-results", optarg, 1, 10, &a->vo.search_results)) return CLI_USAGE;
+            break;
         case A_HTML: a->html = optarg; break;
         case A_OFFLINE: a->vo.offline = 1; break;
         case A_REFRESH: a->vo.refresh = 1; break;
@@ -399,7 +373,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             if (cli_double(cmd, "--fail-under", optarg, 0, 1, &a->fail_under)) return CLI_USAGE;
             break;
         case A_TIMEOUT:
-            if (cli_int(cmd, "--timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
+            if (cli_duration(cmd, "--timeout", optarg, 0.1, 600, 1, &ms)) return CLI_USAGE;
             a->vo.fetch_timeout_ms = ms;
             break;
         case A_MODEL: a->vo.model_path = optarg; break;
@@ -418,7 +392,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             fputs(help, stdout);
             print_calibration(stdout, a->vo.model_path);
             return CLI_OK;
-        default: return cli_usage(cmd, "unknown option");
+        default: return cli_bad_option(cmd, argv, "h", audit_longopts);
         }
     }
     if (!a->db) {
@@ -427,26 +401,20 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         if (env && *env) snprintf(a->dbbuf, sizeof a->dbbuf, "%s", env);
         else if (home && *home) snprintf(a->dbbuf, sizeof a->dbbuf, "%s/.cache/vericite/index", home);
         else return cli_usage(cmd, "--db DIR is required (neither VERICITE_DB nor HOME is set)");
-        char parent[4096];
-        snprintf(parent, sizeof parent, "%s", a->dbbuf);
-        for (char *p = parent + 1; *p; p++) /* create the folders above it */
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(parent, 0755);
-                *p = '/';
-            }
         struct err e = {0};
         struct idx *ix = NULL;
         struct idx_opts io = {.create = 1};
-        if (idx_open(&ix, a->dbbuf, &io, &e) != ERR_OK) return cli_fail(&e);
+        if (file_mkparents(a->dbbuf, &e) != ERR_OK || idx_open(&ix, a->dbbuf, &io, &e) != ERR_OK) return cli_fail(&e);
         idx_close(ix);
         a->db = a->dbbuf;
     }
+    struct err e = {0};
+    if (a->html && cli_check_writable(a->html, &e)) return cli_fail(&e); /* before the audit, not after */
     return -1;
 }
 
-/* Print all results of a run and decide the exit code. */
-static int report(struct audit_args *a, struct ver_result **all, size_t n, struct err *err)
+/* Print all results of a run (`ix`, may be NULL: which words are too common to mark). */
+static int report(struct audit_args *a, struct ver_result **all, size_t n, struct idx *ix, struct err *err)
 {
     if (a->json) {
         for (size_t i = 0; i < n; i++) {
@@ -458,15 +426,20 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
         }
     }
     qsort(all, n, sizeof *all, cmp_worst);
-    if (!a->json) {
-        if (n == 0) printf("no citations found\n");
-        else print_table(all, n, isatty(1) && !getenv("NO_COLOR"));
+    if (!a->json && n == 0) printf("no citations found\n");
+    if (!a->json && n > 0) {
+        struct table t = {.width = a->wide ? 0 : cli_term_width(), .color = isatty(1) && !getenv("NO_COLOR"),
+                          .always_evidence = a->verify, .ix = ix};
+        int rc = cli_hl_new(&t.hl, err);
+        if (rc) return rc;
+        print_table(&t, all, n);
+        cli_hl_free(t.hl);
     }
-    int rc = a->html ? write_html(a->html, all, n, a->vo.model_path, err) : ERR_OK;
+    int rc = a->html ? cli_html_audit(a->html, all, n, ix, a->vo.model_path, err) : ERR_OK;
     if (rc) return rc;
     int counts[VER_ST_SUPPORTED + 1] = {0};
     for (size_t i = 0; i < n; i++) counts[all[i]->status]++;
-    fprintf(stderr, "%zu citations:", n);
+    fprintf(stderr, "%zu citation%s:", n, cli_s((long)n));
     for (int s = VER_ST_SUPPORTED; s >= 0; s--)
         if (counts[s]) fprintf(stderr, " %d %s", counts[s], ver_status_name(s));
     fprintf(stderr, "%s%s\n", a->html ? "; report: " : "", a->html ? a->html : "");
@@ -527,10 +500,11 @@ static int audit_batch(struct audit_args *a, char *const *in, int n)
     struct cli_batch_opts bo = {.db = a->db, .vo = &a->vo, .title = a->title, .jobs = a->jobs ? a->jobs : 1};
     struct batch_out b = {.a = a, .stream = a->json && !a->html};
     struct ver_result **all = NULL;
+    struct idx *ix = NULL;
     int bad = 0, rc = cli_batch_run(&bo, in, n, batch_row, &b, &bad, &err);
     if (rc) goto out;
     if (b.stream) {
-        fprintf(stderr, "%zu citations:", b.n);
+        fprintf(stderr, "%zu citation%s:", b.n, cli_s((long)b.n));
         for (int s = VER_ST_SUPPORTED; s >= 0; s--)
             if (b.counts[s]) fprintf(stderr, " %ld %s", b.counts[s], ver_status_name(s));
         fputc('\n', stderr);
@@ -540,15 +514,161 @@ static int audit_batch(struct audit_args *a, char *const *in, int n)
     all = calloc(b.n + 1, sizeof *all);
     if (!all) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
     for (size_t i = 0; i < b.n; i++) all[i] = &b.v[i];
-    if ((rc = report(a, all, b.n, &err))) goto out;
+    if (a->html) { /* which words are too common to mark */
+        struct idx_opts io = {.readonly = 1};
+        if (idx_open(&ix, a->db, &io, &err)) ix = NULL;
+    }
+    if ((rc = report(a, all, b.n, ix, &err))) goto out;
     if (below(a, all, b.n)) rc = -1;
 out:
     if (b.v) ver_results_free(b.v, (int)b.n);
     free(b.v);
     free(all);
+    idx_close(ix);
     if (rc > 0) return cli_fail(&err);
     if (bad) return CLI_FAIL; /* the inputs that could not be read were named above */
     return rc == -1 ? CLI_BELOW : CLI_OK;
+}
+
+/* One input of an audit that is not a batch: a file (or "-"), or a wiki page. */
+struct input {
+    const char *path;          /* the file; NULL for a page */
+    const char *spec;          /* the page as given (URL, en:Title, a title) */
+    struct ver_wiki_target wt; /* the page's API and title */
+};
+
+/* Everything a single (not batch) audit holds. */
+struct single {
+    struct audit_args *a;
+    struct idx *ix;
+    struct ver_auditor *au;
+    struct ver_extractor *x;
+    struct ver_wiki *wiki;
+    struct ver_result **all;      /* (n): every result, pointing into the chunks */
+    struct chunk {
+        struct ver_result *res; /* one article's results, owned */
+        int n;
+    } *chunks;
+    size_t n, cap, nchunks, chunk_cap;
+    struct buf text;
+    int page_errors; /* pages that could not be fetched (named on stderr) */
+};
+
+/* Audit one article's text: extract, audit, keep the results. */
+static int audit_text(struct single *s, const char *path, const char *text, size_t len, enum ver_format fmt,
+                      const char *title, const struct ver_wiki_page *page, struct err *err)
+{
+    struct ver_article *art = NULL;
+    int rc = ver_extractor_run(s->x, &art, text, len, fmt, title, err);
+    if (rc) {
+        err_prefix(err, "%s", path);
+        return rc;
+    }
+    if (page) {
+        art->url = page->url;
+        art->revision = page->revision;
+        art->revision_time = page->revision_time;
+    }
+    struct ver_result *res = NULL;
+    int nr = 0;
+    if (isatty(2) && !s->a->json)
+        fprintf(stderr, "auditing %s: %d claim%s...\n", path, art->nclaims, cli_s(art->nclaims));
+    rc = ver_audit(s->au, art, path, &res, &nr, err);
+    ver_article_free(art);
+    if (rc) {
+        err_prefix(err, "%s", path);
+        return rc;
+    }
+    if (vec_grow((void **)&s->chunks, &s->chunk_cap, s->nchunks + 1, sizeof *s->chunks)) {
+        ver_results_free(res, nr);
+        free(res);
+        return err_set(err, ERR_NOMEM, "audit");
+    }
+    s->chunks[s->nchunks++] = (struct chunk){res, nr};
+    if (vec_grow((void **)&s->all, &s->cap, s->n + (size_t)nr + 1, sizeof *s->all)) return err_set(err, ERR_NOMEM, "audit");
+    for (int j = 0; j < nr; j++) s->all[s->n++] = &res[j];
+    return ERR_OK;
+}
+
+/* A wiki page: its current revision from the API, then its audit. A page that cannot be had is
+ * named on stderr and counted; other errors end the audit. */
+static int audit_page(struct single *s, const struct input *in, struct err *err)
+{
+    struct ver_wiki_page page;
+    if (!s->wiki) {
+        /* a long article takes a while: the API gets a minute, or --timeout when that is longer */
+        struct ver_wiki_opts wo = {.timeout_ms = s->a->vo.fetch_timeout_ms > 60000 ? s->a->vo.fetch_timeout_ms : 0};
+        int rc = ver_wiki_new(&s->wiki, &wo, err);
+        if (rc) return rc;
+    }
+    if (isatty(2) && !s->a->json) fprintf(stderr, "fetching \"%s\" from %s...\n", in->wt.title, in->wt.api);
+    struct err e = {0};
+    int rc = ver_wiki_fetch(s->wiki, &in->wt, &page, &e);
+    if (rc == ERR_NOMEM) return err_set(err, rc, "%s", e.msg);
+    if (rc) {
+        fprintf(stderr, "vericite: %s: %s\n", in->spec, e.msg);
+        s->page_errors++;
+        return ERR_OK;
+    }
+    if (page.redirected_from)
+        fprintf(stderr, "vericite: %s: \"%s\" redirects to \"%s\"; auditing \"%s\" (%s)\n", in->spec, page.redirected_from,
+                page.title, page.title, page.url);
+    rc = audit_text(s, page.url, page.wikitext, page.wikitext_len, VER_FMT_WIKITEXT, s->a->title ? s->a->title : page.title,
+                    &page, err);
+    ver_wiki_page_cleanup(&page);
+    return rc;
+}
+
+static int audit_file(struct single *s, const char *path, struct err *err)
+{
+    buf_reset(&s->text);
+    int rc = cli_read_file(path, &s->text, err);
+    if (rc) return rc;
+    char title[512];
+    if (s->a->title) snprintf(title, sizeof title, "%s", s->a->title);
+    else if (!strcmp(path, "-")) title[0] = '\0';
+    else cli_title_from_path(path, title, sizeof title);
+    return audit_text(s, path, s->text.data, s->text.len, cli_format_of(path), title, NULL, err);
+}
+
+static int is_url(const char *s) { return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8); }
+
+/* The inputs: files and page URLs as given, then --wiki, then --wiki-list's lines (kept in
+ * `list`, which the specs point into). Every page is checked before any is fetched. */
+static int collect_inputs(struct audit_args *a, char **args, int nargs, struct buf *list, struct input **out,
+                          size_t *n, struct err *err)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (a->wiki_list) {
+        int rc = cli_read_file(a->wiki_list, list, err);
+        if (rc) return rc;
+    }
+    size_t nlist = 0;
+    for (size_t i = 0; list->data && i < list->len; i++) nlist += list->data[i] == '\n';
+    size_t total = (size_t)nargs + (size_t)a->nwiki + nlist + 1;
+    if (vec_grow((void **)out, &cap, total, sizeof **out)) return err_set(err, ERR_NOMEM, "audit");
+    for (int i = 0; i < nargs; i++) (*out)[(*n)++] = (struct input){.path = is_url(args[i]) ? NULL : args[i],
+                                                                     .spec = is_url(args[i]) ? args[i] : NULL};
+    for (int i = 0; i < a->nwiki; i++) (*out)[(*n)++] = (struct input){.spec = a->wiki[i]};
+    for (char *p = list->data, *nl; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+        nl = strchr(p, '\n');
+        if (nl) *nl = '\0';
+        size_t tn = strlen(p);
+        char *t = (char *)ascii_trim(p, &tn);
+        t[tn] = '\0';
+        if (!*t || *t == '#') continue;
+        (*out)[(*n)++] = (struct input){.spec = t};
+    }
+    for (size_t i = 0; i < *n; i++) {
+        struct input *in = &(*out)[i];
+        if (in->spec && ver_wiki_target(in->spec, a->wiki_api, &in->wt, err)) {
+            if (in >= *out + nargs + a->nwiki) err_prefix(err, "%s", a->wiki_list);
+            return ERR_ARG;
+        }
+    }
+    return ERR_OK;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -556,73 +676,64 @@ int cmd_audit(int argc, char **argv)
     struct audit_args a = {0};
     int rc = parse_audit("audit", audit_help, argc, argv, &a);
     if (rc >= 0) return rc;
-    if (optind >= argc) return cli_usage("audit", "give at least one ARTICLE (a file, or - for stdin)");
-    if (a.jobs || batch_inputs(argv + optind, argc - optind)) return audit_batch(&a, argv + optind, argc - optind);
+    if (optind >= argc && !a.nwiki && !a.wiki_list)
+        return cli_usage("audit", "give at least one ARTICLE (a file, - for stdin, or a wiki page URL), --wiki PAGE "
+                                  "or --wiki-list FILE");
     struct err err = {0};
-    struct idx *ix = NULL;
-    struct ver_auditor *au = NULL;
-    struct ver_extractor *x = NULL;
-    struct ver_result **all = NULL;
-    struct ver_result **chunks = NULL;
-    int *chunk_n = NULL, nchunks = 0;
-    size_t n = 0, cap = 0;
-    struct buf text = {0};
-    if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
-    if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;
-    if ((rc = ver_extractor_new(&x, &err))) goto out;
-    chunks = calloc((size_t)(argc - optind), sizeof *chunks);
-    chunk_n = calloc((size_t)(argc - optind), sizeof *chunk_n);
-    if (!chunks || !chunk_n) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
-    for (int i = optind; i < argc; i++) {
-        const char *path = argv[i];
-        buf_reset(&text);
-        if ((rc = cli_read_file(path, &text, &err))) goto out;
-        enum ver_format fmt = cli_format_of(path);
-        char title[512];
-        if (a.title) snprintf(title, sizeof title, "%s", a.title);
-        else if (!strcmp(path, "-")) title[0] = '\0';
-        else cli_title_from_path(path, title, sizeof title);
-        struct ver_article *art = NULL;
-        if ((rc = ver_extractor_run(x, &art, text.data, text.len, fmt, title, &err))) {
-            err_prefix(&err, "%s", path);
+    struct buf list = {0};
+    struct input *in = NULL;
+    size_t nin = 0;
+    struct single s = {.a = &a};
+    struct cli_fetch *prog = NULL;
+    if ((rc = collect_inputs(&a, argv + optind, argc - optind, &list, &in, &nin, &err))) goto out;
+    int pages = 0;
+    for (size_t i = 0; i < nin; i++) pages += in[i].spec != NULL;
+    if (a.jobs || batch_inputs(argv + optind, argc - optind)) {
+        if (pages) {
+            rc = err_set(&err, ERR_ARG, "wiki pages are audited one after another: give them without --jobs, folders "
+                                        "or dumps");
             goto out;
         }
-        struct ver_result *res = NULL;
-        int nr = 0;
-        if (isatty(2) && !a.json)
-            fprintf(stderr, "auditing %s: %d claims...\n", path, art->nclaims);
-        rc = ver_audit(au, art, path, &res, &nr, &err);
-        ver_article_free(art);
-        if (rc) {
-            err_prefix(&err, "%s", path);
-            goto out;
-        }
-        chunks[nchunks] = res;
-        chunk_n[nchunks++] = nr;
-        if (n + (size_t)nr > cap) {
-            cap = (n + (size_t)nr) * 2 + 16;
-            struct ver_result **p = realloc(all, cap * sizeof *p);
-            if (!p) { rc = err_set(&err, ERR_NOMEM, "audit"); goto out; }
-            all = p;
-        }
-        for (int j = 0; j < nr; j++) all[n++] = &res[j];
+        free(in);
+        buf_cleanup(&list);
+        return audit_batch(&a, argv + optind, argc - optind);
     }
-    if ((rc = report(&a, all, n, &err))) goto out;
-    if (below(&a, all, n)) rc = -1;
+    if ((rc = cli_fetch_new(&prog, isatty(2)))) {
+        err_set(&err, rc, "audit");
+        goto out;
+    }
+    a.vo.on_fetch = cli_fetch_event;
+    a.vo.on_fetch_ud = prog;
+    if ((rc = idx_open(&s.ix, a.db, NULL, &err))) goto out;
+    if ((rc = ver_auditor_new(&s.au, s.ix, &a.vo, &err))) goto out;
+    if ((rc = ver_extractor_new(&s.x, &err))) goto out;
+    for (size_t i = 0; i < nin && !rc; i++) rc = in[i].spec ? audit_page(&s, &in[i], &err) : audit_file(&s, in[i].path, &err);
+    if (rc) goto out;
+    if (*ver_auditor_note(s.au)) fprintf(stderr, "vericite: %s\n", ver_auditor_note(s.au));
+    if (s.page_errors && s.n == 0) {
+        rc = err_set(&err, ERR_NOTFOUND, "no page could be audited (named above)");
+        goto out;
+    }
+    if ((rc = report(&a, s.all, s.n, s.ix, &err))) goto out;
+    if (below(&a, s.all, s.n)) rc = -1;
 out:
-    for (int i = 0; i < nchunks; i++) {
-        ver_results_free(chunks[i], chunk_n[i]);
-        free(chunks[i]);
+    for (size_t i = 0; i < s.nchunks; i++) {
+        ver_results_free(s.chunks[i].res, s.chunks[i].n);
+        free(s.chunks[i].res);
     }
-    free(chunks);
-    free(chunk_n);
-    free(all);
-    buf_cleanup(&text);
-    ver_extractor_free(x);
-    ver_auditor_free(au);
-    idx_close(ix);
+    free(s.chunks);
+    free(s.all);
+    buf_cleanup(&s.text);
+    ver_extractor_free(s.x);
+    ver_auditor_free(s.au);
+    ver_wiki_free(s.wiki);
+    idx_close(s.ix);
+    cli_fetch_free(prog);
+    free(in);
+    buf_cleanup(&list);
     if (rc == -1) return CLI_BELOW;
-    return rc ? cli_fail(&err) : CLI_OK;
+    if (rc) return cli_fail(&err);
+    return s.page_errors ? CLI_FAIL : CLI_OK;
 }
 
 /* ---------------------------------------------------------------- verify */
@@ -633,7 +744,8 @@ static const char verify_help[] =
     "Score how well one source supports one claim, show the best evidence passage, and suggest\n"
     "better sources from the corpus when it fails. SOURCE is an http(s) URL (the corpus copy or\n"
     "the cache is used when there is one) or a local text/HTML file.\n"
-    "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under.\n"
+    "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under\n"
+    "--search-url --wide. The evidence passage is printed whatever the verdict.\n"
     "Verdicts as for audit: supported, weak (with the missing parts), unsupported, contradicted\n"
     "(with what clashed), or why the source could not be read.\n"
     "\n"
@@ -664,7 +776,9 @@ int cmd_verify(int argc, char **argv)
         r.url = strdup(a.source);
     }
     struct ver_result *one = &r;
-    if ((rc = report(&a, &one, 1, &err))) goto out;
+    a.verify = 1;
+    if ((rc = report(&a, &one, 1, ix, &err))) goto out;
+    if (*ver_auditor_note(au)) fprintf(stderr, "vericite: %s\n", ver_auditor_note(au));
     if (below(&a, &one, 1)) rc = -1;
 out:
     if (have) ver_results_free(&r, 1);

@@ -214,7 +214,8 @@ static void sink_progress(void *ctx, const struct ver_batch_progress *p)
     } else {
         fprintf(stderr, "%ld", finished);
     }
-    fprintf(stderr, " articles, %ld citations, %.1f fetches/s", p->citations, el > 0 ? p->fetched / el : 0.0);
+    fprintf(stderr, " article%s, %ld citation%s, %.1f fetches/s", cli_s(p->total > 0 ? p->total : finished),
+            p->citations, cli_s(p->citations), el > 0 ? p->fetched / el : 0.0);
     for (int s = VER_ST_COUNT - 1; s >= 0; s--)
         if (p->counts[s]) fprintf(stderr, " %s %ld", ver_status_name(s), p->counts[s]);
     draw_eta(p, finished, el);
@@ -333,9 +334,10 @@ int cli_batch_run(const struct cli_batch_opts *o, char *const *inputs, int ninpu
     if (!rc) {
         clear_line(&c);
         *bad_inputs = (int)p.unreadable;
-        fprintf(stderr, "batch: %ld articles audited, %ld already done, %ld failed, %d bad inputs; %ld citations, "
-                        "%ld fetched; %d jobs, %.1f s\n",
-                p.audited, p.skipped, p.failed, *bad_inputs, p.citations, p.fetched, jobs, cli_now() - c.start);
+        fprintf(stderr, "batch: %ld article%s audited, %ld already done, %ld failed, %d bad input%s; %ld citation%s, "
+                        "%ld fetched; %d job%s, %.1f s\n",
+                p.audited, cli_s(p.audited), p.skipped, p.failed, *bad_inputs, cli_s(*bad_inputs), p.citations,
+                cli_s(p.citations), p.fetched, jobs, cli_s(jobs), cli_now() - c.start);
         *bad_inputs += (int)p.failed;
     }
     ver_batch_free(c.vb);

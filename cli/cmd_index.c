@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "file.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
 #include "index/idx_bk.h"
@@ -130,7 +131,7 @@ int cmd_index(int argc, char **argv)
             break;
         case 'Y': sync_only = 1; break;
         case 'h': fputs(index_help, stdout); return CLI_OK;
-        default: return cli_usage("index", "unknown option");
+        default: return cli_bad_option("index", argv, "qh", longopts);
         }
     }
     if (!db) return cli_usage("index", "--db DIR is required");
@@ -153,6 +154,7 @@ int cmd_index(int argc, char **argv)
         corpus_close(rd);
         rd = NULL;
     }
+    if ((rc = file_mkparents(db, &err))) goto fail; /* --db a/b/c: a/ and a/b/ first */
     if ((rc = idx_open(&ix, db, &io, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
     if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
@@ -221,11 +223,11 @@ int cmd_index(int argc, char **argv)
         double el = cli_now() - t0;
         if (idx_stats(ix, &st, &err) == ERR_OK)
             fprintf(stderr,
-                    "indexed %ld documents in %.2f s (%.0f docs/s; vectors %.2f s): %ld added, "
-                    "%ld replaced, %ld unchanged, %ld skipped; index %s now has %lld documents, "
-                    "%lld passages\n",
-                    docs, el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
-                    (long long)st.docs, (long long)st.passages);
+                    "indexed %ld document%s in %.2f s (%.0f docs/s; vectors %.2f s): %ld added, "
+                    "%ld replaced, %ld unchanged, %ld skipped; index %s now has %lld document%s, "
+                    "%lld passage%s\n",
+                    docs, cli_s(docs), el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
+                    (long long)st.docs, cli_s(st.docs), (long long)st.passages, cli_s(st.passages));
         if (idx_bk_enabled(ix))
             fprintf(stderr,
                     "backend: %lld passages sent, %lld removals, %lld found missing on a shard "
@@ -271,7 +273,7 @@ int cmd_remove(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'd') db = optarg;
         else if (c == 'h') { fputs(remove_help, stdout); return CLI_OK; }
-        else return cli_usage("remove", "unknown option");
+        else return cli_bad_option("remove", argv, "h", longopts);
     }
     if (!db) return cli_usage("remove", "--db DIR is required");
     if (optind >= argc) return cli_usage("remove", "give at least one document ID");
@@ -298,14 +300,20 @@ int cmd_remove(int argc, char **argv)
                     db, db);
         return CLI_FAIL;
     }
-    fprintf(stderr, "removed %d document(s) from %s\n", argc - optind, db);
+    fprintf(stderr, "removed %d document%s from %s\n", argc - optind, cli_s(argc - optind), db);
     return CLI_OK;
 }
 
 static const char stats_help[] =
     "usage: vericite stats --db DIR [--json]\n"
     "\n"
-    "Print the index's counts, sizes and settings.\n";
+    "Print the index's counts, sizes and settings: documents, passages, terms, the database and\n"
+    "postings sizes, the tokenizer, the embedder, whether vectors.faiss is in step with the\n"
+    "database, the schema version. --json prints them as one object.\n"
+    "\n"
+    "examples:\n"
+    "  vericite stats --db scifact-idx\n"
+    "  vericite stats --db scifact-idx --json | jq .documents\n";
 
 static void human(char *out, size_t n, int64_t bytes)
 {
@@ -352,7 +360,7 @@ int cmd_stats(int argc, char **argv)
         if (c == 'd') db = optarg;
         else if (c == 'j') json = 1;
         else if (c == 'h') { fputs(stats_help, stdout); return CLI_OK; }
-        else return cli_usage("stats", "unknown option");
+        else return cli_bad_option("stats", argv, "h", longopts);
     }
     if (!db) return cli_usage("stats", "--db DIR is required");
     struct err err = {0};

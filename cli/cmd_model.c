@@ -151,7 +151,7 @@ static int cmd_import(int argc, char **argv)
             fputs(model_help, stdout);
             return CLI_OK;
         } else
-            return cli_usage("model", "usage: vericite model import SRC [DST] [--name NAME]");
+            return cli_bad_option("model", argv, "h", lo);
     }
     if (argc - optind < 1 || argc - optind > 2)
         return cli_usage("model", "usage: vericite model import SRC [DST] [--name NAME]");
@@ -232,7 +232,7 @@ static int cmd_info(int argc, char **argv)
         else if (c == 'j')
             json = 1;
         else
-            return cli_usage("model", "usage: vericite model info NAME|PATH [--verify] [--json]");
+            return cli_bad_option("model", argv, "", lo);
     }
     if (argc - optind != 1)
         return cli_usage("model", "usage: vericite model info NAME|PATH [--verify] [--json]");
@@ -571,7 +571,7 @@ static int cmd_run(int argc, char **argv)
                 return CLI_USAGE;
             break;
         default:
-            return cli_usage("model", "usage: vericite model run NAME|PATH [options]");
+            return cli_bad_option("model", argv, "", lo);
         }
     }
     if (argc - optind != 1)

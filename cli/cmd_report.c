@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -34,7 +35,12 @@ static const char report_help[] =
     "                \"domains\"}; queue/dead/better hold the citations as `audit --json` prints them,\n"
     "                plus \"domain\" and \"best_suggestion_score\"\n"
     "  --html FILE   write a self-contained HTML page\n"
-    "  --limit N     at most N entries per list (default 50; 0: all)\n";
+    "  --limit N     at most N entries per list (default 50; 0: all)\n"
+    "\n"
+    "examples:\n"
+    "  vericite audit --db docs-idx --jobs 4 articles/ && vericite report --db docs-idx\n"
+    "  vericite report --db docs-idx --html report.html\n"
+    "  vericite report --db docs-idx --json --limit 0 | jq '.dead[] | .url'\n";
 
 enum { R_DB = 3000, R_JSON, R_HTML, R_LIMIT };
 
@@ -45,6 +51,7 @@ static const struct option report_longopts[] = {
 
 /* The lists of a report, as JSON (the citations exactly as stored). */
 struct report {
+    const char *db;
     int64_t articles, citations;
     json_t *queue, *dead, *better, *domains;
 };
@@ -109,7 +116,8 @@ static void print_text(const struct report *r)
 {
     size_t i;
     json_t *o;
-    printf("%lld articles, %lld citations stored\n\n", (long long)r->articles, (long long)r->citations);
+    printf("%lld article%s, %lld citation%s stored\n\n", (long long)r->articles, cli_s(r->articles),
+           (long long)r->citations, cli_s(r->citations));
     printf("REVIEW QUEUE (most likely unverifiable first)\n");
     printf("%-11s  %5s  %-24s  %4s  %-40s  %s\n", "verdict", "score", "article", "ref", "claim", "cited source");
     json_array_foreach(r->queue, i, o) {
@@ -163,32 +171,30 @@ static int esc(struct buf *b, const char *s)
     return buf_put_html(b, s, strlen(s));
 }
 
-static int html_link(struct buf *b, const char *url, const char *label)
-{
-    if (!*url) return esc(b, *label ? label : "(no source)");
-    return buf_puts(b, "<a href=\"") || esc(b, url) || buf_puts(b, "\">") || esc(b, *label ? label : url) ||
-           buf_puts(b, "</a>");
-}
-
-/* The best suggestion's cell of the "better" table. */
+/* The best suggestion's cell of the "better" table, with its {{cite web}} and a copy button. */
 static int html_suggestion(struct buf *b, json_t *o)
 {
     json_t *s = json_array_get(json_object_get(o, "suggestions"), 0);
     int bad = buf_puts(b, "<td>");
     if (s)
-        bad |= html_link(b, s_of(s, "url"), s_of(s, "title")) || buf_puts(b, "<code>") || esc(b, s_of(s, "cite")) ||
-               buf_puts(b, "</code>");
+        bad |= cli_html_source(b, s_of(s, "url"), NULL, *s_of(s, "title") ? s_of(s, "title") : s_of(s, "doc_id"), 0) ||
+               cli_html_cite(b, s_of(s, "cite"));
     return bad || buf_puts(b, "</td>");
 }
 
 static int html_citation(struct buf *b, json_t *o, int better)
 {
-    int bad = buf_printf(b, "<tr class=\"%s\"><td>", s_of(o, "verdict")) || esc(b, s_of(o, "verdict")) ||
+    const char *v = s_of(o, "verdict");
+    int bad = buf_printf(b, "<tr class=\"%s\" data-verdict=\"%s\"><td>", v, v) || esc(b, v) ||
               buf_printf(b, "</td><td>%.2f</td>", d_of(o, "score"));
     if (better) bad |= buf_printf(b, "<td>%.2f</td>", d_of(o, "best_suggestion_score"));
-    bad |= buf_puts(b, "<td>") || esc(b, article_of(o)) ||
-           buf_printf(b, "</td><td>%d</td><td>", (int)json_integer_value(json_object_get(o, "ref"))) ||
-           esc(b, s_of(o, "claim")) || buf_puts(b, "</td><td>") || html_link(b, s_of(o, "url"), s_of(o, "title"));
+    bad |= buf_puts(b, "<td>");
+    const char *au = s_of(o, "article_url");
+    bad |= *au ? cli_html_link(b, au, article_of(o)) : esc(b, article_of(o));
+    bad |= buf_printf(b, "</td><td>%d</td><td>", (int)json_integer_value(json_object_get(o, "ref"))) ||
+           esc(b, s_of(o, "claim")) || buf_puts(b, "</td><td>") ||
+           cli_html_source(b, s_of(o, "url"), s_of(o, "title"), s_of(o, "source_title"),
+                           json_is_true(json_object_get(o, "title_mismatch")));
     if (*s_of(o, "detail")) bad |= buf_puts(b, "<div class=\"d\">") || esc(b, s_of(o, "detail")) || buf_puts(b, "</div>");
     bad |= buf_puts(b, "</td>");
     if (better) bad |= html_suggestion(b, o);
@@ -199,6 +205,7 @@ static int html_citations(struct buf *b, json_t *arr, int better)
 {
     size_t i;
     json_t *o;
+    if (!json_array_size(arr)) return buf_puts(b, "<p class=\"d\">(none)</p>\n");
     int bad = buf_printf(b, "<table><tr><th>verdict</th><th>score</th>%s<th>article</th><th>ref</th><th>claim</th>"
                             "<th>cited source</th>%s</tr>\n",
                          better ? "<th>best suggestion</th>" : "", better ? "<th>suggested source</th>" : "");
@@ -222,28 +229,43 @@ static int html_domains(struct buf *b, json_t *arr)
     return bad || buf_puts(b, "</table>\n");
 }
 
+/* The header: what is stored, when the page was made, and the verdict filters over the rows. */
+static int html_header(struct buf *b, const struct report *r)
+{
+    long counts[VER_ST_COUNT] = {0}, rows = 0;
+    json_t *lists[3] = {r->queue, r->dead, r->better};
+    for (int l = 0; l < 3; l++) {
+        size_t i;
+        json_t *o;
+        json_array_foreach(lists[l], i, o) {
+            int st = ver_status_from_name(s_of(o, "verdict"));
+            if (st >= 0) counts[st]++;
+            rows++;
+        }
+    }
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
+    int bad = buf_printf(b, "<header><h1>Citation audit report</h1>\n<p class=\"meta\">%s: %lld article%s, %lld "
+                            "citation%s stored (index ",
+                         date, (long long)r->articles, cli_s(r->articles), (long long)r->citations,
+                         cli_s(r->citations)) ||
+              esc(b, r->db) || buf_puts(b, "). The filters show the rows of one verdict in every list.</p>\n</header>\n");
+    return bad || (rows && cli_html_filters(b, counts, rows));
+}
+
 static int write_html(const char *path, const struct report *r, struct err *err)
 {
     struct buf b = {0};
-    int bad = buf_puts(&b,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<title>vericite audit report</title>\n<style>\n"
-        "body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}\n"
-        "table{border-collapse:collapse;width:100%;margin-bottom:2em} th,td{border-bottom:1px solid #ddd;"
-        "padding:.3em .5em;text-align:left;vertical-align:top} th{background:#f3f3f3}\n"
-        ".dead td:first-child,.unreachable td:first-child,.no-text td:first-child,.no-url td:first-child"
-        "{color:#7b1fa2} .unsupported td:first-child{color:#c62828} .weak td:first-child{color:#b58900}\n"
-        ".d{color:#666;font-size:.9em} code{display:block;font-size:.8em;color:#555;word-break:break-all}\n"
-        "</style></head><body>\n<h1>Citation audit report</h1>\n");
-    bad |= buf_printf(&b, "<p>%lld articles, %lld citations stored.</p>\n", (long long)r->articles,
-                      (long long)r->citations);
+    int bad = cli_html_begin(&b, "vericite audit report") || html_header(&b, r);
     bad |= buf_puts(&b, "<h2>Review queue</h2><p class=\"d\">Most likely unverifiable first.</p>\n") ||
            html_citations(&b, r->queue, 0) || buf_puts(&b, "<h2>Dead links</h2>\n") || html_citations(&b, r->dead, 0);
     bad |= buf_puts(&b, "<h2>Better sources in the corpus</h2><p class=\"d\">The best suggestion scores more than "
                         "0.3 above the cited source.</p>\n") ||
            html_citations(&b, r->better, 1) || html_domains(&b, r->domains);
-    bad |= buf_puts(&b, "<p class=\"d\">Made by vericite.</p></body></html>\n");
+    bad |= cli_html_end(&b);
     int rc = bad ? err_set(err, ERR_NOMEM, "%s", path) : file_write_atomic(path, b.data, b.len, err);
     buf_cleanup(&b);
     return rc;
@@ -263,15 +285,16 @@ int cmd_report(int argc, char **argv)
             if (cli_int("report", "--limit", optarg, 0, 100000000, &limit)) return CLI_USAGE;
             break;
         case 'h': fputs(report_help, stdout); return CLI_OK;
-        default: return cli_usage("report", "unknown option");
+        default: return cli_bad_option("report", argv, "h", report_longopts);
         }
     }
     if (!db) return cli_usage("report", "--db DIR is required");
     if (optind < argc) return cli_usage("report", "unexpected argument '%s'", argv[optind]);
     if (json && html) return cli_usage("report", "give --json or --html, not both");
     struct err err = {0};
+    if (html && cli_check_writable(html, &err)) return cli_fail(&err);
     struct idx *ix = NULL;
-    struct report r = {0};
+    struct report r = {.db = db};
     struct idx_opts io = {.readonly = 1};
     int rc = idx_open(&ix, db, &io, &err);
     if (!rc) rc = load(ix, limit, &r, &err);

@@ -60,17 +60,20 @@ static const char serve_help[] =
     "\n"
     "options:\n"
     "  --db DIR           the index (opened read-only; required)\n"
-    "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080; port 0 picks a free one;\n"
-    "                     [::1]:8080 for IPv6). The address is printed on stderr:\n"
+    "  --listen HOST:PORT address to listen on (default 127.0.0.1:8080; PORT or :PORT alone mean\n"
+    "                     127.0.0.1:PORT, 0.0.0.0:PORT is every interface; port 0 picks a free\n"
+    "                     one; [::1]:8080 for IPv6). The address is printed on stderr:\n"
     "                     \"listening on http://HOST:PORT\"\n"
     "  --threads N        worker threads, each with its own index handle (default 2 x cores)\n"
-    "  --timeout S        close connections idle for S seconds (default 30)\n"
+    "  --timeout S        close connections idle for S seconds (default 30; a unit may be\n"
+    "                     given: 30s, 2m)\n"
     "  --max-body N       largest request body in bytes, K or M suffix allowed (default 1M)\n"
     "  --offline          never fetch cited URLs: corpus documents only\n"
     "  --allow-private    allow fetching loopback/private addresses (refused by default)\n"
     "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
     "  --suggest MODE     failing (default), all, none: corpus suggestions in verify/audit\n"
-    "  --fetch-timeout MS per-page fetch time limit (default 20000)\n"
+    "  --fetch-timeout S  per-page fetch time limit in seconds (default 20; 500ms, 20s, 2m; a\n"
+    "                     number above 1000 without unit is still read as milliseconds)\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
     "  --max-jobs N       batch jobs running at once (default 1, at most 16; 0 turns /v1/jobs off)\n"
     "  --job-workers N    audit threads per job (default 2, at most 64)\n"
@@ -426,6 +429,7 @@ enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIV
 
 struct serve_args {
     const char *db, *listen_spec;
+    char listen_buf[300]; /* --listen as bound: "8080" -> "127.0.0.1:8080" */
     const char *hosts[SERVE_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
     int nhosts, threads, timeout, max_jobs, job_workers;
     struct ver_audit_opts vo;
@@ -444,12 +448,19 @@ static const struct option serve_longopts[] = {
 /* One option of `serve`. Returns -1 to go on, else the exit code. */
 static int serve_option(int c, struct serve_args *a, struct serve *s)
 {
-    int ms;
+    long ms;
     switch (c) {
     case S_DB: a->db = optarg; break;
-    case S_LISTEN: a->listen_spec = optarg; break;
+    case S_LISTEN:
+        if (cli_listen_spec(optarg, a->listen_buf, sizeof a->listen_buf))
+            return cli_usage("serve", "--listen expects HOST:PORT, :PORT or PORT (e.g. 8080), not '%s'", optarg);
+        a->listen_spec = a->listen_buf;
+        break;
     case S_THREADS: return cli_int("serve", "--threads", optarg, 1, SERVE_MAX_THREADS, &a->threads) ? CLI_USAGE : -1;
-    case S_TIMEOUT: return cli_int("serve", "--timeout", optarg, 1, 3600, &a->timeout) ? CLI_USAGE : -1;
+    case S_TIMEOUT:
+        if (cli_duration("serve", "--timeout", optarg, 1, 3600, 0, &ms)) return CLI_USAGE;
+        a->timeout = (int)((ms + 999) / 1000);
+        break;
     case S_MAXBODY:
         if (parse_size(optarg, SERVE_MAX_BODY, &s->max_body))
             return cli_usage("serve", "--max-body expects 1K to 64M bytes (e.g. 1048576, 512K, 4M), not '%s'", optarg);
@@ -475,7 +486,7 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
         else return cli_usage("serve", "unknown --suggest '%s' (failing, all, none)", optarg);
         break;
     case S_FETCH_TIMEOUT:
-        if (cli_int("serve", "--fetch-timeout", optarg, 100, 600000, &ms)) return CLI_USAGE;
+        if (cli_duration("serve", "--fetch-timeout", optarg, 0.1, 600, 1, &ms)) return CLI_USAGE;
         a->vo.fetch_timeout_ms = ms;
         break;
     case S_MODEL: a->vo.model_path = optarg; break;
@@ -489,8 +500,10 @@ static int serve_parse(int argc, char **argv, struct serve_args *a, struct serve
 {
     int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", serve_longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "h", serve_longopts, NULL)) != -1) {
+        if (c == '?') return cli_bad_option("serve", argv, "h", serve_longopts);
         if ((rc = serve_option(c, a, s)) >= 0) return rc;
+    }
     if (!a->db) return cli_usage("serve", "--db DIR is required");
     if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -556,7 +569,7 @@ int cmd_serve(int argc, char **argv)
         rc = err_set(&err, ERR_INTERNAL, "serve: libmicrohttpd could not start (%s)", strerror(errno));
         goto out;
     }
-    fprintf(stderr, "listening on http://%s (%d threads, index %s)\n", shown, a.threads, a.db);
+    fprintf(stderr, "listening on http://%s (%d thread%s, index %s)\n", shown, a.threads, cli_s(a.threads), a.db);
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
     }

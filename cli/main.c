@@ -1,5 +1,6 @@
 /* main.c - vericite's entry point: global setup and command dispatch. */
 #include <curl/curl.h>
+#include <getopt.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +61,10 @@ int main(int argc, char **argv)
                 {"stats", cmd_stats},   {"remove", cmd_remove}, {"model", cmd_model},
                 {"audit", cmd_audit},   {"verify", cmd_verify}, {"train-verifier", cmd_train},
                 {"report", cmd_report}, {"serve", cmd_serve}};
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+    opterr = 0; /* unknown options are reported by cli_bad_option, with a "did you mean" */
+    struct option names[sizeof cmds / sizeof cmds[0] + 1] = {{0}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        names[i].name = cmds[i].name;
         if (!strcmp(argv[0], cmds[i].name)) {
             if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 fprintf(stderr, "vericite: libcurl could not be initialised\n");
@@ -72,6 +76,9 @@ int main(int argc, char **argv)
             curl_global_cleanup();
             return rc;
         }
-    fprintf(stderr, "vericite: unknown command '%s' (see: vericite --help)\n", argv[0]);
+    }
+    const char *near = cli_closest_option(argv[0], names);
+    if (near) fprintf(stderr, "vericite: unknown command '%s' (did you mean %s?)\n", argv[0], near);
+    else fprintf(stderr, "vericite: unknown command '%s' (see: vericite --help)\n", argv[0]);
     return CLI_USAGE;
 }

@@ -165,6 +165,23 @@ int idx_cache_get(struct idx *ix, const char *url, struct idx_fetch *out, int *f
 /* Insert or replace the cache entry of f->url (inside or outside a transaction). */
 int idx_cache_put(struct idx *ix, const struct idx_fetch *f, struct err *err);
 
+/* ---------------------------------------------------------------- small lookups (idx_lookup.c) */
+
+/* The document indexed with id `id`. *found is 1 with *out filled (strings valid until the next
+ * idx_find_url/idx_find_id/idx_doc call on the handle), or 0. Errors: ERR_SQLITE, ERR_NOMEM. */
+int idx_find_id(struct idx *ix, const char *id, struct idx_doc *out, int *found, struct err *err);
+/* The number of passages holding `term` (a tokenizer term, len bytes) as the postings count them;
+ * 0 for an unknown term. Errors: ERR_SQLITE. */
+int idx_term_df(struct idx *ix, const char *term, size_t len, int64_t *df, struct err *err);
+
+/* Web-search answers (table search_cache(url, fetched_at, answer), made by the first put): the
+ * answer body of a search request, keyed by the request's whole URL (engine and query in it).
+ * get: *found 1 with the answer appended to `answer`, or 0 (also when the table does not exist).
+ * put: insert or replace (inside or outside a transaction). Errors: ERR_SQLITE, ERR_NOMEM,
+ * ERR_ARG (put on a read-only handle). */
+int idx_search_cache_get(struct idx *ix, const char *url, struct buf *answer, int *found, struct err *err);
+int idx_search_cache_put(struct idx *ix, const char *url, const char *answer, struct err *err);
+
 /* ---------------------------------------------------------------- stored audit results */
 
 /* Generic storage for batch audits (idx_audit.c); verify/ver_store.c owns what goes in it. An

@@ -278,7 +278,7 @@ static int by_doc(struct ret *r, int k, struct ret_hit *hits, int *n, struct err
             int64_t pid = r->touched[i];
             heap_push(r->cand, &nc, (int)m, (struct ret_hit){pid, -1, r->acc[pid]});
         }
-        qsort(r->cand, (size_t)nc, sizeof *r->cand, cmp_hit_desc);
+        if (nc > 1) qsort(r->cand, (size_t)nc, sizeof *r->cand, cmp_hit_desc); /* r->cand is NULL when nc is 0 */
         *n = 0;
         for (int i = 0; i < nc && *n < k; i++) {
             int64_t doc = idx_passage_doc(r->ix, r->cand[i].pid);

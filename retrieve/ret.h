@@ -88,14 +88,40 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
 
 struct ret_qrels; /* query id -> {doc id -> relevance} */
 
-/* Read BEIR qrels TSV (header line "query-id corpus-id score", then one triple per line).
- * Errors name the file and line: ERR_NOTFOUND, ERR_PARSE. Free with ret_qrels_free(). */
+/* Read judgements: BEIR qrels TSV (an optional header line "query-id corpus-id score", then
+ * "query-id corpus-id score" per line) or TREC qrels ("query-id iteration doc-id relevance" per
+ * line, fields separated by spaces or tabs), told apart by the first judgement line's field
+ * count (3 or 4). Errors name the file and line: ERR_NOTFOUND, ERR_PARSE. On success *out is
+ * owned by the caller and freed with ret_qrels_free(). */
 int ret_qrels_load(struct ret_qrels **out, const char *path, struct err *err);
 void ret_qrels_free(struct ret_qrels *q);
 /* Number of queries with at least one relevant document. */
 int ret_qrels_count(const struct ret_qrels *q);
 /* Nonzero when the query has judgements. */
 int ret_qrels_has(const struct ret_qrels *q, const char *qid);
+/* Call cb once for each distinct document judged relevant (relevance > 0) in any query, in byte
+ * order; a nonzero return stops and is returned. ERR_NOMEM when the scratch list cannot be made. */
+int ret_qrels_docs(const struct ret_qrels *q, int (*cb)(void *ctx, const char *doc), void *ctx);
+
+/* A TREC run file: "query-id Q0 doc-id rank score tag" per line, as trec_eval, Anserini and
+ * Pyserini read and write it. */
+struct ret_run;
+/* Read a run. Each query's documents are ordered by score (highest first), ties by the rank
+ * written, then by line (trec_eval breaks ties by doc-id instead; a run written by vericite has
+ * the same order either way unless scores tie); a document listed twice for one query keeps its
+ * best place. Errors name the file and line: ERR_NOTFOUND, ERR_IO, ERR_PARSE, ERR_NOMEM. On
+ * success *out is owned by the caller and freed with ret_run_free(). */
+int ret_run_load(struct ret_run **out, const char *path, struct err *err);
+void ret_run_free(struct ret_run *r);
+/* Number of queries in the run. */
+int ret_run_count(const struct ret_run *r);
+/* Query i (0 .. ret_run_count - 1, in byte order of the ids): returns its id and sets *docs to
+ * its *n document ids, best first. Both point into r and stay valid until the next call. */
+const char *ret_run_query(struct ret_run *r, int i, const char *const **docs, int *n);
+/* Append one run line "qid Q0 doc rank score tag\n" to out; white space inside a field becomes
+ * '_' and an empty field "-". Returns ERR_OK or ERR_NOMEM (out is then as before). */
+struct buf;
+int ret_trec_line(struct buf *out, const char *qid, const char *doc, int rank, double score, const char *tag);
 
 struct ret_metrics {
     double ndcg10, recall100, mrr10;

@@ -1,11 +1,12 @@
-/* ret_eval.c - BEIR qrels and the ranking metrics nDCG@10 (linear gain, as trec_eval),
- * Recall@100 and MRR@10. */
+/* ret_eval.c - judgements (BEIR TSV or TREC qrels), TREC run files, and the ranking metrics
+ * nDCG@10 (linear gain, as trec_eval), Recall@100 and MRR@10. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "ret.h"
 
 struct judgement {
@@ -37,6 +38,53 @@ void ret_qrels_free(struct ret_qrels *q)
     free(q);
 }
 
+/* Split `line` at spaces and tabs into at most `max` fields (in place); returns how many there are
+ * (counting past max). */
+static int split_fields(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) break;
+        if (n < max) f[n] = p;
+        n++;
+        while (*p && *p != ' ' && *p != '\t') p++;
+        if (!*p) break;
+        *p++ = '\0';
+    }
+    return n;
+}
+
+/* The grade of a judgement or a run's rank: an integer, else -1 (with *ok 0). */
+static long int_field(const char *s, int *ok)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    *ok = !errno && end != s && !*end;
+    return v;
+}
+
+static int add_judgement(struct ret_qrels *q, size_t *jcap, const char *qid, const char *doc, long rel)
+{
+    if (q->n == *jcap) {
+        size_t c = *jcap ? *jcap * 2 : 1024;
+        struct judgement *j = realloc(q->j, c * sizeof *j);
+        if (!j) return -1;
+        q->j = j;
+        *jcap = c;
+    }
+    q->j[q->n] = (struct judgement){strdup(qid), strdup(doc), (int)rel};
+    if (!q->j[q->n].qid || !q->j[q->n].doc) {
+        free(q->j[q->n].qid);
+        free(q->j[q->n].doc);
+        return -1;
+    }
+    q->n++;
+    return 0;
+}
+
 int ret_qrels_load(struct ret_qrels **out, const char *path, struct err *err)
 {
     *out = NULL;
@@ -46,7 +94,7 @@ int ret_qrels_load(struct ret_qrels **out, const char *path, struct err *err)
     char *line = NULL;
     size_t cap = 0, jcap = 0;
     long lineno = 0;
-    int rc = ERR_OK;
+    int rc = ERR_OK, fields = 0; /* 3: BEIR TSV, 4: TREC; from the first judgement line */
     ssize_t len;
     if (!q) {
         rc = err_set(err, ERR_NOMEM, "qrels");
@@ -55,35 +103,30 @@ int ret_qrels_load(struct ret_qrels **out, const char *path, struct err *err)
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (len == 0) continue;
-        char *save = NULL;
-        char *a = strtok_r(line, "\t ", &save), *b = strtok_r(NULL, "\t ", &save),
-             *c = strtok_r(NULL, "\t ", &save);
-        if (lineno == 1 && a && !strcmp(a, "query-id")) continue; /* the header */
-        if (!a || !b) {
-            rc = err_set(err, ERR_PARSE, "%s:%ld: expected query-id<TAB>corpus-id<TAB>score", path, lineno);
+        char *fl[4];
+        int nf = split_fields(line, fl, 4);
+        if (nf == 0) continue;
+        if (!fields && !strcmp(fl[0], "query-id")) continue; /* BEIR's header */
+        if (!fields) fields = nf == 4 ? 4 : 3;
+        if (nf != fields && !(fields == 3 && nf == 2)) {
+            rc = err_set(err, ERR_PARSE,
+                         fields == 4 ? "%s:%ld: expected TREC qrels: query-id 0 doc-id relevance (4 fields)"
+                                     : "%s:%ld: expected BEIR qrels: query-id<TAB>corpus-id<TAB>score",
+                         path, lineno);
             goto fail;
         }
-        char *end = NULL;
-        long rel = c ? strtol(c, &end, 10) : 1;
-        if (c && (*end || end == c)) {
-            rc = err_set(err, ERR_PARSE, "%s:%ld: score '%s' is not an integer", path, lineno, c);
+        const char *qid = fl[0], *doc = fields == 4 ? fl[2] : fl[1];
+        const char *grade = fields == 4 ? fl[3] : nf == 3 ? fl[2] : NULL;
+        int ok = 1;
+        long rel = grade ? int_field(grade, &ok) : 1;
+        if (!ok) {
+            rc = err_set(err, ERR_PARSE, "%s:%ld: relevance '%s' is not an integer", path, lineno, grade);
             goto fail;
         }
-        if (q->n == jcap) {
-            jcap = jcap ? jcap * 2 : 1024;
-            struct judgement *j = realloc(q->j, jcap * sizeof *j);
-            if (!j) { rc = err_set(err, ERR_NOMEM, "qrels"); goto fail; }
-            q->j = j;
-        }
-        q->j[q->n] = (struct judgement){strdup(a), strdup(b), (int)rel};
-        if (!q->j[q->n].qid || !q->j[q->n].doc) {
-            free(q->j[q->n].qid);
-            free(q->j[q->n].doc);
+        if (add_judgement(q, &jcap, qid, doc, rel)) {
             rc = err_set(err, ERR_NOMEM, "qrels");
             goto fail;
         }
-        q->n++;
     }
     if (q->n == 0) {
         rc = err_set(err, ERR_PARSE, "%s: no judgements", path);
@@ -104,6 +147,26 @@ fail:
     free(line);
     fclose(f);
     ret_qrels_free(q);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ret_qrels_docs(const struct ret_qrels *q, int (*cb)(void *ctx, const char *doc), void *ctx)
+{
+    const char **docs = malloc((q->n ? q->n : 1) * sizeof *docs);
+    if (!docs) return ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < q->n; i++)
+        if (q->j[i].rel > 0) docs[n++] = q->j[i].doc;
+    qsort(docs, n, sizeof *docs, cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (i == 0 || strcmp(docs[i], docs[i - 1]) != 0) rc = cb(ctx, docs[i]);
+    free(docs);
     return rc;
 }
 
@@ -180,4 +243,167 @@ void ret_eval_query(const struct ret_qrels *q, const char *qid, const char *cons
     m->recall100 = (double)found100 / total_rel;
     m->recall1 = (double)found1 / total_rel;
     m->recall5 = (double)found5 / total_rel;
+}
+
+/* ---------------------------------------------------------------- TREC runs */
+
+struct run_line {
+    char *qid, *doc;
+    long rank;
+    double score;
+    size_t ord; /* line order, the last tie-break */
+};
+
+struct ret_run {
+    struct run_line *l; /* sorted by qid, then score (best first), rank, line */
+    size_t n;
+    size_t *qstart;     /* (nq + 1): the first line of each query */
+    const char **docs;  /* scratch for ret_run_query */
+    int nq;
+};
+
+static int cmp_run(const void *a, const void *b)
+{
+    const struct run_line *x = a, *y = b;
+    int c = strcmp(x->qid, y->qid);
+    if (c) return c;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+    return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+void ret_run_free(struct ret_run *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->l[i].qid);
+        free(r->l[i].doc);
+    }
+    free(r->l);
+    free(r->qstart);
+    free(r->docs);
+    free(r);
+}
+
+/* One line "qid Q0 docid rank score tag" into r (a duplicate doc of a query is skipped later). */
+static int run_line_add(struct ret_run *r, size_t *cap, char **fl, const char *path, long lineno, struct err *err)
+{
+    int ok = 1;
+    long rank = int_field(fl[3], &ok);
+    char *end = NULL;
+    double score = strtod(fl[4], &end);
+    if (!ok || end == fl[4] || *end)
+        return err_set(err, ERR_PARSE, "%s:%ld: rank '%s' or score '%s' is not a number", path, lineno, fl[3], fl[4]);
+    if (r->n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        struct run_line *l = realloc(r->l, c * sizeof *l);
+        if (!l) return err_set(err, ERR_NOMEM, "run");
+        r->l = l;
+        *cap = c;
+    }
+    r->l[r->n] = (struct run_line){strdup(fl[0]), strdup(fl[2]), rank, score, r->n};
+    if (!r->l[r->n].qid || !r->l[r->n].doc) {
+        free(r->l[r->n].qid);
+        free(r->l[r->n].doc);
+        return err_set(err, ERR_NOMEM, "run");
+    }
+    r->n++;
+    return ERR_OK;
+}
+
+/* Group the sorted lines by query (and drop a document listed twice for one query). */
+static int run_index(struct ret_run *r, struct err *err)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int dup = 0;
+        for (size_t k = w; k-- > 0 && !strcmp(r->l[k].qid, r->l[i].qid);)
+            if (!strcmp(r->l[k].doc, r->l[i].doc)) {
+                dup = 1;
+                break;
+            }
+        if (dup) {
+            free(r->l[i].qid);
+            free(r->l[i].doc);
+            continue;
+        }
+        r->l[w++] = r->l[i];
+    }
+    r->n = w;
+    r->qstart = malloc((r->n + 1) * sizeof *r->qstart);
+    r->docs = malloc((r->n ? r->n : 1) * sizeof *r->docs);
+    if (!r->qstart || !r->docs) return err_set(err, ERR_NOMEM, "run");
+    for (size_t i = 0; i < r->n; i++)
+        if (i == 0 || strcmp(r->l[i].qid, r->l[i - 1].qid)) r->qstart[r->nq++] = i;
+    r->qstart[r->nq] = r->n;
+    return ERR_OK;
+}
+
+int ret_run_load(struct ret_run **out, const char *path, struct err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path, strerror(errno));
+    struct ret_run *r = calloc(1, sizeof *r);
+    char *line = NULL;
+    size_t cap = 0, lcap = 0;
+    long lineno = 0;
+    ssize_t len;
+    int rc = r ? ERR_OK : err_set(err, ERR_NOMEM, "run");
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        char *fl[6];
+        int nf = split_fields(line, fl, 6);
+        if (nf == 0) continue;
+        if (nf != 6)
+            rc = err_set(err, ERR_PARSE, "%s:%ld: expected a TREC run line: query-id Q0 doc-id rank score tag", path,
+                         lineno);
+        else
+            rc = run_line_add(r, &lcap, fl, path, lineno, err);
+    }
+    if (!rc && r->n == 0) rc = err_set(err, ERR_PARSE, "%s: no run lines", path);
+    if (!rc) {
+        qsort(r->l, r->n, sizeof *r->l, cmp_run);
+        rc = run_index(r, err);
+    }
+    free(line);
+    fclose(f);
+    if (rc) {
+        ret_run_free(r);
+        return rc;
+    }
+    *out = r;
+    return ERR_OK;
+}
+
+int ret_run_count(const struct ret_run *r) { return r->nq; }
+
+const char *ret_run_query(struct ret_run *r, int i, const char *const **docs, int *n)
+{
+    size_t a = r->qstart[i], b = r->qstart[i + 1];
+    for (size_t k = a; k < b; k++) r->docs[k - a] = r->l[k].doc;
+    *docs = r->docs;
+    *n = (int)(b - a);
+    return r->l[a].qid;
+}
+
+int ret_trec_line(struct buf *out, const char *qid, const char *doc, int rank, double score, const char *tag)
+{
+    /* fields are separated by spaces: any white space inside one becomes '_' */
+    const char *parts[3] = {qid, doc, tag};
+    size_t mark = out->len;
+    int bad = 0;
+    for (int p = 0; p < 3 && !bad; p++) {
+        if (p == 1) bad |= buf_puts(out, "Q0 ");
+        const char *s = *parts[p] ? parts[p] : "-";
+        for (; *s && !bad; s++) bad |= buf_putc(out, (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') ? '_' : *s);
+        if (p == 1) bad |= buf_printf(out, " %d %.6f", rank, score);
+        bad |= buf_putc(out, p == 2 ? '\n' : ' ');
+    }
+    if (bad) {
+        out->len = mark;
+        return ERR_NOMEM;
+    }
+    return ERR_OK;
 }

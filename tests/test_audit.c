@@ -1,15 +1,21 @@
 /* test_audit.c - the citation audit end to end through the CLI, against the suite's own loopback
  * web server (tests/httpd.py on 127.0.0.1): verdicts for misbehaving sites, the fetch cache,
  * outputs, and the WiCE measurements (AUC of the support score, first suggestion). */
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "test.h"
+#include "testhttp.h"
 
 struct httpd {
     pid_t pid;
@@ -714,4 +720,156 @@ TEST(audit_cite_quote_cut_at_a_character)
     free(out);
     buf_cleanup(&text);
     buf_cleanup(&c);
+}
+
+/* ---------------------------------------------------------------- the network looks down */
+
+/* A loopback port that accepts no connection: listening with a full accept queue (filled by
+ * connections of our own that are never accepted), so every further connect attempt times out.
+ * Fills fds (the listener and the fillers, -1 when unused); returns the port or -1. */
+static int blackhole_port(int fds[4])
+{
+    for (int i = 0; i < 4; i++) fds[i] = -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+    if (fds[0] < 0 || bind(fds[0], (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fds[0], 0) != 0 ||
+        getsockname(fds[0], (struct sockaddr *)&sa, &sl) != 0)
+        return -1;
+    for (int i = 1; i < 4; i++) { /* more than the queue holds: the rest wait in SYN-SENT */
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fds[i] >= 0) connect(fds[i], (struct sockaddr *)&sa, sizeof sa);
+    }
+    usleep(100000);
+    return ntohs(sa.sin_port);
+}
+
+TEST(audit_network_down_hint)
+{
+    const char *dir = t_tmpdir(t_);
+    int fds[4];
+    int hole = blackhole_port(fds), closed = th_free_port();
+    REQUIRE(hole > 0 && closed > 0);
+    char art[4096];
+    snprintf(art, sizeof art,
+             "Glaciers retreat.<ref>http://127.0.0.1:%d/a</ref>\n\nBees dance.<ref>http://127.0.0.1:%d/b</ref>\n\n"
+             "Rivers flood.<ref>http://127.0.0.1:%d/c</ref>\n\nStars shine.<ref>http://127.0.0.1:%d/d</ref>\n",
+             closed, closed, hole, hole);
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err,
+                   "audit --db '%s' --json --suggest none --timeout 1s --allow-host 127.0.0.1:%d "
+                   "--allow-host 127.0.0.1:%d '%s'",
+                   ix, closed, hole, a);
+    for (int i = 0; i < 4; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    REQUIRE(rc == 0);
+    /* one line, naming --offline */
+    CHECK(t_contains(err, "the network looks down") && t_contains(err, "--offline"));
+    const char *first = err ? strstr(err, "network looks down") : NULL;
+    CHECK(first && !strstr(first + 1, "network looks down"));
+    /* the reasons are classified: refused for the closed port, timeout for the black hole */
+    json_t *arr = t_json_lines(out);
+    CHECK(json_array_size(arr) == 4);
+    json_t *r0 = json_array_get(arr, 0), *r2 = json_array_get(arr, 2);
+    CHECK(r0 && !strcmp(t_json_str(r0, "verdict"), "unreachable") && t_contains(t_json_str(r0, "detail"), "refused"));
+    CHECK(r2 && !strcmp(t_json_str(r2, "verdict"), "unreachable") && t_contains(t_json_str(r2, "detail"), "timeout"));
+    json_decref(arr);
+    free(out);
+    free(err);
+    /* a single failing host is not the network */
+    snprintf(art, sizeof art,
+             "Glaciers retreat.<ref>http://127.0.0.1:%d/a</ref>\n\nBees dance.<ref>http://127.0.0.1:%d/b</ref>\n\n"
+             "Rivers flood.<ref>http://127.0.0.1:%d/c</ref>\n",
+             closed, closed, closed);
+    a = t_write(t_, dir, "b.wiki", art, strlen(art));
+    rc = t_run(t_, NULL, &err, "audit --db '%s' --json --suggest none --timeout 1s --allow-host 127.0.0.1:%d '%s'", ix,
+               closed, a);
+    CHECK(rc == 0 && !t_contains(err, "network looks down"));
+    free(err);
+}
+
+/* ---------------------------------------------------------------- progress on a terminal */
+
+static void slow_handler(void *ud, const struct th_request *rq, struct th_response *rs)
+{
+    (void)ud;
+    snprintf(rs->ctype, sizeof rs->ctype, "text/html");
+    if (!strcmp(rq->target, "/slow")) rs->delay_ms = 3000;
+    buf_puts(&rs->body, page_html);
+}
+
+TEST(audit_fetch_progress_terminal)
+{
+    const char *dir = t_tmpdir(t_);
+    struct th_server *srv = NULL;
+    REQUIRE(th_start(&srv, slow_handler, NULL) == 0);
+    int p = th_port(srv);
+    char art[1024], ix[600], outp[700], host[64];
+    snprintf(art, sizeof art, "Glaciers retreat.<ref>http://127.0.0.1:%d/fast</ref>\n\n"
+                              "Glaciers melt.<ref>http://127.0.0.1:%d/slow</ref>\n", p, p);
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(outp, sizeof outp, "%s/out.jsonl", dir);
+    snprintf(host, sizeof host, "127.0.0.1:%d", p);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    int master = -1;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        execl(bin, bin, "audit", "--db", ix, "--json", "--suggest", "none", "--timeout", "20s", "--allow-host", host, a,
+              (char *)NULL);
+        _exit(127);
+    }
+    struct buf tty = {0};
+    char chunk[4096];
+    ssize_t r;
+    while ((r = read(master, chunk, sizeof chunk)) > 0) buf_append(&tty, chunk, (size_t)r);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(master);
+    th_stop(srv);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* the sources so far, the host still waited for (after 2 s), the summary */
+    CHECK(tty.data && t_contains(tty.data, "fetching sources 1/2"));
+    char waiting[96];
+    snprintf(waiting, sizeof waiting, "waiting for %s", host);
+    CHECK(tty.data && t_contains(tty.data, waiting));
+    CHECK(tty.data && t_contains(tty.data, "fetched 2 sources"));
+    if (t_->failed) fprintf(stderr, "  terminal: %s\n", tty.data ? tty.data : "");
+    buf_cleanup(&tty);
+    char *out = t_read(outp, NULL);
+    CHECK(out && t_contains(out, "\"verdict\":\"supported\""));
+    free(out);
+}
+
+TEST(audit_html_links_are_web_only)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    static const char art[] = "Glaciers retreat.<ref>{{cite web |url=javascript:alert(1) |title=Evil}}</ref>\n\n"
+                              "Bees dance.<ref>{{cite web |url=data:text/html,<script>x</script> |title=Data}}</ref>\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    const char *a = t_write(t_, dir, "a.wiki", art, strlen(art));
+    char ix[600], html[700];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    REQUIRE(t_run(t_, NULL, NULL, "audit --db '%s' --offline --html '%s' '%s'", ix, html, a) == 0);
+    char *page = t_read(html, NULL);
+    REQUIRE(page);
+    CHECK(t_contains(page, "javascript:alert(1)")); /* shown, as text */
+    CHECK(!t_contains(page, "href=\"javascript") && !t_contains(page, "href=\"data") && !t_contains(page, "<script>x"));
+    free(page);
 }

@@ -2,6 +2,7 @@
  * bad inputs a user will give it (each a clear message, a non-zero exit, the index unchanged). */
 #include <jansson.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -249,4 +250,272 @@ TEST(cli_scifact_bm25_quality)
     CHECK(ndcg >= 0.68);
     CHECK(rec >= 0.90);
     json_decref(o);
+}
+
+/* ---------------------------------------------------------------- IR conventions */
+
+/* The figures of an `eval --json` run, as text to compare ("ndcg mrr recall queries"). */
+static char *eval_figures(struct test_ctx *t_, const char *args)
+{
+    char *out = NULL;
+    if (t_run(t_, &out, NULL, "eval %s --json", args) != 0) {
+        free(out);
+        return NULL;
+    }
+    json_t *o = json_loads(out, 0, NULL);
+    free(out);
+    if (!o) return NULL;
+    char *s = NULL;
+    if (asprintf(&s, "ndcg=%.6f mrr=%.6f recall=%.6f r1=%.6f queries=%lld", json_real_value(json_object_get(o, "ndcg@10")),
+                 json_real_value(json_object_get(o, "mrr@10")), json_real_value(json_object_get(o, "recall@100")),
+                 json_real_value(json_object_get(o, "recall@1")),
+                 (long long)json_integer_value(json_object_get(o, "queries"))) < 0)
+        s = NULL;
+    json_decref(o);
+    return s;
+}
+
+TEST(cli_trec_run_read_back_by_eval)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *ix = make_index(t_, dir);
+    REQUIRE(ix);
+    static const char qj[] = "{\"_id\": \"1\", \"text\": \"aspirin stroke\"}\n"
+                             "{\"_id\": \"2\", \"text\": \"glaciers volume\"}\n"
+                             "{\"_id\": \"3\", \"text\": \"bee navigation pesticides\"}\n";
+    static const char beir[] = "query-id\tcorpus-id\tscore\n1\ta1\t1\n2\tb2\t1\n3\t3\t2\n3\ta1\t0\n";
+    static const char trec[] = "1 0 a1 1\n2 0 b2 1\n3 0 3 2\n3 0 a1 0\n";
+    const char *qf = t_write(t_, dir, "q.jsonl", qj, strlen(qj));
+    const char *bf = t_write(t_, dir, "qrels.tsv", beir, strlen(beir));
+    const char *tf = t_write(t_, dir, "qrels.trec", trec, strlen(trec));
+    REQUIRE(qf && bf && tf);
+    char run[600];
+    snprintf(run, sizeof run, "%s/run.txt", dir);
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err, "search --db '%s' --queries '%s' --trec '%s' --mode bm25", ix, qf, run);
+    CHECK(rc == 0 && out && !*out && t_contains(err, "wrote a TREC run of 3 queries"));
+    free(out);
+    free(err);
+    /* qid Q0 docid rank score tag, documents once per query, ranks from 1 */
+    char *txt = t_read(run, NULL);
+    REQUIRE(txt);
+    int lines = 0, bad = 0, last_rank = 0;
+    char last_q[32] = "";
+    for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+        char q[32], q0[8], doc[64], tag[64];
+        int rank;
+        double score;
+        if (sscanf(line, "%31s %7s %63s %d %lf %63s", q, q0, doc, &rank, &score, tag) != 6 || strcmp(q0, "Q0") ||
+            strcmp(tag, "vericite-bm25"))
+            bad++;
+        if (strcmp(q, last_q)) last_rank = 0;
+        bad += rank != last_rank + 1;
+        last_rank = rank;
+        snprintf(last_q, sizeof last_q, "%s", q);
+        lines++;
+    }
+    free(txt);
+    CHECK(lines >= 3 && bad == 0);
+    /* eval reads the run back: the same figures as ranking live, with BEIR or TREC qrels */
+    char args[2048];
+    snprintf(args, sizeof args, "--db '%s' --queries '%s' --qrels '%s' --mode bm25", ix, qf, bf);
+    char *live = eval_figures(t_, args);
+    snprintf(args, sizeof args, "--run '%s' --qrels '%s'", run, bf);
+    char *from_run = eval_figures(t_, args);
+    snprintf(args, sizeof args, "--run '%s' --qrels '%s'", run, tf);
+    char *trec_qrels = eval_figures(t_, args);
+    CHECK(live && from_run && trec_qrels);
+    CHECK(live && from_run && !strcmp(live, from_run));
+    CHECK(from_run && trec_qrels && !strcmp(from_run, trec_qrels));
+    CHECK(live && t_contains(live, "queries=3"));
+    free(live);
+    free(from_run);
+    free(trec_qrels);
+    /* a run line that is not one, named */
+    static const char badrun[] = "1 Q0 a1 1 2.5 t\n1 Q0 b2 two 1.0 t\n";
+    const char *br = t_write(t_, dir, "bad.run", badrun, strlen(badrun));
+    rc = t_run(t_, NULL, &err, "eval --run '%s' --qrels '%s'", br, bf);
+    CHECK(rc == 1 && t_contains(err, "bad.run:2"));
+    free(err);
+    /* --threads N: one retriever per thread, the output in query order, as with one */
+    char *one = NULL, *four = NULL;
+    rc = t_run(t_, &one, NULL, "search --db '%s' --queries '%s' --json", ix, qf);
+    CHECK(rc == 0);
+    rc = t_run(t_, &four, NULL, "search --db '%s' --queries '%s' --json --threads 4", ix, qf);
+    CHECK(rc == 0 && one && four && !strcmp(one, four) && t_contains(four, "\"id\":\"3\""));
+    free(one);
+    free(four);
+    rc = t_run(t_, NULL, &err, "search --db '%s' --threads 2 aspirin", ix);
+    CHECK(rc == 2 && t_contains(err, "--queries"));
+    free(err);
+}
+
+TEST(cli_eval_warns_of_missing_judged_documents)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *ix = make_index(t_, dir);
+    REQUIRE(ix);
+    static const char qj[] = "{\"_id\": \"1\", \"text\": \"aspirin stroke\"}\n{\"_id\": \"2\", \"text\": \"glaciers\"}\n";
+    static const char none[] = "1 0 PMID-1 1\n2 0 PMID-2 1\n";
+    static const char some[] = "1 0 a1 1\n2 0 PMID-2 1\n";
+    const char *qf = t_write(t_, dir, "q.jsonl", qj, strlen(qj));
+    const char *nf = t_write(t_, dir, "none.trec", none, strlen(none));
+    const char *sf = t_write(t_, dir, "some.trec", some, strlen(some));
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err, "eval --db '%s' --queries '%s' --qrels '%s'", ix, qf, nf);
+    CHECK(rc == 0 && t_contains(err, "none of the 2 documents judged relevant") && t_contains(err, "none.trec"));
+    CHECK(t_contains(out, "nDCG@10     0.0000"));
+    free(out);
+    free(err);
+    rc = t_run(t_, NULL, &err, "eval --db '%s' --queries '%s' --qrels '%s'", ix, qf, sf);
+    CHECK(rc == 0 && t_contains(err, "1 of the 2 documents judged relevant") && t_contains(err, "is not in the index"));
+    free(err);
+}
+
+/* ---------------------------------------------------------------- the smaller things */
+
+TEST(cli_did_you_mean_and_units)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *ix = make_index(t_, dir);
+    REQUIRE(ix);
+    char *err = NULL, *out = NULL;
+    /* a misspelt option, for every command */
+    static const struct {
+        const char *args, *want;
+    } typos[] = {{"audit --ofline x.wiki", "did you mean --offline?"},
+                 {"search --db x --qeries q.tsv", "did you mean --queries?"},
+                 {"eval --qerls q.tsv", "did you mean --qrels?"},
+                 {"index --db x --embeder none f", "did you mean --embedder?"},
+                 {"report --db x --limt 3", "did you mean --limit?"},
+                 {"serve --db x --listne 8080", "did you mean --listen?"},
+                 {"stats --db x --jsno", "did you mean --json?"},
+                 {"verify --claimm x", "did you mean --claim?"},
+                 {"audt x.wiki", "did you mean audit?"},
+                 {"audit --db", "--db needs a value"},
+                 {"audit --json=1 x", "--json takes no value"},
+                 {"audit --frobnicate x", "unknown option '--frobnicate'"}};
+    for (size_t i = 0; i < sizeof typos / sizeof typos[0]; i++) {
+        int rc = t_run(t_, NULL, &err, "%s", typos[i].args);
+        if (rc != 2 || !t_contains(err, typos[i].want)) {
+            fprintf(stderr, "  %s: rc %d, %s", typos[i].args, rc, err ? err : "");
+            t_->failed = 1;
+        }
+        free(err);
+    }
+    /* durations take units; audit's old milliseconds still work, with a note */
+    static const char md[] = "The aspirin claim.[^1]\n\n[^1]: [A](https://example.org/aspirin)\n";
+    const char *m = t_write(t_, dir, "one.md", md, strlen(md));
+    int rc = t_run(t_, NULL, &err, "audit --db '%s' --offline --timeout 500ms '%s'", ix, m);
+    CHECK(rc == 0 && !t_contains(err, "note"));
+    free(err);
+    rc = t_run(t_, NULL, &err, "audit --db '%s' --offline --timeout 20000 '%s'", ix, m);
+    CHECK(rc == 0 && t_contains(err, "read as milliseconds") && t_contains(err, "20s"));
+    /* one citation, not "1 citations" */
+    CHECK(t_contains(err, "1 citation:") && !t_contains(err, "1 citations"));
+    free(err);
+    rc = t_run(t_, NULL, &err, "audit --db '%s' --offline --timeout 2x '%s'", ix, m);
+    CHECK(rc == 2 && t_contains(err, "--timeout expects a duration"));
+    free(err);
+    rc = t_run(t_, NULL, &err, "serve --db '%s' --timeout 90min", ix);
+    CHECK(rc == 2 && t_contains(err, "--timeout expects"));
+    free(err);
+    /* serve --listen PORT means 127.0.0.1:PORT (port 0: any free one) */
+    const char *bin = getenv("VERICITE_BIN");
+    static const char *const listens[] = {"0", ":0"};
+    for (int i = 0; i < 2; i++) { /* start it, wait (up to 20 s) for its address, stop it */
+        rc = t_sh(t_, NULL, &err,
+                  "'%s' serve --db '%s' --listen %s --threads 1 2>'%s/serve.log' & p=$!; for i in $(seq 200); do "
+                  "grep -q 'listening on' '%s/serve.log' && break; sleep 0.1; done; kill $p; wait $p; "
+                  "cat '%s/serve.log' >&2",
+                  bin && *bin ? bin : "./vericite", ix, listens[i], dir, dir, dir);
+        CHECK(t_contains(err, "listening on http://127.0.0.1:"));
+        free(err);
+    }
+    rc = t_run(t_, NULL, &err, "serve --db '%s' --listen 'host:'", ix);
+    CHECK(rc == 2 && t_contains(err, "--listen expects"));
+    free(err);
+    /* --html into a missing folder fails before the audit starts */
+    rc = t_run(t_, &out, &err, "audit --db '%s' --offline --html '%s/no/such/dir/r.html' '%s'", ix, dir, m);
+    CHECK(rc == 1 && t_contains(err, "no/such/dir") && !t_contains(err, "citation"));
+    free(out);
+    free(err);
+    /* index --db a/b/c makes a/ and a/b/ */
+    char f[600];
+    snprintf(f, sizeof f, "%s/good.jsonl", dir);
+    rc = t_run(t_, NULL, &err, "index -q --embedder none --db '%s/a/b/c' '%s'", dir, f);
+    CHECK(rc == 0);
+    free(err);
+    snprintf(f, sizeof f, "%s/a/b/c/index.db", dir);
+    CHECK(access(f, F_OK) == 0);
+    /* examples in every command's help */
+    static const char *const helps[] = {"stats", "report", "train-verifier", "audit", "verify", "search", "eval"};
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        rc = t_run(t_, &out, NULL, "%s --help", helps[i]);
+        if (rc != 0 || !t_contains(out, "example")) {
+            fprintf(stderr, "  %s --help: no examples\n", helps[i]);
+            t_->failed = 1;
+        }
+        free(out);
+    }
+}
+
+TEST(cli_output_fits)
+{
+    const char *dir = t_tmpdir(t_);
+    /* a long passage whose matched words are near its end */
+    static const char doc[] =
+        "{\"_id\": \"long\", \"title\": \"Long\", \"text\": \"Opening words about many other unrelated topics such as "
+        "railways, harbours, bridges, tunnels, canals, lighthouses, roads and airports fill this passage for a "
+        "long while before the part that matters: the Aletsch glacier retreated three kilometres since 1850, "
+        "and then a few words follow.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", doc, strlen(doc));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    char *out = NULL;
+    /* piped: the whole passage */
+    int rc = t_sh(t_, &out, NULL, "unset COLUMNS; '%s' search --db '%s' Aletsch retreated",
+                  getenv("VERICITE_BIN") ? getenv("VERICITE_BIN") : "./vericite", ix);
+    CHECK(rc == 0 && t_contains(out, "Opening words about") && t_contains(out, "a few words follow."));
+    free(out);
+    /* a width: the snippet is centred on the matched words, cut with an ellipsis, lines fit */
+    rc = t_sh(t_, &out, NULL, "COLUMNS=110 '%s' search --db '%s' Aletsch retreated",
+              getenv("VERICITE_BIN") ? getenv("VERICITE_BIN") : "./vericite", ix);
+    CHECK(rc == 0 && t_contains(out, "Aletsch glacier retreated") && !t_contains(out, "Opening words about"));
+    CHECK(t_contains(out, "\xE2\x80\xA6"));
+    int too_long = 0;
+    for (const char *p = out; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p), cols = 0;
+        for (size_t i = 0; i < len; i++) cols += ((unsigned char)p[i] & 0xC0) != 0x80;
+        too_long += cols > 110;
+        p = nl ? nl + 1 : p + len;
+    }
+    CHECK(too_long == 0);
+    free(out);
+    /* the audit's table fits the width too, evidence and suggestions included */
+    static const char art[] =
+        "Opening words about many other unrelated topics such as railways, harbours, bridges, tunnels, canals and "
+        "lighthouses fill the Aletsch glacier article.[^1]\n\n[^1]: [Long](https://example.org/nowhere)\n";
+    const char *a = t_write(t_, dir, "a.md", art, strlen(art));
+    rc = t_sh(t_, &out, NULL, "COLUMNS=90 '%s' audit --db '%s' --offline --suggest all '%s'",
+              getenv("VERICITE_BIN") ? getenv("VERICITE_BIN") : "./vericite", ix, a);
+    CHECK(rc == 0 && t_contains(out, "why: ") && t_contains(out, "suggest "));
+    too_long = 0;
+    for (const char *p = out; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p), cols = 0;
+        for (size_t i = 0; i < len; i++) cols += ((unsigned char)p[i] & 0xC0) != 0x80;
+        too_long += cols > 90;
+        p = nl ? nl + 1 : p + len;
+    }
+    CHECK(too_long == 0);
+    free(out);
+    /* verify prints its evidence also when the claim is supported */
+    rc = t_run(t_, &out, NULL, "verify --db '%s' --claim 'The Aletsch glacier retreated three kilometres since 1850.' "
+                               "--source '%s'",
+               ix, c);
+    CHECK(rc == 0 && t_contains(out, "supported") && t_contains(out, "evidence: ") && t_contains(out, "since 1850"));
+    free(out);
 }

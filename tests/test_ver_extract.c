@@ -433,16 +433,20 @@ TEST(ver_extract_linear_time)
             memcpy(buf + n, pats[p].unit, ul);
             n += ul;
         }
+        /* Not a speed test: a guard against quadratic blow-ups. 1 MiB of a pathological pattern
+         * takes well under a second of CPU when linear and hours when quadratic, so the bound sits
+         * far from both, in this process's CPU time (wall time stretches on a loaded machine). */
         struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
         struct ver_article *a = NULL;
         struct err e = {0};
         int rc = ver_extract(&a, buf, n, pats[p].fmt, "T", &e);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
         double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        if (s > 1.5 || (rc && rc != ERR_LIMIT)) fprintf(stderr, "  pattern %zu: %.3f s rc %d %s\n", p, s, rc, e.msg);
+        if (s > 10 || (rc && rc != ERR_LIMIT))
+            fprintf(stderr, "  pattern %zu: %.3f s CPU rc %d %s\n", p, s, rc, e.msg);
         CHECK(rc == 0 || rc == ERR_LIMIT);
-        CHECK(s < 1.5);
+        CHECK(s < 10);
         ver_article_free(a);
     }
     free(buf);

@@ -57,6 +57,12 @@ struct ver_article {
     char *title;              /* the title given to ver_extract ("" when none), owned */
     char *path;               /* NULL from ver_extract; a caller may set it to a malloc'ed string,
                                  which ver_article_free then frees */
+    /* Where the text came from when it is a wiki page (ver_wiki_fetch): NULL from ver_extract; a
+     * caller may point them at strings that outlive the article (not freed with it). The audit
+     * copies them into every result. */
+    const char *url;           /* the article's URL ("https://en.wikipedia.org/wiki/SQLite") */
+    const char *revision_time; /* the revision's timestamp, ISO 8601 UTC */
+    long long revision;        /* the revision id; 0 when none */
     int nclaims;
     struct ver_claim *claims; /* (nclaims), in input order, owned */
     int nrefs;                /* distinct references cited in the text (named refs and identical
@@ -154,6 +160,18 @@ struct ver_audit_opts {
     long fetch_timeout_ms;           /* 0: 20000 */
     size_t max_bytes;                /* 0: 10 MB */
     int refresh;                     /* ignore the fetch cache (fetch again) */
+    /* NULL, or the progress of the audit's fetches, called on the auditing thread: with
+     * (urls, n, n, NULL) when n fetches start, (urls, n, i, d) each time urls[i] has ended, and
+     * (NULL, 0, 0, NULL) when they are over. The strings are valid until that last call. */
+    void (*on_fetch)(void *ud, const char *const *urls, size_t n, size_t i, const struct ver_fetch_done *d);
+    void *on_fetch_ud;
+    /* NULL (off), or a SearxNG-compatible JSON search API (ver_search_url): failing citations
+     * also get suggestions from the web: the claim (with the article title) is searched, the
+     * top `search_results` pages (0: VER_SEARCH_RESULTS) are read as cited pages are (the
+     * corpus, the fetch cache, the fetcher with its guard) and scored like corpus documents.
+     * Answers and pages are cached in the index; --offline uses the caches only. */
+    const char *search_url;
+    int search_results;
 };
 
 #define VER_MAX_SUGGEST 5
@@ -166,6 +184,8 @@ struct ver_suggestion {
                                   suggestions are ordered by it, and none is below the model's
                                   floor (ver_scorer_suggest_floor) */
     double support;            /* the verifier's support score of the claim by it */
+    char *from;                /* where it was found: "corpus", or "web" (a web search result);
+                                  NULL counts as "corpus" */
 };
 
 /* One audited citation. Every string is owned by the result (ver_results_free). */
@@ -181,6 +201,14 @@ struct ver_result {
     struct ver_span match[VER_SCORE_MAX_MATCH]; /* claim words in evidence (byte spans) */
     int nmatch;
     char *source;              /* where the text came from: corpus, cache, web, archive, "" */
+    char *source_title;        /* the title of the page that was read (the corpus document's, the
+                                  fetched page's <title>), "" when none or unreadable */
+    int title_mismatch;        /* 1 when the citation's title= and source_title both exist and name
+                                  different things (ver_title_mismatch): the ref may point at the
+                                  wrong page */
+    char *article_url;         /* the article's URL ("" for a file) */
+    char *revision_time;       /* the article revision's timestamp ("" when none) */
+    long long revision;        /* the article's revision id (0 when none) */
     char *detail;              /* why, for dead/unreachable/no-text; what clashed for
                                   contradicted ("claim says \"1950\", source says \"1952\"");
                                   "" otherwise */
@@ -199,6 +227,9 @@ struct ver_auditor;
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err);
 void ver_auditor_free(struct ver_auditor *a);
+/* The last problem the auditor met that is no citation's (the web search engine could not be
+ * reached, answered an error...): "" when none. Valid until the next ver_audit/ver_verify. */
+const char *ver_auditor_note(const struct ver_auditor *a);
 
 /* Audit every citation of `art` (from ver_extract). `path` is recorded in each result. On success
  * *out is a new array of *n results in article order (free with ver_results_free). Per-citation
@@ -213,7 +244,17 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
 
 void ver_results_free(struct ver_result *r, int n);
 
+/* 1 when a citation's stated title and the title of the page it points at name different things:
+ * both have words (as the index tokenizes them) and fewer than half of the stated title's words
+ * are in the page's ("Write-Ahead Logging" vs "VACUUM": 1; "Write-Ahead Logging" vs "Write-Ahead
+ * Logging - SQLite": 0). 0 when either is empty or NULL, for generic titles ("Official website")
+ * and when out of memory. (ver_title.c) */
+int ver_title_mismatch(const char *stated, const char *real);
+
 /* The stored record of a result, the store protocol and the batch runner. */
 #include "verify/ver_batch.h"
+
+/* The wiki API and web search clients. */
+#include "verify/ver_web.h"
 
 #endif

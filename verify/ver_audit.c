@@ -27,6 +27,7 @@ struct ver_auditor {
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
     struct ver_score_result cited; /* the cited source's result for the citation at hand */
+    char note[300];         /* ver_auditor_note */
 };
 
 /* A distinct URL of the article being audited, and what we got for it. */
@@ -36,6 +37,7 @@ struct source {
     char *text;        /* readable text when status == -1 */
     char *where;       /* corpus, cache, web */
     char *detail;
+    char *title;       /* the page's own title when status == -1 (NULL: none) */
     int64_t doc_row;   /* the corpus document, or -1 */
 };
 
@@ -69,6 +71,8 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
     return ERR_OK;
 }
 
+const char *ver_auditor_note(const struct ver_auditor *a) { return a->note; }
+
 void ver_auditor_free(struct ver_auditor *a)
 {
     if (!a) return;
@@ -86,6 +90,7 @@ static void source_cleanup(struct source *s)
     free(s->text);
     free(s->where);
     free(s->detail);
+    free(s->title);
 }
 
 void ver_results_free(struct ver_result *r, int n)
@@ -102,12 +107,16 @@ void ver_results_free(struct ver_result *r, int n)
         free(x->evidence);
         free(x->source);
         free(x->detail);
+        free(x->source_title);
+        free(x->article_url);
+        free(x->revision_time);
         for (int j = 0; j < x->nsugg; j++) {
             free(x->sugg[j].doc_id);
             free(x->sugg[j].url);
             free(x->sugg[j].title);
             free(x->sugg[j].evidence);
             free(x->sugg[j].cite);
+            free(x->sugg[j].from);
         }
     }
 }
@@ -195,6 +204,7 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
             return 0;
         }
         s->doc_row = d.row;
+        s->title = dup0(d.title);
         s->text = t.data ? buf_steal(&t) : dup0("");
         s->where = dup0("corpus");
         s->status = -1;
@@ -210,6 +220,7 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
     if (!strcmp(f.outcome, "ok")) {
         s->status = strlen(f.text) >= AUDIT_MIN_TEXT ? -1 : VER_ST_NO_TEXT;
         s->text = dup0(f.text);
+        s->title = dup0(f.title);
         s->detail = dup0(s->status == -1 ? "" : "no readable text");
     } else {
         /* the cached failure: outcome "dead", "unreachable" or "no-text", detail in title */
@@ -218,6 +229,19 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
         s->detail = dup0(f.title);
     }
     return 1;
+}
+
+/* The fetcher's progress, passed on to the audit's caller with the batch's URLs. */
+struct fetch_progress {
+    const struct ver_audit_opts *o;
+    const char *const *urls;
+    size_t n;
+};
+
+static void fetch_done(void *ud, size_t i, const struct ver_fetch_done *d)
+{
+    struct fetch_progress *p = ud;
+    p->o->on_fetch(p->o->on_fetch_ud, p->urls, p->n, i, d);
 }
 
 /* Resolve every source in `src` (n): corpus, cache, then one parallel fetch for the rest. */
@@ -247,7 +271,15 @@ static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, 
     if (!res) { rc = err_set(err, ERR_NOMEM, "audit"); goto out; }
     struct ver_fetch_opts fo = {.allow_private = a->o.allow_private, .allow_hosts = a->o.allow_hosts,
                                 .total_timeout_ms = a->o.fetch_timeout_ms, .max_bytes = a->o.max_bytes};
-    if ((rc = ver_fetch_many(urls, nf, &fo, res, err))) goto out;
+    struct fetch_progress fp = {&a->o, urls, nf};
+    if (a->o.on_fetch) {
+        fo.on_done = fetch_done;
+        fo.on_done_ud = &fp;
+        a->o.on_fetch(a->o.on_fetch_ud, urls, nf, nf, NULL);
+    }
+    rc = ver_fetch_many(urls, nf, &fo, res, err);
+    if (a->o.on_fetch) a->o.on_fetch(a->o.on_fetch_ud, NULL, 0, 0, NULL);
+    if (rc) goto out;
     int in_tx = idx_begin(a->ix, NULL) == ERR_OK; /* cache writes of this batch land together */
     for (size_t k = 0; k < nf; k++) {
         struct source *s = &src[which[k]];
@@ -273,7 +305,7 @@ static int resolve_sources(struct ver_auditor *a, struct source *src, size_t n, 
         if (s->status == -1 || s->status == VER_ST_DEAD || s->status == VER_ST_NO_TEXT ||
             f->outcome == VER_FETCH_HTTP_ERROR)
             idx_cache_put(a->ix, &c, NULL);
-        free(title);
+        s->title = title; /* owned by the source now */
     }
     if (in_tx && idx_commit(a->ix, err) != ERR_OK) rc = ERR_OK; /* the cache is best effort */
 out:
@@ -338,9 +370,83 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
 }
 
 
-/* {{cite web |url= |title= |quote= |access-date= }} with | and }} in values made safe. */
-static char *make_cite(const char *url, const char *title, const char *quote)
+/* The sentence of `evidence` with the most of the claim's terms (the first such): what quote=
+ * should hold, rather than the whole window. [*start, *end) in evidence. */
+struct quote_pick {
+    struct corpus_tok *tok;
+    const char *text;
+    char terms[VER_SCORE_MAX_TERMS][CORPUS_TOK_MAX + 1];
+    int nterms, count;
+    size_t start, end;
+    int best;
+};
+
+static int quote_has(const struct quote_pick *q, const char *t, size_t n)
 {
+    for (int i = 0; i < q->nterms; i++)
+        if (strlen(q->terms[i]) == n && !memcmp(q->terms[i], t, n)) return 1;
+    return 0;
+}
+
+static int quote_term(void *ctx, const char *t, size_t n, int pos, size_t s, size_t e)
+{
+    (void)pos, (void)s, (void)e;
+    struct quote_pick *q = ctx;
+    if (q->nterms < VER_SCORE_MAX_TERMS && n <= CORPUS_TOK_MAX && !quote_has(q, t, n)) {
+        memcpy(q->terms[q->nterms], t, n);
+        q->terms[q->nterms++][n] = '\0';
+    }
+    return 0;
+}
+
+static int quote_count(void *ctx, const char *t, size_t n, int pos, size_t s, size_t e)
+{
+    (void)pos, (void)s, (void)e;
+    struct quote_pick *q = ctx;
+    q->count += quote_has(q, t, n);
+    return 0;
+}
+
+static int quote_sentence(void *ctx, size_t start, size_t end)
+{
+    struct quote_pick *q = ctx;
+    q->count = 0;
+    corpus_tok_run(q->tok, q->text + start, end - start, quote_count, q);
+    if (q->count > q->best) {
+        q->best = q->count;
+        q->start = start;
+        q->end = end;
+    }
+    return 0;
+}
+
+static void quote_span(const char *claim, const char *evidence, size_t *start, size_t *end)
+{
+    struct quote_pick *q = calloc(1, sizeof *q);
+    *start = 0;
+    *end = strlen(evidence);
+    if (!q || !claim || corpus_tok_new(&q->tok, 0, NULL) != ERR_OK) {
+        free(q);
+        return;
+    }
+    q->text = evidence;
+    corpus_tok_run(q->tok, claim, strlen(claim), quote_term, q);
+    ver_sentences(evidence, *end, quote_sentence, q);
+    if (q->best > 0) {
+        *start = q->start;
+        *end = q->end;
+    }
+    corpus_tok_free(q->tok);
+    free(q);
+}
+
+/* {{cite web |url= |title= |quote= |access-date= }} with | and }} in values made safe; quote= is
+ * the sentence of `evidence` that matches `claim` best. */
+static char *make_cite(const char *url, const char *title, const char *evidence, const char *claim)
+{
+    size_t qa = 0, qe = 0;
+    quote_span(claim, evidence ? evidence : "", &qa, &qe);
+    char *quote = strndup(evidence ? evidence + qa : "", qe - qa);
     struct buf b = {0};
     char date[16];
     time_t now = time(NULL);
@@ -363,6 +469,7 @@ static char *make_cite(const char *url, const char *title, const char *quote)
         if (f == 2 && strlen(fields[f][1]) > n) buf_puts(&b, "...");
     }
     buf_printf(&b, " |access-date=%s}}", date);
+    free(quote);
     return buf_steal(&b);
 }
 
@@ -432,7 +539,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             continue;
         }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence), p, tmp.score};
+                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL};
         nc++;
     }
     buf_cleanup(&text);
@@ -454,6 +561,114 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         free(cand[i].evidence);
         free(cand[i].cite);
     }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- suggestions from the web */
+
+/* Put `c` among r's suggestions, best first by score, at most max; what does not fit is freed. */
+static void add_suggestion(struct ver_result *r, struct ver_suggestion c, int max)
+{
+    int at = r->nsugg;
+    while (at > 0 && r->sugg[at - 1].score < c.score) at--;
+    if (at >= max) {
+        free(c.doc_id), free(c.url), free(c.title), free(c.evidence), free(c.cite), free(c.from);
+        return;
+    }
+    if (r->nsugg == max) { /* the last one goes */
+        struct ver_suggestion *l = &r->sugg[max - 1];
+        free(l->doc_id), free(l->url), free(l->title), free(l->evidence), free(l->cite), free(l->from);
+        r->nsugg--;
+    }
+    memmove(&r->sugg[at + 1], &r->sugg[at], (size_t)(r->nsugg - at) * sizeof *r->sugg);
+    r->sugg[at] = c;
+    r->nsugg++;
+}
+
+/* 1 when `url` is the cited one or already suggested. */
+static int already_named(const struct ver_result *r, const char *url)
+{
+    if (r->url && !strcmp(r->url, url)) return 1;
+    for (int i = 0; i < r->nsugg; i++)
+        if (r->sugg[i].url && !strcmp(r->sugg[i].url, url)) return 1;
+    return 0;
+}
+
+/* Suggestions from a web search for a failing citation: the claim (with the article title) is
+ * searched; the results' pages are read like cited pages (corpus, cache, the guarded fetcher)
+ * and ranked like corpus documents (the verifier's score, then the suggestion ranker, whose
+ * retrieval features come from the engine's order: share 1/(1 + rank), rank); navigation pages
+ * and those under the ranker's floor are left out. A search that fails is noted
+ * (ver_auditor_note), not an error. */
+static int web_suggest(struct ver_auditor *a, const char *title, const char *scored_claim, struct ver_result *r,
+                       const struct ver_score_result *cited, struct err *err)
+{
+    struct buf q = {0};
+    if (buf_puts(&q, r->claim) ||
+        (title && *title && !strcasestr(r->claim, title) && (buf_putc(&q, ' ') || buf_puts(&q, title))))
+        return err_set(err, ERR_NOMEM, "web search");
+    struct ver_search_opts so = {.base = a->o.search_url, .max = a->o.search_results,
+                                 .timeout_ms = a->o.fetch_timeout_ms, .offline = a->o.offline,
+                                 .refresh = a->o.refresh};
+    struct ver_search_answer ans;
+    struct err e = {0};
+    int rc = ver_search(a->ix, &so, q.data, &ans, &e);
+    buf_cleanup(&q);
+    if (rc == ERR_NOMEM) return err_set(err, rc, "%s", e.msg);
+    if (rc) {
+        snprintf(a->note, sizeof a->note, "%.*s", (int)sizeof a->note - 1, e.msg);
+        return ERR_OK;
+    }
+    struct source *src = calloc(ans.n ? (size_t)ans.n : 1, sizeof *src);
+    int *hit = calloc(ans.n ? (size_t)ans.n : 1, sizeof *hit);
+    size_t ns = 0;
+    if (!src || !hit) rc = err_set(err, ERR_NOMEM, "web search");
+    for (int i = 0; !rc && i < ans.n; i++) {
+        if (already_named(r, ans.hits[i].url)) continue;
+        src[ns] = (struct source){.url = strdup(ans.hits[i].url), .status = VER_ST_UNREACHABLE, .doc_row = -1};
+        if (!src[ns].url) rc = err_set(err, ERR_NOMEM, "web search");
+        else hit[ns++] = i;
+    }
+    if (!rc && ns) rc = resolve_sources(a, src, ns, err);
+    double floor_p = ver_scorer_suggest_floor(a->scorer);
+    double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
+    for (size_t k = 0; !rc && k < ns; k++) {
+        const struct source *s = &src[k];
+        if (s->status != -1 || ver_score_is_navigation(s->text, strlen(s->text))) continue;
+        struct ver_result tmp = {0};
+        struct ver_score_result sr;
+        tmp.claim = r->claim;
+        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, err))) {
+            free(tmp.evidence);
+            break;
+        }
+        const char *t = s->title && *s->title ? s->title : ans.hits[hit[k]].title;
+        double x[VER_RANK_NFEAT];
+        x[VER_R_LOGIT] = ver_score_logit(sr.score);
+        x[VER_R_GAIN] = x[VER_R_LOGIT] - cited_logit;
+        x[VER_R_COV_LEX] = sr.feat[VER_F_COV_LEX];
+        x[VER_R_DOC_UNION] = sr.feat[VER_F_DOC_UNION];
+        x[VER_R_NAME] = sr.feat[VER_F_DOC_NAME];
+        x[VER_R_BM25] = 1.0 / (1.0 + hit[k]); /* the engine's order in place of a BM25 share */
+        x[VER_R_RANK] = log1p((double)hit[k]);
+        x[VER_R_DENSE] = 0;
+        x[VER_R_TITLE] = title ? ver_scorer_term_overlap(a->scorer, title, t) : 0;
+        x[VER_R_CLAIM_TITLE] = ver_scorer_term_overlap(a->scorer, r->claim, t);
+        double p = ver_scorer_rank(a->scorer, x);
+        if (tmp.score <= r->score || p < floor_p) {
+            free(tmp.evidence);
+            continue;
+        }
+        struct ver_suggestion c = {.doc_id = dup0(""), .url = dup0(s->url), .title = dup0(t),
+                                   .evidence = tmp.evidence, .cite = make_cite(s->url, t, tmp.evidence, r->claim),
+                                   .from = dup0("web"), .score = p, .support = tmp.score};
+        if (!c.doc_id || !c.url || !c.title || !c.cite || !c.from) rc = err_set(err, ERR_NOMEM, "web search");
+        add_suggestion(r, c, a->o.max_suggestions);
+    }
+    for (size_t k = 0; src && k < ns; k++) source_cleanup(&src[k]);
+    free(src);
+    free(hit);
+    ver_search_answer_cleanup(&ans);
     return rc;
 }
 
@@ -492,6 +707,7 @@ static int add_source(struct source **src, size_t *n, size_t *cap, const char *u
 int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *path,
               struct ver_result **out, int *n, struct err *err)
 {
+    a->note[0] = '\0';
     *out = NULL;
     *n = 0;
     int total = 0, rc = ERR_OK;
@@ -545,7 +761,11 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             r->source = dup0("");
             r->detail = dup0("");
             r->evidence = dup0("");
-            if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail) {
+            r->article_url = dup0(art->url);
+            r->revision_time = dup0(art->revision_time);
+            r->revision = art->revision;
+            if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail || !r->article_url ||
+                !r->revision_time) {
                 rc = err_set(err, ERR_NOMEM, "audit");
                 goto out;
             }
@@ -582,6 +802,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                 cited_row = td.row;
                 free(r->source);
                 r->source = dup0("corpus");
+                r->source_title = dup0(td.title);
                 rc = score_into(a, a->claim.data, t.data ? t.data : "", r, &a->cited, err);
                 buf_cleanup(&t);
                 if (rc) goto out;
@@ -604,10 +825,16 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                     free(r->source);
                     r->source = dup0(s->where);
                 }
+                r->source_title = dup0(s->title);
                 if ((rc = score_into(a, a->claim.data, s->text, r, &a->cited, err))) goto out;
             }
+            if (!r->source_title) r->source_title = dup0("");
+            r->title_mismatch = ver_title_mismatch(r->title, r->source_title);
             if (wants_suggestions(a, r->status) &&
                 (rc = suggest(a, art->title, a->claim.data, r, cited_row, &a->cited, err)))
+                goto out;
+            if (a->o.search_url && wants_suggestions(a, r->status) &&
+                (rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err)))
                 goto out;
         }
     }
@@ -627,6 +854,7 @@ out:
 int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int is_text,
                struct ver_result *out, struct err *err)
 {
+    a->note[0] = '\0';
     memset(out, 0, sizeof *out);
     out->claim = dup0(claim);
     out->url = dup0(is_text ? "" : source);
@@ -637,7 +865,10 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     out->detail = dup0("");
     out->evidence = dup0("");
     out->source = dup0(is_text ? "file" : "");
-    if (!out->claim || !out->url || !out->source) return err_set(err, ERR_NOMEM, "verify");
+    out->article_url = dup0("");
+    out->revision_time = dup0("");
+    if (!out->claim || !out->url || !out->source || !out->article_url || !out->revision_time)
+        return err_set(err, ERR_NOMEM, "verify");
     int rc = ERR_OK;
     int64_t cited_row = -1;
     memset(&a->cited, 0, sizeof a->cited);
@@ -645,7 +876,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         char *text = NULL, *title = NULL;
         const char *why = "";
         int st = body_text(a, "", source, strlen(source), &text, &title, &why);
-        free(title);
+        out->source_title = title;
         if (st != -1) {
             out->status = st;
             free(out->detail);
@@ -660,6 +891,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         rc = resolve_sources(a, &s, 1, err);
         if (!rc && s.status == -1) {
             cited_row = s.doc_row;
+            out->source_title = dup0(s.title);
             rc = score_into(a, claim, s.text, out, &a->cited, err);
         } else if (!rc) {
             out->status = s.status;
@@ -670,7 +902,11 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         out->source = dup0(s.where);
         source_cleanup(&s);
     }
+    if (!out->source_title) out->source_title = dup0("");
+    if (!rc && !out->source_title) rc = err_set(err, ERR_NOMEM, "verify");
     if (!rc && wants_suggestions(a, out->status))
         rc = suggest(a, NULL, claim, out, cited_row, &a->cited, err);
+    if (!rc && a->o.search_url && wants_suggestions(a, out->status))
+        rc = web_suggest(a, NULL, claim, out, &a->cited, err);
     return rc;
 }

@@ -17,9 +17,12 @@ struct json_t;
 
 /* ================================================================ the record (ver_json.c)
  * One audited citation as a JSON object, in this member order:
- *   {"article", "article_title", "section", "ref", "claim", "url", "title", "verdict", "score",
- *    "evidence", "matched": [claim words found in the evidence], "source", "detail",
- *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite"}]}
+ *   {"article", "article_title", "article_url", "revision", "revision_time", "section", "ref",
+ *    "claim", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
+ *    "matched": [claim words found in the evidence], "source", "detail",
+ *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite", "from"}]}
+ * "article_url" and "revision" (an integer, null when none) say which revision of a wiki page was
+ * audited ("" and null for files); "source_title" is the title of the page read.
  * "verdict" is ver_status_name(status). It is what `vericite audit --json` prints (one per line),
  * what the service answers, and what the store keeps (audit_results.json, compact). */
 

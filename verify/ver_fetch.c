@@ -84,6 +84,17 @@ static int take_result(const char *url, struct http_result *h, struct ver_fetch_
     return 0;
 }
 
+/* The client's on_done, passed on as the fetcher's. */
+static void fetch_on_done(void *ud, size_t i, const struct http_result *res)
+{
+    const struct ver_fetch_opts *o = ud;
+    struct ver_fetch_done d = {.reason = http_fail_name(res->fail), .why = res->why,
+                               .connected = res->connect_s > 0 || res->first_byte_s > 0 || res->status > 0,
+                               .seconds = res->seconds};
+    d.url = res->final_url ? res->final_url : "";
+    o->on_done(o->on_done_ud, i, &d);
+}
+
 int ver_fetch_many(const char *const *urls, size_t n, const struct ver_fetch_opts *opts,
                    struct ver_fetch_result *results, struct err *err)
 {
@@ -99,6 +110,8 @@ int ver_fetch_many(const char *const *urls, size_t n, const struct ver_fetch_opt
         .allow_hosts = o->allow_hosts,
         .no_proxy = 1, /* never a proxy, even with the guard off: as this fetcher always was */
         .user_agent = o->user_agent,
+        .on_done = o->on_done ? fetch_on_done : NULL,
+        .on_done_ud = (void *)o,
     };
     if (ho.max_parallel > HTTP_MAX_PARALLEL) ho.max_parallel = HTTP_MAX_PARALLEL;
     struct http_limits lim = {

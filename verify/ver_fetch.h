@@ -14,6 +14,16 @@
 struct err;
 struct sockaddr;
 
+/* One URL has ended (ver_fetch_opts.on_done): what a progress display needs. The strings are
+ * valid during the call only. */
+struct ver_fetch_done {
+    const char *url;    /* as asked for */
+    const char *reason; /* http_fail_name(): "ok", "dns", "refused", "timeout", "http", ... */
+    const char *why;    /* the classified message ("" when ok) */
+    int connected;      /* 1 when a connection was made (0: DNS, refused, a connect timeout) */
+    double seconds;     /* time in transfers */
+};
+
 /* Fetch options. Zero-initialise (struct ver_fetch_opts o = {0};): every 0 means the default. */
 struct ver_fetch_opts {
     long connect_timeout_ms; /* per connection attempt; default 5000 */
@@ -28,6 +38,10 @@ struct ver_fetch_opts {
      * A connection to exactly that resolved address and port is allowed even when the guard
      * would refuse it. Meant for tests; the strings are read during the call only. */
     const char *const *allow_hosts;
+    /* NULL, or called on the calling thread inside ver_fetch_many() each time URL i (an index
+     * into urls) has ended: progress reports. */
+    void (*on_done)(void *ud, size_t i, const struct ver_fetch_done *d);
+    void *on_done_ud;
 };
 
 #define VER_FETCH_USER_AGENT HTTP_USER_AGENT

@@ -18,10 +18,11 @@ json_t *ver_result_json(const struct ver_result *r)
 {
     json_t *sugg = json_array(), *matched = json_array(), *missing = json_array();
     for (int i = 0; sugg && i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
+        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
                                               "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
                                               r->sugg[i].score, "support", r->sugg[i].support, "evidence",
-                                              r->sugg[i].evidence, "cite", r->sugg[i].cite));
+                                              r->sugg[i].evidence, "cite", r->sugg[i].cite, "from",
+                                              r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus"));
     for (int i = 0; matched && i < r->nmatch; i++)
         json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
                                                     r->match[i].end - r->match[i].start));
@@ -43,13 +44,17 @@ json_t *ver_result_json(const struct ver_result *r)
         json_decref(missing);
         return NULL;
     }
+    json_t *rev = r->revision > 0 ? json_integer((json_int_t)r->revision) : json_null();
     /* "o" steals the arrays, also when the pack fails */
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:s, s:o, s:s, s:s, s:o, s:o}", "article",
-                     r->article, "article_title", r->article_title, "section", r->section, "ref", r->ref,
-                     "claim", r->claim, "url", r->url, "title", r->title, "verdict",
-                     ver_status_name(r->status), "score", r->score, "evidence", r->evidence, "matched",
-                     matched, "source", r->source, "detail", r->detail, "missing", missing, "suggestions",
-                     sugg);
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:f, s:s, s:o, s:s, s:s, "
+                     "s:o, s:o}",
+                     "article", r->article, "article_title", r->article_title, "article_url",
+                     r->article_url ? r->article_url : "", "revision", rev, "revision_time",
+                     r->revision_time ? r->revision_time : "", "section", r->section, "ref", r->ref, "claim",
+                     r->claim, "url", r->url, "title", r->title, "source_title",
+                     r->source_title ? r->source_title : "", "title_mismatch", r->title_mismatch, "verdict",
+                     ver_status_name(r->status), "score", r->score, "evidence", r->evidence, "matched", matched,
+                     "source", r->source, "detail", r->detail, "missing", missing, "suggestions", sugg);
 }
 
 static int dump_cb(const char *s, size_t n, void *ctx)
@@ -95,7 +100,7 @@ static void find_matches(const json_t *o, struct ver_result *r)
 static int complete(const struct ver_result *r)
 {
     int ok = r->article && r->article_title && r->section && r->claim && r->url && r->title && r->evidence &&
-             r->source && r->detail;
+             r->source && r->detail && r->source_title && r->article_url && r->revision_time;
     for (int k = 0; k < r->nsugg; k++)
         ok = ok && r->sugg[k].doc_id && r->sugg[k].url && r->sugg[k].title && r->sugg[k].evidence &&
              r->sugg[k].cite;
@@ -119,6 +124,11 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
     r->evidence = member(o, "evidence");
     r->source = member(o, "source");
     r->detail = member(o, "detail");
+    r->source_title = member(o, "source_title");
+    r->title_mismatch = json_is_true(json_object_get(o, "title_mismatch"));
+    r->article_url = member(o, "article_url");
+    r->revision_time = member(o, "revision_time");
+    r->revision = (long long)json_integer_value(json_object_get(o, "revision"));
     find_matches(o, r);
     size_t i;
     json_t *it;
@@ -142,6 +152,7 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
         s->support = json_number_value(json_object_get(it, "support"));
         s->evidence = member(it, "evidence");
         s->cite = member(it, "cite");
+        s->from = member(it, "from");
     }
     if (!complete(r)) return err_set(err, ERR_NOMEM, "decoding an audit record");
     if (r->status < 0) {

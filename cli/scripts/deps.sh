@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh - installs the Debian 12 packages vericite needs (idempotent). Run as root (or with sudo
-# available). usage: deps.sh [base|bench|fuzz]...   (no argument: base)
+# available). usage: deps.sh [base|bench|fuzz|browser]...   (no argument: base)
 #   base   what vericite needs to build, run and test, and the demo's corpus: `make deps` (CI too)
 #   bench  the benchmarks' load generator and peers: `make bench-deps` (make bench runs it)
 #   fuzz   clang and libFuzzer: `make fuzz-deps` (make fuzz runs it)
+#   browser  headless Chromium for the HTML report's browser test (tests/browser/deps.sh, run by
+#          make deps)
 # When the Debian archive cannot be reached, apt's own error lines are shown and one line says
 # which archive it was and what to do.
 set -euo pipefail
@@ -32,6 +34,9 @@ bench=(
 fuzz=(
   clang libclang-rt-14-dev              # libFuzzer targets (make fuzz)
 )
+browser=(
+  chromium                              # the report's browser test (tests/test_report_browser.c)
+)
 
 PKGS=()
 [ $# -gt 0 ] || set -- base
@@ -42,7 +47,8 @@ for g in "$@"; do
           command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm) ;;
     bench) PKGS+=("${bench[@]}") ;;
     fuzz) PKGS+=("${fuzz[@]}") ;;
-    *) echo "deps: unknown group '$g' (base, bench, fuzz)" >&2; exit 2 ;;
+    browser) PKGS+=("${browser[@]}") ;;
+    *) echo "deps: unknown group '$g' (base, bench, fuzz, browser)" >&2; exit 2 ;;
   esac
 done
 
