@@ -329,16 +329,6 @@ static void wice_free(struct wice *w)
     free(w->title);
 }
 
-static void html_escape_into(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<') buf_puts(b, "&lt;");
-        else if (*s == '>') buf_puts(b, "&gt;");
-        else if (*s == '&') buf_puts(b, "&amp;");
-        else buf_putc(b, *s);
-    }
-}
-
 /* Claims with the pages they cite: HTML for serving, plain text for a corpus. */
 static int wice_load(const char *path, struct wice *w)
 {
@@ -366,14 +356,14 @@ static int wice_load(const char *path, struct wice *w)
                 continue;
             }
             buf_puts(&h, "<p>");
-            html_escape_into(&h, sent);
+            buf_put_html(&h, sent, strlen(sent));
             buf_puts(&h, "</p>\n");
             buf_puts(&t, sent);
             buf_putc(&t, ' ');
         }
         struct buf page = {0};
         buf_puts(&page, "<html><head><title>");
-        html_escape_into(&page, title);
+        buf_put_html(&page, title, strlen(title));
         buf_puts(&page, "</title></head><body>\n");
         buf_append(&page, h.data ? h.data : "", h.len);
         buf_puts(&page, "</body></html>\n");
