@@ -872,16 +872,14 @@ static int js_word(struct vf_wr *w, struct vf_rd *r, const struct buf *key, floa
     return wr_word(w, key->data, key->len, vec, err);
 }
 
-/* After an object member: consume ',' (0) or the closing '}' (1); anything else fails (-1). */
-static int js_member_end(struct vf_rd *r, struct err *err)
+/* After an object member: consume ',' or the closing '}' (*closed = 1); anything else fails. */
+static int js_member_end(struct vf_rd *r, int *closed, struct err *err)
 {
     int c = js_ws(r, err);
-    if (c != ',' && c != '}') {
-        js_fail(r, "expected ',' or '}'", err);
-        return -1;
-    }
+    if (c != ',' && c != '}') return js_fail(r, "expected ',' or '}'", err);
     r->pos++;
-    return c == '}';
+    *closed = c == '}';
+    return 0;
 }
 
 static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
@@ -919,12 +917,9 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
                         (rc = js_expect(r, '[', err)) != 0 ||
                         (rc = js_word(w, r, &key, vec, err)) != 0)
                         goto fail;
-                    int end = js_member_end(r, err);
-                    if (end < 0) {
-                        rc = err->code;
-                        goto fail;
-                    }
-                    if (end) break;
+                    int closed;
+                    if ((rc = js_member_end(r, &closed, err)) != 0) goto fail;
+                    if (closed) break;
                 }
             }
         } else if (c == '[' && key.data && strcmp(key.data, "unkVector") != 0) {
@@ -939,12 +934,9 @@ static int import_json(struct vf_wr *w, struct vf_rd *r, struct err *err)
         } else if ((rc = js_skip(r, 0, err)) != 0) {
             goto fail;
         }
-        int end = js_member_end(r, err);
-        if (end < 0) {
-            rc = err->code;
-            goto fail;
-        }
-        if (end) break;
+        int closed;
+        if ((rc = js_member_end(r, &closed, err)) != 0) goto fail;
+        if (closed) break;
     }
 done:
     if (js_ws(r, err) >= 0) rc = js_fail(r, "data after the JSON object", err);
