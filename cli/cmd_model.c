@@ -293,7 +293,7 @@ static int cmd_list(void)
         nn++;
     }
     closedir(d);
-    qsort(names, nn, sizeof *names, strcmp_ptr);
+    if (nn) qsort(names, nn, sizeof *names, strcmp_ptr); /* names is NULL when nn is 0 */
     printf("%-28s %-10s %-24s %-7s %-22s %9s  %s\n", "name", "kind", "layers/hidden/heads", "vocab",
            "pooling/labels", "MiB", "hash");
     for (size_t i = 0; i < nn; i++) {
