@@ -170,7 +170,7 @@ bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
 	./tests/bench/run.sh
 
 # FAISS index types at one million vectors (make bench runs it).
-$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
+$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm $(LDLIBS)
 
 # The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).
