@@ -300,7 +300,10 @@ int idx_vec_publish(struct idx *ix, struct err *err);
 int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, const char **desc,
                    struct err *err);
 
-/* Query side. Load the index's embedder (checking its signature) and vectors.faiss, once.
+/* Query side. Load the index's embedder (checking its signature) and check vectors.faiss's
+ * header (dimension, count), once. vectors.faiss itself is loaded by the first idx_vec_search(),
+ * through a per-process registry: every handle on the same file shares one read-only copy (IVF
+ * lists memory-mapped; idx_faiss_open_shared in index/idx_faiss.h).
  * Errors: ERR_ARG (the index has no vectors: built with --embedder none), ERR_MISMATCH (another
  * embedder, or vectors.faiss out of step: the message says how to repair), ERR_NOTFOUND. */
 int idx_vec_open(struct idx *ix, struct err *err);
@@ -313,7 +316,12 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
                    struct err *err);
 /* The stored vector of passage pid into v (dim); *found 0 when it has none. */
 int idx_vec_get(struct idx *ix, int64_t pid, float *v, int *found, struct err *err);
-/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes. */
+/* The identity of the process-wide copy of vectors.faiss this handle searches (equal for handles
+ * sharing one), NULL before its first search loaded it. Only for comparing (tests, diagnostics). */
+const void *idx_vec_shared_copy(const struct idx *ix);
+/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes.
+ * nprobe is this handle's own (default: the one chosen at build time, else 64); efSearch applies
+ * to the process's shared copy of vectors.faiss. */
 int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err *err);
 
 #endif

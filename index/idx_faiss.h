@@ -2,7 +2,14 @@
  * passage ids, inner-product metric, stored in one file written atomically.
  * idx_faiss.c is the only file that includes the FAISS C API headers.
  * Threads: concurrent idx_faiss_search() calls on one handle are safe (FAISS CPU search only
- * reads); every other call on a handle needs the caller's exclusive lock. */
+ * reads); every other call on a handle needs the caller's exclusive lock. Handles from
+ * idx_faiss_open_shared() may live in different threads: the registry behind them has its own lock.
+ *
+ * Sharing: idx_faiss_open_shared() keeps one loaded copy of each file per process (a registry
+ * keyed by device, inode, modification time and size, each entry reference-counted), with IVF
+ * inverted lists memory-mapped from the file rather than read. A file replaced on disk (written by
+ * idx_faiss_write: a rename, so a new inode) is a new entry: handles opened after the rename get
+ * the new file, handles opened before keep the old one until they are freed. */
 #ifndef VC_IDX_FAISS_H
 #define VC_IDX_FAISS_H
 
@@ -70,6 +77,37 @@ int idx_faiss_write(struct idx_faiss *f, const char *path, struct err *err);
  * Every message names the file. On success *out is a new handle (free with idx_faiss_free());
  * on failure *out is NULL. */
 int idx_faiss_read(struct idx_faiss **out, const char *path, int expect_dim, struct err *err);
+
+/* Open the index file at `path` for searching, shared within the process: every handle opened on
+ * the same file shares one loaded FAISS index, loaded by the first open and freed (unmapped) with
+ * the last handle. The file is read with FAISS's IO_FLAG_MMAP: IVF inverted lists stay in the
+ * file's pages (mapped read-only, shared with the page cache and every other process reading the
+ * file); flat codes are read into memory, once per process. `expect_dim` as idx_faiss_read().
+ * A shared handle is read-only: idx_faiss_train/add/remove/write fail with ERR_ARG. Its "nprobe"
+ * (idx_faiss_set_param) is its own, passed with each search; any other parameter (efSearch)
+ * changes the shared index for every handle: set it before searches start.
+ * Errors: as idx_faiss_read(). On success *out is a new handle (free with idx_faiss_free(), which
+ * drops its reference); on failure *out is NULL. */
+int idx_faiss_open_shared(struct idx_faiss **out, const char *path, int expect_dim,
+                          struct err *err);
+
+/* How many files idx_faiss_open_shared() has loaded in this process (opens served from the
+ * registry do not count): for tests and diagnostics. */
+int64_t idx_faiss_shared_loads(void);
+
+/* 1 for a handle from idx_faiss_open_shared(). */
+int idx_faiss_is_shared(const struct idx_faiss *f);
+
+/* The identity of a shared handle's loaded copy (equal for handles sharing one), NULL otherwise.
+ * Only for comparing; never dereference. */
+const void *idx_faiss_shared_id(const struct idx_faiss *f);
+
+/* The dimension and vector count recorded in the header of the index file at `path`, without
+ * loading it. Errors: ERR_NOTFOUND, ERR_IO, ERR_CORRUPT, ERR_MISMATCH as idx_faiss_read(). */
+int idx_faiss_peek(const char *path, int *dim, int64_t *ntotal, struct err *err);
+
+/* Number of inverted lists of an IVF index (also under a pre-transform); 0 for other types. */
+int64_t idx_faiss_nlist(const struct idx_faiss *f);
 
 /* Make FAISS searches started from the calling thread use one OpenMP thread: for single queries
  * (the CLI, the service) a thread team costs more than it saves and competes with the other

@@ -675,7 +675,7 @@ int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, 
     char path[4096];
     struct idx_faiss *f = NULL;
     struct err e2 = {0};
-    if (!faiss_path(ix, path, sizeof path) && idx_faiss_read(&f, path, 0, &e2) == ERR_OK) {
+    if (!faiss_path(ix, path, sizeof path) && idx_faiss_open_shared(&f, path, 0, &e2) == ERR_OK) {
         *faiss_vectors = idx_faiss_ntotal(f);
         snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "%s, %d dimensions, %s",
                  IDX_VEC_FILE, idx_faiss_dim(f), idx_faiss_is_trained(f) ? "ready" : "untrained");
@@ -690,6 +690,18 @@ int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, 
 
 /* ---------------------------------------------------------------- query side */
 
+/* The out-of-step message: vectors.faiss holds `have` vectors, the database `count`. */
+static int out_of_step(struct idx *ix, int64_t have, int64_t count, struct err *err)
+{
+    return err_set(err, ERR_MISMATCH,
+                   "%s: %s holds %lld vectors but the database %lld (an interrupted run?); "
+                   "bring them in step with: vericite index --db %s --sync-vectors",
+                   ix->dir, IDX_VEC_FILE, (long long)have, (long long)count, ix->dir);
+}
+
+/* The embedder and a look at vectors.faiss's header (dimension, count): vectors.faiss itself is
+ * loaded by the first search (load_faiss), so hybrid interpolation and audits that never search
+ * it never load it. */
 int idx_vec_open(struct idx *ix, struct err *err)
 {
     if (ix->vec_opened) return ERR_OK;
@@ -697,27 +709,57 @@ int idx_vec_open(struct idx *ix, struct err *err)
     if (rc) return rc;
     char path[4096];
     if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
-    if ((rc = idx_faiss_read(&ix->faiss, path, ix->emb->dim, err))) {
+    int dim = 0;
+    int64_t have = 0;
+    if ((rc = idx_faiss_peek(path, &dim, &have, err))) {
         if (rc == ERR_NOTFOUND)
             err_prefix(err, "the index has no vector file yet (run: vericite index --db %s --sync-vectors)", ix->dir);
         return rc;
     }
+    if (dim != ix->emb->dim)
+        return err_set(err, ERR_MISMATCH, "%s: vectors have %d dimensions, expected %d", path, dim,
+                       ix->emb->dim);
+    int64_t count = setting_i64(ix, "vec_count");
+    if (have != count) return out_of_step(ix, have, count, err);
+    ix->vec_dim = ix->emb->dim;
+    ix->vec_opened = 1;
+    return ERR_OK;
+}
+
+/* Apply the handle's search parameters to ix->faiss: nprobe from idx_vec_set_param, else the one
+ * chosen when the index was built (setting faiss_nprobe), else VEC_DEFAULT_NPROBE. */
+static void apply_params(struct idx *ix)
+{
+    struct err e2 = {0};
+    double nprobe = ix->vec_nprobe;
+    if (nprobe <= 0) nprobe = (double)setting_i64(ix, "faiss_nprobe");
+    if (nprobe <= 0) nprobe = VEC_DEFAULT_NPROBE;
+    idx_faiss_set_param(ix->faiss, "nprobe", nprobe, &e2); /* exact indexes have none */
+    if (ix->vec_efsearch > 0) idx_faiss_set_param(ix->faiss, "efSearch", ix->vec_efsearch, &e2);
+}
+
+/* Load vectors.faiss through the process's shared registry (one copy for every handle). */
+static int load_faiss(struct idx *ix, struct err *err)
+{
+    if (ix->faiss) return ERR_OK;
+    char path[4096];
+    if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
+    int rc = idx_faiss_open_shared(&ix->faiss, path, ix->vec_dim, err);
+    if (rc) return rc;
     int64_t count = setting_i64(ix, "vec_count");
     if (idx_faiss_ntotal(ix->faiss) != count) {
-        rc = err_set(err, ERR_MISMATCH,
-                     "%s: %s holds %lld vectors but the database %lld (an interrupted run?); "
-                     "bring them in step with: vericite index --db %s --sync-vectors",
-                     ix->dir, IDX_VEC_FILE, (long long)idx_faiss_ntotal(ix->faiss), (long long)count,
-                     ix->dir);
+        rc = out_of_step(ix, idx_faiss_ntotal(ix->faiss), count, err);
         idx_faiss_free(ix->faiss);
         ix->faiss = NULL;
         return rc;
     }
-    struct err e2 = {0};
-    idx_faiss_set_param(ix->faiss, "nprobe", VEC_DEFAULT_NPROBE, &e2); /* exact indexes have none */
-    ix->vec_dim = ix->emb->dim;
-    ix->vec_opened = 1;
+    apply_params(ix);
     return ERR_OK;
+}
+
+const void *idx_vec_shared_copy(const struct idx *ix)
+{
+    return ix->faiss ? idx_faiss_shared_id(ix->faiss) : NULL;
 }
 
 int idx_vec_dim(const struct idx *ix) { return ix->vec_opened ? ix->vec_dim : 0; }
@@ -738,6 +780,7 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
 {
     *n = 0;
     int rc = idx_vec_open(ix, err);
+    if (!rc) rc = load_faiss(ix, err);
     if (rc) return rc;
     int64_t total = idx_faiss_ntotal(ix->faiss);
     if (total == 0 || k <= 0) return ERR_OK;
@@ -766,7 +809,9 @@ int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err
 {
     int rc = idx_vec_open(ix, err);
     if (rc) return rc;
-    struct err e2 = {0};
-    idx_faiss_set_param(ix->faiss, name, value, &e2); /* exact indexes have none: ignored */
+    /* kept for the first search's load; applied now when vectors.faiss is already loaded */
+    if (!strcmp(name, "nprobe")) ix->vec_nprobe = value;
+    else if (!strcmp(name, "efSearch")) ix->vec_efsearch = value;
+    if (ix->faiss) apply_params(ix);
     return ERR_OK;
 }

@@ -524,3 +524,119 @@ TEST(faiss_write_fails_cleanly)
     CHECK(idx_faiss_write(f, missing, &e) == ERR_IO);
     idx_faiss_free(f);
 }
+
+/* 1 when `path` is memory-mapped in this process (/proc/self/maps names it). */
+static int mapped(const char *path)
+{
+    FILE *m = fopen("/proc/self/maps", "r");
+    char line[8192];
+    int found = 0;
+    if (!m) return -1;
+    while (!found && fgets(line, sizeof line, m))
+        if (strstr(line, path)) found = 1;
+    fclose(m);
+    return found;
+}
+
+/* Shared handles: one load per file, IVF lists mapped from the file, each handle's own nprobe
+ * (also under a pre-transform), read-only, and a replaced file is a new copy. */
+TEST(faiss_shared_registry)
+{
+    enum { DIM = 32, NQ = 50, K = 10 };
+    const int64_t n = 3000;
+    struct err e = {0};
+    struct idx_faiss *ivf = NULL, *a = NULL, *b = NULL, *c = NULL, *priv = NULL;
+    float *v = rand_vecs(n, DIM, 11), *q = rand_vecs(NQ, DIM, 12);
+    int64_t *ids = make_ids(n);
+    static float sc[NQ * K];
+    static int64_t ra[NQ * K], rb[NQ * K], rp[NQ * K];
+    REQUIRE(v && q && ids);
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/shared.faiss", dir);
+    REQUIRE_OK(idx_faiss_new(&ivf, DIM, "IVF16,Flat", &e), e);
+    REQUIRE_OK(idx_faiss_train(ivf, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(ivf, n, v, ids, &e), e);
+    REQUIRE_OK(idx_faiss_write(ivf, path, &e), e);
+    CHECK(idx_faiss_nlist(ivf) == 16);
+
+    int64_t loads0 = idx_faiss_shared_loads();
+    CHECK(mapped(path) == 0);
+    REQUIRE_OK(idx_faiss_open_shared(&a, path, DIM, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&b, path, DIM, &e), e);
+    CHECK(idx_faiss_shared_loads() == loads0 + 1);
+    CHECK(idx_faiss_is_shared(a) && !idx_faiss_is_shared(ivf));
+    CHECK(idx_faiss_shared_id(a) == idx_faiss_shared_id(b));
+    CHECK(idx_faiss_ntotal(a) == n && idx_faiss_nlist(a) == 16);
+    CHECK(mapped(path) == 1); /* the inverted lists are the file's pages */
+
+    /* nprobe per handle: a probes 1 list, b all 16; neither changes the other. */
+    REQUIRE_OK(idx_faiss_set_param(a, "nprobe", 1, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(b, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, ra, &e), e);
+    REQUIRE_OK(idx_faiss_search(b, NQ, q, K, sc, rb, &e), e);
+    REQUIRE_OK(idx_faiss_read(&priv, path, DIM, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(priv, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(priv, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(rb, rp, sizeof rb) == 0); /* same answers as a private copy */
+    CHECK(memcmp(ra, rb, sizeof ra) != 0); /* a's nprobe 1 took effect */
+    REQUIRE_OK(idx_faiss_set_param(priv, "nprobe", 1, &e), e);
+    REQUIRE_OK(idx_faiss_search(priv, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(ra, rp, sizeof ra) == 0);
+
+    /* read-only */
+    CHECK(idx_faiss_add(a, 1, v, ids, &e) == ERR_ARG && t_contains(e.msg, "shared"));
+    CHECK(idx_faiss_remove(a, 1, ids, NULL, &e) == ERR_ARG);
+    CHECK(idx_faiss_train(a, n, v, &e) == ERR_ARG);
+    CHECK(idx_faiss_write(a, path, &e) == ERR_ARG);
+
+    /* The file replaced (rename: a new inode): a new handle loads the new file; a and b keep the
+     * old copy. */
+    REQUIRE_OK(idx_faiss_remove(ivf, 100, ids, NULL, &e), e);
+    REQUIRE_OK(idx_faiss_write(ivf, path, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&c, path, DIM, &e), e);
+    CHECK(idx_faiss_shared_loads() == loads0 + 2);
+    CHECK(idx_faiss_shared_id(c) != idx_faiss_shared_id(a));
+    CHECK(idx_faiss_ntotal(c) == n - 100 && idx_faiss_ntotal(a) == n);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(ra, rp, sizeof ra) == 0);
+    idx_faiss_free(a);
+    idx_faiss_free(b); /* the last reference to the old copy: unmapped */
+    idx_faiss_free(c);
+    CHECK(mapped(path) == 0);
+    idx_faiss_free(priv);
+    idx_faiss_free(ivf);
+    ivf = NULL;
+
+    /* nprobe through a pre-transform (PCA here; OPQ is one too, slower to train). */
+    REQUIRE_OK(idx_faiss_new(&ivf, DIM, "PCA16,IVF16,Flat", &e), e);
+    REQUIRE_OK(idx_faiss_train(ivf, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(ivf, n, v, ids, &e), e);
+    CHECK(idx_faiss_nlist(ivf) == 16);
+    REQUIRE_OK(idx_faiss_write(ivf, path, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&a, path, DIM, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(a, "nprobe", 1, &e), e);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, ra, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(a, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, rb, &e), e);
+    CHECK(memcmp(ra, rb, sizeof ra) != 0);
+    REQUIRE_OK(idx_faiss_set_param(ivf, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(ivf, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(rb, rp, sizeof rb) == 0);
+    idx_faiss_free(a);
+    idx_faiss_free(ivf);
+
+    /* A flat file is shared too (read into memory once); it has no nprobe. */
+    snprintf(path, sizeof path, "%s/flat.faiss", dir);
+    REQUIRE_OK(build_flat_file(path, 40, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&a, path, 16, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&b, path, 16, &e), e);
+    CHECK(idx_faiss_shared_id(a) == idx_faiss_shared_id(b) && idx_faiss_ntotal(b) == 40);
+    CHECK(idx_faiss_set_param(a, "nprobe", 4, &e) == ERR_FAISS);
+    idx_faiss_free(a);
+    idx_faiss_free(b);
+    free(v);
+    free(q);
+    free(ids);
+}
