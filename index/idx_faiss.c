@@ -130,6 +130,80 @@ static int refuse_shared(const struct idx_faiss *f, const char *what, struct err
     return ERR_ARG;
 }
 
+/* ---------------------------------------------------------------- the training rule */
+
+int idx_faiss_plan(const char *factory, int dim, int64_t n, struct idx_faiss_plan *out,
+                   struct err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!factory || !*factory || strlen(factory) > IDX_FAISS_MAX_FACTORY)
+        return err_set(err, ERR_ARG, "faiss: factory string empty or longer than %d",
+                       IDX_FAISS_MAX_FACTORY);
+    if (dim < 1 || dim > IDX_FAISS_MAX_DIM || n < 0)
+        return err_set(err, ERR_ARG, "faiss: plan dim %d n %lld", dim, (long long)n);
+    snprintf(out->factory, sizeof out->factory, "%s", factory);
+    int has_pq = strstr(factory, "PQ") != NULL; /* PQ, OPQ, IVF..,PQ.., PQ..x4fs */
+    const char *ivf = strstr(factory, "IVF");
+    int64_t cap = IDX_FAISS_TRAIN_MAX_BYTES / ((int64_t)dim * (int64_t)sizeof(float));
+    if (!ivf) {
+        int64_t t = n < IDX_FAISS_TRAIN_OTHER ? n : IDX_FAISS_TRAIN_OTHER;
+        out->train_n = t < cap ? t : cap;
+        return ERR_OK;
+    }
+    const char *d = ivf + 3, *e = d;
+    int64_t lists = 0;
+    while (*e >= '0' && *e <= '9' && lists < ((int64_t)1 << 40)) lists = lists * 10 + (*e++ - '0');
+    if (e == d || lists < 1)
+        return err_set(err, ERR_ARG, "faiss: factory \"%s\": IVF without a list count", factory);
+    out->requested = lists;
+    /* the sample: 256 per list (at least PQ's 65,536), within the corpus and the memory cap */
+    int64_t t = lists * IDX_FAISS_TRAIN_MAX_PER_LIST;
+    if (has_pq && t < IDX_FAISS_TRAIN_PQ_MIN) t = IDX_FAISS_TRAIN_PQ_MIN;
+    if (t > n) t = n;
+    if (t > cap) t = cap;
+    /* too few points for 39 per list: fewer lists */
+    if (t < lists * IDX_FAISS_TRAIN_MIN_PER_LIST) {
+        lists = t / IDX_FAISS_TRAIN_MIN_PER_LIST;
+        if (lists < 1) lists = 1;
+    }
+    out->nlist = lists;
+    out->train_n = t;
+    int w = snprintf(out->factory, sizeof out->factory, "%.*s%lld%s", (int)(d - factory), factory,
+                     (long long)lists, e);
+    if (w < 0 || (size_t)w >= sizeof out->factory)
+        return err_set(err, ERR_ARG, "faiss: factory \"%s\" too long", factory);
+    return ERR_OK;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+void idx_faiss_sampler_init(struct idx_faiss_sampler *s, int64_t want, int64_t total,
+                            uint64_t seed)
+{
+    s->rng = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
+    if (!s->rng) s->rng = 1;
+    s->want = want < 0 ? 0 : want;
+    s->left = total < 0 ? 0 : total;
+    if (s->want > s->left) s->want = s->left;
+}
+
+int idx_faiss_sampler_take(struct idx_faiss_sampler *s)
+{
+    if (s->want <= 0 || s->left <= 0) return 0;
+    /* take with probability want / left: uniform over all subsets of size want */
+    double u = (double)(xorshift(&s->rng) >> 11) / (double)(1ULL << 53);
+    int take = u * (double)s->left < (double)s->want;
+    s->left--;
+    if (take) s->want--;
+    return take;
+}
+
 int idx_faiss_is_trained(const struct idx_faiss *f)
 {
     return faiss_Index_is_trained(f->index) != 0;

@@ -38,8 +38,48 @@ void idx_faiss_free(struct idx_faiss *f);
 /* 1 when the index can take vectors (flat indexes always; IVF/PQ after idx_faiss_train()). */
 int idx_faiss_is_trained(const struct idx_faiss *f);
 
+/* ---- the training rule (idx_faiss_plan). An IVF index of nlist lists trains on
+ * min(n, 256 * nlist) vectors of the n it will hold: at most IDX_FAISS_TRAIN_MAX_PER_LIST per list
+ * (k-means gains nothing from more; FAISS itself subsamples to 256), at least 65,536 when the
+ * factory has a product quantizer (PQ/OPQ: its 256-centroid codebooks want as many), and never
+ * more than IDX_FAISS_TRAIN_MAX_BYTES of floats. When that leaves fewer than
+ * IDX_FAISS_TRAIN_MIN_PER_LIST (39, FAISS's minimum) points per list, nlist is cut to
+ * points / 39 (at least 1): a small corpus gets fewer lists, never an under-trained quantizer.
+ * Other factories that need training (SQ8, PQ without IVF) train on min(n, 100,000). The sample
+ * is uniform over the n vectors (selection sampling, idx_faiss_sampler, seeded: the same corpus
+ * gives the same index). */
+#define IDX_FAISS_TRAIN_MIN_PER_LIST 39
+#define IDX_FAISS_TRAIN_MAX_PER_LIST 256
+#define IDX_FAISS_TRAIN_PQ_MIN 65536
+#define IDX_FAISS_TRAIN_OTHER 100000
+#define IDX_FAISS_TRAIN_MAX_BYTES ((int64_t)2 << 30)
+
+struct idx_faiss_plan {
+    char factory[IDX_FAISS_MAX_FACTORY + 1]; /* the factory with nlist adjusted */
+    int64_t nlist;                           /* lists of the IVF layer; 0 when none */
+    int64_t requested;                       /* lists the factory asked for; 0 when none */
+    int64_t train_n;                         /* vectors to train on (0: no training needed) */
+};
+
+/* Apply the training rule to `factory` for an index of `n` vectors of dimension `dim`.
+ * Errors: ERR_ARG (factory empty or too long, dim or n out of range). */
+int idx_faiss_plan(const char *factory, int dim, int64_t n, struct idx_faiss_plan *out,
+                   struct err *err);
+
+/* Uniform selection sampling (Knuth's algorithm S): take exactly `want` of `total` items seen
+ * in order, each subset equally likely, in one pass. Zero-initialise, then idx_faiss_sampler_init. */
+struct idx_faiss_sampler {
+    uint64_t rng; /* xorshift64* state */
+    int64_t want, left;
+};
+void idx_faiss_sampler_init(struct idx_faiss_sampler *s, int64_t want, int64_t total,
+                            uint64_t seed);
+/* 1 when the next item is taken, 0 when skipped (always 0 once `want` were taken). */
+int idx_faiss_sampler_take(struct idx_faiss_sampler *s);
+
 /* Train on `n` sample vectors (n, dim); a no-op for indexes that need no training. IVF needs
- * n >= nlist (FAISS advises 39 * nlist and prints a warning on stderr with fewer).
+ * n >= nlist (FAISS advises 39 * nlist and prints a warning on stderr with fewer: idx_faiss_plan
+ * sizes the sample so it never does).
  * Errors: ERR_ARG (n < 0), ERR_FAISS (e.g. too few points). */
 int idx_faiss_train(struct idx_faiss *f, int64_t n, const float *vecs, struct err *err);
 

@@ -545,6 +545,34 @@ static int read_vec_row(sqlite3_stmt *st, int dim, float *out)
     return 1;
 }
 
+/* Train `f` on plan->train_n of the `count` stored vectors, sampled uniformly (the training rule
+ * in idx_faiss.h), seeded by the count so the same corpus gives the same index. */
+static int train_sample(struct idx *ix, struct idx_faiss *f, int dim, int64_t count,
+                        const struct idx_faiss_plan *plan, struct err *err)
+{
+    int64_t want = plan->train_n;
+    sqlite3_stmt *st = NULL;
+    float *tr = malloc((size_t)(want ? want : 1) * (size_t)dim * sizeof *tr);
+    if (!tr) return err_set(err, ERR_NOMEM, "train on %lld vectors", (long long)want);
+    int rc = ERR_OK;
+    if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors WHERE length(vec) > 0 ORDER BY pid",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "read vectors");
+        goto out;
+    }
+    struct idx_faiss_sampler smp;
+    idx_faiss_sampler_init(&smp, want, count, (uint64_t)count);
+    int64_t got = 0;
+    int s;
+    while (got < want && (s = sqlite3_step(st)) == SQLITE_ROW)
+        if (idx_faiss_sampler_take(&smp) && read_vec_row(st, dim, tr + (size_t)got * (size_t)dim)) got++;
+    rc = idx_faiss_train(f, got, tr, err);
+out:
+    sqlite3_finalize(st);
+    free(tr);
+    return rc;
+}
+
 /* Build vectors.faiss from the whole vectors table. */
 static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
 {
@@ -555,32 +583,17 @@ static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
     free(set);
     if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
     struct idx_faiss *f = NULL;
+    struct idx_faiss_plan plan;
     sqlite3_stmt *st = NULL;
     const size_t batch = 4096;
     float *vecs = malloc(batch * (size_t)dim * sizeof *vecs);
     int64_t *ids = malloc(batch * sizeof *ids);
     int rc = ERR_OK;
     if (!vecs || !ids) { rc = err_set(err, ERR_NOMEM, "rebuild vectors"); goto out; }
-    if ((rc = idx_faiss_new(&f, dim, fac, err))) goto out;
-    if (!idx_faiss_is_trained(f)) {
-        /* train on an even sample of up to 100,000 vectors */
-        int64_t want = count < 100000 ? count : 100000, step = count / (want ? want : 1);
-        float *tr = malloc((size_t)want * (size_t)dim * sizeof *tr);
-        int64_t got = 0, i = 0;
-        if (!tr) { rc = err_set(err, ERR_NOMEM, "train vectors"); goto out; }
-        if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors ORDER BY pid", -1, &st, NULL) != SQLITE_OK) {
-            free(tr);
-            rc = idx_sql_err(ix, err, "read vectors");
-            goto out;
-        }
-        while (got < want && sqlite3_step(st) == SQLITE_ROW)
-            if (i++ % (step ? step : 1) == 0 && read_vec_row(st, dim, tr + (size_t)got * (size_t)dim)) got++;
-        sqlite3_finalize(st);
-        st = NULL;
-        rc = idx_faiss_train(f, got, tr, err);
-        free(tr);
-        if (rc) goto out;
-    }
+    /* the training rule: a sample sized for the list count, or fewer lists for a small corpus */
+    if ((rc = idx_faiss_plan(fac, dim, count, &plan, err))) goto out;
+    if ((rc = idx_faiss_new(&f, dim, plan.factory, err))) goto out;
+    if (!idx_faiss_is_trained(f) && (rc = train_sample(ix, f, dim, count, &plan, err))) goto out;
     if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors ORDER BY pid", -1, &st, NULL) != SQLITE_OK) {
         rc = idx_sql_err(ix, err, "read vectors");
         goto out;
@@ -677,8 +690,11 @@ int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, 
     struct err e2 = {0};
     if (!faiss_path(ix, path, sizeof path) && idx_faiss_open_shared(&f, path, 0, &e2) == ERR_OK) {
         *faiss_vectors = idx_faiss_ntotal(f);
-        snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "%s, %d dimensions, %s",
-                 IDX_VEC_FILE, idx_faiss_dim(f), idx_faiss_is_trained(f) ? "ready" : "untrained");
+        int64_t nlist = idx_faiss_nlist(f);
+        char lists[48] = "";
+        if (nlist > 0) snprintf(lists, sizeof lists, ", IVF %lld lists", (long long)nlist);
+        snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "%s, %d dimensions, %s%s",
+                 IDX_VEC_FILE, idx_faiss_dim(f), idx_faiss_is_trained(f) ? "ready" : "untrained", lists);
         *desc = ix->faiss_desc;
     } else if (access(path, F_OK) == 0) {
         snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "unreadable: %.140s", e2.msg);

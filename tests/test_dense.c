@@ -321,3 +321,27 @@ TEST(dense_shared_vectors_one_copy)
     CHECK(n == 4);
     idx_close(h);
 }
+
+/* An IVF factory with more lists than a small corpus can train: fewer lists, not a failure. */
+TEST(dense_ivf_small_corpus_fewer_lists)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *vec = make_vectors(t_, dir, "v1", 0);
+    REQUIRE(vec);
+    const char *docs = t_write(t_, dir, "docs.jsonl", docs_jsonl, strlen(docs_jsonl));
+    char ixdir[600];
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+    char *err = NULL, *out = NULL;
+    int rc = t_run(t_, NULL, &err, "index --db '%s' --vectors '%s' --faiss IVF1024,Flat '%s'", ixdir,
+                   vec, docs);
+    if (rc) fprintf(stderr, "  %s\n", err ? err : "");
+    CHECK(rc == 0);
+    free(err);
+    CHECK(in_step(t_, ixdir, 4));
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && t_contains(out, "IVF 1 lists"));
+    free(out);
+    char *top = top_doc(t_, ixdir, "dense", "heart attack");
+    CHECK(top && !strcmp(top, "med"));
+    free(top);
+}

@@ -640,3 +640,79 @@ TEST(faiss_shared_registry)
     free(q);
     free(ids);
 }
+
+/* The training rule: 39..256 points per list, sampled uniformly; fewer lists for a small corpus. */
+TEST(faiss_train_rule)
+{
+    struct err e = {0};
+    struct idx_faiss_plan p;
+    /* enough points: the lists asked for, 256 per list */
+    REQUIRE_OK(idx_faiss_plan("IVF1024,SQ8", 100, 1000000, &p, &e), e);
+    CHECK(p.nlist == 1024 && p.requested == 1024 && p.train_n == 262144);
+    CHECK(!strcmp(p.factory, "IVF1024,SQ8"));
+    /* the corpus is the sample when it is smaller than 256 per list */
+    REQUIRE_OK(idx_faiss_plan("IVF1024,SQ8", 100, 50000, &p, &e), e);
+    CHECK(p.nlist == 1024 && p.train_n == 50000);
+    /* fewer than 39 per list: fewer lists, the rest of the factory kept */
+    REQUIRE_OK(idx_faiss_plan("IVF1024,SQ8", 100, 10000, &p, &e), e);
+    CHECK(p.nlist == 10000 / 39 && p.train_n == 10000);
+    CHECK(!strcmp(p.factory, "IVF256,SQ8"));
+    REQUIRE_OK(idx_faiss_plan("IVF4096_HNSW32,Flat", 64, 20, &p, &e), e);
+    CHECK(p.nlist == 1 && p.train_n == 20 && !strcmp(p.factory, "IVF1_HNSW32,Flat"));
+    /* 30M passages, 32,768 lists, 384 dimensions: the memory cap (2 GiB of floats) still leaves
+     * 39 per list; at 768 dimensions it does not, so the lists shrink to fit */
+    REQUIRE_OK(idx_faiss_plan("IVF32768,SQ8", 384, 30000000, &p, &e), e);
+    int64_t cap384 = IDX_FAISS_TRAIN_MAX_BYTES / (384 * 4), cap768 = IDX_FAISS_TRAIN_MAX_BYTES / (768 * 4);
+    CHECK(p.nlist == 32768 && p.train_n == cap384);
+    REQUIRE_OK(idx_faiss_plan("OPQ32,IVF32768,PQ32", 768, 30000000, &p, &e), e);
+    CHECK(p.nlist == cap768 / 39 && p.train_n == cap768);
+    CHECK(p.train_n >= p.nlist * IDX_FAISS_TRAIN_MIN_PER_LIST);
+    /* PQ codebooks: at least 65,536 points even for few lists */
+    REQUIRE_OK(idx_faiss_plan("IVF64,PQ16", 384, 1000000, &p, &e), e);
+    CHECK(p.nlist == 64 && p.train_n == IDX_FAISS_TRAIN_PQ_MIN);
+    /* no IVF layer */
+    REQUIRE_OK(idx_faiss_plan("SQ8", 100, 500000, &p, &e), e);
+    CHECK(p.nlist == 0 && p.train_n == IDX_FAISS_TRAIN_OTHER);
+    CHECK(idx_faiss_plan("IVF,Flat", 100, 10, &p, &e) == ERR_ARG);
+    CHECK(idx_faiss_plan("", 100, 10, &p, &e) == ERR_ARG);
+
+    /* the sampler: exactly `want`, the same for the same seed, uniform over positions */
+    enum { TOTAL = 100000, WANT = 10000 };
+    static unsigned char a[TOTAL], b[TOTAL];
+    struct idx_faiss_sampler s1, s2;
+    idx_faiss_sampler_init(&s1, WANT, TOTAL, 7);
+    idx_faiss_sampler_init(&s2, WANT, TOTAL, 7);
+    int64_t taken = 0, decile[10] = {0};
+    for (int i = 0; i < TOTAL; i++) {
+        a[i] = (unsigned char)idx_faiss_sampler_take(&s1);
+        b[i] = (unsigned char)idx_faiss_sampler_take(&s2);
+        taken += a[i];
+        decile[i / (TOTAL / 10)] += a[i];
+    }
+    CHECK(taken == WANT);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    for (int d = 0; d < 10; d++) CHECK(decile[d] > 850 && decile[d] < 1150); /* ~6 sigma */
+    idx_faiss_sampler_init(&s1, WANT, TOTAL, 8);
+    int same = 0;
+    for (int i = 0; i < TOTAL; i++) same += idx_faiss_sampler_take(&s1) && a[i];
+    CHECK(same < WANT / 2); /* another seed, another sample */
+    idx_faiss_sampler_init(&s1, 50, 10, 1); /* more wanted than there are: all */
+    taken = 0;
+    for (int i = 0; i < 12; i++) taken += idx_faiss_sampler_take(&s1);
+    CHECK(taken == 10);
+
+    /* the plan trains where the factory as given would not: 500 points for 64 lists */
+    float *v = rand_vecs(500, 16, 21);
+    int64_t *ids = make_ids(500);
+    struct idx_faiss *f = NULL;
+    REQUIRE(v && ids);
+    REQUIRE_OK(idx_faiss_plan("IVF64,Flat", 16, 500, &p, &e), e);
+    CHECK(p.nlist == 12 && !strcmp(p.factory, "IVF12,Flat"));
+    REQUIRE_OK(idx_faiss_new(&f, 16, p.factory, &e), e);
+    REQUIRE_OK(idx_faiss_train(f, p.train_n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(f, 500, v, ids, &e), e);
+    CHECK(idx_faiss_nlist(f) == 12);
+    idx_faiss_free(f);
+    free(v);
+    free(ids);
+}
