@@ -153,7 +153,7 @@ TEST(audit_misbehaving_sites)
     REQUIRE(rc == 0);
     arr = t_json_lines(out);
     ok = by_url(arr, "/www/ok.html");
-    CHECK(ok && !strcmp(t_json_str(ok, "verdict"), "supported") && !strcmp(t_json_str(ok, "source"), "cache"));
+    CHECK(ok && !strcmp(t_json_str(ok, "verdict"), "supported") && !strcmp(t_json_str(ok, "source"), "web"));
     json_t *gone = by_url(arr, "/gone");
     CHECK(gone && !strcmp(t_json_str(gone, "verdict"), "dead")); /* a 404 is remembered */
     json_t *drip = by_url(arr, "/drip");
@@ -442,7 +442,7 @@ static int audit_scores(struct test_ctx *t_, const char *ix, const char *dir, co
     for (int i = 0; i < got && i < n; i++) {
         json_t *o = json_array_get(arr, i);
         scores[i] = json_real_value(json_object_get(o, "score"));
-        *fetched += !strcmp(t_json_str(o, "source"), "web") || !strcmp(t_json_str(o, "source"), "cache");
+        *fetched += !strcmp(t_json_str(o, "source"), "web");
     }
     json_decref(arr);
     return got;
