@@ -271,6 +271,11 @@ struct idx_vec_opts {
     const char *url;      /* http: the /v1/embeddings endpoint */
     const char *model;    /* http: the model name */
     const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF+SQ8 above */
+    const char *vector_index; /* "auto", "flat", "ivf" (IVF+SQ8), "ivfpq" (IVF + PQ of dim/4
+                               * bytes), "opq-ivfpq" (OPQ rotation first); replaces a recorded
+                               * --faiss; NULL: what the index records */
+    double recall;        /* > 0: IVF nprobe is the smallest reaching this recall@10 against
+                           * exact search, measured at build time; < 0: back to the fixed 64 */
     int reembed;          /* drop every vector and embed all passages again (switching embedder) */
 };
 

@@ -584,3 +584,188 @@ int idx_faiss_dim(const struct idx_faiss *f)
 {
     return f->dim;
 }
+
+/* ---------------------------------------------------------------- recall and nprobe */
+
+struct idx_faiss_truth {
+    int dim;
+    int64_t nq, k;
+    float *q;       /* (nq, dim) */
+    int64_t *ids;   /* (nq, k) best first, -1 pads */
+    float *sc;      /* (nq, k) */
+    int64_t *bids;  /* (nq, k) scratch: one batch's answer */
+    float *bsc;     /* (nq, k) */
+};
+
+void idx_faiss_truth_free(struct idx_faiss_truth *t)
+{
+    if (!t) return;
+    free(t->q);
+    free(t->ids);
+    free(t->sc);
+    free(t->bids);
+    free(t->bsc);
+    free(t);
+}
+
+int idx_faiss_truth_new(struct idx_faiss_truth **out, int dim, int64_t nq, const float *q,
+                        int64_t k, struct err *err)
+{
+    *out = NULL;
+    if (dim < 1 || dim > IDX_FAISS_MAX_DIM || nq < 1 || k < 1 || k > IDX_FAISS_MAX_K)
+        return err_set(err, ERR_ARG, "faiss: truth dim %d nq %lld k %lld", dim, (long long)nq,
+                       (long long)k);
+    struct idx_faiss_truth *t = calloc(1, sizeof *t);
+    size_t nk = (size_t)nq * (size_t)k;
+    if (!t) return err_set(err, ERR_NOMEM, "faiss: truth");
+    t->dim = dim;
+    t->nq = nq;
+    t->k = k;
+    t->q = malloc((size_t)nq * (size_t)dim * sizeof *t->q);
+    t->ids = malloc(nk * sizeof *t->ids);
+    t->sc = malloc(nk * sizeof *t->sc);
+    t->bids = malloc(nk * sizeof *t->bids);
+    t->bsc = malloc(nk * sizeof *t->bsc);
+    if (!t->q || !t->ids || !t->sc || !t->bids || !t->bsc) {
+        idx_faiss_truth_free(t);
+        return err_set(err, ERR_NOMEM, "faiss: truth");
+    }
+    memcpy(t->q, q, (size_t)nq * (size_t)dim * sizeof *t->q);
+    for (size_t i = 0; i < nk; i++) t->ids[i] = -1, t->sc[i] = 0;
+    *out = t;
+    return ERR_OK;
+}
+
+int idx_faiss_truth_add(struct idx_faiss_truth *t, int64_t n, const float *vecs,
+                        const int64_t *ids, struct err *err)
+{
+    struct idx_faiss *flat = NULL;
+    int64_t k = t->k;
+    if (n <= 0) return ERR_OK;
+    int rc = idx_faiss_new(&flat, t->dim, "Flat", err);
+    if (!rc) rc = idx_faiss_add(flat, n, vecs, ids, err);
+    if (!rc) rc = idx_faiss_search(flat, t->nq, t->q, k, t->bsc, t->bids, err);
+    idx_faiss_free(flat);
+    if (rc) return rc;
+    /* merge each query's two sorted lists (best first) into its first k */
+    int64_t *mi = malloc((size_t)k * sizeof *mi);
+    float *ms = malloc((size_t)k * sizeof *ms);
+    if (!mi || !ms) {
+        free(mi);
+        free(ms);
+        return err_set(err, ERR_NOMEM, "faiss: truth");
+    }
+    for (int64_t qi = 0; qi < t->nq; qi++) {
+        int64_t *ai = t->ids + qi * k, *bi = t->bids + qi * k;
+        float *as = t->sc + qi * k, *bs = t->bsc + qi * k;
+        int64_t x = 0, y = 0;
+        for (int64_t o = 0; o < k; o++) {
+            int a_ok = x < k && ai[x] >= 0, b_ok = y < k && bi[y] >= 0;
+            if (a_ok && (!b_ok || as[x] >= bs[y])) mi[o] = ai[x], ms[o] = as[x++];
+            else if (b_ok) mi[o] = bi[y], ms[o] = bs[y++];
+            else mi[o] = -1, ms[o] = 0;
+        }
+        memcpy(ai, mi, (size_t)k * sizeof *mi);
+        memcpy(as, ms, (size_t)k * sizeof *ms);
+    }
+    free(mi);
+    free(ms);
+    return ERR_OK;
+}
+
+const int64_t *idx_faiss_truth_ids(const struct idx_faiss_truth *t)
+{
+    return t->ids;
+}
+
+/* Copy the first `want` ids of row (len k) other than `self` into out; returns how many. */
+static int64_t row_without(const int64_t *row, int64_t k, int64_t self, int64_t want, int64_t *out)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < k && n < want; i++)
+        if (row[i] >= 0 && row[i] != self) out[n++] = row[i];
+    return n;
+}
+
+int idx_faiss_recall(struct idx_faiss *f, const struct idx_faiss_truth *t, const int64_t *self,
+                     double *recall, struct err *err)
+{
+    int64_t k = t->k, want = self ? k - 1 : k;
+    *recall = 0;
+    if (want < 1) return err_set(err, ERR_ARG, "faiss: recall needs k >= 2 with self queries");
+    int64_t *ids = malloc((size_t)t->nq * (size_t)k * sizeof *ids);
+    float *sc = malloc((size_t)t->nq * (size_t)k * sizeof *sc);
+    int64_t *e = malloc((size_t)want * sizeof *e);
+    int64_t *a = malloc((size_t)want * sizeof *a);
+    int rc = ERR_OK;
+    if (!ids || !sc || !e || !a) {
+        rc = err_set(err, ERR_NOMEM, "faiss: recall");
+        goto out;
+    }
+    if ((rc = idx_faiss_search(f, t->nq, t->q, k, sc, ids, err))) goto out;
+    int64_t hit = 0, total = 0;
+    for (int64_t qi = 0; qi < t->nq; qi++) {
+        int64_t s = self ? self[qi] : -2;
+        int64_t ne = row_without(t->ids + qi * k, k, s, want, e);
+        int64_t na = row_without(ids + qi * k, k, s, want, a);
+        total += ne;
+        for (int64_t i = 0; i < ne; i++)
+            for (int64_t j = 0; j < na; j++)
+                if (e[i] == a[j]) {
+                    hit++;
+                    break;
+                }
+    }
+    *recall = total ? (double)hit / (double)total : 1.0;
+out:
+    free(ids);
+    free(sc);
+    free(e);
+    free(a);
+    return rc;
+}
+
+int idx_faiss_tune_nprobe(struct idx_faiss *f, const struct idx_faiss_truth *t, const int64_t *self,
+                          double target, int64_t *nprobe, double *recall, struct err *err)
+{
+    int64_t nlist = idx_faiss_nlist(f);
+    *nprobe = 0;
+    *recall = 0;
+    if (nlist < 1) return err_set(err, ERR_ARG, "faiss: nprobe needs an IVF index");
+    if (!(target > 0 && target <= 1))
+        return err_set(err, ERR_ARG, "faiss: recall target %g outside (0, 1]", target);
+    int64_t lo = 0, hi = 0, p = 1; /* lo: largest tried below the target; hi: smallest reaching it */
+    double r = 0, r_hi = 0;
+    int rc;
+    for (;;) {
+        if ((rc = idx_faiss_set_param(f, "nprobe", (double)p, err)) ||
+            (rc = idx_faiss_recall(f, t, self, &r, err)))
+            return rc;
+        if (r >= target) {
+            hi = p;
+            r_hi = r;
+            break;
+        }
+        lo = p;
+        if (p == nlist) break;
+        p = p * 2 < nlist ? p * 2 : nlist;
+    }
+    if (!hi) { /* never reached: probe everything */
+        *nprobe = nlist;
+        *recall = r;
+        return ERR_OK;
+    }
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if ((rc = idx_faiss_set_param(f, "nprobe", (double)mid, err)) ||
+            (rc = idx_faiss_recall(f, t, self, &r, err)))
+            return rc;
+        if (r >= target) hi = mid, r_hi = r;
+        else lo = mid;
+    }
+    if ((rc = idx_faiss_set_param(f, "nprobe", (double)hi, err))) return rc;
+    *nprobe = hi;
+    *recall = r_hi;
+    return ERR_OK;
+}
+

@@ -149,6 +149,38 @@ int idx_faiss_peek(const char *path, int *dim, int64_t *ntotal, struct err *err)
 /* Number of inverted lists of an IVF index (also under a pre-transform); 0 for other types. */
 int64_t idx_faiss_nlist(const struct idx_faiss *f);
 
+/* ---- recall against exact search, and nprobe chosen by a recall target. */
+
+/* The exact top k (by inner product) of nq queries over vectors given in batches: the ground
+ * truth for measuring an approximate index's recall, without holding all vectors at once. */
+struct idx_faiss_truth;
+
+/* A truth for queries q (nq, dim), copied; k in 1..IDX_FAISS_MAX_K. Errors: ERR_ARG, ERR_NOMEM.
+ * On success *out is a new object freed with idx_faiss_truth_free(); on failure *out is NULL. */
+int idx_faiss_truth_new(struct idx_faiss_truth **out, int dim, int64_t nq, const float *q,
+                        int64_t k, struct err *err);
+/* Fold in n vectors (n, dim) with their ids. Errors: ERR_FAISS, ERR_NOMEM. */
+int idx_faiss_truth_add(struct idx_faiss_truth *t, int64_t n, const float *vecs,
+                        const int64_t *ids, struct err *err);
+/* The exact ids so far, (nq, k) best first, -1 where fewer than k vectors were seen. Owned by t. */
+const int64_t *idx_faiss_truth_ids(const struct idx_faiss_truth *t);
+void idx_faiss_truth_free(struct idx_faiss_truth *t);
+
+/* recall@k of index f against the truth t (k = the truth's k): the share of each query's exact
+ * top k found in f's top k. With `self` (nq ids, or NULL), each query is a stored vector whose own
+ * id is left out of both lists (the truth then needs k + 1; see idx_faiss_tune_nprobe).
+ * Errors: ERR_FAISS, ERR_NOMEM. */
+int idx_faiss_recall(struct idx_faiss *f, const struct idx_faiss_truth *t, const int64_t *self,
+                     double *recall, struct err *err);
+
+/* Choose the smallest nprobe whose recall@k (idx_faiss_recall) reaches `target` (0 < target <= 1):
+ * doubling from 1, then a binary search between the last two tried. When even nprobe = nlist
+ * misses the target (PQ's rounding), nlist is chosen. f keeps the chosen nprobe; *nprobe and
+ * *recall say which and what it measured. Errors: ERR_ARG (not an IVF index, target out of range),
+ * ERR_FAISS, ERR_NOMEM. */
+int idx_faiss_tune_nprobe(struct idx_faiss *f, const struct idx_faiss_truth *t, const int64_t *self,
+                          double target, int64_t *nprobe, double *recall, struct err *err);
+
 /* Make FAISS searches started from the calling thread use one OpenMP thread: for single queries
  * (the CLI, the service) a thread team costs more than it saves and competes with the other
  * requests' threads (tests/bench/faiss_bench_results.txt). Affects only the calling thread. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "index/idx.h"
 #include "index/idx_faiss.h"
 #include "test.h"
@@ -344,4 +345,62 @@ TEST(dense_ivf_small_corpus_fewer_lists)
     char *top = top_doc(t_, ixdir, "dense", "heart attack");
     CHECK(top && !strcmp(top, "med"));
     free(top);
+}
+
+/* --vector-index ivfpq --recall: an IVF-PQ vectors.faiss whose nprobe was measured at build time
+ * (recorded, shown by stats); --recall 0 goes back to the fixed default; --vector-index flat. */
+TEST(dense_ivfpq_recall_target)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *vec = make_vectors(t_, dir, "v1", 0);
+    REQUIRE(vec);
+    /* 3,000 documents of two to five topic words: enough for several IVF lists */
+    static const char *words[] = {"heart", "cardiac", "attack", "patients", "tax", "law", "court",
+                                  "statute", "bank", "money", "river", "water"};
+    struct buf b = {0};
+    uint64_t s = 5;
+    for (int i = 0; i < 3000; i++) {
+        buf_printf(&b, "{\"_id\": \"d%d\", \"title\": \"\", \"text\": \"", i);
+        int nw = 2 + (int)((s = s * 6364136223846793005ULL + 1) >> 62);
+        for (int w = 0; w < nw; w++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            buf_printf(&b, "%s%s", w ? " " : "", words[(s >> 33) % 12]);
+        }
+        buf_printf(&b, "\"}\n");
+    }
+    const char *docs = t_write(t_, dir, "docs.jsonl", b.data, b.len);
+    buf_cleanup(&b);
+    char ixdir[600];
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+    char *err = NULL, *out = NULL;
+    int rc = t_run(t_, NULL, &err, "index -q --db '%s' --vectors '%s' --vector-index ivfpq --recall 0.9 '%s'",
+                   ixdir, vec, docs);
+    if (rc) fprintf(stderr, "  %s\n", err ? err : "");
+    CHECK(rc == 0);
+    free(err);
+    CHECK(in_step(t_, ixdir, 3000));
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && t_contains(out, "nprobe") && t_contains(out, "(recall@10 "));
+    const char *line = out ? strstr(out, "vectors ") : NULL;
+    if (line) fprintf(stderr, "  %.*s\n", (int)strcspn(line, "\n"), line);
+    free(out);
+    char *top = top_doc(t_, ixdir, "dense", "heart attack");
+    CHECK(top != NULL);
+    free(top);
+    /* back to the fixed nprobe: rebuilt, no measured recall */
+    rc = t_run(t_, NULL, NULL, "index -q --db '%s' --sync-vectors --recall 0", ixdir);
+    CHECK(rc == 0);
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && t_contains(out, "nprobe 64") && !t_contains(out, "recall@10"));
+    free(out);
+    /* another kind rebuilds the file: exact, no lists */
+    rc = t_run(t_, NULL, NULL, "index -q --db '%s' --sync-vectors --vector-index flat", ixdir);
+    CHECK(rc == 0);
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && !t_contains(out, "IVF"));
+    free(out);
+    CHECK(in_step(t_, ixdir, 3000));
+    rc = t_run(t_, NULL, &err, "index -q --db '%s' --sync-vectors --vector-index hnsw", ixdir);
+    CHECK(rc == 2 && t_contains(err, "opq-ivfpq"));
+    free(err);
 }

@@ -716,3 +716,73 @@ TEST(faiss_train_rule)
     free(v);
     free(ids);
 }
+
+/* Exact truth from batches equals one exact search; nprobe chosen by a recall target is the
+ * smallest that reaches it. */
+TEST(faiss_tune_nprobe_by_recall)
+{
+    enum { DIM = 16, NQ = 60, K = 10, NLIST = 32 };
+    const int64_t n = 4000;
+    struct err e = {0};
+    float *v = rand_vecs(n, DIM, 31), *q = rand_vecs(NQ, DIM, 32);
+    int64_t *ids = make_ids(n);
+    static float sc[NQ * K];
+    static int64_t ex[NQ * K];
+    struct idx_faiss *flat = NULL, *ivf = NULL;
+    struct idx_faiss_truth *t = NULL;
+    REQUIRE(v && q && ids);
+    REQUIRE_OK(idx_faiss_new(&flat, DIM, "Flat", &e), e);
+    REQUIRE_OK(idx_faiss_add(flat, n, v, ids, &e), e);
+    REQUIRE_OK(idx_faiss_search(flat, NQ, q, K, sc, ex, &e), e);
+    REQUIRE_OK(idx_faiss_truth_new(&t, DIM, NQ, q, K, &e), e);
+    for (int64_t off = 0; off < n; off += 700) /* uneven batches */
+        REQUIRE_OK(idx_faiss_truth_add(t, n - off < 700 ? n - off : 700, v + off * DIM, ids + off, &e), e);
+    CHECK(memcmp(idx_faiss_truth_ids(t), ex, sizeof ex) == 0);
+    double r = 0;
+    REQUIRE_OK(idx_faiss_recall(flat, t, NULL, &r, &e), e);
+    CHECK(r == 1.0);
+
+    REQUIRE_OK(idx_faiss_new(&ivf, DIM, "IVF32,Flat", &e), e);
+    REQUIRE_OK(idx_faiss_train(ivf, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(ivf, n, v, ids, &e), e);
+    int64_t np = 0;
+    double got = 0;
+    REQUIRE_OK(idx_faiss_tune_nprobe(ivf, t, NULL, 0.9, &np, &got, &e), e);
+    fprintf(stderr, "  recall target 0.9: nprobe %lld, recall@10 %.3f\n", (long long)np, got);
+    CHECK(np > 1 && np < NLIST && got >= 0.9);
+    /* the index keeps the chosen nprobe, and one fewer list misses the target */
+    REQUIRE_OK(idx_faiss_recall(ivf, t, NULL, &r, &e), e);
+    CHECK(r == got);
+    REQUIRE_OK(idx_faiss_set_param(ivf, "nprobe", (double)(np - 1), &e), e);
+    REQUIRE_OK(idx_faiss_recall(ivf, t, NULL, &r, &e), e);
+    CHECK(r < 0.9);
+    /* every list probed is exact search for IVF-Flat */
+    REQUIRE_OK(idx_faiss_tune_nprobe(ivf, t, NULL, 1.0, &np, &got, &e), e);
+    CHECK(np <= NLIST && got == 1.0);
+    CHECK(idx_faiss_tune_nprobe(flat, t, NULL, 0.9, &np, &got, &e) == ERR_ARG);
+    CHECK(idx_faiss_tune_nprobe(ivf, t, NULL, 1.5, &np, &got, &e) == ERR_ARG);
+
+    /* stored vectors as queries: their own id is left out of both lists */
+    struct idx_faiss_truth *ts = NULL;
+    int64_t self[NQ];
+    for (int i = 0; i < NQ; i++) self[i] = ids[i * 50];
+    float *sq = malloc((size_t)NQ * DIM * sizeof *sq);
+    REQUIRE(sq);
+    for (int i = 0; i < NQ; i++) memcpy(sq + i * DIM, v + (int64_t)i * 50 * DIM, DIM * sizeof *sq);
+    REQUIRE_OK(idx_faiss_truth_new(&ts, DIM, NQ, sq, K + 1, &e), e);
+    REQUIRE_OK(idx_faiss_truth_add(ts, n, v, ids, &e), e);
+    CHECK(idx_faiss_truth_ids(ts)[0] == self[0]); /* a stored vector is its own nearest */
+    REQUIRE_OK(idx_faiss_set_param(ivf, "nprobe", 1, &e), e);
+    double with_self = 0, without = 0;
+    REQUIRE_OK(idx_faiss_recall(ivf, ts, self, &without, &e), e);
+    REQUIRE_OK(idx_faiss_recall(ivf, ts, NULL, &with_self, &e), e);
+    CHECK(without < with_self); /* counting itself would flatter the index */
+    free(sq);
+    idx_faiss_truth_free(ts);
+    idx_faiss_truth_free(t);
+    idx_faiss_free(flat);
+    idx_faiss_free(ivf);
+    free(v);
+    free(q);
+    free(ids);
+}
