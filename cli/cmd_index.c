@@ -38,7 +38,12 @@ static const char index_help[] =
     "dense vectors (recorded in the index; queries always use the same embedder):\n"
     "  --embedder E          static (default for a new index: GloVe word vectors with SIF\n"
     "                        weights, offline), http (an OpenAI-compatible /v1/embeddings\n"
-    "                        service), none (BM25 only)\n"
+    "                        service), model:NAME (an encoder from `vericite model import`, run\n"
+    "                        in process; NAME or a .vcnn path), none (BM25 only)\n"
+    "  --query-prefix P      model: text put before each query (default by the model's name:\n"
+    "                        e5 \"query: \", bge its query instruction, else none; '' for none)\n"
+    "  --passage-prefix P    model: text put before each passage (e5 \"passage: \", else none)\n"
+    "  --threads N           model: threads that embed passages (default 1)\n"
     "  --vectors FILE        static: a vectors file from `vericite model import` (default:\n"
     "                        ~/.cache/vericite/glove-100d.vcvec, installed by `make model`)\n"
     "  --embed-url URL       http: the endpoint, e.g. http://127.0.0.1:11434/v1/embeddings\n"
@@ -86,12 +91,14 @@ int cmd_index(int argc, char **argv)
         {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
         {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
         {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
+        {"query-prefix", required_argument, 0, 'Q'}, {"passage-prefix", required_argument, 0, 'P'},
+        {"threads", required_argument, 0, 'j'},
         {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
-    const char *backend = NULL;
+    const char *backend = NULL, *model_ref = NULL;
     int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -114,9 +121,21 @@ int cmd_index(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'E':
+            if (!strncmp(optarg, "model:", 6)) {
+                if (!optarg[6]) return cli_usage("index", "--embedder model:NAME needs a model");
+                vo.embedder = "model";
+                model_ref = optarg + 6;
+                break;
+            }
             if (strcmp(optarg, "static") && strcmp(optarg, "http") && strcmp(optarg, "none"))
-                return cli_usage("index", "unknown --embedder '%s' (static, http, none)", optarg);
+                return cli_usage("index", "unknown --embedder '%s' (static, http, model:NAME, none)",
+                                 optarg);
             vo.embedder = optarg;
+            break;
+        case 'Q': vo.query_prefix = optarg; break;
+        case 'P': vo.passage_prefix = optarg; break;
+        case 'j':
+            if (cli_int("index", "--threads", optarg, 1, 64, &vo.threads)) return CLI_USAGE;
             break;
         case 'V': vo.vectors = optarg; break;
         case 'U': vo.url = optarg; break;
@@ -135,6 +154,10 @@ int cmd_index(int argc, char **argv)
         }
     }
     if (!db) return cli_usage("index", "--db DIR is required");
+    if (model_ref) {
+        if (vo.model) return cli_usage("index", "--embed-model is for --embedder http, not model:NAME");
+        vo.model = model_ref;
+    }
     if (optind >= argc && !sync_only && !vo.reembed && !backend && !backend_timeout)
         return cli_usage("index", "give at least one INPUT (file or folder)");
 

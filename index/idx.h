@@ -266,12 +266,17 @@ int idx_audit_counts(struct idx *ix, int64_t *articles, int64_t *citations, stru
 /* Which embedder builds an index's vectors. Zero-initialise; NULL fields keep what the index
  * already records (a new index gets "static" with the default vectors file). */
 struct idx_vec_opts {
-    const char *embedder; /* "static", "http" or "none" */
+    const char *embedder; /* "static", "http", "model" or "none" */
     const char *vectors;  /* static: a vectors file (emb_vecfile_import); NULL: the default */
     const char *url;      /* http: the /v1/embeddings endpoint */
-    const char *model;    /* http: the model name */
+    const char *model;    /* http: the model name; model: an imported model's name or a .vcnn
+                             path (recorded as an absolute path) */
     const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF+SQ8 above */
     int reembed;          /* drop every vector and embed all passages again (switching embedder) */
+    /* model: the prefixes (emb_model_opts; NULL: what the index records, else the model's
+     * defaults) and the threads that embed passages (0: 1; not recorded) */
+    const char *query_prefix, *passage_prefix;
+    int threads;
 };
 
 #define IDX_VEC_FILE "vectors.faiss"
