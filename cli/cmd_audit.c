@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
+#include "retrieve/ret.h"
 #include "verify/ver.h"
 
 #define AUDIT_MAX_FILE (16u << 20)
@@ -259,6 +260,14 @@ static const char audit_help[] =
     "                     500ms, 20s, 2m). It used to be milliseconds: a number above 1000\n"
     "                     without unit is still read so, with a note\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "  --rerank NAME      order the corpus suggestions with a cross-encoder (an imported\n"
+    "                     one-output BertForSequenceClassification: NAME or a .vcnn path), run in\n"
+    "                     process: the top --rerank-depth N (default 50) documents BM25 finds for\n"
+    "                     the claim are re-scored, the best 10 of them verified, and the\n"
+    "                     suggestions shown in its order; the ranker still drops weak ones\n"
+    "                     (\"rerank\" in the JSON: its score)\n"
+    "  --rerank-url URL   the same with a server's /rerank endpoint (--rerank-model M is sent;\n"
+    "                     key from $VERICITE_RERANK_KEY)\n"
     "  --title T          the article title (default: from the file name)\n"
     "  --jobs N           batch mode (also the default for folders and dumps): audit N articles\n"
     "                     at a time; each article's results are stored in the index as it\n"
@@ -285,7 +294,7 @@ static const char audit_help[] =
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
        A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API, A_SEARCH,
-       A_SEARCH_N };
+       A_SEARCH_N, A_RERANK, A_RERANK_URL, A_RERANK_MODEL, A_RERANK_DEPTH };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -299,6 +308,9 @@ static const struct option audit_longopts[] = {
     {"wiki", required_argument, 0, A_WIKI},      {"wiki-list", required_argument, 0, A_WIKI_LIST},
     {"wiki-api", required_argument, 0, A_WIKI_API}, {"search-url", required_argument, 0, A_SEARCH},
     {"search-results", required_argument, 0, A_SEARCH_N},
+    {"rerank", required_argument, 0, A_RERANK}, {"rerank-url", required_argument, 0, A_RERANK_URL},
+    {"rerank-model", required_argument, 0, A_RERANK_MODEL},
+    {"rerank-depth", required_argument, 0, A_RERANK_DEPTH},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -388,6 +400,13 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_JOBS:
             if (cli_int(cmd, "--jobs", optarg, 1, 64, &a->jobs)) return CLI_USAGE;
             break;
+        case A_RERANK: a->vo.rerank = optarg; break;
+        case A_RERANK_URL: a->vo.rerank_url = optarg; break;
+        case A_RERANK_MODEL: a->vo.rerank_model = optarg; break;
+        case A_RERANK_DEPTH:
+            if (cli_int(cmd, "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth))
+                return CLI_USAGE;
+            break;
         case 'h':
             fputs(help, stdout);
             print_calibration(stdout, a->vo.model_path);
@@ -395,6 +414,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         default: return cli_bad_option(cmd, argv, "h", audit_longopts);
         }
     }
+    if (a->vo.rerank && a->vo.rerank_url) return cli_usage(cmd, "give --rerank NAME or --rerank-url URL, not both");
+    if ((a->vo.rerank_depth || a->vo.rerank_model) && !a->vo.rerank && !a->vo.rerank_url)
+        return cli_usage(cmd, "--rerank-depth and --rerank-model need --rerank NAME or --rerank-url URL");
     if (!a->db) {
         /* no corpus given: a personal index that only keeps the fetch cache (no suggestions) */
         const char *env = getenv("VERICITE_DB"), *home = getenv("HOME");
@@ -745,7 +767,8 @@ static const char verify_help[] =
     "better sources from the corpus when it fails. SOURCE is an http(s) URL (the corpus copy or\n"
     "the cache is used when there is one) or a local text/HTML file.\n"
     "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under\n"
-    "--search-url --wide. The evidence passage is printed whatever the verdict.\n"
+    "--search-url --wide --rerank --rerank-url --rerank-depth. The evidence passage is printed\n"
+    "whatever the verdict.\n"
     "Verdicts as for audit: supported, weak (with the missing parts), unsupported, contradicted\n"
     "(with what clashed), or why the source could not be read.\n"
     "\n"

@@ -6,13 +6,19 @@
 #include "test.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "common/http/http.h"
 #include "retrieve/ret.h"
 #include "testhttp.h"
 
@@ -463,4 +469,273 @@ TEST(nnwire_scifact_small)
         CHECK(json_array_size(h) == 10);
         json_decref(h);
     }
+}
+
+/* ---------------------------------------------------------------- audit, verify, batch */
+
+/* A citation whose URL cannot be read (--offline): its claim is about d1, so suggestions come. */
+static const char wire_article[] =
+    "Daily aspirin reduces the risk of a second stroke in older adults."
+    "<ref>{{cite web |url=https://example.org/nowhere |title=Nowhere}}</ref>\n\n"
+    "Regular exercise reduces the risk of depression and improves mood."
+    "<ref>{{cite web |url=https://example.org/elsewhere |title=Elsewhere}}</ref>\n";
+
+/* The suggestions of every citation of `audit --json` output: each has "rerank" (want 1) or not
+ * (want 0), in descending order of it; returns the number of suggestions seen, -1 on a failure. */
+static int check_suggestions(const char *out, int want)
+{
+    json_t *lines = t_json_lines(out);
+    int seen = 0, ok = json_array_size(lines) > 0;
+    for (size_t i = 0; i < json_array_size(lines); i++) {
+        json_t *sg = json_object_get(json_array_get(lines, i), "suggestions");
+        for (size_t j = 0; j < json_array_size(sg); j++, seen++) {
+            json_t *rk = json_object_get(json_array_get(sg, j), "rerank");
+            if (!!rk != want) ok = 0;
+            if (rk && j > 0 &&
+                json_number_value(json_object_get(json_array_get(sg, j - 1), "rerank")) < json_number_value(rk))
+                ok = 0;
+        }
+    }
+    json_decref(lines);
+    return ok ? seen : -1;
+}
+
+/* audit/verify --rerank: suggestions carry the reranker's score and come in its order; without
+ * it they do not. --rerank-url: the server's scores. */
+TEST(nnwire_audit_verify_rerank)
+{
+    if (!have_torch()) SKIP("python3-torch not installed (make deps)");
+    const char *root = t_tmpdir(t_);
+    REQUIRE(write_corpus(t_, root));
+    REQUIRE(make_model(t_, root, "ce", "--head classifier --labels LABEL_0 --seed 11") == 0);
+    REQUIRE(t_write(t_, root, "art.wiki", wire_article, strlen(wire_article)));
+    char db[1100];
+    snprintf(db, sizeof db, "%s/idx", root);
+    REQUIRE(t_run(t_, NULL, NULL, "index --db %s --embedder none %s/corpus.jsonl", db, root) == 0);
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "audit --db %s --offline --suggest all --json %s/art.wiki", db, root) == 0);
+    CHECK(check_suggestions(out, 0) > 0);
+    free(out);
+    REQUIRE(t_run(t_, &out, NULL, "audit --db %s --offline --suggest all --json --rerank %s/ce.vcnn %s/art.wiki",
+                  db, root, root) == 0);
+    CHECK(check_suggestions(out, 1) > 0);
+    free(out);
+    REQUIRE(t_run(t_, &out, NULL,
+                  "verify --db %s --offline --json --rerank %s/ce.vcnn --rerank-depth 4 --claim "
+                  "'Smoking cessation lowers the risk of lung cancer' --source %s/art.wiki",
+                  db, root, root) == 0);
+    CHECK(check_suggestions(out, 1) > 0);
+    free(out);
+    /* over HTTP: the fake scores a document by its length */
+    struct rr_env e;
+    REQUIRE(rr_start(&e) == 0);
+    REQUIRE(t_run(t_, &out, NULL, "audit --db %s --offline --suggest all --json --rerank-url %s %s/art.wiki", db,
+                  e.url, root) == 0);
+    CHECK(check_suggestions(out, 1) > 0 && e.f.nreq == 2);
+    free(out);
+    rr_stop(&e);
+    char *errs = NULL;
+    CHECK(t_run(t_, &out, &errs, "audit --db %s --rerank x --rerank-url http://127.0.0.1:1/ %s/art.wiki", db,
+                root) == 2);
+    CHECK(t_contains(errs, "not both"));
+    free(out);
+    free(errs);
+}
+
+/* audit --jobs: stored articles are skipped under the same reranker, audited again under another
+ * (or none). */
+TEST(nnwire_batch_rerank_keys)
+{
+    if (!have_torch()) SKIP("python3-torch not installed (make deps)");
+    const char *root = t_tmpdir(t_);
+    REQUIRE(write_corpus(t_, root));
+    REQUIRE(make_model(t_, root, "ce1", "--head classifier --labels LABEL_0 --seed 12") == 0);
+    REQUIRE(make_model(t_, root, "ce2", "--head classifier --labels LABEL_0 --seed 13") == 0);
+    REQUIRE(t_write(t_, root, "arts/art.wiki", wire_article, strlen(wire_article)));
+    char db[1100];
+    snprintf(db, sizeof db, "%s/idx", root);
+    REQUIRE(t_run(t_, NULL, NULL, "index --db %s --embedder none %s/corpus.jsonl", db, root) == 0);
+    static const struct {
+        const char *model; /* NULL: no reranker */
+        int depth;
+        const char *want;
+    } runs[] = {{NULL, 0, "1 article audited, 0 already done"},
+                {NULL, 0, "0 articles audited, 1 already done"},
+                {"ce1", 0, "1 article audited, 0 already done"},
+                {"ce1", 0, "0 articles audited, 1 already done"},
+                {"ce2", 0, "1 article audited, 0 already done"},
+                {"ce2", 5, "1 article audited, 0 already done"}};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char opt[1200] = "", *out = NULL, *errs = NULL;
+        if (runs[i].model)
+            snprintf(opt, sizeof opt, "--rerank %s/%s.vcnn --rerank-depth %d", root, runs[i].model,
+                     runs[i].depth ? runs[i].depth : RET_RERANK_DEFAULT_DEPTH);
+        CHECK(t_run(t_, &out, &errs, "audit --db %s --offline --suggest all --json --jobs 2 %s %s/arts", db, opt,
+                    root) == 0);
+        if (!t_contains(errs, runs[i].want)) {
+            fprintf(stderr, "  run %zu (%s): %s\n", i, opt, errs ? errs : "");
+            t_->failed = 1;
+        }
+        if (*opt) CHECK(check_suggestions(out, 1) >= 0);
+        free(out);
+        free(errs);
+    }
+}
+
+/* ---------------------------------------------------------------- serve */
+
+struct child {
+    pid_t pid;
+    int port;
+};
+
+/* Start `vericite serve --db DB --listen 127.0.0.1:0 --threads 2 EXTRA` (EXTRA split on spaces),
+ * its stderr in DIR/serve.log (made anew), and wait up to 15 s for "listening on". 0 or -1. */
+static int serve_start(struct test_ctx *t_, struct child *c, const char *db, char *extra)
+{
+    const char *dir = t_tmpdir(t_);
+    char log[1100];
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    unlink(log); /* not the last server's "listening on" */
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    const char *argv[24] = {bin, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2"};
+    int n = 8;
+    for (char *tok = extra; tok && *tok && n < 23;) {
+        argv[n++] = tok;
+        tok = strchr(tok, ' ');
+        if (tok) *tok++ = '\0';
+    }
+    argv[n] = NULL;
+    c->port = 0;
+    c->pid = fork();
+    if (c->pid < 0) return -1;
+    if (c->pid == 0) {
+        int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), nul = open("/dev/null", O_RDWR);
+        if (lf < 0 || nul < 0) _exit(127);
+        dup2(nul, 0);
+        dup2(nul, 1);
+        dup2(lf, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 1500 && c->port == 0; i++) {
+        char *l = t_read(log, NULL);
+        const char *at = l ? strstr(l, "listening on http://127.0.0.1:") : NULL;
+        if (at) c->port = (int)strtol(at + strlen("listening on http://127.0.0.1:"), NULL, 10);
+        free(l);
+        if (c->port == 0 && waitpid(c->pid, NULL, WNOHANG) == c->pid) {
+            c->pid = 0;
+            return -1;
+        }
+        struct timespec ts = {0, 10000000L};
+        if (c->port == 0) nanosleep(&ts, NULL);
+    }
+    return c->port > 0 ? 0 : -1;
+}
+
+static void serve_stop(struct child *c)
+{
+    if (c->pid > 0) {
+        kill(c->pid, SIGKILL);
+        waitpid(c->pid, NULL, 0);
+    }
+    c->pid = 0;
+}
+
+/* POST `body` to the child's `path` with the HTTP client; the parsed answer (NULL when not JSON),
+ * the status in *status. */
+static json_t *post(const struct child *c, const char *path, const char *body, long *status)
+{
+    struct http_client *cl = NULL;
+    struct http_opts ho = {.allow_private = 1};
+    struct err err = {0};
+    *status = 0;
+    if (http_client_new(&cl, &ho, &err)) return NULL;
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", c->port, path);
+    const char *hdr[] = {"Content-Type: application/json", NULL};
+    struct http_request rq = {.url = url, .headers = hdr, .body = body, .body_len = strlen(body),
+                              .lim = {.total_ms = 60000}};
+    struct http_result res = {0};
+    json_t *o = NULL;
+    if (http_run(cl, &rq, 1, &res, &err) == 0) {
+        *status = res.status;
+        o = json_loadb(res.body.data ? res.body.data : "", res.body.len, 0, NULL);
+    }
+    http_result_cleanup(&res);
+    http_client_free(cl);
+    return o;
+}
+
+/* serve --rerank: /v1/search answers as `search --rerank --json` ("rerank": false as without
+ * it), /v1/verify suggestions carry the reranker's score; serve --rerank-url asks the endpoint;
+ * "rerank": true on a server without one is a 400. */
+TEST(nnwire_serve_rerank)
+{
+    if (!have_torch()) SKIP("python3-torch not installed (make deps)");
+    const char *root = t_tmpdir(t_);
+    REQUIRE(write_corpus(t_, root));
+    REQUIRE(make_model(t_, root, "ce", "--head classifier --labels LABEL_0 --seed 14") == 0);
+    REQUIRE(make_model(t_, root, "enc", "--pool mean --normalize --seed 15") == 0);
+    char db[1100], extra[1300];
+    snprintf(db, sizeof db, "%s/idx", root);
+    REQUIRE(t_run(t_, NULL, NULL, "index --db %s --embedder model:%s/enc.vcnn %s/corpus.jsonl", db, root, root) == 0);
+    const char *q = "the risk of disease in adults";
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "search --db %s --json -k 3 --rerank %s/ce.vcnn --rerank-depth 6 '%s'", db,
+                  root, q) == 0);
+    json_t *want_rr = json_loads(out ? out : "", 0, NULL);
+    free(out);
+    REQUIRE(t_run(t_, &out, NULL, "search --db %s --json -k 3 '%s'", db, q) == 0);
+    json_t *want_plain = json_loads(out ? out : "", 0, NULL);
+    free(out);
+    struct child c = {0};
+    snprintf(extra, sizeof extra, "--offline --rerank %s/ce.vcnn --rerank-depth 6", root);
+    REQUIRE(serve_start(t_, &c, db, extra) == 0);
+    char body[600];
+    long st = 0;
+    snprintf(body, sizeof body, "{\"query\": \"%s\", \"k\": 3}", q);
+    json_t *o = post(&c, "/v1/search", body, &st);
+    CHECK(st == 200 && json_equal(o, want_rr));
+    json_decref(o);
+    snprintf(body, sizeof body, "{\"query\": \"%s\", \"k\": 3, \"rerank\": false}", q);
+    o = post(&c, "/v1/search", body, &st);
+    CHECK(st == 200 && json_equal(o, want_plain));
+    json_decref(o);
+    o = post(&c, "/v1/verify",
+             "{\"claim\": \"Smoking cessation lowers the risk of lung cancer\", \"source\": \"Bananas are "
+             "yellow.\"}",
+             &st);
+    char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    CHECK(st == 200 && check_suggestions(txt, 1) > 0);
+    free(txt);
+    json_decref(o);
+    serve_stop(&c);
+    json_decref(want_rr);
+    json_decref(want_plain);
+    /* --rerank-url: the endpoint's scores (lengths) */
+    struct rr_env e;
+    REQUIRE(rr_start(&e) == 0);
+    snprintf(extra, sizeof extra, "--offline --rerank-url %s", e.url);
+    REQUIRE(serve_start(t_, &c, db, extra) == 0);
+    snprintf(body, sizeof body, "{\"query\": \"%s\", \"k\": 2, \"rerank_depth\": 4}", q);
+    o = post(&c, "/v1/search", body, &st);
+    json_t *h = json_object_get(o, "hits");
+    CHECK(st == 200 && json_array_size(h) == 2 && e.f.nreq == 1);
+    for (size_t i = 0; i < json_array_size(h); i++) {
+        json_t *x = json_array_get(h, i);
+        CHECK(hit_score(h, i) == (double)(strlen(t_json_str(x, "title")) + 2 + strlen(t_json_str(x, "text"))));
+    }
+    json_decref(o);
+    serve_stop(&c);
+    rr_stop(&e);
+    /* no reranker */
+    char none[] = "--offline";
+    REQUIRE(serve_start(t_, &c, db, none) == 0);
+    snprintf(body, sizeof body, "{\"query\": \"%s\", \"rerank\": true}", q);
+    o = post(&c, "/v1/search", body, &st);
+    CHECK(st == 400 && t_contains(t_json_str(o, "error"), "no reranker"));
+    json_decref(o);
+    serve_stop(&c);
 }

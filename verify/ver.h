@@ -156,6 +156,16 @@ struct ver_audit_opts {
     enum ver_suggest_mode suggest;
     int max_suggestions;             /* 0: 3 */
     int candidates;                  /* corpus documents re-scored per citation; 0: 10 */
+    /* NULL (the learned ranker orders suggestions), or a reranker: an imported cross-encoder
+     * (rerank: a name or .vcnn path) or a /rerank endpoint (rerank_url, with rerank_model sent),
+     * as ret_reranker_new takes them. Then the top rerank_depth corpus documents BM25 finds for
+     * the claim (0: RET_RERANK_DEFAULT_DEPTH) are re-scored by it against the claim, the first
+     * `candidates` of its order are scored by the verifier and kept or dropped by the ranker as
+     * without it (the ranker's features still come from BM25's order), and the suggestions are
+     * shown in the reranker's order (ver_suggestion.rerank). */
+    const char *rerank, *rerank_url, *rerank_model;
+    int rerank_depth;
+    int rerank_threads;              /* the cross-encoder's threads (0: 1) */
     const char *model_path;          /* verifier model; NULL: the built-in one */
     long fetch_timeout_ms;           /* 0: 20000 */
     size_t max_bytes;                /* 0: 10 MB */
@@ -186,6 +196,8 @@ struct ver_suggestion {
     double support;            /* the verifier's support score of the claim by it */
     char *from;                /* where it was found: "corpus", or "web" (a web search result);
                                   NULL counts as "corpus" */
+    int reranked;              /* 1 when `rerank` holds the reranker's score (ver_audit_opts) */
+    double rerank;
 };
 
 /* One audited citation. Every string is owned by the result (ver_results_free). */
@@ -227,6 +239,8 @@ struct ver_auditor;
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err);
 void ver_auditor_free(struct ver_auditor *a);
+/* The reranker's identity (ret_reranker_id), "" without one. */
+const char *ver_auditor_reranker(const struct ver_auditor *a);
 /* The last problem the auditor met that is no citation's (the web search engine could not be
  * reached, answered an error...): "" when none. Valid until the next ver_audit/ver_verify. */
 const char *ver_auditor_note(const struct ver_auditor *a);

@@ -24,6 +24,7 @@ struct ver_auditor {
     struct ver_audit_opts o;
     struct ver_scorer *scorer;
     struct ret *ret;
+    struct ret_reranker *rr; /* NULL without a reranker (ver_audit_opts.rerank) */
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
     struct ver_score_result cited; /* the cited source's result for the citation at hand */
@@ -63,6 +64,11 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
     if (a->o.candidates <= 0) a->o.candidates = 10;
     int rc = ver_scorer_new(&a->scorer, a->o.model_path, NULL, err);
     if (!rc) rc = ret_new(&a->ret, ix, err);
+    if (!rc && ((a->o.rerank && *a->o.rerank) || (a->o.rerank_url && *a->o.rerank_url))) {
+        struct ret_rerank_opts ro = {.model = a->o.rerank, .url = a->o.rerank_url,
+                                     .url_model = a->o.rerank_model, .threads = a->o.rerank_threads};
+        rc = ret_reranker_new(&a->rr, &ro, err);
+    }
     if (rc) {
         ver_auditor_free(a);
         return rc;
@@ -73,10 +79,13 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
 
 const char *ver_auditor_note(const struct ver_auditor *a) { return a->note; }
 
+const char *ver_auditor_reranker(const struct ver_auditor *a) { return ret_reranker_id(a->rr); }
+
 void ver_auditor_free(struct ver_auditor *a)
 {
     if (!a) return;
     ver_scorer_free(a->scorer);
+    ret_reranker_free(a->rr);
     ret_free(a->ret);
     buf_cleanup(&a->text);
     buf_cleanup(&a->title);
@@ -477,32 +486,46 @@ static char *make_cite(const char *url, const char *title, const char *evidence,
  * scored by the verifier and then by the ranker (ver_scorer_rank: the verifier's logit and its
  * gain over the cited source, coverage, names, the retrieval score and rank, title matches); only
  * those that score higher than the cited source, are not navigation pages and rank at or above
- * the model's floor, best first by the number shown. `cited` is the cited source's result (NULL
- * when nothing was scored). */
+ * the model's floor, best first by the number shown. With a reranker, the top rerank_depth
+ * documents are put in its order first and the suggestions keep that order (the ranker's features
+ * still come from BM25's). `cited` is the cited source's result (NULL when nothing was scored). */
 static int suggest(struct ver_auditor *a, const char *context, const char *scored_claim,
                    struct ver_result *r, int64_t cited_row, const struct ver_score_result *cited,
                    struct err *err)
 {
-    struct ret_opts o = {.mode = RET_BM25, .k = a->o.candidates + 1, .by_doc = 1};
-    struct ret_hit hits[65];
-    if (o.k > 65) o.k = 65;
+    int want = a->o.candidates + 1 > 65 ? 65 : a->o.candidates + 1, most = want - 1;
+    int depth = a->o.rerank_depth > 0 ? a->o.rerank_depth : RET_RERANK_DEFAULT_DEPTH;
+    int k = a->rr && depth > want ? depth : want;
+    struct ret_opts o = {.mode = RET_BM25, .k = k, .by_doc = 1};
+    struct ret_hit *hits = calloc((size_t)k, sizeof *hits), *bm = calloc((size_t)k, sizeof *bm);
     struct buf q = {0};
-    if (buf_puts(&q, r->claim) || (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context))))
-        return err_set(err, ERR_NOMEM, "suggest");
-    int n = 0, rc = ret_search(a->ret, q.data, &o, hits, &n, err);
-    buf_cleanup(&q);
-    if (rc) return rc;
+    int n = 0, rc = ERR_OK;
+    if (!hits || !bm || buf_puts(&q, r->claim) ||
+        (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context)))) {
+        rc = err_set(err, ERR_NOMEM, "suggest");
+        goto out;
+    }
+    if ((rc = ret_search(a->ret, q.data, &o, hits, &n, err))) goto out;
+    memcpy(bm, hits, (size_t)n * sizeof *bm); /* BM25's order, for the ranker's features */
+    if (a->rr && (rc = ret_rerank(a->rr, a->ix, q.data, hits, n, depth, err))) goto out;
     struct ver_suggestion cand[65];
-    int nc = 0, rank = 0;
+    int nc = 0, taken = 0;
     double top = 0, floor_p = ver_scorer_suggest_floor(a->scorer);
+    for (int i = 0; i < n; i++)
+        if (bm[i].doc_row != cited_row) {
+            top = bm[i].score;
+            break;
+        }
     /* nothing cited (no URL, dead): compare with an unrelated page's typical score, as the ranker
      * was trained on citations pointing at a wrong page */
     double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
     struct buf text = {0};
-    for (int i = 0; i < n && !rc && rank < a->o.candidates; i++) {
+    for (int i = 0; i < n && !rc && taken < most; i++) {
         if (hits[i].doc_row == cited_row) continue;
-        if (top == 0) top = hits[i].score;
-        int my_rank = rank++;
+        taken++;
+        int my_rank = 0, j = 0; /* the document's place in BM25's order, the cited one left out */
+        for (; j < n && bm[j].doc_row != hits[i].doc_row; j++)
+            if (bm[j].doc_row != cited_row) my_rank++;
         buf_reset(&text);
         if ((rc = idx_doc_text(a->ix, hits[i].doc_row, &text, err))) break;
         if (!text.data || ver_score_is_navigation(text.data, text.len)) continue;
@@ -528,7 +551,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         x[VER_R_COV_LEX] = sr.feat[VER_F_COV_LEX];
         x[VER_R_DOC_UNION] = sr.feat[VER_F_DOC_UNION];
         x[VER_R_NAME] = sr.feat[VER_F_DOC_NAME];
-        x[VER_R_BM25] = top > 0 ? hits[i].score / top : 0;
+        x[VER_R_BM25] = top > 0 && j < n ? bm[j].score / top : 0;
         x[VER_R_RANK] = log1p((double)my_rank);
         x[VER_R_DENSE] = 0; /* the ranker is trained without vectors (its weight is 0) */
         x[VER_R_TITLE] = context ? ver_scorer_term_overlap(a->scorer, context, d.title) : 0;
@@ -539,12 +562,13 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             continue;
         }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL};
+                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL,
+                                           a->rr != NULL, a->rr ? hits[i].score : 0};
         nc++;
     }
     buf_cleanup(&text);
-    /* best first by the number shown (insertion sort: at most 64; stable) */
-    for (int i = 1; i < nc; i++)
+    /* best first by the number shown, or the reranker's order (insertion sort: at most 64; stable) */
+    for (int i = 1; i < nc && !a->rr; i++)
         for (int j = i; j > 0 && cand[j].score > cand[j - 1].score; j--) {
             struct ver_suggestion ts = cand[j];
             cand[j] = cand[j - 1];
@@ -561,6 +585,10 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         free(cand[i].evidence);
         free(cand[i].cite);
     }
+out:
+    buf_cleanup(&q);
+    free(hits);
+    free(bm);
     return rc;
 }
 

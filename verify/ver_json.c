@@ -17,12 +17,15 @@ int ver_status_from_name(const char *name)
 json_t *ver_result_json(const struct ver_result *r)
 {
     json_t *sugg = json_array(), *matched = json_array(), *missing = json_array();
-    for (int i = 0; sugg && i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
-                                              "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
-                                              r->sugg[i].score, "support", r->sugg[i].support, "evidence",
-                                              r->sugg[i].evidence, "cite", r->sugg[i].cite, "from",
-                                              r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus"));
+    for (int i = 0; sugg && i < r->nsugg; i++) {
+        json_t *so = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
+                               "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
+                               r->sugg[i].score, "support", r->sugg[i].support, "evidence",
+                               r->sugg[i].evidence, "cite", r->sugg[i].cite, "from",
+                               r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus");
+        if (so && r->sugg[i].reranked) json_object_set_new(so, "rerank", json_real(r->sugg[i].rerank));
+        json_array_append_new(sugg, so);
+    }
     for (int i = 0; matched && i < r->nmatch; i++)
         json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
                                                     r->match[i].end - r->match[i].start));
@@ -153,6 +156,9 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
         s->evidence = member(it, "evidence");
         s->cite = member(it, "cite");
         s->from = member(it, "from");
+        json_t *rk = json_object_get(it, "rerank");
+        s->reranked = json_is_number(rk);
+        s->rerank = s->reranked ? json_number_value(rk) : 0;
     }
     if (!complete(r)) return err_set(err, ERR_NOMEM, "decoding an audit record");
     if (r->status < 0) {
