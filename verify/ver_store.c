@@ -34,9 +34,24 @@ void ver_store_options(const struct ver_audit_opts *vo, char *out, size_t n)
      * keeping verdicts another model gave. */
     char mh[17];
     model_hash(vo ? vo->model_path : NULL, mh);
-    snprintf(out, n, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s verifier=%s",
-             vo ? vo->offline : 0, vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0,
-             vo ? vo->candidates : 0, vo && vo->model_path ? vo->model_path : "", mh);
+    int len = snprintf(out, n, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s verifier=%s",
+                       vo ? vo->offline : 0, vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0,
+                       vo ? vo->candidates : 0, vo && vo->model_path ? vo->model_path : "", mh);
+    /* the NLI model by its content hash, the judge by its endpoint and model: another model or
+     * judge re-audits (the lexical-only text stays as it was, so existing stores keep their keys) */
+    if (vo && vo->verifier && *vo->verifier && len > 0 && (size_t)len < n) {
+        char nh[17];
+        struct err e = {0};
+        if (ver_nli_model_hash(vo->verifier, nh, &e)) snprintf(nh, sizeof nh, "unreadable");
+        len += snprintf(out + len, n - (size_t)len, " nli=%s windows=%d", nh, vo->verifier_windows);
+    }
+    if (vo && vo->judge_url && *vo->judge_url && len > 0 && (size_t)len < n) {
+        char jh[17];
+        uint64_t h = hash_fnv1a64_str(vo->judge_url);
+        h = hash_fnv1a64_update(h, "\n", 1);
+        h = hash_fnv1a64_update(h, vo->judge_model ? vo->judge_model : "", vo->judge_model ? strlen(vo->judge_model) : 0);
+        snprintf(out + len, n - (size_t)len, " judge=%s", hash_hex16(h, jh));
+    }
 }
 
 void ver_store_key(const char *text, size_t len, const char *title, const char *options, char out[17])
