@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -82,6 +83,13 @@ static const char serve_help[] =
     "                     orders suggestions of /v1/verify, /v1/audit and /v1/jobs, as for audit\n"
     "  --rerank-url URL   the same with a /rerank endpoint (--rerank-model M is sent)\n"
     "  --rerank-depth N   hits or documents re-scored (default 50)\n"
+    "  --verifier NAME    score verify/audit/jobs with an NLI model (as `vericite audit --verifier`:\n"
+    "                     a name or .vcnn path; every request thread runs its own copy over the\n"
+    "                     one mapped file); the results then carry \"contradiction\"\n"
+    "  --verifier-windows N  windows per source the model reads (default 16, 1..256)\n"
+    "  --judge-url URL    ask an LLM judge (OpenAI-compatible chat completions) about every cited\n"
+    "                     source read, as `vericite audit --judge-url`; key from $VERICITE_JUDGE_KEY\n"
+    "  --judge-model NAME the judge's \"model\"\n"
     "  --max-jobs N       batch jobs running at once (default 1, at most 16; 0 turns /v1/jobs off)\n"
     "  --job-workers N    audit threads per job (default 2, at most 64)\n"
     "  --max-job-body N   largest POST /v1/jobs body, K or M suffix allowed (default 16M, at most 256M)\n"
@@ -433,7 +441,7 @@ static int parse_size(const char *val, size_t max, size_t *out)
 
 enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
        S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY, S_RERANK, S_RERANK_URL,
-       S_RERANK_MODEL, S_RERANK_DEPTH };
+       S_RERANK_MODEL, S_RERANK_DEPTH, S_VERIFIER, S_VER_WINDOWS, S_JUDGE_URL, S_JUDGE_MODEL };
 
 struct serve_args {
     const char *db, *listen_spec;
@@ -454,6 +462,8 @@ static const struct option serve_longopts[] = {
     {"rerank", required_argument, 0, S_RERANK},   {"rerank-url", required_argument, 0, S_RERANK_URL},
     {"rerank-model", required_argument, 0, S_RERANK_MODEL},
     {"rerank-depth", required_argument, 0, S_RERANK_DEPTH},
+    {"verifier", required_argument, 0, S_VERIFIER}, {"verifier-windows", required_argument, 0, S_VER_WINDOWS},
+    {"judge-url", required_argument, 0, S_JUDGE_URL}, {"judge-model", required_argument, 0, S_JUDGE_MODEL},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* One option of `serve`. Returns -1 to go on, else the exit code. */
@@ -507,6 +517,18 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
     case S_RERANK_DEPTH:
         return cli_int("serve", "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth) ? CLI_USAGE
                                                                                                        : -1;
+    case S_VERIFIER: a->vo.verifier = optarg; break;
+    case S_VER_WINDOWS:
+        return cli_int("serve", "--verifier-windows", optarg, 1, VER_NLI_WINDOWS_CAP, &a->vo.verifier_windows)
+                   ? CLI_USAGE
+                   : -1;
+    case S_JUDGE_URL:
+        if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+            return cli_usage("serve", "--judge-url expects an http(s) URL, not '%s'", optarg);
+        a->vo.judge_url = optarg;
+        a->vo.judge_key = getenv(VER_JUDGE_KEY_ENV);
+        break;
+    case S_JUDGE_MODEL: a->vo.judge_model = optarg; break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: return cli_usage("serve", "unknown option");
     }

@@ -123,6 +123,7 @@ int ver_word_count(const char *text, size_t len);
 #include "index/idx.h"
 #include "verify/ver_fetch.h"
 #include "verify/ver_score.h"
+#include "verify/ver_nli.h"
 
 /* What became of one citation, worst first in this order. */
 enum ver_status {
@@ -182,6 +183,22 @@ struct ver_audit_opts {
      * Answers and pages are cached in the index; --offline uses the caches only. */
     const char *search_url;
     int search_results;
+    /* NULL (the lexical verifier), or an NLI model (a name or a .vcnn path: ver_nli_new) whose
+     * entailment probability is the support score, cited sources and suggestions alike; the
+     * lexical scorer still picks the windows it reads and gives matches, missing parts and the
+     * suggestion ranker's features. */
+    const char *verifier;
+    int verifier_threads;   /* the model's threads (0: 1) */
+    int verifier_windows;   /* windows per source it reads (0: VER_NLI_MAX_WINDOWS) */
+    /* NULL (none), or an LLM judge (ver_judge_new's url) asked about every cited source that
+     * was read: its verdict replaces the verifier's (the score stays the verifier's); a judge that
+     * fails leaves the verifier's verdict and says why (ver_result.judge_fail). Its address goes
+     * through the guard above (allow_private, allow_hosts). */
+    const char *judge_url;
+    const char *judge_model; /* NULL or "": no "model" member */
+    const char *judge_key;   /* the API key (borrowed; NULL: none); the CLI reads it from
+                                $VER_JUDGE_KEY_ENV, never from the command line */
+    long judge_timeout_ms;   /* 0: VER_JUDGE_DEFAULT_TIMEOUT_MS */
 };
 
 #define VER_MAX_SUGGEST 5
@@ -228,6 +245,15 @@ struct ver_result {
     struct ver_span missing[VER_SCORE_MAX_MISSING]; /* weak/unsupported: the parts of the claim
                                   the evidence does not cover (byte spans of `claim`) */
     int nmissing;
+    double contradiction;      /* the NLI verifier's contradiction probability of the source's most
+                                  contradicting window; -1 when not measured (the lexical
+                                  verifier, nothing read) */
+    char *judge;               /* NULL or "": no judge asked; else the judge's verdict as answered
+                                  ("supported", "partial", "unsupported", "contradicted") or
+                                  "failed" */
+    char *judge_evidence;      /* what the judge quoted (NULL or "" when none) */
+    char *judge_fail;          /* judge "failed": the class ("malformed", "timeout", "http", ...) */
+    char *judge_message;       /* ... and what exactly */
     int nsugg;
     struct ver_suggestion sugg[VER_MAX_SUGGEST];
 };

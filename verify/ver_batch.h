@@ -18,9 +18,13 @@ struct json_t;
 /* ================================================================ the record (ver_json.c)
  * One audited citation as a JSON object, in this member order:
  *   {"article", "article_title", "article_url", "revision", "revision_time", "section", "ref",
- *    "claim", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
- *    "matched": [claim words found in the evidence], "source", "detail",
+ *    "claim", "url", "title", "source_title", "title_mismatch", "verdict", "score",
+ *    "contradiction", "evidence", "matched": [claim words found in the evidence], "source",
+ *    "detail", "missing", "judge",
  *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite", "from"}]}
+ * "contradiction" is the NLI verifier's contradiction probability (null with the lexical
+ * verifier); "judge" is null without a judge, else {"verdict", "evidence"} as the judge answered,
+ * or {"verdict": "failed", "failure": class, "message"} when its answer was no verdict.
  * "article_url" and "revision" (an integer, null when none) say which revision of a wiki page was
  * audited ("" and null for files); "source_title" is the title of the page read.
  * "verdict" is ver_status_name(status). It is what `vericite audit --json` prints (one per line),
