@@ -52,19 +52,6 @@ struct html_out {
     int oom;
 };
 
-/* Append s[0..n) with every byte that is not part of valid UTF-8 replaced by U+FFFD (libxml2
- * passes some malformed input through unchanged). Returns 0 or -1. */
-static int append_utf8(struct buf *b, const char *s, size_t n)
-{
-    size_t bad;
-    while (!utf8_valid(s, n, &bad)) {
-        if (buf_append(b, s, bad) != 0 || buf_append(b, "\xEF\xBF\xBD", 3) != 0) return -1;
-        s += bad + 1;
-        n -= bad + 1;
-    }
-    return buf_append(b, s, n);
-}
-
 static void html_sep(struct html_out *o, int brk)
 {
     if (brk > o->brk) o->brk = brk;
@@ -95,7 +82,7 @@ static void html_text(struct html_out *o, const char *s, size_t n)
             if (buf_puts(o->b, seps[o->brk]) != 0) o->oom = 1;
         }
         o->brk = 0;
-        if (append_utf8(o->b, s + i, j - i) != 0) o->oom = 1;
+        if (utf8_repair(o->b, s + i, j - i, NULL) != 0) o->oom = 1; /* libxml2 passes some bad bytes */
         i = j;
     }
 }

@@ -28,6 +28,7 @@ struct corpus_reader {
     /* the current document's strings, owned here */
     struct buf id, title, url, text, source;
     struct buf scratch; /* raw record bytes (a JSONL line, a file) */
+    struct buf fix;     /* a field with its invalid UTF-8 replaced (corpus_next's last check) */
 
     /* JSONL */
     FILE *f;

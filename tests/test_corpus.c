@@ -509,6 +509,78 @@ TEST(corpus_mwxml_errors)
     docs_free(&d);
 }
 
+/* Invalid UTF-8 that libxml2 lets through a CDATA section is repaired (U+FFFD) at the reader, so
+ * it is never stored, and search --json still returns the hit (issue 12 #6, found by
+ * fuzz_corpus_read). */
+TEST(corpus_mwxml_cdata_bad_utf8)
+{
+    static const char x[] = "<mediawiki><page><title>B</title><text><![CDATA[\xC0\xA3 glacier]]></text></page>"
+                            "</mediawiki>";
+    const char *dir = t_tmpdir(t_);
+    const char *p = t_write(t_, dir, "w.xml", x, sizeof x - 1);
+    struct docs d;
+    REQUIRE(read_all(p, NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    REQUIRE(d.n == 1);
+    CHECK(utf8_valid(d.text[0], strlen(d.text[0]), NULL));
+    CHECK(t_contains(d.text[0], "\xEF\xBF\xBD") && t_contains(d.text[0], "glacier"));
+    docs_free(&d);
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, p) == 0);
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "search --db '%s' --json glacier", ix) == 0);
+    CHECK(out && utf8_valid(out, strlen(out), NULL));
+    CHECK(out && t_contains(out, "\"doc_id\":\"B\"") && t_contains(out, "glacier"));
+    free(out);
+}
+
+/* A page over libxml2's 10 MB text node limit is one oversized page, not the end of the dump:
+ * without skip_bad a limit error naming it and the next call goes on; with it, skipped and counted
+ * (issue 12 #10). */
+TEST(corpus_mwxml_huge_page)
+{
+    struct buf x = {0};
+    buf_puts(&x, "<mediawiki><page><title>Before</title><ns>0</ns><revision><text>first page</text>"
+                 "</revision></page>\n<page><title>Huge</title><ns>0</ns><revision><text>");
+    for (int i = 0; i < 110000; i++) buf_puts(&x, "0123456789 0123456789 0123456789 0123456789 0123456789 "
+                                                  "0123456789 0123456789 0123456789 0123456789 012345678\n");
+    buf_puts(&x, "</text></revision></page>\n<page><title>After</title><ns>0</ns><revision><text>last "
+                 "page</text></revision></page></mediawiki>\n");
+    REQUIRE(x.data && x.len > 11000000);
+    const char *dir = t_tmpdir(t_);
+    const char *p = t_write(t_, dir, "huge.xml", x.data, x.len);
+    buf_cleanup(&x);
+    REQUIRE(p);
+    struct corpus_reader *r = NULL;
+    struct err e = {0};
+    REQUIRE_OK(corpus_open(&r, p, NULL, &e), e);
+    struct corpus_doc doc;
+    int has = 0, rc;
+    REQUIRE_OK(corpus_next(r, &doc, &has, &e), e);
+    CHECK(has && strcmp(doc.id, "Before") == 0);
+    rc = corpus_next(r, &doc, &has, &e);
+    CHECK(rc == ERR_LIMIT && !has && t_contains(e.msg, "page 2 \"Huge\": text longer than"));
+    err_clear(&e);
+    REQUIRE_OK(corpus_next(r, &doc, &has, &e), e);
+    CHECK(has && strcmp(doc.id, "After") == 0);
+    corpus_close(r);
+    struct docs d;
+    struct corpus_opts o = {.skip_bad = 1};
+    REQUIRE(read_all(p, &o, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 2 && d.skipped == 1 && t_contains(d.first, "\"Huge\""));
+    if (d.n == 2) CHECK(strcmp(d.id[0], "Before") == 0 && strcmp(d.id[1], "After") == 0);
+    docs_free(&d);
+    /* the CLI: the dump is indexed, the page named */
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    char *err = NULL;
+    REQUIRE(t_run(t_, NULL, &err, "index --embedder none --skip-bad --db '%s' '%s'", ix, p) == 0);
+    CHECK(err && t_contains(err, "skipped 1 bad record") && t_contains(err, "\"Huge\""));
+    free(err);
+}
+
 /* ---------------------------------------------------------------- text cleanup */
 
 TEST(corpus_html_text_cleanup)
