@@ -70,6 +70,7 @@ int corpus_open(struct corpus_reader **out, const char *path, const struct corpu
     if (!r) return err_set(err, ERR_NOMEM, "corpus_open");
     r->format = o.format;
     r->skip_bad = o.skip_bad;
+    r->html = o.html;
     r->max_record = o.max_record ? o.max_record : CORPUS_MAX_RECORD;
     r->raw_wikitext = o.raw_wikitext;
     r->path = strdup(path);
