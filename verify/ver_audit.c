@@ -32,6 +32,7 @@ struct ver_auditor {
     struct ver_judge *judge; /* the LLM judge, or NULL */
     size_t ev_start, ev_end; /* the evidence window of the last score_into, in its text */
     char note[300];         /* ver_auditor_note */
+    char html_why[300];     /* body_text's detail for a page over the HTML parse budget */
 };
 
 /* A distinct URL of the article being audited, and what we got for it. */
@@ -172,7 +173,13 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
     buf_reset(&a->title);
     if (html) {
         struct err e = {0};
-        if (corpus_html_text(body, len, &a->title, &a->text, &e) != ERR_OK) {
+        int rc = corpus_html_text(body, len, &a->title, &a->text, &e);
+        if (rc == ERR_LIMIT) { /* the message names the budget */
+            snprintf(a->html_why, sizeof a->html_why, "%.250s", e.msg);
+            *detail = a->html_why;
+            return VER_ST_NO_TEXT;
+        }
+        if (rc != ERR_OK) {
             *detail = "unreadable HTML";
             return VER_ST_NO_TEXT;
         }
