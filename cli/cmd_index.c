@@ -48,7 +48,14 @@ static const char index_help[] =
     "                        ~/.cache/vericite/glove-100d.vcvec, installed by `make model`)\n"
     "  --embed-url URL       http: the endpoint, e.g. http://127.0.0.1:11434/v1/embeddings\n"
     "  --embed-model NAME    http: the model name (API key from $VERICITE_EMBED_KEY)\n"
-    "  --faiss FACTORY       FAISS index type (default: exact below 100,000 vectors, IVF+SQ8 above)\n"
+    "  --vector-index KIND   auto (default: exact below 100,000 vectors, IVF+SQ8 above), flat\n"
+    "                        (exact), ivf (IVF+SQ8), ivfpq (IVF + product quantizer, dim/4\n"
+    "                        bytes a vector: for 384/768-dimension neural vectors at scale),\n"
+    "                        opq-ivfpq (the same after an OPQ rotation: slower to train)\n"
+    "  --recall R            IVF: search with the fewest lists (nprobe) that reach recall@10 R\n"
+    "                        against exact search, measured when vectors.faiss is built (e.g.\n"
+    "                        0.95; default: nprobe 64); --recall 0 goes back to the default\n"
+    "  --faiss FACTORY       a FAISS factory string instead of --vector-index (e.g. IVF4096,PQ48)\n"
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
     "\n"
@@ -93,6 +100,7 @@ int cmd_index(int argc, char **argv)
         {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
         {"query-prefix", required_argument, 0, 'Q'}, {"passage-prefix", required_argument, 0, 'P'},
         {"threads", required_argument, 0, 'j'},
+        {"vector-index", required_argument, 0, 'I'}, {"recall", required_argument, 0, 'r'},
         {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
@@ -141,6 +149,21 @@ int cmd_index(int argc, char **argv)
         case 'U': vo.url = optarg; break;
         case 'M': vo.model = optarg; break;
         case 'F': vo.faiss = optarg; break;
+        case 'I':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "flat") && strcmp(optarg, "ivf") &&
+                strcmp(optarg, "ivfpq") && strcmp(optarg, "opq-ivfpq"))
+                return cli_usage("index", "unknown --vector-index '%s' (auto, flat, ivf, ivfpq, opq-ivfpq)",
+                                 optarg);
+            vo.vector_index = optarg;
+            break;
+        case 'r': {
+            char *end = NULL;
+            double r = strtod(optarg, &end);
+            if (!end || *end || !(r >= 0 && r <= 1))
+                return cli_usage("index", "--recall '%s': give a number from 0 to 1 (e.g. 0.95)", optarg);
+            vo.recall = r > 0 ? r : -1; /* 0: back to the default nprobe */
+            break;
+        }
         case 'R': vo.reembed = 1; break;
         case 'S': sync_only = 1; break;
         case 'B': backend = optarg; break;

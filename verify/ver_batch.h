@@ -48,7 +48,7 @@ int ver_result_decode(const char *json, size_t len, struct ver_result *r, struct
  * killed batch started again goes on where it was; storing a path again replaces its earlier
  * results. Each article is stored in one transaction (all its citations or none). */
 
-#define VER_STORE_OPTIONS_MAX 512
+#define VER_STORE_OPTIONS_MAX 1536
 #define VER_STORE_BETTER_GAP 0.3 /* "better": the best suggestion scores this much above the cited source */
 
 /* One stored citation as read back. Strings are owned by the index handle and valid during the
