@@ -575,6 +575,26 @@ TEST(batch_report)
     free(page);
 }
 
+/* Report links are http(s) only: a javascript: or data: citation is shown as text (issue 12 #5). */
+TEST(batch_report_links_are_web_only)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char art[] = "Glaciers retreat.<ref>{{cite web |url=javascript:alert(1) |title=Evil}}</ref>\n\n"
+                              "Bees dance.<ref>{{cite web |url=data:text/html,<script>x</script> |title=Data}}</ref>\n";
+    t_write(t_, dir, "arts/a.wiki", art, strlen(art));
+    char ix[600], arts[600], html[700];
+    REQUIRE(make_index(t_, dir, "ix", ix, sizeof ix) == 0);
+    snprintf(arts, sizeof arts, "%s/arts", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "audit --db '%s' --offline --suggest none --jobs 2 '%s'", ix, arts) == 0);
+    REQUIRE(t_run(t_, NULL, NULL, "report --db '%s' --html '%s'", ix, html) == 0);
+    char *page = t_read(html, NULL);
+    REQUIRE(page);
+    CHECK(t_contains(page, "javascript:alert(1)")); /* shown, as text */
+    CHECK(!t_contains(page, "href=\"javascript") && !t_contains(page, "href=\"data") && !t_contains(page, "<script>x"));
+    free(page);
+}
+
 /* ---------------------------------------------------------------- (e) bad inputs */
 
 TEST(batch_bad_inputs)
