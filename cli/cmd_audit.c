@@ -255,6 +255,9 @@ static const char audit_help[] =
     "                     --offline uses the caches. Off unless given\n"
     "  --search-results N results fetched and scored per failing citation (default 3, at most 10)\n"
     "  --fail-under S     exit 3 when any citation scores below S (0..1)\n"
+    "  --max-output N     the budget of one article's results in bytes, K, M or G allowed (default\n"
+    "                     128M): an article over it fails, naming the limit. A claim is kept to its\n"
+    "                     first 1000 bytes (\"claim_cut\": true)\n"
     "  --timeout S        per-page fetch time limit in seconds (default 20; a unit may be given:\n"
     "                     500ms, 20s, 2m). It used to be milliseconds: a number above 1000\n"
     "                     without unit is still read so, with a note\n"
@@ -285,7 +288,7 @@ static const char audit_help[] =
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
        A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API, A_SEARCH,
-       A_SEARCH_N };
+       A_SEARCH_N, A_MAXOUT };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -298,7 +301,7 @@ static const struct option audit_longopts[] = {
     {"jobs", required_argument, 0, A_JOBS},      {"wide", no_argument, 0, A_WIDE},
     {"wiki", required_argument, 0, A_WIKI},      {"wiki-list", required_argument, 0, A_WIKI_LIST},
     {"wiki-api", required_argument, 0, A_WIKI_API}, {"search-url", required_argument, 0, A_SEARCH},
-    {"search-results", required_argument, 0, A_SEARCH_N},
+    {"search-results", required_argument, 0, A_SEARCH_N}, {"max-output", required_argument, 0, A_MAXOUT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -368,6 +371,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             else if (!strcmp(optarg, "all")) a->vo.suggest = VER_SUGGEST_ALL;
             else if (!strcmp(optarg, "none")) a->vo.suggest = VER_SUGGEST_NONE;
             else return cli_usage(cmd, "unknown --suggest '%s' (failing, all, none)", optarg);
+            break;
+        case A_MAXOUT:
+            if (cli_size(cmd, "--max-output", optarg, 64u << 10, (size_t)16 << 30, &a->vo.max_output)) return CLI_USAGE;
             break;
         case A_FAIL:
             if (cli_double(cmd, "--fail-under", optarg, 0, 1, &a->fail_under)) return CLI_USAGE;

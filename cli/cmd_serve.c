@@ -84,6 +84,8 @@ static const char serve_help[] =
     "                     limit allows); more are accepted and closed at once\n"
     "  --max-per-ip N     connections open at once from one client address (default 64)\n"
     "  --max-body N       largest request body in bytes, K or M suffix allowed (default 1M)\n"
+    "  --max-output N     the budget of one audit's results (default 128M; K, M, G): an article\n"
+    "                     over it gets 413 naming the limit\n"
     "  --offline          never fetch cited URLs: corpus documents only\n"
     "  --allow-private    allow fetching loopback/private addresses (refused by default)\n"
     "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
@@ -492,7 +494,7 @@ static int parse_size(const char *val, size_t max, size_t *out)
 
 enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
        S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY, S_MAXCONN, S_PERIP, S_HDRTIMEOUT,
-       S_BODYTIMEOUT };
+       S_BODYTIMEOUT, S_MAXOUT };
 
 struct serve_args {
     const char *db, *listen_spec;
@@ -514,6 +516,7 @@ static const struct option serve_longopts[] = {
     {"job-workers", required_argument, 0, S_JOBWORKERS}, {"max-job-body", required_argument, 0, S_MAXJOBBODY},
     {"max-connections", required_argument, 0, S_MAXCONN}, {"max-per-ip", required_argument, 0, S_PERIP},
     {"header-timeout", required_argument, 0, S_HDRTIMEOUT}, {"body-timeout", required_argument, 0, S_BODYTIMEOUT},
+    {"max-output", required_argument, 0, S_MAXOUT},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* One option of `serve`. Returns -1 to go on, else the exit code. */
@@ -561,6 +564,9 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
         a->vo.fetch_timeout_ms = ms;
         break;
     case S_MODEL: a->vo.model_path = optarg; break;
+    case S_MAXOUT:
+        return cli_size("serve", "--max-output", optarg, 64u << 10, (size_t)16 << 30, &a->vo.max_output) ? CLI_USAGE
+                                                                                                         : -1;
     case S_MAXCONN:
         a->max_conns_set = 1;
         return cli_int("serve", "--max-connections", optarg, 1, SERVE_MAX_CONNECTIONS, &a->max_conns) ? CLI_USAGE : -1;

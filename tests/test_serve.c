@@ -942,6 +942,37 @@ TEST(serve_endless_chunked_body)
     buf_cleanup(&got);
 }
 
+/* An audit whose results would pass --max-output is refused with 413 naming the limit, and the
+ * service goes on (issue 12 item 1: a 1 MB article took it to 3.3 GB). */
+TEST(serve_audit_over_budget)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct srv s;
+    const char *extra[] = {"--offline", "--suggest", "none", "--max-output", "256K", NULL};
+    REQUIRE(srv_start(t_, &s, "serve", ix, extra) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct buf art = {0};
+    for (int i = 0; i < 2000; i++) /* one sentence, 2,000 refs: ~1.4 KB of results each */
+        buf_printf(&art, "glacier%d mass balance<ref>https://example.org/p%d</ref> ", i, i);
+    buf_puts(&art, "declined.\n");
+    long st = 0;
+    json_t *o = post_json(s.port, "/v1/audit", json_pack("{s:s}", "text", art.data ? art.data : ""), &st);
+    CHECK(st == 413);
+    CHECK(t_contains(jstr(o, "error"), "--max-output") && t_contains(jstr(o, "error"), "262144"));
+    json_decref(o);
+    buf_cleanup(&art);
+    /* a small article still gets its results, with claim ids */
+    o = post_json(s.port, "/v1/audit", json_pack("{s:s}", "text", article), &st);
+    json_t *res = json_object_get(o, "results");
+    CHECK(st == 200 && json_array_size(res) == 2);
+    CHECK(json_integer_value(json_object_get(json_array_get(res, 1), "claim_id")) == 1);
+    json_decref(o);
+    curl_global_cleanup();
+    srv_kill(&s);
+}
+
 /* ---------------------------------------------------------------- batch jobs: the service == the CLI */
 
 /* The index of this case in DIR/NAME; its path into ix. */

@@ -18,9 +18,11 @@ struct json_t;
 /* ================================================================ the record (ver_json.c)
  * One audited citation as a JSON object, in this member order:
  *   {"article", "article_title", "article_url", "revision", "revision_time", "section", "ref",
- *    "claim", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
+ *    "claim", "claim_id", "claim_cut", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
  *    "matched": [claim words found in the evidence], "source", "detail",
  *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite", "from"}]}
+ * "claim" is at most VER_CLAIM_MAX bytes ("claim_cut": true when it was cut); "claim_id" numbers
+ * the article's claims from 0, the same for the citations of one sentence.
  * "article_url" and "revision" (an integer, null when none) say which revision of a wiki page was
  * audited ("" and null for files); "source_title" is the title of the page read.
  * "verdict" is ver_status_name(status). It is what `vericite audit --json` prints (one per line),

@@ -46,12 +46,12 @@ json_t *ver_result_json(const struct ver_result *r)
     }
     json_t *rev = r->revision > 0 ? json_integer((json_int_t)r->revision) : json_null();
     /* "o" steals the arrays, also when the pack fails */
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:f, s:s, s:o, s:s, s:s, "
-                     "s:o, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:i, s:b, s:s, s:s, s:s, s:b, s:s, s:f, s:s, s:o, s:s, "
+                     "s:s, s:o, s:o}",
                      "article", r->article, "article_title", r->article_title, "article_url",
                      r->article_url ? r->article_url : "", "revision", rev, "revision_time",
                      r->revision_time ? r->revision_time : "", "section", r->section, "ref", r->ref, "claim",
-                     r->claim, "url", r->url, "title", r->title, "source_title",
+                     r->claim, "claim_id", r->claim_id, "claim_cut", r->claim_cut, "url", r->url, "title", r->title, "source_title",
                      r->source_title ? r->source_title : "", "title_mismatch", r->title_mismatch, "verdict",
                      ver_status_name(r->status), "score", r->score, "evidence", r->evidence, "matched", matched,
                      "source", r->source, "detail", r->detail, "missing", missing, "suggestions", sugg);
@@ -117,6 +117,8 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
     r->article_title = member(o, "article_title");
     r->section = member(o, "section");
     r->claim = member(o, "claim");
+    r->claim_id = (int)json_integer_value(json_object_get(o, "claim_id"));
+    r->claim_cut = json_is_true(json_object_get(o, "claim_cut"));
     r->ref = (int)json_integer_value(json_object_get(o, "ref"));
     r->url = member(o, "url");
     r->title = member(o, "title");
