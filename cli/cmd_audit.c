@@ -423,9 +423,11 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
 static int report(struct audit_args *a, struct ver_result **all, size_t n, struct idx *ix, struct err *err)
 {
     if (a->json) {
+        struct ver_claim_run cr = {0}; /* each claim's text once */
         for (size_t i = 0; i < n; i++) {
             json_t *o = ver_result_json(all[i]);
             if (!o) return err_set(err, ERR_NOMEM, "json");
+            ver_claim_run_next(&cr, o);
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);
             json_decref(o);
@@ -478,6 +480,7 @@ static int batch_inputs(char *const *in, int n)
 struct batch_out {
     struct audit_args *a;
     int stream;
+    struct ver_claim_run cr; /* stream: each claim's text once */
     struct ver_result *v;
     size_t n, cap;
     long counts[VER_ST_COUNT];
@@ -488,7 +491,12 @@ static int batch_row(void *ctx, const struct ver_record *rec, struct err *err)
 {
     struct batch_out *b = ctx;
     if (b->stream) {
-        fputs(rec->json, stdout);
+        json_t *o = json_loads(rec->json, 0, NULL);
+        if (!o) return err_set(err, ERR_CORRUPT, "%s: a stored record is not JSON", rec->path);
+        ver_claim_run_next(&b->cr, o);
+        int bad = json_dumpf(o, stdout, JSON_COMPACT) != 0;
+        json_decref(o);
+        if (bad) return err_set(err, ERR_IO, "stdout: %s", strerror(errno));
         fputc('\n', stdout);
         if (rec->status >= 0 && rec->status < VER_ST_COUNT) b->counts[rec->status]++;
         if (b->a->fail_under >= 0 && rec->score < b->a->fail_under) b->below = 1;

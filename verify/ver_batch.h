@@ -28,6 +28,20 @@ struct json_t;
  * "verdict" is ver_status_name(status). It is what `vericite audit --json` prints (one per line),
  * what the service answers, and what the store keeps (audit_results.json, compact). */
 
+/* Streams of records name each claim once: in `vericite audit --json` (stored or not), the
+ * service's /v1/audit "results" and each page of /v1/jobs/ID results, a record whose claim is the
+ * one of the record before it (the same "article" and "claim_id") leaves "claim" out; a reader
+ * carries the claim on from the record before. The store keeps every record whole (its claim at
+ * most VER_CLAIM_MAX bytes), so lists in any order (`report`) read each record alone. */
+struct ver_claim_run {
+    uint64_t article; /* FNV-1a of the last record's "article" */
+    long long claim_id;
+    int any;          /* a record came before */
+};
+/* Take record `o` (a JSON object; others are left alone) into the stream `cr` (zeroed at the
+ * stream's start): its "claim" is deleted when the record before it had the same claim. */
+void ver_claim_run_next(struct ver_claim_run *cr, struct json_t *o);
+
 /* The record of `r` as a new object (the caller json_decrefs it); NULL when out of memory. */
 struct json_t *ver_result_json(const struct ver_result *r);
 /* Append the record of `r` as compact JSON text (no newline) to `out`. Errors: ERR_NOMEM. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "ver.h"
 
 int ver_status_from_name(const char *name)
@@ -55,6 +56,18 @@ json_t *ver_result_json(const struct ver_result *r)
                      r->source_title ? r->source_title : "", "title_mismatch", r->title_mismatch, "verdict",
                      ver_status_name(r->status), "score", r->score, "evidence", r->evidence, "matched", matched,
                      "source", r->source, "detail", r->detail, "missing", missing, "suggestions", sugg);
+}
+
+void ver_claim_run_next(struct ver_claim_run *cr, json_t *o)
+{
+    if (!json_is_object(o)) return;
+    const char *art = json_string_value(json_object_get(o, "article"));
+    uint64_t h = hash_fnv1a64_str(art ? art : "");
+    long long id = (long long)json_integer_value(json_object_get(o, "claim_id"));
+    if (cr->any && cr->article == h && cr->claim_id == id) json_object_del(o, "claim");
+    cr->article = h;
+    cr->claim_id = id;
+    cr->any = 1;
 }
 
 static int dump_cb(const char *s, size_t n, void *ctx)
