@@ -176,8 +176,13 @@ fuzz-deps:
 model: vericite
 	./$(SCRIPTS)/model.sh
 
-bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
+bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval $(BUILD)/soak
 	./tests/bench/run.sh
+
+# The service's soak load generator (tests/bench/soak.sh; libc only).
+$(BUILD)/soak: tests/bench/soak.c
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o

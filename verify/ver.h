@@ -199,7 +199,15 @@ struct ver_audit_opts {
     const char *judge_key;   /* the API key (borrowed; NULL: none); the CLI reads it from
                                 $VER_JUDGE_KEY_ENV, never from the command line */
     long judge_timeout_ms;   /* 0: VER_JUDGE_DEFAULT_TIMEOUT_MS */
+    /* The budget of one ver_audit call: the bytes its results would take as records (about what
+     * the JSON output holds, and what the results hold in memory); over it the audit fails with
+     * ERR_LIMIT naming the limit. 0: VER_AUDIT_MAX_OUTPUT. */
+    size_t max_output;
 };
+
+#define VER_AUDIT_MAX_OUTPUT (128u << 20) /* default budget of one audit: 128 MiB */
+#define VER_CLAIM_MAX 1000 /* longest claim kept in a result, in bytes: a longer one is cut on a
+                              character boundary (ver_result.claim_cut) */
 
 #define VER_MAX_SUGGEST 5
 
@@ -220,7 +228,13 @@ struct ver_suggestion {
 /* One audited citation. Every string is owned by the result (ver_results_free). */
 struct ver_result {
     char *article;             /* the input path as given ("-" for stdin) */
-    char *article_title, *section, *claim;
+    char *article_title, *section;
+    char *claim;               /* the claim, at most VER_CLAIM_MAX bytes. Stored once: the results
+                                  of one claim follow each other and share this string (the same
+                                  pointer), which ver_results_free frees once */
+    int claim_id;              /* the claim's number in the article, from 0: citations of one
+                                  sentence have the same */
+    int claim_cut;             /* 1 when the claim was longer than VER_CLAIM_MAX and was cut */
     int ref;                   /* the reference's number (0: a needs-source marker) */
     char *url;                 /* the cited URL ("" when none) */
     char *title;               /* the cited work's title ("" when none) */
@@ -283,6 +297,8 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
 int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int is_text,
                struct ver_result *out, struct err *err);
 
+/* Free the strings of results r[0..n) (not the array). Consecutive results with the same claim
+ * pointer share it (ver_audit makes them so): it is freed once. NULL is allowed. */
 void ver_results_free(struct ver_result *r, int n);
 
 /* 1 when a citation's stated title and the title of the page it points at name different things:

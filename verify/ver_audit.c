@@ -55,6 +55,36 @@ const char *ver_status_name(int status)
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
+/* The claim as results keep it: at most VER_CLAIM_MAX bytes, cut on a character boundary (*cut
+ * set to 1 then). NULL when out of memory. */
+static char *claim_copy(const char *text, int *cut)
+{
+    size_t n = text ? strlen(text) : 0;
+    *cut = n > VER_CLAIM_MAX;
+    if (*cut) n = utf8_cut(text, VER_CLAIM_MAX);
+    return strndup(text ? text : "", n);
+}
+
+/* About the bytes result `r` takes as a record (ver_result_encode), its claim counted when
+ * `with_claim`: what the audit's budget (max_output) counts. */
+static size_t result_bytes(const struct ver_result *r, int with_claim)
+{
+    const char *s[] = {r->article, r->article_title, r->section, r->url, r->title, r->evidence,
+                       r->source, r->source_title, r->detail, r->article_url, r->revision_time};
+    size_t n = 400; /* member names, numbers, punctuation */
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) n += s[i] ? strlen(s[i]) : 0;
+    if (with_claim && r->claim) n += strlen(r->claim);
+    for (int i = 0; i < r->nmatch; i++) n += 4 + r->match[i].end - r->match[i].start;
+    for (int i = 0; i < r->nmissing; i++) n += 40 + r->missing[i].end - r->missing[i].start;
+    for (int i = 0; i < r->nsugg; i++) {
+        const struct ver_suggestion *g = &r->sugg[i];
+        const char *t[] = {g->doc_id, g->url, g->title, g->evidence, g->cite, g->from};
+        n += 120;
+        for (size_t j = 0; j < sizeof t / sizeof t[0]; j++) n += t[j] ? strlen(t[j]) : 0;
+    }
+    return n;
+}
+
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err)
 {
@@ -122,7 +152,7 @@ void ver_results_free(struct ver_result *r, int n)
         free(x->article);
         free(x->article_title);
         free(x->section);
-        free(x->claim);
+        if (i == 0 || x->claim != r[i - 1].claim) free(x->claim); /* a claim's results share it */
         free(x->url);
         free(x->title);
         free(x->evidence);
@@ -869,6 +899,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     struct ver_result *res = calloc(total ? (size_t)total : 1, sizeof *res);
     struct source *src = NULL;
     size_t nsrc = 0, cap = 0;
+    size_t budget = a->o.max_output ? a->o.max_output : VER_AUDIT_MAX_OUTPUT, used = 0;
     if (!res) return err_set(err, ERR_NOMEM, "audit");
 
     /* 1. the distinct URLs, resolved together (parallel fetches) */
@@ -901,14 +932,22 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     int k = 0;
     for (int i = 0; i < art->nclaims; i++) {
         const struct ver_claim *cl = &art->claims[i];
+        char *claim = NULL; /* the claim's results share one copy (ver_results_free frees it once) */
+        int cut = 0;
+        if (cl->ncit > 0 && !(claim = claim_copy(cl->text, &cut))) {
+            rc = err_set(err, ERR_NOMEM, "audit");
+            goto out;
+        }
         for (int j = 0; j < cl->ncit; j++, k++) {
             const struct ver_citation *c = &cl->cits[j];
             struct ver_result *r = &res[k];
             *n = k + 1;
+            r->claim = claim;
+            r->claim_id = i;
+            r->claim_cut = cut;
             r->article = dup0(path);
             r->article_title = dup0(art->title);
             r->section = dup0(cl->section);
-            r->claim = dup0(cl->text);
             r->ref = c->ref;
             r->url = dup0(c->url);
             r->title = dup0(c->title);
@@ -991,6 +1030,14 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             if (a->o.search_url && wants_suggestions(a, r->status) &&
                 (rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err)))
                 goto out;
+            used += result_bytes(r, 1);
+            if (used > budget) {
+                rc = err_set(err, ERR_LIMIT,
+                             "the audit's results pass the output limit of %zu bytes (max_output, --max-output) "
+                             "at citation %d of %d",
+                             budget, k + 1, total);
+                goto out;
+            }
         }
     }
     *out = res;
@@ -1011,7 +1058,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
 {
     a->note[0] = '\0';
     memset(out, 0, sizeof *out);
-    out->claim = dup0(claim);
+    out->claim = claim_copy(claim, &out->claim_cut);
     out->url = dup0(is_text ? "" : source);
     out->title = dup0("");
     out->article = dup0("");
@@ -1025,6 +1072,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     out->contradiction = -1;
     if (!out->claim || !out->url || !out->source || !out->article_url || !out->revision_time)
         return err_set(err, ERR_NOMEM, "verify");
+    claim = out->claim; /* scored as kept: cut at VER_CLAIM_MAX */
     int rc = ERR_OK;
     int64_t cited_row = -1;
     memset(&a->cited, 0, sizeof a->cited);
