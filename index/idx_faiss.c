@@ -7,6 +7,8 @@
  * truncated data come back as ERR_CORRUPT. */
 #include "index/idx_faiss.h"
 
+#include "file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -158,66 +160,19 @@ int idx_faiss_set_param(struct idx_faiss *f, const char *name, double value, str
     return ERR_OK;
 }
 
-/* fsync the folder holding `path`, so a rename into it survives a crash. */
-static int sync_parent(const char *path, struct err *err)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        snprintf(dir, sizeof dir, ".");
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n == 0) n = 1; /* "/file" lives in "/" */
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return err_set(err, ERR_IO, "%s: %s", dir, strerror(errno));
-    int rc = fsync(fd) != 0 ? err_set(err, ERR_IO, "%s: fsync: %s", dir, strerror(errno)) : ERR_OK;
-    close(fd);
-    return rc;
-}
-
 int idx_faiss_write(struct idx_faiss *f, const char *path, struct err *err)
 {
-    char tmp[PATH_MAX];
-    FILE *fp = NULL;
-    int rc, fd;
-    if (!path || !*path || strlen(path) + 5 > sizeof tmp)
-        return err_set(err, ERR_ARG, "faiss: index path empty or too long");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return err_set(err, ERR_IO, "%s: %s", tmp, strerror(errno));
-    fp = fdopen(fd, "wb");
-    if (!fp) {
-        rc = err_set(err, ERR_IO, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        goto fail;
+    if (!path || !*path) return err_set(err, ERR_ARG, "faiss: index path empty");
+    /* a unique temporary name (file_atomic): two writers never share it */
+    struct file_atomic fa;
+    int rc = file_atomic_open(&fa, path, err);
+    if (rc) return rc;
+    if (faiss_write_index(f->index, fa.f) != 0) {
+        rc = err_set(err, ERR_FAISS, "%s: write index: %s", fa.tmp, faiss_msg());
+        file_atomic_abort(&fa);
+        return rc;
     }
-    if (faiss_write_index(f->index, fp) != 0) {
-        rc = err_set(err, ERR_FAISS, "%s: write index: %s", tmp, faiss_msg());
-        goto fail;
-    }
-    if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) {
-        rc = err_set(err, ERR_IO, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    int closed = fclose(fp);
-    fp = NULL;
-    if (closed != 0) {
-        rc = err_set(err, ERR_IO, "%s: close: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = err_set(err, ERR_IO, "rename %s to %s: %s", tmp, path, strerror(errno));
-        goto fail;
-    }
-    return sync_parent(path, err);
-fail:
-    if (fp) fclose(fp);
-    unlink(tmp);
-    return rc;
+    return file_atomic_commit(&fa, err);
 }
 
 static int64_t get_i64(const unsigned char *p)

@@ -1,7 +1,11 @@
 /* test_faiss.c - the FAISS vector index wrapper: build, search, remove, IVF, atomic files, bad files. */
 #include "test.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -71,6 +75,18 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* Entries of folder `dir` whose name starts with `prefix` (temporaries left behind). */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d) return -1;
+    for (struct dirent *de; (de = readdir(d));)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
 /* A built flat index of n vectors of dim 16 (ids from make_ids), written to dir/name. */
 static int build_flat_file(const char *path, int64_t n, struct err *e)
 {
@@ -100,9 +116,8 @@ TEST(faiss_flat_roundtrip)
     REQUIRE(v && ids);
     const char *dir = t_tmpdir(t_);
     REQUIRE(dir);
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, IDX_FAISS_FILE_NAME);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
 
     REQUIRE_OK(idx_faiss_new(&f, dim, "Flat", &e), e);
     CHECK(idx_faiss_is_trained(f));
@@ -121,10 +136,10 @@ TEST(faiss_flat_roundtrip)
 
     REQUIRE_OK(idx_faiss_write(f, path, &e), e);
     CHECK(file_exists(path));
-    CHECK(!file_exists(tmp));
-    /* Overwriting an existing file works the same way and leaves no .tmp either. */
+    CHECK(count_prefixed(dir, IDX_FAISS_FILE_NAME ".tmp") == 0);
+    /* Overwriting an existing file works the same way and leaves no temporary either. */
     REQUIRE_OK(idx_faiss_write(f, path, &e), e);
-    CHECK(!file_exists(tmp));
+    CHECK(count_prefixed(dir, IDX_FAISS_FILE_NAME ".tmp") == 0);
 
     REQUIRE_OK(idx_faiss_read(&g, path, dim, &e), e);
     CHECK(idx_faiss_ntotal(g) == n);
@@ -471,15 +486,43 @@ TEST(faiss_write_fails_cleanly)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     REQUIRE_OK(build_flat_file(path, 30, &e), e);
 
-    /* The .tmp name is taken by a folder: the write fails and the old file is left as it was. */
+    /* The old fixed temporary name is taken by a folder (or by another writer): the temporary
+     * name is unique per write, so the write does not touch it and succeeds. */
     REQUIRE(mkdir(tmp, 0755) == 0);
     REQUIRE_OK(idx_faiss_new(&f, 16, "Flat", &e), e);
-    CHECK(idx_faiss_write(f, path, &e) == ERR_IO);
-    CHECK(t_contains(e.msg, tmp));
+    CHECK(idx_faiss_write(f, path, &e) == ERR_OK);
+    REQUIRE_OK(idx_faiss_read(&g, path, 16, &e), e);
+    CHECK(idx_faiss_ntotal(g) == 0);
+    idx_faiss_free(g);
+    g = NULL;
+    rmdir(tmp);
+    REQUIRE_OK(build_flat_file(path, 30, &e), e);
+
+    /* A write that fails half way (the file size limit stands in for a full disk): the old
+     * file is left as it was and no temporary stays behind. */
+    struct rlimit old_lim, lim;
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &old_lim) == 0);
+    void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old_lim;
+    lim.rlim_cur = 64;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    struct idx_faiss *big = NULL;
+    float *v = rand_vecs(200, 16, 9);
+    int64_t *ids = make_ids(200);
+    int wrc = ERR_OK;
+    if (v && ids && idx_faiss_new(&big, 16, "IDMap2,Flat", &e) == ERR_OK &&
+        idx_faiss_add(big, 200, v, ids, &e) == ERR_OK)
+        wrc = idx_faiss_write(big, path, &e);
+    setrlimit(RLIMIT_FSIZE, &old_lim);
+    signal(SIGXFSZ, old_sig);
+    free(v);
+    free(ids);
+    idx_faiss_free(big);
+    CHECK(wrc != ERR_OK);
+    CHECK(count_prefixed(dir, "v.faiss.tmp.") == 0);
     REQUIRE_OK(idx_faiss_read(&g, path, 16, &e), e);
     CHECK(idx_faiss_ntotal(g) == 30);
     idx_faiss_free(g);
-    rmdir(tmp);
 
     /* A folder that does not exist. */
     snprintf(missing, sizeof missing, "%s/no/such/dir/v.faiss", dir);
