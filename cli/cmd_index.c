@@ -33,6 +33,8 @@ static const char index_help[] =
     "  --commit-every N      commit every N documents (default: one transaction for the run, so a\n"
     "                        bad record leaves the index unchanged; with N, work already committed\n"
     "                        stays and a re-run resumes after it)\n"
+    "  --no-wait             when another run writes this index, fail at once (exit 1) instead\n"
+    "                        of waiting for it (one writer at a time holds DIR/index.lock)\n"
     "  -q, --quiet           no progress and no summary\n"
     "\n"
     "dense vectors (recorded in the index; queries always use the same embedder):\n"
@@ -63,6 +65,27 @@ static const char index_help[] =
     "  vericite index --db wiki-idx enwiki-latest-pages-articles1.xml.bz2 --commit-every 10000\n"
     "  vericite index --db sf-idx --backend xapian:127.0.0.1:7001,127.0.0.1:7002 corpus.jsonl\n";
 
+/* idx_lock_writer's wait callback: say who we wait for (stderr, also with --quiet). */
+static void lock_wait_msg(void *ctx, long pid, const char *lockfile)
+{
+    const char *db = ctx;
+    if (pid) fprintf(stderr, "vericite: %s: waiting for the writer PID %ld on %s\n", db, pid, lockfile);
+    else fprintf(stderr, "vericite: %s: waiting for another writer on %s\n", db, lockfile);
+}
+
+/* Open `db` read-write (created per `io`) holding its writer lock (waiting unless no_wait). */
+static int open_writer(struct idx **ix, const char *db, const struct idx_opts *io, int no_wait,
+                       struct err *err)
+{
+    struct idx_opts o = {0};
+    if (io) o = *io;
+    o.writer = 1;
+    o.no_wait = no_wait;
+    o.on_wait = lock_wait_msg;
+    o.wait_ctx = (void *)db;
+    return idx_open(ix, db, &o, err);
+}
+
 static void embed_progress(void *ctx, long done, long total)
 {
     cli_progress_update(ctx, "passages embedded", done, total > 0 ? (double)done / (double)total : 0);
@@ -86,13 +109,13 @@ int cmd_index(int argc, char **argv)
         {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
         {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
         {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
-        {0, 0, 0, 0}};
+        {"no-wait", no_argument, 0, 'W'},         {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
     const char *backend = NULL;
-    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, c;
+    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -130,6 +153,7 @@ int cmd_index(int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 'Y': sync_only = 1; break;
+        case 'W': no_wait = 1; break;
         case 'h': fputs(index_help, stdout); return CLI_OK;
         default: return cli_bad_option("index", argv, "qh", longopts);
         }
@@ -155,7 +179,7 @@ int cmd_index(int argc, char **argv)
         rd = NULL;
     }
     if ((rc = file_mkparents(db, &err))) goto fail; /* --db a/b/c: a/ and a/b/ first */
-    if ((rc = idx_open(&ix, db, &io, &err))) goto fail;
+    if ((rc = open_writer(&ix, db, &io, no_wait, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
     if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
     if ((backend || backend_timeout) &&
@@ -254,11 +278,12 @@ fail:
 }
 
 static const char remove_help[] =
-    "usage: vericite remove --db DIR ID...\n"
+    "usage: vericite remove --db DIR [--no-wait] ID...\n"
     "\n"
     "Delete documents (their passages, FTS5 rows and postings, and their passages on the shards\n"
     "of a recorded --backend) by the ids they were indexed with.\n"
     "All in one transaction. Exits 1 when an id is not in the index (nothing is removed then).\n"
+    "Waits for another writer of the index to finish first (--no-wait: exit 1 instead).\n"
     "\n"
     "example:\n"
     "  vericite remove --db scifact-idx 4983 5836\n";
@@ -266,12 +291,14 @@ static const char remove_help[] =
 int cmd_remove(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"db", required_argument, 0, 'd'}, {"no-wait", no_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL;
-    int c;
+    int c, no_wait = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'd') db = optarg;
+        else if (c == 'W') no_wait = 1;
         else if (c == 'h') { fputs(remove_help, stdout); return CLI_OK; }
         else return cli_bad_option("remove", argv, "h", longopts);
     }
@@ -279,7 +306,7 @@ int cmd_remove(int argc, char **argv)
     if (optind >= argc) return cli_usage("remove", "give at least one document ID");
     struct err err = {0};
     struct idx *ix = NULL;
-    int rc = idx_open(&ix, db, NULL, &err);
+    int rc = open_writer(&ix, db, NULL, no_wait, &err);
     if (!rc) rc = idx_begin(ix, &err);
     for (int i = optind; i < argc && !rc; i++) {
         int found = 0;

@@ -294,6 +294,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     struct idx *ix = calloc(1, sizeof *ix);
     if (!ix) return err_set(err, ERR_NOMEM, "idx_open");
     ix->readonly = o.readonly;
+    ix->lock_fd = -1;
     ix->passage_words = o.passage_words > 0 ? o.passage_words : IDX_DEFAULT_PASSAGE_WORDS;
     ix->dir = strdup(dir);
     size_t plen = strlen(dir) + sizeof IDX_DB_NAME + 2;
@@ -319,7 +320,13 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
             rc = err_set(err, ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
             goto fail;
         }
-    } else if (!S_ISREG(sb.st_mode)) {
+    }
+    if (o.writer && !o.readonly) {
+        /* before the database is looked at again: a writer that waited may find it made */
+        if ((rc = idx_lock_writer(ix, !o.no_wait, o.on_wait, o.wait_ctx, err))) goto fail;
+        exists = stat(ix->dbpath, &sb) == 0;
+    }
+    if (exists && !S_ISREG(sb.st_mode)) {
         rc = err_set(err, ERR_CORRUPT, "%s: not a regular file", ix->dbpath);
         goto fail;
     }
@@ -373,6 +380,7 @@ void idx_close(struct idx *ix)
                               &ix->st_aud_res};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
+    idx_unlock_writer(ix); /* after the database is closed: nothing is written past this */
     corpus_tok_free(ix->tok);
     buf_cleanup(&ix->it_data);
     free(ix->it_segs);
@@ -396,6 +404,12 @@ int idx_begin(struct idx *ix, struct err *err)
     if (ix->in_tx) return err_set(err, ERR_INTERNAL, "transaction already open");
     int rc = exec(ix, "BEGIN IMMEDIATE", err);
     if (rc) return rc;
+    /* the totals as they stand now that this handle holds SQLite's write lock: another handle
+     * (another process) may have committed since they were read */
+    if ((rc = load_totals(ix, err))) {
+        exec(ix, "ROLLBACK", NULL);
+        return rc;
+    }
     ix->in_tx = 1;
     return ERR_OK;
 }

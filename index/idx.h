@@ -18,16 +18,26 @@
 
 struct idx;
 
+/* Called once when the writer lock (idx_opts.writer, idx_lock_writer) has to wait: `pid` holds
+ * the lock (0 when unknown), the lock file is `lockfile` (valid during the call). */
+typedef void (*idx_lock_wait_cb)(void *ctx, long pid, const char *lockfile);
+
 /* Zero-initialise; every field has a usable zero. */
 struct idx_opts {
     int create;        /* create the folder and database when missing */
     int readonly;      /* open read-only (search, eval, stats) */
     int passage_words; /* for a new index: words per passage (0: IDX_DEFAULT_PASSAGE_WORDS) */
+    /* Take the writer lock (idx_lock_writer) before the database is opened or created, so two
+     * writers never race to create it either; no_wait, on_wait and wait_ctx as there. */
+    int writer, no_wait;
+    idx_lock_wait_cb on_wait;
+    void *wait_ctx; /* passed to on_wait; borrowed */
 };
 
 /* Open the index folder `dir`. `opts` may be NULL (open existing, read-write); it is copied.
  * Errors: ERR_NOTFOUND (no index there and !create), ERR_MISMATCH (schema version or tokenizer
- * differ), ERR_CORRUPT (not a vericite database), ERR_SQLITE, ERR_IO.
+ * differ), ERR_CORRUPT (not a vericite database), ERR_SQLITE, ERR_IO, ERR_BUSY (opts->writer
+ * with no_wait while another process writes).
  * On success *out is a new handle the caller owns and closes with idx_close(). */
 int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, struct err *err);
 
@@ -36,7 +46,21 @@ void idx_close(struct idx *ix);
 
 /* ---------------------------------------------------------------- writing */
 
-/* Start one write transaction; everything until idx_commit() lands together or not at all. */
+#define IDX_LOCK_NAME "index.lock" /* the writer lock file beside index.db (idx_lock.c) */
+
+/* Take the index's writer lock (flock on DIR/index.lock), held until idx_unlock_writer() or
+ * idx_close(); the kernel drops it when the process ends, however it ends. A whole write run (its
+ * transactions, vectors.faiss, the backend sync) holds it, so two writers never interleave. When
+ * another process holds it: with `wait`, call cb (may be NULL) and block until it is free;
+ * without, fail with ERR_BUSY naming the holder's PID and the lock file. Taking it again on the
+ * same handle is a no-op. Errors: ERR_BUSY, ERR_IO, ERR_ARG (read-only handle). */
+int idx_lock_writer(struct idx *ix, int wait, idx_lock_wait_cb cb, void *ctx, struct err *err);
+/* Release the writer lock (nothing when not held). NULL is allowed. */
+void idx_unlock_writer(struct idx *ix);
+
+/* Start one write transaction; everything until idx_commit() lands together or not at all. The
+ * corpus totals (passages, tokens) are read again inside it, so a commit never writes totals
+ * that another writer changed since this handle was opened. */
 int idx_begin(struct idx *ix, struct err *err);
 /* Flush buffered postings and commit. On failure the transaction is rolled back. */
 int idx_commit(struct idx *ix, struct err *err);

@@ -15,6 +15,7 @@ struct idx {
     char *dir, *dbpath;
     int readonly, in_tx, passage_words;
     int cache_guard; /* fetch_cache has its private_addrs column */
+    int lock_fd;     /* the writer lock file (idx_lock.c), -1 when not held */
     struct corpus_tok *tok;
     int64_t n_passages, total_tokens; /* live totals, written to settings at commit */
 

@@ -1,0 +1,214 @@
+/* test_idx_write.c - writing an index safely at scale: the writer lock and totals read inside
+ * the write transaction (two writers), the URL lookup's index, deletions as tombstones. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "corpus/corpus.h"
+#include "index/idx.h"
+#include "retrieve/ret.h"
+#include "test.h"
+
+/* A corpus of n generated documents with ids PREFIX0..PREFIXn-1 as JSON Lines (malloc'ed). The
+ * words come from a small vocabulary, so BM25 rankings depend on every document's statistics. */
+static char *gen_jsonl(const char *prefix, int n, unsigned seed)
+{
+    static const char *const words[] = {"glacier", "aspirin", "stroke", "bee",   "pesticide",
+                                        "coffee",  "heart",   "sleep",  "mood",  "exercise",
+                                        "vitamin", "bone",    "statin", "risk",  "cohort",
+                                        "alpine",  "volume",  "colony", "women", "children"};
+    struct buf b = {0};
+    unsigned s = seed;
+    for (int i = 0; i < n; i++) {
+        buf_printf(&b, "{\"_id\": \"%s%d\", \"title\": \"doc %s %d\", \"text\": \"", prefix, i, prefix, i);
+        int len = 8 + i % 23;
+        for (int w = 0; w < len; w++) {
+            s = s * 1103515245u + 12345u;
+            buf_printf(&b, "%s%s", w ? " " : "", words[(s >> 16) % (s % 3 ? 20 : 6)]);
+        }
+        buf_puts(&b, "\"}\n");
+    }
+    return buf_steal(&b);
+}
+
+/* passages and total tokens as the index records them, or -1. */
+static void totals_of(const char *path, int64_t *np, int64_t *nt)
+{
+    struct err e = {0};
+    struct idx *ix = NULL;
+    struct idx_opts ro = {.readonly = 1};
+    *np = *nt = -1;
+    if (idx_open(&ix, path, &ro, &e) == ERR_OK) idx_corpus_totals(ix, np, nt, &e);
+    idx_close(ix);
+}
+
+/* The top-10 document ids and scores of `q` on the index at `path`, as one string. */
+static char *ranking(const char *path, const char *q)
+{
+    struct err e = {0};
+    struct idx *ix = NULL;
+    struct ret *r = NULL;
+    struct idx_opts ro = {.readonly = 1};
+    struct ret_hit h[10];
+    int n = 0;
+    struct buf b = {0};
+    struct ret_opts o = {.mode = RET_BM25, .k = 10};
+    if (idx_open(&ix, path, &ro, &e) == ERR_OK && ret_new(&r, ix, &e) == ERR_OK &&
+        ret_search(r, q, &o, h, &n, &e) == ERR_OK) {
+        for (int i = 0; i < n; i++) {
+            struct idx_passage p;
+            if (idx_passage(ix, h[i].pid, &p, &e) == ERR_OK) buf_printf(&b, "%s:%.6f ", p.doc_id, h[i].score);
+        }
+    } else {
+        buf_printf(&b, "error: %s", e.msg);
+    }
+    ret_free(r);
+    idx_close(ix);
+    return b.data ? buf_steal(&b) : strdup("");
+}
+
+static const char *const queries[] = {"glacier volume alpine", "aspirin stroke women", "bee colony pesticide",
+                                      "coffee heart risk", "doc b 7"};
+
+/* Two handles on one index: the second one's commit must not overwrite what the first one
+ * committed since the second was opened (its totals are read inside its transaction). */
+TEST(idx_totals_read_inside_the_transaction)
+{
+    struct err e = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/ix", t_tmpdir(t_));
+    struct idx_opts o = {.create = 1};
+    struct idx *a = NULL, *b = NULL;
+    REQUIRE_OK(idx_open(&a, path, &o, &e), e);
+    REQUIRE_OK(idx_open(&b, path, &o, &e), e); /* opened before a writes: totals 0 */
+    const char *t1 = "one two three four", *t2 = "five six seven";
+    struct corpus_doc d1 = {"x1", "", "", t1, strlen(t1), "f", 1}, d2 = {"x2", "", "", t2, strlen(t2), "f", 2};
+    REQUIRE_OK(idx_begin(a, &e), e);
+    REQUIRE_OK(idx_add(a, &d1, NULL, &e), e);
+    REQUIRE_OK(idx_commit(a, &e), e);
+    REQUIRE_OK(idx_begin(b, &e), e);
+    REQUIRE_OK(idx_add(b, &d2, NULL, &e), e);
+    REQUIRE_OK(idx_commit(b, &e), e);
+    idx_close(a);
+    idx_close(b);
+    int64_t np, nt;
+    totals_of(path, &np, &nt);
+    CHECK(np == 2);
+    CHECK(nt == 7);
+}
+
+/* The lock: a second holder is refused with the PID and the file, or waits; a closed handle (or
+ * an ended process) releases it. */
+TEST(idx_writer_lock_refuses_and_releases)
+{
+    struct err e = {0};
+    char path[512], pid[32];
+    snprintf(path, sizeof path, "%s/ix", t_tmpdir(t_));
+    struct idx_opts o = {.create = 1};
+    struct idx *a = NULL, *b = NULL;
+    REQUIRE_OK(idx_open(&a, path, &o, &e), e);
+    REQUIRE_OK(idx_open(&b, path, &o, &e), e);
+    REQUIRE_OK(idx_lock_writer(a, 0, NULL, NULL, &e), e);
+    REQUIRE_OK(idx_lock_writer(a, 0, NULL, NULL, &e), e); /* again on the same handle: fine */
+    CHECK(idx_lock_writer(b, 0, NULL, NULL, &e) == ERR_BUSY);
+    snprintf(pid, sizeof pid, "PID %ld", (long)getpid());
+    CHECK(t_contains(e.msg, pid));
+    CHECK(t_contains(e.msg, IDX_LOCK_NAME));
+    idx_close(a);
+    CHECK(idx_lock_writer(b, 0, NULL, NULL, &e) == ERR_OK);
+    idx_close(b);
+    struct idx_opts ro = {.readonly = 1};
+    REQUIRE_OK(idx_open(&a, path, &ro, &e), e);
+    CHECK(idx_lock_writer(a, 0, NULL, NULL, &e) == ERR_ARG);
+    idx_close(a);
+}
+
+/* Two `vericite index` runs into one index at once end as a sequential run does: the same
+ * counts and the same BM25 rankings. With --no-wait a run refuses while another writes. */
+TEST(idx_cli_two_writers_equal_sequential)
+{
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(dir);
+    char *ca = gen_jsonl("a", 1500, 1), *cb = gen_jsonl("b", 1500, 2);
+    REQUIRE(ca && cb);
+    const char *fa = t_write(t_, dir, "a.jsonl", ca, strlen(ca));
+    const char *fb = t_write(t_, dir, "b.jsonl", cb, strlen(cb));
+    free(ca);
+    free(cb);
+    REQUIRE(fa && fb);
+    const char *bin = getenv("VERICITE_BIN");
+    if (!bin || !*bin) bin = "./vericite";
+    char *err = NULL;
+    int rc = t_run(t_, NULL, &err, "index -q --embedder none --commit-every 100 --db '%s/seq' '%s'", dir, fa);
+    CHECK(rc == 0);
+    free(err);
+    rc = t_run(t_, NULL, &err, "index -q --embedder none --commit-every 100 --db '%s/seq' '%s'", dir, fb);
+    CHECK(rc == 0);
+    free(err);
+    /* both at once, each committing in small batches so that they would interleave */
+    rc = t_sh(t_, NULL, &err,
+              "'%s' index -q --embedder none --db '%s/par' '%s' --commit-every 1 --passage-words 100 "
+              "</dev/null & p=$!; '%s' index -q --embedder none --commit-every 100 --db '%s/par' '%s'; "
+              "r=$?; wait $p; s=$?; test $r = 0 && test $s = 0",
+              bin, dir, fa, bin, dir, fb);
+    CHECK(rc == 0);
+    if (rc) fprintf(stderr, "  %s\n", err ? err : "");
+    free(err);
+    char seq[600], par[600];
+    snprintf(seq, sizeof seq, "%s/seq", dir);
+    snprintf(par, sizeof par, "%s/par", dir);
+    int64_t sp, st, pp, pt;
+    totals_of(seq, &sp, &st);
+    totals_of(par, &pp, &pt);
+    CHECK(sp == 3000);
+    CHECK(pp == sp);
+    CHECK(pt == st);
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *x = ranking(seq, queries[i]), *y = ranking(par, queries[i]);
+        /* ids are assigned in a different order; the ranked documents and scores are equal */
+        CHECK(x && y && strlen(x) > 0 && !strcmp(x, y));
+        if (x && y && strcmp(x, y)) fprintf(stderr, "  %s\n  seq %s\n  par %s\n", queries[i], x, y);
+        free(x);
+        free(y);
+    }
+
+    /* --no-wait while this process holds the lock: refused, naming the holder */
+    struct err e = {0};
+    struct idx *h = NULL;
+    REQUIRE_OK(idx_open(&h, seq, NULL, &e), e);
+    REQUIRE_OK(idx_lock_writer(h, 0, NULL, NULL, &e), e);
+    rc = t_run(t_, NULL, &err, "index --no-wait --embedder none --db '%s' '%s'", seq, fa);
+    CHECK(rc == 1);
+    char pid[48];
+    snprintf(pid, sizeof pid, "PID %ld", (long)getpid());
+    CHECK(err && t_contains(err, pid) && t_contains(err, "index.lock"));
+    free(err);
+    rc = t_run(t_, NULL, &err, "remove --no-wait --db '%s' a1", seq);
+    CHECK(rc == 1 && err && t_contains(err, pid));
+    free(err);
+    /* without --no-wait a run waits, says for whom, and goes on once the lock is free */
+    char wfile[600];
+    snprintf(wfile, sizeof wfile, "%s/wait.err", dir);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        execl("/bin/sh", "sh", "-c", "exec \"$0\" remove --db \"$1\" a1 2>\"$2\" >/dev/null", bin, seq, wfile,
+              (char *)NULL);
+        _exit(127);
+    }
+    char *w = NULL;
+    for (int i = 0; i < 600 && !(w && t_contains(w, "waiting for the writer")); i++) {
+        free(w);
+        usleep(20000);
+        w = t_read(wfile, NULL);
+    }
+    CHECK(w && t_contains(w, "waiting for the writer") && t_contains(w, pid));
+    free(w);
+    idx_close(h); /* releases the lock: the waiting remove proceeds */
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    totals_of(seq, &sp, &st);
+    CHECK(sp == 2999);
+}
