@@ -53,7 +53,8 @@ static const char *const audit_schema_sql =
     " url TEXT NOT NULL, domain TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY(path, hash, ord))"
     " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS audit_results_domain ON audit_results(domain);"
-    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';";
+    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';"
+    "CREATE INDEX IF NOT EXISTS docs_nurl ON docs(nurl) WHERE nurl <> '';";
 
 /* ---------------------------------------------------------------- the FTS5 tokenizer */
 

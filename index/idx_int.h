@@ -65,6 +65,17 @@ struct idx {
 /* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
 int idx_audit_upgrade(struct idx *ix, struct err *err);
 
+/* Document lookups by normalised URL and by title (idx_doc.c). Each repeats its partial index's
+ * WHERE term (nurl <> '', title <> ''): SQLite uses a partial index only when the query's WHERE
+ * implies the index's, and "nurl = ?" alone does not (the bound value could be ''), so without
+ * it the lookup scans every document. Tests check the plan (EXPLAIN QUERY PLAN). */
+#define IDX_SQL_FIND_URL                                                                          \
+    "SELECT row, id, title, url, passages FROM docs WHERE nurl = ? AND nurl <> ''"                \
+    " ORDER BY row LIMIT 1"
+#define IDX_SQL_FIND_TITLE                                                                        \
+    "SELECT row, id, title, url, passages FROM docs"                                              \
+    " WHERE title = ? COLLATE NOCASE AND title <> '' ORDER BY row LIMIT 1"
+
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);
 int idx_prepare(struct idx *ix, sqlite3_stmt **st, const char *sql, struct err *err);
 sqlite3 *idx_sqlite(struct idx *ix);
