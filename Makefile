@@ -1,5 +1,5 @@
 # Makefile - builds ./vericite and its test runner. Targets: all test asan tsan deps model demo
-# bench bench-deps fuzz fuzz-deps format lint clean.
+# bench bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean.
 # Each module folder's *.c files are picked up automatically; TEST(name) cases in tests/test_*.c
 # too. Every other tests/*.c (but runner.c) is a helper linked into the runner, never named test_*.
 # CPPFLAGS, CFLAGS, CXXFLAGS, LDFLAGS and LDLIBS from the command line or the environment are added
@@ -56,7 +56,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 SCRIPTS   := cli/scripts
 
-.PHONY: all deps model demo test asan tsan bench bench-deps fuzz fuzz-deps format lint clean
+.PHONY: all deps model demo test asan tsan bench bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean
 all: vericite
 
 vericite: $(BUILD)/vericite
@@ -135,13 +135,22 @@ FUZZ_RUNS ?= 100000
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-fuzz: fuzz-deps
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
+	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
+
+fuzz-build: fuzz-deps
 	$(MAKE) $(CXX_SRCS:%.cpp=build/%.o)
 	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o
 	$(MAKE) $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
-	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
+
+# make fuzz-run [FUZZ_TIME=seconds] [FUZZ_MAX_LEN=bytes] [FUZZ_TARGETS="fuzz_x ..."]: every target
+# for a fixed time from generated seeds (tests/fuzz/run.sh), then a table of executions and findings.
+FUZZ_TIME    ?= 60
+FUZZ_MAX_LEN ?= 1048576
+fuzz-run: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) ./tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 	clang $(ALL_CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
@@ -170,7 +179,7 @@ bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
 	./tests/bench/run.sh
 
 # FAISS index types at one million vectors (make bench runs it).
-$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
+$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm $(LDLIBS)
 
 # The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).

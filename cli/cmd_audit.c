@@ -425,7 +425,7 @@ static int report(struct audit_args *a, struct ver_result **all, size_t n, struc
             json_decref(o);
         }
     }
-    qsort(all, n, sizeof *all, cmp_worst);
+    if (n > 1) qsort(all, n, sizeof *all, cmp_worst);
     if (!a->json && n == 0) printf("no citations found\n");
     if (!a->json && n > 0) {
         struct table t = {.width = a->wide ? 0 : cli_term_width(), .color = isatty(1) && !getenv("NO_COLOR"),

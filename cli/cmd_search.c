@@ -685,7 +685,7 @@ static void eval_print(struct eval_run *e)
     int timed = !a->run;
     double p50 = 0, p99 = 0, sum = 0;
     if (timed) {
-        qsort(e->lat, (size_t)e->n, sizeof *e->lat, cmp_double);
+        if (e->n > 1) qsort(e->lat, (size_t)e->n, sizeof *e->lat, cmp_double);
         p50 = e->lat[e->n / 2] * 1e3;
         p99 = e->lat[(long)floor((e->n - 1) * 0.99)] * 1e3;
         for (long i = 0; i < e->n; i++) sum += e->lat[i];

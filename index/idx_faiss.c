@@ -10,13 +10,11 @@
 #include "file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <omp.h>
 
@@ -162,11 +160,11 @@ int idx_faiss_set_param(struct idx_faiss *f, const char *name, double value, str
 
 int idx_faiss_write(struct idx_faiss *f, const char *path, struct err *err)
 {
-    if (!path || !*path) return err_set(err, ERR_ARG, "faiss: index path empty");
-    /* a unique temporary name (file_atomic): two writers never share it */
-    struct file_atomic fa;
-    int rc = file_atomic_open(&fa, path, err);
-    if (rc) return rc;
+    struct file_atomic fa = {0};
+    int rc;
+    if (!path || !*path || strlen(path) >= PATH_MAX)
+        return err_set(err, ERR_ARG, "faiss: index path empty or too long");
+    if ((rc = file_atomic_open(&fa, path, err))) return rc;
     if (faiss_write_index(f->index, fa.f) != 0) {
         rc = err_set(err, ERR_FAISS, "%s: write index: %s", fa.tmp, faiss_msg());
         file_atomic_abort(&fa);

@@ -58,9 +58,10 @@ int idx_faiss_remove(struct idx_faiss *f, int64_t n, const int64_t *ids, int64_t
  * Errors: ERR_ARG (empty name), ERR_FAISS (the index has no such parameter, e.g. nprobe on Flat). */
 int idx_faiss_set_param(struct idx_faiss *f, const char *name, double value, struct err *err);
 
-/* Write the index to `path` atomically: to path + ".tmp", fsync, rename over `path`, fsync the
- * folder. On failure `path` is untouched and the .tmp file is removed.
- * Errors: ERR_ARG (path too long), ERR_FAISS (write failed), ERR_IO (fsync/rename). */
+/* Write the index to `path` atomically (file_atomic_open/commit: a temporary file with a unique
+ * name beside `path`, fsync, rename over `path`, fsync the folder), so two writers never share a
+ * temporary file. On failure `path` is untouched and the temporary file is removed.
+ * Errors: ERR_ARG (path too long), ERR_FAISS (write failed), ERR_IO (create/fsync/rename). */
 int idx_faiss_write(struct idx_faiss *f, const char *path, struct err *err);
 
 /* Read an index written by idx_faiss_write(). `expect_dim` > 0 requires that dimension (0: any).

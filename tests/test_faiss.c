@@ -3,11 +3,9 @@
 
 #include <dirent.h>
 #include <math.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/resource.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,14 +73,15 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Entries of folder `dir` whose name starts with `prefix` (temporaries left behind). */
+/* How many entries of folder `dir` start with `prefix` (temporary files left behind). */
 static int count_prefixed(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
+    struct dirent *de;
     int n = 0;
     if (!d) return -1;
-    for (struct dirent *de; (de = readdir(d));)
-        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, prefix, strlen(prefix))) n++;
     closedir(d);
     return n;
 }
@@ -116,8 +115,9 @@ TEST(faiss_flat_roundtrip)
     REQUIRE(v && ids);
     const char *dir = t_tmpdir(t_);
     REQUIRE(dir);
-    char path[4096];
+    char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/%s", dir, IDX_FAISS_FILE_NAME);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path); /* the fixed name of old: never used */
 
     REQUIRE_OK(idx_faiss_new(&f, dim, "Flat", &e), e);
     CHECK(idx_faiss_is_trained(f));
@@ -134,12 +134,20 @@ TEST(faiss_flat_roundtrip)
     }
     CHECK(self == n);
 
+    /* A file already at the fixed name path.tmp (another writer's, or one left by an old
+     * version) is neither used nor removed: temporary names are unique. */
+    FILE *other = fopen(tmp, "wb");
+    REQUIRE(other);
+    fputs("another writer", other);
+    fclose(other);
     REQUIRE_OK(idx_faiss_write(f, path, &e), e);
     CHECK(file_exists(path));
-    CHECK(count_prefixed(dir, IDX_FAISS_FILE_NAME ".tmp") == 0);
-    /* Overwriting an existing file works the same way and leaves no temporary either. */
+    /* Overwriting an existing file works the same way; no temporary file is left either time. */
     REQUIRE_OK(idx_faiss_write(f, path, &e), e);
-    CHECK(count_prefixed(dir, IDX_FAISS_FILE_NAME ".tmp") == 0);
+    CHECK(count_prefixed(dir, IDX_FAISS_FILE_NAME ".tmp") == 1); /* only the foreign one */
+    struct stat ost;
+    CHECK(stat(tmp, &ost) == 0 && ost.st_size == (off_t)strlen("another writer"));
+    unlink(tmp);
 
     REQUIRE_OK(idx_faiss_read(&g, path, dim, &e), e);
     CHECK(idx_faiss_ntotal(g) == n);
@@ -481,48 +489,35 @@ TEST(faiss_write_fails_cleanly)
     struct idx_faiss *f = NULL, *g = NULL;
     const char *dir = t_tmpdir(t_);
     REQUIRE(dir);
-    char path[4096], tmp[4200], missing[4200];
+    char path[4096], tmp[4200], busy[4200], inner[4300], missing[4200];
     snprintf(path, sizeof path, "%s/v.faiss", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     REQUIRE_OK(build_flat_file(path, 30, &e), e);
 
-    /* The old fixed temporary name is taken by a folder (or by another writer): the temporary
-     * name is unique per write, so the write does not touch it and succeeds. */
+    /* The old fixed name path.tmp is taken by a folder: it no longer matters. */
     REQUIRE(mkdir(tmp, 0755) == 0);
     REQUIRE_OK(idx_faiss_new(&f, 16, "Flat", &e), e);
-    CHECK(idx_faiss_write(f, path, &e) == ERR_OK);
+    REQUIRE_OK(idx_faiss_write(f, path, &e), e);
     REQUIRE_OK(idx_faiss_read(&g, path, 16, &e), e);
     CHECK(idx_faiss_ntotal(g) == 0);
     idx_faiss_free(g);
     g = NULL;
     rmdir(tmp);
-    REQUIRE_OK(build_flat_file(path, 30, &e), e);
 
-    /* A write that fails half way (the file size limit stands in for a full disk): the old
-     * file is left as it was and no temporary stays behind. */
-    struct rlimit old_lim, lim;
-    REQUIRE(getrlimit(RLIMIT_FSIZE, &old_lim) == 0);
-    void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
-    lim = old_lim;
-    lim.rlim_cur = 64;
-    REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
-    struct idx_faiss *big = NULL;
-    float *v = rand_vecs(200, 16, 9);
-    int64_t *ids = make_ids(200);
-    int wrc = ERR_OK;
-    if (v && ids && idx_faiss_new(&big, 16, "IDMap2,Flat", &e) == ERR_OK &&
-        idx_faiss_add(big, 200, v, ids, &e) == ERR_OK)
-        wrc = idx_faiss_write(big, path, &e);
-    setrlimit(RLIMIT_FSIZE, &old_lim);
-    signal(SIGXFSZ, old_sig);
-    free(v);
-    free(ids);
-    idx_faiss_free(big);
-    CHECK(wrc != ERR_OK);
-    CHECK(count_prefixed(dir, "v.faiss.tmp.") == 0);
-    REQUIRE_OK(idx_faiss_read(&g, path, 16, &e), e);
-    CHECK(idx_faiss_ntotal(g) == 30);
-    idx_faiss_free(g);
+    /* The destination is a folder that is not empty: the rename fails, the error names it, the
+     * folder is left as it was and no temporary file stays behind. */
+    snprintf(busy, sizeof busy, "%s/busy.faiss", dir);
+    snprintf(inner, sizeof inner, "%s/keep", busy);
+    REQUIRE(mkdir(busy, 0755) == 0);
+    FILE *k = fopen(inner, "wb");
+    REQUIRE(k);
+    fclose(k);
+    CHECK(idx_faiss_write(f, busy, &e) == ERR_IO);
+    CHECK(t_contains(e.msg, busy));
+    CHECK(file_exists(inner));
+    CHECK(count_prefixed(dir, "busy.faiss.tmp") == 0);
+    unlink(inner);
+    rmdir(busy);
 
     /* A folder that does not exist. */
     snprintf(missing, sizeof missing, "%s/no/such/dir/v.faiss", dir);

@@ -200,7 +200,8 @@ struct ver_result {
     char *evidence;            /* the best passage of the source ("" when none) */
     struct ver_span match[VER_SCORE_MAX_MATCH]; /* claim words in evidence (byte spans) */
     int nmatch;
-    char *source;              /* where the text came from: corpus, cache, web, archive, "" */
+    char *source;              /* where the text came from originally: corpus, web (fetched now or
+                                  earlier: the fetch cache does not show), archive, file, "" */
     char *source_title;        /* the title of the page that was read (the corpus document's, the
                                   fetched page's <title>), "" when none or unreadable */
     int title_mismatch;        /* 1 when the citation's title= and source_title both exist and name

@@ -35,7 +35,7 @@ struct source {
     char *url;
     int status;        /* -1: text available; else a failing enum ver_status */
     char *text;        /* readable text when status == -1 */
-    char *where;       /* corpus, cache, web */
+    char *where;       /* corpus, web (also from the fetch cache) */
     char *detail;
     char *title;       /* the page's own title when status == -1 (NULL: none) */
     int64_t doc_row;   /* the corpus document, or -1 */
@@ -216,7 +216,9 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
     if (*rc || !found) return 0;
     /* an answer from a non-public address only for callers whose guard allows that address */
     if (!ver_fetch_permits(a->o.allow_private, a->o.allow_hosts, f.private_addrs)) return 0;
-    s->where = dup0("cache");
+    /* "source" says where the page came from, not how this run got it: a cached answer came from
+     * the web, so a batch resumed over a warm cache stores the records an uninterrupted one does */
+    s->where = dup0("web");
     if (!strcmp(f.outcome, "ok")) {
         s->status = strlen(f.text) >= AUDIT_MIN_TEXT ? -1 : VER_ST_NO_TEXT;
         s->text = dup0(f.text);
