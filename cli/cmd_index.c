@@ -48,6 +48,9 @@ static const char index_help[] =
     "  --faiss FACTORY       FAISS index type (default: exact below 100,000 vectors, IVF+SQ8 above)\n"
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
+    "  --optimize            merge away the postings of removed and replaced documents (their\n"
+    "                        tombstones) now; runs also merge once tombstones pass 20%% of the\n"
+    "                        passages. No INPUT needed\n"
     "\n"
     "BM25 on a distributed engine (recorded in the index; search, eval, audit and serve then\n"
     "query it; documents, passages and vectors stay here):\n"
@@ -109,13 +112,14 @@ int cmd_index(int argc, char **argv)
         {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
         {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
         {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
-        {"no-wait", no_argument, 0, 'W'},         {0, 0, 0, 0}};
+        {"no-wait", no_argument, 0, 'W'},         {"optimize", no_argument, 0, 'O'},
+        {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
     const char *backend = NULL;
-    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, c;
+    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, optimize = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -154,6 +158,7 @@ int cmd_index(int argc, char **argv)
             break;
         case 'Y': sync_only = 1; break;
         case 'W': no_wait = 1; break;
+        case 'O': optimize = sync_only = 1; break;
         case 'h': fputs(index_help, stdout); return CLI_OK;
         default: return cli_bad_option("index", argv, "qh", longopts);
         }
@@ -228,6 +233,8 @@ int cmd_index(int argc, char **argv)
         rd = NULL;
     }
     cli_progress_end(&prog);
+    int64_t merged = 0; /* tombstones merged away: on demand, or once they are too many */
+    if ((rc = idx_optimize(ix, optimize ? 0 : IDX_TOMB_MERGE_SHARE, &merged, &err))) goto fail;
     double tv = cli_now();
     if ((rc = idx_vec_sync(ix, embed_progress, &prog, &err))) goto fail;
     if ((rc = idx_commit(ix, &err))) goto fail;
@@ -252,6 +259,8 @@ int cmd_index(int argc, char **argv)
                     "%lld passage%s\n",
                     docs, cli_s(docs), el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
                     (long long)st.docs, cli_s(st.docs), (long long)st.passages, cli_s(st.passages));
+        if (merged > 0)
+            fprintf(stderr, "merged the postings of %lld removed passage%s\n", (long long)merged, cli_s(merged));
         if (idx_bk_enabled(ix))
             fprintf(stderr,
                     "backend: %lld passages sent, %lld removals, %lld found missing on a shard "
@@ -280,8 +289,9 @@ fail:
 static const char remove_help[] =
     "usage: vericite remove --db DIR [--no-wait] ID...\n"
     "\n"
-    "Delete documents (their passages, FTS5 rows and postings, and their passages on the shards\n"
-    "of a recorded --backend) by the ids they were indexed with.\n"
+    "Delete documents (their passages, FTS5 rows and vectors, and their passages on the shards\n"
+    "of a recorded --backend) by the ids they were indexed with. Their postings become\n"
+    "tombstones, skipped by searches and merged away later (vericite index --optimize).\n"
     "All in one transaction. Exits 1 when an id is not in the index (nothing is removed then).\n"
     "Waits for another writer of the index to finish first (--no-wait: exit 1 instead).\n"
     "\n"
@@ -313,6 +323,7 @@ int cmd_remove(int argc, char **argv)
         rc = idx_remove(ix, argv[i], &found, &err);
         if (!rc && !found) rc = err_set(&err, ERR_NOTFOUND, "%s: no document with id '%s' (nothing removed)", db, argv[i]);
     }
+    if (!rc) rc = idx_optimize(ix, IDX_TOMB_MERGE_SHARE, NULL, &err);
     if (!rc) rc = idx_commit(ix, &err);
     if (!rc) rc = idx_vec_publish(ix, &err);
     int committed = !rc;
@@ -428,7 +439,11 @@ int cmd_stats(int argc, char **argv)
            st.passage_words, st.passages ? (double)st.total_tokens / st.passages : 0.0);
     printf("terms          %lld\n", (long long)st.terms);
     printf("postings       %s\n", b);
-    printf("database       %s (index.db, WAL)\n", a);
+    printf("database       %s (index.db, WAL; %.0f bytes per passage)\n", a,
+           st.passages ? (double)st.db_bytes / (double)st.passages : 0.0);
+    if (st.tombstones)
+        printf("tombstones     %lld removed passages not merged yet (vericite index --db DIR --optimize)\n",
+               (long long)st.tombstones);
     printf("tokenizer      %s\n", st.tokenizer);
     printf("embedder       %s\n", st.embedder[0] ? st.embedder : "none (BM25 only)");
     if (st.embedder[0] || vfaiss >= 0)

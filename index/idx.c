@@ -203,6 +203,8 @@ static int load_totals(struct idx *ix, struct err *err)
     return rc;
 }
 
+int idx_reload_totals(struct idx *ix, struct err *err) { return load_totals(ix, err); }
+
 static int create_schema(struct idx *ix, struct err *err)
 {
     int rc = exec(ix, "BEGIN", err);
@@ -351,6 +353,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
         if ((rc = exec(ix, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", err))) goto fail;
         if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
         if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
+        if ((rc = idx_tomb_schema(ix, err))) goto fail; /* tables added since (idx_tomb.c) */
     }
     if ((rc = cache_guard_column(ix, err))) goto fail;
     exec(ix, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", NULL);
@@ -368,6 +371,7 @@ void idx_close(struct idx *ix)
     idx_bk_cleanup(ix);
     idx_pbuf_free(ix);
     idx_vec_cleanup(ix);
+    idx_tomb_cleanup(ix);
     sqlite3_stmt **stmts[] = {&ix->st_get_setting, &ix->st_set_setting, &ix->st_doc_find,
                               &ix->st_doc_ins,     &ix->st_pas_ins,     &ix->st_fts_ins,
                               &ix->st_seg_last,    &ix->st_seg_ins,     &ix->st_seg_upd,
@@ -407,7 +411,7 @@ int idx_begin(struct idx *ix, struct err *err)
     if (rc) return rc;
     /* the totals as they stand now that this handle holds SQLite's write lock: another handle
      * (another process) may have committed since they were read */
-    if ((rc = load_totals(ix, err))) {
+    if ((rc = load_totals(ix, err)) || (rc = idx_tomb_refresh(ix, err))) {
         exec(ix, "ROLLBACK", NULL);
         return rc;
     }
@@ -439,6 +443,7 @@ void idx_rollback(struct idx *ix)
     idx_vec_reset_tx(ix);
     ix->vec_rebuild = 0;
     load_totals(ix, NULL);
+    idx_tomb_reset(ix);
 }
 
 /* ---------------------------------------------------------------- adding documents */
@@ -767,6 +772,7 @@ int idx_stats(struct idx *ix, struct idx_stats *st, struct err *err)
     st->postings_bytes = count_sql(ix, "SELECT coalesce(sum(length(data)),0) FROM postings");
     if (st->docs < 0 || st->passages < 0 || st->terms < 0) return idx_sql_err(ix, err, "stats");
     st->total_tokens = ix->total_tokens;
+    st->tombstones = idx_tomb_count(ix);
     st->db_bytes = file_size(ix->dir, IDX_DB_NAME) + file_size(ix->dir, IDX_DB_NAME "-wal");
     st->schema_version = IDX_SCHEMA_VERSION;
     st->passage_words = ix->passage_words;

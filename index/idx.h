@@ -75,8 +75,25 @@ enum idx_add_result { IDX_ADDED = 1, IDX_REPLACED, IDX_UNCHANGED };
  * Errors: ERR_ARG (empty id), ERR_SQLITE, ERR_NOMEM. */
 int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err);
 
-/* Remove the document with id `id` inside a transaction. *found (may be NULL) says whether it existed. */
+/* Remove the document with id `id` inside a transaction. *found (may be NULL) says whether it
+ * existed. Costs the size of the document: its rows go, its passages become tombstones whose
+ * postings stay (skipped by readers, not counted in df) until idx_optimize merges them. */
 int idx_remove(struct idx *ix, const char *id, int *found, struct err *err);
+
+#define IDX_TOMB_MERGE_SHARE 0.2 /* `vericite index` merges tombstones past this share of passages */
+
+/* Inside a transaction: when the tombstoned passages are at least `min_share` of all passages
+ * (live + tombstoned; 0: whenever there are any), rewrite the postings of their terms without
+ * them and clear the tombstones. *merged (may be NULL) gets the number merged (0 when not due).
+ * Costs the postings of those terms. Errors: ERR_SQLITE, ERR_NOMEM, ERR_CORRUPT. */
+int idx_optimize(struct idx *ix, double min_share, int64_t *merged, struct err *err);
+
+/* 0 when passage `pid` is tombstoned (removed, postings not merged yet), else 1. The one filter
+ * every reader of postings applies (idx_post_next does). */
+int idx_pid_live(const struct idx *ix, int64_t pid);
+
+/* Tombstoned passages not merged yet (read again when another process committed). */
+int64_t idx_tomb_count(struct idx *ix);
 
 /* ---------------------------------------------------------------- reading */
 
@@ -85,6 +102,7 @@ struct idx_stats {
     int64_t total_tokens; /* sum of passage lengths in tokens */
     int64_t db_bytes;     /* size of index.db (+ -wal) on disk */
     int64_t fetch_cache;  /* cached fetched sources */
+    int64_t tombstones;   /* removed passages whose postings are not merged yet (idx_optimize) */
     int schema_version;
     int passage_words;
     char tokenizer[64];

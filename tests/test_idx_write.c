@@ -44,29 +44,60 @@ static void totals_of(const char *path, int64_t *np, int64_t *nt)
     idx_close(ix);
 }
 
-/* The top-10 document ids and scores of `q` on the index at `path`, as one string. */
-static char *ranking(const char *path, const char *q)
+struct scored {
+    char id[32];
+    double score;
+};
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const struct scored *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return strcmp(x->id, y->id);
+}
+
+/* The BM25 ranking of `q` on the open index `ix` as one string of "id:score": the hits above
+ * the 20th best score (ties at the cut depend on passage ids, which differ between builds),
+ * equal scores ordered by id. */
+static char *ranking_of(struct idx *ix, const char *q)
 {
     struct err e = {0};
-    struct idx *ix = NULL;
     struct ret *r = NULL;
-    struct idx_opts ro = {.readonly = 1};
-    struct ret_hit h[10];
-    int n = 0;
+    struct ret_hit h[20];
+    struct scored sc[20];
+    int n = 0, m = 0;
     struct buf b = {0};
-    struct ret_opts o = {.mode = RET_BM25, .k = 10};
-    if (idx_open(&ix, path, &ro, &e) == ERR_OK && ret_new(&r, ix, &e) == ERR_OK &&
-        ret_search(r, q, &o, h, &n, &e) == ERR_OK) {
+    struct ret_opts o = {.mode = RET_BM25, .k = 20};
+    if (ret_new(&r, ix, &e) == ERR_OK && ret_search(r, q, &o, h, &n, &e) == ERR_OK) {
         for (int i = 0; i < n; i++) {
             struct idx_passage p;
-            if (idx_passage(ix, h[i].pid, &p, &e) == ERR_OK) buf_printf(&b, "%s:%.6f ", p.doc_id, h[i].score);
+            if (n == 20 && h[i].score <= h[19].score) break;
+            if (idx_passage(ix, h[i].pid, &p, &e) != ERR_OK) {
+                buf_printf(&b, "error: %s ", e.msg);
+                continue;
+            }
+            snprintf(sc[m].id, sizeof sc[m].id, "%s", p.doc_id);
+            sc[m++].score = h[i].score;
         }
+        if (m > 1) qsort(sc, (size_t)m, sizeof *sc, cmp_scored);
+        for (int i = 0; i < m; i++) buf_printf(&b, "%s:%.9g ", sc[i].id, sc[i].score);
     } else {
         buf_printf(&b, "error: %s", e.msg);
     }
     ret_free(r);
-    idx_close(ix);
     return b.data ? buf_steal(&b) : strdup("");
+}
+
+/* ranking_of on the index at `path`, opened read-only. */
+static char *ranking(const char *path, const char *q)
+{
+    struct err e = {0};
+    struct idx *ix = NULL;
+    struct idx_opts ro = {.readonly = 1};
+    if (idx_open(&ix, path, &ro, &e) != ERR_OK) return strdup(e.msg);
+    char *s = ranking_of(ix, q);
+    idx_close(ix);
+    return s;
 }
 
 static const char *const queries[] = {"glacier volume alpine", "aspirin stroke women", "bee colony pesticide",
@@ -278,4 +309,188 @@ TEST(idx_url_lookup_uses_the_index)
     REQUIRE_OK(idx_find_url(ix, "https://example.org/p/8", &doc, &found, &e), e);
     CHECK(found && !strcmp(doc.id, "u8"));
     idx_close(ix);
+}
+
+/* Document i of version v of the generated corpus (text in *text, malloc'ed). */
+static struct corpus_doc gen_doc(int i, int v, char *id, size_t idn, char *title, size_t tn, char **text)
+{
+    static const char *const words[] = {"glacier", "aspirin", "stroke", "bee",   "pesticide",
+                                        "coffee",  "heart",   "sleep",  "mood",  "exercise",
+                                        "vitamin", "bone",    "statin", "risk",  "cohort",
+                                        "alpine",  "volume",  "colony", "women", "children",
+                                        "zebrafish", "platypus"};
+    struct buf b = {0};
+    unsigned s = (unsigned)i * 2654435761u + (unsigned)v * 40503u + 7u;
+    int len = 6 + (i * 7 + v * 3) % 170; /* some documents span two passages */
+    for (int w = 0; w < len; w++) {
+        s = s * 1103515245u + 12345u;
+        buf_printf(&b, "%s%s", w ? " " : "", words[(s >> 16) % (v ? 22 : 20)]);
+    }
+    snprintf(id, idn, "g%d", i);
+    snprintf(title, tn, v ? "%s %d revised" : "%s %d", i % 5 ? "doc" : "bee colony", i);
+    *text = buf_steal(&b);
+    return (struct corpus_doc){id, title, "", *text, strlen(*text), "gen", i + 1};
+}
+
+/* Add documents [from, to) of version v (v of document i: ver(i)) in one transaction. */
+static int add_gen(struct idx *ix, int from, int to, int (*ver)(int), struct err *e)
+{
+    int rc = idx_begin(ix, e);
+    for (int i = from; i < to && !rc; i++) {
+        char id[16], title[48], *text = NULL;
+        struct corpus_doc d = gen_doc(i, ver(i), id, sizeof id, title, sizeof title, &text);
+        rc = idx_add(ix, &d, NULL, e);
+        free(text);
+    }
+    return rc ? rc : idx_commit(ix, e);
+}
+
+static int ver_old(int i) { (void)i; return 0; }
+static int ver_new(int i) { return i % 4 == 1; } /* 500 of 2000 documents changed */
+
+static const char *const gen_queries[] = {"glacier volume alpine", "aspirin stroke women", "bee colony",
+                                          "zebrafish platypus heart", "coffee risk cohort", "doc 17 revised",
+                                          "vitamin bone children"};
+
+/* Compare every gen_queries ranking of a and b; returns the number that differ. */
+static int diff_rankings(struct idx *a, struct idx *b)
+{
+    int bad = 0;
+    for (size_t i = 0; i < sizeof gen_queries / sizeof gen_queries[0]; i++) {
+        char *x = ranking_of(a, gen_queries[i]), *y = ranking_of(b, gen_queries[i]);
+        if (!x || !y || !*x || strcmp(x, y)) {
+            bad++;
+            fprintf(stderr, "  %s\n    got  %s\n    want %s\n", gen_queries[i], x ? x : "", y ? y : "");
+        }
+        free(x);
+        free(y);
+    }
+    return bad;
+}
+
+/* Replacing 500 of 2000 documents (and removing 20) tombstones their old passages: BM25 then
+ * ranks and scores exactly as a fresh index of the final corpus, before and after the merge;
+ * the merge leaves no tombstone and no dead posting behind. */
+TEST(idx_tombstones_rank_as_a_fresh_build)
+{
+    struct err e = {0};
+    char pa[512], pb[512];
+    snprintf(pa, sizeof pa, "%s/upd", t_tmpdir(t_));
+    snprintf(pb, sizeof pb, "%s/fresh", t_tmpdir(t_));
+    struct idx_opts o = {.create = 1};
+    struct idx *a = NULL, *b = NULL;
+    REQUIRE_OK(idx_open(&a, pa, &o, &e), e);
+    REQUIRE_OK(idx_open(&b, pb, &o, &e), e);
+    REQUIRE_OK(add_gen(a, 0, 2000, ver_old, &e), e);
+    struct idx_stats st0;
+    REQUIRE_OK(idx_stats(a, &st0, &e), e);
+    REQUIRE_OK(add_gen(a, 0, 2000, ver_new, &e), e); /* 500 replaced, 1500 unchanged */
+    REQUIRE_OK(idx_begin(a, &e), e);
+    for (int i = 0; i < 2000; i += 100) {
+        char id[16];
+        int found = 0;
+        snprintf(id, sizeof id, "g%d", i);
+        REQUIRE_OK(idx_remove(a, id, &found, &e), e);
+        CHECK(found);
+    }
+    REQUIRE_OK(idx_commit(a, &e), e);
+    /* the fresh build: the same final corpus */
+    REQUIRE_OK(idx_begin(b, &e), e);
+    REQUIRE_OK(idx_commit(b, &e), e);
+    for (int i = 0; i < 2000; i++) {
+        if (i % 100 == 0) continue;
+        REQUIRE_OK(add_gen(b, i, i + 1, ver_new, &e), e);
+    }
+    struct idx_stats sa, sb;
+    REQUIRE_OK(idx_stats(a, &sa, &e), e);
+    REQUIRE_OK(idx_stats(b, &sb, &e), e);
+    CHECK(sa.docs == 1980 && sa.docs == sb.docs);
+    CHECK(sa.passages == sb.passages && sa.total_tokens == sb.total_tokens);
+    CHECK(sa.tombstones > 500);
+    CHECK(sb.tombstones == 0);
+    int64_t da = 0, db = 0;
+    REQUIRE_OK(idx_term_df(a, "zebrafish", 9, &da, &e), e);
+    REQUIRE_OK(idx_term_df(b, "zebrafish", 9, &db, &e), e);
+    CHECK(da == db && da > 0);
+    REQUIRE_OK(idx_term_df(a, "glacier", 7, &da, &e), e);
+    REQUIRE_OK(idx_term_df(b, "glacier", 7, &db, &e), e);
+    CHECK(da == db && da > 0);
+    CHECK(diff_rankings(a, b) == 0);
+    /* another handle (another process) sees the tombstones too */
+    struct idx_opts ro = {.readonly = 1};
+    struct idx *c = NULL;
+    REQUIRE_OK(idx_open(&c, pa, &ro, &e), e);
+    CHECK(diff_rankings(c, b) == 0);
+    /* below the share nothing is merged; forced, everything is */
+    int64_t merged = -1;
+    REQUIRE_OK(idx_begin(a, &e), e);
+    REQUIRE_OK(idx_optimize(a, 0.99, &merged, &e), e);
+    CHECK(merged == 0);
+    REQUIRE_OK(idx_optimize(a, 0, &merged, &e), e);
+    CHECK(merged == sa.tombstones);
+    REQUIRE_OK(idx_commit(a, &e), e);
+    REQUIRE_OK(idx_stats(a, &sa, &e), e);
+    CHECK(sa.tombstones == 0);
+    CHECK(sa.postings_bytes == sb.postings_bytes || sa.postings_bytes < st0.postings_bytes + sb.postings_bytes / 2);
+    CHECK(diff_rankings(a, b) == 0);
+    CHECK(diff_rankings(c, b) == 0); /* the reader notices the merge */
+    idx_close(c);
+    /* the merged postings hold exactly the live passages: df from the postings alone agrees */
+    REQUIRE_OK(idx_term_df(a, "zebrafish", 9, &da, &e), e);
+    REQUIRE_OK(idx_term_df(b, "zebrafish", 9, &db, &e), e);
+    CHECK(da == db);
+    idx_close(a);
+    idx_close(b);
+}
+
+/* The command line: a re-run that replaces documents leaves tombstones (stats says how many),
+ * --optimize merges them, and searches answer the same throughout. */
+TEST(idx_cli_optimize_merges_tombstones)
+{
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(dir);
+    char *c0 = gen_jsonl("a", 400, 1), *c1 = gen_jsonl("a", 400, 5);
+    REQUIRE(c0 && c1);
+    const char *f0 = t_write(t_, dir, "v0.jsonl", c0, strlen(c0));
+    const char *f1 = t_write(t_, dir, "v1.jsonl", c1, strlen(c1));
+    free(c0);
+    free(c1);
+    REQUIRE(f0 && f1);
+    char ix[600], fresh[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(fresh, sizeof fresh, "%s/fresh", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, f0) == 0);
+    /* the second version replaces every document: 100% tombstones, merged at once */
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", fresh, f1) == 0);
+    char *out = NULL, *err = NULL;
+    REQUIRE(t_run(t_, NULL, &err, "index --embedder none --db '%s' '%s'", ix, f1) == 0);
+    CHECK(err && t_contains(err, "merged the postings of"));
+    free(err);
+    /* a few removals stay below the share: tombstones until --optimize */
+    REQUIRE(t_run(t_, NULL, NULL, "remove --db '%s' a1 a2 a3", ix) == 0);
+    REQUIRE(t_run(t_, NULL, NULL, "remove --db '%s' a1 a2 a3", fresh) == 0);
+    REQUIRE(t_run(t_, &out, NULL, "stats --db '%s' --json", ix) == 0);
+    json_t *o = json_loads(out, 0, NULL);
+    free(out);
+    CHECK(o && json_integer_value(json_object_get(o, "tombstones")) == 3);
+    CHECK(o && json_real_value(json_object_get(o, "bytes_per_passage")) > 0);
+    json_decref(o);
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *x = ranking(ix, queries[i]), *y = ranking(fresh, queries[i]);
+        CHECK(x && y && *x && !strcmp(x, y));
+        free(x);
+        free(y);
+    }
+    REQUIRE(t_run(t_, NULL, &err, "index --db '%s' --optimize", ix) == 0);
+    CHECK(err && t_contains(err, "merged the postings of 3 removed passages"));
+    free(err);
+    REQUIRE(t_run(t_, &out, NULL, "stats --db '%s'", ix) == 0);
+    CHECK(out && !t_contains(out, "tombstones") && t_contains(out, "bytes per passage"));
+    free(out);
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *x = ranking(ix, queries[i]), *y = ranking(fresh, queries[i]);
+        CHECK(x && y && *x && !strcmp(x, y));
+        free(x);
+        free(y);
+    }
 }
