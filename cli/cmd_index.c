@@ -32,7 +32,8 @@ static const char index_help[] =
     "  --skip-bad            skip malformed records (counted in the summary) instead of stopping\n"
     "  --commit-every N      commit every N documents (default: one transaction for the run, so a\n"
     "                        bad record leaves the index unchanged; with N, work already committed\n"
-    "                        stays and a re-run resumes after it)\n"
+    "                        stays and a re-run resumes after it). Inputs of 128 MiB and more\n"
+    "                        commit every 32 MiB of text unless N is given (0: one transaction)\n"
     "  --no-wait             when another run writes this index, fail at once (exit 1) instead\n"
     "                        of waiting for it (one writer at a time holds DIR/index.lock)\n"
     "  -q, --quiet           no progress and no summary\n"
@@ -119,7 +120,7 @@ int cmd_index(int argc, char **argv)
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
     const char *backend = NULL;
-    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, optimize = 0, c;
+    int commit_every = -1, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, optimize = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -137,7 +138,7 @@ int cmd_index(int argc, char **argv)
             break;
         case 's': co.skip_bad = 1; break;
         case 'c':
-            if (cli_int("index", "--commit-every", optarg, 1, 100000000, &commit_every)) return CLI_USAGE;
+            if (cli_int("index", "--commit-every", optarg, 0, 100000000, &commit_every)) return CLI_USAGE;
             break;
         case 'q': quiet = 1; break;
         case 'E':
@@ -171,6 +172,7 @@ int cmd_index(int argc, char **argv)
     struct idx *ix = NULL;
     struct corpus_reader *rd = NULL;
     long added = 0, replaced = 0, unchanged = 0, skipped = 0, since_commit = 0, docs = 0;
+    uint64_t input_bytes = 0, batch_text = 0, text_since = 0;
     int rc, committed = 0, shards_behind = 0;
     double t0 = cli_now();
     struct cli_progress prog;
@@ -180,9 +182,19 @@ int cmd_index(int argc, char **argv)
     /* open every input first, so a missing path fails before any work */
     for (int i = optind; i < argc; i++) {
         if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
+        uint64_t done = 0, total = 0;
+        corpus_progress(rd, &done, &total);
+        input_bytes += total;
         corpus_close(rd);
         rd = NULL;
     }
+    /* big inputs commit in batches of about batch_text bytes of text, so the WAL (and the disk
+     * at its peak) stays bounded; a re-run resumes after the last batch */
+    if (commit_every < 0 && (batch_text = idx_auto_commit_text(input_bytes)) > 0 && !quiet)
+        fprintf(stderr, "vericite: %.1f GiB of input: committing every %llu MiB of text "
+                        "(--commit-every N to choose, 0 for one transaction)\n",
+                input_bytes / 1073741824.0, (unsigned long long)(batch_text >> 20));
+    if (commit_every < 0) commit_every = 0;
     if ((rc = file_mkparents(db, &err))) goto fail; /* --db a/b/c: a/ and a/b/ first */
     if ((rc = open_writer(&ix, db, &io, no_wait, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
@@ -207,7 +219,8 @@ int cmd_index(int argc, char **argv)
             added += res == IDX_ADDED;
             replaced += res == IDX_REPLACED;
             unchanged += res == IDX_UNCHANGED;
-            if (commit_every && ++since_commit >= commit_every) {
+            text_since += d.text_len;
+            if ((commit_every && ++since_commit >= commit_every) || (batch_text && text_since >= batch_text)) {
                 if ((rc = idx_vec_sync(ix, NULL, NULL, &err)) || (rc = idx_commit(ix, &err)))
                     goto fail;
                 shards_behind = 1; /* the batch is committed; its passages go to the shards now */
@@ -215,6 +228,7 @@ int cmd_index(int argc, char **argv)
                 shards_behind = 0;
                 if ((rc = idx_begin(ix, &err))) goto fail;
                 since_commit = 0;
+                text_since = 0;
             }
             uint64_t done = 0, total = 0;
             corpus_progress(rd, &done, &total);
@@ -282,7 +296,7 @@ fail:
                         "vericite index --db %s --sync-vectors\n", db, IDX_VEC_FILE, db);
     else if (ix && !quiet)
         fprintf(stderr, "vericite: index %s left as it was before this run%s\n", db,
-                commit_every ? " (except batches already committed)" : "");
+                commit_every || batch_text ? " (except batches already committed)" : "");
     return CLI_FAIL;
 }
 

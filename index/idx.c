@@ -16,6 +16,11 @@
 
 
 
+uint64_t idx_auto_commit_text(uint64_t input_bytes)
+{
+    return input_bytes >= IDX_AUTO_COMMIT_INPUT ? IDX_AUTO_COMMIT_TEXT : 0;
+}
+
 /* Buffered postings are flushed to SQLite when they take more than this much memory. */
 #define IDX_FLUSH_BYTES (192u << 20)
 
@@ -350,7 +355,10 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
         if ((rc = check_schema(ix, err))) goto fail;
     }
     if (!o.readonly) {
-        if ((rc = exec(ix, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", err))) goto fail;
+        char pragmas[128];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA journal_size_limit=%d", IDX_WAL_LIMIT);
+        if ((rc = exec(ix, pragmas, err))) goto fail;
         if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
         if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
         if ((rc = idx_tomb_schema(ix, err))) goto fail; /* tables added since (idx_tomb.c) */
@@ -431,6 +439,9 @@ int idx_commit(struct idx *ix, struct err *err)
         return rc;
     }
     ix->in_tx = 0;
+    /* the batch's pages into index.db now, so the WAL is reused (and cut to IDX_WAL_LIMIT) from
+     * its start by the next batch instead of growing; passive: readers are never waited for */
+    sqlite3_wal_checkpoint_v2(ix->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return ERR_OK;
 }
 

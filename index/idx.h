@@ -58,11 +58,22 @@ int idx_lock_writer(struct idx *ix, int wait, idx_lock_wait_cb cb, void *ctx, st
 /* Release the writer lock (nothing when not held). NULL is allowed. */
 void idx_unlock_writer(struct idx *ix);
 
+/* Inputs of this many bytes and more are indexed in batches by default (cmd_index). */
+#define IDX_AUTO_COMMIT_INPUT (128ull << 20)
+#define IDX_AUTO_COMMIT_TEXT (32ull << 20)
+/* How many bytes of document text one transaction should take for an input of `input_bytes`
+ * when the caller did not choose: 0 (one transaction for the run) below IDX_AUTO_COMMIT_INPUT,
+ * else IDX_AUTO_COMMIT_TEXT. Each commit lets SQLite checkpoint the WAL, whose file is kept
+ * under IDX_WAL_LIMIT, so the disk peaks at about the final index size plus one batch. */
+uint64_t idx_auto_commit_text(uint64_t input_bytes);
+#define IDX_WAL_LIMIT (64 << 20) /* PRAGMA journal_size_limit of a read-write handle */
+
 /* Start one write transaction; everything until idx_commit() lands together or not at all. The
  * corpus totals (passages, tokens) are read again inside it, so a commit never writes totals
  * that another writer changed since this handle was opened. */
 int idx_begin(struct idx *ix, struct err *err);
-/* Flush buffered postings and commit. On failure the transaction is rolled back. */
+/* Flush buffered postings and commit, then checkpoint the WAL into index.db (passive: it never
+ * waits for readers). On failure the transaction is rolled back. */
 int idx_commit(struct idx *ix, struct err *err);
 /* Drop everything since idx_begin(). Safe to call when no transaction is open. */
 void idx_rollback(struct idx *ix);

@@ -2,6 +2,7 @@
  * the write transaction (two writers), the URL lookup's index, deletions as tombstones. */
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -493,4 +494,45 @@ TEST(idx_cli_optimize_merges_tombstones)
         free(x);
         free(y);
     }
+}
+
+static int64_t pragma_int(struct idx *ix, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(idx_sqlite(ix), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Bounded disk while indexing: each commit checkpoints the WAL into index.db (so the next batch
+ * reuses the WAL from its start), the WAL file is cut to IDX_WAL_LIMIT when reused, and big
+ * inputs commit in batches by default. */
+TEST(idx_commit_checkpoints_the_wal)
+{
+    struct err e = {0};
+    char path[512], db[600];
+    snprintf(path, sizeof path, "%s/ix", t_tmpdir(t_));
+    snprintf(db, sizeof db, "%s/" IDX_DB_NAME, path);
+    struct idx_opts o = {.create = 1};
+    struct idx *ix = NULL;
+    REQUIRE_OK(idx_open(&ix, path, &o, &e), e);
+    CHECK(pragma_int(ix, "PRAGMA journal_size_limit") == IDX_WAL_LIMIT);
+    for (int batch = 0; batch < 3; batch++) {
+        REQUIRE_OK(add_gen(ix, batch * 50, batch * 50 + 50, ver_old, &e), e); /* well under 1000 pages */
+        /* every committed page is in index.db itself, none only in the WAL */
+        int64_t pages = pragma_int(ix, "PRAGMA page_count"), psize = pragma_int(ix, "PRAGMA page_size");
+        struct stat sb;
+        REQUIRE(stat(db, &sb) == 0);
+        CHECK((int64_t)sb.st_size == pages * psize);
+        if ((int64_t)sb.st_size != pages * psize)
+            fprintf(stderr, "  batch %d: index.db %lld bytes, %lld pages of %lld\n", batch,
+                    (long long)sb.st_size, (long long)pages, (long long)psize);
+    }
+    idx_close(ix);
+    CHECK(idx_auto_commit_text(1000) == 0);
+    CHECK(idx_auto_commit_text(IDX_AUTO_COMMIT_INPUT - 1) == 0);
+    CHECK(idx_auto_commit_text(IDX_AUTO_COMMIT_INPUT) == IDX_AUTO_COMMIT_TEXT);
+    CHECK(idx_auto_commit_text(40ull << 30) == IDX_AUTO_COMMIT_TEXT);
 }
