@@ -57,20 +57,22 @@ struct ret {
     size_t ph_cap;
     int pruned_cut;       /* the last pruned search stopped at its `want` best passages */
     double *pscr;         /* (3 * RET_MAX_QUERY_TERMS + 1) pruned search scratch: bound sums, probes */
-    int *pord;            /* (RET_MAX_QUERY_TERMS) cursors by bound */
+    struct pcur **pord;   /* (RET_MAX_QUERY_TERMS) cursors by bound */
+    int *pci;             /* (RET_MAX_QUERY_TERMS) scratch: terms a passage holds */
 };
 
 /* One query term's postings in the pruned search: its blocks with a score bound each, and the
  * current posting (block blk, decoded into post[] when dec == blk). */
 struct pcur {
-    struct idx_plist pl;
+    int64_t pid; /* current posting, INT64_MAX past the end */
+    uint32_t pos;
+    int ci;      /* its place among the query's loaded terms (query order) */
+    size_t blk, dec;
+    double w;    /* idf * qtf * (k1 + 1) */
+    double ub;   /* the largest block bound */
     double *bub; /* (bcap) score bound of each block */
     size_t bcap;
-    double ub;   /* the largest block bound */
-    double w;    /* idf * qtf * (k1 + 1) */
-    size_t blk, dec;
-    uint32_t pos;
-    int64_t pid; /* current posting, INT64_MAX past the end */
+    struct idx_plist pl;
     struct idx_post post[IDX_POST_BLOCK];
 };
 
@@ -120,6 +122,7 @@ void ret_free(struct ret *r)
     free(r->ph);
     free(r->pscr);
     free(r->pord);
+    free(r->pci);
     free(r);
 }
 
@@ -412,59 +415,56 @@ static int cur_load(struct ret *r, const struct bm25 *m, int i, struct pcur *c, 
     *ok = 1;
     return ERR_OK;
 }
-/* Score passage d, the smallest current pid among the essential cursors (ord[ess..nc)), into
- * *f; *f = -1 when it holds no query term or, with a full heap (ess > 0 only then), when a bound
- * of its score falls below theta. Non-essential cursors are probed best bound first and only while
- * the passage can still make it. */
-static int prune_score(struct ret *r, const struct bm25 *m, int nc, int ess, int64_t d,
-                       double theta, double margin, float *f, struct err *err)
+/* Finish the score of passage d given its essential contributions (terms mci[0..nm), scores ms)
+ * when the heap is full (ess > 0 only then): probe the non-essential cursors, best bound first,
+ * while the passage can still reach theta. *f = -1 when it cannot; else its float score: the
+ * contributions rounded to float and added in query-term order, as accumulate_all adds them. */
+static int prune_finish(struct ret *r, const struct bm25 *m, int ess, int64_t d, double part,
+                        int nm, double theta, double margin, float *f, struct err *err)
 {
-    double *bb = r->pscr + RET_MAX_QUERY_TERMS + 1, *sv = bb + RET_MAX_QUERY_TERMS;
-    const int *ord = r->pord;
-    double part = 0;
+    struct pcur **oc = r->pord;
+    double *bb = r->pscr + RET_MAX_QUERY_TERMS + 1, *ms = bb + RET_MAX_QUERY_TERMS;
+    int *mci = r->pci;
     *f = -1;
-    for (int j = 0; j < nc; j++) sv[j] = -1;
-    for (int j = ess; j < nc; j++) {
-        struct pcur *c = &r->pc[ord[j]];
-        if (c->pid != d) continue;
-        const struct idx_post *p = &c->post[c->pos];
-        double tf = p->tf_body + m->tw * p->tf_title;
-        if (tf <= 0) continue;
-        part += sv[ord[j]] = term_score(m, c->w, tf, p->len);
-    }
     if (ess > 0) {
         double rest = 0;
-        for (int j = 0; j < ess; j++) rest += bb[j] = cur_block_bound(&r->pc[ord[j]], d);
+        for (int j = 0; j < ess; j++) rest += bb[j] = cur_block_bound(oc[j], d);
         for (int j = ess - 1; j >= 0; j--) {
             if ((part + rest) * margin < theta) return ERR_OK;
             rest -= bb[j];
             if (bb[j] <= 0) continue;
-            struct pcur *c = &r->pc[ord[j]];
+            struct pcur *c = oc[j];
             int rc = cur_seek(c, d, err);
             if (rc) return rc;
             if (c->pid != d) continue;
             const struct idx_post *p = &c->post[c->pos];
             double tf = p->tf_body + m->tw * p->tf_title;
             if (tf <= 0) continue;
-            part += sv[ord[j]] = term_score(m, c->w, tf, p->len);
+            double s = term_score(m, c->w, tf, p->len);
+            part += s;
+            mci[nm] = c->ci;
+            ms[nm++] = s;
         }
     }
-    /* the exhaustive path's sum: floats added in query-term order */
-    float acc = 0;
-    int any = 0;
-    for (int ci = 0; ci < nc; ci++)
-        if (sv[ci] >= 0) {
-            acc += (float)sv[ci];
-            any = 1;
+    for (int i = 1; i < nm; i++) /* query order: insertion sort of a few */
+        for (int j = i; j > 0 && mci[j - 1] > mci[j]; j--) {
+            int t = mci[j];
+            mci[j] = mci[j - 1];
+            mci[j - 1] = t;
+            double u = ms[j];
+            ms[j] = ms[j - 1];
+            ms[j - 1] = u;
         }
-    if (any) *f = acc;
+    float acc = 0;
+    for (int i = 0; i < nm; i++) acc += (float)ms[i];
+    *f = acc;
     return ERR_OK;
 }
 
 /* The best `want` passages of the exhaustive ranking (same scores, ties by lower pid) into r->acc
  * and r->touched by block-max MaxScore: cursors sorted by their terms' bounds; the longest prefix
- * whose bounds sum below the k-th best score is non-essential (only probed for candidates of the
- * others). r->pruned_cut says whether passages past `want` were left out. */
+ * whose bounds sum below the k-th best score is non-essential (only probed, block bounds first,
+ * for passages of the others). r->pruned_cut says whether passages past `want` were left out. */
 static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, struct err *err)
 {
     r->pruned_cut = 0;
@@ -474,7 +474,8 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
     if (vec_grow_zero((void **)&r->pc, &r->pc_cap, (size_t)r->nq, sizeof *r->pc) ||
         vec_grow((void **)&r->ph, &r->ph_cap, (size_t)want, sizeof *r->ph) ||
         (!r->pscr && !(r->pscr = malloc((3 * RET_MAX_QUERY_TERMS + 1) * sizeof *r->pscr))) ||
-        (!r->pord && !(r->pord = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pord))))
+        (!r->pord && !(r->pord = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pord))) ||
+        (!r->pci && !(r->pci = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pci))))
         return err_set(err, ERR_NOMEM, "search");
     int nc = 0;
     for (int i = 0; i < r->nq; i++) {
@@ -482,38 +483,62 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
         if ((rc = cur_load(r, &m, i, &r->pc[nc], &ok, err))) return rc;
         if (!ok) continue;
         if (r->pc[nc].w <= 0) return accumulate_all(r, o, err); /* idf <= 0: bounds do not hold */
+        r->pc[nc].ci = nc;
         nc++;
     }
-    int *ord = r->pord;
-    double *pre = r->pscr; /* pre[j]: sum of the bounds of ord[0..j) */
+    struct pcur **oc = r->pord;
+    double *pre = r->pscr, *ms = pre + 2 * RET_MAX_QUERY_TERMS + 1; /* pre[j]: bounds of oc[0..j) */
+    int *mci = r->pci;
     for (int j = 0; j < nc; j++) { /* insertion sort by bound, ascending */
         int x = j;
-        while (x > 0 && r->pc[ord[x - 1]].ub > r->pc[j].ub) {
-            ord[x] = ord[x - 1];
-            x--;
-        }
-        ord[x] = j;
+        for (; x > 0 && oc[x - 1]->ub > r->pc[j].ub; x--) oc[x] = oc[x - 1];
+        oc[x] = &r->pc[j];
     }
     pre[0] = 0;
-    for (int j = 0; j < nc; j++) pre[j + 1] = pre[j] + r->pc[ord[j]].ub;
+    for (int j = 0; j < nc; j++) pre[j + 1] = pre[j] + oc[j]->ub;
     /* a float sum of nc rounded terms exceeds the exact sum by at most this factor */
     double margin = 1 + (nc + 2) * 1.2e-7, theta = 0;
     int nh = 0, ess = 0;
-    for (;;) {
-        while (nh == want && ess < nc && pre[ess + 1] * margin < theta) ess++;
-        if (ess == nc) break;
-        int64_t d = INT64_MAX;
-        for (int j = ess; j < nc; j++)
-            if (r->pc[ord[j]].pid < d) d = r->pc[ord[j]].pid;
-        if (d == INT64_MAX) break;
+    int64_t d = INT64_MAX;
+    for (int j = 0; j < nc; j++)
+        if (oc[j]->pid < d) d = oc[j]->pid;
+    while (d != INT64_MAX) {
+        /* the essential cursors at d: their contributions, then past d; next = the smallest rest */
+        int64_t next = INT64_MAX;
+        double part = 0;
+        int nm = 0;
+        for (int j = ess; j < nc; j++) {
+            struct pcur *c = oc[j];
+            if (c->pid == d) {
+                const struct idx_post *p = &c->post[c->pos];
+                double tf = p->tf_body + m.tw * p->tf_title;
+                if (tf > 0) {
+                    double s = term_score(&m, c->w, tf, p->len);
+                    part += s;
+                    mci[nm] = c->ci;
+                    ms[nm++] = s;
+                }
+                if ((rc = cur_next(c, err))) return rc;
+            }
+            if (c->pid < next) next = c->pid;
+        }
         float f = -1;
-        if (live(r, d) && (rc = prune_score(r, &m, nc, ess, d, theta, margin, &f, err))) return rc;
+        if (nm > 0 && live(r, d) && (rc = prune_finish(r, &m, ess, d, part, nm, theta, margin, &f, err)))
+            return rc;
         if (f >= 0) {
             heap_push(r->ph, &nh, want, (struct ret_hit){d, -1, f});
-            if (nh == want) theta = r->ph[0].score;
+            if (nh == want && r->ph[0].score > theta) {
+                theta = r->ph[0].score;
+                int grown = 0;
+                while (ess < nc && pre[ess + 1] * margin < theta) ess++, grown = 1;
+                if (grown) { /* fewer essential cursors: the next candidate is theirs */
+                    next = INT64_MAX;
+                    for (int j = ess; j < nc; j++)
+                        if (oc[j]->pid < next) next = oc[j]->pid;
+                }
+            }
         }
-        for (int j = ess; j < nc; j++)
-            if (r->pc[ord[j]].pid == d && (rc = cur_next(&r->pc[ord[j]], err))) return rc;
+        d = next;
     }
     r->pruned_cut = nh == want;
     if (vec_grow((void **)&r->touched, &r->touched_cap, r->ntouched + (size_t)nh, sizeof *r->touched))
