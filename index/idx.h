@@ -13,6 +13,7 @@
 #include "index/embed/emb.h"
 
 #define IDX_SCHEMA_VERSION 1
+#define IDX_POSTINGS_FORMAT 2 /* 2: per-block score bounds beside the postings (ARCHITECTURE.md) */
 #define IDX_DB_NAME "index.db"
 #define IDX_DEFAULT_PASSAGE_WORDS 100
 
@@ -140,6 +141,38 @@ struct idx_post {
 int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df, struct err *err);
 /* 1 with *p filled, 0 at the end, or a negative value on corrupt data (err set). */
 int idx_post_next(struct idx *ix, struct idx_post *p, struct err *err);
+
+/* A term's postings whole in memory, cut into blocks of IDX_POST_BLOCK postings (the last block
+ * of each stored segment may be shorter), each with bounds over its postings, for query
+ * evaluation that skips blocks (retrieve/ret.c's pruned BM25). Zero-initialise; reload with
+ * idx_plist_load() as often as wanted (memory is reused) and release with idx_plist_cleanup(). */
+#define IDX_POST_BLOCK 128
+struct idx_pblock {
+    int64_t base;       /* the pid the block's first delta is added to */
+    int64_t last;       /* the block's largest pid */
+    size_t start, end;  /* its bytes in the list's data */
+    uint32_t n;         /* postings in it, 1 .. IDX_POST_BLOCK */
+    uint32_t max_body, max_title, max_sum; /* maxima of tf_body, tf_title, tf_body + tf_title */
+    uint32_t min_len;   /* minimum passage length */
+};
+struct idx_plist {
+    struct buf data;           /* the segments' bytes, owned */
+    struct idx_pblock *blocks; /* (nblocks) in pid order, owned */
+    size_t nblocks, cap;
+    int64_t df;                /* passages holding the term */
+};
+/* Load the postings of `term` into *pl (df 0 and no blocks for an unknown term). Block bounds come
+ * from the stored postings format 2 (see ARCHITECTURE.md); a segment without valid stored bounds
+ * gets them computed here. Errors: ERR_SQLITE, ERR_CORRUPT, ERR_NOMEM. */
+int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx_plist *pl,
+                   struct err *err);
+/* Decode block `b` of *pl into out[0 .. pl->blocks[b].n). Errors: ERR_CORRUPT. */
+int idx_plist_block(const struct idx_plist *pl, size_t b, struct idx_post *out, struct err *err);
+/* Release what *pl holds; it is zeroed and may be loaded again. NULL is allowed. */
+void idx_plist_cleanup(struct idx_plist *pl);
+/* 1 when this index stores block bounds (postings format 2), so pruned ranking pays off; 0 for an
+ * older index opened read-only (a read-write open upgrades it). */
+int idx_post_bounds(struct idx *ix);
 
 /* A stored passage with its document. Strings are owned by the handle and valid until the next
  * idx_passage() call on the same handle. */

@@ -123,3 +123,8 @@ echo
 # BM25 on three Xapian shards on loopback against the local index (its own shards, killed at the end)
 echo
 ./tests/bench/dist_bench.sh
+
+# Pruned BM25 (block-max MaxScore) against the exhaustive path on a generated corpus, same run
+# (make bench-prune PRUNE_SIZE=1000000 for the larger sizes)
+echo
+./tests/bench/prune_bench.sh 100000
