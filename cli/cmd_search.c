@@ -82,7 +82,7 @@ static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *e
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
        OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF,
        OPT_TREC, OPT_TAG, OPT_THREADS, OPT_RUN, OPT_WIDE, OPT_BACKEND, OPT_RERANK, OPT_RERANK_URL,
-       OPT_RERANK_MODEL, OPT_RERANK_DEPTH };
+       OPT_RERANK_MODEL, OPT_RERANK_DEPTH, OPT_EXH };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -97,7 +97,7 @@ static const struct option rank_longopts[] = {
     {"ef-search", required_argument, 0, OPT_EF},  {"trec", required_argument, 0, OPT_TREC},
     {"run-tag", required_argument, 0, OPT_TAG},   {"threads", required_argument, 0, OPT_THREADS},
     {"run", required_argument, 0, OPT_RUN},       {"wide", no_argument, 0, OPT_WIDE},
-    {"backend", required_argument, 0, OPT_BACKEND},
+    {"backend", required_argument, 0, OPT_BACKEND}, {"exhaustive", no_argument, 0, OPT_EXH},
     {"rerank", required_argument, 0, OPT_RERANK}, {"rerank-url", required_argument, 0, OPT_RERANK_URL},
     {"rerank-model", required_argument, 0, OPT_RERANK_MODEL},
     {"rerank-depth", required_argument, 0, OPT_RERANK_DEPTH},
@@ -163,6 +163,7 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             if (cli_int(cmd, "--nprobe", optarg, 1, 65536, &a->nprobe)) return CLI_USAGE;
             break;
         case OPT_BYDOC: a->ro.by_doc = 1; break;
+        case OPT_EXH: a->ro.exhaustive = 1; break;
         case OPT_JSON: a->json = 1; break;
         case OPT_QUERIES: a->queries = optarg; break;
         case OPT_QRELS: a->qrels = optarg; break;
@@ -242,6 +243,9 @@ static const char search_help[] =
     "  --run-tag TAG     the run's tag (default vericite-MODE, e.g. vericite-bm25)\n"
     "  --wide            do not cut table cells to the terminal's width\n"
     "  --k1 X --b Y      BM25 parameters (default 0.9 and 0.4)\n"
+    "  --exhaustive      BM25 scores every posting of the query's words instead of skipping the\n"
+    "                    blocks of postings that cannot reach the top k (same hits and scores;\n"
+    "                    for comparison and timing)\n"
     "  --title-weight W  a title word counts W body words (default 1; a remote backend counts\n"
     "                    title words once, whatever W)\n"
     "  --rerank NAME     re-score the top passages with a cross-encoder (a one-output\n"
@@ -601,6 +605,7 @@ static const char eval_help[] =
     "  --per-query      also print each query's figures\n"
     "  --json           print the figures as one JSON object\n"
     "  --k1 X --b Y --title-weight W   BM25 parameters, as for search\n"
+    "  --exhaustive     BM25 without pruning, as for search (same figures; compare the latency)\n"
     "  --backend B      local, or shards other than the recorded ones, as for search\n"
     "\n"
     "A warning names how many of the judged documents the index lacks (all of them: the ids of\n"

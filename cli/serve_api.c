@@ -314,8 +314,12 @@ int serve_api_audit(struct serve_pool *p, json_t *body, json_t **out)
     serve_pool_put(p, c);
     ver_article_free(art);
     if (!rc && !(arr = json_array())) rc = err_set(&err, ERR_NOMEM, "audit");
-    for (int i = 0; !rc && i < nr; i++)
-        if (json_array_append_new(arr, ver_result_json(&res[i])) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
+    struct ver_claim_run cr = {0}; /* each claim's text once */
+    for (int i = 0; !rc && i < nr; i++) {
+        json_t *o = ver_result_json(&res[i]);
+        ver_claim_run_next(&cr, o);
+        if (json_array_append_new(arr, o) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
+    }
     if (res) {
         ver_results_free(res, nr);
         free(res);

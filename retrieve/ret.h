@@ -52,6 +52,8 @@ struct ret_opts {
     int prf_docs;   /* RM3 pseudo-relevance feedback from this many top passages (0: off) */
     int prf_terms;  /* expansion terms kept (0: 10) */
     double proximity; /* weight of the term-proximity bonus (0: off) */
+    int exhaustive; /* BM25: score every posting (the reference ranking) instead of block-max
+                     * MaxScore pruning, which returns the same hits and scores (see ret.c) */
 };
 
 #define RET_PRF_LAMBDA 0.5 /* RM3: weight of the original query against the feedback model */

@@ -61,14 +61,31 @@ void ver_store_options(const struct ver_audit_opts *vo, char *out, size_t n)
     snprintf(out, n, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s verifier=%s",
              vo ? vo->offline : 0, vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0,
              vo ? vo->candidates : 0, vo && vo->model_path ? vo->model_path : "", mh);
-    /* a reranker orders the suggestions: another one re-audits (without one the text stays as it
-     * was, so existing stores keep their keys) */
+    /* A reranker orders the suggestions, an NLI model (by its content hash) or a judge (by its
+     * endpoint and model) gives the verdicts: another one re-audits. Without them the text stays
+     * as it was, so existing stores keep their keys. (strlen after each part: a cut text stays
+     * a cut text, never an overrun.) */
     size_t len = strlen(out);
     if (vo && ((vo->rerank && *vo->rerank) || (vo->rerank_url && *vo->rerank_url)) && len + 1 < n) {
         char rh[17];
         rerank_hash(vo, rh);
         snprintf(out + len, n - len, " rerank=%s depth=%d", rh,
                  vo->rerank_depth > 0 ? vo->rerank_depth : RET_RERANK_DEFAULT_DEPTH);
+        len = strlen(out);
+    }
+    if (vo && vo->verifier && *vo->verifier && len + 1 < n) {
+        char nh[17];
+        struct err e = {0};
+        if (ver_nli_model_hash(vo->verifier, nh, &e)) snprintf(nh, sizeof nh, "unreadable");
+        snprintf(out + len, n - len, " nli=%s windows=%d", nh, vo->verifier_windows);
+        len = strlen(out);
+    }
+    if (vo && vo->judge_url && *vo->judge_url && len + 1 < n) {
+        char jh[17];
+        uint64_t h = hash_fnv1a64_str(vo->judge_url);
+        h = hash_fnv1a64_update(h, "\n", 1);
+        h = hash_fnv1a64_update(h, vo->judge_model ? vo->judge_model : "", vo->judge_model ? strlen(vo->judge_model) : 0);
+        snprintf(out + len, n - len, " judge=%s", hash_hex16(h, jh));
     }
 }
 
