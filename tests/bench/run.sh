@@ -117,6 +117,7 @@ OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n 1000000 -d 100 -
 echo
 ./tests/bench/serve_bench.sh
 ./tests/bench/nn_bench.sh              # the in-process transformer runtime vs onnxruntime
+./tests/bench/verifier_bench.sh        # audit --verifier (an NLI model) beside the lexical verifier
 
 # BM25 on three Xapian shards on loopback against the local index (its own shards, killed at the end)
 echo
