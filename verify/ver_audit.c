@@ -24,6 +24,7 @@ struct ver_auditor {
     struct ver_audit_opts o;
     struct ver_scorer *scorer;
     struct ret *ret;
+    struct ret_reranker *rr; /* NULL without a reranker (ver_audit_opts.rerank) */
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
     struct ver_score_result cited; /* the cited source's result for the citation at hand */
@@ -31,6 +32,7 @@ struct ver_auditor {
     struct ver_judge *judge; /* the LLM judge, or NULL */
     size_t ev_start, ev_end; /* the evidence window of the last score_into, in its text */
     char note[300];         /* ver_auditor_note */
+    char html_why[300];     /* body_text's detail for a page over the HTML parse budget */
 };
 
 /* A distinct URL of the article being audited, and what we got for it. */
@@ -53,6 +55,36 @@ const char *ver_status_name(int status)
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
+/* The claim as results keep it: at most VER_CLAIM_MAX bytes, cut on a character boundary (*cut
+ * set to 1 then). NULL when out of memory. */
+static char *claim_copy(const char *text, int *cut)
+{
+    size_t n = text ? strlen(text) : 0;
+    *cut = n > VER_CLAIM_MAX;
+    if (*cut) n = utf8_cut(text, VER_CLAIM_MAX);
+    return strndup(text ? text : "", n);
+}
+
+/* About the bytes result `r` takes as a record (ver_result_encode), its claim counted when
+ * `with_claim`: what the audit's budget (max_output) counts. */
+static size_t result_bytes(const struct ver_result *r, int with_claim)
+{
+    const char *s[] = {r->article, r->article_title, r->section, r->url, r->title, r->evidence,
+                       r->source, r->source_title, r->detail, r->article_url, r->revision_time};
+    size_t n = 400; /* member names, numbers, punctuation */
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) n += s[i] ? strlen(s[i]) : 0;
+    if (with_claim && r->claim) n += strlen(r->claim);
+    for (int i = 0; i < r->nmatch; i++) n += 4 + r->match[i].end - r->match[i].start;
+    for (int i = 0; i < r->nmissing; i++) n += 40 + r->missing[i].end - r->missing[i].start;
+    for (int i = 0; i < r->nsugg; i++) {
+        const struct ver_suggestion *g = &r->sugg[i];
+        const char *t[] = {g->doc_id, g->url, g->title, g->evidence, g->cite, g->from};
+        n += 120;
+        for (size_t j = 0; j < sizeof t / sizeof t[0]; j++) n += t[j] ? strlen(t[j]) : 0;
+    }
+    return n;
+}
+
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err)
 {
@@ -66,6 +98,11 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
     if (a->o.candidates <= 0) a->o.candidates = 10;
     int rc = ver_scorer_new(&a->scorer, a->o.model_path, NULL, err);
     if (!rc) rc = ret_new(&a->ret, ix, err);
+    if (!rc && ((a->o.rerank && *a->o.rerank) || (a->o.rerank_url && *a->o.rerank_url))) {
+        struct ret_rerank_opts ro = {.model = a->o.rerank, .url = a->o.rerank_url,
+                                     .url_model = a->o.rerank_model, .threads = a->o.rerank_threads};
+        rc = ret_reranker_new(&a->rr, &ro, err);
+    }
     struct ver_nli_opts no = {.threads = a->o.verifier_threads, .max_windows = a->o.verifier_windows};
     if (!rc && a->o.verifier && *a->o.verifier) rc = ver_nli_new(&a->nli, a->o.verifier, &no, err);
     struct ver_judge_opts jo = {.url = a->o.judge_url, .model = a->o.judge_model, .api_key = a->o.judge_key,
@@ -82,10 +119,13 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
 
 const char *ver_auditor_note(const struct ver_auditor *a) { return a->note; }
 
+const char *ver_auditor_reranker(const struct ver_auditor *a) { return ret_reranker_id(a->rr); }
+
 void ver_auditor_free(struct ver_auditor *a)
 {
     if (!a) return;
     ver_scorer_free(a->scorer);
+    ret_reranker_free(a->rr);
     ver_nli_free(a->nli);
     ver_judge_free(a->judge);
     ret_free(a->ret);
@@ -112,7 +152,7 @@ void ver_results_free(struct ver_result *r, int n)
         free(x->article);
         free(x->article_title);
         free(x->section);
-        free(x->claim);
+        if (i == 0 || x->claim != r[i - 1].claim) free(x->claim); /* a claim's results share it */
         free(x->url);
         free(x->title);
         free(x->evidence);
@@ -163,7 +203,13 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
     buf_reset(&a->title);
     if (html) {
         struct err e = {0};
-        if (corpus_html_text(body, len, &a->title, &a->text, &e) != ERR_OK) {
+        int rc = corpus_html_text(body, len, &a->title, &a->text, &e);
+        if (rc == ERR_LIMIT) { /* the message names the budget */
+            snprintf(a->html_why, sizeof a->html_why, "%.250s", e.msg);
+            *detail = a->html_why;
+            return VER_ST_NO_TEXT;
+        }
+        if (rc != ERR_OK) {
             *detail = "unreadable HTML";
             return VER_ST_NO_TEXT;
         }
@@ -598,32 +644,46 @@ static char *make_cite(const char *url, const char *title, const char *evidence,
  * scored by the verifier and then by the ranker (ver_scorer_rank: the verifier's logit and its
  * gain over the cited source, coverage, names, the retrieval score and rank, title matches); only
  * those that score higher than the cited source, are not navigation pages and rank at or above
- * the model's floor, best first by the number shown. `cited` is the cited source's result (NULL
- * when nothing was scored). */
+ * the model's floor, best first by the number shown. With a reranker, the top rerank_depth
+ * documents are put in its order first and the suggestions keep that order (the ranker's features
+ * still come from BM25's). `cited` is the cited source's result (NULL when nothing was scored). */
 static int suggest(struct ver_auditor *a, const char *context, const char *scored_claim,
                    struct ver_result *r, int64_t cited_row, const struct ver_score_result *cited,
                    struct err *err)
 {
-    struct ret_opts o = {.mode = RET_BM25, .k = a->o.candidates + 1, .by_doc = 1};
-    struct ret_hit hits[65];
-    if (o.k > 65) o.k = 65;
+    int want = a->o.candidates + 1 > 65 ? 65 : a->o.candidates + 1, most = want - 1;
+    int depth = a->o.rerank_depth > 0 ? a->o.rerank_depth : RET_RERANK_DEFAULT_DEPTH;
+    int k = a->rr && depth > want ? depth : want;
+    struct ret_opts o = {.mode = RET_BM25, .k = k, .by_doc = 1};
+    struct ret_hit *hits = calloc((size_t)k, sizeof *hits), *bm = calloc((size_t)k, sizeof *bm);
     struct buf q = {0};
-    if (buf_puts(&q, r->claim) || (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context))))
-        return err_set(err, ERR_NOMEM, "suggest");
-    int n = 0, rc = ret_search(a->ret, q.data, &o, hits, &n, err);
-    buf_cleanup(&q);
-    if (rc) return rc;
+    int n = 0, rc = ERR_OK;
+    if (!hits || !bm || buf_puts(&q, r->claim) ||
+        (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context)))) {
+        rc = err_set(err, ERR_NOMEM, "suggest");
+        goto out;
+    }
+    if ((rc = ret_search(a->ret, q.data, &o, hits, &n, err))) goto out;
+    memcpy(bm, hits, (size_t)n * sizeof *bm); /* BM25's order, for the ranker's features */
+    if (a->rr && (rc = ret_rerank(a->rr, a->ix, q.data, hits, n, depth, err))) goto out;
     struct ver_suggestion cand[65];
-    int nc = 0, rank = 0;
+    int nc = 0, taken = 0;
     double top = 0, floor_p = ver_scorer_suggest_floor(a->scorer);
+    for (int i = 0; i < n; i++)
+        if (bm[i].doc_row != cited_row) {
+            top = bm[i].score;
+            break;
+        }
     /* nothing cited (no URL, dead): compare with an unrelated page's typical score, as the ranker
      * was trained on citations pointing at a wrong page */
     double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
     struct buf text = {0};
-    for (int i = 0; i < n && !rc && rank < a->o.candidates; i++) {
+    for (int i = 0; i < n && !rc && taken < most; i++) {
         if (hits[i].doc_row == cited_row) continue;
-        if (top == 0) top = hits[i].score;
-        int my_rank = rank++;
+        taken++;
+        int my_rank = 0, j = 0; /* the document's place in BM25's order, the cited one left out */
+        for (; j < n && bm[j].doc_row != hits[i].doc_row; j++)
+            if (bm[j].doc_row != cited_row) my_rank++;
         buf_reset(&text);
         if ((rc = idx_doc_text(a->ix, hits[i].doc_row, &text, err))) break;
         if (!text.data || ver_score_is_navigation(text.data, text.len)) continue;
@@ -649,7 +709,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         x[VER_R_COV_LEX] = sr.feat[VER_F_COV_LEX];
         x[VER_R_DOC_UNION] = sr.feat[VER_F_DOC_UNION];
         x[VER_R_NAME] = sr.feat[VER_F_DOC_NAME];
-        x[VER_R_BM25] = top > 0 ? hits[i].score / top : 0;
+        x[VER_R_BM25] = top > 0 && j < n ? bm[j].score / top : 0;
         x[VER_R_RANK] = log1p((double)my_rank);
         x[VER_R_DENSE] = 0; /* the ranker is trained without vectors (its weight is 0) */
         x[VER_R_TITLE] = context ? ver_scorer_term_overlap(a->scorer, context, d.title) : 0;
@@ -660,12 +720,13 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             continue;
         }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL};
+                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL,
+                                           a->rr != NULL, a->rr ? hits[i].score : 0};
         nc++;
     }
     buf_cleanup(&text);
-    /* best first by the number shown (insertion sort: at most 64; stable) */
-    for (int i = 1; i < nc; i++)
+    /* best first by the number shown, or the reranker's order (insertion sort: at most 64; stable) */
+    for (int i = 1; i < nc && !a->rr; i++)
         for (int j = i; j > 0 && cand[j].score > cand[j - 1].score; j--) {
             struct ver_suggestion ts = cand[j];
             cand[j] = cand[j - 1];
@@ -682,6 +743,10 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         free(cand[i].evidence);
         free(cand[i].cite);
     }
+out:
+    buf_cleanup(&q);
+    free(hits);
+    free(bm);
     return rc;
 }
 
@@ -836,6 +901,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     struct ver_result *res = calloc(total ? (size_t)total : 1, sizeof *res);
     struct source *src = NULL;
     size_t nsrc = 0, cap = 0;
+    size_t budget = a->o.max_output ? a->o.max_output : VER_AUDIT_MAX_OUTPUT, used = 0;
     if (!res) return err_set(err, ERR_NOMEM, "audit");
 
     /* 1. the distinct URLs, resolved together (parallel fetches) */
@@ -868,14 +934,22 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     int k = 0;
     for (int i = 0; i < art->nclaims; i++) {
         const struct ver_claim *cl = &art->claims[i];
+        char *claim = NULL; /* the claim's results share one copy (ver_results_free frees it once) */
+        int cut = 0;
+        if (cl->ncit > 0 && !(claim = claim_copy(cl->text, &cut))) {
+            rc = err_set(err, ERR_NOMEM, "audit");
+            goto out;
+        }
         for (int j = 0; j < cl->ncit; j++, k++) {
             const struct ver_citation *c = &cl->cits[j];
             struct ver_result *r = &res[k];
             *n = k + 1;
+            r->claim = claim;
+            r->claim_id = i;
+            r->claim_cut = cut;
             r->article = dup0(path);
             r->article_title = dup0(art->title);
             r->section = dup0(cl->section);
-            r->claim = dup0(cl->text);
             r->ref = c->ref;
             r->url = dup0(c->url);
             r->title = dup0(c->title);
@@ -958,6 +1032,14 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             if (a->o.search_url && wants_suggestions(a, r->status) &&
                 (rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err)))
                 goto out;
+            used += result_bytes(r, 1);
+            if (used > budget) {
+                rc = err_set(err, ERR_LIMIT,
+                             "the audit's results pass the output limit of %zu bytes (max_output, --max-output) "
+                             "at citation %d of %d",
+                             budget, k + 1, total);
+                goto out;
+            }
         }
     }
     *out = res;
@@ -978,7 +1060,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
 {
     a->note[0] = '\0';
     memset(out, 0, sizeof *out);
-    out->claim = dup0(claim);
+    out->claim = claim_copy(claim, &out->claim_cut);
     out->url = dup0(is_text ? "" : source);
     out->title = dup0("");
     out->article = dup0("");
@@ -992,6 +1074,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     out->contradiction = -1;
     if (!out->claim || !out->url || !out->source || !out->article_url || !out->revision_time)
         return err_set(err, ERR_NOMEM, "verify");
+    claim = out->claim; /* scored as kept: cut at VER_CLAIM_MAX */
     int rc = ERR_OK;
     int64_t cited_row = -1;
     memset(&a->cited, 0, sizeof a->cited);
