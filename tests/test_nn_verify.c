@@ -318,6 +318,13 @@ TEST(nnver_batch_keys_by_model)
         free(out);
         free(errs);
     }
+    /* the stored records keep it: report --html shows it */
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/report.html", f.dir);
+    REQUIRE(t_run(t_, NULL, NULL, "report --db '%s' --html '%s'", f.ix, rp) == 0);
+    char *html = t_read(rp, NULL);
+    CHECK(t_contains(html, "contradiction 0.") && t_contains(html, "(NLI model)"));
+    free(html);
 }
 
 /* ---------------------------------------------------------------- serve with --verifier */
