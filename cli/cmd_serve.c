@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "retrieve/ret.h"
 #include "serve.h"
 
 #define SERVE_MAX_THREADS 256
@@ -45,7 +47,9 @@ static const char serve_help[] =
     "  GET  /v1/stats     what `vericite stats --json` prints\n"
     "  POST /v1/search    {\"query\": TEXT, \"k\": 1..1000 (10), \"mode\": auto|bm25|dense|hybrid|fts5}\n"
     "                     -> {\"id\":null, \"query\", \"hits\":[{\"rank\",\"doc_id\",\"passage_id\",\"title\",\n"
-    "                        \"url\",\"score\",\"text\"}]}, as `vericite search --json`\n"
+    "                        \"url\",\"score\",\"text\"}]}, as `vericite search --json`; with\n"
+    "                     a server reranker (--rerank, --rerank-url) the top \"rerank_depth\" (its\n"
+    "                     --rerank-depth) hits are re-scored unless \"rerank\": false\n"
     "  POST /v1/verify    {\"claim\": TEXT, \"source\": an http(s) URL, or the source's plain/HTML text}\n"
     "                     -> one citation object, as `vericite verify --json`\n"
     "  POST /v1/audit     {\"text\": ARTICLE, \"format\": auto|wikitext|markdown|claims, \"title\": T}\n"
@@ -93,6 +97,17 @@ static const char serve_help[] =
     "  --fetch-timeout S  per-page fetch time limit in seconds (default 20; 500ms, 20s, 2m; a\n"
     "                     number above 1000 without unit is still read as milliseconds)\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "  --rerank NAME      a cross-encoder (imported model) that re-scores /v1/search hits and\n"
+    "                     orders suggestions of /v1/verify, /v1/audit and /v1/jobs, as for audit\n"
+    "  --rerank-url URL   the same with a /rerank endpoint (--rerank-model M is sent)\n"
+    "  --rerank-depth N   hits or documents re-scored (default 50)\n"
+    "  --verifier NAME    score verify/audit/jobs with an NLI model (as `vericite audit --verifier`:\n"
+    "                     a name or .vcnn path; every request thread runs its own copy over the\n"
+    "                     one mapped file); the results then carry \"contradiction\"\n"
+    "  --verifier-windows N  windows per source the model reads (default 16, 1..256)\n"
+    "  --judge-url URL    ask an LLM judge (OpenAI-compatible chat completions) about every cited\n"
+    "                     source read, as `vericite audit --judge-url`; key from $VERICITE_JUDGE_KEY\n"
+    "  --judge-model NAME the judge's \"model\"\n"
     "  --max-jobs N       batch jobs running at once (default 1, at most 16; 0 turns /v1/jobs off)\n"
     "  --job-workers N    audit threads per job (default 2, at most 64)\n"
     "  --max-job-body N   largest POST /v1/jobs body, K or M suffix allowed (default 16M, at most 256M)\n"
@@ -493,8 +508,9 @@ static int parse_size(const char *val, size_t max, size_t *out)
 }
 
 enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
-       S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY, S_MAXCONN, S_PERIP, S_HDRTIMEOUT,
-       S_BODYTIMEOUT, S_MAXOUT };
+       S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY, S_RERANK, S_RERANK_URL,
+       S_RERANK_MODEL, S_RERANK_DEPTH, S_VERIFIER, S_VER_WINDOWS, S_JUDGE_URL, S_JUDGE_MODEL,
+       S_MAXCONN, S_PERIP, S_HDRTIMEOUT, S_BODYTIMEOUT, S_MAXOUT };
 
 struct serve_args {
     const char *db, *listen_spec;
@@ -514,6 +530,11 @@ static const struct option serve_longopts[] = {
     {"suggest", required_argument, 0, S_SUGGEST}, {"fetch-timeout", required_argument, 0, S_FETCH_TIMEOUT},
     {"model", required_argument, 0, S_MODEL},     {"max-jobs", required_argument, 0, S_MAXJOBS},
     {"job-workers", required_argument, 0, S_JOBWORKERS}, {"max-job-body", required_argument, 0, S_MAXJOBBODY},
+    {"rerank", required_argument, 0, S_RERANK},   {"rerank-url", required_argument, 0, S_RERANK_URL},
+    {"rerank-model", required_argument, 0, S_RERANK_MODEL},
+    {"rerank-depth", required_argument, 0, S_RERANK_DEPTH},
+    {"verifier", required_argument, 0, S_VERIFIER}, {"verifier-windows", required_argument, 0, S_VER_WINDOWS},
+    {"judge-url", required_argument, 0, S_JUDGE_URL}, {"judge-model", required_argument, 0, S_JUDGE_MODEL},
     {"max-connections", required_argument, 0, S_MAXCONN}, {"max-per-ip", required_argument, 0, S_PERIP},
     {"header-timeout", required_argument, 0, S_HDRTIMEOUT}, {"body-timeout", required_argument, 0, S_BODYTIMEOUT},
     {"max-output", required_argument, 0, S_MAXOUT},
@@ -564,6 +585,24 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
         a->vo.fetch_timeout_ms = ms;
         break;
     case S_MODEL: a->vo.model_path = optarg; break;
+    case S_RERANK: a->vo.rerank = optarg; break;
+    case S_RERANK_URL: a->vo.rerank_url = optarg; break;
+    case S_RERANK_MODEL: a->vo.rerank_model = optarg; break;
+    case S_RERANK_DEPTH:
+        return cli_int("serve", "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth) ? CLI_USAGE
+                                                                                                       : -1;
+    case S_VERIFIER: a->vo.verifier = optarg; break;
+    case S_VER_WINDOWS:
+        return cli_int("serve", "--verifier-windows", optarg, 1, VER_NLI_WINDOWS_CAP, &a->vo.verifier_windows)
+                   ? CLI_USAGE
+                   : -1;
+    case S_JUDGE_URL:
+        if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+            return cli_usage("serve", "--judge-url expects an http(s) URL, not '%s'", optarg);
+        a->vo.judge_url = optarg;
+        a->vo.judge_key = getenv(VER_JUDGE_KEY_ENV);
+        break;
+    case S_JUDGE_MODEL: a->vo.judge_model = optarg; break;
     case S_MAXOUT:
         return cli_size("serve", "--max-output", optarg, 64u << 10, (size_t)16 << 30, &a->vo.max_output) ? CLI_USAGE
                                                                                                          : -1;
@@ -593,6 +632,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a, struct serve
         if ((rc = serve_option(c, a, s)) >= 0) return rc;
     }
     if (!a->db) return cli_usage("serve", "--db DIR is required");
+    if (a->vo.rerank && a->vo.rerank_url) return cli_usage("serve", "give --rerank NAME or --rerank-url URL, not both");
     if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (!a->threads) a->threads = cores > 0 ? (int)(cores * 2 > SERVE_MAX_THREADS ? SERVE_MAX_THREADS : cores * 2) : 2;

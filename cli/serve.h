@@ -10,6 +10,7 @@
 #include "verify/ver.h"
 
 struct json_t;
+struct ret_reranker;
 
 #define SERVE_MAX_K 1000 /* largest "k" of /v1/search */
 
@@ -21,6 +22,8 @@ struct serve_ctx {
     struct ver_auditor *au;    /* auditor over ix (its fetch cache is not written: read-only) */
     struct ver_extractor *x;   /* compiled citation patterns */
     struct ret_hit *hits;      /* (SERVE_MAX_K) scratch for /v1/search */
+    struct ret_reranker *rr;   /* the service's reranker (--rerank, --rerank-url), or NULL */
+    int rerank_depth;          /* its depth (0: RET_RERANK_DEFAULT_DEPTH) */
     struct serve_ctx *next;    /* free list link */
 };
 

@@ -16,6 +16,11 @@
 
 
 
+uint64_t idx_auto_commit_text(uint64_t input_bytes)
+{
+    return input_bytes >= IDX_AUTO_COMMIT_INPUT ? IDX_AUTO_COMMIT_TEXT : 0;
+}
+
 /* Buffered postings are flushed to SQLite when they take more than this much memory. */
 #define IDX_FLUSH_BYTES (192u << 20)
 
@@ -53,7 +58,8 @@ static const char *const audit_schema_sql =
     " url TEXT NOT NULL, domain TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY(path, hash, ord))"
     " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS audit_results_domain ON audit_results(domain);"
-    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';";
+    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';"
+    "CREATE INDEX IF NOT EXISTS docs_nurl ON docs(nurl) WHERE nurl <> '';";
 
 /* ---------------------------------------------------------------- the FTS5 tokenizer */
 
@@ -202,6 +208,8 @@ static int load_totals(struct idx *ix, struct err *err)
     return rc;
 }
 
+int idx_reload_totals(struct idx *ix, struct err *err) { return load_totals(ix, err); }
+
 static int create_schema(struct idx *ix, struct err *err)
 {
     int rc = exec(ix, "BEGIN", err);
@@ -294,6 +302,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     struct idx *ix = calloc(1, sizeof *ix);
     if (!ix) return err_set(err, ERR_NOMEM, "idx_open");
     ix->readonly = o.readonly;
+    ix->lock_fd = -1;
     ix->passage_words = o.passage_words > 0 ? o.passage_words : IDX_DEFAULT_PASSAGE_WORDS;
     ix->dir = strdup(dir);
     size_t plen = strlen(dir) + sizeof IDX_DB_NAME + 2;
@@ -319,7 +328,13 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
             rc = err_set(err, ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
             goto fail;
         }
-    } else if (!S_ISREG(sb.st_mode)) {
+    }
+    if (o.writer && !o.readonly) {
+        /* before the database is looked at again: a writer that waited may find it made */
+        if ((rc = idx_lock_writer(ix, !o.no_wait, o.on_wait, o.wait_ctx, err))) goto fail;
+        exists = stat(ix->dbpath, &sb) == 0;
+    }
+    if (exists && !S_ISREG(sb.st_mode)) {
         rc = err_set(err, ERR_CORRUPT, "%s: not a regular file", ix->dbpath);
         goto fail;
     }
@@ -340,9 +355,13 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
         if ((rc = check_schema(ix, err))) goto fail;
     }
     if (!o.readonly) {
-        if ((rc = exec(ix, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", err))) goto fail;
+        char pragmas[128];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA journal_size_limit=%d", IDX_WAL_LIMIT);
+        if ((rc = exec(ix, pragmas, err))) goto fail;
         if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
         if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
+        if ((rc = idx_tomb_schema(ix, err))) goto fail; /* tables added since (idx_tomb.c) */
     }
     if ((rc = cache_guard_column(ix, err))) goto fail;
     exec(ix, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", NULL);
@@ -360,6 +379,7 @@ void idx_close(struct idx *ix)
     idx_bk_cleanup(ix);
     idx_pbuf_free(ix);
     idx_vec_cleanup(ix);
+    idx_tomb_cleanup(ix);
     sqlite3_stmt **stmts[] = {&ix->st_get_setting, &ix->st_set_setting, &ix->st_doc_find,
                               &ix->st_doc_ins,     &ix->st_pas_ins,     &ix->st_fts_ins,
                               &ix->st_seg_last,    &ix->st_seg_ins,     &ix->st_seg_upd,
@@ -373,6 +393,7 @@ void idx_close(struct idx *ix)
                               &ix->st_aud_res};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
+    idx_unlock_writer(ix); /* after the database is closed: nothing is written past this */
     corpus_tok_free(ix->tok);
     buf_cleanup(&ix->it_data);
     free(ix->it_segs);
@@ -396,6 +417,12 @@ int idx_begin(struct idx *ix, struct err *err)
     if (ix->in_tx) return err_set(err, ERR_INTERNAL, "transaction already open");
     int rc = exec(ix, "BEGIN IMMEDIATE", err);
     if (rc) return rc;
+    /* the totals as they stand now that this handle holds SQLite's write lock: another handle
+     * (another process) may have committed since they were read */
+    if ((rc = load_totals(ix, err)) || (rc = idx_tomb_refresh(ix, err))) {
+        exec(ix, "ROLLBACK", NULL);
+        return rc;
+    }
     ix->in_tx = 1;
     return ERR_OK;
 }
@@ -412,6 +439,9 @@ int idx_commit(struct idx *ix, struct err *err)
         return rc;
     }
     ix->in_tx = 0;
+    /* the batch's pages into index.db now, so the WAL is reused (and cut to IDX_WAL_LIMIT) from
+     * its start by the next batch instead of growing; passive: readers are never waited for */
+    sqlite3_wal_checkpoint_v2(ix->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return ERR_OK;
 }
 
@@ -424,6 +454,7 @@ void idx_rollback(struct idx *ix)
     idx_vec_reset_tx(ix);
     ix->vec_rebuild = 0;
     load_totals(ix, NULL);
+    idx_tomb_reset(ix);
 }
 
 /* ---------------------------------------------------------------- adding documents */
@@ -752,6 +783,7 @@ int idx_stats(struct idx *ix, struct idx_stats *st, struct err *err)
     st->postings_bytes = count_sql(ix, "SELECT coalesce(sum(length(data)),0) FROM postings");
     if (st->docs < 0 || st->passages < 0 || st->terms < 0) return idx_sql_err(ix, err, "stats");
     st->total_tokens = ix->total_tokens;
+    st->tombstones = idx_tomb_count(ix);
     st->db_bytes = file_size(ix->dir, IDX_DB_NAME) + file_size(ix->dir, IDX_DB_NAME "-wal");
     st->schema_version = IDX_SCHEMA_VERSION;
     st->passage_words = ix->passage_words;

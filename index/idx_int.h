@@ -15,6 +15,7 @@ struct idx {
     char *dir, *dbpath;
     int readonly, in_tx, passage_words;
     int cache_guard; /* fetch_cache has its private_addrs column */
+    int lock_fd;     /* the writer lock file (idx_lock.c), -1 when not held */
     struct corpus_tok *tok;
     int64_t n_passages, total_tokens; /* live totals, written to settings at commit */
 
@@ -43,8 +44,9 @@ struct idx {
 
     /* dense vectors (idx_vec.c) */
     struct emb *emb;  /* the index's embedder, loaded on demand */
-    struct idx_faiss *faiss;   /* vectors.faiss, loaded by idx_vec_open */
-    int vec_dim, vec_opened;
+    struct idx_faiss *faiss;   /* vectors.faiss, shared per process, loaded by the first search */
+    int vec_dim, vec_opened;   /* vec_opened: embedder loaded, vectors.faiss checked (not loaded) */
+    double vec_nprobe, vec_efsearch; /* idx_vec_set_param() values, 0: the defaults */
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */
@@ -59,10 +61,29 @@ struct idx {
     sqlite3_stmt *st_aud_done, *st_aud_ins_art, *st_aud_ins_res, *st_aud_res;
 
     struct idx_bk_state *bk; /* the retrieval backend (idx_bk.c), made on first use */
+
+    /* tombstones (idx_tomb.c): passages removed whose postings stay until idx_optimize */
+    unsigned char *dead; /* bitmap by pid, dead_cap bytes; owned */
+    size_t dead_cap;
+    int64_t n_dead;       /* bits set */
+    int dead_loaded;      /* the bitmap reflects the database as of dead_version */
+    int64_t dead_version; /* PRAGMA data_version when loaded */
+    sqlite3_stmt *st_tomb_df, *st_tomb_add, *st_tomb_ins, *st_data_version;
 };
 
 /* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
 int idx_audit_upgrade(struct idx *ix, struct err *err);
+
+/* Document lookups by normalised URL and by title (idx_doc.c). Each repeats its partial index's
+ * WHERE term (nurl <> '', title <> ''): SQLite uses a partial index only when the query's WHERE
+ * implies the index's, and "nurl = ?" alone does not (the bound value could be ''), so without
+ * it the lookup scans every document. Tests check the plan (EXPLAIN QUERY PLAN). */
+#define IDX_SQL_FIND_URL                                                                          \
+    "SELECT row, id, title, url, passages FROM docs WHERE nurl = ? AND nurl <> ''"                \
+    " ORDER BY row LIMIT 1"
+#define IDX_SQL_FIND_TITLE                                                                        \
+    "SELECT row, id, title, url, passages FROM docs"                                              \
+    " WHERE title = ? COLLATE NOCASE AND title <> '' ORDER BY row LIMIT 1"
 
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);
 int idx_prepare(struct idx *ix, sqlite3_stmt **st, const char *sql, struct err *err);
@@ -76,6 +97,17 @@ int idx_pbuf_replay_title(struct idx *ix, struct err *err);
 int idx_pbuf_body_term(struct idx *ix, const char *term, size_t len);
 int idx_pbuf_passage_end(struct idx *ix, int64_t pid, uint32_t len, struct err *err);
 int idx_pbuf_flush(struct idx *ix, struct err *err);
+
+/* Drop the postings of the pids in `gone` (sorted) from every segment of `term` (idx_post.c). */
+int idx_post_drop(struct idx *ix, const char *term, const int64_t *gone, size_t ngone, struct err *err);
+
+/* tombstones (idx_tomb.c) */
+int idx_tomb_schema(struct idx *ix, struct err *err);   /* tables, on a read-write open */
+int idx_tomb_refresh(struct idx *ix, struct err *err);  /* reload when another process committed */
+int idx_tomb_df(struct idx *ix, const char *term, size_t len, int64_t *n, struct err *err);
+void idx_tomb_reset(struct idx *ix);                    /* after a rollback */
+void idx_tomb_cleanup(struct idx *ix);                  /* free in idx_close */
+int idx_reload_totals(struct idx *ix, struct err *err); /* settings passages/total_tokens (idx.c) */
 
 /* dense vectors (idx_vec.c) */
 int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err); /* passage removed */

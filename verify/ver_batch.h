@@ -18,9 +18,13 @@ struct json_t;
 /* ================================================================ the record (ver_json.c)
  * One audited citation as a JSON object, in this member order:
  *   {"article", "article_title", "article_url", "revision", "revision_time", "section", "ref",
- *    "claim", "claim_id", "claim_cut", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
- *    "matched": [claim words found in the evidence], "source", "detail",
+ *    "claim", "claim_id", "claim_cut", "url", "title", "source_title", "title_mismatch", "verdict",
+ *    "score", "contradiction", "evidence", "matched": [claim words found in the evidence], "source",
+ *    "detail", "missing", "judge",
  *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite", "from"}]}
+ * "contradiction" is the NLI verifier's contradiction probability (null with the lexical
+ * verifier); "judge" is null without a judge, else {"verdict", "evidence"} as the judge answered,
+ * or {"verdict": "failed", "failure": class, "message"} when its answer was no verdict.
  * "claim" is at most VER_CLAIM_MAX bytes ("claim_cut": true when it was cut); "claim_id" numbers
  * the article's claims from 0, the same for the citations of one sentence.
  * "article_url" and "revision" (an integer, null when none) say which revision of a wiki page was
@@ -60,7 +64,7 @@ int ver_result_decode(const char *json, size_t len, struct ver_result *r, struct
  * killed batch started again goes on where it was; storing a path again replaces its earlier
  * results. Each article is stored in one transaction (all its citations or none). */
 
-#define VER_STORE_OPTIONS_MAX 512
+#define VER_STORE_OPTIONS_MAX 1536
 #define VER_STORE_BETTER_GAP 0.3 /* "better": the best suggestion scores this much above the cited source */
 
 /* One stored citation as read back. Strings are owned by the index handle and valid during the
