@@ -118,7 +118,8 @@ asan:
 # runner and of every vericite it starts go to build-tsan/tsan.PID; any report fails the target.
 # FAISS, OpenMP and OpenBLAS are not built with TSan: FAISS runs single-threaded here
 # (OMP_NUM_THREADS=1) and tests/tsan.supp silences OpenBLAS only; see the comments there.
-TSAN_T ?= serve_ batch_ emb_http_ ver_fetch_ http_ nn_forward_ cli_trec_ audit_fetch_progress_
+TSAN_T ?= serve_ dense_shared_ batch_ emb_http_ nnwire_rerank_url_ ver_fetch_ http_ nn_forward_ cli_trec_ \
+          audit_fetch_progress_ nnver_judge_ nnver_serve_ nnver_batch_
 tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" \
 	    build-tsan/vericite build-tsan/vericite-tests
@@ -175,11 +176,16 @@ fuzz-deps:
 model: vericite
 	./$(SCRIPTS)/model.sh
 
-bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
+bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval $(BUILD)/soak
 	./tests/bench/run.sh
 
+# The service's soak load generator (tests/bench/soak.sh; libc only).
+$(BUILD)/soak: tests/bench/soak.c
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+
 # FAISS index types at one million vectors (make bench runs it).
-$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
+$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm $(LDLIBS)
 
 # The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).

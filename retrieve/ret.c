@@ -487,7 +487,7 @@ int ret_resolve(struct ret *r, struct ret_opts *o, struct err *err)
     char *kind = NULL;
     idx_setting_get(r->ix, "embedder_kind", &kind, NULL);
     int has_vectors = kind && *kind && strcmp(kind, "none") != 0;
-    int neural = kind && strcmp(kind, "http") == 0;
+    int neural = kind && (strcmp(kind, "http") == 0 || strcmp(kind, "model") == 0);
     free(kind);
     if (o->mode == RET_AUTO) o->mode = has_vectors && neural ? RET_HYBRID : RET_BM25;
     if (o->alpha == 0) o->alpha = neural ? RET_DEFAULT_ALPHA_NEURAL : RET_DEFAULT_ALPHA_STATIC;
