@@ -37,13 +37,15 @@ import sys, os
 d = sys.argv[1]
 def w(name, s):
     open(os.path.join(d, name), 'wb').write(s if isinstance(s, bytes) else s.encode())
-w('attrs100k', '<p ' + ' '.join('a%d' % i for i in range(100000)) + '>text</p>')
-w('attrs_dup', '<div ' + ' '.join('x="1"' for _ in range(60000)) + '>dup</div>')
-w('attrs_noblank', '<b ' + ''.join('a%d="v"' % i for i in range(50000)) + '>nb</b>')
-w('attrs_longname', '<i ' + 'a' * 500000 + '>ln</i>')
-w('attrs_many_elems', ''.join('<span ' + ' '.join('k%d=v' % j for j in range(70)) + '>w</span>' for _ in range(800)))
+w('attrs100k', '<p ' + ' '.join('attr%d' % i for i in range(100000)) + '>text</p>')  # about 1 MB
+for n in (64, 65, 300, 3000):  # small ones too, so that mutations are not all of 1 MB inputs
+    w('attrs%d' % n, '<p ' + ' '.join('a%d="%d"' % (i, i) for i in range(n)) + ' hidden>text</p><i>after</i>')
+w('attrs_dup', '<div ' + ' '.join('x="1"' for _ in range(6000)) + '>dup</div>')
+w('attrs_noblank', '<b ' + ''.join('a%d="v"' % i for i in range(5000)) + '>nb</b>')
+w('attrs_longname', '<i ' + 'a' * 50000 + '>ln</i>')
+w('attrs_many_elems', ''.join('<span ' + ' '.join('k%d=v' % j for j in range(70)) + '>w</span>' for _ in range(100)))
 w('hidden_quotes', '<!-- <a x=" --><p title=\'a>b\'>One</p><script>if (a<b) x("</p>");</script>'
-  '<b ' + ' '.join('b%d="v"' % i for i in range(20000)) + '>Two</b> " <p>Three</p>')
+  '<b ' + ' '.join('b%d="v"' % i for i in range(2000)) + '>Two</b> " <p>Three</p>')
 w('utf7', '<meta charset="utf-7"><p>+ADw-b+AD4-x+ADw-/b+AD4-</p>')
 w('latin2', b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-2"><p>\xb1\xe6</p>')
 w('nested', '<div>' * 3000 + 'deep' + '</div>' * 3000)
