@@ -1,5 +1,5 @@
 # Makefile - builds ./vericite and its test runner. Targets: all test asan tsan deps model demo
-# bench bench-prune bench-deps fuzz fuzz-deps format lint clean.
+# bench bench-prune bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean.
 # Each module folder's *.c files are picked up automatically; TEST(name) cases in tests/test_*.c
 # too. Every other tests/*.c (but runner.c) is a helper linked into the runner, never named test_*.
 # CPPFLAGS, CFLAGS, CXXFLAGS, LDFLAGS and LDLIBS from the command line or the environment are added
@@ -56,7 +56,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 SCRIPTS   := cli/scripts
 
-.PHONY: all deps model demo test asan tsan bench bench-prune bench-deps fuzz fuzz-deps format lint clean
+.PHONY: all deps model demo test asan tsan bench bench-prune bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean
 all: vericite
 
 vericite: $(BUILD)/vericite
@@ -118,7 +118,8 @@ asan:
 # runner and of every vericite it starts go to build-tsan/tsan.PID; any report fails the target.
 # FAISS, OpenMP and OpenBLAS are not built with TSan: FAISS runs single-threaded here
 # (OMP_NUM_THREADS=1) and tests/tsan.supp silences OpenBLAS only; see the comments there.
-TSAN_T ?= serve_ batch_ emb_http_ ver_fetch_ http_ nn_forward_ cli_trec_ audit_fetch_progress_
+TSAN_T ?= serve_ dense_shared_ batch_ emb_http_ nnwire_rerank_url_ ver_fetch_ http_ nn_forward_ cli_trec_ \
+          audit_fetch_progress_ nnver_judge_ nnver_serve_ nnver_batch_
 tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" \
 	    build-tsan/vericite build-tsan/vericite-tests
@@ -135,13 +136,22 @@ FUZZ_RUNS ?= 100000
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-fuzz: fuzz-deps
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
+	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
+
+fuzz-build: fuzz-deps
 	$(MAKE) $(CXX_SRCS:%.cpp=build/%.o)
 	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	    $(LIB_SRCS:%.c=build-fuzz/%.o) build-fuzz/verify/ver_lexicon_data.o
 	$(MAKE) $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_RUNS) runs)"; \
-	    $$f -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
+
+# make fuzz-run [FUZZ_TIME=seconds] [FUZZ_MAX_LEN=bytes] [FUZZ_TARGETS="fuzz_x ..."]: every target
+# for a fixed time from generated seeds (tests/fuzz/run.sh), then a table of executions and findings.
+FUZZ_TIME    ?= 60
+FUZZ_MAX_LEN ?= 1048576
+fuzz-run: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) ./tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS:%.c=build-fuzz/%.o)
 	clang $(ALL_CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
@@ -166,7 +176,7 @@ fuzz-deps:
 model: vericite
 	./$(SCRIPTS)/model.sh
 
-bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval
+bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval $(BUILD)/soak
 	./tests/bench/run.sh
 
 # Pruned against exhaustive BM25 on a generated corpus of PRUNE_SIZE passages (make bench runs
@@ -175,8 +185,13 @@ PRUNE_SIZE ?= 100000
 bench-prune: vericite
 	./tests/bench/prune_bench.sh $(PRUNE_SIZE)
 
+# The service's soak load generator (tests/bench/soak.sh; libc only).
+$(BUILD)/soak: tests/bench/soak.c
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+
 # FAISS index types at one million vectors (make bench runs it).
-$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o
+$(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(FAISS_LIBS) -lm $(LDLIBS)
 
 # The verifier's figures on the shared dev data (make bench runs it; tests/bench/ver_eval.c).

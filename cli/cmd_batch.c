@@ -83,7 +83,7 @@ static int list_dir(const char *dir, char ***names, size_t *n, struct err *err)
         (*n)++;
     }
     closedir(d);
-    if (!rc) qsort(*names, *n, sizeof **names, cmp_str);
+    if (!rc && *n > 1) qsort(*names, *n, sizeof **names, cmp_str);
     return rc;
 }
 

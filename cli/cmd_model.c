@@ -483,7 +483,7 @@ static void print_stats(struct run *r)
     getrusage(RUSAGE_SELF, &ru);
     double p50 = 0, p99 = 0;
     if (r->nlat) {
-        qsort(r->lat, r->nlat, sizeof *r->lat, cmp_dbl);
+        if (r->nlat > 1) qsort(r->lat, r->nlat, sizeof *r->lat, cmp_dbl);
         p50 = r->lat[(r->nlat - 1) / 2];
         p99 = r->lat[(size_t)((double)(r->nlat - 1) * 0.99 + 0.5)];
     }

@@ -299,12 +299,22 @@ int idx_audit_counts(struct idx *ix, int64_t *articles, int64_t *citations, stru
 /* Which embedder builds an index's vectors. Zero-initialise; NULL fields keep what the index
  * already records (a new index gets "static" with the default vectors file). */
 struct idx_vec_opts {
-    const char *embedder; /* "static", "http" or "none" */
+    const char *embedder; /* "static", "http", "model" or "none" */
     const char *vectors;  /* static: a vectors file (emb_vecfile_import); NULL: the default */
     const char *url;      /* http: the /v1/embeddings endpoint */
-    const char *model;    /* http: the model name */
+    const char *model;    /* http: the model name; model: an imported model's name or a .vcnn
+                             path (recorded as an absolute path) */
     const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF+SQ8 above */
+    const char *vector_index; /* "auto", "flat", "ivf" (IVF+SQ8), "ivfpq" (IVF + PQ of dim/4
+                               * bytes), "opq-ivfpq" (OPQ rotation first); replaces a recorded
+                               * --faiss; NULL: what the index records */
+    double recall;        /* > 0: IVF nprobe is the smallest reaching this recall@10 against
+                           * exact search, measured at build time; < 0: back to the fixed 64 */
     int reembed;          /* drop every vector and embed all passages again (switching embedder) */
+    /* model: the prefixes (emb_model_opts; NULL: what the index records, else the model's
+     * defaults) and the threads that embed passages (0: 1; not recorded) */
+    const char *query_prefix, *passage_prefix;
+    int threads;
 };
 
 #define IDX_VEC_FILE "vectors.faiss"
@@ -333,7 +343,10 @@ int idx_vec_publish(struct idx *ix, struct err *err);
 int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, const char **desc,
                    struct err *err);
 
-/* Query side. Load the index's embedder (checking its signature) and vectors.faiss, once.
+/* Query side. Load the index's embedder (checking its signature) and check vectors.faiss's
+ * header (dimension, count), once. vectors.faiss itself is loaded by the first idx_vec_search(),
+ * through a per-process registry: every handle on the same file shares one read-only copy (IVF
+ * lists memory-mapped; idx_faiss_open_shared in index/idx_faiss.h).
  * Errors: ERR_ARG (the index has no vectors: built with --embedder none), ERR_MISMATCH (another
  * embedder, or vectors.faiss out of step: the message says how to repair), ERR_NOTFOUND. */
 int idx_vec_open(struct idx *ix, struct err *err);
@@ -346,7 +359,12 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
                    struct err *err);
 /* The stored vector of passage pid into v (dim); *found 0 when it has none. */
 int idx_vec_get(struct idx *ix, int64_t pid, float *v, int *found, struct err *err);
-/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes. */
+/* The identity of the process-wide copy of vectors.faiss this handle searches (equal for handles
+ * sharing one), NULL before its first search loaded it. Only for comparing (tests, diagnostics). */
+const void *idx_vec_shared_copy(const struct idx *ix);
+/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes.
+ * nprobe is this handle's own (default: the one chosen at build time, else 64); efSearch applies
+ * to the process's shared copy of vectors.faiss. */
 int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err *err);
 
 #endif

@@ -45,8 +45,9 @@ struct idx {
 
     /* dense vectors (idx_vec.c) */
     struct emb *emb;  /* the index's embedder, loaded on demand */
-    struct idx_faiss *faiss;   /* vectors.faiss, loaded by idx_vec_open */
-    int vec_dim, vec_opened;
+    struct idx_faiss *faiss;   /* vectors.faiss, shared per process, loaded by the first search */
+    int vec_dim, vec_opened;   /* vec_opened: embedder loaded, vectors.faiss checked (not loaded) */
+    double vec_nprobe, vec_efsearch; /* idx_vec_set_param() values, 0: the defaults */
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */

@@ -315,7 +315,7 @@ int idx_pbuf_flush(struct idx *ix, struct err *err)
     size_t n = 0;
     for (size_t i = 0; i < ix->pb_cap; i++)
         if (ix->pb_slots[i] && ix->pb_slots[i]->n > 0) terms[n++] = ix->pb_slots[i];
-    qsort(terms, n, sizeof *terms, cmp_pterm); /* B-tree friendly order */
+    if (n > 1) qsort(terms, n, sizeof *terms, cmp_pterm); /* B-tree friendly order */
     struct buf scratch = {0}, bounds = {0};
     int rc = ERR_OK;
     for (size_t i = 0; i < n && !rc; i++) rc = flush_term(ix, terms[i], &scratch, &bounds, err);
@@ -827,7 +827,7 @@ int idx_remove(struct idx *ix, const char *id, int *found, struct err *err)
         rc = idx_sql_err(ix, err, "delete document");
         goto out;
     }
-    qsort(terms.v, terms.n, sizeof *terms.v, cmp_str);
+    if (terms.n > 1) qsort(terms.v, terms.n, sizeof *terms.v, cmp_str);
     for (size_t i = 0; i < terms.n && !rc; i++) {
         if (i > 0 && strcmp(terms.v[i], terms.v[i - 1]) == 0) continue;
         rc = rewrite_term(ix, terms.v[i], pids, npids, err);

@@ -665,7 +665,7 @@ static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, str
             rc = err_set(err, ERR_NOMEM, "feedback");
     }
     if (!rc && p.n > 0) {
-        qsort(p.t, (size_t)p.n, sizeof *p.t, cmp_qterm_desc);
+        if (p.n > 1) qsort(p.t, (size_t)p.n, sizeof *p.t, cmp_qterm_desc);
         int keep = p.n < terms ? p.n : terms;
         double esum = 0, qsum = 0;
         for (int i = 0; i < keep; i++) esum += p.t[i].qtf;
@@ -787,7 +787,7 @@ int ret_resolve(struct ret *r, struct ret_opts *o, struct err *err)
     char *kind = NULL;
     idx_setting_get(r->ix, "embedder_kind", &kind, NULL);
     int has_vectors = kind && *kind && strcmp(kind, "none") != 0;
-    int neural = kind && strcmp(kind, "http") == 0;
+    int neural = kind && (strcmp(kind, "http") == 0 || strcmp(kind, "model") == 0);
     free(kind);
     if (o->mode == RET_AUTO) o->mode = has_vectors && neural ? RET_HYBRID : RET_BM25;
     if (o->alpha == 0) o->alpha = neural ? RET_DEFAULT_ALPHA_NEURAL : RET_DEFAULT_ALPHA_STATIC;
@@ -810,7 +810,7 @@ static int bm25_top(struct ret *r, size_t cap, size_t *nc, struct err *err)
         int64_t pid = r->touched[i];
         heap_push(r->cand, &n, (int)cap, (struct ret_hit){pid, -1, r->acc[pid]});
     }
-    qsort(r->cand, (size_t)n, sizeof *r->cand, cmp_hit_desc);
+    if (n > 1) qsort(r->cand, (size_t)n, sizeof *r->cand, cmp_hit_desc);
     *nc = (size_t)n;
     return ERR_OK;
 }
@@ -819,7 +819,7 @@ static int bm25_top(struct ret *r, size_t cap, size_t *nc, struct err *err)
 static int pick(struct ret *r, struct ret_hit *cand, size_t nc, int k, int by_doc,
                 struct ret_hit *hits, int *n)
 {
-    qsort(cand, nc, sizeof *cand, cmp_hit_desc);
+    if (nc > 1) qsort(cand, nc, sizeof *cand, cmp_hit_desc);
     *n = 0;
     for (size_t i = 0; i < nc && *n < k; i++) {
         int64_t doc = idx_passage_doc(r->ix, cand[i].pid);
@@ -926,8 +926,8 @@ static int fuse_rrf(struct ret *r, size_t nc, size_t nd, int rrf_k, size_t *nout
     }
     for (size_t i = 0; i < nc; i++) r->cand[i].score = 1.0 / (rrf_k + (double)i + 1);
     for (size_t i = 0; i < nd; i++) r->dcand[i].score = 1.0 / (rrf_k + (double)i + 1);
-    qsort(r->cand, nc, sizeof *r->cand, cmp_pid);
-    qsort(r->dcand, nd, sizeof *r->dcand, cmp_pid);
+    if (nc > 1) qsort(r->cand, nc, sizeof *r->cand, cmp_pid);
+    if (nd > 1) qsort(r->dcand, nd, sizeof *r->dcand, cmp_pid);
     size_t n = nc;
     for (size_t i = 0, j = 0; j < nd; j++) {
         while (i < nc && r->cand[i].pid < r->dcand[j].pid) i++;
@@ -1009,7 +1009,7 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
         int64_t pid = r->touched[i];
         heap_push(hits, &nh, o.k, (struct ret_hit){pid, -1, r->acc[pid]});
     }
-    qsort(hits, (size_t)nh, sizeof *hits, cmp_hit_desc);
+    if (nh > 1) qsort(hits, (size_t)nh, sizeof *hits, cmp_hit_desc);
     for (int i = 0; i < nh; i++) hits[i].doc_row = idx_passage_doc(r->ix, hits[i].pid);
     *n = nh;
 out:

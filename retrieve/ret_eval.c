@@ -132,7 +132,7 @@ int ret_qrels_load(struct ret_qrels **out, const char *path, struct err *err)
         rc = err_set(err, ERR_PARSE, "%s: no judgements", path);
         goto fail;
     }
-    qsort(q->j, q->n, sizeof *q->j, cmp_j);
+    if (q->n > 1) qsort(q->j, q->n, sizeof *q->j, cmp_j);
     const char *counted = NULL; /* the last query id counted */
     for (size_t i = 0; i < q->n; i++)
         if (q->j[i].rel > 0 && (!counted || strcmp(counted, q->j[i].qid) != 0)) {
@@ -162,7 +162,7 @@ int ret_qrels_docs(const struct ret_qrels *q, int (*cb)(void *ctx, const char *d
     size_t n = 0;
     for (size_t i = 0; i < q->n; i++)
         if (q->j[i].rel > 0) docs[n++] = q->j[i].doc;
-    qsort(docs, n, sizeof *docs, cmp_str);
+    if (n > 1) qsort(docs, n, sizeof *docs, cmp_str);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++)
         if (i == 0 || strcmp(docs[i], docs[i - 1]) != 0) rc = cb(ctx, docs[i]);
@@ -237,7 +237,7 @@ void ret_eval_query(const struct ret_qrels *q, const char *qid, const char *cons
             if (m->mrr10 == 0) m->mrr10 = 1.0 / (i + 1);
         }
     }
-    qsort(rels, (size_t)nrel, sizeof *rels, cmp_int_desc);
+    if (nrel > 1) qsort(rels, (size_t)nrel, sizeof *rels, cmp_int_desc);
     for (int i = 0; i < nrel && i < 10; i++) idcg += rels[i] / log2(i + 2.0);
     m->ndcg10 = idcg > 0 ? dcg / idcg : 0;
     m->recall100 = (double)found100 / total_rel;
@@ -364,7 +364,7 @@ int ret_run_load(struct ret_run **out, const char *path, struct err *err)
     }
     if (!rc && r->n == 0) rc = err_set(err, ERR_PARSE, "%s: no run lines", path);
     if (!rc) {
-        qsort(r->l, r->n, sizeof *r->l, cmp_run);
+        if (r->n > 1) qsort(r->l, r->n, sizeof *r->l, cmp_run);
         rc = run_index(r, err);
     }
     free(line);

@@ -17,6 +17,7 @@
 #include "hash.h"
 #include "index/idx.h"
 #include "test.h"
+#include "testhttp.h"
 #include "verify/ver.h"
 
 
@@ -333,6 +334,77 @@ TEST(batch_folder_jobs_equal)
     free(os);
 }
 
+/* Pages about glaciers for batch_source_ignores_cache. */
+static void glacier_page(void *ud, const struct th_request *rq, struct th_response *rs)
+{
+    (void)ud;
+    snprintf(rs->ctype, sizeof rs->ctype, "text/html");
+    buf_printf(&rs->body, "<html><head><title>Page %s</title></head><body><p>The Aletsch Glacier lost about "
+                          "1.3 kilometres of length between 1980 and 2020, and rising summer temperatures "
+                          "drove the retreat (%s).</p></body></html>", rq->target, rq->target);
+}
+
+/* Every record of `out` (JSON Lines) without its "article" member, keys sorted, one per line. */
+static char *records_but_article(const char *out)
+{
+    json_t *arr = t_json_lines(out);
+    struct buf b = {0};
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        json_object_del(o, "article");
+        char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        buf_printf(&b, "%s\n", s ? s : "?");
+        free(s);
+    }
+    json_decref(arr);
+    return b.data ? buf_steal(&b) : strdup("");
+}
+
+/* "source" names where a page came from (the web), not whether this run found it in the fetch
+ * cache: a batch run again over a warm cache (as a resumed batch is, for the pages its first run
+ * fetched) stores records identical to the first run's, byte for byte but the article path
+ * (issue 12 item 9: "cache" against "web"). */
+TEST(batch_source_ignores_cache)
+{
+    const char *dir = t_tmpdir(t_);
+    char ix[600], d1[700], d2[700], name[64], art[512], url[128];
+    REQUIRE(make_index(t_, dir, "ix", ix, sizeof ix) == 0);
+    struct th_server *srv = NULL;
+    REQUIRE(th_start(&srv, glacier_page, NULL) == 0);
+    snprintf(d1, sizeof d1, "%s/first", dir);
+    snprintf(d2, sizeof d2, "%s/again", dir);
+    REQUIRE(mkdir(d1, 0755) == 0 && mkdir(d2, 0755) == 0);
+    for (int i = 0; i < 4; i++) { /* articles sharing pages, so workers race for the cache */
+        struct buf a = {0};
+        for (int k = 0; k < 3; k++) {
+            snprintf(url, sizeof url, "/p%d", (i + k) % 4);
+            th_url(srv, url, art, sizeof art);
+            buf_printf(&a, "The Aletsch Glacier lost 1.3 kilometres between 1980 and 2020.<ref>%s</ref>\n\n", art);
+        }
+        snprintf(name, sizeof name, "a%d.wiki", i);
+        REQUIRE(t_write(t_, d1, name, a.data, a.len) && t_write(t_, d2, name, a.data, a.len));
+        buf_cleanup(&a);
+    }
+    char *o1 = NULL, *o2 = NULL;
+    CHECK(t_run(t_, &o1, NULL, "audit --db '%s' --json --suggest none --jobs 3 --allow-host 127.0.0.1:%d '%s'", ix,
+                th_port(srv), d1) == 0);
+    int fetched = th_requests(srv);
+    CHECK(t_run(t_, &o2, NULL, "audit --db '%s' --json --suggest none --jobs 3 --allow-host 127.0.0.1:%d '%s'", ix,
+                th_port(srv), d2) == 0);
+    CHECK(th_requests(srv) == fetched); /* the second batch read every page from the cache */
+    th_stop(srv);
+    REQUIRE(o1 && o2);
+    CHECK(count_lines(o1) == 12);
+    CHECK(t_contains(o1, "\"source\":\"web\"") && !t_contains(o1, "\"source\":\"cache\""));
+    char *r1 = records_but_article(o1), *r2 = records_but_article(o2);
+    CHECK(strcmp(r1, r2) == 0);
+    free(r1);
+    free(r2);
+    free(o1);
+    free(o2);
+}
+
 /* ---------------------------------------------------------------- (c) MediaWiki dumps */
 
 static const char dump_xml[] =
@@ -500,6 +572,26 @@ TEST(batch_report)
     REQUIRE(t_run(t_, NULL, NULL, "report --db '%s' --html '%s'", ix, html) == 0);
     char *page = t_read(html, NULL);
     CHECK(page && t_contains(page, "<h2>Dead links</h2>") && t_contains(page, "dead.example.com/ice"));
+    free(page);
+}
+
+/* Report links are http(s) only: a javascript: or data: citation is shown as text (issue 12 #5). */
+TEST(batch_report_links_are_web_only)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char art[] = "Glaciers retreat.<ref>{{cite web |url=javascript:alert(1) |title=Evil}}</ref>\n\n"
+                              "Bees dance.<ref>{{cite web |url=data:text/html,<script>x</script> |title=Data}}</ref>\n";
+    t_write(t_, dir, "arts/a.wiki", art, strlen(art));
+    char ix[600], arts[600], html[700];
+    REQUIRE(make_index(t_, dir, "ix", ix, sizeof ix) == 0);
+    snprintf(arts, sizeof arts, "%s/arts", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "audit --db '%s' --offline --suggest none --jobs 2 '%s'", ix, arts) == 0);
+    REQUIRE(t_run(t_, NULL, NULL, "report --db '%s' --html '%s'", ix, html) == 0);
+    char *page = t_read(html, NULL);
+    REQUIRE(page);
+    CHECK(t_contains(page, "javascript:alert(1)")); /* shown, as text */
+    CHECK(!t_contains(page, "href=\"javascript") && !t_contains(page, "href=\"data") && !t_contains(page, "<script>x"));
     free(page);
 }
 

@@ -631,9 +631,11 @@ static int extract_all(struct tr *t, const struct ver_model *m, struct err *err)
     size_t at = 0;
     for (int k = 0; k < TR_THREADS; k++) {
         if (!rc) {
-            memcpy(t->feats + at * VER_SCORE_NFEAT, jobs[k].fb.feats,
-                   jobs[k].fb.n * VER_SCORE_NFEAT * sizeof *t->feats);
-            memcpy(t->wlines + at * 2, jobs[k].fb.wlines, jobs[k].fb.n * 2 * sizeof *t->wlines);
+            if (jobs[k].fb.n) { /* fb.feats and fb.wlines are NULL when the job had no rows */
+                memcpy(t->feats + at * VER_SCORE_NFEAT, jobs[k].fb.feats,
+                       jobs[k].fb.n * VER_SCORE_NFEAT * sizeof *t->feats);
+                memcpy(t->wlines + at * 2, jobs[k].fb.wlines, jobs[k].fb.n * 2 * sizeof *t->wlines);
+            }
             for (int i = jobs[k].from; i < jobs[k].to; i++)
                 t->pairs[order[i]].f0 += at;
             at += jobs[k].fb.n;
@@ -999,7 +1001,7 @@ static int sl_cmp(const void *a, const void *b)
 }
 static double auc(struct sl *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, sl_cmp);
+    if (n > 1) qsort(v, (size_t)n, sizeof *v, sl_cmp);
     double pos = 0, neg = 0, rank_sum = 0;
     for (int i = 0; i < n;) {
         int j = i;
@@ -1045,7 +1047,7 @@ static int calibrate(const struct tr *t, struct ver_model *m)
         pos += v[n].l;
         n++;
     }
-    qsort(v, (size_t)n, sizeof *v, by_score_desc);
+    if (n > 1) qsort(v, (size_t)n, sizeof *v, by_score_desc);
     double best_t = 1, prec = 0, rec = 0;
     int tp = 0;
     m->best_f1 = 0;
@@ -1431,7 +1433,7 @@ static void rank_recall_floor(const double *z, const int *claim, const int *own,
             r5 += po >= 0 && rank_own < 5;
             if (po >= 0) firsts[nfirst++] = po;
         }
-        qsort(firsts, (size_t)nfirst, sizeof *firsts, cmp_double);
+        if (nfirst > 1) qsort(firsts, (size_t)nfirst, sizeof *firsts, cmp_double);
         double floor_p = nfirst ? firsts[nfirst / 100] : 0.05;
         m->suggest_floor = floor(fmin(floor_p, 0.2) * 100) / 100;
         free(firsts);

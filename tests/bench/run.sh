@@ -116,6 +116,8 @@ OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n 1000000 -d 100 -
 # The HTTP service under load: wrk on loopback, 64 connections.
 echo
 ./tests/bench/serve_bench.sh
+echo
+./tests/bench/soak.sh                  # slow connections beside normal clients, RSS over 100k requests
 ./tests/bench/nn_bench.sh              # the in-process transformer runtime vs onnxruntime
 
 # BM25 on three Xapian shards on loopback against the local index (its own shards, killed at the end)
