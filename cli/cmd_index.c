@@ -41,12 +41,24 @@ static const char index_help[] =
     "dense vectors (recorded in the index; queries always use the same embedder):\n"
     "  --embedder E          static (default for a new index: GloVe word vectors with SIF\n"
     "                        weights, offline), http (an OpenAI-compatible /v1/embeddings\n"
-    "                        service), none (BM25 only)\n"
+    "                        service), model:NAME (an encoder from `vericite model import`, run\n"
+    "                        in process; NAME or a .vcnn path), none (BM25 only)\n"
+    "  --query-prefix P      model: text put before each query (default by the model's name:\n"
+    "                        e5 \"query: \", bge its query instruction, else none; '' for none)\n"
+    "  --passage-prefix P    model: text put before each passage (e5 \"passage: \", else none)\n"
+    "  --threads N           model: threads that embed passages (default 1)\n"
     "  --vectors FILE        static: a vectors file from `vericite model import` (default:\n"
     "                        ~/.cache/vericite/glove-100d.vcvec, installed by `make model`)\n"
     "  --embed-url URL       http: the endpoint, e.g. http://127.0.0.1:11434/v1/embeddings\n"
     "  --embed-model NAME    http: the model name (API key from $VERICITE_EMBED_KEY)\n"
-    "  --faiss FACTORY       FAISS index type (default: exact below 100,000 vectors, IVF+SQ8 above)\n"
+    "  --vector-index KIND   auto (default: exact below 100,000 vectors, IVF+SQ8 above), flat\n"
+    "                        (exact), ivf (IVF+SQ8), ivfpq (IVF + product quantizer, dim/4\n"
+    "                        bytes a vector: for 384/768-dimension neural vectors at scale),\n"
+    "                        opq-ivfpq (the same after an OPQ rotation: slower to train)\n"
+    "  --recall R            IVF: search with the fewest lists (nprobe) that reach recall@10 R\n"
+    "                        against exact search, measured when vectors.faiss is built (e.g.\n"
+    "                        0.95; default: nprobe 64); --recall 0 goes back to the default\n"
+    "  --faiss FACTORY       a FAISS factory string instead of --vector-index (e.g. IVF4096,PQ48)\n"
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
     "  --optimize            merge away the postings of removed and replaced documents (their\n"
@@ -113,13 +125,16 @@ int cmd_index(int argc, char **argv)
         {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
         {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
         {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
+        {"query-prefix", required_argument, 0, 'Q'}, {"passage-prefix", required_argument, 0, 'P'},
+        {"threads", required_argument, 0, 'j'},
+        {"vector-index", required_argument, 0, 'I'}, {"recall", required_argument, 0, 'r'},
         {"no-wait", no_argument, 0, 'W'},         {"optimize", no_argument, 0, 'O'},
         {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
-    const char *backend = NULL;
+    const char *backend = NULL, *model_ref = NULL;
     int commit_every = -1, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, optimize = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -142,14 +157,41 @@ int cmd_index(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'E':
+            if (!strncmp(optarg, "model:", 6)) {
+                if (!optarg[6]) return cli_usage("index", "--embedder model:NAME needs a model");
+                vo.embedder = "model";
+                model_ref = optarg + 6;
+                break;
+            }
             if (strcmp(optarg, "static") && strcmp(optarg, "http") && strcmp(optarg, "none"))
-                return cli_usage("index", "unknown --embedder '%s' (static, http, none)", optarg);
+                return cli_usage("index", "unknown --embedder '%s' (static, http, model:NAME, none)",
+                                 optarg);
             vo.embedder = optarg;
+            break;
+        case 'Q': vo.query_prefix = optarg; break;
+        case 'P': vo.passage_prefix = optarg; break;
+        case 'j':
+            if (cli_int("index", "--threads", optarg, 1, 64, &vo.threads)) return CLI_USAGE;
             break;
         case 'V': vo.vectors = optarg; break;
         case 'U': vo.url = optarg; break;
         case 'M': vo.model = optarg; break;
         case 'F': vo.faiss = optarg; break;
+        case 'I':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "flat") && strcmp(optarg, "ivf") &&
+                strcmp(optarg, "ivfpq") && strcmp(optarg, "opq-ivfpq"))
+                return cli_usage("index", "unknown --vector-index '%s' (auto, flat, ivf, ivfpq, opq-ivfpq)",
+                                 optarg);
+            vo.vector_index = optarg;
+            break;
+        case 'r': {
+            char *end = NULL;
+            double r = strtod(optarg, &end);
+            if (!end || *end || !(r >= 0 && r <= 1))
+                return cli_usage("index", "--recall '%s': give a number from 0 to 1 (e.g. 0.95)", optarg);
+            vo.recall = r > 0 ? r : -1; /* 0: back to the default nprobe */
+            break;
+        }
         case 'R': vo.reembed = 1; break;
         case 'S': sync_only = 1; break;
         case 'B': backend = optarg; break;
@@ -165,6 +207,10 @@ int cmd_index(int argc, char **argv)
         }
     }
     if (!db) return cli_usage("index", "--db DIR is required");
+    if (model_ref) {
+        if (vo.model) return cli_usage("index", "--embed-model is for --embedder http, not model:NAME");
+        vo.model = model_ref;
+    }
     if (optind >= argc && !sync_only && !vo.reembed && !backend && !backend_timeout)
         return cli_usage("index", "give at least one INPUT (file or folder)");
 

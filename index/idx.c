@@ -38,7 +38,7 @@ static const char *const schema_sql =
     "CREATE VIRTUAL TABLE passages_fts USING fts5(title, text, content='passages_v',"
     " content_rowid='pid', tokenize='vericite');"
     "CREATE TABLE postings(term TEXT NOT NULL, seg INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " last INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(term, seg)) WITHOUT ROWID;"
+    " last INTEGER NOT NULL, data BLOB NOT NULL, bounds BLOB, PRIMARY KEY(term, seg)) WITHOUT ROWID;"
     "CREATE TABLE vectors(pid INTEGER PRIMARY KEY, vec BLOB NOT NULL);"
     "CREATE TABLE embed_state(key TEXT PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE fetch_cache(url TEXT PRIMARY KEY, final_url TEXT NOT NULL, status INTEGER NOT NULL,"
@@ -286,6 +286,7 @@ static int create_schema(struct idx *ix, struct err *err)
     snprintf(v, sizeof v, "%d", IDX_SCHEMA_VERSION);
     if (!rc) rc = idx_setting_set(ix, "schema_version", v, err);
     if (!rc) rc = idx_setting_set(ix, "tokenizer", CORPUS_TOK_NAME, err);
+    if (!rc) rc = setting_set_int(ix, "postings_format", IDX_POSTINGS_FORMAT, err);
     if (!rc) rc = setting_set_int(ix, "passage_words", ix->passage_words, err);
     if (!rc) rc = idx_setting_set(ix, "passages", "0", err);
     if (!rc) rc = idx_setting_set(ix, "total_tokens", "0", err);
@@ -429,6 +430,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
         if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
         if ((rc = idx_tomb_schema(ix, err))) goto fail; /* tables added since (idx_tomb.c) */
     }
+    if ((rc = idx_post_upgrade(ix, err))) goto fail; /* block bounds (idx_post.c) */
     if ((rc = cache_guard_column(ix, err))) goto fail;
     exec(ix, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456", NULL);
     *out = ix;
@@ -456,7 +458,7 @@ void idx_close(struct idx *ix)
                               &ix->st_doc_text,    &ix->st_cache_get,   &ix->st_cache_put,   &ix->st_find_title,
                               &ix->st_vec_get,     &ix->st_vec_ins,     &ix->st_vec_del,
                               &ix->st_aud_done,    &ix->st_aud_ins_art, &ix->st_aud_ins_res,
-                              &ix->st_aud_res};
+                              &ix->st_aud_res,     &ix->st_plist};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
     idx_unlock_writer(ix); /* after the database is closed: nothing is written past this */

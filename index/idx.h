@@ -13,6 +13,7 @@
 #include "index/embed/emb.h"
 
 #define IDX_SCHEMA_VERSION 1
+#define IDX_POSTINGS_FORMAT 2 /* 2: per-block score bounds beside the postings (ARCHITECTURE.md) */
 #define IDX_DB_NAME "index.db"
 #define IDX_DEFAULT_PASSAGE_WORDS 100
 
@@ -140,6 +141,38 @@ struct idx_post {
 int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df, struct err *err);
 /* 1 with *p filled, 0 at the end, or a negative value on corrupt data (err set). */
 int idx_post_next(struct idx *ix, struct idx_post *p, struct err *err);
+
+/* A term's postings whole in memory, cut into blocks of IDX_POST_BLOCK postings (the last block
+ * of each stored segment may be shorter), each with bounds over its postings, for query
+ * evaluation that skips blocks (retrieve/ret.c's pruned BM25). Zero-initialise; reload with
+ * idx_plist_load() as often as wanted (memory is reused) and release with idx_plist_cleanup(). */
+#define IDX_POST_BLOCK 128
+struct idx_pblock {
+    int64_t base;       /* the pid the block's first delta is added to */
+    int64_t last;       /* the block's largest pid */
+    size_t start, end;  /* its bytes in the list's data */
+    uint32_t n;         /* postings in it, 1 .. IDX_POST_BLOCK */
+    uint32_t max_body, max_title, max_sum; /* maxima of tf_body, tf_title, tf_body + tf_title */
+    uint32_t min_len;   /* minimum passage length */
+};
+struct idx_plist {
+    struct buf data;           /* the segments' bytes, owned */
+    struct idx_pblock *blocks; /* (nblocks) in pid order, owned */
+    size_t nblocks, cap;
+    int64_t df;                /* passages holding the term */
+};
+/* Load the postings of `term` into *pl (df 0 and no blocks for an unknown term). Block bounds come
+ * from the stored postings format 2 (see ARCHITECTURE.md); a segment without valid stored bounds
+ * gets them computed here. Errors: ERR_SQLITE, ERR_CORRUPT, ERR_NOMEM. */
+int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx_plist *pl,
+                   struct err *err);
+/* Decode block `b` of *pl into out[0 .. pl->blocks[b].n). Errors: ERR_CORRUPT. */
+int idx_plist_block(const struct idx_plist *pl, size_t b, struct idx_post *out, struct err *err);
+/* Release what *pl holds; it is zeroed and may be loaded again. NULL is allowed. */
+void idx_plist_cleanup(struct idx_plist *pl);
+/* 1 when this index stores block bounds (postings format 2), so pruned ranking pays off; 0 for an
+ * older index opened read-only (a read-write open upgrades it). */
+int idx_post_bounds(struct idx *ix);
 
 /* A stored passage with its document. Strings are owned by the handle and valid until the next
  * idx_passage() call on the same handle. */
@@ -319,12 +352,22 @@ int idx_audit_counts(struct idx *ix, int64_t *articles, int64_t *citations, stru
 /* Which embedder builds an index's vectors. Zero-initialise; NULL fields keep what the index
  * already records (a new index gets "static" with the default vectors file). */
 struct idx_vec_opts {
-    const char *embedder; /* "static", "http" or "none" */
+    const char *embedder; /* "static", "http", "model" or "none" */
     const char *vectors;  /* static: a vectors file (emb_vecfile_import); NULL: the default */
     const char *url;      /* http: the /v1/embeddings endpoint */
-    const char *model;    /* http: the model name */
+    const char *model;    /* http: the model name; model: an imported model's name or a .vcnn
+                             path (recorded as an absolute path) */
     const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF+SQ8 above */
+    const char *vector_index; /* "auto", "flat", "ivf" (IVF+SQ8), "ivfpq" (IVF + PQ of dim/4
+                               * bytes), "opq-ivfpq" (OPQ rotation first); replaces a recorded
+                               * --faiss; NULL: what the index records */
+    double recall;        /* > 0: IVF nprobe is the smallest reaching this recall@10 against
+                           * exact search, measured at build time; < 0: back to the fixed 64 */
     int reembed;          /* drop every vector and embed all passages again (switching embedder) */
+    /* model: the prefixes (emb_model_opts; NULL: what the index records, else the model's
+     * defaults) and the threads that embed passages (0: 1; not recorded) */
+    const char *query_prefix, *passage_prefix;
+    int threads;
 };
 
 #define IDX_VEC_FILE "vectors.faiss"
@@ -353,7 +396,10 @@ int idx_vec_publish(struct idx *ix, struct err *err);
 int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, const char **desc,
                    struct err *err);
 
-/* Query side. Load the index's embedder (checking its signature) and vectors.faiss, once.
+/* Query side. Load the index's embedder (checking its signature) and check vectors.faiss's
+ * header (dimension, count), once. vectors.faiss itself is loaded by the first idx_vec_search(),
+ * through a per-process registry: every handle on the same file shares one read-only copy (IVF
+ * lists memory-mapped; idx_faiss_open_shared in index/idx_faiss.h).
  * Errors: ERR_ARG (the index has no vectors: built with --embedder none), ERR_MISMATCH (another
  * embedder, or vectors.faiss out of step: the message says how to repair), ERR_NOTFOUND. */
 int idx_vec_open(struct idx *ix, struct err *err);
@@ -366,7 +412,12 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
                    struct err *err);
 /* The stored vector of passage pid into v (dim); *found 0 when it has none. */
 int idx_vec_get(struct idx *ix, int64_t pid, float *v, int *found, struct err *err);
-/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes. */
+/* The identity of the process-wide copy of vectors.faiss this handle searches (equal for handles
+ * sharing one), NULL before its first search loaded it. Only for comparing (tests, diagnostics). */
+const void *idx_vec_shared_copy(const struct idx *ix);
+/* Search parameter for IVF/HNSW indexes ("nprobe", "efSearch"); ignored for exact indexes.
+ * nprobe is this handle's own (default: the one chosen at build time, else 64); efSearch applies
+ * to the process's shared copy of vectors.faiss. */
 int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err *err);
 
 #endif

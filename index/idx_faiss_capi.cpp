@@ -14,6 +14,8 @@
 
 #include <faiss/AutoTune.h>
 #include <faiss/Index.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_factory.h>
@@ -26,10 +28,13 @@ extern "C" {
 #include <faiss/c_api/AutoTune_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <faiss/c_api/error_c.h>
+#include <faiss/c_api/IndexIVF_c.h>
+#include <faiss/c_api/IndexPreTransform_c.h>
 #include <faiss/c_api/impl/AuxIndexStructures_c.h>
 #include <faiss/c_api/index_factory_c.h>
 #include <faiss/c_api/index_io_c.h>
 }
+#include "index/idx_faiss_ext.h"
 
 namespace {
 
@@ -139,6 +144,66 @@ int faiss_read_index_fname(const char *fname, int io_flags, FaissIndex **p_out)
     return guarded([&] {
         *p_out = nullptr;
         *p_out = reinterpret_cast<FaissIndex *>(faiss::read_index(fname, io_flags));
+    });
+}
+
+int faiss_read_index(FILE *f, int io_flags, FaissIndex **p_out)
+{
+    return guarded([&] {
+        *p_out = nullptr;
+        *p_out = reinterpret_cast<FaissIndex *>(faiss::read_index(f, io_flags));
+    });
+}
+
+FaissIndexIVF *faiss_IndexIVF_cast(FaissIndex *index)
+{
+    return reinterpret_cast<FaissIndexIVF *>(dynamic_cast<faiss::IndexIVF *>(cxx(index)));
+}
+
+size_t faiss_IndexIVF_nlist(const FaissIndexIVF *index)
+{
+    return reinterpret_cast<const faiss::IndexIVF *>(index)->nlist;
+}
+
+FaissIndexPreTransform *faiss_IndexPreTransform_cast(FaissIndex *index)
+{
+    return reinterpret_cast<FaissIndexPreTransform *>(
+        dynamic_cast<faiss::IndexPreTransform *>(cxx(index)));
+}
+
+FaissIndex *faiss_IndexPreTransform_index(const FaissIndexPreTransform *index)
+{
+    return reinterpret_cast<FaissIndex *>(
+        reinterpret_cast<const faiss::IndexPreTransform *>(index)->index);
+}
+
+void faiss_SearchParameters_free(FaissSearchParameters *obj)
+{
+    delete reinterpret_cast<faiss::SearchParameters *>(obj);
+}
+
+int faiss_SearchParametersIVF_new_with(FaissSearchParametersIVF **p_sp, FaissIDSelector *sel,
+                                       size_t nprobe, size_t max_codes)
+{
+    return guarded([&] {
+        *p_sp = nullptr;
+        auto *sp = new faiss::SearchParametersIVF();
+        sp->sel = reinterpret_cast<faiss::IDSelector *>(sel);
+        sp->nprobe = nprobe;
+        sp->max_codes = max_codes;
+        /* stored as the base class, so faiss_SearchParameters_free deletes it through it */
+        *p_sp = reinterpret_cast<FaissSearchParametersIVF *>(
+            static_cast<faiss::SearchParameters *>(sp));
+    });
+}
+
+int faiss_Index_search_with_params(const FaissIndex *index, idx_t n, const float *x, idx_t k,
+                                   const FaissSearchParameters *params, float *distances,
+                                   idx_t *labels)
+{
+    return guarded([&] {
+        cxx(index)->search(n, x, k, distances, labels,
+                           reinterpret_cast<const faiss::SearchParameters *>(params));
     });
 }
 

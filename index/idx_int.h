@@ -41,11 +41,14 @@ struct idx {
     size_t *it_segs; /* end offset of each segment in it_data */
     size_t it_nsegs, it_segcap, it_seg, it_pos;
     int64_t it_last;
+    sqlite3_stmt *st_plist; /* idx_plist_load */
+    int post_bounds;        /* postings carry the bounds column (format 2) */
 
     /* dense vectors (idx_vec.c) */
     struct emb *emb;  /* the index's embedder, loaded on demand */
-    struct idx_faiss *faiss;   /* vectors.faiss, loaded by idx_vec_open */
-    int vec_dim, vec_opened;
+    struct idx_faiss *faiss;   /* vectors.faiss, shared per process, loaded by the first search */
+    int vec_dim, vec_opened;   /* vec_opened: embedder loaded, vectors.faiss checked (not loaded) */
+    double vec_nprobe, vec_efsearch; /* idx_vec_set_param() values, 0: the defaults */
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */
@@ -109,6 +112,9 @@ int idx_pbuf_replay_title(struct idx *ix, struct err *err);
 int idx_pbuf_body_term(struct idx *ix, const char *term, size_t len);
 int idx_pbuf_passage_end(struct idx *ix, int64_t pid, uint32_t len, struct err *err);
 int idx_pbuf_flush(struct idx *ix, struct err *err);
+/* On open: note whether the postings carry block bounds; on a read-write handle over an older
+ * index, add them (postings format 2) in one transaction. */
+int idx_post_upgrade(struct idx *ix, struct err *err);
 
 /* Drop the postings of the pids in `gone` (sorted) from every segment of `term` (idx_post.c). */
 int idx_post_drop(struct idx *ix, const char *term, const int64_t *gone, size_t ngone, struct err *err);

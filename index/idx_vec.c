@@ -14,12 +14,16 @@
 
 #include "idx_faiss.h"
 #include "idx_int.h"
+#include "index/nn/nn.h"
 
 #define VEC_BATCH 256         /* passages embedded per call */
 #define VEC_PC_SAMPLE 10000   /* passages used to fit the common component */
 /* IVF lists searched per query: recall@10 0.95-0.97 against exact search at 100k-1M low-rank
  * vectors for 0.75-3.4 ms (tests/bench/faiss_bench.c, results in tests/bench/faiss_bench_results.txt) */
 #define VEC_DEFAULT_NPROBE 64
+#define VEC_TUNE_QUERIES 200 /* --recall: stored vectors used as queries */
+#define VEC_TUNE_K 10        /* --recall: recall@10 against exact search */
+#define VEC_PQ8_MIN (39 * 256) /* ivfpq: vectors needed to train 8-bit (256-centroid) codebooks */
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -118,9 +122,11 @@ static int faiss_path(struct idx *ix, char *out, size_t n)
 
 /* ---------------------------------------------------------------- the embedder */
 
-/* Make the embedder described by kind/vectors/url/model (not yet checked against the index). */
+/* Make the embedder described by kind/vectors/url/model (not yet checked against the index).
+ * `mo` (may be NULL) gives the model embedder's prefixes and threads. */
 static int make_embedder(struct idx *ix, const char *kind, const char *vectors, const char *url,
-                         const char *model, struct emb **out, struct err *err)
+                         const char *model, const struct idx_vec_opts *mo, struct emb **out,
+                         struct err *err)
 {
     *out = NULL;
     if (!strcmp(kind, "static")) {
@@ -142,6 +148,19 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
         buf_cleanup(&def);
         return rc;
     }
+#ifdef EMB_HAVE_MODEL
+    if (!strcmp(kind, "model")) {
+        if (!model || !*model)
+            return err_set(err, ERR_ARG, "the model embedder needs a model: --embedder model:NAME");
+        struct emb_model_opts eo = {.model = model};
+        if (mo) {
+            eo.query_prefix = mo->query_prefix;
+            eo.passage_prefix = mo->passage_prefix;
+            eo.threads = mo->threads;
+        }
+        return emb_model_new(out, &eo, err);
+    }
+#endif
 #ifdef EMB_HAVE_HTTP
     if (!strcmp(kind, "http")) {
         if (!url || !*url || !model || !*model)
@@ -153,9 +172,37 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
         return emb_http_new(out, &ho, err);
     }
 #else
-    (void)url, (void)model;
+    (void)url;
 #endif
-    return err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, none)", kind);
+    return err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, model:NAME, none)", kind);
+}
+
+/* The mismatch error: another embedder than the one that built the vectors. */
+static int sig_mismatch(struct idx *ix, const char *kind, const char *recorded_model,
+                        const char *model, const char *sig, const char *now, int query_side,
+                        struct err *err)
+{
+    if (!strcmp(kind, "model") && query_side)
+        return err_set(err, ERR_MISMATCH,
+                       "%s: the vectors were built with model '%s' (%s), which is now %s (another "
+                       "model under that name?); re-import the model the index was built with, "
+                       "or embed the passages again with: vericite index --db %s --reembed",
+                       ix->dir, recorded_model ? recorded_model : "?", sig, now, ix->dir);
+    if (!strcmp(kind, "model"))
+        return err_set(err, ERR_MISMATCH,
+                       "%s: the vectors were built with model '%s' (%s), not with '%s' (%s); add "
+                       "--reembed to embed every passage again with the new one",
+                       ix->dir, recorded_model ? recorded_model : "?", sig, model ? model : "?",
+                       now);
+    if (query_side)
+        return err_set(err, ERR_MISMATCH,
+                       "%s: vectors were built with embedder '%s' but it is now '%s'; rebuild them "
+                       "with: vericite index --db %s --reembed",
+                       ix->dir, sig, now, ix->dir);
+    return err_set(err, ERR_MISMATCH,
+                   "%s: vectors were built with embedder '%s', this one is '%s'; add --reembed "
+                   "to embed every passage again",
+                   ix->dir, sig, now);
 }
 
 /* Load the static embedder's corpus state (word counts, common component) into ix->emb. */
@@ -185,6 +232,10 @@ static int load_embedder(struct idx *ix, struct err *err)
     char *kind = setting(ix, "embedder_kind"), *vectors = setting(ix, "embedder_vectors"),
          *url = setting(ix, "embed_url"), *model = setting(ix, "embed_model"),
          *sig = setting(ix, "embedder");
+    struct idx_vec_opts mo = {0};
+    char *qp = setting(ix, "embed_query_prefix"), *pp = setting(ix, "embed_passage_prefix");
+    mo.query_prefix = qp;
+    mo.passage_prefix = pp;
     int rc = ERR_OK;
     if (!kind || !*kind || !strcmp(kind, "none")) {
         rc = err_set(err, ERR_ARG, "%s: this index has no vectors (built with --embedder none); "
@@ -192,14 +243,11 @@ static int load_embedder(struct idx *ix, struct err *err)
                      ix->dir, ix->dir);
         goto out;
     }
-    if ((rc = make_embedder(ix, kind, vectors, url, model, &ix->emb, err))) goto out;
+    if ((rc = make_embedder(ix, kind, vectors, url, model, &mo, &ix->emb, err))) goto out;
     if (!strcmp(kind, "static") && (rc = load_static_state(ix, err))) goto out;
     const char *now = emb_signature(ix->emb);
     if (sig && *sig && strcmp(sig, now) != 0) {
-        rc = err_set(err, ERR_MISMATCH,
-                     "%s: vectors were built with embedder '%s' but it is now '%s'; rebuild them "
-                     "with: vericite index --db %s --reembed",
-                     ix->dir, sig, now, ix->dir);
+        rc = sig_mismatch(ix, kind, model, model, sig, now, 1, err);
         emb_free(ix->emb);
         ix->emb = NULL;
         goto out;
@@ -211,6 +259,53 @@ out:
     free(url);
     free(model);
     free(sig);
+    free(qp);
+    free(pp);
+    return rc;
+}
+
+/* The model reference as recorded: a name as given, a path made absolute (the index is also
+ * searched from other folders). *out is malloc'ed (caller frees). */
+static int model_ref(const char *ref, char **out, struct err *err)
+{
+    size_t n = strlen(ref), el = strlen(NN_FILE_EXT);
+    int path = strchr(ref, '/') || (n > el && !strcmp(ref + n - el, NN_FILE_EXT));
+    *out = path ? realpath(ref, NULL) : strdup(ref);
+    if (*out) return ERR_OK;
+    if (path) return err_set(err, ERR_NOTFOUND, "%s: no such model file", ref);
+    return err_set(err, ERR_NOMEM, "model");
+}
+
+/* Record `value` under `key`; a change of what vectors.faiss is built from rebuilds it. */
+static int set_rebuild(struct idx *ix, const char *key, const char *value, struct err *err)
+{
+    char *cur = setting(ix, key);
+    int same = !strcmp(cur ? cur : "", value);
+    free(cur);
+    if (same) return ERR_OK;
+    ix->vec_rebuild = 1;
+    return idx_setting_set(ix, key, value, err);
+}
+
+/* --faiss, --vector-index and --recall: which index vectors.faiss is and how it searches. */
+static int configure_index(struct idx *ix, const struct idx_vec_opts *o, struct err *err)
+{
+    int rc = ERR_OK;
+    const char *k = o->vector_index;
+    if (k && strcmp(k, "auto") && strcmp(k, "flat") && strcmp(k, "ivf") && strcmp(k, "ivfpq") &&
+        strcmp(k, "opq-ivfpq"))
+        return err_set(err, ERR_ARG, "unknown vector index '%s' (auto, flat, ivf, ivfpq, opq-ivfpq)", k);
+    if (k && (rc = set_rebuild(ix, "vector_index", k, err))) return rc;
+    /* an explicit factory wins; a kind given alone replaces the recorded factory */
+    if (o->faiss) rc = set_rebuild(ix, "faiss_factory", o->faiss, err);
+    else if (k) rc = set_rebuild(ix, "faiss_factory", "", err);
+    if (rc) return rc;
+    if (o->recall > 1) return err_set(err, ERR_ARG, "--recall %g: give a recall in (0, 1]", o->recall);
+    if (o->recall != 0) {
+        char t[32] = "";
+        if (o->recall > 0) snprintf(t, sizeof t, "%.4f", o->recall);
+        rc = set_rebuild(ix, "faiss_recall_target", t, err);
+    }
     return rc;
 }
 
@@ -223,8 +318,9 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     int fresh = !cur || !*cur;
     const char *kind = o->embedder ? o->embedder : (fresh ? "static" : cur);
     int rc = ERR_OK;
-    if (strcmp(kind, "static") && strcmp(kind, "http") && strcmp(kind, "none")) {
-        rc = err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, none)", kind);
+    if (strcmp(kind, "static") && strcmp(kind, "http") && strcmp(kind, "model") &&
+        strcmp(kind, "none")) {
+        rc = err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, model:NAME, none)", kind);
         goto out;
     }
     if (!fresh && strcmp(kind, cur) != 0 && !o->reembed) {
@@ -234,7 +330,7 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
                      ix->dir, cur, kind);
         goto out;
     }
-    if (o->faiss && (rc = idx_setting_set(ix, "faiss_factory", o->faiss, err))) goto out;
+    if ((rc = configure_index(ix, o, err))) goto out;
     if (!strcmp(kind, "none")) {
         if ((rc = idx_setting_set(ix, "embedder_kind", "none", err))) goto out;
         if ((rc = idx_setting_set(ix, "embedder", "", err))) goto out;
@@ -251,11 +347,21 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     /* the vectors file / endpoint: given now, else what the index recorded */
     char *vec = o->vectors ? NULL : setting(ix, "embedder_vectors");
     char *url = o->url ? NULL : setting(ix, "embed_url");
-    char *model = o->model ? NULL : setting(ix, "embed_model");
+    char *model = NULL, *old_model = setting(ix, "embed_model");
+    int is_model = !strcmp(kind, "model");
+    if (o->model && is_model) rc = model_ref(o->model, &model, err);
+    else if (!o->model) model = setting(ix, "embed_model");
     const char *v = o->vectors ? o->vectors : vec, *u = o->url ? o->url : url,
-               *m = o->model ? o->model : model;
+               *m = o->model && !is_model ? o->model : model;
+    /* model: prefixes given now, else recorded (a switch of model takes its own defaults) */
+    struct idx_vec_opts mo = *o;
+    char *qp = NULL, *pp = NULL;
+    if (is_model && !(o->model && o->reembed)) {
+        if (!mo.query_prefix) mo.query_prefix = qp = setting(ix, "embed_query_prefix");
+        if (!mo.passage_prefix) mo.passage_prefix = pp = setting(ix, "embed_passage_prefix");
+    }
     struct emb *e = NULL;
-    rc = make_embedder(ix, kind, v, u, m, &e, err);
+    if (!rc) rc = make_embedder(ix, kind, v, u, m, &mo, &e, err);
     if (!rc && !o->reembed && !strcmp(kind, "static")) {
         struct emb *keep = ix->emb;
         ix->emb = e; /* load_static_state works on ix->emb */
@@ -267,10 +373,7 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
         const char *now = emb_signature(e);
         int reembed = o->reembed;
         if (sig && *sig && strcmp(sig, now) != 0 && !o->reembed)
-            rc = err_set(err, ERR_MISMATCH,
-                         "%s: vectors were built with embedder '%s', this one is '%s'; add --reembed "
-                         "to embed every passage again",
-                         ix->dir, sig, now);
+            rc = sig_mismatch(ix, kind, old_model, m, sig, now, 0, err);
         if (!rc && reembed) {
             if (sqlite3_exec(ix->db, "DELETE FROM vectors; DELETE FROM embed_state", NULL, NULL, NULL) != SQLITE_OK)
                 rc = idx_sql_err(ix, err, "drop vectors");
@@ -286,11 +389,22 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
             if (!rc) rc = idx_setting_set(ix, "embed_model", m ? m : "", err);
             if (!rc) rc = set_i64(ix, "embed_dim", e->dim, err);
         }
+#ifdef EMB_HAVE_MODEL
+        if (!rc && is_model) {
+            rc = idx_setting_set(ix, "embed_model", m, err);
+            if (!rc) rc = idx_setting_set(ix, "embed_query_prefix", emb_model_query_prefix(e), err);
+            if (!rc) rc = idx_setting_set(ix, "embed_passage_prefix", emb_model_passage_prefix(e), err);
+            if (!rc) rc = set_i64(ix, "embed_dim", e->dim, err);
+        }
+#endif
         free(sig);
     }
     free(vec);
     free(url);
     free(model);
+    free(old_model);
+    free(qp);
+    free(pp);
     if (rc) {
         emb_free(e);
         goto out;
@@ -526,15 +640,65 @@ int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err)
 
 /* ---------------------------------------------------------------- vectors.faiss */
 
-static void auto_factory(int64_t n, char *out, size_t len)
+/* IVF lists for n vectors: ~4 sqrt(n), a power of two (the training rule may cut it). */
+static long auto_nlist(int64_t n)
 {
-    if (n < IDX_VEC_IVF_MIN) {
-        snprintf(out, len, "IDMap2,Flat");
-        return;
-    }
     long nlist = 1;
-    while ((double)nlist * nlist < 16.0 * (double)n) nlist *= 2; /* ~4 sqrt(n), a power of two */
-    snprintf(out, len, "IVF%ld,SQ8", nlist);
+    while ((double)nlist * nlist < 16.0 * (double)n) nlist *= 2;
+    return nlist;
+}
+
+/* Product-quantizer sub-vectors for dimension dim: dim / 4 when that divides (4 dimensions per
+ * code byte: 96 bytes a vector at 384 dimensions, 192 at 768), else the largest divisor below. */
+static int pq_m(int dim)
+{
+    int m = dim / 4 > 0 ? dim / 4 : 1;
+    while (m > 1 && dim % m) m--;
+    return m;
+}
+
+/* The factory of an index of n vectors of dimension dim by kind (auto, flat, ivf, ivfpq,
+ * opq-ivfpq; NULL or "" is auto: exact below IDX_VEC_IVF_MIN, IVF+SQ8 from there). */
+static void kind_factory(const char *kind, int64_t n, int dim, char *out, size_t len)
+{
+    long nlist = auto_nlist(n);
+    if (!kind || !*kind || !strcmp(kind, "auto")) {
+        if (n < IDX_VEC_IVF_MIN) snprintf(out, len, "IDMap2,Flat");
+        else snprintf(out, len, "IVF%ld,SQ8", nlist);
+    } else if (!strcmp(kind, "flat")) {
+        snprintf(out, len, "IDMap2,Flat");
+    } else if (!strcmp(kind, "ivf")) {
+        snprintf(out, len, "IVF%ld,SQ8", nlist);
+    } else if (n < VEC_PQ8_MIN) {
+        /* too few points for 256-centroid codebooks (39 each): 4-bit codes, 16 centroids, and no
+         * OPQ (whose own training uses 8-bit codebooks) */
+        snprintf(out, len, "IVF%ld,PQ%dx4", nlist, pq_m(dim));
+    } else if (!strcmp(kind, "ivfpq")) {
+        snprintf(out, len, "IVF%ld,PQ%d", nlist, pq_m(dim));
+    } else { /* opq-ivfpq */
+        int m = pq_m(dim);
+        snprintf(out, len, "OPQ%d,IVF%ld,PQ%d", m, nlist, m);
+    }
+}
+
+/* The factory the index's settings ask for: --faiss, else --vector-index, else automatic. */
+static void choose_factory(struct idx *ix, int64_t n, int dim, char *out, size_t len)
+{
+    char *set = setting(ix, "faiss_factory"), *kind = setting(ix, "vector_index");
+    if (set && *set) snprintf(out, len, "%s", set);
+    else kind_factory(kind, n, dim, out, len);
+    free(set);
+    free(kind);
+}
+
+/* The automatic choice is in force (no --faiss, --vector-index auto or none). */
+static int automatic(struct idx *ix)
+{
+    char *set = setting(ix, "faiss_factory"), *kind = setting(ix, "vector_index");
+    int a = (!set || !*set) && (!kind || !*kind || !strcmp(kind, "auto"));
+    free(set);
+    free(kind);
+    return a;
 }
 
 static int read_vec_row(sqlite3_stmt *st, int dim, float *out)
@@ -545,42 +709,93 @@ static int read_vec_row(sqlite3_stmt *st, int dim, float *out)
     return 1;
 }
 
+/* `want` of the `count` stored vectors, sampled uniformly (idx_faiss_sampler, `seed`), into out
+ * (want, dim) and their pids into pids (want; may be NULL); *got how many were read. */
+static int sample_rows(struct idx *ix, int dim, int64_t count, int64_t want, uint64_t seed,
+                       float *out, int64_t *pids, int64_t *got, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *got = 0;
+    if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors WHERE length(vec) > 0 ORDER BY pid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return idx_sql_err(ix, err, "read vectors");
+    struct idx_faiss_sampler smp;
+    idx_faiss_sampler_init(&smp, want, count, seed);
+    int s = SQLITE_ROW;
+    while (*got < want && (s = sqlite3_step(st)) == SQLITE_ROW)
+        if (idx_faiss_sampler_take(&smp) && read_vec_row(st, dim, out + (size_t)*got * (size_t)dim)) {
+            if (pids) pids[*got] = sqlite3_column_int64(st, 0);
+            (*got)++;
+        }
+    int rc = s == SQLITE_ROW || s == SQLITE_DONE ? ERR_OK : idx_sql_err(ix, err, "read vectors");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Train `f` on plan->train_n of the `count` stored vectors (the training rule in idx_faiss.h),
+ * seeded by the count so the same corpus gives the same index. */
+static int train_sample(struct idx *ix, struct idx_faiss *f, int dim, int64_t count,
+                        const struct idx_faiss_plan *plan, struct err *err)
+{
+    int64_t want = plan->train_n, got = 0;
+    float *tr = malloc((size_t)(want ? want : 1) * (size_t)dim * sizeof *tr);
+    if (!tr) return err_set(err, ERR_NOMEM, "train on %lld vectors", (long long)want);
+    int rc = sample_rows(ix, dim, count, want, (uint64_t)count, tr, NULL, &got, err);
+    if (!rc) rc = idx_faiss_train(f, got, tr, err);
+    free(tr);
+    return rc;
+}
+
+/* For --recall: VEC_TUNE_QUERIES stored vectors as queries (their own pid left out of both
+ * lists) and a truth object that the add pass fills with their exact neighbours. */
+static int tune_begin(struct idx *ix, int dim, int64_t count, struct idx_faiss_truth **truth,
+                      int64_t **self, struct err *err)
+{
+    int64_t want = count < VEC_TUNE_QUERIES ? count : VEC_TUNE_QUERIES, got = 0;
+    float *q = malloc((size_t)(want ? want : 1) * (size_t)dim * sizeof *q);
+    *self = malloc((size_t)(want ? want : 1) * sizeof **self);
+    *truth = NULL;
+    int rc = !q || !*self ? err_set(err, ERR_NOMEM, "recall queries") : ERR_OK;
+    if (!rc) rc = sample_rows(ix, dim, count, want, (uint64_t)count ^ 0x51ed270b27u, q, *self, &got, err);
+    if (!rc && got > 0) rc = idx_faiss_truth_new(truth, dim, got, q, VEC_TUNE_K + 1, err);
+    free(q);
+    return rc;
+}
+
+/* Record the nprobe the index searches with (and the recall measured for it, when tuned). */
+static int record_nprobe(struct idx *ix, int64_t nprobe, double recall, struct err *err)
+{
+    char r[32] = "";
+    if (recall >= 0) snprintf(r, sizeof r, "%.4f", recall);
+    int rc = set_i64(ix, "faiss_nprobe", nprobe, err);
+    if (!rc) rc = idx_setting_set(ix, "faiss_recall", r, err);
+    return rc;
+}
+
 /* Build vectors.faiss from the whole vectors table. */
 static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
 {
     char fac[IDX_FAISS_MAX_FACTORY], path[4096];
-    char *set = setting(ix, "faiss_factory");
-    if (set && *set) snprintf(fac, sizeof fac, "%s", set);
-    else auto_factory(count, fac, sizeof fac);
-    free(set);
+    choose_factory(ix, count, dim, fac, sizeof fac);
     if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
     struct idx_faiss *f = NULL;
+    struct idx_faiss_plan plan;
+    struct idx_faiss_truth *truth = NULL;
+    int64_t *self = NULL;
     sqlite3_stmt *st = NULL;
     const size_t batch = 4096;
     float *vecs = malloc(batch * (size_t)dim * sizeof *vecs);
     int64_t *ids = malloc(batch * sizeof *ids);
+    char *target_s = setting(ix, "faiss_recall_target");
+    double target = target_s ? strtod(target_s, NULL) : 0;
+    free(target_s);
     int rc = ERR_OK;
     if (!vecs || !ids) { rc = err_set(err, ERR_NOMEM, "rebuild vectors"); goto out; }
-    if ((rc = idx_faiss_new(&f, dim, fac, err))) goto out;
-    if (!idx_faiss_is_trained(f)) {
-        /* train on an even sample of up to 100,000 vectors */
-        int64_t want = count < 100000 ? count : 100000, step = count / (want ? want : 1);
-        float *tr = malloc((size_t)want * (size_t)dim * sizeof *tr);
-        int64_t got = 0, i = 0;
-        if (!tr) { rc = err_set(err, ERR_NOMEM, "train vectors"); goto out; }
-        if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors ORDER BY pid", -1, &st, NULL) != SQLITE_OK) {
-            free(tr);
-            rc = idx_sql_err(ix, err, "read vectors");
-            goto out;
-        }
-        while (got < want && sqlite3_step(st) == SQLITE_ROW)
-            if (i++ % (step ? step : 1) == 0 && read_vec_row(st, dim, tr + (size_t)got * (size_t)dim)) got++;
-        sqlite3_finalize(st);
-        st = NULL;
-        rc = idx_faiss_train(f, got, tr, err);
-        free(tr);
-        if (rc) goto out;
-    }
+    /* the training rule: a sample sized for the list count, or fewer lists for a small corpus */
+    if ((rc = idx_faiss_plan(fac, dim, count, &plan, err))) goto out;
+    if ((rc = idx_faiss_new(&f, dim, plan.factory, err))) goto out;
+    if (!idx_faiss_is_trained(f) && (rc = train_sample(ix, f, dim, count, &plan, err))) goto out;
+    if (target > 0 && plan.nlist > 0 && (rc = tune_begin(ix, dim, count, &truth, &self, err))) goto out;
     if (sqlite3_prepare_v2(ix->db, "SELECT pid, vec FROM vectors ORDER BY pid", -1, &st, NULL) != SQLITE_OK) {
         rc = idx_sql_err(ix, err, "read vectors");
         goto out;
@@ -591,6 +806,7 @@ static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
         if (s == SQLITE_ROW && read_vec_row(st, dim, vecs + n * (size_t)dim)) ids[n++] = sqlite3_column_int64(st, 0);
         if ((s != SQLITE_ROW && n > 0) || n == batch) {
             if ((rc = idx_faiss_add(f, (int64_t)n, vecs, ids, err))) goto out;
+            if (truth && (rc = idx_faiss_truth_add(truth, (int64_t)n, vecs, ids, err))) goto out;
             n = 0;
         }
         if (s != SQLITE_ROW) {
@@ -598,10 +814,22 @@ static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
             break;
         }
     }
-    rc = idx_faiss_write(f, path, err);
+    /* nprobe: the smallest reaching the recall target (--recall), else VEC_DEFAULT_NPROBE; IVF
+     * files store it, and settings record it for stats and for indexes that predate it */
+    int64_t nprobe = VEC_DEFAULT_NPROBE;
+    double recall = -1;
+    if (truth && (rc = idx_faiss_tune_nprobe(f, truth, self, target, &nprobe, &recall, err))) goto out;
+    if (plan.nlist > 0 && !truth) {
+        struct err e2 = {0};
+        idx_faiss_set_param(f, "nprobe", (double)nprobe, &e2);
+    }
+    if ((rc = idx_faiss_write(f, path, err))) goto out;
+    rc = plan.nlist > 0 ? record_nprobe(ix, nprobe, recall, err) : record_nprobe(ix, 0, -1, err);
 out:
     sqlite3_finalize(st);
     idx_faiss_free(f);
+    idx_faiss_truth_free(truth);
+    free(self);
     free(vecs);
     free(ids);
     return rc;
@@ -630,14 +858,10 @@ int idx_vec_publish(struct idx *ix, struct err *err)
         if (idx_faiss_read(&f, path, dim, &e2) != ERR_OK) full = 1; /* missing or unreadable */
     }
     if (!full && (ix->n_vec_added || ix->n_vec_removed)) {
-        char want[IDX_FAISS_MAX_FACTORY];
-        char *set = setting(ix, "faiss_factory");
-        auto_factory(count, want, sizeof want);
         /* crossing the exact -> IVF threshold by automatic choice: rebuild as IVF */
-        if ((!set || !*set) && strncmp(want, "IVF", 3) == 0 && idx_faiss_is_trained(f) &&
-            count >= IDX_VEC_IVF_MIN && idx_faiss_ntotal(f) < IDX_VEC_IVF_MIN)
+        if (automatic(ix) && idx_faiss_is_trained(f) && count >= IDX_VEC_IVF_MIN &&
+            idx_faiss_ntotal(f) < IDX_VEC_IVF_MIN)
             full = 1;
-        free(set);
         if (!full && ix->n_vec_removed)
             rc = idx_faiss_remove(f, (int64_t)ix->n_vec_removed, ix->vec_removed, NULL, err);
         float *v = malloc((size_t)dim * sizeof *v);
@@ -675,10 +899,17 @@ int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, 
     char path[4096];
     struct idx_faiss *f = NULL;
     struct err e2 = {0};
-    if (!faiss_path(ix, path, sizeof path) && idx_faiss_read(&f, path, 0, &e2) == ERR_OK) {
+    if (!faiss_path(ix, path, sizeof path) && idx_faiss_open_shared(&f, path, 0, &e2) == ERR_OK) {
         *faiss_vectors = idx_faiss_ntotal(f);
-        snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "%s, %d dimensions, %s",
-                 IDX_VEC_FILE, idx_faiss_dim(f), idx_faiss_is_trained(f) ? "ready" : "untrained");
+        int64_t nlist = idx_faiss_nlist(f), nprobe = setting_i64(ix, "faiss_nprobe");
+        char lists[96] = "", *rec = setting(ix, "faiss_recall");
+        if (nlist > 0)
+            snprintf(lists, sizeof lists, ", IVF %lld lists, nprobe %lld%s%s%s", (long long)nlist,
+                     (long long)(nprobe > 0 ? nprobe : VEC_DEFAULT_NPROBE), rec && *rec ? " (recall@10 " : "",
+                     rec && *rec ? rec : "", rec && *rec ? ")" : "");
+        free(rec);
+        snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "%s, %d dimensions, %s%s",
+                 IDX_VEC_FILE, idx_faiss_dim(f), idx_faiss_is_trained(f) ? "ready" : "untrained", lists);
         *desc = ix->faiss_desc;
     } else if (access(path, F_OK) == 0) {
         snprintf(ix->faiss_desc, sizeof ix->faiss_desc, "unreadable: %.140s", e2.msg);
@@ -690,6 +921,18 @@ int idx_vec_status(struct idx *ix, int64_t *db_vectors, int64_t *faiss_vectors, 
 
 /* ---------------------------------------------------------------- query side */
 
+/* The out-of-step message: vectors.faiss holds `have` vectors, the database `count`. */
+static int out_of_step(struct idx *ix, int64_t have, int64_t count, struct err *err)
+{
+    return err_set(err, ERR_MISMATCH,
+                   "%s: %s holds %lld vectors but the database %lld (an interrupted run?); "
+                   "bring them in step with: vericite index --db %s --sync-vectors",
+                   ix->dir, IDX_VEC_FILE, (long long)have, (long long)count, ix->dir);
+}
+
+/* The embedder and a look at vectors.faiss's header (dimension, count): vectors.faiss itself is
+ * loaded by the first search (load_faiss), so hybrid interpolation and audits that never search
+ * it never load it. */
 int idx_vec_open(struct idx *ix, struct err *err)
 {
     if (ix->vec_opened) return ERR_OK;
@@ -697,27 +940,57 @@ int idx_vec_open(struct idx *ix, struct err *err)
     if (rc) return rc;
     char path[4096];
     if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
-    if ((rc = idx_faiss_read(&ix->faiss, path, ix->emb->dim, err))) {
+    int dim = 0;
+    int64_t have = 0;
+    if ((rc = idx_faiss_peek(path, &dim, &have, err))) {
         if (rc == ERR_NOTFOUND)
             err_prefix(err, "the index has no vector file yet (run: vericite index --db %s --sync-vectors)", ix->dir);
         return rc;
     }
+    if (dim != ix->emb->dim)
+        return err_set(err, ERR_MISMATCH, "%s: vectors have %d dimensions, expected %d", path, dim,
+                       ix->emb->dim);
+    int64_t count = setting_i64(ix, "vec_count");
+    if (have != count) return out_of_step(ix, have, count, err);
+    ix->vec_dim = ix->emb->dim;
+    ix->vec_opened = 1;
+    return ERR_OK;
+}
+
+/* Apply the handle's search parameters to ix->faiss: nprobe from idx_vec_set_param, else the one
+ * chosen when the index was built (setting faiss_nprobe), else VEC_DEFAULT_NPROBE. */
+static void apply_params(struct idx *ix)
+{
+    struct err e2 = {0};
+    double nprobe = ix->vec_nprobe;
+    if (nprobe <= 0) nprobe = (double)setting_i64(ix, "faiss_nprobe");
+    if (nprobe <= 0) nprobe = VEC_DEFAULT_NPROBE;
+    idx_faiss_set_param(ix->faiss, "nprobe", nprobe, &e2); /* exact indexes have none */
+    if (ix->vec_efsearch > 0) idx_faiss_set_param(ix->faiss, "efSearch", ix->vec_efsearch, &e2);
+}
+
+/* Load vectors.faiss through the process's shared registry (one copy for every handle). */
+static int load_faiss(struct idx *ix, struct err *err)
+{
+    if (ix->faiss) return ERR_OK;
+    char path[4096];
+    if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
+    int rc = idx_faiss_open_shared(&ix->faiss, path, ix->vec_dim, err);
+    if (rc) return rc;
     int64_t count = setting_i64(ix, "vec_count");
     if (idx_faiss_ntotal(ix->faiss) != count) {
-        rc = err_set(err, ERR_MISMATCH,
-                     "%s: %s holds %lld vectors but the database %lld (an interrupted run?); "
-                     "bring them in step with: vericite index --db %s --sync-vectors",
-                     ix->dir, IDX_VEC_FILE, (long long)idx_faiss_ntotal(ix->faiss), (long long)count,
-                     ix->dir);
+        rc = out_of_step(ix, idx_faiss_ntotal(ix->faiss), count, err);
         idx_faiss_free(ix->faiss);
         ix->faiss = NULL;
         return rc;
     }
-    struct err e2 = {0};
-    idx_faiss_set_param(ix->faiss, "nprobe", VEC_DEFAULT_NPROBE, &e2); /* exact indexes have none */
-    ix->vec_dim = ix->emb->dim;
-    ix->vec_opened = 1;
+    apply_params(ix);
     return ERR_OK;
+}
+
+const void *idx_vec_shared_copy(const struct idx *ix)
+{
+    return ix->faiss ? idx_faiss_shared_id(ix->faiss) : NULL;
 }
 
 int idx_vec_dim(const struct idx *ix) { return ix->vec_opened ? ix->vec_dim : 0; }
@@ -728,7 +1001,7 @@ int idx_vec_embed(struct idx *ix, const char *text, float *q, int *zero, struct 
     int rc = idx_vec_open(ix, err);
     if (rc) return rc;
     const char *texts[1] = {text};
-    if ((rc = emb_embed(ix->emb, texts, 1, q, err))) return rc;
+    if ((rc = emb_embed_query(ix->emb, texts, 1, q, err))) return rc;
     *zero = emb_is_zero(q, ix->vec_dim);
     return ERR_OK;
 }
@@ -738,6 +1011,7 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
 {
     *n = 0;
     int rc = idx_vec_open(ix, err);
+    if (!rc) rc = load_faiss(ix, err);
     if (rc) return rc;
     int64_t total = idx_faiss_ntotal(ix->faiss);
     if (total == 0 || k <= 0) return ERR_OK;
@@ -766,7 +1040,9 @@ int idx_vec_set_param(struct idx *ix, const char *name, double value, struct err
 {
     int rc = idx_vec_open(ix, err);
     if (rc) return rc;
-    struct err e2 = {0};
-    idx_faiss_set_param(ix->faiss, name, value, &e2); /* exact indexes have none: ignored */
+    /* kept for the first search's load; applied now when vectors.faiss is already loaded */
+    if (!strcmp(name, "nprobe")) ix->vec_nprobe = value;
+    else if (!strcmp(name, "efSearch")) ix->vec_efsearch = value;
+    if (ix->faiss) apply_params(ix);
     return ERR_OK;
 }

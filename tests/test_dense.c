@@ -2,9 +2,14 @@
  * vectors file made here, vectors.faiss kept in step with SQLite on add/replace/remove, embedder
  * mismatch, corrupt and out-of-step files, and the hybrid and dense modes. */
 #include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "index/idx.h"
+#include "index/idx_faiss.h"
 #include "test.h"
 
 /* 6-dimensional GloVe-style text vectors: one topic per axis (medicine, law, money, water). */
@@ -218,4 +223,184 @@ TEST(dense_none_embedder)
     char f[700];
     snprintf(f, sizeof f, "%s/vectors.faiss", ix);
     CHECK(access(f, F_OK) != 0); /* BM25-only: no vector file */
+}
+
+/* One search on its own handle of index `dir`: the hits' pids (up to 8) and their count. */
+struct shared_run {
+    const char *dir;
+    int64_t pids[8];
+    int n, rc;
+    const void *copy; /* identity of the loaded vectors.faiss copy */
+    pthread_barrier_t *all_searched; /* NULL: close at once */
+    struct err e;
+};
+
+static void *shared_search(void *arg)
+{
+    struct shared_run *r = arg;
+    struct idx *ix = NULL;
+    struct idx_opts o = {.readonly = 1};
+    float q[16], sc[8];
+    int zero = 1;
+    r->rc = idx_open(&ix, r->dir, &o, &r->e);
+    if (!r->rc) r->rc = idx_vec_embed(ix, "heart attack", q, &zero, &r->e);
+    if (!r->rc) r->rc = idx_vec_search(ix, q, 8, r->pids, sc, &r->n, &r->e);
+    if (!r->rc) r->copy = idx_vec_shared_copy(ix);
+    if (r->all_searched) pthread_barrier_wait(r->all_searched); /* all handles open at once */
+    idx_close(ix);
+    return NULL;
+}
+
+/* The service's workers are threads with one index handle each: they must share one loaded copy
+ * of vectors.faiss, load it only when a dense search runs, and pick up a replaced file. */
+TEST(dense_shared_vectors_one_copy)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *vec = make_vectors(t_, dir, "v1", 0);
+    REQUIRE(vec);
+    const char *docs = t_write(t_, dir, "docs.jsonl", docs_jsonl, strlen(docs_jsonl));
+    char ixdir[600];
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' --vectors '%s' '%s'", ixdir, vec, docs) == 0);
+
+    /* Opening the dense side, embedding and reading stored vectors (hybrid interpolation) does
+     * not load vectors.faiss. */
+    struct idx *h = NULL;
+    struct err e = {0};
+    struct idx_opts o = {.readonly = 1};
+    float q[16], v[16];
+    int zero = 1, found = 0;
+    int64_t loads0 = idx_faiss_shared_loads();
+    REQUIRE_OK(idx_open(&h, ixdir, &o, &e), e);
+    REQUIRE_OK(idx_vec_open(h, &e), e);
+    REQUIRE_OK(idx_vec_embed(h, "heart attack", q, &zero, &e), e);
+    REQUIRE_OK(idx_vec_get(h, 1, v, &found, &e), e);
+    CHECK(found && !zero);
+    CHECK(idx_faiss_shared_loads() == loads0);
+    CHECK(idx_vec_shared_copy(h) == NULL);
+
+    /* Four handles searching at once (while `h` stays open, unloaded): one load, one copy, the
+     * same answers. */
+    struct shared_run runs[4];
+    pthread_t th[4];
+    pthread_barrier_t bar;
+    REQUIRE(pthread_barrier_init(&bar, NULL, 4) == 0);
+    for (int i = 0; i < 4; i++) {
+        memset(&runs[i], 0, sizeof runs[i]);
+        runs[i].dir = ixdir;
+        runs[i].all_searched = &bar;
+        REQUIRE(pthread_create(&th[i], NULL, shared_search, &runs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+    for (int i = 0; i < 4; i++) {
+        if (runs[i].rc) fprintf(stderr, "  worker %d: %s\n", i, runs[i].e.msg);
+        CHECK(runs[i].rc == 0 && runs[i].n == 4);
+        CHECK(runs[i].copy != NULL && runs[i].copy == runs[0].copy);
+        CHECK(memcmp(runs[i].pids, runs[0].pids, sizeof runs[0].pids) == 0);
+    }
+    /* all four handles closed: the copy went with the last; `h` loads it once more */
+    CHECK(idx_faiss_shared_loads() == loads0 + 1);
+    int64_t pids[8];
+    float sc[8];
+    int n = 0;
+    REQUIRE_OK(idx_vec_search(h, q, 8, pids, sc, &n, &e), e);
+    CHECK(n == 4 && !memcmp(pids, runs[0].pids, 4 * sizeof *pids));
+    CHECK(idx_faiss_shared_loads() == loads0 + 2);
+
+    /* The file replaced on disk (a rename: new inode): a new handle gets the new file with five
+     * vectors, while `h` keeps searching the copy it has. */
+    static const char more[] = "{\"_id\": \"new\", \"title\": \"Money\", \"text\": \"Money in the bank.\"}\n";
+    const char *m = t_write(t_, dir, "more.jsonl", more, strlen(more));
+    REQUIRE(t_run(t_, NULL, NULL, "index --db '%s' '%s'", ixdir, m) == 0);
+    struct shared_run after = {.dir = ixdir};
+    shared_search(&after);
+    if (after.rc) fprintf(stderr, "  after: %s\n", after.e.msg);
+    CHECK(after.rc == 0 && after.n == 5);
+    CHECK(idx_faiss_shared_loads() == loads0 + 3);
+    REQUIRE_OK(idx_vec_search(h, q, 8, pids, sc, &n, &e), e);
+    CHECK(n == 4);
+    idx_close(h);
+}
+
+/* An IVF factory with more lists than a small corpus can train: fewer lists, not a failure. */
+TEST(dense_ivf_small_corpus_fewer_lists)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *vec = make_vectors(t_, dir, "v1", 0);
+    REQUIRE(vec);
+    const char *docs = t_write(t_, dir, "docs.jsonl", docs_jsonl, strlen(docs_jsonl));
+    char ixdir[600];
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+    char *err = NULL, *out = NULL;
+    int rc = t_run(t_, NULL, &err, "index --db '%s' --vectors '%s' --faiss IVF1024,Flat '%s'", ixdir,
+                   vec, docs);
+    if (rc) fprintf(stderr, "  %s\n", err ? err : "");
+    CHECK(rc == 0);
+    free(err);
+    CHECK(in_step(t_, ixdir, 4));
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && t_contains(out, "IVF 1 lists"));
+    free(out);
+    char *top = top_doc(t_, ixdir, "dense", "heart attack");
+    CHECK(top && !strcmp(top, "med"));
+    free(top);
+}
+
+/* --vector-index ivfpq --recall: an IVF-PQ vectors.faiss whose nprobe was measured at build time
+ * (recorded, shown by stats); --recall 0 goes back to the fixed default; --vector-index flat. */
+TEST(dense_ivfpq_recall_target)
+{
+    const char *dir = t_tmpdir(t_);
+    const char *vec = make_vectors(t_, dir, "v1", 0);
+    REQUIRE(vec);
+    /* 3,000 documents of two to five topic words: enough for several IVF lists */
+    static const char *words[] = {"heart", "cardiac", "attack", "patients", "tax", "law", "court",
+                                  "statute", "bank", "money", "river", "water"};
+    struct buf b = {0};
+    uint64_t s = 5;
+    for (int i = 0; i < 3000; i++) {
+        buf_printf(&b, "{\"_id\": \"d%d\", \"title\": \"\", \"text\": \"", i);
+        int nw = 2 + (int)((s = s * 6364136223846793005ULL + 1) >> 62);
+        for (int w = 0; w < nw; w++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            buf_printf(&b, "%s%s", w ? " " : "", words[(s >> 33) % 12]);
+        }
+        buf_printf(&b, "\"}\n");
+    }
+    const char *docs = t_write(t_, dir, "docs.jsonl", b.data, b.len);
+    buf_cleanup(&b);
+    char ixdir[600];
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+    char *err = NULL, *out = NULL;
+    int rc = t_run(t_, NULL, &err, "index -q --db '%s' --vectors '%s' --vector-index ivfpq --recall 0.9 '%s'",
+                   ixdir, vec, docs);
+    if (rc) fprintf(stderr, "  %s\n", err ? err : "");
+    CHECK(rc == 0);
+    free(err);
+    CHECK(in_step(t_, ixdir, 3000));
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && t_contains(out, "nprobe") && t_contains(out, "(recall@10 "));
+    const char *line = out ? strstr(out, "vectors ") : NULL;
+    if (line) fprintf(stderr, "  %.*s\n", (int)strcspn(line, "\n"), line);
+    free(out);
+    char *top = top_doc(t_, ixdir, "dense", "heart attack");
+    CHECK(top != NULL);
+    free(top);
+    /* back to the fixed nprobe: rebuilt, no measured recall */
+    rc = t_run(t_, NULL, NULL, "index -q --db '%s' --sync-vectors --recall 0", ixdir);
+    CHECK(rc == 0);
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && t_contains(out, "nprobe 64") && !t_contains(out, "recall@10"));
+    free(out);
+    /* another kind rebuilds the file: exact, no lists */
+    rc = t_run(t_, NULL, NULL, "index -q --db '%s' --sync-vectors --vector-index flat", ixdir);
+    CHECK(rc == 0);
+    rc = t_run(t_, &out, NULL, "stats --db '%s'", ixdir);
+    CHECK(rc == 0 && !t_contains(out, "IVF"));
+    free(out);
+    CHECK(in_step(t_, ixdir, 3000));
+    rc = t_run(t_, NULL, &err, "index -q --db '%s' --sync-vectors --vector-index hnsw", ixdir);
+    CHECK(rc == 2 && t_contains(err, "opq-ivfpq"));
+    free(err);
 }

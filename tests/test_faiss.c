@@ -524,3 +524,265 @@ TEST(faiss_write_fails_cleanly)
     CHECK(idx_faiss_write(f, missing, &e) == ERR_IO);
     idx_faiss_free(f);
 }
+
+/* 1 when `path` is memory-mapped in this process (/proc/self/maps names it). */
+static int mapped(const char *path)
+{
+    FILE *m = fopen("/proc/self/maps", "r");
+    char line[8192];
+    int found = 0;
+    if (!m) return -1;
+    while (!found && fgets(line, sizeof line, m))
+        if (strstr(line, path)) found = 1;
+    fclose(m);
+    return found;
+}
+
+/* Shared handles: one load per file, IVF lists mapped from the file, each handle's own nprobe
+ * (also under a pre-transform), read-only, and a replaced file is a new copy. */
+TEST(faiss_shared_registry)
+{
+    enum { DIM = 32, NQ = 50, K = 10 };
+    const int64_t n = 3000;
+    struct err e = {0};
+    struct idx_faiss *ivf = NULL, *a = NULL, *b = NULL, *c = NULL, *priv = NULL;
+    float *v = rand_vecs(n, DIM, 11), *q = rand_vecs(NQ, DIM, 12);
+    int64_t *ids = make_ids(n);
+    static float sc[NQ * K];
+    static int64_t ra[NQ * K], rb[NQ * K], rp[NQ * K];
+    REQUIRE(v && q && ids);
+    const char *dir = t_tmpdir(t_);
+    REQUIRE(dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/shared.faiss", dir);
+    REQUIRE_OK(idx_faiss_new(&ivf, DIM, "IVF16,Flat", &e), e);
+    REQUIRE_OK(idx_faiss_train(ivf, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(ivf, n, v, ids, &e), e);
+    REQUIRE_OK(idx_faiss_write(ivf, path, &e), e);
+    CHECK(idx_faiss_nlist(ivf) == 16);
+
+    int64_t loads0 = idx_faiss_shared_loads();
+    CHECK(mapped(path) == 0);
+    REQUIRE_OK(idx_faiss_open_shared(&a, path, DIM, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&b, path, DIM, &e), e);
+    CHECK(idx_faiss_shared_loads() == loads0 + 1);
+    CHECK(idx_faiss_is_shared(a) && !idx_faiss_is_shared(ivf));
+    CHECK(idx_faiss_shared_id(a) == idx_faiss_shared_id(b));
+    CHECK(idx_faiss_ntotal(a) == n && idx_faiss_nlist(a) == 16);
+    CHECK(mapped(path) == 1); /* the inverted lists are the file's pages */
+
+    /* nprobe per handle: a probes 1 list, b all 16; neither changes the other. */
+    REQUIRE_OK(idx_faiss_set_param(a, "nprobe", 1, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(b, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, ra, &e), e);
+    REQUIRE_OK(idx_faiss_search(b, NQ, q, K, sc, rb, &e), e);
+    REQUIRE_OK(idx_faiss_read(&priv, path, DIM, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(priv, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(priv, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(rb, rp, sizeof rb) == 0); /* same answers as a private copy */
+    CHECK(memcmp(ra, rb, sizeof ra) != 0); /* a's nprobe 1 took effect */
+    REQUIRE_OK(idx_faiss_set_param(priv, "nprobe", 1, &e), e);
+    REQUIRE_OK(idx_faiss_search(priv, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(ra, rp, sizeof ra) == 0);
+
+    /* read-only */
+    CHECK(idx_faiss_add(a, 1, v, ids, &e) == ERR_ARG && t_contains(e.msg, "shared"));
+    CHECK(idx_faiss_remove(a, 1, ids, NULL, &e) == ERR_ARG);
+    CHECK(idx_faiss_train(a, n, v, &e) == ERR_ARG);
+    CHECK(idx_faiss_write(a, path, &e) == ERR_ARG);
+
+    /* The file replaced (rename: a new inode): a new handle loads the new file; a and b keep the
+     * old copy. */
+    REQUIRE_OK(idx_faiss_remove(ivf, 100, ids, NULL, &e), e);
+    REQUIRE_OK(idx_faiss_write(ivf, path, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&c, path, DIM, &e), e);
+    CHECK(idx_faiss_shared_loads() == loads0 + 2);
+    CHECK(idx_faiss_shared_id(c) != idx_faiss_shared_id(a));
+    CHECK(idx_faiss_ntotal(c) == n - 100 && idx_faiss_ntotal(a) == n);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(ra, rp, sizeof ra) == 0);
+    idx_faiss_free(a);
+    idx_faiss_free(b); /* the last reference to the old copy: unmapped */
+    idx_faiss_free(c);
+    CHECK(mapped(path) == 0);
+    idx_faiss_free(priv);
+    idx_faiss_free(ivf);
+    ivf = NULL;
+
+    /* nprobe through a pre-transform (PCA here; OPQ is one too, slower to train). */
+    REQUIRE_OK(idx_faiss_new(&ivf, DIM, "PCA16,IVF16,Flat", &e), e);
+    REQUIRE_OK(idx_faiss_train(ivf, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(ivf, n, v, ids, &e), e);
+    CHECK(idx_faiss_nlist(ivf) == 16);
+    REQUIRE_OK(idx_faiss_write(ivf, path, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&a, path, DIM, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(a, "nprobe", 1, &e), e);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, ra, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(a, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(a, NQ, q, K, sc, rb, &e), e);
+    CHECK(memcmp(ra, rb, sizeof ra) != 0);
+    REQUIRE_OK(idx_faiss_set_param(ivf, "nprobe", 16, &e), e);
+    REQUIRE_OK(idx_faiss_search(ivf, NQ, q, K, sc, rp, &e), e);
+    CHECK(memcmp(rb, rp, sizeof rb) == 0);
+    idx_faiss_free(a);
+    idx_faiss_free(ivf);
+
+    /* A flat file is shared too (read into memory once); it has no nprobe. */
+    snprintf(path, sizeof path, "%s/flat.faiss", dir);
+    REQUIRE_OK(build_flat_file(path, 40, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&a, path, 16, &e), e);
+    REQUIRE_OK(idx_faiss_open_shared(&b, path, 16, &e), e);
+    CHECK(idx_faiss_shared_id(a) == idx_faiss_shared_id(b) && idx_faiss_ntotal(b) == 40);
+    CHECK(idx_faiss_set_param(a, "nprobe", 4, &e) == ERR_FAISS);
+    idx_faiss_free(a);
+    idx_faiss_free(b);
+    free(v);
+    free(q);
+    free(ids);
+}
+
+/* The training rule: 39..256 points per list, sampled uniformly; fewer lists for a small corpus. */
+TEST(faiss_train_rule)
+{
+    struct err e = {0};
+    struct idx_faiss_plan p;
+    /* enough points: the lists asked for, 256 per list */
+    REQUIRE_OK(idx_faiss_plan("IVF1024,SQ8", 100, 1000000, &p, &e), e);
+    CHECK(p.nlist == 1024 && p.requested == 1024 && p.train_n == 262144);
+    CHECK(!strcmp(p.factory, "IVF1024,SQ8"));
+    /* the corpus is the sample when it is smaller than 256 per list */
+    REQUIRE_OK(idx_faiss_plan("IVF1024,SQ8", 100, 50000, &p, &e), e);
+    CHECK(p.nlist == 1024 && p.train_n == 50000);
+    /* fewer than 39 per list: fewer lists, the rest of the factory kept */
+    REQUIRE_OK(idx_faiss_plan("IVF1024,SQ8", 100, 10000, &p, &e), e);
+    CHECK(p.nlist == 10000 / 39 && p.train_n == 10000);
+    CHECK(!strcmp(p.factory, "IVF256,SQ8"));
+    REQUIRE_OK(idx_faiss_plan("IVF4096_HNSW32,Flat", 64, 20, &p, &e), e);
+    CHECK(p.nlist == 1 && p.train_n == 20 && !strcmp(p.factory, "IVF1_HNSW32,Flat"));
+    /* 30M passages, 32,768 lists, 384 dimensions: the memory cap (2 GiB of floats) still leaves
+     * 39 per list; at 768 dimensions it does not, so the lists shrink to fit */
+    REQUIRE_OK(idx_faiss_plan("IVF32768,SQ8", 384, 30000000, &p, &e), e);
+    int64_t cap384 = IDX_FAISS_TRAIN_MAX_BYTES / (384 * 4), cap768 = IDX_FAISS_TRAIN_MAX_BYTES / (768 * 4);
+    CHECK(p.nlist == 32768 && p.train_n == cap384);
+    REQUIRE_OK(idx_faiss_plan("OPQ32,IVF32768,PQ32", 768, 30000000, &p, &e), e);
+    CHECK(p.nlist == cap768 / 39 && p.train_n == cap768);
+    CHECK(p.train_n >= p.nlist * IDX_FAISS_TRAIN_MIN_PER_LIST);
+    /* PQ codebooks: at least 65,536 points even for few lists */
+    REQUIRE_OK(idx_faiss_plan("IVF64,PQ16", 384, 1000000, &p, &e), e);
+    CHECK(p.nlist == 64 && p.train_n == IDX_FAISS_TRAIN_PQ_MIN);
+    /* no IVF layer */
+    REQUIRE_OK(idx_faiss_plan("SQ8", 100, 500000, &p, &e), e);
+    CHECK(p.nlist == 0 && p.train_n == IDX_FAISS_TRAIN_OTHER);
+    CHECK(idx_faiss_plan("IVF,Flat", 100, 10, &p, &e) == ERR_ARG);
+    CHECK(idx_faiss_plan("", 100, 10, &p, &e) == ERR_ARG);
+
+    /* the sampler: exactly `want`, the same for the same seed, uniform over positions */
+    enum { TOTAL = 100000, WANT = 10000 };
+    static unsigned char a[TOTAL], b[TOTAL];
+    struct idx_faiss_sampler s1, s2;
+    idx_faiss_sampler_init(&s1, WANT, TOTAL, 7);
+    idx_faiss_sampler_init(&s2, WANT, TOTAL, 7);
+    int64_t taken = 0, decile[10] = {0};
+    for (int i = 0; i < TOTAL; i++) {
+        a[i] = (unsigned char)idx_faiss_sampler_take(&s1);
+        b[i] = (unsigned char)idx_faiss_sampler_take(&s2);
+        taken += a[i];
+        decile[i / (TOTAL / 10)] += a[i];
+    }
+    CHECK(taken == WANT);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    for (int d = 0; d < 10; d++) CHECK(decile[d] > 850 && decile[d] < 1150); /* ~6 sigma */
+    idx_faiss_sampler_init(&s1, WANT, TOTAL, 8);
+    int same = 0;
+    for (int i = 0; i < TOTAL; i++) same += idx_faiss_sampler_take(&s1) && a[i];
+    CHECK(same < WANT / 2); /* another seed, another sample */
+    idx_faiss_sampler_init(&s1, 50, 10, 1); /* more wanted than there are: all */
+    taken = 0;
+    for (int i = 0; i < 12; i++) taken += idx_faiss_sampler_take(&s1);
+    CHECK(taken == 10);
+
+    /* the plan trains where the factory as given would not: 500 points for 64 lists */
+    float *v = rand_vecs(500, 16, 21);
+    int64_t *ids = make_ids(500);
+    struct idx_faiss *f = NULL;
+    REQUIRE(v && ids);
+    REQUIRE_OK(idx_faiss_plan("IVF64,Flat", 16, 500, &p, &e), e);
+    CHECK(p.nlist == 12 && !strcmp(p.factory, "IVF12,Flat"));
+    REQUIRE_OK(idx_faiss_new(&f, 16, p.factory, &e), e);
+    REQUIRE_OK(idx_faiss_train(f, p.train_n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(f, 500, v, ids, &e), e);
+    CHECK(idx_faiss_nlist(f) == 12);
+    idx_faiss_free(f);
+    free(v);
+    free(ids);
+}
+
+/* Exact truth from batches equals one exact search; nprobe chosen by a recall target is the
+ * smallest that reaches it. */
+TEST(faiss_tune_nprobe_by_recall)
+{
+    enum { DIM = 16, NQ = 60, K = 10, NLIST = 32 };
+    const int64_t n = 4000;
+    struct err e = {0};
+    float *v = rand_vecs(n, DIM, 31), *q = rand_vecs(NQ, DIM, 32);
+    int64_t *ids = make_ids(n);
+    static float sc[NQ * K];
+    static int64_t ex[NQ * K];
+    struct idx_faiss *flat = NULL, *ivf = NULL;
+    struct idx_faiss_truth *t = NULL;
+    REQUIRE(v && q && ids);
+    REQUIRE_OK(idx_faiss_new(&flat, DIM, "Flat", &e), e);
+    REQUIRE_OK(idx_faiss_add(flat, n, v, ids, &e), e);
+    REQUIRE_OK(idx_faiss_search(flat, NQ, q, K, sc, ex, &e), e);
+    REQUIRE_OK(idx_faiss_truth_new(&t, DIM, NQ, q, K, &e), e);
+    for (int64_t off = 0; off < n; off += 700) /* uneven batches */
+        REQUIRE_OK(idx_faiss_truth_add(t, n - off < 700 ? n - off : 700, v + off * DIM, ids + off, &e), e);
+    CHECK(memcmp(idx_faiss_truth_ids(t), ex, sizeof ex) == 0);
+    double r = 0;
+    REQUIRE_OK(idx_faiss_recall(flat, t, NULL, &r, &e), e);
+    CHECK(r == 1.0);
+
+    REQUIRE_OK(idx_faiss_new(&ivf, DIM, "IVF32,Flat", &e), e);
+    REQUIRE_OK(idx_faiss_train(ivf, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(ivf, n, v, ids, &e), e);
+    int64_t np = 0;
+    double got = 0;
+    REQUIRE_OK(idx_faiss_tune_nprobe(ivf, t, NULL, 0.9, &np, &got, &e), e);
+    fprintf(stderr, "  recall target 0.9: nprobe %lld, recall@10 %.3f\n", (long long)np, got);
+    CHECK(np > 1 && np < NLIST && got >= 0.9);
+    /* the index keeps the chosen nprobe, and one fewer list misses the target */
+    REQUIRE_OK(idx_faiss_recall(ivf, t, NULL, &r, &e), e);
+    CHECK(r == got);
+    REQUIRE_OK(idx_faiss_set_param(ivf, "nprobe", (double)(np - 1), &e), e);
+    REQUIRE_OK(idx_faiss_recall(ivf, t, NULL, &r, &e), e);
+    CHECK(r < 0.9);
+    /* every list probed is exact search for IVF-Flat */
+    REQUIRE_OK(idx_faiss_tune_nprobe(ivf, t, NULL, 1.0, &np, &got, &e), e);
+    CHECK(np <= NLIST && got == 1.0);
+    CHECK(idx_faiss_tune_nprobe(flat, t, NULL, 0.9, &np, &got, &e) == ERR_ARG);
+    CHECK(idx_faiss_tune_nprobe(ivf, t, NULL, 1.5, &np, &got, &e) == ERR_ARG);
+
+    /* stored vectors as queries: their own id is left out of both lists */
+    struct idx_faiss_truth *ts = NULL;
+    int64_t self[NQ];
+    for (int i = 0; i < NQ; i++) self[i] = ids[i * 50];
+    float *sq = malloc((size_t)NQ * DIM * sizeof *sq);
+    REQUIRE(sq);
+    for (int i = 0; i < NQ; i++) memcpy(sq + i * DIM, v + (int64_t)i * 50 * DIM, DIM * sizeof *sq);
+    REQUIRE_OK(idx_faiss_truth_new(&ts, DIM, NQ, sq, K + 1, &e), e);
+    REQUIRE_OK(idx_faiss_truth_add(ts, n, v, ids, &e), e);
+    CHECK(idx_faiss_truth_ids(ts)[0] == self[0]); /* a stored vector is its own nearest */
+    REQUIRE_OK(idx_faiss_set_param(ivf, "nprobe", 1, &e), e);
+    double with_self = 0, without = 0;
+    REQUIRE_OK(idx_faiss_recall(ivf, ts, self, &without, &e), e);
+    REQUIRE_OK(idx_faiss_recall(ivf, ts, NULL, &with_self, &e), e);
+    CHECK(without < with_self); /* counting itself would flatter the index */
+    free(sq);
+    idx_faiss_truth_free(ts);
+    idx_faiss_truth_free(t);
+    idx_faiss_free(flat);
+    idx_faiss_free(ivf);
+    free(v);
+    free(q);
+    free(ids);
+}
