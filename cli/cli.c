@@ -190,6 +190,26 @@ int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi, i
     return 0;
 }
 
+int cli_size(const char *cmd, const char *opt, const char *val, size_t lo, size_t hi, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 10);
+    int shift = 0;
+    if (!errno && end != val && val[0] != '-') {
+        if (*end == 'k' || *end == 'K') shift = 10, end++;
+        else if (*end == 'm' || *end == 'M') shift = 20, end++;
+        else if (*end == 'g' || *end == 'G') shift = 30, end++;
+    }
+    if (errno || end == val || val[0] == '-' || *end || v > (hi >> shift) || (v << shift) < lo) {
+        cli_usage(cmd, "%s expects a size from %zu to %zu bytes (K, M or G may follow: 512K, 64M), not '%s'", opt, lo,
+                  hi, val);
+        return -1;
+    }
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
 int cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi, double *out)
 {
     char *end = NULL;

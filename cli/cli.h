@@ -81,6 +81,9 @@ const char *cli_s(long n);
 /* Parse a positive int option value or print a usage error. Returns 0 on success. */
 int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi, int *out);
 int cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi, double *out);
+/* A size in bytes, a K, M or G suffix allowed (512K, 128M), from lo to hi, into *out; a usage error
+ * is printed and -1 returned otherwise. */
+int cli_size(const char *cmd, const char *opt, const char *val, size_t lo, size_t hi, size_t *out);
 
 /* Write at most `width` display columns of UTF-8 `s` to f, with "…" when cut, padded with spaces
  * to exactly `width` when pad is nonzero. Newlines and tabs print as spaces. */

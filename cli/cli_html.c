@@ -171,7 +171,7 @@ static int html_quote(struct buf *b, struct cli_hl *hl, const char *text)
     return bad || buf_puts(b, "</blockquote>\n");
 }
 
-/* The claim with the parts the source does not cover marked. */
+/* The claim with the parts the source does not cover marked (and a mark when it was cut). */
 static int html_claim(struct buf *b, const struct ver_result *r)
 {
     size_t at = 0, len = strlen(r->claim);
@@ -184,7 +184,9 @@ static int html_claim(struct buf *b, const struct ver_result *r)
                buf_puts(b, "</span>");
         at = r->missing[i].end;
     }
-    return bad || buf_put_html(b, r->claim + at, len - at);
+    return bad || buf_put_html(b, r->claim + at, len - at) ||
+           (r->claim_cut && buf_printf(b, " <span class=\"miss\" title=\"the sentence is longer: its first %d bytes\">"
+                                          "[&hellip;]</span>", VER_CLAIM_MAX));
 }
 
 int cli_model_calibration(const char *model_path, double *ts, double *tw, double *target, double *prec,
@@ -200,11 +202,28 @@ int cli_model_calibration(const char *model_path, double *ts, double *tw, double
     return 0;
 }
 
-/* The legend: what the verdicts and numbers mean, with the model's calibration. */
-static int html_legend(struct buf *b, const char *model_path)
+/* The legend: what the verdicts and numbers mean, with the model's calibration; the NLI
+ * verifier's thresholds when it scored (`nli`), the judge's verdicts when one was asked. */
+static int html_legend(struct buf *b, const char *model_path, int nli, int judge)
 {
     double ts = 0, tw = 0, target = 0, prec = 0, rec = 0, floor_p = 0;
     cli_model_calibration(model_path, &ts, &tw, &target, &prec, &rec, &floor_p);
+    if (nli &&
+        buf_printf(b,
+                   "<details class=\"meta\" open><summary>Scored by an NLI model</summary><p>The score is the "
+                   "entailment probability of the source's best window of sentences; &ldquo;contradiction&rdquo; "
+                   "is the contradiction probability of its most contradicting window. Supported &ge; %.2f, weak "
+                   "&ge; %.2f, else unsupported; contradicted when the contradiction probability is &ge; %.2f and "
+                   "above the entailment probability. These thresholds are defaults, <b>not calibrated for this "
+                   "model</b>; the figures in the legend below are the lexical verifier's.</p></details>\n",
+                   VER_NLI_T_SUPPORTED, VER_NLI_T_WEAK, VER_NLI_T_CONTRA))
+        return -1;
+    if (judge &&
+        buf_puts(b, "<details class=\"meta\" open><summary>Checked by an LLM judge</summary><p>Where a judge "
+                    "answered, its verdict is the one shown (&ldquo;partial&rdquo; is weak) with the sentence it "
+                    "quoted; the score stays the verifier's. A judge that gave no valid verdict is marked "
+                    "&ldquo;judge failed&rdquo; with the reason, and the verifier's verdict stands.</p></details>\n"))
+        return -1;
     return buf_printf(
         b,
         "<details class=\"meta\"><summary>What the verdicts mean</summary><ul>"
@@ -239,6 +258,19 @@ static int html_card(struct buf *b, const struct ver_result *r, struct cli_hl *h
                                                                          r->title_mismatch);
     if (r->source[0]) bad |= buf_printf(b, " <span class=\"d\">(text from the %s)</span>", r->source);
     if (r->detail[0]) bad |= buf_puts(b, "<div class=\"d\">") || esc(b, r->detail) || buf_puts(b, "</div>");
+    if (r->contradiction >= 0)
+        bad |= buf_printf(b, "<div class=\"d\">contradiction %.2f &middot; entailment %.2f (NLI model)</div>",
+                          r->contradiction, r->score);
+    if (r->judge && r->judge[0]) {
+        int failed = !strcmp(r->judge, "failed");
+        bad |= buf_puts(b, "<div class=\"d judge\">judge ") ||
+               (failed ? buf_puts(b, "failed (") || esc(b, r->judge_fail ? r->judge_fail : "") || buf_puts(b, "): ") ||
+                             esc(b, r->judge_message ? r->judge_message : "")
+                       : buf_puts(b, "<b>") || esc(b, r->judge) || buf_puts(b, "</b>") ||
+                             (r->judge_evidence && r->judge_evidence[0] &&
+                              (buf_puts(b, ": &ldquo;") || esc(b, r->judge_evidence) || buf_puts(b, "&rdquo;")))) ||
+               buf_puts(b, "</div>");
+    }
     bad |= buf_puts(b, "</div>\n");
     if (r->evidence[0]) bad |= html_quote(b, hl, r->evidence);
     for (int j = 0; j < r->nsugg && !bad; j++) {
@@ -315,8 +347,13 @@ int cli_html_audit(const char *path, struct ver_result **rs, size_t n, struct id
     struct cli_hl *hl = NULL;
     int rc = cli_hl_new(&hl, err);
     if (rc) return rc;
+    int nli = 0, judge = 0;
+    for (size_t i = 0; i < n; i++) {
+        nli |= rs[i]->contradiction >= 0;
+        judge |= rs[i]->judge && rs[i]->judge[0];
+    }
     int bad = cli_html_begin(&b, "vericite citation audit") || html_header(&b, rs, n) ||
-              html_legend(&b, model_path) || buf_puts(&b, "<main>\n");
+              html_legend(&b, model_path, nli, judge) || buf_puts(&b, "<main>\n");
     for (size_t i = 0; i < n && !bad; i++) bad |= html_card(&b, rs[i], hl, ix);
     bad |= buf_puts(&b, "</main>\n") || cli_html_end(&b);
     rc = bad ? err_set(err, ERR_NOMEM, "%s", path) : file_write_atomic(path, b.data, b.len, err);

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "corpus/corpus.h"
 #include "index/idx.h"
+#include "retrieve/ret.h"
 #include "verify/ver.h"
 
 #define AUDIT_MAX_FILE (16u << 20)
@@ -159,6 +160,21 @@ static void print_result(const struct table *t, const struct ver_result *r)
         buf_cleanup(&w);
     }
     if (r->detail[0]) table_line(t, "why: ", r->detail);
+    if (r->contradiction >= 0) {
+        char c[64];
+        snprintf(c, sizeof c, "%.2f (NLI model; the score is the entailment probability)", r->contradiction);
+        table_line(t, "contradiction: ", c);
+    }
+    if (r->judge && r->judge[0]) {
+        struct buf w = {0};
+        if (!strcmp(r->judge, "failed"))
+            buf_printf(&w, "failed (%s): %s", r->judge_fail ? r->judge_fail : "", r->judge_message ? r->judge_message : "");
+        else
+            buf_printf(&w, "%s%s%s%s", r->judge, r->judge_evidence && r->judge_evidence[0] ? ": \"" : "",
+                       r->judge_evidence ? r->judge_evidence : "", r->judge_evidence && r->judge_evidence[0] ? "\"" : "");
+        table_line(t, "judge: ", w.data ? w.data : "");
+        buf_cleanup(&w);
+    }
     if (r->nmissing && r->status != VER_ST_SUPPORTED) { /* the parts of the claim the source lacks */
         struct buf w = {0};
         for (int m = 0; m < r->nmissing; m++)
@@ -237,7 +253,8 @@ static const char audit_help[] =
     "  --db DIR           the index: the corpus for suggestions, and the fetch cache (default:\n"
     "                     $VERICITE_DB, else ~/.cache/vericite/index, created empty: fetch cache\n"
     "                     only, no suggestions)\n"
-    "  --json             one JSON object per citation (JSON Lines)\n"
+    "  --json             one JSON object per citation (JSON Lines); a claim's text is in the\n"
+    "                     first of its citations, the others name its \"claim_id\"\n"
     "  --html FILE        also write a self-contained HTML report (filters by verdict, the cited\n"
     "                     host and page title beside the ref's, copy buttons for suggestions)\n"
     "  --wide             do not cut the table to the terminal's width (piped output is never cut)\n"
@@ -255,10 +272,41 @@ static const char audit_help[] =
     "                     --offline uses the caches. Off unless given\n"
     "  --search-results N results fetched and scored per failing citation (default 3, at most 10)\n"
     "  --fail-under S     exit 3 when any citation scores below S (0..1)\n"
+    "  --max-output N     the budget of one article's results in bytes, K, M or G allowed (default\n"
+    "                     128M): an article over it fails, naming the limit. A claim is kept to its\n"
+    "                     first 1000 bytes (\"claim_cut\": true)\n"
     "  --timeout S        per-page fetch time limit in seconds (default 20; a unit may be given:\n"
     "                     500ms, 20s, 2m). It used to be milliseconds: a number above 1000\n"
     "                     without unit is still read so, with a note\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "  --rerank NAME      order the corpus suggestions with a cross-encoder (an imported\n"
+    "                     one-output BertForSequenceClassification: NAME or a .vcnn path), run in\n"
+    "                     process: the top --rerank-depth N (default 50) documents BM25 finds for\n"
+    "                     the claim are re-scored, the best 10 of them verified, and the\n"
+    "                     suggestions shown in its order; the ranker still drops weak ones\n"
+    "                     (\"rerank\" in the JSON: its score)\n"
+    "  --rerank-url URL   the same with a server's /rerank endpoint (--rerank-model M is sent;\n"
+    "                     key from $VERICITE_RERANK_KEY)\n"
+    "  --verifier NAME    score with an NLI cross-encoder instead of the lexical model: a model\n"
+    "                     imported with `vericite model import` (a name or a .vcnn path) whose\n"
+    "                     id2label names entailment and contradiction. The support score is the\n"
+    "                     entailment probability of the source's best window of sentences (the\n"
+    "                     --verifier-windows windows, default 16, that match the claim best\n"
+    "                     lexically); the contradiction probability of its most contradicting\n"
+    "                     window is reported, and a source that contradicts the claim is called\n"
+    "                     contradicted (thresholds at the end of this help)\n"
+    "  --verifier-windows N  windows per source the model reads (1..256)\n"
+    "  --verifier-threads N  threads the model runs on (default 1; with --jobs, per job)\n"
+    "  --judge-url URL    also ask an LLM judge on an OpenAI-compatible endpoint (the URL, or its\n"
+    "                     base: /v1/chat/completions is appended) about every cited source read.\n"
+    "                     It must answer the strict JSON {\"verdict\": \"supported|partial|\n"
+    "                     unsupported|contradicted\", \"evidence\": \"...\"}, which replaces the\n"
+    "                     verdict (partial: weak; the score stays the verifier's). Any other\n"
+    "                     answer is a failure reported with its class (\"judge\" in --json), never\n"
+    "                     a verdict. The API key is read from $VERICITE_JUDGE_KEY (never an\n"
+    "                     option); a judge on a private address needs --allow-private. Retries on\n"
+    "                     timeouts, connection errors, 429 and 5xx\n"
+    "  --judge-model NAME the \"model\" the judge is asked for\n"
     "  --title T          the article title (default: from the file name)\n"
     "  --jobs N           batch mode (also the default for folders and dumps): audit N articles\n"
     "                     at a time; each article's results are stored in the index as it\n"
@@ -285,7 +333,8 @@ static const char audit_help[] =
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
        A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API, A_SEARCH,
-       A_SEARCH_N };
+       A_SEARCH_N, A_RERANK, A_RERANK_URL, A_RERANK_MODEL, A_RERANK_DEPTH, A_VERIFIER, A_VER_WINDOWS,
+       A_VER_THREADS, A_JUDGE_URL, A_JUDGE_MODEL, A_MAXOUT };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -298,7 +347,13 @@ static const struct option audit_longopts[] = {
     {"jobs", required_argument, 0, A_JOBS},      {"wide", no_argument, 0, A_WIDE},
     {"wiki", required_argument, 0, A_WIKI},      {"wiki-list", required_argument, 0, A_WIKI_LIST},
     {"wiki-api", required_argument, 0, A_WIKI_API}, {"search-url", required_argument, 0, A_SEARCH},
-    {"search-results", required_argument, 0, A_SEARCH_N},
+    {"search-results", required_argument, 0, A_SEARCH_N}, {"max-output", required_argument, 0, A_MAXOUT},
+    {"rerank", required_argument, 0, A_RERANK}, {"rerank-url", required_argument, 0, A_RERANK_URL},
+    {"rerank-model", required_argument, 0, A_RERANK_MODEL},
+    {"rerank-depth", required_argument, 0, A_RERANK_DEPTH},
+    {"verifier", required_argument, 0, A_VERIFIER}, {"verifier-windows", required_argument, 0, A_VER_WINDOWS},
+    {"verifier-threads", required_argument, 0, A_VER_THREADS},
+    {"judge-url", required_argument, 0, A_JUDGE_URL}, {"judge-model", required_argument, 0, A_JUDGE_MODEL},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -332,6 +387,11 @@ static void print_calibration(FILE *f, const char *model_path)
             "passage clashes with the claim. Suggestions show the ranker's probability that they\n"
             "are the right source, best first, none below %.2f.\n",
             ts, target, prec, rec, tw, floor_p);
+    fprintf(f,
+            "\nwith --verifier: supported when the entailment probability is >= %.2f, weak >= %.2f,\n"
+            "else unsupported; contradicted when the contradiction probability is >= %.2f and above\n"
+            "the entailment probability. These are defaults, not calibrated for the model.\n",
+            VER_NLI_T_SUPPORTED, VER_NLI_T_WEAK, VER_NLI_T_CONTRA);
 }
 
 static int parse_audit(const char *cmd, const char *help, int argc, char **argv, struct audit_args *a)
@@ -369,6 +429,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             else if (!strcmp(optarg, "none")) a->vo.suggest = VER_SUGGEST_NONE;
             else return cli_usage(cmd, "unknown --suggest '%s' (failing, all, none)", optarg);
             break;
+        case A_MAXOUT:
+            if (cli_size(cmd, "--max-output", optarg, 64u << 10, (size_t)16 << 30, &a->vo.max_output)) return CLI_USAGE;
+            break;
         case A_FAIL:
             if (cli_double(cmd, "--fail-under", optarg, 0, 1, &a->fail_under)) return CLI_USAGE;
             break;
@@ -377,6 +440,21 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             a->vo.fetch_timeout_ms = ms;
             break;
         case A_MODEL: a->vo.model_path = optarg; break;
+        case A_VERIFIER: a->vo.verifier = optarg; break;
+        case A_VER_WINDOWS:
+            if (cli_int(cmd, "--verifier-windows", optarg, 1, VER_NLI_WINDOWS_CAP, &a->vo.verifier_windows))
+                return CLI_USAGE;
+            break;
+        case A_VER_THREADS:
+            if (cli_int(cmd, "--verifier-threads", optarg, 1, 64, &a->vo.verifier_threads)) return CLI_USAGE;
+            break;
+        case A_JUDGE_URL:
+            if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+                return cli_usage(cmd, "--judge-url expects an http(s) URL, not '%s'", optarg);
+            a->vo.judge_url = optarg;
+            a->vo.judge_key = getenv(VER_JUDGE_KEY_ENV);
+            break;
+        case A_JUDGE_MODEL: a->vo.judge_model = optarg; break;
         case A_TITLE: a->title = optarg; break;
         case A_CLAIM: a->claim = optarg; break;
         case A_SOURCE: a->source = optarg; break;
@@ -388,6 +466,13 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_JOBS:
             if (cli_int(cmd, "--jobs", optarg, 1, 64, &a->jobs)) return CLI_USAGE;
             break;
+        case A_RERANK: a->vo.rerank = optarg; break;
+        case A_RERANK_URL: a->vo.rerank_url = optarg; break;
+        case A_RERANK_MODEL: a->vo.rerank_model = optarg; break;
+        case A_RERANK_DEPTH:
+            if (cli_int(cmd, "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth))
+                return CLI_USAGE;
+            break;
         case 'h':
             fputs(help, stdout);
             print_calibration(stdout, a->vo.model_path);
@@ -395,6 +480,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         default: return cli_bad_option(cmd, argv, "h", audit_longopts);
         }
     }
+    if (a->vo.rerank && a->vo.rerank_url) return cli_usage(cmd, "give --rerank NAME or --rerank-url URL, not both");
+    if ((a->vo.rerank_depth || a->vo.rerank_model) && !a->vo.rerank && !a->vo.rerank_url)
+        return cli_usage(cmd, "--rerank-depth and --rerank-model need --rerank NAME or --rerank-url URL");
     if (!a->db) {
         /* no corpus given: a personal index that only keeps the fetch cache (no suggestions) */
         const char *env = getenv("VERICITE_DB"), *home = getenv("HOME");
@@ -417,9 +505,11 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
 static int report(struct audit_args *a, struct ver_result **all, size_t n, struct idx *ix, struct err *err)
 {
     if (a->json) {
+        struct ver_claim_run cr = {0}; /* each claim's text once */
         for (size_t i = 0; i < n; i++) {
             json_t *o = ver_result_json(all[i]);
             if (!o) return err_set(err, ERR_NOMEM, "json");
+            ver_claim_run_next(&cr, o);
             json_dumpf(o, stdout, JSON_COMPACT);
             fputc('\n', stdout);
             json_decref(o);
@@ -472,6 +562,7 @@ static int batch_inputs(char *const *in, int n)
 struct batch_out {
     struct audit_args *a;
     int stream;
+    struct ver_claim_run cr; /* stream: each claim's text once */
     struct ver_result *v;
     size_t n, cap;
     long counts[VER_ST_COUNT];
@@ -482,7 +573,12 @@ static int batch_row(void *ctx, const struct ver_record *rec, struct err *err)
 {
     struct batch_out *b = ctx;
     if (b->stream) {
-        fputs(rec->json, stdout);
+        json_t *o = json_loads(rec->json, 0, NULL);
+        if (!o) return err_set(err, ERR_CORRUPT, "%s: a stored record is not JSON", rec->path);
+        ver_claim_run_next(&b->cr, o);
+        int bad = json_dumpf(o, stdout, JSON_COMPACT) != 0;
+        json_decref(o);
+        if (bad) return err_set(err, ERR_IO, "stdout: %s", strerror(errno));
         fputc('\n', stdout);
         if (rec->status >= 0 && rec->status < VER_ST_COUNT) b->counts[rec->status]++;
         if (b->a->fail_under >= 0 && rec->score < b->a->fail_under) b->below = 1;
@@ -745,7 +841,8 @@ static const char verify_help[] =
     "better sources from the corpus when it fails. SOURCE is an http(s) URL (the corpus copy or\n"
     "the cache is used when there is one) or a local text/HTML file.\n"
     "Takes the audit options --offline --allow-private --suggest --model --timeout --fail-under\n"
-    "--search-url --wide. The evidence passage is printed whatever the verdict.\n"
+    "--search-url --wide --rerank --rerank-url --rerank-depth --verifier --verifier-windows\n"
+    "--judge-url --judge-model. The evidence passage is printed whatever the verdict.\n"
     "Verdicts as for audit: supported, weak (with the missing parts), unsupported, contradicted\n"
     "(with what clashed), or why the source could not be read.\n"
     "\n"

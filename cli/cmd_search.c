@@ -33,7 +33,38 @@ struct rank_args {
     struct ret_opts ro;
     int json, per_query, nprobe, ef_search;
     int threads, wide, k_given;
+    struct ret_rerank_opts rerank; /* --rerank NAME / --rerank-url URL: model or url set */
+    int rerank_depth;              /* --rerank-depth (0: RET_RERANK_DEFAULT_DEPTH) */
 };
+
+/* Hits one ranking needs room for: k, or the reranked depth when larger. */
+static int rank_cap(const struct rank_args *a)
+{
+    int d = a->rerank_depth ? a->rerank_depth : RET_RERANK_DEFAULT_DEPTH;
+    return a->rerank.model || a->rerank.url ? (d > a->ro.k ? d : a->ro.k) : a->ro.k;
+}
+
+/* Rank `query`: ret_search, then with a reranker the top depth hits re-scored and the first k
+ * kept. `hits` has room for rank_cap(a). */
+static int rank_query(struct ret *r, struct ret_reranker *rr, struct idx *ix, const struct rank_args *a,
+                      const char *query, struct ret_hit *hits, int *n, struct err *err)
+{
+    struct ret_opts o = a->ro;
+    o.k = rank_cap(a);
+    int rc = ret_search(r, query, &o, hits, n, err);
+    if (rc || !rr) return rc;
+    if ((rc = ret_rerank(rr, ix, query, hits, *n, a->rerank_depth, err))) return rc;
+    if (*n > a->ro.k) *n = a->ro.k;
+    return ERR_OK;
+}
+
+/* The reranker of one searcher, or NULL without --rerank. */
+static int open_reranker(const struct rank_args *a, struct ret_reranker **out, struct err *err)
+{
+    *out = NULL;
+    if (!a->rerank.model && !a->rerank.url) return ERR_OK;
+    return ret_reranker_new(out, &a->rerank, err);
+}
 
 /* Apply search-time parameters once the index is open: the backend, vector search parameters. */
 static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *err)
@@ -50,7 +81,8 @@ static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *e
 
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
        OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF,
-       OPT_TREC, OPT_TAG, OPT_THREADS, OPT_RUN, OPT_WIDE, OPT_BACKEND };
+       OPT_TREC, OPT_TAG, OPT_THREADS, OPT_RUN, OPT_WIDE, OPT_BACKEND, OPT_RERANK, OPT_RERANK_URL,
+       OPT_RERANK_MODEL, OPT_RERANK_DEPTH, OPT_EXH };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -65,7 +97,10 @@ static const struct option rank_longopts[] = {
     {"ef-search", required_argument, 0, OPT_EF},  {"trec", required_argument, 0, OPT_TREC},
     {"run-tag", required_argument, 0, OPT_TAG},   {"threads", required_argument, 0, OPT_THREADS},
     {"run", required_argument, 0, OPT_RUN},       {"wide", no_argument, 0, OPT_WIDE},
-    {"backend", required_argument, 0, OPT_BACKEND},
+    {"backend", required_argument, 0, OPT_BACKEND}, {"exhaustive", no_argument, 0, OPT_EXH},
+    {"rerank", required_argument, 0, OPT_RERANK}, {"rerank-url", required_argument, 0, OPT_RERANK_URL},
+    {"rerank-model", required_argument, 0, OPT_RERANK_MODEL},
+    {"rerank-depth", required_argument, 0, OPT_RERANK_DEPTH},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* Returns -1 to continue, or an exit code (help printed, usage error). */
@@ -128,6 +163,7 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             if (cli_int(cmd, "--nprobe", optarg, 1, 65536, &a->nprobe)) return CLI_USAGE;
             break;
         case OPT_BYDOC: a->ro.by_doc = 1; break;
+        case OPT_EXH: a->ro.exhaustive = 1; break;
         case OPT_JSON: a->json = 1; break;
         case OPT_QUERIES: a->queries = optarg; break;
         case OPT_QRELS: a->qrels = optarg; break;
@@ -143,12 +179,22 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             break;
         case OPT_PERQ: a->per_query = 1; break;
         case OPT_BACKEND: a->backend = optarg; break;
+        case OPT_RERANK: a->rerank.model = optarg; break;
+        case OPT_RERANK_URL: a->rerank.url = optarg; break;
+        case OPT_RERANK_MODEL: a->rerank.url_model = optarg; break;
+        case OPT_RERANK_DEPTH:
+            if (cli_int(cmd, "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->rerank_depth))
+                return CLI_USAGE;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         default: return cli_bad_option(cmd, argv, "k:h", rank_longopts);
         }
     }
     if (a->ro.title_weight == 0) a->ro.title_weight = RET_DEFAULT_TITLE_WEIGHT;
     if (!a->db && !a->run) return cli_usage(cmd, "--db DIR is required");
+    if (a->rerank.model && a->rerank.url) return cli_usage(cmd, "give --rerank NAME or --rerank-url URL, not both");
+    if ((a->rerank_depth || a->rerank.url_model) && !a->rerank.model && !a->rerank.url)
+        return cli_usage(cmd, "--rerank-depth and --rerank-model need --rerank NAME or --rerank-url URL");
     return -1;
 }
 
@@ -167,13 +213,14 @@ static const char search_help[] =
     "  --db DIR          index folder (required)\n"
     "  -k N              number of hits (default 10; 1000 with --trec)\n"
     "  --mode M          auto (default): hybrid when the index's vectors come from a neural\n"
-    "                    (http) embedder, else bm25 (static vectors do not beat BM25: make bench);\n"
+    "                    (http or model) embedder, else bm25 (static vectors do not beat\n"
+    "                    BM25: make bench);\n"
     "                    bm25: vericite's BM25 over its term postings, with title weighting;\n"
     "                    dense: nearest passage vectors (FAISS); hybrid: both fused;\n"
     "                    fts5: SQLite FTS5's bm25() over the same tokens (a baseline)\n"
     "  --fusion F        hybrid: interp (default; over the BM25 candidates) or rrf\n"
     "  --alpha A         interp: weight of the dense score, 0..1 (default 0.2 with static\n"
-    "                    vectors, 0.5 with an http embedder)\n"
+    "                    vectors, 0.5 with a neural one)\n"
     "  --rrf-k K         rrf: the rank constant (default 60)\n"
     "  --depth N         hybrid: candidates from each side (default 200)\n"
     "  --nprobe N        IVF vector indexes: lists searched per query (default 64)\n"
@@ -196,8 +243,18 @@ static const char search_help[] =
     "  --run-tag TAG     the run's tag (default vericite-MODE, e.g. vericite-bm25)\n"
     "  --wide            do not cut table cells to the terminal's width\n"
     "  --k1 X --b Y      BM25 parameters (default 0.9 and 0.4)\n"
+    "  --exhaustive      BM25 scores every posting of the query's words instead of skipping the\n"
+    "                    blocks of postings that cannot reach the top k (same hits and scores;\n"
+    "                    for comparison and timing)\n"
     "  --title-weight W  a title word counts W body words (default 1; a remote backend counts\n"
     "                    title words once, whatever W)\n"
+    "  --rerank NAME     re-score the top passages with a cross-encoder (a one-output\n"
+    "                    BertForSequenceClassification from `vericite model import`: NAME or a\n"
+    "                    .vcnn path), run in process; the score shown is its logit\n"
+    "  --rerank-url URL  the same with a server's /rerank endpoint (Cohere, Jina, vLLM,\n"
+    "                    llama.cpp: {query, documents} -> results [{index, relevance_score}];\n"
+    "                    --rerank-model M names the model sent; key from $VERICITE_RERANK_KEY)\n"
+    "  --rerank-depth N  passages re-scored (default 50); the first k of them are shown\n"
     "  --backend B       local: BM25 from the index's own postings even when it records a remote\n"
     "                    backend; xapian:HOST:PORT,...: those shards, not the recorded ones.\n"
     "                    When shards do not answer, the others answer: a warning on stderr and,\n"
@@ -215,7 +272,8 @@ struct searcher {
     struct rank_args *a;
     struct idx *ix;
     struct ret *r;
-    struct ret_hit *hits;
+    struct ret_reranker *rr; /* NULL without --rerank */
+    struct ret_hit *hits;    /* (rank_cap) */
     struct cli_hl *hl;
     const char *tag;
     int color, width; /* bold matches; the terminal's columns (0: piped, whole passages) */
@@ -242,6 +300,7 @@ static void searcher_close(struct searcher *s)
     free(s->hits);
     buf_cleanup(&s->warned);
     cli_hl_free(s->hl);
+    ret_reranker_free(s->rr);
     ret_free(s->r);
     idx_close(s->ix);
     memset(s, 0, sizeof *s);
@@ -255,7 +314,8 @@ static int searcher_open(struct searcher *s, struct rank_args *a, struct err *er
     if (!rc) rc = ret_new(&s->r, s->ix, err);
     if (!rc && a->ro.mode != RET_AUTO) rc = apply_nprobe(s->ix, a, err); /* else after ret_resolve */
     if (!rc) rc = cli_hl_new(&s->hl, err);
-    if (!rc && !(s->hits = calloc((size_t)a->ro.k, sizeof *s->hits))) rc = err_set(err, ERR_NOMEM, "search");
+    if (!rc) rc = open_reranker(a, &s->rr, err);
+    if (!rc && !(s->hits = calloc((size_t)rank_cap(a), sizeof *s->hits))) rc = err_set(err, ERR_NOMEM, "search");
     if (rc) searcher_close(s);
     return rc;
 }
@@ -306,7 +366,7 @@ static int answer(struct searcher *s, const char *id, const char *query, struct 
 {
     int n = 0, rc;
     double t = cli_now();
-    if ((rc = ret_search(s->r, query, &s->a->ro, s->hits, &n, err))) return rc;
+    if ((rc = rank_query(s->r, s->rr, s->ix, s->a, query, s->hits, &n, err))) return rc;
     s->seconds += cli_now() - t;
     warn_backend(s->ix, id, &s->warned);
     if (s->a->trec) {
@@ -540,10 +600,12 @@ static const char eval_help[] =
     "                   number of fields\n"
     "  --run RUN        a TREC run \"query-id Q0 doc-id rank score tag\" to score (no --db needed)\n"
     "  --mode M         auto (default), bm25, dense, hybrid or fts5 (and the fusion options of\n"
-    "                   search: --fusion --alpha --rrf-k --depth --nprobe)\n"
+    "                   search: --fusion --alpha --rrf-k --depth --nprobe; --rerank NAME,\n"
+    "                   --rerank-url URL, --rerank-depth N re-score the top passages)\n"
     "  --per-query      also print each query's figures\n"
     "  --json           print the figures as one JSON object\n"
     "  --k1 X --b Y --title-weight W   BM25 parameters, as for search\n"
+    "  --exhaustive     BM25 without pruning, as for search (same figures; compare the latency)\n"
     "  --backend B      local, or shards other than the recorded ones, as for search\n"
     "\n"
     "A warning names how many of the judged documents the index lacks (all of them: the ids of\n"
@@ -558,9 +620,10 @@ struct eval_run {
     struct rank_args *a;
     struct idx *ix;
     struct ret *r;
+    struct ret_reranker *rr; /* NULL without --rerank */
     struct ret_qrels *qrels;
-    struct ret_hit *hits;
-    char **ids;
+    struct ret_hit *hits;    /* (rank_cap) */
+    char **ids;              /* (100) */
     struct err *err;
     double sum_ndcg, sum_recall, sum_mrr, sum_r1, sum_r5;
     double *lat;
@@ -602,7 +665,7 @@ static int eval_query_cb(void *ctx, const char *id, const char *text, long line)
     if (!ret_qrels_has(e->qrels, id)) return 0;
     int n = 0, rc;
     double t = cli_now();
-    if ((rc = ret_search(e->r, text, &e->a->ro, e->hits, &n, e->err))) return rc;
+    if ((rc = rank_query(e->r, e->rr, e->ix, e->a, text, e->hits, &n, e->err))) return rc;
     double el = cli_now() - t;
     if (idx_bk_warning(e->ix)) {
         e->degraded++;
@@ -741,7 +804,7 @@ int cmd_eval(int argc, char **argv)
     struct err err = {0};
     struct idx_opts io = {.readonly = 1};
     struct eval_run e = {.a = &a, .err = &err};
-    e.hits = calloc(100, sizeof *e.hits);
+    e.hits = calloc((size_t)rank_cap(&a), sizeof *e.hits);
     e.ids = calloc(100, sizeof *e.ids);
     if (!e.hits || !e.ids) { rc = err_set(&err, ERR_NOMEM, "eval"); goto out; }
     if ((rc = ret_qrels_load(&e.qrels, a.qrels, &err))) goto out;
@@ -755,6 +818,7 @@ int cmd_eval(int argc, char **argv)
         }
     } else {
         if ((rc = ret_new(&e.r, e.ix, &err))) goto out;
+        if ((rc = open_reranker(&a, &e.rr, &err))) goto out;
         if ((rc = ret_resolve(e.r, &a.ro, &err)) || (rc = apply_nprobe(e.ix, &a, &err))) goto out;
         if ((rc = corpus_queries_read(a.queries, eval_query_cb, &e, &err))) goto out;
         if (e.n == 0) {
@@ -773,6 +837,7 @@ out:
     free(e.hits);
     free(e.lat);
     buf_cleanup(&e.warned);
+    ret_reranker_free(e.rr);
     ret_free(e.r);
     idx_close(e.ix);
     ret_qrels_free(e.qrels);

@@ -11,13 +11,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
+#include "retrieve/ret.h"
 #include "serve.h"
 
 #define SERVE_MAX_THREADS 256
@@ -26,6 +29,12 @@
 #define SERVE_MAX_BODY (64u << 20)
 #define SERVE_DEFAULT_JOB_BODY (16u << 20)
 #define SERVE_MAX_JOB_BODY (256u << 20)
+#define SERVE_DEFAULT_CONNECTIONS 4096
+#define SERVE_MAX_CONNECTIONS 65536
+#define SERVE_DEFAULT_PER_IP 64
+#define SERVE_DEFAULT_HEADER_S 10
+#define SERVE_DEFAULT_BODY_S 60
+#define SERVE_FD_RESERVE 512 /* descriptors kept for the index handles, fetches and logs */
 
 static const char serve_help[] =
     "usage: vericite serve --db DIR [--listen HOST:PORT] [options]\n"
@@ -38,11 +47,15 @@ static const char serve_help[] =
     "  GET  /v1/stats     what `vericite stats --json` prints\n"
     "  POST /v1/search    {\"query\": TEXT, \"k\": 1..1000 (10), \"mode\": auto|bm25|dense|hybrid|fts5}\n"
     "                     -> {\"id\":null, \"query\", \"hits\":[{\"rank\",\"doc_id\",\"passage_id\",\"title\",\n"
-    "                        \"url\",\"score\",\"text\"}]}, as `vericite search --json`\n"
+    "                        \"url\",\"score\",\"text\"}]}, as `vericite search --json`; with\n"
+    "                     a server reranker (--rerank, --rerank-url) the top \"rerank_depth\" (its\n"
+    "                     --rerank-depth) hits are re-scored unless \"rerank\": false\n"
     "  POST /v1/verify    {\"claim\": TEXT, \"source\": an http(s) URL, or the source's plain/HTML text}\n"
     "                     -> one citation object, as `vericite verify --json`\n"
     "  POST /v1/audit     {\"text\": ARTICLE, \"format\": auto|wikitext|markdown|claims, \"title\": T}\n"
     "                     -> {\"results\": [citation objects as `vericite audit --json`, in order]}\n"
+    "                     (a claim's text once: a citation of the claim before it has only its\n"
+    "                     \"claim_id\"; the same in each page of job results)\n"
     "  POST /v1/jobs      {\"articles\": [{\"text\": ARTICLE, \"title\": T, \"format\": F, \"name\": N}, ...]}\n"
     "                     a batch audit, as `vericite audit --jobs N`: 202 {\"id\", \"state\", \"location\"}\n"
     "                     and a Location header; results are stored in the index under each NAME\n"
@@ -55,7 +68,8 @@ static const char serve_help[] =
     "                     at most 5000) from N, with \"offset\", \"limit\", \"total\", \"next\" (a URL or null)}\n"
     "POST bodies must be Content-Type: application/json. Errors are {\"error\": \"...\"} with 400 (bad\n"
     "JSON, missing field, wrong type, k out of range), 404 (no such path or job), 405 (wrong method;\n"
-    "see the Allow header), 413 (body over --max-body or --max-job-body, a job over 10000 articles),\n"
+    "see the Allow header), 413 (body over --max-body or --max-job-body, also a chunked one, which\n"
+    "is answered and closed at the limit; a job over 10000 articles),\n"
     "415 (not JSON), 503 (16 jobs already waiting; see Retry-After); 500 when the index fails.\n"
     "\n"
     "options:\n"
@@ -67,7 +81,17 @@ static const char serve_help[] =
     "  --threads N        worker threads, each with its own index handle (default 2 x cores)\n"
     "  --timeout S        close connections idle for S seconds (default 30; a unit may be\n"
     "                     given: 30s, 2m)\n"
+    "  --header-timeout S a request's whole header must arrive within S seconds of the connection\n"
+    "                     (or of the previous response on a kept-alive one), however it trickles\n"
+    "                     in; else the connection is closed (default 10; 0: no limit)\n"
+    "  --body-timeout S   a request's whole body must arrive within S seconds of its header\n"
+    "                     (default 60; 0: no limit)\n"
+    "  --max-connections N  connections open at once (default 4096, lowered to what the open-file\n"
+    "                     limit allows); more are accepted and closed at once\n"
+    "  --max-per-ip N     connections open at once from one client address (default 64)\n"
     "  --max-body N       largest request body in bytes, K or M suffix allowed (default 1M)\n"
+    "  --max-output N     the budget of one audit's results (default 128M; K, M, G): an article\n"
+    "                     over it gets 413 naming the limit\n"
     "  --offline          never fetch cited URLs: corpus documents only\n"
     "  --allow-private    allow fetching loopback/private addresses (refused by default)\n"
     "  --allow-host IP:PORT  allow just this address with the guard on (a local mirror)\n"
@@ -75,6 +99,17 @@ static const char serve_help[] =
     "  --fetch-timeout S  per-page fetch time limit in seconds (default 20; 500ms, 20s, 2m; a\n"
     "                     number above 1000 without unit is still read as milliseconds)\n"
     "  --model FILE       a verifier model from train-verifier (default: the built-in one)\n"
+    "  --rerank NAME      a cross-encoder (imported model) that re-scores /v1/search hits and\n"
+    "                     orders suggestions of /v1/verify, /v1/audit and /v1/jobs, as for audit\n"
+    "  --rerank-url URL   the same with a /rerank endpoint (--rerank-model M is sent)\n"
+    "  --rerank-depth N   hits or documents re-scored (default 50)\n"
+    "  --verifier NAME    score verify/audit/jobs with an NLI model (as `vericite audit --verifier`:\n"
+    "                     a name or .vcnn path; every request thread runs its own copy over the\n"
+    "                     one mapped file); the results then carry \"contradiction\"\n"
+    "  --verifier-windows N  windows per source the model reads (default 16, 1..256)\n"
+    "  --judge-url URL    ask an LLM judge (OpenAI-compatible chat completions) about every cited\n"
+    "                     source read, as `vericite audit --judge-url`; key from $VERICITE_JUDGE_KEY\n"
+    "  --judge-model NAME the judge's \"model\"\n"
     "  --max-jobs N       batch jobs running at once (default 1, at most 16; 0 turns /v1/jobs off)\n"
     "  --job-workers N    audit threads per job (default 2, at most 64)\n"
     "  --max-job-body N   largest POST /v1/jobs body, K or M suffix allowed (default 16M, at most 256M)\n"
@@ -104,6 +139,7 @@ struct serve {
     struct serve_pool pool;
     struct serve_jobs jobs;
     size_t max_body, max_job_body;
+    struct serve_conns *conns; /* the connection deadlines */
 };
 
 typedef int (*serve_fn)(struct serve_pool *p, json_t *body, json_t **out);
@@ -213,6 +249,39 @@ static int is_json_type(const char *ct)
     return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
 
+/* The connection record of `conn` (serve_conn.c), NULL when it has none. */
+static struct serve_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* A body over the limit that has no (or a false) Content-Length, a chunked one that may never
+ * end: libmicrohttpd sends a queued response only once the whole body is read, so the 413 is
+ * written to the socket here and the connection closed (the caller returns MHD_NO). Nothing else
+ * writes to the socket at this point: no response is queued while the body is read. */
+static void refuse_body(struct MHD_Connection *conn, struct serve_req *q)
+{
+    char body[200], msg[400];
+    int bl = snprintf(body, sizeof body, "{\"error\":\"the body is over the limit of %zu bytes (%s)\"}\n", q->limit,
+                      q->limit_flag);
+    int ml = snprintf(msg, sizeof msg,
+                      "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %d\r\n\r\n%s",
+                      bl, body);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    q->status = 413;
+    q->bytes = (size_t)bl;
+    if (!ci || ml <= 0 || (size_t)ml >= sizeof msg) return;
+    size_t at = 0;
+    for (int tries = 0; at < (size_t)ml && tries < 100; tries++) { /* a short answer: one send, as a rule */
+        ssize_t w = send(ci->connect_fd, msg + at, (size_t)ml - at, MSG_NOSIGNAL);
+        if (w > 0) at += (size_t)w;
+        else if (w < 0 && errno != EAGAIN && errno != EINTR) break;
+    }
+    shutdown(ci->connect_fd, SHUT_WR);
+}
+
 /* The first callback of a request: route, method, content type and declared length. */
 static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, struct serve_req *q,
                                   const char *url, const char *method)
@@ -297,6 +366,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_lock(&s->pool.mu);
         s->pool.active++;
         pthread_mutex_unlock(&s->pool.mu);
+        serve_conns_phase(s->conns, conn_of(conn), SERVE_PH_BODY);
         return on_headers(s, conn, q, url, method);
     }
     if (*upload_data_size) {
@@ -304,17 +374,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         if (q->responded || q->too_big) return MHD_YES; /* discard */
         if (q->body.len + n > q->limit) {
-            /* no (or a false) Content-Length: stop at the limit; answer now when MHD lets us,
-             * else after the rest is read and dropped */
+            /* no (or a false) Content-Length: stop at the limit, answer and close */
             q->too_big = 1;
             buf_cleanup(&q->body);
-            reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag),
-                  NULL);
-            return MHD_YES;
+            refuse_body(conn, q);
+            return MHD_NO;
         }
         if (buf_append(&q->body, upload_data, n)) return MHD_NO;
         return MHD_YES;
     }
+    serve_conns_phase(s->conns, conn_of(conn), SERVE_PH_WORK);
     if (q->responded) return MHD_YES;
     if (q->too_big)
         return reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag),
@@ -338,9 +407,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* The access log line, then the request's end. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     struct serve *s = cls;
     struct serve_req *q = *con_cls;
+    serve_conns_phase(s->conns, conn_of(conn), SERVE_PH_HEADER); /* a kept-alive one waits for its next header */
     if (!q) return;
     *con_cls = NULL;
     static const char *const why[] = {"", " (failed)", " (timed out)", " (server stopped)", " (read error)",
@@ -357,6 +426,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_lock(&s->pool.mu);
     s->pool.active--;
     pthread_mutex_unlock(&s->pool.mu);
+}
+
+/* libmicrohttpd's connection notifications: register each connection for its deadlines. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct serve *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        char client[64];
+        client_name(conn, client, sizeof client);
+        *socket_context = ci ? serve_conns_open(s->conns, ci->connect_fd, client) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        serve_conns_close(s->conns, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* ---------------------------------------------------------------- listening socket */
@@ -425,13 +510,17 @@ static int parse_size(const char *val, size_t max, size_t *out)
 }
 
 enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
-       S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY };
+       S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY, S_RERANK, S_RERANK_URL,
+       S_RERANK_MODEL, S_RERANK_DEPTH, S_VERIFIER, S_VER_WINDOWS, S_JUDGE_URL, S_JUDGE_MODEL,
+       S_MAXCONN, S_PERIP, S_HDRTIMEOUT, S_BODYTIMEOUT, S_MAXOUT };
 
 struct serve_args {
     const char *db, *listen_spec;
     char listen_buf[300]; /* --listen as bound: "8080" -> "127.0.0.1:8080" */
     const char *hosts[SERVE_MAX_HOSTS + 1]; /* --allow-host, NULL-terminated */
     int nhosts, threads, timeout, max_jobs, job_workers;
+    int max_conns, max_conns_set, per_ip; /* --max-connections (given or not), --max-per-ip */
+    double header_s, body_s;              /* --header-timeout, --body-timeout (0: none) */
     struct ver_audit_opts vo;
 };
 
@@ -443,6 +532,14 @@ static const struct option serve_longopts[] = {
     {"suggest", required_argument, 0, S_SUGGEST}, {"fetch-timeout", required_argument, 0, S_FETCH_TIMEOUT},
     {"model", required_argument, 0, S_MODEL},     {"max-jobs", required_argument, 0, S_MAXJOBS},
     {"job-workers", required_argument, 0, S_JOBWORKERS}, {"max-job-body", required_argument, 0, S_MAXJOBBODY},
+    {"rerank", required_argument, 0, S_RERANK},   {"rerank-url", required_argument, 0, S_RERANK_URL},
+    {"rerank-model", required_argument, 0, S_RERANK_MODEL},
+    {"rerank-depth", required_argument, 0, S_RERANK_DEPTH},
+    {"verifier", required_argument, 0, S_VERIFIER}, {"verifier-windows", required_argument, 0, S_VER_WINDOWS},
+    {"judge-url", required_argument, 0, S_JUDGE_URL}, {"judge-model", required_argument, 0, S_JUDGE_MODEL},
+    {"max-connections", required_argument, 0, S_MAXCONN}, {"max-per-ip", required_argument, 0, S_PERIP},
+    {"header-timeout", required_argument, 0, S_HDRTIMEOUT}, {"body-timeout", required_argument, 0, S_BODYTIMEOUT},
+    {"max-output", required_argument, 0, S_MAXOUT},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* One option of `serve`. Returns -1 to go on, else the exit code. */
@@ -490,6 +587,38 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
         a->vo.fetch_timeout_ms = ms;
         break;
     case S_MODEL: a->vo.model_path = optarg; break;
+    case S_RERANK: a->vo.rerank = optarg; break;
+    case S_RERANK_URL: a->vo.rerank_url = optarg; break;
+    case S_RERANK_MODEL: a->vo.rerank_model = optarg; break;
+    case S_RERANK_DEPTH:
+        return cli_int("serve", "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth) ? CLI_USAGE
+                                                                                                       : -1;
+    case S_VERIFIER: a->vo.verifier = optarg; break;
+    case S_VER_WINDOWS:
+        return cli_int("serve", "--verifier-windows", optarg, 1, VER_NLI_WINDOWS_CAP, &a->vo.verifier_windows)
+                   ? CLI_USAGE
+                   : -1;
+    case S_JUDGE_URL:
+        if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+            return cli_usage("serve", "--judge-url expects an http(s) URL, not '%s'", optarg);
+        a->vo.judge_url = optarg;
+        a->vo.judge_key = getenv(VER_JUDGE_KEY_ENV);
+        break;
+    case S_JUDGE_MODEL: a->vo.judge_model = optarg; break;
+    case S_MAXOUT:
+        return cli_size("serve", "--max-output", optarg, 64u << 10, (size_t)16 << 30, &a->vo.max_output) ? CLI_USAGE
+                                                                                                         : -1;
+    case S_MAXCONN:
+        a->max_conns_set = 1;
+        return cli_int("serve", "--max-connections", optarg, 1, SERVE_MAX_CONNECTIONS, &a->max_conns) ? CLI_USAGE : -1;
+    case S_PERIP: return cli_int("serve", "--max-per-ip", optarg, 1, SERVE_MAX_CONNECTIONS, &a->per_ip) ? CLI_USAGE : -1;
+    case S_HDRTIMEOUT:
+    case S_BODYTIMEOUT:
+        if (!strcmp(optarg, "0")) ms = 0;
+        else if (cli_duration("serve", c == S_HDRTIMEOUT ? "--header-timeout" : "--body-timeout", optarg, 0.1, 3600, 0, &ms))
+            return CLI_USAGE;
+        *(c == S_HDRTIMEOUT ? &a->header_s : &a->body_s) = ms / 1000.0;
+        break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: return cli_usage("serve", "unknown option");
     }
@@ -505,10 +634,34 @@ static int serve_parse(int argc, char **argv, struct serve_args *a, struct serve
         if ((rc = serve_option(c, a, s)) >= 0) return rc;
     }
     if (!a->db) return cli_usage("serve", "--db DIR is required");
+    if (a->vo.rerank && a->vo.rerank_url) return cli_usage("serve", "give --rerank NAME or --rerank-url URL, not both");
     if (optind < argc) return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (!a->threads) a->threads = cores > 0 ? (int)(cores * 2 > SERVE_MAX_THREADS ? SERVE_MAX_THREADS : cores * 2) : 2;
     return -1;
+}
+
+/* Raise the open-file limit to what --max-connections needs (up to the hard limit); a default
+ * that does not fit is lowered with a note, a given one that does not fit is an error. */
+static int fit_connections(struct serve_args *a, struct err *err)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return ERR_OK;
+    rlim_t need = (rlim_t)a->max_conns + SERVE_FD_RESERVE + 8 * (rlim_t)a->threads;
+    if (rl.rlim_cur < need && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        struct rlimit nl = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0) rl.rlim_cur = want;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return ERR_OK;
+    long fit = (long)rl.rlim_cur - SERVE_FD_RESERVE - 8L * a->threads;
+    if (a->max_conns_set || fit < 16)
+        return err_set(err, ERR_LIMIT, "--max-connections %d needs %llu open files; the limit is %llu (ulimit -n)",
+                       a->max_conns, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+    fprintf(stderr, "serve: at most %ld connections (the open-file limit is %llu; ulimit -n raises it)\n", fit,
+            (unsigned long long)rl.rlim_cur);
+    a->max_conns = (int)fit;
+    return ERR_OK;
 }
 
 /* After the first signal: stop accepting, let the requests in flight finish (bounded, or until a
@@ -542,7 +695,9 @@ static void serve_drain(struct serve *s, struct MHD_Daemon *d, const struct serv
 
 int cmd_serve(int argc, char **argv)
 {
-    struct serve_args a = {.listen_spec = "127.0.0.1:8080", .timeout = 30, .max_jobs = 1, .job_workers = 2};
+    struct serve_args a = {.listen_spec = "127.0.0.1:8080", .timeout = 30, .max_jobs = 1, .job_workers = 2,
+                           .max_conns = SERVE_DEFAULT_CONNECTIONS, .per_ip = SERVE_DEFAULT_PER_IP,
+                           .header_s = SERVE_DEFAULT_HEADER_S, .body_s = SERVE_DEFAULT_BODY_S};
     struct serve s = {.max_body = SERVE_DEFAULT_BODY, .max_job_body = SERVE_DEFAULT_JOB_BODY};
     int rc = serve_parse(argc, argv, &a, &s);
     if (rc >= 0) return rc;
@@ -560,11 +715,15 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if ((rc = serve_pool_init(&s.pool, a.db, a.threads, &a.vo, &err))) goto out;
     if ((rc = serve_jobs_init(&s.jobs, a.db, a.max_jobs, a.job_workers, &a.vo, &err))) goto out;
+    if ((rc = fit_connections(&a, &err))) goto out;
+    if ((rc = serve_conns_new(&s.conns, a.header_s, a.body_s, &err))) goto out;
     if ((rc = listen_on(a.listen_spec, &fd, shown, sizeof shown, &err))) goto out;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a.timeout, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, &s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a.threads, MHD_OPTION_END);
+                         on_completed, &s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)a.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned)a.per_ip, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a.threads, MHD_OPTION_END);
     if (!d) {
         rc = err_set(&err, ERR_INTERNAL, "serve: libmicrohttpd could not start (%s)", strerror(errno));
         goto out;
@@ -582,5 +741,6 @@ out:
     if (fd >= 0) close(fd);
     serve_jobs_cleanup(&s.jobs); /* running jobs are cancelled once their current articles are stored */
     serve_pool_cleanup(&s.pool);
+    serve_conns_free(s.conns); /* after the daemon: no more notifications */
     return rc ? cli_fail(&err) : CLI_OK;
 }

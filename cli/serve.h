@@ -10,6 +10,7 @@
 #include "verify/ver.h"
 
 struct json_t;
+struct ret_reranker;
 
 #define SERVE_MAX_K 1000 /* largest "k" of /v1/search */
 
@@ -21,6 +22,8 @@ struct serve_ctx {
     struct ver_auditor *au;    /* auditor over ix (its fetch cache is not written: read-only) */
     struct ver_extractor *x;   /* compiled citation patterns */
     struct ret_hit *hits;      /* (SERVE_MAX_K) scratch for /v1/search */
+    struct ret_reranker *rr;   /* the service's reranker (--rerank, --rerank-url), or NULL */
+    int rerank_depth;          /* its depth (0: RET_RERANK_DEFAULT_DEPTH) */
     struct serve_ctx *next;    /* free list link */
 };
 
@@ -120,5 +123,35 @@ int serve_jobs_create(struct serve_jobs *j, struct json_t *body, struct json_t *
  * (unknown id), 400 (bad offset/limit). Reads stored records through a context of `pool`. */
 int serve_jobs_get(struct serve_jobs *j, struct serve_pool *pool, const char *id, const char *offset,
                    const char *limit, struct json_t **out);
+
+/* ================================================================ connection deadlines (serve_conn.c)
+ * Every open connection is registered (from libmicrohttpd's connection notifications) with the
+ * phase it is in; a watchdog thread shuts down the socket of one whose phase ran past its
+ * deadline, counted from the phase's start (not reset by each byte as libmicrohttpd's idle
+ * timeout is). */
+enum serve_phase {
+    SERVE_PH_HEADER = 0, /* waiting for a request's header (a new connection, or a kept-alive one
+                            after its response): --header-timeout */
+    SERVE_PH_BODY,       /* the header is in, the body arriving: --body-timeout */
+    SERVE_PH_WORK        /* the request is being answered: no deadline */
+};
+struct serve_conns;
+struct serve_conn;
+/* Start the watchdog: `header_s` and `body_s` seconds (0: no deadline for that phase). On
+ * success *out is owned by the caller (serve_conns_free, after the daemon has stopped). */
+int serve_conns_new(struct serve_conns **out, double header_s, double body_s, struct err *err);
+/* Stop the watchdog and free every record. NULL is allowed. */
+void serve_conns_free(struct serve_conns *w);
+/* A connection on socket `fd` (borrowed) from `client` (copied) opened, in SERVE_PH_HEADER. Returns
+ * its record (owned by w until serve_conns_close), or NULL when out of memory (then it has no
+ * deadline). */
+struct serve_conn *serve_conns_open(struct serve_conns *w, int fd, const char *client);
+/* The connection closed: forget and free `c` (NULL allowed). Must come before its socket is
+ * closed (libmicrohttpd notifies first). */
+void serve_conns_close(struct serve_conns *w, struct serve_conn *c);
+/* `c` (NULL allowed) entered phase `ph` now. */
+void serve_conns_phase(struct serve_conns *w, struct serve_conn *c, enum serve_phase ph);
+/* Connections open now and how many were shut down for each deadline so far; any may be NULL. */
+void serve_conns_counts(struct serve_conns *w, long *open, long *cut_header, long *cut_body);
 
 #endif

@@ -19,6 +19,7 @@ static void ctx_close(struct serve_ctx *c)
     free(c->hits);
     ver_extractor_free(c->x);
     ver_auditor_free(c->au);
+    ret_reranker_free(c->rr);
     ret_free(c->r);
     idx_close(c->ix);
     memset(c, 0, sizeof *c);
@@ -32,6 +33,12 @@ static int ctx_open(struct serve_ctx *c, const char *db, const struct ver_audit_
     if ((rc = ret_new(&c->r, c->ix, err))) return rc;
     if ((rc = ver_auditor_new(&c->au, c->ix, vo, err))) return rc;
     if ((rc = ver_extractor_new(&c->x, err))) return rc;
+    if (vo && ((vo->rerank && *vo->rerank) || (vo->rerank_url && *vo->rerank_url))) {
+        struct ret_rerank_opts ro = {.model = vo->rerank, .url = vo->rerank_url,
+                                     .url_model = vo->rerank_model, .threads = vo->rerank_threads};
+        if ((rc = ret_reranker_new(&c->rr, &ro, err))) return rc;
+        c->rerank_depth = vo->rerank_depth;
+    }
     c->hits = calloc(SERVE_MAX_K, sizeof *c->hits);
     if (!c->hits) return err_set(err, ERR_NOMEM, "serve");
     return ERR_OK;
@@ -208,11 +215,34 @@ int serve_api_search(struct serve_pool *p, json_t *body, json_t **out)
         }
         ro.mode = search_modes[i].mode;
     }
+    /* "rerank": true (the default with a server reranker) or false; "rerank_depth": 1..1000 */
+    json_t *rk = json_object_get(body, "rerank"), *rd = json_object_get(body, "rerank_depth");
+    if (rk && !json_is_null(rk) && !json_is_boolean(rk)) {
+        *out = serve_error("field \"rerank\" must be true or false");
+        return 400;
+    }
+    if (rd && !json_is_null(rd) &&
+        (!json_is_integer(rd) || json_integer_value(rd) < 1 || json_integer_value(rd) > RET_RERANK_MAX_DEPTH)) {
+        *out = serve_error("field \"rerank_depth\" must be an integer (1..%d)", RET_RERANK_MAX_DEPTH);
+        return 400;
+    }
     struct err err = {0};
     struct serve_ctx *c = serve_pool_get(p);
-    int n = 0;
+    int want = !rk || json_is_null(rk) ? c->rr != NULL : json_is_true(rk);
+    if (want && !c->rr) {
+        serve_pool_put(p, c);
+        *out = serve_error("\"rerank\": this server has no reranker (start it with --rerank NAME or --rerank-url URL)");
+        return 400;
+    }
+    int depth = rd && json_is_integer(rd) ? (int)json_integer_value(rd)
+                : c->rerank_depth        ? c->rerank_depth
+                                         : RET_RERANK_DEFAULT_DEPTH;
+    int n = 0, kwant = ro.k;
     int rc = ret_resolve(c->r, &ro, &err);
+    if (want && depth > ro.k) ro.k = depth; /* SERVE_MAX_K == RET_RERANK_MAX_DEPTH: room enough */
     if (!rc) rc = ret_search(c->r, query, &ro, c->hits, &n, &err);
+    if (!rc && want) rc = ret_rerank(c->rr, c->ix, query, c->hits, n, depth, &err);
+    if (n > kwant) n = kwant;
     if (!rc) rc = cli_hits_json(c->ix, NULL, query, c->hits, n, out, &err);
     serve_pool_put(p, c);
     return rc ? fail_err(&err, out) : 200;
@@ -284,8 +314,12 @@ int serve_api_audit(struct serve_pool *p, json_t *body, json_t **out)
     serve_pool_put(p, c);
     ver_article_free(art);
     if (!rc && !(arr = json_array())) rc = err_set(&err, ERR_NOMEM, "audit");
-    for (int i = 0; !rc && i < nr; i++)
-        if (json_array_append_new(arr, ver_result_json(&res[i])) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
+    struct ver_claim_run cr = {0}; /* each claim's text once */
+    for (int i = 0; !rc && i < nr; i++) {
+        json_t *o = ver_result_json(&res[i]);
+        ver_claim_run_next(&cr, o);
+        if (json_array_append_new(arr, o) != 0) rc = err_set(&err, ERR_NOMEM, "audit");
+    }
     if (res) {
         ver_results_free(res, nr);
         free(res);

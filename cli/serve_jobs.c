@@ -420,6 +420,7 @@ static int page_keys(const struct serve_job *job, struct page *pg)
 struct page_out {
     json_t *arr;
     long at, from, to; /* the results index of the next record; the page's range */
+    struct ver_claim_run cr; /* each claim's text once in the page */
 };
 
 static int page_record(void *ctx, const struct ver_record *rec, struct err *err)
@@ -428,6 +429,7 @@ static int page_record(void *ctx, const struct ver_record *rec, struct err *err)
     long i = po->at++;
     if (i < po->from || i >= po->to) return ERR_OK;
     json_t *o = json_loads(rec->json, 0, NULL);
+    ver_claim_run_next(&po->cr, o);
     if (!o || json_array_append_new(po->arr, o)) return err_set(err, ERR_CORRUPT, "%s: a stored record is not JSON", rec->path);
     return ERR_OK;
 }
@@ -435,7 +437,7 @@ static int page_record(void *ctx, const struct ver_record *rec, struct err *err)
 /* The records of the page, read through a pool context, into o's "results". */
 static int page_results(struct serve_pool *pool, const struct page *pg, json_t *o, struct err *err)
 {
-    struct page_out po = {json_array(), pg->first, pg->offset, pg->offset + pg->limit};
+    struct page_out po = {json_array(), pg->first, pg->offset, pg->offset + pg->limit, {0}};
     if (!po.arr) return err_set(err, ERR_NOMEM, "job results");
     struct serve_ctx *c = serve_pool_get(pool);
     int rc = ERR_OK;

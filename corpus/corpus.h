@@ -21,6 +21,18 @@ enum corpus_format {
 
 #define CORPUS_MAX_RECORD (8u << 20) /* default cap on one JSONL line / one file / one page: 8 MiB */
 
+/* The HTML parse budget, one for every caller (fetched pages, folder files, request bodies). */
+#define CORPUS_HTML_MAX_BYTES (16u << 20) /* a page's size: 16 MiB */
+#define CORPUS_HTML_MAX_ATTRS 64          /* attributes kept per element; the rest are dropped */
+#define CORPUS_HTML_MAX_MS 2000           /* parse and walk time: 2 s */
+
+/* Zero-initialise; each zero field means its CORPUS_HTML_MAX_* default. */
+struct corpus_html_budget {
+    size_t max_bytes;
+    int max_attrs;
+    long max_ms;
+};
+
 /* Zero-initialise; every field has a usable zero. */
 struct corpus_opts {
     enum corpus_format format;
@@ -29,6 +41,7 @@ struct corpus_opts {
     size_t max_record;      /* 0 means CORPUS_MAX_RECORD */
     int raw_wikitext;       /* MWXML: text is the page's wikitext as stored, not plain text
                                (for auditing its citations); pages with empty text are skipped */
+    struct corpus_html_budget html; /* DIR: the parse budget of .html/.htm files (zero: defaults) */
 };
 
 /* One document. Every pointer is owned by the reader and valid until the next corpus_next() or
@@ -78,11 +91,18 @@ void corpus_close(struct corpus_reader *r);
 /* Reduce an HTML page to readable text: drops script, style, noscript, nav, header, footer, aside,
  * form, svg and template; block elements become line breaks; entities decoded; whitespace collapsed.
  * Appends the text to `text` and the <title> (or first <h1>) to `title` (either may be NULL);
- * both are valid UTF-8 (bytes of UTF-8 input are trusted over a declared charset; other input
- * goes through libxml2's charset detection). Empty input appends nothing.
- * Errors: ERR_NOMEM, ERR_PARSE (nothing parseable), ERR_LIMIT (over 2 GiB). */
+ * both are valid UTF-8 (UTF-8 input is read as UTF-8; other input in its declared charset when that
+ * is ASCII-compatible, else as windows-1252). Empty input appends nothing. The work is linear in
+ * the page: attributes past CORPUS_HTML_MAX_ATTRS on one element are dropped (their text is not
+ * page text), and a page over the size or time budget is refused.
+ * Errors: ERR_NOMEM, ERR_PARSE (nothing parseable), ERR_LIMIT (over the size or time budget; the
+ * message names the budget). On an error, text and title may hold part of the page. */
 int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf *text,
                      struct err *err);
+
+/* corpus_html_text() under another budget (NULL: the defaults). */
+int corpus_html_text_budget(const char *html, size_t len, const struct corpus_html_budget *budget,
+                            struct buf *title, struct buf *text, struct err *err);
 
 /* ---------------------------------------------------------------- wikitext
  * One engine (corpus_wikitext*.c) reads MediaWiki wikitext for both indexing and the citation

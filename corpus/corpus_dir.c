@@ -245,7 +245,7 @@ int corpus_dir_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, s
             return err_set(err, ERR_UTF8, "%s: invalid UTF-8 at byte %zu", p, bad);
         if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
         if (kind == DK_HTML) {
-            if ((rc = corpus_html_text(s, n, &r->title, &r->text, err)) != ERR_OK)
+            if ((rc = corpus_html_text_budget(s, n, &r->html, &r->title, &r->text, err)) != ERR_OK)
                 return err_prefix(err, "%s", p);
         } else if (kind == DK_WIKI) {
             if ((rc = corpus_wikitext_text(s, n, &r->text, err)) != ERR_OK) return err_prefix(err, "%s", p);

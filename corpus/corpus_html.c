@@ -1,12 +1,25 @@
-/* corpus_html.c - HTML pages reduced to readable text with libxml2's forgiving HTML parser, and
- * the UTF-8 validator the readers share. */
+/* corpus_html.c - HTML pages reduced to readable text with libxml2's forgiving HTML parser, under
+ * one parse budget (size, attributes per element, time) for every caller: fetched pages, folder
+ * files, request bodies.
+ *
+ * libxml2 is never given the page as it came. A linear tokenizer here rewrites it first: every
+ * start tag re-serialised with at most max_attrs attributes, each value double-quoted and escaped;
+ * every end tag as </name>; comments, doctypes and processing instructions dropped; every other
+ * '<' escaped, in script and style too. So each '<' libxml2 sees opens a tag we wrote, whatever
+ * its own tokenizer does with odd markup, and its quadratic duplicate-attribute check runs over at
+ * most max_attrs names. The charset is decided here too (UTF-8 when the bytes are, else an
+ * ASCII-compatible declared one, else windows-1252), so no declared UTF-7 or UTF-16 can turn
+ * other bytes into markup. A deadline is checked in the SAX callbacks and in the tree walk. */
+#include "ascii.h"
 #include "utf8.h"
 #include "corpus.h"
 
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
 /* Elements whose whole subtree is not page text. */
@@ -43,6 +56,290 @@ static int html_level(const char *name)
     return -1;
 }
 
+/* ---------------------------------------------------------------- the rewrite before libxml2 */
+
+#define HTML_NAME_MAX 100 /* libxml2 cuts tag and attribute names here */
+
+struct canon {
+    const char *s;
+    size_t n, i;
+    struct buf *out;
+    int max_attrs;
+    size_t stripped;  /* attributes dropped over max_attrs */
+    char charset[48]; /* the first <meta> charset, "" when none */
+    int oom;
+};
+
+static int html_blank(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+static int html_name_start(int c) { return ascii_isalpha(c) || c == '_' || c == ':' || c == '.'; }
+static int html_name_char(int c) { return ascii_isalnum(c) || c == '_' || c == ':' || c == '.' || c == '-'; }
+
+static void c_put(struct canon *c, const char *s, size_t n)
+{
+    if (!c->oom && buf_append(c->out, s, n) != 0) c->oom = 1;
+}
+
+/* s[0..n) with '<', '>' and (in attribute values, quote != 0) '"' as entities. */
+static void c_escaped(struct canon *c, const char *s, size_t n, int quote)
+{
+    size_t from = 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *ent = s[k] == '<' ? "&lt;" : s[k] == '>' && quote ? "&gt;" : s[k] == '"' && quote ? "&quot;" : NULL;
+        if (!ent) continue;
+        c_put(c, s + from, k - from);
+        c_put(c, ent, strlen(ent));
+        from = k + 1;
+    }
+    c_put(c, s + from, n - from);
+}
+
+/* A name at c->i (lower-cased, cut at HTML_NAME_MAX) appended; returns its length in the input. */
+static size_t c_name(struct canon *c)
+{
+    size_t a = c->i;
+    while (c->i < c->n && html_name_char((unsigned char)c->s[c->i])) c->i++;
+    for (size_t k = a; k < c->i && k < a + HTML_NAME_MAX && !c->oom; k++)
+        if (buf_putc(c->out, (char)ascii_tolower((unsigned char)c->s[k])) != 0) c->oom = 1;
+    return c->i - a;
+}
+
+/* Remember <meta charset=X> or <meta content="...; charset=X">. */
+static void c_meta(struct canon *c, const char *name, size_t nl, const char *v, size_t vl)
+{
+    if (c->charset[0]) return;
+    if (nl == 7 && ascii_eq_word(name, nl, "content")) {
+        size_t k = 0;
+        while (k + 8 <= vl && !ascii_eq_word(v + k, 8, "charset=")) k++;
+        if (k + 8 > vl) return;
+        v += k + 8, vl -= k + 8;
+    } else if (!(nl == 7 && ascii_eq_word(name, nl, "charset"))) {
+        return;
+    }
+    size_t e = 0;
+    while (e < vl && e + 1 < sizeof c->charset && (html_name_char((unsigned char)v[e]))) e++;
+    memcpy(c->charset, v, e);
+    c->charset[e] = '\0';
+}
+
+/* The attributes of a start tag, up to and past its '>' (c->i after it). Returns 1 for "/>". */
+static int c_attrs(struct canon *c, int is_meta)
+{
+    int kept = 0;
+    for (;;) {
+        while (c->i < c->n && html_blank((unsigned char)c->s[c->i])) c->i++;
+        if (c->i >= c->n) return 0;
+        char ch = c->s[c->i];
+        if (ch == '>') {
+            c->i++;
+            return 0;
+        }
+        if (ch == '/' && c->i + 1 < c->n && c->s[c->i + 1] == '>') {
+            c->i += 2;
+            return 1;
+        }
+        if (!html_name_start((unsigned char)ch)) { /* bogus: to a blank or the end of the tag */
+            while (c->i < c->n && !html_blank((unsigned char)c->s[c->i]) && c->s[c->i] != '>' &&
+                   !(c->s[c->i] == '/' && c->i + 1 < c->n && c->s[c->i + 1] == '>'))
+                c->i++;
+            continue;
+        }
+        int keep = kept < c->max_attrs;
+        size_t at = c->out->len;
+        if (keep) c_put(c, " ", 1);
+        size_t nl = keep ? c_name(c) : 0;
+        if (!keep)
+            while (c->i < c->n && html_name_char((unsigned char)c->s[c->i])) c->i++;
+        size_t j = c->i;
+        while (j < c->n && html_blank((unsigned char)c->s[j])) j++;
+        const char *v = NULL;
+        size_t vl = 0;
+        if (j < c->n && c->s[j] == '=') {
+            j++;
+            while (j < c->n && html_blank((unsigned char)c->s[j])) j++;
+            if (j < c->n && (c->s[j] == '"' || c->s[j] == '\'')) {
+                const char *q = memchr(c->s + j + 1, c->s[j], c->n - j - 1);
+                v = c->s + j + 1;
+                vl = q ? (size_t)(q - v) : c->n - j - 1;
+                j = q ? (size_t)(q - c->s) + 1 : c->n;
+            } else {
+                v = c->s + j;
+                while (j < c->n && !html_blank((unsigned char)c->s[j]) && c->s[j] != '>') j++;
+                vl = (size_t)(c->s + j - v);
+            }
+            c->i = j;
+        }
+        if (!keep) {
+            c->stripped++;
+            continue;
+        }
+        kept++;
+        if (v) {
+            c_put(c, "=\"", 2);
+            c_escaped(c, v, vl, 1);
+            c_put(c, "\"", 1);
+        }
+        if (is_meta && !c->oom) c_meta(c, c->out->data + at + 1, nl < HTML_NAME_MAX ? nl : HTML_NAME_MAX, v ? v : "", vl);
+    }
+}
+
+/* A start tag at c->i ('<' and a letter), then for script and style their raw text up to the
+ * "</name" that ends it, escaped. */
+static void c_start_tag(struct canon *c)
+{
+    c->i++;
+    c_put(c, "<", 1);
+    size_t at = c->out->len;
+    c_name(c);
+    size_t nl = c->oom ? 0 : c->out->len - at;
+    char name[8] = "";
+    if (nl < sizeof name) memcpy(name, c->out->data + at, nl), name[nl] = '\0';
+    int self = c_attrs(c, strcmp(name, "meta") == 0);
+    c_put(c, self ? "/>" : ">", self ? 2 : 1);
+    if (self || (strcmp(name, "script") != 0 && strcmp(name, "style") != 0)) return;
+    size_t j = c->i;
+    for (;;) {
+        const char *lt = memchr(c->s + j, '<', c->n - j);
+        if (!lt) {
+            j = c->n;
+            break;
+        }
+        j = (size_t)(lt - c->s);
+        if (j + 2 + nl <= c->n && c->s[j + 1] == '/' && ascii_eq_word(c->s + j + 2, nl, name)) break;
+        j++;
+    }
+    c_escaped(c, c->s + c->i, j - c->i, 0);
+    c->i = j;
+}
+
+/* Skip to just past the first `end` at or after c->i (or to the end of the input). */
+static void c_skip_past(struct canon *c, const char *end)
+{
+    size_t el = strlen(end);
+    const char *p = c->i < c->n ? memmem(c->s + c->i, c->n - c->i, end, el) : NULL;
+    c->i = p ? (size_t)(p - c->s) + el : c->n;
+}
+
+/* Rewrite html[0..n) into c->out (see the file comment). */
+static void html_canon(struct canon *c)
+{
+    while (c->i < c->n && !c->oom) {
+        const char *lt = memchr(c->s + c->i, '<', c->n - c->i);
+        size_t j = lt ? (size_t)(lt - c->s) : c->n;
+        c_put(c, c->s + c->i, j - c->i);
+        c->i = j;
+        if (j >= c->n) break;
+        unsigned char nx = j + 1 < c->n ? (unsigned char)c->s[j + 1] : 0;
+        if (nx == '!' && j + 3 < c->n && c->s[j + 2] == '-' && c->s[j + 3] == '-') {
+            c->i = j + 4;
+            c_skip_past(c, "-->");
+        } else if (nx == '!' || nx == '?') {
+            c_skip_past(c, ">");
+        } else if (nx == '/' && j + 2 < c->n && ascii_isalpha((unsigned char)c->s[j + 2])) {
+            c->i = j + 2;
+            c_put(c, "</", 2);
+            c_name(c);
+            c_put(c, ">", 1);
+            c_skip_past(c, ">");
+        } else if (ascii_isalpha(nx)) {
+            c_start_tag(c);
+        } else {
+            c_put(c, "&lt;", 4);
+            c->i = j + 1;
+        }
+    }
+}
+
+/* The charset libxml2 is told to use: UTF-8 when the page is valid UTF-8; else the declared one
+ * when it keeps ASCII bytes as they are; else windows-1252 (what browsers assume). */
+static const char *html_charset(const struct canon *c)
+{
+    static const char *const ok[] = {"iso-8859-", "iso8859-", "iso_8859-", "latin", "windows-", "cp125",
+                                     "us-ascii", "ascii", "koi8", "shift_jis", "sjis", "x-sjis", "euc-",
+                                     "gb2312", "gbk", "gb18030", "big5", "tis-620", "macintosh", NULL};
+    if (utf8_valid(c->out->data, c->out->len, NULL)) return "UTF-8";
+    for (int k = 0; c->charset[0] && ok[k]; k++)
+        if (ascii_ncasecmp(c->charset, ok[k], strlen(ok[k])) == 0) return c->charset;
+    return "windows-1252";
+}
+
+/* ---------------------------------------------------------------- the deadline */
+
+struct html_clock {
+    struct timespec end;
+    unsigned tick;
+    int late;
+    startElementSAXFunc start;
+    endElementSAXFunc stop;
+    charactersSAXFunc chars;
+};
+
+/* Nonzero once the deadline has passed (the clock is read every 64th call). */
+static int html_late(struct html_clock *k)
+{
+    if (k->late || (k->tick++ & 63) != 0) return k->late;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    k->late = now.tv_sec > k->end.tv_sec || (now.tv_sec == k->end.tv_sec && now.tv_nsec >= k->end.tv_nsec);
+    return k->late;
+}
+
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    xmlParserCtxtPtr p = ctx;
+    struct html_clock *k = p->_private;
+    if (html_late(k)) xmlStopParser(p);
+    else k->start(ctx, name, atts);
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+    xmlParserCtxtPtr p = ctx;
+    struct html_clock *k = p->_private;
+    if (html_late(k)) xmlStopParser(p);
+    else k->stop(ctx, name);
+}
+
+static void sax_chars(void *ctx, const xmlChar *s, int n)
+{
+    xmlParserCtxtPtr p = ctx;
+    struct html_clock *k = p->_private;
+    if (html_late(k)) xmlStopParser(p);
+    else k->chars(ctx, s, n);
+}
+
+/* htmlReadMemory() with the deadline in the SAX callbacks. NULL when nothing was parsed (or out of
+ * memory); k->late says whether the deadline stopped it. */
+static htmlDocPtr html_parse(const char *s, size_t n, const char *enc, struct html_clock *k)
+{
+    htmlParserCtxtPtr p = htmlCreateMemoryParserCtxt(s, (int)n);
+    if (!p) return NULL;
+    if (!p->sax || !p->sax->startElement || !p->sax->endElement || !p->sax->characters) {
+        htmlFreeParserCtxt(p);
+        return NULL;
+    }
+    k->start = p->sax->startElement;
+    k->stop = p->sax->endElement;
+    k->chars = p->sax->characters;
+    p->sax->startElement = sax_start;
+    p->sax->endElement = sax_end;
+    p->sax->characters = sax_chars;
+    p->_private = k;
+    htmlCtxtUseOptions(p, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                              HTML_PARSE_COMPACT);
+    xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
+    if (h) {
+        xmlSwitchToEncoding(p, h);
+        if (p->input->encoding) xmlFree((xmlChar *)p->input->encoding);
+        p->input->encoding = xmlStrdup((const xmlChar *)enc); /* a <meta> charset no longer switches */
+    }
+    htmlParseDocument(p);
+    htmlDocPtr doc = p->myDoc;
+    p->myDoc = NULL;
+    if (p->dictNames && doc && doc->dict == p->dict) p->dict = NULL; /* the document keeps it */
+    htmlFreeParserCtxt(p);
+    return doc;
+}
+
 /* Text written with whitespace collapsed: `brk` is the pending separator (0 none, 1 space,
  * 2 line break, 3 blank line), emitted only between two pieces of text. */
 struct html_out {
@@ -51,19 +348,6 @@ struct html_out {
     int brk;
     int oom;
 };
-
-/* Append s[0..n) with every byte that is not part of valid UTF-8 replaced by U+FFFD (libxml2
- * passes some malformed input through unchanged). Returns 0 or -1. */
-static int append_utf8(struct buf *b, const char *s, size_t n)
-{
-    size_t bad;
-    while (!utf8_valid(s, n, &bad)) {
-        if (buf_append(b, s, bad) != 0 || buf_append(b, "\xEF\xBF\xBD", 3) != 0) return -1;
-        s += bad + 1;
-        n -= bad + 1;
-    }
-    return buf_append(b, s, n);
-}
 
 static void html_sep(struct html_out *o, int brk)
 {
@@ -95,7 +379,7 @@ static void html_text(struct html_out *o, const char *s, size_t n)
             if (buf_puts(o->b, seps[o->brk]) != 0) o->oom = 1;
         }
         o->brk = 0;
-        if (append_utf8(o->b, s + i, j - i) != 0) o->oom = 1;
+        if (utf8_repair(o->b, s + i, j - i, NULL) != 0) o->oom = 1; /* libxml2 passes some bad bytes */
         i = j;
     }
 }
@@ -141,25 +425,20 @@ static int html_hidden(xmlNode *n)
     return hide;
 }
 
-int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf *text,
-                     struct err *err)
+/* The page's text from the parsed tree; ERR_LIMIT when the deadline passes during the walk. */
+static int html_walk(htmlDocPtr doc, struct html_clock *k, struct buf *title, struct buf *text)
 {
     struct buf dummy = {0};
     struct buf h1 = {0};
-    htmlDocPtr doc = NULL;
     int rc = ERR_OK, have_title = 0;
-    if (!html || len == 0) return ERR_OK;
-    if (len > INT_MAX) return err_set(err, ERR_LIMIT, "html: page of %zu bytes is too large", len);
-    /* Declared charsets win only when the bytes are not UTF-8 already. */
-    const char *enc = utf8_valid(html, len, NULL) ? "UTF-8" : NULL;
-    doc = htmlReadMemory(html, (int)len, NULL, enc,
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                             HTML_PARSE_NONET | HTML_PARSE_COMPACT);
-    if (!doc) return err_set(err, ERR_PARSE, "html: nothing parseable in %zu bytes", len);
     struct html_out o = {text ? text : &dummy, text ? text->len : 0, 0, 0};
     xmlNode *cur = doc->children;
     while (cur && !o.oom) {
         int descend = 0;
+        if (html_late(k)) {
+            rc = ERR_LIMIT;
+            goto done;
+        }
         if (cur->type == XML_ELEMENT_NODE && cur->name) {
             const char *name = (const char *)cur->name;
             int lv = html_level(name);
@@ -210,10 +489,62 @@ int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf
     if (title && !have_title && h1.len && buf_append(title, h1.data, h1.len) != 0) goto oom;
     goto done;
 oom:
-    rc = err_set(err, ERR_NOMEM, "html: out of memory");
+    rc = ERR_NOMEM;
 done:
-    xmlFreeDoc(doc);
     buf_cleanup(&h1);
     buf_cleanup(&dummy);
     return rc;
+}
+
+int corpus_html_text_budget(const char *html, size_t len, const struct corpus_html_budget *budget,
+                            struct buf *title, struct buf *text, struct err *err)
+{
+    static const struct corpus_html_budget none = {0};
+    const struct corpus_html_budget *b = budget ? budget : &none;
+    size_t max_bytes = b->max_bytes ? b->max_bytes : CORPUS_HTML_MAX_BYTES;
+    int max_attrs = b->max_attrs > 0 ? b->max_attrs : CORPUS_HTML_MAX_ATTRS;
+    long max_ms = b->max_ms > 0 ? b->max_ms : CORPUS_HTML_MAX_MS;
+    struct buf page = {0};
+    htmlDocPtr doc = NULL;
+    int rc = ERR_OK;
+    if (!html || len == 0) return ERR_OK;
+    if (len > max_bytes || len > INT_MAX / 2)
+        return err_set(err, ERR_LIMIT, "html: page of %zu bytes is over the HTML size budget of %zu bytes",
+                       len, max_bytes);
+    struct html_clock k = {0};
+    clock_gettime(CLOCK_MONOTONIC, &k.end);
+    k.end.tv_sec += max_ms / 1000;
+    k.end.tv_nsec += (max_ms % 1000) * 1000000L;
+    if (k.end.tv_nsec >= 1000000000L) k.end.tv_sec++, k.end.tv_nsec -= 1000000000L;
+    k.tick = 1; /* the first html_late() call skips the clock; the walk's first node reads it */
+    if (len >= 3 && memcmp(html, "\xEF\xBB\xBF", 3) == 0) html += 3, len -= 3; /* UTF-8 byte order mark */
+    struct canon c = {.s = html, .n = len, .out = &page, .max_attrs = max_attrs};
+    if (buf_reserve(&page, len + len / 8 + 64) != 0) goto oom;
+    html_canon(&c);
+    if (c.oom || page.len > INT_MAX) goto oom;
+    if (page.len == 0) goto done; /* only comments, a doctype, ... */
+    doc = html_parse(page.data, page.len, html_charset(&c), &k);
+    if (k.late) goto late;
+    if (!doc) {
+        rc = err_set(err, ERR_PARSE, "html: nothing parseable in %zu bytes", len);
+        goto done;
+    }
+    rc = html_walk(doc, &k, title, text);
+    if (rc == ERR_LIMIT) goto late;
+    if (rc == ERR_NOMEM) goto oom;
+    goto done;
+late:
+    rc = err_set(err, ERR_LIMIT, "html: page of %zu bytes took over the HTML time budget of %ld ms", len, max_ms);
+    goto done;
+oom:
+    rc = err_set(err, ERR_NOMEM, "html: out of memory");
+done:
+    xmlFreeDoc(doc);
+    buf_cleanup(&page);
+    return rc;
+}
+
+int corpus_html_text(const char *html, size_t len, struct buf *title, struct buf *text, struct err *err)
+{
+    return corpus_html_text_budget(html, len, NULL, title, text, err);
 }

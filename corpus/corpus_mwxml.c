@@ -2,6 +2,7 @@
  * by page with libxml2's xmlTextReader: only article pages (namespace 0), redirects skipped, the
  * last revision's wikitext reduced to plain text. Memory holds one page at a time. */
 #include "corpus_read_int.h"
+#include "utf8.h"
 
 #include <bzlib.h>
 #include <errno.h>
@@ -12,7 +13,6 @@
 
 #define MW_TITLE_MAX 1024 /* bytes kept of a page title (MediaWiki allows 255) */
 #define MW_NS_MAX 32
-#define MW_XML_TEXT_MAX 10000000 /* libxml2's own cap on one text node without XML_PARSE_HUGE */
 
 enum mw_capture { MW_NONE, MW_TITLE, MW_NS, MW_TEXT };
 
@@ -33,6 +33,7 @@ struct corpus_mw {
     int in_page, redirect, over;
     enum mw_capture capture;
     struct buf title, ns, text;
+    struct buf fix; /* a text node with its invalid UTF-8 replaced */
 };
 
 static void mw_xml_error(void *arg, xmlErrorPtr e)
@@ -130,8 +131,11 @@ int corpus_mwxml_open(struct corpus_reader *r, struct err *err)
         m->bz = BZ2_bzReadOpen(&e, m->f, 0, 0, NULL, 0);
         if (!m->bz || e != BZ_OK) return err_set(err, ERR_IO, "%s: bzip2: cannot open (%d)", r->path, e);
     }
-    int opts = XML_PARSE_NONET | XML_PARSE_COMPACT;
-    if (r->max_record > MW_XML_TEXT_MAX) opts |= XML_PARSE_HUGE;
+    /* XML_PARSE_HUGE lifts libxml2's 10 MB cap on one text node, whose error is fatal and would end
+     * the whole dump: our own cap (max_record, checked in mw_capture) rejects the one page instead,
+     * which skip_bad skips. No entities are substituted (no XML_PARSE_NOENT), so HUGE does not open
+     * entity expansion; libxml2's hard cap of 1 GB on one node still holds. */
+    int opts = XML_PARSE_NONET | XML_PARSE_COMPACT | XML_PARSE_HUGE;
     m->xr = xmlReaderForIO(mw_read, mw_close_cb, r, r->path, NULL, opts);
     if (!m->xr) return err_set(err, ERR_NOMEM, "%s: cannot create the XML reader", r->path);
     xmlTextReaderSetStructuredErrorHandler(m->xr, mw_xml_error, m);
@@ -153,6 +157,7 @@ void corpus_mwxml_close(struct corpus_reader *r)
     buf_cleanup(&m->title);
     buf_cleanup(&m->ns);
     buf_cleanup(&m->text);
+    buf_cleanup(&m->fix);
     free(m);
     r->mw = NULL;
 }
@@ -164,10 +169,16 @@ static int mw_capture(struct corpus_reader *r, const char *s)
     struct buf *b = m->capture == MW_TITLE ? &m->title : m->capture == MW_NS ? &m->ns : &m->text;
     size_t cap = m->capture == MW_TITLE ? MW_TITLE_MAX : m->capture == MW_NS ? MW_NS_MAX : r->max_record;
     size_t n = strlen(s);
+    if (!utf8_valid(s, n, NULL)) { /* libxml2 passes some malformed bytes (in CDATA) through */
+        buf_reset(&m->fix);
+        if (utf8_repair(&m->fix, s, n, NULL) != 0) return -1;
+        s = m->fix.data;
+        n = m->fix.len;
+    }
     if (b->len + n > cap) {
         if (m->capture == MW_TEXT) m->over = 1;
         n = cap - b->len;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* cut at a character */
+        n = utf8_cut(s, n); /* at a character */
     }
     if (m->capture == MW_TEXT && m->over) return 0;
     return buf_append(b, s, n);

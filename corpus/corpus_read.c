@@ -3,6 +3,7 @@
 #include "corpus_read_int.h"
 
 #include "ascii.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@ int corpus_open(struct corpus_reader **out, const char *path, const struct corpu
     if (!r) return err_set(err, ERR_NOMEM, "corpus_open");
     r->format = o.format;
     r->skip_bad = o.skip_bad;
+    r->html = o.html;
     r->max_record = o.max_record ? o.max_record : CORPUS_MAX_RECORD;
     r->raw_wikitext = o.raw_wikitext;
     r->path = strdup(path);
@@ -121,6 +123,27 @@ void corpus_doc_fill(struct corpus_reader *r, struct corpus_doc *doc, long line)
     doc->line = line;
 }
 
+/* The last check on every document a format reader hands out: a field that is not valid UTF-8
+ * (libxml2 lets some malformed bytes through CDATA, for one) gets U+FFFD for each bad sequence, so
+ * nothing invalid is ever stored. Returns 0 or -1 (out of memory). */
+static int doc_repair(struct corpus_reader *r, struct corpus_doc *doc)
+{
+    struct buf *bs[] = {&r->id, &r->title, &r->url, &r->text, &r->source};
+    int fixed = 0;
+    for (size_t k = 0; k < sizeof bs / sizeof bs[0]; k++) {
+        struct buf *b = bs[k];
+        if (!b->data || utf8_valid(b->data, b->len, NULL)) continue;
+        buf_reset(&r->fix);
+        if (utf8_repair(&r->fix, b->data, b->len, NULL) != 0) return -1;
+        struct buf t = *b;
+        *b = r->fix;
+        r->fix = t;
+        fixed = 1;
+    }
+    if (fixed) corpus_doc_fill(r, doc, doc->line);
+    return 0;
+}
+
 int corpus_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, struct err *err)
 {
     struct err e = {0};
@@ -137,6 +160,10 @@ int corpus_next(struct corpus_reader *r, struct corpus_doc *doc, int *has, struc
         case CORPUS_JSONL: rc = corpus_jsonl_next(r, doc, has, &e); break;
         case CORPUS_DIR: rc = corpus_dir_next(r, doc, has, &e); break;
         default: rc = corpus_mwxml_next(r, doc, has, &e); break;
+        }
+        if (rc == ERR_OK && *has && doc_repair(r, doc) != 0) {
+            *has = 0;
+            return err_set(err, ERR_NOMEM, "%s: out of memory", r->path);
         }
         if (rc == ERR_OK) return ERR_OK;
         int skippable = r->skippable || rc == ERR_PARSE || rc == ERR_UTF8 || rc == ERR_LIMIT;
@@ -181,5 +208,6 @@ void corpus_close(struct corpus_reader *r)
     buf_cleanup(&r->text);
     buf_cleanup(&r->source);
     buf_cleanup(&r->scratch);
+    buf_cleanup(&r->fix);
     free(r);
 }

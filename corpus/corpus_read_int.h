@@ -28,6 +28,8 @@ struct corpus_reader {
     /* the current document's strings, owned here */
     struct buf id, title, url, text, source;
     struct buf scratch; /* raw record bytes (a JSONL line, a file) */
+    struct buf fix;     /* a field with its invalid UTF-8 replaced (corpus_next's last check) */
+    struct corpus_html_budget html; /* DIR: for corpus_html_text_budget() */
 
     /* JSONL */
     FILE *f;

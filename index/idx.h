@@ -13,21 +13,32 @@
 #include "index/embed/emb.h"
 
 #define IDX_SCHEMA_VERSION 1
+#define IDX_POSTINGS_FORMAT 2 /* 2: per-block score bounds beside the postings (ARCHITECTURE.md) */
 #define IDX_DB_NAME "index.db"
 #define IDX_DEFAULT_PASSAGE_WORDS 100
 
 struct idx;
+
+/* Called once when the writer lock (idx_opts.writer, idx_lock_writer) has to wait: `pid` holds
+ * the lock (0 when unknown), the lock file is `lockfile` (valid during the call). */
+typedef void (*idx_lock_wait_cb)(void *ctx, long pid, const char *lockfile);
 
 /* Zero-initialise; every field has a usable zero. */
 struct idx_opts {
     int create;        /* create the folder and database when missing */
     int readonly;      /* open read-only (search, eval, stats) */
     int passage_words; /* for a new index: words per passage (0: IDX_DEFAULT_PASSAGE_WORDS) */
+    /* Take the writer lock (idx_lock_writer) before the database is opened or created, so two
+     * writers never race to create it either; no_wait, on_wait and wait_ctx as there. */
+    int writer, no_wait;
+    idx_lock_wait_cb on_wait;
+    void *wait_ctx; /* passed to on_wait; borrowed */
 };
 
 /* Open the index folder `dir`. `opts` may be NULL (open existing, read-write); it is copied.
  * Errors: ERR_NOTFOUND (no index there and !create), ERR_MISMATCH (schema version or tokenizer
- * differ), ERR_CORRUPT (not a vericite database), ERR_SQLITE, ERR_IO.
+ * differ), ERR_CORRUPT (not a vericite database), ERR_SQLITE, ERR_IO, ERR_BUSY (opts->writer
+ * with no_wait while another process writes).
  * On success *out is a new handle the caller owns and closes with idx_close(). */
 int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, struct err *err);
 
@@ -36,9 +47,34 @@ void idx_close(struct idx *ix);
 
 /* ---------------------------------------------------------------- writing */
 
-/* Start one write transaction; everything until idx_commit() lands together or not at all. */
+#define IDX_LOCK_NAME "index.lock" /* the writer lock file beside index.db (idx_lock.c) */
+
+/* Take the index's writer lock (flock on DIR/index.lock), held until idx_unlock_writer() or
+ * idx_close(); the kernel drops it when the process ends, however it ends. A whole write run (its
+ * transactions, vectors.faiss, the backend sync) holds it, so two writers never interleave. When
+ * another process holds it: with `wait`, call cb (may be NULL) and block until it is free;
+ * without, fail with ERR_BUSY naming the holder's PID and the lock file. Taking it again on the
+ * same handle is a no-op. Errors: ERR_BUSY, ERR_IO, ERR_ARG (read-only handle). */
+int idx_lock_writer(struct idx *ix, int wait, idx_lock_wait_cb cb, void *ctx, struct err *err);
+/* Release the writer lock (nothing when not held). NULL is allowed. */
+void idx_unlock_writer(struct idx *ix);
+
+/* Inputs of this many bytes and more are indexed in batches by default (cmd_index). */
+#define IDX_AUTO_COMMIT_INPUT (128ull << 20)
+#define IDX_AUTO_COMMIT_TEXT (32ull << 20)
+/* How many bytes of document text one transaction should take for an input of `input_bytes`
+ * when the caller did not choose: 0 (one transaction for the run) below IDX_AUTO_COMMIT_INPUT,
+ * else IDX_AUTO_COMMIT_TEXT. Each commit lets SQLite checkpoint the WAL, whose file is kept
+ * under IDX_WAL_LIMIT, so the disk peaks at about the final index size plus one batch. */
+uint64_t idx_auto_commit_text(uint64_t input_bytes);
+#define IDX_WAL_LIMIT (64 << 20) /* PRAGMA journal_size_limit of a read-write handle */
+
+/* Start one write transaction; everything until idx_commit() lands together or not at all. The
+ * corpus totals (passages, tokens) are read again inside it, so a commit never writes totals
+ * that another writer changed since this handle was opened. */
 int idx_begin(struct idx *ix, struct err *err);
-/* Flush buffered postings and commit. On failure the transaction is rolled back. */
+/* Flush buffered postings and commit, then checkpoint the WAL into index.db (passive: it never
+ * waits for readers). On failure the transaction is rolled back. */
 int idx_commit(struct idx *ix, struct err *err);
 /* Drop everything since idx_begin(). Safe to call when no transaction is open. */
 void idx_rollback(struct idx *ix);
@@ -51,8 +87,25 @@ enum idx_add_result { IDX_ADDED = 1, IDX_REPLACED, IDX_UNCHANGED };
  * Errors: ERR_ARG (empty id), ERR_SQLITE, ERR_NOMEM. */
 int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err);
 
-/* Remove the document with id `id` inside a transaction. *found (may be NULL) says whether it existed. */
+/* Remove the document with id `id` inside a transaction. *found (may be NULL) says whether it
+ * existed. Costs the size of the document: its rows go, its passages become tombstones whose
+ * postings stay (skipped by readers, not counted in df) until idx_optimize merges them. */
 int idx_remove(struct idx *ix, const char *id, int *found, struct err *err);
+
+#define IDX_TOMB_MERGE_SHARE 0.2 /* `vericite index` merges tombstones past this share of passages */
+
+/* Inside a transaction: when the tombstoned passages are at least `min_share` of all passages
+ * (live + tombstoned; 0: whenever there are any), rewrite the postings of their terms without
+ * them and clear the tombstones. *merged (may be NULL) gets the number merged (0 when not due).
+ * Costs the postings of those terms. Errors: ERR_SQLITE, ERR_NOMEM, ERR_CORRUPT. */
+int idx_optimize(struct idx *ix, double min_share, int64_t *merged, struct err *err);
+
+/* 0 when passage `pid` is tombstoned (removed, postings not merged yet), else 1. The one filter
+ * every reader of postings applies (idx_post_next does). */
+int idx_pid_live(const struct idx *ix, int64_t pid);
+
+/* Tombstoned passages not merged yet (read again when another process committed). */
+int64_t idx_tomb_count(struct idx *ix);
 
 /* ---------------------------------------------------------------- reading */
 
@@ -61,6 +114,7 @@ struct idx_stats {
     int64_t total_tokens; /* sum of passage lengths in tokens */
     int64_t db_bytes;     /* size of index.db (+ -wal) on disk */
     int64_t fetch_cache;  /* cached fetched sources */
+    int64_t tombstones;   /* removed passages whose postings are not merged yet (idx_optimize) */
     int schema_version;
     int passage_words;
     char tokenizer[64];
@@ -87,6 +141,38 @@ struct idx_post {
 int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df, struct err *err);
 /* 1 with *p filled, 0 at the end, or a negative value on corrupt data (err set). */
 int idx_post_next(struct idx *ix, struct idx_post *p, struct err *err);
+
+/* A term's postings whole in memory, cut into blocks of IDX_POST_BLOCK postings (the last block
+ * of each stored segment may be shorter), each with bounds over its postings, for query
+ * evaluation that skips blocks (retrieve/ret.c's pruned BM25). Zero-initialise; reload with
+ * idx_plist_load() as often as wanted (memory is reused) and release with idx_plist_cleanup(). */
+#define IDX_POST_BLOCK 128
+struct idx_pblock {
+    int64_t base;       /* the pid the block's first delta is added to */
+    int64_t last;       /* the block's largest pid */
+    size_t start, end;  /* its bytes in the list's data */
+    uint32_t n;         /* postings in it, 1 .. IDX_POST_BLOCK */
+    uint32_t max_body, max_title, max_sum; /* maxima of tf_body, tf_title, tf_body + tf_title */
+    uint32_t min_len;   /* minimum passage length */
+};
+struct idx_plist {
+    struct buf data;           /* the segments' bytes, owned */
+    struct idx_pblock *blocks; /* (nblocks) in pid order, owned */
+    size_t nblocks, cap;
+    int64_t df;                /* passages holding the term */
+};
+/* Load the postings of `term` into *pl (df 0 and no blocks for an unknown term). Block bounds come
+ * from the stored postings format 2 (see ARCHITECTURE.md); a segment without valid stored bounds
+ * gets them computed here. Errors: ERR_SQLITE, ERR_CORRUPT, ERR_NOMEM. */
+int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx_plist *pl,
+                   struct err *err);
+/* Decode block `b` of *pl into out[0 .. pl->blocks[b].n). Errors: ERR_CORRUPT. */
+int idx_plist_block(const struct idx_plist *pl, size_t b, struct idx_post *out, struct err *err);
+/* Release what *pl holds; it is zeroed and may be loaded again. NULL is allowed. */
+void idx_plist_cleanup(struct idx_plist *pl);
+/* 1 when this index stores block bounds (postings format 2), so pruned ranking pays off; 0 for an
+ * older index opened read-only (a read-write open upgrades it). */
+int idx_post_bounds(struct idx *ix);
 
 /* A stored passage with its document. Strings are owned by the handle and valid until the next
  * idx_passage() call on the same handle. */
@@ -266,10 +352,11 @@ int idx_audit_counts(struct idx *ix, int64_t *articles, int64_t *citations, stru
 /* Which embedder builds an index's vectors. Zero-initialise; NULL fields keep what the index
  * already records (a new index gets "static" with the default vectors file). */
 struct idx_vec_opts {
-    const char *embedder; /* "static", "http" or "none" */
+    const char *embedder; /* "static", "http", "model" or "none" */
     const char *vectors;  /* static: a vectors file (emb_vecfile_import); NULL: the default */
     const char *url;      /* http: the /v1/embeddings endpoint */
-    const char *model;    /* http: the model name */
+    const char *model;    /* http: the model name; model: an imported model's name or a .vcnn
+                             path (recorded as an absolute path) */
     const char *faiss;    /* FAISS factory string; NULL: exact below IDX_VEC_IVF_MIN vectors, IVF+SQ8 above */
     const char *vector_index; /* "auto", "flat", "ivf" (IVF+SQ8), "ivfpq" (IVF + PQ of dim/4
                                * bytes), "opq-ivfpq" (OPQ rotation first); replaces a recorded
@@ -277,6 +364,10 @@ struct idx_vec_opts {
     double recall;        /* > 0: IVF nprobe is the smallest reaching this recall@10 against
                            * exact search, measured at build time; < 0: back to the fixed 64 */
     int reembed;          /* drop every vector and embed all passages again (switching embedder) */
+    /* model: the prefixes (emb_model_opts; NULL: what the index records, else the model's
+     * defaults) and the threads that embed passages (0: 1; not recorded) */
+    const char *query_prefix, *passage_prefix;
+    int threads;
     int full_scan;        /* the next idx_vec_sync looks for passages without a vector among all
                            * of them, not only after the last one that has one (--sync-vectors) */
 };

@@ -1,14 +1,22 @@
 /* idx_post.c - term postings: buffering while indexing, flushing into segments, reading them
- * back for BM25, and rewriting them when passages are removed.
+ * back for BM25 (without the tombstoned passages: idx_tomb.c), and rewriting them when
+ * tombstones are merged away (idx_optimize).
  *
  * A posting is four LEB128 varints: pid delta (from the previous posting in the segment; the
  * first is absolute), term frequency in the passage body, in the document title, and the passage
- * length in tokens. A term's postings live in rows postings(term, seg) in pid order. */
+ * length in tokens. A term's postings live in rows postings(term, seg) in pid order.
+ *
+ * Postings format 2 adds the column bounds to each row: varints n, length(data), then per block of
+ * IDX_POST_BLOCK postings (the last one may be shorter) count, bytes, last pid minus the previous
+ * block's last pid (0 before the first), max tf_body, max tf_title, max tf_body + tf_title, min
+ * length. Written with every segment (seg_bounds); a reader that finds them missing or not matching
+ * the row's n and data length computes them from the data instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "idx_int.h"
+#include "vec.h"
 
 /* A flush appends to a term's last segment while it is smaller than this, else starts a new
  * one, so a segment is rewritten only until it reaches this size. */
@@ -55,6 +63,8 @@ static int get_varint(const unsigned char *p, size_t end, size_t *pos, uint64_t 
     }
     return -1;
 }
+
+static int seg_bounds(const unsigned char *d, size_t len, int64_t n, struct buf *out);
 
 /* ---------------------------------------------------------------- the hash table */
 
@@ -229,7 +239,8 @@ static int cmp_pterm(const void *a, const void *b)
 }
 
 /* Write one buffered term: append to its last segment while that is small, else a new segment. */
-static int flush_term(struct idx *ix, struct idx_pterm *t, struct buf *scratch, struct err *err)
+static int flush_term(struct idx *ix, struct idx_pterm *t, struct buf *scratch, struct buf *bounds,
+                      struct err *err)
 {
     int rc = idx_prepare(ix, &ix->st_seg_last,
                          "SELECT seg, n, last, data FROM postings WHERE term=?"
@@ -261,17 +272,20 @@ static int flush_term(struct idx *ix, struct idx_pterm *t, struct buf *scratch, 
                 buf_append(scratch, t->data.data + pos, t->data.len - pos))
                 return err_set(err, ERR_NOMEM, "postings");
             if ((rc = idx_prepare(ix, &ix->st_seg_upd,
-                                  "UPDATE postings SET n=?, last=?, data=? WHERE term=? AND seg=?",
+                                  "UPDATE postings SET n=?, last=?, data=?, bounds=? WHERE term=? AND seg=?",
                                   err)))
                 return rc;
+            if ((rc = seg_bounds((const unsigned char *)scratch->data, scratch->len, n + t->n, bounds)))
+                return err_set(err, rc, "postings bounds");
             sqlite3_bind_int64(ix->st_seg_upd, 1, n + t->n);
             sqlite3_bind_int64(ix->st_seg_upd, 2, t->last_pid);
             sqlite3_bind_blob(ix->st_seg_upd, 3, scratch->data, (int)scratch->len, SQLITE_STATIC);
-            sqlite3_bind_text(ix->st_seg_upd, 4, t->term, (int)t->tlen, SQLITE_STATIC);
-            sqlite3_bind_int64(ix->st_seg_upd, 5, seg);
-            if (sqlite3_step(ix->st_seg_upd) != SQLITE_DONE)
-                return idx_sql_err(ix, err, "update postings");
-            return ERR_OK;
+            sqlite3_bind_blob(ix->st_seg_upd, 4, bounds->data, (int)bounds->len, SQLITE_STATIC);
+            sqlite3_bind_text(ix->st_seg_upd, 5, t->term, (int)t->tlen, SQLITE_STATIC);
+            sqlite3_bind_int64(ix->st_seg_upd, 6, seg);
+            rc = sqlite3_step(ix->st_seg_upd) != SQLITE_DONE ? idx_sql_err(ix, err, "update postings") : ERR_OK;
+            sqlite3_reset(ix->st_seg_upd);
+            return rc;
         }
         seg++;
     } else if (s != SQLITE_DONE) {
@@ -280,13 +294,16 @@ static int flush_term(struct idx *ix, struct idx_pterm *t, struct buf *scratch, 
     }
     sqlite3_reset(st);
     if ((rc = idx_prepare(ix, &ix->st_seg_ins,
-                          "INSERT INTO postings(term, seg, n, last, data) VALUES(?,?,?,?,?)", err)))
+                          "INSERT INTO postings(term, seg, n, last, data, bounds) VALUES(?,?,?,?,?,?)", err)))
         return rc;
+    if ((rc = seg_bounds((const unsigned char *)t->data.data, t->data.len, t->n, bounds)))
+        return err_set(err, rc, "postings bounds");
     sqlite3_bind_text(ix->st_seg_ins, 1, t->term, (int)t->tlen, SQLITE_STATIC);
     sqlite3_bind_int64(ix->st_seg_ins, 2, seg);
     sqlite3_bind_int64(ix->st_seg_ins, 3, t->n);
     sqlite3_bind_int64(ix->st_seg_ins, 4, t->last_pid);
     sqlite3_bind_blob(ix->st_seg_ins, 5, t->data.data, (int)t->data.len, SQLITE_STATIC);
+    sqlite3_bind_blob(ix->st_seg_ins, 6, bounds->data, (int)bounds->len, SQLITE_STATIC);
     if (sqlite3_step(ix->st_seg_ins) != SQLITE_DONE) return idx_sql_err(ix, err, "insert postings");
     return ERR_OK;
 }
@@ -300,10 +317,11 @@ int idx_pbuf_flush(struct idx *ix, struct err *err)
     for (size_t i = 0; i < ix->pb_cap; i++)
         if (ix->pb_slots[i] && ix->pb_slots[i]->n > 0) terms[n++] = ix->pb_slots[i];
     if (n > 1) qsort(terms, n, sizeof *terms, cmp_pterm); /* B-tree friendly order */
-    struct buf scratch = {0};
+    struct buf scratch = {0}, bounds = {0};
     int rc = ERR_OK;
-    for (size_t i = 0; i < n && !rc; i++) rc = flush_term(ix, terms[i], &scratch, err);
+    for (size_t i = 0; i < n && !rc; i++) rc = flush_term(ix, terms[i], &scratch, &bounds, err);
     buf_cleanup(&scratch);
+    buf_cleanup(&bounds);
     free(terms);
     idx_pbuf_free(ix);
     return rc;
@@ -317,7 +335,9 @@ int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df
     buf_reset(&ix->it_data);
     ix->it_nsegs = ix->it_seg = ix->it_pos = 0;
     ix->it_last = 0;
-    int rc = idx_prepare(ix, &ix->st_post_read,
+    int rc = idx_tomb_refresh(ix, err); /* another process may have removed passages */
+    if (rc) return rc;
+    rc = idx_prepare(ix, &ix->st_post_read,
                          "SELECT n, data FROM postings WHERE term=? ORDER BY seg", err);
     if (rc) return rc;
     sqlite3_stmt *st = ix->st_post_read;
@@ -345,30 +365,283 @@ int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df
     }
     sqlite3_reset(st);
     if (s != SQLITE_DONE) return idx_sql_err(ix, err, "read postings");
+    /* the passages tombstoned since the last merge still have postings here: not counted */
+    if (ix->n_dead > 0 && *df > 0) {
+        int64_t dead = 0;
+        if ((rc = idx_tomb_df(ix, term, term_len, &dead, err))) return rc;
+        *df -= dead;
+    }
     return ERR_OK;
 }
 
 int idx_post_next(struct idx *ix, struct idx_post *p, struct err *err)
 {
-    while (ix->it_seg < ix->it_nsegs && ix->it_pos >= ix->it_segs[ix->it_seg]) {
-        ix->it_seg++;
-        ix->it_last = 0;
+    for (;;) {
+        while (ix->it_seg < ix->it_nsegs && ix->it_pos >= ix->it_segs[ix->it_seg]) {
+            ix->it_seg++;
+            ix->it_last = 0;
+        }
+        if (ix->it_seg >= ix->it_nsegs) return 0;
+        const unsigned char *d = (const unsigned char *)ix->it_data.data;
+        size_t end = ix->it_segs[ix->it_seg];
+        uint64_t delta, tb, tt, len;
+        if (get_varint(d, end, &ix->it_pos, &delta) || get_varint(d, end, &ix->it_pos, &tb) ||
+            get_varint(d, end, &ix->it_pos, &tt) || get_varint(d, end, &ix->it_pos, &len)) {
+            err_set(err, ERR_CORRUPT, "%s: corrupt postings data", ix->dbpath);
+            return -1;
+        }
+        ix->it_last += (int64_t)delta;
+        if (!idx_pid_live(ix, ix->it_last)) continue; /* tombstoned (idx_tomb.c) */
+        p->pid = ix->it_last;
+        p->tf_body = (uint32_t)tb;
+        p->tf_title = (uint32_t)tt;
+        p->len = (uint32_t)len;
+        return 1;
     }
-    if (ix->it_seg >= ix->it_nsegs) return 0;
-    const unsigned char *d = (const unsigned char *)ix->it_data.data;
-    size_t end = ix->it_segs[ix->it_seg];
-    uint64_t delta, tb, tt, len;
-    if (get_varint(d, end, &ix->it_pos, &delta) || get_varint(d, end, &ix->it_pos, &tb) ||
-        get_varint(d, end, &ix->it_pos, &tt) || get_varint(d, end, &ix->it_pos, &len)) {
-        err_set(err, ERR_CORRUPT, "%s: corrupt postings data", ix->dbpath);
+}
+
+/* ---------------------------------------------------------------- block bounds */
+
+/* Append the bounds of the segment d[0..len) (format above) to out (reset first). */
+static int seg_bounds(const unsigned char *d, size_t len, int64_t n, struct buf *out)
+{
+    buf_reset(out);
+    if (put_varint(out, (uint64_t)n) || put_varint(out, len)) return ERR_NOMEM;
+    size_t pos = 0, bstart = 0;
+    int64_t pid = 0, prev_last = 0;
+    uint32_t cnt = 0;
+    uint64_t mb = 0, mt = 0, ms = 0, ml = UINT32_MAX;
+    while (pos < len) {
+        uint64_t delta, tb, tt, pl;
+        if (get_varint(d, len, &pos, &delta) || get_varint(d, len, &pos, &tb) ||
+            get_varint(d, len, &pos, &tt) || get_varint(d, len, &pos, &pl))
+            return ERR_CORRUPT;
+        pid += (int64_t)delta;
+        if (tb > mb) mb = tb;
+        if (tt > mt) mt = tt;
+        if (tb + tt > ms) ms = tb + tt;
+        if (pl < ml) ml = pl;
+        if (++cnt == IDX_POST_BLOCK || pos == len) {
+            if (put_varint(out, cnt) || put_varint(out, pos - bstart) ||
+                put_varint(out, (uint64_t)(pid - prev_last)) || put_varint(out, mb) ||
+                put_varint(out, mt) || put_varint(out, ms) || put_varint(out, ml))
+                return ERR_NOMEM;
+            prev_last = pid;
+            bstart = pos;
+            cnt = 0;
+            mb = mt = ms = 0;
+            ml = UINT32_MAX;
+        }
+    }
+    return ERR_OK;
+}
+
+/* Parse bounds b[0..blen) of a segment whose data starts at `off` in pl->data, holds n postings
+ * and dlen bytes, into pl->blocks. Returns 0, or -1 when they do not describe that segment (the
+ * caller then computes them), or ERR_NOMEM. Blocks added before a failure are dropped. */
+static int parse_bounds(struct idx_plist *pl, const unsigned char *b, size_t blen, size_t off,
+                        int64_t n, size_t dlen)
+{
+    size_t pos = 0, first = pl->nblocks, at = off;
+    uint64_t hn, hlen;
+    if (!b || get_varint(b, blen, &pos, &hn) || get_varint(b, blen, &pos, &hlen) ||
+        hn != (uint64_t)n || hlen != dlen)
         return -1;
+    int64_t last = 0;
+    uint64_t total = 0;
+    while (pos < blen) {
+        uint64_t v[7];
+        for (int i = 0; i < 7; i++)
+            if (get_varint(b, blen, &pos, &v[i])) goto bad;
+        if (v[0] == 0 || v[0] > IDX_POST_BLOCK || v[1] == 0 || v[1] > off + dlen - at) goto bad;
+        if (vec_grow((void **)&pl->blocks, &pl->cap, pl->nblocks + 1, sizeof *pl->blocks))
+            return ERR_NOMEM;
+        struct idx_pblock *k = &pl->blocks[pl->nblocks++];
+        k->base = last;
+        last += (int64_t)v[2];
+        *k = (struct idx_pblock){k->base, last, at, at + (size_t)v[1], (uint32_t)v[0],
+                                 (uint32_t)v[3], (uint32_t)v[4], (uint32_t)v[5], (uint32_t)v[6]};
+        at += (size_t)v[1];
+        total += v[0];
     }
-    ix->it_last += (int64_t)delta;
-    p->pid = ix->it_last;
-    p->tf_body = (uint32_t)tb;
-    p->tf_title = (uint32_t)tt;
-    p->len = (uint32_t)len;
-    return 1;
+    if (total == (uint64_t)n && at == off + dlen) return 0;
+bad:
+    pl->nblocks = first;
+    return -1;
+}
+
+int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx_plist *pl,
+                   struct err *err)
+{
+    buf_reset(&pl->data);
+    pl->nblocks = 0;
+    pl->df = 0;
+    int rc = idx_tomb_refresh(ix, err); /* another process may have removed passages */
+    if (rc) return rc;
+    rc = idx_prepare(ix, &ix->st_plist,
+                         ix->post_bounds
+                             ? "SELECT n, data, bounds FROM postings WHERE term=? ORDER BY seg"
+                             : "SELECT n, data, NULL FROM postings WHERE term=? ORDER BY seg",
+                         err);
+    if (rc) return rc;
+    sqlite3_stmt *st = ix->st_plist;
+    sqlite3_bind_text(st, 1, term, (int)term_len, SQLITE_STATIC);
+    struct buf tmp = {0};
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(st, 0);
+        const void *d = sqlite3_column_blob(st, 1);
+        size_t dl = (size_t)sqlite3_column_bytes(st, 1), off = pl->data.len;
+        const unsigned char *b = sqlite3_column_blob(st, 2);
+        size_t bl = (size_t)sqlite3_column_bytes(st, 2);
+        pl->df += n;
+        if (buf_append(&pl->data, d, dl)) { rc = err_set(err, ERR_NOMEM, "postings"); break; }
+        int p = parse_bounds(pl, b, bl, off, n, dl);
+        if (p < 0) { /* none stored, or stale: compute them */
+            const unsigned char *seg = (const unsigned char *)pl->data.data + off;
+            if ((rc = seg_bounds(seg, dl, n, &tmp))) {
+                rc = rc == ERR_NOMEM ? err_set(err, ERR_NOMEM, "postings")
+                                     : err_set(err, ERR_CORRUPT, "%s: corrupt postings data", ix->dbpath);
+                break;
+            }
+            p = parse_bounds(pl, (const unsigned char *)tmp.data, tmp.len, off, n, dl);
+            if (p < 0) { rc = err_set(err, ERR_CORRUPT, "%s: corrupt postings data", ix->dbpath); break; }
+        }
+        if (p) { rc = err_set(err, ERR_NOMEM, "postings"); break; }
+    }
+    sqlite3_reset(st);
+    buf_cleanup(&tmp);
+    if (!rc && s != SQLITE_DONE) rc = idx_sql_err(ix, err, "read postings");
+    /* as idx_post_open: tombstoned passages still have postings (and bounds) here; the bounds
+     * stay upper bounds, the scorer skips them (idx_pid_live), and df counts the live ones */
+    if (!rc && ix->n_dead > 0 && pl->df > 0) {
+        int64_t dead = 0;
+        if (!(rc = idx_tomb_df(ix, term, term_len, &dead, err))) pl->df -= dead;
+    }
+    return rc;
+}
+
+/* One varint at d[*pos] (< end): the one-byte case inline, else get_varint. */
+#define PL_VARINT(v)                                                                               \
+    do {                                                                                           \
+        if (pos < end && d[pos] < 0x80) (v) = d[pos++];                                            \
+        else if (get_varint(d, end, &pos, &(v))) goto bad;                                         \
+    } while (0)
+
+int idx_plist_block(const struct idx_plist *pl, size_t b, struct idx_post *out, struct err *err)
+{
+    const struct idx_pblock *k = &pl->blocks[b];
+    const unsigned char *d = (const unsigned char *)pl->data.data;
+    size_t pos = k->start, end = k->end;
+    int64_t pid = k->base;
+    for (uint32_t i = 0; i < k->n; i++) {
+        uint64_t delta, tb, tt, len;
+        PL_VARINT(delta);
+        PL_VARINT(tb);
+        PL_VARINT(tt);
+        PL_VARINT(len);
+        pid += (int64_t)delta;
+        out[i] = (struct idx_post){pid, (uint32_t)tb, (uint32_t)tt, (uint32_t)len};
+    }
+    return ERR_OK;
+bad:
+    return err_set(err, ERR_CORRUPT, "corrupt postings block");
+}
+
+void idx_plist_cleanup(struct idx_plist *pl)
+{
+    if (!pl) return;
+    buf_cleanup(&pl->data);
+    free(pl->blocks);
+    memset(pl, 0, sizeof *pl);
+}
+
+int idx_post_bounds(struct idx *ix)
+{
+    return ix->post_bounds;
+}
+
+/* Add the bounds column to an index made before postings format 2 and fill it in one
+ * transaction: batches of rows in key order, read first, then updated (no statement reads the
+ * table while it changes). */
+#define UPGRADE_BATCH 256
+static int add_bounds(struct idx *ix, struct err *err)
+{
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    struct buf keys = {0}, bnds = {0}, one = {0};
+    size_t kend[UPGRADE_BATCH], bend[UPGRADE_BATCH];
+    int64_t segs[UPGRADE_BATCH], seg = -1;
+    int rc = ERR_OK, s = SQLITE_DONE;
+    if (sqlite3_exec(ix->db, "BEGIN IMMEDIATE; ALTER TABLE postings ADD COLUMN bounds BLOB", NULL,
+                     NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ix->db, "SELECT term, seg, n, data FROM postings WHERE (term, seg) > (?, ?)"
+                           " ORDER BY term, seg LIMIT 256", -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ix->db, "UPDATE postings SET bounds=? WHERE term=? AND seg=?", -1, &upd,
+                           NULL) != SQLITE_OK) {
+        rc = idx_sql_err(ix, err, "upgrade postings");
+        goto out;
+    }
+    char *last = NULL; /* the batch's last term, in keys */
+    size_t lastlen = 0;
+    for (;;) {
+        size_t nb = 0;
+        sqlite3_bind_text(sel, 1, last ? last : "", (int)lastlen, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(sel, 2, seg);
+        buf_reset(&keys);
+        buf_reset(&bnds);
+        while (!rc && (s = sqlite3_step(sel)) == SQLITE_ROW) {
+            int r = seg_bounds(sqlite3_column_blob(sel, 3), (size_t)sqlite3_column_bytes(sel, 3),
+                               sqlite3_column_int64(sel, 2), &one);
+            if (r == ERR_CORRUPT)
+                rc = err_set(err, ERR_CORRUPT, "%s: corrupt postings for '%s'", ix->dbpath,
+                             (const char *)sqlite3_column_text(sel, 0));
+            else if (r || buf_append(&keys, (const char *)sqlite3_column_text(sel, 0), (size_t)sqlite3_column_bytes(sel, 0)) ||
+                     buf_append(&bnds, one.data, one.len))
+                rc = err_set(err, ERR_NOMEM, "upgrade postings");
+            segs[nb] = sqlite3_column_int64(sel, 1);
+            kend[nb] = keys.len;
+            bend[nb++] = bnds.len;
+        }
+        if (!rc && s != SQLITE_DONE) rc = idx_sql_err(ix, err, "upgrade postings");
+        sqlite3_reset(sel);
+        if (rc || nb == 0) break;
+        for (size_t i = 0; i < nb && !rc; i++) {
+            size_t k0 = i ? kend[i - 1] : 0, b0 = i ? bend[i - 1] : 0;
+            sqlite3_bind_blob(upd, 1, bnds.data + b0, (int)(bend[i] - b0), SQLITE_STATIC);
+            sqlite3_bind_text(upd, 2, keys.data + k0, (int)(kend[i] - k0), SQLITE_STATIC);
+            sqlite3_bind_int64(upd, 3, segs[i]);
+            if (sqlite3_step(upd) != SQLITE_DONE) rc = idx_sql_err(ix, err, "upgrade postings");
+            sqlite3_reset(upd);
+        }
+        last = keys.data + (nb > 1 ? kend[nb - 2] : 0);
+        lastlen = kend[nb - 1] - (nb > 1 ? kend[nb - 2] : 0);
+        seg = segs[nb - 1];
+        if (rc || nb < UPGRADE_BATCH) break;
+    }
+    if (!rc && (rc = idx_setting_set(ix, "postings_format", "2", err)) == ERR_OK &&
+        sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = idx_sql_err(ix, err, "upgrade postings");
+out:
+    if (rc) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    buf_cleanup(&keys);
+    buf_cleanup(&bnds);
+    buf_cleanup(&one);
+    return rc;
+}
+
+int idx_post_upgrade(struct idx *ix, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    ix->post_bounds = sqlite3_prepare_v2(ix->db, "SELECT bounds FROM postings LIMIT 0", -1, &st,
+                                         NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    if (ix->post_bounds || ix->readonly) return ERR_OK;
+    int rc = add_bounds(ix, err);
+    if (rc) return err_prefix(err, "%s: adding block bounds to the postings", ix->dbpath);
+    ix->post_bounds = 1;
+    return ERR_OK;
 }
 
 /* ---------------------------------------------------------------- removing */
@@ -377,35 +650,6 @@ static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-struct term_list {
-    char **v;
-    size_t n, cap;
-};
-
-static int term_list_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
-{
-    (void)pos, (void)s, (void)e;
-    struct term_list *l = c;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        char **p = realloc(l->v, cap * sizeof *p);
-        if (!p) return -1;
-        l->v = p;
-        l->cap = cap;
-    }
-    char *t = malloc(len + 1);
-    if (!t) return -1;
-    memcpy(t, term, len);
-    t[len] = '\0';
-    l->v[l->n++] = t;
-    return 0;
 }
 
 /* Rewrite every segment of `term`, dropping the postings of the pids in `gone` (sorted). */
@@ -446,7 +690,7 @@ static int rewrite_term(struct idx *ix, const char *term, const int64_t *gone, s
         rc = s == SQLITE_NOMEM ? err_set(err, ERR_NOMEM, "postings") : idx_sql_err(ix, err, "read postings");
         goto out;
     }
-    struct buf out = {0};
+    struct buf out = {0}, bnd = {0};
     size_t pos = 0;
     for (size_t i = 0; i < nseg && !rc; i++) {
         buf_reset(&out);
@@ -482,19 +726,25 @@ static int rewrite_term(struct idx *ix, const char *term, const int64_t *gone, s
             sqlite3_bind_int64(w, 2, segs[i]);
         } else {
             if ((rc = idx_prepare(ix, &ix->st_seg_upd,
-                                  "UPDATE postings SET n=?, last=?, data=? WHERE term=? AND seg=?", err)))
+                                  "UPDATE postings SET n=?, last=?, data=?, bounds=? WHERE term=? AND seg=?", err)))
                 break;
             w = ix->st_seg_upd;
             sqlite3_bind_int64(w, 1, kept);
             sqlite3_bind_int64(w, 2, newlast);
+            if ((rc = seg_bounds((const unsigned char *)out.data, out.len, kept, &bnd))) {
+                rc = err_set(err, rc, "postings bounds");
+                break;
+            }
             sqlite3_bind_blob(w, 3, out.data, (int)out.len, SQLITE_STATIC);
-            sqlite3_bind_text(w, 4, term, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(w, 5, segs[i]);
+            sqlite3_bind_blob(w, 4, bnd.data, (int)bnd.len, SQLITE_STATIC);
+            sqlite3_bind_text(w, 5, term, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(w, 6, segs[i]);
         }
         if (sqlite3_step(w) != SQLITE_DONE) rc = idx_sql_err(ix, err, "rewrite postings");
         sqlite3_reset(w);
     }
     buf_cleanup(&out);
+    buf_cleanup(&bnd);
 out:
     buf_cleanup(&all);
     free(segs);
@@ -502,95 +752,7 @@ out:
     return rc;
 }
 
-int idx_remove(struct idx *ix, const char *id, int *found, struct err *err)
+int idx_post_drop(struct idx *ix, const char *term, const int64_t *gone, size_t ngone, struct err *err)
 {
-    if (found) *found = 0;
-    if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_remove outside a transaction");
-    int rc = idx_pbuf_flush(ix, err); /* the document may have been added in this transaction */
-    if (rc) return rc;
-    sqlite3_stmt *st = NULL;
-    int64_t row = -1;
-    struct term_list terms = {0};
-    int64_t *pids = NULL;
-    size_t npids = 0, pcap = 0;
-    int64_t tokens = 0;
-    char *title = NULL;
-    if (sqlite3_prepare_v2(ix->db, "SELECT row, title FROM docs WHERE id=?", -1, &st, NULL) != SQLITE_OK)
-        return idx_sql_err(ix, err, "find document");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        row = sqlite3_column_int64(st, 0);
-        title = strdup((const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (row < 0) return ERR_OK;
-    if (!title) return err_set(err, ERR_NOMEM, "remove");
-    if (found) *found = 1;
-
-    if (corpus_tok_run(ix->tok, title, strlen(title), term_list_cb, &terms)) {
-        rc = err_set(err, ERR_NOMEM, "remove");
-        goto out;
-    }
-    if ((rc = idx_prepare(ix, &ix->st_doc_pas, "SELECT pid, len, text FROM passages WHERE doc=? ORDER BY pid", err)))
-        goto out;
-    sqlite3_bind_int64(ix->st_doc_pas, 1, row);
-    if ((rc = idx_prepare(ix, &ix->st_fts_del,
-                          "INSERT INTO passages_fts(passages_fts, rowid, title, text)"
-                          " VALUES('delete', ?, ?, ?)", err)))
-        goto out;
-    int s;
-    while ((s = sqlite3_step(ix->st_doc_pas)) == SQLITE_ROW) {
-        int64_t pid = sqlite3_column_int64(ix->st_doc_pas, 0);
-        const char *text = (const char *)sqlite3_column_text(ix->st_doc_pas, 2);
-        int tl = sqlite3_column_bytes(ix->st_doc_pas, 2);
-        tokens += sqlite3_column_int64(ix->st_doc_pas, 1);
-        if (npids == pcap) {
-            pcap = pcap ? pcap * 2 : 16;
-            int64_t *p = realloc(pids, pcap * sizeof *p);
-            if (!p) { rc = err_set(err, ERR_NOMEM, "remove"); break; }
-            pids = p;
-        }
-        pids[npids++] = pid;
-        if ((rc = idx_vec_forget(ix, pid, err))) break;
-        if (corpus_tok_run(ix->tok, text, (size_t)tl, term_list_cb, &terms)) {
-            rc = err_set(err, ERR_NOMEM, "remove");
-            break;
-        }
-        sqlite3_reset(ix->st_fts_del);
-        sqlite3_bind_int64(ix->st_fts_del, 1, pid);
-        sqlite3_bind_text(ix->st_fts_del, 2, title, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ix->st_fts_del, 3, text, tl, SQLITE_STATIC);
-        if (sqlite3_step(ix->st_fts_del) != SQLITE_DONE) {
-            rc = idx_sql_err(ix, err, "delete from FTS5");
-            break;
-        }
-    }
-    sqlite3_reset(ix->st_doc_pas);
-    sqlite3_reset(ix->st_fts_del);
-    if (rc) goto out;
-    if (s != SQLITE_DONE) { rc = idx_sql_err(ix, err, "read passages"); goto out; }
-
-    char sql[128];
-    snprintf(sql, sizeof sql, "DELETE FROM passages WHERE doc=%lld; DELETE FROM docs WHERE row=%lld",
-             (long long)row, (long long)row);
-    if (sqlite3_exec(ix->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = idx_sql_err(ix, err, "delete document");
-        goto out;
-    }
-    if (terms.n > 1) qsort(terms.v, terms.n, sizeof *terms.v, cmp_str);
-    for (size_t i = 0; i < terms.n && !rc; i++) {
-        if (i > 0 && strcmp(terms.v[i], terms.v[i - 1]) == 0) continue;
-        rc = rewrite_term(ix, terms.v[i], pids, npids, err);
-    }
-    if (!rc) {
-        ix->n_passages -= (int64_t)npids;
-        ix->total_tokens -= tokens;
-    }
-out:
-    for (size_t i = 0; i < terms.n; i++) free(terms.v[i]);
-    free(terms.v);
-    free(pids);
-    free(title);
-    return rc;
+    return rewrite_term(ix, term, gone, ngone, err);
 }

@@ -14,6 +14,7 @@
 
 #include "idx_faiss.h"
 #include "idx_int.h"
+#include "index/nn/nn.h"
 
 #define VEC_BATCH 256         /* passages embedded per call */
 #define VEC_PC_SAMPLE 10000   /* passages used to fit the common component */
@@ -121,9 +122,11 @@ static int faiss_path(struct idx *ix, char *out, size_t n)
 
 /* ---------------------------------------------------------------- the embedder */
 
-/* Make the embedder described by kind/vectors/url/model (not yet checked against the index). */
+/* Make the embedder described by kind/vectors/url/model (not yet checked against the index).
+ * `mo` (may be NULL) gives the model embedder's prefixes and threads. */
 static int make_embedder(struct idx *ix, const char *kind, const char *vectors, const char *url,
-                         const char *model, struct emb **out, struct err *err)
+                         const char *model, const struct idx_vec_opts *mo, struct emb **out,
+                         struct err *err)
 {
     *out = NULL;
     if (!strcmp(kind, "static")) {
@@ -145,6 +148,19 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
         buf_cleanup(&def);
         return rc;
     }
+#ifdef EMB_HAVE_MODEL
+    if (!strcmp(kind, "model")) {
+        if (!model || !*model)
+            return err_set(err, ERR_ARG, "the model embedder needs a model: --embedder model:NAME");
+        struct emb_model_opts eo = {.model = model};
+        if (mo) {
+            eo.query_prefix = mo->query_prefix;
+            eo.passage_prefix = mo->passage_prefix;
+            eo.threads = mo->threads;
+        }
+        return emb_model_new(out, &eo, err);
+    }
+#endif
 #ifdef EMB_HAVE_HTTP
     if (!strcmp(kind, "http")) {
         if (!url || !*url || !model || !*model)
@@ -156,9 +172,37 @@ static int make_embedder(struct idx *ix, const char *kind, const char *vectors, 
         return emb_http_new(out, &ho, err);
     }
 #else
-    (void)url, (void)model;
+    (void)url;
 #endif
-    return err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, none)", kind);
+    return err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, model:NAME, none)", kind);
+}
+
+/* The mismatch error: another embedder than the one that built the vectors. */
+static int sig_mismatch(struct idx *ix, const char *kind, const char *recorded_model,
+                        const char *model, const char *sig, const char *now, int query_side,
+                        struct err *err)
+{
+    if (!strcmp(kind, "model") && query_side)
+        return err_set(err, ERR_MISMATCH,
+                       "%s: the vectors were built with model '%s' (%s), which is now %s (another "
+                       "model under that name?); re-import the model the index was built with, "
+                       "or embed the passages again with: vericite index --db %s --reembed",
+                       ix->dir, recorded_model ? recorded_model : "?", sig, now, ix->dir);
+    if (!strcmp(kind, "model"))
+        return err_set(err, ERR_MISMATCH,
+                       "%s: the vectors were built with model '%s' (%s), not with '%s' (%s); add "
+                       "--reembed to embed every passage again with the new one",
+                       ix->dir, recorded_model ? recorded_model : "?", sig, model ? model : "?",
+                       now);
+    if (query_side)
+        return err_set(err, ERR_MISMATCH,
+                       "%s: vectors were built with embedder '%s' but it is now '%s'; rebuild them "
+                       "with: vericite index --db %s --reembed",
+                       ix->dir, sig, now, ix->dir);
+    return err_set(err, ERR_MISMATCH,
+                   "%s: vectors were built with embedder '%s', this one is '%s'; add --reembed "
+                   "to embed every passage again",
+                   ix->dir, sig, now);
 }
 
 /* Load the static embedder's corpus state (word counts, common component) into ix->emb. */
@@ -188,6 +232,10 @@ static int load_embedder(struct idx *ix, struct err *err)
     char *kind = setting(ix, "embedder_kind"), *vectors = setting(ix, "embedder_vectors"),
          *url = setting(ix, "embed_url"), *model = setting(ix, "embed_model"),
          *sig = setting(ix, "embedder");
+    struct idx_vec_opts mo = {0};
+    char *qp = setting(ix, "embed_query_prefix"), *pp = setting(ix, "embed_passage_prefix");
+    mo.query_prefix = qp;
+    mo.passage_prefix = pp;
     int rc = ERR_OK;
     if (!kind || !*kind || !strcmp(kind, "none")) {
         rc = err_set(err, ERR_ARG, "%s: this index has no vectors (built with --embedder none); "
@@ -195,14 +243,11 @@ static int load_embedder(struct idx *ix, struct err *err)
                      ix->dir, ix->dir);
         goto out;
     }
-    if ((rc = make_embedder(ix, kind, vectors, url, model, &ix->emb, err))) goto out;
+    if ((rc = make_embedder(ix, kind, vectors, url, model, &mo, &ix->emb, err))) goto out;
     if (!strcmp(kind, "static") && (rc = load_static_state(ix, err))) goto out;
     const char *now = emb_signature(ix->emb);
     if (sig && *sig && strcmp(sig, now) != 0) {
-        rc = err_set(err, ERR_MISMATCH,
-                     "%s: vectors were built with embedder '%s' but it is now '%s'; rebuild them "
-                     "with: vericite index --db %s --reembed",
-                     ix->dir, sig, now, ix->dir);
+        rc = sig_mismatch(ix, kind, model, model, sig, now, 1, err);
         emb_free(ix->emb);
         ix->emb = NULL;
         goto out;
@@ -214,7 +259,21 @@ out:
     free(url);
     free(model);
     free(sig);
+    free(qp);
+    free(pp);
     return rc;
+}
+
+/* The model reference as recorded: a name as given, a path made absolute (the index is also
+ * searched from other folders). *out is malloc'ed (caller frees). */
+static int model_ref(const char *ref, char **out, struct err *err)
+{
+    size_t n = strlen(ref), el = strlen(NN_FILE_EXT);
+    int path = strchr(ref, '/') || (n > el && !strcmp(ref + n - el, NN_FILE_EXT));
+    *out = path ? realpath(ref, NULL) : strdup(ref);
+    if (*out) return ERR_OK;
+    if (path) return err_set(err, ERR_NOTFOUND, "%s: no such model file", ref);
+    return err_set(err, ERR_NOMEM, "model");
 }
 
 /* Record `value` under `key`; a change of what vectors.faiss is built from rebuilds it. */
@@ -259,8 +318,9 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     int fresh = !cur || !*cur;
     const char *kind = o->embedder ? o->embedder : (fresh ? "static" : cur);
     int rc = ERR_OK;
-    if (strcmp(kind, "static") && strcmp(kind, "http") && strcmp(kind, "none")) {
-        rc = err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, none)", kind);
+    if (strcmp(kind, "static") && strcmp(kind, "http") && strcmp(kind, "model") &&
+        strcmp(kind, "none")) {
+        rc = err_set(err, ERR_ARG, "unknown embedder '%s' (static, http, model:NAME, none)", kind);
         goto out;
     }
     if (!fresh && strcmp(kind, cur) != 0 && !o->reembed) {
@@ -288,11 +348,21 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
     /* the vectors file / endpoint: given now, else what the index recorded */
     char *vec = o->vectors ? NULL : setting(ix, "embedder_vectors");
     char *url = o->url ? NULL : setting(ix, "embed_url");
-    char *model = o->model ? NULL : setting(ix, "embed_model");
+    char *model = NULL, *old_model = setting(ix, "embed_model");
+    int is_model = !strcmp(kind, "model");
+    if (o->model && is_model) rc = model_ref(o->model, &model, err);
+    else if (!o->model) model = setting(ix, "embed_model");
     const char *v = o->vectors ? o->vectors : vec, *u = o->url ? o->url : url,
-               *m = o->model ? o->model : model;
+               *m = o->model && !is_model ? o->model : model;
+    /* model: prefixes given now, else recorded (a switch of model takes its own defaults) */
+    struct idx_vec_opts mo = *o;
+    char *qp = NULL, *pp = NULL;
+    if (is_model && !(o->model && o->reembed)) {
+        if (!mo.query_prefix) mo.query_prefix = qp = setting(ix, "embed_query_prefix");
+        if (!mo.passage_prefix) mo.passage_prefix = pp = setting(ix, "embed_passage_prefix");
+    }
     struct emb *e = NULL;
-    rc = make_embedder(ix, kind, v, u, m, &e, err);
+    if (!rc) rc = make_embedder(ix, kind, v, u, m, &mo, &e, err);
     if (!rc && !o->reembed && !strcmp(kind, "static")) {
         struct emb *keep = ix->emb;
         ix->emb = e; /* load_static_state works on ix->emb */
@@ -304,10 +374,7 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
         const char *now = emb_signature(e);
         int reembed = o->reembed;
         if (sig && *sig && strcmp(sig, now) != 0 && !o->reembed)
-            rc = err_set(err, ERR_MISMATCH,
-                         "%s: vectors were built with embedder '%s', this one is '%s'; add --reembed "
-                         "to embed every passage again",
-                         ix->dir, sig, now);
+            rc = sig_mismatch(ix, kind, old_model, m, sig, now, 0, err);
         if (!rc && reembed) {
             if (sqlite3_exec(ix->db, "DELETE FROM vectors; DELETE FROM embed_state", NULL, NULL, NULL) != SQLITE_OK)
                 rc = idx_sql_err(ix, err, "drop vectors");
@@ -323,11 +390,22 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
             if (!rc) rc = idx_setting_set(ix, "embed_model", m ? m : "", err);
             if (!rc) rc = set_i64(ix, "embed_dim", e->dim, err);
         }
+#ifdef EMB_HAVE_MODEL
+        if (!rc && is_model) {
+            rc = idx_setting_set(ix, "embed_model", m, err);
+            if (!rc) rc = idx_setting_set(ix, "embed_query_prefix", emb_model_query_prefix(e), err);
+            if (!rc) rc = idx_setting_set(ix, "embed_passage_prefix", emb_model_passage_prefix(e), err);
+            if (!rc) rc = set_i64(ix, "embed_dim", e->dim, err);
+        }
+#endif
         free(sig);
     }
     free(vec);
     free(url);
     free(model);
+    free(old_model);
+    free(qp);
+    free(pp);
     if (rc) {
         emb_free(e);
         goto out;
@@ -945,7 +1023,7 @@ int idx_vec_embed(struct idx *ix, const char *text, float *q, int *zero, struct 
     int rc = idx_vec_open(ix, err);
     if (rc) return rc;
     const char *texts[1] = {text};
-    if ((rc = emb_embed(ix->emb, texts, 1, q, err))) return rc;
+    if ((rc = emb_embed_query(ix->emb, texts, 1, q, err))) return rc;
     *zero = emb_is_zero(q, ix->vec_dim);
     return ERR_OK;
 }

@@ -1,6 +1,12 @@
 /* ret.c - BM25 ranking over the index's term postings, with title weighting, and grouping of
- * passages into documents. Term-at-a-time accumulation into a dense score array indexed by
- * passage id (allocated once per retriever), then a k-sized heap. */
+ * passages into documents. Two evaluations of the same ranking: exhaustive term-at-a-time
+ * accumulation into a dense score array indexed by passage id (allocated once per retriever), then
+ * a k-sized heap; and block-max MaxScore (document-at-a-time over the postings' blocks with their
+ * stored bounds), which scores only passages that can still enter the top k. Both compute each
+ * term's contribution with the same expression (term_score) in double, round it to float and add
+ * the floats in query-term order, so a passage gets the same float score either way; pruning
+ * skips a passage only when an upper bound of its score, widened by the worst-case float rounding,
+ * is below the k-th best score, so the top k (ties broken by lower pid) is the same. */
 #include "ret.h"
 
 #include <math.h>
@@ -11,6 +17,7 @@
 #include "corpus/corpus.h"
 #include "index/idx_bk.h"
 #include "vec.h"
+#include <stdint.h>
 
 #define RET_MAX_QUERY_TERMS 1024
 
@@ -44,6 +51,29 @@ struct ret {
     struct ret_hit *dcand;
     size_t dcap;
     struct idx_bk_qterm *bq; /* (RET_MAX_QUERY_TERMS) the query for a remote backend */
+    struct pcur *pc;      /* (pc_cap) cursors of the pruned search, each owning its postings */
+    size_t pc_cap;
+    struct ret_hit *ph;   /* (ph_cap) the pruned search's heap */
+    size_t ph_cap;
+    int pruned_cut;       /* the last pruned search stopped at its `want` best passages */
+    double *pscr;         /* (6 * RET_MAX_QUERY_TERMS + 1) pruned search scratch (accumulate_pruned) */
+    struct pcur **pord;   /* (RET_MAX_QUERY_TERMS) cursors by bound */
+    int *pci;             /* (RET_MAX_QUERY_TERMS) scratch: terms a passage holds */
+};
+
+/* One query term's postings in the pruned search: its blocks with a score bound each, and the
+ * current posting (block blk, decoded into post[] when dec == blk). */
+struct pcur {
+    int64_t pid; /* current posting, INT64_MAX past the end */
+    uint32_t pos;
+    int ci;      /* its place among the query's loaded terms (query order) */
+    size_t blk, dec;
+    double w;    /* idf * qtf * (k1 + 1) */
+    double ub;   /* the largest block bound */
+    double *bub; /* (bcap) score bound of each block */
+    size_t bcap;
+    struct idx_plist pl;
+    struct idx_post post[IDX_POST_BLOCK];
 };
 
 int ret_new(struct ret **out, struct idx *ix, struct err *err)
@@ -84,6 +114,15 @@ void ret_free(struct ret *r)
     free(r->dscores);
     free(r->dcand);
     free(r->bq);
+    for (size_t i = 0; i < r->pc_cap; i++) {
+        idx_plist_cleanup(&r->pc[i].pl);
+        free(r->pc[i].bub);
+    }
+    free(r->pc);
+    free(r->ph);
+    free(r->pscr);
+    free(r->pord);
+    free(r->pci);
     free(r);
 }
 
@@ -118,13 +157,18 @@ static int count_cb(void *c, const char *term, size_t len, int pos, size_t s, si
     return 0;
 }
 
+static void clear_acc(struct ret *r)
+{
+    for (size_t i = 0; i < r->ntouched; i++) r->acc[r->touched[i]] = 0;
+    r->ntouched = 0;
+}
+
 static void clear_query(struct ret *r)
 {
     for (int i = 0; i < r->nq; i++) free(r->q[i].term);
     r->nq = 0;
     r->nseq = 0;
-    for (size_t i = 0; i < r->ntouched; i++) r->acc[r->touched[i]] = 0;
-    r->ntouched = 0;
+    clear_acc(r);
 }
 
 /* ---- a min-heap of hits by score (ties: lower pid ranks higher, for stable output) */
@@ -174,13 +218,9 @@ static int cmp_hit_desc(const void *a, const void *b)
     return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-/* BM25 from the index's remote backend (idx_bk.h: shards holding the same terms, ranking them
- * with the same formula over global statistics) instead of the postings: its best passages, as
- * many as the later steps of this search use, go into the accumulator. */
-static int accumulate_backend(struct ret *r, const struct ret_opts *o, struct err *err)
+/* How many best BM25 passages the later steps of this search use (by_doc widens past it). */
+static int bm25_want(const struct ret_opts *o)
 {
-    if (!r->bq && !(r->bq = calloc(RET_MAX_QUERY_TERMS, sizeof *r->bq)))
-        return err_set(err, ERR_NOMEM, "search");
     int k = o->k > 0 ? o->k : 10, want = o->by_doc ? k * 8 + 32 : k;
     if (o->mode == RET_HYBRID) {
         int depth = o->depth > k ? o->depth : k;
@@ -189,6 +229,30 @@ static int accumulate_backend(struct ret *r, const struct ret_opts *o, struct er
     }
     if (want < o->prf_docs) want = o->prf_docs;
     if (o->proximity > 0 && want < RET_PROX_DEPTH) want = RET_PROX_DEPTH;
+    return want;
+}
+
+/* How many best passages the pruned search keeps: what the later steps read (hybrid's fusion
+ * depth), and with --by-doc 2k, widened 4x while that gives fewer than k documents (the first k
+ * documents of a prefix of the ranking are the first k of the whole of it, so any size that yields
+ * k documents gives by_doc's exhaustive answer). */
+static int pruned_want(const struct ret_opts *o)
+{
+    int k = o->k > 0 ? o->k : 10;
+    if (o->mode == RET_HYBRID && o->alpha > 0) {
+        int depth = o->depth > k ? o->depth : k;
+        return o->by_doc && depth < k * 4 ? k * 4 : depth;
+    }
+    return o->by_doc ? 2 * k : k;
+}
+
+/* BM25 from the index's remote backend (idx_bk.h: shards holding the same terms, ranking them
+ * with the same formula over global statistics) instead of the postings: its best `want`
+ * passages go into the accumulator. */
+static int accumulate_backend(struct ret *r, const struct ret_opts *o, int want, struct err *err)
+{
+    if (!r->bq && !(r->bq = calloc(RET_MAX_QUERY_TERMS, sizeof *r->bq)))
+        return err_set(err, ERR_NOMEM, "search");
     for (int i = 0; i < r->nq; i++)
         r->bq[i] = (struct idx_bk_qterm){r->q[i].term, r->q[i].len, r->q[i].qtf, 0};
     const struct idx_bk_hit *h = NULL;
@@ -213,45 +277,71 @@ static int accumulate_backend(struct ret *r, const struct ret_opts *o, struct er
     return ERR_OK;
 }
 
-/* Accumulate BM25 for the parsed query into r->acc. */
-static int accumulate(struct ret *r, const struct ret_opts *o, struct err *err)
+/* The one test of whether a passage takes part in ranking, on both BM25 paths. */
+static int live(const struct ret *r, int64_t pid)
 {
-    if (idx_bk_enabled(r->ix)) return accumulate_backend(r, o, err);
-    int64_t N = 0, total = 0;
-    int rc = idx_corpus_totals(r->ix, &N, &total, err);
-    if (rc) return rc;
-    if (N <= 0) return ERR_OK;
-    double avgdl = (double)total / (double)N;
+    /* not added after this retriever was made, and not removed (a tombstone: idx_pid_live, the
+     * one filter both the exhaustive and the pruned path apply) */
+    return pid <= r->max_pid && idx_pid_live(r->ix, pid);
+}
+
+/* BM25's corpus figures and parameters for one query. n == 0: an empty index. */
+struct bm25 {
+    int64_t n;
+    double k1, b, tw, c0, c1;
+};
+
+static int bm25_setup(struct ret *r, const struct ret_opts *o, struct bm25 *m, struct err *err)
+{
+    int64_t total = 0;
+    int rc = idx_corpus_totals(r->ix, &m->n, &total, err);
+    if (rc || m->n <= 0) return rc;
+    double avgdl = (double)total / (double)m->n;
     if (avgdl <= 0) avgdl = 1;
-    double k1 = o->k1 > 0 ? o->k1 : RET_DEFAULT_K1;
-    double b = o->b > 0 ? o->b : RET_DEFAULT_B;
-    if (b > 1) b = 1;
-    double tw = o->title_weight == 0 ? RET_DEFAULT_TITLE_WEIGHT
-                : o->title_weight < 0 ? 0 : o->title_weight;
+    m->k1 = o->k1 > 0 ? o->k1 : RET_DEFAULT_K1;
+    m->b = o->b > 0 ? o->b : RET_DEFAULT_B;
+    if (m->b > 1) m->b = 1;
+    m->tw = o->title_weight == 0 ? RET_DEFAULT_TITLE_WEIGHT
+            : o->title_weight < 0 ? 0 : o->title_weight;
+    m->c0 = m->k1 * (1 - m->b);
+    m->c1 = m->k1 * m->b / avgdl;
+    return ERR_OK;
+}
+
+static double idf_of(const struct bm25 *m, int64_t df)
+{
+    return log(1.0 + ((double)m->n - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+/* One term's BM25 contribution: weight w = idf * qtf * (k1 + 1), tf = tf_body + tw * tf_title.
+ * Nondecreasing in tf and nonincreasing in len, so a block's (max tf, min len) bounds it. */
+static inline double term_score(const struct bm25 *m, double w, double tf, uint32_t len)
+{
+    return w * tf / (tf + m->c0 + m->c1 * len);
+}
+
+/* Exhaustive BM25 for the parsed query into r->acc (term at a time, every posting). */
+static int accumulate_all(struct ret *r, const struct ret_opts *o, struct err *err)
+{
+    struct bm25 m = {0};
+    int rc = bm25_setup(r, o, &m, err);
+    if (rc || m.n <= 0) return rc;
     for (int i = 0; i < r->nq; i++) {
         int64_t df = 0;
         if ((rc = idx_post_open(r->ix, r->q[i].term, r->q[i].len, &df, err))) return rc;
         if (df <= 0) continue;
-        double idf = log(1.0 + ((double)N - (double)df + 0.5) / ((double)df + 0.5));
-        r->q[i].idf = idf;
+        r->q[i].idf = idf_of(&m, df);
         if (r->q[i].qtf <= 0) continue;
-        double w = idf * r->q[i].qtf * (k1 + 1);
-        double c0 = k1 * (1 - b), c1 = k1 * b / avgdl;
+        double w = r->q[i].idf * r->q[i].qtf * (m.k1 + 1);
         struct idx_post p;
         int got;
         while ((got = idx_post_next(r->ix, &p, err)) == 1) {
-            double tf = p.tf_body + tw * p.tf_title;
-            if (tf <= 0) continue;
-            if (p.pid > r->max_pid) continue; /* added after this retriever was made */
-            double s = w * tf / (tf + c0 + c1 * p.len);
+            double tf = p.tf_body + m.tw * p.tf_title;
+            if (tf <= 0 || !live(r, p.pid)) continue;
+            double s = term_score(&m, w, tf, p.len);
             if (r->acc[p.pid] == 0) {
-                if (r->ntouched == r->touched_cap) {
-                    size_t cap = r->touched_cap ? r->touched_cap * 2 : 4096;
-                    int64_t *t = realloc(r->touched, cap * sizeof *t);
-                    if (!t) return err_set(err, ERR_NOMEM, "search");
-                    r->touched = t;
-                    r->touched_cap = cap;
-                }
+                if (vec_grow((void **)&r->touched, &r->touched_cap, r->ntouched + 1, sizeof *r->touched))
+                    return err_set(err, ERR_NOMEM, "search");
                 r->touched[r->ntouched++] = p.pid;
             }
             r->acc[p.pid] += (float)s;
@@ -259,6 +349,240 @@ static int accumulate(struct ret *r, const struct ret_opts *o, struct err *err)
         if (got < 0) return err->code;
     }
     return ERR_OK;
+}
+
+/* ---------------------------------------------------------------- pruned BM25 (block-max MaxScore) */
+
+/* Decode the cursor's current block unless it is; pos 0. */
+static int cur_decode(struct pcur *c, struct err *err)
+{
+    if (c->dec == c->blk) return ERR_OK;
+    int rc = idx_plist_block(&c->pl, c->blk, c->post, err);
+    c->dec = rc ? SIZE_MAX : c->blk;
+    c->pos = 0;
+    return rc;
+}
+
+/* Move to the first posting with pid >= target (pid INT64_MAX when there is none). */
+static int cur_seek(struct pcur *c, int64_t target, struct err *err)
+{
+    if (c->pid >= target) return ERR_OK;
+    while (c->blk < c->pl.nblocks && c->pl.blocks[c->blk].last < target) c->blk++;
+    if (c->blk == c->pl.nblocks) {
+        c->pid = INT64_MAX;
+        return ERR_OK;
+    }
+    int rc = cur_decode(c, err);
+    if (rc) return rc;
+    while (c->post[c->pos].pid < target) c->pos++; /* the block's last pid is >= target */
+    c->pid = c->post[c->pos].pid;
+    return ERR_OK;
+}
+
+static int cur_next(struct pcur *c, struct err *err)
+{
+    if (++c->pos < c->pl.blocks[c->blk].n) {
+        c->pid = c->post[c->pos].pid;
+        return ERR_OK;
+    }
+    if (++c->blk == c->pl.nblocks) {
+        c->pid = INT64_MAX;
+        return ERR_OK;
+    }
+    int rc = cur_decode(c, err);
+    if (!rc) c->pid = c->post[0].pid;
+    return rc;
+}
+
+/* The bound of the block that would hold `pid` (0 past the end); moves blk there, decoding
+ * nothing. */
+static double cur_block_bound(struct pcur *c, int64_t pid)
+{
+    while (c->blk < c->pl.nblocks && c->pl.blocks[c->blk].last < pid) c->blk++;
+    return c->blk < c->pl.nblocks ? c->bub[c->blk] : 0;
+}
+
+/* Load query term i's postings into cursor c with its block bounds. *ok = 0 when the term is
+ * absent or has no weight (the cursor is then unused). */
+static int cur_load(struct ret *r, const struct bm25 *m, int i, struct pcur *c, int *ok,
+                    struct err *err)
+{
+    *ok = 0;
+    int rc = idx_plist_load(r->ix, r->q[i].term, r->q[i].len, &c->pl, err);
+    if (rc || c->pl.df <= 0) return rc;
+    r->q[i].idf = idf_of(m, c->pl.df);
+    if (r->q[i].qtf <= 0 || c->pl.nblocks == 0) return ERR_OK;
+    c->w = r->q[i].idf * r->q[i].qtf * (m->k1 + 1);
+    if (vec_grow((void **)&c->bub, &c->bcap, c->pl.nblocks, sizeof *c->bub))
+        return err_set(err, ERR_NOMEM, "search");
+    c->ub = 0;
+    double twmax = m->tw > 1 ? m->tw : 1;
+    for (size_t j = 0; j < c->pl.nblocks; j++) {
+        const struct idx_pblock *k = &c->pl.blocks[j];
+        double tf = k->max_body + m->tw * k->max_title, tf2 = twmax * k->max_sum;
+        if (tf2 < tf) tf = tf2;
+        c->bub[j] = tf > 0 ? term_score(m, c->w, tf, k->min_len) : 0;
+        if (c->bub[j] > c->ub) c->ub = c->bub[j];
+    }
+    c->blk = 0;
+    c->dec = SIZE_MAX;
+    if ((rc = cur_decode(c, err))) return rc;
+    c->pid = c->post[0].pid;
+    *ok = 1;
+    return ERR_OK;
+}
+/* Finish the score of passage d given its essential contributions (terms mci[0..nm), scores ms)
+ * when the heap is full (ess > 0 only then): probe the non-essential cursors, best bound first,
+ * while the passage can still reach theta. *f = -1 when it cannot; else its float score: the
+ * contributions rounded to float and added in query-term order, as accumulate_all adds them. */
+static int prune_finish(struct ret *r, const struct bm25 *m, int ess, int64_t d, double part,
+                        int nm, double theta, double margin, float *f, struct err *err)
+{
+    struct pcur **oc = r->pord;
+    double *bb = r->pscr + RET_MAX_QUERY_TERMS + 1, *ms = bb + RET_MAX_QUERY_TERMS;
+    int *mci = r->pci;
+    *f = -1;
+    if (ess > 0) {
+        double rest = 0;
+        for (int j = 0; j < ess; j++) rest += bb[j] = cur_block_bound(oc[j], d);
+        for (int j = ess - 1; j >= 0; j--) {
+            if ((part + rest) * margin < theta) return ERR_OK;
+            rest -= bb[j];
+            if (bb[j] <= 0) continue;
+            struct pcur *c = oc[j];
+            int rc = cur_seek(c, d, err);
+            if (rc) return rc;
+            if (c->pid != d) continue;
+            const struct idx_post *p = &c->post[c->pos];
+            double tf = p->tf_body + m->tw * p->tf_title;
+            if (tf <= 0) continue;
+            double s = term_score(m, c->w, tf, p->len);
+            part += s;
+            mci[nm] = c->ci;
+            ms[nm++] = s;
+        }
+    }
+    for (int i = 1; i < nm; i++) /* query order: insertion sort of a few */
+        for (int j = i; j > 0 && mci[j - 1] > mci[j]; j--) {
+            int t = mci[j];
+            mci[j] = mci[j - 1];
+            mci[j - 1] = t;
+            double u = ms[j];
+            ms[j] = ms[j - 1];
+            ms[j - 1] = u;
+        }
+    float acc = 0;
+    for (int i = 0; i < nm; i++) acc += (float)ms[i];
+    *f = acc;
+    return ERR_OK;
+}
+
+/* The best `want` passages of the exhaustive ranking (same scores, ties by lower pid) into r->acc
+ * and r->touched by block-max MaxScore: cursors sorted by their terms' bounds; the longest prefix
+ * whose bounds sum below the k-th best score is non-essential (only probed, block bounds first,
+ * for passages of the others). r->pruned_cut says whether passages past `want` were left out. */
+static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, struct err *err)
+{
+    r->pruned_cut = 0;
+    struct bm25 m = {0};
+    int rc = bm25_setup(r, o, &m, err);
+    if (rc || m.n <= 0) return rc;
+    if (vec_grow_zero((void **)&r->pc, &r->pc_cap, (size_t)r->nq, sizeof *r->pc) ||
+        vec_grow((void **)&r->ph, &r->ph_cap, (size_t)want, sizeof *r->ph) ||
+        (!r->pscr && !(r->pscr = malloc((6 * RET_MAX_QUERY_TERMS + 1) * sizeof *r->pscr))) ||
+        (!r->pord && !(r->pord = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pord))) ||
+        (!r->pci && !(r->pci = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pci))))
+        return err_set(err, ERR_NOMEM, "search");
+    int nc = 0;
+    for (int i = 0; i < r->nq; i++) {
+        int ok = 0;
+        if ((rc = cur_load(r, &m, i, &r->pc[nc], &ok, err))) return rc;
+        if (!ok) continue;
+        if (r->pc[nc].w <= 0) return accumulate_all(r, o, err); /* idf <= 0: bounds do not hold */
+        r->pc[nc].ci = nc;
+        nc++;
+    }
+    struct pcur **oc = r->pord;
+    /* pre[j]: bounds of oc[0..j); a passage's essential terms: scores, weights, tf, lengths */
+    double *pre = r->pscr, *ms = pre + 2 * RET_MAX_QUERY_TERMS + 1, *mw = ms + RET_MAX_QUERY_TERMS,
+           *mtf = mw + RET_MAX_QUERY_TERMS, *mlen = mtf + RET_MAX_QUERY_TERMS;
+    int *mci = r->pci;
+    for (int j = 0; j < nc; j++) { /* insertion sort by bound, ascending */
+        int x = j;
+        for (; x > 0 && oc[x - 1]->ub > r->pc[j].ub; x--) oc[x] = oc[x - 1];
+        oc[x] = &r->pc[j];
+    }
+    pre[0] = 0;
+    for (int j = 0; j < nc; j++) pre[j + 1] = pre[j] + oc[j]->ub;
+    /* a float sum of nc rounded terms exceeds the exact sum by at most this factor */
+    double margin = 1 + (nc + 2) * 1.2e-7, theta = 0;
+    int nh = 0, ess = 0;
+    int64_t d = INT64_MAX;
+    for (int j = 0; j < nc; j++)
+        if (oc[j]->pid < d) d = oc[j]->pid;
+    while (d != INT64_MAX) {
+        /* the essential cursors at d: their contributions, then past d; next = the smallest rest */
+        int64_t next = INT64_MAX;
+        double pub = 0; /* the bound of their blocks */
+        int nm = 0;
+        for (int j = ess; j < nc; j++) {
+            struct pcur *c = oc[j];
+            if (c->pid == d) {
+                const struct idx_post *p = &c->post[c->pos];
+                double tf = p->tf_body + m.tw * p->tf_title;
+                if (tf > 0) {
+                    pub += c->bub[c->blk];
+                    mci[nm] = c->ci;
+                    mw[nm] = c->w;
+                    mtf[nm] = tf;
+                    mlen[nm++] = p->len;
+                }
+                if ((rc = cur_next(c, err))) return rc;
+            }
+            if (c->pid < next) next = c->pid;
+        }
+        /* with a full heap, the bounds alone often rule d out before any division */
+        if (nm > 0 && ess > 0 && (pub + pre[ess]) * margin < theta) nm = 0;
+        double part = 0;
+        for (int i = 0; i < nm; i++) part += ms[i] = term_score(&m, mw[i], mtf[i], (uint32_t)mlen[i]);
+        float f = -1;
+        if (nm > 0 && live(r, d) && (rc = prune_finish(r, &m, ess, d, part, nm, theta, margin, &f, err)))
+            return rc;
+        if (f >= 0) {
+            heap_push(r->ph, &nh, want, (struct ret_hit){d, -1, f});
+            if (nh == want && r->ph[0].score > theta) {
+                theta = r->ph[0].score;
+                int grown = 0;
+                while (ess < nc && pre[ess + 1] * margin < theta) ess++, grown = 1;
+                if (grown) { /* fewer essential cursors: the next candidate is theirs */
+                    next = INT64_MAX;
+                    for (int j = ess; j < nc; j++)
+                        if (oc[j]->pid < next) next = oc[j]->pid;
+                }
+            }
+        }
+        d = next;
+    }
+    r->pruned_cut = nh == want;
+    if (vec_grow((void **)&r->touched, &r->touched_cap, r->ntouched + (size_t)nh, sizeof *r->touched))
+        return err_set(err, ERR_NOMEM, "search");
+    for (int i = 0; i < nh; i++) {
+        r->touched[r->ntouched++] = r->ph[i].pid;
+        r->acc[r->ph[i].pid] = (float)r->ph[i].score;
+    }
+    return ERR_OK;
+}
+
+/* BM25 for the parsed query into r->acc: from the remote backend when the index has one (as many
+ * passages as bm25_want), else over the postings, pruned to the best `want` passages (pruned_want)
+ * unless feedback or proximity re-score the accumulator or the index stores no block bounds. */
+static int accumulate(struct ret *r, const struct ret_opts *o, int want, struct err *err)
+{
+    r->pruned_cut = 0;
+    if (idx_bk_enabled(r->ix)) return accumulate_backend(r, o, bm25_want(o), err);
+    if (!o->exhaustive && o->prf_docs <= 0 && o->proximity <= 0 && idx_post_bounds(r->ix))
+        return accumulate_pruned(r, o, want, err);
+    return accumulate_all(r, o, err);
 }
 
 static int by_doc(struct ret *r, int k, struct ret_hit *hits, int *n, struct err *err)
@@ -385,9 +709,8 @@ static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, str
             }
         }
         /* the second pass */
-        for (size_t i = 0; i < r->ntouched; i++) r->acc[r->touched[i]] = 0;
-        r->ntouched = 0;
-        rc = accumulate(r, o, err);
+        clear_acc(r);
+        rc = accumulate(r, o, pruned_want(o), err);
     }
     for (int i = 0; i < p.n; i++) free(p.t[i].term);
     free(p.t);
@@ -487,7 +810,7 @@ int ret_resolve(struct ret *r, struct ret_opts *o, struct err *err)
     char *kind = NULL;
     idx_setting_get(r->ix, "embedder_kind", &kind, NULL);
     int has_vectors = kind && *kind && strcmp(kind, "none") != 0;
-    int neural = kind && strcmp(kind, "http") == 0;
+    int neural = kind && (strcmp(kind, "http") == 0 || strcmp(kind, "model") == 0);
     free(kind);
     if (o->mode == RET_AUTO) o->mode = has_vectors && neural ? RET_HYBRID : RET_BM25;
     if (o->alpha == 0) o->alpha = neural ? RET_DEFAULT_ALPHA_NEURAL : RET_DEFAULT_ALPHA_STATIC;
@@ -673,7 +996,8 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
         rc = err_set(err, ERR_NOMEM, "search");
         goto out;
     }
-    if ((rc = accumulate(r, &o, err))) goto out;
+    int want = pruned_want(&o);
+    if ((rc = accumulate(r, &o, want, err))) goto out;
     if (o.prf_docs > 0 && (rc = prf(r, &o, o.prf_docs, o.prf_terms > 0 ? o.prf_terms : 10, err))) goto out;
     if (o.proximity > 0 && (rc = proximity(r, o.proximity, err))) goto out;
     if (o.mode == RET_HYBRID && o.alpha > 0) {
@@ -695,7 +1019,12 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
         goto out;
     }
     if (o.by_doc) {
-        rc = by_doc(r, o.k, hits, n, err);
+        /* a pruned list cut short of k documents is widened as by_doc widens the exhaustive one */
+        while (!(rc = by_doc(r, o.k, hits, n, err)) && *n < o.k && r->pruned_cut && want < INT32_MAX / 4) {
+            clear_acc(r);
+            want *= 4;
+            if ((rc = accumulate(r, &o, want, err))) break;
+        }
         goto out;
     }
     int nh = 0;

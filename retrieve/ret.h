@@ -26,7 +26,8 @@ enum ret_fusion {
  * vectors no interpolation weight was at least as good as BM25 alone on all four figures (SciFact
  * nDCG@10 and Recall@100, WiCE top-1 and top-5; alpha 0.2 gains 0.002 nDCG and 0.003 top-1 but
  * loses one claim each in Recall@100 and top-5), so RET_AUTO stays BM25 for them and 0.2 is the
- * weight used when hybrid is asked for. A neural (http) embedder gets hybrid with a large weight. */
+ * weight used when hybrid is asked for. A neural embedder (http, or an in-process model) gets
+ * hybrid with a large weight. */
 #define RET_DEFAULT_ALPHA_STATIC 0.2
 #define RET_DEFAULT_ALPHA_NEURAL 0.5
 #define RET_DEFAULT_RRF_K 60
@@ -51,6 +52,8 @@ struct ret_opts {
     int prf_docs;   /* RM3 pseudo-relevance feedback from this many top passages (0: off) */
     int prf_terms;  /* expansion terms kept (0: 10) */
     double proximity; /* weight of the term-proximity bonus (0: off) */
+    int exhaustive; /* BM25: score every posting (the reference ranking) instead of block-max
+                     * MaxScore pruning, which returns the same hits and scores (see ret.c) */
 };
 
 #define RET_PRF_LAMBDA 0.5 /* RM3: weight of the original query against the feedback model */
@@ -71,7 +74,7 @@ int ret_new(struct ret **out, struct idx *ix, struct err *err);
 void ret_free(struct ret *r);
 
 /* The mode, fusion and alpha that RET_AUTO / zero fields resolve to for this index: hybrid with
- * a large weight when its vectors come from a neural (http) embedder, else bm25 (see above).
+ * a large weight when its vectors come from a neural embedder (http or model), else bm25.
  * `o` is updated in place. */
 int ret_resolve(struct ret *r, struct ret_opts *o, struct err *err);
 /* A short name for a mode ("bm25", "hybrid", ...). */
@@ -131,5 +134,67 @@ struct ret_metrics {
 /* Score one ranked list of document ids (best first) against the judgements of `qid`. */
 void ret_eval_query(const struct ret_qrels *q, const char *qid, const char *const *doc_ids, int n,
                     struct ret_metrics *m);
+
+/* ---------------------------------------------------------------- reranking (ret_rerank.c) */
+
+/* A reranker re-scores the top passages of a ranking for one query: either an imported
+ * cross-encoder (a BertForSequenceClassification with one output, `vericite model import`) run
+ * in this process on (query, passage) pairs, its logit the score; or a server's /rerank endpoint
+ * (Cohere, Jina, vLLM, llama.cpp server, text-embeddings-inference behind a proxy...): POST
+ * {"model": M, "query": Q, "documents": [texts...], "top_n": n, "return_documents": false},
+ * answered {"results": [{"index": i, "relevance_score": s}, ...]} (or a bare array, or "score"
+ * for "relevance_score"), every document once, in any order. The endpoint is configured by the
+ * user, so it is trusted like a config file (no address guard, as for the http embedder);
+ * requests have a connect and a total timeout and are retried on timeouts, connection errors,
+ * 429 and 5xx (common/http). A passage is given as "Title. text", cut to RET_RERANK_MAX_TEXT
+ * bytes (at a character boundary). A reranker is not thread-safe: one per thread. */
+
+#define RET_RERANK_DEFAULT_DEPTH 50
+#define RET_RERANK_MAX_DEPTH 1000
+#define RET_RERANK_MAX_TEXT (32u << 10)           /* bytes of one passage sent or tokenized */
+#define RET_RERANK_MAX_RESPONSE ((size_t)16 << 20) /* bytes of one /rerank answer */
+#define RET_RERANK_DEFAULT_TIMEOUT_MS 60000L
+#define RET_RERANK_DEFAULT_RETRIES 3
+#define RET_RERANK_KEY_ENV "VERICITE_RERANK_KEY" /* API key: "Authorization: Bearer KEY" */
+
+/* Zero-initialise; set model or url (not both). */
+struct ret_rerank_opts {
+    const char *model;     /* an imported cross-encoder: a name (nn_model_resolve) or .vcnn path */
+    const char *url;       /* or the full URL of a /rerank endpoint, http or https */
+    const char *url_model; /* url: the "model" member sent (NULL or "": left out) */
+    int threads;           /* model: threads of one call (0: 1) */
+    long timeout_ms;       /* url: per attempt (0: RET_RERANK_DEFAULT_TIMEOUT_MS) */
+    int retries;           /* url: retries (0: RET_RERANK_DEFAULT_RETRIES; -1: none) */
+};
+
+struct ret_reranker;
+
+/* A reranker (opts copied). The model must be a classifier with exactly one output; the URL must
+ * be http(s) without credentials in it (nothing is sent here). The API key is read from
+ * $RET_RERANK_KEY_ENV once, here. Errors: ERR_ARG (neither or both, not a one-output
+ * classifier, a bad URL), those of nn_model_resolve/nn_model_open/nn_new and http_client_new,
+ * ERR_NOMEM. On success *out is a new reranker freed with ret_reranker_free(). */
+int ret_reranker_new(struct ret_reranker **out, const struct ret_rerank_opts *opts,
+                     struct err *err);
+/* NULL is allowed. */
+void ret_reranker_free(struct ret_reranker *rr);
+/* What the reranker is, stable across runs, for stored results and logs: "model:NAME:HASH" or
+ * "url:URL" (":MODEL" after it when one is sent). Owned by the reranker. */
+const char *ret_reranker_id(const struct ret_reranker *rr);
+
+/* Score n texts for `query` into scores (n), higher is more relevant. Errors: the model's
+ * (ERR_UTF8...), or for a URL ERR_NET (naming the endpoint and why: "timed out: ...",
+ * "HTTP 500: <the server's message>", "(after N attempts)"), ERR_PARSE (a malformed answer, a
+ * missing or repeated index, a score that is not a finite number), ERR_LIMIT (request or
+ * answer over the caps). */
+int ret_rerank_texts(struct ret_reranker *rr, const char *query, const char *const *texts,
+                     size_t n, double *scores, struct err *err);
+
+/* Re-order the first min(n, depth) hits (depth 0: RET_RERANK_DEFAULT_DEPTH) of a ranking by the
+ * reranker's score of their passage (ties keep their order); their score becomes the
+ * reranker's. Hits after depth stay where they were. Errors: those of idx_passage and
+ * ret_rerank_texts (hits are then unchanged). */
+int ret_rerank(struct ret_reranker *rr, struct idx *ix, const char *query, struct ret_hit *hits,
+               int n, int depth, struct err *err);
 
 #endif

@@ -15,6 +15,8 @@
 
 #include "buf.h"
 #include "test.h"
+#include "utf8.h"
+#include "verify/ver.h"
 #include "testhttp.h"
 
 struct httpd {
@@ -900,4 +902,63 @@ TEST(audit_zero_citations)
         free(err);
         unlink(html);
     }
+}
+
+/* An article of one long "sentence" with 5,000 references (issue 12 item 1): each citation used
+ * to carry its own copy of the whole claim, so the output (and memory) grew with refs squared.
+ * The claim is kept once, cut at VER_CLAIM_MAX bytes (flagged), and the JSON Lines name it once
+ * (the first record of the claim; the others carry its claim_id), so the output is linear in the
+ * refs; and an audit over its --max-output budget fails, naming the limit. */
+TEST(audit_many_refs_one_sentence)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    enum { NREFS = 5000 };
+    struct buf art = {0};
+    for (int i = 0; i < NREFS; i++) /* no sentence end until the last word; ü makes cuts land in characters */
+        buf_printf(&art, "glacier%d mass ü balance<ref>https://example.org/p%d</ref> ", i, i);
+    buf_puts(&art, "declined.\n");
+    REQUIRE(art.data && art.len > 300000);
+    const char *a = t_write(t_, dir, "long.wiki", art.data, art.len);
+    buf_cleanup(&art);
+    char *out = NULL, *err = NULL;
+    int rc = t_run(t_, &out, &err, "audit --db '%s' --offline --suggest none --json '%s'", ix, a);
+    CHECK(rc == 0);
+    size_t len = out ? strlen(out) : 0;
+    fprintf(stderr, "  %d refs in one sentence: %zu bytes of output, %zu per ref\n", NREFS, len, len / NREFS);
+    CHECK(len / NREFS < 700); /* linear: a record per ref, the claim (at most 1000 bytes) once */
+    json_t *arr = t_json_lines(out);
+    CHECK(json_array_size(arr) == NREFS);
+    size_t i;
+    json_t *o;
+    int bad = 0;
+    json_array_foreach(arr, i, o) {
+        const char *cl = t_json_str(o, "claim");
+        bad += (i == 0) != (json_object_get(o, "claim") != NULL) || strlen(cl) > VER_CLAIM_MAX ||
+               !utf8_valid(cl, strlen(cl), NULL) || !json_is_true(json_object_get(o, "claim_cut")) ||
+               json_integer_value(json_object_get(o, "claim_id")) != 0;
+    }
+    CHECK(bad == 0);
+    CHECK(arr && !strncmp(t_json_str(json_array_get(arr, 0), "claim"), "glacier0 mass ü balance glacier1", 33));
+    json_decref(arr);
+    free(out);
+    free(err);
+    /* the HTML report marks the cut claim */
+    char html[700];
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    CHECK(t_run(t_, NULL, NULL, "audit --db '%s' --offline --suggest none --html '%s' '%s'", ix, html, a) == 0);
+    char *page = t_read(html, NULL);
+    CHECK(t_contains(page, "its first 1000 bytes\">[&hellip;]</span>"));
+    free(page);
+    /* over the budget: a non-zero exit naming the limit */
+    out = err = NULL;
+    rc = t_run(t_, &out, &err, "audit --db '%s' --offline --suggest none --json --max-output 1M '%s'", ix, a);
+    CHECK(rc != 0);
+    CHECK(t_contains(err, "--max-output") && t_contains(err, "1048576"));
+    free(out);
+    free(err);
 }

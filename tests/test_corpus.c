@@ -509,6 +509,78 @@ TEST(corpus_mwxml_errors)
     docs_free(&d);
 }
 
+/* Invalid UTF-8 that libxml2 lets through a CDATA section is repaired (U+FFFD) at the reader, so
+ * it is never stored, and search --json still returns the hit (issue 12 #6, found by
+ * fuzz_corpus_read). */
+TEST(corpus_mwxml_cdata_bad_utf8)
+{
+    static const char x[] = "<mediawiki><page><title>B</title><text><![CDATA[\xC0\xA3 glacier]]></text></page>"
+                            "</mediawiki>";
+    const char *dir = t_tmpdir(t_);
+    const char *p = t_write(t_, dir, "w.xml", x, sizeof x - 1);
+    struct docs d;
+    REQUIRE(read_all(p, NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    REQUIRE(d.n == 1);
+    CHECK(utf8_valid(d.text[0], strlen(d.text[0]), NULL));
+    CHECK(t_contains(d.text[0], "\xEF\xBF\xBD") && t_contains(d.text[0], "glacier"));
+    docs_free(&d);
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, p) == 0);
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "search --db '%s' --json glacier", ix) == 0);
+    CHECK(out && utf8_valid(out, strlen(out), NULL));
+    CHECK(out && t_contains(out, "\"doc_id\":\"B\"") && t_contains(out, "glacier"));
+    free(out);
+}
+
+/* A page over libxml2's 10 MB text node limit is one oversized page, not the end of the dump:
+ * without skip_bad a limit error naming it and the next call goes on; with it, skipped and counted
+ * (issue 12 #10). */
+TEST(corpus_mwxml_huge_page)
+{
+    struct buf x = {0};
+    buf_puts(&x, "<mediawiki><page><title>Before</title><ns>0</ns><revision><text>first page</text>"
+                 "</revision></page>\n<page><title>Huge</title><ns>0</ns><revision><text>");
+    for (int i = 0; i < 110000; i++) buf_puts(&x, "0123456789 0123456789 0123456789 0123456789 0123456789 "
+                                                  "0123456789 0123456789 0123456789 0123456789 012345678\n");
+    buf_puts(&x, "</text></revision></page>\n<page><title>After</title><ns>0</ns><revision><text>last "
+                 "page</text></revision></page></mediawiki>\n");
+    REQUIRE(x.data && x.len > 11000000);
+    const char *dir = t_tmpdir(t_);
+    const char *p = t_write(t_, dir, "huge.xml", x.data, x.len);
+    buf_cleanup(&x);
+    REQUIRE(p);
+    struct corpus_reader *r = NULL;
+    struct err e = {0};
+    REQUIRE_OK(corpus_open(&r, p, NULL, &e), e);
+    struct corpus_doc doc;
+    int has = 0, rc;
+    REQUIRE_OK(corpus_next(r, &doc, &has, &e), e);
+    CHECK(has && strcmp(doc.id, "Before") == 0);
+    rc = corpus_next(r, &doc, &has, &e);
+    CHECK(rc == ERR_LIMIT && !has && t_contains(e.msg, "page 2 \"Huge\": text longer than"));
+    err_clear(&e);
+    REQUIRE_OK(corpus_next(r, &doc, &has, &e), e);
+    CHECK(has && strcmp(doc.id, "After") == 0);
+    corpus_close(r);
+    struct docs d;
+    struct corpus_opts o = {.skip_bad = 1};
+    REQUIRE(read_all(p, &o, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 2 && d.skipped == 1 && t_contains(d.first, "\"Huge\""));
+    if (d.n == 2) CHECK(strcmp(d.id[0], "Before") == 0 && strcmp(d.id[1], "After") == 0);
+    docs_free(&d);
+    /* the CLI: the dump is indexed, the page named */
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    char *err = NULL;
+    REQUIRE(t_run(t_, NULL, &err, "index --embedder none --skip-bad --db '%s' '%s'", ix, p) == 0);
+    CHECK(err && t_contains(err, "skipped 1 bad record") && t_contains(err, "\"Huge\""));
+    free(err);
+}
+
 /* ---------------------------------------------------------------- text cleanup */
 
 TEST(corpus_html_text_cleanup)
@@ -542,8 +614,110 @@ TEST(corpus_html_text_cleanup)
                              "<?\x85\xab\x02\xc0`\x00\x00e=\"x\" <p>b</p></body></html>";
     REQUIRE_OK(corpus_html_text(pi, sizeof pi - 1, NULL, &text, &e), e);
     CHECK(text.data && utf8_valid(text.data, text.len, NULL));
-    CHECK(t_contains(text.data, "\xef\xbf\xbd")); /* U+FFFD stands in for the bad byte */
+    CHECK(t_contains(text.data, "a"));
     buf_cleanup(&text);
+}
+
+/* `n` attributes on one element, then text (issue 12 #3: libxml2's duplicate check is quadratic). */
+static char *many_attrs(int n, const char *lead, const char *last)
+{
+    struct buf b = {0};
+    buf_printf(&b, "<html><body><p%s", lead);
+    for (int i = 0; i < n; i++) buf_printf(&b, " attr%d", i);
+    buf_printf(&b, "%s>Glaciers retreat.</p><p>After.</p></body></html>", last);
+    return buf_steal(&b);
+}
+
+/* The HTML parse budget: an element with 100,000 attributes (1 MB) is read in linear work with its
+ * attributes past the 64th dropped; markup hidden in quotes, comments or scripts cannot smuggle one
+ * past that; a page over the size or time budget is refused naming the budget. */
+TEST(corpus_html_budget)
+{
+    struct buf title = {0}, text = {0};
+    struct err e = {0};
+    char *h = many_attrs(100000, "", "");
+    REQUIRE(h && strlen(h) > 950000); /* about 1 MB */
+    REQUIRE_OK(corpus_html_text(h, strlen(h), &title, &text, &e), e);
+    CHECK(text.data && strcmp(text.data, "Glaciers retreat.\n\nAfter.") == 0);
+    free(h);
+    buf_reset(&text);
+    /* the attributes kept are the first 64: "hidden" first hides the element, 70th it is dropped */
+    h = many_attrs(70, " hidden", "");
+    REQUIRE_OK(corpus_html_text(h, strlen(h), NULL, &text, &e), e);
+    CHECK(text.data && strcmp(text.data, "After.") == 0);
+    free(h);
+    buf_reset(&text);
+    h = many_attrs(70, "", " hidden");
+    REQUIRE_OK(corpus_html_text(h, strlen(h), NULL, &text, &e), e);
+    CHECK(text.data && t_contains(text.data, "Glaciers retreat."));
+    free(h);
+    buf_reset(&text);
+    /* quotes, comments and scripts: what libxml2 sees is what we tokenized */
+    struct buf x = {0};
+    buf_puts(&x, "<!-- <a x=\" --><p title='a>b' alt=\"<i>\">One</p>"
+                 "<script>if (a<b) x(\"</p>\");</script><b");
+    for (int i = 0; i < 100000; i++) buf_printf(&x, " b%d=\"v\"", i);
+    buf_puts(&x, ">Two</b> \" <p>Three</p><? x <i> ?><p>x < y &lt; z</p>");
+    REQUIRE(x.data);
+    REQUIRE_OK(corpus_html_text(x.data, x.len, NULL, &text, &e), e);
+    CHECK(text.data && t_contains(text.data, "One") && t_contains(text.data, "Two") &&
+          t_contains(text.data, "Three") && t_contains(text.data, "x < y < z") && !t_contains(text.data, "if (a"));
+    buf_cleanup(&x);
+    buf_reset(&text);
+    /* a declared UTF-7 (which would turn "+ADw-" into '<') is not used */
+    static const char u7[] = "<meta charset=\"utf-7\"><p>caf\xe9 +ADw-b+AD4-x+ADw-/b+AD4-</p>";
+    REQUIRE_OK(corpus_html_text(u7, sizeof u7 - 1, NULL, &text, &e), e);
+    CHECK(text.data && t_contains(text.data, "caf\xc3\xa9 +ADw-b+AD4-x"));
+    buf_reset(&text);
+    static const char l1[] = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-2\"><p>\xb1</p>";
+    REQUIRE_OK(corpus_html_text(l1, sizeof l1 - 1, NULL, &text, &e), e);
+    CHECK(text.data && strcmp(text.data, "\xc4\x85") == 0); /* ISO-8859-2 0xB1: a with ogonek */
+    buf_reset(&text);
+    /* the size and time budgets */
+    struct corpus_html_budget small = {.max_bytes = 100};
+    h = many_attrs(100, "", "");
+    CHECK(corpus_html_text_budget(h, strlen(h), &small, NULL, &text, &e) == ERR_LIMIT);
+    CHECK(t_contains(e.msg, "over the HTML size budget of 100 bytes"));
+    free(h);
+    err_clear(&e);
+    buf_reset(&text);
+    for (int i = 0; i < 200000; i++) buf_puts(&x, "<p>word <b>bold</b></p>");
+    REQUIRE(x.data);
+    struct corpus_html_budget quick = {.max_ms = 1};
+    CHECK(corpus_html_text_budget(x.data, x.len, &quick, NULL, &text, &e) == ERR_LIMIT);
+    CHECK(t_contains(e.msg, "over the HTML time budget of 1 ms"));
+    buf_cleanup(&x);
+    buf_cleanup(&title);
+    buf_cleanup(&text);
+}
+
+/* A folder file over the HTML budget is one bad file: refused naming the budget, or skipped. */
+TEST(corpus_dir_html_budget)
+{
+    const char *dir = t_tmpdir(t_);
+    char *h = many_attrs(1000, "", "");
+    REQUIRE(h);
+    t_write(t_, dir, "f/big.html", h, strlen(h));
+    t_write(t_, dir, "f/small.txt", "Small file.", 11);
+    free(h);
+    char root[600];
+    snprintf(root, sizeof root, "%s/f", dir);
+    struct docs d;
+    struct corpus_opts o = {.html = {.max_bytes = 1000}};
+    REQUIRE(read_all(root, &o, &d) == 0);
+    CHECK(d.rc == ERR_LIMIT && t_contains(d.err.msg, "big.html") && t_contains(d.err.msg, "HTML size budget"));
+    docs_free(&d);
+    o.skip_bad = 1;
+    REQUIRE(read_all(root, &o, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 1 && d.skipped == 1 && t_contains(d.first, "big.html") && t_contains(d.first, "HTML size budget"));
+    docs_free(&d);
+    /* with the default budget the file is read, its attributes dropped */
+    REQUIRE(read_all(root, NULL, &d) == 0);
+    REQUIRE_OK(d.rc, d.err);
+    CHECK(d.n == 2);
+    if (d.n == 2) CHECK(t_contains(d.text[0], "Glaciers retreat."));
+    docs_free(&d);
 }
 
 TEST(corpus_wikitext_cleanup)

@@ -9,7 +9,10 @@
  * code with ret.c; only the passage and query vectors are taken from the index, since the embedder
  * is not what these cases check. */
 #include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "corpus/corpus.h"
 #include "index/embed/emb.h"
@@ -815,4 +818,297 @@ TEST(ret_rrf_fusion)
     corpus_tok_free(tk);
     idx_close(ix);
     free(c);
+}
+
+/* ---------------------------------------------------------------- pruned BM25 = exhaustive */
+
+/* Run `q` pruned and exhaustive with the same options; count a difference in the hits (count,
+ * passages, order, documents, scores compared with ==: both paths add the same floats in the same
+ * order) in *bad, printing the first few. */
+static int same_ranking(struct ret *r, const char *q, struct ret_opts o, int *bad, struct err *e)
+{
+    int k = o.k > 0 ? o.k : 10, n0 = 0, n1 = 0, rc;
+    struct ret_hit *h0 = calloc((size_t)k, sizeof *h0), *h1 = calloc((size_t)k, sizeof *h1);
+    if (!h0 || !h1) {
+        free(h0);
+        free(h1);
+        return err_set(e, ERR_NOMEM, "hits");
+    }
+    o.exhaustive = 1;
+    rc = ret_search(r, q, &o, h0, &n0, e);
+    o.exhaustive = 0;
+    if (!rc) rc = ret_search(r, q, &o, h1, &n1, e);
+    int diff = !rc && n0 != n1;
+    for (int i = 0; !rc && !diff && i < n0; i++)
+        diff = h0[i].pid != h1[i].pid || h0[i].doc_row != h1[i].doc_row || h0[i].score != h1[i].score;
+    if (diff && (*bad)++ < 5) {
+        fprintf(stderr, "  differs: k=%d by_doc=%d '%.60s': %d vs %d hits", k, o.by_doc, q, n0, n1);
+        for (int i = 0; i < n0 && i < n1; i++)
+            if (h0[i].pid != h1[i].pid || h0[i].score != h1[i].score) {
+                fprintf(stderr, ", first at rank %d: pid %lld %.9g vs %lld %.9g", i + 1,
+                        (long long)h0[i].pid, h0[i].score, (long long)h1[i].pid, h1[i].score);
+                break;
+            }
+        fputc('\n', stderr);
+    }
+    free(h0);
+    free(h1);
+    return rc;
+}
+
+/* The edge cases every corpus gets, plus `q` at k = 1, 10 and 100, as passages and documents. */
+static int same_rankings(struct ret *r, const char *q, int *bad, int *n, struct err *e)
+{
+    static const int ks[] = {1, 10, 100};
+    int rc = ERR_OK;
+    for (int i = 0; i < 3 && !rc; i++) {
+        struct ret_opts o = {.mode = RET_BM25, .k = ks[i]};
+        rc = same_ranking(r, q, o, bad, e);
+        o.by_doc = 1;
+        if (!rc) rc = same_ranking(r, q, o, bad, e);
+        *n += 2;
+    }
+    return rc;
+}
+
+static const char *const edge_queries[] = {
+    "the of and to in is it",          /* stop words only: no hits either way */
+    "qqzxjvw",                         /* a term absent from the index */
+    "qqzxjvw cell",                    /* an absent term beside a present one */
+    "cell cell cell protein protein",  /* repeated terms (query tf 3 and 2) */
+    "",
+};
+
+/* Hits of the pruned search against the exhaustive one for the claims of `qpath` (every `step`th)
+ * and the edge queries; also other BM25 parameters and hybrid-free modes on a few. */
+struct claims_ctx {
+    struct ret *r;
+    int bad, n, i, step;
+    struct err *e;
+};
+
+static int claims_cb(void *c, const char *id, const char *text, long line)
+{
+    (void)id, (void)line;
+    struct claims_ctx *x = c;
+    if (x->i++ % x->step) return 0;
+    return same_rankings(x->r, text, &x->bad, &x->n, x->e);
+}
+
+static int parameter_variants(struct ret *r, const char *q, int *bad, int *n, struct err *e)
+{
+    struct ret_opts v[] = {{.mode = RET_BM25, .k = 100, .k1 = 1.5, .b = 0.9},
+                           {.mode = RET_BM25, .k = 10, .title_weight = -1},
+                           {.mode = RET_BM25, .k = 10, .title_weight = 3},
+                           {.mode = RET_BM25, .k = 50, .b = 1, .k1 = 0.3}};
+    int rc = ERR_OK;
+    for (size_t i = 0; i < sizeof v / sizeof v[0] && !rc; i++, (*n)++) rc = same_ranking(r, q, v[i], bad, e);
+    return rc;
+}
+
+TEST(ret_pruned_scifact)
+{
+    const char *corpus = t_shared(t_, "scifact/corpus.jsonl");
+    const char *qpath = t_shared(t_, "scifact/queries_train.jsonl");
+    if (!corpus || !qpath) SKIP("../shared/data/scifact not present");
+    struct err e = {0};
+    char ixdir[600];
+    snprintf(ixdir, sizeof ixdir, "%s/sf", t_tmpdir(t_));
+    struct idx_opts io = {.create = 1};
+    struct idx *ix = NULL;
+    struct corpus_reader *cr = NULL;
+    REQUIRE_OK(idx_open(&ix, ixdir, &io, &e), e);
+    REQUIRE_OK(corpus_open(&cr, corpus, NULL, &e), e);
+    int rc = idx_begin(ix, &e), has = 1;
+    while (!rc && has) {
+        struct corpus_doc d;
+        if (!(rc = corpus_next(cr, &d, &has, &e)) && has) rc = idx_add(ix, &d, NULL, &e);
+    }
+    corpus_close(cr);
+    if (!rc) rc = idx_commit(ix, &e);
+    REQUIRE_OK(rc, e);
+    CHECK(idx_post_bounds(ix) == 1);
+    struct ret *r = NULL;
+    REQUIRE_OK(ret_new(&r, ix, &e), e);
+    struct claims_ctx x = {r, 0, 0, 0, 1, &e};
+    rc = corpus_queries_read(qpath, claims_cb, &x, &e);
+    for (size_t i = 0; !rc && i < sizeof edge_queries / sizeof *edge_queries; i++)
+        rc = same_rankings(r, edge_queries[i], &x.bad, &x.n, &e);
+    if (!rc) rc = parameter_variants(r, "BRCA1 mutations increase the risk of breast cancer", &x.bad, &x.n, &e);
+    CHECK(rc == ERR_OK);
+    fprintf(stderr, "  %d rankings compared (%d claims), %d differ\n", x.n, x.i, x.bad);
+    CHECK(x.n > 4000);
+    CHECK(x.bad == 0);
+    ret_free(r);
+    idx_close(ix);
+}
+
+/* ---- a generated corpus: words drawn from a Zipf distribution (s = 1) over a synthetic vocabulary */
+
+struct zipf {
+    uint64_t rng;
+    double *cdf; /* (nv) */
+    int nv;
+};
+
+static uint64_t zipf_rand(struct zipf *z)
+{
+    z->rng ^= z->rng << 13;
+    z->rng ^= z->rng >> 7;
+    z->rng ^= z->rng << 17;
+    return z->rng;
+}
+
+static int zipf_word(struct zipf *z)
+{
+    double u = (double)(zipf_rand(z) >> 11) / 9007199254740992.0 * z->cdf[z->nv - 1];
+    int lo = 0, hi = z->nv - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (z->cdf[mid] < u) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Append `n` Zipf words (consonant-vowel syllables spelling the word's rank) to b. */
+static int zipf_text(struct zipf *z, struct buf *b, int n)
+{
+    static const char cons[] = "bcdfghjklmnprstvwxz", vow[] = "aeiou";
+    for (int i = 0; i < n; i++) {
+        int w = zipf_word(z) + 100; /* at least two syllables */
+        if (i && buf_append(b, " ", 1)) return -1;
+        for (; w > 0; w /= 95)
+            if (buf_printf(b, "%c%c", cons[w % 95 / 5], vow[w % 5])) return -1;
+    }
+    return 0;
+}
+
+/* Add documents first .. first+n-1 ("z<i>"), each a title of 1-6 words and 10-300 words of text. */
+static int zipf_docs(struct idx *ix, struct zipf *z, int first, int n, struct err *e)
+{
+    struct buf title = {0}, text = {0};
+    char id[32];
+    int rc = idx_begin(ix, e);
+    for (int i = first; !rc && i < first + n; i++) {
+        buf_reset(&title);
+        buf_reset(&text);
+        if (zipf_text(z, &title, 1 + (int)(zipf_rand(z) % 6)) ||
+            zipf_text(z, &text, 10 + (int)(zipf_rand(z) % 291))) {
+            rc = err_set(e, ERR_NOMEM, "corpus");
+            break;
+        }
+        snprintf(id, sizeof id, "z%d", i);
+        struct corpus_doc d = {id, title.data, "", text.data, text.len, "zipf", i + 1};
+        rc = idx_add(ix, &d, NULL, e);
+    }
+    if (!rc) rc = idx_commit(ix, e);
+    else idx_rollback(ix);
+    buf_cleanup(&title);
+    buf_cleanup(&text);
+    return rc;
+}
+
+/* `nq` generated queries (1-15 Zipf words; every fifth repeats its first word) and the edge
+ * queries, pruned against exhaustive on a fresh retriever over ix. */
+static int zipf_compare(struct idx *ix, struct zipf *z, int nq, int *bad, int *n, struct err *e)
+{
+    struct ret *r = NULL;
+    struct buf q = {0};
+    int rc = ret_new(&r, ix, e);
+    for (int i = 0; !rc && i < nq; i++) {
+        buf_reset(&q);
+        if (zipf_text(z, &q, 1 + (int)(zipf_rand(z) % 15))) rc = err_set(e, ERR_NOMEM, "query");
+        if (!rc && i % 5 == 0) {
+            size_t sp = strcspn(q.data, " ");
+            if (buf_printf(&q, " %.*s %.*s", (int)sp, q.data, (int)sp, q.data)) rc = err_set(e, ERR_NOMEM, "query");
+        }
+        if (!rc) rc = same_rankings(r, q.data, bad, n, e);
+        if (!rc && i % 10 == 0) rc = parameter_variants(r, q.data, bad, n, e);
+    }
+    for (size_t i = 0; !rc && i < sizeof edge_queries / sizeof *edge_queries; i++)
+        rc = same_rankings(r, edge_queries[i], bad, n, e);
+    buf_cleanup(&q);
+    ret_free(r);
+    return rc;
+}
+
+static int sql_exec(const char *dir, const char *sql, struct err *e)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/index.db", dir);
+    sqlite3 *db = NULL;
+    int rc = ERR_OK;
+    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = err_set(e, ERR_SQLITE, "%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ~20k passages: pruned = exhaustive after building, after removals and appends (segments
+ * rewritten), with stored bounds missing or stale (computed on load), and on an index from before
+ * postings format 2 (read-only: exhaustive; read-write: upgraded on open). */
+TEST(ret_pruned_zipf)
+{
+    struct err e = {0};
+    struct zipf z = {0x9e3779b97f4a7c15ull, NULL, 20000};
+    REQUIRE((z.cdf = malloc((size_t)z.nv * sizeof *z.cdf)));
+    for (int i = 0; i < z.nv; i++) z.cdf[i] = (i ? z.cdf[i - 1] : 0) + 1.0 / (i + 1);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/zipf", t_tmpdir(t_));
+    struct idx_opts io = {.create = 1};
+    struct idx *ix = NULL;
+    int bad = 0, n = 0;
+    REQUIRE_OK(idx_open(&ix, dir, &io, &e), e);
+    int rc = zipf_docs(ix, &z, 0, 11000, &e);
+    struct idx_stats st = {0};
+    if (!rc) rc = idx_stats(ix, &st, &e);
+    fprintf(stderr, "  %lld passages, %lld terms\n", (long long)st.passages, (long long)st.terms);
+    CHECK(st.passages >= 18000);
+    if (!rc) rc = zipf_compare(ix, &z, 120, &bad, &n, &e);
+    /* removals rewrite segments; appends extend the last ones */
+    if (!rc && !(rc = idx_begin(ix, &e))) {
+        char id[32];
+        for (int i = 0; !rc && i < 11000; i += 97) {
+            snprintf(id, sizeof id, "z%d", i);
+            rc = idx_remove(ix, id, NULL, &e);
+        }
+        rc = rc ? (idx_rollback(ix), rc) : idx_commit(ix, &e);
+    }
+    if (!rc) rc = zipf_docs(ix, &z, 11000, 300, &e);
+    if (!rc) rc = zipf_compare(ix, &z, 30, &bad, &n, &e);
+    idx_close(ix);
+    ix = NULL;
+    REQUIRE_OK(rc, e);
+    /* bounds missing on some rows and stale on others: computed from the data */
+    REQUIRE_OK(sql_exec(dir, "UPDATE postings SET bounds=NULL WHERE term < 'f';"
+                             "UPDATE postings SET bounds=X'0102' WHERE term > 'r';", &e), e);
+    REQUIRE_OK(idx_open(&ix, dir, NULL, &e), e);
+    rc = zipf_compare(ix, &z, 30, &bad, &n, &e);
+    idx_close(ix);
+    ix = NULL;
+    REQUIRE_OK(rc, e);
+    /* postings format 1 */
+    REQUIRE_OK(sql_exec(dir, "ALTER TABLE postings DROP COLUMN bounds;"
+                             "UPDATE settings SET value='1' WHERE key='postings_format'", &e), e);
+    struct idx_opts ro = {.readonly = 1};
+    REQUIRE_OK(idx_open(&ix, dir, &ro, &e), e);
+    CHECK(idx_post_bounds(ix) == 0);
+    rc = zipf_compare(ix, &z, 10, &bad, &n, &e);
+    idx_close(ix);
+    ix = NULL;
+    REQUIRE_OK(rc, e);
+    REQUIRE_OK(idx_open(&ix, dir, NULL, &e), e);
+    CHECK(idx_post_bounds(ix) == 1);
+    rc = zipf_compare(ix, &z, 30, &bad, &n, &e);
+    char *fmt = NULL;
+    idx_setting_get(ix, "postings_format", &fmt, NULL);
+    CHECK(fmt && strcmp(fmt, "2") == 0);
+    free(fmt);
+    idx_close(ix);
+    free(z.cdf);
+    REQUIRE_OK(rc, e);
+    fprintf(stderr, "  %d rankings compared, %d differ\n", n, bad);
+    CHECK(n > 1200);
+    CHECK(bad == 0);
 }

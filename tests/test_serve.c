@@ -8,9 +8,11 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -43,9 +45,10 @@ static void sleep_ms(int ms)
 }
 
 /* Start `vericite serve --db ix --listen 127.0.0.1:0 EXTRA...` with stderr in DIR/NAME.log and wait
- * (up to 15 s) for its "listening on" line. Returns 0, or -1 (the child is gone then). */
-static int srv_start(struct test_ctx *t_, struct srv *s, const char *name, const char *ix,
-                     const char *const *extra)
+ * (up to 15 s) for its "listening on" line; `nofile` > 0 starts it with that soft open-file limit
+ * (as a default `ulimit -n` of 1024 would). Returns 0, or -1 (the child is gone then). */
+static int srv_start_nofile(struct test_ctx *t_, struct srv *s, const char *name, const char *ix,
+                            const char *const *extra, int nofile)
 {
     const char *dir = t_tmpdir(t_);
     memset(s, 0, sizeof *s);
@@ -65,6 +68,11 @@ static int srv_start(struct test_ctx *t_, struct srv *s, const char *name, const
         dup2(nul, 0);
         dup2(nul, 1);
         dup2(lf, 2);
+        struct rlimit rl;
+        if (nofile > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            rl.rlim_cur = (rlim_t)nofile;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }
@@ -86,6 +94,12 @@ static int srv_start(struct test_ctx *t_, struct srv *s, const char *name, const
     waitpid(pid, NULL, 0);
     s->pid = 0;
     return -1;
+}
+
+static int srv_start(struct test_ctx *t_, struct srv *s, const char *name, const char *ix,
+                     const char *const *extra)
+{
+    return srv_start_nofile(t_, s, name, ix, extra, 0);
 }
 
 /* Wait up to `ms` for the child to end. Returns its exit status (0-255), -2 when it is still
@@ -324,6 +338,19 @@ static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
     CHECK(json_equal(o, want));
     json_decref(o);
     json_decref(want);
+
+    /* an HTML source with 100,000 attributes on one element (a 1 MB body): answered, the text read
+     * without them (the HTML parse budget, issue 12 #3) */
+    struct buf big = {0};
+    buf_puts(&big, "<p");
+    for (int i = 0; i < 90000; i++) buf_printf(&big, " a%d", i);
+    buf_puts(&big, ">In SQLite, write-ahead logging lets readers and writers run concurrently: readers do not "
+                   "block writers.</p>");
+    REQUIRE(big.data);
+    o = post_json(s->port, "/v1/verify", json_pack("{s:s, s:s}", "claim", claim, "source", big.data), &st);
+    buf_cleanup(&big);
+    CHECK(st == 200 && !strcmp(jstr(o, "verdict"), "supported"));
+    json_decref(o);
 
     /* a source that does not support the claim: unsupported, with the corpus page suggested */
     o = post_json(s->port, "/v1/verify",
@@ -743,6 +770,218 @@ TEST(serve_idle_client_timeout)
     REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
     CHECK(http(s.port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
     resp_cleanup(&r);
+    curl_global_cleanup();
+    srv_kill(&s);
+}
+
+/* ---------------------------------------------------------------- hostile clients (issue 12) */
+
+/* A connection to 127.0.0.1:port from the loopback address `from` (127.x.y.z: each is another
+ * client to the server), non-blocking; -1 on failure. */
+static int connect_from(int port, const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in src = {.sin_family = AF_INET}, sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, from, &src.sin_addr) != 1 || bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
+        (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS)) {
+        close(fd);
+        return -1;
+    }
+    struct pollfd pf = {fd, POLLOUT, 0};
+    if (poll(&pf, 1, 5000) != 1) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1 when the server closed `fd` (end of stream or reset) within `ms`, 0 when it is still open. */
+static int closed_within(int fd, int ms)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    char c[256];
+    for (int waited = 0; waited <= ms; waited += 50) {
+        if (poll(&pf, 1, 50) == 1) {
+            ssize_t r = recv(fd, c, sizeof c, MSG_DONTWAIT);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return 1;
+        }
+    }
+    return 0;
+}
+
+#define SLOW_CLIENTS 1100
+#define SLOW_PER_IP 16
+
+/* Slowloris: 1,100 connections from 69 client addresses trickle header bytes while /healthz
+ * answers every probe; a client over --max-per-ip is refused at once; and a header that keeps
+ * trickling but is not complete within --header-timeout is closed, although every byte would
+ * reset the idle --timeout. The server starts with a soft open-file limit of 1024 (a common
+ * default), which used to leave it unable to accept anything once about 1,000 slow clients
+ * held a descriptor each. */
+TEST(serve_slow_clients)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct srv s;
+    const char *extra[] = {"--header-timeout", "3", "--max-per-ip", "16", "--threads", "2", NULL};
+    REQUIRE(srv_start_nofile(t_, &s, "serve", ix, extra, 1024) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    /* over --max-per-ip: the 17th connection from one address is closed at once; another
+     * address still gets in */
+    int same[SLOW_PER_IP + 1], n_same = 0;
+    for (; n_same < SLOW_PER_IP; n_same++)
+        if ((same[n_same] = connect_from(s.port, "127.0.0.200")) < 0) break;
+    CHECK(n_same == SLOW_PER_IP);
+    int over = connect_from(s.port, "127.0.0.200"), other = connect_from(s.port, "127.0.0.201");
+    CHECK(over >= 0 && closed_within(over, 2000));
+    CHECK(other >= 0 && !closed_within(other, 300));
+    for (int i = 0; i < n_same; i++) close(same[i]);
+    if (over >= 0) close(over);
+    if (other >= 0) close(other);
+
+    int *fds = calloc(SLOW_CLIENTS, sizeof *fds);
+    REQUIRE(fds);
+    int opened = 0;
+    for (int i = 0; i < SLOW_CLIENTS; i++) {
+        char from[32];
+        snprintf(from, sizeof from, "127.0.1.%d", 1 + i / SLOW_PER_IP);
+        fds[i] = connect_from(s.port, from);
+        if (fds[i] >= 0 && send(fds[i], "GET /healthz HTTP/1.1\r\nX-Slow: ", 31, MSG_NOSIGNAL) == 31) opened++;
+    }
+    CHECK(opened == SLOW_CLIENTS);
+    /* trickle a byte on every slow connection, probe /healthz, again: 12 rounds of ~300 ms */
+    int answered = 0, probes = 12;
+    for (int round = 0; round < probes; round++) {
+        for (int i = 0; i < SLOW_CLIENTS; i++)
+            if (fds[i] >= 0) send(fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        struct resp r;
+        answered += http(s.port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200;
+        resp_cleanup(&r);
+        sleep_ms(300);
+    }
+    CHECK(answered == probes);
+    /* more than --header-timeout 3 has passed since they connected: all closed by the server */
+    int still_open = 0;
+    for (int i = 0; i < SLOW_CLIENTS; i++) {
+        if (fds[i] < 0) continue;
+        send(fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        still_open += !closed_within(fds[i], 0);
+        close(fds[i]);
+    }
+    free(fds);
+    if (still_open) fprintf(stderr, "  %d of %d slow connections still open\n", still_open, SLOW_CLIENTS);
+    CHECK(still_open == 0);
+    /* one that starts now is closed after about 3 s although it keeps sending */
+    int fd = connect_from(s.port, "127.0.0.202");
+    int sent = fd >= 0 && send(fd, "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL) == 23;
+    double t0 = (double)time(NULL);
+    int closed = 0;
+    for (int i = 0; sent && i < 40 && !closed; i++) { /* a byte every 250 ms for up to 10 s */
+        send(fd, "X", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        closed = closed_within(fd, 250);
+    }
+    double el = (double)time(NULL) - t0;
+    if (fd >= 0) close(fd);
+    CHECK(sent && closed && el >= 2 && el <= 8);
+    struct resp r;
+    CHECK(http(s.port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
+    resp_cleanup(&r);
+    curl_global_cleanup();
+    srv_kill(&s);
+    char *log = t_read(s.log, NULL);
+    CHECK(t_contains(log, "(header not complete in 3s: --header-timeout)"));
+    free(log);
+}
+
+/* A chunked body that never ends is answered 413 at the --max-body limit and closed, not read
+ * and dropped for ever (issue 12 item 11). */
+TEST(serve_endless_chunked_body)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct srv s;
+    const char *extra[] = {"--max-body", "64K", "--body-timeout", "0", NULL};
+    REQUIRE(srv_start(t_, &s, "serve", ix, extra) == 0);
+    int fd = connect_from(s.port, "127.0.0.1");
+    REQUIRE(fd >= 0);
+    static const char head[] = "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n";
+    char chunk[4096 + 16];
+    int hl = snprintf(chunk, sizeof chunk, "1000\r\n");
+    memset(chunk + hl, ' ', 4096);
+    memcpy(chunk + hl + 4096, "\r\n", 2);
+    size_t clen = (size_t)hl + 4096 + 2, sent = 0;
+    struct buf got = {0};
+    int ok = send(fd, head, sizeof head - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof head - 1), eof = 0;
+    double t0 = (double)time(NULL);
+    /* send chunks for up to 15 s or 64 MB, reading whatever comes back */
+    while (ok && !eof && (double)time(NULL) - t0 < 15 && sent < (64u << 20)) {
+        ssize_t w = send(fd, chunk, clen, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) sent += (size_t)w;
+        struct pollfd pf = {fd, POLLIN, 0};
+        char in[4096];
+        while (poll(&pf, 1, w > 0 ? 0 : 20) == 1) {
+            ssize_t r = recv(fd, in, sizeof in, MSG_DONTWAIT);
+            if (r > 0) buf_append(&got, in, (size_t)r);
+            else {
+                eof = 1;
+                break;
+            }
+        }
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) eof = 1; /* reset: read what came */
+    }
+    char in[4096];
+    ssize_t r;
+    while ((r = recv(fd, in, sizeof in, MSG_DONTWAIT)) > 0) buf_append(&got, in, (size_t)r);
+    close(fd);
+    CHECK(ok);
+    CHECK(got.data && !strncmp(got.data, "HTTP/1.1 413", 12) && t_contains(got.data, "--max-body"));
+    CHECK(eof);
+    if (!eof || sent > (8u << 20)) fprintf(stderr, "  %zu bytes sent, %s\n", sent, eof ? "closed" : "never closed");
+    CHECK(sent < (8u << 20)); /* the limit is 64 KB: stopped at about that, plus what was in flight */
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct resp hr;
+    CHECK(http(s.port, "GET", "/healthz", NULL, NULL, 0, 0, &hr) == 200);
+    resp_cleanup(&hr);
+    curl_global_cleanup();
+    srv_kill(&s);
+    char *log = t_read(s.log, NULL);
+    CHECK(t_contains(log, " POST /v1/search 413 "));
+    free(log);
+    buf_cleanup(&got);
+}
+
+/* An audit whose results would pass --max-output is refused with 413 naming the limit, and the
+ * service goes on (issue 12 item 1: a 1 MB article took it to 3.3 GB). */
+TEST(serve_audit_over_budget)
+{
+    char ixbuf[600];
+    const char *ix = make_index(t_, ixbuf, sizeof ixbuf);
+    REQUIRE(ix);
+    struct srv s;
+    const char *extra[] = {"--offline", "--suggest", "none", "--max-output", "256K", NULL};
+    REQUIRE(srv_start(t_, &s, "serve", ix, extra) == 0);
+    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
+    struct buf art = {0};
+    for (int i = 0; i < 2000; i++) /* one sentence, 2,000 refs: ~1.4 KB of results each */
+        buf_printf(&art, "glacier%d mass balance<ref>https://example.org/p%d</ref> ", i, i);
+    buf_puts(&art, "declined.\n");
+    long st = 0;
+    json_t *o = post_json(s.port, "/v1/audit", json_pack("{s:s}", "text", art.data ? art.data : ""), &st);
+    CHECK(st == 413);
+    CHECK(t_contains(jstr(o, "error"), "--max-output") && t_contains(jstr(o, "error"), "262144"));
+    json_decref(o);
+    buf_cleanup(&art);
+    /* a small article still gets its results, with claim ids */
+    o = post_json(s.port, "/v1/audit", json_pack("{s:s}", "text", article), &st);
+    json_t *res = json_object_get(o, "results");
+    CHECK(st == 200 && json_array_size(res) == 2);
+    CHECK(json_integer_value(json_object_get(json_array_get(res, 1), "claim_id")) == 1);
+    json_decref(o);
     curl_global_cleanup();
     srv_kill(&s);
 }

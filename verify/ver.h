@@ -82,7 +82,8 @@ void ver_extractor_free(struct ver_extractor *x);
 /* Extract the claims of `text` (len bytes, need not be NUL-terminated) in format `fmt`. `title`
  * (may be NULL) is copied. On success *out is a new article owned by the caller (free with
  * ver_article_free); on failure *out is NULL and err says why: ERR_LIMIT (input over
- * VER_MAX_INPUT), ERR_PARSE (a malformed JSONL line, message names the line), ERR_NOMEM.
+ * VER_MAX_INPUT), ERR_UTF8 (input not valid UTF-8: repair it first, utf8_repair), ERR_PARSE (a
+ * malformed JSONL line, message names the line), ERR_NOMEM.
  * Text with no citation gives an article with nclaims == 0, not an error. */
 int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const char *text, size_t len,
                       enum ver_format fmt, const char *title, struct err *err);
@@ -123,6 +124,7 @@ int ver_word_count(const char *text, size_t len);
 #include "index/idx.h"
 #include "verify/ver_fetch.h"
 #include "verify/ver_score.h"
+#include "verify/ver_nli.h"
 
 /* What became of one citation, worst first in this order. */
 enum ver_status {
@@ -156,6 +158,16 @@ struct ver_audit_opts {
     enum ver_suggest_mode suggest;
     int max_suggestions;             /* 0: 3 */
     int candidates;                  /* corpus documents re-scored per citation; 0: 10 */
+    /* NULL (the learned ranker orders suggestions), or a reranker: an imported cross-encoder
+     * (rerank: a name or .vcnn path) or a /rerank endpoint (rerank_url, with rerank_model sent),
+     * as ret_reranker_new takes them. Then the top rerank_depth corpus documents BM25 finds for
+     * the claim (0: RET_RERANK_DEFAULT_DEPTH) are re-scored by it against the claim, the first
+     * `candidates` of its order are scored by the verifier and kept or dropped by the ranker as
+     * without it (the ranker's features still come from BM25's order), and the suggestions are
+     * shown in the reranker's order (ver_suggestion.rerank). */
+    const char *rerank, *rerank_url, *rerank_model;
+    int rerank_depth;
+    int rerank_threads;              /* the cross-encoder's threads (0: 1) */
     const char *model_path;          /* verifier model; NULL: the built-in one */
     long fetch_timeout_ms;           /* 0: 20000 */
     size_t max_bytes;                /* 0: 10 MB */
@@ -172,7 +184,31 @@ struct ver_audit_opts {
      * Answers and pages are cached in the index; --offline uses the caches only. */
     const char *search_url;
     int search_results;
+    /* NULL (the lexical verifier), or an NLI model (a name or a .vcnn path: ver_nli_new) whose
+     * entailment probability is the support score, cited sources and suggestions alike; the
+     * lexical scorer still picks the windows it reads and gives matches, missing parts and the
+     * suggestion ranker's features. */
+    const char *verifier;
+    int verifier_threads;   /* the model's threads (0: 1) */
+    int verifier_windows;   /* windows per source it reads (0: VER_NLI_MAX_WINDOWS) */
+    /* NULL (none), or an LLM judge (ver_judge_new's url) asked about every cited source that
+     * was read: its verdict replaces the verifier's (the score stays the verifier's); a judge that
+     * fails leaves the verifier's verdict and says why (ver_result.judge_fail). Its address goes
+     * through the guard above (allow_private, allow_hosts). */
+    const char *judge_url;
+    const char *judge_model; /* NULL or "": no "model" member */
+    const char *judge_key;   /* the API key (borrowed; NULL: none); the CLI reads it from
+                                $VER_JUDGE_KEY_ENV, never from the command line */
+    long judge_timeout_ms;   /* 0: VER_JUDGE_DEFAULT_TIMEOUT_MS */
+    /* The budget of one ver_audit call: the bytes its results would take as records (about what
+     * the JSON output holds, and what the results hold in memory); over it the audit fails with
+     * ERR_LIMIT naming the limit. 0: VER_AUDIT_MAX_OUTPUT. */
+    size_t max_output;
 };
+
+#define VER_AUDIT_MAX_OUTPUT (128u << 20) /* default budget of one audit: 128 MiB */
+#define VER_CLAIM_MAX 1000 /* longest claim kept in a result, in bytes: a longer one is cut on a
+                              character boundary (ver_result.claim_cut) */
 
 #define VER_MAX_SUGGEST 5
 
@@ -186,12 +222,20 @@ struct ver_suggestion {
     double support;            /* the verifier's support score of the claim by it */
     char *from;                /* where it was found: "corpus", or "web" (a web search result);
                                   NULL counts as "corpus" */
+    int reranked;              /* 1 when `rerank` holds the reranker's score (ver_audit_opts) */
+    double rerank;
 };
 
 /* One audited citation. Every string is owned by the result (ver_results_free). */
 struct ver_result {
     char *article;             /* the input path as given ("-" for stdin) */
-    char *article_title, *section, *claim;
+    char *article_title, *section;
+    char *claim;               /* the claim, at most VER_CLAIM_MAX bytes. Stored once: the results
+                                  of one claim follow each other and share this string (the same
+                                  pointer), which ver_results_free frees once */
+    int claim_id;              /* the claim's number in the article, from 0: citations of one
+                                  sentence have the same */
+    int claim_cut;             /* 1 when the claim was longer than VER_CLAIM_MAX and was cut */
     int ref;                   /* the reference's number (0: a needs-source marker) */
     char *url;                 /* the cited URL ("" when none) */
     char *title;               /* the cited work's title ("" when none) */
@@ -216,6 +260,15 @@ struct ver_result {
     struct ver_span missing[VER_SCORE_MAX_MISSING]; /* weak/unsupported: the parts of the claim
                                   the evidence does not cover (byte spans of `claim`) */
     int nmissing;
+    double contradiction;      /* the NLI verifier's contradiction probability of the source's most
+                                  contradicting window; -1 when not measured (the lexical
+                                  verifier, nothing read) */
+    char *judge;               /* NULL or "": no judge asked; else the judge's verdict as answered
+                                  ("supported", "partial", "unsupported", "contradicted") or
+                                  "failed" */
+    char *judge_evidence;      /* what the judge quoted (NULL or "" when none) */
+    char *judge_fail;          /* judge "failed": the class ("malformed", "timeout", "http", ...) */
+    char *judge_message;       /* ... and what exactly */
     int nsugg;
     struct ver_suggestion sugg[VER_MAX_SUGGEST];
 };
@@ -228,6 +281,8 @@ struct ver_auditor;
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err);
 void ver_auditor_free(struct ver_auditor *a);
+/* The reranker's identity (ret_reranker_id), "" without one. */
+const char *ver_auditor_reranker(const struct ver_auditor *a);
 /* The last problem the auditor met that is no citation's (the web search engine could not be
  * reached, answered an error...): "" when none. Valid until the next ver_audit/ver_verify. */
 const char *ver_auditor_note(const struct ver_auditor *a);
@@ -243,6 +298,8 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
 int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int is_text,
                struct ver_result *out, struct err *err);
 
+/* Free the strings of results r[0..n) (not the array). Consecutive results with the same claim
+ * pointer share it (ver_audit makes them so): it is freed once. NULL is allowed. */
 void ver_results_free(struct ver_result *r, int n);
 
 /* 1 when a citation's stated title and the title of the page it points at name different things:

@@ -24,10 +24,15 @@ struct ver_auditor {
     struct ver_audit_opts o;
     struct ver_scorer *scorer;
     struct ret *ret;
+    struct ret_reranker *rr; /* NULL without a reranker (ver_audit_opts.rerank) */
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
     struct ver_score_result cited; /* the cited source's result for the citation at hand */
+    struct ver_nli *nli;    /* the NLI verifier, or NULL (lexical) */
+    struct ver_judge *judge; /* the LLM judge, or NULL */
+    size_t ev_start, ev_end; /* the evidence window of the last score_into, in its text */
     char note[300];         /* ver_auditor_note */
+    char html_why[300];     /* body_text's detail for a page over the HTML parse budget */
 };
 
 /* A distinct URL of the article being audited, and what we got for it. */
@@ -50,6 +55,36 @@ const char *ver_status_name(int status)
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
+/* The claim as results keep it: at most VER_CLAIM_MAX bytes, cut on a character boundary (*cut
+ * set to 1 then). NULL when out of memory. */
+static char *claim_copy(const char *text, int *cut)
+{
+    size_t n = text ? strlen(text) : 0;
+    *cut = n > VER_CLAIM_MAX;
+    if (*cut) n = utf8_cut(text, VER_CLAIM_MAX);
+    return strndup(text ? text : "", n);
+}
+
+/* About the bytes result `r` takes as a record (ver_result_encode), its claim counted when
+ * `with_claim`: what the audit's budget (max_output) counts. */
+static size_t result_bytes(const struct ver_result *r, int with_claim)
+{
+    const char *s[] = {r->article, r->article_title, r->section, r->url, r->title, r->evidence,
+                       r->source, r->source_title, r->detail, r->article_url, r->revision_time};
+    size_t n = 400; /* member names, numbers, punctuation */
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) n += s[i] ? strlen(s[i]) : 0;
+    if (with_claim && r->claim) n += strlen(r->claim);
+    for (int i = 0; i < r->nmatch; i++) n += 4 + r->match[i].end - r->match[i].start;
+    for (int i = 0; i < r->nmissing; i++) n += 40 + r->missing[i].end - r->missing[i].start;
+    for (int i = 0; i < r->nsugg; i++) {
+        const struct ver_suggestion *g = &r->sugg[i];
+        const char *t[] = {g->doc_id, g->url, g->title, g->evidence, g->cite, g->from};
+        n += 120;
+        for (size_t j = 0; j < sizeof t / sizeof t[0]; j++) n += t[j] ? strlen(t[j]) : 0;
+    }
+    return n;
+}
+
 int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_audit_opts *o,
                     struct err *err)
 {
@@ -63,6 +98,17 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
     if (a->o.candidates <= 0) a->o.candidates = 10;
     int rc = ver_scorer_new(&a->scorer, a->o.model_path, NULL, err);
     if (!rc) rc = ret_new(&a->ret, ix, err);
+    if (!rc && ((a->o.rerank && *a->o.rerank) || (a->o.rerank_url && *a->o.rerank_url))) {
+        struct ret_rerank_opts ro = {.model = a->o.rerank, .url = a->o.rerank_url,
+                                     .url_model = a->o.rerank_model, .threads = a->o.rerank_threads};
+        rc = ret_reranker_new(&a->rr, &ro, err);
+    }
+    struct ver_nli_opts no = {.threads = a->o.verifier_threads, .max_windows = a->o.verifier_windows};
+    if (!rc && a->o.verifier && *a->o.verifier) rc = ver_nli_new(&a->nli, a->o.verifier, &no, err);
+    struct ver_judge_opts jo = {.url = a->o.judge_url, .model = a->o.judge_model, .api_key = a->o.judge_key,
+                                .timeout_ms = a->o.judge_timeout_ms, .allow_private = a->o.allow_private,
+                                .allow_hosts = a->o.allow_hosts};
+    if (!rc && a->o.judge_url && *a->o.judge_url) rc = ver_judge_new(&a->judge, &jo, err);
     if (rc) {
         ver_auditor_free(a);
         return rc;
@@ -73,10 +119,15 @@ int ver_auditor_new(struct ver_auditor **out, struct idx *ix, const struct ver_a
 
 const char *ver_auditor_note(const struct ver_auditor *a) { return a->note; }
 
+const char *ver_auditor_reranker(const struct ver_auditor *a) { return ret_reranker_id(a->rr); }
+
 void ver_auditor_free(struct ver_auditor *a)
 {
     if (!a) return;
     ver_scorer_free(a->scorer);
+    ret_reranker_free(a->rr);
+    ver_nli_free(a->nli);
+    ver_judge_free(a->judge);
     ret_free(a->ret);
     buf_cleanup(&a->text);
     buf_cleanup(&a->title);
@@ -101,7 +152,7 @@ void ver_results_free(struct ver_result *r, int n)
         free(x->article);
         free(x->article_title);
         free(x->section);
-        free(x->claim);
+        if (i == 0 || x->claim != r[i - 1].claim) free(x->claim); /* a claim's results share it */
         free(x->url);
         free(x->title);
         free(x->evidence);
@@ -110,6 +161,10 @@ void ver_results_free(struct ver_result *r, int n)
         free(x->source_title);
         free(x->article_url);
         free(x->revision_time);
+        free(x->judge);
+        free(x->judge_evidence);
+        free(x->judge_fail);
+        free(x->judge_message);
         for (int j = 0; j < x->nsugg; j++) {
             free(x->sugg[j].doc_id);
             free(x->sugg[j].url);
@@ -148,7 +203,13 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
     buf_reset(&a->title);
     if (html) {
         struct err e = {0};
-        if (corpus_html_text(body, len, &a->title, &a->text, &e) != ERR_OK) {
+        int rc = corpus_html_text(body, len, &a->title, &a->text, &e);
+        if (rc == ERR_LIMIT) { /* the message names the budget */
+            snprintf(a->html_why, sizeof a->html_why, "%.250s", e.msg);
+            *detail = a->html_why;
+            return VER_ST_NO_TEXT;
+        }
+        if (rc != ERR_OK) {
             *detail = "unreadable HTML";
             return VER_ST_NO_TEXT;
         }
@@ -333,11 +394,105 @@ static int claim_in_context(const char *claim, const char *title, struct buf *ou
     return buf_puts(out, claim);
 }
 
+
+/* `n` bytes of `s` for a message: white space as spaces, cut before a character, "..." when cut. */
+static void quote_for(const char *s, size_t n, size_t max, char *out, size_t cap)
+{
+    size_t k = n > max ? utf8_cut(s, max) : n;
+    snprintf(out, cap, "%.*s%s", (int)k, s, k < n ? "..." : "");
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\t' || *p == '\r') *p = ' ';
+}
+
+/* The NLI verifier's judgement of `text` replaces the lexical one in r (score_into ran first,
+ * `lex` is its result): the best window's entailment probability is the score, the most
+ * contradicting window's probability is reported, and the verdict is the model's. The evidence
+ * is the window the verdict rests on; its matched words are found again when it is not the
+ * lexical window. */
+static int nli_into(struct ver_auditor *a, const char *claim, size_t shift, const char *text, struct ver_result *r,
+                    const struct ver_score_result *lex, int windows, struct err *err)
+{
+    struct ver_nli_result nr;
+    size_t len = strlen(text);
+    int rc = ver_nli_score(a->nli, a->scorer, claim, r->claim ? r->claim : claim, text, len, windows, &nr, err);
+    if (rc) return rc;
+    double tc = 0;
+    ver_nli_thresholds(a->nli, NULL, NULL, &tc);
+    r->score = nr.entail;
+    r->contradiction = nr.nwindows ? nr.contra : -1;
+    r->status = nr.verdict == VER_CONTRADICTED ? VER_ST_CONTRADICTED
+                : nr.verdict == VER_SUPPORTED  ? VER_ST_SUPPORTED
+                : nr.verdict == VER_WEAK       ? VER_ST_WEAK
+                                               : VER_ST_UNSUPPORTED;
+    if (r->status == VER_ST_SUPPORTED) r->nmissing = 0;
+    char det[600] = "", q[300];
+    quote_for(text + nr.contra_start, nr.contra_end - nr.contra_start, 160, q, sizeof q);
+    if (nr.verdict == VER_CONTRADICTED)
+        snprintf(det, sizeof det, "the model finds that the source contradicts the claim (contradiction %.2f, "
+                 "entailment %.2f)", nr.contra, nr.entail);
+    else if (nr.nwindows && nr.contra >= tc)
+        snprintf(det, sizeof det, "a passage of the source contradicts the claim (contradiction %.2f): \"%s\"",
+                 nr.contra, q);
+    else if (lex->verdict == VER_CONTRADICTED)
+        snprintf(det, sizeof det, "the lexical check finds a clash: %s", lex->clash);
+    if (r->detail) {
+        free(r->detail);
+        if (!(r->detail = dup0(det))) return err_set(err, ERR_NOMEM, "verifier");
+    }
+    if (!nr.nwindows) return ERR_OK;
+    size_t ws = nr.verdict == VER_CONTRADICTED ? nr.contra_start : nr.win_start;
+    size_t we = nr.verdict == VER_CONTRADICTED ? nr.contra_end : nr.win_end;
+    a->ev_start = ws;
+    a->ev_end = we;
+    if (ws == lex->win_start && we == lex->win_end) return ERR_OK;
+    free(r->evidence);
+    if (!(r->evidence = strndup(text + ws, we - ws))) return err_set(err, ERR_NOMEM, "evidence");
+    struct ver_score_result wr;
+    r->nmatch = 0;
+    if ((rc = ver_score_source_ctx(a->scorer, claim, shift, r->evidence, we - ws, &wr, err))) return rc;
+    for (int i = 0; i < wr.nmatch && r->nmatch < VER_SCORE_MAX_MATCH; i++)
+        r->match[r->nmatch++] = (struct ver_span){wr.match[i].start + wr.win_start, wr.match[i].end + wr.win_start};
+    return ERR_OK;
+}
+
+/* The judge's answer about the cited source's `text` (score_into ran first: the excerpt is
+ * centred on its evidence). A verdict replaces r's; a failure is recorded in r and noted. */
+static int judge_into(struct ver_auditor *a, const char *text, struct ver_result *r, struct err *err)
+{
+    struct ver_judge_answer ans;
+    int rc = ver_judge_ask(a->judge, r->claim, text, strlen(text), a->ev_start, a->ev_end, &ans, err);
+    if (rc) return rc;
+    free(r->judge), free(r->judge_evidence), free(r->judge_fail), free(r->judge_message);
+    r->judge = dup0(ans.ok ? ver_judge_verdict_name(ans.verdict) : "failed");
+    r->judge_evidence = dup0(ans.ok ? ans.evidence : "");
+    r->judge_fail = dup0(ans.ok ? "" : ans.fail);
+    r->judge_message = dup0(ans.ok ? "" : ans.message);
+    if (!r->judge || !r->judge_evidence || !r->judge_fail || !r->judge_message) return err_set(err, ERR_NOMEM, "judge");
+    if (!ans.ok) {
+        snprintf(a->note, sizeof a->note, "judge %.80s: %.20s: %.180s", ver_judge_endpoint(a->judge), ans.fail, ans.message);
+        return ERR_OK;
+    }
+    static const int status[] = {VER_ST_SUPPORTED, VER_ST_WEAK, VER_ST_UNSUPPORTED, VER_ST_CONTRADICTED};
+    r->status = status[ans.verdict];
+    if (r->status == VER_ST_SUPPORTED) r->nmissing = 0;
+    if (r->status == VER_ST_CONTRADICTED && r->detail) {
+        char q[300], det[400];
+        quote_for(ans.evidence, strlen(ans.evidence), 200, q, sizeof q);
+        snprintf(det, sizeof det, "the judge finds that the source contradicts the claim%s%s%s", q[0] ? ": \"" : "",
+                 q, q[0] ? "\"" : "");
+        free(r->detail);
+        if (!(r->detail = dup0(det))) return err_set(err, ERR_NOMEM, "judge");
+    }
+    return ERR_OK;
+}
+
 /* Score `text` for `claim` (r->claim, maybe with context in front: its spans are moved back to
  * r->claim); fills score, status, evidence, matches, missing parts and the clash of r. `sr` may
- * be NULL; else it gets the scorer's result. */
+ * be NULL; else it gets the scorer's result. With the NLI verifier the model then judges it,
+ * reading at most `windows` windows (0: --verifier-windows; suggestion candidates get
+ * VER_NLI_SUGGEST_WINDOWS, the cost of suggestions being that many sources per citation). */
 static int score_into(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
-                      struct ver_score_result *sr_out, struct err *err)
+                      struct ver_score_result *sr_out, int windows, struct err *err)
 {
     struct ver_score_result sr;
     size_t cl = strlen(claim), rl = r->claim ? strlen(r->claim) : cl;
@@ -368,7 +523,17 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
     if (!r->evidence) return err_set(err, ERR_NOMEM, "evidence");
     r->nmatch = sr.nmatch;
     memcpy(r->match, sr.match, (size_t)sr.nmatch * sizeof *sr.match);
-    return ERR_OK;
+    a->ev_start = sr.win_start;
+    a->ev_end = sr.win_end;
+    return a->nli ? nli_into(a, claim, shift, text, r, &sr, windows, err) : ERR_OK;
+}
+
+/* The status of the cited source's text: score_into, then the judge when there is one. */
+static int score_cited(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
+                       struct err *err)
+{
+    int rc = score_into(a, claim, text, r, &a->cited, 0, err);
+    return !rc && a->judge ? judge_into(a, text, r, err) : rc;
 }
 
 
@@ -479,39 +644,53 @@ static char *make_cite(const char *url, const char *title, const char *evidence,
  * scored by the verifier and then by the ranker (ver_scorer_rank: the verifier's logit and its
  * gain over the cited source, coverage, names, the retrieval score and rank, title matches); only
  * those that score higher than the cited source, are not navigation pages and rank at or above
- * the model's floor, best first by the number shown. `cited` is the cited source's result (NULL
- * when nothing was scored). */
+ * the model's floor, best first by the number shown. With a reranker, the top rerank_depth
+ * documents are put in its order first and the suggestions keep that order (the ranker's features
+ * still come from BM25's). `cited` is the cited source's result (NULL when nothing was scored). */
 static int suggest(struct ver_auditor *a, const char *context, const char *scored_claim,
                    struct ver_result *r, int64_t cited_row, const struct ver_score_result *cited,
                    struct err *err)
 {
-    struct ret_opts o = {.mode = RET_BM25, .k = a->o.candidates + 1, .by_doc = 1};
-    struct ret_hit hits[65];
-    if (o.k > 65) o.k = 65;
+    int want = a->o.candidates + 1 > 65 ? 65 : a->o.candidates + 1, most = want - 1;
+    int depth = a->o.rerank_depth > 0 ? a->o.rerank_depth : RET_RERANK_DEFAULT_DEPTH;
+    int k = a->rr && depth > want ? depth : want;
+    struct ret_opts o = {.mode = RET_BM25, .k = k, .by_doc = 1};
+    struct ret_hit *hits = calloc((size_t)k, sizeof *hits), *bm = calloc((size_t)k, sizeof *bm);
     struct buf q = {0};
-    if (buf_puts(&q, r->claim) || (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context))))
-        return err_set(err, ERR_NOMEM, "suggest");
-    int n = 0, rc = ret_search(a->ret, q.data, &o, hits, &n, err);
-    buf_cleanup(&q);
-    if (rc) return rc;
+    int n = 0, rc = ERR_OK;
+    if (!hits || !bm || buf_puts(&q, r->claim) ||
+        (context && *context && (buf_putc(&q, ' ') || buf_puts(&q, context)))) {
+        rc = err_set(err, ERR_NOMEM, "suggest");
+        goto out;
+    }
+    if ((rc = ret_search(a->ret, q.data, &o, hits, &n, err))) goto out;
+    memcpy(bm, hits, (size_t)n * sizeof *bm); /* BM25's order, for the ranker's features */
+    if (a->rr && (rc = ret_rerank(a->rr, a->ix, q.data, hits, n, depth, err))) goto out;
     struct ver_suggestion cand[65];
-    int nc = 0, rank = 0;
+    int nc = 0, taken = 0;
     double top = 0, floor_p = ver_scorer_suggest_floor(a->scorer);
+    for (int i = 0; i < n; i++)
+        if (bm[i].doc_row != cited_row) {
+            top = bm[i].score;
+            break;
+        }
     /* nothing cited (no URL, dead): compare with an unrelated page's typical score, as the ranker
      * was trained on citations pointing at a wrong page */
     double cited_logit = ver_score_logit(cited && cited->nwindows ? cited->score : AUDIT_NO_SOURCE_SCORE);
     struct buf text = {0};
-    for (int i = 0; i < n && !rc && rank < a->o.candidates; i++) {
+    for (int i = 0; i < n && !rc && taken < most; i++) {
         if (hits[i].doc_row == cited_row) continue;
-        if (top == 0) top = hits[i].score;
-        int my_rank = rank++;
+        taken++;
+        int my_rank = 0, j = 0; /* the document's place in BM25's order, the cited one left out */
+        for (; j < n && bm[j].doc_row != hits[i].doc_row; j++)
+            if (bm[j].doc_row != cited_row) my_rank++;
         buf_reset(&text);
         if ((rc = idx_doc_text(a->ix, hits[i].doc_row, &text, err))) break;
         if (!text.data || ver_score_is_navigation(text.data, text.len)) continue;
         struct ver_result tmp = {0};
         struct ver_score_result sr;
         tmp.claim = r->claim;
-        if ((rc = score_into(a, scored_claim, text.data, &tmp, &sr, err))) {
+        if ((rc = score_into(a, scored_claim, text.data, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
             free(tmp.evidence);
             break;
         }
@@ -530,7 +709,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         x[VER_R_COV_LEX] = sr.feat[VER_F_COV_LEX];
         x[VER_R_DOC_UNION] = sr.feat[VER_F_DOC_UNION];
         x[VER_R_NAME] = sr.feat[VER_F_DOC_NAME];
-        x[VER_R_BM25] = top > 0 ? hits[i].score / top : 0;
+        x[VER_R_BM25] = top > 0 && j < n ? bm[j].score / top : 0;
         x[VER_R_RANK] = log1p((double)my_rank);
         x[VER_R_DENSE] = 0; /* the ranker is trained without vectors (its weight is 0) */
         x[VER_R_TITLE] = context ? ver_scorer_term_overlap(a->scorer, context, d.title) : 0;
@@ -541,12 +720,13 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
             continue;
         }
         cand[nc] = (struct ver_suggestion){dup0(d.id), dup0(d.url), dup0(d.title), tmp.evidence,
-                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL};
+                                           make_cite(d.url, d.title, tmp.evidence, r->claim), p, tmp.score, NULL,
+                                           a->rr != NULL, a->rr ? hits[i].score : 0};
         nc++;
     }
     buf_cleanup(&text);
-    /* best first by the number shown (insertion sort: at most 64; stable) */
-    for (int i = 1; i < nc; i++)
+    /* best first by the number shown, or the reranker's order (insertion sort: at most 64; stable) */
+    for (int i = 1; i < nc && !a->rr; i++)
         for (int j = i; j > 0 && cand[j].score > cand[j - 1].score; j--) {
             struct ver_suggestion ts = cand[j];
             cand[j] = cand[j - 1];
@@ -563,6 +743,10 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         free(cand[i].evidence);
         free(cand[i].cite);
     }
+out:
+    buf_cleanup(&q);
+    free(hits);
+    free(bm);
     return rc;
 }
 
@@ -640,7 +824,7 @@ static int web_suggest(struct ver_auditor *a, const char *title, const char *sco
         struct ver_result tmp = {0};
         struct ver_score_result sr;
         tmp.claim = r->claim;
-        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, err))) {
+        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
             free(tmp.evidence);
             break;
         }
@@ -717,6 +901,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     struct ver_result *res = calloc(total ? (size_t)total : 1, sizeof *res);
     struct source *src = NULL;
     size_t nsrc = 0, cap = 0;
+    size_t budget = a->o.max_output ? a->o.max_output : VER_AUDIT_MAX_OUTPUT, used = 0;
     if (!res) return err_set(err, ERR_NOMEM, "audit");
 
     /* 1. the distinct URLs, resolved together (parallel fetches) */
@@ -749,14 +934,22 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     int k = 0;
     for (int i = 0; i < art->nclaims; i++) {
         const struct ver_claim *cl = &art->claims[i];
+        char *claim = NULL; /* the claim's results share one copy (ver_results_free frees it once) */
+        int cut = 0;
+        if (cl->ncit > 0 && !(claim = claim_copy(cl->text, &cut))) {
+            rc = err_set(err, ERR_NOMEM, "audit");
+            goto out;
+        }
         for (int j = 0; j < cl->ncit; j++, k++) {
             const struct ver_citation *c = &cl->cits[j];
             struct ver_result *r = &res[k];
             *n = k + 1;
+            r->claim = claim;
+            r->claim_id = i;
+            r->claim_cut = cut;
             r->article = dup0(path);
             r->article_title = dup0(art->title);
             r->section = dup0(cl->section);
-            r->claim = dup0(cl->text);
             r->ref = c->ref;
             r->url = dup0(c->url);
             r->title = dup0(c->title);
@@ -766,6 +959,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             r->article_url = dup0(art->url);
             r->revision_time = dup0(art->revision_time);
             r->revision = art->revision;
+            r->contradiction = -1;
             if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail || !r->article_url ||
                 !r->revision_time) {
                 rc = err_set(err, ERR_NOMEM, "audit");
@@ -805,7 +999,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                 free(r->source);
                 r->source = dup0("corpus");
                 r->source_title = dup0(td.title);
-                rc = score_into(a, a->claim.data, t.data ? t.data : "", r, &a->cited, err);
+                rc = score_cited(a, a->claim.data, t.data ? t.data : "", r, err);
                 buf_cleanup(&t);
                 if (rc) goto out;
             } else if (!s) {
@@ -828,7 +1022,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
                     r->source = dup0(s->where);
                 }
                 r->source_title = dup0(s->title);
-                if ((rc = score_into(a, a->claim.data, s->text, r, &a->cited, err))) goto out;
+                if ((rc = score_cited(a, a->claim.data, s->text, r, err))) goto out;
             }
             if (!r->source_title) r->source_title = dup0("");
             r->title_mismatch = ver_title_mismatch(r->title, r->source_title);
@@ -838,6 +1032,14 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             if (a->o.search_url && wants_suggestions(a, r->status) &&
                 (rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err)))
                 goto out;
+            used += result_bytes(r, 1);
+            if (used > budget) {
+                rc = err_set(err, ERR_LIMIT,
+                             "the audit's results pass the output limit of %zu bytes (max_output, --max-output) "
+                             "at citation %d of %d",
+                             budget, k + 1, total);
+                goto out;
+            }
         }
     }
     *out = res;
@@ -858,7 +1060,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
 {
     a->note[0] = '\0';
     memset(out, 0, sizeof *out);
-    out->claim = dup0(claim);
+    out->claim = claim_copy(claim, &out->claim_cut);
     out->url = dup0(is_text ? "" : source);
     out->title = dup0("");
     out->article = dup0("");
@@ -869,8 +1071,10 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     out->source = dup0(is_text ? "file" : "");
     out->article_url = dup0("");
     out->revision_time = dup0("");
+    out->contradiction = -1;
     if (!out->claim || !out->url || !out->source || !out->article_url || !out->revision_time)
         return err_set(err, ERR_NOMEM, "verify");
+    claim = out->claim; /* scored as kept: cut at VER_CLAIM_MAX */
     int rc = ERR_OK;
     int64_t cited_row = -1;
     memset(&a->cited, 0, sizeof a->cited);
@@ -884,7 +1088,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
             free(out->detail);
             out->detail = dup0(why);
         } else {
-            rc = score_into(a, claim, text, out, &a->cited, err);
+            rc = score_cited(a, claim, text, out, err);
         }
         free(text);
     } else {
@@ -894,7 +1098,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
         if (!rc && s.status == -1) {
             cited_row = s.doc_row;
             out->source_title = dup0(s.title);
-            rc = score_into(a, claim, s.text, out, &a->cited, err);
+            rc = score_cited(a, claim, s.text, out, err);
         } else if (!rc) {
             out->status = s.status;
             free(out->detail);

@@ -18,13 +18,33 @@ struct json_t;
 /* ================================================================ the record (ver_json.c)
  * One audited citation as a JSON object, in this member order:
  *   {"article", "article_title", "article_url", "revision", "revision_time", "section", "ref",
- *    "claim", "url", "title", "source_title", "title_mismatch", "verdict", "score", "evidence",
- *    "matched": [claim words found in the evidence], "source", "detail",
+ *    "claim", "claim_id", "claim_cut", "url", "title", "source_title", "title_mismatch", "verdict",
+ *    "score", "contradiction", "evidence", "matched": [claim words found in the evidence], "source",
+ *    "detail", "missing", "judge",
  *    "suggestions": [{"doc_id", "url", "title", "score", "evidence", "cite", "from"}]}
+ * "contradiction" is the NLI verifier's contradiction probability (null with the lexical
+ * verifier); "judge" is null without a judge, else {"verdict", "evidence"} as the judge answered,
+ * or {"verdict": "failed", "failure": class, "message"} when its answer was no verdict.
+ * "claim" is at most VER_CLAIM_MAX bytes ("claim_cut": true when it was cut); "claim_id" numbers
+ * the article's claims from 0, the same for the citations of one sentence.
  * "article_url" and "revision" (an integer, null when none) say which revision of a wiki page was
  * audited ("" and null for files); "source_title" is the title of the page read.
  * "verdict" is ver_status_name(status). It is what `vericite audit --json` prints (one per line),
  * what the service answers, and what the store keeps (audit_results.json, compact). */
+
+/* Streams of records name each claim once: in `vericite audit --json` (stored or not), the
+ * service's /v1/audit "results" and each page of /v1/jobs/ID results, a record whose claim is the
+ * one of the record before it (the same "article" and "claim_id") leaves "claim" out; a reader
+ * carries the claim on from the record before. The store keeps every record whole (its claim at
+ * most VER_CLAIM_MAX bytes), so lists in any order (`report`) read each record alone. */
+struct ver_claim_run {
+    uint64_t article; /* FNV-1a of the last record's "article" */
+    long long claim_id;
+    int any;          /* a record came before */
+};
+/* Take record `o` (a JSON object; others are left alone) into the stream `cr` (zeroed at the
+ * stream's start): its "claim" is deleted when the record before it had the same claim. */
+void ver_claim_run_next(struct ver_claim_run *cr, struct json_t *o);
 
 /* The record of `r` as a new object (the caller json_decrefs it); NULL when out of memory. */
 struct json_t *ver_result_json(const struct ver_result *r);
@@ -44,7 +64,7 @@ int ver_result_decode(const char *json, size_t len, struct ver_result *r, struct
  * killed batch started again goes on where it was; storing a path again replaces its earlier
  * results. Each article is stored in one transaction (all its citations or none). */
 
-#define VER_STORE_OPTIONS_MAX 512
+#define VER_STORE_OPTIONS_MAX 1536
 #define VER_STORE_BETTER_GAP 0.3 /* "better": the best suggestion scores this much above the cited source */
 
 /* One stored citation as read back. Strings are owned by the index handle and valid during the

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "ver.h"
 
 int ver_status_from_name(const char *name)
@@ -17,12 +18,15 @@ int ver_status_from_name(const char *name)
 json_t *ver_result_json(const struct ver_result *r)
 {
     json_t *sugg = json_array(), *matched = json_array(), *missing = json_array();
-    for (int i = 0; sugg && i < r->nsugg; i++)
-        json_array_append_new(sugg, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
-                                              "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
-                                              r->sugg[i].score, "support", r->sugg[i].support, "evidence",
-                                              r->sugg[i].evidence, "cite", r->sugg[i].cite, "from",
-                                              r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus"));
+    for (int i = 0; sugg && i < r->nsugg; i++) {
+        json_t *so = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "doc_id", r->sugg[i].doc_id,
+                               "url", r->sugg[i].url, "title", r->sugg[i].title, "score",
+                               r->sugg[i].score, "support", r->sugg[i].support, "evidence",
+                               r->sugg[i].evidence, "cite", r->sugg[i].cite, "from",
+                               r->sugg[i].from && *r->sugg[i].from ? r->sugg[i].from : "corpus");
+        if (so && r->sugg[i].reranked) json_object_set_new(so, "rerank", json_real(r->sugg[i].rerank));
+        json_array_append_new(sugg, so);
+    }
     for (int i = 0; matched && i < r->nmatch; i++)
         json_array_append_new(matched, json_stringn(r->evidence + r->match[i].start,
                                                     r->match[i].end - r->match[i].start));
@@ -45,16 +49,35 @@ json_t *ver_result_json(const struct ver_result *r)
         return NULL;
     }
     json_t *rev = r->revision > 0 ? json_integer((json_int_t)r->revision) : json_null();
+    json_t *contra = r->contradiction >= 0 ? json_real(r->contradiction) : json_null();
+    json_t *judge = !r->judge || !*r->judge ? json_null()
+                    : strcmp(r->judge, "failed")
+                        ? json_pack("{s:s, s:s}", "verdict", r->judge, "evidence", r->judge_evidence ? r->judge_evidence : "")
+                        : json_pack("{s:s, s:s, s:s}", "verdict", "failed", "failure", r->judge_fail ? r->judge_fail : "",
+                                    "message", r->judge_message ? r->judge_message : "");
     /* "o" steals the arrays, also when the pack fails */
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:f, s:s, s:o, s:s, s:s, "
-                     "s:o, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:i, s:b, s:s, s:s, s:s, s:b, s:s, s:f, s:o, s:s, s:o, "
+                     "s:s, s:s, s:o, s:o, s:o}",
                      "article", r->article, "article_title", r->article_title, "article_url",
                      r->article_url ? r->article_url : "", "revision", rev, "revision_time",
                      r->revision_time ? r->revision_time : "", "section", r->section, "ref", r->ref, "claim",
-                     r->claim, "url", r->url, "title", r->title, "source_title",
+                     r->claim, "claim_id", r->claim_id, "claim_cut", r->claim_cut, "url", r->url, "title", r->title, "source_title",
                      r->source_title ? r->source_title : "", "title_mismatch", r->title_mismatch, "verdict",
-                     ver_status_name(r->status), "score", r->score, "evidence", r->evidence, "matched", matched,
-                     "source", r->source, "detail", r->detail, "missing", missing, "suggestions", sugg);
+                     ver_status_name(r->status), "score", r->score, "contradiction", contra, "evidence", r->evidence,
+                     "matched", matched, "source", r->source, "detail", r->detail, "missing", missing, "judge", judge,
+                     "suggestions", sugg);
+}
+
+void ver_claim_run_next(struct ver_claim_run *cr, json_t *o)
+{
+    if (!json_is_object(o)) return;
+    const char *art = json_string_value(json_object_get(o, "article"));
+    uint64_t h = hash_fnv1a64_str(art ? art : "");
+    long long id = (long long)json_integer_value(json_object_get(o, "claim_id"));
+    if (cr->any && cr->article == h && cr->claim_id == id) json_object_del(o, "claim");
+    cr->article = h;
+    cr->claim_id = id;
+    cr->any = 1;
 }
 
 static int dump_cb(const char *s, size_t n, void *ctx)
@@ -117,10 +140,21 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
     r->article_title = member(o, "article_title");
     r->section = member(o, "section");
     r->claim = member(o, "claim");
+    r->claim_id = (int)json_integer_value(json_object_get(o, "claim_id"));
+    r->claim_cut = json_is_true(json_object_get(o, "claim_cut"));
     r->ref = (int)json_integer_value(json_object_get(o, "ref"));
     r->url = member(o, "url");
     r->title = member(o, "title");
     r->score = json_number_value(json_object_get(o, "score"));
+    json_t *contra = json_object_get(o, "contradiction");
+    r->contradiction = json_is_number(contra) ? json_number_value(contra) : -1;
+    json_t *judge = json_object_get(o, "judge");
+    if (json_is_object(judge)) {
+        r->judge = member(judge, "verdict");
+        r->judge_evidence = member(judge, "evidence");
+        r->judge_fail = member(judge, "failure");
+        r->judge_message = member(judge, "message");
+    }
     r->evidence = member(o, "evidence");
     r->source = member(o, "source");
     r->detail = member(o, "detail");
@@ -153,6 +187,9 @@ int ver_result_from_json(const json_t *o, struct ver_result *r, struct err *err)
         s->evidence = member(it, "evidence");
         s->cite = member(it, "cite");
         s->from = member(it, "from");
+        json_t *rk = json_object_get(it, "rerank");
+        s->reranked = json_is_number(rk);
+        s->rerank = s->reranked ? json_number_value(rk) : 0;
     }
     if (!complete(r)) return err_set(err, ERR_NOMEM, "decoding an audit record");
     if (r->status < 0) {

@@ -9,6 +9,8 @@
 #include "file.h"
 #include "hash.h"
 #include "index/idx.h"
+#include "index/nn/nn.h"
+#include "retrieve/ret.h"
 #include "ver.h"
 
 /* FNV-1a 64 of the verifier model's text: the built-in one, or the file's bytes ("unreadable" when
@@ -28,6 +30,28 @@ static void model_hash(const char *path, char out[17])
     buf_cleanup(&b);
 }
 
+/* The reranker's identity for the key: the model's content hash, or FNV-1a 64 of the URL and
+ * the model name sent ("unreadable" when the model cannot be opened: the auditor then fails). */
+static void rerank_hash(const struct ver_audit_opts *vo, char out[17])
+{
+    if (vo->rerank && *vo->rerank) {
+        struct buf path = {0};
+        struct err e = {0};
+        struct nn_model *m = NULL;
+        if (nn_model_resolve(vo->rerank, &path, &e) == ERR_OK && nn_model_open(&m, path.data, &e) == ERR_OK)
+            snprintf(out, 17, "%s", nn_model_info(m)->hash);
+        else
+            snprintf(out, 17, "unreadable");
+        nn_model_close(m);
+        buf_cleanup(&path);
+        return;
+    }
+    uint64_t h = hash_fnv1a64_str(vo->rerank_url);
+    h = hash_fnv1a64_update(h, "\n", 1);
+    if (vo->rerank_model) h = hash_fnv1a64_update(h, vo->rerank_model, strlen(vo->rerank_model));
+    hash_hex16(h, out);
+}
+
 void ver_store_options(const struct ver_audit_opts *vo, char *out, size_t n)
 {
     /* The verifier's hash is part of it: a changed model re-audits stored articles, instead of
@@ -37,6 +61,32 @@ void ver_store_options(const struct ver_audit_opts *vo, char *out, size_t n)
     snprintf(out, n, "offline=%d suggest=%d max_suggestions=%d candidates=%d model=%s verifier=%s",
              vo ? vo->offline : 0, vo ? (int)vo->suggest : 0, vo ? vo->max_suggestions : 0,
              vo ? vo->candidates : 0, vo && vo->model_path ? vo->model_path : "", mh);
+    /* A reranker orders the suggestions, an NLI model (by its content hash) or a judge (by its
+     * endpoint and model) gives the verdicts: another one re-audits. Without them the text stays
+     * as it was, so existing stores keep their keys. (strlen after each part: a cut text stays
+     * a cut text, never an overrun.) */
+    size_t len = strlen(out);
+    if (vo && ((vo->rerank && *vo->rerank) || (vo->rerank_url && *vo->rerank_url)) && len + 1 < n) {
+        char rh[17];
+        rerank_hash(vo, rh);
+        snprintf(out + len, n - len, " rerank=%s depth=%d", rh,
+                 vo->rerank_depth > 0 ? vo->rerank_depth : RET_RERANK_DEFAULT_DEPTH);
+        len = strlen(out);
+    }
+    if (vo && vo->verifier && *vo->verifier && len + 1 < n) {
+        char nh[17];
+        struct err e = {0};
+        if (ver_nli_model_hash(vo->verifier, nh, &e)) snprintf(nh, sizeof nh, "unreadable");
+        snprintf(out + len, n - len, " nli=%s windows=%d", nh, vo->verifier_windows);
+        len = strlen(out);
+    }
+    if (vo && vo->judge_url && *vo->judge_url && len + 1 < n) {
+        char jh[17];
+        uint64_t h = hash_fnv1a64_str(vo->judge_url);
+        h = hash_fnv1a64_update(h, "\n", 1);
+        h = hash_fnv1a64_update(h, vo->judge_model ? vo->judge_model : "", vo->judge_model ? strlen(vo->judge_model) : 0);
+        snprintf(out + len, n - len, " judge=%s", hash_hex16(h, jh));
+    }
 }
 
 void ver_store_key(const char *text, size_t len, const char *title, const char *options, char out[17])

@@ -83,6 +83,10 @@ struct emb_ops {
      * recorded in the index and compared on open (ERR_MISMATCH). Owned by the embedder. */
     const char *(*signature)(struct emb *e);
     void (*free)(struct emb *e);
+    /* NULL, or how a search query is embedded when it differs from a passage (a query prefix
+     * such as e5's "query: "); same contract as embed. */
+    int (*embed_query)(struct emb *e, const char *const *texts, size_t n, float *out,
+                       struct err *err);
 };
 struct emb {
     const struct emb_ops *ops;
@@ -94,6 +98,9 @@ struct emb {
  * dense hits (fall back to BM25) instead of searching with it. */
 int emb_embed(struct emb *e, const char *const *texts, size_t n, float *out /* (n, dim) */,
               struct err *err);
+/* Embed search queries: ops->embed_query when the embedder has one, else ops->embed. */
+int emb_embed_query(struct emb *e, const char *const *texts, size_t n, float *out /* (n, dim) */,
+                    struct err *err);
 int emb_dim(const struct emb *e);
 const char *emb_name(const struct emb *e);
 const char *emb_signature(struct emb *e);
@@ -241,5 +248,43 @@ int emb_http_new(struct emb **out, const struct emb_http_opts *opts,
 /* The number of HTTP requests this embedder has sent (attempts, the probe and retries
  * included), 0 for other embedders. For logs and tests. */
 uint64_t emb_http_requests(const struct emb *e);
+
+/* ---- in-process model embedder ---- */
+
+/* An embedder over an imported transformer encoder (index/nn/, a .vcnn file), in
+ * index/embed/emb_model.c: texts are embedded in this process by nn_embed() with the model's
+ * pooling, then L2-normalised here. Passages get `passage_prefix` in front, queries
+ * `query_prefix` (emb_embed_query). With a prefix left NULL the default comes from the model's
+ * name (as imported): a name with "e5" in it gets "query: " / "passage: ", one with "bge" the
+ * query instruction EMB_MODEL_BGE_QUERY and no passage prefix, any other none. "" means none.
+ * Signature: "model:" content-hash ":dim=" D, then ":passage=" P when there is a passage
+ * prefix, e.g. "model:5be9a4c07f3e1d22:dim=384:passage=passage: " (the name and the query
+ * prefix are left out: they do not change the stored vectors). */
+
+#define EMB_HAVE_MODEL 1
+#define EMB_MODEL_BGE_QUERY "Represent this sentence for searching relevant passages: "
+#define EMB_MODEL_MAX_PREFIX 512 /* bytes of a prefix */
+
+/* Zero-initialise; every field but model has a usable zero. */
+struct emb_model_opts {
+    const char *model;          /* a model name (nn_model_resolve) or a .vcnn path */
+    const char *query_prefix;   /* NULL: by the model's name (above); "": none */
+    const char *passage_prefix; /* NULL: by the model's name; "": none */
+    int threads;                /* threads of one embed call (0: 1; nn_opts.threads) */
+};
+
+/* A model embedder (opts copied; the model file opened and owned by the embedder).
+ * Errors: those of nn_model_resolve and nn_model_open (ERR_NOTFOUND, ERR_CORRUPT...), ERR_ARG
+ * (a classifier, not an encoder; a prefix over EMB_MODEL_MAX_PREFIX bytes or with control
+ * characters), ERR_NOMEM, and nn_new's. On success *out is a new embedder freed with
+ * emb_free(); on failure *out is NULL. */
+int emb_model_new(struct emb **out, const struct emb_model_opts *opts, struct err *err);
+/* The default prefixes for a model called `name` (never NULL: "" when none). */
+void emb_model_default_prefixes(const char *name, const char **query, const char **passage);
+/* A model embedder's model name and its query prefix (owned by the embedder), NULL for other
+ * embedders. */
+const char *emb_model_name(const struct emb *e);
+const char *emb_model_query_prefix(const struct emb *e);
+const char *emb_model_passage_prefix(const struct emb *e);
 
 #endif

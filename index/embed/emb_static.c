@@ -23,6 +23,13 @@ int emb_embed(struct emb *e, const char *const *texts, size_t n, float *out,
     return e->ops->embed(e, texts, n, out, err);
 }
 
+int emb_embed_query(struct emb *e, const char *const *texts, size_t n, float *out,
+                    struct err *err)
+{
+    if (e && e->ops && e->ops->embed_query) return n ? e->ops->embed_query(e, texts, n, out, err) : 0;
+    return emb_embed(e, texts, n, out, err);
+}
+
 int emb_dim(const struct emb *e)
 {
     return e ? e->dim : 0;

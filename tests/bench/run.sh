@@ -125,8 +125,16 @@ OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n "${VC_BENCH_VEC_
 # The HTTP service under load: wrk on loopback, 64 connections.
 echo
 ./tests/bench/serve_bench.sh
+echo
+./tests/bench/soak.sh                  # slow connections beside normal clients, RSS over 100k requests
 ./tests/bench/nn_bench.sh              # the in-process transformer runtime vs onnxruntime
+./tests/bench/verifier_bench.sh        # audit --verifier (an NLI model) beside the lexical verifier
 
 # BM25 on three Xapian shards on loopback against the local index (its own shards, killed at the end)
 echo
 ./tests/bench/dist_bench.sh
+
+# Pruned BM25 (block-max MaxScore) against the exhaustive path on a generated corpus, same run
+# (make bench-prune PRUNE_SIZE=1000000 for the larger sizes)
+echo
+./tests/bench/prune_bench.sh 100000

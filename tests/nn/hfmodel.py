@@ -219,6 +219,8 @@ def gen(a):
     labels = a.labels.split(",") if a.labels else []
     if a.head == "classifier":
         w, bb = lin(len(labels), H)
+        if a.label_bias:  # shift the logits: a model that leans to one label (verifier tests)
+            bb = bb + torch.tensor([float(x) for x in a.label_bias.split(",")])
         T += [("classifier.weight", w), ("classifier.bias", bb)]
     st_write(os.path.join(a.out, "model.safetensors"), T, a.dtype)
 
@@ -479,6 +481,7 @@ def gen_args(g):
     g.add_argument("--vocab", type=int, default=2000)
     g.add_argument("--vocab-from", nargs="*", default=[])
     g.add_argument("--labels", default="")
+    g.add_argument("--label-bias", default="", help="comma-separated values added to the classifier bias")
     g.add_argument("--prefix", default="")
     g.add_argument("--gamma-beta", action="store_true")
     g.add_argument("--pooler", action="store_true")
