@@ -24,7 +24,7 @@ echo "== pruned vs exhaustive BM25: $SIZE passages (SciFact + generated), 809 Sc
 t0=$(now)
 /usr/bin/python3 tests/bench/prune_corpus.py "$SIZE" "$DATA" "$tmp"
 t1=$(now)
-./vericite index -q --db "$tmp/ix" "$tmp/corpus.jsonl"
+./vericite index -q --embedder none --db "$tmp/ix" "$tmp/corpus.jsonl"
 t2=$(now)
 rm -f "$tmp/corpus.jsonl"
 ./vericite stats --db "$tmp/ix" --json > "$tmp/stats.json"
