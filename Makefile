@@ -1,5 +1,5 @@
 # Makefile - builds ./vericite and its test runner. Targets: all test asan tsan deps model demo
-# bench bench-prune bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean.
+# bench bench-prune bench-scale bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean.
 # Each module folder's *.c files are picked up automatically; TEST(name) cases in tests/test_*.c
 # too. Every other tests/*.c (but runner.c) is a helper linked into the runner, never named test_*.
 # CPPFLAGS, CFLAGS, CXXFLAGS, LDFLAGS and LDLIBS from the command line or the environment are added
@@ -56,7 +56,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 SCRIPTS   := cli/scripts
 
-.PHONY: all deps model demo test asan tsan bench bench-prune bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean
+.PHONY: all deps model demo test asan tsan bench bench-prune bench-scale bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean
 all: vericite
 
 vericite: $(BUILD)/vericite
@@ -118,8 +118,8 @@ asan:
 # runner and of every vericite it starts go to build-tsan/tsan.PID; any report fails the target.
 # FAISS, OpenMP and OpenBLAS are not built with TSan: FAISS runs single-threaded here
 # (OMP_NUM_THREADS=1) and tests/tsan.supp silences OpenBLAS only; see the comments there.
-TSAN_T ?= serve_ dense_shared_ batch_ emb_http_ nnwire_rerank_url_ ver_fetch_ http_ nn_forward_ cli_trec_ \
-          audit_fetch_progress_ nnver_judge_ nnver_serve_ nnver_batch_
+TSAN_T ?= serve_ dense_shared_ batch_ emb_http_ nnwire_rerank_url_ nnwire_serve_ ver_fetch_ http_ nn_forward_ \
+          cli_trec_ audit_fetch_progress_ nnver_judge_ nnver_serve_ nnver_batch_
 tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" \
 	    build-tsan/vericite build-tsan/vericite-tests
@@ -179,16 +179,22 @@ model: vericite
 bench: bench-deps vericite $(BUILD)/faiss_bench $(BUILD)/ver_eval $(BUILD)/soak
 	./tests/bench/run.sh
 
+# The service's soak load generator (tests/bench/soak.sh; libc only).
+$(BUILD)/soak: tests/bench/soak.c
+	@mkdir -p $(BUILD)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+
 # Pruned against exhaustive BM25 on a generated corpus of PRUNE_SIZE passages (make bench runs
 # it at 100000; 1000000 and 3000000 are the larger sizes; tests/bench/prune_bench.sh).
 PRUNE_SIZE ?= 100000
 bench-prune: vericite
 	./tests/bench/prune_bench.sh $(PRUNE_SIZE)
 
-# The service's soak load generator (tests/bench/soak.sh; libc only).
-$(BUILD)/soak: tests/bench/soak.c
-	@mkdir -p $(BUILD)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+# Scale: build, size, peak RSS/WAL/disk, BM25 and hybrid latency at 1M+ passages against Xapian,
+# replace and audit costs, a MediaWiki dump (not in CI; hours at 10M). SIZES="1M 3M 10M".
+SIZES ?= 1M
+bench-scale: bench-deps vericite
+	./tests/bench/scale_bench.sh $(SIZES)
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o

@@ -74,6 +74,9 @@ int cli_stats_json(struct idx *ix, const char *db, json_t **out, struct err *err
                      "embedder", st.embedder, "vectors", (json_int_t)vdb, "faiss_vectors",
                      (json_int_t)vfaiss, "vectors_in_step", in_step);
     if (!*out) return err_set(err, ERR_NOMEM, "json");
+    json_object_set_new(*out, "tombstones", json_integer((json_int_t)st.tombstones));
+    json_object_set_new(*out, "bytes_per_passage",
+                        json_real(st.passages > 0 ? (double)st.db_bytes / (double)st.passages : 0.0));
     struct idx_bk_info bi;
     if ((rc = idx_bk_info(ix, &bi, err))) return rc;
     if (bi.spec[0])

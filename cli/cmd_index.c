@@ -32,7 +32,10 @@ static const char index_help[] =
     "  --skip-bad            skip malformed records (counted in the summary) instead of stopping\n"
     "  --commit-every N      commit every N documents (default: one transaction for the run, so a\n"
     "                        bad record leaves the index unchanged; with N, work already committed\n"
-    "                        stays and a re-run resumes after it)\n"
+    "                        stays and a re-run resumes after it). Inputs of 128 MiB and more\n"
+    "                        commit every 32 MiB of text unless N is given (0: one transaction)\n"
+    "  --no-wait             when another run writes this index, fail at once (exit 1) instead\n"
+    "                        of waiting for it (one writer at a time holds DIR/index.lock)\n"
     "  -q, --quiet           no progress and no summary\n"
     "\n"
     "dense vectors (recorded in the index; queries always use the same embedder):\n"
@@ -58,6 +61,9 @@ static const char index_help[] =
     "  --faiss FACTORY       a FAISS factory string instead of --vector-index (e.g. IVF4096,PQ48)\n"
     "  --reembed             embed every passage again (to switch embedder or vectors)\n"
     "  --sync-vectors        only bring vectors.faiss in step with the database (no INPUT needed)\n"
+    "  --optimize            merge away the postings of removed and replaced documents (their\n"
+    "                        tombstones) now; runs also merge once tombstones pass 20%% of the\n"
+    "                        passages. No INPUT needed\n"
     "\n"
     "BM25 on a distributed engine (recorded in the index; search, eval, audit and serve then\n"
     "query it; documents, passages and vectors stay here):\n"
@@ -74,6 +80,27 @@ static const char index_help[] =
     "  vericite index --db docs-idx --url-prefix https://www.sqlite.org/ /usr/share/doc/sqlite3/\n"
     "  vericite index --db wiki-idx enwiki-latest-pages-articles1.xml.bz2 --commit-every 10000\n"
     "  vericite index --db sf-idx --backend xapian:127.0.0.1:7001,127.0.0.1:7002 corpus.jsonl\n";
+
+/* idx_lock_writer's wait callback: say who we wait for (stderr, also with --quiet). */
+static void lock_wait_msg(void *ctx, long pid, const char *lockfile)
+{
+    const char *db = ctx;
+    if (pid) fprintf(stderr, "vericite: %s: waiting for the writer PID %ld on %s\n", db, pid, lockfile);
+    else fprintf(stderr, "vericite: %s: waiting for another writer on %s\n", db, lockfile);
+}
+
+/* Open `db` read-write (created per `io`) holding its writer lock (waiting unless no_wait). */
+static int open_writer(struct idx **ix, const char *db, const struct idx_opts *io, int no_wait,
+                       struct err *err)
+{
+    struct idx_opts o = {0};
+    if (io) o = *io;
+    o.writer = 1;
+    o.no_wait = no_wait;
+    o.on_wait = lock_wait_msg;
+    o.wait_ctx = (void *)db;
+    return idx_open(ix, db, &o, err);
+}
 
 static void embed_progress(void *ctx, long done, long total)
 {
@@ -101,13 +128,14 @@ int cmd_index(int argc, char **argv)
         {"query-prefix", required_argument, 0, 'Q'}, {"passage-prefix", required_argument, 0, 'P'},
         {"threads", required_argument, 0, 'j'},
         {"vector-index", required_argument, 0, 'I'}, {"recall", required_argument, 0, 'r'},
+        {"no-wait", no_argument, 0, 'W'},         {"optimize", no_argument, 0, 'O'},
         {0, 0, 0, 0}};
     const char *db = NULL;
     struct corpus_opts co = {0};
     struct idx_opts io = {.create = 1};
     struct idx_vec_opts vo = {0};
     const char *backend = NULL, *model_ref = NULL;
-    int commit_every = 0, quiet = 0, sync_only = 0, backend_timeout = 0, c;
+    int commit_every = -1, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, optimize = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -125,7 +153,7 @@ int cmd_index(int argc, char **argv)
             break;
         case 's': co.skip_bad = 1; break;
         case 'c':
-            if (cli_int("index", "--commit-every", optarg, 1, 100000000, &commit_every)) return CLI_USAGE;
+            if (cli_int("index", "--commit-every", optarg, 0, 100000000, &commit_every)) return CLI_USAGE;
             break;
         case 'q': quiet = 1; break;
         case 'E':
@@ -165,13 +193,15 @@ int cmd_index(int argc, char **argv)
             break;
         }
         case 'R': vo.reembed = 1; break;
-        case 'S': sync_only = 1; break;
+        case 'S': sync_only = 1, vo.full_scan = 1; break;
         case 'B': backend = optarg; break;
         case 'T':
             if (cli_int("index", "--backend-timeout", optarg, 1, 3600000, &backend_timeout))
                 return CLI_USAGE;
             break;
         case 'Y': sync_only = 1; break;
+        case 'W': no_wait = 1; break;
+        case 'O': optimize = sync_only = 1; break;
         case 'h': fputs(index_help, stdout); return CLI_OK;
         default: return cli_bad_option("index", argv, "qh", longopts);
         }
@@ -188,6 +218,7 @@ int cmd_index(int argc, char **argv)
     struct idx *ix = NULL;
     struct corpus_reader *rd = NULL;
     long added = 0, replaced = 0, unchanged = 0, skipped = 0, since_commit = 0, docs = 0;
+    uint64_t input_bytes = 0, batch_text = 0, text_since = 0;
     int rc, committed = 0, shards_behind = 0;
     double t0 = cli_now();
     struct cli_progress prog;
@@ -197,11 +228,21 @@ int cmd_index(int argc, char **argv)
     /* open every input first, so a missing path fails before any work */
     for (int i = optind; i < argc; i++) {
         if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
+        uint64_t done = 0, total = 0;
+        corpus_progress(rd, &done, &total);
+        input_bytes += total;
         corpus_close(rd);
         rd = NULL;
     }
+    /* big inputs commit in batches of about batch_text bytes of text, so the WAL (and the disk
+     * at its peak) stays bounded; a re-run resumes after the last batch */
+    if (commit_every < 0 && (batch_text = idx_auto_commit_text(input_bytes)) > 0 && !quiet)
+        fprintf(stderr, "vericite: %.1f GiB of input: committing every %llu MiB of text "
+                        "(--commit-every N to choose, 0 for one transaction)\n",
+                input_bytes / 1073741824.0, (unsigned long long)(batch_text >> 20));
+    if (commit_every < 0) commit_every = 0;
     if ((rc = file_mkparents(db, &err))) goto fail; /* --db a/b/c: a/ and a/b/ first */
-    if ((rc = idx_open(&ix, db, &io, &err))) goto fail;
+    if ((rc = open_writer(&ix, db, &io, no_wait, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
     if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
     if ((backend || backend_timeout) &&
@@ -224,7 +265,8 @@ int cmd_index(int argc, char **argv)
             added += res == IDX_ADDED;
             replaced += res == IDX_REPLACED;
             unchanged += res == IDX_UNCHANGED;
-            if (commit_every && ++since_commit >= commit_every) {
+            text_since += d.text_len;
+            if ((commit_every && ++since_commit >= commit_every) || (batch_text && text_since >= batch_text)) {
                 if ((rc = idx_vec_sync(ix, NULL, NULL, &err)) || (rc = idx_commit(ix, &err)))
                     goto fail;
                 shards_behind = 1; /* the batch is committed; its passages go to the shards now */
@@ -232,6 +274,7 @@ int cmd_index(int argc, char **argv)
                 shards_behind = 0;
                 if ((rc = idx_begin(ix, &err))) goto fail;
                 since_commit = 0;
+                text_since = 0;
             }
             uint64_t done = 0, total = 0;
             corpus_progress(rd, &done, &total);
@@ -250,6 +293,8 @@ int cmd_index(int argc, char **argv)
         rd = NULL;
     }
     cli_progress_end(&prog);
+    int64_t merged = 0; /* tombstones merged away: on demand, or once they are too many */
+    if ((rc = idx_optimize(ix, optimize ? 0 : IDX_TOMB_MERGE_SHARE, &merged, &err))) goto fail;
     double tv = cli_now();
     if ((rc = idx_vec_sync(ix, embed_progress, &prog, &err))) goto fail;
     if ((rc = idx_commit(ix, &err))) goto fail;
@@ -274,6 +319,8 @@ int cmd_index(int argc, char **argv)
                     "%lld passage%s\n",
                     docs, cli_s(docs), el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
                     (long long)st.docs, cli_s(st.docs), (long long)st.passages, cli_s(st.passages));
+        if (merged > 0)
+            fprintf(stderr, "merged the postings of %lld removed passage%s\n", (long long)merged, cli_s(merged));
         if (idx_bk_enabled(ix))
             fprintf(stderr,
                     "backend: %lld passages sent, %lld removals, %lld found missing on a shard "
@@ -295,16 +342,18 @@ fail:
                         "vericite index --db %s --sync-vectors\n", db, IDX_VEC_FILE, db);
     else if (ix && !quiet)
         fprintf(stderr, "vericite: index %s left as it was before this run%s\n", db,
-                commit_every ? " (except batches already committed)" : "");
+                commit_every || batch_text ? " (except batches already committed)" : "");
     return CLI_FAIL;
 }
 
 static const char remove_help[] =
-    "usage: vericite remove --db DIR ID...\n"
+    "usage: vericite remove --db DIR [--no-wait] ID...\n"
     "\n"
-    "Delete documents (their passages, FTS5 rows and postings, and their passages on the shards\n"
-    "of a recorded --backend) by the ids they were indexed with.\n"
+    "Delete documents (their passages, FTS5 rows and vectors, and their passages on the shards\n"
+    "of a recorded --backend) by the ids they were indexed with. Their postings become\n"
+    "tombstones, skipped by searches and merged away later (vericite index --optimize).\n"
     "All in one transaction. Exits 1 when an id is not in the index (nothing is removed then).\n"
+    "Waits for another writer of the index to finish first (--no-wait: exit 1 instead).\n"
     "\n"
     "example:\n"
     "  vericite remove --db scifact-idx 4983 5836\n";
@@ -312,12 +361,14 @@ static const char remove_help[] =
 int cmd_remove(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"db", required_argument, 0, 'd'}, {"no-wait", no_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL;
-    int c;
+    int c, no_wait = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'd') db = optarg;
+        else if (c == 'W') no_wait = 1;
         else if (c == 'h') { fputs(remove_help, stdout); return CLI_OK; }
         else return cli_bad_option("remove", argv, "h", longopts);
     }
@@ -325,13 +376,14 @@ int cmd_remove(int argc, char **argv)
     if (optind >= argc) return cli_usage("remove", "give at least one document ID");
     struct err err = {0};
     struct idx *ix = NULL;
-    int rc = idx_open(&ix, db, NULL, &err);
+    int rc = open_writer(&ix, db, NULL, no_wait, &err);
     if (!rc) rc = idx_begin(ix, &err);
     for (int i = optind; i < argc && !rc; i++) {
         int found = 0;
         rc = idx_remove(ix, argv[i], &found, &err);
         if (!rc && !found) rc = err_set(&err, ERR_NOTFOUND, "%s: no document with id '%s' (nothing removed)", db, argv[i]);
     }
+    if (!rc) rc = idx_optimize(ix, IDX_TOMB_MERGE_SHARE, NULL, &err);
     if (!rc) rc = idx_commit(ix, &err);
     if (!rc) rc = idx_vec_publish(ix, &err);
     int committed = !rc;
@@ -447,7 +499,11 @@ int cmd_stats(int argc, char **argv)
            st.passage_words, st.passages ? (double)st.total_tokens / st.passages : 0.0);
     printf("terms          %lld\n", (long long)st.terms);
     printf("postings       %s\n", b);
-    printf("database       %s (index.db, WAL)\n", a);
+    printf("database       %s (index.db, WAL; %.0f bytes per passage)\n", a,
+           st.passages ? (double)st.db_bytes / (double)st.passages : 0.0);
+    if (st.tombstones)
+        printf("tombstones     %lld removed passages not merged yet (vericite index --db DIR --optimize)\n",
+               (long long)st.tombstones);
     printf("tokenizer      %s\n", st.tokenizer);
     printf("embedder       %s\n", st.embedder[0] ? st.embedder : "none (BM25 only)");
     if (st.embedder[0] || vfaiss >= 0)

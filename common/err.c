@@ -47,7 +47,7 @@ const char *err_name(int code)
 {
     static const char *const names[] = {"ok",  "nomem", "io",       "parse", "limit",
                                         "sqlite", "faiss", "net",   "arg",   "notfound",
-                                        "mismatch", "corrupt", "utf8", "internal"};
+                                        "mismatch", "corrupt", "utf8", "internal", "busy"};
     if (code < 0 || code >= (int)(sizeof names / sizeof names[0])) return "unknown";
     return names[code];
 }

@@ -18,7 +18,8 @@ enum err_code {
     ERR_MISMATCH, /* index built with other settings (embedder, schema) */
     ERR_CORRUPT,  /* a file is truncated or not ours */
     ERR_UTF8,     /* invalid UTF-8 */
-    ERR_INTERNAL  /* a bug: an invariant did not hold */
+    ERR_INTERNAL, /* a bug: an invariant did not hold */
+    ERR_BUSY      /* another process holds a lock (the index writer lock) */
 };
 
 #define ERR_MSG_MAX 1024

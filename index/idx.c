@@ -16,6 +16,11 @@
 
 
 
+uint64_t idx_auto_commit_text(uint64_t input_bytes)
+{
+    return input_bytes >= IDX_AUTO_COMMIT_INPUT ? IDX_AUTO_COMMIT_TEXT : 0;
+}
+
 /* Buffered postings are flushed to SQLite when they take more than this much memory. */
 #define IDX_FLUSH_BYTES (192u << 20)
 
@@ -53,7 +58,8 @@ static const char *const audit_schema_sql =
     " url TEXT NOT NULL, domain TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY(path, hash, ord))"
     " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS audit_results_domain ON audit_results(domain);"
-    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';";
+    "CREATE INDEX IF NOT EXISTS docs_title ON docs(title COLLATE NOCASE) WHERE title <> '';"
+    "CREATE INDEX IF NOT EXISTS docs_nurl ON docs(nurl) WHERE nurl <> '';";
 
 /* ---------------------------------------------------------------- the FTS5 tokenizer */
 
@@ -69,27 +75,79 @@ static int fts_tok_cb(void *c, const char *term, size_t len, int pos, size_t sta
     return f->xtoken(f->pctx, 0, term, (int)len, (int)start, (int)end);
 }
 
-static int fts_tok_create(void *unused, const char **az, int n, Fts5Tokenizer **out)
+/* The tokenizer object FTS5 makes: our tokenizer, and the index handle whose token cache
+ * (idx_tokcache) answers for the text idx_add just tokenised. */
+struct fts_tok {
+    struct corpus_tok *t;
+    struct idx *ix;
+};
+
+static int fts_tok_create(void *ctx, const char **az, int n, Fts5Tokenizer **out)
 {
-    (void)unused, (void)az, (void)n;
-    struct corpus_tok *t = NULL;
-    if (corpus_tok_new(&t, 0, NULL) != ERR_OK) return SQLITE_NOMEM;
-    *out = (Fts5Tokenizer *)t;
+    (void)az, (void)n;
+    struct fts_tok *f = calloc(1, sizeof *f);
+    if (!f || corpus_tok_new(&f->t, 0, NULL) != ERR_OK) {
+        free(f);
+        return SQLITE_NOMEM;
+    }
+    f->ix = ctx;
+    *out = (Fts5Tokenizer *)f;
     return SQLITE_OK;
 }
 
-static void fts_tok_delete(Fts5Tokenizer *t) { corpus_tok_free((struct corpus_tok *)t); }
+static void fts_tok_delete(Fts5Tokenizer *t)
+{
+    struct fts_tok *f = (struct fts_tok *)t;
+    if (!f) return;
+    corpus_tok_free(f->t);
+    free(f);
+}
+
+/* Hand the recorded tokens of c to xtoken. */
+static int tokcache_replay(const struct idx_tokcache *c, void *pctx,
+                           int (*xtoken)(void *, int, const char *, int, int, int))
+{
+    size_t pos = 0;
+    while (pos + 12 <= c->rec.len) {
+        uint32_t v[3];
+        memcpy(v, c->rec.data + pos, sizeof v);
+        int rc = xtoken(pctx, 0, c->rec.data + pos + 12, (int)v[0], (int)v[1], (int)v[2]);
+        if (rc != SQLITE_OK) return rc;
+        pos += 12 + v[0];
+    }
+    return SQLITE_OK;
+}
+
+/* 1 when c holds the tokens of text[0..len) (the same bytes: SQLite may hand FTS5 a copy). */
+static int tokcache_holds(const struct idx_tokcache *c, const char *text, size_t len)
+{
+    return c->text && text && c->len == len && (c->text == text || memcmp(c->text, text, len) == 0);
+}
 
 static int fts_tok_tokenize(Fts5Tokenizer *t, void *pctx, int flags, const char *text, int n,
                             int (*xtoken)(void *, int, const char *, int, int, int))
 {
-    (void)flags;
-    struct fts_tok_ctx f = {pctx, xtoken};
-    return corpus_tok_run((struct corpus_tok *)t, text, (size_t)(n > 0 ? n : 0), fts_tok_cb, &f);
+    struct fts_tok *f = (struct fts_tok *)t;
+    struct idx *ix = f->ix;
+    size_t len = (size_t)(n > 0 ? n : 0);
+    if (ix && (flags & FTS5_TOKENIZE_DOCUMENT)) {
+        /* the passage or title idx_add tokenised a moment ago: its tokens, not a second run */
+        const struct idx_tokcache *c = tokcache_holds(&ix->tc_body, text, len)    ? &ix->tc_body
+                                       : tokcache_holds(&ix->tc_title, text, len) ? &ix->tc_title
+                                                                                  : NULL;
+        if (c) {
+            ix->fts_replayed++;
+            return tokcache_replay(c, pctx, xtoken);
+        }
+        ix->fts_tokenized++;
+    }
+    struct fts_tok_ctx fc = {pctx, xtoken};
+    return corpus_tok_run(f->t, text, len, fts_tok_cb, &fc);
 }
 
-static int register_fts_tokenizer(sqlite3 *db, struct err *err)
+static int register_fts_tokenizer(struct idx *ix, struct err *err)
 {
+    sqlite3 *db = ix->db;
     fts5_api *api = NULL;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
@@ -99,9 +157,23 @@ static int register_fts_tokenizer(sqlite3 *db, struct err *err)
     sqlite3_finalize(st);
     if (!api) return err_set(err, ERR_SQLITE, "FTS5 is not available");
     fts5_tokenizer tk = {fts_tok_create, fts_tok_delete, fts_tok_tokenize};
-    if (api->xCreateTokenizer(api, "vericite", NULL, &tk, NULL) != SQLITE_OK)
+    if (api->xCreateTokenizer(api, "vericite", ix, &tk, NULL) != SQLITE_OK)
         return err_set(err, ERR_SQLITE, "register FTS5 tokenizer: %s", sqlite3_errmsg(db));
     return ERR_OK;
+}
+
+void idx_tokcache_clear(struct idx *ix)
+{
+    ix->tc_title.text = ix->tc_body.text = NULL;
+    buf_reset(&ix->tc_title.rec);
+    buf_reset(&ix->tc_body.rec);
+}
+
+/* Record one token of the text being tokenised into c. */
+static int tokcache_put(struct idx_tokcache *c, const char *term, size_t len, size_t start, size_t end)
+{
+    uint32_t v[3] = {(uint32_t)len, (uint32_t)start, (uint32_t)end};
+    return buf_append(&c->rec, (const char *)v, sizeof v) || buf_append(&c->rec, term, len) ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -202,6 +274,8 @@ static int load_totals(struct idx *ix, struct err *err)
     return rc;
 }
 
+int idx_reload_totals(struct idx *ix, struct err *err) { return load_totals(ix, err); }
+
 static int create_schema(struct idx *ix, struct err *err)
 {
     int rc = exec(ix, "BEGIN", err);
@@ -295,6 +369,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     struct idx *ix = calloc(1, sizeof *ix);
     if (!ix) return err_set(err, ERR_NOMEM, "idx_open");
     ix->readonly = o.readonly;
+    ix->lock_fd = -1;
     ix->passage_words = o.passage_words > 0 ? o.passage_words : IDX_DEFAULT_PASSAGE_WORDS;
     ix->dir = strdup(dir);
     size_t plen = strlen(dir) + sizeof IDX_DB_NAME + 2;
@@ -320,7 +395,13 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
             rc = err_set(err, ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
             goto fail;
         }
-    } else if (!S_ISREG(sb.st_mode)) {
+    }
+    if (o.writer && !o.readonly) {
+        /* before the database is looked at again: a writer that waited may find it made */
+        if ((rc = idx_lock_writer(ix, !o.no_wait, o.on_wait, o.wait_ctx, err))) goto fail;
+        exists = stat(ix->dbpath, &sb) == 0;
+    }
+    if (exists && !S_ISREG(sb.st_mode)) {
         rc = err_set(err, ERR_CORRUPT, "%s: not a regular file", ix->dbpath);
         goto fail;
     }
@@ -332,7 +413,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     }
     sqlite3_busy_timeout(ix->db, 10000);
     sqlite3_extended_result_codes(ix->db, 0);
-    if ((rc = register_fts_tokenizer(ix->db, err))) goto fail;
+    if ((rc = register_fts_tokenizer(ix, err))) goto fail;
     if ((rc = corpus_tok_new(&ix->tok, 0, err))) goto fail;
     if (!exists) {
         if ((rc = exec(ix, "PRAGMA journal_mode=WAL", err))) goto fail;
@@ -341,9 +422,13 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
         if ((rc = check_schema(ix, err))) goto fail;
     }
     if (!o.readonly) {
-        if ((rc = exec(ix, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF", err))) goto fail;
+        char pragmas[128];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA journal_size_limit=%d", IDX_WAL_LIMIT);
+        if ((rc = exec(ix, pragmas, err))) goto fail;
         if (exists && (rc = exec(ix, audit_schema_sql, err))) goto fail;
         if ((rc = idx_audit_upgrade(ix, err))) goto fail; /* columns added since (idx_audit.c) */
+        if ((rc = idx_tomb_schema(ix, err))) goto fail; /* tables added since (idx_tomb.c) */
     }
     if ((rc = idx_post_upgrade(ix, err))) goto fail; /* block bounds (idx_post.c) */
     if ((rc = cache_guard_column(ix, err))) goto fail;
@@ -362,6 +447,7 @@ void idx_close(struct idx *ix)
     idx_bk_cleanup(ix);
     idx_pbuf_free(ix);
     idx_vec_cleanup(ix);
+    idx_tomb_cleanup(ix);
     sqlite3_stmt **stmts[] = {&ix->st_get_setting, &ix->st_set_setting, &ix->st_doc_find,
                               &ix->st_doc_ins,     &ix->st_pas_ins,     &ix->st_fts_ins,
                               &ix->st_seg_last,    &ix->st_seg_ins,     &ix->st_seg_upd,
@@ -375,12 +461,15 @@ void idx_close(struct idx *ix)
                               &ix->st_aud_res,     &ix->st_plist};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) sqlite3_finalize(*stmts[i]);
     if (ix->db) sqlite3_close(ix->db);
+    idx_unlock_writer(ix); /* after the database is closed: nothing is written past this */
     corpus_tok_free(ix->tok);
     buf_cleanup(&ix->it_data);
     free(ix->it_segs);
     buf_cleanup(&ix->pas_strings);
     buf_cleanup(&ix->nurl);
     buf_cleanup(&ix->doc_strings);
+    buf_cleanup(&ix->tc_title.rec);
+    buf_cleanup(&ix->tc_body.rec);
     free(ix->dir);
     free(ix->dbpath);
     free(ix);
@@ -398,6 +487,12 @@ int idx_begin(struct idx *ix, struct err *err)
     if (ix->in_tx) return err_set(err, ERR_INTERNAL, "transaction already open");
     int rc = exec(ix, "BEGIN IMMEDIATE", err);
     if (rc) return rc;
+    /* the totals as they stand now that this handle holds SQLite's write lock: another handle
+     * (another process) may have committed since they were read */
+    if ((rc = load_totals(ix, err)) || (rc = idx_tomb_refresh(ix, err))) {
+        exec(ix, "ROLLBACK", NULL);
+        return rc;
+    }
     ix->in_tx = 1;
     return ERR_OK;
 }
@@ -414,6 +509,9 @@ int idx_commit(struct idx *ix, struct err *err)
         return rc;
     }
     ix->in_tx = 0;
+    /* the batch's pages into index.db now, so the WAL is reused (and cut to IDX_WAL_LIMIT) from
+     * its start by the next batch instead of growing; passive: readers are never waited for */
+    sqlite3_wal_checkpoint_v2(ix->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return ERR_OK;
 }
 
@@ -426,6 +524,7 @@ void idx_rollback(struct idx *ix)
     idx_vec_reset_tx(ix);
     ix->vec_rebuild = 0;
     load_totals(ix, NULL);
+    idx_tomb_reset(ix);
 }
 
 /* ---------------------------------------------------------------- adding documents */
@@ -437,9 +536,10 @@ struct title_tok_ctx {
 
 static int title_tok_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
 {
-    (void)pos, (void)s, (void)e;
+    (void)pos;
     struct title_tok_ctx *t = c;
     t->count++;
+    if (tokcache_put(&t->ix->tc_title, term, len, s, e)) return -1;
     return idx_pbuf_title_term(t->ix, term, len);
 }
 
@@ -450,9 +550,10 @@ struct body_tok_ctx {
 
 static int body_tok_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
 {
-    (void)pos, (void)s, (void)e;
+    (void)pos;
     struct body_tok_ctx *b = c;
     b->count++;
+    if (tokcache_put(&b->ix->tc_body, term, len, s, e)) return -1;
     return idx_pbuf_body_term(b->ix, term, len);
 }
 
@@ -479,8 +580,12 @@ static int add_passage(void *c, const struct corpus_span *sp)
     if ((rc = idx_pbuf_passage_begin(ix, err))) return cc->rc = rc;
     if (cc->title_tokens > 0 && (rc = idx_pbuf_replay_title(ix, err))) return cc->rc = rc;
     struct body_tok_ctx b = {ix, 0};
+    ix->tc_body.text = NULL;
+    buf_reset(&ix->tc_body.rec);
     if (corpus_tok_run(ix->tok, text, (size_t)tlen, body_tok_cb, &b) != 0)
         return cc->rc = err_set(err, ERR_NOMEM, "tokenize passage");
+    ix->tc_body.text = text; /* FTS5's tokenizer replays these tokens (idx_tokcache) */
+    ix->tc_body.len = (size_t)tlen;
     int len = b.count + cc->title_tokens;
 
     if ((rc = idx_prepare(ix, &ix->st_pas_ins,
@@ -500,8 +605,9 @@ static int add_passage(void *c, const struct corpus_span *sp)
     sqlite3_bind_int64(ix->st_fts_ins, 1, pid);
     sqlite3_bind_text(ix->st_fts_ins, 2, cc->doc->title, -1, SQLITE_STATIC);
     sqlite3_bind_text(ix->st_fts_ins, 3, text, tlen, SQLITE_STATIC);
-    if (sqlite3_step(ix->st_fts_ins) != SQLITE_DONE)
-        return cc->rc = idx_sql_err(ix, err, "insert into FTS5");
+    int fts = sqlite3_step(ix->st_fts_ins);
+    ix->tc_body.text = NULL;
+    if (fts != SQLITE_DONE) return cc->rc = idx_sql_err(ix, err, "insert into FTS5");
 
     if ((rc = idx_pbuf_passage_end(ix, pid, (uint32_t)len, err))) return cc->rc = rc;
     ix->n_passages++;
@@ -529,7 +635,17 @@ static int find_doc(struct idx *ix, const char *id, int64_t *row, char *hash, si
     return ERR_OK;
 }
 
+static int add_doc(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err);
+
 int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err)
+{
+    idx_tokcache_clear(ix);
+    int rc = add_doc(ix, doc, result, err);
+    idx_tokcache_clear(ix); /* the cache borrows doc's strings */
+    return rc;
+}
+
+static int add_doc(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err)
 {
     if (result) *result = 0;
     if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_add outside a transaction");
@@ -576,6 +692,8 @@ int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct er
     struct title_tok_ctx tt = {ix, 0};
     if (corpus_tok_run(ix->tok, title, strlen(title), title_tok_cb, &tt) != 0)
         return err_set(err, ERR_NOMEM, "tokenize title");
+    ix->tc_title.text = doc->title; /* what the FTS5 inserts bind (NULL: none) */
+    ix->tc_title.len = strlen(title);
 
     struct chunk_ctx cc = {ix, doc, doc_row, 0, tt.count, err, 0};
     corpus_chunk(doc->text, doc->text_len, ix->passage_words, add_passage, &cc);
@@ -754,6 +872,7 @@ int idx_stats(struct idx *ix, struct idx_stats *st, struct err *err)
     st->postings_bytes = count_sql(ix, "SELECT coalesce(sum(length(data)),0) FROM postings");
     if (st->docs < 0 || st->passages < 0 || st->terms < 0) return idx_sql_err(ix, err, "stats");
     st->total_tokens = ix->total_tokens;
+    st->tombstones = idx_tomb_count(ix);
     st->db_bytes = file_size(ix->dir, IDX_DB_NAME) + file_size(ix->dir, IDX_DB_NAME "-wal");
     st->schema_version = IDX_SCHEMA_VERSION;
     st->passage_words = ix->passage_words;

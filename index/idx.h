@@ -19,16 +19,26 @@
 
 struct idx;
 
+/* Called once when the writer lock (idx_opts.writer, idx_lock_writer) has to wait: `pid` holds
+ * the lock (0 when unknown), the lock file is `lockfile` (valid during the call). */
+typedef void (*idx_lock_wait_cb)(void *ctx, long pid, const char *lockfile);
+
 /* Zero-initialise; every field has a usable zero. */
 struct idx_opts {
     int create;        /* create the folder and database when missing */
     int readonly;      /* open read-only (search, eval, stats) */
     int passage_words; /* for a new index: words per passage (0: IDX_DEFAULT_PASSAGE_WORDS) */
+    /* Take the writer lock (idx_lock_writer) before the database is opened or created, so two
+     * writers never race to create it either; no_wait, on_wait and wait_ctx as there. */
+    int writer, no_wait;
+    idx_lock_wait_cb on_wait;
+    void *wait_ctx; /* passed to on_wait; borrowed */
 };
 
 /* Open the index folder `dir`. `opts` may be NULL (open existing, read-write); it is copied.
  * Errors: ERR_NOTFOUND (no index there and !create), ERR_MISMATCH (schema version or tokenizer
- * differ), ERR_CORRUPT (not a vericite database), ERR_SQLITE, ERR_IO.
+ * differ), ERR_CORRUPT (not a vericite database), ERR_SQLITE, ERR_IO, ERR_BUSY (opts->writer
+ * with no_wait while another process writes).
  * On success *out is a new handle the caller owns and closes with idx_close(). */
 int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, struct err *err);
 
@@ -37,9 +47,34 @@ void idx_close(struct idx *ix);
 
 /* ---------------------------------------------------------------- writing */
 
-/* Start one write transaction; everything until idx_commit() lands together or not at all. */
+#define IDX_LOCK_NAME "index.lock" /* the writer lock file beside index.db (idx_lock.c) */
+
+/* Take the index's writer lock (flock on DIR/index.lock), held until idx_unlock_writer() or
+ * idx_close(); the kernel drops it when the process ends, however it ends. A whole write run (its
+ * transactions, vectors.faiss, the backend sync) holds it, so two writers never interleave. When
+ * another process holds it: with `wait`, call cb (may be NULL) and block until it is free;
+ * without, fail with ERR_BUSY naming the holder's PID and the lock file. Taking it again on the
+ * same handle is a no-op. Errors: ERR_BUSY, ERR_IO, ERR_ARG (read-only handle). */
+int idx_lock_writer(struct idx *ix, int wait, idx_lock_wait_cb cb, void *ctx, struct err *err);
+/* Release the writer lock (nothing when not held). NULL is allowed. */
+void idx_unlock_writer(struct idx *ix);
+
+/* Inputs of this many bytes and more are indexed in batches by default (cmd_index). */
+#define IDX_AUTO_COMMIT_INPUT (128ull << 20)
+#define IDX_AUTO_COMMIT_TEXT (32ull << 20)
+/* How many bytes of document text one transaction should take for an input of `input_bytes`
+ * when the caller did not choose: 0 (one transaction for the run) below IDX_AUTO_COMMIT_INPUT,
+ * else IDX_AUTO_COMMIT_TEXT. Each commit lets SQLite checkpoint the WAL, whose file is kept
+ * under IDX_WAL_LIMIT, so the disk peaks at about the final index size plus one batch. */
+uint64_t idx_auto_commit_text(uint64_t input_bytes);
+#define IDX_WAL_LIMIT (64 << 20) /* PRAGMA journal_size_limit of a read-write handle */
+
+/* Start one write transaction; everything until idx_commit() lands together or not at all. The
+ * corpus totals (passages, tokens) are read again inside it, so a commit never writes totals
+ * that another writer changed since this handle was opened. */
 int idx_begin(struct idx *ix, struct err *err);
-/* Flush buffered postings and commit. On failure the transaction is rolled back. */
+/* Flush buffered postings and commit, then checkpoint the WAL into index.db (passive: it never
+ * waits for readers). On failure the transaction is rolled back. */
 int idx_commit(struct idx *ix, struct err *err);
 /* Drop everything since idx_begin(). Safe to call when no transaction is open. */
 void idx_rollback(struct idx *ix);
@@ -52,8 +87,25 @@ enum idx_add_result { IDX_ADDED = 1, IDX_REPLACED, IDX_UNCHANGED };
  * Errors: ERR_ARG (empty id), ERR_SQLITE, ERR_NOMEM. */
 int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err);
 
-/* Remove the document with id `id` inside a transaction. *found (may be NULL) says whether it existed. */
+/* Remove the document with id `id` inside a transaction. *found (may be NULL) says whether it
+ * existed. Costs the size of the document: its rows go, its passages become tombstones whose
+ * postings stay (skipped by readers, not counted in df) until idx_optimize merges them. */
 int idx_remove(struct idx *ix, const char *id, int *found, struct err *err);
+
+#define IDX_TOMB_MERGE_SHARE 0.2 /* `vericite index` merges tombstones past this share of passages */
+
+/* Inside a transaction: when the tombstoned passages are at least `min_share` of all passages
+ * (live + tombstoned; 0: whenever there are any), rewrite the postings of their terms without
+ * them and clear the tombstones. *merged (may be NULL) gets the number merged (0 when not due).
+ * Costs the postings of those terms. Errors: ERR_SQLITE, ERR_NOMEM, ERR_CORRUPT. */
+int idx_optimize(struct idx *ix, double min_share, int64_t *merged, struct err *err);
+
+/* 0 when passage `pid` is tombstoned (removed, postings not merged yet), else 1. The one filter
+ * every reader of postings applies (idx_post_next does). */
+int idx_pid_live(const struct idx *ix, int64_t pid);
+
+/* Tombstoned passages not merged yet (read again when another process committed). */
+int64_t idx_tomb_count(struct idx *ix);
 
 /* ---------------------------------------------------------------- reading */
 
@@ -62,6 +114,7 @@ struct idx_stats {
     int64_t total_tokens; /* sum of passage lengths in tokens */
     int64_t db_bytes;     /* size of index.db (+ -wal) on disk */
     int64_t fetch_cache;  /* cached fetched sources */
+    int64_t tombstones;   /* removed passages whose postings are not merged yet (idx_optimize) */
     int schema_version;
     int passage_words;
     char tokenizer[64];
@@ -315,6 +368,8 @@ struct idx_vec_opts {
      * defaults) and the threads that embed passages (0: 1; not recorded) */
     const char *query_prefix, *passage_prefix;
     int threads;
+    int full_scan;        /* the next idx_vec_sync looks for passages without a vector among all
+                           * of them, not only after the last one that has one (--sync-vectors) */
 };
 
 #define IDX_VEC_FILE "vectors.faiss"
@@ -330,7 +385,9 @@ typedef void (*idx_vec_progress_cb)(void *ctx, long done, long total);
 
 /* Inside a write transaction, after documents were added: embed every passage that has no vector
  * yet (title + text) and store the vectors (static: after updating the corpus word counts for SIF
- * weights and, the first time, fitting the common component on a sample). No-op for "none". */
+ * weights and, the first time, fitting the common component on a sample). No-op for "none".
+ * Only passages after the last one with a vector are looked at (passage ids only grow), so a run
+ * costs the size of what it adds; idx_vec_opts.full_scan looks at all of them once. */
 int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *err);
 
 /* After a commit: bring vectors.faiss in step with the vectors table (incremental add/remove, or a

@@ -38,9 +38,7 @@ int idx_find_url(struct idx *ix, const char *url, struct idx_doc *out, int *foun
 {
     *found = 0;
     if (corpus_url_normalize(url, &ix->nurl) != 0) return ERR_OK;
-    int rc = idx_prepare(ix, &ix->st_find_url,
-                         "SELECT row, id, title, url, passages FROM docs WHERE nurl=? ORDER BY row LIMIT 1",
-                         err);
+    int rc = idx_prepare(ix, &ix->st_find_url, IDX_SQL_FIND_URL, err);
     if (rc) return rc;
     sqlite3_bind_text(ix->st_find_url, 1, ix->nurl.data, -1, SQLITE_STATIC);
     int s = sqlite3_step(ix->st_find_url);
@@ -61,10 +59,7 @@ int idx_find_title(struct idx *ix, const char *title, struct idx_doc *out, int *
     size_t n = strlen(title);
     while (n > 0 && title[n - 1] == ' ') n--;
     if (n < 3) return ERR_OK; /* too short to identify a document */
-    int rc = idx_prepare(ix, &ix->st_find_title,
-                         "SELECT row, id, title, url, passages FROM docs"
-                         " WHERE title = ? COLLATE NOCASE AND title <> '' ORDER BY row LIMIT 1",
-                         err);
+    int rc = idx_prepare(ix, &ix->st_find_title, IDX_SQL_FIND_TITLE, err);
     if (rc) return rc;
     sqlite3_bind_text(ix->st_find_title, 1, title, (int)n, SQLITE_STATIC);
     int s = sqlite3_step(ix->st_find_title);

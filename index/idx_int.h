@@ -15,6 +15,7 @@ struct idx {
     char *dir, *dbpath;
     int readonly, in_tx, passage_words;
     int cache_guard; /* fetch_cache has its private_addrs column */
+    int lock_fd;     /* the writer lock file (idx_lock.c), -1 when not held */
     struct corpus_tok *tok;
     int64_t n_passages, total_tokens; /* live totals, written to settings at commit */
 
@@ -51,6 +52,7 @@ struct idx {
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */
+    int vec_full_scan; /* the next idx_vec_sync looks at every passage, not only the new ones */
     sqlite3_stmt *st_vec_get, *st_vec_ins, *st_vec_del;
     char faiss_desc[160];
 
@@ -62,10 +64,42 @@ struct idx {
     sqlite3_stmt *st_aud_done, *st_aud_ins_art, *st_aud_ins_res, *st_aud_res;
 
     struct idx_bk_state *bk; /* the retrieval backend (idx_bk.c), made on first use */
+
+    /* Tokenising once (idx.c): the tokens of the title and of the passage being added, recorded
+     * while building postings and replayed to FTS5's tokenizer when it is handed the same text
+     * (the same bytes) during that passage's FTS5 insert. text NULL: nothing cached. */
+    struct idx_tokcache {
+        const char *text; /* borrowed from the caller of idx_add, cleared before it returns */
+        size_t len;
+        struct buf rec; /* per token: uint32 length, start, end, then the term's bytes */
+    } tc_title, tc_body;
+    int64_t fts_replayed, fts_tokenized; /* FTS5 document tokenizations from the cache, and not */
+
+    /* tombstones (idx_tomb.c): passages removed whose postings stay until idx_optimize */
+    unsigned char *dead; /* bitmap by pid, dead_cap bytes; owned */
+    size_t dead_cap;
+    int64_t n_dead;       /* bits set */
+    int dead_loaded;      /* the bitmap reflects the database as of dead_version */
+    int64_t dead_version; /* PRAGMA data_version when loaded */
+    sqlite3_stmt *st_tomb_df, *st_tomb_add, *st_tomb_ins, *st_data_version;
 };
+
+/* Forget the cached tokens (before any FTS5 write that is not idx_add's own). */
+void idx_tokcache_clear(struct idx *ix);
 
 /* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
 int idx_audit_upgrade(struct idx *ix, struct err *err);
+
+/* Document lookups by normalised URL and by title (idx_doc.c). Each repeats its partial index's
+ * WHERE term (nurl <> '', title <> ''): SQLite uses a partial index only when the query's WHERE
+ * implies the index's, and "nurl = ?" alone does not (the bound value could be ''), so without
+ * it the lookup scans every document. Tests check the plan (EXPLAIN QUERY PLAN). */
+#define IDX_SQL_FIND_URL                                                                          \
+    "SELECT row, id, title, url, passages FROM docs WHERE nurl = ? AND nurl <> ''"                \
+    " ORDER BY row LIMIT 1"
+#define IDX_SQL_FIND_TITLE                                                                        \
+    "SELECT row, id, title, url, passages FROM docs"                                              \
+    " WHERE title = ? COLLATE NOCASE AND title <> '' ORDER BY row LIMIT 1"
 
 int idx_sql_err(struct idx *ix, struct err *err, const char *what);
 int idx_prepare(struct idx *ix, sqlite3_stmt **st, const char *sql, struct err *err);
@@ -82,6 +116,17 @@ int idx_pbuf_flush(struct idx *ix, struct err *err);
 /* On open: note whether the postings carry block bounds; on a read-write handle over an older
  * index, add them (postings format 2) in one transaction. */
 int idx_post_upgrade(struct idx *ix, struct err *err);
+
+/* Drop the postings of the pids in `gone` (sorted) from every segment of `term` (idx_post.c). */
+int idx_post_drop(struct idx *ix, const char *term, const int64_t *gone, size_t ngone, struct err *err);
+
+/* tombstones (idx_tomb.c) */
+int idx_tomb_schema(struct idx *ix, struct err *err);   /* tables, on a read-write open */
+int idx_tomb_refresh(struct idx *ix, struct err *err);  /* reload when another process committed */
+int idx_tomb_df(struct idx *ix, const char *term, size_t len, int64_t *n, struct err *err);
+void idx_tomb_reset(struct idx *ix);                    /* after a rollback */
+void idx_tomb_cleanup(struct idx *ix);                  /* free in idx_close */
+int idx_reload_totals(struct idx *ix, struct err *err); /* settings passages/total_tokens (idx.c) */
 
 /* dense vectors (idx_vec.c) */
 int idx_vec_forget(struct idx *ix, int64_t pid, struct err *err); /* passage removed */

@@ -53,6 +53,9 @@ int idx_term_df(struct idx *ix, const char *term, size_t len, int64_t *df, struc
     if (sqlite3_step(st) == SQLITE_ROW) *df = sqlite3_column_int64(st, 0);
     else rc = idx_sql_err(ix, err, "term frequency");
     sqlite3_finalize(st);
+    int64_t dead = 0; /* tombstoned passages (idx_tomb.c) are not counted */
+    if (!rc && *df > 0 && !(rc = idx_tomb_refresh(ix, err)) && !(rc = idx_tomb_df(ix, term, len, &dead, err)))
+        *df -= dead;
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* idx_post.c - term postings: buffering while indexing, flushing into segments, reading them
- * back for BM25, and rewriting them when passages are removed.
+ * back for BM25 (without the tombstoned passages: idx_tomb.c), and rewriting them when
+ * tombstones are merged away (idx_optimize).
  *
  * A posting is four LEB128 varints: pid delta (from the previous posting in the segment; the
  * first is absolute), term frequency in the passage body, in the document title, and the passage
@@ -334,7 +335,9 @@ int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df
     buf_reset(&ix->it_data);
     ix->it_nsegs = ix->it_seg = ix->it_pos = 0;
     ix->it_last = 0;
-    int rc = idx_prepare(ix, &ix->st_post_read,
+    int rc = idx_tomb_refresh(ix, err); /* another process may have removed passages */
+    if (rc) return rc;
+    rc = idx_prepare(ix, &ix->st_post_read,
                          "SELECT n, data FROM postings WHERE term=? ORDER BY seg", err);
     if (rc) return rc;
     sqlite3_stmt *st = ix->st_post_read;
@@ -362,30 +365,39 @@ int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df
     }
     sqlite3_reset(st);
     if (s != SQLITE_DONE) return idx_sql_err(ix, err, "read postings");
+    /* the passages tombstoned since the last merge still have postings here: not counted */
+    if (ix->n_dead > 0 && *df > 0) {
+        int64_t dead = 0;
+        if ((rc = idx_tomb_df(ix, term, term_len, &dead, err))) return rc;
+        *df -= dead;
+    }
     return ERR_OK;
 }
 
 int idx_post_next(struct idx *ix, struct idx_post *p, struct err *err)
 {
-    while (ix->it_seg < ix->it_nsegs && ix->it_pos >= ix->it_segs[ix->it_seg]) {
-        ix->it_seg++;
-        ix->it_last = 0;
+    for (;;) {
+        while (ix->it_seg < ix->it_nsegs && ix->it_pos >= ix->it_segs[ix->it_seg]) {
+            ix->it_seg++;
+            ix->it_last = 0;
+        }
+        if (ix->it_seg >= ix->it_nsegs) return 0;
+        const unsigned char *d = (const unsigned char *)ix->it_data.data;
+        size_t end = ix->it_segs[ix->it_seg];
+        uint64_t delta, tb, tt, len;
+        if (get_varint(d, end, &ix->it_pos, &delta) || get_varint(d, end, &ix->it_pos, &tb) ||
+            get_varint(d, end, &ix->it_pos, &tt) || get_varint(d, end, &ix->it_pos, &len)) {
+            err_set(err, ERR_CORRUPT, "%s: corrupt postings data", ix->dbpath);
+            return -1;
+        }
+        ix->it_last += (int64_t)delta;
+        if (!idx_pid_live(ix, ix->it_last)) continue; /* tombstoned (idx_tomb.c) */
+        p->pid = ix->it_last;
+        p->tf_body = (uint32_t)tb;
+        p->tf_title = (uint32_t)tt;
+        p->len = (uint32_t)len;
+        return 1;
     }
-    if (ix->it_seg >= ix->it_nsegs) return 0;
-    const unsigned char *d = (const unsigned char *)ix->it_data.data;
-    size_t end = ix->it_segs[ix->it_seg];
-    uint64_t delta, tb, tt, len;
-    if (get_varint(d, end, &ix->it_pos, &delta) || get_varint(d, end, &ix->it_pos, &tb) ||
-        get_varint(d, end, &ix->it_pos, &tt) || get_varint(d, end, &ix->it_pos, &len)) {
-        err_set(err, ERR_CORRUPT, "%s: corrupt postings data", ix->dbpath);
-        return -1;
-    }
-    ix->it_last += (int64_t)delta;
-    p->pid = ix->it_last;
-    p->tf_body = (uint32_t)tb;
-    p->tf_title = (uint32_t)tt;
-    p->len = (uint32_t)len;
-    return 1;
 }
 
 /* ---------------------------------------------------------------- block bounds */
@@ -464,7 +476,9 @@ int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx
     buf_reset(&pl->data);
     pl->nblocks = 0;
     pl->df = 0;
-    int rc = idx_prepare(ix, &ix->st_plist,
+    int rc = idx_tomb_refresh(ix, err); /* another process may have removed passages */
+    if (rc) return rc;
+    rc = idx_prepare(ix, &ix->st_plist,
                          ix->post_bounds
                              ? "SELECT n, data, bounds FROM postings WHERE term=? ORDER BY seg"
                              : "SELECT n, data, NULL FROM postings WHERE term=? ORDER BY seg",
@@ -498,6 +512,12 @@ int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx
     sqlite3_reset(st);
     buf_cleanup(&tmp);
     if (!rc && s != SQLITE_DONE) rc = idx_sql_err(ix, err, "read postings");
+    /* as idx_post_open: tombstoned passages still have postings (and bounds) here; the bounds
+     * stay upper bounds, the scorer skips them (idx_pid_live), and df counts the live ones */
+    if (!rc && ix->n_dead > 0 && pl->df > 0) {
+        int64_t dead = 0;
+        if (!(rc = idx_tomb_df(ix, term, term_len, &dead, err))) pl->df -= dead;
+    }
     return rc;
 }
 
@@ -632,35 +652,6 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-struct term_list {
-    char **v;
-    size_t n, cap;
-};
-
-static int term_list_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
-{
-    (void)pos, (void)s, (void)e;
-    struct term_list *l = c;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        char **p = realloc(l->v, cap * sizeof *p);
-        if (!p) return -1;
-        l->v = p;
-        l->cap = cap;
-    }
-    char *t = malloc(len + 1);
-    if (!t) return -1;
-    memcpy(t, term, len);
-    t[len] = '\0';
-    l->v[l->n++] = t;
-    return 0;
-}
-
 /* Rewrite every segment of `term`, dropping the postings of the pids in `gone` (sorted). */
 static int rewrite_term(struct idx *ix, const char *term, const int64_t *gone, size_t ngone,
                         struct err *err)
@@ -761,95 +752,7 @@ out:
     return rc;
 }
 
-int idx_remove(struct idx *ix, const char *id, int *found, struct err *err)
+int idx_post_drop(struct idx *ix, const char *term, const int64_t *gone, size_t ngone, struct err *err)
 {
-    if (found) *found = 0;
-    if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_remove outside a transaction");
-    int rc = idx_pbuf_flush(ix, err); /* the document may have been added in this transaction */
-    if (rc) return rc;
-    sqlite3_stmt *st = NULL;
-    int64_t row = -1;
-    struct term_list terms = {0};
-    int64_t *pids = NULL;
-    size_t npids = 0, pcap = 0;
-    int64_t tokens = 0;
-    char *title = NULL;
-    if (sqlite3_prepare_v2(ix->db, "SELECT row, title FROM docs WHERE id=?", -1, &st, NULL) != SQLITE_OK)
-        return idx_sql_err(ix, err, "find document");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        row = sqlite3_column_int64(st, 0);
-        title = strdup((const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (row < 0) return ERR_OK;
-    if (!title) return err_set(err, ERR_NOMEM, "remove");
-    if (found) *found = 1;
-
-    if (corpus_tok_run(ix->tok, title, strlen(title), term_list_cb, &terms)) {
-        rc = err_set(err, ERR_NOMEM, "remove");
-        goto out;
-    }
-    if ((rc = idx_prepare(ix, &ix->st_doc_pas, "SELECT pid, len, text FROM passages WHERE doc=? ORDER BY pid", err)))
-        goto out;
-    sqlite3_bind_int64(ix->st_doc_pas, 1, row);
-    if ((rc = idx_prepare(ix, &ix->st_fts_del,
-                          "INSERT INTO passages_fts(passages_fts, rowid, title, text)"
-                          " VALUES('delete', ?, ?, ?)", err)))
-        goto out;
-    int s;
-    while ((s = sqlite3_step(ix->st_doc_pas)) == SQLITE_ROW) {
-        int64_t pid = sqlite3_column_int64(ix->st_doc_pas, 0);
-        const char *text = (const char *)sqlite3_column_text(ix->st_doc_pas, 2);
-        int tl = sqlite3_column_bytes(ix->st_doc_pas, 2);
-        tokens += sqlite3_column_int64(ix->st_doc_pas, 1);
-        if (npids == pcap) {
-            pcap = pcap ? pcap * 2 : 16;
-            int64_t *p = realloc(pids, pcap * sizeof *p);
-            if (!p) { rc = err_set(err, ERR_NOMEM, "remove"); break; }
-            pids = p;
-        }
-        pids[npids++] = pid;
-        if ((rc = idx_vec_forget(ix, pid, err))) break;
-        if (corpus_tok_run(ix->tok, text, (size_t)tl, term_list_cb, &terms)) {
-            rc = err_set(err, ERR_NOMEM, "remove");
-            break;
-        }
-        sqlite3_reset(ix->st_fts_del);
-        sqlite3_bind_int64(ix->st_fts_del, 1, pid);
-        sqlite3_bind_text(ix->st_fts_del, 2, title, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ix->st_fts_del, 3, text, tl, SQLITE_STATIC);
-        if (sqlite3_step(ix->st_fts_del) != SQLITE_DONE) {
-            rc = idx_sql_err(ix, err, "delete from FTS5");
-            break;
-        }
-    }
-    sqlite3_reset(ix->st_doc_pas);
-    sqlite3_reset(ix->st_fts_del);
-    if (rc) goto out;
-    if (s != SQLITE_DONE) { rc = idx_sql_err(ix, err, "read passages"); goto out; }
-
-    char sql[128];
-    snprintf(sql, sizeof sql, "DELETE FROM passages WHERE doc=%lld; DELETE FROM docs WHERE row=%lld",
-             (long long)row, (long long)row);
-    if (sqlite3_exec(ix->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = idx_sql_err(ix, err, "delete document");
-        goto out;
-    }
-    if (terms.n > 1) qsort(terms.v, terms.n, sizeof *terms.v, cmp_str);
-    for (size_t i = 0; i < terms.n && !rc; i++) {
-        if (i > 0 && strcmp(terms.v[i], terms.v[i - 1]) == 0) continue;
-        rc = rewrite_term(ix, terms.v[i], pids, npids, err);
-    }
-    if (!rc) {
-        ix->n_passages -= (int64_t)npids;
-        ix->total_tokens -= tokens;
-    }
-out:
-    for (size_t i = 0; i < terms.n; i++) free(terms.v[i]);
-    free(terms.v);
-    free(pids);
-    free(title);
-    return rc;
+    return rewrite_term(ix, term, gone, ngone, err);
 }

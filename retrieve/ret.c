@@ -280,7 +280,9 @@ static int accumulate_backend(struct ret *r, const struct ret_opts *o, int want,
 /* The one test of whether a passage takes part in ranking, on both BM25 paths. */
 static int live(const struct ret *r, int64_t pid)
 {
-    return pid <= r->max_pid; /* not added after this retriever was made */
+    /* not added after this retriever was made, and not removed (a tombstone: idx_pid_live, the
+     * one filter both the exhaustive and the pruned path apply) */
+    return pid <= r->max_pid && idx_pid_live(r->ix, pid);
 }
 
 /* BM25's corpus figures and parameters for one query. n == 0: an empty index. */

@@ -199,6 +199,22 @@ TEST(nnver_audit_score_is_model_entailment)
                   f.art) == 0);
     CHECK(t_contains(out, "contradiction: 0."));
     free(out);
+    /* suggestions are scored by the model too (on fewer windows); two threads give the same run */
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --suggest all --json --verifier '%s' --verifier-threads 2 '%s'",
+                  f.ix, f.model, f.art) == 0);
+    json_t *two = t_json_lines(out);
+    CHECK(json_array_size(two) == NDOCS);
+    for (size_t i = 0; i < json_array_size(two); i++) {
+        json_t *o = json_array_get(two, i), *b = by_claim(arr, t_json_str(o, "claim"));
+        CHECK(b && fabs(json_number_value(json_object_get(o, "score")) - json_number_value(json_object_get(b, "score"))) < 1e-5);
+        json_t *sg = json_object_get(o, "suggestions");
+        for (size_t k = 0; k < json_array_size(sg); k++) {
+            double sup = json_number_value(json_object_get(json_array_get(sg, k), "support"));
+            CHECK(sup > json_number_value(json_object_get(o, "score")) && sup <= 1);
+        }
+    }
+    json_decref(two);
+    free(out);
     json_decref(arr);
 }
 
@@ -302,6 +318,13 @@ TEST(nnver_batch_keys_by_model)
         free(out);
         free(errs);
     }
+    /* the stored records keep it: report --html shows it */
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/report.html", f.dir);
+    REQUIRE(t_run(t_, NULL, NULL, "report --db '%s' --html '%s'", f.ix, rp) == 0);
+    char *html = t_read(rp, NULL);
+    CHECK(t_contains(html, "contradiction 0.") && t_contains(html, "(NLI model)"));
+    free(html);
 }
 
 /* ---------------------------------------------------------------- serve with --verifier */

@@ -23,6 +23,7 @@ struct ver_nli {
     struct nn *rt;
     int nlabels, entail, contra; /* label ids */
     int max_windows;
+    int cap; /* windows kept by the call at hand (<= max_windows) */
     double t_supported, t_weak, t_contra;
     char sig[NN_MAX_NAME + 32];
     /* scratch, grown as needed */
@@ -154,11 +155,11 @@ static int keep_window(void *ctx, const double *feat, size_t start, size_t end)
     double al = ver_score_align(feat);
     int at = v->nwins;
     while (at > 0 && v->wins[at - 1].align < al) at--;
-    if (at >= v->max_windows) return 0;
-    int n = v->nwins < v->max_windows ? v->nwins : v->max_windows - 1;
+    if (at >= v->cap) return 0;
+    int n = v->nwins < v->cap ? v->nwins : v->cap - 1;
     memmove(&v->wins[at + 1], &v->wins[at], (size_t)(n - at) * sizeof *v->wins);
     v->wins[at] = (struct win){al, start, end};
-    if (v->nwins < v->max_windows) v->nwins++;
+    if (v->nwins < v->cap) v->nwins++;
     return 0;
 }
 
@@ -172,11 +173,12 @@ static void softmax(const float *x, int n, double *p)
 }
 
 int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, const char *claim,
-                  const char *source, size_t len, struct ver_nli_result *out, struct err *err)
+                  const char *source, size_t len, int windows, struct ver_nli_result *out, struct err *err)
 {
     memset(out, 0, sizeof *out);
     out->verdict = VER_UNSUPPORTED;
     v->nwins = 0;
+    v->cap = windows > 0 && windows < v->max_windows ? windows : v->max_windows;
     int rc = ver_score_windows(s, select ? select : claim, source, len, keep_window, v, err);
     if (rc) return rc;
     /* the model reads the windows in source order (the result does not depend on it) */

@@ -24,6 +24,7 @@ struct ver_scorer;
 
 #define VER_NLI_MAX_WINDOWS 16   /* windows per source given to the model by default */
 #define VER_NLI_WINDOWS_CAP 256  /* most windows per source an option may ask for */
+#define VER_NLI_SUGGEST_WINDOWS 4 /* windows per suggestion candidate (the audit's choice) */
 #define VER_NLI_T_SUPPORTED 0.5  /* default thresholds on the entailment probability ... */
 #define VER_NLI_T_WEAK 0.2
 #define VER_NLI_T_CONTRA 0.5     /* ... and on the contradiction probability */
@@ -69,10 +70,12 @@ struct ver_nli_result {
 
 /* Score `len` bytes of `source` for `claim`: `select` (the claim the windows are chosen for:
  * the claim with its context, or NULL: the claim) picks the windows through the lexical scorer
- * `s` (borrowed), the model reads each window with `claim`. Errors: those of ver_score_windows
- * and nn_classify, ERR_NOMEM. */
+ * `s` (borrowed), the model reads each window with `claim`; `windows` > 0 reads at most that many
+ * (fewer than max_windows: suggestion candidates), 0 max_windows. Errors: those of
+ * ver_score_windows and nn_classify, ERR_NOMEM. */
 int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, const char *claim,
-                  const char *source, size_t len, struct ver_nli_result *out, struct err *err);
+                  const char *source, size_t len, int windows, struct ver_nli_result *out,
+                  struct err *err);
 
 /* ================================================================ the LLM judge (ver_judge.c)
  * One POST per (claim, source) to an OpenAI-compatible chat completions endpoint: a system

@@ -119,6 +119,7 @@ echo
 echo
 ./tests/bench/soak.sh                  # slow connections beside normal clients, RSS over 100k requests
 ./tests/bench/nn_bench.sh              # the in-process transformer runtime vs onnxruntime
+./tests/bench/verifier_bench.sh        # audit --verifier (an NLI model) beside the lexical verifier
 
 # BM25 on three Xapian shards on loopback against the local index (its own shards, killed at the end)
 echo
