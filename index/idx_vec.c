@@ -677,7 +677,9 @@ static int pq_m(int dim)
     return m;
 }
 
-/* The factory of an index of n vectors of dimension dim by kind (auto, flat, ivf, ivfpq,
+/* The factory of an index of n vectors of dimension dim by kind ("np": no polysemous training,
+ * which FAISS otherwise runs for IVF-PQ: minutes of simulated annealing for a Hamming filter
+ * vericite does not use) (auto, flat, ivf, ivfpq,
  * opq-ivfpq; NULL or "" is auto: exact below IDX_VEC_IVF_MIN, IVF+SQ8 from there). */
 static void kind_factory(const char *kind, int64_t n, int dim, char *out, size_t len)
 {
@@ -692,12 +694,12 @@ static void kind_factory(const char *kind, int64_t n, int dim, char *out, size_t
     } else if (n < VEC_PQ8_MIN) {
         /* too few points for 256-centroid codebooks (39 each): 4-bit codes, 16 centroids, and no
          * OPQ (whose own training uses 8-bit codebooks) */
-        snprintf(out, len, "IVF%ld,PQ%dx4", nlist, pq_m(dim));
+        snprintf(out, len, "IVF%ld,PQ%dx4np", nlist, pq_m(dim));
     } else if (!strcmp(kind, "ivfpq")) {
-        snprintf(out, len, "IVF%ld,PQ%d", nlist, pq_m(dim));
+        snprintf(out, len, "IVF%ld,PQ%dnp", nlist, pq_m(dim));
     } else { /* opq-ivfpq */
         int m = pq_m(dim);
-        snprintf(out, len, "OPQ%d,IVF%ld,PQ%d", m, nlist, m);
+        snprintf(out, len, "OPQ%d,IVF%ld,PQ%dnp", m, nlist, m);
     }
 }
 
