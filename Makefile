@@ -1,5 +1,5 @@
 # Makefile - builds ./vericite and its test runner. Targets: all test asan tsan deps model demo
-# bench bench-prune bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean.
+# bench bench-prune bench-scale bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean.
 # Each module folder's *.c files are picked up automatically; TEST(name) cases in tests/test_*.c
 # too. Every other tests/*.c (but runner.c) is a helper linked into the runner, never named test_*.
 # CPPFLAGS, CFLAGS, CXXFLAGS, LDFLAGS and LDLIBS from the command line or the environment are added
@@ -56,7 +56,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_HELPERS:%.c=$(BUILD)/%.o) $(BUILD)/tests/runner.o
 SCRIPTS   := cli/scripts
 
-.PHONY: all deps model demo test asan tsan bench bench-prune bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean
+.PHONY: all deps model demo test asan tsan bench bench-prune bench-scale bench-deps fuzz fuzz-build fuzz-run fuzz-deps format lint clean
 all: vericite
 
 vericite: $(BUILD)/vericite
@@ -189,6 +189,12 @@ $(BUILD)/soak: tests/bench/soak.c
 PRUNE_SIZE ?= 100000
 bench-prune: vericite
 	./tests/bench/prune_bench.sh $(PRUNE_SIZE)
+
+# Scale: build, size, peak RSS/WAL/disk, BM25 and hybrid latency at 1M+ passages against Xapian,
+# replace and audit costs, a MediaWiki dump (not in CI; hours at 10M). SIZES="1M 3M 10M".
+SIZES ?= 1M
+bench-scale: bench-deps vericite
+	./tests/bench/scale_bench.sh $(SIZES)
 
 # FAISS index types at one million vectors (make bench runs it).
 $(BUILD)/faiss_bench: tests/bench/faiss_bench.c $(BUILD)/index/idx_faiss.o $(FAISS_CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/common/err.o $(BUILD)/common/file.o $(BUILD)/common/buf.o

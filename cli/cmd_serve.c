@@ -54,6 +54,8 @@ static const char serve_help[] =
     "                     -> one citation object, as `vericite verify --json`\n"
     "  POST /v1/audit     {\"text\": ARTICLE, \"format\": auto|wikitext|markdown|claims, \"title\": T}\n"
     "                     -> {\"results\": [citation objects as `vericite audit --json`, in order]}\n"
+    "                     (a claim's text once: a citation of the claim before it has only its\n"
+    "                     \"claim_id\"; the same in each page of job results)\n"
     "  POST /v1/jobs      {\"articles\": [{\"text\": ARTICLE, \"title\": T, \"format\": F, \"name\": N}, ...]}\n"
     "                     a batch audit, as `vericite audit --jobs N`: 202 {\"id\", \"state\", \"location\"}\n"
     "                     and a Location header; results are stored in the index under each NAME\n"

@@ -75,27 +75,79 @@ static int fts_tok_cb(void *c, const char *term, size_t len, int pos, size_t sta
     return f->xtoken(f->pctx, 0, term, (int)len, (int)start, (int)end);
 }
 
-static int fts_tok_create(void *unused, const char **az, int n, Fts5Tokenizer **out)
+/* The tokenizer object FTS5 makes: our tokenizer, and the index handle whose token cache
+ * (idx_tokcache) answers for the text idx_add just tokenised. */
+struct fts_tok {
+    struct corpus_tok *t;
+    struct idx *ix;
+};
+
+static int fts_tok_create(void *ctx, const char **az, int n, Fts5Tokenizer **out)
 {
-    (void)unused, (void)az, (void)n;
-    struct corpus_tok *t = NULL;
-    if (corpus_tok_new(&t, 0, NULL) != ERR_OK) return SQLITE_NOMEM;
-    *out = (Fts5Tokenizer *)t;
+    (void)az, (void)n;
+    struct fts_tok *f = calloc(1, sizeof *f);
+    if (!f || corpus_tok_new(&f->t, 0, NULL) != ERR_OK) {
+        free(f);
+        return SQLITE_NOMEM;
+    }
+    f->ix = ctx;
+    *out = (Fts5Tokenizer *)f;
     return SQLITE_OK;
 }
 
-static void fts_tok_delete(Fts5Tokenizer *t) { corpus_tok_free((struct corpus_tok *)t); }
+static void fts_tok_delete(Fts5Tokenizer *t)
+{
+    struct fts_tok *f = (struct fts_tok *)t;
+    if (!f) return;
+    corpus_tok_free(f->t);
+    free(f);
+}
+
+/* Hand the recorded tokens of c to xtoken. */
+static int tokcache_replay(const struct idx_tokcache *c, void *pctx,
+                           int (*xtoken)(void *, int, const char *, int, int, int))
+{
+    size_t pos = 0;
+    while (pos + 12 <= c->rec.len) {
+        uint32_t v[3];
+        memcpy(v, c->rec.data + pos, sizeof v);
+        int rc = xtoken(pctx, 0, c->rec.data + pos + 12, (int)v[0], (int)v[1], (int)v[2]);
+        if (rc != SQLITE_OK) return rc;
+        pos += 12 + v[0];
+    }
+    return SQLITE_OK;
+}
+
+/* 1 when c holds the tokens of text[0..len) (the same bytes: SQLite may hand FTS5 a copy). */
+static int tokcache_holds(const struct idx_tokcache *c, const char *text, size_t len)
+{
+    return c->text && text && c->len == len && (c->text == text || memcmp(c->text, text, len) == 0);
+}
 
 static int fts_tok_tokenize(Fts5Tokenizer *t, void *pctx, int flags, const char *text, int n,
                             int (*xtoken)(void *, int, const char *, int, int, int))
 {
-    (void)flags;
-    struct fts_tok_ctx f = {pctx, xtoken};
-    return corpus_tok_run((struct corpus_tok *)t, text, (size_t)(n > 0 ? n : 0), fts_tok_cb, &f);
+    struct fts_tok *f = (struct fts_tok *)t;
+    struct idx *ix = f->ix;
+    size_t len = (size_t)(n > 0 ? n : 0);
+    if (ix && (flags & FTS5_TOKENIZE_DOCUMENT)) {
+        /* the passage or title idx_add tokenised a moment ago: its tokens, not a second run */
+        const struct idx_tokcache *c = tokcache_holds(&ix->tc_body, text, len)    ? &ix->tc_body
+                                       : tokcache_holds(&ix->tc_title, text, len) ? &ix->tc_title
+                                                                                  : NULL;
+        if (c) {
+            ix->fts_replayed++;
+            return tokcache_replay(c, pctx, xtoken);
+        }
+        ix->fts_tokenized++;
+    }
+    struct fts_tok_ctx fc = {pctx, xtoken};
+    return corpus_tok_run(f->t, text, len, fts_tok_cb, &fc);
 }
 
-static int register_fts_tokenizer(sqlite3 *db, struct err *err)
+static int register_fts_tokenizer(struct idx *ix, struct err *err)
 {
+    sqlite3 *db = ix->db;
     fts5_api *api = NULL;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
@@ -105,9 +157,23 @@ static int register_fts_tokenizer(sqlite3 *db, struct err *err)
     sqlite3_finalize(st);
     if (!api) return err_set(err, ERR_SQLITE, "FTS5 is not available");
     fts5_tokenizer tk = {fts_tok_create, fts_tok_delete, fts_tok_tokenize};
-    if (api->xCreateTokenizer(api, "vericite", NULL, &tk, NULL) != SQLITE_OK)
+    if (api->xCreateTokenizer(api, "vericite", ix, &tk, NULL) != SQLITE_OK)
         return err_set(err, ERR_SQLITE, "register FTS5 tokenizer: %s", sqlite3_errmsg(db));
     return ERR_OK;
+}
+
+void idx_tokcache_clear(struct idx *ix)
+{
+    ix->tc_title.text = ix->tc_body.text = NULL;
+    buf_reset(&ix->tc_title.rec);
+    buf_reset(&ix->tc_body.rec);
+}
+
+/* Record one token of the text being tokenised into c. */
+static int tokcache_put(struct idx_tokcache *c, const char *term, size_t len, size_t start, size_t end)
+{
+    uint32_t v[3] = {(uint32_t)len, (uint32_t)start, (uint32_t)end};
+    return buf_append(&c->rec, (const char *)v, sizeof v) || buf_append(&c->rec, term, len) ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -347,7 +413,7 @@ int idx_open(struct idx **out, const char *dir, const struct idx_opts *opts, str
     }
     sqlite3_busy_timeout(ix->db, 10000);
     sqlite3_extended_result_codes(ix->db, 0);
-    if ((rc = register_fts_tokenizer(ix->db, err))) goto fail;
+    if ((rc = register_fts_tokenizer(ix, err))) goto fail;
     if ((rc = corpus_tok_new(&ix->tok, 0, err))) goto fail;
     if (!exists) {
         if ((rc = exec(ix, "PRAGMA journal_mode=WAL", err))) goto fail;
@@ -402,6 +468,8 @@ void idx_close(struct idx *ix)
     buf_cleanup(&ix->pas_strings);
     buf_cleanup(&ix->nurl);
     buf_cleanup(&ix->doc_strings);
+    buf_cleanup(&ix->tc_title.rec);
+    buf_cleanup(&ix->tc_body.rec);
     free(ix->dir);
     free(ix->dbpath);
     free(ix);
@@ -468,9 +536,10 @@ struct title_tok_ctx {
 
 static int title_tok_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
 {
-    (void)pos, (void)s, (void)e;
+    (void)pos;
     struct title_tok_ctx *t = c;
     t->count++;
+    if (tokcache_put(&t->ix->tc_title, term, len, s, e)) return -1;
     return idx_pbuf_title_term(t->ix, term, len);
 }
 
@@ -481,9 +550,10 @@ struct body_tok_ctx {
 
 static int body_tok_cb(void *c, const char *term, size_t len, int pos, size_t s, size_t e)
 {
-    (void)pos, (void)s, (void)e;
+    (void)pos;
     struct body_tok_ctx *b = c;
     b->count++;
+    if (tokcache_put(&b->ix->tc_body, term, len, s, e)) return -1;
     return idx_pbuf_body_term(b->ix, term, len);
 }
 
@@ -510,8 +580,12 @@ static int add_passage(void *c, const struct corpus_span *sp)
     if ((rc = idx_pbuf_passage_begin(ix, err))) return cc->rc = rc;
     if (cc->title_tokens > 0 && (rc = idx_pbuf_replay_title(ix, err))) return cc->rc = rc;
     struct body_tok_ctx b = {ix, 0};
+    ix->tc_body.text = NULL;
+    buf_reset(&ix->tc_body.rec);
     if (corpus_tok_run(ix->tok, text, (size_t)tlen, body_tok_cb, &b) != 0)
         return cc->rc = err_set(err, ERR_NOMEM, "tokenize passage");
+    ix->tc_body.text = text; /* FTS5's tokenizer replays these tokens (idx_tokcache) */
+    ix->tc_body.len = (size_t)tlen;
     int len = b.count + cc->title_tokens;
 
     if ((rc = idx_prepare(ix, &ix->st_pas_ins,
@@ -531,8 +605,9 @@ static int add_passage(void *c, const struct corpus_span *sp)
     sqlite3_bind_int64(ix->st_fts_ins, 1, pid);
     sqlite3_bind_text(ix->st_fts_ins, 2, cc->doc->title, -1, SQLITE_STATIC);
     sqlite3_bind_text(ix->st_fts_ins, 3, text, tlen, SQLITE_STATIC);
-    if (sqlite3_step(ix->st_fts_ins) != SQLITE_DONE)
-        return cc->rc = idx_sql_err(ix, err, "insert into FTS5");
+    int fts = sqlite3_step(ix->st_fts_ins);
+    ix->tc_body.text = NULL;
+    if (fts != SQLITE_DONE) return cc->rc = idx_sql_err(ix, err, "insert into FTS5");
 
     if ((rc = idx_pbuf_passage_end(ix, pid, (uint32_t)len, err))) return cc->rc = rc;
     ix->n_passages++;
@@ -560,7 +635,17 @@ static int find_doc(struct idx *ix, const char *id, int64_t *row, char *hash, si
     return ERR_OK;
 }
 
+static int add_doc(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err);
+
 int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err)
+{
+    idx_tokcache_clear(ix);
+    int rc = add_doc(ix, doc, result, err);
+    idx_tokcache_clear(ix); /* the cache borrows doc's strings */
+    return rc;
+}
+
+static int add_doc(struct idx *ix, const struct corpus_doc *doc, int *result, struct err *err)
 {
     if (result) *result = 0;
     if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_add outside a transaction");
@@ -607,6 +692,8 @@ int idx_add(struct idx *ix, const struct corpus_doc *doc, int *result, struct er
     struct title_tok_ctx tt = {ix, 0};
     if (corpus_tok_run(ix->tok, title, strlen(title), title_tok_cb, &tt) != 0)
         return err_set(err, ERR_NOMEM, "tokenize title");
+    ix->tc_title.text = doc->title; /* what the FTS5 inserts bind (NULL: none) */
+    ix->tc_title.len = strlen(title);
 
     struct chunk_ctx cc = {ix, doc, doc_row, 0, tt.count, err, 0};
     corpus_chunk(doc->text, doc->text_len, ix->passage_words, add_passage, &cc);

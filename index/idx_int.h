@@ -52,6 +52,7 @@ struct idx {
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */
+    int vec_full_scan; /* the next idx_vec_sync looks at every passage, not only the new ones */
     sqlite3_stmt *st_vec_get, *st_vec_ins, *st_vec_del;
     char faiss_desc[160];
 
@@ -64,6 +65,16 @@ struct idx {
 
     struct idx_bk_state *bk; /* the retrieval backend (idx_bk.c), made on first use */
 
+    /* Tokenising once (idx.c): the tokens of the title and of the passage being added, recorded
+     * while building postings and replayed to FTS5's tokenizer when it is handed the same text
+     * (the same bytes) during that passage's FTS5 insert. text NULL: nothing cached. */
+    struct idx_tokcache {
+        const char *text; /* borrowed from the caller of idx_add, cleared before it returns */
+        size_t len;
+        struct buf rec; /* per token: uint32 length, start, end, then the term's bytes */
+    } tc_title, tc_body;
+    int64_t fts_replayed, fts_tokenized; /* FTS5 document tokenizations from the cache, and not */
+
     /* tombstones (idx_tomb.c): passages removed whose postings stay until idx_optimize */
     unsigned char *dead; /* bitmap by pid, dead_cap bytes; owned */
     size_t dead_cap;
@@ -72,6 +83,9 @@ struct idx {
     int64_t dead_version; /* PRAGMA data_version when loaded */
     sqlite3_stmt *st_tomb_df, *st_tomb_add, *st_tomb_ins, *st_data_version;
 };
+
+/* Forget the cached tokens (before any FTS5 write that is not idx_add's own). */
+void idx_tokcache_clear(struct idx *ix);
 
 /* On a read-write handle: add the audit columns that indexes made before them lack (idx_audit.c). */
 int idx_audit_upgrade(struct idx *ix, struct err *err);

@@ -227,6 +227,7 @@ int idx_remove(struct idx *ix, const char *id, int *found, struct err *err)
 {
     if (found) *found = 0;
     if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_remove outside a transaction");
+    idx_tokcache_clear(ix); /* FTS5 deletes are tokenised from the stored text */
     int rc = idx_tomb_refresh(ix, err);
     if (rc) return rc;
     sqlite3_stmt *st = NULL;

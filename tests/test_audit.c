@@ -947,6 +947,13 @@ TEST(audit_many_refs_one_sentence)
     json_decref(arr);
     free(out);
     free(err);
+    /* the HTML report marks the cut claim */
+    char html[700];
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    CHECK(t_run(t_, NULL, NULL, "audit --db '%s' --offline --suggest none --html '%s' '%s'", ix, html, a) == 0);
+    char *page = t_read(html, NULL);
+    CHECK(t_contains(page, "its first 1000 bytes\">[&hellip;]</span>"));
+    free(page);
     /* over the budget: a non-zero exit naming the limit */
     out = err = NULL;
     rc = t_run(t_, &out, &err, "audit --db '%s' --offline --suggest none --json --max-output 1M '%s'", ix, a);

@@ -410,11 +410,11 @@ static void quote_for(const char *s, size_t n, size_t max, char *out, size_t cap
  * is the window the verdict rests on; its matched words are found again when it is not the
  * lexical window. */
 static int nli_into(struct ver_auditor *a, const char *claim, size_t shift, const char *text, struct ver_result *r,
-                    const struct ver_score_result *lex, struct err *err)
+                    const struct ver_score_result *lex, int windows, struct err *err)
 {
     struct ver_nli_result nr;
     size_t len = strlen(text);
-    int rc = ver_nli_score(a->nli, a->scorer, claim, r->claim ? r->claim : claim, text, len, &nr, err);
+    int rc = ver_nli_score(a->nli, a->scorer, claim, r->claim ? r->claim : claim, text, len, windows, &nr, err);
     if (rc) return rc;
     double tc = 0;
     ver_nli_thresholds(a->nli, NULL, NULL, &tc);
@@ -488,9 +488,11 @@ static int judge_into(struct ver_auditor *a, const char *text, struct ver_result
 
 /* Score `text` for `claim` (r->claim, maybe with context in front: its spans are moved back to
  * r->claim); fills score, status, evidence, matches, missing parts and the clash of r. `sr` may
- * be NULL; else it gets the scorer's result. */
+ * be NULL; else it gets the scorer's result. With the NLI verifier the model then judges it,
+ * reading at most `windows` windows (0: --verifier-windows; suggestion candidates get
+ * VER_NLI_SUGGEST_WINDOWS, the cost of suggestions being that many sources per citation). */
 static int score_into(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
-                      struct ver_score_result *sr_out, struct err *err)
+                      struct ver_score_result *sr_out, int windows, struct err *err)
 {
     struct ver_score_result sr;
     size_t cl = strlen(claim), rl = r->claim ? strlen(r->claim) : cl;
@@ -523,14 +525,14 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
     memcpy(r->match, sr.match, (size_t)sr.nmatch * sizeof *sr.match);
     a->ev_start = sr.win_start;
     a->ev_end = sr.win_end;
-    return a->nli ? nli_into(a, claim, shift, text, r, &sr, err) : ERR_OK;
+    return a->nli ? nli_into(a, claim, shift, text, r, &sr, windows, err) : ERR_OK;
 }
 
 /* The status of the cited source's text: score_into, then the judge when there is one. */
 static int score_cited(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
                        struct err *err)
 {
-    int rc = score_into(a, claim, text, r, &a->cited, err);
+    int rc = score_into(a, claim, text, r, &a->cited, 0, err);
     return !rc && a->judge ? judge_into(a, text, r, err) : rc;
 }
 
@@ -688,7 +690,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         struct ver_result tmp = {0};
         struct ver_score_result sr;
         tmp.claim = r->claim;
-        if ((rc = score_into(a, scored_claim, text.data, &tmp, &sr, err))) {
+        if ((rc = score_into(a, scored_claim, text.data, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
             free(tmp.evidence);
             break;
         }
@@ -822,7 +824,7 @@ static int web_suggest(struct ver_auditor *a, const char *title, const char *sco
         struct ver_result tmp = {0};
         struct ver_score_result sr;
         tmp.claim = r->claim;
-        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, err))) {
+        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
             free(tmp.evidence);
             break;
         }
