@@ -1132,10 +1132,11 @@ TEST(ret_pruned_by_doc_widens)
     for (int i = 0; !rc && i < 300; i++) {
         char id[32];
         buf_reset(&text);
-        if (zipf_text(&z, &text, 20)) rc = err_set(&e, ERR_NOMEM, "corpus");
-        size_t one = text.len; /* the same 20 words 15 times: a document's passages score alike */
-        for (int j = 1; !rc && j < 15; j++)
-            if (buf_append(&text, " ", 1) || buf_append(&text, text.data, one)) rc = err_set(&e, ERR_NOMEM, "corpus");
+        buf_reset(&q);
+        if (zipf_text(&z, &q, 20)) rc = err_set(&e, ERR_NOMEM, "corpus");
+        /* the same 20 words 15 times: a document's passages score alike */
+        for (int j = 0; !rc && j < 15; j++)
+            if (buf_append(&text, " ", 1) || buf_append(&text, q.data, q.len)) rc = err_set(&e, ERR_NOMEM, "corpus");
         snprintf(id, sizeof id, "long%d", i);
         struct corpus_doc d = {id, "", "", text.data, text.len, "zipf", i + 1};
         if (!rc) rc = idx_add(ix, &d, NULL, &e);
