@@ -667,3 +667,53 @@ TEST(nnver_judge_retry_guard_parse)
         &a);
     CHECK(a.ok && a.verdict == VER_JUDGE_UNSUPPORTED && !strcmp(a.evidence, "q"));
 }
+
+/* audit --jobs with --judge-url: the records carry the judge's answer, and the store key holds
+ * the judge's identity: the same judge skips a stored article, another judge model audits it
+ * again. */
+TEST(nnver_judge_batch_key)
+{
+    struct judge_srv j = {.mu = PTHREAD_MUTEX_INITIALIZER, .mode = J_GOOD};
+    struct th_server *srv = NULL;
+    REQUIRE(th_start(&srv, judge_handler, &j) == 0);
+    const char *dir = t_tmpdir(t_);
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "_id", "cats", "title", "Cats", "url", docs[2][0],
+                          "text", docs[2][2]);
+    json_t *l = json_pack("{s:s, s:s}", "claim", claims[2], "url", docs[2][0]);
+    char *ds = json_dumps(d, JSON_COMPACT), *ls = json_dumps(l, JSON_COMPACT);
+    json_decref(d), json_decref(l);
+    const char *cp = t_write(t_, dir, "c.jsonl", ds, strlen(ds));
+    const char *ap = t_write(t_, dir, "arts/one.jsonl", ls, strlen(ls));
+    free(ds), free(ls);
+    char ix[700], url[200], arts[800];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(arts, sizeof arts, "%s/arts", dir);
+    th_url(srv, "/v1/chat/completions", url, sizeof url);
+    REQUIRE(cp && ap &&
+            t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, cp) == 0);
+    static const struct {
+        const char *model, *want;
+    } runs[] = {{"judge-a", "1 article audited, 0 already done"},
+                {"judge-a", "0 articles audited, 1 already done"},
+                {"judge-b", "1 article audited, 0 already done"}};
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        char *out = NULL, *errs = NULL;
+        int rc = t_run(t_, &out, &errs,
+                       "audit --db '%s' --offline --suggest none --jobs 1 --json --judge-url '%s' "
+                       "--judge-model %s --allow-host 127.0.0.1:%d '%s'",
+                       ix, url, runs[r].model, th_port(srv), arts);
+        CHECK(rc == 0);
+        if (!t_contains(errs, runs[r].want))
+            fprintf(stderr, "  run %zu: %s (want %s)\n", r, errs, runs[r].want);
+        CHECK(t_contains(errs, runs[r].want));
+        json_t *o = json_loads(out ? out : "", 0, NULL);
+        CHECK(!strcmp(t_json_str(o, "verdict"), "contradicted"));
+        CHECK(!strcmp(t_json_str(json_object_get(o, "judge"), "verdict"), "contradicted"));
+        json_decref(o);
+        free(out);
+        free(errs);
+    }
+    CHECK(th_requests(srv) == 2); /* the skipped run asked nothing */
+    th_stop(srv);
+    buf_cleanup(&j.last);
+}
