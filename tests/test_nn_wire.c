@@ -297,6 +297,13 @@ TEST(nnwire_rerank_in_process)
     }
     json_decref(lines);
     free(out);
+    /* on 2 threads: the same order and scores (up to float rounding) */
+    snprintf(args, sizeof args, "--db %s -k 4 --rerank %s/ce.vcnn --rerank-depth 6 --rerank-threads 2", db, root);
+    json_t *h2 = search_hits(t_, args, q);
+    CHECK(json_array_size(h2) == 4);
+    for (size_t i = 0; i < json_array_size(h2) && i < 4; i++)
+        CHECK(!strcmp(hit_doc(h, i), hit_doc(h2, i)) && fabs(hit_score(h, i) - hit_score(h2, i)) < 1e-5);
+    json_decref(h2);
     json_decref(h);
     /* a file that is not a model */
     char *errs = NULL;
