@@ -118,8 +118,8 @@ asan:
 # runner and of every vericite it starts go to build-tsan/tsan.PID; any report fails the target.
 # FAISS, OpenMP and OpenBLAS are not built with TSan: FAISS runs single-threaded here
 # (OMP_NUM_THREADS=1) and tests/tsan.supp silences OpenBLAS only; see the comments there.
-TSAN_T ?= serve_ dense_shared_ batch_ emb_http_ nnwire_rerank_url_ ver_fetch_ http_ nn_forward_ cli_trec_ \
-          audit_fetch_progress_ nnver_judge_ nnver_serve_ nnver_batch_
+TSAN_T ?= serve_ dense_shared_ batch_ emb_http_ nnwire_rerank_url_ nnwire_serve_ ver_fetch_ http_ nn_forward_ \
+          cli_trec_ audit_fetch_progress_ nnver_judge_ nnver_serve_ nnver_batch_
 tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" \
 	    build-tsan/vericite build-tsan/vericite-tests

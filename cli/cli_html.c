@@ -171,7 +171,7 @@ static int html_quote(struct buf *b, struct cli_hl *hl, const char *text)
     return bad || buf_puts(b, "</blockquote>\n");
 }
 
-/* The claim with the parts the source does not cover marked. */
+/* The claim with the parts the source does not cover marked (and a mark when it was cut). */
 static int html_claim(struct buf *b, const struct ver_result *r)
 {
     size_t at = 0, len = strlen(r->claim);
@@ -184,7 +184,9 @@ static int html_claim(struct buf *b, const struct ver_result *r)
                buf_puts(b, "</span>");
         at = r->missing[i].end;
     }
-    return bad || buf_put_html(b, r->claim + at, len - at);
+    return bad || buf_put_html(b, r->claim + at, len - at) ||
+           (r->claim_cut && buf_printf(b, " <span class=\"miss\" title=\"the sentence is longer: its first %d bytes\">"
+                                          "[&hellip;]</span>", VER_CLAIM_MAX));
 }
 
 int cli_model_calibration(const char *model_path, double *ts, double *tw, double *target, double *prec,

@@ -253,7 +253,8 @@ static const char audit_help[] =
     "  --db DIR           the index: the corpus for suggestions, and the fetch cache (default:\n"
     "                     $VERICITE_DB, else ~/.cache/vericite/index, created empty: fetch cache\n"
     "                     only, no suggestions)\n"
-    "  --json             one JSON object per citation (JSON Lines)\n"
+    "  --json             one JSON object per citation (JSON Lines); a claim's text is in the\n"
+    "                     first of its citations, the others name its \"claim_id\"\n"
     "  --html FILE        also write a self-contained HTML report (filters by verdict, the cited\n"
     "                     host and page title beside the ref's, copy buttons for suggestions)\n"
     "  --wide             do not cut the table to the terminal's width (piped output is never cut)\n"
@@ -286,6 +287,7 @@ static const char audit_help[] =
     "                     (\"rerank\" in the JSON: its score)\n"
     "  --rerank-url URL   the same with a server's /rerank endpoint (--rerank-model M is sent;\n"
     "                     key from $VERICITE_RERANK_KEY)\n"
+    "  --rerank-threads N the cross-encoder's threads (default 1)\n"
     "  --verifier NAME    score with an NLI cross-encoder instead of the lexical model: a model\n"
     "                     imported with `vericite model import` (a name or a .vcnn path) whose\n"
     "                     id2label names entailment and contradiction. The support score is the\n"
@@ -295,6 +297,7 @@ static const char audit_help[] =
     "                     window is reported, and a source that contradicts the claim is called\n"
     "                     contradicted (thresholds at the end of this help)\n"
     "  --verifier-windows N  windows per source the model reads (1..256)\n"
+    "  --verifier-threads N  threads the model runs on (default 1; with --jobs, per job)\n"
     "  --judge-url URL    also ask an LLM judge on an OpenAI-compatible endpoint (the URL, or its\n"
     "                     base: /v1/chat/completions is appended) about every cited source read.\n"
     "                     It must answer the strict JSON {\"verdict\": \"supported|partial|\n"
@@ -331,8 +334,8 @@ static const char audit_help[] =
 
 enum { A_DB = 2000, A_JSON, A_HTML, A_OFFLINE, A_REFRESH, A_PRIVATE, A_SUGGEST, A_FAIL, A_TIMEOUT,
        A_MODEL, A_TITLE, A_CLAIM, A_SOURCE, A_HOST, A_JOBS, A_WIDE, A_WIKI, A_WIKI_LIST, A_WIKI_API, A_SEARCH,
-       A_SEARCH_N, A_RERANK, A_RERANK_URL, A_RERANK_MODEL, A_RERANK_DEPTH, A_VERIFIER, A_VER_WINDOWS,
-       A_JUDGE_URL, A_JUDGE_MODEL, A_MAXOUT };
+       A_SEARCH_N, A_RERANK, A_RERANK_URL, A_RERANK_MODEL, A_RERANK_DEPTH, A_RERANK_THREADS, A_VERIFIER,
+       A_VER_WINDOWS, A_VER_THREADS, A_JUDGE_URL, A_JUDGE_MODEL, A_MAXOUT };
 
 static const struct option audit_longopts[] = {
     {"db", required_argument, 0, A_DB},          {"json", no_argument, 0, A_JSON},
@@ -349,7 +352,9 @@ static const struct option audit_longopts[] = {
     {"rerank", required_argument, 0, A_RERANK}, {"rerank-url", required_argument, 0, A_RERANK_URL},
     {"rerank-model", required_argument, 0, A_RERANK_MODEL},
     {"rerank-depth", required_argument, 0, A_RERANK_DEPTH},
+    {"rerank-threads", required_argument, 0, A_RERANK_THREADS},
     {"verifier", required_argument, 0, A_VERIFIER}, {"verifier-windows", required_argument, 0, A_VER_WINDOWS},
+    {"verifier-threads", required_argument, 0, A_VER_THREADS},
     {"judge-url", required_argument, 0, A_JUDGE_URL}, {"judge-model", required_argument, 0, A_JUDGE_MODEL},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
@@ -442,6 +447,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             if (cli_int(cmd, "--verifier-windows", optarg, 1, VER_NLI_WINDOWS_CAP, &a->vo.verifier_windows))
                 return CLI_USAGE;
             break;
+        case A_VER_THREADS:
+            if (cli_int(cmd, "--verifier-threads", optarg, 1, 64, &a->vo.verifier_threads)) return CLI_USAGE;
+            break;
         case A_JUDGE_URL:
             if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
                 return cli_usage(cmd, "--judge-url expects an http(s) URL, not '%s'", optarg);
@@ -466,6 +474,9 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_RERANK_DEPTH:
             if (cli_int(cmd, "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth))
                 return CLI_USAGE;
+            break;
+        case A_RERANK_THREADS:
+            if (cli_int(cmd, "--rerank-threads", optarg, 1, 64, &a->vo.rerank_threads)) return CLI_USAGE;
             break;
         case 'h':
             fputs(help, stdout);

@@ -193,7 +193,7 @@ int cmd_index(int argc, char **argv)
             break;
         }
         case 'R': vo.reembed = 1; break;
-        case 'S': sync_only = 1; break;
+        case 'S': sync_only = 1, vo.full_scan = 1; break;
         case 'B': backend = optarg; break;
         case 'T':
             if (cli_int("index", "--backend-timeout", optarg, 1, 3600000, &backend_timeout))

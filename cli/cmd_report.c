@@ -196,6 +196,14 @@ static int html_citation(struct buf *b, json_t *o, int better)
            cli_html_source(b, s_of(o, "url"), s_of(o, "title"), s_of(o, "source_title"),
                            json_is_true(json_object_get(o, "title_mismatch")));
     if (*s_of(o, "detail")) bad |= buf_puts(b, "<div class=\"d\">") || esc(b, s_of(o, "detail")) || buf_puts(b, "</div>");
+    /* the model verifiers' figures, when they ran (audit --verifier, --judge-url) */
+    if (json_is_number(json_object_get(o, "contradiction")))
+        bad |= buf_printf(b, "<div class=\"d\">contradiction %.2f (NLI model)</div>", d_of(o, "contradiction"));
+    json_t *jd = json_object_get(o, "judge");
+    if (json_is_object(jd))
+        bad |= buf_puts(b, "<div class=\"d\">judge ") || esc(b, s_of(jd, "verdict")) ||
+               (*s_of(jd, "failure") && (buf_puts(b, " (") || esc(b, s_of(jd, "failure")) || buf_puts(b, ")"))) ||
+               buf_puts(b, "</div>");
     bad |= buf_puts(b, "</td>");
     if (better) bad |= html_suggestion(b, o);
     return bad || buf_puts(b, "</tr>\n");

@@ -82,7 +82,7 @@ static int apply_nprobe(struct idx *ix, const struct rank_args *a, struct err *e
 enum { OPT_DB = 1000, OPT_MODE, OPT_BYDOC, OPT_JSON, OPT_QUERIES, OPT_QRELS, OPT_K1, OPT_B, OPT_TW, OPT_PERQ,
        OPT_FUSION, OPT_ALPHA, OPT_RRFK, OPT_DEPTH, OPT_NPROBE, OPT_PRF, OPT_PRF_TERMS, OPT_PROX, OPT_EF,
        OPT_TREC, OPT_TAG, OPT_THREADS, OPT_RUN, OPT_WIDE, OPT_BACKEND, OPT_RERANK, OPT_RERANK_URL,
-       OPT_RERANK_MODEL, OPT_RERANK_DEPTH, OPT_EXH };
+       OPT_RERANK_MODEL, OPT_RERANK_DEPTH, OPT_RERANK_THREADS, OPT_EXH };
 
 static const struct option rank_longopts[] = {
     {"db", required_argument, 0, OPT_DB},         {"mode", required_argument, 0, OPT_MODE},
@@ -101,6 +101,7 @@ static const struct option rank_longopts[] = {
     {"rerank", required_argument, 0, OPT_RERANK}, {"rerank-url", required_argument, 0, OPT_RERANK_URL},
     {"rerank-model", required_argument, 0, OPT_RERANK_MODEL},
     {"rerank-depth", required_argument, 0, OPT_RERANK_DEPTH},
+    {"rerank-threads", required_argument, 0, OPT_RERANK_THREADS},
     {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
 
 /* Returns -1 to continue, or an exit code (help printed, usage error). */
@@ -186,6 +187,9 @@ static int parse_rank_args(const char *cmd, const char *help, int argc, char **a
             if (cli_int(cmd, "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->rerank_depth))
                 return CLI_USAGE;
             break;
+        case OPT_RERANK_THREADS:
+            if (cli_int(cmd, "--rerank-threads", optarg, 1, 64, &a->rerank.threads)) return CLI_USAGE;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         default: return cli_bad_option(cmd, argv, "k:h", rank_longopts);
         }
@@ -213,13 +217,14 @@ static const char search_help[] =
     "  --db DIR          index folder (required)\n"
     "  -k N              number of hits (default 10; 1000 with --trec)\n"
     "  --mode M          auto (default): hybrid when the index's vectors come from a neural\n"
-    "                    (http) embedder, else bm25 (static vectors do not beat BM25: make bench);\n"
+    "                    (http or model) embedder, else bm25 (static vectors do not beat\n"
+    "                    BM25: make bench);\n"
     "                    bm25: vericite's BM25 over its term postings, with title weighting;\n"
     "                    dense: nearest passage vectors (FAISS); hybrid: both fused;\n"
     "                    fts5: SQLite FTS5's bm25() over the same tokens (a baseline)\n"
     "  --fusion F        hybrid: interp (default; over the BM25 candidates) or rrf\n"
     "  --alpha A         interp: weight of the dense score, 0..1 (default 0.2 with static\n"
-    "                    vectors, 0.5 with an http embedder)\n"
+    "                    vectors, 0.5 with a neural one)\n"
     "  --rrf-k K         rrf: the rank constant (default 60)\n"
     "  --depth N         hybrid: candidates from each side (default 200)\n"
     "  --nprobe N        IVF vector indexes: lists searched per query (default 64)\n"
@@ -254,6 +259,7 @@ static const char search_help[] =
     "                    llama.cpp: {query, documents} -> results [{index, relevance_score}];\n"
     "                    --rerank-model M names the model sent; key from $VERICITE_RERANK_KEY)\n"
     "  --rerank-depth N  passages re-scored (default 50); the first k of them are shown\n"
+    "  --rerank-threads N  the cross-encoder's threads (default 1; with --threads, per thread)\n"
     "  --backend B       local: BM25 from the index's own postings even when it records a remote\n"
     "                    backend; xapian:HOST:PORT,...: those shards, not the recorded ones.\n"
     "                    When shards do not answer, the others answer: a warning on stderr and,\n"

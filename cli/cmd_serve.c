@@ -54,6 +54,8 @@ static const char serve_help[] =
     "                     -> one citation object, as `vericite verify --json`\n"
     "  POST /v1/audit     {\"text\": ARTICLE, \"format\": auto|wikitext|markdown|claims, \"title\": T}\n"
     "                     -> {\"results\": [citation objects as `vericite audit --json`, in order]}\n"
+    "                     (a claim's text once: a citation of the claim before it has only its\n"
+    "                     \"claim_id\"; the same in each page of job results)\n"
     "  POST /v1/jobs      {\"articles\": [{\"text\": ARTICLE, \"title\": T, \"format\": F, \"name\": N}, ...]}\n"
     "                     a batch audit, as `vericite audit --jobs N`: 202 {\"id\", \"state\", \"location\"}\n"
     "                     and a Location header; results are stored in the index under each NAME\n"
@@ -101,6 +103,7 @@ static const char serve_help[] =
     "                     orders suggestions of /v1/verify, /v1/audit and /v1/jobs, as for audit\n"
     "  --rerank-url URL   the same with a /rerank endpoint (--rerank-model M is sent)\n"
     "  --rerank-depth N   hits or documents re-scored (default 50)\n"
+    "  --rerank-threads N the cross-encoder's threads per worker (default 1)\n"
     "  --verifier NAME    score verify/audit/jobs with an NLI model (as `vericite audit --verifier`:\n"
     "                     a name or .vcnn path; every request thread runs its own copy over the\n"
     "                     one mapped file); the results then carry \"contradiction\"\n"
@@ -509,7 +512,7 @@ static int parse_size(const char *val, size_t max, size_t *out)
 
 enum { S_DB = 3000, S_LISTEN, S_THREADS, S_TIMEOUT, S_MAXBODY, S_OFFLINE, S_PRIVATE, S_HOST, S_SUGGEST,
        S_FETCH_TIMEOUT, S_MODEL, S_MAXJOBS, S_JOBWORKERS, S_MAXJOBBODY, S_RERANK, S_RERANK_URL,
-       S_RERANK_MODEL, S_RERANK_DEPTH, S_VERIFIER, S_VER_WINDOWS, S_JUDGE_URL, S_JUDGE_MODEL,
+       S_RERANK_MODEL, S_RERANK_DEPTH, S_RERANK_THREADS, S_VERIFIER, S_VER_WINDOWS, S_JUDGE_URL, S_JUDGE_MODEL,
        S_MAXCONN, S_PERIP, S_HDRTIMEOUT, S_BODYTIMEOUT, S_MAXOUT };
 
 struct serve_args {
@@ -533,6 +536,7 @@ static const struct option serve_longopts[] = {
     {"rerank", required_argument, 0, S_RERANK},   {"rerank-url", required_argument, 0, S_RERANK_URL},
     {"rerank-model", required_argument, 0, S_RERANK_MODEL},
     {"rerank-depth", required_argument, 0, S_RERANK_DEPTH},
+    {"rerank-threads", required_argument, 0, S_RERANK_THREADS},
     {"verifier", required_argument, 0, S_VERIFIER}, {"verifier-windows", required_argument, 0, S_VER_WINDOWS},
     {"judge-url", required_argument, 0, S_JUDGE_URL}, {"judge-model", required_argument, 0, S_JUDGE_MODEL},
     {"max-connections", required_argument, 0, S_MAXCONN}, {"max-per-ip", required_argument, 0, S_PERIP},
@@ -591,6 +595,8 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
     case S_RERANK_DEPTH:
         return cli_int("serve", "--rerank-depth", optarg, 1, RET_RERANK_MAX_DEPTH, &a->vo.rerank_depth) ? CLI_USAGE
                                                                                                        : -1;
+    case S_RERANK_THREADS:
+        return cli_int("serve", "--rerank-threads", optarg, 1, 64, &a->vo.rerank_threads) ? CLI_USAGE : -1;
     case S_VERIFIER: a->vo.verifier = optarg; break;
     case S_VER_WINDOWS:
         return cli_int("serve", "--verifier-windows", optarg, 1, VER_NLI_WINDOWS_CAP, &a->vo.verifier_windows)

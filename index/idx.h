@@ -368,6 +368,8 @@ struct idx_vec_opts {
      * defaults) and the threads that embed passages (0: 1; not recorded) */
     const char *query_prefix, *passage_prefix;
     int threads;
+    int full_scan;        /* the next idx_vec_sync looks for passages without a vector among all
+                           * of them, not only after the last one that has one (--sync-vectors) */
 };
 
 #define IDX_VEC_FILE "vectors.faiss"
@@ -383,7 +385,9 @@ typedef void (*idx_vec_progress_cb)(void *ctx, long done, long total);
 
 /* Inside a write transaction, after documents were added: embed every passage that has no vector
  * yet (title + text) and store the vectors (static: after updating the corpus word counts for SIF
- * weights and, the first time, fitting the common component on a sample). No-op for "none". */
+ * weights and, the first time, fitting the common component on a sample). No-op for "none".
+ * Only passages after the last one with a vector are looked at (passage ids only grow), so a run
+ * costs the size of what it adds; idx_vec_opts.full_scan looks at all of them once. */
 int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *err);
 
 /* After a commit: bring vectors.faiss in step with the vectors table (incremental add/remove, or a

@@ -52,6 +52,7 @@ struct idx {
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */
+    int vec_full_scan; /* the next idx_vec_sync looks at every passage, not only the new ones */
     sqlite3_stmt *st_vec_get, *st_vec_ins, *st_vec_del;
     char faiss_desc[160];
 

@@ -521,21 +521,31 @@ int idx_plist_load(struct idx *ix, const char *term, size_t term_len, struct idx
     return rc;
 }
 
+/* One varint at d[*pos] (< end): the one-byte case inline, else get_varint. */
+#define PL_VARINT(v)                                                                               \
+    do {                                                                                           \
+        if (pos < end && d[pos] < 0x80) (v) = d[pos++];                                            \
+        else if (get_varint(d, end, &pos, &(v))) goto bad;                                         \
+    } while (0)
+
 int idx_plist_block(const struct idx_plist *pl, size_t b, struct idx_post *out, struct err *err)
 {
     const struct idx_pblock *k = &pl->blocks[b];
     const unsigned char *d = (const unsigned char *)pl->data.data;
-    size_t pos = k->start;
+    size_t pos = k->start, end = k->end;
     int64_t pid = k->base;
     for (uint32_t i = 0; i < k->n; i++) {
         uint64_t delta, tb, tt, len;
-        if (get_varint(d, k->end, &pos, &delta) || get_varint(d, k->end, &pos, &tb) ||
-            get_varint(d, k->end, &pos, &tt) || get_varint(d, k->end, &pos, &len))
-            return err_set(err, ERR_CORRUPT, "corrupt postings block");
+        PL_VARINT(delta);
+        PL_VARINT(tb);
+        PL_VARINT(tt);
+        PL_VARINT(len);
         pid += (int64_t)delta;
         out[i] = (struct idx_post){pid, (uint32_t)tb, (uint32_t)tt, (uint32_t)len};
     }
     return ERR_OK;
+bad:
+    return err_set(err, ERR_CORRUPT, "corrupt postings block");
 }
 
 void idx_plist_cleanup(struct idx_plist *pl)

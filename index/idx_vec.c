@@ -331,6 +331,7 @@ int idx_vec_configure(struct idx *ix, const struct idx_vec_opts *o, struct err *
         goto out;
     }
     if ((rc = configure_index(ix, o, err))) goto out;
+    if (o->full_scan) ix->vec_full_scan = 1;
     if (!strcmp(kind, "none")) {
         if ((rc = idx_setting_set(ix, "embedder_kind", "none", err))) goto out;
         if ((rc = idx_setting_set(ix, "embedder", "", err))) goto out;
@@ -419,17 +420,35 @@ out:
 
 /* ---------------------------------------------------------------- embedding passages */
 
-/* Passages with no row in the vectors table, in pid order: their count. */
-static int64_t missing_count(struct idx *ix)
+/* Where the search for passages without a vector starts: passage ids only grow (AUTOINCREMENT)
+ * and every passage gets a vectors row in the run that adds it (an empty blob when nothing in
+ * it embeds), so the passages after the last one with a row are all there is to embed. A full
+ * scan (-1) when asked (--sync-vectors, after a crash or a hand edit). */
+static int64_t scan_floor(struct idx *ix)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t floor = -1;
+    if (ix->vec_full_scan) return -1;
+    if (sqlite3_prepare_v2(ix->db, "SELECT coalesce(max(pid), -1) FROM vectors", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        floor = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return floor;
+}
+
+/* Passages after `floor` with no row in the vectors table: their count (-1 on error). */
+static int64_t missing_count(struct idx *ix, int64_t floor)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
     if (sqlite3_prepare_v2(ix->db,
-                           "SELECT count(*) FROM passages p WHERE NOT EXISTS"
+                           "SELECT count(*) FROM passages p WHERE p.pid > ?1 AND NOT EXISTS"
                            " (SELECT 1 FROM vectors v WHERE v.pid = p.pid)",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, floor);
+        if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    }
     sqlite3_finalize(st);
     return n;
 }
@@ -449,7 +468,7 @@ static int passage_text(struct buf *b, const char *title, const char *text)
 
 /* Static embedder: add the new passages' words to the corpus counts; fit the common component
  * the first time (on up to VEC_PC_SAMPLE of them). */
-static int update_static_state(struct idx *ix, struct err *err)
+static int update_static_state(struct idx *ix, int64_t floor, struct err *err)
 {
     const struct emb_vecfile *vf = emb_static_vectors(ix->emb);
     size_t nv = (size_t)emb_vecfile_count(vf);
@@ -481,7 +500,7 @@ static int update_static_state(struct idx *ix, struct err *err)
         rc = idx_sql_err(ix, err, "read passages");
         goto out;
     }
-    sqlite3_bind_int64(st, 1, -1);
+    sqlite3_bind_int64(st, 1, floor);
     sqlite3_bind_int64(st, 2, -1); /* no limit */
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -555,10 +574,11 @@ int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *
     if (none) return ERR_OK;
     int rc = load_embedder(ix, err);
     if (rc) return rc;
-    int64_t total = missing_count(ix);
+    int64_t floor = scan_floor(ix), total = missing_count(ix, floor);
     if (total < 0) return idx_sql_err(ix, err, "count passages");
+    ix->vec_full_scan = 0;
     if (total == 0) return ERR_OK;
-    if (is_static && (rc = update_static_state(ix, err))) return rc;
+    if (is_static && (rc = update_static_state(ix, floor, err))) return rc;
 
     int dim = ix->emb->dim;
     char **texts = calloc(VEC_BATCH, sizeof *texts);
@@ -578,7 +598,7 @@ int idx_vec_sync(struct idx *ix, idx_vec_progress_cb cb, void *ctx, struct err *
         rc = idx_sql_err(ix, err, "read passages");
         goto out;
     }
-    int64_t last = -1;
+    int64_t last = floor;
     size_t added_before = ix->n_vec_added;
     for (;;) {
         n = 0;
@@ -657,7 +677,9 @@ static int pq_m(int dim)
     return m;
 }
 
-/* The factory of an index of n vectors of dimension dim by kind (auto, flat, ivf, ivfpq,
+/* The factory of an index of n vectors of dimension dim by kind ("np": no polysemous training,
+ * which FAISS otherwise runs for IVF-PQ: minutes of simulated annealing for a Hamming filter
+ * vericite does not use) (auto, flat, ivf, ivfpq,
  * opq-ivfpq; NULL or "" is auto: exact below IDX_VEC_IVF_MIN, IVF+SQ8 from there). */
 static void kind_factory(const char *kind, int64_t n, int dim, char *out, size_t len)
 {
@@ -672,12 +694,12 @@ static void kind_factory(const char *kind, int64_t n, int dim, char *out, size_t
     } else if (n < VEC_PQ8_MIN) {
         /* too few points for 256-centroid codebooks (39 each): 4-bit codes, 16 centroids, and no
          * OPQ (whose own training uses 8-bit codebooks) */
-        snprintf(out, len, "IVF%ld,PQ%dx4", nlist, pq_m(dim));
+        snprintf(out, len, "IVF%ld,PQ%dx4np", nlist, pq_m(dim));
     } else if (!strcmp(kind, "ivfpq")) {
-        snprintf(out, len, "IVF%ld,PQ%d", nlist, pq_m(dim));
+        snprintf(out, len, "IVF%ld,PQ%dnp", nlist, pq_m(dim));
     } else { /* opq-ivfpq */
         int m = pq_m(dim);
-        snprintf(out, len, "OPQ%d,IVF%ld,PQ%d", m, nlist, m);
+        snprintf(out, len, "OPQ%d,IVF%ld,PQ%dnp", m, nlist, m);
     }
 }
 

@@ -56,7 +56,7 @@ struct ret {
     struct ret_hit *ph;   /* (ph_cap) the pruned search's heap */
     size_t ph_cap;
     int pruned_cut;       /* the last pruned search stopped at its `want` best passages */
-    double *pscr;         /* (3 * RET_MAX_QUERY_TERMS + 1) pruned search scratch: bound sums, probes */
+    double *pscr;         /* (6 * RET_MAX_QUERY_TERMS + 1) pruned search scratch (accumulate_pruned) */
     struct pcur **pord;   /* (RET_MAX_QUERY_TERMS) cursors by bound */
     int *pci;             /* (RET_MAX_QUERY_TERMS) scratch: terms a passage holds */
 };
@@ -230,6 +230,20 @@ static int bm25_want(const struct ret_opts *o)
     if (want < o->prf_docs) want = o->prf_docs;
     if (o->proximity > 0 && want < RET_PROX_DEPTH) want = RET_PROX_DEPTH;
     return want;
+}
+
+/* How many best passages the pruned search keeps: what the later steps read (hybrid's fusion
+ * depth), and with --by-doc 2k, widened 4x while that gives fewer than k documents (the first k
+ * documents of a prefix of the ranking are the first k of the whole of it, so any size that yields
+ * k documents gives by_doc's exhaustive answer). */
+static int pruned_want(const struct ret_opts *o)
+{
+    int k = o->k > 0 ? o->k : 10;
+    if (o->mode == RET_HYBRID && o->alpha > 0) {
+        int depth = o->depth > k ? o->depth : k;
+        return o->by_doc && depth < k * 4 ? k * 4 : depth;
+    }
+    return o->by_doc ? 2 * k : k;
 }
 
 /* BM25 from the index's remote backend (idx_bk.h: shards holding the same terms, ranking them
@@ -475,7 +489,7 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
     if (rc || m.n <= 0) return rc;
     if (vec_grow_zero((void **)&r->pc, &r->pc_cap, (size_t)r->nq, sizeof *r->pc) ||
         vec_grow((void **)&r->ph, &r->ph_cap, (size_t)want, sizeof *r->ph) ||
-        (!r->pscr && !(r->pscr = malloc((3 * RET_MAX_QUERY_TERMS + 1) * sizeof *r->pscr))) ||
+        (!r->pscr && !(r->pscr = malloc((6 * RET_MAX_QUERY_TERMS + 1) * sizeof *r->pscr))) ||
         (!r->pord && !(r->pord = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pord))) ||
         (!r->pci && !(r->pci = malloc(RET_MAX_QUERY_TERMS * sizeof *r->pci))))
         return err_set(err, ERR_NOMEM, "search");
@@ -489,7 +503,9 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
         nc++;
     }
     struct pcur **oc = r->pord;
-    double *pre = r->pscr, *ms = pre + 2 * RET_MAX_QUERY_TERMS + 1; /* pre[j]: bounds of oc[0..j) */
+    /* pre[j]: bounds of oc[0..j); a passage's essential terms: scores, weights, tf, lengths */
+    double *pre = r->pscr, *ms = pre + 2 * RET_MAX_QUERY_TERMS + 1, *mw = ms + RET_MAX_QUERY_TERMS,
+           *mtf = mw + RET_MAX_QUERY_TERMS, *mlen = mtf + RET_MAX_QUERY_TERMS;
     int *mci = r->pci;
     for (int j = 0; j < nc; j++) { /* insertion sort by bound, ascending */
         int x = j;
@@ -507,7 +523,7 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
     while (d != INT64_MAX) {
         /* the essential cursors at d: their contributions, then past d; next = the smallest rest */
         int64_t next = INT64_MAX;
-        double part = 0;
+        double pub = 0; /* the bound of their blocks */
         int nm = 0;
         for (int j = ess; j < nc; j++) {
             struct pcur *c = oc[j];
@@ -515,15 +531,20 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
                 const struct idx_post *p = &c->post[c->pos];
                 double tf = p->tf_body + m.tw * p->tf_title;
                 if (tf > 0) {
-                    double s = term_score(&m, c->w, tf, p->len);
-                    part += s;
+                    pub += c->bub[c->blk];
                     mci[nm] = c->ci;
-                    ms[nm++] = s;
+                    mw[nm] = c->w;
+                    mtf[nm] = tf;
+                    mlen[nm++] = p->len;
                 }
                 if ((rc = cur_next(c, err))) return rc;
             }
             if (c->pid < next) next = c->pid;
         }
+        /* with a full heap, the bounds alone often rule d out before any division */
+        if (nm > 0 && ess > 0 && (pub + pre[ess]) * margin < theta) nm = 0;
+        double part = 0;
+        for (int i = 0; i < nm; i++) part += ms[i] = term_score(&m, mw[i], mtf[i], (uint32_t)mlen[i]);
         float f = -1;
         if (nm > 0 && live(r, d) && (rc = prune_finish(r, &m, ess, d, part, nm, theta, margin, &f, err)))
             return rc;
@@ -552,13 +573,13 @@ static int accumulate_pruned(struct ret *r, const struct ret_opts *o, int want, 
     return ERR_OK;
 }
 
-/* BM25 for the parsed query into r->acc: from the remote backend when the index has one, else
- * over the postings, pruned to the best `want` passages when the later steps need no more (not
- * with feedback or proximity, which re-score the accumulator) and the index stores block bounds. */
+/* BM25 for the parsed query into r->acc: from the remote backend when the index has one (as many
+ * passages as bm25_want), else over the postings, pruned to the best `want` passages (pruned_want)
+ * unless feedback or proximity re-score the accumulator or the index stores no block bounds. */
 static int accumulate(struct ret *r, const struct ret_opts *o, int want, struct err *err)
 {
     r->pruned_cut = 0;
-    if (idx_bk_enabled(r->ix)) return accumulate_backend(r, o, want, err);
+    if (idx_bk_enabled(r->ix)) return accumulate_backend(r, o, bm25_want(o), err);
     if (!o->exhaustive && o->prf_docs <= 0 && o->proximity <= 0 && idx_post_bounds(r->ix))
         return accumulate_pruned(r, o, want, err);
     return accumulate_all(r, o, err);
@@ -689,7 +710,7 @@ static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, str
         }
         /* the second pass */
         clear_acc(r);
-        rc = accumulate(r, o, bm25_want(o), err);
+        rc = accumulate(r, o, pruned_want(o), err);
     }
     for (int i = 0; i < p.n; i++) free(p.t[i].term);
     free(p.t);
@@ -975,7 +996,7 @@ int ret_search(struct ret *r, const char *query, const struct ret_opts *opts, st
         rc = err_set(err, ERR_NOMEM, "search");
         goto out;
     }
-    int want = bm25_want(&o);
+    int want = pruned_want(&o);
     if ((rc = accumulate(r, &o, want, err))) goto out;
     if (o.prf_docs > 0 && (rc = prf(r, &o, o.prf_docs, o.prf_terms > 0 ? o.prf_terms : 10, err))) goto out;
     if (o.proximity > 0 && (rc = proximity(r, o.proximity, err))) goto out;

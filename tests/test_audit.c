@@ -15,6 +15,8 @@
 
 #include "buf.h"
 #include "test.h"
+#include "index/idx.h"
+#include "verify/ver.h"
 #include "utf8.h"
 #include "verify/ver.h"
 #include "testhttp.h"
@@ -947,6 +949,13 @@ TEST(audit_many_refs_one_sentence)
     json_decref(arr);
     free(out);
     free(err);
+    /* the HTML report marks the cut claim */
+    char html[700];
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    CHECK(t_run(t_, NULL, NULL, "audit --db '%s' --offline --suggest none --html '%s' '%s'", ix, html, a) == 0);
+    char *page = t_read(html, NULL);
+    CHECK(t_contains(page, "its first 1000 bytes\">[&hellip;]</span>"));
+    free(page);
     /* over the budget: a non-zero exit naming the limit */
     out = err = NULL;
     rc = t_run(t_, &out, &err, "audit --db '%s' --offline --suggest none --json --max-output 1M '%s'", ix, a);
@@ -954,4 +963,30 @@ TEST(audit_many_refs_one_sentence)
     CHECK(t_contains(err, "--max-output") && t_contains(err, "1048576"));
     free(out);
     free(err);
+}
+
+/* A source page over the HTML parse budget is a no-text citation whose detail names the budget
+ * (here a text source of 17 MiB, over the 16 MiB size budget; issue 12 #3). */
+TEST(audit_html_budget_named)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/ix", t_tmpdir(t_));
+    struct idx *ix = NULL;
+    struct ver_auditor *au = NULL;
+    struct err e = {0};
+    struct idx_opts io = {.create = 1};
+    REQUIRE_OK(idx_open(&ix, dir, &io, &e), e);
+    struct ver_audit_opts o = {.offline = 1, .suggest = VER_SUGGEST_NONE};
+    REQUIRE_OK(ver_auditor_new(&au, ix, &o, &e), e);
+    struct buf page = {0};
+    buf_puts(&page, "<html><body><p>Glaciers retreat.</p>");
+    while (page.len < (17u << 20)) buf_puts(&page, "<p>Glaciers retreat every summer in the Alps.</p>\n");
+    REQUIRE(page.data);
+    struct ver_result r;
+    REQUIRE_OK(ver_verify(au, "Glaciers retreat.", page.data, 1, &r, &e), e);
+    CHECK(r.status == VER_ST_NO_TEXT && r.detail && t_contains(r.detail, "over the HTML size budget of 16777216 bytes"));
+    ver_results_free(&r, 1);
+    buf_cleanup(&page);
+    ver_auditor_free(au);
+    idx_close(ix);
 }

@@ -35,14 +35,17 @@ static const char *bin(void)
 /* One line per source (so no window holds a line break): the sentences are split at ". ". */
 static const char *const docs[][3] = {
     {"https://example.org/aspirin", "Aspirin",
-     "Aspirin is a common drug. A large trial found that daily aspirin reduces the risk of stroke in "
+     "Aspirin is a common drug. A large trial found that daily aspirin reduces the risk of stroke "
+     "in "
      "older adults. The effect was small but significant. Side effects included bleeding in the "
      "stomach."},
     {"https://example.org/glacier", "Glaciers",
-     "The Aletsch Glacier is the largest glacier in the Alps. It lost about 1.3 kilometres of length "
+     "The Aletsch Glacier is the largest glacier in the Alps. It lost about 1.3 kilometres of "
+     "length "
      "between 1980 and 2020. Melting has accelerated since the 1990s."},
     {"https://example.org/cats", "Cats",
-     "Cats sleep for most of the day. A cat sat on the mat in the afternoon sun. Dogs run in the park."},
+     "Cats sleep for most of the day. A cat sat on the mat in the afternoon sun. Dogs run in the "
+     "park."},
 };
 static const char *const claims[] = {
     "Daily aspirin reduces the risk of stroke.",
@@ -58,11 +61,13 @@ struct fix {
 
 /* corpus.jsonl (indexed into ix), art.jsonl (a claim per source) and an NLI model from hfmodel.py
  * with `gen` (its label options), imported into `name`.vcnn. Returns 0 or -1. */
-static int model_gen(struct test_ctx *t_, struct fix *f, const char *name, const char *gen, char *out, size_t n)
+static int model_gen(struct test_ctx *t_, struct fix *f, const char *name, const char *gen,
+                     char *out, size_t n)
 {
     snprintf(out, n, "%s/%s.vcnn", f->dir, name);
     return t_sh(t_, NULL, NULL,
-                "/usr/bin/python3 tests/nn/hfmodel.py gen '%s/%s' --head classifier --max-pos 512 %s "
+                "/usr/bin/python3 tests/nn/hfmodel.py gen '%s/%s' --head classifier --max-pos 512 "
+                "%s "
                 "--vocab-from '%s/corpus.jsonl' '%s/art.jsonl' && '%s' model import '%s/%s' '%s'",
                 f->dir, name, gen, f->dir, f->dir, bin(), f->dir, name, out) == 0
                ? 0
@@ -74,9 +79,10 @@ static int fixture(struct test_ctx *t_, struct fix *f, const char *gen)
     f->dir = t_tmpdir(t_);
     struct buf c = {0}, a = {0};
     for (int i = 0; i < NDOCS; i++) {
-        json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "_id", docs[i][1], "title", docs[i][1], "url", docs[i][0],
-                              "text", docs[i][2]);
-        json_t *l = json_pack("{s:s, s:s, s:s}", "claim", claims[i], "url", docs[i][0], "title", docs[i][1]);
+        json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "_id", docs[i][1], "title", docs[i][1], "url",
+                              docs[i][0], "text", docs[i][2]);
+        json_t *l = json_pack("{s:s, s:s, s:s}", "claim", claims[i], "url", docs[i][0], "title",
+                              docs[i][1]);
         char *ds = json_dumps(d, JSON_COMPACT), *ls = json_dumps(l, JSON_COMPACT);
         buf_printf(&c, "%s\n", ds);
         buf_printf(&a, "%s\n", ls);
@@ -97,7 +103,8 @@ static int fixture(struct test_ctx *t_, struct fix *f, const char *gen)
 static json_t *by_claim(json_t *arr, const char *claim)
 {
     for (size_t i = 0; i < json_array_size(arr); i++)
-        if (!strcmp(t_json_str(json_array_get(arr, i), "claim"), claim)) return json_array_get(arr, i);
+        if (!strcmp(t_json_str(json_array_get(arr, i), "claim"), claim))
+            return json_array_get(arr, i);
     return NULL;
 }
 
@@ -108,9 +115,11 @@ static int run_probs(const char *out, const char *want, double *p, int n)
     json_t *lines = t_json_lines(out);
     int k = 0;
     for (size_t i = 0; i < json_array_size(lines) && k < n; i++) {
-        json_t *o = json_array_get(lines, i), *lg = json_object_get(o, "logits"), *lb = json_object_get(o, "labels");
+        json_t *o = json_array_get(lines, i), *lg = json_object_get(o, "logits"),
+               *lb = json_object_get(o, "labels");
         double mx = -1e300, sum = 0, mine = 0;
-        for (size_t j = 0; j < json_array_size(lg); j++) mx = fmax(mx, json_number_value(json_array_get(lg, j)));
+        for (size_t j = 0; j < json_array_size(lg); j++)
+            mx = fmax(mx, json_number_value(json_array_get(lg, j)));
         for (size_t j = 0; j < json_array_size(lg); j++) {
             double e = exp(json_number_value(json_array_get(lg, j)) - mx);
             sum += e;
@@ -134,8 +143,10 @@ TEST(nnver_audit_score_is_model_entailment)
     struct fix f;
     REQUIRE(fixture(t_, &f, "--labels contradiction,neutral,entailment --seed 3") == 0);
     char *out = NULL, *errs = NULL;
-    int rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --suggest none --json --html '%s/r.html' --verifier '%s' '%s'",
-                   f.ix, f.dir, f.model, f.art);
+    int rc = t_run(
+        t_, &out, &errs,
+        "audit --db '%s' --offline --suggest none --json --html '%s/r.html' --verifier '%s' '%s'",
+        f.ix, f.dir, f.model, f.art);
     if (rc) fprintf(stderr, "  %s\n", errs);
     REQUIRE(rc == 0);
     json_t *arr = t_json_lines(out);
@@ -155,13 +166,15 @@ TEST(nnver_audit_score_is_model_entailment)
             buf_printf(&pairs, "%.*s\t%s\n", (int)n, s, claims[i]);
             nsent[i]++;
             s += n;
-            while (*s == ' ') s++;
+            while (*s == ' ')
+                s++;
         }
     }
     const char *pf = t_write(t_, f.dir, "pairs.txt", pairs.data, pairs.len);
     buf_cleanup(&pairs);
     char *run = NULL;
-    REQUIRE(pf && t_sh(t_, &run, NULL, "'%s' model run '%s' --pairs --json < '%s'", bin(), f.model, pf) == 0);
+    REQUIRE(pf && t_sh(t_, &run, NULL, "'%s' model run '%s' --pairs --json < '%s'", bin(), f.model,
+                       pf) == 0);
     double pe[64], pc[64];
     int ne = run_probs(run, "entailment", pe, 64);
     CHECK(run_probs(run, "contradiction", pc, 64) == ne);
@@ -170,10 +183,11 @@ TEST(nnver_audit_score_is_model_entailment)
         json_t *o = by_claim(arr, claims[i]);
         double score = json_number_value(json_object_get(o, "score"));
         json_t *contra = json_object_get(o, "contradiction");
-        fprintf(stderr, "  %s: score %.6f, model run %.6f, contradiction %.4f\n", claims[i], score, pe[at],
-                json_number_value(contra));
+        fprintf(stderr, "  %s: score %.6f, model run %.6f, contradiction %.4f\n", claims[i], score,
+                pe[at], json_number_value(contra));
         CHECK(fabs(score - pe[at]) < 1e-5);
-        CHECK(json_is_number(contra) && json_number_value(contra) >= 0 && json_number_value(contra) <= 1);
+        CHECK(json_is_number(contra) && json_number_value(contra) >= 0 &&
+              json_number_value(contra) <= 1);
         /* a single sentence is a window too: none entails more than the best window, and the most
          * contradicting window contradicts at least as much as any sentence */
         for (int k = 1; k <= nsent[i] && at + k < ne; k++) {
@@ -181,7 +195,9 @@ TEST(nnver_audit_score_is_model_entailment)
             CHECK(pc[at + k] <= json_number_value(contra) + 1e-6);
         }
         const char *v = t_json_str(o, "verdict");
-        CHECK(!strcmp(v, score >= VER_NLI_T_SUPPORTED ? "supported" : score >= VER_NLI_T_WEAK ? "weak" : "unsupported") ||
+        CHECK(!strcmp(v, score >= VER_NLI_T_SUPPORTED ? "supported"
+                         : score >= VER_NLI_T_WEAK    ? "weak"
+                                                      : "unsupported") ||
               !strcmp(v, "contradicted"));
         at += 1 + nsent[i];
     }
@@ -190,14 +206,34 @@ TEST(nnver_audit_score_is_model_entailment)
     char p[800];
     snprintf(p, sizeof p, "%s/r.html", f.dir);
     char *html = t_read(p, NULL);
-    CHECK(t_contains(html, "contradiction 0.") && t_contains(html, "not calibrated for this model"));
+    CHECK(t_contains(html, "contradiction 0.") &&
+          t_contains(html, "not calibrated for this model"));
     free(html);
     free(out);
     free(errs);
     /* the table */
-    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --suggest none --verifier '%s' '%s'", f.ix, f.model,
-                  f.art) == 0);
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --suggest none --verifier '%s' '%s'",
+                  f.ix, f.model, f.art) == 0);
     CHECK(t_contains(out, "contradiction: 0."));
+    free(out);
+    /* suggestions are scored by the model too (on fewer windows); two threads give the same run */
+    REQUIRE(t_run(t_, &out, NULL,
+                  "audit --db '%s' --offline --suggest all --json --verifier '%s' "
+                  "--verifier-threads 2 '%s'",
+                  f.ix, f.model, f.art) == 0);
+    json_t *two = t_json_lines(out);
+    CHECK(json_array_size(two) == NDOCS);
+    for (size_t i = 0; i < json_array_size(two); i++) {
+        json_t *o = json_array_get(two, i), *b = by_claim(arr, t_json_str(o, "claim"));
+        CHECK(b && fabs(json_number_value(json_object_get(o, "score")) -
+                        json_number_value(json_object_get(b, "score"))) < 1e-5);
+        json_t *sg = json_object_get(o, "suggestions");
+        for (size_t k = 0; k < json_array_size(sg); k++) {
+            double sup = json_number_value(json_object_get(json_array_get(sg, k), "support"));
+            CHECK(sup > json_number_value(json_object_get(o, "score")) && sup <= 1);
+        }
+    }
+    json_decref(two);
     free(out);
     json_decref(arr);
 }
@@ -208,9 +244,11 @@ TEST(nnver_contradiction_verdict)
 {
     if (!have_torch()) SKIP("python3-torch not installed (make deps)");
     struct fix f;
-    REQUIRE(fixture(t_, &f, "--labels ENTAILMENT,NEUTRAL,CONTRADICTION --label-bias 0,0,8 --seed 5") == 0);
+    REQUIRE(fixture(t_, &f,
+                    "--labels ENTAILMENT,NEUTRAL,CONTRADICTION --label-bias 0,0,8 --seed 5") == 0);
     char *out = NULL, *errs = NULL;
-    REQUIRE(t_run(t_, &out, &errs, "audit --db '%s' --offline --suggest none --json --verifier '%s' '%s'", f.ix,
+    REQUIRE(t_run(t_, &out, &errs,
+                  "audit --db '%s' --offline --suggest none --json --verifier '%s' '%s'", f.ix,
                   f.model, f.art) == 0);
     json_t *arr = t_json_lines(out);
     CHECK(json_array_size(arr) == NDOCS);
@@ -225,8 +263,11 @@ TEST(nnver_contradiction_verdict)
     free(errs);
     const char *src = t_write(t_, f.dir, "src.txt", docs[0][2], strlen(docs[0][2]));
     REQUIRE(src);
-    CHECK(t_run(t_, &out, NULL, "verify --db '%s' --offline --suggest none --verifier '%s' --claim '%s' --source '%s'",
-                f.ix, f.model, claims[0], src) == 0);
+    CHECK(
+        t_run(
+            t_, &out, NULL,
+            "verify --db '%s' --offline --suggest none --verifier '%s' --claim '%s' --source '%s'",
+            f.ix, f.model, claims[0], src) == 0);
     CHECK(t_contains(out, "contradicted") && t_contains(out, "contradicts the claim") &&
           (t_contains(out, "contradiction: 0.9") || t_contains(out, "contradiction: 1.00")));
     free(out);
@@ -239,13 +280,16 @@ TEST(nnver_refuses_non_nli_models)
     struct fix f;
     REQUIRE(fixture(t_, &f, "--labels LABEL_0,LABEL_1") == 0);
     char *out = NULL, *errs = NULL;
-    int rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --verifier '%s' '%s'", f.ix, f.model, f.art);
-    CHECK(rc != 0 && t_contains(errs, "[LABEL_0,LABEL_1]") && t_contains(errs, "entailment and a contradiction label"));
+    int rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --verifier '%s' '%s'", f.ix, f.model,
+                   f.art);
+    CHECK(rc != 0 && t_contains(errs, "[LABEL_0,LABEL_1]") &&
+          t_contains(errs, "entailment and a contradiction label"));
     free(out);
     free(errs);
     char enc[700];
     REQUIRE(t_sh(t_, NULL, NULL,
-                 "/usr/bin/python3 tests/nn/hfmodel.py gen '%s/enc' --vocab 200 --vocab-from '%s/art.jsonl' && "
+                 "/usr/bin/python3 tests/nn/hfmodel.py gen '%s/enc' --vocab 200 --vocab-from "
+                 "'%s/art.jsonl' && "
                  "'%s' model import '%s/enc' '%s/enc.vcnn'",
                  f.dir, f.dir, bin(), f.dir, f.dir) == 0);
     snprintf(enc, sizeof enc, "%s/enc.vcnn", f.dir);
@@ -253,7 +297,8 @@ TEST(nnver_refuses_non_nli_models)
     CHECK(rc != 0 && t_contains(errs, "is an encoder, not an NLI classifier"));
     free(out);
     free(errs);
-    rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --verifier no-such-model-here '%s'", f.ix, f.art);
+    rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --verifier no-such-model-here '%s'",
+               f.ix, f.art);
     CHECK(rc != 0 && t_contains(errs, "no-such-model-here"));
     free(out);
     free(errs);
@@ -268,29 +313,34 @@ TEST(nnver_batch_keys_by_model)
     struct fix f;
     REQUIRE(fixture(t_, &f, "--labels entailment,neutral,contradiction --seed 7") == 0);
     char other[700];
-    REQUIRE(model_gen(t_, &f, "nli2", "--labels entailment,neutral,contradiction --seed 8", other, sizeof other) == 0);
+    REQUIRE(model_gen(t_, &f, "nli2", "--labels entailment,neutral,contradiction --seed 8", other,
+                      sizeof other) == 0);
     char arts[800];
     snprintf(arts, sizeof arts, "%s/arts", f.dir);
-    const char *one = "{\"claim\": \"Daily aspirin reduces the risk of stroke.\", \"url\": \"https://example.org/aspirin\"}\n";
-    const char *two = "{\"claim\": \"Cats never sleep during the day.\", \"url\": \"https://example.org/cats\"}\n";
-    REQUIRE(t_write(t_, f.dir, "arts/one.jsonl", one, strlen(one)) && t_write(t_, f.dir, "arts/two.jsonl", two, strlen(two)));
+    const char *one = "{\"claim\": \"Daily aspirin reduces the risk of stroke.\", \"url\": "
+                      "\"https://example.org/aspirin\"}\n";
+    const char *two = "{\"claim\": \"Cats never sleep during the day.\", \"url\": "
+                      "\"https://example.org/cats\"}\n";
+    REQUIRE(t_write(t_, f.dir, "arts/one.jsonl", one, strlen(one)) &&
+            t_write(t_, f.dir, "arts/two.jsonl", two, strlen(two)));
     static const struct {
         int other, lexical;
         const char *want;
-    } runs[] = {{0, 0, "2 articles audited, 0 already done"},
-                {0, 0, "0 articles audited, 2 already done"},
-                {1, 0, "2 articles audited, 0 already done"},
-                {1, 0, "0 articles audited, 2 already done"},
-                {0, 1, "2 articles audited, 0 already done"},
-                {0, 0, "2 articles audited, 0 already done"}};
+    } runs[] = {
+        {0, 0, "2 articles audited, 0 already done"}, {0, 0, "0 articles audited, 2 already done"},
+        {1, 0, "2 articles audited, 0 already done"}, {1, 0, "0 articles audited, 2 already done"},
+        {0, 1, "2 articles audited, 0 already done"}, {0, 0, "2 articles audited, 0 already done"}};
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         char *out = NULL, *errs = NULL;
         char vopt[800] = "";
-        if (!runs[r].lexical) snprintf(vopt, sizeof vopt, "--verifier '%s'", runs[r].other ? other : f.model);
-        int rc = t_run(t_, &out, &errs, "audit --db '%s' --offline --suggest none --jobs 2 --json %s '%s'", f.ix, vopt,
-                       arts);
+        if (!runs[r].lexical)
+            snprintf(vopt, sizeof vopt, "--verifier '%s'", runs[r].other ? other : f.model);
+        int rc = t_run(t_, &out, &errs,
+                       "audit --db '%s' --offline --suggest none --jobs 2 --json %s '%s'", f.ix,
+                       vopt, arts);
         CHECK(rc == 0);
-        if (!t_contains(errs, runs[r].want)) fprintf(stderr, "  run %zu: %s (want %s)\n", r, errs, runs[r].want);
+        if (!t_contains(errs, runs[r].want))
+            fprintf(stderr, "  run %zu: %s (want %s)\n", r, errs, runs[r].want);
         CHECK(t_contains(errs, runs[r].want));
         json_t *arr = t_json_lines(out);
         CHECK(json_array_size(arr) == 2);
@@ -302,6 +352,13 @@ TEST(nnver_batch_keys_by_model)
         free(out);
         free(errs);
     }
+    /* the stored records keep it: report --html shows it */
+    char rp[800];
+    snprintf(rp, sizeof rp, "%s/report.html", f.dir);
+    REQUIRE(t_run(t_, NULL, NULL, "report --db '%s' --html '%s'", f.ix, rp) == 0);
+    char *html = t_read(rp, NULL);
+    CHECK(t_contains(html, "contradiction 0.") && t_contains(html, "(NLI model)"));
+    free(html);
 }
 
 /* ---------------------------------------------------------------- serve with --verifier */
@@ -312,13 +369,16 @@ struct child {
 };
 
 /* Start `vericite serve` with `extra` options (NULL-terminated) and wait for its address. */
-static int serve_start(struct test_ctx *t_, struct child *c, const char *ix, const char *const *extra)
+static int serve_start(struct test_ctx *t_, struct child *c, const char *ix,
+                       const char *const *extra)
 {
     char log[800];
     snprintf(log, sizeof log, "%s/serve.log", t_tmpdir(t_));
-    const char *argv[24] = {bin(), "serve", "--db", ix, "--listen", "127.0.0.1:0", "--threads", "2"};
+    const char *argv[24] = {bin(),      "serve",       "--db",      ix,
+                            "--listen", "127.0.0.1:0", "--threads", "2"};
     int n = 8;
-    for (int i = 0; extra[i] && n < 23; i++) argv[n++] = extra[i];
+    for (int i = 0; extra[i] && n < 23; i++)
+        argv[n++] = extra[i];
     argv[n] = NULL;
     c->port = 0;
     c->pid = fork();
@@ -400,12 +460,16 @@ TEST(nnver_serve_verifier)
     json_t *res = json_is_object(json_object_get(o, "result")) ? json_object_get(o, "result") : o;
     CHECK(json_is_number(json_object_get(res, "contradiction")));
     char *cli = NULL;
-    REQUIRE(t_run(t_, &cli, NULL, "verify --db '%s' --offline --suggest none --json --verifier '%s' --claim '%s' --source '%s'",
+    REQUIRE(t_run(t_, &cli, NULL,
+                  "verify --db '%s' --offline --suggest none --json --verifier '%s' --claim '%s' "
+                  "--source '%s'",
                   f.ix, f.model, claims[1], docs[1][0]) == 0);
     json_t *co = json_loads(cli, 0, NULL);
-    CHECK(fabs(json_number_value(json_object_get(co, "score")) - json_number_value(json_object_get(res, "score"))) < 1e-9);
+    CHECK(fabs(json_number_value(json_object_get(co, "score")) -
+               json_number_value(json_object_get(res, "score"))) < 1e-9);
     CHECK(!strcmp(t_json_str(co, "evidence"), t_json_str(res, "evidence")));
-    if (!json_is_number(json_object_get(res, "contradiction"))) fprintf(stderr, "  serve answered: %s\n", ans);
+    if (!json_is_number(json_object_get(res, "contradiction")))
+        fprintf(stderr, "  serve answered: %s\n", ans);
     json_decref(co);
     json_decref(o);
     free(cli);
@@ -438,10 +502,12 @@ static void judge_handler(void *ud, const struct th_request *rq, struct th_respo
         buf_puts(&rs->body, "{\"error\": \"slow down\"}");
         return;
     }
-    const char *content = m == J_MALFORMED ? "Sure! I think the source supports it."
-                                           : "{\"verdict\": \"contradicted\", \"evidence\": \"Cats sleep for most of the day.\"}";
-    json_t *o = json_pack("{s:s, s:[{s:i, s:{s:s, s:s}}]}", "object", "chat.completion", "choices", "index", 0,
-                          "message", "role", "assistant", "content", content);
+    const char *content =
+        m == J_MALFORMED
+            ? "Sure! I think the source supports it."
+            : "{\"verdict\": \"contradicted\", \"evidence\": \"Cats sleep for most of the day.\"}";
+    json_t *o = json_pack("{s:s, s:[{s:i, s:{s:s, s:s}}]}", "object", "chat.completion", "choices",
+                          "index", 0, "message", "role", "assistant", "content", content);
     char *s = json_dumps(o, JSON_COMPACT);
     buf_puts(&rs->body, s);
     free(s);
@@ -459,16 +525,19 @@ TEST(nnver_judge_verdict_and_malformed)
     REQUIRE(th_start(&srv, judge_handler, &j) == 0);
     const char *dir = t_tmpdir(t_);
     const char *src = t_write(t_, dir, "src.txt", docs[2][2], strlen(docs[2][2]));
-    static const char corpus[] = "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
+    static const char corpus[] =
+        "{\"_id\": \"x\", \"title\": \"Other\", \"text\": \"Unrelated text.\"}\n";
     const char *cp = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
     char ix[700], url[200];
     snprintf(ix, sizeof ix, "%s/ix", dir);
-    REQUIRE(src && cp && t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, cp) == 0);
+    REQUIRE(src && cp &&
+            t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, cp) == 0);
     th_url(srv, "/v1", url, sizeof url);
     setenv(VER_JUDGE_KEY_ENV, "sekrit-key", 1);
     char *out = NULL, *errs = NULL, *lex = NULL;
     int rc = t_run(t_, &out, &errs,
-                   "verify --db '%s' --offline --suggest none --json --claim '%s' --source '%s' --judge-url '%s' "
+                   "verify --db '%s' --offline --suggest none --json --claim '%s' --source '%s' "
+                   "--judge-url '%s' "
                    "--judge-model tiny-judge --allow-host 127.0.0.1:%d",
                    ix, claims[2], src, url, th_port(srv));
     CHECK(rc == 0 || rc == 3);
@@ -477,14 +546,16 @@ TEST(nnver_judge_verdict_and_malformed)
     CHECK(!strcmp(t_json_str(o, "verdict"), "contradicted"));
     CHECK(!strcmp(t_json_str(jd, "verdict"), "contradicted"));
     CHECK(!strcmp(t_json_str(jd, "evidence"), "Cats sleep for most of the day."));
-    CHECK(t_contains(t_json_str(o, "detail"), "the judge finds that the source contradicts the claim"));
+    CHECK(t_contains(t_json_str(o, "detail"),
+                     "the judge finds that the source contradicts the claim"));
     pthread_mutex_lock(&j.mu);
     CHECK(!strcmp(j.auth, "Bearer sekrit-key"));
     json_t *q = json_loads(j.last.data ? j.last.data : "", 0, NULL);
     pthread_mutex_unlock(&j.mu);
     CHECK(!strcmp(t_json_str(q, "model"), "tiny-judge"));
     json_t *msgs = json_object_get(q, "messages");
-    CHECK(json_array_size(msgs) == 2 && t_contains(t_json_str(json_array_get(msgs, 1), "content"), claims[2]) &&
+    CHECK(json_array_size(msgs) == 2 &&
+          t_contains(t_json_str(json_array_get(msgs, 1), "content"), claims[2]) &&
           t_contains(t_json_str(json_array_get(msgs, 1), "content"), "afternoon sun"));
     CHECK(!t_contains(out, "sekrit") && !t_contains(errs, "sekrit"));
     json_decref(q);
@@ -496,15 +567,18 @@ TEST(nnver_judge_verdict_and_malformed)
     j.mode = J_MALFORMED;
     pthread_mutex_unlock(&j.mu);
     rc = t_run(t_, &out, &errs,
-               "verify --db '%s' --offline --suggest none --json --claim '%s' --source '%s' --judge-url '%s' "
+               "verify --db '%s' --offline --suggest none --json --claim '%s' --source '%s' "
+               "--judge-url '%s' "
                "--allow-host 127.0.0.1:%d",
                ix, claims[2], src, url, th_port(srv));
-    REQUIRE(t_run(t_, &lex, NULL, "verify --db '%s' --offline --suggest none --json --claim '%s' --source '%s'", ix,
+    REQUIRE(t_run(t_, &lex, NULL,
+                  "verify --db '%s' --offline --suggest none --json --claim '%s' --source '%s'", ix,
                   claims[2], src) >= 0);
     o = json_loads(out ? out : "", 0, NULL);
     json_t *lo = json_loads(lex ? lex : "", 0, NULL);
     jd = json_object_get(o, "judge");
-    CHECK(!strcmp(t_json_str(jd, "verdict"), "failed") && !strcmp(t_json_str(jd, "failure"), "malformed"));
+    CHECK(!strcmp(t_json_str(jd, "verdict"), "failed") &&
+          !strcmp(t_json_str(jd, "failure"), "malformed"));
     CHECK(t_contains(t_json_str(jd, "message"), "not one JSON object"));
     CHECK(!strcmp(t_json_str(o, "verdict"), t_json_str(lo, "verdict")));
     CHECK(t_contains(errs, "judge") && t_contains(errs, "malformed"));
@@ -561,7 +635,8 @@ TEST(nnver_judge_retry_guard_parse)
         {"  {\"evidence\": \"\", \"verdict\": \"supported\"}\n", NULL, 1, ""},
         {"{\"verdict\": \"maybe\", \"evidence\": \"x\"}", NULL, 0, "malformed"},
         {"{\"verdict\": \"supported\"}", NULL, 0, "malformed"},
-        {"{\"verdict\": \"supported\", \"evidence\": \"x\", \"confidence\": 0.9}", NULL, 0, "malformed"},
+        {"{\"verdict\": \"supported\", \"evidence\": \"x\", \"confidence\": 0.9}", NULL, 0,
+         "malformed"},
         {"```json\n{\"verdict\": \"supported\", \"evidence\": \"x\"}\n```", NULL, 0, "malformed"},
         {"{\"verdict\": \"supported\", \"evidence\": 3}", NULL, 0, "malformed"},
         {NULL, "not json", 0, "bad-answer"},
@@ -571,7 +646,8 @@ TEST(nnver_judge_retry_guard_parse)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *body = NULL;
         if (cases[i].content) {
-            json_t *b = json_pack("{s:[{s:{s:s}}]}", "choices", "message", "content", cases[i].content);
+            json_t *b =
+                json_pack("{s:[{s:{s:s}}]}", "choices", "message", "content", cases[i].content);
             body = json_dumps(b, JSON_COMPACT);
             json_decref(b);
         }
@@ -582,10 +658,62 @@ TEST(nnver_judge_retry_guard_parse)
         CHECK(a.ok == cases[i].ok && !strcmp(a.fail, cases[i].fail));
         free(body);
     }
-    ver_judge_parse("{\"choices\": [{\"message\": {\"content\": \"{\\\"verdict\\\": \\\"unsupported\\\", "
-                    "\\\"evidence\\\": \\\"q\\\"}\"}}]}",
-                    strlen("{\"choices\": [{\"message\": {\"content\": \"{\\\"verdict\\\": \\\"unsupported\\\", "
-                           "\\\"evidence\\\": \\\"q\\\"}\"}}]}"),
-                    &a);
+    ver_judge_parse(
+        "{\"choices\": [{\"message\": {\"content\": \"{\\\"verdict\\\": \\\"unsupported\\\", "
+        "\\\"evidence\\\": \\\"q\\\"}\"}}]}",
+        strlen(
+            "{\"choices\": [{\"message\": {\"content\": \"{\\\"verdict\\\": \\\"unsupported\\\", "
+            "\\\"evidence\\\": \\\"q\\\"}\"}}]}"),
+        &a);
     CHECK(a.ok && a.verdict == VER_JUDGE_UNSUPPORTED && !strcmp(a.evidence, "q"));
+}
+
+/* audit --jobs with --judge-url: the records carry the judge's answer, and the store key holds
+ * the judge's identity: the same judge skips a stored article, another judge model audits it
+ * again. */
+TEST(nnver_judge_batch_key)
+{
+    struct judge_srv j = {.mu = PTHREAD_MUTEX_INITIALIZER, .mode = J_GOOD};
+    struct th_server *srv = NULL;
+    REQUIRE(th_start(&srv, judge_handler, &j) == 0);
+    const char *dir = t_tmpdir(t_);
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "_id", "cats", "title", "Cats", "url", docs[2][0],
+                          "text", docs[2][2]);
+    json_t *l = json_pack("{s:s, s:s}", "claim", claims[2], "url", docs[2][0]);
+    char *ds = json_dumps(d, JSON_COMPACT), *ls = json_dumps(l, JSON_COMPACT);
+    json_decref(d), json_decref(l);
+    const char *cp = t_write(t_, dir, "c.jsonl", ds, strlen(ds));
+    const char *ap = t_write(t_, dir, "arts/one.jsonl", ls, strlen(ls));
+    free(ds), free(ls);
+    char ix[700], url[200], arts[800];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    snprintf(arts, sizeof arts, "%s/arts", dir);
+    th_url(srv, "/v1/chat/completions", url, sizeof url);
+    REQUIRE(cp && ap &&
+            t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, cp) == 0);
+    static const struct {
+        const char *model, *want;
+    } runs[] = {{"judge-a", "1 article audited, 0 already done"},
+                {"judge-a", "0 articles audited, 1 already done"},
+                {"judge-b", "1 article audited, 0 already done"}};
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        char *out = NULL, *errs = NULL;
+        int rc = t_run(t_, &out, &errs,
+                       "audit --db '%s' --offline --suggest none --jobs 1 --json --judge-url '%s' "
+                       "--judge-model %s --allow-host 127.0.0.1:%d '%s'",
+                       ix, url, runs[r].model, th_port(srv), arts);
+        CHECK(rc == 0);
+        if (!t_contains(errs, runs[r].want))
+            fprintf(stderr, "  run %zu: %s (want %s)\n", r, errs, runs[r].want);
+        CHECK(t_contains(errs, runs[r].want));
+        json_t *o = json_loads(out ? out : "", 0, NULL);
+        CHECK(!strcmp(t_json_str(o, "verdict"), "contradicted"));
+        CHECK(!strcmp(t_json_str(json_object_get(o, "judge"), "verdict"), "contradicted"));
+        json_decref(o);
+        free(out);
+        free(errs);
+    }
+    CHECK(th_requests(srv) == 2); /* the skipped run asked nothing */
+    th_stop(srv);
+    buf_cleanup(&j.last);
 }

@@ -297,6 +297,13 @@ TEST(nnwire_rerank_in_process)
     }
     json_decref(lines);
     free(out);
+    /* on 2 threads: the same order and scores (up to float rounding) */
+    snprintf(args, sizeof args, "--db %s -k 4 --rerank %s/ce.vcnn --rerank-depth 6 --rerank-threads 2", db, root);
+    json_t *h2 = search_hits(t_, args, q);
+    CHECK(json_array_size(h2) == 4);
+    for (size_t i = 0; i < json_array_size(h2) && i < 4; i++)
+        CHECK(!strcmp(hit_doc(h, i), hit_doc(h2, i)) && fabs(hit_score(h, i) - hit_score(h2, i)) < 1e-5);
+    json_decref(h2);
     json_decref(h);
     /* a file that is not a model */
     char *errs = NULL;
@@ -362,6 +369,31 @@ static int rr_start(struct rr_env *e)
     return 0;
 }
 
+/* The handler's state, read and set under its lock (it runs on the server's threads). */
+static int rr_nreq(struct rr_env *e)
+{
+    pthread_mutex_lock(&e->f.mu);
+    int n = e->f.nreq;
+    pthread_mutex_unlock(&e->f.mu);
+    return n;
+}
+
+static json_t *rr_last(struct rr_env *e)
+{
+    pthread_mutex_lock(&e->f.mu);
+    json_t *o = json_loadb(e->f.last.data ? e->f.last.data : "", e->f.last.len, 0, NULL);
+    pthread_mutex_unlock(&e->f.mu);
+    return o;
+}
+
+static void rr_set(struct rr_env *e, int status, int bad)
+{
+    pthread_mutex_lock(&e->f.mu);
+    e->f.status = status;
+    e->f.bad = bad;
+    pthread_mutex_unlock(&e->f.mu);
+}
+
 static void rr_stop(struct rr_env *e)
 {
     th_stop(e->srv);
@@ -386,17 +418,16 @@ TEST(nnwire_rerank_url_client)
     double sc[3] = {0};
     int rc = ret_rerank_texts(rr, "q?", texts, 3, sc, &err);
     CHECK(rc == 0 && sc[0] == 2 && sc[1] == 6 && sc[2] == 4);
-    json_t *req = json_loadb(e.f.last.data ? e.f.last.data : "", e.f.last.len, 0, NULL);
+    json_t *req = rr_last(&e);
     CHECK(!strcmp(t_json_str(req, "query"), "q?") && !strcmp(t_json_str(req, "model"), "rr-fake") &&
           json_array_size(json_object_get(req, "documents")) == 3);
     json_decref(req);
     /* a result left out */
-    e.f.bad = 1;
+    rr_set(&e, 0, 1);
     rc = ret_rerank_texts(rr, "q", texts, 3, sc, &err);
     CHECK(rc == ERR_PARSE && t_contains(err.msg, "sent 3 documents, 2 scored"));
-    e.f.bad = 0;
     /* an error status, with the server's words */
-    e.f.status = 503;
+    rr_set(&e, 503, 0);
     rc = ret_rerank_texts(rr, "q", texts, 3, sc, &err);
     CHECK(rc == ERR_NET && t_contains(err.msg, e.url) && t_contains(err.msg, "HTTP 503") &&
           t_contains(err.msg, "model overloaded"));
@@ -404,9 +435,9 @@ TEST(nnwire_rerank_url_client)
     /* retried on 5xx */
     struct ret_rerank_opts o2 = {.url = e.url, .retries = 1};
     REQUIRE_OK(ret_reranker_new(&rr, &o2, &err), err);
-    int before = e.f.nreq;
+    int before = rr_nreq(&e);
     rc = ret_rerank_texts(rr, "q", texts, 3, sc, &err);
-    CHECK(rc == ERR_NET && e.f.nreq - before == 2 && t_contains(err.msg, "after 2 attempts"));
+    CHECK(rc == ERR_NET && rr_nreq(&e) - before == 2 && t_contains(err.msg, "after 2 attempts"));
     ret_reranker_free(rr);
     /* neither, both, a URL with credentials */
     struct ret_rerank_opts bad1 = {0}, bad2 = {.url = e.url, .model = "x"},
@@ -429,7 +460,7 @@ TEST(nnwire_rerank_url_search)
     REQUIRE(rr_start(&e) == 0);
     snprintf(args, sizeof args, "--db %s -k 3 --rerank-url %s --rerank-depth 5", db, e.url);
     json_t *h = search_hits(t_, args, "the risk of disease in adults");
-    CHECK(json_array_size(h) == 3 && e.f.nreq == 1);
+    CHECK(json_array_size(h) == 3 && rr_nreq(&e) == 1);
     for (size_t i = 0; i < json_array_size(h); i++) {
         json_t *x = json_array_get(h, i);
         double len = (double)(strlen(t_json_str(x, "title")) + 2 + strlen(t_json_str(x, "text")));
@@ -437,7 +468,7 @@ TEST(nnwire_rerank_url_search)
         if (i) CHECK(hit_score(h, i - 1) >= hit_score(h, i));
     }
     json_decref(h);
-    json_t *req = json_loadb(e.f.last.data ? e.f.last.data : "", e.f.last.len, 0, NULL);
+    json_t *req = rr_last(&e);
     CHECK(json_array_size(json_object_get(req, "documents")) == 5);
     json_decref(req);
     rr_stop(&e);
@@ -531,7 +562,7 @@ TEST(nnwire_audit_verify_rerank)
     REQUIRE(rr_start(&e) == 0);
     REQUIRE(t_run(t_, &out, NULL, "audit --db %s --offline --suggest all --json --rerank-url %s %s/art.wiki", db,
                   e.url, root) == 0);
-    CHECK(check_suggestions(out, 1) > 0 && e.f.nreq == 2);
+    CHECK(check_suggestions(out, 1) > 0 && rr_nreq(&e) == 2);
     free(out);
     rr_stop(&e);
     char *errs = NULL;
@@ -722,7 +753,7 @@ TEST(nnwire_serve_rerank)
     snprintf(body, sizeof body, "{\"query\": \"%s\", \"k\": 2, \"rerank_depth\": 4}", q);
     o = post(&c, "/v1/search", body, &st);
     json_t *h = json_object_get(o, "hits");
-    CHECK(st == 200 && json_array_size(h) == 2 && e.f.nreq == 1);
+    CHECK(st == 200 && json_array_size(h) == 2 && rr_nreq(&e) == 1);
     for (size_t i = 0; i < json_array_size(h); i++) {
         json_t *x = json_array_get(h, i);
         CHECK(hit_score(h, i) == (double)(strlen(t_json_str(x, "title")) + 2 + strlen(t_json_str(x, "text"))));

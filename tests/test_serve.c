@@ -265,9 +265,9 @@ static const char *make_index(struct test_ctx *t_, char *ix, size_t n)
 
 /* ---------------------------------------------------------------- the API answers like the CLI */
 
+/* /healthz, /v1/stats and /v1/search answer as the CLI's --json. */
 static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
 {
-    const char *dir = t_tmpdir(t_);
     struct resp r;
     REQUIRE(http(s->port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
     json_t *o = json_loads(r.body.data, 0, NULL), *want = json_pack("{s:s}", "status", "ok");
@@ -320,6 +320,15 @@ static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
         json_decref(want);
     }
 
+}
+
+/* /v1/verify: a text source answers as `vericite verify --json`; an attribute-heavy page within
+ * the HTML budget; an unsupported claim gets the corpus page suggested. */
+static void api_checks_verify(struct test_ctx *t_, struct srv *s, const char *ix)
+{
+    const char *dir = t_tmpdir(t_);
+    char *out = NULL;
+    json_t *o, *want;
     /* verify with a text source: the CLI's object (the CLI puts the file name in "url") */
     const char *claim = "Write-ahead logging lets readers and writers run concurrently.";
     static const char src[] = "<p>In SQLite, write-ahead logging lets readers and writers run concurrently: "
@@ -363,6 +372,15 @@ static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
     CHECK(sugg && !strcmp(jstr(sugg, "doc_id"), "d1") && !strcmp(jstr(sugg, "url"), "https://example.org/aletsch"));
     json_decref(o);
 
+}
+
+/* /v1/audit answers as `vericite audit --json`; no citation is not an error. */
+static void api_checks_audit(struct test_ctx *t_, struct srv *s, const char *ix)
+{
+    const char *dir = t_tmpdir(t_);
+    char *out = NULL;
+    json_t *o, *sugg;
+    long st;
     /* audit: refs pointing at corpus URLs are resolved offline; results as `vericite audit --json` */
     const char *af = t_write(t_, dir, "Aletsch_Glacier.wiki", article, strlen(article));
     REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --json --offline '%s'", ix, af) == 0);
@@ -416,6 +434,8 @@ TEST(serve_api_matches_cli)
         REQUIRE(!"the server did not start");
     }
     api_checks(t_, &s, ix);
+    api_checks_verify(t_, &s, ix);
+    api_checks_audit(t_, &s, ix);
     int alive = srv_alive(&s);
     /* a clean stop: exit 0 (under `make asan` also: no leak, no sanitizer report) */
     if (alive) kill(s.pid, SIGTERM);
@@ -829,17 +849,19 @@ TEST(serve_slow_clients)
     const char *extra[] = {"--header-timeout", "3", "--max-per-ip", "16", "--threads", "2", NULL};
     REQUIRE(srv_start_nofile(t_, &s, "serve", ix, extra, 1024) == 0);
     REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
-    /* over --max-per-ip: the 17th connection from one address is closed at once; another
-     * address still gets in */
+    /* over --max-per-ip: of 17 connections from one address one is closed at once (whichever
+     * the server's threads accept last); another address still gets in */
     int same[SLOW_PER_IP + 1], n_same = 0;
-    for (; n_same < SLOW_PER_IP; n_same++)
+    for (; n_same < SLOW_PER_IP + 1; n_same++)
         if ((same[n_same] = connect_from(s.port, "127.0.0.200")) < 0) break;
-    CHECK(n_same == SLOW_PER_IP);
-    int over = connect_from(s.port, "127.0.0.200"), other = connect_from(s.port, "127.0.0.201");
-    CHECK(over >= 0 && closed_within(over, 2000));
+    CHECK(n_same == SLOW_PER_IP + 1);
+    int other = connect_from(s.port, "127.0.0.201");
+    sleep_ms(1000);
+    int refused = 0;
+    for (int i = 0; i < n_same; i++) refused += closed_within(same[i], 0);
+    CHECK(refused == 1);
     CHECK(other >= 0 && !closed_within(other, 300));
     for (int i = 0; i < n_same; i++) close(same[i]);
-    if (over >= 0) close(over);
     if (other >= 0) close(other);
 
     int *fds = calloc(SLOW_CLIENTS, sizeof *fds);
@@ -852,6 +874,7 @@ TEST(serve_slow_clients)
         if (fds[i] >= 0 && send(fds[i], "GET /healthz HTTP/1.1\r\nX-Slow: ", 31, MSG_NOSIGNAL) == 31) opened++;
     }
     CHECK(opened == SLOW_CLIENTS);
+    time_t t_open = time(NULL);
     /* trickle a byte on every slow connection, probe /healthz, again: 12 rounds of ~300 ms */
     int answered = 0, probes = 12;
     for (int round = 0; round < probes; round++) {
@@ -863,6 +886,7 @@ TEST(serve_slow_clients)
         sleep_ms(300);
     }
     CHECK(answered == probes);
+    while (time(NULL) - t_open < 6) sleep_ms(100); /* twice --header-timeout since the last connect */
     /* more than --header-timeout 3 has passed since they connected: all closed by the server */
     int still_open = 0;
     for (int i = 0; i < SLOW_CLIENTS; i++) {

@@ -765,3 +765,21 @@ TEST(ver_extract_markdown_code)
     const char *wt = "Use `x` here.<ref>http://x.example/</ref>";
     CHECK(ver_detect_format(wt, strlen(wt)) == VER_FMT_WIKITEXT);
 }
+
+/* Invalid UTF-8 is refused, not extracted into claims and URLs that cannot be written as JSON
+ * (found by fuzz_audit: ver_result_json gave NULL for such a result). */
+TEST(ver_extract_refuses_bad_utf8)
+{
+    static const char bad[] = "Text \xc0\xa3 bad bytes.<ref>https://example.org/bees \xff</ref>\n";
+    struct ver_article *a = NULL;
+    struct err e = {0};
+    for (int f = 0; f < 4; f++) {
+        CHECK(ver_extract(&a, bad, sizeof bad - 1, (enum ver_format)f, "T", &e) == ERR_UTF8);
+        CHECK(a == NULL && t_contains(e.msg, "not valid UTF-8 (byte 5)"));
+        err_clear(&e);
+    }
+    static const char good[] = "Text \xef\xbf\xbd ok bytes.<ref>https://example.org/bees</ref>\n";
+    REQUIRE_OK(ver_extract(&a, good, sizeof good - 1, VER_FMT_WIKITEXT, "T", &e), e);
+    CHECK(a->nclaims == 1);
+    ver_article_free(a);
+}

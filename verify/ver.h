@@ -82,7 +82,8 @@ void ver_extractor_free(struct ver_extractor *x);
 /* Extract the claims of `text` (len bytes, need not be NUL-terminated) in format `fmt`. `title`
  * (may be NULL) is copied. On success *out is a new article owned by the caller (free with
  * ver_article_free); on failure *out is NULL and err says why: ERR_LIMIT (input over
- * VER_MAX_INPUT), ERR_PARSE (a malformed JSONL line, message names the line), ERR_NOMEM.
+ * VER_MAX_INPUT), ERR_UTF8 (input not valid UTF-8: repair it first, utf8_repair), ERR_PARSE (a
+ * malformed JSONL line, message names the line), ERR_NOMEM.
  * Text with no citation gives an article with nclaims == 0, not an error. */
 int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const char *text, size_t len,
                       enum ver_format fmt, const char *title, struct err *err);

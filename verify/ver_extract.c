@@ -13,8 +13,8 @@
 
 /* ---------------------------------------------------------------- extractor */
 
-/* Compile one pattern. The patterns are ASCII and run in byte mode (no PCRE2_UTF): input need not
- * be valid UTF-8, and no per-call validation of the whole subject is paid. */
+/* Compile one pattern. The patterns are ASCII and run in byte mode (no PCRE2_UTF): the input is
+ * validated once by ver_extractor_run(), not again by PCRE2 on every match. */
 static pcre2_code *compile(const char *pat, uint32_t opts, struct err *err, int *rc)
 {
     int ec;
@@ -769,6 +769,9 @@ int ver_extractor_run(struct ver_extractor *x, struct ver_article **out, const c
     if (len > VER_MAX_INPUT)
         return err_set(err, ERR_LIMIT, "article of %zu bytes is over the %u byte limit", len, VER_MAX_INPUT);
     if (!text && len) return err_set(err, ERR_ARG, "ver_extract: NULL text");
+    size_t bad;
+    if (text && !utf8_valid(text, len, &bad)) /* else claims and URLs could not be written as JSON */
+        return err_set(err, ERR_UTF8, "article is not valid UTF-8 (byte %zu)", bad);
     a = calloc(1, sizeof *a);
     if (!a) return err_set(err, ERR_NOMEM, "ver_extract");
     a->title = strdup(title ? title : "");

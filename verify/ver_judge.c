@@ -32,8 +32,10 @@ const char *ver_judge_verdict_name(int v)
 static const char system_prompt[] =
     "You check citations. You are given a CLAIM from an article and an excerpt of the SOURCE it "
     "cites. Decide whether the source supports the claim. Answer with one JSON object and nothing "
-    "else: {\"verdict\": V, \"evidence\": E} where V is \"supported\" (the source states everything "
-    "the claim says), \"partial\" (it supports part of the claim), \"unsupported\" (it does not say "
+    "else: {\"verdict\": V, \"evidence\": E} where V is \"supported\" (the source states "
+    "everything "
+    "the claim says), \"partial\" (it supports part of the claim), \"unsupported\" (it does not "
+    "say "
     "what the claim says) or \"contradicted\" (it says something incompatible with the claim), and "
     "E is the sentence of the source your verdict rests on, quoted exactly (\"\" when there is "
     "none). Do not use Markdown.";
@@ -49,7 +51,8 @@ static int make_endpoint(const char *url, char **out)
 {
     struct buf b = {0};
     size_t n = strlen(url);
-    while (n > 0 && url[n - 1] == '/') n--;
+    while (n > 0 && url[n - 1] == '/')
+        n--;
     int bad = buf_append(&b, url, n);
     if (!bad && !ends_with(b.data, "/chat/completions"))
         bad = buf_puts(&b, ends_with(b.data, "/v1") ? "/chat/completions" : "/v1/chat/completions");
@@ -79,14 +82,17 @@ int ver_judge_new(struct ver_judge **out, const struct ver_judge_opts *o, struct
     int uc = http_url_check(o->url, &credentials, why, sizeof why);
     if (uc < 0) return err_set(err, ERR_NOMEM, "judge");
     if (credentials)
-        return err_set(err, ERR_ARG, "judge: credentials in the endpoint URL; put the key in $%s instead",
+        return err_set(err, ERR_ARG,
+                       "judge: credentials in the endpoint URL; put the key in $%s instead",
                        VER_JUDGE_KEY_ENV);
     if (uc != HTTP_OK) return err_set(err, ERR_ARG, "judge: %s: %s", o->url, why);
-    if (o->retries < -1 || o->retries > 10) return err_set(err, ERR_ARG, "judge: retries %d (-1..10)", o->retries);
+    if (o->retries < -1 || o->retries > 10)
+        return err_set(err, ERR_ARG, "judge: retries %d (-1..10)", o->retries);
     if (o->timeout_ms < 0) return err_set(err, ERR_ARG, "judge: negative timeout");
     if (o->api_key)
         for (const char *p = o->api_key; *p; p++)
-            if ((unsigned char)*p < ' ' || *p == 0x7f) return err_set(err, ERR_ARG, "judge: the API key has control characters");
+            if ((unsigned char)*p < ' ' || *p == 0x7f)
+                return err_set(err, ERR_ARG, "judge: the API key has control characters");
     struct ver_judge *j = calloc(1, sizeof *j);
     if (!j) return err_set(err, ERR_NOMEM, "judge");
     j->timeout_ms = o->timeout_ms ? o->timeout_ms : VER_JUDGE_DEFAULT_TIMEOUT_MS;
@@ -113,7 +119,8 @@ int ver_judge_new(struct ver_judge **out, const struct ver_judge_opts *o, struct
                            .max_per_host = 1,
                            .allow_private = o->allow_private,
                            .allow_hosts = o->allow_hosts,
-                           .backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : JUDGE_BACKOFF_BASE_MS};
+                           .backoff_base_ms =
+                               o->backoff_base_ms ? o->backoff_base_ms : JUDGE_BACKOFF_BASE_MS};
     if ((rc = http_client_new(&j->client, &ho, err))) {
         err_prefix(err, "judge");
         goto fail;
@@ -126,8 +133,14 @@ fail:
     return rc;
 }
 
-const char *ver_judge_signature(const struct ver_judge *j) { return j->sig; }
-const char *ver_judge_endpoint(const struct ver_judge *j) { return j->endpoint; }
+const char *ver_judge_signature(const struct ver_judge *j)
+{
+    return j->sig;
+}
+const char *ver_judge_endpoint(const struct ver_judge *j)
+{
+    return j->endpoint;
+}
 
 /* ---------------------------------------------------------------- the answer */
 
@@ -161,7 +174,8 @@ static void parse_content(const char *s, size_t len, struct ver_judge_answer *a)
     }
     const char *key;
     json_t *val;
-    json_object_foreach(o, key, val) {
+    json_object_foreach(o, key, val)
+    {
         if (strcmp(key, "verdict") && strcmp(key, "evidence")) {
             fail_with(a, "malformed", "unexpected member \"%.60s\" in the verdict", key);
             json_decref(o);
@@ -171,7 +185,9 @@ static void parse_content(const char *s, size_t len, struct ver_judge_answer *a)
     const char *v = json_string_value(json_object_get(o, "verdict"));
     json_t *ev = json_object_get(o, "evidence");
     if (!v || !json_is_string(ev)) {
-        fail_with(a, "malformed", "%s", !v ? "no string \"verdict\" in the answer" : "no string \"evidence\" in the answer");
+        fail_with(a, "malformed", "%s",
+                  !v ? "no string \"verdict\" in the answer"
+                     : "no string \"evidence\" in the answer");
         json_decref(o);
         return;
     }
@@ -180,7 +196,8 @@ static void parse_content(const char *s, size_t len, struct ver_judge_answer *a)
         if (!strcmp(v, verdict_names[i])) a->verdict = i;
     if (a->verdict < 0) {
         fail_with(a, "malformed",
-                  "verdict \"%.60s\" is not one of supported, partial, unsupported, contradicted", v);
+                  "verdict \"%.60s\" is not one of supported, partial, unsupported, contradicted",
+                  v);
         json_decref(o);
         return;
     }
@@ -199,10 +216,13 @@ void ver_judge_parse(const char *body, size_t len, struct ver_judge_answer *a)
     json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, &je);
     json_t *msg = json_object_get(json_array_get(json_object_get(root, "choices"), 0), "message");
     json_t *content = json_object_get(msg, "content");
-    if (!root) fail_with(a, "bad-answer", "the endpoint's answer is not JSON (%s)", je.text);
+    if (!root)
+        fail_with(a, "bad-answer", "the endpoint's answer is not JSON (%s)", je.text);
     else if (!json_is_string(content))
-        fail_with(a, "bad-answer", "%s", "the endpoint's answer has no choices[0].message.content string");
-    else parse_content(json_string_value(content), json_string_length(content), a);
+        fail_with(a, "bad-answer", "%s",
+                  "the endpoint's answer has no choices[0].message.content string");
+    else
+        parse_content(json_string_value(content), json_string_length(content), a);
     json_decref(root);
 }
 
@@ -210,7 +230,8 @@ void ver_judge_parse(const char *body, size_t len, struct ver_judge_answer *a)
 
 /* The excerpt of the source sent: all of it when short, else VER_JUDGE_EXCERPT bytes centred on
  * the evidence window, cut at character boundaries. */
-static void excerpt(const char *src, size_t len, size_t ev_start, size_t ev_end, size_t *a, size_t *b)
+static void excerpt(const char *src, size_t len, size_t ev_start, size_t ev_end, size_t *a,
+                    size_t *b)
 {
     *a = 0;
     *b = len;
@@ -218,24 +239,26 @@ static void excerpt(const char *src, size_t len, size_t ev_start, size_t ev_end,
     size_t mid = ev_start + (ev_end > ev_start ? (ev_end - ev_start) / 2 : 0);
     size_t start = mid > VER_JUDGE_EXCERPT / 2 ? mid - VER_JUDGE_EXCERPT / 2 : 0;
     if (start + VER_JUDGE_EXCERPT > len) start = len - VER_JUDGE_EXCERPT;
-    while (start > 0 && ((unsigned char)src[start] & 0xC0) == 0x80) start--;
+    while (start > 0 && ((unsigned char)src[start] & 0xC0) == 0x80)
+        start--;
     size_t n = utf8_cut(src + start, VER_JUDGE_EXCERPT);
     *a = start;
     *b = start + n;
 }
 
-static char *question_body(const struct ver_judge *j, const char *claim, const char *src, size_t a, size_t b)
+static char *question_body(const struct ver_judge *j, const char *claim, const char *src, size_t a,
+                           size_t b)
 {
     struct buf user = {0};
     char *out = NULL;
-    if (buf_puts(&user, "CLAIM: ") || buf_puts(&user, claim) || buf_puts(&user, "\n\nSOURCE (excerpt):\n") ||
-        buf_append(&user, src + a, b - a)) {
+    if (buf_puts(&user, "CLAIM: ") || buf_puts(&user, claim) ||
+        buf_puts(&user, "\n\nSOURCE (excerpt):\n") || buf_append(&user, src + a, b - a)) {
         buf_cleanup(&user);
         return NULL;
     }
-    json_t *o = json_pack("{s:f, s:[{s:s, s:s}, {s:s, s:s%}], s:{s:s}}", "temperature", 0.0, "messages", "role",
-                          "system", "content", system_prompt, "role", "user", "content", user.data, user.len,
-                          "response_format", "type", "json_object");
+    json_t *o = json_pack("{s:f, s:[{s:s, s:s}, {s:s, s:s%}], s:{s:s}}", "temperature", 0.0,
+                          "messages", "role", "system", "content", system_prompt, "role", "user",
+                          "content", user.data, user.len, "response_format", "type", "json_object");
     if (o && j->model[0]) json_object_set_new(o, "model", json_string(j->model));
     if (o) out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -243,8 +266,8 @@ static char *question_body(const struct ver_judge *j, const char *claim, const c
     return out;
 }
 
-int ver_judge_ask(struct ver_judge *j, const char *claim, const char *source, size_t len, size_t ev_start,
-                  size_t ev_end, struct ver_judge_answer *out, struct err *err)
+int ver_judge_ask(struct ver_judge *j, const char *claim, const char *source, size_t len,
+                  size_t ev_start, size_t ev_end, struct ver_judge_answer *out, struct err *err)
 {
     memset(out, 0, sizeof *out);
     size_t a, b;
@@ -270,9 +293,10 @@ int ver_judge_ask(struct ver_judge *j, const char *claim, const char *source, si
         out->attempts = res.attempts;
     } else {
         snprintf(out->fail, sizeof out->fail, "%s", http_fail_name(res.fail));
-        const char *hint = res.fail == HTTP_FAIL_BLOCKED ? " (--allow-private allows a judge on a private address)"
-                           : res.status == 401 || res.status == 403 ? " (is $" VER_JUDGE_KEY_ENV " set?)"
-                                                                     : "";
+        const char *hint =
+            res.fail == HTTP_FAIL_BLOCKED ? " (--allow-private allows a judge on a private address)"
+            : res.status == 401 || res.status == 403 ? " (is $" VER_JUDGE_KEY_ENV " set?)"
+                                                     : "";
         snprintf(out->message, sizeof out->message, "%s%s", res.why, hint);
         if (res.attempts > 1) {
             size_t n = strlen(out->message);

@@ -23,6 +23,7 @@ struct ver_nli {
     struct nn *rt;
     int nlabels, entail, contra; /* label ids */
     int max_windows;
+    int cap; /* windows kept by the call at hand (<= max_windows) */
     double t_supported, t_weak, t_contra;
     char sig[NN_MAX_NAME + 32];
     /* scratch, grown as needed */
@@ -55,7 +56,8 @@ static int check_model(struct ver_nli *v, const char *path, struct err *err)
     v->contra = find_label(in, "contradict");
     if (v->entail < 0 || v->contra < 0 || v->entail == v->contra || v->nlabels < 2) {
         struct buf b = {0};
-        for (int i = 0; i < in->num_labels; i++) buf_printf(&b, "%s%s", i ? "," : "", in->labels[i]);
+        for (int i = 0; i < in->num_labels; i++)
+            buf_printf(&b, "%s%s", i ? "," : "", in->labels[i]);
         err_set(err, ERR_ARG,
                 "%s: model '%s' has the labels [%s]: an NLI verifier needs an entailment and a "
                 "contradiction label in its config.json id2label",
@@ -67,7 +69,8 @@ static int check_model(struct ver_nli *v, const char *path, struct err *err)
     return ERR_OK;
 }
 
-int ver_nli_new(struct ver_nli **out, const char *ref, const struct ver_nli_opts *o, struct err *err)
+int ver_nli_new(struct ver_nli **out, const char *ref, const struct ver_nli_opts *o,
+                struct err *err)
 {
     *out = NULL;
     struct ver_nli_opts d = {0};
@@ -116,7 +119,8 @@ void ver_nli_free(struct ver_nli *v)
     if (!v) return;
     nn_free(v->rt);
     nn_model_close(v->model);
-    for (int i = 0; v->texts && i < v->max_windows; i++) free(v->texts[i]);
+    for (int i = 0; v->texts && i < v->max_windows; i++)
+        free(v->texts[i]);
     free(v->texts);
     free(v->wins);
     free(v->prem);
@@ -125,9 +129,13 @@ void ver_nli_free(struct ver_nli *v)
     free(v);
 }
 
-const char *ver_nli_signature(const struct ver_nli *v) { return v->sig; }
+const char *ver_nli_signature(const struct ver_nli *v)
+{
+    return v->sig;
+}
 
-void ver_nli_thresholds(const struct ver_nli *v, double *t_supported, double *t_weak, double *t_contra)
+void ver_nli_thresholds(const struct ver_nli *v, double *t_supported, double *t_weak,
+                        double *t_contra)
 {
     if (t_supported) *t_supported = v->t_supported;
     if (t_weak) *t_weak = v->t_weak;
@@ -153,12 +161,13 @@ static int keep_window(void *ctx, const double *feat, size_t start, size_t end)
     struct ver_nli *v = ctx;
     double al = ver_score_align(feat);
     int at = v->nwins;
-    while (at > 0 && v->wins[at - 1].align < al) at--;
-    if (at >= v->max_windows) return 0;
-    int n = v->nwins < v->max_windows ? v->nwins : v->max_windows - 1;
+    while (at > 0 && v->wins[at - 1].align < al)
+        at--;
+    if (at >= v->cap) return 0;
+    int n = v->nwins < v->cap ? v->nwins : v->cap - 1;
     memmove(&v->wins[at + 1], &v->wins[at], (size_t)(n - at) * sizeof *v->wins);
     v->wins[at] = (struct win){al, start, end};
-    if (v->nwins < v->max_windows) v->nwins++;
+    if (v->nwins < v->cap) v->nwins++;
     return 0;
 }
 
@@ -166,17 +175,22 @@ static int keep_window(void *ctx, const double *feat, size_t start, size_t end)
 static void softmax(const float *x, int n, double *p)
 {
     double mx = x[0], sum = 0;
-    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-    for (int i = 0; i < n; i++) sum += p[i] = exp((double)x[i] - mx);
-    for (int i = 0; i < n; i++) p[i] /= sum;
+    for (int i = 1; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
+    for (int i = 0; i < n; i++)
+        sum += p[i] = exp((double)x[i] - mx);
+    for (int i = 0; i < n; i++)
+        p[i] /= sum;
 }
 
 int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, const char *claim,
-                  const char *source, size_t len, struct ver_nli_result *out, struct err *err)
+                  const char *source, size_t len, int windows, struct ver_nli_result *out,
+                  struct err *err)
 {
     memset(out, 0, sizeof *out);
     out->verdict = VER_UNSUPPORTED;
     v->nwins = 0;
+    v->cap = windows > 0 && windows < v->max_windows ? windows : v->max_windows;
     int rc = ver_score_windows(s, select ? select : claim, source, len, keep_window, v, err);
     if (rc) return rc;
     /* the model reads the windows in source order (the result does not depend on it) */
@@ -207,8 +221,11 @@ int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, c
             out->contra_end = v->wins[i].end;
         }
     }
-    if (out->contra >= v->t_contra && out->contra > out->entail) out->verdict = VER_CONTRADICTED;
-    else if (out->entail >= v->t_supported) out->verdict = VER_SUPPORTED;
-    else if (out->entail >= v->t_weak) out->verdict = VER_WEAK;
+    if (out->contra >= v->t_contra && out->contra > out->entail)
+        out->verdict = VER_CONTRADICTED;
+    else if (out->entail >= v->t_supported)
+        out->verdict = VER_SUPPORTED;
+    else if (out->entail >= v->t_weak)
+        out->verdict = VER_WEAK;
     return ERR_OK;
 }

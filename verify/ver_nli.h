@@ -22,16 +22,17 @@ struct ver_scorer;
  * above the best window's entailment probability; else supported >= t_supported, weak >= t_weak,
  * else unsupported. The default thresholds are not calibrated for any particular model. */
 
-#define VER_NLI_MAX_WINDOWS 16   /* windows per source given to the model by default */
-#define VER_NLI_WINDOWS_CAP 256  /* most windows per source an option may ask for */
-#define VER_NLI_T_SUPPORTED 0.5  /* default thresholds on the entailment probability ... */
+#define VER_NLI_MAX_WINDOWS 16    /* windows per source given to the model by default */
+#define VER_NLI_WINDOWS_CAP 256   /* most windows per source an option may ask for */
+#define VER_NLI_SUGGEST_WINDOWS 4 /* windows per suggestion candidate (the audit's choice) */
+#define VER_NLI_T_SUPPORTED 0.5   /* default thresholds on the entailment probability ... */
 #define VER_NLI_T_WEAK 0.2
-#define VER_NLI_T_CONTRA 0.5     /* ... and on the contradiction probability */
+#define VER_NLI_T_CONTRA 0.5 /* ... and on the contradiction probability */
 
 /* Zero-initialise; every 0 is the default named. */
 struct ver_nli_opts {
-    int threads;      /* threads of the model runtime (0: 1) */
-    int max_windows;  /* windows per source (0: VER_NLI_MAX_WINDOWS; at most VER_NLI_WINDOWS_CAP) */
+    int threads;     /* threads of the model runtime (0: 1) */
+    int max_windows; /* windows per source (0: VER_NLI_MAX_WINDOWS; at most VER_NLI_WINDOWS_CAP) */
     double t_supported, t_weak, t_contra; /* 0: the VER_NLI_T_* defaults */
 };
 
@@ -44,14 +45,16 @@ struct ver_nli;
  * ERR_ARG (not a classifier, or no entailment/contradiction label: the message lists its labels;
  * an option out of range), those of nn_model_open and nn_new. On success *out is a new handle the
  * caller frees with ver_nli_free(); not thread-safe (one per thread). */
-int ver_nli_new(struct ver_nli **out, const char *ref, const struct ver_nli_opts *o, struct err *err);
+int ver_nli_new(struct ver_nli **out, const char *ref, const struct ver_nli_opts *o,
+                struct err *err);
 /* Free. NULL is allowed. */
 void ver_nli_free(struct ver_nli *v);
 /* "nli:NAME:HASH" (the model's name and content hash): what the audit store keys include. Owned
  * by the handle. */
 const char *ver_nli_signature(const struct ver_nli *v);
 /* The thresholds in use (any pointer may be NULL). */
-void ver_nli_thresholds(const struct ver_nli *v, double *t_supported, double *t_weak, double *t_contra);
+void ver_nli_thresholds(const struct ver_nli *v, double *t_supported, double *t_weak,
+                        double *t_contra);
 
 /* The content hash of the model `ref` resolves to (16 hex digits and a NUL) without starting a
  * runtime. Errors: those of nn_model_resolve and nn_model_open. */
@@ -59,20 +62,22 @@ int ver_nli_model_hash(const char *ref, char out[17], struct err *err);
 
 /* What ver_nli_score found. Caller-allocated, nothing to free. */
 struct ver_nli_result {
-    double entail;            /* the best window's entailment probability (0 with no window) */
-    double contra;            /* the most contradicting window's contradiction probability */
-    size_t win_start, win_end;       /* the best (most entailing) window: bytes of the source */
+    double entail;             /* the best window's entailment probability (0 with no window) */
+    double contra;             /* the most contradicting window's contradiction probability */
+    size_t win_start, win_end; /* the best (most entailing) window: bytes of the source */
     size_t contra_start, contra_end; /* the most contradicting window */
-    int nwindows;             /* windows given to the model (0: the source has no words) */
-    int verdict;              /* enum ver_verdict under the thresholds */
+    int nwindows;                    /* windows given to the model (0: the source has no words) */
+    int verdict;                     /* enum ver_verdict under the thresholds */
 };
 
 /* Score `len` bytes of `source` for `claim`: `select` (the claim the windows are chosen for:
  * the claim with its context, or NULL: the claim) picks the windows through the lexical scorer
- * `s` (borrowed), the model reads each window with `claim`. Errors: those of ver_score_windows
- * and nn_classify, ERR_NOMEM. */
+ * `s` (borrowed), the model reads each window with `claim`; `windows` > 0 reads at most that many
+ * (fewer than max_windows: suggestion candidates), 0 max_windows. Errors: those of
+ * ver_score_windows and nn_classify, ERR_NOMEM. */
 int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, const char *claim,
-                  const char *source, size_t len, struct ver_nli_result *out, struct err *err);
+                  const char *source, size_t len, int windows, struct ver_nli_result *out,
+                  struct err *err);
 
 /* ================================================================ the LLM judge (ver_judge.c)
  * One POST per (claim, source) to an OpenAI-compatible chat completions endpoint: a system
@@ -85,9 +90,9 @@ int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, c
  * address needs allow_private or allow_hosts), timeouts, and retries on timeouts, connection
  * errors, 429 (after Retry-After) and 5xx. */
 
-#define VER_JUDGE_EXCERPT 6000            /* bytes of source text sent at most */
-#define VER_JUDGE_MAX_ANSWER (1u << 20)   /* bytes of an answer read at most */
-#define VER_JUDGE_EVIDENCE_MAX 1000       /* bytes of the judge's evidence kept */
+#define VER_JUDGE_EXCERPT 6000          /* bytes of source text sent at most */
+#define VER_JUDGE_MAX_ANSWER (1u << 20) /* bytes of an answer read at most */
+#define VER_JUDGE_EVIDENCE_MAX 1000     /* bytes of the judge's evidence kept */
 #define VER_JUDGE_DEFAULT_TIMEOUT_MS 60000L
 #define VER_JUDGE_DEFAULT_RETRIES 2
 #define VER_JUDGE_KEY_ENV "VERICITE_JUDGE_KEY" /* where the CLI reads the API key */
@@ -110,21 +115,21 @@ struct ver_judge_opts {
     const char *api_key; /* NULL or "": no Authorization header; else "Bearer KEY" (never logged) */
     long timeout_ms;     /* per attempt; 0: VER_JUDGE_DEFAULT_TIMEOUT_MS */
     int retries;         /* 0: VER_JUDGE_DEFAULT_RETRIES; -1: none */
-    long backoff_base_ms;            /* 0: the client's default */
-    int allow_private;               /* the guard off */
-    const char *const *allow_hosts;  /* "IP:port" let through with the guard on (tests) */
+    long backoff_base_ms;           /* 0: the client's default */
+    int allow_private;              /* the guard off */
+    const char *const *allow_hosts; /* "IP:port" let through with the guard on (tests) */
 };
 
 /* What one question to the judge gave. */
 struct ver_judge_answer {
-    int ok;                 /* 1: verdict and evidence are set; 0: a failure, fail and message */
-    int verdict;            /* enum ver_judge_verdict */
+    int ok;      /* 1: verdict and evidence are set; 0: a failure, fail and message */
+    int verdict; /* enum ver_judge_verdict */
     char evidence[VER_JUDGE_EVIDENCE_MAX + 1];
-    char fail[32];          /* the failure's class: an http_fail_name ("timeout", "http",
-                               "blocked", ...), "bad-answer" (not a chat completion), or
-                               "malformed" (the content is not the strict JSON verdict) */
-    char message[400];      /* what exactly, e.g. "HTTP 500 after 3 attempts", "verdict
-                               \"maybe\" is not one of ..." */
+    char fail[32];     /* the failure's class: an http_fail_name ("timeout", "http",
+                          "blocked", ...), "bad-answer" (not a chat completion), or
+                          "malformed" (the content is not the strict JSON verdict) */
+    char message[400]; /* what exactly, e.g. "HTTP 500 after 3 attempts", "verdict
+                          \"maybe\" is not one of ..." */
     int attempts;
 };
 

@@ -1,6 +1,7 @@
 /* emb.h - embedders: texts to vectors. Word vectors (.vcvec files, memory-mapped) with SIF
- * weighting, and an OpenAI-compatible HTTP embeddings client. Below index/ (which stores their
- * vectors and records their signatures); never touches SQLite. */
+ * weighting, an OpenAI-compatible HTTP embeddings client, and imported transformer encoders run
+ * in process (index/nn/). Below index/ (which stores their vectors and records their
+ * signatures); never touches SQLite. */
 #ifndef VC_EMB_H
 #define VC_EMB_H
 
@@ -68,8 +69,8 @@ int emb_vecfile_default_path(struct buf *out, struct err *err);
  * to `out` (which may equal `s`) and returns the new length. Other bytes are copied unchanged. */
 size_t emb_word_fold(const char *s, size_t len, char *out);
 
-/* An embedder turns texts into vectors. Implementations (static word vectors here; an HTTP
- * service or an in-process model later) put `struct emb` first in their own struct and
+/* An embedder turns texts into vectors. Implementations (static word vectors, an HTTP service,
+ * an in-process model) put `struct emb` first in their own struct and
  * fill in `ops` and `dim`; callers only use the emb_embed* functions below. A handle is not
  * thread-safe (scratch memory lives in it): one per thread. */
 struct emb;

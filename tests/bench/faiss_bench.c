@@ -3,7 +3,8 @@
  *
  * Build (after `make build/vericite-tests`, which compiles the objects):
  *   cc -std=c11 -O2 -I. -Icommon -D_GNU_SOURCE -o build/faiss_bench tests/bench/faiss_bench.c \
- *      build/index/idx_faiss.o build/index/idx_faiss_capi.o build/common/err.o \
+ *      build/index/idx_faiss.o build/index/idx_faiss_capi.o build/common/err.o build/common/file.o \
+ *      build/common/buf.o \
  *      -lfaiss -fopenmp -llapack -lopenblas -lstdc++ -lm
  * Run:  OMP_NUM_THREADS=2 ./build/faiss_bench [-n N] [-d DIM] [-q NQ] [-k K] [-t NTRAIN]
  *          [-c CLUSTERS] [-p NPROBE,...] [-s SIZE,...] [FACTORY[:NTRAIN] ...]
@@ -13,6 +14,9 @@
  *         three to real text embeddings.
  *   -t NTRAIN: training points for IVF/PQ (default 160000); FACTORY:NTRAIN overrides it.
  *   -s sizes: instead of the factory table, Flat vs IVF latency at each corpus size (prefixes).
+ *   -r TARGET: instead, the --vector-index kinds (flat, IVF-flat, IVF-PQ, or the factories given)
+ *         built with the training rule, nprobe tuned to recall@k >= TARGET, bytes per vector and
+ *         the memory a shared memory-mapped open adds (recall_table below).
  * Latencies are per query (nq = 1, as the service asks), over NQ queries; recall@k is the share of
  * the exact top-k ids found. */
 #include <math.h>
@@ -339,16 +343,133 @@ fail:
     return -1;
 }
 
+/* How much of `path` this process maps (*size) and holds resident through the mapping (*rss),
+ * in MB, from /proc/self/smaps; both 0 when it is not mapped. */
+static void mapped_mb(const char *path, double *size, double *rss)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[4096];
+    int in = 0;
+    long kb;
+    *size = *rss = 0;
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (strchr(line, '-') && strchr(line, ' ') && strchr(line, '-') < strchr(line, ' ') &&
+            !strchr(line, ':')) {
+            in = 0; /* an anonymous mapping's header */
+        }
+        if (strstr(line, path)) {
+            in = 1;
+            continue;
+        }
+        if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') && strstr(line, " /"))
+            in = 0; /* another file's mapping */
+        if (in && sscanf(line, "Size: %ld kB", &kb) == 1) *size += (double)kb / 1024.0;
+        if (in && sscanf(line, "Rss: %ld kB", &kb) == 1) *rss += (double)kb / 1024.0;
+    }
+    fclose(f);
+}
+
+/* -r TARGET: the vector index kinds of `vericite index --vector-index` (flat, ivf = IVF-flat here,
+ * ivfpq) as vectors.faiss builds them: nlist ~4 sqrt(n), the training rule of idx_faiss_plan
+ * (sampled with idx_faiss_sampler), nprobe chosen for recall@k >= TARGET on the queries; then
+ * bytes per vector (file size / n), the resident memory a shared, memory-mapped open adds, and
+ * single-query latency at that nprobe. The queries are the ones measured against: a production
+ * build picks its own (stored vectors, held out from neither side). */
+static int recall_table(const struct bench *b, double target, const char **facs, int nf,
+                        struct err *e)
+{
+    struct idx_faiss_truth *t = NULL;
+    char defs[3][64];
+    long nlist = 1;
+    while ((double)nlist * nlist < 16.0 * (double)b->n) nlist *= 2;
+    int m = b->dim / 4 > 0 ? b->dim / 4 : 1;
+    while (m > 1 && b->dim % m) m--;
+    snprintf(defs[0], sizeof defs[0], "Flat");
+    snprintf(defs[1], sizeof defs[1], "IVF%ld,Flat", nlist);
+    snprintf(defs[2], sizeof defs[2], "IVF%ld,PQ%dnp", nlist, m); /* np: no polysemous training (slow, unused) */
+    const char *def[3] = {defs[0], defs[1], defs[2]};
+    if (nf == 0) facs = def, nf = 3;
+    if (idx_faiss_truth_new(&t, b->dim, b->nq, b->q, b->k, e) ||
+        idx_faiss_truth_add(t, b->n, b->v, b->ids, e))
+        goto fail;
+    printf("%-18s %8s %7s %7s %9s %9s %9s %10s %9s %9s\n", "index", "build s", "lists", "nprobe",
+           "recall", "p50 ms", "CPU ms", "bytes/vec", "mmap MB", "resid MB");
+    for (int fi = 0; fi < nf; fi++) {
+        struct idx_faiss_plan plan;
+        struct idx_faiss *ix = NULL, *sh = NULL;
+        struct lat l;
+        double t0 = now();
+        if (idx_faiss_plan(facs[fi], b->dim, b->n, &plan, e) ||
+            idx_faiss_new(&ix, b->dim, plan.factory, e))
+            goto fail;
+        if (!idx_faiss_is_trained(ix)) {
+            float *tr = malloc((size_t)plan.train_n * (size_t)b->dim * sizeof *tr);
+            struct idx_faiss_sampler smp;
+            int64_t got = 0;
+            if (!tr) goto fail;
+            idx_faiss_sampler_init(&smp, plan.train_n, b->n, 1);
+            for (int64_t i = 0; i < b->n && got < plan.train_n; i++)
+                if (idx_faiss_sampler_take(&smp))
+                    memcpy(tr + got++ * b->dim, b->v + i * b->dim, (size_t)b->dim * sizeof *tr);
+            int rc = idx_faiss_train(ix, got, tr, e);
+            free(tr);
+            if (rc) goto fail_ix;
+        }
+        if (idx_faiss_add(ix, b->n, b->v, b->ids, e)) goto fail_ix;
+        double build_s = now() - t0, r = 1.0;
+        int64_t np = 0;
+        if (plan.nlist > 0 && idx_faiss_tune_nprobe(ix, t, NULL, target, &np, &r, e)) goto fail_ix;
+        if (plan.nlist == 0 && idx_faiss_recall(ix, t, NULL, &r, e)) goto fail_ix;
+        char path[256];
+        const char *tmp = getenv("TMPDIR");
+        snprintf(path, sizeof path, "%s/faiss_bench_%d.faiss", tmp && *tmp ? tmp : "/tmp",
+                 (int)getpid());
+        if (idx_faiss_write(ix, path, e)) goto fail_ix;
+        long bytes = file_size(path);
+        idx_faiss_free(ix);
+        ix = NULL;
+        if (idx_faiss_open_shared(&sh, path, b->dim, e)) goto fail_ix;
+        if ((np && idx_faiss_set_param(sh, "nprobe", (double)np, e)) ||
+            run_queries(sh, b->q, b->nq, b->dim, b->k, b->ap, &l, e)) {
+            idx_faiss_free(sh);
+            goto fail_ix;
+        }
+        double map_size = 0, map_rss = 0;
+        mapped_mb(path, &map_size, &map_rss);
+        idx_faiss_free(sh);
+        unlink(path);
+        printf("%-18s %8.1f %7lld %7lld %9.3f %9.3f %9.3f %10.1f %9.1f %9.1f\n", plan.factory,
+               build_s, (long long)plan.nlist, (long long)np, r, l.p50, l.cpu50,
+               (double)bytes / (double)b->n, map_size, map_rss);
+        fflush(stdout);
+        continue;
+    fail_ix:
+        idx_faiss_free(ix);
+        goto fail;
+    }
+    printf("(recall@%lld against exact search over %lld queries, target %.2f; p50: single queries, "
+           "one thread;\n mmap MB: the file mapped by a shared open (IVF lists; flat codes are read into memory "
+           "instead), resid MB: of it resident after the queries)\n",
+           (long long)b->k, (long long)b->nq, target);
+    idx_faiss_truth_free(t);
+    return 0;
+fail:
+    idx_faiss_truth_free(t);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     int64_t n = 1000000, nq = 1000, k = 10, ntrain = 160000;
     int dim = 100, nc = 0, lat = 0, opt;
     long nprobes[MAX_LIST] = {16, 32, 64}, sizes[MAX_LIST];
     int nnp = 3, nsizes = 0;
+    double target = 0;
     const char *facs[MAX_FACTORIES];
     int nf = 0;
     struct err e = {0};
-    while ((opt = getopt(argc, argv, "n:d:q:k:t:c:l:p:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:d:q:k:t:c:l:p:s:r:")) != -1) {
         switch (opt) {
         case 'n': n = strtoll(optarg, NULL, 10); break;
         case 'd': dim = (int)strtol(optarg, NULL, 10); break;
@@ -359,11 +480,12 @@ int main(int argc, char **argv)
         case 'l': lat = (int)strtol(optarg, NULL, 10); break;
         case 'p': nnp = parse_list(optarg, nprobes); break;
         case 's': nsizes = parse_list(optarg, sizes); break;
+        case 'r': target = strtod(optarg, NULL); break;
         default: fprintf(stderr, "usage: see the comment at the top of faiss_bench.c\n"); return 2;
         }
     }
     for (int i = optind; i < argc && nf < MAX_FACTORIES; i++) facs[nf++] = argv[i];
-    if (nf == 0) {
+    if (nf == 0 && target <= 0) {
         facs[nf++] = "IVF4096,SQ8:160000";
         facs[nf++] = "IVF1024,PQ50np:20000"; /* np: no polysemous training (slow, unused) */
     }
@@ -390,7 +512,9 @@ int main(int argc, char **argv)
            rss_mb());
 
     struct bench b = {dim, n, nq, k, ntrain, v, q, ids, gt, gts, ap, nprobes, nnp};
-    if (nsizes > 0) {
+    if (target > 0) {
+        if (recall_table(&b, target, facs, nf, &e)) goto fail;
+    } else if (nsizes > 0) {
         if (by_size(&b, nf ? facs[0] : "IVF1024,SQ8", sizes, nsizes, &e)) goto fail;
     } else {
         if (flat_truth(&b, &e)) goto fail;

@@ -6,10 +6,12 @@
 # their best passage). Each path runs twice, alternating; the better p50 of the two is printed
 # with its p99, then the speedup. nDCG@10 must match (same hits). Numbers only; no timing is
 # asserted. `make bench-prune` runs it; alone: tests/bench/prune_bench.sh [SIZE] (default 100000;
-# 1000000 and 3000000 need about 2 GB and 6 GB of disk in $TMPDIR).
+# 1000000 and 3000000 need about 2 GB and 6 GB of disk in $TMPDIR). $VERICITE names the binary
+# (default ./vericite), e.g. a copy, so that rebuilding during a long run changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE=${1:-${PRUNE_SIZE:-100000}}
+V=${VERICITE:-./vericite}
 SHARED=${VC_SHARED:-../shared}
 DATA=$SHARED/data/scifact
 if [ ! -f "$DATA/corpus.jsonl" ]; then
@@ -24,16 +26,16 @@ echo "== pruned vs exhaustive BM25: $SIZE passages (SciFact + generated), 809 Sc
 t0=$(now)
 /usr/bin/python3 tests/bench/prune_corpus.py "$SIZE" "$DATA" "$tmp"
 t1=$(now)
-./vericite index -q --db "$tmp/ix" "$tmp/corpus.jsonl"
+"$V" index -q --embedder none --db "$tmp/ix" "$tmp/corpus.jsonl"
 t2=$(now)
 rm -f "$tmp/corpus.jsonl"
-./vericite stats --db "$tmp/ix" --json > "$tmp/stats.json"
+"$V" stats --db "$tmp/ix" --json > "$tmp/stats.json"
 for run in 1 2; do
   for path in exhaustive pruned; do
     flag=""
     [ "$path" = exhaustive ] && flag=--exhaustive
     # shellcheck disable=SC2086
-    ./vericite eval --db "$tmp/ix" --queries "$DATA/queries_train.jsonl" --qrels "$DATA/qrels_train.tsv" \
+    "$V" eval --db "$tmp/ix" --queries "$DATA/queries_train.jsonl" --qrels "$DATA/qrels_train.tsv" \
       --mode bm25 --json $flag > "$tmp/$path-$run.json"
   done
 done

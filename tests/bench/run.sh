@@ -113,12 +113,22 @@ echo "== FAISS: exact vs IVF over 1,000,000 vectors of 100 dimensions (single-qu
 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n 1000000 -d 100 -q 500 -l 16 \
   -p 16,32,64 IVF4096,SQ8:160000
 
+# The --vector-index kinds at 384 dimensions (neural-embedding size; low-rank data): exact Flat,
+# IVF-flat and IVF-PQ (96 bytes a vector) built with the training rule, nprobe chosen for
+# recall@10 >= 0.95 against exact; bytes per vector and how much of the mapped file is resident.
+# VC_BENCH_VEC_N=1000000 for the million-vector run (long: IVF-PQ training dominates).
+echo
+echo "== FAISS: --vector-index kinds over ${VC_BENCH_VEC_N:-100000} vectors of 384 dimensions (recall target 0.95)"
+OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 ./build/faiss_bench -n "${VC_BENCH_VEC_N:-100000}" -d 384 -l 32 \
+  -q 200 -r 0.95
+
 # The HTTP service under load: wrk on loopback, 64 connections.
 echo
 ./tests/bench/serve_bench.sh
 echo
 ./tests/bench/soak.sh                  # slow connections beside normal clients, RSS over 100k requests
 ./tests/bench/nn_bench.sh              # the in-process transformer runtime vs onnxruntime
+./tests/bench/verifier_bench.sh        # audit --verifier (an NLI model) beside the lexical verifier
 
 # BM25 on three Xapian shards on loopback against the local index (its own shards, killed at the end)
 echo

@@ -191,8 +191,9 @@ static void client_io(struct soak *s, struct conn *c, unsigned events, double no
         if (d == 1) {
             if (s->done == s->cap) {
                 s->cap = s->cap ? s->cap * 2 : 1 << 16;
-                s->lat = realloc(s->lat, (size_t)s->cap * sizeof *s->lat);
-                if (!s->lat) exit(2);
+                double *nl = realloc(s->lat, (size_t)s->cap * sizeof *s->lat);
+                if (!nl) exit(2);
+                s->lat = nl;
             }
             s->lat[s->done++] = (now - c->t0) * 1e3;
             if (st < 200 || st > 299) s->errors++;
@@ -226,13 +227,20 @@ static int load_requests(struct soak *s, const char *path)
         if (body) *body++ = '\0';
         size_t blen = body ? strlen(body) : 0, need = strlen(path_) + blen + 200;
         char *r = malloc(need);
-        if (!r) return -1;
+        if (!r) break;
         int len = body ? snprintf(r, need, "%s %s HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
                                            "Content-Length: %zu\r\n\r\n%s", line, path_, blen, body)
                        : snprintf(r, need, "%s %s HTTP/1.1\r\nHost: soak\r\n\r\n", line, path_);
-        s->reqs = realloc(s->reqs, (size_t)(s->nreqs + 1) * sizeof *s->reqs);
-        s->req_lens = realloc(s->req_lens, (size_t)(s->nreqs + 1) * sizeof *s->req_lens);
-        if (!s->reqs || !s->req_lens) return -1;
+        char **nr = realloc(s->reqs, (size_t)(s->nreqs + 1) * sizeof *s->reqs);
+        if (nr) s->reqs = nr;
+        size_t *nl = realloc(s->req_lens, (size_t)(s->nreqs + 1) * sizeof *s->req_lens);
+        if (nl) s->req_lens = nl;
+        if (!nr || !nl) {
+            free(r);
+            free(line);
+            fclose(f);
+            return -1;
+        }
         s->reqs[s->nreqs] = r;
         s->req_lens[s->nreqs++] = (size_t)len;
     }
@@ -271,7 +279,11 @@ int main(int argc, char **argv)
     s.ep = epoll_create1(EPOLL_CLOEXEC);
     s.slow = calloc((size_t)s.nslow + 1, sizeof *s.slow);
     s.cl = calloc((size_t)s.nclients, sizeof *s.cl);
-    if (s.ep < 0 || !s.slow || !s.cl) return 2;
+    if (s.ep < 0 || !s.slow || !s.cl) {
+        free(s.slow);
+        free(s.cl);
+        return 2;
+    }
     double t0 = now_s();
     for (int i = 0; i < s.nslow; i++) {
         s.slow[i] = (struct conn){.kind = SLOW, .fd = -1, .idx = i};
@@ -315,5 +327,14 @@ int main(int argc, char **argv)
                "server, %ld connects failed",
                s.nslow, s.nips, s.trickle, s.slow_connects, s.slow_closed, s.slow_failed);
     printf("\n");
+    for (int i = 0; i < s.nslow; i++) drop(&s, &s.slow[i]);
+    for (int i = 0; i < s.nclients; i++) drop(&s, &s.cl[i]);
+    for (int i = 0; i < s.nreqs; i++) free(s.reqs[i]);
+    free(s.reqs);
+    free(s.req_lens);
+    free(s.lat);
+    free(s.slow);
+    free(s.cl);
+    close(s.ep);
     return 0;
 }

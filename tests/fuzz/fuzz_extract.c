@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ascii.h"
+#include "utf8.h"
 #include "corpus/corpus.h"
 #include "verify/ver.h"
 
@@ -29,12 +30,23 @@ static void check_same_text(const struct ver_article *a, const char *text, size_
     buf_cleanup(&plain);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *in, size_t insize)
 {
-    if (size < 1) return 0;
-    enum ver_format fmt = (enum ver_format)(data[0] % 4);
+    if (insize < 1) return 0;
+    enum ver_format fmt = (enum ver_format)(in[0] % 4);
     struct ver_article *a = NULL;
     struct err e = {0};
+    /* ver_extract refuses invalid UTF-8 (ERR_UTF8): odd bytes are repaired first, as the readers
+     * do, so that mutations keep reaching the extractor */
+    if (ver_extract(&a, (const char *)in + 1, insize - 1, fmt, "Fuzz", &e) == 0) {
+        if (!utf8_valid((const char *)in + 1, insize - 1, NULL)) __builtin_trap();
+        ver_article_free(a);
+        a = NULL;
+    }
+    struct buf fixed = {0};
+    if (utf8_repair(&fixed, (const char *)in + 1, insize - 1, NULL) != 0) return 0;
+    const uint8_t *data = (const uint8_t *)(fixed.data ? fixed.data : "") - 1; /* data[1..size) */
+    size_t size = fixed.len + 1;
     int rc = ver_extract(&a, (const char *)data + 1, size - 1, fmt, "Fuzz", &e);
     if (rc == 0) {
         size_t sum = 0;
@@ -56,5 +68,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (a) {
         __builtin_trap();
     }
+    buf_cleanup(&fixed);
     return 0;
 }

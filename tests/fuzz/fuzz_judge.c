@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len = strlen(wrapped);
     }
     ver_judge_parse(body, len, &a);
-    if (a.ok && (a.verdict < 0 || a.verdict > VER_JUDGE_CONTRADICTED || strlen(a.evidence) > VER_JUDGE_EVIDENCE_MAX))
+    if (a.ok && (a.verdict < 0 || a.verdict > VER_JUDGE_CONTRADICTED ||
+                 strlen(a.evidence) > VER_JUDGE_EVIDENCE_MAX))
         abort();
     if (!a.ok && !a.fail[0]) abort();
     free(wrapped);
