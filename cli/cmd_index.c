@@ -113,203 +113,220 @@ static void backend_progress(void *ctx, long done, long total)
                         total > 0 ? (double)done / (double)total : 0);
 }
 
-int cmd_index(int argc, char **argv)
+/* What `vericite index` was asked to do (its options). */
+struct index_args {
+    const char *db, *backend, *model_ref;
+    struct corpus_opts co;
+    struct idx_opts io;
+    struct idx_vec_opts vo;
+    int commit_every, quiet, sync_only, backend_timeout, no_wait, optimize;
+};
+
+static const struct option index_longopts[] = {
+    {"db", required_argument, 0, 'd'},        {"format", required_argument, 0, 'f'},
+    {"url-prefix", required_argument, 0, 'u'}, {"passage-words", required_argument, 0, 'w'},
+    {"skip-bad", no_argument, 0, 's'},         {"commit-every", required_argument, 0, 'c'},
+    {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+    {"embedder", required_argument, 0, 'E'},   {"vectors", required_argument, 0, 'V'},
+    {"embed-url", required_argument, 0, 'U'},  {"embed-model", required_argument, 0, 'M'},
+    {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
+    {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
+    {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
+    {"query-prefix", required_argument, 0, 'Q'}, {"passage-prefix", required_argument, 0, 'P'},
+    {"threads", required_argument, 0, 'j'},
+    {"vector-index", required_argument, 0, 'I'}, {"recall", required_argument, 0, 'r'},
+    {"no-wait", no_argument, 0, 'W'},         {"optimize", no_argument, 0, 'O'},
+    {0, 0, 0, 0}};
+
+/* One option of `index`. Returns -1 to go on, else the exit code. */
+static int index_option(int c, char **argv, struct index_args *a)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, 0, 'd'},        {"format", required_argument, 0, 'f'},
-        {"url-prefix", required_argument, 0, 'u'}, {"passage-words", required_argument, 0, 'w'},
-        {"skip-bad", no_argument, 0, 's'},         {"commit-every", required_argument, 0, 'c'},
-        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
-        {"embedder", required_argument, 0, 'E'},   {"vectors", required_argument, 0, 'V'},
-        {"embed-url", required_argument, 0, 'U'},  {"embed-model", required_argument, 0, 'M'},
-        {"faiss", required_argument, 0, 'F'},      {"reembed", no_argument, 0, 'R'},
-        {"sync-vectors", no_argument, 0, 'S'},     {"backend", required_argument, 0, 'B'},
-        {"backend-timeout", required_argument, 0, 'T'}, {"sync-backend", no_argument, 0, 'Y'},
-        {"query-prefix", required_argument, 0, 'Q'}, {"passage-prefix", required_argument, 0, 'P'},
-        {"threads", required_argument, 0, 'j'},
-        {"vector-index", required_argument, 0, 'I'}, {"recall", required_argument, 0, 'r'},
-        {"no-wait", no_argument, 0, 'W'},         {"optimize", no_argument, 0, 'O'},
-        {0, 0, 0, 0}};
-    const char *db = NULL;
-    struct corpus_opts co = {0};
-    struct idx_opts io = {.create = 1};
-    struct idx_vec_opts vo = {0};
-    const char *backend = NULL, *model_ref = NULL;
-    int commit_every = -1, quiet = 0, sync_only = 0, backend_timeout = 0, no_wait = 0, optimize = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'f':
-            if (!strcmp(optarg, "auto")) co.format = CORPUS_AUTO;
-            else if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "beir")) co.format = CORPUS_JSONL;
-            else if (!strcmp(optarg, "dir")) co.format = CORPUS_DIR;
-            else if (!strcmp(optarg, "mwxml") || !strcmp(optarg, "xml")) co.format = CORPUS_MWXML;
-            else return cli_usage("index", "unknown --format '%s' (auto, jsonl, dir, mwxml)", optarg);
+    switch (c) {
+    case 'd': a->db = optarg; break;
+    case 'f':
+        if (!strcmp(optarg, "auto")) a->co.format = CORPUS_AUTO;
+        else if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "beir")) a->co.format = CORPUS_JSONL;
+        else if (!strcmp(optarg, "dir")) a->co.format = CORPUS_DIR;
+        else if (!strcmp(optarg, "mwxml") || !strcmp(optarg, "xml")) a->co.format = CORPUS_MWXML;
+        else return cli_usage("index", "unknown --format '%s' (auto, jsonl, dir, mwxml)", optarg);
+        break;
+    case 'u': a->co.url_prefix = optarg; break;
+    case 'w': return cli_int("index", "--passage-words", optarg, 10, 10000, &a->io.passage_words) ? CLI_USAGE : -1;
+    case 's': a->co.skip_bad = 1; break;
+    case 'c': return cli_int("index", "--commit-every", optarg, 0, 100000000, &a->commit_every) ? CLI_USAGE : -1;
+    case 'q': a->quiet = 1; break;
+    case 'E':
+        if (!strncmp(optarg, "model:", 6)) {
+            if (!optarg[6]) return cli_usage("index", "--embedder model:NAME needs a model");
+            a->vo.embedder = "model";
+            a->model_ref = optarg + 6;
             break;
-        case 'u': co.url_prefix = optarg; break;
-        case 'w':
-            if (cli_int("index", "--passage-words", optarg, 10, 10000, &io.passage_words)) return CLI_USAGE;
-            break;
-        case 's': co.skip_bad = 1; break;
-        case 'c':
-            if (cli_int("index", "--commit-every", optarg, 0, 100000000, &commit_every)) return CLI_USAGE;
-            break;
-        case 'q': quiet = 1; break;
-        case 'E':
-            if (!strncmp(optarg, "model:", 6)) {
-                if (!optarg[6]) return cli_usage("index", "--embedder model:NAME needs a model");
-                vo.embedder = "model";
-                model_ref = optarg + 6;
+        }
+        if (strcmp(optarg, "static") && strcmp(optarg, "http") && strcmp(optarg, "none"))
+            return cli_usage("index", "unknown --embedder '%s' (static, http, model:NAME, none)", optarg);
+        a->vo.embedder = optarg;
+        break;
+    case 'Q': a->vo.query_prefix = optarg; break;
+    case 'P': a->vo.passage_prefix = optarg; break;
+    case 'j': return cli_int("index", "--threads", optarg, 1, 64, &a->vo.threads) ? CLI_USAGE : -1;
+    case 'V': a->vo.vectors = optarg; break;
+    case 'U': a->vo.url = optarg; break;
+    case 'M': a->vo.model = optarg; break;
+    case 'F': a->vo.faiss = optarg; break;
+    case 'I':
+        if (strcmp(optarg, "auto") && strcmp(optarg, "flat") && strcmp(optarg, "ivf") && strcmp(optarg, "ivfpq") &&
+            strcmp(optarg, "opq-ivfpq"))
+            return cli_usage("index", "unknown --vector-index '%s' (auto, flat, ivf, ivfpq, opq-ivfpq)", optarg);
+        a->vo.vector_index = optarg;
+        break;
+    case 'r': {
+        char *end = NULL;
+        double r = strtod(optarg, &end);
+        if (!end || *end || !(r >= 0 && r <= 1))
+            return cli_usage("index", "--recall '%s': give a number from 0 to 1 (e.g. 0.95)", optarg);
+        a->vo.recall = r > 0 ? r : -1; /* 0: back to the default nprobe */
+        break;
+    }
+    case 'R': a->vo.reembed = 1; break;
+    case 'S': a->sync_only = 1, a->vo.full_scan = 1; break;
+    case 'B': a->backend = optarg; break;
+    case 'T':
+        return cli_int("index", "--backend-timeout", optarg, 1, 3600000, &a->backend_timeout) ? CLI_USAGE : -1;
+    case 'Y': a->sync_only = 1; break;
+    case 'W': a->no_wait = 1; break;
+    case 'O': a->optimize = a->sync_only = 1; break;
+    case 'h': fputs(index_help, stdout); return CLI_OK;
+    default: return cli_bad_option("index", argv, "qh", index_longopts);
+    }
+    return -1;
+}
+
+/* Counters and state of one `index` run. */
+struct index_run {
+    long added, replaced, unchanged, skipped, since_commit, docs;
+    uint64_t input_bytes, batch_text, text_since;
+    int shards_behind;
+    struct cli_progress prog;
+};
+
+/* Read every input into the open transaction of ix, committing a batch (vectors and shards
+ * brought in step) every commit_every documents or batch_text bytes of text. */
+static int index_inputs(struct idx *ix, struct index_args *a, char **inputs, int n, struct index_run *u,
+                        struct err *err)
+{
+    struct corpus_reader *rd = NULL;
+    int rc = ERR_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        if ((rc = corpus_open(&rd, inputs[i], &a->co, err))) break;
+        long docs_before = u->docs;
+        for (;;) {
+            struct corpus_doc d;
+            int has = 0, res = 0;
+            if ((rc = corpus_next(rd, &d, &has, err)) || !has) break;
+            if ((rc = idx_add(ix, &d, &res, err))) {
+                err_prefix(err, "%s:%ld: document '%s'", d.source, d.line, d.id);
                 break;
             }
-            if (strcmp(optarg, "static") && strcmp(optarg, "http") && strcmp(optarg, "none"))
-                return cli_usage("index", "unknown --embedder '%s' (static, http, model:NAME, none)",
-                                 optarg);
-            vo.embedder = optarg;
-            break;
-        case 'Q': vo.query_prefix = optarg; break;
-        case 'P': vo.passage_prefix = optarg; break;
-        case 'j':
-            if (cli_int("index", "--threads", optarg, 1, 64, &vo.threads)) return CLI_USAGE;
-            break;
-        case 'V': vo.vectors = optarg; break;
-        case 'U': vo.url = optarg; break;
-        case 'M': vo.model = optarg; break;
-        case 'F': vo.faiss = optarg; break;
-        case 'I':
-            if (strcmp(optarg, "auto") && strcmp(optarg, "flat") && strcmp(optarg, "ivf") &&
-                strcmp(optarg, "ivfpq") && strcmp(optarg, "opq-ivfpq"))
-                return cli_usage("index", "unknown --vector-index '%s' (auto, flat, ivf, ivfpq, opq-ivfpq)",
-                                 optarg);
-            vo.vector_index = optarg;
-            break;
-        case 'r': {
-            char *end = NULL;
-            double r = strtod(optarg, &end);
-            if (!end || *end || !(r >= 0 && r <= 1))
-                return cli_usage("index", "--recall '%s': give a number from 0 to 1 (e.g. 0.95)", optarg);
-            vo.recall = r > 0 ? r : -1; /* 0: back to the default nprobe */
-            break;
+            u->docs++;
+            u->added += res == IDX_ADDED;
+            u->replaced += res == IDX_REPLACED;
+            u->unchanged += res == IDX_UNCHANGED;
+            u->text_since += d.text_len;
+            if ((a->commit_every && ++u->since_commit >= a->commit_every) ||
+                (u->batch_text && u->text_since >= u->batch_text)) {
+                if ((rc = idx_vec_sync(ix, NULL, NULL, err)) || (rc = idx_commit(ix, err))) break;
+                u->shards_behind = 1; /* the batch is committed; its passages go to the shards now */
+                if ((rc = idx_bk_sync(ix, NULL, NULL, NULL, err))) break;
+                u->shards_behind = 0;
+                if ((rc = idx_begin(ix, err))) break;
+                u->since_commit = 0;
+                u->text_since = 0;
+            }
+            uint64_t done = 0, total = 0;
+            corpus_progress(rd, &done, &total);
+            cli_progress_update(&u->prog, "documents", u->docs, total ? (double)done / (double)total : 0);
         }
-        case 'R': vo.reembed = 1; break;
-        case 'S': sync_only = 1, vo.full_scan = 1; break;
-        case 'B': backend = optarg; break;
-        case 'T':
-            if (cli_int("index", "--backend-timeout", optarg, 1, 3600000, &backend_timeout))
-                return CLI_USAGE;
-            break;
-        case 'Y': sync_only = 1; break;
-        case 'W': no_wait = 1; break;
-        case 'O': optimize = sync_only = 1; break;
-        case 'h': fputs(index_help, stdout); return CLI_OK;
-        default: return cli_bad_option("index", argv, "qh", longopts);
+        if (!rc && u->docs == docs_before && corpus_skipped(rd, NULL) == 0)
+            rc = err_set(err, ERR_PARSE, "%s: no documents in this input (empty file or folder?)", inputs[i]);
+        if (!rc) {
+            u->skipped += corpus_skipped(rd, NULL);
+            const char *first = NULL;
+            if (corpus_skipped(rd, &first) > 0 && first && !a->quiet)
+                fprintf(stderr, "vericite: skipped %ld bad record(s) in %s; first: %s\n", corpus_skipped(rd, NULL),
+                        inputs[i], first);
         }
+        corpus_close(rd);
+        rd = NULL;
     }
+    return rc;
+}
+
+int cmd_index(int argc, char **argv)
+{
+    struct index_args a = {.io = {.create = 1}, .commit_every = -1};
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", index_longopts, NULL)) != -1)
+        if ((rc = index_option(c, argv, &a)) >= 0) return rc;
+    const char *db = a.db;
     if (!db) return cli_usage("index", "--db DIR is required");
-    if (model_ref) {
-        if (vo.model) return cli_usage("index", "--embed-model is for --embedder http, not model:NAME");
-        vo.model = model_ref;
+    if (a.model_ref) {
+        if (a.vo.model) return cli_usage("index", "--embed-model is for --embedder http, not model:NAME");
+        a.vo.model = a.model_ref;
     }
-    if (optind >= argc && !sync_only && !vo.reembed && !backend && !backend_timeout)
+    if (optind >= argc && !a.sync_only && !a.vo.reembed && !a.backend && !a.backend_timeout)
         return cli_usage("index", "give at least one INPUT (file or folder)");
 
     struct err err = {0};
     struct idx *ix = NULL;
     struct corpus_reader *rd = NULL;
-    long added = 0, replaced = 0, unchanged = 0, skipped = 0, since_commit = 0, docs = 0;
-    uint64_t input_bytes = 0, batch_text = 0, text_since = 0;
-    int rc, committed = 0, shards_behind = 0;
+    struct index_run u = {0};
+    int committed = 0;
     double t0 = cli_now();
-    struct cli_progress prog;
-    cli_progress_init(&prog);
-    if (quiet) prog.tty = 0;
+    cli_progress_init(&u.prog);
+    if (a.quiet) u.prog.tty = 0;
 
     /* open every input first, so a missing path fails before any work */
     for (int i = optind; i < argc; i++) {
-        if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
+        if ((rc = corpus_open(&rd, argv[i], &a.co, &err))) goto fail;
         uint64_t done = 0, total = 0;
         corpus_progress(rd, &done, &total);
-        input_bytes += total;
+        u.input_bytes += total;
         corpus_close(rd);
         rd = NULL;
     }
     /* big inputs commit in batches of about batch_text bytes of text, so the WAL (and the disk
      * at its peak) stays bounded; a re-run resumes after the last batch */
-    if (commit_every < 0 && (batch_text = idx_auto_commit_text(input_bytes)) > 0 && !quiet)
+    if (a.commit_every < 0 && (u.batch_text = idx_auto_commit_text(u.input_bytes)) > 0 && !a.quiet)
         fprintf(stderr, "vericite: %.1f GiB of input: committing every %llu MiB of text "
                         "(--commit-every N to choose, 0 for one transaction)\n",
-                input_bytes / 1073741824.0, (unsigned long long)(batch_text >> 20));
-    if (commit_every < 0) commit_every = 0;
+                u.input_bytes / 1073741824.0, (unsigned long long)(u.batch_text >> 20));
+    if (a.commit_every < 0) a.commit_every = 0;
     if ((rc = file_mkparents(db, &err))) goto fail; /* --db a/b/c: a/ and a/b/ first */
-    if ((rc = open_writer(&ix, db, &io, no_wait, &err))) goto fail;
+    if ((rc = open_writer(&ix, db, &a.io, a.no_wait, &err))) goto fail;
     if ((rc = idx_begin(ix, &err))) goto fail;
-    if ((rc = idx_vec_configure(ix, &vo, &err))) goto fail;
-    if ((backend || backend_timeout) &&
-        (rc = idx_bk_configure(ix, backend, backend_timeout, &err)))
+    if ((rc = idx_vec_configure(ix, &a.vo, &err))) goto fail;
+    if ((a.backend || a.backend_timeout) && (rc = idx_bk_configure(ix, a.backend, a.backend_timeout, &err)))
         goto fail;
-    for (int i = optind; i < argc; i++) {
-        if ((rc = corpus_open(&rd, argv[i], &co, &err))) goto fail;
-        long docs_before = docs;
-        for (;;) {
-            struct corpus_doc d;
-            int has = 0;
-            if ((rc = corpus_next(rd, &d, &has, &err))) goto fail;
-            if (!has) break;
-            int res = 0;
-            if ((rc = idx_add(ix, &d, &res, &err))) {
-                err_prefix(&err, "%s:%ld: document '%s'", d.source, d.line, d.id);
-                goto fail;
-            }
-            docs++;
-            added += res == IDX_ADDED;
-            replaced += res == IDX_REPLACED;
-            unchanged += res == IDX_UNCHANGED;
-            text_since += d.text_len;
-            if ((commit_every && ++since_commit >= commit_every) || (batch_text && text_since >= batch_text)) {
-                if ((rc = idx_vec_sync(ix, NULL, NULL, &err)) || (rc = idx_commit(ix, &err)))
-                    goto fail;
-                shards_behind = 1; /* the batch is committed; its passages go to the shards now */
-                if ((rc = idx_bk_sync(ix, NULL, NULL, NULL, &err))) goto fail;
-                shards_behind = 0;
-                if ((rc = idx_begin(ix, &err))) goto fail;
-                since_commit = 0;
-                text_since = 0;
-            }
-            uint64_t done = 0, total = 0;
-            corpus_progress(rd, &done, &total);
-            cli_progress_update(&prog, "documents", docs, total ? (double)done / (double)total : 0);
-        }
-        if (docs == docs_before && corpus_skipped(rd, NULL) == 0) {
-            rc = err_set(&err, ERR_PARSE, "%s: no documents in this input (empty file or folder?)", argv[i]);
-            goto fail;
-        }
-        skipped += corpus_skipped(rd, NULL);
-        const char *first = NULL;
-        if (corpus_skipped(rd, &first) > 0 && first && !quiet)
-            fprintf(stderr, "vericite: skipped %ld bad record(s) in %s; first: %s\n",
-                    corpus_skipped(rd, NULL), argv[i], first);
-        corpus_close(rd);
-        rd = NULL;
-    }
-    cli_progress_end(&prog);
+    if ((rc = index_inputs(ix, &a, argv + optind, argc - optind, &u, &err))) goto fail;
+    cli_progress_end(&u.prog);
     int64_t merged = 0; /* tombstones merged away: on demand, or once they are too many */
-    if ((rc = idx_optimize(ix, optimize ? 0 : IDX_TOMB_MERGE_SHARE, &merged, &err))) goto fail;
+    if ((rc = idx_optimize(ix, a.optimize ? 0 : IDX_TOMB_MERGE_SHARE, &merged, &err))) goto fail;
     double tv = cli_now();
-    if ((rc = idx_vec_sync(ix, embed_progress, &prog, &err))) goto fail;
+    if ((rc = idx_vec_sync(ix, embed_progress, &u.prog, &err))) goto fail;
     if ((rc = idx_commit(ix, &err))) goto fail;
-    cli_progress_end(&prog);
+    cli_progress_end(&u.prog);
     committed = 1;
     if ((rc = idx_vec_publish(ix, &err))) goto fail;
     tv = cli_now() - tv;
     double tb = cli_now();
     struct idx_bk_sync_stats bs;
-    shards_behind = 1;
-    if ((rc = idx_bk_sync(ix, backend_progress, &prog, &bs, &err))) goto fail;
-    shards_behind = 0;
-    cli_progress_end(&prog);
+    u.shards_behind = 1;
+    if ((rc = idx_bk_sync(ix, backend_progress, &u.prog, &bs, &err))) goto fail;
+    u.shards_behind = 0;
+    cli_progress_end(&u.prog);
     tb = cli_now() - tb;
-    if (!quiet) {
+    if (!a.quiet) {
         struct idx_stats st;
         double el = cli_now() - t0;
         if (idx_stats(ix, &st, &err) == ERR_OK)
@@ -317,8 +334,8 @@ int cmd_index(int argc, char **argv)
                     "indexed %ld document%s in %.2f s (%.0f docs/s; vectors %.2f s): %ld added, "
                     "%ld replaced, %ld unchanged, %ld skipped; index %s now has %lld document%s, "
                     "%lld passage%s\n",
-                    docs, cli_s(docs), el, el > 0 ? docs / el : 0.0, tv, added, replaced, unchanged, skipped, db,
-                    (long long)st.docs, cli_s(st.docs), (long long)st.passages, cli_s(st.passages));
+                    u.docs, cli_s(u.docs), el, el > 0 ? u.docs / el : 0.0, tv, u.added, u.replaced, u.unchanged,
+                    u.skipped, db, (long long)st.docs, cli_s(st.docs), (long long)st.passages, cli_s(st.passages));
         if (merged > 0)
             fprintf(stderr, "merged the postings of %lld removed passage%s\n", (long long)merged, cli_s(merged));
         if (idx_bk_enabled(ix))
@@ -330,19 +347,19 @@ int cmd_index(int argc, char **argv)
     idx_close(ix);
     return CLI_OK;
 fail:
-    cli_progress_end(&prog);
+    cli_progress_end(&u.prog);
     corpus_close(rd);
     idx_close(ix); /* rolls back the open transaction */
     cli_fail(&err);
-    if (shards_behind && !quiet)
+    if (u.shards_behind && !a.quiet)
         fprintf(stderr, "vericite: the documents were committed; the shards lack some of them: run "
                         "vericite index --db %s --sync-backend once they answer\n", db);
-    else if (committed && !quiet)
+    else if (committed && !a.quiet)
         fprintf(stderr, "vericite: the documents were committed; %s/%s is out of step: run "
                         "vericite index --db %s --sync-vectors\n", db, IDX_VEC_FILE, db);
-    else if (ix && !quiet)
+    else if (ix && !a.quiet)
         fprintf(stderr, "vericite: index %s left as it was before this run%s\n", db,
-                commit_every || batch_text ? " (except batches already committed)" : "");
+                a.commit_every || u.batch_text ? " (except batches already committed)" : "");
     return CLI_FAIL;
 }
 

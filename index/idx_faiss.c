@@ -750,8 +750,12 @@ int idx_faiss_tune_nprobe(struct idx_faiss *f, const struct idx_faiss_truth *t, 
         if (p == nlist) break;
         p = p * 2 < nlist ? p * 2 : nlist;
     }
-    if (!hi) { /* never reached: probe everything */
-        *nprobe = nlist;
+    if (!hi) {
+        /* never reached (PQ rounding caps recall): the smallest nprobe within
+         * IDX_FAISS_RECALL_SLACK of what probing every list gives, not all lists */
+        if (r > IDX_FAISS_RECALL_SLACK) /* reached at nlist at the latest: no deeper recursion */
+            return idx_faiss_tune_nprobe(f, t, self, r - IDX_FAISS_RECALL_SLACK, nprobe, recall, err);
+        *nprobe = nlist; /* f is at nlist already */
         *recall = r;
         return ERR_OK;
     }

@@ -175,9 +175,13 @@ int idx_faiss_recall(struct idx_faiss *f, const struct idx_faiss_truth *t, const
 
 /* Choose the smallest nprobe whose recall@k (idx_faiss_recall) reaches `target` (0 < target <= 1):
  * doubling from 1, then a binary search between the last two tried. When even nprobe = nlist
- * misses the target (PQ's rounding), nlist is chosen. f keeps the chosen nprobe; *nprobe and
+ * misses the target (PQ's rounding caps recall), the smallest nprobe within
+ * IDX_FAISS_RECALL_SLACK of nlist's recall is chosen instead: where more lists stop helping.
+ * f keeps the chosen nprobe; *nprobe and
  * *recall say which and what it measured. Errors: ERR_ARG (not an IVF index, target out of range),
  * ERR_FAISS, ERR_NOMEM. */
+#define IDX_FAISS_RECALL_SLACK 0.01
+
 int idx_faiss_tune_nprobe(struct idx_faiss *f, const struct idx_faiss_truth *t, const int64_t *self,
                           double target, int64_t *nprobe, double *recall, struct err *err);
 

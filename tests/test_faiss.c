@@ -759,6 +759,19 @@ TEST(faiss_tune_nprobe_by_recall)
     /* every list probed is exact search for IVF-Flat */
     REQUIRE_OK(idx_faiss_tune_nprobe(ivf, t, NULL, 1.0, &np, &got, &e), e);
     CHECK(np <= NLIST && got == 1.0);
+    /* a target PQ cannot reach: where more lists stop helping, not every list */
+    struct idx_faiss *pq = NULL;
+    REQUIRE_OK(idx_faiss_new(&pq, DIM, "IVF32,PQ2x4np", &e), e);
+    REQUIRE_OK(idx_faiss_train(pq, n, v, &e), e);
+    REQUIRE_OK(idx_faiss_add(pq, n, v, ids, &e), e);
+    REQUIRE_OK(idx_faiss_set_param(pq, "nprobe", NLIST, &e), e);
+    double all = 0;
+    REQUIRE_OK(idx_faiss_recall(pq, t, NULL, &all, &e), e);
+    REQUIRE_OK(idx_faiss_tune_nprobe(pq, t, NULL, 0.99, &np, &got, &e), e);
+    fprintf(stderr, "  PQ2x4: recall@10 %.3f with every list; chose nprobe %lld (%.3f)\n", all,
+            (long long)np, got);
+    CHECK(all < 0.99 && got >= all - IDX_FAISS_RECALL_SLACK && np < NLIST);
+    idx_faiss_free(pq);
     CHECK(idx_faiss_tune_nprobe(flat, t, NULL, 0.9, &np, &got, &e) == ERR_ARG);
     CHECK(idx_faiss_tune_nprobe(ivf, t, NULL, 1.5, &np, &got, &e) == ERR_ARG);
 

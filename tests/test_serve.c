@@ -265,9 +265,9 @@ static const char *make_index(struct test_ctx *t_, char *ix, size_t n)
 
 /* ---------------------------------------------------------------- the API answers like the CLI */
 
+/* /healthz, /v1/stats and /v1/search answer as the CLI's --json. */
 static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
 {
-    const char *dir = t_tmpdir(t_);
     struct resp r;
     REQUIRE(http(s->port, "GET", "/healthz", NULL, NULL, 0, 0, &r) == 200);
     json_t *o = json_loads(r.body.data, 0, NULL), *want = json_pack("{s:s}", "status", "ok");
@@ -320,6 +320,15 @@ static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
         json_decref(want);
     }
 
+}
+
+/* /v1/verify: a text source answers as `vericite verify --json`; an attribute-heavy page within
+ * the HTML budget; an unsupported claim gets the corpus page suggested. */
+static void api_checks_verify(struct test_ctx *t_, struct srv *s, const char *ix)
+{
+    const char *dir = t_tmpdir(t_);
+    char *out = NULL;
+    json_t *o, *want;
     /* verify with a text source: the CLI's object (the CLI puts the file name in "url") */
     const char *claim = "Write-ahead logging lets readers and writers run concurrently.";
     static const char src[] = "<p>In SQLite, write-ahead logging lets readers and writers run concurrently: "
@@ -363,6 +372,15 @@ static void api_checks(struct test_ctx *t_, struct srv *s, const char *ix)
     CHECK(sugg && !strcmp(jstr(sugg, "doc_id"), "d1") && !strcmp(jstr(sugg, "url"), "https://example.org/aletsch"));
     json_decref(o);
 
+}
+
+/* /v1/audit answers as `vericite audit --json`; no citation is not an error. */
+static void api_checks_audit(struct test_ctx *t_, struct srv *s, const char *ix)
+{
+    const char *dir = t_tmpdir(t_);
+    char *out = NULL;
+    json_t *o, *sugg;
+    long st;
     /* audit: refs pointing at corpus URLs are resolved offline; results as `vericite audit --json` */
     const char *af = t_write(t_, dir, "Aletsch_Glacier.wiki", article, strlen(article));
     REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --json --offline '%s'", ix, af) == 0);
@@ -416,6 +434,8 @@ TEST(serve_api_matches_cli)
         REQUIRE(!"the server did not start");
     }
     api_checks(t_, &s, ix);
+    api_checks_verify(t_, &s, ix);
+    api_checks_audit(t_, &s, ix);
     int alive = srv_alive(&s);
     /* a clean stop: exit 0 (under `make asan` also: no leak, no sanitizer report) */
     if (alive) kill(s.pid, SIGTERM);

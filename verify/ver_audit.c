@@ -6,14 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "utf8.h"
 #include "buf.h"
+#include "vec.h"
 #include "corpus/corpus.h"
 #include "retrieve/ret.h"
 #include "verify/ver.h"
+#include "ascii.h"
 
 #define AUDIT_MIN_TEXT 40        /* fewer readable bytes than this: no-text */
 #define AUDIT_QUOTE_MAX 300      /* longest quote= in a suggested citation */
@@ -188,7 +189,7 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
     *title = NULL;
     const char *ct = ctype ? ctype : "";
     int html = strcasestr(ct, "html") != NULL || strcasestr(ct, "xml") != NULL;
-    int plain = strncasecmp(ct, "text/", 5) == 0 && !html;
+    int plain = ascii_ncasecmp(ct, "text/", 5) == 0 && !html;
     if (!*ct && len > 0) { /* no type: sniff */
         size_t i = 0;
         while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) i++;
@@ -867,7 +868,7 @@ static int wants_suggestions(const struct ver_auditor *a, int status)
 
 /* ---------------------------------------------------------------- the audit */
 
-static int find_source(struct source *src, size_t n, const char *url)
+static int find_source(const struct source *src, size_t n, const char *url)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(src[i].url, url)) return (int)i;
@@ -878,16 +879,131 @@ static int add_source(struct source **src, size_t *n, size_t *cap, const char *u
 {
     int i = find_source(*src, *n, url);
     if (i >= 0) return i;
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        struct source *p = realloc(*src, c * sizeof *p);
-        if (!p) return -1;
-        *src = p;
-        *cap = c;
-    }
+    if (vec_grow((void **)src, cap, *n + 1, sizeof **src)) return -1;
     (*src)[*n] = (struct source){.url = strdup(url), .status = VER_ST_UNREACHABLE, .doc_row = -1};
     if (!(*src)[*n].url) return -1;
     return (int)(*n)++;
+}
+
+/* The article's sources: the distinct cited URLs resolved together (parallel fetches), then
+ * archive copies of the dead or unreachable ones. *src (*nsrc entries, *cap allocated) is the
+ * caller's to clean up with source_cleanup also on failure. */
+static int collect_sources(struct ver_auditor *a, const struct ver_article *art, struct source **src,
+                           size_t *nsrc, size_t *cap, struct err *err)
+{
+    for (int i = 0; i < art->nclaims; i++)
+        for (int j = 0; j < art->claims[i].ncit; j++) {
+            const struct ver_citation *c = &art->claims[i].cits[j];
+            if (c->url && *c->url && add_source(src, nsrc, cap, c->url) < 0) return err_set(err, ERR_NOMEM, "audit");
+        }
+    int rc = resolve_sources(a, *src, *nsrc, err);
+    if (rc) return rc;
+    size_t first_archive = *nsrc;
+    for (int i = 0; i < art->nclaims; i++)
+        for (int j = 0; j < art->claims[i].ncit; j++) {
+            const struct ver_citation *c = &art->claims[i].cits[j];
+            if (!c->url || !*c->url || !c->archive_url || !*c->archive_url) continue;
+            int s = find_source(*src, *nsrc, c->url);
+            if (s >= 0 && ((*src)[s].status == VER_ST_DEAD || (*src)[s].status == VER_ST_UNREACHABLE) &&
+                add_source(src, nsrc, cap, c->archive_url) < 0)
+                return err_set(err, ERR_NOMEM, "audit");
+        }
+    if (*nsrc > first_archive) rc = resolve_sources(a, *src + first_archive, *nsrc - first_archive, err);
+    return rc;
+}
+
+/* Fill result r's identity (article, claim `claim` shared by its citations, citation c) with
+ * owned copies; verdict fields empty. */
+static int result_init(struct ver_result *r, const struct ver_article *art, const char *path,
+                       const struct ver_claim *cl, int claim_id, char *claim, int cut,
+                       const struct ver_citation *c, struct err *err)
+{
+    r->claim = claim;
+    r->claim_id = claim_id;
+    r->claim_cut = cut;
+    r->article = dup0(path);
+    r->article_title = dup0(art->title);
+    r->section = dup0(cl->section);
+    r->ref = c->ref;
+    r->url = dup0(c->url);
+    r->title = dup0(c->title);
+    r->source = dup0("");
+    r->detail = dup0("");
+    r->evidence = dup0("");
+    r->article_url = dup0(art->url);
+    r->revision_time = dup0(art->revision_time);
+    r->revision = art->revision;
+    r->contradiction = -1;
+    if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail || !r->article_url ||
+        !r->revision_time)
+        return err_set(err, ERR_NOMEM, "audit");
+    return ERR_OK;
+}
+
+/* Replace r's owned string *field with a copy of v. */
+static void result_set(char **field, const char *v)
+{
+    free(*field);
+    *field = dup0(v);
+}
+
+/* Citation c of result r: its source (the live page, its archive copy, or the corpus document
+ * with the cited title) scored against a->claim, or the reason it could not be read; then the
+ * suggestions it wants. */
+static int audit_citation(struct ver_auditor *a, const struct ver_article *art, const struct source *src,
+                          size_t nsrc, const struct ver_citation *c, struct ver_result *r, struct err *err)
+{
+    int64_t cited_row = -1;
+    const struct source *s = NULL;
+    int rc = ERR_OK;
+    if (c->url && *c->url) {
+        s = &src[find_source(src, nsrc, c->url)];
+        if (s->status != -1 && c->archive_url && *c->archive_url) {
+            int ai = find_source(src, nsrc, c->archive_url);
+            if (ai >= 0 && src[ai].status == -1) {
+                s = &src[ai];
+                result_set(&r->source, "archive");
+            }
+        }
+    }
+    struct idx_doc td;
+    int tfound = 0;
+    if (!s && !c->needs_source && c->title && *c->title && (rc = idx_find_title(a->ix, c->title, &td, &tfound, err)))
+        return rc;
+    if (!s && tfound) {
+        /* no URL, but the corpus has a document with the cited work's title */
+        struct buf t = {0};
+        if (!(rc = idx_doc_text(a->ix, td.row, &t, err))) {
+            cited_row = td.row;
+            result_set(&r->source, "corpus");
+            r->source_title = dup0(td.title);
+            rc = score_cited(a, a->claim.data, t.data ? t.data : "", r, err);
+        }
+        buf_cleanup(&t);
+        if (rc) return rc;
+    } else if (!s) {
+        r->status = VER_ST_NO_URL;
+        result_set(&r->detail, c->needs_source ? "marked as needing a source"
+                                               : "the citation has no URL and no corpus document has its title");
+    } else {
+        if (!r->source[0]) result_set(&r->source, s->where);
+        if (s->status != -1) {
+            r->status = s->status;
+            result_set(&r->detail, s->detail);
+        } else {
+            cited_row = s->doc_row;
+            r->source_title = dup0(s->title);
+            if ((rc = score_cited(a, a->claim.data, s->text, r, err))) return rc;
+        }
+    }
+    if (!r->source_title) r->source_title = dup0("");
+    r->title_mismatch = ver_title_mismatch(r->title, r->source_title);
+    if (wants_suggestions(a, r->status) &&
+        (rc = suggest(a, art->title, a->claim.data, r, cited_row, &a->cited, err)))
+        return rc;
+    if (a->o.search_url && wants_suggestions(a, r->status))
+        rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err);
+    return rc;
 }
 
 int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *path,
@@ -903,34 +1019,9 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
     size_t nsrc = 0, cap = 0;
     size_t budget = a->o.max_output ? a->o.max_output : VER_AUDIT_MAX_OUTPUT, used = 0;
     if (!res) return err_set(err, ERR_NOMEM, "audit");
+    if ((rc = collect_sources(a, art, &src, &nsrc, &cap, err))) goto out;
 
-    /* 1. the distinct URLs, resolved together (parallel fetches) */
-    for (int i = 0; i < art->nclaims; i++)
-        for (int j = 0; j < art->claims[i].ncit; j++) {
-            const struct ver_citation *c = &art->claims[i].cits[j];
-            if (c->url && *c->url && add_source(&src, &nsrc, &cap, c->url) < 0) {
-                rc = err_set(err, ERR_NOMEM, "audit");
-                goto out;
-            }
-        }
-    if ((rc = resolve_sources(a, src, nsrc, err))) goto out;
-    /* 2. archive copies for dead or unreachable live URLs */
-    size_t first_archive = nsrc;
-    for (int i = 0; i < art->nclaims; i++)
-        for (int j = 0; j < art->claims[i].ncit; j++) {
-            const struct ver_citation *c = &art->claims[i].cits[j];
-            if (!c->url || !*c->url || !c->archive_url || !*c->archive_url) continue;
-            int s = find_source(src, nsrc, c->url);
-            if (s >= 0 && (src[s].status == VER_ST_DEAD || src[s].status == VER_ST_UNREACHABLE) &&
-                add_source(&src, &nsrc, &cap, c->archive_url) < 0) {
-                rc = err_set(err, ERR_NOMEM, "audit");
-                goto out;
-            }
-        }
-    if (nsrc > first_archive && (rc = resolve_sources(a, src + first_archive, nsrc - first_archive, err)))
-        goto out;
-
-    /* 3. every citation: its source's text scored against the claim */
+    /* every citation: its source's text scored against the claim, within the output budget */
     int k = 0;
     for (int i = 0; i < art->nclaims; i++) {
         const struct ver_claim *cl = &art->claims[i];
@@ -944,94 +1035,13 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             const struct ver_citation *c = &cl->cits[j];
             struct ver_result *r = &res[k];
             *n = k + 1;
-            r->claim = claim;
-            r->claim_id = i;
-            r->claim_cut = cut;
-            r->article = dup0(path);
-            r->article_title = dup0(art->title);
-            r->section = dup0(cl->section);
-            r->ref = c->ref;
-            r->url = dup0(c->url);
-            r->title = dup0(c->title);
-            r->source = dup0("");
-            r->detail = dup0("");
-            r->evidence = dup0("");
-            r->article_url = dup0(art->url);
-            r->revision_time = dup0(art->revision_time);
-            r->revision = art->revision;
-            r->contradiction = -1;
-            if (!r->article || !r->claim || !r->url || !r->title || !r->source || !r->detail || !r->article_url ||
-                !r->revision_time) {
-                rc = err_set(err, ERR_NOMEM, "audit");
-                goto out;
-            }
-            int64_t cited_row = -1;
-            const struct source *s = NULL;
+            if ((rc = result_init(r, art, path, cl, i, claim, cut, c, err))) goto out;
             memset(&a->cited, 0, sizeof a->cited);
             if (claim_in_context(r->claim, art->title, &a->claim)) {
                 rc = err_set(err, ERR_NOMEM, "audit");
                 goto out;
             }
-            if (c->url && *c->url) {
-                s = &src[find_source(src, nsrc, c->url)];
-                if (s->status != -1 && c->archive_url && *c->archive_url) {
-                    int ai = find_source(src, nsrc, c->archive_url);
-                    if (ai >= 0 && src[ai].status == -1) {
-                        s = &src[ai];
-                        free(r->source);
-                        r->source = dup0("archive");
-                    }
-                }
-            }
-            struct idx_doc td;
-            int tfound = 0;
-            if (!s && !c->needs_source && c->title && *c->title &&
-                (rc = idx_find_title(a->ix, c->title, &td, &tfound, err)))
-                goto out;
-            if (!s && tfound) {
-                /* no URL, but the corpus has a document with the cited work's title */
-                struct buf t = {0};
-                if ((rc = idx_doc_text(a->ix, td.row, &t, err))) {
-                    buf_cleanup(&t);
-                    goto out;
-                }
-                cited_row = td.row;
-                free(r->source);
-                r->source = dup0("corpus");
-                r->source_title = dup0(td.title);
-                rc = score_cited(a, a->claim.data, t.data ? t.data : "", r, err);
-                buf_cleanup(&t);
-                if (rc) goto out;
-            } else if (!s) {
-                r->status = VER_ST_NO_URL;
-                free(r->detail);
-                r->detail = dup0(c->needs_source ? "marked as needing a source"
-                                                 : "the citation has no URL and no corpus document has its title");
-            } else if (s->status != -1) {
-                r->status = s->status;
-                free(r->detail);
-                r->detail = dup0(s->detail);
-                if (!r->source[0]) {
-                    free(r->source);
-                    r->source = dup0(s->where);
-                }
-            } else {
-                cited_row = s->doc_row;
-                if (!r->source[0]) {
-                    free(r->source);
-                    r->source = dup0(s->where);
-                }
-                r->source_title = dup0(s->title);
-                if ((rc = score_cited(a, a->claim.data, s->text, r, err))) goto out;
-            }
-            if (!r->source_title) r->source_title = dup0("");
-            r->title_mismatch = ver_title_mismatch(r->title, r->source_title);
-            if (wants_suggestions(a, r->status) &&
-                (rc = suggest(a, art->title, a->claim.data, r, cited_row, &a->cited, err)))
-                goto out;
-            if (a->o.search_url && wants_suggestions(a, r->status) &&
-                (rc = web_suggest(a, art->title, a->claim.data, r, &a->cited, err)))
-                goto out;
+            if ((rc = audit_citation(a, art, src, nsrc, c, r, err))) goto out;
             used += result_bytes(r, 1);
             if (used > budget) {
                 rc = err_set(err, ERR_LIMIT,

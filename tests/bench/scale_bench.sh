@@ -18,8 +18,9 @@
 # Everything lands in WORK (default /tmp/vc-scale, removed per size unless KEEP=1); the figures
 # are printed and appended to WORK/results.txt.
 #
-# environment: VC=the vericite binary measured (default ./vericite); BASE=another vericite binary to compare replace and audit against (e.g. one built
-# from main before tombstones); XAPIAN_LIMIT (default 1800 s; 0 skips); HYBRID_MAX (default
+# environment: VC=the vericite binary measured (default ./vericite); BASE=another vericite
+# binary to compare replace and audit against (e.g. one built from main before tombstones);
+# XAPIAN_LIMIT (default 1800 s; 0 skips); HYBRID_MAX (default
 # 1000000; 0 skips); DUMP_MAX (default 100000 pages; 0 skips); ONE_TX=1 also builds in one
 # transaction (--commit-every 0: the peak disk of today's default).
 set -uo pipefail
