@@ -49,6 +49,10 @@ struct idx {
     struct idx_faiss *faiss;   /* vectors.faiss, shared per process, loaded by the first search */
     int vec_dim, vec_opened;   /* vec_opened: embedder loaded, vectors.faiss checked (not loaded) */
     double vec_nprobe, vec_efsearch; /* idx_vec_set_param() values, 0: the defaults */
+    int vec_rerank;            /* PQ codes: re-score candidates with the stored vectors */
+    int64_t *rr_ids;           /* (rr_cap) re-rank scratch: candidates */
+    float *rr_sc, *rr_vec;     /* (rr_cap), (vec_dim) */
+    size_t rr_cap;
     int64_t *vec_added, *vec_removed; /* pids whose vectors changed in this transaction */
     size_t n_vec_added, cap_vec_added, n_vec_removed, cap_vec_removed;
     int vec_rebuild; /* vectors.faiss must be rebuilt from the table */

@@ -23,6 +23,7 @@
 #define VEC_DEFAULT_NPROBE 64
 #define VEC_TUNE_QUERIES 200 /* --recall: stored vectors used as queries */
 #define VEC_TUNE_K 10        /* --recall: recall@10 against exact search */
+#define VEC_RERANK 4           /* PQ indexes: candidates re-scored with stored vectors, per hit */
 #define VEC_PQ8_MIN (39 * 256) /* ivfpq: vectors needed to train 8-bit (256-centroid) codebooks */
 
 /* ---------------------------------------------------------------- small helpers */
@@ -51,6 +52,12 @@ void idx_vec_cleanup(struct idx *ix)
     ix->emb = NULL;
     idx_faiss_free(ix->faiss);
     ix->faiss = NULL;
+    free(ix->rr_ids);
+    free(ix->rr_sc);
+    free(ix->rr_vec);
+    ix->rr_ids = NULL;
+    ix->rr_sc = ix->rr_vec = NULL;
+    ix->rr_cap = 0;
     free(ix->vec_added);
     free(ix->vec_removed);
     ix->vec_added = ix->vec_removed = NULL;
@@ -847,6 +854,8 @@ static int rebuild(struct idx *ix, int dim, int64_t count, struct err *err)
     }
     if ((rc = idx_faiss_write(f, path, err))) goto out;
     rc = plan.nlist > 0 ? record_nprobe(ix, nprobe, recall, err) : record_nprobe(ix, 0, -1, err);
+    /* product-quantized codes: searches re-score their candidates with the stored vectors */
+    if (!rc) rc = set_i64(ix, "faiss_rerank", strstr(plan.factory, "PQ") != NULL, err);
 out:
     sqlite3_finalize(st);
     idx_faiss_free(f);
@@ -999,6 +1008,8 @@ static int load_faiss(struct idx *ix, struct err *err)
     if (faiss_path(ix, path, sizeof path)) return err_set(err, ERR_ARG, "%s: path too long", ix->dir);
     int rc = idx_faiss_open_shared(&ix->faiss, path, ix->vec_dim, err);
     if (rc) return rc;
+    free(ix->rr_vec); /* sized for the dimension, which a --reembed may have changed */
+    ix->rr_vec = NULL;
     int64_t count = setting_i64(ix, "vec_count");
     if (idx_faiss_ntotal(ix->faiss) != count) {
         rc = out_of_step(ix, idx_faiss_ntotal(ix->faiss), count, err);
@@ -1007,6 +1018,29 @@ static int load_faiss(struct idx *ix, struct err *err)
         return rc;
     }
     apply_params(ix);
+    ix->vec_rerank = setting_i64(ix, "faiss_rerank") > 0;
+    return ERR_OK;
+}
+
+/* Re-score the candidates of a PQ index with the stored vectors: the n candidates (ids, sc) in
+ * place get exact inner products and are sorted best first (insertion sort: n is small). */
+static int rerank(struct idx *ix, const float *q, int64_t *ids, float *sc, int n, struct err *err)
+{
+    int dim = ix->vec_dim, rc;
+    for (int i = 0; i < n; i++) {
+        int found = 0;
+        if ((rc = idx_vec_get(ix, ids[i], ix->rr_vec, &found, err))) return rc;
+        float d = 0;
+        for (int j = 0; found && j < dim; j++) d += q[j] * ix->rr_vec[j];
+        sc[i] = found ? d : -1e30f;
+    }
+    for (int i = 1; i < n; i++) {
+        int64_t id = ids[i];
+        float s = sc[i];
+        int j = i - 1;
+        for (; j >= 0 && sc[j] < s; j--) ids[j + 1] = ids[j], sc[j + 1] = sc[j];
+        ids[j + 1] = id, sc[j + 1] = s;
+    }
     return ERR_OK;
 }
 
@@ -1039,8 +1073,27 @@ int idx_vec_search(struct idx *ix, const float *q, int k, int64_t *pids, float *
     if (total == 0 || k <= 0) return ERR_OK;
     if (k > total) k = (int)total;
     idx_faiss_single_thread();
-    if ((rc = idx_faiss_search(ix->faiss, 1, q, k, scores, pids, err))) return rc;
-    while (*n < k && pids[*n] >= 0) (*n)++;
+    if (!ix->vec_rerank) {
+        if ((rc = idx_faiss_search(ix->faiss, 1, q, k, scores, pids, err))) return rc;
+        while (*n < k && pids[*n] >= 0) (*n)++;
+        return ERR_OK;
+    }
+    /* PQ: VEC_RERANK x k candidates by code, the best k of them by stored vector */
+    int64_t want = (int64_t)k * VEC_RERANK < total ? (int64_t)k * VEC_RERANK : total;
+    if ((size_t)want > ix->rr_cap || !ix->rr_vec) {
+        int64_t *ni = realloc(ix->rr_ids, (size_t)want * sizeof *ni);
+        if (ni) ix->rr_ids = ni;
+        float *ns = realloc(ix->rr_sc, (size_t)want * sizeof *ns);
+        if (ns) ix->rr_sc = ns;
+        if (!ix->rr_vec) ix->rr_vec = malloc((size_t)ix->vec_dim * sizeof *ix->rr_vec);
+        if (!ni || !ns || !ix->rr_vec) return err_set(err, ERR_NOMEM, "re-rank");
+        ix->rr_cap = (size_t)want;
+    }
+    if ((rc = idx_faiss_search(ix->faiss, 1, q, want, ix->rr_sc, ix->rr_ids, err))) return rc;
+    int got = 0;
+    while (got < want && ix->rr_ids[got] >= 0) got++;
+    if ((rc = rerank(ix, q, ix->rr_ids, ix->rr_sc, got, err))) return rc;
+    for (; *n < k && *n < got; (*n)++) pids[*n] = ix->rr_ids[*n], scores[*n] = ix->rr_sc[*n];
     return ERR_OK;
 }
 
