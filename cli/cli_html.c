@@ -4,12 +4,12 @@
  * a {{cite web}} with its copy button, and the audit report itself. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "ascii.h"
 #include "cli.h"
 #include "file.h"
+#include "common/http/http.h"
 
 static const char html_style[] =
     "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222}\n"
@@ -83,7 +83,7 @@ int cli_html_link(struct buf *b, const char *url, const char *label)
     url = url ? url : "";
     label = label && *label ? label : *url ? url : "(no source)";
     /* only http(s) URLs become links: a javascript: or data: URL from an article stays text */
-    int web = !ascii_ncasecmp(url, "http://", 7) || !ascii_ncasecmp(url, "https://", 8);
+    int web = http_is_web_url(url);
     if (!web) { /* as text: the label, and the address when it is not the label */
         if (esc(b, label)) return -1;
         if (!*url || !strcmp(url, label)) return 0;
@@ -107,7 +107,7 @@ void cli_url_host(const char *url, char *out, size_t n)
         len -= (size_t)(at + 1 - p);
         p = at + 1;
     }
-    if (len > 4 && !strncasecmp(p, "www.", 4)) {
+    if (len > 4 && !ascii_ncasecmp(p, "www.", 4)) {
         p += 4;
         len -= 4;
     }

@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "index/idx.h"
 #include "retrieve/ret.h"
 #include "verify/ver.h"
+#include "common/http/http.h"
 
 #define AUDIT_MAX_FILE (16u << 20)
 
@@ -414,7 +414,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
         case A_WIKI_LIST: a->wiki_list = optarg; break;
         case A_WIKI_API: a->wiki_api = optarg; break;
         case A_SEARCH:
-            if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+            if (!http_is_web_url(optarg))
                 return cli_usage(cmd, "--search-url expects an http(s) URL, not '%s'", optarg);
             a->vo.search_url = optarg;
             break;
@@ -451,7 +451,7 @@ static int parse_audit(const char *cmd, const char *help, int argc, char **argv,
             if (cli_int(cmd, "--verifier-threads", optarg, 1, 64, &a->vo.verifier_threads)) return CLI_USAGE;
             break;
         case A_JUDGE_URL:
-            if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+            if (!http_is_web_url(optarg))
                 return cli_usage(cmd, "--judge-url expects an http(s) URL, not '%s'", optarg);
             a->vo.judge_url = optarg;
             a->vo.judge_key = getenv(VER_JUDGE_KEY_ENV);
@@ -732,8 +732,6 @@ static int audit_file(struct single *s, const char *path, struct err *err)
     return audit_text(s, path, s->text.data, s->text.len, cli_format_of(path), title, NULL, err);
 }
 
-static int is_url(const char *s) { return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8); }
-
 /* The inputs: files and page URLs as given, then --wiki, then --wiki-list's lines (kept in
  * `list`, which the specs point into). Every page is checked before any is fetched. */
 static int collect_inputs(struct audit_args *a, char **args, int nargs, struct buf *list, struct input **out,
@@ -750,8 +748,8 @@ static int collect_inputs(struct audit_args *a, char **args, int nargs, struct b
     for (size_t i = 0; list->data && i < list->len; i++) nlist += list->data[i] == '\n';
     size_t total = (size_t)nargs + (size_t)a->nwiki + nlist + 1;
     if (vec_grow((void **)out, &cap, total, sizeof **out)) return err_set(err, ERR_NOMEM, "audit");
-    for (int i = 0; i < nargs; i++) (*out)[(*n)++] = (struct input){.path = is_url(args[i]) ? NULL : args[i],
-                                                                     .spec = is_url(args[i]) ? args[i] : NULL};
+    for (int i = 0; i < nargs; i++) (*out)[(*n)++] = (struct input){.path = http_is_web_url(args[i]) ? NULL : args[i],
+                                                                     .spec = http_is_web_url(args[i]) ? args[i] : NULL};
     for (int i = 0; i < a->nwiki; i++) (*out)[(*n)++] = (struct input){.spec = a->wiki[i]};
     for (char *p = list->data, *nl; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
         nl = strchr(p, '\n');
@@ -867,7 +865,7 @@ int cmd_verify(int argc, char **argv)
     struct ver_result r = {0};
     struct buf text = {0};
     int have = 0;
-    int is_url = !strncmp(a.source, "http://", 7) || !strncmp(a.source, "https://", 8);
+    int is_url = http_is_web_url(a.source);
     if (!is_url && (rc = cli_read_file(a.source, &text, &err))) goto out;
     if ((rc = idx_open(&ix, a.db, NULL, &err))) goto out;
     if ((rc = ver_auditor_new(&au, ix, &a.vo, &err))) goto out;

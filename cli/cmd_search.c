@@ -632,7 +632,8 @@ struct eval_run {
     struct err *err;
     double sum_ndcg, sum_recall, sum_mrr, sum_r1, sum_r5;
     double *lat;
-    long n, lat_cap;
+    long n;
+    size_t lat_cap;
     long judged, missing; /* documents judged relevant; of them, not in the index */
     long degraded;        /* queries answered by part of the backend's shards */
     struct buf warned;
@@ -649,13 +650,8 @@ static int eval_add(struct eval_run *e, const char *id, const char *text, const 
     e->sum_mrr += m.mrr10;
     e->sum_r1 += m.recall1;
     e->sum_r5 += m.recall5;
-    if (e->n == e->lat_cap) {
-        long cap = e->lat_cap ? e->lat_cap * 2 : 1024;
-        double *l = realloc(e->lat, (size_t)cap * sizeof *l);
-        if (!l) return err_set(e->err, ERR_NOMEM, "eval");
-        e->lat = l;
-        e->lat_cap = cap;
-    }
+    if (vec_grow((void **)&e->lat, &e->lat_cap, (size_t)e->n + 1, sizeof *e->lat))
+        return err_set(e->err, ERR_NOMEM, "eval");
     e->lat[e->n++] = el;
     if (e->a->per_query && !e->a->json)
         printf("%-12s ndcg@10 %.4f  recall@100 %.4f  mrr@10 %.4f  %s\n", id, m.ndcg10, m.recall100, m.mrr10,

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -22,6 +21,8 @@
 #include "cli.h"
 #include "retrieve/ret.h"
 #include "serve.h"
+#include "common/http/http.h"
+#include "ascii.h"
 
 #define SERVE_MAX_THREADS 256
 #define SERVE_MAX_HOSTS 16
@@ -245,7 +246,7 @@ static enum MHD_Result reply(struct serve *s, struct MHD_Connection *conn, struc
 static int is_json_type(const char *ct)
 {
     static const char want[] = "application/json";
-    if (!ct || strncasecmp(ct, want, sizeof want - 1)) return 0;
+    if (!ct || ascii_ncasecmp(ct, want, sizeof want - 1)) return 0;
     char c = ct[sizeof want - 1];
     return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
@@ -603,7 +604,7 @@ static int serve_option(int c, struct serve_args *a, struct serve *s)
                    ? CLI_USAGE
                    : -1;
     case S_JUDGE_URL:
-        if (strncasecmp(optarg, "http://", 7) && strncasecmp(optarg, "https://", 8))
+        if (!http_is_web_url(optarg))
             return cli_usage("serve", "--judge-url expects an http(s) URL, not '%s'", optarg);
         a->vo.judge_url = optarg;
         a->vo.judge_key = getenv(VER_JUDGE_KEY_ENV);

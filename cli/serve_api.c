@@ -11,6 +11,7 @@
 #include "retrieve/ret.h"
 #include "serve.h"
 #include "verify/ver.h"
+#include "common/http/http.h"
 
 /* ---------------------------------------------------------------- the pool */
 
@@ -251,7 +252,7 @@ int serve_api_search(struct serve_pool *p, json_t *body, json_t **out)
 /* An http(s) URL: the scheme and no white space. Anything else is the source's text. */
 static int is_url(const char *s)
 {
-    if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) return 0;
+    if (!http_is_web_url(s)) return 0;
     return strcspn(s, " \t\r\n") == strlen(s);
 }
 

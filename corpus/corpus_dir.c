@@ -2,6 +2,8 @@
  * Symbolic links to folders are not followed (no loops); hidden entries (".name") are ignored. */
 #include "utf8.h"
 #include "corpus_read_int.h"
+#include "ascii.h"
+#include "vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +26,7 @@ static enum dir_kind kind_of(const char *name)
     size_t n = strlen(name);
     for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
         size_t m = strlen(exts[k].ext);
-        if (n > m && strcasecmp(name + n - m, exts[k].ext) == 0) return exts[k].kind;
+        if (n > m && ascii_casecmp(name + n - m, exts[k].ext) == 0) return exts[k].kind;
     }
     return DK_NONE;
 }
@@ -55,13 +57,8 @@ static int add_file(struct walk *w, const char *rel, uint64_t size, struct err *
     struct corpus_reader *r = w->r;
     if (r->nfiles >= CORPUS_DIR_MAX_FILES)
         return err_set(err, ERR_LIMIT, "%s: more than %u files", r->path, CORPUS_DIR_MAX_FILES);
-    if (r->nfiles == w->cap) {
-        size_t c = w->cap ? w->cap * 2 : 256;
-        char **p = realloc(r->files, c * sizeof *p);
-        if (!p) return err_set(err, ERR_NOMEM, "%s: out of memory", r->path);
-        r->files = p;
-        w->cap = c;
-    }
+    if (vec_grow((void **)&r->files, &w->cap, r->nfiles + 1, sizeof *r->files))
+        return err_set(err, ERR_NOMEM, "%s: out of memory", r->path);
     if (!(r->files[r->nfiles] = strdup(rel))) return err_set(err, ERR_NOMEM, "%s: out of memory", r->path);
     r->nfiles++;
     r->total += size;

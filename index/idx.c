@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "idx_int.h"
 
 
@@ -206,14 +207,9 @@ int idx_prepare(struct idx *ix, sqlite3_stmt **st, const char *sql, struct err *
     return ERR_OK;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+/* The documents' content hashes are FNV-1a 64 (hash.h) from this seed: not HASH_FNV_INIT (a digit
+ * short of it), kept so that hashes stored by earlier indexes still match their documents. */
+#define IDX_DOC_HASH_SEED 1469598103934665603ull
 
 int idx_setting_get(struct idx *ix, const char *key, char **out, struct err *err)
 {
@@ -651,10 +647,9 @@ static int add_doc(struct idx *ix, const struct corpus_doc *doc, int *result, st
     if (!ix->in_tx) return err_set(err, ERR_INTERNAL, "idx_add outside a transaction");
     if (!doc->id || !doc->id[0]) return err_set(err, ERR_ARG, "document with an empty id");
     const char *title = doc->title ? doc->title : "", *url = doc->url ? doc->url : "";
-    uint64_t h = 1469598103934665603ull;
-    h = fnv1a(h, title, strlen(title) + 1);
-    h = fnv1a(h, url, strlen(url) + 1);
-    h = fnv1a(h, doc->text, doc->text_len);
+    uint64_t h = hash_fnv1a64_update(IDX_DOC_HASH_SEED, title, strlen(title) + 1);
+    h = hash_fnv1a64_update(h, url, strlen(url) + 1);
+    h = hash_fnv1a64_update(h, doc->text, doc->text_len);
     char hash[32], old[32] = "";
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
 

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "ret.h"
+#include "vec.h"
 
 struct judgement {
     char *qid, *doc;
@@ -68,13 +69,7 @@ static long int_field(const char *s, int *ok)
 
 static int add_judgement(struct ret_qrels *q, size_t *jcap, const char *qid, const char *doc, long rel)
 {
-    if (q->n == *jcap) {
-        size_t c = *jcap ? *jcap * 2 : 1024;
-        struct judgement *j = realloc(q->j, c * sizeof *j);
-        if (!j) return -1;
-        q->j = j;
-        *jcap = c;
-    }
+    if (vec_grow((void **)&q->j, jcap, q->n + 1, sizeof *q->j)) return -1;
     q->j[q->n] = (struct judgement){strdup(qid), strdup(doc), (int)rel};
     if (!q->j[q->n].qid || !q->j[q->n].doc) {
         free(q->j[q->n].qid);
@@ -294,13 +289,7 @@ static int run_line_add(struct ret_run *r, size_t *cap, char **fl, const char *p
     double score = strtod(fl[4], &end);
     if (!ok || end == fl[4] || *end)
         return err_set(err, ERR_PARSE, "%s:%ld: rank '%s' or score '%s' is not a number", path, lineno, fl[3], fl[4]);
-    if (r->n == *cap) {
-        size_t c = *cap ? *cap * 2 : 4096;
-        struct run_line *l = realloc(r->l, c * sizeof *l);
-        if (!l) return err_set(err, ERR_NOMEM, "run");
-        r->l = l;
-        *cap = c;
-    }
+    if (vec_grow((void **)&r->l, cap, r->n + 1, sizeof *r->l)) return err_set(err, ERR_NOMEM, "run");
     r->l[r->n] = (struct run_line){strdup(fl[0]), strdup(fl[2]), rank, score, r->n};
     if (!r->l[r->n].qid || !r->l[r->n].doc) {
         free(r->l[r->n].qid);

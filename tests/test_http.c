@@ -588,6 +588,10 @@ TEST(http_bad_urls)
     CHECK(http_url_check("gopher://example.org/", &cred, why, sizeof why) == HTTP_FAIL_BLOCKED &&
           !cred && t_contains(why, "gopher"));
     CHECK(http_url_check("http://exa mple.org/", NULL, why, sizeof why) == HTTP_FAIL_BAD_URL);
+    /* the one "is this a web address" test: scheme only, any case */
+    CHECK(http_is_web_url("http://a") && http_is_web_url("HTTPS://a/b") && http_is_web_url("Http://"));
+    CHECK(!http_is_web_url("javascript:alert(1)") && !http_is_web_url("ftp://a") && !http_is_web_url("http:/a") &&
+          !http_is_web_url("/tmp/http://x") && !http_is_web_url("") && !http_is_web_url(NULL));
     http_client_free(c);
     curl_global_cleanup();
 }

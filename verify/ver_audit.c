@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "utf8.h"
@@ -15,6 +14,7 @@
 #include "corpus/corpus.h"
 #include "retrieve/ret.h"
 #include "verify/ver.h"
+#include "ascii.h"
 
 #define AUDIT_MIN_TEXT 40        /* fewer readable bytes than this: no-text */
 #define AUDIT_QUOTE_MAX 300      /* longest quote= in a suggested citation */
@@ -189,7 +189,7 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
     *title = NULL;
     const char *ct = ctype ? ctype : "";
     int html = strcasestr(ct, "html") != NULL || strcasestr(ct, "xml") != NULL;
-    int plain = strncasecmp(ct, "text/", 5) == 0 && !html;
+    int plain = ascii_ncasecmp(ct, "text/", 5) == 0 && !html;
     if (!*ct && len > 0) { /* no type: sniff */
         size_t i = 0;
         while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) i++;

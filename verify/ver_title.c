@@ -1,10 +1,10 @@
 /* ver_title.c - does a citation's stated title name the page it points at? Compares the two
  * titles' words as the index tokenizes them (folded, stemmed, no stop words). */
 #include <string.h>
-#include <strings.h>
 
 #include "corpus/corpus.h"
 #include "verify/ver.h"
+#include "ascii.h"
 
 #define TITLE_MAX_TERMS 64
 
@@ -39,7 +39,7 @@ static int generic(const char *t)
     size_t n = strlen(t);
     while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '.')) n--;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && !strncasecmp(t, names[i], n)) return 1;
+        if (strlen(names[i]) == n && !ascii_ncasecmp(t, names[i], n)) return 1;
     return 0;
 }
 

@@ -4,7 +4,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ascii.h"
 #include "common/http/http.h"
@@ -40,7 +39,7 @@ static int put_encoded(struct buf *b, const char *s)
 
 int ver_search_url(const char *base, const char *query, struct buf *out, struct err *err)
 {
-    if (strncasecmp(base, "http://", 7) && strncasecmp(base, "https://", 8))
+    if (!http_is_web_url(base))
         return err_set(err, ERR_ARG, "--search-url %s: not an http(s) URL", base);
     const char *q = strchr(base, '?');
     size_t path_end = q ? (size_t)(q - base) : strlen(base);
@@ -76,7 +75,7 @@ int ver_search_parse(const char *json, size_t len, int max, struct ver_search_an
     for (size_t i = 0; i < n && out->n < max; i++) {
         json_t *h = json_array_get(res, i);
         const char *url = json_string_value(json_object_get(h, "url"));
-        if (!url || (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))) continue;
+        if (!url || (!http_is_web_url(url))) continue;
         const char *title = json_string_value(json_object_get(h, "title"));
         const char *snip = json_string_value(json_object_get(h, "content"));
         struct ver_search_hit *x = &out->hits[out->n];

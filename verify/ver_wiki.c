@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ascii.h"
 #include "common/http/http.h"
@@ -151,7 +150,7 @@ int ver_wiki_target(const char *spec, const char *api, struct ver_wiki_target *o
 {
     memset(out, 0, sizeof *out);
     int rc = ERR_OK;
-    if (!strncasecmp(spec, "http://", 7) || !strncasecmp(spec, "https://", 8)) {
+    if (http_is_web_url(spec)) {
         rc = target_from_url(spec, out, err);
     } else {
         const char *colon = strchr(spec, ':');
@@ -280,7 +279,7 @@ static int read_page(json_t *root, const struct ver_wiki_target *t, struct ver_w
         p->wikitext_len = n;
     }
     const char *full = json_string_value(json_object_get(pg, "fullurl"));
-    if (full && (!strncmp(full, "http://", 7) || !strncmp(full, "https://", 8))) {
+    if (full && (http_is_web_url(full))) {
         p->url = dup_str(full);
     } else { /* an old wiki without inprop=url: the article path beside the API's */
         struct buf u = {0};

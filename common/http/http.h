@@ -233,6 +233,10 @@ int http_addr_is_private(const struct sockaddr *sa);
  * every address is in allow_hosts ("*" never). Malformed entries are never allowed. */
 int http_guard_permits(int allow_private, const char *const *allow_hosts, const char *private_addrs);
 
+/* 1 when s starts with the scheme http:// or https:// (in any case), else 0: the one test of
+ * "a web address" (options, report links, sources). It checks nothing else: http_url_check does. */
+int http_is_web_url(const char *s);
+
 /* Check a URL as http_run would: absolute http:// or https:// with a host, at most HTTP_URL_MAX
  * bytes, no spaces or control characters. Returns HTTP_OK, HTTP_FAIL_BAD_URL or (another
  * scheme) HTTP_FAIL_BLOCKED, with `why` (cap bytes, may be NULL) saying what is wrong. When

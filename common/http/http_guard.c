@@ -300,6 +300,11 @@ oom:
     goto done;
 }
 
+int http_is_web_url(const char *s)
+{
+    return s && (!ascii_ncasecmp(s, "http://", 7) || !ascii_ncasecmp(s, "https://", 8));
+}
+
 int http_url_check(const char *url, int *credentials, char *why, size_t cap)
 {
     return http_url_parse(url, NULL, NULL, NULL, credentials, why, cap);
