@@ -127,13 +127,7 @@ static struct idx_pterm *pb_get(struct idx *ix, const char *term, size_t len)
 
 static int push_ptr(struct idx_pterm ***arr, size_t *n, size_t *cap, struct idx_pterm *t)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 256;
-        struct idx_pterm **p = realloc(*arr, c * sizeof *p);
-        if (!p) return -1;
-        *arr = p;
-        *cap = c;
-    }
+    if (vec_grow((void **)arr, cap, *n + 1, sizeof **arr)) return -1;
     (*arr)[(*n)++] = t;
     return 0;
 }
@@ -347,15 +341,9 @@ int idx_post_open(struct idx *ix, const char *term, size_t term_len, int64_t *df
         *df += sqlite3_column_int64(st, 0);
         const void *d = sqlite3_column_blob(st, 1);
         int dl = sqlite3_column_bytes(st, 1);
-        if (ix->it_nsegs == ix->it_segcap) {
-            size_t c = ix->it_segcap ? ix->it_segcap * 2 : 16;
-            size_t *p = realloc(ix->it_segs, c * sizeof *p);
-            if (!p) {
-                sqlite3_reset(st);
-                return err_set(err, ERR_NOMEM, "postings");
-            }
-            ix->it_segs = p;
-            ix->it_segcap = c;
+        if (vec_grow((void **)&ix->it_segs, &ix->it_segcap, ix->it_nsegs + 1, sizeof *ix->it_segs)) {
+            sqlite3_reset(st);
+            return err_set(err, ERR_NOMEM, "postings");
         }
         if (buf_append(&ix->it_data, d, (size_t)dl)) {
             sqlite3_reset(st);

@@ -15,6 +15,7 @@
 #include "idx_faiss.h"
 #include "idx_int.h"
 #include "index/nn/nn.h"
+#include "vec.h"
 
 #define VEC_BATCH 256         /* passages embedded per call */
 #define VEC_PC_SAMPLE 10000   /* passages used to fit the common component */
@@ -30,13 +31,7 @@
 
 static int push_pid(int64_t **arr, size_t *n, size_t *cap, int64_t pid)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 1024;
-        int64_t *p = realloc(*arr, c * sizeof *p);
-        if (!p) return -1;
-        *arr = p;
-        *cap = c;
-    }
+    if (vec_grow((void **)arr, cap, *n + 1, sizeof **arr)) return -1;
     (*arr)[(*n)++] = pid;
     return 0;
 }

@@ -627,7 +627,8 @@ static int bm25_top(struct ret *r, size_t cap, size_t *nc, struct err *err);
 struct prf_ctx {
     struct ret *r;
     struct qterm *t; /* expansion candidates */
-    int n, cap;
+    int n;
+    size_t cap;
     double dw;       /* the feedback passage's weight divided by its length */
 };
 
@@ -640,13 +641,7 @@ static int prf_cb(void *c, const char *term, size_t len, int pos, size_t s, size
             p->t[i].qtf += p->dw;
             return 0;
         }
-    if (p->n == p->cap) {
-        int cap = p->cap ? p->cap * 2 : 256;
-        struct qterm *t = realloc(p->t, (size_t)cap * sizeof *t);
-        if (!t) return -1;
-        p->t = t;
-        p->cap = cap;
-    }
+    if (vec_grow((void **)&p->t, &p->cap, (size_t)p->n + 1, sizeof *p->t)) return -1;
     char *copy = malloc(len + 1);
     if (!copy) return -1;
     memcpy(copy, term, len);
@@ -672,7 +667,7 @@ static int prf(struct ret *r, const struct ret_opts *o, int docs, int terms, str
     double total = 0;
     for (size_t i = 0; i < nc; i++) total += r->cand[i].score;
     if (total <= 0) return ERR_OK;
-    struct prf_ctx p = {r, NULL, 0, 0, 0};
+    struct prf_ctx p = {.r = r};
     for (size_t i = 0; i < nc && !rc; i++) {
         struct idx_passage pas;
         if ((rc = idx_passage(r->ix, r->cand[i].pid, &pas, err))) break;
@@ -723,7 +718,8 @@ struct prox_ctx {
     struct ret *r;
     int *qi;   /* query term index per recorded position */
     int *pos;
-    int n, cap;
+    int n;
+    size_t qcap, pcap;
     int base;  /* added to token positions: keeps the title's apart from the text's */
 };
 
@@ -733,14 +729,9 @@ static int prox_cb(void *c, const char *term, size_t len, int pos, size_t s, siz
     struct prox_ctx *p = c;
     for (int i = 0; i < p->r->nq; i++)
         if (p->r->q[i].len == len && !memcmp(p->r->q[i].term, term, len)) {
-            if (p->n == p->cap) {
-                int cap = p->cap ? p->cap * 2 : 256;
-                int *a = realloc(p->qi, (size_t)cap * sizeof *a), *b = a ? realloc(p->pos, (size_t)cap * sizeof *b) : NULL;
-                if (a) p->qi = a;
-                if (!a || !b) return -1;
-                p->pos = b;
-                p->cap = cap;
-            }
+            if (vec_grow((void **)&p->qi, &p->qcap, (size_t)p->n + 1, sizeof *p->qi) ||
+                vec_grow((void **)&p->pos, &p->pcap, (size_t)p->n + 1, sizeof *p->pos))
+                return -1;
             p->qi[p->n] = i;
             p->pos[p->n++] = p->base + pos;
             break;
@@ -757,7 +748,7 @@ static int proximity(struct ret *r, double lambda, struct err *err)
     size_t nc = 0;
     int rc = bm25_top(r, RET_PROX_DEPTH, &nc, err);
     if (rc || nc == 0 || r->nseq < 2) return rc;
-    struct prox_ctx p = {r, NULL, NULL, 0, 0, 0};
+    struct prox_ctx p = {.r = r};
     for (size_t c = 0; c < nc && !rc; c++) {
         struct idx_passage pas;
         if ((rc = idx_passage(r->ix, r->cand[c].pid, &pas, err))) break;
