@@ -12,7 +12,8 @@
 #   replace   500 changed documents re-indexed (tombstones), and with BASE the same on a copy
 #             of the index before (today's path, rewriting postings)
 #   audit     a 604-citation article (claims JSON Lines, --offline): seconds, and with BASE
-#   hybrid    up to HYBRID_MAX passages: a second build with static vectors, eval --mode hybrid
+#   hybrid    up to HYBRID_MAX passages: static vectors added to the index (--reembed; kind from
+#             HYBRID_FAISS, default auto), eval --mode hybrid and dense
 #   xapian    tests/bench/scale_xapian.py (python3-xapian) under XAPIAN_LIMIT seconds
 #   mwxml     the generated MediaWiki dump (DUMP_MAX pages) indexed end to end
 # Everything lands in WORK (default /tmp/vc-scale, removed per size unless KEEP=1); the figures
@@ -122,13 +123,19 @@ bench_size() {
     /usr/bin/time -f "%e" -o "$W/.t" "$VC" index -q --db "$W/ix" --optimize
     say "optimize (merge the tombstones): $(cat "$W/.t") s"
 
-    # hybrid
+    # hybrid: static vectors added to the BM25 index just measured (--reembed), so the BM25 part
+    # is not built twice; HYBRID_FAISS overrides the vector index kind (a FAISS factory string)
     if [ "$HYBRID_MAX" -gt 0 ] && [ "$n" -le "$HYBRID_MAX" ]; then
-        measure "$W/ixv" "$VC" index -q --embedder static --db "$W/ixv" "$W/corpus.jsonl"
-        say "build with static vectors: ${M_S} s, peak RSS $((M_RSS / 1024)) MB, final $(mb "$(du -sb "$W/ixv" | cut -f1)")"
-        e=$("$VC" eval --db "$W/ixv" --queries "$SF/queries_train.jsonl" --qrels "$SF/qrels_train.tsv" --mode hybrid --json)
+        local fx=()
+        [ -n "${HYBRID_FAISS:-}" ] && fx=(--faiss "$HYBRID_FAISS")
+        measure "$W/ix" "$VC" index -q --embedder static --reembed "${fx[@]}" --db "$W/ix"
+        say "static vectors added (--reembed${HYBRID_FAISS:+ --faiss $HYBRID_FAISS}): ${M_S} s (rc $M_RC), peak RSS $((M_RSS / 1024)) MB, vectors.faiss $(mb "$(stat -c %s "$W/ix/vectors.faiss" 2>/dev/null || echo 0)"), index now $(mb "$(du -sb "$W/ix" | cut -f1)")"
+        e=$("$VC" eval --db "$W/ix" --queries "$SF/queries_train.jsonl" --qrels "$SF/qrels_train.tsv" --mode hybrid --json)
         say "hybrid SciFact claims: nDCG@10 $(echo "$e" | jget ndcg@10 | cut -c1-6), p50 $(echo "$e" | jget latency_p50_ms | cut -c1-6) ms, p99 $(echo "$e" | jget latency_p99_ms | cut -c1-6) ms"
-        rm -rf "$W/ixv"
+        e=$("$VC" eval --db "$W/ix" --queries "$SF/queries_train.jsonl" --qrels "$SF/qrels_train.tsv" --mode dense --json)
+        say "dense SciFact claims: nDCG@10 $(echo "$e" | jget ndcg@10 | cut -c1-6), p50 $(echo "$e" | jget latency_p50_ms | cut -c1-6) ms, p99 $(echo "$e" | jget latency_p99_ms | cut -c1-6) ms"
+        e=$("$VC" eval --db "$W/ix" --queries "$W/queries.jsonl" --qrels "$W/qrels.tsv" --mode hybrid --json)
+        say "hybrid generated queries: p50 $(echo "$e" | jget latency_p50_ms | cut -c1-6) ms, p99 $(echo "$e" | jget latency_p99_ms | cut -c1-6) ms"
     fi
 
     # MediaWiki dump end to end
