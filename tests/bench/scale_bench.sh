@@ -14,6 +14,9 @@
 #   audit     a 604-citation article (claims JSON Lines, --offline): seconds, and with BASE
 #   hybrid    up to HYBRID_MAX passages: static vectors added to the index (--reembed; kind from
 #             HYBRID_FAISS, default auto), eval --mode hybrid and dense
+#   serve     on that index (SERVE_SHARE=0 skips): serve --threads 1 and 4 under dense searches from
+#             4 clients, RSS, anonymous memory and the mappings of vectors.faiss
+#             (tests/bench/serve_share.py): one copy of the vectors per process
 #   xapian    tests/bench/scale_xapian.py (python3-xapian) under XAPIAN_LIMIT seconds
 #   mwxml     the generated MediaWiki dump (DUMP_MAX pages) indexed end to end
 # Everything lands in WORK (default /tmp/vc-scale, removed per size unless KEEP=1); the figures
@@ -136,6 +139,13 @@ bench_size() {
         say "dense SciFact claims: nDCG@10 $(echo "$e" | jget ndcg@10 | cut -c1-6), p50 $(echo "$e" | jget latency_p50_ms | cut -c1-6) ms, p99 $(echo "$e" | jget latency_p99_ms | cut -c1-6) ms"
         e=$("$VC" eval --db "$W/ix" --queries "$W/queries.jsonl" --qrels "$W/qrels.tsv" --mode hybrid --json)
         say "hybrid generated queries: p50 $(echo "$e" | jget latency_p50_ms | cut -c1-6) ms, p99 $(echo "$e" | jget latency_p99_ms | cut -c1-6) ms"
+        # serve: one copy of the vectors per process, whatever the worker count
+        if [ "${SERVE_SHARE:-1}" = 1 ]; then
+            /usr/bin/python3 tests/bench/serve_share.py "$VC" "$W/ix" "$SF/queries_train.jsonl" 1 4 |
+                while read -r l; do
+                    say "serve --threads $(echo "$l" | jget threads): $(echo "$l" | jget searches) dense searches from 4 clients ($(echo "$l" | jget errors) errors) in $(echo "$l" | jget seconds) s; RSS $(echo "$l" | jget rss_start_mib) -> $(echo "$l" | jget rss_end_mib) MiB, PSS $(echo "$l" | jget pss_end_mib) MiB, anonymous $(echo "$l" | jget anon_mib) MiB; vectors.faiss ($(echo "$l" | jget vectors_faiss_mib) MiB) mapped $(echo "$l" | jget vectors_faiss_maps)x, $(echo "$l" | jget vectors_faiss_rss_mib) MiB resident; index.db mapped $(echo "$l" | jget index_db_maps)x (PSS $(echo "$l" | jget index_db_pss_mib) MiB); word vectors mapped $(echo "$l" | jget word_vectors_maps)x (PSS $(echo "$l" | jget word_vectors_pss_mib) MiB)"
+                done
+        fi
     fi
 
     # MediaWiki dump end to end
