@@ -99,8 +99,10 @@ if [ -f "$WICE" ]; then
   echo "== verifier: WiCE dev (own page vs best-matching wrong page; supported vs rest), Citation-Integrity dev (SUPPORT vs REFUTE), suggestions for wrong citations"
   echo "-- today (tests/bench/ver_eval_today.txt):"
   grep -v '^#' tests/bench/ver_eval_today.txt
-  echo "-- this build (build/ver_eval --cv 5 $SHARED/data POOL):"
+  echo "-- this build (build/ver_eval --cv 5 $SHARED/data POOL), claims scored as the audit scores them (with the article title):"
   ./build/ver_eval --cv 5 "$SHARED/data" "$tmp/wice" 2>/dev/null
+  echo "-- this build, the sentence alone (--sentence-only, the definition before 2026-12-03):"
+  ./build/ver_eval --cv 5 --sentence-only "$SHARED/data" "$tmp/wice" 2>/dev/null | grep -v '^missing parts\|^scorer:'
   echo "(AUC: own vs best-matching wrong page, all / own pages labelled supported / partially supported;"
   echo " bF1: best-threshold F1 of supported vs rest; sF1, Prec: at the shipped threshold;"
   echo " R@1/R@5: the own page first / in the first five suggestions when the citation points elsewhere)"

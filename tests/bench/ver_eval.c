@@ -9,13 +9,20 @@
  * fold of the WiCE claims (grouped by article), and measures every claim with the model that did
  * not see it.
  *
- * usage: ver_eval [--model FILE] [--cv K] [--limit N] DATA_DIR POOL_DIR
+ * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] DATA_DIR POOL_DIR
  *   DATA_DIR   ../shared/data (wice/dev.jsonl, citation-integrity/)
  *   POOL_DIR   what tests/bench/wice_pool.py wrote (corpus.jsonl, qrels.tsv) and, in POOL_DIR/ix,
  *              that corpus indexed by `vericite index` (the default embedder)
+ *   --sentence-only  score and retrieve with the WiCE sentence alone (the definition used before
+ *              2026-12-03), not as the audit does
  * Definitions:
+ *   claim                scored as the audit scores a citation (ver_audit.c, claim_in_context):
+ *                        the WiCE sentence with its article title in front, as context the source
+ *                        need not cover, unless the sentence names it ("Roger Hedgecock: In 1986
+ *                        he formed a band ...")
  *   own page             the page the claim's citation points at in WiCE
- *   best-matching wrong  the highest BM25 document (by best passage) among the other pages
+ *   best-matching wrong  the highest BM25 document (by best passage) among the other pages, for
+ *                        the query the audit's suggestions use (the sentence and the title)
  *   AUC                  ROC AUC of the support score, own pages (positive) vs those wrong pages
  *   F1 / precision       supported (label) vs the rest (partially / not supported), own pages;
  *                        "best" = the best score threshold, "shipped" = the model's verdict
@@ -63,6 +70,7 @@ struct ev {
     int nci;
     double score_ms;
     long score_calls;
+    int sentence_only; /* --sentence-only: score own and wrong pages on the sentence alone */
 };
 
 static double now_s(void)
@@ -257,15 +265,43 @@ static double cpu_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int score(struct ev *e, struct ver_scorer *s, const char *claim, const char *text,
-                 struct ver_score_result *r)
+static int score_ctx(struct ev *e, struct ver_scorer *s, const char *claim, size_t context_len,
+                     const char *text, struct ver_score_result *r)
 {
     struct err er = {0};
     double t = cpu_s();
+#ifdef VER_SCORE_MAX_MISSING
+    int rc = ver_score_source_ctx(s, claim, context_len, text, strlen(text), r, &er);
+#else /* a tree before ver_score_source_ctx: the context is scored as part of the claim */
+    (void)context_len;
     int rc = ver_score_source(s, claim, text, strlen(text), r, &er);
+#endif
     e->score_ms += (cpu_s() - t) * 1000;
     e->score_calls++;
     if (rc) fprintf(stderr, "ver_eval: score: %s\n", er.msg);
+    return rc;
+}
+
+static int score(struct ev *e, struct ver_scorer *s, const char *claim, const char *text,
+                 struct ver_score_result *r)
+{
+    return score_ctx(e, s, claim, 0, text, r);
+}
+
+/* A WiCE claim as the audit scores it (ver_audit.c, claim_in_context): the article title in
+ * front when the sentence does not name it, as context the source need not cover. */
+static int score_claim(struct ev *e, struct ver_scorer *s, const struct claim *c, const char *text,
+                       struct ver_score_result *r)
+{
+    if (e->sentence_only || !c->article || !*c->article || strcasestr(c->text, c->article))
+        return score(e, s, c->text, text, r);
+    struct buf b = {0};
+    if (buf_puts(&b, c->article) || buf_puts(&b, ": ") || buf_puts(&b, c->text)) {
+        buf_cleanup(&b);
+        return -1;
+    }
+    int rc = score_ctx(e, s, b.data, b.len - strlen(c->text), text, r);
+    buf_cleanup(&b);
     return rc;
 }
 
@@ -301,14 +337,23 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
         int op = page_of(e, c->own);
         if (op < 0) continue;
         struct ver_score_result r;
-        if (score(e, s, c->text, e->p[op].text, &r)) return -1;
+        if (score_claim(e, s, c, e->p[op].text, &r)) return -1;
         c->s_own = r.score;
         c->v_own = status_of_verdict(&r);
         /* best-matching wrong page: the top BM25 document that is not the own page */
         struct ret_opts o = {.mode = RET_BM25, .k = 5, .by_doc = 1};
         struct ret_hit hits[5];
         int nh = 0;
-        if (ret_search(rt, c->text, &o, hits, &nh, &er)) return -1;
+        /* retrieved as the audit retrieves suggestions: the sentence and its article title */
+        char *q = c->text;
+        struct buf qb = {0};
+        if (!e->sentence_only && c->article && *c->article) {
+            if (buf_puts(&qb, c->text) || buf_putc(&qb, ' ') || buf_puts(&qb, c->article)) return -1;
+            q = qb.data;
+        }
+        int qrc = ret_search(rt, q, &o, hits, &nh, &er);
+        buf_cleanup(&qb);
+        if (qrc) return -1;
         c->has_wrong = 0;
         for (int h = 0; h < nh; h++) {
             struct idx_doc d;
@@ -316,7 +361,7 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
             if (!strcmp(d.id, c->own)) continue;
             int wp = page_of(e, d.id);
             if (wp < 0 || !strcmp(e->p[wp].text, e->p[op].text)) continue;
-            if (score(e, s, c->text, e->p[wp].text, &r)) return -1;
+            if (score_claim(e, s, c, e->p[wp].text, &r)) return -1;
             c->s_wrong = r.score;
             c->has_wrong = 1;
             break;
@@ -517,7 +562,7 @@ static void header(void)
 int main(int argc, char **argv)
 {
     const char *model = NULL;
-    int cv = 0, limit = 0, ai = 1;
+    int cv = 0, limit = 0, ai = 1, sentence_only = 0;
     for (; ai < argc && argv[ai][0] == '-'; ai++) {
         if (!strcmp(argv[ai], "--model") && ai + 1 < argc)
             model = argv[++ai];
@@ -525,14 +570,16 @@ int main(int argc, char **argv)
             cv = (int)strtol(argv[++ai], NULL, 10);
         else if (!strcmp(argv[ai], "--limit") && ai + 1 < argc)
             limit = (int)strtol(argv[++ai], NULL, 10);
+        else if (!strcmp(argv[ai], "--sentence-only"))
+            sentence_only = 1;
         else {
             fprintf(stderr,
-                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] DATA_DIR POOL_DIR\n");
+                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] DATA_DIR POOL_DIR\n");
             return 2;
         }
     }
     if (argc - ai != 2) {
-        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] DATA_DIR POOL_DIR\n");
+        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] DATA_DIR POOL_DIR\n");
         return 2;
     }
     const char *data = argv[ai], *pool = argv[ai + 1];
@@ -540,6 +587,7 @@ int main(int argc, char **argv)
     snprintf(ixdir, sizeof ixdir, "%s/ix", pool);
     struct ev e;
     memset(&e, 0, sizeof e);
+    e.sentence_only = sentence_only;
     if (load(&e, data, pool, limit)) return 1;
     double t0 = now_s();
     struct ci_fig ci;

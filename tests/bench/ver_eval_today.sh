@@ -13,8 +13,19 @@ git archive "$rev" | tar -x -C "$tmp"
 cp tests/bench/ver_eval.c "$tmp/tests/bench/ver_eval.c"
 make -s -C "$tmp" -j2 vericite >/dev/null
 objs=$(cd "$tmp" && find build -name '*.o' ! -path 'build/cli/*' ! -path 'build/tests/*' | sort)
+# an older tree lacks ver_train_strip_markers (Citation-Integrity marker removal): take this
+# tree's definition, so both sides read the same claims
+if ! grep -q ver_train_strip_markers "$tmp/verify/ver_score.h"; then
+  { echo '#include <stdlib.h>'; echo '#include <string.h>'
+    sed -n '/^char \*ver_train_strip_markers(const char \*s)$/,/^}$/p' verify/ver_train.c; } > "$tmp/strip.c"
+  (cd "$tmp" && cc -std=c11 -O2 -c -o strip.o strip.c)
+  objs="$objs strip.o"
+  sed -i '/^#include "verify\/ver_score.h"/a char *ver_train_strip_markers(const char *s);' "$tmp/tests/bench/ver_eval.c"
+fi
 (cd "$tmp" && cc -std=c11 -O2 -I. -Icommon -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0) \
    -c -o ver_eval.o tests/bench/ver_eval.c && \
    c++ -o ver_eval ver_eval.o $objs $(pkg-config --libs sqlite3 libcurl libpcre2-8 jansson libxml-2.0 libutf8proc libmicrohttpd) \
      -lstemmer -lbz2 -lfaiss -fopenmp -llapack -lopenblas -lstdc++ -lpthread -lm)
 "$tmp/ver_eval" "$data" "$pool"
+echo "-- the same, --sentence-only (the sentence alone, the definition before 2026-12-03):"
+"$tmp/ver_eval" --sentence-only "$data" "$pool"
