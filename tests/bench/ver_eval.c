@@ -348,7 +348,10 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
         char *q = c->text;
         struct buf qb = {0};
         if (!e->sentence_only && c->article && *c->article) {
-            if (buf_puts(&qb, c->text) || buf_putc(&qb, ' ') || buf_puts(&qb, c->article)) return -1;
+            if (buf_puts(&qb, c->text) || buf_putc(&qb, ' ') || buf_puts(&qb, c->article)) {
+                buf_cleanup(&qb);
+                return -1;
+            }
             q = qb.data;
         }
         int qrc = ret_search(rt, q, &o, hits, &nh, &er);
