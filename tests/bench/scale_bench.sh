@@ -143,7 +143,7 @@ bench_size() {
         if [ "${SERVE_SHARE:-1}" = 1 ]; then
             /usr/bin/python3 tests/bench/serve_share.py "$VC" "$W/ix" "$SF/queries_train.jsonl" 1 4 |
                 while read -r l; do
-                    say "serve --threads $(echo "$l" | jget threads): $(echo "$l" | jget searches) dense searches from 4 clients ($(echo "$l" | jget errors) errors) in $(echo "$l" | jget seconds) s; RSS $(echo "$l" | jget rss_start_mib) -> $(echo "$l" | jget rss_end_mib) MiB, PSS $(echo "$l" | jget pss_end_mib) MiB, anonymous $(echo "$l" | jget anon_mib) MiB; vectors.faiss ($(echo "$l" | jget vectors_faiss_mib) MiB) mapped $(echo "$l" | jget vectors_faiss_maps)x, $(echo "$l" | jget vectors_faiss_rss_mib) MiB resident; index.db mapped $(echo "$l" | jget index_db_maps)x (PSS $(echo "$l" | jget index_db_pss_mib) MiB); word vectors mapped $(echo "$l" | jget word_vectors_maps)x (PSS $(echo "$l" | jget word_vectors_pss_mib) MiB)"
+                    say "$(echo "$l" | jget summary)"
                 done
         fi
     fi

@@ -12,9 +12,10 @@ the first 50 queries, then read /proc/PID/status and /proc/PID/smaps:
   anon           anonymous resident memory after the last (where a copy read into memory lives)
   maps           how many mappings of vectors.faiss, index.db and the static embedder's word
                  vectors (*.vcvec) the process has, resident size
-One JSON line per thread count. A process that held one copy per worker would show `anon` growing
-by the size of the vectors with each worker; one shared copy shows the same `anon` for 1 and 4
-workers and at most one mapping of the file.
+One JSON line per thread count ("summary": the same in words, as make bench-scale prints it). A
+process that held one copy per worker would show `anon` growing by the size of the vectors with
+each worker; one shared copy shows `anon` growing only by the workers' scratch, and at most one
+mapping of the file.
 """
 import json
 import os
@@ -115,18 +116,24 @@ def run(vc, db, queries, threads):
             return r
         vf, db_, an = of("vectors.faiss"), of("index.db"), sm.get("[anon]", [0, 0, 0])
         ev = of(".vcvec")  # the static embedder's word vectors, mapped by each worker's embedder
-        print(json.dumps({"threads": threads, "searches": len(hits), "errors": len(errors),
-                          "hits_per_search": (sum(hits) / len(hits)) if hits else 0,
-                          "seconds": round(secs, 2), "rss_start_mib": rss0 // 1024,
-                          "rss_end_mib": rss1 // 1024,
-                          "pss_end_mib": sum(v[2] for v in sm.values()) // 1024,
-                          "anon_mib": an[1] // 1024,
-                          "vectors_faiss_maps": vf[0], "vectors_faiss_rss_mib": vf[1] // 1024,
-                          "index_db_maps": db_[0], "index_db_rss_mib": db_[1] // 1024,
-                          "index_db_pss_mib": db_[2] // 1024,
-                          "word_vectors_maps": ev[0], "word_vectors_pss_mib": ev[2] // 1024,
-                          "vectors_faiss_mib": os.path.getsize(os.path.join(db, "vectors.faiss"))
-                          // (1 << 20)}), flush=True)
+        o = {"threads": threads, "searches": len(hits), "errors": len(errors),
+             "hits_per_search": (sum(hits) / len(hits)) if hits else 0,
+             "seconds": round(secs, 2), "rss_start_mib": rss0 // 1024,
+             "rss_end_mib": rss1 // 1024, "pss_end_mib": sum(v[2] for v in sm.values()) // 1024,
+             "anon_mib": an[1] // 1024,
+             "vectors_faiss_maps": vf[0], "vectors_faiss_rss_mib": vf[1] // 1024,
+             "index_db_maps": db_[0], "index_db_rss_mib": db_[1] // 1024,
+             "index_db_pss_mib": db_[2] // 1024,
+             "word_vectors_maps": ev[0], "word_vectors_pss_mib": ev[2] // 1024,
+             "vectors_faiss_mib": os.path.getsize(os.path.join(db, "vectors.faiss")) // (1 << 20)}
+        o["summary"] = (
+            "serve --threads {threads}: {searches} dense searches from 4 clients ({errors} errors) "
+            "in {seconds} s; RSS {rss_start_mib} -> {rss_end_mib} MiB, PSS {pss_end_mib} MiB, "
+            "anonymous {anon_mib} MiB; vectors.faiss ({vectors_faiss_mib} MiB) mapped "
+            "{vectors_faiss_maps}x, {vectors_faiss_rss_mib} MiB resident; index.db mapped "
+            "{index_db_maps}x (PSS {index_db_pss_mib} MiB); word vectors mapped "
+            "{word_vectors_maps}x (PSS {word_vectors_pss_mib} MiB)").format(**o)
+        print(json.dumps(o), flush=True)
         if errors:
             print("serve_share: first error: " + errors[0], file=sys.stderr)
     finally:
