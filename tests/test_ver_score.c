@@ -699,3 +699,37 @@ TEST(ver_score_navigation_pages)
     CHECK(!ver_score_is_navigation(prose, strlen(prose)));
     buf_cleanup(&nav);
 }
+
+TEST(ver_score_claim_in_context)
+{
+    struct err e = {0};
+    struct buf b = {0};
+    size_t ctx = 99;
+    /* the sentence does not name the article: the title goes in front, as context */
+    REQUIRE(ver_score_claim_in_context("She won the award in 1989.", "Taylor Swift", &b, &ctx) == 0);
+    CHECK(strcmp(b.data, "Taylor Swift: She won the award in 1989.") == 0);
+    CHECK(ctx == strlen("Taylor Swift: "));
+    /* it names it (any case): the sentence alone */
+    REQUIRE(ver_score_claim_in_context("In 1989 taylor swift won.", "Taylor Swift", &b, &ctx) == 0);
+    CHECK(strcmp(b.data, "In 1989 taylor swift won.") == 0 && ctx == 0);
+    REQUIRE(ver_score_claim_in_context("She won.", NULL, &b, &ctx) == 0);
+    CHECK(strcmp(b.data, "She won.") == 0 && ctx == 0);
+    REQUIRE(ver_score_claim_in_context("She won.", "", &b, NULL) == 0);
+    CHECK(strcmp(b.data, "She won.") == 0);
+    /* scored with that context: the title counts for matching, and a page that never names the
+     * subject is not reported as missing the title */
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    REQUIRE(ver_score_claim_in_context("She won the Grammy award in 1989.", "Taylor Swift", &b, &ctx) == 0);
+    const char *src = "In 1989 she won the Grammy award for her second album.";
+    struct ver_score_result r;
+    REQUIRE_OK(ver_score_source_ctx(s, b.data, ctx, src, strlen(src), &r, &e), e);
+    for (int i = 0; i < r.nmissing; i++) CHECK(r.missing[i].start >= ctx);
+    struct ver_score_result bare;
+    REQUIRE_OK(ver_score_source_ctx(s, b.data, 0, src, strlen(src), &bare, &e), e);
+    int title_missing = 0; /* without the context length, the unnamed subject is missing */
+    for (int i = 0; i < bare.nmissing; i++) title_missing |= bare.missing[i].start < ctx;
+    CHECK(title_missing);
+    ver_scorer_free(s);
+    buf_cleanup(&b);
+}

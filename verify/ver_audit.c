@@ -383,19 +383,6 @@ out:
 
 /* ---------------------------------------------------------------- scoring and suggestions */
 
-/* The claim as scored: with the article title in front when the sentence does not name it
- * ("She won the award." in the article "Taylor Swift"), so the subject counts as a name the
- * source must mention. Appends to `out`. */
-static int claim_in_context(const char *claim, const char *title, struct buf *out)
-{
-    buf_reset(out);
-    if (title && *title && !strcasestr(claim, title)) {
-        if (buf_puts(out, title) || buf_puts(out, ": ")) return -1;
-    }
-    return buf_puts(out, claim);
-}
-
-
 /* `n` bytes of `s` for a message: white space as spaces, cut before a character, "..." when cut. */
 static void quote_for(const char *s, size_t n, size_t max, char *out, size_t cap)
 {
@@ -1037,7 +1024,7 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             *n = k + 1;
             if ((rc = result_init(r, art, path, cl, i, claim, cut, c, err))) goto out;
             memset(&a->cited, 0, sizeof a->cited);
-            if (claim_in_context(r->claim, art->title, &a->claim)) {
+            if (ver_score_claim_in_context(r->claim, art->title, &a->claim, NULL)) {
                 rc = err_set(err, ERR_NOMEM, "audit");
                 goto out;
             }

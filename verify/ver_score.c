@@ -1576,6 +1576,23 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
     return ver_score_source_ctx(s, claim, 0, source_text, len, out, err);
 }
 
+int ver_score_claim_in_context(const char *claim, const char *title, struct buf *out,
+                               size_t *context_len)
+{
+    buf_reset(out);
+    if (title && *title && !strcasestr(claim, title) &&
+        (buf_puts(out, title) || buf_puts(out, ": "))) {
+        buf_reset(out);
+        return -1;
+    }
+    if (context_len) *context_len = out->len;
+    if (buf_puts(out, claim)) {
+        buf_reset(out);
+        return -1;
+    }
+    return 0;
+}
+
 int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context_len,
                          const char *source_text, size_t len, struct ver_score_result *out,
                          struct err *err)

@@ -165,6 +165,16 @@ int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context
                          const char *source_text, size_t len, struct ver_score_result *out,
                          struct err *err);
 
+/* The claim as a citation of it is scored: the article's `title` and ": " in front of the sentence
+ * when the sentence does not name the title (case-insensitive), so the subject ("She won the
+ * award." in the article "Taylor Swift") is a name the source must mention; the sentence alone when
+ * it does, or when title is NULL or empty. Writes into `out` (reset first) and the length of that
+ * prefix into *context_len (may be NULL), to pass to ver_score_source_ctx. The audit, the trainer
+ * and the evaluator all build the scored claim with this. Returns 0, or -1 out of memory. */
+struct buf;
+int ver_score_claim_in_context(const char *claim, const char *title, struct buf *out,
+                               size_t *context_len);
+
 /* The verdict for a score under the scorer's thresholds (enum ver_verdict; never contradicted:
  * that comes from the text, not the score). */
 int ver_scorer_verdict(const struct ver_scorer *s, double score);

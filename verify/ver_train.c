@@ -533,8 +533,6 @@ static int feat_cb(void *ctx, const double *f, size_t start, size_t end)
     return 0;
 }
 
-static char *claim_in_context(const struct tr_claim *k);
-
 /* Features of every window of pair p into fb (p->f0 relative to fb). Candidate pairs are scored
  * with the claim in context, as the audit does. */
 static int pair_windows(const struct tr *t, struct featbuf *fb, struct ver_scorer *sc,
@@ -549,12 +547,15 @@ static int pair_windows(const struct tr *t, struct featbuf *fb, struct ver_score
                 return err_set(err, ERR_NOMEM, "ver_train");
             fb->line_start[fb->nlines++] = i;
         }
-    char *ctx = NULL;
-    if (p->kind == PK_CAND && !(ctx = claim_in_context(&t->claims[p->claim])))
+    const struct tr_claim *k = &t->claims[p->claim];
+    struct buf ctx = {0};
+    if (p->kind == PK_CAND && ver_score_claim_in_context(k->text, k->article, &ctx, NULL)) {
+        buf_cleanup(&ctx);
         return err_set(err, ERR_NOMEM, "ver_train");
+    }
     p->f0 = fb->n;
-    int rc = ver_score_windows(sc, ctx ? ctx : t->claims[p->claim].text, d, n, feat_cb, fb, err);
-    free(ctx);
+    int rc = ver_score_windows(sc, ctx.data ? ctx.data : k->text, d, n, feat_cb, fb, err);
+    buf_cleanup(&ctx);
     p->nwin = (int)(fb->n - p->f0);
     return rc == ERR_NOMEM ? err_set(err, ERR_NOMEM, "ver_train") : rc;
 }
@@ -1263,22 +1264,6 @@ static int pool_open(struct tr *t, struct pool *p, struct err *err)
     if (!rc) rc = idx_commit(p->ix, err);
     if (!rc) rc = ret_new(&p->ret, p->ix, err);
     return rc;
-}
-
-/* The claim as the audit scores it: the article title in front when the claim does not name it. */
-static char *claim_in_context(const struct tr_claim *k)
-{
-    struct buf b = {0};
-    if (*k->article && !strcasestr(k->text, k->article) &&
-        (buf_puts(&b, k->article) || buf_puts(&b, ": "))) {
-        buf_cleanup(&b);
-        return NULL;
-    }
-    if (buf_puts(&b, k->text)) {
-        buf_cleanup(&b);
-        return NULL;
-    }
-    return buf_steal(&b);
 }
 
 /* Candidate pairs: each training WiCE claim citing its first wrong page (the cited pair has

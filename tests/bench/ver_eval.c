@@ -16,7 +16,7 @@
  *   --sentence-only  score and retrieve with the WiCE sentence alone (the definition used before
  *              2026-12-03), not as the audit does
  * Definitions:
- *   claim                scored as the audit scores a citation (ver_audit.c, claim_in_context):
+ *   claim                scored as the audit scores a citation (ver_score_claim_in_context):
  *                        the WiCE sentence with its article title in front, as context the source
  *                        need not cover, unless the sentence names it ("Roger Hedgecock: In 1986
  *                        he formed a band ...")
@@ -288,19 +288,19 @@ static int score(struct ev *e, struct ver_scorer *s, const char *claim, const ch
     return score_ctx(e, s, claim, 0, text, r);
 }
 
-/* A WiCE claim as the audit scores it (ver_audit.c, claim_in_context): the article title in
- * front when the sentence does not name it, as context the source need not cover. */
+/* A WiCE claim as the audit scores it (ver_score_claim_in_context): the article title in front
+ * when the sentence does not name it, as context the source need not cover. */
 static int score_claim(struct ev *e, struct ver_scorer *s, const struct claim *c, const char *text,
                        struct ver_score_result *r)
 {
-    if (e->sentence_only || !c->article || !*c->article || strcasestr(c->text, c->article))
-        return score(e, s, c->text, text, r);
+    if (e->sentence_only) return score(e, s, c->text, text, r);
     struct buf b = {0};
-    if (buf_puts(&b, c->article) || buf_puts(&b, ": ") || buf_puts(&b, c->text)) {
+    size_t context_len = 0;
+    if (ver_score_claim_in_context(c->text, c->article, &b, &context_len)) {
         buf_cleanup(&b);
         return -1;
     }
-    int rc = score_ctx(e, s, b.data, b.len - strlen(c->text), text, r);
+    int rc = score_ctx(e, s, b.data, context_len, text, r);
     buf_cleanup(&b);
     return rc;
 }
