@@ -9,12 +9,15 @@
  * fold of the WiCE claims (grouped by article), and measures every claim with the model that did
  * not see it.
  *
- * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] DATA_DIR POOL_DIR
+ * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] DATA_DIR POOL_DIR
  *   DATA_DIR   ../shared/data (wice/dev.jsonl, citation-integrity/)
  *   POOL_DIR   what tests/bench/wice_pool.py wrote (corpus.jsonl, qrels.tsv) and, in POOL_DIR/ix,
  *              that corpus indexed by `vericite index` (the default embedder)
  *   --sentence-only  score and retrieve with the WiCE sentence alone (the definition used before
  *              2026-12-03), not as the audit does
+ *   --dump FILE  a JSON line per WiCE claim: id, class (2 supported, 1 partially, 0 not), fold
+ *              (-1 without --cv), its own page's score and the raw features of the best window
+ *              (enum ver_feat order), for studying features outside the evaluator
  * Definitions:
  *   claim                scored as the audit scores a citation (ver_score_claim_in_context):
  *                        the WiCE sentence with its article title in front, as context the source
@@ -71,6 +74,7 @@ struct ev {
     double score_ms;
     long score_calls;
     int sentence_only; /* --sentence-only: score own and wrong pages on the sentence alone */
+    FILE *dump;        /* --dump FILE: a JSON line per claim (scores, verdict, own-page features) */
 };
 
 static double now_s(void)
@@ -340,6 +344,18 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
         if (score_claim(e, s, c, e->p[op].text, &r)) return -1;
         c->s_own = r.score;
         c->v_own = status_of_verdict(&r);
+        if (e->dump) {
+            json_t *o = json_pack("{s:s, s:i, s:i, s:f}", "id", c->id, "class", c->cls, "fold",
+                                  fold, "own", r.score);
+            json_t *fa = json_array();
+            for (int k = 0; o && fa && k < VER_SCORE_NFEAT; k++)
+                json_array_append_new(fa, json_real(r.feat[k]));
+            if (o && fa) json_object_set_new(o, "feat", fa);
+            char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            if (line) fprintf(e->dump, "%s\n", line);
+            free(line);
+            json_decref(o);
+        }
         /* best-matching wrong page: the top BM25 document that is not the own page */
         struct ret_opts o = {.mode = RET_BM25, .k = 5, .by_doc = 1};
         struct ret_hit hits[5];
@@ -565,6 +581,7 @@ static void header(void)
 int main(int argc, char **argv)
 {
     const char *model = NULL;
+    const char *dump = NULL;
     int cv = 0, limit = 0, ai = 1, sentence_only = 0;
     for (; ai < argc && argv[ai][0] == '-'; ai++) {
         if (!strcmp(argv[ai], "--model") && ai + 1 < argc)
@@ -575,14 +592,16 @@ int main(int argc, char **argv)
             limit = (int)strtol(argv[++ai], NULL, 10);
         else if (!strcmp(argv[ai], "--sentence-only"))
             sentence_only = 1;
+        else if (!strcmp(argv[ai], "--dump") && ai + 1 < argc)
+            dump = argv[++ai];
         else {
             fprintf(stderr,
-                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] DATA_DIR POOL_DIR\n");
+                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] DATA_DIR POOL_DIR\n");
             return 2;
         }
     }
     if (argc - ai != 2) {
-        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] DATA_DIR POOL_DIR\n");
+        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] DATA_DIR POOL_DIR\n");
         return 2;
     }
     const char *data = argv[ai], *pool = argv[ai + 1];
@@ -591,6 +610,10 @@ int main(int argc, char **argv)
     struct ev e;
     memset(&e, 0, sizeof e);
     e.sentence_only = sentence_only;
+    if (dump && !(e.dump = fopen(dump, "w"))) {
+        fprintf(stderr, "ver_eval: %s: cannot create\n", dump);
+        return 1;
+    }
     if (load(&e, data, pool, limit)) return 1;
     double t0 = now_s();
     struct ci_fig ci;
@@ -640,5 +663,9 @@ int main(int argc, char **argv)
 #endif
     printf("scorer: %.3f ms CPU per (claim, source) over %ld calls; whole evaluation %.1f s\n",
            e.score_calls ? e.score_ms / e.score_calls : 0, e.score_calls, now_s() - t0);
+    if (e.dump && fclose(e.dump)) {
+        fprintf(stderr, "ver_eval: %s: write failed\n", dump);
+        return 1;
+    }
     return 0;
 }
