@@ -448,6 +448,12 @@ TEST(cli_did_you_mean_and_units)
     free(err);
     snprintf(f, sizeof f, "%s/a/b/c/index.db", dir);
     CHECK(access(f, F_OK) == 0);
+    /* train-verifier refuses a target precision outside (0, 1) before reading anything */
+    rc = t_run(t_, NULL, &err, "train-verifier --precision 1.5 '%s/none' '%s/m.txt'", dir, dir);
+    CHECK(rc == 2 && t_contains(err, "--precision expects a number from 0.05 to 0.99"));
+    free(err);
+    snprintf(f, sizeof f, "%s/m.txt", dir);
+    CHECK(access(f, F_OK) != 0);
     /* examples in every command's help */
     static const char *const helps[] = {"stats", "report", "train-verifier", "audit", "verify", "search", "eval"};
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {

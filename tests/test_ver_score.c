@@ -411,6 +411,25 @@ TEST(ver_score_train_reproduces_model)
     free(lb);
     free(a);
     free(b);
+    /* a lower target precision: a lower threshold, more recall, and the file records the target */
+    char out6[4096];
+    snprintf(out6, sizeof out6, "%s/model-0.6.txt", dir);
+    struct ver_train_opts o6 = {.precision = 0.6};
+    struct ver_train_report rep6;
+    REQUIRE_OK(ver_train_ex(data, out6, &o6, &rep6, &e), e);
+    fprintf(stderr, "  precision 0.6: supported >= %.4f (0.8: %.4f), recall %.3f (0.8: %.3f)\n",
+            rep6.t_supported, rep.t_supported, rep6.wice_recall, rep.wice_recall);
+    CHECK(rep.target_precision == VER_TRAIN_PRECISION && rep6.target_precision == 0.6);
+    CHECK(rep6.t_supported < rep.t_supported && rep6.wice_recall > rep.wice_recall);
+    CHECK(rep6.wice_precision >= 0.6 && rep6.wice_precision < rep.wice_precision);
+    REQUIRE_OK(ver_scorer_new(&sc, out6, NULL, &e), e);
+    double target = 0, ts = 0;
+    ver_scorer_calibration(sc, &target, NULL, NULL);
+    ver_scorer_thresholds(sc, &ts, NULL);
+    CHECK(target == 0.6 && ts == rep6.t_supported);
+    ver_scorer_free(sc);
+    struct ver_train_opts bad = {.precision = 1.2};
+    CHECK(ver_train_ex(data, out6, &bad, &rep6, &e) == ERR_ARG);
 }
 
 struct dense_ctx {

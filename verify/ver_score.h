@@ -260,6 +260,7 @@ struct ver_train_report {
     double rank_r1, rank_r5;    /* suggestion ranker on the training claims (in sample): own page
                                  * first / in the first five among the retrieved candidates */
     double t_supported, t_weak; /* thresholds chosen on the out-of-fold scores */
+    double target_precision;    /* the precision t_supported was fitted for */
 };
 
 #define VER_TRAIN_CV_FOLDS 5    /* folds for the out-of-fold scores behind the thresholds */
@@ -271,7 +272,11 @@ struct ver_train_opts {
     int folds, fold;     /* folds > 1: leave out the WiCE claims with ver_train_fold(article,
                           * folds) == fold entirely (for an outside cross-validation) */
     const char *pool_db; /* unused; reserved (the trainer builds its own page pool) */
+    double precision;    /* the precision of `supported` t_supported is fitted for, in (0, 1);
+                          * 0: VER_TRAIN_PRECISION. A lower target calls more claims supported
+                          * (higher recall, more wrong `supported` verdicts). */
 };
+#define VER_TRAIN_HAS_PRECISION 1 /* struct ver_train_opts has .precision (for tests/bench) */
 
 /* CLI usage text for the command that calls ver_train() (for cli/ to paste):
  *

@@ -24,7 +24,8 @@
  * would say that agreement lowers the score or a clash raises it are frozen at 0.
  * Calibration: WiCE claims are split into VER_TRAIN_CV_FOLDS folds by article; each fold is scored
  * by a model fitted without it. On those out-of-fold scores of the claims' own pages t_supported is
- * the lowest threshold whose precision of `supported` is at least VER_TRAIN_PRECISION, and t_weak
+ * the lowest threshold whose precision of `supported` is at least the target (ver_train_opts
+ * .precision, VER_TRAIN_PRECISION by default), and t_weak
  * the one that best separates weak-or-better (own pages partly or fully supported) from the rest
  * (not supported, wrong pages), by balanced accuracy. The final model is fitted on everything.
  * Ranker: the WiCE pages are indexed (BM25, a temporary folder); each claim, with its article title
@@ -1033,9 +1034,9 @@ static int by_score_desc(const void *a, const void *b)
 }
 
 /* Thresholds from the (out-of-fold) scores of the WiCE pairs: t_supported the lowest with
- * precision >= VER_TRAIN_PRECISION (at least TR_MIN_PREDICTED called supported), t_weak the best
+ * precision >= target (at least TR_MIN_PREDICTED called supported), t_weak the best
  * balanced accuracy of weak-or-better vs the rest; the precision and recall at t_supported. */
-static int calibrate(const struct tr *t, struct ver_model *m)
+static int calibrate(const struct tr *t, double target, struct ver_model *m)
 {
     struct sl *v = malloc((size_t)(t->npairs ? t->npairs : 1) * sizeof *v);
     if (!v) return -1;
@@ -1058,14 +1059,14 @@ static int calibrate(const struct tr *t, struct ver_model *m)
         double p = (double)tp / (i + 1);
         double f1 = pos ? 2.0 * tp / (i + 1 + pos) : 0;
         if (f1 > m->best_f1) m->best_f1 = f1;
-        if (i + 1 >= TR_MIN_PREDICTED && p >= VER_TRAIN_PRECISION) {
+        if (i + 1 >= TR_MIN_PREDICTED && p >= target) {
             best_t = v[i].s;
             prec = p;
             rec = pos ? (double)tp / pos : 0;
         }
     }
     m->t_supported = floor(best_t * 1e4) / 1e4;
-    m->cal_target = VER_TRAIN_PRECISION;
+    m->cal_target = target;
     m->cal_precision = prec;
     m->cal_recall = rec;
     /* t_weak: weak-or-better for own pages partly or fully supported, else not */
@@ -1630,6 +1631,10 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
     memset(&pl, 0, sizeof pl);
     int rc;
     if (!data_dir || !out_path) return err_set(err, ERR_ARG, "ver_train: NULL path");
+    double target = opts && opts->precision != 0 ? opts->precision : VER_TRAIN_PRECISION;
+    if (!(target > 0 && target < 1))
+        return err_set(err, ERR_ARG, "ver_train: target precision %g is not between 0 and 1",
+                       target);
 
     if ((rc = read_data(&t, data_dir, err))) goto fail;
     if (make_pairs(&t)) goto oom;
@@ -1656,7 +1661,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         score_pairs(&t, &mf, sel_fold, f);
     }
     dump_windows(&t, &m);
-    if (calibrate(&t, &m)) goto oom;
+    if (calibrate(&t, target, &m)) goto oom;
     r.wice_best_f1 = m.best_f1;
     m.t_contra = TR_CONTRA_COVERAGE;
     if (wice_metrics(&t, &m, &r)) goto oom;
@@ -1678,6 +1683,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
     if ((rc = contra_figures(&t, &parsed, &r, err))) goto fail;
     r.t_supported = parsed.t_supported;
     r.t_weak = parsed.t_weak;
+    r.target_precision = parsed.cal_target;
 
     if (model_comments(&comments, data_dir, &t, &r, opts)) goto oom;
     buf_reset(&text);

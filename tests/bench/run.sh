@@ -101,6 +101,10 @@ if [ -f "$WICE" ]; then
   grep -v '^#' tests/bench/ver_eval_today.txt
   echo "-- this build (build/ver_eval --cv 5 $SHARED/data POOL), claims scored as the audit scores them (with the article title):"
   ./build/ver_eval --cv 5 "$SHARED/data" "$tmp/wice" 2>/dev/null
+  echo "-- this build, thresholds fitted for a lower precision of supported (train-verifier --precision P):"
+  for p in 0.7 0.6; do
+    ./build/ver_eval --cv 5 --precision "$p" "$SHARED/data" "$tmp/wice" 2>/dev/null | sed -n 2p
+  done
   echo "-- this build, the sentence alone (--sentence-only, the definition before 2026-12-03):"
   ./build/ver_eval --cv 5 --sentence-only "$SHARED/data" "$tmp/wice" 2>/dev/null | grep -v '^missing parts\|^scorer:'
   echo "(AUC: own vs best-matching wrong page, all / own pages labelled supported / partially supported;"

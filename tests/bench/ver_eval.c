@@ -9,12 +9,14 @@
  * fold of the WiCE claims (grouped by article), and measures every claim with the model that did
  * not see it.
  *
- * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] DATA_DIR POOL_DIR
+ * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] DATA_DIR POOL_DIR
  *   DATA_DIR   ../shared/data (wice/dev.jsonl, citation-integrity/)
  *   POOL_DIR   what tests/bench/wice_pool.py wrote (corpus.jsonl, qrels.tsv) and, in POOL_DIR/ix,
  *              that corpus indexed by `vericite index` (the default embedder)
  *   --sentence-only  score and retrieve with the WiCE sentence alone (the definition used before
  *              2026-12-03), not as the audit does
+ *   --precision P  with --cv: each fold's model fits its `supported` threshold for precision P
+ *              (train-verifier --precision), not the default
  *   --dump FILE  a JSON line per WiCE claim: id, class (2 supported, 1 partially, 0 not), fold
  *              (-1 without --cv), its own page's score and the raw features of the best window
  *              (enum ver_feat order), for studying features outside the evaluator
@@ -582,6 +584,7 @@ int main(int argc, char **argv)
 {
     const char *model = NULL;
     const char *dump = NULL;
+    double precision = 0; /* --precision P with --cv: the folds' thresholds fitted for P */
     int cv = 0, limit = 0, ai = 1, sentence_only = 0;
     for (; ai < argc && argv[ai][0] == '-'; ai++) {
         if (!strcmp(argv[ai], "--model") && ai + 1 < argc)
@@ -594,14 +597,16 @@ int main(int argc, char **argv)
             sentence_only = 1;
         else if (!strcmp(argv[ai], "--dump") && ai + 1 < argc)
             dump = argv[++ai];
+        else if (!strcmp(argv[ai], "--precision") && ai + 1 < argc)
+            precision = strtod(argv[++ai], NULL);
         else {
             fprintf(stderr,
-                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] DATA_DIR POOL_DIR\n");
+                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] DATA_DIR POOL_DIR\n");
             return 2;
         }
     }
     if (argc - ai != 2) {
-        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] DATA_DIR POOL_DIR\n");
+        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] DATA_DIR POOL_DIR\n");
         return 2;
     }
     const char *data = argv[ai], *pool = argv[ai + 1];
@@ -634,6 +639,9 @@ int main(int argc, char **argv)
             char out[4200];
             snprintf(out, sizeof out, "%s/fold%d.txt", dir, f);
             struct ver_train_opts to = {.folds = cv, .fold = f, .pool_db = NULL};
+#ifdef VER_TRAIN_HAS_PRECISION
+            to.precision = precision;
+#endif
             struct ver_train_report rep;
             struct err er = {0};
             if (ver_train_ex(data, out, &to, &rep, &er)) {
@@ -649,7 +657,10 @@ int main(int argc, char **argv)
         rmdir(dir);
         header();
         char name[64];
-        snprintf(name, sizeof name, "%d-fold cross-validation, all", cv);
+        if (precision > 0)
+            snprintf(name, sizeof name, "%d-fold CV, precision %.2f, all", cv, precision);
+        else
+            snprintf(name, sizeof name, "%d-fold cross-validation, all", cv);
         report(&e, name, NULL, ci);
         report(&e, "  claims held out by main's split", in_old_heldout, ci);
 #else
