@@ -189,6 +189,7 @@ struct ver_audit_opts {
      * lexical scorer still picks the windows it reads and gives matches, missing parts and the
      * suggestion ranker's features. */
     const char *verifier;
+#define VER_AUDIT_HAS_VERIFIER 1 /* this struct has .verifier (for tests/bench/ver_eval.c) */
     int verifier_threads;   /* the model's threads (0: 1) */
     int verifier_windows;   /* windows per source it reads (0: VER_NLI_MAX_WINDOWS) */
     /* NULL (none), or an LLM judge (ver_judge_new's url) asked about every cited source that

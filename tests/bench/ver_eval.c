@@ -9,12 +9,17 @@
  * fold of the WiCE claims (grouped by article), and measures every claim with the model that did
  * not see it.
  *
- * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] DATA_DIR POOL_DIR
+ * usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] [--verifier M] DATA_DIR POOL_DIR
  *   DATA_DIR   ../shared/data (wice/dev.jsonl, citation-integrity/)
  *   POOL_DIR   what tests/bench/wice_pool.py wrote (corpus.jsonl, qrels.tsv) and, in POOL_DIR/ix,
  *              that corpus indexed by `vericite index` (the default embedder)
+ *   --limit N  the first N WiCE claims and the first N Citation-Integrity claims only (quick runs)
  *   --sentence-only  score and retrieve with the WiCE sentence alone (the definition used before
  *              2026-12-03), not as the audit does
+ *   --verifier M  score with an NLI model (a .vcnn file or a name, as `audit --verifier`):
+ *              own pages, wrong pages and Citation-Integrity abstracts through ver_verify, and
+ *              the suggestions as `audit --verifier` makes them; not with --cv (nothing to refit).
+ *              The figures of a model a user brings; the lexical scorer still picks the windows
  *   --precision P  with --cv: each fold's model fits its `supported` threshold for precision P
  *              (train-verifier --precision), not the default
  *   --dump FILE  a JSON line per WiCE claim: id, class (2 supported, 1 partially, 0 not), fold
@@ -77,6 +82,9 @@ struct ev {
     long score_calls;
     int sentence_only; /* --sentence-only: score own and wrong pages on the sentence alone */
     FILE *dump;        /* --dump FILE: a JSON line per claim (scores, verdict, own-page features) */
+    const char *verifier;    /* --verifier M: the NLI model scores (ver_verify), not the scorer */
+    struct ver_auditor *nli; /* ... its auditor (offline, no suggestions) */
+    struct idx *nli_ix;      /* ... and the pool's index it holds */
 };
 
 static double now_s(void)
@@ -188,6 +196,7 @@ static int load(struct ev *e, const char *data, const char *pool, int limit)
     e->ci_cls = calloc(m, sizeof(int));
     json_array_foreach(cl, i, o)
     {
+        if (limit > 0 && e->nci >= limit) break;
         char key[32];
         long long did = json_integer_value(json_array_get(json_object_get(o, "cited_doc_ids"), 0));
         snprintf(key, sizeof key, "%lld", did);
@@ -276,6 +285,22 @@ static int score_ctx(struct ev *e, struct ver_scorer *s, const char *claim, size
 {
     struct err er = {0};
     double t = cpu_s();
+    if (e->nli) { /* the claim as the NLI verifier reads it, context included */
+        struct ver_result vr;
+        int rc = ver_verify(e->nli, claim, text, 1, &vr, &er);
+        memset(r, 0, sizeof *r);
+        if (!rc) {
+            r->score = vr.score;
+            r->verdict = vr.status == VER_ST_SUPPORTED ? VER_SUPPORTED
+                         : vr.status == VER_ST_WEAK    ? VER_WEAK
+                                                       : VER_UNSUPPORTED;
+        }
+        ver_results_free(&vr, 1);
+        e->score_ms += (cpu_s() - t) * 1000;
+        e->score_calls++;
+        if (rc) fprintf(stderr, "ver_eval: verify: %s\n", er.msg);
+        return rc;
+    }
 #ifdef VER_SCORE_MAX_MISSING
     int rc = ver_score_source_ctx(s, claim, context_len, text, strlen(text), r, &er);
 #else /* a tree before ver_score_source_ctx: the context is scored as part of the claim */
@@ -333,6 +358,9 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
         return -1;
     }
     struct ver_audit_opts ao = {.offline = 1, .max_suggestions = 5, .model_path = model};
+#ifdef VER_AUDIT_HAS_VERIFIER
+    ao.verifier = e->verifier;
+#endif
     if (ver_auditor_new(&au, ix, &ao, &er)) {
         fprintf(stderr, "ver_eval: %s\n", er.msg);
         return -1;
@@ -583,6 +611,8 @@ static void header(void)
 int main(int argc, char **argv)
 {
     const char *model = NULL;
+    struct ev e;
+    memset(&e, 0, sizeof e);
     const char *dump = NULL;
     double precision = 0; /* --precision P with --cv: the folds' thresholds fitted for P */
     int cv = 0, limit = 0, ai = 1, sentence_only = 0;
@@ -597,27 +627,46 @@ int main(int argc, char **argv)
             sentence_only = 1;
         else if (!strcmp(argv[ai], "--dump") && ai + 1 < argc)
             dump = argv[++ai];
+        else if (!strcmp(argv[ai], "--verifier") && ai + 1 < argc)
+            e.verifier = argv[++ai];
         else if (!strcmp(argv[ai], "--precision") && ai + 1 < argc)
             precision = strtod(argv[++ai], NULL);
         else {
             fprintf(stderr,
-                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] DATA_DIR POOL_DIR\n");
+                    "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] [--verifier M] DATA_DIR POOL_DIR\n");
             return 2;
         }
     }
     if (argc - ai != 2) {
-        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] DATA_DIR POOL_DIR\n");
+        fprintf(stderr, "usage: ver_eval [--model FILE] [--cv K] [--limit N] [--sentence-only] [--dump FILE] [--precision P] [--verifier M] DATA_DIR POOL_DIR\n");
         return 2;
     }
     const char *data = argv[ai], *pool = argv[ai + 1];
     char ixdir[4096];
     snprintf(ixdir, sizeof ixdir, "%s/ix", pool);
-    struct ev e;
-    memset(&e, 0, sizeof e);
     e.sentence_only = sentence_only;
     if (dump && !(e.dump = fopen(dump, "w"))) {
         fprintf(stderr, "ver_eval: %s: cannot create\n", dump);
         return 1;
+    }
+    if (e.verifier) {
+#ifdef VER_AUDIT_HAS_VERIFIER
+        if (cv > 1) {
+            fprintf(stderr, "ver_eval: --verifier scores with the NLI model, which --cv does not refit: "
+                            "leave --cv out\n");
+            return 2;
+        }
+        struct err er = {0};
+        struct ver_audit_opts vo = {.offline = 1, .suggest = VER_SUGGEST_NONE, .model_path = model,
+                                    .verifier = e.verifier};
+        if (idx_open(&e.nli_ix, ixdir, NULL, &er) || ver_auditor_new(&e.nli, e.nli_ix, &vo, &er)) {
+            fprintf(stderr, "ver_eval: --verifier %s: %s\n", e.verifier, er.msg);
+            return 1;
+        }
+#else
+        fprintf(stderr, "ver_eval: this tree's audit has no NLI verifier\n");
+        return 2;
+#endif
     }
     if (load(&e, data, pool, limit)) return 1;
     double t0 = now_s();
@@ -626,7 +675,8 @@ int main(int argc, char **argv)
         if (eval_claims(&e, model, ixdir, -1)) return 1;
         ci = eval_ci(&e, model);
         header();
-        report(&e, model ? model : "built-in model, all claims", NULL, ci);
+        report(&e, e.verifier ? "--verifier (NLI), all claims" : model ? model : "built-in model, all claims",
+               NULL, ci);
         report(&e, "  claims held out by main's split", in_old_heldout, ci);
     } else {
 #ifdef VER_TRAIN_HAS_FOLDS
@@ -674,6 +724,8 @@ int main(int argc, char **argv)
 #endif
     printf("scorer: %.3f ms CPU per (claim, source) over %ld calls; whole evaluation %.1f s\n",
            e.score_calls ? e.score_ms / e.score_calls : 0, e.score_calls, now_s() - t0);
+    ver_auditor_free(e.nli);
+    if (e.nli_ix) idx_close(e.nli_ix);
     if (e.dump && fclose(e.dump)) {
         fprintf(stderr, "ver_eval: %s: write failed\n", dump);
         return 1;

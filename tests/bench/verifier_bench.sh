@@ -61,3 +61,13 @@ run "--verifier (16 windows, 2 threads)" --suggest none --verifier "$tmp/nli.vcn
 run "--verifier (4 windows), --suggest none" --suggest none --verifier "$tmp/nli.vcnn" --verifier-windows 4
 run "lexical, --suggest all" --suggest all
 run "--verifier (16 windows), --suggest all" --suggest all --verifier "$tmp/nli.vcnn"
+# build/ver_eval --verifier M gives the issue-10 figures (AUC, F1, CI AUC, R@1/R@5) of an NLI model
+# a user brings. Here a random model of MiniLM-L6's shape, so only its time is printed: 20 WiCE
+# claims (own page, best-matching wrong page, suggestions) and 20 Citation-Integrity claims.
+WICE=$SHARED/data/wice/dev.jsonl
+if [ -x build/ver_eval ] && [ -f "$WICE" ]; then
+  /usr/bin/python3 tests/bench/wice_pool.py "$WICE" "$tmp/wice" 2>/dev/null
+  ./vericite index -q --db "$tmp/wice/ix" "$tmp/wice/corpus.jsonl"
+  printf '%-44s ' "ver_eval --verifier --limit 20:"
+  ./build/ver_eval --limit 20 --verifier "$tmp/nli.vcnn" "$SHARED/data" "$tmp/wice" 2>/dev/null | grep '^scorer:'
+fi
