@@ -990,3 +990,43 @@ TEST(audit_html_budget_named)
     ver_auditor_free(au);
     idx_close(ix);
 }
+
+/* A source cited together with another at the end of a sentence is scored as co-cited
+ * (VER_F_COCITED: its coverage says less), so the same page for the same sentence scores lower
+ * than when it is cited alone; a {{citation needed}} beside it does not count as a source. */
+TEST(audit_cocited_citation)
+{
+    const char *dir = t_tmpdir(t_);
+    static const char corpus[] =
+        "{\"_id\": \"cu\", \"title\": \"Curie\", \"url\": \"https://example.org/curie\", \"text\": "
+        "\"Marie Curie won the Nobel Prize in Physics in 1903 together with her husband Pierre.\"}\n";
+    const char *c = t_write(t_, dir, "c.jsonl", corpus, strlen(corpus));
+    char ix[600];
+    snprintf(ix, sizeof ix, "%s/ix", dir);
+    REQUIRE(t_run(t_, NULL, NULL, "index -q --embedder none --db '%s' '%s'", ix, c) == 0);
+    static const char wiki[] =
+        "Marie Curie won the Nobel Prize in Physics in 1903 with her husband Pierre."
+        "<ref>https://example.org/curie</ref>\n\n"
+        "Marie Curie won the Nobel Prize in Physics in 1903 with her husband Pierre."
+        "<ref>https://example.org/curie</ref><ref>https://example.org/elsewhere</ref>\n\n"
+        "Marie Curie won the Nobel Prize in Physics in 1903 with her husband Pierre."
+        "<ref>https://example.org/curie</ref>{{citation needed|date=May 2020}}\n";
+    const char *a = t_write(t_, dir, "a.wiki", wiki, strlen(wiki));
+    char *out = NULL;
+    REQUIRE(t_run(t_, &out, NULL, "audit --db '%s' --offline --json --suggest none '%s'", ix, a) == 0);
+    json_t *arr = t_json_lines(out);
+    free(out);
+    double sc[4] = {-1, -1, -1, -1};
+    int n = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        if (strcmp(t_json_str(o, "url"), "https://example.org/curie") || n >= 4) continue;
+        sc[n++] = json_number_value(json_object_get(o, "score"));
+    }
+    REQUIRE(n == 3);
+    fprintf(stderr, "  alone %.4f, co-cited %.4f, beside {{cn}} %.4f\n", sc[0], sc[1], sc[2]);
+    CHECK(sc[0] > 0.3 && sc[1] < sc[0]);
+    CHECK(sc[2] == sc[0]);
+    json_decref(arr);
+}

@@ -752,3 +752,36 @@ TEST(ver_score_claim_in_context)
     ver_scorer_free(s);
     buf_cleanup(&b);
 }
+
+TEST(ver_score_cocited)
+{
+    /* how the trainer and the evaluator read a Citation-Integrity claim's markers */
+    CHECK(ver_train_cocited("Cirrhosis raises mortality [<|multi_cit|>]."));
+    CHECK(ver_train_cocited("Cirrhosis raises mortality <|multi_cit|>."));
+    CHECK(ver_train_cocited("Cirrhosis raises mortality [<|cit|>,<|other_cit|>]."));
+    CHECK(ver_train_cocited("Cirrhosis raises mortality [<|cit|>, 7]."));
+    CHECK(!ver_train_cocited("Cirrhosis raises mortality [<|cit|>]."));
+    CHECK(!ver_train_cocited("Cirrhosis raises mortality <|cit|>."));
+    CHECK(!ver_train_cocited("Ferrets shed virus [<|other_cit|>] and mortality rises [<|cit|>]."));
+    CHECK(!ver_train_cocited("In 2019 [12] mortality rose <|cit|> in 3 trials."));
+    CHECK(!ver_train_cocited(NULL));
+    /* the scorer: a source cited together with others is held to less (its coverage says less),
+     * through VER_F_COCITED; cited alone it scores as ver_score_source_ctx */
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *claim = "Patients with cirrhosis and COVID-19 had a higher mortality rate than other patients.";
+    const char *src = "We studied 745 patients with cirrhosis and COVID-19. Their mortality rate was higher "
+                      "than that of other patients with COVID-19.";
+    struct ver_score_result alone, ctx, group;
+    struct ver_score_claim c = {claim, 0, 0};
+    REQUIRE_OK(ver_score_cited(s, &c, src, strlen(src), &alone, &e), e);
+    REQUIRE_OK(ver_score_source_ctx(s, claim, 0, src, strlen(src), &ctx, &e), e);
+    CHECK(alone.score == ctx.score && alone.feat[VER_F_COCITED] == 0);
+    c.cocited = 1;
+    REQUIRE_OK(ver_score_cited(s, &c, src, strlen(src), &group, &e), e);
+    CHECK(group.feat[VER_F_COCITED] > 0.5 && group.feat[VER_F_COCITED] == group.feat[VER_F_COV_LEX]);
+    CHECK(group.score < alone.score);
+    CHECK(ver_score_cited(s, NULL, src, strlen(src), &group, &e) == ERR_ARG);
+    ver_scorer_free(s);
+}

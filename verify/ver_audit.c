@@ -29,6 +29,7 @@ struct ver_auditor {
     struct buf text, title; /* scratch */
     struct buf claim;       /* the claim being scored, with its context */
     struct ver_score_result cited; /* the cited source's result for the citation at hand */
+    int cocited;            /* ... which is one of several closing its claim (VER_F_COCITED) */
     struct ver_nli *nli;    /* the NLI verifier, or NULL (lexical) */
     struct ver_judge *judge; /* the LLM judge, or NULL */
     size_t ev_start, ev_end; /* the evidence window of the last score_into, in its text */
@@ -479,13 +480,14 @@ static int judge_into(struct ver_auditor *a, const char *text, struct ver_result
  * be NULL; else it gets the scorer's result. With the NLI verifier the model then judges it,
  * reading at most `windows` windows (0: --verifier-windows; suggestion candidates get
  * VER_NLI_SUGGEST_WINDOWS, the cost of suggestions being that many sources per citation). */
-static int score_into(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
-                      struct ver_score_result *sr_out, int windows, struct err *err)
+static int score_into(struct ver_auditor *a, const char *claim, int cocited, const char *text,
+                      struct ver_result *r, struct ver_score_result *sr_out, int windows, struct err *err)
 {
     struct ver_score_result sr;
     size_t cl = strlen(claim), rl = r->claim ? strlen(r->claim) : cl;
     size_t shift = cl >= rl ? cl - rl : 0; /* "context: " in front of r->claim */
-    int rc = ver_score_source_ctx(a->scorer, claim, shift, text, strlen(text), &sr, err);
+    struct ver_score_claim sc = {claim, shift, cocited};
+    int rc = ver_score_cited(a->scorer, &sc, text, strlen(text), &sr, err);
     if (rc) return rc;
     if (sr_out) *sr_out = sr;
     r->score = sr.score;
@@ -520,7 +522,7 @@ static int score_into(struct ver_auditor *a, const char *claim, const char *text
 static int score_cited(struct ver_auditor *a, const char *claim, const char *text, struct ver_result *r,
                        struct err *err)
 {
-    int rc = score_into(a, claim, text, r, &a->cited, 0, err);
+    int rc = score_into(a, claim, a->cocited, text, r, &a->cited, 0, err);
     return !rc && a->judge ? judge_into(a, text, r, err) : rc;
 }
 
@@ -678,7 +680,7 @@ static int suggest(struct ver_auditor *a, const char *context, const char *score
         struct ver_result tmp = {0};
         struct ver_score_result sr;
         tmp.claim = r->claim;
-        if ((rc = score_into(a, scored_claim, text.data, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
+        if ((rc = score_into(a, scored_claim, 0, text.data, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
             free(tmp.evidence);
             break;
         }
@@ -812,7 +814,7 @@ static int web_suggest(struct ver_auditor *a, const char *title, const char *sco
         struct ver_result tmp = {0};
         struct ver_score_result sr;
         tmp.claim = r->claim;
-        if ((rc = score_into(a, scored_claim, s->text, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
+        if ((rc = score_into(a, scored_claim, 0, s->text, &tmp, &sr, VER_NLI_SUGGEST_WINDOWS, err))) {
             free(tmp.evidence);
             break;
         }
@@ -1018,12 +1020,16 @@ int ver_audit(struct ver_auditor *a, const struct ver_article *art, const char *
             rc = err_set(err, ERR_NOMEM, "audit");
             goto out;
         }
+        int nsourced = 0; /* citations closing the claim that name a source */
+        for (int j = 0; j < cl->ncit; j++)
+            nsourced += !cl->cits[j].needs_source;
         for (int j = 0; j < cl->ncit; j++, k++) {
             const struct ver_citation *c = &cl->cits[j];
             struct ver_result *r = &res[k];
             *n = k + 1;
             if ((rc = result_init(r, art, path, cl, i, claim, cut, c, err))) goto out;
             memset(&a->cited, 0, sizeof a->cited);
+            a->cocited = nsourced >= 2 && !c->needs_source;
             if (ver_score_claim_in_context(r->claim, art->title, &a->claim, NULL)) {
                 rc = err_set(err, ERR_NOMEM, "audit");
                 goto out;
@@ -1075,6 +1081,7 @@ int ver_verify(struct ver_auditor *a, const char *claim, const char *source, int
     int rc = ERR_OK;
     int64_t cited_row = -1;
     memset(&a->cited, 0, sizeof a->cited);
+    a->cocited = 0; /* one source, cited alone */
     if (is_text) {
         char *text = NULL, *title = NULL;
         const char *why = "";

@@ -191,7 +191,8 @@ int ver_nli_score(struct ver_nli *v, struct ver_scorer *s, const char *select, c
     out->verdict = VER_UNSUPPORTED;
     v->nwins = 0;
     v->cap = windows > 0 && windows < v->max_windows ? windows : v->max_windows;
-    int rc = ver_score_windows(s, select ? select : claim, source, len, keep_window, v, err);
+    struct ver_score_claim c = {select ? select : claim, 0, 0}; /* windows chosen by alignment */
+    int rc = ver_score_windows(s, &c, source, len, keep_window, v, err);
     if (rc) return rc;
     /* the model reads the windows in source order (the result does not depend on it) */
     for (int i = 0; i < v->nwins; i++) {

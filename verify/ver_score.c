@@ -65,7 +65,7 @@ const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
     "num_conflict", "date_agree",   "date_conflict", "name_agree", "neg_flip",   "ant_clash",
     "doc_cov",      "doc_name",     "doc_union",     "claim_len",  "win_len",    "dense",
     "doc_len",      "doc_part_min", "doc_miss_max",  "s_cov",      "s_bm25",     "s_cov_w",
-    "s_cov_lex",    "s_claim_len",  "s_doc_cov",     "s_bigram",   "s_part_min",
+    "s_cov_lex",    "s_claim_len",  "s_doc_cov",     "s_bigram",   "s_part_min", "cocited",
 };
 
 const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
@@ -204,6 +204,7 @@ struct ver_scorer {
     uint64_t src_hash;
     uint64_t term_hash[VER_SCORE_MAX_TERMS]; /* FNV-1a 64 of each claim term */
     size_t context_len; /* the claim's first bytes that need not be covered (the call's) */
+    int cocited;        /* the call's ver_score_claim.cocited (VER_F_COCITED) */
     struct stok *tok_arr;
     size_t ntok, captok;
     struct sent *sents;
@@ -1391,6 +1392,7 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     f[VER_F_S_DOC_COV] = sh ? f[VER_F_DOC_COV] : 0;
     f[VER_F_S_BIGRAM] = sh ? f[VER_F_BIGRAM] : 0;
     f[VER_F_S_PART_MIN] = sh ? f[VER_F_PART_MIN] : 0;
+    f[VER_F_COCITED] = s->cocited ? f[VER_F_COV_LEX] : 0;
     s->win_clash = cl;
 }
 
@@ -1466,11 +1468,16 @@ static int window_fits(const struct ver_scorer *s, size_t a, size_t b, size_t *w
     return b == a || *words <= VER_SCORE_WIN_WORDS;
 }
 
-int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
-                      ver_score_win_cb cb, void *ctx, struct err *err)
+int ver_score_windows(struct ver_scorer *s, const struct ver_score_claim *c, const char *src,
+                      size_t len, ver_score_win_cb cb, void *ctx, struct err *err)
 {
     double doc[7], avg_unit, f[VER_SCORE_NFEAT];
-    int rc = prepare(s, claim, src, len, doc, &avg_unit, err);
+    if (!c) return err_set(err, ERR_ARG, "ver_score_windows: NULL claim");
+    if (s) {
+        s->context_len = c->context_len;
+        s->cocited = c->cocited;
+    }
+    int rc = prepare(s, c->text, src, len, doc, &avg_unit, err);
     if (rc) return rc;
     for (size_t a = 0; a < s->nunits; a++) {
         size_t words = 0;
@@ -1597,8 +1604,19 @@ int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context
                          const char *source_text, size_t len, struct ver_score_result *out,
                          struct err *err)
 {
-    if (!out) return err_set(err, ERR_ARG, "ver_score_source: NULL result");
-    if (s) s->context_len = context_len;
+    struct ver_score_claim c = {claim, context_len, 0};
+    return ver_score_cited(s, &c, source_text, len, out, err);
+}
+
+int ver_score_cited(struct ver_scorer *s, const struct ver_score_claim *c, const char *source_text,
+                    size_t len, struct ver_score_result *out, struct err *err)
+{
+    if (!out || !c) return err_set(err, ERR_ARG, "ver_score_source: NULL result or claim");
+    const char *claim = c->text;
+    if (s) {
+        s->context_len = c->context_len;
+        s->cocited = c->cocited;
+    }
     double doc[7], avg_unit, f[VER_SCORE_NFEAT];
     int rc = prepare(s, claim, source_text, len, doc, &avg_unit, err);
     if (rc) return rc;

@@ -58,6 +58,11 @@ enum ver_feat {
     VER_F_S_DOC_COV,
     VER_F_S_BIGRAM,
     VER_F_S_PART_MIN,
+    /* of the citation as well as the text: cov_lex when the source is cited together with
+     * others at the same place ("...[3][4]", "[<|multi_cit|>]"), so that it may support only a
+     * part of the claim (coverage then says less); 0 when it is cited alone or this is not known
+     * (ver_score_cited) */
+    VER_F_COCITED,
     VER_SCORE_NFEAT
 };
 
@@ -164,6 +169,22 @@ int ver_score_source(struct ver_scorer *s, const char *claim, const char *source
 int ver_score_source_ctx(struct ver_scorer *s, const char *claim, size_t context_len,
                          const char *source_text, size_t len, struct ver_score_result *out,
                          struct err *err);
+
+/* A claim as one of its citations is scored (ver_score_cited). */
+#define VER_SCORE_HAS_COCITED 1 /* for tools built against several versions of this header */
+struct ver_score_claim {
+    const char *text;   /* the claim, NUL-terminated, context first (see ver_score_source_ctx) */
+    size_t context_len; /* bytes of context in front of the sentence (0: none) */
+    int cocited;        /* nonzero: the source is one of several cited together at the same place
+                           (a claim closed by two or more citations); see VER_F_COCITED */
+};
+
+/* ver_score_source_ctx for a claim described by `c`: what the scorer knows of the citation (is
+ * the source cited alone?) enters the score as VER_F_COCITED. In Citation-Integrity half of the
+ * citations made in a group are inaccurate, a fifth of those made alone; the model weighs that
+ * against what the text says. Errors as ver_score_source(). */
+int ver_score_cited(struct ver_scorer *s, const struct ver_score_claim *c, const char *source_text,
+                    size_t len, struct ver_score_result *out, struct err *err);
 
 /* The claim as a citation of it is scored: the article's `title` and ": " in front of the sentence
  * when the sentence does not name the title (case-insensitive), so the subject ("She won the
@@ -313,5 +334,11 @@ int ver_train_is_heldout(const char *claim_id);
  * bracket group holding a "<|...|>" marker goes entirely ("[<|multi_cit|>,7]"), a bare marker goes
  * alone, and the " ." left behind is closed up. The caller frees it; NULL when out of memory. */
 char *ver_train_strip_markers(const char *s);
+
+/* Nonzero when the citation of Citation-Integrity claim `s` is made together with others: its
+ * marker is "<|multi_cit|>", or the bracket group holding its "<|cit|>" also holds another
+ * citation ("[<|cit|>,<|other_cit|>]", "[<|cit|>,7]"). The trainer and the evaluator set
+ * ver_score_claim.cocited from it, as the audit does from a claim's number of citations. */
+int ver_train_cocited(const char *s);
 
 #endif

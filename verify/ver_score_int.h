@@ -65,9 +65,9 @@ int ver_scorer_new_model(struct ver_scorer **out, const struct ver_model *m,
  * Return nonzero to stop. */
 typedef int (*ver_score_win_cb)(void *ctx, const double *feat, size_t start, size_t end);
 
-/* Compute the features of every window of `src` against `claim` (the dense feature is 0),
- * in source order; the trainer uses this to fit the model. Errors as ver_score_source(). */
-int ver_score_windows(struct ver_scorer *s, const char *claim, const char *src, size_t len,
-                      ver_score_win_cb cb, void *ctx, struct err *err);
+/* Compute the features of every window of `src` against claim `c` (the dense feature is 0),
+ * in source order; the trainer uses this to fit the model. Errors as ver_score_cited(). */
+int ver_score_windows(struct ver_scorer *s, const struct ver_score_claim *c, const char *src,
+                      size_t len, ver_score_win_cb cb, void *ctx, struct err *err);
 
 #endif

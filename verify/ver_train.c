@@ -73,6 +73,7 @@ struct tr_claim {
     int set;       /* enum tr_set */
     int fold;      /* WiCE: ver_train_fold(article, VER_TRAIN_CV_FOLDS) */
     int swapped;   /* a copy of another claim with one number changed */
+    int cocited;   /* Citation-Integrity: cited together with others (ver_train_cocited) */
     int gold[64];  /* evidence lines (line numbers of the document) */
     int ngold;
 };
@@ -206,6 +207,29 @@ char *ver_train_strip_markers(const char *s)
     return out;
 }
 
+int ver_train_cocited(const char *s)
+{
+    if (!s) return 0;
+    if (strstr(s, "<|multi_cit|>")) return 1;
+    const char *m = strstr(s, "<|cit|>");
+    if (!m) return 0;
+    const char *open = m, *close = m + 7;
+    while (open > s && open[-1] != '[' && open[-1] != ']')
+        open--;
+    if (open == s || open[-1] != '[') return 0; /* a bare marker: alone */
+    while (*close && *close != ']' && *close != '[')
+        close++;
+    if (*close != ']') return 0;
+    for (const char *q = open; q < close; q++) {
+        if (q == m) { /* the marker itself */
+            q += 6;
+            continue;
+        }
+        if ((*q >= '0' && *q <= '9') || !strncmp(q, "<|other_cit|>", 13)) return 1;
+    }
+    return 0;
+}
+
 static int add_claim(struct tr *t, const char *text, int strip, int doc, int cls, int set,
                      const char *article)
 {
@@ -225,6 +249,7 @@ static int add_claim(struct tr *t, const char *text, int strip, int doc, int cls
     k->cls = cls;
     k->set = set;
     k->fold = set == SET_WICE ? ver_train_fold(a, VER_TRAIN_CV_FOLDS) : -1;
+    k->cocited = strip && ver_train_cocited(text);
     return 0;
 }
 
@@ -477,6 +502,7 @@ static int make_pairs(struct tr *t)
             free(sw);
             if (rc) goto oom;
             t->claims[t->nclaims - 1].swapped = 1;
+            t->claims[t->nclaims - 1].cocited = t->claims[ci].cocited;
             t->claims[t->nclaims - 1].fold = t->claims[ci].fold;
             if (add_pair(t, t->nclaims - 1, doc, 0, PK_SWAP)) goto oom;
             t->pairs[t->npairs - 1].orig = truep;
@@ -555,7 +581,8 @@ static int pair_windows(const struct tr *t, struct featbuf *fb, struct ver_score
         return err_set(err, ERR_NOMEM, "ver_train");
     }
     p->f0 = fb->n;
-    int rc = ver_score_windows(sc, ctx.data ? ctx.data : k->text, d, n, feat_cb, fb, err);
+    struct ver_score_claim c = {ctx.data ? ctx.data : k->text, 0, k->cocited};
+    int rc = ver_score_windows(sc, &c, d, n, feat_cb, fb, err);
     buf_cleanup(&ctx);
     p->nwin = (int)(fb->n - p->f0);
     return rc == ERR_NOMEM ? err_set(err, ERR_NOMEM, "ver_train") : rc;

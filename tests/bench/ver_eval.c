@@ -77,6 +77,7 @@ struct ev {
     int np;
     char **ci_claim, **ci_doc;
     int *ci_cls; /* 2 SUPPORT, 1 REFUTE, 0 NEI */
+    int *ci_cocited; /* cited together with others (ver_train_cocited) */
     int nci;
     double score_ms;
     long score_calls;
@@ -194,6 +195,7 @@ static int load(struct ev *e, const char *data, const char *pool, int limit)
     e->ci_claim = calloc(m, sizeof(char *));
     e->ci_doc = calloc(m, sizeof(char *));
     e->ci_cls = calloc(m, sizeof(int));
+    e->ci_cocited = calloc(m, sizeof(int));
     json_array_foreach(cl, i, o)
     {
         if (limit > 0 && e->nci >= limit) break;
@@ -205,7 +207,11 @@ static int load(struct ev *e, const char *data, const char *pool, int limit)
         json_t *lst = json_object_get(json_object_get(o, "evidence"), key);
         const char *lab = json_string_value(json_object_get(json_array_get(lst, 0), "label"));
         e->ci_cls[e->nci] = !lab ? 0 : !strcmp(lab, "SUPPORT") ? 2 : !strcmp(lab, "REFUTE") ? 1 : 0;
-        e->ci_claim[e->nci] = ver_train_strip_markers(json_string_value(json_object_get(o, "claim")));
+        const char *raw = json_string_value(json_object_get(o, "claim"));
+        e->ci_claim[e->nci] = ver_train_strip_markers(raw);
+#ifdef VER_SCORE_HAS_COCITED
+        e->ci_cocited[e->nci] = ver_train_cocited(raw);
+#endif
         e->ci_doc[e->nci] = strdup(doc);
         e->nci++;
     }
@@ -317,6 +323,26 @@ static int score(struct ev *e, struct ver_scorer *s, const char *claim, const ch
                  struct ver_score_result *r)
 {
     return score_ctx(e, s, claim, 0, text, r);
+}
+
+/* Citation-Integrity claim i on its cited abstract, as the audit scores a citation: the scorer
+ * is told whether the citation is made together with others (the audit: a claim closed by two
+ * or more citations). */
+static int score_ci(struct ev *e, struct ver_scorer *s, int i, struct ver_score_result *r)
+{
+#ifdef VER_SCORE_HAS_COCITED
+    if (!e->nli) {
+        struct err er = {0};
+        double t = cpu_s();
+        struct ver_score_claim c = {e->ci_claim[i], 0, e->ci_cocited[i]};
+        int rc = ver_score_cited(s, &c, e->ci_doc[i], strlen(e->ci_doc[i]), r, &er);
+        e->score_ms += (cpu_s() - t) * 1000;
+        e->score_calls++;
+        if (rc) fprintf(stderr, "ver_eval: score: %s\n", er.msg);
+        return rc;
+    }
+#endif
+    return score(e, s, e->ci_claim[i], e->ci_doc[i], r);
 }
 
 /* A WiCE claim as the audit scores it (ver_score_claim_in_context): the article title in front
@@ -465,9 +491,21 @@ static struct ci_fig eval_ci(struct ev *e, const char *model)
     for (int i = 0; i < e->nci; i++) {
         if (e->ci_cls[i] == 0) continue;
         struct ver_score_result r;
-        if (score(e, s, e->ci_claim[i], e->ci_doc[i], &r)) break;
+        if (score_ci(e, s, i, &r)) break;
         v[n].s = r.score;
         v[n++].pos = e->ci_cls[i] == 2;
+        if (e->dump) {
+            json_t *o = json_pack("{s:i, s:i, s:i, s:f}", "ci", i, "class", e->ci_cls[i], "cocited",
+                                  e->ci_cocited[i], "own", r.score);
+            json_t *fa = json_array();
+            for (int k = 0; o && fa && k < VER_SCORE_NFEAT; k++)
+                json_array_append_new(fa, json_real(r.feat[k]));
+            if (o && fa) json_object_set_new(o, "feat", fa);
+            char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            if (line) fprintf(e->dump, "%s\n", line);
+            free(line);
+            json_decref(o);
+        }
     }
     f.auc = roc_auc(v, n);
     free(v);
