@@ -37,7 +37,7 @@
  *   F1 / precision       supported (label) vs the rest (partially / not supported), own pages;
  *                        "best" = the best score threshold, "shipped" = the model's verdict
  *   CI AUC               Citation-Integrity claims_dev: SUPPORT vs REFUTE, score of the cited
- *                        abstract
+ *                        abstract, told whether the citation is co-cited (ver_train_cocited)
  *   R@1 / R@5            every claim cites another claim's page ((i + 7) mod n, as in
  *                        tests/test_audit.c) with its article title as context; the share whose own
  *                        page is the first / among the first five suggestions of the audit */
