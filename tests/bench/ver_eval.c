@@ -325,6 +325,21 @@ static int score(struct ev *e, struct ver_scorer *s, const char *claim, const ch
     return score_ctx(e, s, claim, 0, text, r);
 }
 
+/* One --dump line: the object `o` (taken; NULL out of memory writes nothing) with the
+ * features of `r` added as "feat". */
+static void dump_line(struct ev *e, json_t *o, const struct ver_score_result *r)
+{
+    json_t *fa = json_array();
+    for (int k = 0; o && fa && k < VER_SCORE_NFEAT; k++)
+        json_array_append_new(fa, json_real(r->feat[k]));
+    if (o && fa) json_object_set_new(o, "feat", fa);
+    else json_decref(fa);
+    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (line) fprintf(e->dump, "%s\n", line);
+    free(line);
+    json_decref(o);
+}
+
 /* Citation-Integrity claim i on its cited abstract, as the audit scores a citation: the scorer
  * is told whether the citation is made together with others (the audit: a claim closed by two
  * or more citations). */
@@ -400,18 +415,10 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
         if (score_claim(e, s, c, e->p[op].text, &r)) return -1;
         c->s_own = r.score;
         c->v_own = status_of_verdict(&r);
-        if (e->dump) {
-            json_t *o = json_pack("{s:s, s:i, s:i, s:f}", "id", c->id, "class", c->cls, "fold",
-                                  fold, "own", r.score);
-            json_t *fa = json_array();
-            for (int k = 0; o && fa && k < VER_SCORE_NFEAT; k++)
-                json_array_append_new(fa, json_real(r.feat[k]));
-            if (o && fa) json_object_set_new(o, "feat", fa);
-            char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-            if (line) fprintf(e->dump, "%s\n", line);
-            free(line);
-            json_decref(o);
-        }
+        if (e->dump)
+            dump_line(e, json_pack("{s:s, s:i, s:i, s:f}", "id", c->id, "class", c->cls, "fold",
+                                   fold, "own", r.score),
+                      &r);
         /* best-matching wrong page: the top BM25 document that is not the own page */
         struct ret_opts o = {.mode = RET_BM25, .k = 5, .by_doc = 1};
         struct ret_hit hits[5];
@@ -494,18 +501,10 @@ static struct ci_fig eval_ci(struct ev *e, const char *model)
         if (score_ci(e, s, i, &r)) break;
         v[n].s = r.score;
         v[n++].pos = e->ci_cls[i] == 2;
-        if (e->dump) {
-            json_t *o = json_pack("{s:i, s:i, s:i, s:f}", "ci", i, "class", e->ci_cls[i], "cocited",
-                                  e->ci_cocited[i], "own", r.score);
-            json_t *fa = json_array();
-            for (int k = 0; o && fa && k < VER_SCORE_NFEAT; k++)
-                json_array_append_new(fa, json_real(r.feat[k]));
-            if (o && fa) json_object_set_new(o, "feat", fa);
-            char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-            if (line) fprintf(e->dump, "%s\n", line);
-            free(line);
-            json_decref(o);
-        }
+        if (e->dump)
+            dump_line(e, json_pack("{s:i, s:i, s:i, s:f}", "ci", i, "class", e->ci_cls[i],
+                                   "cocited", e->ci_cocited[i], "own", r.score),
+                      &r);
     }
     f.auc = roc_auc(v, n);
     free(v);
