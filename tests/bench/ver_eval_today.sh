@@ -18,7 +18,11 @@ objs=$(cd "$tmp" && find build -name '*.o' ! -path 'build/cli/*' ! -path 'build/
 if ! grep -q ver_train_strip_markers "$tmp/verify/ver_score.h"; then
   { echo '#include <stdlib.h>'; echo '#include <string.h>'
     sed -n '/^char \*ver_train_strip_markers(const char \*s)$/,/^}$/p' verify/ver_train.c; } > "$tmp/strip.c"
-  # an older tree lacks ver_score_claim_in_context (the claim with its article title, as scored):
+  (cd "$tmp" && cc -std=c11 -O2 -c -o strip.o strip.c)
+  objs="$objs strip.o"
+  sed -i '/^#include "verify\/ver_score.h"/a char *ver_train_strip_markers(const char *s);' "$tmp/tests/bench/ver_eval.c"
+fi
+# an older tree lacks ver_score_claim_in_context (the claim with its article title, as scored):
 # take this tree's definition, so both sides score the same text
 if ! grep -q ver_score_claim_in_context "$tmp/verify/ver_score.h"; then
   { echo '#include <string.h>'; echo '#include "buf.h"'
@@ -26,10 +30,6 @@ if ! grep -q ver_score_claim_in_context "$tmp/verify/ver_score.h"; then
   (cd "$tmp" && cc -std=c11 -O2 -D_GNU_SOURCE -Icommon -c -o ctx.o ctx.c)
   objs="$objs ctx.o"
   sed -i '/^#include "verify\/ver_score.h"/a struct buf; int ver_score_claim_in_context(const char *claim, const char *title, struct buf *out, size_t *context_len);' "$tmp/tests/bench/ver_eval.c"
-fi
-(cd "$tmp" && cc -std=c11 -O2 -c -o strip.o strip.c)
-  objs="$objs strip.o"
-  sed -i '/^#include "verify\/ver_score.h"/a char *ver_train_strip_markers(const char *s);' "$tmp/tests/bench/ver_eval.c"
 fi
 (cd "$tmp" && cc -std=c11 -O2 -I. -Icommon -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0) \
    -c -o ver_eval.o tests/bench/ver_eval.c && \
