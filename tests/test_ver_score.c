@@ -663,6 +663,42 @@ TEST(ver_score_missing_part)
     ver_scorer_free(s);
 }
 
+/* The missing spans of `claim` against `src`, joined by '|', into m (reset first). */
+static void missing_text(struct test_ctx *t_, struct ver_scorer *s, const char *claim,
+                         const char *src, struct buf *m)
+{
+    struct ver_score_result r = score_r(t_, s, claim, src);
+    buf_reset(m);
+    for (int i = 0; i < r.nmissing; i++) {
+        if (i) buf_putc(m, '|');
+        buf_append(m, claim + r.missing[i].start, r.missing[i].end - r.missing[i].start);
+    }
+    buf_putc(m, '\0');
+    fprintf(stderr, "  missing: \"%s\"\n", m->data);
+}
+
+TEST(ver_score_missing_phrase)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    struct buf m = {0};
+    /* the function word before the missing words is part of the phrase */
+    missing_text(t_, s, "Columbus sailed to the island on his third voyage.",
+                 "Columbus sailed to the island, the records show.", &m);
+    CHECK(!strcmp(m.data, "his third voyage"));
+    /* a date is one expression: the month missing makes the whole date missing */
+    missing_text(t_, s, "The museum opened on 12 May 1998.",
+                 "The museum opened in 1998 near the river.", &m);
+    CHECK(!strcmp(m.data, "on 12 May 1998"));
+    /* never across punctuation */
+    missing_text(t_, s, "The band, formed in Leeds, toured Japan.",
+                 "The band formed in Leeds in 1990.", &m);
+    CHECK(!strcmp(m.data, "toured Japan"));
+    buf_cleanup(&m);
+    ver_scorer_free(s);
+}
+
 TEST(ver_score_synonym_supports)
 {
     struct err e = {0};

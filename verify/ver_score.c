@@ -39,7 +39,8 @@
  *      SC_CONTRA_MARGIN above every window without a clash: the source talks about the same thing
  *      and says something else. The clash is described ("claim says 1950, source says 1952").
  *   6. Missing: the claim words matched neither in the best window nor in the sentence that adds
- *      most to it, as claim spans (adjacent missing words joined). When they weigh more than
+ *      most to it, as claim spans (adjacent missing words joined, each with the function word
+ *      before it, numbers and dates whole: the phrase an annotator marks). When they weigh more than
  *      SC_MISSING_WEAK of the claim (by rarity), a supported verdict becomes weak. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ver_score_int.h"
@@ -1534,8 +1535,70 @@ static void describe_clash(const struct ver_scorer *s, const struct clash *c, co
              (int)sl, src + c->ss, what);
 }
 
+/* Where a missing span starting at claim byte `at` begins once the one word before it is taken
+ * in: that word must be a function word (no claim term: the previous claim token ends at or before
+ * `lo`, the context's end or later), separated by a single run of spaces and itself preceded by a
+ * space or the start. Annotators mark the phrase ("[on his third voyage]", "[in 2015]"), not the
+ * bare content word: on WiCE train_tokens this raises the missing-word F1 from 0.52 to 0.55. */
+static size_t span_word_before(const char *t, size_t lo, size_t at)
+{
+    size_t q = at;
+    while (q > lo && t[q - 1] == ' ')
+        q--;
+    size_t w = q;
+    while (w > lo && (ascii_isalpha((unsigned char)t[w - 1]) || t[w - 1] == '\''))
+        w--;
+    if (w == q || q == at) return at;       /* no word, or no space before the span */
+    if (w > 0 && t[w - 1] != ' ') return at; /* "(the", "U.S. the" glued: not a plain word */
+    return w;
+}
+
+/* The end of the last claim token that ends at or before byte `pos`, at least the context's end:
+ * how far left a span may grow without taking in a content word. */
+static size_t span_floor(const struct ver_scorer *s, size_t pos)
+{
+    size_t lo = s->context_len;
+    for (int i = 0; i < s->nctok && s->ctok_start[i] < pos; i++)
+        if (s->ctok_end[i] <= pos && s->ctok_end[i] > lo) lo = s->ctok_end[i];
+    return lo;
+}
+
+/* Claim bytes [a, b) hold only spaces and commas, at most 3 of them: two numbers around them are
+ * one expression ("24 October 1996", "5, 6"). */
+static int num_gap(const char *t, size_t a, size_t b)
+{
+    if (b < a || b - a > 3) return 0;
+    for (size_t i = a; i < b; i++)
+        if (t[i] != ' ' && t[i] != ',') return 0;
+    return 1;
+}
+
+/* Grow [*from, *to) over the claim numbers (cnum, in no particular order) that touch it or
+ * follow each other with only num_gap between: the whole expression. */
+static void num_expression(const struct ver_scorer *s, size_t *from, size_t *to)
+{
+    for (int grew = 1; grew;) {
+        grew = 0;
+        for (int k = 0; k < s->ncnum; k++) {
+            const struct num *x = &s->cnum[k];
+            if (x->start < *from && (x->end >= *from || num_gap(s->claim_text, x->end, *from))) {
+                *from = x->start;
+                grew = 1;
+            }
+            if (x->end > *to && (x->start <= *to || num_gap(s->claim_text, *to, x->start))) {
+                *to = x->end;
+                grew = 1;
+            }
+        }
+    }
+}
+
 /* The claim spans not covered by the units [a, b] and the unit that adds most to them; returns
- * the rarity-weighted share of the claim they leave uncovered. */
+ * the rarity-weighted share of the claim they leave uncovered. A span takes in the function word
+ * before it (span_word_before), and one that touches a number or date takes in the whole
+ * expression it belongs to (a missing month makes "on 24 October 1996" missing): a date is one
+ * statement. Measured on WiCE train_tokens (ver_eval): missing-word F1 0.518 with bare words,
+ * 0.550 with the word before, 0.561 with dates whole (each half of the claims gains alike). */
 static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_score_result *out)
 {
     uint64_t bits[2] = {0, 0};
@@ -1568,12 +1631,39 @@ static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_
         if (open) {
             out->missing[out->nmissing - 1].end = s->ctok_end[i];
         } else if (out->nmissing < VER_SCORE_MAX_MISSING) {
-            out->missing[out->nmissing].start = s->ctok_start[i];
+            size_t lo = span_floor(s, s->ctok_start[i]);
+            out->missing[out->nmissing].start =
+                span_word_before(s->claim_text, lo, s->ctok_start[i]);
             out->missing[out->nmissing].end = s->ctok_end[i];
             out->nmissing++;
             open = 1;
         }
     }
+    for (int m = 0; m < out->nmissing; m++) {
+        struct ver_span *sp = &out->missing[m];
+        size_t from = SIZE_MAX, to = 0;
+        for (int k = 0; k < s->ncnum; k++)
+            if (s->cnum[k].start < sp->end && sp->start < s->cnum[k].end) {
+                if (s->cnum[k].start < from) from = s->cnum[k].start;
+                if (s->cnum[k].end > to) to = s->cnum[k].end;
+            }
+        if (from == SIZE_MAX) continue; /* no number in the span */
+        num_expression(s, &from, &to);
+        if (from < sp->start && from >= s->context_len)
+            sp->start = span_word_before(s->claim_text, span_floor(s, from), from);
+        if (to > sp->end) sp->end = to;
+    }
+    /* grown spans may now touch or overlap: join them */
+    int w = 0;
+    for (int m = 0; m < out->nmissing; m++) {
+        if (w > 0 && out->missing[m].start <= out->missing[w - 1].end) {
+            if (out->missing[m].end > out->missing[w - 1].end)
+                out->missing[w - 1].end = out->missing[m].end;
+            continue;
+        }
+        out->missing[w++] = out->missing[m];
+    }
+    out->nmissing = w;
     return total > 0 ? uncovered / total : 0;
 }
 
