@@ -695,6 +695,9 @@ TEST(ver_score_missing_phrase)
     missing_text(t_, s, "The band, formed in Leeds, toured Japan.",
                  "The band formed in Leeds in 1990.", &m);
     CHECK(!strcmp(m.data, "toured Japan"));
+    /* missing words on both sides of a semicolon are two spans */
+    missing_text(t_, s, "The band toured Japan; then Korea.", "The band toured in 1990.", &m);
+    CHECK(!strcmp(m.data, "Japan|then Korea"));
     buf_cleanup(&m);
     ver_scorer_free(s);
 }

@@ -1553,6 +1553,15 @@ static size_t span_word_before(const char *t, size_t lo, size_t at)
     return w;
 }
 
+/* Claim bytes [a, b) between two missing words hold a comma, semicolon, colon, bracket or sentence
+ * end: the words are reported as two spans ("a standalone app", "rather"), not one. */
+static int clause_break(const char *t, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (strchr(",;:.!?()[]", t[i])) return 1;
+    return 0;
+}
+
 /* The end of the last claim token that ends at or before byte `pos`, at least the context's end:
  * how far left a span may grow without taking in a content word. */
 static size_t span_floor(const struct ver_scorer *s, size_t pos)
@@ -1628,7 +1637,7 @@ static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_
             open = 0;
             continue;
         }
-        if (open) {
+        if (open && !clause_break(s->claim_text, s->ctok_end[i - 1], s->ctok_start[i])) {
             out->missing[out->nmissing - 1].end = s->ctok_end[i];
         } else if (out->nmissing < VER_SCORE_MAX_MISSING) {
             size_t lo = span_floor(s, s->ctok_start[i]);
