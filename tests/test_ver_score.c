@@ -695,6 +695,9 @@ TEST(ver_score_missing_phrase)
     missing_text(t_, s, "The band, formed in Leeds, toured Japan.",
                  "The band formed in Leeds in 1990.", &m);
     CHECK(!strcmp(m.data, "toured Japan"));
+    /* a list of numbers is one expression: the spans of its missing members join */
+    missing_text(t_, s, "The team scored 3, 5, 7 points.", "The team scored 5 points.", &m);
+    CHECK(!strcmp(m.data, "3, 5, 7 points")); /* "7 points": a number with its unit */
     /* missing words on both sides of a semicolon are two spans */
     missing_text(t_, s, "The band toured Japan; then Korea.", "The band toured in 1990.", &m);
     CHECK(!strcmp(m.data, "Japan|then Korea"));

@@ -1664,7 +1664,14 @@ static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_
             sp->start = span_word_before(s->claim_text, span_floor(s, from), from);
         if (to > sp->end) sp->end = to;
     }
-    /* grown spans may now touch or overlap: join them */
+    /* grown spans may now touch, overlap or (grown left) precede an earlier one: sort by start,
+     * then join */
+    for (int m = 1; m < out->nmissing; m++)
+        for (int k = m; k > 0 && out->missing[k].start < out->missing[k - 1].start; k--) {
+            struct ver_span t = out->missing[k];
+            out->missing[k] = out->missing[k - 1];
+            out->missing[k - 1] = t;
+        }
     int w = 0;
     for (int m = 0; m < out->nmissing; m++) {
         if (w > 0 && out->missing[m].start <= out->missing[w - 1].end) {
