@@ -1,6 +1,7 @@
 /* fuzz_ver_score.c - libFuzzer target for the verifier: the input's first line is a claim, the rest
  * a source text, scored with the built-in model; the whole input is also parsed as a model file.
- * Any bytes: no crash, no leak, the score in [0, 1] and every span inside its text. */
+ * Any bytes: no crash, no leak, the score in [0, 1] and every span inside its text; scored again
+ * with the claim's text up to ": " as context, the missing spans stay after it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,18 @@
 #include "verify/ver_score_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Missing spans lie in the claim after its context, non-empty, in order and disjoint. */
+static void check_missing(const struct ver_score_result *r, size_t claim_len, size_t ctx)
+{
+    size_t prev = ctx;
+    for (int i = 0; i < r->nmissing; i++) {
+        if (r->missing[i].start < prev || r->missing[i].start >= r->missing[i].end ||
+            r->missing[i].end > claim_len)
+            abort();
+        prev = r->missing[i].end;
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,7 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < r.nmatch; i++)
             if (r.match[i].start >= r.match[i].end || r.match[i].end > r.win_end - r.win_start)
                 abort();
+        check_missing(&r, strlen(claim), 0);
     }
+    /* the same with the claim's text up to its first ": " as context (the audit's title) */
+    const char *colon = strstr(claim, ": ");
+    size_t ctx = colon ? (size_t)(colon - claim) + 2 : 0;
+    if (ver_score_source_ctx(s, claim, ctx, src, len, &r, &e) == 0)
+        check_missing(&r, strlen(claim), ctx);
     free(claim);
     return 0;
 }
