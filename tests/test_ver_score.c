@@ -8,6 +8,7 @@
 #include "test.h"
 #include "verify/ver_lex.h"
 #include "verify/ver_score.h"
+#include "verify/ver_score_int.h"
 
 #define MODEL_FILE "verify/verifier-model.txt"
 
@@ -394,6 +395,13 @@ TEST(ver_score_train_reproduces_model)
     CHECK(rep.ci_wrong_auc >= 0.90);
     CHECK(rep.ci_macro_f1 > 0.34); /* above always-SUPPORT (0.25 here) */
     CHECK(rep.t_weak > 0 && rep.t_weak <= rep.t_supported && rep.t_supported < 1);
+    /* the missing-word model beats the rule it replaces, out of fold, on both counts */
+    fprintf(stderr, "  missing words: F1 %.4f (rule %.4f), supported claims' words flagged %.4f "
+            "(rule %.4f)\n", rep.miss_f1, rep.miss_rule_f1, rep.miss_supported_share,
+            rep.miss_rule_supported_share);
+    CHECK(rep.miss_words > 1000);
+    CHECK(rep.miss_f1 > rep.miss_rule_f1);
+    CHECK(rep.miss_supported_share < rep.miss_rule_supported_share);
     /* the new file loads, and has exactly the committed model's weights (training is deterministic)
      */
     struct ver_scorer *sc = NULL;
@@ -703,6 +711,111 @@ TEST(ver_score_missing_phrase)
     CHECK(!strcmp(m.data, "Japan|then Korea"));
     buf_cleanup(&m);
     ver_scorer_free(s);
+}
+
+/* `text` with the line starting with `prefix` replaced by `line` (NULL: removed); a new string. */
+static char *model_edit(const char *text, const char *prefix, const char *line)
+{
+    struct buf b = {0};
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (!strncmp(p, prefix, strlen(prefix))) {
+            if (line) buf_printf(&b, "%s\n", line);
+        } else {
+            buf_append(&b, p, n);
+        }
+        p += n;
+    }
+    buf_putc(&b, '\0');
+    return b.data;
+}
+
+/* The missing spans of `claim` against `src` under model text `mt`, joined by '|', into m. */
+static void missing_under(struct test_ctx *t_, const char *mt, const char *claim, const char *src,
+                          struct buf *m, int *verdict)
+{
+    struct err e = {0};
+    struct ver_model model;
+    REQUIRE_OK(ver_model_parse(&model, mt, strlen(mt), "edited model", &e), e);
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new_model(&s, &model, NULL, &e), e);
+    missing_text(t_, s, claim, src, m);
+    struct ver_score_result r = score_r(t_, s, claim, src);
+    *verdict = r.verdict;
+    ver_scorer_free(s);
+}
+
+struct word_rows {
+    int n, absent_hospital, absent_curie;
+    const char *claim;
+};
+
+static int word_row(void *ctx, const double *f, int absent, size_t start, size_t end)
+{
+    struct word_rows *w = ctx;
+    for (int k = 0; k < VER_MISS_NFEAT; k++)
+        if (!(f[k] >= 0 && f[k] <= 1)) return 1;
+    if (!strncmp(w->claim + start, "hospital", end - start)) w->absent_hospital = absent;
+    if (!strncmp(w->claim + start, "Curie", end - start)) w->absent_curie = absent;
+    w->n++;
+    return 0;
+}
+
+TEST(ver_score_missing_model)
+{
+    struct err e = {0};
+    char *text = t_read(MODEL_FILE, NULL);
+    REQUIRE(text);
+    struct ver_model m;
+    REQUIRE_OK(ver_model_parse(&m, text, strlen(text), MODEL_FILE, &e), e);
+    CHECK(m.has_missing && m.t_missing > 0 && m.t_missing < 1);
+    /* written and read back: the same model */
+    struct buf out = {0};
+    REQUIRE_OK(ver_model_format(&m, NULL, &out, &e), e);
+    struct ver_model back;
+    REQUIRE_OK(ver_model_parse(&back, out.data, out.len, "formatted", &e), e);
+    CHECK(back.has_missing && back.t_missing == m.t_missing && back.miss_bias == m.miss_bias);
+    buf_cleanup(&out);
+    /* a file from before the missing-word model still reads (the rule applies); half of one
+     * does not */
+    char *old = model_edit(text, "missing_", NULL);
+    REQUIRE_OK(ver_model_parse(&back, old, strlen(old), "old model", &e), e);
+    CHECK(!back.has_missing);
+    char *half = model_edit(text, "missing_threshold", NULL);
+    CHECK(ver_model_parse(&back, half, strlen(half), "half", &e) == ERR_CORRUPT);
+    CHECK(strstr(e.msg, "missing-word model") != NULL);
+    /* the model decides the words the source has; a word it lacks is missing whatever the model */
+    const char *claim = "Curie won the prize in physics, and she founded a hospital in Warsaw.";
+    const char *src = "Curie won the prize in physics. Many years later she founded a school. "
+                      "She was born in Warsaw, a city in Poland.";
+    char *none = model_edit(text, "missing_bias", "missing_bias -40");
+    char *all = model_edit(text, "missing_bias", "missing_bias 40");
+    struct buf mb = {0};
+    int v_none, v_all, v_old;
+    missing_under(t_, none, claim, src, &mb, &v_none);
+    CHECK(!strcmp(mb.data, "a hospital"));
+    missing_under(t_, all, claim, src, &mb, &v_all);
+    CHECK(strstr(mb.data, "Curie won the prize in physics") && strstr(mb.data, "Warsaw"));
+    CHECK(v_all != VER_SUPPORTED); /* what is missing makes the verdict */
+    missing_under(t_, old, claim, src, &mb, &v_old);
+    CHECK(strstr(mb.data, "hospital") != NULL);
+    /* the trainer's view of the same claim: every content word, with its features */
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    struct word_rows w = {0, -1, -1, claim};
+    struct ver_score_claim c = {claim, 0, 0};
+    struct ver_score_result r;
+    REQUIRE_OK(ver_score_words(s, &c, src, strlen(src), word_row, &w, &r, &e), e);
+    CHECK(w.n >= 7 && w.absent_hospital == 1 && w.absent_curie == 0);
+    CHECK(ver_score_words(s, &c, src, strlen(src), NULL, NULL, &r, &e) == ERR_ARG);
+    ver_scorer_free(s);
+    buf_cleanup(&mb);
+    free(none);
+    free(all);
+    free(half);
+    free(old);
+    free(text);
 }
 
 TEST(ver_score_synonym_supports)

@@ -70,6 +70,10 @@ const char *const ver_score_feature_names[VER_SCORE_NFEAT] = {
     "s_cov_lex",    "s_claim_len",  "s_doc_cov",     "s_bigram",   "s_part_min", "cocited",
 };
 
+const char *const ver_miss_feature_names[VER_MISS_NFEAT] = {
+    "not_window", "not_union", "rarity", "part_uncovered", "claim_uncovered", "score",
+};
+
 const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
     "logit", "gain", "cov_lex", "doc_union", "name",
     "bm25",  "rank", "dense",   "title",     "claim_title",
@@ -162,6 +166,8 @@ struct ver_scorer {
 
     /* the claim */
     const char *claim_text;
+    ver_score_word_cb word_cb; /* ver_score_words: called per claim word (NULL otherwise) */
+    void *word_ctx;
     struct buf terms; /* distinct claim terms, back to back */
     size_t term_off[VER_SCORE_MAX_TERMS];
     size_t term_len[VER_SCORE_MAX_TERMS];
@@ -1491,6 +1497,19 @@ int ver_score_windows(struct ver_scorer *s, const struct ver_score_claim *c, con
     return ERR_OK;
 }
 
+int ver_score_words(struct ver_scorer *s, const struct ver_score_claim *c, const char *src,
+                    size_t len, ver_score_word_cb cb, void *ctx, struct ver_score_result *out,
+                    struct err *err)
+{
+    if (!s || !cb) return err_set(err, ERR_ARG, "ver_score_words: NULL argument");
+    s->word_cb = cb;
+    s->word_ctx = ctx;
+    int rc = ver_score_cited(s, c, src, len, out, err);
+    s->word_cb = NULL;
+    s->word_ctx = NULL;
+    return rc;
+}
+
 /* Is window x better than y: a higher logit, or the same logit and fewer words (so that a
  * sentence does not drag unrelated neighbours into the highlighted window)? */
 static int better(double lx, double wx, double ly, double wy)
@@ -1612,30 +1631,62 @@ static void num_expression(const struct ver_scorer *s, size_t *from, size_t *to)
  * whole (each half of the claims gains alike). */
 static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_score_result *out)
 {
-    uint64_t bits[2] = {0, 0};
+    uint64_t win[2] = {0, 0}, bits[2], any[2] = {0, 0};
     for (size_t u = a; u <= b; u++) {
-        bits[0] |= s->units[u].cover[0];
-        bits[1] |= s->units[u].cover[1];
+        win[0] |= s->units[u].cover[0];
+        win[1] |= s->units[u].cover[1];
     }
+    bits[0] = win[0];
+    bits[1] = win[1];
     double cov;
     size_t extra = best_complement(s, bits, &cov);
     if (extra != SIZE_MAX) {
         bits[0] |= s->units[extra].cover[0];
         bits[1] |= s->units[extra].cover[1];
     }
+    for (size_t u = 0; u < s->nunits; u++) {
+        any[0] |= s->units[u].cover[0];
+        any[1] |= s->units[u].cover[1];
+    }
     out->nmissing = 0;
-    double uncovered = 0, total = 0;
+    double uncovered = 0, total = 0, pu[SC_MAX_PARTS] = {0}, pt[SC_MAX_PARTS] = {0};
     for (int c = 0; c < s->nterms; c++) {
         int ct = s->term_ctok[c];
         if (ct >= 0 && s->ctok_start[ct] < s->context_len) continue; /* context */
+        int q = s->term_part[c], in = bits[c >> 6] >> (c & 63) & 1;
         total += s->rar[c];
-        if (!(bits[c >> 6] >> (c & 63) & 1)) uncovered += s->rar[c];
+        pt[q] += s->rar[c];
+        if (!in) {
+            uncovered += s->rar[c];
+            pu[q] += s->rar[c];
+        }
+    }
+    /* which claim words are missing: a word found nowhere in the source always is; one found
+     * somewhere is missing when the missing-word model says so (a model file without one: when
+     * the window and its complement sentence leave it out) */
+    uint8_t miss[SC_MAX_CTOK];
+    for (int i = 0; i < s->nctok; i++) {
+        int c = s->ctok[i];
+        miss[i] = 0;
+        if (c < 0 || s->ctok_start[i] < s->context_len) continue;
+        int q = s->term_part[c];
+        double x[VER_MISS_NFEAT];
+        x[VER_M_NOT_WINDOW] = !(win[c >> 6] >> (c & 63) & 1);
+        x[VER_M_NOT_UNION] = !(bits[c >> 6] >> (c & 63) & 1);
+        x[VER_M_RARITY] = s->rar[c];
+        x[VER_M_PART_UNCOVERED] = pt[q] > 0 ? pu[q] / pt[q] : 0;
+        x[VER_M_CLAIM_UNCOVERED] = total > 0 ? uncovered / total : 0;
+        x[VER_M_SCORE] = out->score;
+        int absent = !(any[c >> 6] >> (c & 63) & 1);
+        miss[i] = absent || (s->model.has_missing
+                                 ? ver_model_miss_prob(&s->model, x) > s->model.t_missing
+                                 : x[VER_M_NOT_UNION] > 0);
+        if (s->word_cb && s->word_cb(s->word_ctx, x, absent, s->ctok_start[i], s->ctok_end[i]))
+            s->word_cb = NULL; /* the caller asked to stop */
     }
     int open = 0;
     for (int i = 0; i < s->nctok; i++) {
-        int c = s->ctok[i];
-        int covered = c < 0 || (bits[c >> 6] >> (c & 63) & 1) || s->ctok_start[i] < s->context_len;
-        if (covered) {
+        if (!miss[i]) {
             open = 0;
             continue;
         }
@@ -1682,6 +1733,13 @@ static double find_missing(struct ver_scorer *s, size_t a, size_t b, struct ver_
         out->missing[w++] = out->missing[m];
     }
     out->nmissing = w;
+    if (s->model.has_missing) { /* what is reported missing is what makes a claim weak */
+        uncovered = 0;
+        for (int c = 0; c < s->nterms; c++) {
+            int ct = s->term_ctok[c];
+            if (ct >= 0 && miss[ct]) uncovered += s->rar[c];
+        }
+    }
     return total > 0 ? uncovered / total : 0;
 }
 

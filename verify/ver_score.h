@@ -282,6 +282,15 @@ struct ver_train_report {
                                  * first / in the first five among the retrieved candidates */
     double t_supported, t_weak; /* thresholds chosen on the out-of-fold scores */
     double target_precision;    /* the precision t_supported was fitted for */
+    int miss_words;             /* claim words the missing-word model was fitted on */
+    double miss_precision, miss_recall; /* out of fold, WiCE train_tokens words: "missing" vs
+                                         * annotated not supported */
+    double miss_f1;              /* ... F1, counting supported claims' words called missing as
+                                  * false positives too (what its threshold maximises) */
+    double miss_supported_share; /* ... share of the words of supported claims called missing */
+    double miss_rule_f1, miss_rule_supported_share; /* the same of the rule it replaces (a word
+                                                     * is missing when window and sentence leave
+                                                     * it out) */
 };
 
 #define VER_TRAIN_CV_FOLDS 5    /* folds for the out-of-fold scores behind the thresholds */

@@ -13,8 +13,13 @@
  *   rank_bias <b>
  *   rank_feature <name> <mean> <scale> <weight>  the suggestion ranker, enum ver_rank_feat order
  *   suggest_floor <p>                      no suggestion ranked below this probability
+ *   missing_bias <b>                       optional, all three or none: the missing-word model
+ *   missing_feature <name> <mean> <scale> <weight>  enum ver_miss_feat order
+ *   missing_threshold <p>                  a claim word is missing above this probability
  *   end                                    anything missing before it means truncated
- * score = logistic(b + sum weight * (x - mean) / scale); the ranker likewise. */
+ * score = logistic(b + sum weight * (x - mean) / scale); the ranker and the missing-word model
+ * likewise. A file without the missing-word lines (made before 2026-12-04) still reads: the
+ * scorer then reports every word the evidence leaves out. */
 #include "ver_score_int.h"
 
 #include "err.h"
@@ -39,6 +44,14 @@ double ver_model_rank_logit(const struct ver_model *m, const double *x)
     for (int i = 0; i < VER_RANK_NFEAT; i++)
         z += m->rw[i] * (x[i] - m->rmean[i]) / m->rscale[i];
     return z;
+}
+
+double ver_model_miss_prob(const struct ver_model *m, const double *x)
+{
+    double z = m->miss_bias;
+    for (int i = 0; i < VER_MISS_NFEAT; i++)
+        z += m->mw[i] * (x[i] - m->mmean[i]) / m->mscale[i];
+    return 1.0 / (1.0 + exp(-z));
 }
 
 /* Parse one finite double from *p, moving *p past it. 0 or -1. */
@@ -127,7 +140,7 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
         return err_set(err, ERR_CORRUPT, "%s: binary data, not a verifier model", name);
     const char *p = text, *end = text + len;
     int line = 0, nfeat = 0, nrank = 0, have_bias = 0, have_thr = 0, done = 0;
-    int have_rbias = 0, have_contra = 0, have_floor = 0;
+    int have_rbias = 0, have_contra = 0, have_floor = 0, have_mbias = 0, have_mthr = 0, nmiss = 0;
     while (p < end && !done) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -196,6 +209,20 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
                 !in01(tmp.suggest_floor))
                 return err_set(err, ERR_CORRUPT, "%s:%d: bad suggest_floor line", name, line);
             have_floor = 1;
+        } else if (word_at(&q, le, "missing_feature")) {
+            int rc = feature_line(&q, le, ver_miss_feature_names, VER_MISS_NFEAT, &nmiss,
+                                  tmp.mmean, tmp.mscale, tmp.mw, name, line, err);
+            if (rc) return rc;
+        } else if (word_at(&q, le, "missing_bias")) {
+            if (num_at(&q, le, &tmp.miss_bias) || !rest_blank(q, le))
+                return err_set(err, ERR_CORRUPT, "%s:%d: bad missing_bias line", name, line);
+            have_mbias = 1;
+        } else if (word_at(&q, le, "missing_threshold")) {
+            if (num_at(&q, le, &tmp.t_missing) || !rest_blank(q, le) || !in01(tmp.t_missing))
+                return err_set(err, ERR_CORRUPT,
+                               "%s:%d: bad missing_threshold line (want: a probability)", name,
+                               line);
+            have_mthr = 1;
         } else if (word_at(&q, le, "end")) {
             done = 1;
         } else {
@@ -213,6 +240,15 @@ int ver_model_parse(struct ver_model *m, const char *text, size_t len, const cha
                        name, have_bias ? "yes" : "no", nfeat, VER_SCORE_NFEAT,
                        have_thr ? "yes" : "no", have_contra ? "yes" : "no",
                        have_rbias ? "yes" : "no", nrank, VER_RANK_NFEAT, have_floor ? "yes" : "no");
+    if (have_mbias || have_mthr || nmiss) {
+        if (!have_mbias || !have_mthr || nmiss != VER_MISS_NFEAT)
+            return err_set(err, ERR_CORRUPT,
+                           "%s: incomplete missing-word model (missing_bias %s, %d of %d "
+                           "missing_feature lines, missing_threshold %s)",
+                           name, have_mbias ? "yes" : "no", nmiss, VER_MISS_NFEAT,
+                           have_mthr ? "yes" : "no");
+        tmp.has_missing = 1;
+    }
     *m = tmp;
     return ERR_OK;
 }
@@ -263,7 +299,15 @@ int ver_model_format(const struct ver_model *m, const char *comments, struct buf
     for (int i = 0; i < VER_RANK_NFEAT; i++)
         bad |= buf_printf(out, "rank_feature %s %.9g %.9g %.9g\n", ver_rank_feature_names[i],
                           m->rmean[i], m->rscale[i], m->rw[i]);
-    bad |= buf_printf(out, "suggest_floor %.4g\nend\n", m->suggest_floor);
+    bad |= buf_printf(out, "suggest_floor %.4g\n", m->suggest_floor);
+    if (m->has_missing) {
+        bad |= buf_printf(out, "# the missing-word model\nmissing_bias %.9g\n", m->miss_bias);
+        for (int i = 0; i < VER_MISS_NFEAT; i++)
+            bad |= buf_printf(out, "missing_feature %s %.9g %.9g %.9g\n",
+                              ver_miss_feature_names[i], m->mmean[i], m->mscale[i], m->mw[i]);
+        bad |= buf_printf(out, "missing_threshold %.4g\n", m->t_missing);
+    }
+    bad |= buf_puts(out, "end\n");
     return bad ? err_set(err, ERR_NOMEM, "formatting the model") : ERR_OK;
 }
 
@@ -277,6 +321,7 @@ static const char builtin_model[] =
     "# made: vericite train-verifier ../shared/data (ver_train: 1 rounds of evidence-window selection + Newton logistic regression, L2 0.1, classes weighted equally; thresholds on 5-fold out-of-fold scores, WiCE claims grouped by article; pairwise logistic ranker)\n"
     "# data: wice/dev.jsonl, wice/train_tokens.jsonl, citation-integrity/claims_train.jsonl + corpus.jsonl; negatives = each claim with another claim's page, and with a number changed; pairs: 1244 WiCE dev, 934 WiCE train_tokens, 5243 CI train, 835 CI dev (not fitted)\n"
     "# metrics (WiCE out of fold): own vs other page AUC 0.9455, 3-way accuracy 0.8348, supported F1 0.4691 (precision 0.8085, recall 0.3304; best-threshold F1 0.6535), number-swap drop 0.7157, contradicted: 0.1218 of number swaps, 0.0348 of supported pages; Citation-Integrity dev: SUPPORT vs REFUTE AUC 0.6341, macro-F1 0.4140, wrong-source AUC 0.9570; ranker (in sample) R@1 0.9570 R@5 0.9914\n"
+    "# missing words (out of fold, 4171 words of WiCE train_tokens and supported claims): precision 0.6622, recall 0.5919, F1 0.5615, words of supported claims called missing 0.1292 (the rule before: F1 0.5055, 0.2017)\n"
     "bias -1.45819335\n"
     "# feature name mean scale weight\n"
     "feature bm25 0.0110825393 0.0291316656 0\n"
@@ -334,6 +379,15 @@ static const char builtin_model[] =
     "rank_feature title 0.12827182 0.300454547 0.170602688\n"
     "rank_feature claim_title 0.0460942496 0.0827055664 0.139904182\n"
     "suggest_floor 0.14\n"
+    "# the missing-word model\n"
+    "missing_bias -2.02649573\n"
+    "missing_feature not_window 0.253064799 0.434767761 0.449282059\n"
+    "missing_feature not_union 0.102451839 0.303241586 -0.164038\n"
+    "missing_feature rarity 0.607899083 0.266110624 -0.0249802148\n"
+    "missing_feature part_uncovered 0.216283519 0.201471323 0.0659888398\n"
+    "missing_feature claim_uncovered 0.231712349 0.163082391 -0.709045327\n"
+    "missing_feature score 0.549500557 0.155782224 -0.927581925\n"
+    "missing_threshold 0.29\n"
     "end\n";
 /* clang-format on */
 

@@ -76,6 +76,10 @@ struct tr_claim {
     int cocited;   /* Citation-Integrity: cited together with others (ver_train_cocited) */
     int gold[64];  /* evidence lines (line numbers of the document) */
     int ngold;
+    size_t *unsup; /* WiCE train_tokens: claim byte spans [unsup[2i], unsup[2i+1]) annotated not
+                      supported (non_supported_spans); NULL otherwise */
+    int nunsup;
+    int has_tokens; /* the claim's words are annotated (claim_tokens, non_supported_spans) */
 };
 
 enum tr_kind { PK_TRUE, PK_WRONG, PK_SWAP, PK_CAND };
@@ -133,6 +137,7 @@ static void tr_free(struct tr *t)
     for (int i = 0; i < t->nclaims; i++) {
         free(t->claims[i].text);
         free(t->claims[i].article);
+        free(t->claims[i].unsup);
     }
     free(t->claims);
     free(t->pairs);
@@ -272,6 +277,35 @@ static void add_gold(struct tr_claim *k, json_t *arr)
     }
 }
 
+/* Record the claim byte spans of the tokens `toks` (the claim's words in order, a JSON array of
+ * strings) that `flags` (booleans, one per token) marks as not supported. Tokens not found in
+ * the claim, and arrays of different lengths, are skipped. Returns 0, or -1 out of memory. */
+static int add_unsupported(struct tr_claim *k, json_t *toks, json_t *flags)
+{
+    if (!json_is_array(toks) || !json_is_array(flags) ||
+        json_array_size(toks) != json_array_size(flags))
+        return 0;
+    k->has_tokens = 1;
+    size_t at = 0, i;
+    json_t *v;
+    json_array_foreach(toks, i, v)
+    {
+        const char *w = json_string_value(v);
+        const char *hit = w && *w ? strstr(k->text + at, w) : NULL;
+        if (!hit) continue;
+        size_t ts = (size_t)(hit - k->text), te = ts + strlen(w);
+        at = te;
+        if (!json_is_true(json_array_get(flags, i))) continue;
+        size_t *p = realloc(k->unsup, (size_t)(k->nunsup + 1) * 2 * sizeof *p);
+        if (!p) return -1;
+        k->unsup = p;
+        p[2 * k->nunsup] = ts;
+        p[2 * k->nunsup + 1] = te;
+        k->nunsup++;
+    }
+    return 0;
+}
+
 /* Call fn(t, obj, path, line, err) for each JSON object line of `path`. */
 typedef int (*line_fn)(struct tr *t, json_t *obj, const char *path, long line, struct err *err);
 
@@ -357,6 +391,9 @@ static int wice_claim(struct tr *t, json_t *o, const char *path, long line, stru
     if (doc < 0 || add_claim(t, json_string_value(claim), 0, doc, cls, set, article))
         return err_set(err, ERR_NOMEM, "%s:%ld", path, line);
     add_gold(&t->claims[t->nclaims - 1], json_object_get(o, "supporting_sentences"));
+    if (extra && add_unsupported(&t->claims[t->nclaims - 1], json_object_get(o, "claim_tokens"),
+                                 json_object_get(o, "non_supported_spans")))
+        return err_set(err, ERR_NOMEM, "%s:%ld", path, line);
     return ERR_OK;
 }
 
@@ -818,7 +855,7 @@ static int feature_sign(int k)
 /* The weighted, L2-penalised cross-entropy of theta (np, bias last) on rows x (n, np), soft
  * targets y, weights c summing to csum. */
 static double lr_loss(const double *theta, int np, const double *x, const double *y,
-                      const double *c, int n, double csum)
+                      const double *c, int n, double csum, double l2)
 {
     double l = 0;
     for (int i = 0; i < n; i++) {
@@ -831,7 +868,7 @@ static double lr_loss(const double *theta, int np, const double *x, const double
         l += c[i] / csum * (sp - y[i] * z);
     }
     for (int k = 0; k < np - 1; k++)
-        l += 0.5 * TR_L2 * theta[k] * theta[k];
+        l += 0.5 * l2 * theta[k] * theta[k];
     return l;
 }
 
@@ -839,7 +876,7 @@ static double lr_loss(const double *theta, int np, const double *x, const double
  * (n, np with a final 1 column: the bias, unpenalised), soft targets y, weights c. Starts from and
  * updates theta (np); entries with frozen[k] stay 0. Returns the number of steps; loss in *loss. */
 static int newton(const double *x, const double *y, const double *c, int n, int np,
-                  const int *frozen, double *theta, double *loss)
+                  const int *frozen, double l2, double *theta, double *loss)
 {
     double g[NP_MAX], h[NP_MAX * NP_MAX], cand[NP_MAX];
     for (int i = 0; i < np - 1; i++)
@@ -848,7 +885,7 @@ static int newton(const double *x, const double *y, const double *c, int n, int 
     for (int i = 0; i < n; i++)
         csum += c[i];
     if (csum <= 0) csum = 1;
-    double l = lr_loss(theta, np, x, y, c, n, csum);
+    double l = lr_loss(theta, np, x, y, c, n, csum, l2);
     int it = 0;
     for (; it < TR_NEWTON_MAX; it++) {
         memset(g, 0, sizeof g);
@@ -870,8 +907,8 @@ static int newton(const double *x, const double *y, const double *c, int n, int 
             for (int b = 0; b < a; b++)
                 h[a * np + b] = h[b * np + a];
         for (int k = 0; k < np - 1; k++) {
-            g[k] += TR_L2 * theta[k];
-            h[k * np + k] += TR_L2;
+            g[k] += l2 * theta[k];
+            h[k * np + k] += l2;
         }
         h[np * np - 1] += 1e-9;
         for (int k = 0; k < np - 1; k++) { /* frozen weights stay 0 */
@@ -886,7 +923,7 @@ static int newton(const double *x, const double *y, const double *c, int n, int 
         for (int tries = 0; tries < 30; tries++, step *= 0.5) {
             for (int k = 0; k < np; k++)
                 cand[k] = theta[k] - step * g[k];
-            nl = lr_loss(cand, np, x, y, c, n, csum);
+            nl = lr_loss(cand, np, x, y, c, n, csum, l2);
             if (nl <= l) break;
         }
         if (nl > l) break; /* no descent: at the optimum up to rounding */
@@ -978,7 +1015,7 @@ static int fit(const struct tr *t, int out, struct ver_model *m, double *loss)
         theta[VER_SCORE_NFEAT] = m->bias;
         int frozen[VER_SCORE_NFEAT] = {0};
         for (int pass = 0; pass < VER_SCORE_NFEAT; pass++) {
-            iters += newton(x, y, c, n, NP, frozen, theta, loss);
+            iters += newton(x, y, c, n, NP, frozen, TR_L2, theta, loss);
             int again = 0;
             for (int k = 0; k < VER_SCORE_NFEAT; k++) {
                 int sign = feature_sign(k);
@@ -1294,6 +1331,203 @@ static int pool_open(struct tr *t, struct pool *p, struct err *err)
     return rc;
 }
 
+/* ---- the missing-word model ---- */
+
+#define TR_MISS_NP (VER_MISS_NFEAT + 1)
+#ifndef TR_MISS_L2
+#define TR_MISS_L2 1e-3 /* L2 of the missing-word model (per row: thousands of words, 7 weights) */
+#endif
+
+struct mrows {
+    double *x;       /* (n, TR_MISS_NP): raw features, then 1 */
+    double *y;       /* 1: the word is annotated not supported */
+    int *fold;       /* the claim's fold (ver_train_fold of its article) */
+    int *tokens;     /* 1: from a claim with annotated words (train_tokens), 0: a supported claim */
+    int *absent;     /* 1: the word is nowhere in the source (missing whatever the model says) */
+    size_t n, cap;
+    const struct tr_claim *k; /* the claim being scored */
+    int k_fold, oom;
+};
+
+static int mrow_cb(void *ctx, const double *f, int absent, size_t start, size_t end)
+{
+    struct mrows *r = ctx;
+    if (r->n == r->cap) {
+        size_t c = r->cap ? r->cap * 2 : 4096;
+        double *x = realloc(r->x, c * TR_MISS_NP * sizeof *x);
+        if (x) r->x = x;
+        double *y = realloc(r->y, c * sizeof *y);
+        if (y) r->y = y;
+        int *fo = realloc(r->fold, c * sizeof *fo);
+        if (fo) r->fold = fo;
+        int *tk = realloc(r->tokens, c * sizeof *tk);
+        if (tk) r->tokens = tk;
+        int *ab = realloc(r->absent, c * sizeof *ab);
+        if (ab) r->absent = ab;
+        if (!x || !y || !fo || !tk || !ab) {
+            r->oom = 1;
+            return 1;
+        }
+        r->cap = c;
+    }
+    int lab = 0;
+    for (int i = 0; i < r->k->nunsup; i++)
+        lab |= r->k->unsup[2 * i] < end && start < r->k->unsup[2 * i + 1];
+    memcpy(r->x + r->n * TR_MISS_NP, f, VER_MISS_NFEAT * sizeof *f);
+    r->x[r->n * TR_MISS_NP + VER_MISS_NFEAT] = 1;
+    r->y[r->n] = lab;
+    r->fold[r->n] = r->k_fold;
+    r->tokens[r->n] = r->k->has_tokens;
+    r->absent[r->n] = absent;
+    r->n++;
+    return 0;
+}
+
+/* Fit the missing-word model's weights on the rows of words found in the source whose fold is
+ * not `out` (-1: all), standardised by m's mmean/mscale; into m->mw and m->miss_bias. Returns 0
+ * or -1 out of memory. */
+static int miss_fit(const struct mrows *r, int out, struct ver_model *m)
+{
+    size_t n = 0;
+    double *x = malloc((r->n ? r->n : 1) * TR_MISS_NP * sizeof *x);
+    double *y = malloc((r->n ? r->n : 1) * sizeof *y), *c = malloc((r->n ? r->n : 1) * sizeof *c);
+    if (!x || !y || !c) {
+        free(x);
+        free(y);
+        free(c);
+        return -1;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->fold[i] == out || r->absent[i]) continue;
+        for (int k = 0; k < VER_MISS_NFEAT; k++)
+            x[n * TR_MISS_NP + k] = (r->x[i * TR_MISS_NP + k] - m->mmean[k]) / m->mscale[k];
+        x[n * TR_MISS_NP + VER_MISS_NFEAT] = 1;
+        y[n] = r->y[i];
+        c[n] = 1;
+        n++;
+    }
+    double theta[TR_MISS_NP] = {0}, loss;
+    int frozen[TR_MISS_NP] = {0};
+    newton(x, y, c, (int)n, TR_MISS_NP, frozen, TR_MISS_L2, theta, &loss);
+    memcpy(m->mw, theta, VER_MISS_NFEAT * sizeof *theta);
+    m->miss_bias = theta[VER_MISS_NFEAT];
+    free(x);
+    free(y);
+    free(c);
+    return 0;
+}
+
+/* Precision and recall of "missing" (absent from the source, or probability p[i] > thr) over the
+ * annotated rows; F1 (what
+ * the threshold maximises) counting the supported claims' words called missing as false
+ * positives too; and the share of those words called missing. */
+static void miss_figures(const struct mrows *r, const double *p, double thr, double *prec,
+                         double *rec, double *f1, double *sup_share)
+{
+    double tp = 0, fp = 0, fn = 0, fp_sup = 0, n_sup = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int pr = r->absent[i] || p[i] > thr;
+        if (!r->tokens[i]) {
+            fp_sup += pr;
+            n_sup++;
+        } else if (r->y[i] > 0) {
+            tp += pr;
+            fn += !pr;
+        } else {
+            fp += pr;
+        }
+    }
+    *prec = tp + fp > 0 ? tp / (tp + fp) : 0;
+    *rec = tp + fn > 0 ? tp / (tp + fn) : 0;
+    *f1 = tp > 0 ? 2 * tp / (2 * tp + fp + fp_sup + fn) : 0;
+    *sup_share = n_sup > 0 ? fp_sup / n_sup : 0;
+}
+
+/* The missing-word model: the words of the WiCE train_tokens claims (annotated supported or
+ * not) and of the WiCE claims labelled supported (every word supported), each scored against
+ * its page by the final support model `m`; logistic regression over enum ver_miss_feat (Newton,
+ * L2) on the words found somewhere in the source (the others are missing by rule), the threshold
+ * that maximises F1 on out-of-fold probabilities (5 folds by article), then the fit on all rows. Claims left out for an outside cross-validation (SET_OUT, and train_tokens
+ * claims of that fold) are not used. Fills m's missing-word model and rep's figures. */
+static int fit_missing(const struct tr *t, struct ver_model *m, struct ver_train_report *rep,
+                       struct err *err)
+{
+    struct ver_model base = *m;
+    base.has_missing = 0;
+    struct ver_scorer *sc = NULL;
+    int rc = ver_scorer_new_model(&sc, &base, NULL, err);
+    if (rc) return rc;
+    struct mrows r;
+    memset(&r, 0, sizeof r);
+    double *p = NULL;
+    for (int i = 0; i < t->nclaims && !rc; i++) {
+        const struct tr_claim *k = &t->claims[i];
+        int use = (k->set == SET_WICE_EXTRA && k->has_tokens) ||
+                  (k->set == SET_WICE && k->cls == 2 && !k->swapped);
+        if (!use) continue;
+        r.k = k;
+        r.k_fold = ver_train_fold(k->article, VER_TRAIN_CV_FOLDS);
+        if (k->set == SET_WICE_EXTRA && t->o && t->o->folds > 1 &&
+            ver_train_fold(k->article, t->o->folds) == t->o->fold)
+            continue;
+        struct ver_score_claim c = {k->text, 0, 0};
+        struct ver_score_result res;
+        rc = ver_score_words(sc, &c, t->docs[k->doc], t->doclen[k->doc], mrow_cb, &r, &res, err);
+        if (!rc && r.oom) rc = err_set(err, ERR_NOMEM, "ver_train");
+    }
+    ver_scorer_free(sc);
+    if (rc) goto done;
+    if (r.n == 0) goto done; /* nothing to fit: the model keeps the rule */
+    for (int k = 0; k < VER_MISS_NFEAT; k++) { /* over the rows the model decides */
+        double s1 = 0, s2 = 0, cnt = 0;
+        for (size_t i = 0; i < r.n; i++) {
+            if (r.absent[i]) continue;
+            s1 += r.x[i * TR_MISS_NP + k];
+            s2 += r.x[i * TR_MISS_NP + k] * r.x[i * TR_MISS_NP + k];
+            cnt++;
+        }
+        double mu = cnt ? s1 / cnt : 0, var = cnt ? s2 / cnt - mu * mu : 0;
+        m->mmean[k] = mu;
+        m->mscale[k] = var > 1e-12 ? sqrt(var) : 1;
+    }
+    if (!(p = malloc(r.n * sizeof *p))) goto oom;
+    for (int f = 0; f < VER_TRAIN_CV_FOLDS; f++) {
+        struct ver_model mf = *m;
+        if (miss_fit(&r, f, &mf)) goto oom;
+        for (size_t i = 0; i < r.n; i++)
+            if (r.fold[i] == f) p[i] = ver_model_miss_prob(&mf, r.x + i * TR_MISS_NP);
+    }
+    double best = -1, thr = 0.5, pr, re, f1, sh;
+    for (int s = 10; s <= 90; s++) { /* thresholds 0.10 .. 0.90 */
+        miss_figures(&r, p, s / 100.0, &pr, &re, &f1, &sh);
+        if (f1 > best + 1e-12) {
+            best = f1;
+            thr = s / 100.0;
+        }
+    }
+    miss_figures(&r, p, thr, &rep->miss_precision, &rep->miss_recall, &rep->miss_f1,
+                 &rep->miss_supported_share);
+    /* the rule it replaces, on the same words: missing = not in the window nor its complement */
+    for (size_t i = 0; i < r.n; i++)
+        p[i] = r.x[i * TR_MISS_NP + VER_M_NOT_UNION];
+    miss_figures(&r, p, 0.5, &pr, &re, &rep->miss_rule_f1, &rep->miss_rule_supported_share);
+    if (miss_fit(&r, -1, m)) goto oom;
+    m->t_missing = thr;
+    m->has_missing = 1;
+    rep->miss_words = (int)r.n;
+    goto done;
+oom:
+    rc = err_set(err, ERR_NOMEM, "ver_train");
+done:
+    free(p);
+    free(r.x);
+    free(r.y);
+    free(r.fold);
+    free(r.tokens);
+    free(r.absent);
+    return rc;
+}
+
 /* Candidate pairs: each training WiCE claim citing its first wrong page (the cited pair has
  * rank -1), with the TR_CANDIDATES pages BM25 retrieves for the claim and its article title. */
 static int make_candidates(struct tr *t, struct ver_scorer *sc, struct pool *pl, struct err *err)
@@ -1489,7 +1723,7 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
     double theta[RNP] = {0}, loss = 0;
     int frozen[RNP] = {0};
     frozen[VER_R_DENSE] = 1;
-    newton(x, y, c, (int)rows, RNP, frozen, theta, &loss);
+    newton(x, y, c, (int)rows, RNP, frozen, TR_L2, theta, &loss);
     /* calibration: p(own) = logistic(a z + b) over the candidates, z the pairwise score */
     double *z = malloc((size_t)(n ? n : 1) * 2 * sizeof *z),
            *zy = malloc((size_t)(n ? n : 1) * sizeof *zy);
@@ -1511,7 +1745,7 @@ static int fit_ranker(const struct tr *t, struct ver_model *m, struct ver_train_
     }
     double ab[2] = {1, 0};
     int fz[2] = {0, 0};
-    newton(z, zy, zc, n, 2, fz, ab, &loss);
+    newton(z, zy, zc, n, 2, fz, TR_L2, ab, &loss);
     if (!(ab[0] > 0)) ab[0] = 1e-3; /* keep the order of the pairwise score */
     for (int k = 0; k < VER_RANK_NFEAT; k++)
         m->rw[k] = ab[0] * theta[k];
@@ -1637,6 +1871,13 @@ static int model_comments(struct buf *comments, const char *data_dir, const stru
         counts[SET_CI_TRAIN], counts[SET_CI_DEV], r->wice_auc, r->wice_acc, r->wice_supported_f1,
         r->wice_precision, r->wice_recall, r->wice_best_f1, r->wice_swap_drop, r->wice_swap_contra, r->wice_true_contra,
         r->ci_refute_auc, r->ci_macro_f1, r->ci_wrong_auc, r->rank_r1, r->rank_r5);
+    if (r->miss_words)
+        bad |= buf_printf(comments,
+                          "# missing words (out of fold, %d words of WiCE train_tokens and supported "
+                          "claims): precision %.4f, recall %.4f, F1 %.4f, words of supported claims "
+                          "called missing %.4f (the rule before: F1 %.4f, %.4f)\n",
+                          r->miss_words, r->miss_precision, r->miss_recall, r->miss_f1,
+                          r->miss_supported_share, r->miss_rule_f1, r->miss_rule_supported_share);
     if (opts && opts->folds > 1)
         bad |=
             buf_printf(comments, "# fold %d of %d of the WiCE dev claims left out (%d claims)\n",
@@ -1702,6 +1943,7 @@ int ver_train_ex(const char *data_dir, const char *out_path, const struct ver_tr
         r.n_excluded += t.claims[i].set == SET_OUT && !t.claims[i].swapped;
     if (ci_metrics(&t, &m, &r)) goto oom;
     if (fit_ranker(&t, &m, &r)) goto oom;
+    if ((rc = fit_missing(&t, &m, &r, err))) goto fail;
 
     /* write the body, read it back, measure the model as it will be loaded */
     if ((rc = ver_model_format(&m, NULL, &text, err))) goto fail;

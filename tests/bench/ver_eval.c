@@ -38,6 +38,11 @@
  *                        "best" = the best score threshold, "shipped" = the model's verdict
  *   CI AUC               Citation-Integrity claims_dev: SUPPORT vs REFUTE, score of the cited
  *                        abstract, told whether the citation is co-cited (ver_train_cocited)
+ *   missing parts        WiCE train_tokens claims against their pages: a word is predicted not
+ *                        supported when a missing span covers it, against non_supported_spans
+ *                        (with --cv each claim by the model of its article's fold, which did
+ *                        not see it); and the share of the words of dev claims labelled
+ *                        supported that fall in a missing span of their own page
  *   R@1 / R@5            every claim cites another claim's page ((i + 7) mod n, as in
  *                        tests/test_audit.c) with its article title as context; the share whose own
  *                        page is the first / among the first five suggestions of the audit */
@@ -55,6 +60,44 @@
 #include "retrieve/ret.h"
 #include "verify/ver.h"
 #include "verify/ver_score.h"
+
+struct miss_counts {
+    long tp, fp, fn, gold, words; /* train_tokens words: predicted vs annotated not supported */
+    long sup_words, sup_flagged;  /* words of WiCE claims labelled supported, and those in a
+                                     missing span of their own page */
+    int claims;
+};
+
+/* Words (runs of letters and digits) of text[from..] and how many of them overlap a missing span
+ * of r, added to *words and *flagged. */
+static void count_missing_words(const char *text, size_t from, const struct ver_score_result *r,
+                                long *words, long *flagged)
+{
+#ifdef VER_SCORE_MAX_MISSING
+    size_t n = strlen(text);
+    for (size_t i = from; i < n;) {
+        if (!ascii_isalnum((unsigned char)text[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && ascii_isalnum((unsigned char)text[j]))
+            j++;
+        int in = 0;
+        for (int m = 0; m < r->nmissing; m++)
+            in |= r->missing[m].start < j && i < r->missing[m].end;
+        (*words)++;
+        *flagged += in;
+        i = j;
+    }
+#else
+    (void)text;
+    (void)from;
+    (void)r;
+    (void)words;
+    (void)flagged;
+#endif
+}
 
 struct claim {
     char *id, *text, *article, *label, *own; /* own: page id in the pool */
@@ -82,6 +125,7 @@ struct ev {
     double score_ms;
     long score_calls;
     int sentence_only; /* --sentence-only: score own and wrong pages on the sentence alone */
+    struct miss_counts miss; /* missing parts against the annotations (eval_missing) */
     FILE *dump;        /* --dump FILE: a JSON line per claim (scores, verdict, own-page features) */
     const char *verifier;    /* --verifier M: the NLI model scores (ver_verify), not the scorer */
     struct ver_auditor *nli; /* ... its auditor (offline, no suggestions) */
@@ -413,6 +457,17 @@ static int eval_claims(struct ev *e, const char *model, const char *ixdir, int f
         if (op < 0) continue;
         struct ver_score_result r;
         if (score_claim(e, s, c, e->p[op].text, &r)) return -1;
+        if (c->cls == 2) { /* every word of a supported claim is supported */
+            struct buf b = {0};
+            size_t from = 0;
+            if (!e->sentence_only && ver_score_claim_in_context(c->text, c->article, &b, &from)) {
+                buf_cleanup(&b);
+                return -1;
+            }
+            count_missing_words(e->sentence_only ? c->text : b.data, from, &r, &e->miss.sup_words,
+                                &e->miss.sup_flagged);
+            buf_cleanup(&b);
+        }
         c->s_own = r.score;
         c->v_own = status_of_verdict(&r);
         if (e->dump)
@@ -516,19 +571,34 @@ static struct ci_fig eval_ci(struct ev *e, const char *model)
 /* Token-level agreement of the missing parts with WiCE train_tokens' non_supported_spans: each
  * claim against its page; a word is predicted unsupported when a missing span covers it. Also the
  * figure of marking every word (the baseline). */
-static void eval_missing(const char *data, const char *model)
+static void eval_missing(const char *data, const char *model, int fold, int folds,
+                         struct miss_counts *mc)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/wice/train_tokens.jsonl", data);
     json_t *arr = read_json_lines(path);
     struct err er = {0};
     struct ver_scorer *s = NULL;
-    if (!arr || ver_scorer_new(&s, model, NULL, &er)) return;
+    if (!arr || ver_scorer_new(&s, model, NULL, &er)) {
+        json_decref(arr);
+        return;
+    }
     long tp = 0, fp = 0, fn = 0, gold = 0, words = 0;
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o)
     {
+#ifdef VER_TRAIN_HAS_FOLDS
+        if (fold >= 0) {
+            const char *art =
+                json_string_value(json_object_get(json_object_get(o, "meta"), "claim_title"));
+            if (ver_train_fold(art ? art : "", folds) != fold) continue;
+        }
+#else
+        (void)fold;
+        (void)folds;
+#endif
+        mc->claims++;
         const char *claim = json_string_value(json_object_get(o, "claim"));
         json_t *toks = json_object_get(o, "claim_tokens"),
                *ns = json_object_get(o, "non_supported_spans");
@@ -572,15 +642,30 @@ static void eval_missing(const char *data, const char *model)
         }
         buf_cleanup(&page);
     }
-    printf("missing parts vs WiCE train_tokens non_supported_spans (%zu claims, %ld words, %ld "
-           "unsupported): precision %.3f recall %.3f F1 %.3f (marking every word: F1 %.3f)\n",
-           json_array_size(arr), words, gold, tp + fp ? (double)tp / (tp + fp) : 0,
-           tp + fn ? (double)tp / (tp + fn) : 0, tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0,
-           words ? 2.0 * gold / (gold + words) : 0);
+    mc->tp += tp;
+    mc->fp += fp;
+    mc->fn += fn;
+    mc->gold += gold;
+    mc->words += words;
     ver_scorer_free(s);
     json_decref(arr);
 }
+
+static void print_missing(const struct miss_counts *m, int cv)
+{
+    long tp = m->tp, fp = m->fp, fn = m->fn;
+    printf("missing parts vs WiCE train_tokens non_supported_spans (%d claims, %ld words, %ld "
+           "unsupported%s): precision %.3f recall %.3f F1 %.3f (marking every word: F1 %.3f); "
+           "words of supported claims in a missing part %.3f (%ld of %ld)\n",
+           m->claims, m->words, m->gold, cv > 1 ? ", each by the fold's model" : "",
+           tp + fp ? (double)tp / (tp + fp) : 0, tp + fn ? (double)tp / (tp + fn) : 0,
+           tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0,
+           m->words ? 2.0 * m->gold / (m->gold + m->words) : 0,
+           m->sup_words ? (double)m->sup_flagged / m->sup_words : 0, m->sup_flagged, m->sup_words);
+}
 #endif
+
+
 
 /* Print the figures over the claims selected by `which` (NULL: all). */
 static void report(const struct ev *e, const char *name, int (*which)(const struct claim *),
@@ -711,6 +796,9 @@ int main(int argc, char **argv)
     if (cv <= 1) {
         if (eval_claims(&e, model, ixdir, -1)) return 1;
         ci = eval_ci(&e, model);
+#ifdef VER_SCORE_MAX_MISSING
+        eval_missing(data, model, -1, 0, &e.miss);
+#endif
         header();
         report(&e, e.verifier ? "--verifier (NLI), all claims" : model ? model : "built-in model, all claims",
                NULL, ci);
@@ -738,6 +826,9 @@ int main(int argc, char **argv)
             if (eval_claims(&e, out, ixdir, f)) return 1;
             struct ci_fig c1 = eval_ci(&e, out);
             ci.auc += c1.auc / cv;
+#ifdef VER_SCORE_MAX_MISSING
+            eval_missing(data, out, f, cv, &e.miss);
+#endif
             unlink(out);
             fprintf(stderr, "ver_eval: fold %d of %d done (%.0f s)\n", f + 1, cv, now_s() - t0);
         }
@@ -757,7 +848,7 @@ int main(int argc, char **argv)
 #endif
     }
 #ifdef VER_SCORE_MAX_MISSING
-    eval_missing(data, model);
+    print_missing(&e.miss, cv);
 #endif
     printf("scorer: %.3f ms CPU per (claim, source) over %ld calls; whole evaluation %.1f s\n",
            e.score_calls ? e.score_ms / e.score_calls : 0, e.score_calls, now_s() - t0);
