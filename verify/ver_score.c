@@ -38,11 +38,13 @@
  *      antonym) has lexical coverage >= the model's contradiction threshold and more than
  *      SC_CONTRA_MARGIN above every window without a clash: the source talks about the same thing
  *      and says something else. The clash is described ("claim says 1950, source says 1952").
- *   6. Missing: the claim words matched neither in the best window nor in the sentence that adds
- *      most to it, as claim spans (adjacent missing words joined up to a comma or other clause
- *      break, each with the function word before it, numbers and dates whole: the phrase an
- *      annotator marks). When they weigh more than SC_MISSING_WEAK of the claim (by rarity), a
- *      supported verdict becomes weak. */
+ *   6. Missing: the claim words found nowhere in the source, and those the missing-word model
+ *      (enum ver_miss_feat: in the best window? in the sentence that adds most to it? rarity,
+ *      uncovered shares, the score) calls missing; a model file without one: the words matched
+ *      neither in the best window nor in that sentence. Reported as claim spans (adjacent missing
+ *      words joined up to a comma or other clause break, each with the function word before it,
+ *      numbers and dates whole: the phrase an annotator marks). When they weigh more than
+ *      SC_MISSING_WEAK of the claim (by rarity), a supported verdict becomes weak. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ver_score_int.h"
 
@@ -1622,8 +1624,9 @@ static void num_expression(const struct ver_scorer *s, size_t *from, size_t *to)
     }
 }
 
-/* The claim spans not covered by the units [a, b] and the unit that adds most to them; returns
- * the rarity-weighted share of the claim they leave uncovered. A span takes in the function word
+/* The missing claim spans for the best window [a, b] (step 6 above); returns the rarity-weighted
+ * share of the claim they leave unsupported (without a missing-word model: the share neither
+ * [a, b] nor the unit that adds most to it covers). A span takes in the function word
  * before it (span_word_before), and one that touches a number or date takes in the whole
  * expression it belongs to (a missing month makes "on 24 October 1996" missing): a date is one
  * statement. A clause break (clause_break) ends a span. Measured on WiCE train_tokens (ver_eval):
