@@ -36,6 +36,10 @@
 #define SERVE_DEFAULT_HEADER_S 10
 #define SERVE_DEFAULT_BODY_S 60
 #define SERVE_FD_RESERVE 512 /* descriptors kept for the index handles, fetches and logs */
+/* A body declared over its limit by at most this much is read and thrown away before the 413:
+ * libmicrohttpd stops reading at an early answer and closes, and a close with unread bytes
+ * resets the connection, which can destroy the answer before the client reads it. */
+#define SERVE_DRAIN_MAX (16u << 20)
 
 static const char serve_help[] =
     "usage: vericite serve --db DIR [--listen HOST:PORT] [options]\n"
@@ -69,8 +73,10 @@ static const char serve_help[] =
     "                     at most 5000) from N, with \"offset\", \"limit\", \"total\", \"next\" (a URL or null)}\n"
     "POST bodies must be Content-Type: application/json. Errors are {\"error\": \"...\"} with 400 (bad\n"
     "JSON, missing field, wrong type, k out of range), 404 (no such path or job), 405 (wrong method;\n"
-    "see the Allow header), 413 (body over --max-body or --max-job-body, also a chunked one, which\n"
-    "is answered and closed at the limit; a job over 10000 articles),\n"
+    "see the Allow header), 413 (body over --max-body or --max-job-body: one declared at most 16M\n"
+    "over is read to its end first, so the client surely gets the answer; with Expect: 100-continue\n"
+    "or further over it is answered at once and closed, a chunked one at the limit; a job over\n"
+    "10000 articles),\n"
     "415 (not JSON), 503 (16 jobs already waiting; see Retry-After); 500 when the index fails.\n"
     "\n"
     "options:\n"
@@ -170,6 +176,7 @@ struct serve_req {
     size_t limit;  /* the route's body limit */
     const char *limit_flag; /* the option that sets it */
     int too_big;   /* the body went over the limit */
+    unsigned long long declared; /* its Content-Length when that is over the limit (drained), else 0 */
     int responded; /* a response is queued */
     int status;
     size_t bytes;
@@ -312,9 +319,14 @@ static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, 
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
         if (!errno && end != cl && n > q->limit) {
+            /* answered at once when the client waits for "100 Continue" (it sends nothing then)
+             * or the body is far over; else read to its end and answered then (SERVE_DRAIN_MAX) */
+            const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
             q->too_big = 1;
-            return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", n, q->limit,
-                                                      q->limit_flag), NULL);
+            q->declared = n;
+            if ((ex && !ascii_ncasecmp(ex, "100-continue", 12)) || n - q->limit > SERVE_DRAIN_MAX)
+                return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", n, q->limit,
+                                                          q->limit_flag), NULL);
         }
     }
     return MHD_YES;
@@ -387,6 +399,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     serve_conns_phase(s->conns, conn_of(conn), SERVE_PH_WORK);
     if (q->responded) return MHD_YES;
+    if (q->too_big && q->declared)
+        return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", q->declared, q->limit,
+                                                  q->limit_flag), NULL);
     if (q->too_big)
         return reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag),
                      NULL);
