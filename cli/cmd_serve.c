@@ -177,6 +177,8 @@ struct serve_req {
     const char *limit_flag; /* the option that sets it */
     int too_big;   /* the body went over the limit */
     unsigned long long declared; /* its Content-Length when that is over the limit (drained), else 0 */
+    int refused;   /* the 413 was written at the limit (refuse_body): read on a little, then close */
+    size_t drained; /* bytes read and thrown away after that */
     int responded; /* a response is queued */
     int status;
     size_t bytes;
@@ -265,10 +267,10 @@ static struct serve_conn *conn_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-/* A body over the limit that has no (or a false) Content-Length, a chunked one that may never
- * end: libmicrohttpd sends a queued response only once the whole body is read, so the 413 is
- * written to the socket here and the connection closed (the caller returns MHD_NO). Nothing else
- * writes to the socket at this point: no response is queued while the body is read. */
+/* A chunked body over the limit, one that may never end: libmicrohttpd sends a queued response
+ * only once the whole body is read, so the 413 is written to the socket here and the writing side
+ * shut; the caller reads on what is in flight and then closes. Nothing else writes to the socket
+ * at this point: no response is queued while the body is read. */
 static void refuse_body(struct MHD_Connection *conn, struct serve_req *q)
 {
     char body[200], msg[400];
@@ -386,18 +388,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->responded || q->too_big) return MHD_YES; /* discard */
+        if (q->responded || q->too_big) { /* discard */
+            q->drained += n;
+            return q->refused && q->drained > SERVE_DRAIN_MAX ? MHD_NO : MHD_YES;
+        }
         if (q->body.len + n > q->limit) {
-            /* no (or a false) Content-Length: stop at the limit, answer and close */
-            q->too_big = 1;
+            /* chunked: answer at the limit; what the client sent before it read the answer is
+             * still read (SERVE_DRAIN_MAX), so that the close does not reset the connection
+             * under the answer; the client closes, or the body ends, or the cap closes */
+            q->too_big = q->refused = 1;
             buf_cleanup(&q->body);
             refuse_body(conn, q);
-            return MHD_NO;
+            return MHD_YES;
         }
         if (buf_append(&q->body, upload_data, n)) return MHD_NO;
         return MHD_YES;
     }
     serve_conns_phase(s->conns, conn_of(conn), SERVE_PH_WORK);
+    if (q->refused) return MHD_NO; /* answered by refuse_body */
     if (q->responded) return MHD_YES;
     if (q->too_big && q->declared)
         return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", q->declared, q->limit,
