@@ -36,9 +36,8 @@
 #define SERVE_DEFAULT_HEADER_S 10
 #define SERVE_DEFAULT_BODY_S 60
 #define SERVE_FD_RESERVE 512 /* descriptors kept for the index handles, fetches and logs */
-/* A body declared over its limit by at most this much is read and thrown away before the 413:
- * libmicrohttpd stops reading at an early answer and closes, and a close with unread bytes
- * resets the connection, which can destroy the answer before the client reads it. */
+/* How much of a body the service reads and throws away so that an answer given before the body
+ * (404, 405, 415, 413) reaches the client; see answer_early. */
 #define SERVE_DRAIN_MAX (16u << 20)
 
 static const char serve_help[] =
@@ -73,11 +72,12 @@ static const char serve_help[] =
     "                     at most 5000) from N, with \"offset\", \"limit\", \"total\", \"next\" (a URL or null)}\n"
     "POST bodies must be Content-Type: application/json. Errors are {\"error\": \"...\"} with 400 (bad\n"
     "JSON, missing field, wrong type, k out of range), 404 (no such path or job), 405 (wrong method;\n"
-    "see the Allow header), 413 (body over --max-body or --max-job-body: one declared at most 16M\n"
-    "over is read to its end first, so the client surely gets the answer; with Expect: 100-continue\n"
-    "or further over it is answered at once and closed, a chunked one at the limit; a job over\n"
-    "10000 articles),\n"
+    "see the Allow header), 413 (body over --max-body or --max-job-body, a job over 10000 articles),\n"
     "415 (not JSON), 503 (16 jobs already waiting; see Retry-After); 500 when the index fails.\n"
+    "An error known from the header (404, 405, 415, 413) waits for a body declared at most 16M\n"
+    "(past the limit) and keeps the connection, so the client surely reads it; with Expect:\n"
+    "100-continue it comes at once; a chunked or longer body gets it at once (a chunked one at the\n"
+    "limit), and what follows is read, up to 16M, before the close.\n"
     "\n"
     "options:\n"
     "  --db DIR           the index (opened read-only; required)\n"
@@ -175,10 +175,11 @@ struct serve_req {
     struct buf body;
     size_t limit;  /* the route's body limit */
     const char *limit_flag; /* the option that sets it */
-    int too_big;   /* the body went over the limit */
-    unsigned long long declared; /* its Content-Length when that is over the limit (drained), else 0 */
-    int refused;   /* the 413 was written at the limit (refuse_body): read on a little, then close */
-    size_t drained; /* bytes read and thrown away after that */
+    json_t *pending;          /* an answer decided at the header, given when the body has been read */
+    int pending_status;
+    const char *pending_allow; /* its Allow header, or NULL */
+    int written;   /* an answer went straight to the socket (write_answer): read on a little, then close */
+    size_t drained; /* bytes read and thrown away while an answer waits or after it was written */
     int responded; /* a response is queued */
     int status;
     size_t bytes;
@@ -267,30 +268,63 @@ static struct serve_conn *conn_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-/* A chunked body over the limit, one that may never end: libmicrohttpd sends a queued response
- * only once the whole body is read, so the 413 is written to the socket here and the writing side
- * shut; the caller reads on what is in flight and then closes. Nothing else writes to the socket
- * at this point: no response is queued while the body is read. */
-static void refuse_body(struct MHD_Connection *conn, struct serve_req *q)
+/* Write the answer `status` with `o` (consumed) and `allow` to the socket and shut its writing
+ * side; the caller reads what the client still sends (up to SERVE_DRAIN_MAX) and then closes. For
+ * a body that may never end (chunked, or declared far past what is worth reading): libmicrohttpd
+ * sends a queued response only once the whole body is read. Nothing else writes to the socket at
+ * this point: no response is queued while the body is read. */
+static void write_answer(struct MHD_Connection *conn, struct serve_req *q, int status, json_t *o, const char *allow)
 {
-    char body[200], msg[400];
-    int bl = snprintf(body, sizeof body, "{\"error\":\"the body is over the limit of %zu bytes (%s)\"}\n", q->limit,
-                      q->limit_flag);
-    int ml = snprintf(msg, sizeof msg,
-                      "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %d\r\n\r\n%s",
-                      bl, body);
+    struct buf body = {0}, msg = {0};
+    int ok = o && json_dump_callback(o, dump_cb, &body, JSON_COMPACT) == 0 && buf_putc(&body, '\n') == 0;
+    json_decref(o);
+    const char *why = MHD_get_reason_phrase_for((unsigned)status);
+    ok = ok && buf_printf(&msg, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n", status,
+                          why && *why ? why : "Error") == 0;
+    if (ok && allow) ok = buf_printf(&msg, "Allow: %s\r\n", allow) == 0;
+    ok = ok && buf_printf(&msg, "Content-Length: %zu\r\n\r\n", body.len) == 0 && buf_append(&msg, body.data, body.len) == 0;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    q->status = 413;
-    q->bytes = (size_t)bl;
-    if (!ci || ml <= 0 || (size_t)ml >= sizeof msg) return;
-    size_t at = 0;
-    for (int tries = 0; at < (size_t)ml && tries < 100; tries++) { /* a short answer: one send, as a rule */
-        ssize_t w = send(ci->connect_fd, msg + at, (size_t)ml - at, MSG_NOSIGNAL);
+    q->status = status;
+    q->bytes = body.len;
+    q->written = 1;
+    for (size_t at = 0, tries = 0; ok && ci && at < msg.len && tries < 100; tries++) { /* one send, as a rule */
+        ssize_t w = send(ci->connect_fd, msg.data + at, msg.len - at, MSG_NOSIGNAL);
         if (w > 0) at += (size_t)w;
         else if (w < 0 && errno != EAGAIN && errno != EINTR) break;
     }
-    shutdown(ci->connect_fd, SHUT_WR);
+    if (ci) shutdown(ci->connect_fd, SHUT_WR);
+    buf_cleanup(&body);
+    buf_cleanup(&msg);
+}
+
+/* An answer decided from the header alone (404, 405, 415, a declared length over the limit).
+ * libmicrohttpd stops reading a request answered before its body and closes with the body
+ * unread; the kernel then resets the connection, and a client still sending (curl reads only
+ * between writes) can lose the answer. So: with no body coming (none declared, or the client
+ * waits on Expect: 100-continue) it is answered at once; a body declared at most `drain` bytes
+ * long is read, thrown away and answered at its end (the connection is kept); any other (chunked,
+ * or longer) gets the answer written at once, and what follows is read up to SERVE_DRAIN_MAX
+ * before the close. `o` is consumed. */
+static enum MHD_Result answer_early(struct serve *s, struct MHD_Connection *conn, struct serve_req *q, int status,
+                                    json_t *o, const char *allow, unsigned long long drain)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+    int known = cl && !errno && end != cl;
+    if ((!te && (!known || n == 0)) || (ex && !ascii_ncasecmp(ex, "100-continue", 12)))
+        return reply(s, conn, q, status, o, allow);
+    if (!te && n <= drain) {
+        q->pending = o;
+        q->pending_status = status;
+        q->pending_allow = allow;
+        return MHD_YES;
+    }
+    write_answer(conn, q, status, o, allow);
+    return MHD_YES;
 }
 
 /* The first callback of a request: route, method, content type and declared length. */
@@ -302,16 +336,18 @@ static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, 
         size_t n = strlen(rt->path);
         if (rt->kind == ROUTE_JOB_GET ? !strncmp(url, rt->path, n) && url[n] : !strcmp(url, rt->path)) q->route = rt;
     }
-    if (!q->route) return reply(s, conn, q, 404, serve_error("no such endpoint: %s", q->path), NULL);
+    if (!q->route) return answer_early(s, conn, q, 404, serve_error("no such endpoint: %s", q->path), NULL, SERVE_DRAIN_MAX);
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
     if (q->route->post ? !post : !get)
-        return reply(s, conn, q, 405, serve_error("%s takes %s, not %s", q->path, q->route->post ? "POST" : "GET", q->method),
-                     q->route->post ? "POST" : "GET, HEAD");
+        return answer_early(s, conn, q, 405,
+                            serve_error("%s takes %s, not %s", q->path, q->route->post ? "POST" : "GET", q->method),
+                            q->route->post ? "POST" : "GET, HEAD", SERVE_DRAIN_MAX);
     if (!q->route->post) return MHD_YES;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!is_json_type(ct))
-        return reply(s, conn, q, 415, serve_error("the body must be Content-Type: application/json, not %s", ct ? ct : "none"),
-                     NULL);
+        return answer_early(s, conn, q, 415,
+                            serve_error("the body must be Content-Type: application/json, not %s", ct ? ct : "none"),
+                            NULL, SERVE_DRAIN_MAX);
     int job = q->route->kind == ROUTE_JOB_NEW;
     q->limit = job ? s->max_job_body : s->max_body;
     q->limit_flag = job ? "--max-job-body" : "--max-body";
@@ -320,16 +356,10 @@ static enum MHD_Result on_headers(struct serve *s, struct MHD_Connection *conn, 
         char *end = NULL;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (!errno && end != cl && n > q->limit) {
-            /* answered at once when the client waits for "100 Continue" (it sends nothing then)
-             * or the body is far over; else read to its end and answered then (SERVE_DRAIN_MAX) */
-            const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-            q->too_big = 1;
-            q->declared = n;
-            if ((ex && !ascii_ncasecmp(ex, "100-continue", 12)) || n - q->limit > SERVE_DRAIN_MAX)
-                return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", n, q->limit,
-                                                          q->limit_flag), NULL);
-        }
+        if (!errno && end != cl && n > q->limit)
+            return answer_early(s, conn, q, 413,
+                                serve_error("the body is %llu bytes; the limit is %zu (%s)", n, q->limit, q->limit_flag),
+                                NULL, (unsigned long long)q->limit + SERVE_DRAIN_MAX);
     }
     return MHD_YES;
 }
@@ -388,31 +418,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->responded || q->too_big) { /* discard */
+        if (q->responded || q->pending || q->written) { /* discard */
             q->drained += n;
-            return q->refused && q->drained > SERVE_DRAIN_MAX ? MHD_NO : MHD_YES;
+            return q->written && q->drained > SERVE_DRAIN_MAX ? MHD_NO : MHD_YES;
         }
-        if (q->body.len + n > q->limit) {
-            /* chunked: answer at the limit; what the client sent before it read the answer is
-             * still read (SERVE_DRAIN_MAX), so that the close does not reset the connection
-             * under the answer; the client closes, or the body ends, or the cap closes */
-            q->too_big = q->refused = 1;
+        if (q->body.len + n > q->limit) { /* chunked (a declared length was checked): answer at the limit */
             buf_cleanup(&q->body);
-            refuse_body(conn, q);
+            write_answer(conn, q, 413,
+                         serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag), NULL);
             return MHD_YES;
         }
         if (buf_append(&q->body, upload_data, n)) return MHD_NO;
         return MHD_YES;
     }
     serve_conns_phase(s->conns, conn_of(conn), SERVE_PH_WORK);
-    if (q->refused) return MHD_NO; /* answered by refuse_body */
+    if (q->written) return MHD_NO; /* answered by write_answer: close */
     if (q->responded) return MHD_YES;
-    if (q->too_big && q->declared)
-        return reply(s, conn, q, 413, serve_error("the body is %llu bytes; the limit is %zu (%s)", q->declared, q->limit,
-                                                  q->limit_flag), NULL);
-    if (q->too_big)
-        return reply(s, conn, q, 413, serve_error("the body is over the limit of %zu bytes (%s)", q->limit, q->limit_flag),
-                     NULL);
+    if (q->pending) {
+        json_t *o = q->pending;
+        q->pending = NULL;
+        return reply(s, conn, q, q->pending_status, o, q->pending_allow);
+    }
     json_t *body = NULL;
     if (q->route->post) {
         json_error_t je;
@@ -447,6 +473,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             q->status ? q->bytes : 0, (cli_now() - q->t0) * 1e3,
             (unsigned)toe < sizeof why / sizeof why[0] ? why[toe] : " (aborted)");
     buf_cleanup(&q->body);
+    json_decref(q->pending);
     free(q);
     pthread_mutex_lock(&s->pool.mu);
     s->pool.active--;

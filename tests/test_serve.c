@@ -1031,7 +1031,8 @@ static void read_response(int fd, struct buf *got, int ms)
  * the answer: sent whole (1 MB over 64K), it is read to its end and the connection serves the
  * next request; with Expect: 100-continue, or declared over 16 MB past the limit, it is answered
  * at once, before any of it is sent (CI saw curl lose the early answer to a reset). A chunked
- * body is answered at the limit and what follows read, so the client's writes are not reset. */
+ * body is answered at the limit and what follows read, so the client's writes are not reset. The
+ * same holds for 415, 405 and 404, which are known from the header too. */
 TEST(serve_oversize_body_answered)
 {
     char ixbuf[600];
@@ -1100,6 +1101,47 @@ TEST(serve_oversize_body_answered)
     buf_reset(&got);
     read_response(fd, &got, 10000);
     CHECK(got.data && !strncmp(got.data, "HTTP/1.1 413", 12) && t_contains(got.data, "over the limit of 65536"));
+    close(fd);
+    /* 5. the other answers known from the header, with a 1 MB body sent whole: 415 (not JSON) and
+     * 405 (with its Allow), each followed on the same connection; then a chunked 14 MB to no route */
+    static const struct { const char *head, *want, *says; } early[] = {
+        {"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n",
+         "HTTP/1.1 415", "not text/plain"},
+        {"PUT /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n",
+         "HTTP/1.1 405", "Allow: POST"},
+    };
+    memset(body, ' ', big);
+    for (size_t i = 0; i < sizeof early / sizeof early[0]; i++) {
+        fd = connect_from(s.port, "127.0.0.1");
+        REQUIRE(fd >= 0);
+        hl = snprintf(h, sizeof h, "%sContent-Length: %zu\r\n\r\n", early[i].head, big);
+        buf_reset(&got);
+        int sent = send_within(fd, h, (size_t)hl, 5000) == 0 && send_within(fd, body, big, 20000) == 0;
+        read_response(fd, &got, 10000);
+        int ok = sent && got.data && !strncmp(got.data, early[i].want, 12) && t_contains(got.data, early[i].says);
+        first = got.len;
+        ok = ok && send_within(fd, health, sizeof health - 1, 5000) == 0;
+        read_response(fd, &got, 10000);
+        ok = ok && got.len > first && !strncmp(got.data + first, "HTTP/1.1 200", 12);
+        if (!ok) {
+            fprintf(stderr, "  early answer %zu: sent %d, got %s\n", i, sent, got.data ? got.data : "(nothing)");
+            t_->failed = 1;
+        }
+        close(fd);
+    }
+    fd = connect_from(s.port, "127.0.0.1");
+    REQUIRE(fd >= 0);
+    static const char nohead[] = "POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: chunked\r\n\r\n";
+    CHECK(send_within(fd, nohead, sizeof nohead - 1, 5000) == 0);
+    memcpy(body, line, 8);
+    memcpy(body + big - 2, "\r\n", 2);
+    all = 1;
+    for (int i = 0; i < 14 && all; i++) all = send_within(fd, body, big, 20000) == 0;
+    CHECK(all);
+    buf_reset(&got);
+    read_response(fd, &got, 10000);
+    CHECK(got.data && !strncmp(got.data, "HTTP/1.1 404", 12) && t_contains(got.data, "no such endpoint: /v1/nowhere"));
     close(fd);
     buf_cleanup(&got);
     free(body);
