@@ -1027,6 +1027,24 @@ static void read_response(int fd, struct buf *got, int ms)
     }
 }
 
+/* On a new connection: send `head` and then 14 chunks of `n` bytes each (framed inside `chunk`,
+ * which is overwritten), more than the socket buffers hold, before reading; then read the answer
+ * into got. 0 when every byte went out. */
+static int chunked_exchange(int port, const char *head, char *chunk, size_t n, struct buf *got)
+{
+    int fd = connect_from(port, "127.0.0.1");
+    if (fd < 0) return -1;
+    char line[16]; /* its size line, data and end make n bytes */
+    snprintf(line, sizeof line, "%06zx\r\n", n - 10);
+    memcpy(chunk, line, 8);
+    memcpy(chunk + n - 2, "\r\n", 2);
+    int rc = send_within(fd, head, strlen(head), 5000);
+    for (int i = 0; i < 14 && !rc; i++) rc = send_within(fd, chunk, n, 20000);
+    read_response(fd, got, 10000);
+    close(fd);
+    return rc;
+}
+
 /* A body declared over --max-body is answered 413 with its length so that the client can read
  * the answer: sent whole (1 MB over 64K), it is read to its end and the connection serves the
  * next request; with Expect: 100-continue, or declared over 16 MB past the limit, it is answered
@@ -1064,44 +1082,30 @@ TEST(serve_oversize_body_answered)
     read_response(fd, &got, 10000);
     CHECK(got.len > first && !strncmp(got.data + first, "HTTP/1.1 200", 12));
     close(fd);
-    /* 2. Expect: 100-continue: answered without "100 Continue", nothing of the body sent */
-    fd = connect_from(s.port, "127.0.0.1");
-    REQUIRE(fd >= 0);
-    hl = snprintf(h, sizeof h, head, big, "Expect: 100-continue\r\n");
-    buf_reset(&got);
-    CHECK(send_within(fd, h, (size_t)hl, 5000) == 0);
-    read_response(fd, &got, 10000);
-    CHECK(got.data && !strncmp(got.data, "HTTP/1.1 413", 12) && t_contains(got.data, "1048576 bytes"));
-    CHECK(closed_within(fd, 5000));
-    close(fd);
-    /* 3. far over (64K + 16M + 1): answered at once and closed */
-    fd = connect_from(s.port, "127.0.0.1");
-    REQUIRE(fd >= 0);
-    hl = snprintf(h, sizeof h, head, (size_t)(64u << 10) + (16u << 20) + 1, "");
-    buf_reset(&got);
-    CHECK(send_within(fd, h, (size_t)hl, 5000) == 0);
-    read_response(fd, &got, 10000);
-    CHECK(got.data && !strncmp(got.data, "HTTP/1.1 413", 12) && t_contains(got.data, "16842753 bytes"));
-    CHECK(closed_within(fd, 5000));
-    close(fd);
+    /* 2. Expect: 100-continue, and 3. far over (64K + 16M + 1): answered without "100 Continue",
+     * nothing of the body sent, the writing side closed */
+    static const struct { size_t len; const char *extra, *says; } at_once[] = {
+        {1u << 20, "Expect: 100-continue\r\n", "1048576 bytes"},
+        {(64u << 10) + (16u << 20) + 1, "", "16842753 bytes"},
+    };
+    for (size_t i = 0; i < sizeof at_once / sizeof at_once[0]; i++) {
+        fd = connect_from(s.port, "127.0.0.1");
+        REQUIRE(fd >= 0);
+        hl = snprintf(h, sizeof h, head, at_once[i].len, at_once[i].extra);
+        buf_reset(&got);
+        CHECK(send_within(fd, h, (size_t)hl, 5000) == 0);
+        read_response(fd, &got, 10000);
+        CHECK(got.data && !strncmp(got.data, "HTTP/1.1 413", 12) && t_contains(got.data, at_once[i].says));
+        CHECK(closed_within(fd, 5000));
+        close(fd);
+    }
     /* 4. chunked, 14 MB sent before reading (more than the socket buffers hold): the 413 written
      * at the limit, and the rest read, not reset under the client's writes */
-    fd = connect_from(s.port, "127.0.0.1");
-    REQUIRE(fd >= 0);
     static const char chead[] = "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                 "Transfer-Encoding: chunked\r\n\r\n";
-    CHECK(send_within(fd, chead, sizeof chead - 1, 5000) == 0);
-    char line[16]; /* one chunk: its size line, data and end make `big` bytes */
-    snprintf(line, sizeof line, "%06zx\r\n", big - 10);
-    memcpy(body, line, 8);
-    memcpy(body + big - 2, "\r\n", 2);
-    int all = 1;
-    for (int i = 0; i < 14 && all; i++) all = send_within(fd, body, big, 20000) == 0;
-    CHECK(all);
     buf_reset(&got);
-    read_response(fd, &got, 10000);
+    CHECK(chunked_exchange(s.port, chead, body, big, &got) == 0);
     CHECK(got.data && !strncmp(got.data, "HTTP/1.1 413", 12) && t_contains(got.data, "over the limit of 65536"));
-    close(fd);
     /* 5. the other answers known from the header, with a 1 MB body sent whole: 415 (not JSON) and
      * 405 (with its Allow), each followed on the same connection; then a chunked 14 MB to no route */
     static const struct { const char *head, *want, *says; } early[] = {
@@ -1129,20 +1133,11 @@ TEST(serve_oversize_body_answered)
         }
         close(fd);
     }
-    fd = connect_from(s.port, "127.0.0.1");
-    REQUIRE(fd >= 0);
     static const char nohead[] = "POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                  "Transfer-Encoding: chunked\r\n\r\n";
-    CHECK(send_within(fd, nohead, sizeof nohead - 1, 5000) == 0);
-    memcpy(body, line, 8);
-    memcpy(body + big - 2, "\r\n", 2);
-    all = 1;
-    for (int i = 0; i < 14 && all; i++) all = send_within(fd, body, big, 20000) == 0;
-    CHECK(all);
     buf_reset(&got);
-    read_response(fd, &got, 10000);
+    CHECK(chunked_exchange(s.port, nohead, body, big, &got) == 0);
     CHECK(got.data && !strncmp(got.data, "HTTP/1.1 404", 12) && t_contains(got.data, "no such endpoint: /v1/nowhere"));
-    close(fd);
     buf_cleanup(&got);
     free(body);
     CHECK(log_shows(s.log, " POST /v1/search 413 ", 5000));
