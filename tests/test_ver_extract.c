@@ -48,6 +48,23 @@ static const struct {
     {"Visit example.com today. Ok.", "Visit example.com today.|Ok."},
     {"It cost $5. Then $6.", "It cost $5.|Then $6."},
     {"\xe2\x80\x9cQuoted.\xe2\x80\x9d Next.", "\xe2\x80\x9cQuoted.\xe2\x80\x9d|Next."},
+    /* a quotation of several sentences is one sentence with the words around it */
+    {"He said, \"We won. It was great.\" Then he left.", "He said, \"We won. It was great.\"|Then he left."},
+    {"\"Stop. Go home,\" she said. He went.", "\"Stop. Go home,\" she said.|He went."},
+    {"It read \xe2\x80\x9cNo. Never. Not once.\xe2\x80\x9d The end.",
+     "It read \xe2\x80\x9cNo. Never. Not once.\xe2\x80\x9d|The end."},
+    /* a quotation left open, or closed only on a later line, splits as plain text */
+    {"A stray \" mark. Next one. Last.", "A stray \" mark.|Next one.|Last."},
+    {"He said \"Go. Now\nthen.\" Ok.", "He said \"Go.|Now\nthen.\"|Ok."},
+    /* the mark that closes a quotation too long to join its sentences still closes it */
+    {"It read \"One.                                                                                  "
+     "                                                                                                  "
+     "                                                                                                  "
+     "                                                                                                  "
+     "                                                                                                  "
+     "                                                                                                  "
+     "Two\". \"Three. Four.\" Five.",
+     "It read \"One.|Two\".|\"Three. Four.\"|Five."},
     {"", ""},
 };
 

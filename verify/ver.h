@@ -106,8 +106,9 @@ typedef int (*ver_sent_cb)(void *ctx, size_t start, size_t end);
 /* Split `len` bytes of plain text into sentences. A sentence ends at . ! ? or an ellipsis followed
  * by white space and a word that does not start in lower case; not after abbreviations (Mr. Dr.
  * St. Inc. No. Jan. ...), dotted abbreviations (U.S., e.g., i.e.), single letters (initials, c.),
- * nor inside numbers (3.14). A blank line always ends a sentence. Returns 0 or the callback's
- * nonzero value. */
+ * nor inside numbers (3.14), nor inside a double quotation that closes on the same line within
+ * 500 bytes of its opening mark (He wrote, "We won. It was great." is one sentence). A blank line
+ * always ends a sentence. Returns 0 or the callback's nonzero value. */
 int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx);
 
 /* Number of white-space separated words in `len` bytes of `text` (corpus_word_count(): claims and

@@ -1,6 +1,7 @@
 /* ver_sent.c - sentence splitting of plain text, aware of abbreviations, initials and numbers. */
 #include "ver.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "ascii.h"
@@ -64,6 +65,34 @@ static int is_abbrev(const char *s, size_t dot)
     return 0;
 }
 
+/* A double quotation mark at s[i]: its length, and *opens set to 1 for an opening one (“, or a
+ * straight " with no quote open), 0 for a closing one (”, or " closing `open`). 0 if none. */
+static size_t dquote_len(const char *s, size_t len, size_t i, int open, int *opens)
+{
+    if (s[i] == '"') {
+        *opens = !open;
+        return 1;
+    }
+    if ((unsigned char)s[i] == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+        ((unsigned char)s[i + 2] == 0x9C || (unsigned char)s[i + 2] == 0x9D)) {
+        *opens = (unsigned char)s[i + 2] == 0x9C;
+        return 3;
+    }
+    return 0;
+}
+
+/* Does a quotation opened at `from` close by from + VER_SENT_QUOTE_MAX, on the same line, after
+ * s[j]? Then a stop inside it ends no sentence ("He said, "We won. It was great." Then ...").
+ * A quote that stays open (a stray mark, a block quotation) splits as plain text. */
+#define VER_SENT_QUOTE_MAX 500
+static int quote_closes(const char *s, size_t len, size_t from, size_t j)
+{
+    size_t lim = from + VER_SENT_QUOTE_MAX < len ? from + VER_SENT_QUOTE_MAX : len;
+    for (int opens; j < lim && s[j] != '\n'; j++)
+        if (dquote_len(s, len, j, 1, &opens) && !opens) return 1;
+    return 0;
+}
+
 /* Could the byte at s[i] start a new sentence? Lower-case ASCII letters cannot. */
 static int can_start(unsigned char c) { return !ascii_islower(c); }
 
@@ -81,8 +110,12 @@ static int blank_line(const char *s, size_t len, size_t i)
 int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
 {
     size_t i = 0;
+    /* where the open double quotation began (SIZE_MAX: none); one begun in an earlier sentence
+     * (too long to hold its sentences together) is still closed by its mark */
+    size_t qopen = SIZE_MAX;
     while (i < len) {
-        while (i < len && ascii_isspace((unsigned char)text[i])) i++;
+        for (; i < len && ascii_isspace((unsigned char)text[i]); i++)
+            if (text[i] == '\n') qopen = SIZE_MAX;
         if (i >= len) break;
         size_t start = i, end = len, next = len;
         while (i < len) {
@@ -93,7 +126,11 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
             }
             size_t sl = stop_len(text, len, i);
             if (!sl) {
-                i++;
+                int opens;
+                size_t ql = dquote_len(text, len, i, qopen != SIZE_MAX, &opens);
+                if (ql) qopen = opens ? i : SIZE_MAX;
+                if (text[i] == '\n') qopen = SIZE_MAX; /* quotations do not span lines */
+                i += ql ? ql : 1;
                 continue;
             }
             size_t j = i + sl, k;
@@ -102,7 +139,11 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
                 if (text[j] != '.') period = 0;
                 j += k;
             }
-            while (j < len && (k = closer_len(text, len, j)) != 0) j += k;
+            while (j < len && (k = closer_len(text, len, j)) != 0) {
+                int opens;
+                if (dquote_len(text, len, j, qopen != SIZE_MAX, &opens) && !opens) qopen = SIZE_MAX;
+                j += k;
+            }
             if (j >= len) { /* end of text */
                 end = len;
                 next = len;
@@ -128,6 +169,7 @@ int ver_sentences(const char *text, size_t len, ver_sent_cb cb, void *ctx)
             int boundary = can_start((unsigned char)text[w]);
             /* "Dr. Who", "Inc.)", "J. R. R. Tolkien", "U.S. Army": no boundary */
             if (boundary && period && sl == 1 && is_abbrev(text, i)) boundary = 0;
+            if (boundary && qopen != SIZE_MAX && quote_closes(text, len, qopen, j)) boundary = 0;
             if (boundary) {
                 end = j;
                 next = w;
