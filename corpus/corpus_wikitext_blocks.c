@@ -151,6 +151,29 @@ static void render_convert(struct corpus_wt *w, const struct wt_args *g, size_t 
     }
 }
 
+/* {{height}}: each unit parameter given, in source order, as "value unit" (the template's own
+ * conversion is left out, as with {{convert}}). */
+static int measure_param(void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
+{
+    static const char *const units[][2] = {
+        {"m", "m"},   {"cm", "cm"},     {"mm", "mm"},     {"meter", "m"}, {"meters", "m"}, {"metre", "m"},
+        {"metres", "m"}, {"ft", "ft"}, {"foot", "ft"},   {"feet", "ft"}, {"in", "in"},    {"inch", "in"},
+        {"inches", "in"}, {"kg", "kg"}, {"lb", "lb"},    {"st", "st"}};
+    struct wt_join *j = ctx;
+    if (pos || va == vb) return 0;
+    for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
+        if (!ascii_eq_word(j->w->s + ka, kb - ka, units[k][0])) continue;
+        size_t before = j->w->produced;
+        item(j->w, j->sep, va, vb, &j->any);
+        if (j->w->produced > before) {
+            wt_lit(j->w, " ", vb);
+            wt_lit(j->w, units[k][1], vb);
+        }
+        break;
+    }
+    return j->w->rc;
+}
+
 static void render(struct corpus_wt *w, const struct wt_span *t, const struct wt_template *e)
 {
     struct wt_args g = {.w = w};
@@ -185,6 +208,11 @@ static void render(struct corpus_wt *w, const struct wt_span *t, const struct wt
         wt_lit(w, g.lc ? "as of " : "As of ", t->start);
         render_date(w, &g, t->start);
         break;
+    case WT_R_MEASURE: {
+        struct wt_join j = {w, " ", 0, 0};
+        wt_split(w, t->start + 2, t->end - 2, measure_param, &j);
+        break;
+    }
     case WT_R_FRAC: {
         int m = g.n < 3 ? g.n : 3;
         for (int k = 0; k < m; k++) {
@@ -199,29 +227,113 @@ static void render(struct corpus_wt *w, const struct wt_span *t, const struct wt
 
 /* ---------------------------------------------------------------- reported templates, fields */
 
-/* The key of a field as text: '_' as ' ', the first letter in upper case. */
-static void field_key(struct corpus_wt *w, size_t ka, size_t kb)
+/* The key of a field as text: '_' as ' ', the first letter in upper case (when `upper`). */
+static void key_text(struct corpus_wt *w, size_t ka, size_t kb, int upper)
 {
     char chunk[64];
     for (size_t i = ka; i < kb;) {
         size_t n = 0;
         for (; i < kb && n < sizeof chunk; i++, n++) {
             char c = w->s[i] == '_' ? ' ' : w->s[i];
-            chunk[n] = i == ka ? (char)ascii_toupper((unsigned char)c) : c;
+            chunk[n] = upper && i == ka ? (char)ascii_toupper((unsigned char)c) : c;
         }
         wt_text(w, chunk, n, ka, 0);
     }
+}
+
+static void field_key(struct corpus_wt *w, size_t ka, size_t kb)
+{
+    key_text(w, ka, kb, 1);
     wt_lit(w, ": ", kb);
+}
+
+/* A reference field: a key that only says where its siblings come from ("Gini_ref",
+ * "area_footnote", "population_footnotes"). Returns the length of its stem ("Gini", "area"),
+ * or 0 when the key is no such field. */
+static size_t ref_key_stem(const char *s, size_t ka, size_t kb)
+{
+    static const char *const suffixes[] = {"ref", "refs", "footnote", "footnotes", "cite"};
+    for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
+        size_t n = strlen(suffixes[k]);
+        if (kb - ka < n + 2 || !ascii_eq_word(s + kb - n, n, suffixes[k])) continue;
+        size_t e = kb - n;
+        if (s[e - 1] != '_' && s[e - 1] != ' ') continue;
+        while (e > ka && (s[e - 1] == '_' || s[e - 1] == ' ')) e--;
+        return e - ka;
+    }
+    return 0;
+}
+
+/* A template whose cited fields are rendered; a reference field renders its siblings. */
+struct wt_box {
+    struct corpus_wt *w;
+    size_t a, b;          /* the template's inner text */
+    size_t sa, sn;        /* siblings: the stem s[sa .. sa + sn) */
+    size_t ref_a;         /* the reference field's key (not its own sibling) */
+    int any, nsib;
+};
+
+#define WT_BOX_SIBLINGS 8 /* siblings rendered into one reference field at most */
+
+/* Siblings of a reference field: the stem's own value ("Gini = 31.6") and the fields named
+ * stem_x ("Gini_year = 2014" as "year: 2014"), in source order, uncited ones only (a cited one is a
+ * field of its own), and none that only sets the display (change, magnitude). */
+static int sibling_param(void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
+{
+    static const char *const display[] = {"change", "magnitude", "color", "colour"};
+    struct wt_box *x = ctx;
+    struct corpus_wt *w = x->w;
+    const char *s = w->s;
+    if (pos || va == vb || ka == x->ref_a || kb - ka < x->sn || memcmp(s + ka, s + x->sa, x->sn) != 0) return 0;
+    if (wt_has_cite(w, va, vb) || x->nsib >= WT_BOX_SIBLINGS) return 0;
+    size_t xa = ka + x->sn;
+    if (xa < kb) { /* stem_x: x is the label */
+        if (s[xa] != '_' && s[xa] != ' ') return 0;
+        while (xa < kb && (s[xa] == '_' || s[xa] == ' ')) xa++;
+        for (size_t k = 0; k < sizeof display / sizeof display[0]; k++)
+            if (ascii_eq_word(s + xa, kb - xa, display[k])) return 0;
+    }
+    const char *sep0 = w->sep;
+    size_t off0 = w->sep_off, before = w->produced;
+    if (x->any) {
+        w->sep = "; ";
+        w->sep_off = ka;
+    }
+    if (xa < kb) {
+        key_text(w, xa, kb, 0);
+        wt_lit(w, ": ", kb);
+    }
+    size_t label = w->produced;
+    wt_walk(w, va, vb);
+    if (w->produced == before) {
+        w->sep = sep0;
+        w->sep_off = off0;
+    } else if (w->produced > label || xa >= kb) {
+        x->any = 1;
+        x->nsib++;
+    }
+    return w->rc;
 }
 
 static int field_param(void *ctx, int pos, size_t ka, size_t kb, size_t va, size_t vb)
 {
-    struct corpus_wt *w = ctx;
+    struct wt_box *x = ctx;
+    struct corpus_wt *w = x->w;
     if (!wt_has_cite(w, va, vb)) return 0;
     size_t d = ka;
     while (d < kb && ascii_isdigit((unsigned char)w->s[d])) d++;
     wt_field(w, CORPUS_WT_PARAM, 0);
-    if (!pos && d < kb) field_key(w, ka, kb); /* "1=" is positional */
+    size_t stem = pos ? 0 : ref_key_stem(w->s, ka, kb);
+    if (stem) { /* "Gini: 31.6; year: 2014; rank: 33rd" then the reference */
+        struct wt_box sib = {.w = w, .a = x->a, .b = x->b, .sa = ka, .sn = stem, .ref_a = ka};
+        key_text(w, ka, ka + stem, 1);
+        wt_lit(w, ": ", ka + stem);
+        size_t before = w->produced;
+        wt_split(w, x->a, x->b, sibling_param, &sib);
+        if (w->produced > before) wt_lit(w, " ", kb);
+    } else if (!pos && d < kb) {
+        field_key(w, ka, kb); /* "1=" is positional */
+    }
     wt_walk(w, va, vb);
     wt_field(w, CORPUS_WT_PARAM, 1);
     return w->rc;
@@ -252,7 +364,11 @@ void wt_template(struct corpus_wt *w, const struct wt_span *t, size_t b)
     case CORPUS_WT_SFN:
     case CORPUS_WT_REFN:
     case CORPUS_WT_EFN: wt_space_after(w, t->end, b); break; /* footnote markers */
-    case CORPUS_WT_BOX: wt_split(w, t->start + 2, t->end - 2, field_param, w); break;
+    case CORPUS_WT_BOX: {
+        struct wt_box x = {.w = w, .a = t->start + 2, .b = t->end - 2};
+        wt_split(w, x.a, x.b, field_param, &x);
+        break;
+    }
     default: break;
     }
 }

@@ -42,7 +42,8 @@ enum wt_render {
     WT_R_CONVERT,    /* {{convert|120|km|mi}} -> "120 km", {{convert|1|to|3|m}} -> "1 to 3 m" */
     WT_R_DATE,       /* {{birth date|1950|1|2}} -> "2 January 1950" (mf=y: "January 2, 1950") */
     WT_R_ASOF,       /* {{as of|2010|5}} -> "As of May 2010" (lc=y, alt=) */
-    WT_R_FRAC        /* {{frac|1|2}} -> "1/2", {{frac|1|1|2}} -> "1 1/2" */
+    WT_R_FRAC,       /* {{frac|1|2}} -> "1/2", {{frac|1|1|2}} -> "1 1/2" */
+    WT_R_MEASURE     /* named units: {{height|ft=5|in=3}} -> "5 ft 3 in", {{height|m=1.8}} -> "1.8 m" */
 };
 
 struct wt_template {

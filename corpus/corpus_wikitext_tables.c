@@ -100,7 +100,7 @@ static const struct wt_template wt_templates[] = {
     TXT("frac", FRAC), TXT("fraction", FRAC), REP("fv", NEEDED), ARG("gbp", PREFIX, 0, "\xc2\xa3"),
     REP("harv", HARV), REP("harvard citation", HARV), REP("harvard citation no brackets", HARV),
     REP("harvard citation text", HARV), REP("harvcolnb", HARV), REP("harvnb", HARV),
-    REP("harvp", HARV), REP("harvtxt", HARV), ARG("hlist", JOIN, 0, ", "),
+    REP("harvp", HARV), REP("harvtxt", HARV), TXT("height", MEASURE), ARG("hlist", JOIN, 0, ", "),
     ARG("hlist-comma", JOIN, 0, ", "), TXT("huge", LAST), TXT("ill", FIRST),
     TXT("interlanguage link", FIRST), TXT("ipa", FIRST), ARG("isbn", PREFIX, 0, "ISBN "),
     TXT("keypress", FIRST), TXT("lang", SECOND), TXT("lang-en", FIRST), TXT("langx", SECOND),

@@ -230,6 +230,23 @@ static const struct xcase xcases[] = {
     {"infobox list field", VER_FMT_WIKITEXT,
      "{{Infobox writer\n| influences = {{hlist |[[Ann A]] |Bob B<ref>http://inf.example/</ref>}}\n}}", 1, 1, 0,
      "Influences: Ann A, Bob B", NULL, 1, 0, 1, "http://inf.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"height template in an infobox field", VER_FMT_WIKITEXT,
+     "{{Infobox person\n| height = {{height|ft=5|in=3|precision=0}}<ref>http://ht.example/</ref>\n}}\n"
+     "He is {{height|m=1.80}} tall.<ref>http://ht2.example/</ref>",
+     2, 2, 0, "Height: 5 ft 3 in", NULL, 1, 0, 1, "http://ht.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"height template in a sentence", VER_FMT_WIKITEXT,
+     "He is {{height|m=1.80}} tall and {{height|}} slim.<ref>http://ht2.example/</ref>", 1, 1, 0,
+     "He is 1.80 m tall and slim.", NULL, 1, 0, 1, "http://ht2.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    {"infobox reference field claims its siblings", VER_FMT_WIKITEXT,
+     "{{Infobox country\n| Gini = 31.6\n| Gini_year = 2014\n| Gini_change = decrease\n| Gini_ref = "
+     "<ref>http://gini.example/</ref>\n| Gini_rank = 33rd\n| HDI = 0.909\n| Ginis = 7\n| area_km2 = 5\n}}",
+     1, 1, 0, "Gini: 31.6; year: 2014; rank: 33rd", NULL, 1, 0, 1, "http://gini.example/", NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL, 0},
+    {"infobox footnote field: cited siblings are their own fields", VER_FMT_WIKITEXT,
+     "{{Infobox settlement\n| area_footnotes = <ref>http://area.example/</ref> (land only)\n| area_total_km2 = "
+     "242495\n| area_rank = 78th<ref>http://rank.example/</ref>\n}}",
+     2, 2, 0, "Area: total km2: 242495 (land only)", NULL, 1, 0, 1, "http://area.example/", NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL, 0},
     {"table row", VER_FMT_WIKITEXT,
      "Intro.\n{| class=\"wikitable\"\n! Year !! Event\n|-\n| 2001 || {{flagicon|X}} || style=\"x\" | Won the cup<ref>http://h.example/</ref>\n|-\n| "
      "2002 || Lost\n|}\n",
