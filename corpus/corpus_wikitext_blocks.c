@@ -275,6 +275,22 @@ struct wt_box {
 
 #define WT_BOX_SIBLINGS 8 /* siblings rendered into one reference field at most */
 
+static int count_text(void *ctx, const char *s, size_t n, size_t off, int verbatim)
+{
+    (void)off, (void)verbatim;
+    size_t *c = ctx;
+    for (size_t i = 0; i < n; i++) *c += !ascii_isspace((unsigned char)s[i]);
+    return 0;
+}
+
+/* Nonzero when [a, b) renders some text (a walk into a sink that only counts it). */
+static int renders_text(struct corpus_wt *w, size_t a, size_t b)
+{
+    size_t c = 0;
+    struct corpus_wt_sink k = {.ctx = &c, .text = count_text};
+    return corpus_wt_walk(w, a, b, &k) == 0 && c > 0;
+}
+
 /* Siblings of a reference field: the stem's own value ("Gini = 31.6") and the fields named
  * stem_x ("Gini_year = 2014" as "year: 2014"), in source order, uncited ones only (a cited one is a
  * field of its own), and none that only sets the display (change, magnitude). */
@@ -293,8 +309,7 @@ static int sibling_param(void *ctx, int pos, size_t ka, size_t kb, size_t va, si
         for (size_t k = 0; k < sizeof display / sizeof display[0]; k++)
             if (ascii_eq_word(s + xa, kb - xa, display[k])) return 0;
     }
-    const char *sep0 = w->sep;
-    size_t off0 = w->sep_off, before = w->produced;
+    if (!renders_text(w, va, vb)) return 0; /* no label over nothing */
     if (x->any) {
         w->sep = "; ";
         w->sep_off = ka;
@@ -303,15 +318,9 @@ static int sibling_param(void *ctx, int pos, size_t ka, size_t kb, size_t va, si
         key_text(w, xa, kb, 0);
         wt_lit(w, ": ", kb);
     }
-    size_t label = w->produced;
     wt_walk(w, va, vb);
-    if (w->produced == before) {
-        w->sep = sep0;
-        w->sep_off = off0;
-    } else if (w->produced > label || xa >= kb) {
-        x->any = 1;
-        x->nsib++;
-    }
+    x->any = 1;
+    x->nsib++;
     return w->rc;
 }
 

@@ -238,7 +238,7 @@ static const struct xcase xcases[] = {
      "He is {{height|m=1.80}} tall and {{height|}} slim.<ref>http://ht2.example/</ref>", 1, 1, 0,
      "He is 1.80 m tall and slim.", NULL, 1, 0, 1, "http://ht2.example/", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     {"infobox reference field claims its siblings", VER_FMT_WIKITEXT,
-     "{{Infobox country\n| Gini = 31.6\n| Gini_year = 2014\n| Gini_change = decrease\n| Gini_ref = "
+     "{{Infobox country\n| Gini = 31.6\n| Gini_year = 2014\n| Gini_date = <!-- none -->\n| Gini_change = decrease\n| Gini_ref = "
      "<ref>http://gini.example/</ref>\n| Gini_rank = 33rd\n| HDI = 0.909\n| Ginis = 7\n| area_km2 = 5\n}}",
      1, 1, 0, "Gini: 31.6; year: 2014; rank: 33rd", NULL, 1, 0, 1, "http://gini.example/", NULL, NULL, NULL, NULL,
      NULL, NULL, NULL, 0},
