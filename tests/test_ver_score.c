@@ -626,6 +626,33 @@ TEST(ver_score_changed_year)
     ver_scorer_free(s);
 }
 
+/* A clashing number is reported against the source number that talks about the same thing: the
+ * one whose neighbouring words are the claim number's, on the same side, not across a clause. */
+TEST(ver_score_clash_pairs_number)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *src = "Construction of the suspension bridge began in January 1933 and the bridge "
+                      "opened to traffic on May 28, 1937, after four years of work.";
+    struct ver_score_result r =
+        score_r(t_, s, "The suspension bridge opened to traffic in 1939.", src);
+    fprintf(stderr, "  pair: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED);
+    CHECK(strstr(r.clash, "\"1939\"") != NULL && strstr(r.clash, "\"1937\"") != NULL);
+    /* the other event's year for the other event */
+    r = score_r(t_, s, "Construction of the suspension bridge began in 1935.", src);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"1933\"") != NULL);
+    /* the year before its words: "1933 and the bridge opened" is cut at "and" */
+    r = score_r(t_, s, "In 1939 the suspension bridge opened to traffic.", src);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"1937\"") != NULL);
+    /* a month: the one beside "traffic", across the comma of "May 28, 1937" */
+    r = score_r(t_, s, "The suspension bridge opened to traffic in June 1937.", src);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"June\"") != NULL &&
+          strstr(r.clash, "\"May\"") != NULL);
+    ver_scorer_free(s);
+}
+
 TEST(ver_score_antonym)
 {
     struct err e = {0};

@@ -37,7 +37,9 @@
  *   5. Contradicted: the best clashing window (a conflicting number or date, a negation flip or an
  *      antonym) has lexical coverage >= the model's contradiction threshold and more than
  *      SC_CONTRA_MARGIN above every window without a clash: the source talks about the same thing
- *      and says something else. The clash is described ("claim says 1950, source says 1952").
+ *      and says something else. The clash is described ("claim says 1950, source says 1952"); of
+ *      a window's several years (or numbers of the kind), the one reported is the one whose
+ *      neighbouring words are the claim number's (pair_number).
  *   6. Missing: the claim words found nowhere in the source, and those the missing-word model
  *      (enum ver_miss_feat: in the best window? in the sentence that adds most to it? rarity,
  *      uncovered shares, the score) calls missing; a model file without one: the words matched
@@ -95,6 +97,8 @@ const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
 #define SC_MAX_PARTS 16   /* claim parts */
 #define SC_NEG_SCOPE 4    /* words after a negation that it covers */
 #define SC_CONTRA_MARGIN 0.15
+#define SC_PAIR_CLAIM 5  /* claim tokens on each side of a clashing number that pair it */
+#define SC_PAIR_SOURCE 8 /* source tokens on each side of a candidate number looked at */
 #define SC_RARITY_K 0.35
 #define SC_MISSING_WEAK 0.25 /* uncovered share of the claim above which supported becomes weak */
 
@@ -150,6 +154,10 @@ struct clash {     /* what clashed in a window */
     int kind;      /* enum clash_kind */
     size_t cs, ce; /* claim span */
     size_t ss, se; /* source span */
+    /* CK_NUMBER: the claim number (index into cnum) and the window's source numbers [nb, ne),
+     * for pair_number to choose the source number that is reported */
+    int cn;
+    size_t nb, ne;
 };
 
 struct relslot {
@@ -1226,8 +1234,14 @@ static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, d
         else if (other != SIZE_MAX && c->kind != NK_PLAIN) {
             conflict++;
             if (cl->kind == CK_NONE)
-                *cl = (struct clash){CK_NUMBER, c->start, c->end, s->snum[other].start,
-                                     s->snum[other].end};
+                *cl = (struct clash){.kind = CK_NUMBER,
+                                     .cs = c->start,
+                                     .ce = c->end,
+                                     .ss = s->snum[other].start,
+                                     .se = s->snum[other].end,
+                                     .cn = i,
+                                     .nb = nb,
+                                     .ne = ne};
         }
     }
     *agree_out = n ? (double)(found - conflict) / n : 0;
@@ -1302,7 +1316,7 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     if (avgdl <= 0) avgdl = 1;
     double cov_w = 0, cov_lex = 0, lsyn = 0, lhypo = 0, lhyper = 0;
     double part_cov[SC_MAX_PARTS] = {0};
-    struct clash cl = {CK_NONE, 0, 0, 0, 0};
+    struct clash cl = {.kind = CK_NONE, .cn = -1};
     int flip = 0, ant = 0;
     for (int c = 0; c < s->nterms; c++) {
         int exact = s->term_stamp[c] == s->stamp;
@@ -1331,9 +1345,12 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
             int ct = s->term_ctok[c];
             const struct stok *k = &s->tok_arr[s->occ_at[c]];
             struct clash x = {
-                s->term_neg[c] ? CK_NEG_CLAIM : CK_NEG_SOURCE,
-                ct >= 0 ? (s->term_neg[c] ? s->ctok_neg_from[ct] : s->ctok_start[ct]) : 0,
-                ct >= 0 ? s->ctok_end[ct] : 0, k->neg ? k->neg_from : k->start, k->end};
+                .kind = s->term_neg[c] ? CK_NEG_CLAIM : CK_NEG_SOURCE,
+                .cs = ct >= 0 ? (s->term_neg[c] ? s->ctok_neg_from[ct] : s->ctok_start[ct]) : 0,
+                .ce = ct >= 0 ? s->ctok_end[ct] : 0,
+                .ss = k->neg ? k->neg_from : k->start,
+                .se = k->end,
+                .cn = -1};
             if (cl.kind == CK_NONE) cl = x;
         }
         if (!exact && !(related && credit >= 1) && s->ant_stamp[c] == s->stamp && !ant) {
@@ -1341,7 +1358,12 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
             int ct = s->term_ctok[c];
             const struct stok *k = &s->tok_arr[s->ant_at[c]];
             if (cl.kind == CK_NONE && ct >= 0)
-                cl = (struct clash){CK_ANT, s->ctok_start[ct], s->ctok_end[ct], k->start, k->end};
+                cl = (struct clash){.kind = CK_ANT,
+                                    .cs = s->ctok_start[ct],
+                                    .ce = s->ctok_end[ct],
+                                    .ss = k->start,
+                                    .se = k->end,
+                                    .cn = -1};
         }
     }
     double rs = s->rar_sum > 0 ? s->rar_sum : 1;
@@ -1364,7 +1386,7 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     f[VER_F_PART_MIN] = pmin;
     f[VER_F_PART_MISS] = s->nparts ? pmiss / s->nparts : 0;
     size_t nb = s->units[a].nb, ne = s->units[b].ne;
-    struct clash ncl = {CK_NONE, 0, 0, 0, 0};
+    struct clash ncl = {.kind = CK_NONE, .cn = -1};
     agree(s, nb, ne, 0, &f[VER_F_NUM_AGREE], &f[VER_F_NUM_CONFLICT], &ncl);
     agree(s, nb, ne, 1, &f[VER_F_DATE_AGREE], &f[VER_F_DATE_CONFLICT], &ncl);
     if (ncl.kind != CK_NONE) cl = ncl; /* a number is the clearest clash to report */
@@ -1541,6 +1563,122 @@ static void top_push(struct ver_scorer *s, size_t a, size_t b, double align, dou
     s->top[i].align = align;
     s->top[i].logit = logit;
     memcpy(s->top[i].feat, f, sizeof s->top[i].feat);
+}
+
+/* Bytes [a, b) hold spaces and one comma: the gap inside "May 28, 1937". */
+static int only_comma_gap(const char *t, size_t a, size_t b)
+{
+    int commas = 0;
+    for (size_t i = a; i < b; i++)
+        if (t[i] == ',')
+            commas++;
+        else if (t[i] != ' ')
+            return 0;
+    return commas == 1;
+}
+
+/* The first token of the source at or after byte `pos` (s->ntok when none). */
+static size_t tok_at_or_after(const struct ver_scorer *s, size_t pos)
+{
+    size_t lo = 0, hi = s->ntok;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->tok_arr[mid].start < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* How well the words around source number w echo those around claim number c: each claim term
+ * among the SC_PAIR_CLAIM tokens on either side of c that occurs (exactly or through the lexicon)
+ * among the SC_PAIR_SOURCE tokens around w, within w's own sentence (units [ua, ub]), adds 1/d (d:
+ * its distance from w in tokens) when it is on the same side of the number as in the claim, a
+ * quarter of that on the other side; each claim term counts once, at its best. The look stops at a
+ * clause break (clause_gap: "1933 and the bridge opened" does not pair 1933 with "opened"), but
+ * not at a comma next to a number ("May 28, 1937"). src: the source text. */
+static double pair_affinity(const struct ver_scorer *s, const char *src, const struct num *c,
+                            const struct num *w, size_t ua, size_t ub)
+{
+    double best[VER_SCORE_MAX_TERMS];
+    int side[VER_SCORE_MAX_TERMS]; /* 0: not around c; -1 before it, +1 after it */
+    memset(side, 0, sizeof side);
+    int after = 0;
+    while (after < s->nctok && s->ctok_start[after] < c->end)
+        after++;
+    int before = after - 1;
+    while (before >= 0 && s->ctok_end[before] > c->start)
+        before--;
+    for (int i = before, d = 0; i >= 0 && d < SC_PAIR_CLAIM; i--, d++)
+        if (s->ctok[i] >= 0 && !side[s->ctok[i]]) side[s->ctok[i]] = -1;
+    for (int i = after, d = 0; i < s->nctok && d < SC_PAIR_CLAIM; i++, d++)
+        if (s->ctok[i] >= 0 && !side[s->ctok[i]]) side[s->ctok[i]] = 1;
+    size_t lo = s->units[ua].tb, hi = s->units[ub].te;
+    for (size_t u = ua; u <= ub; u++) /* the sentence (or piece) that holds w */
+        if (s->units[u].bs <= w->start && w->start < s->units[u].be) {
+            lo = s->units[u].tb;
+            hi = s->units[u].te;
+            break;
+        }
+    for (int i = 0; i < s->nterms; i++)
+        best[i] = 0;
+    size_t j0 = tok_at_or_after(s, w->start), j1 = tok_at_or_after(s, w->end);
+    for (int dir = -1; dir <= 1; dir += 2) {
+        size_t inner_s = w->start, inner_e = w->end; /* the span next to k, toward w */
+        int inner_num = 1;
+        for (size_t d = 1; d <= SC_PAIR_SOURCE; d++) {
+            size_t k;
+            if (dir < 0) {
+                if (j0 < lo + d) break;
+                k = j0 - d;
+            } else {
+                k = j1 + d - 1;
+                if (k >= hi) break;
+            }
+            const struct stok *tk = &s->tok_arr[k];
+            int num = ascii_isdigit((unsigned char)src[tk->start]);
+            size_t ga = dir < 0 ? tk->end : inner_e, gb = dir < 0 ? inner_s : tk->start;
+            if (ga < gb && clause_gap(src, ga, gb) &&
+                !((num || inner_num) && only_comma_gap(src, ga, gb)))
+                break;
+            inner_s = tk->start;
+            inner_e = tk->end;
+            inner_num = num;
+            int t = tk->cidx >= 0                             ? tk->cidx
+                    : (tk->rc >= 0 && tk->rel != VER_LEX_ANT) ? tk->rc
+                                                              : -1;
+            if (t < 0 || !side[t]) continue;
+            double v = (side[t] == dir ? 1.0 : 0.25) / (double)d;
+            if (v > best[t]) best[t] = v;
+        }
+    }
+    double a = 0;
+    for (int i = 0; i < s->nterms; i++)
+        a += best[i];
+    return a;
+}
+
+/* The source number a number clash reports: of the window's numbers that differ from the claim
+ * number but are of its kind and unit, the one whose neighbouring words are the claim number's
+ * (pair_affinity), the first on a tie ("opened to traffic in 1939" against "construction began
+ * in 1933 and the bridge opened to traffic in 1937": 1937, not 1933). Windows units [ua, ub]. */
+static void pair_number(const struct ver_scorer *s, const char *src, struct clash *cl, size_t ua,
+                        size_t ub)
+{
+    if (cl->kind != CK_NUMBER || cl->cn < 0 || cl->cn >= s->ncnum) return;
+    const struct num *c = &s->cnum[cl->cn];
+    double best = 0;
+    for (size_t k = cl->nb; k < cl->ne && k < s->nsnum; k++) {
+        const struct num *w = &s->snum[k];
+        if (w->kind != c->kind || w->unit != c->unit || num_eq(c, w)) continue;
+        double a = pair_affinity(s, src, c, w, ua, ub);
+        if (a > best) {
+            best = a;
+            cl->ss = w->start;
+            cl->se = w->end;
+        }
+    }
 }
 
 /* "claim says X, source says Y" for a clash, into out (n bytes). */
@@ -1794,7 +1932,7 @@ int ver_score_cited(struct ver_scorer *s, const struct ver_score_claim *c, const
     int nwin = 0;
     /* the best window with a clash and the best lexical coverage without one */
     double clash_cov = -1, free_cov = 0;
-    struct clash best_clash = {CK_NONE, 0, 0, 0, 0};
+    struct clash best_clash = {.kind = CK_NONE, .cn = -1};
     size_t ca = 0, cb = 0;
     for (size_t a = 0; a < s->nunits; a++) {
         size_t words = 0;
@@ -1854,6 +1992,7 @@ int ver_score_cited(struct ver_scorer *s, const struct ver_score_claim *c, const
     if (best_clash.kind != CK_NONE && clash_cov >= s->model.t_contra &&
         clash_cov > free_cov + SC_CONTRA_MARGIN) {
         out->verdict = VER_CONTRADICTED;
+        pair_number(s, source_text, &best_clash, ca, cb);
         describe_clash(s, &best_clash, source_text, out->clash, sizeof out->clash);
         wa = ca;
         wb = cb;
