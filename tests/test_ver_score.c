@@ -653,6 +653,38 @@ TEST(ver_score_clash_pairs_number)
     ver_scorer_free(s);
 }
 
+TEST(ver_score_clash_day_and_unit)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *src = "The harbour bridge is a suspension bridge over the narrow strait. Its main "
+                      "span is 1,280 m long. The harbour bridge opened to traffic on May 28, 1937. "
+                      "The bridge festival ran on 27\xe2\x80\x93"
+                      "28 June 1990.";
+    /* a unit spelled another way still clashes, and its word counts as addressed */
+    struct ver_score_result r =
+        score_r(t_, s, "The main span of the harbour bridge is 1,500 metres long.", src);
+    fprintf(stderr, "  unit: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"1,500 metres\"") != NULL &&
+          strstr(r.clash, "\"1,280 m\"") != NULL);
+    r = score_r(t_, s, "The main span of the harbour bridge is 1,280 metres long.", src);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    /* a day of the month, shown with its month */
+    r = score_r(t_, s, "The harbour bridge opened to traffic on May 27, 1937.", src);
+    fprintf(stderr, "  day: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"May 27\"") != NULL &&
+          strstr(r.clash, "\"May 28\"") != NULL);
+    r = score_r(t_, s, "The harbour bridge opened to traffic on 28 May 1937.", src);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    /* a day inside a range of days agrees; one outside it clashes */
+    r = score_r(t_, s, "The bridge festival ran on 28 June 1990.", src);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    r = score_r(t_, s, "The bridge festival ran on 29 June 1990.", src);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "June") != NULL);
+    ver_scorer_free(s);
+}
+
 TEST(ver_score_antonym)
 {
     struct err e = {0};

@@ -102,12 +102,14 @@ const char *const ver_rank_feature_names[VER_RANK_NFEAT] = {
 #define SC_RARITY_K 0.35
 #define SC_MISSING_WEAK 0.25 /* uncovered share of the claim above which supported becomes weak */
 
-enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH };
+/* NK_DAY: a day of the month, a plain number 1..31 beside a month name ("May 28", "28 May",
+ * "28th of May") or joined by a dash, "to" or "and" to such a day ("May 27-28") */
+enum num_kind { NK_PLAIN = 0, NK_PERCENT, NK_MONEY, NK_UNIT, NK_YEAR, NK_MONTH, NK_DAY };
 
 struct num {
     int kind;     /* enum num_kind */
     int unit;     /* NK_UNIT: index into unit_words' canonical ids; else 0 */
-    double value; /* NK_MONTH: 1..12 */
+    double value; /* NK_MONTH: 1..12; NK_DAY: 100 * month + day ("May 28": 528) */
     size_t start; /* byte offset of the match */
     size_t end;   /* end of the number and its unit */
     int range;    /* source numbers: 1 when this one and the next form a range ("1990 to 2000") */
@@ -795,24 +797,103 @@ static int num_cmp(const void *a, const void *b)
 
 /* Ranges among the source numbers: two of the same kind joined by a dash, "to", "and" ("between
  * 1990 and 2000"), "until" or "through" (a claim number inside one agrees with it). */
+/* Numbers x and then y are joined as a range: y starts at most 10 bytes after x ends, and the
+ * bytes between are a dash, "to", "and", "until" or "through", with spaces around. */
+static int range_joined(const char *text, const struct num *x, const struct num *y)
+{
+    static const char *const joins[] = {"-",   "\xe2\x80\x93", "\xe2\x80\x94", "to",
+                                        "and", "until",        "through"};
+    if (y->start < x->end || y->start - x->end > 10) return 0;
+    size_t a = x->end, b = y->start;
+    while (a < b && text[a] == ' ')
+        a++;
+    while (b > a && text[b - 1] == ' ')
+        b--;
+    for (size_t k = 0; k < sizeof joins / sizeof joins[0]; k++)
+        if (b - a == strlen(joins[k]) && !memcmp(text + a, joins[k], b - a)) return 1;
+    return 0;
+}
+
 static void mark_ranges(struct ver_scorer *s, const char *text)
 {
-    static const char *const joins[] = {"-", "\xe2\x80\x93", "\xe2\x80\x94", "to", "and", "until", "through"};
     for (size_t i = 0; i < s->nsnum; i++) {
         struct num *x = &s->snum[i];
         x->range = 0;
         if (i + 1 >= s->nsnum) break;
         const struct num *y = &s->snum[i + 1];
-        if (y->kind != x->kind || y->unit != x->unit || y->start < x->end || y->start - x->end > 10)
-            continue;
-        size_t a = x->end, b = y->start;
-        while (a < b && text[a] == ' ')
-            a++;
-        while (b > a && text[b - 1] == ' ')
-            b--;
-        for (size_t k = 0; k < sizeof joins / sizeof joins[0]; k++)
-            if (b - a == strlen(joins[k]) && !memcmp(text + a, joins[k], b - a)) x->range = 1;
+        if (y->kind == x->kind && y->unit == x->unit && range_joined(text, x, y)) x->range = 1;
     }
+}
+
+/* A plain number that can be a day of the month: 1..31 written as one or two digits, bare or
+ * with st/nd/rd/th ("28", "28th"; not "28s", "28.5" or "028"). */
+static int day_like(const char *text, const struct num *x)
+{
+    if (x->kind != NK_PLAIN || x->value < 1 || x->value > 31) return 0;
+    size_t n = 0;
+    while (x->start + n < x->end && ascii_isdigit((unsigned char)text[x->start + n]))
+        n++;
+    if (n == 0 || n > 2 || (n == 2 && text[x->start] == '0')) return 0;
+    size_t rest = x->end - x->start - n;
+    if (rest == 0) return 1;
+    if (rest != 2) return 0;
+    const char *q = text + x->start + n;
+    return ascii_eq_word(q, 2, "st") || ascii_eq_word(q, 2, "nd") || ascii_eq_word(q, 2, "rd") ||
+           ascii_eq_word(q, 2, "th");
+}
+
+/* Bytes [a, b) hold only spaces (at least one), or " of " ("28th of May"). */
+static int day_gap(const char *text, size_t a, size_t b, int of_allowed)
+{
+    if (b <= a) return 0;
+    size_t i = a;
+    while (i < b && text[i] == ' ')
+        i++;
+    if (i == b) return 1;
+    if (!of_allowed || i == a || b - i < 3 || memcmp(text + i, "of", 2) || text[i + 2] != ' ')
+        return 0;
+    for (i += 2; i < b; i++)
+        if (text[i] != ' ') return 0;
+    return 1;
+}
+
+/* Days of the month among numbers v[order[0..n)] (sorted by start): a day-like plain number right
+ * after a month name ("May 28") or right before one ("28 May", "28th of May") becomes NK_DAY, and
+ * so does a day-like number joined to a day as a range, in either direction ("May 27-28",
+ * "27-28 May"); its value takes the month in (100 * month + day), so "May 27" does not agree
+ * with "27 June". order NULL: v itself is sorted. */
+static void mark_days(const char *text, struct num *v, size_t n, const size_t *order)
+{
+#define AT(i) (&v[order ? order[i] : (i)])
+    for (size_t i = 0; i < n; i++) {
+        struct num *x = AT(i);
+        if (!day_like(text, x)) continue;
+        const struct num *p = i > 0 ? AT(i - 1) : NULL, *q = i + 1 < n ? AT(i + 1) : NULL;
+        const struct num *m = NULL;
+        if (p && p->kind == NK_MONTH && day_gap(text, p->end, x->start, 0))
+            m = p;
+        else if (q && q->kind == NK_MONTH && day_gap(text, x->end, q->start, 1))
+            m = q;
+        if (m) {
+            x->kind = NK_DAY;
+            x->value += 100 * m->value;
+        }
+    }
+    for (size_t i = 0; i + 1 < n; i++) { /* "May 27-28": forward */
+        struct num *x = AT(i), *y = AT(i + 1);
+        if (x->kind == NK_DAY && day_like(text, y) && range_joined(text, x, y)) {
+            y->kind = NK_DAY;
+            y->value += 100 * floor(x->value / 100);
+        }
+    }
+    for (size_t i = n; i-- > 1;) { /* "27-28 May": backward */
+        struct num *x = AT(i - 1), *y = AT(i);
+        if (y->kind == NK_DAY && day_like(text, x) && range_joined(text, x, y)) {
+            x->kind = NK_DAY;
+            x->value += 100 * floor(y->value / 100);
+        }
+    }
+#undef AT
 }
 
 /* Find the numbers and month names of text[0, len): into s->cnum (claim, capped) or s->snum. */
@@ -849,13 +930,27 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
         }
     }
     if (!claim && s->nsnum > 1) qsort(s->snum, s->nsnum, sizeof *s->snum, num_cmp);
-    if (!claim) mark_ranges(s, text);
+    if (claim) { /* the claim's numbers stay in the order found; days need them by position */
+        size_t order[SC_MAX_CNUM];
+        for (int i = 0; i < s->ncnum; i++) {
+            int j = i;
+            while (j > 0 && s->cnum[order[j - 1]].start > s->cnum[i].start) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = (size_t)i;
+        }
+        mark_days(text, s->cnum, (size_t)s->ncnum, order);
+    } else {
+        mark_days(text, s->snum, s->nsnum, NULL);
+        mark_ranges(s, text);
+    }
     return 0;
 }
 
 static int is_date(int kind)
 {
-    return kind == NK_YEAR || kind == NK_MONTH;
+    return kind == NK_YEAR || kind == NK_MONTH || kind == NK_DAY;
 }
 
 /* Same kind, unit and value. Years, months and whole numbers under a million must be equal;
@@ -1205,7 +1300,7 @@ static int term_at(const struct ver_scorer *s, size_t at)
     return -1;
 }
 
-/* Agreement of the claim's numbers (dates = 0: other numbers, 1: years and months) with the
+/* Agreement of the claim's numbers (dates = 0: other numbers, 1: years, months and days) with the
  * source numbers [nb, ne); the first conflict goes into *cl when it is still empty. */
 static void agree(const struct ver_scorer *s, size_t nb, size_t ne, int dates, double *agree_out,
                   double *conflict_out, struct clash *cl)
@@ -1392,9 +1487,17 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     if (ncl.kind != CK_NONE) cl = ncl; /* a number is the clearest clash to report */
     /* the clash window's coverage, with the clashing claim word counted as addressed */
     s->win_clash_cov = f[VER_F_COV_LEX];
-    if (cl.kind == CK_NUMBER || cl.kind == CK_ANT) {
+    if (cl.kind == CK_ANT) {
         int c = term_at(s, cl.cs);
         if (c >= 0 && s->term_stamp[c] != s->stamp) s->win_clash_cov += s->rar[c] / rs;
+    } else if (cl.kind == CK_NUMBER) { /* the number and its unit word ("1,500 metres") */
+        unsigned char seen[VER_SCORE_MAX_TERMS] = {0};
+        for (int i = 0; i < s->nctok; i++) {
+            int c = s->ctok[i];
+            if (s->ctok_start[i] < cl.cs || s->ctok_start[i] >= cl.ce || c < 0 || seen[c]) continue;
+            seen[c] = 1;
+            if (s->term_stamp[c] != s->stamp) s->win_clash_cov += s->rar[c] / rs;
+        }
     }
     int nf = 0;
     for (int i = 0; i < s->nnames; i++) {
@@ -1681,10 +1784,30 @@ static void pair_number(const struct ver_scorer *s, const char *src, struct clas
     }
 }
 
-/* "claim says X, source says Y" for a clash, into out (n bytes). */
-static void describe_clash(const struct ver_scorer *s, const struct clash *c, const char *src,
+/* Widen the span [*a, *b) of a day to the month name written beside it (within 6 bytes): "May 28",
+ * "28 May". v[0..n): the numbers and months of that text. */
+static void widen_day(const struct num *v, size_t n, size_t *a, size_t *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].kind != NK_MONTH) continue;
+        if (v[i].end <= *a && *a - v[i].end <= 6)
+            *a = v[i].start;
+        else if (v[i].start >= *b && v[i].start - *b <= 6)
+            *b = v[i].end;
+    }
+}
+
+/* "claim says X, source says Y" for a clash, into out (n bytes); a day is shown with its month. */
+static void describe_clash(const struct ver_scorer *s, const struct clash *clash, const char *src,
                            char *out, size_t n)
 {
+    struct clash w = *clash;
+    const struct clash *c = &w;
+    if (w.kind == CK_NUMBER && w.cn >= 0 && w.cn < s->ncnum && s->cnum[w.cn].kind == NK_DAY) {
+        widen_day(s->cnum, (size_t)s->ncnum, &w.cs, &w.ce);
+        size_t lo = w.nb, hi = w.ne < s->nsnum ? w.ne : s->nsnum;
+        widen_day(s->snum + lo, hi > lo ? hi - lo : 0, &w.ss, &w.se);
+    }
     size_t cl = c->ce > c->cs ? c->ce - c->cs : 0, sl = c->se > c->ss ? c->se - c->ss : 0;
     if (cl > 60) cl = 60;
     if (sl > 60) sl = 60;
