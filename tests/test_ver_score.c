@@ -698,6 +698,19 @@ TEST(ver_score_antonym)
     CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "decreased") != NULL);
     r = score_r(t_, s, claim, "Sales of the new car increased in the first year, the maker said.");
     CHECK(r.feat[VER_F_ANT_CLASH] == 0 && r.verdict != VER_CONTRADICTED);
+    /* through inflections: "rose" is a form of "rise", whose antonym "fall" has the form "fell";
+     * "shortest" is the regular superlative of "short", whose antonym "long" has "longest" */
+    r = score_r(t_, s, "The water level of the lake rose sharply in the spring.",
+                "The water level of the lake fell sharply in the spring.");
+    fprintf(stderr, "  forms: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"fell\"") != NULL);
+    r = score_r(t_, s, "The Nile is the shortest river in the region.",
+                "The Nile is the longest river in the region.");
+    fprintf(stderr, "  degree: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"longest\"") != NULL);
+    r = score_r(t_, s, "The Nile is the longest river in the region.",
+                "The Nile is the longest river in the region.");
+    CHECK(r.feat[VER_F_ANT_CLASH] == 0 && r.verdict == VER_SUPPORTED);
     ver_scorer_free(s);
 }
 

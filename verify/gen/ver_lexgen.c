@@ -7,12 +7,14 @@
  * Every single-word lemma is reduced to the term the corpus tokenizer makes of it (folded,
  * stemmed), so the scorer can look source terms up directly. For each lemma, over its first
  * LG_SENSES senses in WordNet's frequency order, it records relations to other terms:
- *   FORM   an irregular inflection (noun.exc, verb.exc, adj.exc: "mice" -> "mouse")
+ *   FORM   an irregular inflection (noun.exc, verb.exc, adj.exc: "mice" -> "mouse"), and the
+ *          regular comparative and superlative of an adjective that has an antonym ("shortest")
  *   SYN    a word of the same synset
  *   DERIV  a derivationally related form ("+") or pertainym ("\"): "election" ~ "elect"
  *   HYPO   a word of a hyponym synset ("~", "~i"), first sense, one level: a more specific term
  *   HYPER  a word of a hypernym synset ("@", "@i"), first sense, two levels: a more general term
- *   ANT    an antonym ("!"), also through an adjective satellite's head ("&")
+ *   ANT    an antonym ("!"), also through an adjective satellite's head ("&"), and through
+ *          forms: a form's antonyms are its base's and their forms ("fell" ~ "rose", "risen")
  * and the term's SemCor tag count (cntlist.rev, summed over senses) as a general-English frequency.
  * The output format is described in verify/ver_lex.c. Deterministic: the same database gives the
  * same bytes. */
@@ -80,6 +82,8 @@ struct lex {
     struct corpus_tok *tok;
     struct buf stem; /* scratch: the last stem */
     int ntok;
+    char **adj; /* single-word adjective lemmas (a-z), for their regular -er/-est forms */
+    int nadj, capadj;
 };
 
 static int stem_cb(void *ctx, const char *term, size_t len, int pos, size_t start, size_t end)
@@ -334,6 +338,14 @@ static void index_line(struct lex *l, const char *line, const char *end, char po
     lemma[ln] = '\0';
     int a = term_of(l, lemma, ln);
     if (a < 0) return;
+    if (pos == 'a' && ln >= 3 && strspn(lemma, "abcdefghijklmnopqrstuvwxyz") == ln) {
+        if (l->nadj == l->capadj) {
+            l->capadj = l->capadj ? l->capadj * 2 : 1024;
+            l->adj = realloc(l->adj, (size_t)l->capadj * sizeof *l->adj);
+            if (!l->adj) exit(1);
+        }
+        if (!(l->adj[l->nadj++] = strdup(lemma))) exit(1);
+    }
     char *q;
     const char *p = e + 3; /* after " p " */
     long synset_cnt = strtol(p, &q, 10);
@@ -362,6 +374,105 @@ static void index_line(struct lex *l, const char *line, const char *end, char po
         }
         if (wn) relate(l, a, &s, wn, (int)i);
     }
+}
+
+static int is_vowel(char c)
+{
+    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+}
+
+/* The regular comparative or superlative (suffix "er" or "est") of adjective w into out (n
+ * bytes): "short" -> "shorter", "large" -> "largest", "early" -> "earlier", a one-syllable word
+ * ending consonant-vowel-consonant doubles its consonant ("thin" -> "thinnest"). Irregular forms
+ * come from adj.exc. 0, or -1 when it does not fit. */
+static int adj_degree(const char *w, const char *suffix, char *out, size_t n)
+{
+    size_t k = strlen(w);
+    if (k < 2 || k + strlen(suffix) + 2 > n) return -1;
+    memcpy(out, w, k + 1);
+    int vowels = 0;
+    for (size_t i = 0; i < k; i++)
+        vowels += is_vowel(w[i]) && (i == 0 || !is_vowel(w[i - 1]));
+    char last = w[k - 1], prev = w[k - 2];
+    if (last == 'e') {
+        k--; /* large -> larg + er */
+    } else if (last == 'y' && !is_vowel(prev)) {
+        out[k - 1] = 'i';
+    } else if (vowels == 1 && k >= 3 && !is_vowel(last) && is_vowel(prev) && !is_vowel(w[k - 3]) &&
+               !strchr("wxy", last)) {
+        out[k++] = last;
+    }
+    strcpy(out + k, suffix);
+    return 0;
+}
+
+/* Regular degrees of the short adjectives that have an antonym: "shortest" is a form of "short",
+ * as adj.exc makes "biggest" one of "big" (so it inherits the antonyms below). */
+static void adj_forms(struct lex *l)
+{
+    static const char *const suffixes[2] = {"er", "est"};
+    for (int i = 0; i < l->nadj; i++) {
+        int a = find(l, l->adj[i], strlen(l->adj[i]));
+        if (a < 0) a = term_of(l, l->adj[i], strlen(l->adj[i]));
+        if (a < 0) continue;
+        int has_ant = 0;
+        for (int k = 0; k < l->t[a].nrel && !has_ant; k++)
+            has_ant = (l->t[a].rel[k] & 7) == VER_LEX_ANT;
+        if (!has_ant) continue;
+        const char *w = l->adj[i];
+        size_t k = strlen(w);
+        int vowels = 0;
+        for (size_t j = 0; j < k; j++)
+            vowels += is_vowel(w[j]) && (j == 0 || !is_vowel(w[j - 1]));
+        /* graded with -er/-est: one syllable, or two ending in -y, -le, -ow ("happy", "simple",
+         * "narrow"); "achromatic" is not */
+        if (vowels != 1 && !(vowels == 2 && (w[k - 1] == 'y' || !strcmp(w + k - 2, "le") ||
+                                             !strcmp(w + k - 2, "ow"))))
+            continue;
+        for (int s = 0; s < 2; s++) {
+            char f[128];
+            if (adj_degree(l->adj[i], suffixes[s], f, sizeof f)) continue;
+            int b = term_of(l, f, strlen(f));
+            add_rel(l, b, a, VER_LEX_FORM);
+            add_rel(l, a, b, VER_LEX_FORM);
+        }
+    }
+}
+
+/* Antonyms through inflections: a term's antonyms, and those of the terms it is a form of (or
+ * that are its forms), with all their forms, are its antonyms ("fell" (fall) against "rose"
+ * (rise); "shortest" against "longest"). add_rel keeps a pair related another way from becoming
+ * antonyms. */
+static void ant_through_forms(struct lex *l)
+{
+    uint32_t *ant = NULL;
+    int cap = 0;
+    for (int x = 0; x < l->n; x++) {
+        int n = 0;
+        const struct term *tx = &l->t[x];
+        for (int k = -1; k < tx->nrel; k++) { /* x itself, then its forms */
+            int y = k < 0 ? x : (int)(tx->rel[k] >> 3);
+            if (k >= 0 && (tx->rel[k] & 7) != VER_LEX_FORM) continue;
+            const struct term *ty = &l->t[y];
+            for (int j = 0; j < ty->nrel; j++) {
+                if ((ty->rel[j] & 7) != VER_LEX_ANT) continue;
+                int a = (int)(ty->rel[j] >> 3);
+                const struct term *ta = &l->t[a];
+                for (int g = -1; g < ta->nrel; g++) { /* the antonym and its forms */
+                    if (g >= 0 && (ta->rel[g] & 7) != VER_LEX_FORM) continue;
+                    if (n == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        ant = realloc(ant, (size_t)cap * sizeof *ant);
+                        if (!ant) exit(1);
+                    }
+                    ant[n++] = (uint32_t)(g < 0 ? a : (int)(ta->rel[g] >> 3));
+                }
+            }
+        }
+        for (int i = 0; i < n; i++)
+            add_rel(l, x, (int)ant[i], VER_LEX_ANT);
+    }
+    free(ant);
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -500,6 +611,8 @@ int main(int argc, char **argv)
         }
         free(f.data);
     }
+    adj_forms(&l);
+    ant_through_forms(&l);
     /* SemCor counts: "lemma%..." sense_number tag_cnt */
     struct file c;
     if (read_file(dir, "cntlist.rev", &c)) return 1;
@@ -530,6 +643,9 @@ int main(int argc, char **argv)
         free(l.t[i].s);
         free(l.t[i].rel);
     }
+    for (int i = 0; i < l.nadj; i++)
+        free(l.adj[i]);
+    free(l.adj);
     free(l.t);
     free(l.slot);
     buf_cleanup(&l.stem);
