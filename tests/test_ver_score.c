@@ -685,6 +685,44 @@ TEST(ver_score_clash_day_and_unit)
     ver_scorer_free(s);
 }
 
+TEST(ver_score_clash_plain_number)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *src =
+        "During construction of the bridge, 12 workers died. The bridge has 2 towers.";
+    /* a count without a unit clashes with one beside the same words */
+    struct ver_score_result r =
+        score_r(t_, s, "11 workers died during construction of the bridge.", src);
+    fprintf(stderr, "  plain: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"11\"") != NULL &&
+          strstr(r.clash, "\"12\"") != NULL);
+    CHECK(r.feat[VER_F_NUM_CONFLICT] == 0); /* the contradiction rule's, not the model's */
+    /* each claim number pairs with its own words: "workers" belongs to 12, not to 3 */
+    r = score_r(t_, s, "The bridge has 3 towers and 12 workers died during its construction.", src);
+    fprintf(stderr, "  plain: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"3\"") != NULL &&
+          strstr(r.clash, "\"2\"") != NULL);
+    r = score_r(t_, s, "12 workers died during construction of the bridge.", src);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    /* number words are numbers: "Twelve" agrees with 12, "Eleven" clashes */
+    r = score_r(t_, s, "Twelve workers died during construction of the bridge.", src);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    r = score_r(t_, s, "Eleven workers died during construction of the bridge.", src);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"Eleven\"") != NULL);
+    r = score_r(t_, s, "During construction of the bridge, twelve workers died.",
+                "Forty-two engineers and twelve workers built the bridge; twelve workers died.");
+    CHECK(r.verdict != VER_CONTRADICTED);
+    /* a count beside other words is no clash: "2 towers" says nothing of the workers */
+    r = score_r(t_, s,
+                "During construction of the bridge, 5 engineers fell ill and 2 towers "
+                "were built.",
+                src);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    ver_scorer_free(s);
+}
+
 TEST(ver_score_antonym)
 {
     struct err e = {0};
