@@ -597,6 +597,12 @@ TEST(ver_score_negation_flip)
     r = score_r(t_, s, "The company won the contract for the new hospital.",
                 "The company never won the contract for the new hospital.");
     CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "never won") != NULL);
+    /* a negation covers the two words after it: "not want to leave" says nothing against a
+     * page that names the band the guitarist stayed with */
+    r = score_r(t_, s, "The guitarist declined the offer as he did not want to leave Savatage.",
+                "The guitarist declined the offer and stayed in Savatage.");
+    fprintf(stderr, "  scope: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.feat[VER_F_NEG_FLIP] == 0 && r.verdict != VER_CONTRADICTED);
     ver_scorer_free(s);
 }
 
@@ -1014,6 +1020,18 @@ TEST(ver_score_claim_in_context)
     int title_missing = 0; /* without the context length, the unnamed subject is missing */
     for (int i = 0; i < bare.nmissing; i++) title_missing |= bare.missing[i].start < ctx;
     CHECK(title_missing);
+    /* the title is no statement: a page that negates it ("nothing to do with Starbucks") does not
+     * contradict the sentence; the same words in the sentence itself are a negation flip */
+    const char *neg = "The shop has nothing to do with Starbucks. She planned to open a chain of "
+                      "stores that sell coffee and chocolate cosmetics.";
+    REQUIRE(ver_score_claim_in_context("She planned to open a chain of stores that sell coffee and "
+                                       "chocolate cosmetics.",
+                                       "Starbucks", &b, &ctx) == 0);
+    REQUIRE_OK(ver_score_source_ctx(s, b.data, ctx, neg, strlen(neg), &r, &e), e);
+    fprintf(stderr, "  context: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_NEG_FLIP] == 0);
+    REQUIRE_OK(ver_score_source_ctx(s, b.data, 0, neg, strlen(neg), &bare, &e), e);
+    CHECK(bare.feat[VER_F_NEG_FLIP] > 0);
     ver_scorer_free(s);
     buf_cleanup(&b);
 }
