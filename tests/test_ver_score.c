@@ -691,6 +691,36 @@ TEST(ver_score_clash_day_and_unit)
     ver_scorer_free(s);
 }
 
+TEST(ver_score_number_qualifiers)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    const char *src = "The city library holds 263,000 volumes on anthropology. The harbour bridge "
+                      "is 1,280 m long. The rock band was formed in 1994 in Seattle.";
+    /* "over" and "about" widen the claim's number; the source's value lies inside */
+    struct ver_score_result r =
+        score_r(t_, s, "The city library holds over 260,000 volumes on anthropology.", src);
+    fprintf(stderr, "  over: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_NUM_AGREE] > 0);
+    r = score_r(t_, s, "The city library holds over 270,000 volumes on anthropology.", src);
+    CHECK(r.verdict == VER_CONTRADICTED);
+    r = score_r(t_, s, "The harbour bridge is about 1,300 metres long.", src);
+    fprintf(stderr, "  about: %s %.3f, %d missing\n", ver_verdict_name(r.verdict), r.score,
+            r.nmissing);
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_NUM_AGREE] > 0);
+    CHECK(r.nmissing == 0); /* the agreeing number's words are addressed */
+    /* a decade holds its years; a year is not said by its decade, nor contradicted */
+    r = score_r(t_, s, "The rock band was formed in the 1990s in Seattle.", src);
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_DATE_AGREE] > 0);
+    r = score_r(t_, s, "The rock band was formed in the 1980s in Seattle.", src);
+    CHECK(r.verdict == VER_CONTRADICTED);
+    r = score_r(t_, s, "The rock band was formed in 1996 in Seattle.",
+                "The rock band was formed in the early 1990s in Seattle.");
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_DATE_AGREE] == 0);
+    ver_scorer_free(s);
+}
+
 TEST(ver_score_clash_plain_number)
 {
     struct err e = {0};

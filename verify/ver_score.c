@@ -25,10 +25,12 @@
  *      derivations and irregular forms count fully, hyponyms fully, hypernyms half) and the share
  *      found only that way, per part coverage (the least covered part, the share of parts under
  *      half), bigrams, numbers and dates (agree: the same kind and value, scale words applied, "1.2
- *      million" = 1200000, decimals and millions within 0.5%; conflict: missing while the window
- *      has another number of that kind; plain numbers never conflict), names, a negation flip (a
- *      matched claim word negated on one side only), an antonym of a claim word, and the source's
- *      coverage as a whole and by its two best sentences together.
+ *      million" = 1200000, decimals and millions within 0.5%, a qualified claim number holding
+ *      the source's: "over 260,000" 263,000, "about 1,300" 1,280, "the 1990s" 1994; conflict:
+ *      missing while the window has another number of that kind that cannot be true with it;
+ *      plain numbers never conflict; the words of an agreeing number count as covered), names, a
+ *      negation flip (a matched claim word negated on one side only), an antonym of a claim word,
+ *      and the source's coverage as a whole and by its two best sentences together.
  *   4. The source is judged by its best-aligned window (ver_score_align: lexical coverage first):
  *      score = logistic(model) of that window. (Taking the window the model likes best instead
  *      lets a wrong page win through its luckiest window: measured on WiCE, AUC own vs wrong
@@ -117,6 +119,16 @@ struct num {
     size_t start; /* byte offset of the match */
     size_t end;   /* end of the number and its unit */
     int range;    /* source numbers: 1 when this one and the next form a range ("1990 to 2000") */
+    int qual;     /* enum num_qual: what the words before it say of it */
+};
+
+/* A number's qualifier: the interval of values it stands for (num_interval). */
+enum num_qual {
+    NQ_EXACT = 0,
+    NQ_APPROX, /* "about", "around", "nearly", "some", "~": within 10% (a year: within 3) */
+    NQ_MIN,    /* "over", "more than", "at least", "after" (a year): this or more */
+    NQ_MAX,    /* "under", "less than", "up to", "before" (a year): this or less */
+    NQ_DECADE  /* "1990s": 1990 to 1999 ("1900s": to 1999) */
 };
 
 struct stok {    /* one source token */
@@ -820,6 +832,8 @@ static void num_from_match(const char *text, const PCRE2_SIZE *ov, int nmatch, s
     out->kind = kind;
     out->unit = unit;
     out->value = v;
+    out->range = 0;
+    out->qual = kind == NK_YEAR && has_suf ? NQ_DECADE : NQ_EXACT;
     out->start = ov[0];
     /* the end: with the unit word when it is one, else after the digits and suffix */
     out->end = unit || kind == NK_PERCENT || (kind == NK_MONEY && has_word && !has_cur)
@@ -936,6 +950,83 @@ static void mark_days(const char *text, struct num *v, size_t n, const size_t *o
 #undef AT
 }
 
+/* The word of text that ends at or before byte `at` (spaces skipped): *ws its start; its length,
+ * 0 when there is none. Letters and a trailing full stop ("c.") make a word. */
+static size_t word_before(const char *text, size_t at, size_t *ws)
+{
+    size_t e = at;
+    while (e > 0 && text[e - 1] == ' ')
+        e--;
+    size_t b = e;
+    if (b > 0 && text[b - 1] == '.') b--;
+    while (b > 0 && ascii_isalpha((unsigned char)text[b - 1]))
+        b--;
+    *ws = b;
+    return b < e && ascii_isalpha((unsigned char)text[b]) ? e - b : 0;
+}
+
+/* What the one or two words before a number at byte `start` say of it ("more than 260,000",
+ * "about 1,300", "~40", "before 1950"), as enum num_qual. */
+static int num_qualifier(const char *text, size_t start, int kind)
+{
+    static const struct {
+        const char *w2, *w1; /* w2 NULL: one word */
+        int q;
+    } quals[] = {
+        {NULL, "about", NQ_APPROX},
+        {NULL, "around", NQ_APPROX},
+        {NULL, "approximately", NQ_APPROX},
+        {NULL, "approx.", NQ_APPROX},
+        {NULL, "roughly", NQ_APPROX},
+        {NULL, "nearly", NQ_APPROX},
+        {NULL, "almost", NQ_APPROX},
+        {NULL, "some", NQ_APPROX},
+        {NULL, "circa", NQ_APPROX},
+        {NULL, "c.", NQ_APPROX},
+        {NULL, "ca.", NQ_APPROX},
+        {NULL, "estimated", NQ_APPROX},
+        {"close", "to", NQ_APPROX},
+        {NULL, "over", NQ_MIN},
+        {NULL, "above", NQ_MIN},
+        {NULL, "exceeding", NQ_MIN},
+        {"more", "than", NQ_MIN},
+        {"greater", "than", NQ_MIN},
+        {"higher", "than", NQ_MIN},
+        {"at", "least", NQ_MIN},
+        {"upwards", "of", NQ_MIN},
+        {NULL, "under", NQ_MAX},
+        {NULL, "below", NQ_MAX},
+        {"less", "than", NQ_MAX},
+        {"fewer", "than", NQ_MAX},
+        {"lower", "than", NQ_MAX},
+        {"at", "most", NQ_MAX},
+        {"up", "to", NQ_MAX},
+    };
+    if (kind == NK_MONTH) return NQ_EXACT;
+    size_t a = start;
+    while (a > 0 && text[a - 1] == ' ')
+        a--;
+    if (a > 0 && text[a - 1] == '~') return NQ_APPROX;
+    size_t s1, s2;
+    size_t n1 = word_before(text, start, &s1);
+    if (!n1) return NQ_EXACT;
+    size_t n2 = word_before(text, s1, &s2);
+    if (kind == NK_YEAR) { /* of the qualifiers, a year takes these */
+        if (ascii_eq_word(text + s1, n1, "before")) return NQ_MAX;
+        if (ascii_eq_word(text + s1, n1, "after")) return NQ_MIN;
+        if (ascii_eq_word(text + s1, n1, "circa") || ascii_eq_word(text + s1, n1, "c.") ||
+            ascii_eq_word(text + s1, n1, "ca.") || ascii_eq_word(text + s1, n1, "around") ||
+            ascii_eq_word(text + s1, n1, "about"))
+            return NQ_APPROX;
+        return NQ_EXACT;
+    }
+    for (size_t i = 0; i < sizeof quals / sizeof quals[0]; i++)
+        if (ascii_eq_word(text + s1, n1, quals[i].w1) &&
+            (!quals[i].w2 || (n2 && ascii_eq_word(text + s2, n2, quals[i].w2))))
+            return quals[i].q;
+    return NQ_EXACT;
+}
+
 /* Find the numbers and month names of text[0, len): into s->cnum (claim, capped) or s->snum. */
 static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int claim)
 {
@@ -947,12 +1038,15 @@ static int find_numbers(struct ver_scorer *s, const char *text, size_t len, int 
             if (n < 0) break; /* no match (or a matching error, e.g. limits: treat as none) */
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
             struct num x;
-            if (pass == 0)
+            if (pass == 0) {
                 num_from_match(text, ov, n, &x);
-            else {
+                if (x.qual == NQ_EXACT) x.qual = num_qualifier(text, x.start, x.kind);
+            } else {
                 x.kind = NK_MONTH;
                 x.unit = 0;
                 x.value = 0;
+                x.range = 0;
+                x.qual = NQ_EXACT;
                 x.start = ov[0];
                 x.end = ov[1];
                 for (int m = 0; m < 12; m++)
@@ -993,17 +1087,80 @@ static int is_date(int kind)
     return kind == NK_YEAR || kind == NK_MONTH || kind == NK_DAY;
 }
 
-/* Same kind, unit and value. Years, months and whole numbers under a million must be equal;
- * decimals and large (scaled) numbers may differ by SC_NUM_TOL ("1.2 million" vs 1,203,000). */
+/* The values number a stands for, [*lo, *hi], by its qualifier (months and days: exact). */
+static void num_interval(const struct num *a, double *lo, double *hi)
+{
+    double v = a->value;
+    *lo = *hi = v;
+    if (a->kind == NK_MONTH || a->kind == NK_DAY) return;
+    switch (a->qual) {
+    case NQ_APPROX: {
+        double d = a->kind == NK_YEAR ? 3 : 0.1 * fabs(v);
+        *lo = v - d;
+        *hi = v + d;
+        break;
+    }
+    case NQ_MIN:
+        *hi = HUGE_VAL;
+        break;
+    case NQ_MAX:
+        *lo = -HUGE_VAL;
+        break;
+    case NQ_DECADE:
+        *hi = v + (fmod(v, 100) == 0 ? 99 : 9);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Either of a and b has a qualifier that num_interval reads. */
+static int num_qualified(const struct num *a, const struct num *b)
+{
+    return (a->qual != NQ_EXACT || b->qual != NQ_EXACT) && a->kind != NK_MONTH && a->kind != NK_DAY;
+}
+
+/* Claim number a and source number b can both be true: of the same kind and unit, and their
+ * intervals meet ("1994" and "the 1990s"; "263,000" and "over 260,000"), or num_eq. */
+static int num_consistent(const struct num *a, const struct num *b);
+
+/* Source number b says what claim number a says: the same kind, unit and value. Years, months and
+ * whole numbers under a million must be equal; decimals and large (scaled) numbers may differ by
+ * SC_NUM_TOL ("1.2 million" vs 1,203,000). A qualified number stands for an interval
+ * (num_interval), and the source's must lie within the claim's: "over 260,000" is said by
+ * 263,000, "the 1990s" by 1994, "about 1,300" by 1,280 (and by "about 1,280"); "1994" is not said
+ * by "the 1990s" (only num_consistent with it). */
 static int num_eq(const struct num *a, const struct num *b)
 {
     if (a->kind != b->kind || a->unit != b->unit) return 0;
+    if (num_qualified(a, b)) {
+        double alo, ahi, blo, bhi;
+        if (b->qual == NQ_APPROX && (a->qual == NQ_APPROX || a->qual == NQ_EXACT))
+            /* "about 1,280" says "about 1,300"; "c. 1616" says "1616" (the exact value only) */
+            return a->qual == NQ_APPROX
+                       ? fabs(a->value - b->value) <=
+                             (a->kind == NK_YEAR ? 3 : 0.1 * fmax(fabs(a->value), fabs(b->value)))
+                       : fabs(a->value - b->value) <= 1e-9 * (fabs(a->value) + 1);
+        num_interval(a, &alo, &ahi);
+        num_interval(b, &blo, &bhi);
+        return blo >= alo && bhi <= ahi;
+    }
     double m = fabs(a->value) > fabs(b->value) ? fabs(a->value) : fabs(b->value);
     double d = fabs(a->value - b->value);
     if (d <= 1e-9 * (m + 1)) return 1;
     if (is_date(a->kind)) return 0;
     int whole = a->value == floor(a->value) && b->value == floor(b->value);
     return (!whole || m >= 1e6) && d <= SC_NUM_TOL * m;
+}
+
+static int num_consistent(const struct num *a, const struct num *b)
+{
+    if (num_eq(a, b)) return 1;
+    if (a->kind != b->kind || a->unit != b->unit || !num_qualified(a, b)) return 0;
+    double alo, ahi, blo, bhi;
+    num_interval(a, &alo, &ahi);
+    num_interval(b, &blo, &bhi);
+    return alo <= bhi && blo <= ahi;
 }
 
 /* ---------------------------------------------------------------- claim names */
@@ -1289,7 +1446,38 @@ static double rel_credit(int rel)
     return rel == VER_LEX_HYPER ? 0.5 : rel == VER_LEX_ANT ? 0 : 1;
 }
 
-/* Claim terms covered by units (exact or lexicon, hypernyms and antonyms excluded), as bits. */
+/* Claim number c agrees with source number k (num_eq), or lies inside the range that k opens
+ * ("between 1990 and 2000"); source numbers [k, ne) are the window's. */
+static int num_hit(const struct ver_scorer *s, const struct num *c, size_t k, size_t ne)
+{
+    const struct num *w = &s->snum[k];
+    if (num_eq(c, w)) return 1;
+    return w->range && k + 1 < ne && w->kind == c->kind && w->unit == c->unit &&
+           c->kind != NK_MONTH && c->value >= fmin(w->value, s->snum[k + 1].value) &&
+           c->value <= fmax(w->value, s->snum[k + 1].value);
+}
+
+/* The claim terms written inside claim numbers that agree with one of the source numbers
+ * [nb, ne), as bits: "about 1,300 metres" against "1,280 m" covers "1,300" and "metres". */
+static void num_cover(const struct ver_scorer *s, size_t nb, size_t ne, uint64_t *bits)
+{
+    bits[0] = bits[1] = 0;
+    for (int i = 0; i < s->ncnum; i++) {
+        const struct num *c = &s->cnum[i];
+        int hit = 0;
+        for (size_t k = nb; k < ne && !hit; k++)
+            hit = num_hit(s, c, k, ne);
+        if (!hit) continue;
+        for (int j = 0; j < s->nctok; j++) {
+            int t = s->ctok[j];
+            if (t >= 0 && s->ctok_start[j] >= c->start && s->ctok_start[j] < c->end)
+                bits[t >> 6] |= 1ull << (t & 63);
+        }
+    }
+}
+
+/* Claim terms covered by units (exact or lexicon, hypernyms and antonyms excluded, or inside an
+ * agreeing number: num_cover), as bits. */
 static void unit_cover(struct ver_scorer *s)
 {
     for (size_t u = 0; u < s->nunits; u++) {
@@ -1302,6 +1490,10 @@ static void unit_cover(struct ver_scorer *s)
                                                                                        : -1;
             if (c >= 0) un->cover[c >> 6] |= 1ull << (c & 63);
         }
+        uint64_t nc[2];
+        num_cover(s, un->nb, un->ne, nc);
+        un->cover[0] |= nc[0];
+        un->cover[1] |= nc[1];
     }
 }
 
@@ -1377,13 +1569,10 @@ static void agree(const struct ver_scorer *s, size_t ua, size_t ub, size_t nb, s
         size_t other = SIZE_MAX;
         for (size_t k = nb; k < ne && !hit; k++) {
             const struct num *w = &s->snum[k];
-            if (num_eq(c, w))
+            if (num_hit(s, c, k, ne))
                 hit = 1;
-            else if (w->range && k + 1 < ne && w->kind == c->kind && w->unit == c->unit &&
-                     c->kind != NK_MONTH &&
-                     c->value >= fmin(w->value, s->snum[k + 1].value) &&
-                     c->value <= fmax(w->value, s->snum[k + 1].value))
-                hit = 1; /* inside a range of the source */
+            else if (num_consistent(c, w))
+                continue; /* "1994" against "the 1990s": not said, not contradicted */
             else if (w->kind == c->kind && w->unit == c->unit && other == SIZE_MAX &&
                      (c->kind != NK_PLAIN || plain_pair(s, c, w, ua, ub)))
                 other = k;
@@ -1477,10 +1666,16 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     double part_cov[SC_MAX_PARTS] = {0};
     struct clash cl = {.kind = CK_NONE, .cn = -1};
     int flip = 0, ant = 0;
+    uint64_t numbits[2];
+    num_cover(s, s->units[a].nb, s->units[b].ne, numbits);
     for (int c = 0; c < s->nterms; c++) {
         int exact = s->term_stamp[c] == s->stamp;
         int related = !exact && s->rel_stamp[c] == s->stamp;
-        double credit = exact ? 1 : related ? rel_credit(s->rel_best[c]) : 0;
+        /* a word of a claim number that agrees with one here ("metres" of "1,300 metres" against
+         * "1,280 m") is addressed as if it were found */
+        int numhit = !exact && (numbits[c >> 6] >> (c & 63) & 1);
+        double credit = exact ? 1 : numhit ? 1 : related ? rel_credit(s->rel_best[c]) : 0;
+        if (numhit) related = 0;
         if (exact) {
             double tf = s->tf[c];
             bm25 += s->idf[c] * tf * (SC_BM25_K1 + 1) /
@@ -1516,7 +1711,8 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
                 .cn = -1};
             if (cl.kind == CK_NONE) cl = x;
         }
-        if (!exact && !(related && credit >= 1) && s->ant_stamp[c] == s->stamp && !ant && !in_ctx) {
+        if (!exact && !numhit && !(related && credit >= 1) && s->ant_stamp[c] == s->stamp && !ant &&
+            !in_ctx) {
             ant = 1;
             int ct = s->term_ctok[c];
             const struct stok *k = &s->tok_arr[s->ant_at[c]];
@@ -1877,7 +2073,7 @@ static void pair_number(const struct ver_scorer *s, const char *src, struct clas
     double best = 0;
     for (size_t k = cl->nb; k < cl->ne && k < s->nsnum; k++) {
         const struct num *w = &s->snum[k];
-        if (w->kind != c->kind || w->unit != c->unit || num_eq(c, w)) continue;
+        if (w->kind != c->kind || w->unit != c->unit || num_consistent(c, w)) continue;
         double a = pair_affinity(s, src, c, w, ua, ub, NULL);
         if (a > best) {
             best = a;
