@@ -750,6 +750,24 @@ TEST(ver_score_clash_plain_number)
     r = score_r(t_, s, "During construction of the bridge, twelve workers died.",
                 "Forty-two engineers and twelve workers built the bridge; twelve workers died.");
     CHECK(r.verdict != VER_CONTRADICTED);
+    /* ordinals rank: "first" clashes with "second" beside the same words, "a second season" is
+     * not "two seasons", and a claim ordinal the page gives elsewhere does not clash */
+    r = score_r(t_, s, "He was the first person to climb the north face in winter.",
+                "He was the second person to climb the north face in winter, after Smith.");
+    fprintf(stderr, "  ordinal: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"first\"") != NULL &&
+          strstr(r.clash, "\"second\"") != NULL);
+    r = score_r(t_, s, "The drama series ran for two seasons on the network.",
+                "The drama series was renewed for a second season on the network.");
+    CHECK(r.verdict != VER_CONTRADICTED && r.feat[VER_F_NUM_AGREE] == 0);
+    r = score_r(
+        t_, s,
+        "The drama was renewed for a fifth season just prior to the airing of its fourth "
+        "season.",
+        "The drama was renewed for a fifth season just prior to the airing of the comedy's "
+        "second season. The network announced the news on Saturday. Critics praised the "
+        "cast. Ratings rose in the spring. The fourth season of the drama aired in August.");
+    CHECK(r.verdict != VER_CONTRADICTED);
     /* a count beside other words is no clash: "2 towers" says nothing of the workers */
     r = score_r(t_, s,
                 "During construction of the bridge, 5 engineers fell ill and 2 towers "
