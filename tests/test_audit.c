@@ -302,6 +302,12 @@ TEST(audit_outputs_and_formats)
     rc = t_run(t_, &out, NULL, "verify --db '%s' --json --claim 'Rising summer temperatures in the Alps caused the retreat.' --source '%s'", ix, src);
     CHECK(rc == 0 && t_contains(out, "summer temperatures"));
     free(out);
+    /* a source too short to judge says why, with the limit */
+    const char *tiny = t_write(t_, dir, "tiny.txt", "Prices rose.\n", 13);
+    rc = t_run(t_, &out, NULL, "verify --db '%s' --json --claim 'Prices fell.' --source '%s'", ix, tiny);
+    CHECK(rc == 0 && t_contains(out, "\"verdict\":\"no-text\"") &&
+          t_contains(out, "under 40 bytes of readable text"));
+    free(out);
     /* bad input: a missing article and an unreadable model are clear errors */
     rc = t_run(t_, NULL, &err, "audit --db '%s' '%s/none.wiki'", ix, dir);
     CHECK(rc == 1 && t_contains(err, "none.wiki"));

@@ -17,6 +17,7 @@
 #include "ascii.h"
 
 #define AUDIT_MIN_TEXT 40        /* fewer readable bytes than this: no-text */
+#define AUDIT_NO_TEXT "under 40 bytes of readable text" /* the detail, AUDIT_MIN_TEXT spelled out */
 #define AUDIT_QUOTE_MAX 300      /* longest quote= in a suggested citation */
 #define AUDIT_NO_SOURCE_SCORE 0.05 /* the cited source's score for the ranker when nothing was read */
 
@@ -226,7 +227,7 @@ static int body_text(struct ver_auditor *a, const char *ctype, const char *body,
         }
     }
     if (a->text.len < AUDIT_MIN_TEXT) {
-        *detail = "no readable text";
+        *detail = AUDIT_NO_TEXT;
         return VER_ST_NO_TEXT;
     }
     *text = dup0(a->text.data);
@@ -286,7 +287,7 @@ static int resolve_local(struct ver_auditor *a, struct source *s, struct err *er
         s->status = strlen(f.text) >= AUDIT_MIN_TEXT ? -1 : VER_ST_NO_TEXT;
         s->text = dup0(f.text);
         s->title = dup0(f.title);
-        s->detail = dup0(s->status == -1 ? "" : "no readable text");
+        s->detail = dup0(s->status == -1 ? "" : AUDIT_NO_TEXT);
     } else {
         /* the cached failure: outcome "dead", "unreachable" or "no-text", detail in title */
         s->status = !strcmp(f.outcome, "dead") ? VER_ST_DEAD
