@@ -777,6 +777,35 @@ TEST(ver_score_clash_plain_number)
     ver_scorer_free(s);
 }
 
+TEST(ver_score_name_replaced)
+{
+    struct err e = {0};
+    struct ver_scorer *s = NULL;
+    REQUIRE_OK(ver_scorer_new(&s, NULL, NULL, &e), e);
+    /* a name the page never uses, where the page names another after the same word */
+    struct ver_score_result r =
+        score_r(t_, s, "The film was directed by Steven Spielberg and released in 1993.",
+                "The film was directed by James Cameron and released in 1993.");
+    fprintf(stderr, "  name: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"Steven Spielberg\"") != NULL &&
+          strstr(r.clash, "\"James Cameron\"") != NULL);
+    r = score_r(t_, s, "The museum is located in Paris, France.",
+                "The museum, one of the oldest in the country, is located in Lyon, France.");
+    CHECK(r.verdict == VER_CONTRADICTED && strstr(r.clash, "\"Lyon\"") != NULL);
+    r = score_r(t_, s, "The film was directed by James Cameron and released in 1993.",
+                "The film was directed by James Cameron and released in 1993.");
+    CHECK(r.verdict == VER_SUPPORTED);
+    /* the word before the name must be a plain word: "University" of another name is no slot */
+    r = score_r(t_, s,
+                "Fitzpatrick graduated from Kent State University with a Bachelor of Arts degree "
+                "in journalism.",
+                "Fitzpatrick graduated from Kent State University, then studied at the University "
+                "of Oxford with a degree in journalism.");
+    fprintf(stderr, "  slot: %s %.3f \"%s\"\n", ver_verdict_name(r.verdict), r.score, r.clash);
+    CHECK(r.verdict != VER_CONTRADICTED);
+    ver_scorer_free(s);
+}
+
 TEST(ver_score_antonym)
 {
     struct err e = {0};

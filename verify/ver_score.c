@@ -37,7 +37,8 @@
  *      page 0.92 that way, 0.95 this way.) The dense callback, when the model weighs it, rescores
  *      the SC_DENSE_TOP best-aligned windows and the best of them by the model is taken.
  *   5. Contradicted: the best clashing window (a conflicting number or date, a plain number
- *      beside the claim number's own words with another value, a negation flip or an antonym) has
+ *      beside the claim number's own words with another value, a negation flip, an antonym, or a
+ *      claim name the source never uses where the window names another: name_clash) has
  * lexical coverage >= the model's contradiction threshold and more than SC_CONTRA_MARGIN above
  * every window without a clash: the source talks about the same thing and says something else. The
  * clash is described ("claim says 1950, source says 1952"); of a window's several years (or numbers
@@ -157,6 +158,8 @@ struct sent {
 struct name {
     int term[SC_NAME_TERMS];
     int n;
+    size_t start, end; /* its bytes in the claim */
+    int tok0;          /* its first claim token */
 };
 
 struct top {      /* a window kept for the dense pass */
@@ -166,7 +169,7 @@ struct top {      /* a window kept for the dense pass */
     double feat[VER_SCORE_NFEAT];
 };
 
-enum clash_kind { CK_NONE = 0, CK_NUMBER, CK_NEG_CLAIM, CK_NEG_SOURCE, CK_ANT };
+enum clash_kind { CK_NONE = 0, CK_NUMBER, CK_NEG_CLAIM, CK_NEG_SOURCE, CK_ANT, CK_NAME };
 
 struct clash {     /* what clashed in a window */
     int kind;      /* enum clash_kind */
@@ -214,6 +217,7 @@ struct ver_scorer {
     uint8_t cnum_seen[SC_MAX_CNUM]; /* the claim number is said somewhere in the source */
     int ncnum;
     struct name names[SC_MAX_NAMES];
+    uint8_t name_absent[SC_MAX_NAMES]; /* none of the name's words is in the source */
     int nnames;
     double idf[VER_SCORE_MAX_TERMS];
     double idf_sum;
@@ -1232,12 +1236,16 @@ static void find_names(struct ver_scorer *s, const char *claim, size_t len)
         }
         struct name *nm = &s->names[s->nnames];
         nm->n = 0;
+        nm->start = ns;
+        nm->end = ne;
+        nm->tok0 = -1;
         for (int i = 0; i < s->nctok && nm->n < SC_NAME_TERMS; i++)
             if (s->ctok[i] >= 0 && s->ctok_start[i] >= ns && s->ctok_end[i] <= ne) {
                 int dup = 0;
                 for (int k = 0; k < nm->n; k++)
                     dup |= nm->term[k] == s->ctok[i];
                 if (!dup) nm->term[nm->n++] = s->ctok[i];
+                if (nm->tok0 < 0) nm->tok0 = i;
             }
         if (nm->n > 0) s->nnames++;
     }
@@ -1683,6 +1691,61 @@ static void window_scan(struct ver_scorer *s, size_t tb, size_t te, int *present
     *cov_idf_out = cov_idf;
 }
 
+/* Bytes [a, b) are one or more spaces. */
+static int only_space_gap(const char *t, size_t a, size_t b)
+{
+    if (b <= a) return 0;
+    for (size_t i = a; i < b; i++)
+        if (t[i] != ' ') return 0;
+    return 1;
+}
+
+/* A claim name the source never uses, in a slot where the window names someone else: the claim
+ * word right before the name ("directed" of "directed by Steven Spielberg") is in the window and
+ * within the next two source words, in the same clause, starts a capitalised run that is no claim
+ * word and no sentence start ("directed by James Cameron"). The first such name into *cl (when
+ * it is still empty); tokens [tb, te) are the window's. */
+static void name_clash(const struct ver_scorer *s, size_t tb, size_t te, struct clash *cl)
+{
+    const char *src = s->src;
+    for (int i = 0; i < s->nnames && cl->kind == CK_NONE; i++) {
+        const struct name *nm = &s->names[i];
+        if (!s->name_absent[i] || nm->tok0 < 1 || nm->start < s->context_len) continue;
+        int dated = 0; /* "November 5": a date, not a name */
+        for (int k = 0; k < s->ncnum && !dated; k++)
+            dated = s->cnum[k].start < nm->end && nm->start < s->cnum[k].end;
+        if (dated) continue;
+        int slot = s->ctok[nm->tok0 - 1];
+        if (slot < 0 || s->term_stamp[slot] != s->stamp ||
+            s->ctok_start[nm->tok0 - 1] < s->context_len)
+            continue;
+        unsigned char s0 = (unsigned char)s->claim_text[s->ctok_start[nm->tok0 - 1]];
+        if (s0 < 'a' || s0 > 'z') continue; /* the slot is a plain word, not another name's */
+        if (clause_gap(s->claim_text, s->ctok_end[nm->tok0 - 1], nm->start)) continue;
+        for (size_t t = tb; t < te && cl->kind == CK_NONE; t++) {
+            if (s->tok_arr[t].cidx != slot) continue;
+            for (size_t k = t + 1; k < te && k <= t + 2; k++) {
+                const struct stok *w = &s->tok_arr[k];
+                if (clause_gap(src, s->tok_arr[k - 1].end, w->start)) break;
+                unsigned char c0 = (unsigned char)src[w->start];
+                if (w->cidx >= 0 || c0 < 'A' || c0 > 'Z' || at_sentence_start(src, w->start)) break;
+                size_t e = k; /* the capitalised run */
+                while (e + 1 < te && e < k + 3 && s->tok_arr[e + 1].cidx < 0 &&
+                       src[s->tok_arr[e + 1].start] >= 'A' && src[s->tok_arr[e + 1].start] <= 'Z' &&
+                       only_space_gap(src, s->tok_arr[e].end, s->tok_arr[e + 1].start))
+                    e++;
+                *cl = (struct clash){.kind = CK_NAME,
+                                     .cs = nm->start,
+                                     .ce = nm->end,
+                                     .ss = w->start,
+                                     .se = s->tok_arr[e].end,
+                                     .cn = -1};
+                break;
+            }
+        }
+    }
+}
+
 /* Features of the window of units [a, b] into f (VER_SCORE_NFEAT); doc-level ones are passed in
  * (doc[0] doc_cov, doc[1] doc_name, doc[2] doc_union, doc[3] doc_len, doc[4] short source,
  * doc[5] doc_part_min, doc[6] doc_miss_max). Its
@@ -1784,12 +1847,14 @@ static void window_features(struct ver_scorer *s, size_t a, size_t b, const doub
     agree(s, a, b, nb, ne, 0, &f[VER_F_NUM_AGREE], &f[VER_F_NUM_CONFLICT], &ncl);
     agree(s, a, b, nb, ne, 1, &f[VER_F_DATE_AGREE], &f[VER_F_DATE_CONFLICT], &ncl);
     if (ncl.kind != CK_NONE) cl = ncl; /* a number is the clearest clash to report */
+    if (cl.kind == CK_NONE) name_clash(s, tb, te, &cl);
     /* the clash window's coverage, with the clashing claim word counted as addressed */
     s->win_clash_cov = f[VER_F_COV_LEX];
     if (cl.kind == CK_ANT) {
         int c = term_at(s, cl.cs);
         if (c >= 0 && s->term_stamp[c] != s->stamp) s->win_clash_cov += s->rar[c] / rs;
-    } else if (cl.kind == CK_NUMBER) { /* the number and its unit word ("1,500 metres") */
+    } else if (cl.kind == CK_NUMBER ||
+               cl.kind == CK_NAME) { /* "1,500 metres", "Steven Spielberg" */
         unsigned char seen[VER_SCORE_MAX_TERMS] = {0};
         for (int i = 0; i < s->nctok; i++) {
             int c = s->ctok[i];
@@ -1845,6 +1910,12 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
     s->src = src ? src : "";
     if (claim_prepare(s, claim, cl) || source_prepare(s, s->src, len))
         return err_set(err, ERR_NOMEM, "scoring a source of %zu bytes", len);
+    for (int i = 0; i < s->nnames; i++) {
+        int none = 1;
+        for (int k = 0; k < s->names[i].n; k++)
+            none &= s->df[s->names[i].term[k]] == 0;
+        s->name_absent[i] = (uint8_t)none;
+    }
     for (int i = 0; i < s->ncnum; i++) {
         s->cnum_seen[i] = 0;
         for (size_t k = 0; k < s->nsnum && !s->cnum_seen[i]; k++)
@@ -2154,9 +2225,9 @@ static void describe_clash(const struct ver_scorer *s, const struct clash *clash
     size_t cl = c->ce > c->cs ? c->ce - c->cs : 0, sl = c->se > c->ss ? c->se - c->ss : 0;
     if (cl > 60) cl = 60;
     if (sl > 60) sl = 60;
-    const char *what = c->kind == CK_NUMBER ? ""
-                       : c->kind == CK_ANT  ? " (an antonym)"
-                                            : " (negated on one side)";
+    const char *what = c->kind == CK_NUMBER || c->kind == CK_NAME ? ""
+                       : c->kind == CK_ANT                        ? " (an antonym)"
+                                                                  : " (negated on one side)";
     snprintf(out, n, "claim says \"%.*s\", source says \"%.*s\"%s", (int)cl, s->claim_text + c->cs,
              (int)sl, src + c->ss, what);
 }
