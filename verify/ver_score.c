@@ -1232,6 +1232,8 @@ static void find_names(struct ver_scorer *s, const char *claim, size_t len)
         if (at_sentence_start(claim, ns)) { /* drop the first word: it is capitalised anyway */
             while (ns < ne && !is_space_c((unsigned char)claim[ns]))
                 ns++;
+            while (ns < ne && is_space_c((unsigned char)claim[ns]))
+                ns++;
             if (ns >= ne) continue;
         }
         struct name *nm = &s->names[s->nnames];
