@@ -215,6 +215,7 @@ struct ver_scorer {
     int nbig;
     struct num cnum[SC_MAX_CNUM];
     uint8_t cnum_seen[SC_MAX_CNUM]; /* the claim number is said somewhere in the source */
+    uint64_t cnum_bits[SC_MAX_CNUM][2]; /* the claim terms written inside each claim number */
     int ncnum;
     struct name names[SC_MAX_NAMES];
     uint8_t name_absent[SC_MAX_NAMES]; /* none of the name's words is in the source */
@@ -1506,11 +1507,8 @@ static void num_cover(const struct ver_scorer *s, size_t nb, size_t ne, uint64_t
         for (size_t k = nb; k < ne && !hit; k++)
             hit = num_hit(s, c, k, ne);
         if (!hit) continue;
-        for (int j = 0; j < s->nctok; j++) {
-            int t = s->ctok[j];
-            if (t >= 0 && s->ctok_start[j] >= c->start && s->ctok_start[j] < c->end)
-                bits[t >> 6] |= 1ull << (t & 63);
-        }
+        bits[0] |= s->cnum_bits[i][0];
+        bits[1] |= s->cnum_bits[i][1];
     }
 }
 
@@ -1917,6 +1915,15 @@ static int prepare(struct ver_scorer *s, const char *claim, const char *src, siz
         for (int k = 0; k < s->names[i].n; k++)
             none &= s->df[s->names[i].term[k]] == 0;
         s->name_absent[i] = (uint8_t)none;
+    }
+    for (int i = 0; i < s->ncnum; i++) {
+        const struct num *c = &s->cnum[i];
+        s->cnum_bits[i][0] = s->cnum_bits[i][1] = 0;
+        for (int j = 0; j < s->nctok; j++) {
+            int t = s->ctok[j];
+            if (t >= 0 && s->ctok_start[j] >= c->start && s->ctok_start[j] < c->end)
+                s->cnum_bits[i][t >> 6] |= 1ull << (t & 63);
+        }
     }
     for (int i = 0; i < s->ncnum; i++) {
         s->cnum_seen[i] = 0;
