@@ -1005,35 +1005,38 @@ static int num_qualifier(const char *text, size_t start, int kind)
     static const struct {
         const char *w2, *w1; /* w2 NULL: one word */
         int q;
+        int years; /* 0: not for a year, 1: for a year too, 2: for a year only */
     } quals[] = {
-        {NULL, "about", NQ_APPROX},
-        {NULL, "around", NQ_APPROX},
-        {NULL, "approximately", NQ_APPROX},
-        {NULL, "approx.", NQ_APPROX},
-        {NULL, "roughly", NQ_APPROX},
-        {NULL, "nearly", NQ_APPROX},
-        {NULL, "almost", NQ_APPROX},
-        {NULL, "some", NQ_APPROX},
-        {NULL, "circa", NQ_APPROX},
-        {NULL, "c.", NQ_APPROX},
-        {NULL, "ca.", NQ_APPROX},
-        {NULL, "estimated", NQ_APPROX},
-        {"close", "to", NQ_APPROX},
-        {NULL, "over", NQ_MIN},
-        {NULL, "above", NQ_MIN},
-        {NULL, "exceeding", NQ_MIN},
-        {"more", "than", NQ_MIN},
-        {"greater", "than", NQ_MIN},
-        {"higher", "than", NQ_MIN},
-        {"at", "least", NQ_MIN},
-        {"upwards", "of", NQ_MIN},
-        {NULL, "under", NQ_MAX},
-        {NULL, "below", NQ_MAX},
-        {"less", "than", NQ_MAX},
-        {"fewer", "than", NQ_MAX},
-        {"lower", "than", NQ_MAX},
-        {"at", "most", NQ_MAX},
-        {"up", "to", NQ_MAX},
+        {NULL, "about", NQ_APPROX, 1},
+        {NULL, "around", NQ_APPROX, 1},
+        {NULL, "approximately", NQ_APPROX, 0},
+        {NULL, "approx.", NQ_APPROX, 0},
+        {NULL, "roughly", NQ_APPROX, 0},
+        {NULL, "nearly", NQ_APPROX, 0},
+        {NULL, "almost", NQ_APPROX, 0},
+        {NULL, "some", NQ_APPROX, 0},
+        {NULL, "circa", NQ_APPROX, 1},
+        {NULL, "c.", NQ_APPROX, 1},
+        {NULL, "ca.", NQ_APPROX, 1},
+        {NULL, "estimated", NQ_APPROX, 0},
+        {"close", "to", NQ_APPROX, 0},
+        {NULL, "over", NQ_MIN, 0},
+        {NULL, "above", NQ_MIN, 0},
+        {NULL, "exceeding", NQ_MIN, 0},
+        {"more", "than", NQ_MIN, 0},
+        {"greater", "than", NQ_MIN, 0},
+        {"higher", "than", NQ_MIN, 0},
+        {"at", "least", NQ_MIN, 0},
+        {"upwards", "of", NQ_MIN, 0},
+        {NULL, "under", NQ_MAX, 0},
+        {NULL, "below", NQ_MAX, 0},
+        {"less", "than", NQ_MAX, 0},
+        {"fewer", "than", NQ_MAX, 0},
+        {"lower", "than", NQ_MAX, 0},
+        {"at", "most", NQ_MAX, 0},
+        {"up", "to", NQ_MAX, 0},
+        {NULL, "before", NQ_MAX, 2},
+        {NULL, "after", NQ_MIN, 2},
     };
     if (kind == NK_MONTH) return NQ_EXACT;
     size_t a = start;
@@ -1044,19 +1047,12 @@ static int num_qualifier(const char *text, size_t start, int kind)
     size_t n1 = word_before(text, start, &s1);
     if (!n1) return NQ_EXACT;
     size_t n2 = word_before(text, s1, &s2);
-    if (kind == NK_YEAR) { /* of the qualifiers, a year takes these */
-        if (ascii_eq_word(text + s1, n1, "before")) return NQ_MAX;
-        if (ascii_eq_word(text + s1, n1, "after")) return NQ_MIN;
-        if (ascii_eq_word(text + s1, n1, "circa") || ascii_eq_word(text + s1, n1, "c.") ||
-            ascii_eq_word(text + s1, n1, "ca.") || ascii_eq_word(text + s1, n1, "around") ||
-            ascii_eq_word(text + s1, n1, "about"))
-            return NQ_APPROX;
-        return NQ_EXACT;
-    }
-    for (size_t i = 0; i < sizeof quals / sizeof quals[0]; i++)
+    for (size_t i = 0; i < sizeof quals / sizeof quals[0]; i++) {
+        if (kind == NK_YEAR ? quals[i].years == 0 : quals[i].years == 2) continue;
         if (ascii_eq_word(text + s1, n1, quals[i].w1) &&
             (!quals[i].w2 || (n2 && ascii_eq_word(text + s2, n2, quals[i].w2))))
             return quals[i].q;
+    }
     return NQ_EXACT;
 }
 
